@@ -1,0 +1,1 @@
+"""The leaktrack command line."""

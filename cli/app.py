@@ -1,0 +1,38 @@
+"""The ``leaktrack`` command: a thin layer of Typer commands over the library.
+
+Each command group lives in its own module and registers itself here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from leaktrack import __version__
+from leaktrack.cli import fingerprint_cmds, queue_cmds, sweep_cmds
+from leaktrack.cli.common import configure_logging, new_app
+
+app = new_app("Find re-uploads of a leaked dataset and track their takedown.")
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug output to stderr."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+    configure_logging(verbose)
+
+
+fingerprint_cmds.register(app)
+sweep_cmds.register(app)
+queue_cmds.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

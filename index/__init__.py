@@ -1,0 +1,25 @@
+"""The match store: SQLite by default, Elasticsearch at scale, one interface."""
+
+from leaktrack.index.base import (
+    STATUSES,
+    TRANSITIONS,
+    FoundCopy,
+    Match,
+    MatchStore,
+    StatusChange,
+    StoreStats,
+    SweepRecord,
+    match_id_for_url,
+)
+
+__all__ = [
+    "STATUSES",
+    "TRANSITIONS",
+    "FoundCopy",
+    "Match",
+    "MatchStore",
+    "StatusChange",
+    "StoreStats",
+    "SweepRecord",
+    "match_id_for_url",
+]

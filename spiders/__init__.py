@@ -1,0 +1,1 @@
+"""Scrapy spiders, middlewares and pipelines that sweep paste sites and mirrors."""
