@@ -1,0 +1,1 @@
+"""Fixtures for one part of the project (see conftest.py)."""
