@@ -14,7 +14,7 @@ from leaktrack.cli.common import configure_logging, new_app
 app = new_app("Find re-uploads of a leaked dataset and track their takedown.")
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug output to stderr."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
