@@ -40,3 +40,7 @@ class InvalidTransitionError(StoreError):
     """A status change that the takedown workflow does not allow."""
 
     exit_code = 2
+
+
+class ConcurrentUpdateError(StoreError):
+    """A match changed between being shown to the user and the user's decision on it."""

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from leaktrack.errors import InvalidTransitionError
 
 # The takedown workflow. Every change is stored with who/when/note in the history.
 STATUSES = ("new", "confirmed", "dismissed", "takedown_sent", "removed", "reappeared")
@@ -23,6 +26,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "removed": frozenset({"reappeared"}),
     "reappeared": frozenset({"confirmed", "takedown_sent", "dismissed"}),
 }
+# A copy in one of these statuses is (as far as we know) still online.
+STILL_UP_STATUSES = ("new", "confirmed", "takedown_sent", "reappeared")
+# Statuses waiting for a responder's decision: what ``queue review`` walks through.
+NEEDS_REVIEW_STATUSES = ("new", "reappeared")
+# Who a status change made by a sweep (e.g. removed -> reappeared) is recorded as.
+SWEEP_ACTOR = "sweep"
+
+
+def check_transition(from_status: str, to_status: str) -> None:
+    """Raise InvalidTransitionError unless the workflow allows ``from_status -> to_status``."""
+    if to_status not in STATUSES:
+        raise InvalidTransitionError(f"unknown status {to_status!r} (known: {', '.join(STATUSES)})")
+    if to_status not in TRANSITIONS.get(from_status, frozenset()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(from_status, ()))) or "none"
+        raise InvalidTransitionError(
+            f"cannot move a match from {from_status!r} to {to_status!r} (allowed: {allowed})"
+        )
 
 
 def utcnow() -> datetime:
@@ -32,6 +52,18 @@ def utcnow() -> datetime:
 def match_id_for_url(url: str) -> str:
     """Deterministic match id: the same URL always maps to the same match."""
     return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def host_of_url(url: str) -> str:
+    """The lower-case host name of a URL ("" if it has none): what abuse contacts are keyed by."""
+    return (urlsplit(url.strip()).hostname or "").lower()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Timestamps are stored and compared in UTC; a naive datetime is taken to be UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 @dataclass
@@ -83,6 +115,16 @@ class Match:
     takedown_ref: str | None = None
     version: int = 1  # bumped on every write; optimistic concurrency for status changes
 
+    @property
+    def still_up(self) -> bool:
+        return self.status in STILL_UP_STATUSES
+
+    def days_outstanding(self, now: datetime | None = None) -> int | None:
+        """Whole days since the takedown notice was sent, while no removal is seen; else None."""
+        if self.status != "takedown_sent" or self.status_changed_at is None:
+            return None
+        return ((now or utcnow()) - self.status_changed_at).days
+
     def export_dict(self) -> dict:
         """The JSON form used by ``queue export`` and ``--json`` listings."""
         return {
@@ -102,6 +144,62 @@ class Match:
             "takedown_to": self.takedown_to,
             "takedown_ref": self.takedown_ref,
         }
+
+
+def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, StatusChange | None]:
+    """The upsert rule every backend follows, as a pure function.
+
+    New URL: a match in status ``new``. Known URL: ``last_seen`` is the latest sighting,
+    ``first_seen`` the earliest, hash/containment/title/evidence come from the latest report,
+    and ``matched_records`` is the union of every record ever seen in that copy (a record
+    once exposed stays exposed, even if the copy is later edited). A ``removed`` copy found
+    again moves to ``reappeared``, returned as the StatusChange to store in the history.
+    ``version`` is bumped on every write.
+    """
+    seen_at = as_utc(copy.seen_at)
+    if known is None:
+        return (
+            Match(
+                id=match_id_for_url(copy.url),
+                source=copy.source,
+                url=copy.url.strip(),
+                host=host_of_url(copy.url),
+                content_sha256=copy.content_sha256,
+                matched_records=sorted(set(copy.matched_records)),
+                matched_count=len(set(copy.matched_records)),
+                containment=copy.containment,
+                status="new",
+                first_seen=seen_at,
+                last_seen=seen_at,
+                title=copy.title,
+                evidence_path=copy.evidence_path,
+                status_changed_at=seen_at,
+            ),
+            None,
+        )
+    records = sorted(set(known.matched_records) | set(copy.matched_records))
+    reappeared = known.status == "removed"
+    updated = replace(
+        known,
+        source=copy.source,
+        content_sha256=copy.content_sha256,
+        matched_records=records,
+        matched_count=len(records),
+        containment=copy.containment,
+        first_seen=min(known.first_seen, seen_at),
+        last_seen=max(known.last_seen, seen_at),
+        title=copy.title if copy.title is not None else known.title,
+        evidence_path=copy.evidence_path if copy.evidence_path is not None else known.evidence_path,
+        status="reappeared" if reappeared else known.status,
+        status_changed_at=seen_at if reappeared else known.status_changed_at,
+        version=known.version + 1,
+    )
+    change = (
+        StatusChange(known.id, "removed", "reappeared", seen_at, SWEEP_ACTOR, note=f"found again at {copy.url}")
+        if reappeared
+        else None
+    )
+    return updated, change
 
 
 @dataclass
@@ -138,7 +236,9 @@ class MatchStore(abc.ABC):
         """Insert new matches (status ``new``) or update known ones (last_seen, records, hash).
 
         A known match in status ``removed`` that is found again moves to ``reappeared``
-        (with a history entry by ``sweep``).
+        (with a history entry by ``sweep``). The exact rule is ``apply_found_copy``.
+        Returns the stored matches in input order. Written in batches, each batch one
+        transaction, so a crash mid-sweep loses at most the batch in flight.
         """
 
     @abc.abstractmethod
@@ -157,12 +257,35 @@ class MatchStore(abc.ABC):
 
     @abc.abstractmethod
     def change_status(
-        self, match_id: str, to_status: str, by: str, note: str | None = None, details: dict | None = None
+        self,
+        match_id: str,
+        to_status: str,
+        by: str,
+        note: str | None = None,
+        details: dict | None = None,
+        expected_version: int | None = None,
     ) -> Match:
-        """Move a match along the workflow (InvalidTransitionError if not allowed).
+        """Move a match along the workflow (InvalidTransitionError if not allowed: ``check_transition``).
 
-        The change and its history entry are written together, or not at all.
+        The change and its history entry are written together, or not at all, and the
+        match's ``status_changed_at`` becomes the change's time and ``version`` is bumped.
+        Moving to ``takedown_sent`` also stores ``details["to"]``/``details["ref"]`` on the
+        match as ``takedown_to``/``takedown_ref``.
+        ``expected_version``: the version the caller looked at (e.g. shown to a reviewer);
+        if the match was written since, ConcurrentUpdateError and nothing changes. Without
+        it, a concurrent write is retried against the fresh match (transition re-checked).
         """
+
+    def record_takedown_sent(
+        self, match_id: str, to: str, by: str, ref: str | None = None, note: str | None = None
+    ) -> Match:
+        """A takedown notice went to ``to`` (with the host's ticket ``ref``, if any)."""
+        details = {"to": to} | ({"ref": ref} if ref else {})
+        return self.change_status(match_id, "takedown_sent", by, note=note, details=details)
+
+    @abc.abstractmethod
+    def search(self, text: str, limit: int = 50) -> list[Match]:
+        """Matches whose title or URL contain the words of ``text`` (full-text), best first."""
 
     @abc.abstractmethod
     def history(self, match_id: str) -> list[StatusChange]:
