@@ -44,3 +44,7 @@ class InvalidTransitionError(StoreError):
 
 class ConcurrentUpdateError(StoreError):
     """A match changed between being shown to the user and the user's decision on it."""
+
+
+class TakedownTemplateError(LeaktrackError):
+    """A takedown notice template is missing or does not render."""

@@ -11,6 +11,7 @@ from leaktrack.index.base import (
     SweepRecord,
     match_id_for_url,
 )
+from leaktrack.index.open import open_store
 
 __all__ = [
     "STATUSES",
@@ -22,4 +23,5 @@ __all__ = [
     "StoreStats",
     "SweepRecord",
     "match_id_for_url",
+    "open_store",
 ]

@@ -1,0 +1,40 @@
+"""``queue export``: every match as JSON lines or CSV, streamed from the store."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import Iterable, TextIO
+
+from leaktrack.index import settings
+from leaktrack.index.base import Match, MatchStore
+
+CSV_COLUMNS = (
+    "id", "url", "source", "host", "title", "status", "matched_records", "matched_count", "containment",
+    "first_seen", "last_seen", "content_sha256", "status_changed_at", "takedown_to", "takedown_ref",
+)
+
+
+def matches_to_export(store: MatchStore, status: str | None = None) -> Iterable[Match]:
+    return (match for match in store.iter_matches() if status is None or match.status == status)
+
+
+def write_jsonl(matches: Iterable[Match], out: TextIO) -> int:
+    count = 0
+    for count, match in enumerate(matches, start=1):
+        out.write(json.dumps(match.export_dict(), ensure_ascii=False) + "\n")
+    return count
+
+
+def write_csv(matches: Iterable[Match], out: TextIO) -> int:
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for count, match in enumerate(matches, start=1):
+        row = match.export_dict()
+        row["matched_records"] = settings.CSV_RECORD_SEPARATOR.join(row["matched_records"])
+        writer.writerow(row)
+    return count
+
+
+WRITERS = {"jsonl": write_jsonl, "csv": write_csv}

@@ -1,0 +1,37 @@
+"""Open the match store named by a URL: the backend is chosen by the URL's scheme.
+
+``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``: one SQLite file (default).
+``http://host:9200`` or ``https://...``: Elasticsearch, for millions of matches.
+"""
+
+from __future__ import annotations
+
+from leaktrack.errors import StoreError
+from leaktrack.home import default_store_url
+from leaktrack.index.base import MatchStore
+
+SQLITE_PREFIX = "sqlite:///"
+ELASTICSEARCH_SCHEMES = ("http://", "https://")
+
+
+def open_store(url: str | None = None) -> MatchStore:
+    """The store at ``url`` (default: ``LEAKTRACK_STORE`` or the home folder's SQLite file)."""
+    url = (url or default_store_url()).strip()
+    if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
+        from leaktrack.index.sqlite import SQLiteStore
+
+        return SQLiteStore(url[len(SQLITE_PREFIX):])
+    if url.startswith(ELASTICSEARCH_SCHEMES):
+        return _open_elasticsearch(url)
+    raise StoreError(
+        f"unknown store URL {url!r}: use sqlite:///path/to/matches.db or http(s)://elasticsearch-host:9200"
+    )
+
+
+def _open_elasticsearch(url: str) -> MatchStore:
+    # Imported here so the elasticsearch client loads only for those who use it.
+    try:
+        from leaktrack.index.elastic import ElasticsearchStore
+    except ImportError as error:
+        raise StoreError(f"the Elasticsearch store is not available: {error}") from error
+    return ElasticsearchStore(url)
