@@ -1,1 +1,36 @@
-"""Fixtures for one part of the project (see conftest.py)."""
+"""Fixtures for datasets, documents and synthetic leaks (see conftest.py).
+
+Generated once per session: Faker is quick but not free, and every test reads the same leak.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from leaktrack.synthetic import SyntheticLeak, Sample, generate_leak, negative_samples, transformed_copies
+
+SMALL_LEAK_RECORDS = 400
+
+
+@pytest.fixture(scope="session")
+def small_leak() -> SyntheticLeak:
+    """A 400-record synthetic leak (seed 7)."""
+    return generate_leak(SMALL_LEAK_RECORDS, seed=7, n_facilities=40)
+
+
+@pytest.fixture(scope="session")
+def small_leak_csv(small_leak, tmp_path_factory):
+    """The small leak written as a UTF-8 CSV with a header."""
+    return small_leak.write(tmp_path_factory.mktemp("leak") / "leak.csv")
+
+
+@pytest.fixture(scope="session")
+def small_leak_copies(small_leak) -> list[Sample]:
+    """Every kind of altered copy of the small leak."""
+    return transformed_copies(small_leak, seed=7)
+
+
+@pytest.fixture(scope="session")
+def small_leak_negatives(small_leak) -> list[Sample]:
+    """Look-alike documents exposing none of the small leak's records, two of each kind."""
+    return negative_samples(small_leak, seed=7, count=28)

@@ -1,0 +1,122 @@
+"""Bytes to text for datasets and downloaded documents, whatever their encoding.
+
+Order of trust: a byte-order mark; UTF-16 without a mark (NUL bytes on one side of each
+pair); strict UTF-8; charset-normalizer's guess; cp1252. Bytes that decode only into control
+characters are binary, not text, and give ``None``: the caller decides whether that is an
+error (a dataset) or a reason to skip (a downloaded document).
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+
+import charset_normalizer
+
+log = logging.getLogger(__name__)
+
+# Control bytes that never appear in text (tab, newlines, form feed and escape excepted: the
+# latter shows up in terminal logs pasted with colours).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
+_CONTROL_CHARS = {chr(b): None for b in _CONTROL_BYTES}
+
+# Text with more control characters than this share is binary. Real text has none; a few
+# stray ones survive copy-paste from terminals and old word processors.
+MAX_CONTROL_SHARE = 0.01
+
+# charset-normalizer confuses the Western single-byte code pages with each other on short
+# inputs (it said cp1250 for French names); cp1252 is what Windows spreadsheets use, so it wins
+# among them when it decodes the bytes.
+_WESTERN_CODEPAGES = {"cp1250", "cp1252", "latin_1", "iso8859_15", "iso8859_2", "mac_roman", "cp850"}
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# How many leading bytes the binary and UTF-16 sniffers look at.
+_SNIFF_BYTES = 64 * 1024
+
+
+def decode_text(data: bytes) -> str | None:
+    """The text in ``data``, or None when the bytes are not text in any encoding we know."""
+    if not data:
+        return ""
+    encoding = detect_encoding(data)
+    if encoding is None:
+        return None
+    text = data.decode(encoding, errors="replace")
+    if _control_share(text) > MAX_CONTROL_SHARE:
+        return None
+    return text
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """The name of the encoding ``data`` is in, or None if it looks binary."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    utf16 = _bomless_utf16(data[:_SNIFF_BYTES])
+    if utf16:
+        return utf16
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        return None  # NUL outside UTF-16/32: images, executables, archives
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    return _guess_legacy_encoding(data)
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """UTF-16 of mostly Latin/ASCII text has a NUL in every other byte."""
+    if len(head) < 4:
+        return None
+    head = head[: len(head) // 2 * 2]
+    even_nuls = head[0::2].count(0)
+    odd_nuls = head[1::2].count(0)
+    pairs = len(head) // 2
+    if odd_nuls > 0.4 * pairs and even_nuls < 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls > 0.4 * pairs and odd_nuls < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _guess_legacy_encoding(data: bytes) -> str | None:
+    if _control_byte_share(data[:_SNIFF_BYTES]) > MAX_CONTROL_SHARE:
+        return None
+    best = charset_normalizer.from_bytes(data).best()
+    guess = best.encoding if best is not None else None
+    if guess is None or guess in _WESTERN_CODEPAGES:
+        if _decodes(data, "cp1252"):
+            return "cp1252"
+    log.debug("charset-normalizer guessed %s", guess)
+    return guess
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _control_byte_share(data: bytes) -> float:
+    if not data:
+        return 0.0
+    return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data)
+
+
+def _control_share(text: str) -> float:
+    head = text[:_SNIFF_BYTES]
+    if not head:
+        return 0.0
+    controls = len(head) - len(head.translate(_CONTROL_CHARS))
+    replacements = head.count("\ufffd")
+    return (controls + replacements) / len(head)
