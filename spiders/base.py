@@ -1,0 +1,103 @@
+"""What every leaktrack spider shares: being configured by one ``Source``.
+
+A spider only says where to go and what to take. Scanning and storing are pipelines;
+politeness, limits, the private-address guard and incremental fetching are middlewares and
+settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import scrapy
+from scrapy.http import Response
+
+from leaktrack.errors import SourcesError
+from leaktrack.spiders.items import FetchedDocument
+from leaktrack.spiders.sources import Source, load_sources
+
+# Request meta keys read by our middlewares.
+META_SOURCE = "leaktrack_source"
+META_DOCUMENT_URL = "leaktrack_document_url"   # the URL reported for the document
+META_INCREMENTAL = "leaktrack_incremental"     # "skip_seen" (pastes) or "conditional" (files)
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider run for one source of the sources file.
+
+    ``source`` is a ``Source`` (from ``leaktrack sweep``), its dict form, or a source name
+    looked up in the file named by the ``LEAKTRACK_SOURCES`` setting (from ``scrapy crawl``).
+    """
+
+    kind = ""
+
+    def __init__(self, source: Source | dict | None = None, **kwargs: Any):
+        if not isinstance(source, Source):
+            raise SourcesError(f"the {self.name} spider needs a source")
+        super().__init__(name=f"{self.name}:{source.name}", **kwargs)
+        self.source = source
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, source: Source | dict | str | None = None, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, source=_resolve_source(source, crawler.settings, cls.kind), **kwargs)
+        return spider
+
+    def request(self, url: str, callback: Callable, incremental: str | None = None,
+                document_url: str | None = None, **meta: Any) -> scrapy.Request:
+        meta[META_SOURCE] = self.source.name
+        if incremental:
+            meta[META_INCREMENTAL] = incremental
+        if document_url:
+            meta[META_DOCUMENT_URL] = document_url
+        if not self.source.obey_robots_txt:
+            meta["dont_obey_robotstxt"] = True
+        return scrapy.Request(url, callback=callback, meta=meta)
+
+    def document(self, response: Response, body: bytes | None = None, content_type: str | None = None,
+                 title: str | None = None) -> FetchedDocument:
+        headers = response.headers
+        return FetchedDocument(
+            source=self.source.name,
+            url=response.meta.get(META_DOCUMENT_URL, response.url),
+            body=response.body if body is None else body,
+            fetched_url=response.url,
+            http_status=response.status,
+            content_type=content_type or _header(headers, b"Content-Type"),
+            title=title,
+            etag=_header(headers, b"ETag"),
+            last_modified=_header(headers, b"Last-Modified"),
+            not_modified=response.status == 304,
+        )
+
+
+def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> Source:
+    if isinstance(source, Source):
+        return source
+    if isinstance(source, dict):
+        return Source.from_dict(source)
+    if isinstance(source, str):
+        path = settings.get("LEAKTRACK_SOURCES")
+        if not path:
+            raise SourcesError("-a source=NAME needs -s LEAKTRACK_SOURCES=FILE")
+        found = load_sources(path).select([source])[0]
+        if found.kind != kind:
+            raise SourcesError(f"source {source!r} is a {found.kind} source, not {kind}")
+        return found
+    raise SourcesError("give the spider a source: scrapy crawl SPIDER -a source=NAME")
+
+
+def _header(headers, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def page_title(response: Response) -> str | None:
+    if not hasattr(response, "css"):
+        return None
+    title = response.css("title::text").get()
+    return title.strip() if title and title.strip() else None
+
+
+def is_html(response: Response) -> bool:
+    content_type = (_header(response.headers, b"Content-Type") or "").lower()
+    return "html" in content_type and hasattr(response, "css")

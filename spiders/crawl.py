@@ -1,0 +1,160 @@
+"""Run one crawl (a sweep or a recheck) in this process, and the child-process entry point.
+
+Twisted's reactor cannot be restarted inside one process, so ``run_sweep`` and ``recheck``
+start every crawl as a child process (``python -m leaktrack.spiders.crawl``) and read its
+progress as JSON lines. That lets ``watch``, the tests and the benchmark run many crawls from
+one process, and isolates a crawl that crashes. The child reads a ``CrawlJob`` (JSON) on stdin,
+writes ``{"event": "progress", ...}`` lines while crawling and one ``{"event": "done", ...}``
+(or ``{"event": "error", ...}`` for a LeaktrackError) at the end, on its original stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from leaktrack.errors import LeaktrackError
+from leaktrack.spiders.sources import Source
+
+SPIDERS = {
+    "paste": "leaktrack.spiders.paste.PasteSpider",
+    "mirror": "leaktrack.spiders.mirror.MirrorSpider",
+    "urls": "leaktrack.spiders.urls.UrlsSpider",
+}
+RECHECK_PIPELINES = {
+    "leaktrack.spiders.pipelines.ScanPipeline": 300,
+    "leaktrack.spiders.pipelines.RecheckPipeline": 400,
+    "leaktrack.spiders.pipelines.StorePipeline": None,
+}
+COUNTERS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "refused_private", "errors")
+
+
+@dataclass
+class CrawlJob:
+    """Everything a crawl needs, as plain data (it crosses into the child process as JSON)."""
+
+    sources: list[Source]
+    fingerprints_path: str
+    store_url: str
+    state_path: str
+    allow_private_networks: bool = False
+    contact: str | None = None
+    keep_evidence: bool = False
+    recheck: bool = False
+    settings: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "CrawlJob":
+        data = json.loads(text)
+        data["sources"] = [Source.from_dict(source) for source in data["sources"]]
+        return cls(**data)
+
+
+@dataclass
+class CrawlOutcome:
+    """Counts and error messages per source; for a recheck, what each URL answered."""
+
+    per_source: dict[str, dict[str, int]]
+    errors: dict[str, list[str]]
+    recheck_answers: list[dict] = field(default_factory=list)
+
+
+def crawl_settings(job: CrawlJob):
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("leaktrack.spiders.settings", priority="project")
+    contact = job.contact or settings.get("LEAKTRACK_CONTACT")
+    settings.set("USER_AGENT", settings.get("USER_AGENT").format(contact=contact), priority="project")
+    settings.setdict({
+        "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
+        "LEAKTRACK_STORE": job.store_url,
+        "LEAKTRACK_STATE": job.state_path,
+        "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
+        "LEAKTRACK_KEEP_EVIDENCE": job.keep_evidence,
+    }, priority="cmdline")
+    if job.recheck:
+        settings.set("LEAKTRACK_INCREMENTAL", False, priority="cmdline")
+        settings.set("ITEM_PIPELINES", RECHECK_PIPELINES, priority="cmdline")
+    settings.setdict(job.settings, priority="cmdline")
+    return settings
+
+
+def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None) -> CrawlOutcome:
+    """Crawl every source of the job at once, in this process (once per process: see above)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.misc import load_object
+
+    settings = crawl_settings(job)
+    process = CrawlerProcess(settings)
+    crawlers = {}
+    for source in job.sources:
+        crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
+        extra = {"recheck": True} if job.recheck else {}
+        process.crawl(crawler, source=source, **extra)
+        crawlers[source.name] = crawler
+    if on_progress:
+        _report_periodically(crawlers, on_progress, settings.getfloat("LEAKTRACK_PROGRESS_INTERVAL"))
+    process.start()
+    return CrawlOutcome(
+        per_source={name: counts_of(crawler) for name, crawler in crawlers.items()},
+        errors={name: list(crawler.stats.get_value("leaktrack/error_messages") or []) for name, crawler in crawlers.items()},
+        recheck_answers=[answer for crawler in crawlers.values() for answer in crawler.stats.get_value("leaktrack/recheck_answers") or []],
+    )
+
+
+def counts_of(crawler) -> dict[str, int]:
+    stats = crawler.stats
+    counts = {name: int(stats.get_value(f"leaktrack/{name}") or 0) for name in COUNTERS}
+    # Exceptions raised in spider callbacks and pipelines are errors too, with tracebacks in the log.
+    counts["errors"] += int(stats.get_value("spider_exceptions/count") or 0)
+    return counts
+
+
+def _report_periodically(crawlers: dict, on_progress: Callable, interval: float) -> None:
+    from twisted.internet import reactor
+    from twisted.internet.task import LoopingCall
+
+    loop = LoopingCall(lambda: on_progress({name: counts_of(crawler) for name, crawler in crawlers.items()}))
+    reactor.callWhenRunning(loop.start, interval, now=False)
+
+
+def child_main() -> int:
+    # Our channel to the parent is the original stdout; anything else printing to stdout
+    # (a library, a stray print) goes to stderr instead of corrupting the channel.
+    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+
+    def send(event: dict) -> None:
+        channel.write(json.dumps(event, default=str) + "\n")
+
+    job = CrawlJob.from_json(sys.stdin.read())
+    try:
+        _preflight(job)
+        outcome = run_crawl(job, on_progress=lambda counts: send({"event": "progress", "per_source": counts}))
+    except LeaktrackError as error:
+        send({"event": "error", "type": type(error).__name__, "message": str(error)})
+        return 2
+    send({"event": "done", **asdict(outcome)})
+    return 0
+
+
+def _preflight(job: CrawlJob) -> None:
+    """Fail early with one clear line when the fingerprints or the store cannot be opened."""
+    from leaktrack.index import open_store
+    from leaktrack.spiders.pipelines import load_fingerprints
+
+    if job.settings.get("LEAKTRACK_SCAN", True):
+        load_fingerprints(job.fingerprints_path)
+    if not job.recheck:
+        open_store(job.store_url).close()
+
+
+if __name__ == "__main__":
+    sys.exit(child_main())

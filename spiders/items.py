@@ -1,0 +1,32 @@
+"""What a spider hands to the pipelines: one downloaded document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leaktrack.fingerprints.results import ScanResult
+
+
+@dataclass
+class FetchedDocument:
+    """A downloaded document, before and after scanning.
+
+    ``url`` is the address a responder would report (a paste's page, even when its text came
+    from the raw endpoint at ``fetched_url``).
+    """
+
+    source: str
+    url: str
+    body: bytes
+    fetched_url: str
+    http_status: int = 200
+    content_type: str | None = None
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False           # a 304 answer to our conditional request
+    # Filled in by the pipelines:
+    content_sha256: str | None = None
+    unchanged: bool = False              # same content as the last sweep saw: not rescanned
+    scan: ScanResult | None = None
+    notes: list[str] = field(default_factory=list)

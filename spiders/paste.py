@@ -1,0 +1,75 @@
+"""Paste sites: listing (archive) pages that link to pastes, with optional pagination.
+
+Each paste is taken from its raw endpoint when the source has ``raw_url``, else from the
+paste page itself (textarea, pre, code, then main text). Pastes seen by earlier sweeps are
+skipped without a request (the IncrementalFetch middleware).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+
+from leaktrack.spiders.base import SourceSpider, page_title
+
+
+class PasteSpider(SourceSpider):
+    name = "paste"
+    kind = "paste"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # deny_extensions=[]: a paste id may look like a file name ending.
+        self.item_links = LinkExtractor(allow=self.source.item_links, deny_extensions=[])
+        self.next_pages = LinkExtractor(allow=self.source.next_page) if self.source.next_page else None
+
+    async def start(self):
+        for url in self.source.start_urls:
+            yield self.request(url, self.parse_listing)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        for link in self.item_links.extract_links(response):
+            yield self.paste_request(link.url)
+        if self.next_pages:
+            for link in self.next_pages.extract_links(response):
+                yield self.request(link.url, self.parse_listing)
+
+    def paste_request(self, paste_url: str) -> scrapy.Request:
+        if self.source.raw_url:
+            raw = self.source.raw_url.format(id=paste_id(paste_url))
+            return self.request(raw, self.parse_raw, incremental="skip_seen", document_url=paste_url)
+        return self.request(paste_url, self.parse_paste_page, incremental="skip_seen")
+
+    def parse_raw(self, response: Response):
+        yield self.document(response)
+
+    def parse_paste_page(self, response: Response):
+        text = paste_text(response)
+        if text is None:
+            yield self.document(response, title=page_title(response))
+        else:
+            yield self.document(response, body=text.encode("utf-8"), content_type="text/plain; charset=utf-8",
+                                title=page_title(response))
+
+
+def paste_id(paste_url: str) -> str:
+    """The last path segment of a paste link: ``https://p.example/p/Ab12`` -> ``Ab12``."""
+    return urlparse(paste_url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def paste_text(response: Response) -> str | None:
+    """The paste's text from its page, or None to let the scanner read the whole HTML."""
+    if not hasattr(response, "css"):
+        return None
+    for selector in ("textarea::text", "pre::text", "code::text"):
+        parts = response.css(selector).getall()
+        if any(part.strip() for part in parts):
+            return "\n".join(parts)
+    main = response.css("main ::text").getall()
+    if any(part.strip() for part in main):
+        return "\n".join(part.strip() for part in main if part.strip())
+    return None

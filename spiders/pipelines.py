@@ -1,0 +1,182 @@
+"""Item pipelines: scan each downloaded document, then store the matches and remember the URL.
+
+ScanPipeline skips documents whose content the last sweep already scanned (same SHA-256, or
+a 304 answer) and refuses decompression bombs with a logged reason. StorePipeline upserts
+every leak verdict into the match store (an unchanged known leak is upserted again, so
+last_seen moves and a removed copy that came back becomes ``reappeared``), writes the
+evidence copy when asked, and only then records the URL in the crawl state: a sweep stopped
+in between fetches the document again rather than forgetting a match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from scrapy.exceptions import DropItem
+
+from leaktrack.errors import DocumentError, NotFoundError
+from leaktrack.home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
+from leaktrack.index import FoundCopy, match_id_for_url
+from leaktrack.spiders.items import FetchedDocument
+from leaktrack.spiders.middlewares import record_error
+from leaktrack.spiders.state import CrawlState, SeenUrl
+
+logger = logging.getLogger(__name__)
+
+
+def fingerprints_path(setting: str | None) -> Path:
+    return Path(setting) if setting else ensure_home() / FINGERPRINTS_FILE
+
+
+@lru_cache(maxsize=4)
+def load_fingerprints(path: str):
+    """One FingerprintSet per file per process, shared by every source's crawler."""
+    from leaktrack.fingerprints import FingerprintSet
+
+    return FingerprintSet.load(path)
+
+
+class ScanPipeline:
+    def __init__(self, crawler):
+        settings = crawler.settings
+        self.stats = crawler.stats
+        self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
+        self.scanning = settings.getbool("LEAKTRACK_SCAN")
+        self.fingerprints = load_fingerprints(str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS")))) if self.scanning else None
+        self.state = CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: FetchedDocument) -> FetchedDocument:
+        if not item.not_modified:
+            item.content_sha256 = hashlib.sha256(item.body).hexdigest()
+        if self.is_unchanged(item):
+            item.unchanged = True
+            self.stats.inc_value("leaktrack/unchanged")
+            return item
+        if self.scanning:
+            item.scan = self.scan(item)
+            self.stats.inc_value("leaktrack/documents")
+        return item
+
+    def is_unchanged(self, item: FetchedDocument) -> bool:
+        if self.state is None:
+            return False
+        seen = self.state.get(item.url)
+        if seen is None:
+            return False
+        if item.not_modified:
+            item.content_sha256 = seen.content_sha256
+            return True
+        return seen.content_sha256 == item.content_sha256
+
+    def scan(self, item: FetchedDocument):
+        from leaktrack.fingerprints import scan_bytes
+
+        try:
+            result = scan_bytes(item.body, self.fingerprints, name=item.url, content_type=item.content_type)
+        except DocumentError as error:
+            record_error(self.stats, f"refused {item.url}: {error}", self.limit)
+            raise DropItem(f"refused {item.url}: {error}") from None
+        for reason in result.skipped:
+            logger.info("skipped part of %s: %s", item.url, reason)
+        return result
+
+    def close_spider(self) -> None:
+        if self.state:
+            self.state.close()
+
+
+class StorePipeline:
+    def __init__(self, crawler):
+        from leaktrack.index import open_store
+
+        settings = crawler.settings
+        self.stats = crawler.stats
+        self.store = open_store(settings.get("LEAKTRACK_STORE"))
+        self.state = CrawlState(settings.get("LEAKTRACK_STATE"))
+        self.keep_evidence = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: FetchedDocument) -> FetchedDocument:
+        was_leak = self.store_known_leak(item) if item.unchanged else self.store_new_scan(item)
+        self.state.remember(SeenUrl(
+            url=item.url, source=item.source, content_sha256=item.content_sha256 or "",
+            etag=item.etag, last_modified=item.last_modified, was_leak=was_leak,
+        ))
+        return item
+
+    def store_new_scan(self, item: FetchedDocument) -> bool:
+        if item.scan is None or not item.scan.is_leak:
+            return False
+        evidence = write_evidence(item) if self.keep_evidence else None
+        self.upsert(item, item.scan.matched_records, item.scan.containment, evidence)
+        return True
+
+    def store_known_leak(self, item: FetchedDocument) -> bool:
+        seen = self.state.get(item.url)
+        if not (seen and seen.was_leak):
+            return False
+        try:
+            known = self.store.get(match_id_for_url(item.url))
+        except NotFoundError:
+            # The store was wiped or changed since: forget the URL so the next sweep rescans it.
+            self.state.forget(item.url)
+            return False
+        self.upsert(item, known.matched_records, known.containment, known.evidence_path)
+        return True
+
+    def upsert(self, item: FetchedDocument, records: list[str], containment: float, evidence: str | None) -> None:
+        self.store.upsert_copies([FoundCopy(
+            source=item.source, url=item.url, content_sha256=item.content_sha256 or "",
+            matched_records=list(records), containment=containment, title=item.title,
+            evidence_path=evidence,
+        )])
+        self.stats.inc_value("leaktrack/matches")
+
+    def close_spider(self) -> None:
+        self.state.close()
+        self.store.close()
+
+
+def write_evidence(item: FetchedDocument) -> str:
+    """The document's bytes, owner-only, in the home folder's evidence directory."""
+    directory = ensure_home() / EVIDENCE_DIR
+    directory.mkdir(mode=0o700, exist_ok=True)
+    path = directory / f"{match_id_for_url(item.url)}-{(item.content_sha256 or '')[:16]}.bin"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(item.body)
+    os.chmod(path, 0o600)  # O_CREAT's mode only applies to new files
+    return str(path.resolve())
+
+
+class RecheckPipeline:
+    """Instead of storing: notes what each rechecked URL answered, for ``recheck`` to judge."""
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: FetchedDocument) -> FetchedDocument:
+        answers = self.stats.get_value("leaktrack/recheck_answers") or []
+        answers.append({
+            "url": item.url,
+            "http_status": item.http_status,
+            "still_matching": bool(item.scan and item.scan.is_leak),
+            "matched_count": item.scan.matched_count if item.scan else 0,
+        })
+        self.stats.set_value("leaktrack/recheck_answers", answers)
+        return item

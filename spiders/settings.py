@@ -1,0 +1,101 @@
+"""Scrapy settings of every leaktrack crawl, and leaktrack's own crawl defaults, documented once.
+
+``leaktrack sweep`` and ``scrapy crawl paste -a source=NAME -s LEAKTRACK_SOURCES=sources.toml``
+both use this module (``scrapy.cfg`` points at it), so a crawl behaves the same either way.
+Per-run overrides go on top (``run_sweep(settings=...)``, ``scrapy crawl -s NAME=VALUE``).
+
+Politeness and safety by default: robots.txt obeyed, two requests at a time per domain,
+AutoThrottle, an identifying User-Agent with a contact, size limits, short timeouts, a few
+retries with exponential backoff, and no private/loopback addresses.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "leaktrack"
+SPIDER_MODULES = ["leaktrack.spiders.paste", "leaktrack.spiders.mirror", "leaktrack.spiders.urls"]
+
+# --- leaktrack's own settings (read by our spiders, middlewares and pipelines) -------------
+
+# Where a site owner can reach the people running the crawl; part of the User-Agent.
+# Override with `contact = "..."` in the sources file.
+LEAKTRACK_CONTACT = "set `contact` in the sources file"
+# Sources file for `scrapy crawl SPIDER -a source=NAME` (leaktrack sweep passes sources itself).
+LEAKTRACK_SOURCES = None
+# Fingerprint file and store; None means the defaults in the home folder (leaktrack.home).
+LEAKTRACK_FINGERPRINTS = None
+LEAKTRACK_STORE = None
+# Crawl state (seen URLs, hashes, validators); None means crawl-state.db in the home folder.
+LEAKTRACK_STATE = None
+# Refuse private, loopback, link-local and reserved addresses: a public sweep has no business
+# there, and a paste linking to http://127.0.0.1/ must not turn the crawler against its host.
+LEAKTRACK_ALLOW_PRIVATE_NETWORKS = False
+# Keep a copy of each matching document (owner-only, home/evidence/). Off: it is personal data.
+LEAKTRACK_KEEP_EVIDENCE = False
+# Scan downloads (off only for the crawl benchmark's baseline).
+LEAKTRACK_SCAN = True
+# Skip already-seen pastes and send conditional requests for known files.
+LEAKTRACK_INCREMENTAL = True
+# Retry backoff: the n-th retry of a request waits BASE * 2**(n-1) seconds, at most MAX.
+LEAKTRACK_RETRY_BACKOFF_BASE = 2.0
+LEAKTRACK_RETRY_BACKOFF_MAX = 60.0
+# Mirror crawls stop at this link depth unless the source sets max_depth.
+LEAKTRACK_DEFAULT_MAX_DEPTH = 3
+# File name endings a mirror spider downloads as documents (HTML pages are followed and scanned too).
+LEAKTRACK_DOCUMENT_EXTENSIONS = (
+    ".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".zip", ".gz", ".md",
+    ".dat", ".log", ".sql", ".xml", ".html", ".htm",
+)
+# How often (seconds) a running crawl reports its counts to the parent process.
+LEAKTRACK_PROGRESS_INTERVAL = 0.5
+# Error messages kept per source in a sweep's summary (the counts are always complete).
+LEAKTRACK_MAX_ERROR_MESSAGES = 50
+
+# --- Scrapy settings -----------------------------------------------------------------------
+
+USER_AGENT = "leaktrack/0.1 (+personal-data leak takedown crawler; contact: {contact})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Pastes and leak files are small; 50 MB matches the scanner's input limit.
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 10
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+DOWNLOADER_MIDDLEWARES = {
+    # Runs first, before robots.txt is fetched, so a refused host gets no request at all.
+    "leaktrack.spiders.middlewares.PrivateAddressGuard": 40,
+    "leaktrack.spiders.middlewares.IncrementalFetch": 45,
+    # Below RetryMiddleware (550): sees only final outcomes, not every retried attempt.
+    "leaktrack.spiders.middlewares.OutcomeTally": 60,
+    "leaktrack.spiders.middlewares.RetryBackoff": 560,
+}
+ITEM_PIPELINES = {
+    "leaktrack.spiders.pipelines.ScanPipeline": 300,
+    "leaktrack.spiders.pipelines.StorePipeline": 400,
+}
+
+# Settings for crawling our own sites on 127.0.0.1 (demo, tests, benchmark): no politeness
+# delays are needed against a server we started, and failures should surface quickly.
+LOCAL_SITE_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 32,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_TIMEOUT": 5,
+    "RETRY_TIMES": 1,
+    "LEAKTRACK_RETRY_BACKOFF_BASE": 0.1,
+    "LOG_LEVEL": "WARNING",
+}
