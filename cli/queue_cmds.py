@@ -1,7 +1,265 @@
-"""Placeholder until its issue's commands land; replaced wholesale by that work."""
+"""Commands over the match store: the takedown queue, notices, exposure and stats."""
+
+from __future__ import annotations
+
+import os
+import sys
+import webbrowser
+from enum import Enum
+from pathlib import Path
+from typing import Optional
 
 import typer
+
+from leaktrack.cli import store_views as views
+from leaktrack.cli.common import console, err_console, new_app, print_json
+from leaktrack.errors import LeaktrackError
+from leaktrack.index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, open_store
+from leaktrack.index import export, settings, takedown
+from leaktrack.index.abuse_contacts import suggested_contact
+from leaktrack.index.files import open_owner_only
+
+Status = Enum("Status", {status: status for status in STATUSES}, type=str)
+ExportFormat = Enum("ExportFormat", {name: name for name in settings.EXPORT_FORMATS}, type=str)
+
+STORE_HELP = "Store URL: sqlite:///path.db or http(s)://elasticsearch:9200 (default: $LEAKTRACK_STORE, else the home folder's matches.db)."
+STORE = typer.Option(None, "--store", help=STORE_HELP)
+JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+NOTE = typer.Option(None, "--note", help="Why: kept in the match's history.")
+
+
+def default_actor() -> str:
+    return os.environ.get("USER") or settings.DEFAULT_ACTOR
+
+
+BY = typer.Option(None, "--by", help="Who decides (default: $USER, else 'cli').")
+
+queue_app = new_app("The takedown queue: list, review, confirm or dismiss copies, export the evidence.")
+takedown_app = new_app("Takedown notices: draft one for a copy, record that it was sent.")
+
+
+@queue_app.command("list")
+def queue_list(
+    status: Optional[Status] = typer.Option(None, "--status", help="Only matches in this status."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only matches found by this source."),
+    min_records: int = typer.Option(0, "--min-records", min=0, help="Only copies exposing at least K records."),
+    limit: int = typer.Option(settings.DEFAULT_QUEUE_LIMIT, "--limit", min=1, help="Show at most N matches."),
+    as_json: bool = JSON,
+    store_url: Optional[str] = STORE,
+) -> None:
+    """The queue: copies exposing the most records first, then the newest."""
+    with open_store(store_url) as store:
+        matches = store.list_matches(status.value if status else None, source, min_records, limit)
+    if as_json:
+        print_json([match.export_dict() for match in matches])
+    else:
+        console.print(views.queue_table(matches))
+
+
+@queue_app.command("show")
+def queue_show(match_id: str = typer.Argument(..., help="Match id."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
+    """Everything known about one match: evidence, records, history, where to report it."""
+    with open_store(store_url) as store:
+        match, history = store.get(match_id), store.history(match_id)
+    contact = suggested_contact(match.host)
+    if as_json:
+        print_json(
+            match.export_dict()
+            | {"history": [views.history_dict(change) for change in history]}
+            | {"abuse_contact": contact.as_dict() if contact else None, "days_outstanding": match.days_outstanding()}
+        )
+    else:
+        console.print(views.match_panel(match, history, contact))
+
+
+def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: Optional[str], store_url: Optional[str]) -> None:
+    """Apply one decision to several matches; report each failure, exit non-zero if any failed."""
+    exit_code = 0
+    with open_store(store_url) as store:
+        for match_id in match_ids:
+            try:
+                store.change_status(match_id, to_status, by or default_actor(), note)
+                console.print(f"{match_id}: {views.status_text(to_status)}")
+            except LeaktrackError as error:
+                err_console.print(f"Error: {match_id}: {error}", markup=False, highlight=False)
+                exit_code = max(exit_code, error.exit_code)
+    if exit_code:
+        raise typer.Exit(exit_code)
+
+
+@queue_app.command("confirm")
+def queue_confirm(
+    match_ids: list[str] = typer.Argument(..., help="Match ids."), note: Optional[str] = NOTE, by: Optional[str] = BY,
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Confirm copies as real exposures: they go on to a takedown request."""
+    _change_each(match_ids, "confirmed", by, note, store_url)
+
+
+@queue_app.command("dismiss")
+def queue_dismiss(
+    match_ids: list[str] = typer.Argument(..., help="Match ids."), note: Optional[str] = NOTE, by: Optional[str] = BY,
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Dismiss copies as false matches (a dismissed copy can be confirmed later)."""
+    _change_each(match_ids, "dismissed", by, note, store_url)
+
+
+REVIEW_KEYS = {"c": "confirm", "d": "dismiss", "s": "skip", "o": "open", "q": "quit"}
+
+
+@queue_app.command("review")
+def queue_review(
+    source: Optional[str] = typer.Option(None, "--source", help="Only matches found by this source."),
+    by: Optional[str] = BY,
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Walk the new and reappeared matches one at a time: c=confirm d=dismiss s=skip o=open q=quit."""
+    with open_store(store_url) as store:
+        pending = [m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)]
+        decided = 0
+        for match_id in pending:
+            outcome = _review_one(store, store.get(match_id), by or default_actor())
+            if outcome == "quit":
+                break
+            decided += outcome in ("confirm", "dismiss")
+    console.print(f"{decided} decided, {len(pending)} were waiting for review.")
+
+
+def _ask_key() -> str:
+    keys = "/".join(REVIEW_KEYS)
+    try:
+        answer = typer.prompt(f"[{keys}]", default="s", show_default=False).strip().lower()[:1]
+    except typer.Abort:  # end of piped input
+        return "q"
+    return answer if answer in REVIEW_KEYS else ""
+
+
+def _review_one(store: MatchStore, match: Match, by: str) -> str:
+    console.print(views.match_panel(match, store.history(match.id), suggested_contact(match.host)))
+    while True:
+        action = REVIEW_KEYS.get(_ask_key(), "")
+        if action == "open":
+            console.print(match.url, soft_wrap=True, markup=False, highlight=False)
+            if sys.stdin.isatty():  # piped input means nobody is there to look at a browser
+                webbrowser.open(match.url)
+            continue
+        if action in ("confirm", "dismiss"):
+            to_status = "confirmed" if action == "confirm" else "dismissed"
+            try:
+                store.change_status(match.id, to_status, by, expected_version=match.version)
+                console.print(f"{match.id}: {views.status_text(to_status)}")
+            except LeaktrackError as error:  # e.g. a sweep changed it meanwhile: say so, go on
+                err_console.print(f"Error: {match.id}: {error}", markup=False, highlight=False)
+        if action:
+            return action
+        console.print("keys: " + ", ".join(f"{key}={name}" for key, name in REVIEW_KEYS.items()))
+
+
+@queue_app.command("export")
+def queue_export(
+    export_format: ExportFormat = typer.Option("jsonl", "--format", help="jsonl (one JSON object a line) or csv."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to FILE (owner-only) instead of stdout."),
+    status: Optional[Status] = typer.Option(None, "--status", help="Only matches in this status."),
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Every match, streamed: for reports, other tools, or notifying the people exposed."""
+    write = export.WRITERS[export_format.value]
+    with open_store(store_url) as store:
+        matches = export.matches_to_export(store, status.value if status else None)
+        if out is None:
+            write(matches, sys.stdout)
+            return
+        with open_owner_only(out, newline="") as stream:
+            count = write(matches, stream)
+    err_console.print(f"Exported {count} matches to {out}.", markup=False, highlight=False)
+
+
+@queue_app.command("search")
+def queue_search(
+    text: str = typer.Argument(..., help="Words that must occur in the title or URL (prefixes match)."),
+    limit: int = typer.Option(settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, help="Show at most N matches."),
+    as_json: bool = JSON,
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Full-text search over the titles and URLs of the matches."""
+    with open_store(store_url) as store:
+        matches = store.search(text, limit)
+    if as_json:
+        print_json([match.export_dict() for match in matches])
+    else:
+        console.print(views.queue_table(matches, title=f"Matches for {text!r}"))
+
+
+@takedown_app.command("draft")
+def takedown_draft(
+    match_id: str = typer.Argument(..., help="Match id."),
+    template: Optional[Path] = typer.Option(None, "--template", help="A Jinja2 template instead of the default notice."),
+    sender: Optional[str] = typer.Option(None, "--sender", help="Your name, organisation and contact details."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the notice to FILE (owner-only) instead of stdout."),
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Draft a removal request with the evidence (URL, dates, SHA-256, record count), no personal data."""
+    with open_store(store_url) as store:
+        match = store.get(match_id)
+    notice = takedown.draft_notice(match, template, sender)
+    if out is None:
+        sys.stdout.write(notice)
+        return
+    with open_owner_only(out) as stream:
+        stream.write(notice)
+    contact = suggested_contact(match.host)
+    err_console.print(f"Wrote the notice to {out}.", markup=False, highlight=False)
+    err_console.print("\n".join(views.contact_lines(contact)), markup=False, highlight=False)
+
+
+@takedown_app.command("sent")
+def takedown_sent(
+    match_id: str = typer.Argument(..., help="Match id."),
+    to: str = typer.Option(..., "--to", help="Where the notice went (address or form URL)."),
+    ref: Optional[str] = typer.Option(None, "--ref", help="The host's ticket or case number."),
+    note: Optional[str] = NOTE,
+    by: Optional[str] = BY,
+    store_url: Optional[str] = STORE,
+) -> None:
+    """Record that the takedown notice was sent (the match must be confirmed or reappeared)."""
+    with open_store(store_url) as store:
+        match = store.record_takedown_sent(match_id, to=to, by=by or default_actor(), ref=ref, note=note)
+    console.print(f"{match.id}: {views.status_text(match.status)} to {to}", highlight=False)
+
+
+def exposure(record_id: str = typer.Argument(..., help="Record id from the fingerprint file."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
+    """Every copy that exposed one record, newest first, with its status: who to tell what."""
+    with open_store(store_url) as store:
+        matches = store.exposure(record_id)
+    if as_json:
+        print_json([match.export_dict() for match in matches])
+    elif matches:
+        console.print(views.queue_table(matches, title=f"Copies exposing record {record_id}"))
+    else:
+        console.print(f"Record {record_id} is in no copy found so far.", markup=False, highlight=False)
+
+
+def stats(as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
+    """Counts by status and source, records exposed at least once, copies still up."""
+    with open_store(store_url) as store:
+        numbers = store.stats()
+    if as_json:
+        print_json(
+            {
+                "by_status": numbers.by_status,
+                "by_source": numbers.by_source,
+                "records_exposed": numbers.records_exposed,
+                "copies_still_up": numbers.copies_still_up,
+            }
+        )
+    else:
+        console.print(views.stats_table(numbers))
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
+    app.add_typer(queue_app, name="queue")
+    app.add_typer(takedown_app, name="takedown")
+    app.command("exposure")(exposure)
+    app.command("stats")(stats)

@@ -1,7 +1,9 @@
 """The match store: SQLite by default, Elasticsearch at scale, one interface."""
 
 from leaktrack.index.base import (
+    NEEDS_REVIEW_STATUSES,
     STATUSES,
+    STILL_UP_STATUSES,
     TRANSITIONS,
     FoundCopy,
     Match,
@@ -14,7 +16,9 @@ from leaktrack.index.base import (
 from leaktrack.index.open import open_store
 
 __all__ = [
+    "NEEDS_REVIEW_STATUSES",
     "STATUSES",
+    "STILL_UP_STATUSES",
     "TRANSITIONS",
     "FoundCopy",
     "Match",
