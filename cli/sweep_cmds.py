@@ -1,7 +1,161 @@
-"""Placeholder until its issue's commands land; replaced wholesale by that work."""
+"""``sweep``, ``watch``, ``recheck`` and ``demo``: thin commands over ``leaktrack.spiders``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional
 
 import typer
+from rich.live import Live
+from rich.table import Table
+
+from leaktrack.cli.common import console, err_console, print_json
+from leaktrack.home import HOME_ENV
+
+COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
+
+SourcesOption = typer.Option(..., "--sources", help="TOML sources file (see examples/sources.example.toml).")
+FingerprintsOption = typer.Option(None, "--fingerprints", help="Fingerprint file (default: in the home folder).")
+StoreOption = typer.Option(None, "--store", help="Store URL (default: LEAKTRACK_STORE or the home folder's SQLite file).")
+SourceNamesOption = typer.Option(None, "--source", help="Sweep only this source (repeatable).")
+KeepEvidenceOption = typer.Option(False, "--keep-evidence", help="Keep an owner-only copy of each matching document.")
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
+    app.command("sweep")(sweep)
+    app.command("watch")(watch)
+    app.command("recheck")(recheck)
+    app.command("demo")(demo)
+
+
+def sweep(
+    sources: Path = SourcesOption,
+    fingerprints: Optional[Path] = FingerprintsOption,
+    source: Optional[List[str]] = SourceNamesOption,
+    store: Optional[str] = StoreOption,
+    keep_evidence: bool = KeepEvidenceOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
+    from leaktrack.spiders.sweep import run_sweep
+
+    with progress_view(enabled=not json_output) as show:
+        summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence, on_progress=show)
+    render_summary(summary, json_output)
+
+
+def watch(
+    sources: Path = SourcesOption,
+    every: str = typer.Option("30m", "--every", help="Time between sweep starts: 45s, 30m, 2h, 1d."),
+    max_sweeps: Optional[int] = typer.Option(None, "--max-sweeps", min=1, help="Stop after this many sweeps."),
+    fingerprints: Optional[Path] = FingerprintsOption,
+    source: Optional[List[str]] = SourceNamesOption,
+    store: Optional[str] = StoreOption,
+    keep_evidence: bool = KeepEvidenceOption,
+    json_output: bool = typer.Option(False, "--json", help="Print each sweep's summary as a JSON line."),
+) -> None:
+    """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
+    from leaktrack.spiders.sweep import run_sweep
+    from leaktrack.spiders.watch import parse_interval, watch as watch_sources
+
+    try:
+        seconds = parse_interval(every)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--every") from None
+    sweeps = watch_sources(
+        lambda: run_sweep(sources, fingerprints, store, source or None, keep_evidence),
+        seconds,
+        max_sweeps,
+        on_summary=lambda summary: render_summary(summary, json_output),
+        on_failure=lambda error: err_console.print(f"[red]sweep failed[/red] (retrying next tick): {error}"),
+    )
+    err_console.print(f"watch: {sweeps} sweep(s) run")
+
+
+def recheck(
+    status: str = typer.Option("takedown_sent", "--status", help="Recheck matches in this status."),
+    store: Optional[str] = StoreOption,
+    fingerprints: Optional[Path] = FingerprintsOption,
+    allow_private_networks: bool = typer.Option(False, "--allow-private-networks",
+                                                help="Allow private/loopback addresses (local testing only)."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Re-fetch copies in the queue: gone ones become 'removed'; the rest show days outstanding."""
+    from leaktrack.spiders.recheck import recheck as recheck_matches
+
+    results = recheck_matches(status, store, fingerprints, allow_private_networks)
+    if json_output:
+        print_json([result.to_dict() for result in results])
+        return
+    table = Table(title=f"Recheck of {len(results)} match(es) in status {status}")
+    for column in ("id", "url", "verdict", "HTTP", "status", "days outstanding"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(result.match_id, result.url, result.verdict, str(result.http_status or "-"),
+                      result.status, "-" if result.days_outstanding is None else str(result.days_outstanding))
+    console.print(table)
+
+
+def demo(
+    home: Optional[Path] = typer.Option(None, "--home", help="Home folder for the demo (default: a new temporary folder)."),
+    records: int = typer.Option(300, "--records", min=50, max=20000, help="Records in the synthetic leak."),
+    json_output: bool = JsonOption,
+) -> None:
+    """The whole job on synthetic data: serve a paste site and a mirror on 127.0.0.1, fingerprint, sweep, show the queue."""
+    folder = Path(home) if home else Path(tempfile.mkdtemp(prefix="leaktrack-demo-"))
+    os.environ[HOME_ENV] = str(folder.resolve())
+    from leaktrack.spiders.demo import run_demo
+
+    with progress_view(enabled=not json_output) as show:
+        report = run_demo(records=records, on_progress=show)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    for line in report.steps:
+        console.print(f"- {line}")
+    render_summary(report.summary, json_output=False)
+    render_queue(report.queue)
+    console.print(f"Home folder: {folder}  (try: LEAKTRACK_HOME={folder} leaktrack queue list)")
+
+
+@contextmanager
+def progress_view(enabled: bool) -> Iterator:
+    """A live table of per-source counts on stderr while the crawl runs."""
+    if not enabled:
+        yield None
+        return
+    with Live(counts_table({}), console=err_console, transient=True, refresh_per_second=4) as live:
+        yield lambda per_source: live.update(counts_table(per_source))
+
+
+def counts_table(per_source: dict[str, dict[str, int]], title: str = "Sweeping") -> Table:
+    table = Table(title=title)
+    table.add_column("source")
+    for column in COUNT_COLUMNS:
+        table.add_column(column.replace("_", " "), justify="right")
+    for name, counts in per_source.items():
+        table.add_row(name, *(str(counts.get(column, 0)) for column in COUNT_COLUMNS))
+    return table
+
+
+def render_summary(summary, json_output: bool) -> None:
+    if json_output:
+        print_json(summary.to_dict())
+        return
+    console.print(counts_table(summary.per_source, title=f"Sweep {summary.id} ({summary.seconds:.1f} s)"))
+    for error in summary.errors:
+        err_console.print(f"[yellow]error[/yellow] {error}", highlight=False)
+
+
+def render_queue(matches) -> None:
+    table = Table(title=f"Takedown queue ({len(matches)} match(es))")
+    for column in ("id", "status", "records", "containment", "source", "url"):
+        table.add_column(column)
+    for match in matches:
+        table.add_row(match.id, match.status, str(match.matched_count), f"{match.containment:.2f}", match.source, match.url)
+    console.print(table)
