@@ -32,3 +32,34 @@ DEFAULT_TAKEDOWN_TEMPLATE = "takedown_notice.txt.j2"
 
 # Who a CLI status change is recorded as when ``--by`` is not given and $USER is unset.
 DEFAULT_ACTOR = "cli"
+
+# -- Elasticsearch (index/elastic.py) -----------------------------------------------------------
+# Environment variables read by the Elasticsearch store; secrets come only from here (or the
+# URL's user:password), never from command-line options that end up in shell history.
+ES_API_KEY_ENV = "LEAKTRACK_ES_API_KEY"
+ES_USER_ENV = "LEAKTRACK_ES_USER"
+ES_PASSWORD_ENV = "LEAKTRACK_ES_PASSWORD"
+ES_CA_CERTS_ENV = "LEAKTRACK_ES_CA_CERTS"
+ES_INDEX_PREFIX_ENV = "LEAKTRACK_ES_INDEX_PREFIX"
+
+# Index, alias and template names start with this prefix (``leaktrack-matches`` ...), so
+# several deployments or test runs can share one cluster.
+ES_DEFAULT_INDEX_PREFIX = "leaktrack"
+
+# Per-request timeout. Bulk chunks of ES_BULK_CHUNK_SIZE matches finish in well under this.
+ES_REQUEST_TIMEOUT_SECONDS = 30.0
+
+# Actions per ``_bulk`` request: Elastic's guidance is 5-15 MB per request; a match document
+# is 1-5 kB with a few hundred record ids, so 500 stays far below.
+ES_BULK_CHUNK_SIZE = 500
+
+# Priority of our composable index templates: above the 100 of Elasticsearch's built-in
+# templates, so an overlapping built-in pattern never wins.
+ES_TEMPLATE_PRIORITY = 200
+
+# How long a point-in-time stays open between two pages of an export.
+ES_PIT_KEEP_ALIVE = "2m"
+
+# Distinct sources counted by ``stats`` (a terms aggregation must be bounded; a sources
+# file lists tens of sources).
+ES_STATS_MAX_SOURCES = 1_000

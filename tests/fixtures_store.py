@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from es_backends import ES_STORE_BACKENDS
 
 from leaktrack.index import FoundCopy, MatchStore
 from leaktrack.index.sqlite import SQLiteStore
@@ -19,6 +20,7 @@ from leaktrack.index.sqlite import SQLiteStore
 STORE_BACKENDS: list[tuple[str, Callable[[Path], MatchStore]]] = [
     ("sqlite", lambda tmp_path: SQLiteStore(tmp_path / "matches.db")),
 ]
+STORE_BACKENDS += ES_STORE_BACKENDS  # "es-standin" always, "es-real" when LEAKTRACK_TEST_ES_URL is set
 
 # A fixed clock for generated sightings, so ordering by time is chosen by the test.
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)

@@ -1,0 +1,63 @@
+"""The Elasticsearch backends of the store contract suite (see ``STORE_BACKENDS``).
+
+"es-standin": the ES-REST stand-in of ``es_standin.py``, started once per test session.
+"es-real": a real cluster at ``LEAKTRACK_TEST_ES_URL`` (skipped when unset); its indices and
+templates are deleted when the session ends.
+Each store gets its own index prefix, so tests never see each other's matches.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from es_standin import StandinServer
+from leaktrack.index.elastic import ElasticsearchStore
+
+REAL_ES_URL_ENV = "LEAKTRACK_TEST_ES_URL"
+
+_shared: dict[str, StandinServer] = {}
+_real_prefixes: list[str] = []
+
+
+def unique_prefix() -> str:
+    return f"lt-test-{uuid.uuid4().hex[:12]}"
+
+
+def shared_standin() -> StandinServer:
+    """The session's stand-in server, started on first use and stopped at exit."""
+    if "server" not in _shared:
+        _shared["server"] = StandinServer().start()
+        atexit.register(_shared["server"].stop)
+    return _shared["server"]
+
+
+def standin_store(tmp_path: Path) -> ElasticsearchStore:
+    return ElasticsearchStore(shared_standin().url, index_prefix=unique_prefix(), refresh=True)
+
+
+def real_store(tmp_path: Path) -> ElasticsearchStore:
+    url = os.environ.get(REAL_ES_URL_ENV)
+    if not url:
+        pytest.skip(f"{REAL_ES_URL_ENV} is not set: no real Elasticsearch cluster to test against")
+    if not _real_prefixes:
+        atexit.register(_delete_real_indices, url)
+    _real_prefixes.append(unique_prefix())
+    return ElasticsearchStore(url, index_prefix=_real_prefixes[-1], refresh=True)
+
+
+def _delete_real_indices(url: str) -> None:
+    store = ElasticsearchStore(url, index_prefix=unique_prefix())
+    try:
+        for prefix in _real_prefixes + [store.names.prefix]:
+            store.client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True)
+            store.client.indices.delete_index_template(name=f"{prefix}-*")
+    finally:
+        store.close()
+
+
+ES_STORE_BACKENDS = [("es-standin", standin_store), ("es-real", real_store)]
