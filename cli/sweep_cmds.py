@@ -19,6 +19,7 @@ COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "
 
 SourcesOption = typer.Option(..., "--sources", help="TOML sources file (see examples/sources.example.toml).")
 FingerprintsOption = typer.Option(None, "--fingerprints", help="Fingerprint file (default: in the home folder).")
+KeyFileOption = typer.Option(None, "--key-file", help="Key the fingerprints were built with (default: in the home folder).")
 StoreOption = typer.Option(None, "--store", help="Store URL (default: LEAKTRACK_STORE or the home folder's SQLite file).")
 SourceNamesOption = typer.Option(None, "--source", help="Sweep only this source (repeatable).")
 KeepEvidenceOption = typer.Option(False, "--keep-evidence", help="Keep an owner-only copy of each matching document.")
@@ -39,13 +40,14 @@ def sweep(
     source: Optional[List[str]] = SourceNamesOption,
     store: Optional[str] = StoreOption,
     keep_evidence: bool = KeepEvidenceOption,
+    key_file: Optional[Path] = KeyFileOption,
     json_output: bool = JsonOption,
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from leaktrack.spiders.sweep import run_sweep
 
     with progress_view(enabled=not json_output) as show:
-        summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence, on_progress=show)
+        summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence, on_progress=show, key_file=key_file)
     render_summary(summary, json_output)
 
 
@@ -57,6 +59,7 @@ def watch(
     source: Optional[List[str]] = SourceNamesOption,
     store: Optional[str] = StoreOption,
     keep_evidence: bool = KeepEvidenceOption,
+    key_file: Optional[Path] = KeyFileOption,
     json_output: bool = typer.Option(False, "--json", help="Print each sweep's summary as a JSON line."),
 ) -> None:
     """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
@@ -68,7 +71,7 @@ def watch(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--every") from None
     sweeps = watch_sources(
-        lambda: run_sweep(sources, fingerprints, store, source or None, keep_evidence),
+        lambda: run_sweep(sources, fingerprints, store, source or None, keep_evidence, key_file=key_file),
         seconds,
         max_sweeps,
         on_summary=lambda summary: render_summary(summary, json_output),
@@ -81,6 +84,7 @@ def recheck(
     status: str = typer.Option("takedown_sent", "--status", help="Recheck matches in this status."),
     store: Optional[str] = StoreOption,
     fingerprints: Optional[Path] = FingerprintsOption,
+    key_file: Optional[Path] = KeyFileOption,
     allow_private_networks: bool = typer.Option(False, "--allow-private-networks",
                                                 help="Allow private/loopback addresses (local testing only)."),
     json_output: bool = JsonOption,
@@ -88,7 +92,7 @@ def recheck(
     """Re-fetch copies in the queue: gone ones become 'removed'; the rest show days outstanding."""
     from leaktrack.spiders.recheck import recheck as recheck_matches
 
-    results = recheck_matches(status, store, fingerprints, allow_private_networks)
+    results = recheck_matches(status, store, fingerprints, allow_private_networks, key_file=key_file)
     if json_output:
         print_json([result.to_dict() for result in results])
         return

@@ -38,6 +38,7 @@ class CrawlJob:
 
     sources: list[Source]
     fingerprints_path: str
+    key_file: str | None
     store_url: str
     state_path: str
     allow_private_networks: bool = False
@@ -74,6 +75,7 @@ def crawl_settings(job: CrawlJob):
     settings.set("USER_AGENT", settings.get("USER_AGENT").format(contact=contact), priority="project")
     settings.setdict({
         "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
+        "LEAKTRACK_KEY_FILE": job.key_file,
         "LEAKTRACK_STORE": job.store_url,
         "LEAKTRACK_STATE": job.state_path,
         "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
@@ -151,7 +153,7 @@ def _preflight(job: CrawlJob) -> None:
     from leaktrack.spiders.pipelines import load_fingerprints
 
     if job.settings.get("LEAKTRACK_SCAN", True):
-        load_fingerprints(job.fingerprints_path)
+        load_fingerprints(job.fingerprints_path, job.key_file)
     if not job.recheck:
         open_store(job.store_url).close()
 

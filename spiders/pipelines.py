@@ -33,11 +33,11 @@ def fingerprints_path(setting: str | None) -> Path:
 
 
 @lru_cache(maxsize=4)
-def load_fingerprints(path: str):
+def load_fingerprints(path: str, key_file: str | None = None):
     """One FingerprintSet per file per process, shared by every source's crawler."""
     from leaktrack.fingerprints import FingerprintSet
 
-    return FingerprintSet.load(path)
+    return FingerprintSet.load(path, key_file)
 
 
 class ScanPipeline:
@@ -46,7 +46,9 @@ class ScanPipeline:
         self.stats = crawler.stats
         self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
         self.scanning = settings.getbool("LEAKTRACK_SCAN")
-        self.fingerprints = load_fingerprints(str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS")))) if self.scanning else None
+        self.fingerprints = load_fingerprints(
+            str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))), settings.get("LEAKTRACK_KEY_FILE"),
+        ) if self.scanning else None
         self.state = CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
 
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, default_store_url, ensure_home
+from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, default_store_url, ensure_home
 from leaktrack.index import TRANSITIONS, Match, open_store
 from leaktrack.spiders.crawl import CrawlJob
 from leaktrack.spiders.state import CrawlState
@@ -42,6 +42,7 @@ def recheck(
     fingerprints_path: str | Path | None = None,
     allow_private_networks: bool = False,
     settings: dict | None = None,
+    key_file: str | Path | None = None,
 ) -> list[RecheckResult]:
     """Re-fetch every match in ``status``; move the gone ones to ``removed``."""
     store_url = absolute_store_url(store_url or default_store_url())
@@ -52,6 +53,7 @@ def recheck(
     job = CrawlJob(
         sources=sources_for_urls([match.url for match in matches]),
         fingerprints_path=str(Path(fingerprints_path or ensure_home() / FINGERPRINTS_FILE).resolve()),
+        key_file=str(Path(key_file or ensure_home() / KEY_FILE).resolve()),
         store_url=store_url,
         state_path=str((ensure_home() / CRAWL_STATE_FILE).resolve()),
         allow_private_networks=allow_private_networks,

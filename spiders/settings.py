@@ -23,6 +23,7 @@ LEAKTRACK_CONTACT = "set `contact` in the sources file"
 LEAKTRACK_SOURCES = None
 # Fingerprint file and store; None means the defaults in the home folder (leaktrack.home).
 LEAKTRACK_FINGERPRINTS = None
+LEAKTRACK_KEY_FILE = None
 LEAKTRACK_STORE = None
 # Crawl state (seen URLs, hashes, validators); None means crawl-state.db in the home folder.
 LEAKTRACK_STATE = None

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 from leaktrack import errors
 from leaktrack.errors import LeaktrackError
-from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, SWEEP_LOCK_FILE, default_store_url, ensure_home
+from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, SWEEP_LOCK_FILE, default_store_url, ensure_home
 from leaktrack.index import SweepRecord, open_store
 from leaktrack.spiders.crawl import CrawlJob, CrawlOutcome
 from leaktrack.spiders.sources import Source, SourcesConfig, load_sources
@@ -84,6 +84,7 @@ def run_sweep(
     keep_evidence: bool = False,
     settings: dict | None = None,
     on_progress: ProgressCallback | None = None,
+    key_file: str | Path | None = None,
 ) -> SweepSummary:
     """Sweep the sources once (all, or those named), store the matches and the sweep record."""
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
@@ -91,6 +92,7 @@ def run_sweep(
     job = CrawlJob(
         sources=selected,
         fingerprints_path=str(Path(fingerprints_path or ensure_home() / FINGERPRINTS_FILE).resolve()),
+        key_file=str(Path(key_file or ensure_home() / KEY_FILE).resolve()),
         store_url=absolute_store_url(store_url or default_store_url()),
         state_path=str((ensure_home() / CRAWL_STATE_FILE).resolve()),
         allow_private_networks=config.allow_private_networks,
