@@ -1370,7 +1370,9 @@ class StandinServer:
         self.cluster = Cluster(required_auth=required_auth)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.cluster = self.cluster
-        self._thread = threading.Thread(target=self._server.serve_forever, name="es-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="es-standin", daemon=True
+        )
 
     @property
     def url(self) -> str:
