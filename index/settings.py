@@ -7,6 +7,10 @@ from __future__ import annotations
 # a second, so 30 s only runs out when something is truly stuck.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
+# SQLite page cache per connection. The default (2 MB) thrashes once the queue's indexes
+# outgrow it, which happens at a few hundred thousand matches.
+SQLITE_CACHE_MB = 64
+
 # Copies written per transaction by ``upsert_copies``: a crash mid-sweep loses at most this
 # many, and a concurrent reviewer never waits long for the write lock.
 UPSERT_BATCH_SIZE = 2_000

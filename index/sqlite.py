@@ -176,6 +176,7 @@ class SQLiteStore(MatchStore):
             # In WAL mode NORMAL never corrupts; a power cut may lose the last commits only.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute(f"PRAGMA cache_size = -{settings.SQLITE_CACHE_MB * 1024}")
             migrate(self._db, self.path)
 
     # -- transactions -----------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""Benchmark of the SQLite match store at scale (default 1M synthetic matches).
+
+Measures, in one run:
+  * bulk upsert rate of new matches through ``SQLiteStore.upsert_copies`` (indexes, FTS,
+    record table, one transaction per batch), beside a baseline: a plain ``executemany``
+    INSERT of the same rows into a table with no index, no FTS and no record table;
+  * re-sweep rate (upserting copies that are already known);
+  * ``queue list`` (top 50, without and with a status filter) and ``exposure`` latency,
+    median and p95, through the store API, beside the same SQL forced to ignore the
+    indexes (``NOT INDEXED``), i.e. what the queries cost without them.
+
+Synthetic data only: URLs on made-up hosts, record ids ``rec-00001`` .. of a dataset of
+``--records`` rows (6,000 like the leak this tool was written for), 1-5 records per match.
+
+    .venv/bin/python bench/store.py                 # 1M matches
+    .venv/bin/python bench/store.py --matches 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from leaktrack.index import FoundCopy
+from leaktrack.index.sqlite import SQLiteStore
+
+SOURCES = ("pastebin", "gists", "mirrors", "forums", "archives")
+HOSTS = ("pastebin.com", "gist.github.com", "files.example.net", "board.example.org", "archive.example.com")
+CHUNK = 10_000  # copies handed to upsert_copies per call, as a sweep's pipeline would
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def synthetic_copies(count: int, records: int, seed: int, start: int = 0) -> Iterator[FoundCopy]:
+    rng = random.Random(seed)
+    for n in range(start, start + count):
+        source = rng.randrange(len(SOURCES))
+        url = f"https://{HOSTS[source]}/{n:08d}"
+        ids = {f"rec-{rng.randrange(records):05d}" for _ in range(rng.randint(1, 5))}
+        yield FoundCopy(
+            source=SOURCES[source],
+            url=url,
+            content_sha256=hashlib.sha256(url.encode()).hexdigest(),
+            matched_records=sorted(ids),
+            containment=rng.random(),
+            seen_at=T0 + timedelta(seconds=n),
+            title=f"paste {n} {rng.choice(('list', 'dump', 'notes', 'export'))}",
+        )
+
+
+def chunks(copies: Iterator[FoundCopy]) -> Iterator[list[FoundCopy]]:
+    chunk: list[FoundCopy] = []
+    for copy in copies:
+        chunk.append(copy)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def upsert_all(store: SQLiteStore, copies: Iterator[FoundCopy]) -> float:
+    started = time.perf_counter()
+    for chunk in chunks(copies):
+        store.upsert_copies(chunk)
+    return time.perf_counter() - started
+
+
+def baseline_insert(path: Path, copies: Iterator[FoundCopy]) -> float:
+    """Same rows, plain INSERT: no index, no FTS, no record table, no read-before-write."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(
+        "CREATE TABLE matches (id TEXT, source TEXT, url TEXT, title TEXT, sha TEXT, records TEXT,"
+        " containment REAL, seen TEXT)"
+    )
+    started = time.perf_counter()
+    for chunk in chunks(copies):
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (c.url[-8:], c.source, c.url, c.title, c.content_sha256, ",".join(c.matched_records),
+                 c.containment, c.seen_at.isoformat())
+                for c in chunk
+            ],
+        )
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return elapsed
+
+
+def latencies_ms(query: Callable[[int], object], runs: int) -> tuple[float, float]:
+    timings = []
+    for run in range(runs):
+        started = time.perf_counter()
+        query(run)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--matches", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=6_000, help="rows of the leaked dataset")
+    parser.add_argument("--queries", type=int, default=100, help="timed queries per kind (store API)")
+    parser.add_argument("--baseline-queries", type=int, default=10, help="timed queries per kind without indexes")
+    parser.add_argument("--resweep", type=int, default=100_000, help="known copies upserted again")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="leaktrack-bench-") as folder:
+        baseline_s = baseline_insert(Path(folder) / "baseline.db", synthetic_copies(args.matches, args.records, args.seed))
+        store = SQLiteStore(Path(folder) / "matches.db")
+        upsert_s = upsert_all(store, synthetic_copies(args.matches, args.records, args.seed))
+        resweep = min(args.resweep, args.matches)
+        resweep_s = upsert_all(store, synthetic_copies(resweep, args.records, args.seed + 1))
+        rng = random.Random(args.seed)
+        sample_ids = [m.id for m in store.list_matches(limit=2_000)]
+        # A realistic queue: most matches new, some confirmed by reviewers.
+        for match_id in rng.sample(sample_ids, min(500, len(sample_ids))):
+            store.change_status(match_id, "confirmed", by="bench")
+        records = [f"rec-{rng.randrange(args.records):05d}" for _ in range(max(args.queries, args.baseline_queries))]
+        raw = sqlite3.connect(Path(folder) / "matches.db")
+
+        indexed = {
+            "queue list, top 50": latencies_ms(lambda _: store.list_matches(limit=50), args.queries),
+            "queue list --status confirmed": latencies_ms(lambda _: store.list_matches(status="confirmed", limit=50), args.queries),
+            "queue list --status new": latencies_ms(lambda _: store.list_matches(status="new", limit=50), args.queries),
+            "exposure RECORD_ID": latencies_ms(lambda run: store.exposure(records[run]), args.queries),
+        }
+        unindexed_sql = {
+            "queue list, top 50": ("SELECT * FROM matches NOT INDEXED WHERE matched_count >= 0 ORDER BY matched_count DESC, last_seen DESC LIMIT 50", None),
+            "queue list --status confirmed": ("SELECT * FROM matches NOT INDEXED WHERE status = 'confirmed' ORDER BY matched_count DESC, last_seen DESC LIMIT 50", None),
+            "queue list --status new": ("SELECT * FROM matches NOT INDEXED WHERE status = 'new' ORDER BY matched_count DESC, last_seen DESC LIMIT 50", None),
+            "exposure RECORD_ID": ("SELECT m.* FROM match_records r JOIN matches m ON m.id = r.match_id WHERE +r.record_id = ? ORDER BY m.last_seen DESC", records),
+        }
+        baseline = {
+            name: latencies_ms(
+                lambda run, sql=sql, params=params: raw.execute(sql, (params[run],) if params else ()).fetchall(),
+                args.baseline_queries,
+            )
+            for name, (sql, params) in unindexed_sql.items()
+        }
+        stats = store.stats()
+        size_mb = sum(p.stat().st_size for p in Path(folder).glob("matches.db*")) / 1e6
+        store.close()
+        raw.close()
+
+    print(f"SQLite match store, {args.matches:,} synthetic matches, {args.records:,}-record dataset "
+          f"({stats.records_exposed:,} records exposed), store {size_mb:,.0f} MB, {datetime.now(timezone.utc):%Y-%m-%d}")
+    print(f"{'bulk upsert (new matches)':34} {args.matches / upsert_s:>10,.0f} matches/s ({upsert_s:.1f} s)"
+          f"   baseline plain INSERT, no indexes: {args.matches / baseline_s:>10,.0f} rows/s ({baseline_s:.1f} s)")
+    print(f"{'re-sweep upsert (known matches)':34} {resweep / resweep_s:>10,.0f} matches/s ({resweep:,} in {resweep_s:.1f} s)")
+    print(f"{'query':34} {'median ms':>10} {'p95 ms':>8}   {'no-index median ms':>18} {'p95 ms':>8}")
+    for name, (median, p95) in indexed.items():
+        base_median, base_p95 = baseline[name]
+        print(f"{name:34} {median:>10.2f} {p95:>8.2f}   {base_median:>18.1f} {base_p95:>8.1f}")
+    print(f"(store API: {args.queries} queries per kind, Match objects built; baseline: raw SQL, "
+          f"{args.baseline_queries} queries per kind)")
+
+
+if __name__ == "__main__":
+    main()
