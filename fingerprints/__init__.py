@@ -2,3 +2,15 @@
 
 Imports neither Scrapy nor the store: it is the core the others build on.
 """
+
+from leaktrack.fingerprints.fingerprint_set import (
+    FingerprintSet, build_fingerprint_set, fingerprint_dataset_file,
+)
+from leaktrack.fingerprints.keys import load_or_create_key
+from leaktrack.fingerprints.results import ScanResult
+from leaktrack.fingerprints.scan import scan_bytes, scan_text
+
+__all__ = [
+    "FingerprintSet", "ScanResult", "build_fingerprint_set", "fingerprint_dataset_file",
+    "load_or_create_key", "scan_bytes", "scan_text",
+]

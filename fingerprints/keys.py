@@ -1,0 +1,125 @@
+"""The secret key and keyed hashing: the only way a plaintext value becomes a fingerprint.
+
+Every token, id number and date is hashed with keyed BLAKE2b (64-bit digests). Without the
+key file, the fingerprint file cannot be checked against a guessed list of names. Values of
+several tokens are keyed as a chain of their tokens' keyed hashes (``combine_keys``), which
+numpy can compute for every run of tokens of a document at once (``token_run_keys``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from leaktrack import home
+from leaktrack.errors import FingerprintFileError
+from leaktrack.fingerprints import params
+
+_MASK64 = (1 << 64) - 1
+_CHAIN_OFFSET = 0xCBF29CE484222325  # FNV-1a's 64-bit offset basis and prime, over 64-bit words
+_CHAIN_PRIME = 0x100000001B3
+_KEY_CHECK_MESSAGE = b"leaktrack key check v1"
+
+
+def default_key_path() -> Path:
+    return home.home_path(home.KEY_FILE)
+
+
+def load_or_create_key(path: str | Path | None = None) -> bytes:
+    """The key in ``path`` (default: the home folder), created owner-only when absent."""
+    path = Path(path) if path else default_key_path()
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it meanwhile: use theirs
+            return read_key(path)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(params.KEY_BYTES) + "\n")
+    return read_key(path)
+
+
+def read_key(path: str | Path | None = None) -> bytes:
+    """The key in ``path``; a missing or malformed key file is a FingerprintFileError."""
+    path = Path(path) if path else default_key_path()
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        key = bytes.fromhex(text)
+    except FileNotFoundError:
+        raise FingerprintFileError(
+            f"key file not found: {path} (scanning needs the key the fingerprints were built with)"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise FingerprintFileError(f"key file is not a leaktrack key: {path}") from None
+    if not 16 <= len(key) <= 64:
+        raise FingerprintFileError(f"key file is not a leaktrack key: {path}")
+    return key
+
+
+def combine_keys(keys: Sequence[int]) -> int:
+    """The key of a run of tokens, from its tokens' keys (same result as token_run_keys)."""
+    h = _CHAIN_OFFSET
+    for k in keys:
+        h = ((h ^ k) * _CHAIN_PRIME) & _MASK64
+    return h
+
+
+def token_run_keys(token_keys: np.ndarray, line_of_token: np.ndarray, max_tokens: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of every run of 1..max_tokens consecutive tokens within one line.
+
+    Returns (keys, line of each key). ``line_of_token`` must be non-decreasing.
+    """
+    count = len(token_keys)
+    runs, lines = [], []
+    h = np.full(count, _CHAIN_OFFSET, dtype=np.uint64)
+    for n in range(1, max_tokens + 1):
+        width = count - n + 1
+        if width <= 0:
+            break
+        h = (h[:width] ^ token_keys[n - 1:]) * np.uint64(_CHAIN_PRIME)
+        same_line = line_of_token[:width] == line_of_token[n - 1:]
+        runs.append(h[same_line])
+        lines.append(line_of_token[:width][same_line])
+    if not runs:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    return np.concatenate(runs), np.concatenate(lines)
+
+
+class KeyedHasher:
+    """Keyed 64-bit BLAKE2b of tokens, id numbers and dates, memoized per distinct input."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self._memo: dict[str, int] = {}
+
+    def _hash(self, text: str) -> int:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8,
+                                 key=self.key).digest()
+        return int.from_bytes(digest, "little")
+
+    def token(self, token: str) -> int:
+        return self._keyed("t:" + token)
+
+    def id_number(self, digits: str) -> int:
+        return self._keyed("n:" + digits)
+
+    def date(self, iso: str) -> int:
+        return self._keyed("d:" + iso)
+
+    def _keyed(self, text: str) -> int:
+        value = self._memo.get(text)
+        if value is None:
+            if len(self._memo) > params.CHUNK_MEMO_LIMIT:
+                self._memo.clear()
+            value = self._memo[text] = self._hash(text)
+        return value
+
+    def key_check(self) -> str:
+        """A digest that tells whether a fingerprint file was built with this key."""
+        return hashlib.blake2b(_KEY_CHECK_MESSAGE, digest_size=16, key=self.key).hexdigest()

@@ -1,0 +1,162 @@
+"""Normalize text so that the transformations a copy goes through meet the original.
+
+One tokenizer serves the dataset (at build) and documents (at scan), so both sides agree:
+
+1. ``fold_text``: Unicode NFKC, case folding, diacritics (combining marks) stripped.
+2. ``token_bytes``: UTF-8, with ``- . / '`` deleted (so ``A-123-456-789``, ``A123456789``
+   and ``123.456.789`` become one chunk, ``03/07/1990`` becomes ``03071990``, ``O'Brien``
+   becomes ``obrien``) and every other ASCII punctuation/whitespace turned into a space;
+   newlines kept so line numbers survive.
+3. ``chunk_tokens``: a whitespace chunk split into runs of letters and runs of digits
+   (``a123456789`` -> ``a``, ``123456789``), non-ASCII punctuation dropped.
+
+Ids: a digit token of ``MIN_ID_DIGITS`` or more digits is an id-like number.
+Dates: a digit token of 6-8 digits is read as a date with the year first (YYYYMMDD) or last
+(DDMMYYYY *and* MMDDYYYY: an ambiguous date is indexed and looked up under both readings,
+so ``03/07/1990`` meets both ``1990-07-03`` and ``1990-03-07``); English month names are
+read in ``7 March 1990``, ``March 7, 1990``, ``07-Mar-1990`` and ``1990 Mar 07``.
+Transliteration: non-Latin values are also indexed in their anyascii Latin form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+from leaktrack.fingerprints import params
+
+# Combining marks of the Basic Multilingual Plane (accents, Arabic harakat, ...).
+_MARKS_RE = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
+                  if unicodedata.category(chr(c)) == "Mn") + "]"
+)
+_DELETED_BYTES = b"-./'"
+_KEPT_ASCII = set(b"abcdefghijklmnopqrstuvwxyz0123456789\n")
+_TOKEN_TABLE = bytes(
+    b if (b in _KEPT_ASCII or b >= 0x80) else (b + 32 if 65 <= b <= 90 else 0x20)
+    for b in range(256)
+)
+_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
+_CAMEL_RE = re.compile(r"[A-Z][a-z]*|[a-z]+|[0-9]+")
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+         ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+         ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+         ("dec", "december")], start=1)
+    for name in names
+}
+
+
+def fold_text(text: str) -> str:
+    """NFKC, case-folded, without diacritics. ASCII text takes a fast path."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return unicodedata.normalize("NFC", _MARKS_RE.sub("", text))
+
+
+def token_bytes(folded: str) -> bytes:
+    """Folded text as bytes where whitespace-separated chunks are the token carriers."""
+    return folded.encode("utf-8", "surrogatepass").translate(_TOKEN_TABLE, _DELETED_BYTES)
+
+
+def chunk_tokens(chunk: bytes) -> tuple[str, ...]:
+    """The letter runs and digit runs of one chunk of ``token_bytes``."""
+    if chunk.isalpha() or chunk.isdigit():  # bytes methods: ASCII only, the common case
+        return (chunk.decode("ascii"),)
+    return tuple(_TOKEN_RE.findall(chunk.decode("utf-8", "replace")))
+
+
+def value_tokens(value: str) -> list[str]:
+    """Tokens of a dataset value or document line, as the scanner sees them."""
+    return [t for chunk in token_bytes(fold_text(value)).split() for t in chunk_tokens(chunk)]
+
+
+def id_number(token: str) -> str | None:
+    """The token itself when it is an id-like digit run."""
+    return token if token.isdigit() and len(token) >= params.MIN_ID_DIGITS else None
+
+
+def _iso_date(year: int, month: int, day: int) -> str | None:
+    if not params.DATE_MIN_YEAR <= year <= params.DATE_MAX_YEAR:
+        return None
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _two_part_splits(digits: str) -> list[tuple[int, int]]:
+    """Ways to read 2-4 digits as two numbers of 1-2 digits each."""
+    return [(int(digits[:i]), int(digits[i:])) for i in (1, 2)
+            if 1 <= len(digits) - i <= 2]
+
+
+def digit_date_readings(token: str) -> tuple[str, ...]:
+    """ISO dates a 6-8 digit token can be: YYYYMMDD, DDMMYYYY or MMDDYYYY (all kept)."""
+    if not (token.isdigit() and 6 <= len(token) <= 8):
+        return ()
+    readings: set[str | None] = set()
+    for month, day in _two_part_splits(token[4:]):
+        readings.add(_iso_date(int(token[:4]), month, day))
+    for first, second in _two_part_splits(token[:-4]):
+        year = int(token[-4:])
+        readings.add(_iso_date(year, second, first))
+        readings.add(_iso_date(year, first, second))
+    readings.discard(None)
+    return tuple(sorted(readings))  # type: ignore[arg-type]
+
+
+def textual_dates(tokens: list[str]) -> list[str]:
+    """ISO dates written with an English month name somewhere in a token sequence."""
+    found = []
+    for i, token in enumerate(tokens):
+        month = MONTHS.get(token)
+        if month is None:
+            continue
+        before, after = tokens[i - 1] if i else "", tokens[i + 1] if i + 1 < len(tokens) else ""
+        after2 = tokens[i + 2] if i + 2 < len(tokens) else ""
+        for day, year in ((before, after), (after, after2), (after, before)):
+            if day.isdigit() and year.isdigit() and len(day) <= 2 and len(year) == 4:
+                iso = _iso_date(int(year), month, int(day))
+                if iso:
+                    found.append(iso)
+    return found
+
+
+def transliterated_tokens(value: str) -> list[list[str]]:
+    """Latin token sequences of a non-Latin value (empty for Latin values).
+
+    anyascii writes CJK and Hangul names as run-together syllables (``WangXiaoMing``); a
+    copy may split them per syllable or as surname + given name, so those are kept too.
+    """
+    latin = anyascii(unicodedata.normalize("NFKC", value))
+    if latin == value:
+        return []
+    variants = [value_tokens(latin)]
+    syllables = [_CAMEL_RE.findall(word) for word in latin.split()]
+    syllables = [parts for parts in syllables if parts]
+    if any(len(parts) > 1 for parts in syllables):
+        variants.append(value_tokens(" ".join(" ".join(parts) for parts in syllables)))
+        variants.append(value_tokens(" ".join(
+            parts[0] + " " + "".join(parts[1:]) for parts in syllables)))
+    native = value_tokens(value)
+    unique: list[list[str]] = []
+    for variant in variants:
+        if variant and variant != native and variant not in unique:
+            unique.append(variant)
+    return unique
+
+
+def looks_like_record_line(line: str) -> bool:
+    """A table row rather than prose: a tab, or several commas, semicolons or pipes."""
+    if "\t" in line:
+        return True
+    return max(line.count(","), line.count(";"), line.count("|")) >= params.RECORD_LINE_MIN_SEPARATORS
+

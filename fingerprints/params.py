@@ -1,0 +1,80 @@
+"""Every threshold, weight and limit of fingerprinting and matching, documented once.
+
+How a match is decided (see ``scan.py``): each line of a document is compared with the
+records it shares a rare keyed value with. Every field of the record found in the line adds
+*evidence*; the record is reported when the evidence adds up to ``MATCH_SCORE_THRESHOLD``
+from at least ``MIN_EVIDENCE_FIELDS`` fields, or when a distinctive field is found and the
+line's MinHash is close to the record's (typos).
+"""
+
+from __future__ import annotations
+
+# --- The fingerprint file ------------------------------------------------------------------
+FILE_MAGIC = b"LTFP"
+FILE_VERSION = 1
+KEY_BYTES = 32  # secret key for keyed BLAKE2b; 256 bits as BLAKE2b's key allows up to 64 bytes
+
+# --- What kind of column is it (learned from the data) --------------------------------------
+# A column is *distinctive* when at least this share of its rows hold a value no other row
+# holds (names, ids, dates of birth); otherwise it is *common* (status, facility, country).
+# Unique-share rather than distinct-count ratio: 100 facilities over 300 rows still give a
+# ratio of 0.3, but only ~5% of rows hold a facility nobody else has.
+DISTINCTIVE_MIN_UNIQUE_SHARE = 0.5
+# A distinctive column is an id column / date column when this share of its values carry an
+# id-like number / a date; else it is text (names, addresses).
+KIND_MIN_SHARE = 0.8
+# A digit run this long (separators removed) is an id-like number: A-123-456-789 -> 123456789.
+MIN_ID_DIGITS = 6
+# Dates are read as years in this range only, so that most id numbers never read as dates.
+DATE_MIN_YEAR = 1900
+DATE_MAX_YEAR = 2099
+
+# --- Evidence weights -----------------------------------------------------------------------
+# Fixed weights per distinctive kind; an id number is close to proof, a full name is not
+# (common-name lists), a date of birth coincides by chance in a large same-schema list.
+WEIGHT_ID = 1.0
+WEIGHT_TEXT = 0.6
+WEIGHT_DATE = 0.4
+# A value shared by df records is weaker: weight * df ** -RARITY_EXPONENT.
+RARITY_EXPONENT = 0.5
+# Name tokens found without the whole value (typo, reordering) share this part of the value's
+# weight between them (a value of n tokens gives each token weight * factor / n).
+TOKEN_PARTIAL_FACTOR = 0.8
+# Common fields weigh their self-information, log2(records / df) bits, at this rate: a
+# facility among 100 (~6.6 bits) -> 0.27, one of 5 statuses (~2.3 bits) -> 0.09.
+COMMON_WEIGHT_PER_BIT = 0.04
+# ...and all common fields of a line together never weigh more than this, so that common
+# fields alone (a list of the same facilities) can never reach the threshold.
+COMMON_WEIGHT_CAP = 0.45
+
+# --- The decision ---------------------------------------------------------------------------
+# Full name (0.6) + date of birth (0.4) = 1.0 matches; full name + nationality does not;
+# date of birth + facility + status + nationality (0.4 + 0.45) does not.
+MATCH_SCORE_THRESHOLD = 1.0
+MIN_EVIDENCE_FIELDS = 2
+# Distinctive fields (partly) found in a line before the MinHash rescue below is tried.
+RESCUE_MIN_DISTINCTIVE_FIELDS = 2
+# A line that carries a distinctive field of the record and contains this share of the
+# record's distinctive shingles (name tokens, id number, date; estimated from the MinHash
+# Jaccard and the set sizes) matches even below the score threshold (typo'd rows).
+MINHASH_RESCUE_CONTAINMENT = 0.7
+# Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
+CONFIDENT_SCORE = 2.0
+
+# --- Candidates and the prefilter -----------------------------------------------------------
+# A keyed value shared by more records than this does not propose candidates (it still
+# corroborates): a first name shared by 500 records would make every line a 500-way compare.
+CANDIDATE_MAX_DF = 8
+# Multi-token values (names, facilities) are matched as runs of up to this many tokens.
+MAX_VALUE_TOKENS = 6
+# Memo of document chunk -> keys is dropped when it grows past this many entries.
+CHUNK_MEMO_LIMIT = 2_000_000
+
+# --- MinHash (datasketch, legacy scheme so that signatures can be computed vectorized) ------
+MINHASH_NUM_PERM = 32
+MINHASH_SEED = 1
+
+# --- Containment --------------------------------------------------------------------------
+# A document line "looks like a record" when it holds a tab or at least this many commas,
+# semicolons or pipes (the denominator of containment; matched lines always count).
+RECORD_LINE_MIN_SEPARATORS = 2

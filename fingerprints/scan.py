@@ -1,0 +1,296 @@
+"""Scan a document for records of the fingerprinted dataset and say which ones it exposes.
+
+1. Prefilter (whole document, C-speed string ops): fold the text, cut it into chunks
+   (``normalize.token_bytes``), keyed-hash each *distinct* chunk's tokens once (memoized
+   across documents) and look them up in the set of rare name tokens and id numbers. A
+   document without a hit is clean; most of the web stops here.
+2. Candidate lines: the lines holding a hit chunk. For each, the keyed hashes of every run
+   of 1..MAX_VALUE_TOKENS tokens (numpy, all lines at once), of its id numbers and dates.
+3. Candidates: records sharing a rare keyed value with a line (``candidate_keys``).
+4. Evidence: which of each candidate record's entries the line holds, weighed per field
+   (``params``): a record matches with enough evidence from two fields, or with one
+   distinctive field and a MinHash (datasketch) close enough to the record's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from leaktrack.fingerprints import params
+from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, FingerprintSet
+from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
+from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
+from leaktrack.fingerprints.normalize import (
+    MONTHS, chunk_tokens, digit_date_readings, fold_text, id_number, looks_like_record_line,
+    textual_dates, token_bytes,
+)
+from leaktrack.fingerprints.results import ScanResult
+
+_LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
+_NEWLINE, _SPACE = 10, 32
+
+
+@dataclass(frozen=True)
+class _ChunkKeys:
+    tokens: tuple[str, ...]
+    token_keys: tuple[int, ...]
+    special_keys: tuple[int, ...]  # id numbers and date readings
+    has_month: bool
+    is_hit: bool                   # holds a prefilter key
+
+
+@dataclass
+class RecordMatch:
+    record: int      # index into FingerprintSet.record_ids
+    line: int        # 0-based line of the scanned text
+    score: float
+    confidence: float
+
+
+class _Scanner:
+    """Per-FingerprintSet state: the prefilter set and the chunk memo."""
+
+    def __init__(self, fingerprints: FingerprintSet):
+        if fingerprints.key is None:
+            raise ValueError("FingerprintSet has no key: load it with FingerprintSet.load")
+        self.fp = fingerprints
+        self.hasher = KeyedHasher(fingerprints.key)
+        self.prefilter = set(fingerprints.prefilter_keys.tolist())
+        self.common = fingerprints.common_columns
+        self.memo: dict[bytes, _ChunkKeys] = {}
+
+    def chunk(self, chunk: bytes) -> _ChunkKeys:
+        info = self.memo.get(chunk)
+        if info is None:
+            if len(self.memo) > params.CHUNK_MEMO_LIMIT:
+                self.memo.clear()
+            info = self.memo[chunk] = self._chunk_keys(chunk)
+        return info
+
+    def _chunk_keys(self, chunk: bytes) -> _ChunkKeys:
+        tokens = chunk_tokens(chunk)
+        token_keys = tuple(self.hasher.token(t) for t in tokens)
+        ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
+        dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
+        is_hit = any(k in self.prefilter for k in token_keys) or any(k in self.prefilter for k in ids)
+        return _ChunkKeys(tokens, token_keys, tuple(ids + dates),
+                          any(t in MONTHS for t in tokens), is_hit)
+
+    # -- 1. prefilter and candidate lines -------------------------------------------------
+    def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
+        hits = [c for c in set(x.split()) if self.chunk(c).is_hit]
+        if not hits:
+            return []
+        newlines = np.flatnonzero(np.frombuffer(x, dtype=np.uint8) == _NEWLINE)
+        positions = [p for c in hits for p in _whole_chunk_positions(x, c)]
+        lines = np.unique(np.searchsorted(newlines, np.array(positions, dtype=np.int64)))
+        starts = np.concatenate(([0], newlines + 1))
+        ends = np.concatenate((newlines, [len(x)]))
+        return [(int(i), x[starts[i]:ends[i]]) for i in lines.tolist()]
+
+    # -- 2-4. lines -> matches -----------------------------------------------------------
+    def match_lines(self, lines: list[tuple[int, bytes]]) -> list[RecordMatch]:
+        encoded = _EncodedLines.of(self, lines)
+        pairs = self._candidate_pairs(encoded)
+        if len(pairs) == 0:
+            return []
+        evidence = self._evidence(encoded, pairs)
+        return self._decide(encoded, pairs, evidence)
+
+    def _candidate_pairs(self, enc: "_EncodedLines") -> np.ndarray:
+        """Unique (line, record) pairs as int64 line << 32 | record."""
+        keys = self.fp.candidate_keys
+        lo = np.searchsorted(keys, enc.keys, side="left")
+        counts = np.searchsorted(keys, enc.keys, side="right") - lo
+        found = counts > 0
+        positions = _expand_ranges(lo[found], counts[found])
+        lines = np.repeat(enc.key_lines[found], counts[found])
+        records = self.fp.candidate_records[positions].astype(np.int64)
+        return np.unique((lines << 32) | records)
+
+    def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> np.ndarray:
+        """(pairs x columns) evidence weight of each field of the record in the line."""
+        fp = self.fp
+        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        starts = fp.entry_offsets[pair_records]
+        counts = fp.entry_offsets[pair_records + 1] - starts
+        entries = _expand_ranges(starts, counts)
+        entry_pair = np.repeat(np.arange(len(pairs)), counts)
+        salted = fp.entry_keys[entries] ^ (pair_lines[entry_pair].astype(np.uint64) * _LINE_SALT)
+        held = _sorted_contains(enc.salted_key_set, salted)
+        entries, entry_pair = entries[held], entry_pair[held]
+        n_columns = len(fp.columns)
+        group = entry_pair * n_columns + fp.entry_columns[entries]
+        weights = fp.entry_weights[entries].astype(np.float64)
+        is_token = (fp.entry_flags[entries] & FLAG_TOKEN) > 0
+        whole = np.zeros(len(pairs) * n_columns)
+        np.maximum.at(whole, group[~is_token], weights[~is_token])
+        partial = np.bincount(group[is_token], weights=weights[is_token], minlength=len(whole))
+        partial = np.minimum(partial, params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR)
+        return np.maximum(whole, partial).reshape(len(pairs), n_columns)
+
+    def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray
+                ) -> list[RecordMatch]:
+        distinctive = evidence[:, ~self.common]
+        score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
+                                                     params.COMMON_WEIGHT_CAP)
+        fields = (evidence > 0).sum(axis=1)
+        has_distinctive = (distinctive > 0).any(axis=1)
+        matched = (score >= params.MATCH_SCORE_THRESHOLD) & (fields >= params.MIN_EVIDENCE_FIELDS) \
+            & has_distinctive
+        # The MinHash only decides between two partial distinctive fields (a typo'd name and
+        # a date): one distinctive field alone is what a namesake or a birthday twin shows.
+        rescuable = ~matched & ((distinctive > 0).sum(axis=1) >= params.RESCUE_MIN_DISTINCTIVE_FIELDS)
+        results = []
+        for i in np.flatnonzero(matched | rescuable).tolist():
+            line, record = int(pairs[i] >> 32), int(pairs[i] & 0xFFFFFFFF)
+            if not matched[i] and not self._minhash_close(enc, line, record):
+                continue
+            confidence = min(1.0, float(score[i]) / params.CONFIDENT_SCORE)
+            results.append(RecordMatch(record, line, float(score[i]), confidence))
+        return results
+
+    def _minhash_close(self, enc: "_EncodedLines", line: int, record: int) -> bool:
+        """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
+        shingles = set(enc.shingles(line))
+        record_size = int(self.fp.shingle_counts[record])
+        if not shingles or not record_size:
+            return False
+        record_minhash = minhash_from_signature(self.fp.minhashes[record], self.fp.minhash_seed)
+        jaccard = minhash_of(list(shingles)).jaccard(record_minhash)
+        # |R & L| = J (|R| + |L|) / (1 + J); containment of the record in the line:
+        containment = jaccard * (record_size + len(shingles)) / ((1 + jaccard) * record_size)
+        return containment >= params.MINHASH_RESCUE_CONTAINMENT
+
+
+class _EncodedLines:
+    """Keyed hashes of candidate lines: token runs, id numbers and dates, with their line."""
+
+    def __init__(self, keys, key_lines, salted_key_set, line_chunks):
+        self.keys = keys
+        self.key_lines = key_lines
+        self.salted_key_set = salted_key_set
+        self._line_chunks = line_chunks
+
+    @classmethod
+    def of(cls, scanner: _Scanner, lines: list[tuple[int, bytes]]) -> "_EncodedLines":
+        token_keys: list[int] = []
+        token_lines: list[int] = []
+        special_keys: list[int] = []
+        special_lines: list[int] = []
+        line_chunks: dict[int, list[_ChunkKeys]] = {}
+        for number, text in lines:
+            chunks = [scanner.chunk(c) for c in text.split()]
+            line_chunks[number] = chunks
+            for info in chunks:
+                token_keys.extend(info.token_keys)
+                token_lines.extend([number] * len(info.token_keys))
+                special_keys.extend(info.special_keys)
+                special_lines.extend([number] * len(info.special_keys))
+            if any(info.has_month for info in chunks):
+                tokens = [t for info in chunks for t in info.tokens]
+                dates = [scanner.hasher.date(d) for d in textual_dates(tokens)]
+                special_keys.extend(dates)
+                special_lines.extend([number] * len(dates))
+        tokens_arr = np.array(token_keys, dtype=np.uint64)
+        token_lines_arr = np.array(token_lines, dtype=np.int64)
+        runs, run_lines = token_run_keys(tokens_arr, token_lines_arr, params.MAX_VALUE_TOKENS)
+        keys = np.concatenate((tokens_arr, runs, np.array(special_keys, dtype=np.uint64)))
+        key_lines = np.concatenate((token_lines_arr, run_lines,
+                                    np.array(special_lines, dtype=np.int64)))
+        salted = np.unique(keys ^ (key_lines.astype(np.uint64) * _LINE_SALT))
+        return cls(keys, key_lines, salted, line_chunks)
+
+    def shingles(self, line: int) -> list[int]:
+        """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""
+        out = []
+        for info in self._line_chunks[line]:
+            out.extend(k for t, k in zip(info.tokens, info.token_keys) if not t.isdigit())
+            out.extend(info.special_keys)
+        return out
+
+
+def _whole_chunk_positions(x: bytes, chunk: bytes):
+    """Start offsets of ``chunk`` in ``x`` where it stands as a whole chunk."""
+    start, size, length = 0, len(x), len(chunk)
+    while (p := x.find(chunk, start)) >= 0:
+        end = p + length
+        if (p == 0 or x[p - 1] in (_SPACE, _NEWLINE)) and (end == size or x[end] in (_SPACE, _NEWLINE)):
+            yield p
+        start = end
+
+
+def _expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + c) for each (s, c)."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    shifts = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return shifts + np.arange(total, dtype=np.int64)
+
+
+def _sorted_contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
+    if len(sorted_unique) == 0:
+        return np.zeros(len(values), dtype=bool)
+    idx = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
+    return sorted_unique[idx] == values
+
+
+def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:
+    if fingerprints._scanner is None:
+        fingerprints._scanner = _Scanner(fingerprints)
+    return fingerprints._scanner
+
+
+def find_record_matches(text: str, fingerprints: FingerprintSet) -> list[RecordMatch]:
+    """Every (record, line) match in ``text``, the building block of scan_text."""
+    scanner = _scanner_for(fingerprints)
+    lines = scanner.candidate_lines(token_bytes(fold_text(text)))
+    return scanner.match_lines(lines) if lines else []
+
+
+def scan_text(text: str, fingerprints: FingerprintSet, name: str = "<text>",
+              skipped: list[str] | None = None, bytes_scanned: int | None = None) -> ScanResult:
+    """Scan plain text, line by line (a table row is one line, cells in any delimiter)."""
+    started = time.perf_counter()
+    matches = find_record_matches(text, fingerprints)
+    best: dict[int, float] = {}
+    for m in matches:
+        best[m.record] = max(best.get(m.record, 0.0), m.confidence)
+    records = sorted(best)
+    records_in_document = _records_in_document(text, {m.line for m in matches}) if matches else 0
+    ids = fingerprints.record_ids
+    return ScanResult(
+        input=name,
+        verdict="leak" if records else "clean",
+        matched_records=[ids[r] for r in records],
+        containment=len(records) / max(records_in_document, len(records), 1),
+        confidences={ids[r]: best[r] for r in records},
+        records_in_document=records_in_document,
+        bytes_scanned=len(text.encode("utf-8", "surrogatepass")) if bytes_scanned is None else bytes_scanned,
+        seconds=time.perf_counter() - started,
+        skipped=list(skipped or []),
+    )
+
+
+def _records_in_document(text: str, matched_lines: set[int]) -> int:
+    """Lines that look like records (the containment denominator); matched lines count."""
+    return sum(1 for number, line in enumerate(text.split("\n"))
+               if number in matched_lines or looks_like_record_line(line))
+
+
+def scan_bytes(data: bytes, fingerprints: FingerprintSet, name: str | None = None,
+               content_type: str | None = None) -> ScanResult:
+    """Scan a downloaded or local file of any supported format (see ``documents``)."""
+    from leaktrack.fingerprints.documents import extract_texts
+
+    started = time.perf_counter()
+    extraction = extract_texts(data, name=name, content_type=content_type)
+    text = "\n".join(part.text for part in extraction.texts)
+    result = scan_text(text, fingerprints, name=name or "<bytes>",
+                       skipped=list(extraction.skipped), bytes_scanned=len(data))
+    result.seconds = time.perf_counter() - started
+    return result
