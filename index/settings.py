@@ -7,8 +7,8 @@ from __future__ import annotations
 # a second, so 30 s only runs out when something is truly stuck.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
-# SQLite page cache per connection. The default (2 MB) thrashes once the queue's indexes
-# outgrow it, which happens at a few hundred thousand matches.
+# SQLite page cache per connection. The default (2 MB) is far smaller than the queue's indexes
+# at a million matches (bench/store.py), so most index pages would be fetched from the file again.
 SQLITE_CACHE_MB = 64
 
 # Copies written per transaction by ``upsert_copies``: a crash mid-sweep loses at most this
