@@ -403,7 +403,7 @@ class RecordedRequest:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
     body: bytes
     status: int = 0
 
@@ -1241,7 +1241,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        request = RecordedRequest(method, unquote(split.path), query, dict(self.headers.items()), raw)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        request = RecordedRequest(method, unquote(split.path), query, headers, raw)
         compat = "9"
         try:
             compat = self._check_media_types()

@@ -1,0 +1,267 @@
+"""What only the Elasticsearch store does (the shared behaviour is in test_store_contract.py).
+
+Runs against a fresh ES-REST stand-in per test (tests/es_standin.py), whose request log shows
+what the store sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+
+import pytest
+from es_standin import StandinServer
+from fixtures_store import found_copy
+from typer.testing import CliRunner
+
+from leaktrack.cli.app import app
+from leaktrack.errors import ConcurrentUpdateError, StoreError
+from leaktrack.index import match_id_for_url, settings
+from leaktrack.index.elastic import ElasticsearchStore
+
+URL_A = "https://pastebin.com/aaaa"
+URL_B = "https://gist.github.com/someone/bbbb"
+SECRET = "s3cr3t-pa55word"
+
+
+@pytest.fixture
+def standin():
+    with StandinServer() as server:
+        yield server
+
+
+@pytest.fixture
+def es_store(standin):
+    store = ElasticsearchStore(standin.url, index_prefix="lt", refresh=True)
+    yield store
+    store.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bulk_actions(standin: StandinServer) -> list[dict]:
+    """Every action line the store sent to ``_bulk`` (sources left out)."""
+    lines = [line for request in standin.cluster.requests_to("PUT", "*_bulk") for line in request.ndjson()]
+    return [line for line in lines if set(line) <= {"index", "create", "update", "delete"} and len(line) == 1]
+
+
+# -- templates and aliases ---------------------------------------------------------------
+
+
+def test_open_installs_composable_templates_with_strict_explicit_mappings(es_store, standin):
+    (put,) = standin.cluster.requests_to("PUT", "/_index_template/lt-matches")
+    body = put.json()
+    assert body["index_patterns"] == ["lt-matches-*"]
+    mappings = body["template"]["mappings"]
+    assert mappings["dynamic"] == "strict"
+    types = {name: spec["type"] for name, spec in mappings["properties"].items()}
+    assert types["url"] == types["status"] == types["matched_records"] == types["source"] == "keyword"
+    assert types["first_seen"] == types["last_seen"] == "date"
+    assert types["containment"] == "float" and types["title"] == "text"
+    assert standin.cluster.requests_to("PUT", "/_index_template/lt-sweeps")
+
+
+def test_open_creates_the_first_matches_index_behind_a_write_alias(es_store, standin):
+    assert standin.cluster.aliases["lt-matches"] == {"lt-matches-000001": {"is_write_index": True}}
+    assert "lt-sweeps" in standin.cluster.indices
+
+
+def test_opening_an_existing_store_keeps_its_indices_and_matches(es_store, standin):
+    es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as again:
+        assert [m.url for m in again.list_matches()] == [URL_A]
+    assert sorted(standin.cluster.indices) == ["lt-matches-000001", "lt-sweeps"]
+
+
+def test_index_prefix_keeps_two_stores_on_one_cluster_apart(es_store, standin):
+    es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    with ElasticsearchStore(standin.url, index_prefix="other", refresh=True) as other:
+        assert other.list_matches() == []
+
+
+# -- bulk writes ---------------------------------------------------------------------------
+
+
+def test_upsert_creates_documents_through_bulk_with_ids_derived_from_urls(es_store, standin):
+    es_store.upsert_copies([found_copy(URL_A, ["r1"]), found_copy(URL_B, ["r2"])])
+    actions = bulk_actions(standin)
+    assert actions == [
+        {"create": {"_index": "lt-matches", "_id": match_id_for_url(URL_A)}},
+        {"create": {"_index": "lt-matches", "_id": match_id_for_url(URL_B)}},
+    ]
+
+
+def test_resweep_updates_the_document_at_its_sequence_number_instead_of_adding_one(es_store, standin):
+    es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    standin.cluster.requests.clear()
+    es_store.upsert_copies([found_copy(URL_A, ["r2"], minutes=5)])
+    (action,) = bulk_actions(standin)
+    assert set(action) == {"index"}
+    assert {"if_seq_no", "if_primary_term"} <= set(action["index"])
+    assert list(standin.cluster.indices["lt-matches-000001"].docs) == [match_id_for_url(URL_A)]
+
+
+def test_resweep_after_rollover_updates_the_copy_in_its_old_index(es_store, standin):
+    es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    assert es_store.rollover() == "lt-matches-000002"
+    es_store.upsert_copies([found_copy(URL_A, ["r2"], minutes=5), found_copy(URL_B, ["r3"])])
+    assert list(standin.cluster.indices["lt-matches-000001"].docs) == [match_id_for_url(URL_A)]
+    assert list(standin.cluster.indices["lt-matches-000002"].docs) == [match_id_for_url(URL_B)]
+    assert es_store.get(match_id_for_url(URL_A)).matched_records == ["r1", "r2"]
+
+
+def test_upsert_retries_a_create_that_lost_a_race_as_an_update(es_store, standin):
+    # Another sweep created the same copy after we looked: our create gets 409, we re-read and merge.
+    raced = []
+
+    def other_sweep_creates_first(request):
+        if request.path == "/_bulk" and not raced:
+            raced.append(request)
+            with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as other:
+                other.upsert_copies([found_copy(URL_A, ["r-other"])])
+
+    standin.cluster.before_request.append(other_sweep_creates_first)
+    (match,) = es_store.upsert_copies([found_copy(URL_A, ["r-ours"], minutes=1)])
+    assert match.matched_records == ["r-other", "r-ours"]
+    assert len(standin.cluster.indices["lt-matches-000001"].docs) == 1
+
+
+def test_exposure_and_list_page_with_search_after_beyond_one_page(es_store, standin, monkeypatch):
+    monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
+    es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], minutes=n) for n in range(5)])
+    assert len(es_store.exposure("r1")) == 5
+    assert len(es_store.list_matches(limit=None)) == 5
+    searches = standin.cluster.requests_to("POST", "/lt-matches/_search")
+    assert any(request.json().get("search_after") for request in searches)
+
+
+def test_export_reads_through_a_point_in_time_and_closes_it(es_store, standin, monkeypatch):
+    monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
+    es_store.upsert_copies([found_copy(f"https://paste.example/{n}", [f"r{n}"]) for n in range(5)])
+    exported = [match.url for match in es_store.iter_matches()]
+    assert sorted(exported) == sorted(f"https://paste.example/{n}" for n in range(5))
+    assert len(standin.cluster.requests_to("POST", "/lt-matches/_pit")) == 1
+    assert standin.cluster.requests_to("DELETE", "/_pit") and standin.cluster.pits == {}
+
+
+def test_stats_counts_exposed_records_exactly_across_composite_pages(es_store, monkeypatch):
+    monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
+    es_store.upsert_copies([found_copy(URL_A, ["r1", "r2", "r3"]), found_copy(URL_B, ["r3", "r4", "r5"])])
+    assert es_store.stats().records_exposed == 5
+
+
+# -- concurrency ---------------------------------------------------------------------------
+
+
+def test_status_change_retries_once_after_a_concurrent_write(es_store, standin):
+    (match,) = es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    writes = []
+
+    def another_writer_once(request):
+        if request.method == "PUT" and "/_doc/" in request.path and not writes:
+            writes.append(request.path)
+            standin.cluster.simulate_concurrent_write("lt-matches", match.id)
+
+    standin.cluster.before_request.append(another_writer_once)
+    changed = es_store.change_status(match.id, "confirmed", by="ana")
+    assert changed.status == "confirmed"
+    assert [entry.to_status for entry in es_store.history(match.id)] == ["confirmed"]
+
+
+def test_status_change_that_keeps_conflicting_fails_clearly_and_changes_nothing(es_store, standin):
+    (match,) = es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+
+    def another_writer_every_time(request):
+        if request.method == "PUT" and "/_doc/" in request.path:
+            standin.cluster.simulate_concurrent_write("lt-matches", match.id)
+
+    standin.cluster.before_request.append(another_writer_every_time)
+    with pytest.raises(ConcurrentUpdateError, match="changed by someone else"):
+        es_store.change_status(match.id, "confirmed", by="ana")
+    standin.cluster.before_request.clear()
+    assert es_store.get(match.id).status == "new"
+    assert es_store.history(match.id) == []
+
+
+def test_status_changes_are_written_with_the_sequence_number_they_were_read_at(es_store, standin):
+    (match,) = es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    es_store.change_status(match.id, "confirmed", by="ana")
+    (write,) = standin.cluster.requests_to("PUT", f"/lt-matches-000001/_doc/{match.id}")
+    assert {"if_seq_no", "if_primary_term"} <= set(write.query)
+
+
+def test_a_store_without_refresh_still_finds_a_match_it_just_wrote(standin):
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=False) as store:
+        (match,) = store.upsert_copies([found_copy(URL_A, ["r1"])])
+        assert store.change_status(match.id, "confirmed", by="ana").status == "confirmed"
+
+
+# -- connection, credentials, errors -------------------------------------------------------
+
+
+def test_unreachable_elasticsearch_is_a_one_line_store_error():
+    url = f"http://127.0.0.1:{closed_port()}"
+    with pytest.raises(StoreError) as raised:
+        ElasticsearchStore(url, index_prefix="lt")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"cannot reach Elasticsearch at {url}" in message and "connection refused" in message
+
+
+def test_url_credentials_go_to_basic_auth_and_never_into_errors_or_logs(standin, caplog):
+    caplog.set_level(logging.DEBUG)
+    standin.cluster.required_auth = "Basic " + base64.b64encode(f"ana:{SECRET}x".encode()).decode()
+    host = standin.url.removeprefix("http://")
+    with pytest.raises(StoreError) as raised:
+        ElasticsearchStore(f"http://ana:{SECRET}@{host}", index_prefix="lt")
+    assert "refused the credentials" in str(raised.value)
+    assert SECRET not in str(raised.value) and SECRET not in caplog.text
+    sent = standin.cluster.requests[0]
+    assert sent.headers["authorization"] == "Basic " + base64.b64encode(f"ana:{SECRET}".encode()).decode()
+
+
+def test_api_key_from_the_environment_is_sent_and_never_logged(standin, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("LEAKTRACK_ES_API_KEY", SECRET)
+    standin.cluster.required_auth = f"ApiKey {SECRET}"
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as store:
+        store.upsert_copies([found_copy(URL_A, ["r1"])])
+    assert SECRET not in caplog.text
+
+
+def test_user_and_password_from_the_environment_are_sent_as_basic_auth(standin, monkeypatch):
+    monkeypatch.setenv("LEAKTRACK_ES_USER", "ana")
+    monkeypatch.setenv("LEAKTRACK_ES_PASSWORD", SECRET)
+    standin.cluster.required_auth = "Basic " + base64.b64encode(f"ana:{SECRET}".encode()).decode()
+    with ElasticsearchStore(standin.url, index_prefix="lt") as store:
+        assert store.list_matches() == []
+
+
+def test_a_url_without_a_port_is_a_store_error():
+    with pytest.raises(StoreError, match="bad Elasticsearch URL"):
+        ElasticsearchStore("http://127.0.0.1", index_prefix="lt")
+
+
+# -- the CLI on an Elasticsearch store -----------------------------------------------------
+
+
+def test_cli_queue_list_on_an_unreachable_store_prints_one_error_line_without_the_password():
+    store_url = f"http://ana:{SECRET}@127.0.0.1:{closed_port()}"
+    result = CliRunner().invoke(app, ["queue", "list", "--store", store_url])
+    assert result.exit_code != 0
+    assert result.output.strip().count("\n") == 0
+    assert result.output.startswith("Error: cannot reach Elasticsearch at http://127.0.0.1:")
+    assert SECRET not in result.output and "Traceback" not in result.output
+
+
+def test_cli_queue_list_reads_an_elasticsearch_store(es_store, standin, monkeypatch):
+    es_store.upsert_copies([found_copy(URL_A, ["r1", "r2"])])
+    monkeypatch.setenv("LEAKTRACK_ES_INDEX_PREFIX", "lt")
+    result = CliRunner().invoke(app, ["queue", "list", "--json", "--store", standin.url])
+    assert result.exit_code == 0, result.output
+    assert URL_A in result.output
