@@ -14,6 +14,7 @@ DELIMITERS = (",", ";", "\t", "|")
 
 # Lines the delimiter sniffer reads: enough to see a consistent shape, few enough to be cheap.
 SNIFF_LINES = 50
+SNIFF_CHARS = 64 * 1024
 
 # Rows below the first that the header test compares it with.
 HEADER_SAMPLE_ROWS = 200
@@ -21,34 +22,37 @@ HEADER_SAMPLE_ROWS = 200
 _DIGIT = re.compile(r"\d")
 
 
-def sniff_delimiter(text: str) -> str | None:
+def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     """The delimiter that splits the first lines of ``text`` into the most consistent columns.
 
-    None when no candidate gives at least two columns on most lines (then it is not a table).
+    None when no candidate gives at least two columns on most lines, or when the best one's
+    share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = text.splitlines()[:SNIFF_LINES]
-    sample_lines = [line for line in sample_lines if line.strip()]
+    sample_lines = [line for line in text[:SNIFF_CHARS].splitlines()[:SNIFF_LINES] if line.strip()]
     if not sample_lines:
         return None
-    best, best_score = None, 0.0
+    best, best_score = None, (0.0, 0)
     for delimiter in DELIMITERS:
         score = _shape_score(sample_lines, delimiter)
         if score > best_score:
             best, best_score = delimiter, score
+    if best is None or best_score[0] < min_consistency:
+        return None
     return best
 
 
-def _shape_score(lines: list[str], delimiter: str) -> float:
-    """Share of lines with the most common field count (>= 2), weighted a little by that count."""
+def _shape_score(lines: list[str], delimiter: str) -> tuple[float, int]:
+    """(share of lines with the most common field count, that count); (0, 0) if not a table.
+
+    Ties are broken by the wider split: commas inside a semicolon-separated file give fewer,
+    less regular columns.
+    """
     counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
     widths = [c for c in counts if c >= 2]
     if len(widths) < 0.6 * len(counts):
-        return 0.0
+        return (0.0, 0)
     mode = max(set(widths), key=widths.count)
-    consistency = widths.count(mode) / len(counts)
-    # Ties between delimiters are broken by the wider split (commas inside a
-    # semicolon-separated file give fewer, less regular columns).
-    return consistency + mode / 1000
+    return (widths.count(mode) / len(counts), mode)
 
 
 def parse_delimited(text: str, delimiter: str) -> list[list[str]]:
