@@ -6,11 +6,16 @@ downloader in a child process, exactly as ``leaktrack sweep`` does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
 from leaktrack.spiders.sites import LocalSite
 from leaktrack.spiders.sources import SourcesConfig, parse_sources
+from leaktrack.spiders.sweep import run_sweep
+from leaktrack.synthetic import Sample
 
 # Our own server answers at once; a page slower than this is "slow" in the tests.
 TEST_DOWNLOAD_TIMEOUT = 2
@@ -57,3 +62,34 @@ def mirror_source(site: LocalSite, name: str = "mirror", root: str = "/mirror/",
 
 def urls_source(site: LocalSite, paths: list[str], name: str = "known") -> dict:
     return {"name": name, "kind": "urls", "urls": [site.url(path) for path in paths]}
+
+
+@dataclass
+class LeakFingerprints:
+    """A fingerprinted synthetic leak: the files a sweep needs, and the samples to hide."""
+
+    path: Path
+    key_file: Path
+    copies: dict[str, Sample]       # transformed copy kind -> sample (expected record ids inside)
+    negatives: list[Sample]
+
+
+@pytest.fixture(scope="session")
+def leak_fingerprints(small_leak, small_leak_csv, small_leak_copies, small_leak_negatives, tmp_path_factory) -> LeakFingerprints:
+    """The small synthetic leak, fingerprinted once per session with its own key."""
+    from leaktrack.fingerprints.fingerprint_set import fingerprint_dataset_file
+
+    folder = tmp_path_factory.mktemp("fingerprints")
+    _, path = fingerprint_dataset_file(small_leak_csv, folder / "leak.ltfp", folder / "leak.key")
+    return LeakFingerprints(path, folder / "leak.key", {sample.kind: sample for sample in small_leak_copies},
+                            list(small_leak_negatives))
+
+
+def sweep_with(config: SourcesConfig, fingerprints: LeakFingerprints, settings: dict, **options):
+    """One real sweep of ``config`` with the session's fingerprints."""
+    return run_sweep(config, fingerprints_path=fingerprints.path, key_file=fingerprints.key_file,
+                     settings=settings, **options)
+
+
+def text_of(sample: Sample) -> str:
+    return sample.data.decode("utf-8")

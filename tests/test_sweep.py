@@ -1,0 +1,298 @@
+"""Sweeps of real local paste sites and mirrors through Scrapy's real downloader.
+
+Each test serves synthetic copies of the small leak (and unrelated documents) on 127.0.0.1,
+sweeps them, and checks what landed in the store, what the summary says and what the server
+was asked for.
+"""
+
+import gzip
+import io
+import os
+import stat
+import zipfile
+
+import pytest
+
+from fixtures_sites import (
+    TEST_DOWNLOAD_TIMEOUT, mirror_source, paste_source, sources_for, sweep_with, text_of, urls_source,
+)
+from leaktrack.index import match_id_for_url, open_store
+from leaktrack.spiders.sites import add_mirror, add_pastes
+from leaktrack.spiders.sweep import SweepLockedError, run_sweep, sweep_lock
+
+PASTE_KINDS = ("embedded_in_paste", "excerpt_10_rows", "uppercase")
+
+
+def stored_matches() -> dict[str, set[str]]:
+    """URL -> matched record ids of every match in the (home folder's) store."""
+    with open_store() as store:
+        return {match.url: set(match.matched_records) for match in store.list_matches(limit=None)}
+
+
+def leak_pastes(leak_fingerprints, kinds=PASTE_KINDS) -> dict[str, str]:
+    return {f"leak{index}": text_of(leak_fingerprints.copies[kind]) for index, kind in enumerate(kinds)}
+
+
+def decoy_pastes(leak_fingerprints, count: int) -> dict[str, str]:
+    texts = [sample.data.decode("utf-8", "replace") for sample in leak_fingerprints.negatives]
+    return {f"other{index}": texts[index % len(texts)] for index in range(count)}
+
+
+def expected(site, leak_fingerprints, kinds=PASTE_KINDS) -> dict[str, set[str]]:
+    return {site.url(f"/p/leak{index}"): leak_fingerprints.copies[kind].expected_records for index, kind in enumerate(kinds)}
+
+
+def test_sweep_finds_leaked_pastes_with_their_record_ids(local_site, crawl_settings, leak_fingerprints):
+    add_pastes(local_site, {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}, per_page=5)
+
+    summary = sweep_with(sources_for(paste_source(local_site)), leak_fingerprints, crawl_settings)
+
+    assert stored_matches() == expected(local_site, leak_fingerprints)
+    assert summary.per_source["pastes"]["matches"] == 3
+    assert summary.per_source["pastes"]["documents"] == 11
+
+
+def test_sweep_follows_pagination_to_the_last_archive_page(local_site, crawl_settings, leak_fingerprints):
+    # Listed newest first: the leak, added first, ends up alone on the last of five pages.
+    add_pastes(local_site, leak_pastes(leak_fingerprints, ["excerpt_10_rows"]), per_page=3)
+    add_pastes(local_site, decoy_pastes(leak_fingerprints, 12), per_page=3)
+
+    sweep_with(sources_for(paste_source(local_site)), leak_fingerprints, crawl_settings)
+
+    assert "/archive?page=5" in local_site.requests
+    assert stored_matches() == expected(local_site, leak_fingerprints, ["excerpt_10_rows"])
+
+
+def test_sweep_takes_paste_text_from_html_pages_without_raw_url(local_site, crawl_settings, leak_fingerprints):
+    add_pastes(local_site, {**decoy_pastes(leak_fingerprints, 3), **leak_pastes(leak_fingerprints)}, per_page=10)
+
+    sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
+
+    assert local_site.requests_for("/raw/") == []
+    assert stored_matches() == expected(local_site, leak_fingerprints)
+
+
+def test_paste_title_is_stored_with_the_match(local_site, crawl_settings, leak_fingerprints):
+    add_pastes(local_site, leak_pastes(leak_fingerprints, ["uppercase"]), titles={"leak0": "case list (copy)"})
+
+    sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        assert store.get(match_id_for_url(local_site.url("/p/leak0"))).title == "case list (copy)"
+
+
+MIRROR_KINDS = {"zipped_csv": "pub/2024/", "gzipped_csv": "pub/2024/q3/", "xlsx": "pub/archive/old/", "json_renamed_keys": ""}
+
+
+def publish_mirror(site, leak_fingerprints) -> dict[str, set[str]]:
+    files = {"pub/readme.txt": "Public data mirror. Nothing to see.", "pub/2024/notes.csv": "a,b\n1,2\n"}
+    wanted = {}
+    for kind, directory in MIRROR_KINDS.items():
+        sample = leak_fingerprints.copies[kind]
+        files[directory + sample.filename] = sample.data
+        wanted[site.url("/mirror/" + directory + sample.filename)] = sample.expected_records
+    add_mirror(site, files)
+    return wanted
+
+
+def test_mirror_sweep_finds_zip_gz_xlsx_and_json_in_nested_listings(local_site, crawl_settings, leak_fingerprints):
+    wanted = publish_mirror(local_site, leak_fingerprints)
+
+    summary = sweep_with(sources_for(mirror_source(local_site, max_depth=4)), leak_fingerprints, crawl_settings)
+
+    assert stored_matches() == wanted
+    assert summary.per_source["mirror"]["errors"] == 0
+    assert not any("?C=" in path for path in local_site.requests)  # listing sort links skipped
+
+
+def test_mirror_sweep_stops_at_max_depth(local_site, crawl_settings, leak_fingerprints):
+    # Files in pub/2024/q3/ and pub/archive/old/ are four links away from /mirror/.
+    wanted = publish_mirror(local_site, leak_fingerprints)
+
+    sweep_with(sources_for(mirror_source(local_site, max_depth=3)), leak_fingerprints, crawl_settings)
+
+    assert stored_matches() == {url: ids for url, ids in wanted.items() if "/q3/" not in url and "/old/" not in url}
+    assert "/mirror/pub/2024/q3/" in local_site.requests
+    assert local_site.requests_for("/mirror/pub/2024/q3/cases") == []
+
+
+def test_urls_source_fetches_exactly_its_urls(local_site, crawl_settings, leak_fingerprints):
+    sample = leak_fingerprints.copies["verbatim"]
+    local_site.put("/files/leak.csv", sample.data)
+    local_site.put("/files/other.csv", sample.data)
+
+    sweep_with(sources_for(urls_source(local_site, ["/files/leak.csv"])), leak_fingerprints, crawl_settings)
+
+    assert stored_matches() == {local_site.url("/files/leak.csv"): sample.expected_records}
+    assert local_site.requests_for("/files/") == ["/files/leak.csv"]
+
+
+def test_second_sweep_fetches_only_new_pastes(local_site, crawl_settings, leak_fingerprints):
+    add_pastes(local_site, decoy_pastes(leak_fingerprints, 6), per_page=4)
+    config = sources_for(paste_source(local_site))
+    sweep_with(config, leak_fingerprints, crawl_settings)
+    assert len(local_site.requests_for("/raw/")) == 6
+    add_pastes(local_site, leak_pastes(leak_fingerprints, ["excerpt_10_rows"]), per_page=4)
+    local_site.reset_requests()
+
+    summary = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    assert local_site.requests_for("/raw/") == ["/raw/leak0"]
+    assert summary.per_source["pastes"]["skipped_seen"] == 6
+    assert stored_matches() == expected(local_site, leak_fingerprints, ["excerpt_10_rows"])
+
+
+def test_second_sweep_gets_304_for_unchanged_files_and_rescans_changed_ones(local_site, crawl_settings, leak_fingerprints):
+    local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
+    local_site.put("/files/b.csv", "name,city\nnobody,nowhere\n")
+    config = sources_for(urls_source(local_site, ["/files/a.csv", "/files/b.csv"]))
+    sweep_with(config, leak_fingerprints, crawl_settings)
+    changed = leak_fingerprints.copies["shuffled_rows"]
+    local_site.put("/files/b.csv", changed.data)
+
+    summary = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    assert summary.per_source["known"]["unchanged"] == 1
+    assert summary.per_source["known"]["documents"] == 1
+    assert stored_matches() == {
+        local_site.url("/files/a.csv"): leak_fingerprints.copies["excerpt_10_rows"].expected_records,
+        local_site.url("/files/b.csv"): changed.expected_records,
+    }
+
+
+def test_unchanged_known_copy_moves_last_seen_forward(local_site, crawl_settings, leak_fingerprints):
+    local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
+    config = sources_for(urls_source(local_site, ["/files/a.csv"]))
+    sweep_with(config, leak_fingerprints, crawl_settings)
+    with open_store() as store:
+        first = store.get(match_id_for_url(local_site.url("/files/a.csv")))
+
+    sweep_with(config, leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        again = store.get(match_id_for_url(local_site.url("/files/a.csv")))
+    assert again.last_seen > first.last_seen and again.first_seen == first.first_seen
+
+
+def test_removed_copy_found_again_is_reappeared(local_site, crawl_settings, leak_fingerprints):
+    local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
+    config = sources_for(urls_source(local_site, ["/files/a.csv"]))
+    sweep_with(config, leak_fingerprints, crawl_settings)
+    match_id = match_id_for_url(local_site.url("/files/a.csv"))
+    with open_store() as store:
+        for status in ("confirmed", "takedown_sent", "removed"):
+            store.change_status(match_id, status, by="test")
+
+    sweep_with(config, leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        assert store.get(match_id).status == "reappeared"
+
+
+def zip_bomb() -> bytes:
+    """A 300 kB zip that inflates to 300 MB of zeros."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("cases.csv", "w", force_zip64=True) as member:
+            chunk = b"0" * (1 << 20)
+            for _ in range(300):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+def gzip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as handle:
+        chunk = b"\0" * (1 << 20)
+        for _ in range(300):
+            handle.write(chunk)
+    return buffer.getvalue()
+
+
+def test_broken_pages_and_bombs_do_not_stop_the_sweep(local_site, crawl_settings, leak_fingerprints):
+    leak = leak_fingerprints.copies["excerpt_10_rows"]
+    local_site.put("/files/leak.csv", leak.data)
+    local_site.put("/files/slow.csv", "a,b\n", delay=TEST_DOWNLOAD_TIMEOUT + 1.5)
+    local_site.put("/files/broken.csv", "oops", status=500)
+    local_site.put("/files/loop1", redirect_to="/files/loop2")
+    local_site.put("/files/loop2", redirect_to="/files/loop1?again")
+    local_site.put("/files/loop1?again", redirect_to="/files/loop2?again")
+    local_site.put("/files/loop2?again", redirect_to="/files/loop1")
+    local_site.put("/files/huge.txt", b"x" * (3 << 20))
+    local_site.put("/files/bomb.zip", zip_bomb())
+    local_site.put("/files/bomb.csv.gz", gzip_bomb())
+    local_site.put("/files/noise.bin", os.urandom(64 << 10))
+    paths = ["/files/slow.csv", "/files/broken.csv", "/files/loop1", "/files/huge.txt", "/files/bomb.zip",
+             "/files/bomb.csv.gz", "/files/noise.bin", "/files/leak.csv"]
+    settings = {**crawl_settings, "DOWNLOAD_MAXSIZE": 2 << 20, "REDIRECT_MAX_TIMES": 3}
+
+    summary = sweep_with(sources_for(urls_source(local_site, paths)), leak_fingerprints, settings)
+
+    assert stored_matches() == {local_site.url("/files/leak.csv"): leak.expected_records}
+    errors = "\n".join(summary.errors)
+    assert "HTTP 500" in errors and "broken.csv" in errors
+    assert "slow.csv" in errors
+    assert "huge.txt" in errors
+    assert "zip bomb refused" in errors and "bomb.zip" in errors
+    assert "bomb.csv.gz" in errors
+    assert "noise.bin" not in errors  # binary garbage is skipped, not an error
+
+
+def test_sweep_summary_is_stored_as_a_sweep_record(local_site, crawl_settings, leak_fingerprints):
+    add_pastes(local_site, leak_pastes(leak_fingerprints, ["excerpt_10_rows"]))
+    local_site.put("/gone.csv", "x", status=404)
+    config = sources_for(paste_source(local_site), urls_source(local_site, ["/gone.csv"]))
+
+    summary = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        (record,) = store.list_sweeps()
+    assert record.id == summary.id
+    assert record.per_source["pastes"]["matches"] == 1
+    assert record.per_source["pastes"]["pages"] == 2
+    assert record.per_source["known"]["errors"] == 1
+    assert record.errors == [f"known: HTTP 404 from {local_site.url('/gone.csv')}"]
+    assert record.finished_at >= record.started_at
+
+
+def test_keep_evidence_writes_an_owner_only_copy(local_site, crawl_settings, leak_fingerprints, leaktrack_home):
+    sample = leak_fingerprints.copies["excerpt_10_rows"]
+    local_site.put("/files/a.csv", sample.data)
+
+    sweep_with(sources_for(urls_source(local_site, ["/files/a.csv"])), leak_fingerprints, crawl_settings, keep_evidence=True)
+
+    with open_store() as store:
+        evidence = store.get(match_id_for_url(local_site.url("/files/a.csv"))).evidence_path
+    assert open(evidence, "rb").read() == sample.data
+    assert stat.S_IMODE(os.stat(evidence).st_mode) == 0o600
+    assert os.path.dirname(evidence) == str((leaktrack_home / "evidence").resolve())
+
+
+def test_no_evidence_is_kept_unless_asked(local_site, crawl_settings, leak_fingerprints, leaktrack_home):
+    local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
+
+    sweep_with(sources_for(urls_source(local_site, ["/files/a.csv"])), leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        assert store.get(match_id_for_url(local_site.url("/files/a.csv"))).evidence_path is None
+    assert not (leaktrack_home / "evidence").exists()
+
+
+def test_robots_txt_is_obeyed_unless_the_source_says_otherwise(local_site, crawl_settings, leak_fingerprints):
+    local_site.put("/robots.txt", "User-agent: *\nDisallow: /files/\n", "text/plain")
+    local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
+    polite = urls_source(local_site, ["/files/a.csv"])
+
+    summary = sweep_with(sources_for(polite), leak_fingerprints, crawl_settings)
+    assert local_site.requests_for("/files/") == []
+    assert any("robots.txt" in error for error in summary.errors)
+
+    sweep_with(sources_for({**polite, "obey_robots_txt": False}), leak_fingerprints, crawl_settings)
+    assert local_site.requests_for("/files/") == ["/files/a.csv"]
+
+
+def test_second_concurrent_sweep_is_refused_by_the_lock(local_site, crawl_settings, leak_fingerprints):
+    with sweep_lock():
+        with pytest.raises(SweepLockedError, match="another sweep is running"):
+            sweep_with(sources_for(urls_source(local_site, ["/x"])), leak_fingerprints, crawl_settings)
+    assert local_site.requests == []
