@@ -171,13 +171,20 @@ class SQLiteStore(MatchStore):
             self._db = sqlite3.connect(
                 self.path, timeout=settings.SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None
             )
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode NORMAL never corrupts; a power cut may lose the last commits only.
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute(f"PRAGMA cache_size = -{settings.SQLITE_CACHE_MB * 1024}")
-            migrate(self._db, self.path)
+            try:
+                self._prepare()
+            except BaseException:
+                self.close()
+                raise
+
+    def _prepare(self) -> None:
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL never corrupts; a power cut may lose the last commits only.
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute(f"PRAGMA cache_size = -{settings.SQLITE_CACHE_MB * 1024}")
+        migrate(self._db, self.path)
 
     # -- transactions -----------------------------------------------------------------
 
