@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from es_standin import StandinServer
-from leaktrack.index.elastic import ElasticsearchStore
+from elasticsearch import Elasticsearch
+
+from leaktrack.index.elastic import ElasticsearchStore, client_options
 
 REAL_ES_URL_ENV = "LEAKTRACK_TEST_ES_URL"
 
@@ -51,13 +53,16 @@ def real_store(tmp_path: Path) -> ElasticsearchStore:
 
 
 def _delete_real_indices(url: str) -> None:
-    store = ElasticsearchStore(url, index_prefix=unique_prefix())
+    # By name, not by wildcard: Elasticsearch 8+ refuses wildcard deletes (destructive_requires_name).
+    client = Elasticsearch(**client_options(url))
     try:
-        for prefix in _real_prefixes + [store.names.prefix]:
-            store.client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True)
-            store.client.indices.delete_index_template(name=f"{prefix}-*")
+        for prefix in _real_prefixes:
+            for index in client.indices.get(index=f"{prefix}-*"):
+                client.indices.delete(index=index)
+            for template in (f"{prefix}-matches", f"{prefix}-sweeps"):
+                client.options(ignore_status=404).indices.delete_index_template(name=template)
     finally:
-        store.close()
+        client.close()
 
 
 ES_STORE_BACKENDS = [("es-standin", standin_store), ("es-real", real_store)]

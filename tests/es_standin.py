@@ -942,6 +942,17 @@ class Api:
             raise EsError(404, "resource_not_found_exception", f"index template matching [{name}] not found")
         return 200, {"index_templates": [{"name": name, "index_template": self.cluster.templates[name]}]}
 
+    def delete_template(self, name: str) -> tuple[int, dict]:
+        if self.cluster.templates.pop(name, None) is None:
+            raise EsError(404, "resource_not_found_exception", f"index_template [{name}] missing")
+        return 200, {"acknowledged": True}
+
+    def get_indices(self, expression: str) -> tuple[int, dict]:
+        names = self.cluster.resolve_read(expression)
+        return 200, {name: {"aliases": {a: p for a, m in self.cluster.aliases.items() for i, p in m.items() if i == name},
+                            "mappings": self.cluster.indices[name].mapping.root,
+                            "settings": {"index": self.cluster.indices[name].settings}} for name in names}
+
     def create_index(self, name: str, body: Any) -> tuple[int, dict]:
         self.cluster.create_index(name, body or {})
         return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}
@@ -1294,6 +1305,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return api.put_template(parts[1], body)
             if method in ("GET", "HEAD"):
                 return api.get_template(parts[1])
+            if method == "DELETE":
+                return api.delete_template(parts[1])
         if parts[0] == "_alias" and len(parts) == 2 and method in ("GET", "HEAD"):
             return api.get_alias(parts[1])
         if parts == ["_bulk"] and method in ("POST", "PUT"):
@@ -1307,9 +1320,8 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 1 and not parts[0].startswith("_"):
             if method == "PUT":
                 return api.create_index(parts[0], body)
-            if method == "HEAD":
-                api.cluster.resolve_read(parts[0])
-                return 200, {}
+            if method in ("GET", "HEAD"):
+                return api.get_indices(parts[0])
             if method == "DELETE":
                 return api.delete_index(parts[0])
         if len(parts) == 2 and not parts[0].startswith("_"):
