@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from leaktrack.fingerprints.documents import extract_texts
 from leaktrack.synthetic import (
     COLUMNS,
+    a_number_digits,
     generate_leak,
     is_latin_script,
     negative_samples,
@@ -87,3 +89,42 @@ def test_six_thousand_records_generate_with_unique_a_numbers():
     leak = generate_leak()
     assert len(leak.rows) == 6000
     assert len(set(leak.column("a_number"))) == 6000
+
+
+def exposed_by_a_number(leak, text: str) -> set[str]:
+    """Row ids of the leak whose A-number digits appear in ``text`` in any of its formats."""
+    digits = set(re.findall(r"(?<!\d)\d{9}(?!\d)", re.sub(r"(?<=\d)-(?=\d)", "", text)))
+    return {rid for rid, a in zip(leak.ids, leak.column("a_number")) if a_number_digits(a) in digits}
+
+
+def test_each_copy_exposes_exactly_its_expected_records(small_leak, small_leak_copies):
+    for sample in small_leak_copies:
+        if sample.kind == "name_facility_dob":
+            continue  # no A-numbers in it: checked by the next test
+        text = extract_texts(sample.data, sample.filename).text
+        exposed = exposed_by_a_number(small_leak, text)
+        if sample.kind == "typos_10pct_cells":
+            # a typo in an A-number hides that record from this check, never adds one
+            assert exposed <= sample.expected_records
+            assert len(exposed) >= 0.8 * len(sample.expected_records)
+        else:
+            assert exposed == sample.expected_records, sample.kind
+
+
+def test_name_facility_dob_copy_holds_exactly_those_records(small_leak, small_leak_copies):
+    sample = next(s for s in small_leak_copies if s.kind == "name_facility_dob")
+    by_triple = {(r[1], r[5], r[3]): rid for rid, r in zip(small_leak.ids, small_leak.rows)}
+    lines = extract_texts(sample.data, sample.filename).text.splitlines()[1:]
+    assert {by_triple[tuple(line.split("\t"))] for line in lines} == sample.expected_records
+
+
+def test_embedded_excerpt_is_surrounded_by_unrelated_text(small_leak_copies):
+    sample = next(s for s in small_leak_copies if s.kind == "embedded_in_paste")
+    lines = sample.data.decode().splitlines()
+    assert len(sample.expected_records) == 40 and len(lines) > 200
+
+
+def test_transliterated_copy_has_only_latin_names_of_native_script_records(small_leak, small_leak_copies):
+    sample = next(s for s in small_leak_copies if s.kind == "transliterated_names")
+    assert all(small_leak.native_script[int(rid) - 1] for rid in sample.expected_records)
+    assert sample.data.decode().isascii()
