@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 KIND_TEXT, KIND_ID, KIND_DATE, KIND_COMMON = "text", "id", "date", "common"
 FLAG_TOKEN = 1      # one token of a multi-token value (partial evidence, summed per column)
-FLAG_PREFILTER = 2  # a token or id number the document prefilter looks for
+FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
 _HEADER = struct.Struct("<4sHI")
 _ARRAYS = ("entry_offsets", "entry_keys", "entry_columns", "entry_flags", "entry_weights",
            "candidate_keys", "candidate_records", "prefilter_keys", "minhashes", "shingle_counts")
@@ -226,7 +226,7 @@ class _EntryBuilder:
         if kind == KIND_ID and a.id_numbers:
             return {self.hasher.id_number(d): (FLAG_PREFILTER, params.WEIGHT_ID) for d in a.id_numbers}
         if kind == KIND_DATE and a.dates:
-            return {self.hasher.date(d): (0, params.WEIGHT_DATE) for d in a.dates}
+            return {self.hasher.date(d): (FLAG_PREFILTER, params.WEIGHT_DATE) for d in a.dates}
         entries: dict[int, tuple[int, float]] = {}
         for tokens in a.variants:
             keys = [self.hasher.token(t) for t in tokens]

@@ -52,12 +52,20 @@ COMMON_WEIGHT_CAP = 0.45
 # date of birth + facility + status + nationality (0.4 + 0.45) does not.
 MATCH_SCORE_THRESHOLD = 1.0
 MIN_EVIDENCE_FIELDS = 2
-# Distinctive fields (partly) found in a line before the MinHash rescue below is tried.
+# The MinHash rescue below is only tried for lines where this many distinctive fields were
+# (partly) found with this score at least: with sets of ~5 shingles, a 32-permutation
+# MinHash alone cannot tell a typo'd row from a namesake born the same day.
 RESCUE_MIN_DISTINCTIVE_FIELDS = 2
+RESCUE_MIN_SCORE = 0.7
 # A line that carries a distinctive field of the record and contains this share of the
 # record's distinctive shingles (name tokens, id number, date; estimated from the MinHash
 # Jaccard and the set sizes) matches even below the score threshold (typo'd rows).
 MINHASH_RESCUE_CONTAINMENT = 0.7
+# A line of at most ROW_MAX_TOKENS tokens is one row, so one record: of the records it
+# matches, those scoring below ROW_RIVAL_SCORE_RATIO x the best are dropped (two records
+# sharing name and birth date; the A-number in the line says which one it is).
+ROW_MAX_TOKENS = 40
+ROW_RIVAL_SCORE_RATIO = 0.6
 # Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
 CONFIDENT_SCORE = 2.0
 

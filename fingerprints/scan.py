@@ -75,9 +75,9 @@ class _Scanner:
         token_keys = tuple(self.hasher.token(t) for t in tokens)
         ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
         dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
-        is_hit = any(k in self.prefilter for k in token_keys) or any(k in self.prefilter for k in ids)
-        return _ChunkKeys(tokens, token_keys, tuple(ids + dates),
-                          any(t in MONTHS for t in tokens), is_hit)
+        specials = tuple(ids + dates)
+        is_hit = any(k in self.prefilter for k in token_keys + specials)
+        return _ChunkKeys(tokens, token_keys, specials, any(t in MONTHS for t in tokens), is_hit)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
@@ -97,8 +97,8 @@ class _Scanner:
         pairs = self._candidate_pairs(encoded)
         if len(pairs) == 0:
             return []
-        evidence = self._evidence(encoded, pairs)
-        return self._decide(encoded, pairs, evidence)
+        evidence, whole_found = self._evidence(encoded, pairs)
+        return self._decide(encoded, pairs, evidence, whole_found)
 
     def _candidate_pairs(self, enc: "_EncodedLines") -> np.ndarray:
         """Unique (line, record) pairs as int64 line << 32 | record."""
@@ -111,8 +111,9 @@ class _Scanner:
         records = self.fp.candidate_records[positions].astype(np.int64)
         return np.unique((lines << 32) | records)
 
-    def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> np.ndarray:
-        """(pairs x columns) evidence weight of each field of the record in the line."""
+    def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pairs x columns) evidence weight of each field of the record in the line, and
+        whether the field was found whole (not only some of its tokens)."""
         fp = self.fp
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         starts = fp.entry_offsets[pair_records]
@@ -130,10 +131,12 @@ class _Scanner:
         np.maximum.at(whole, group[~is_token], weights[~is_token])
         partial = np.bincount(group[is_token], weights=weights[is_token], minlength=len(whole))
         partial = np.minimum(partial, params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR)
-        return np.maximum(whole, partial).reshape(len(pairs), n_columns)
 
-    def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray
-                ) -> list[RecordMatch]:
+        whole = whole.reshape(len(pairs), n_columns)
+        return np.maximum(whole, partial.reshape(len(pairs), n_columns)), whole > 0
+
+    def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray,
+                whole_found: np.ndarray) -> list[RecordMatch]:
         distinctive = evidence[:, ~self.common]
         score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
                                                      params.COMMON_WEIGHT_CAP)
@@ -141,9 +144,13 @@ class _Scanner:
         has_distinctive = (distinctive > 0).any(axis=1)
         matched = (score >= params.MATCH_SCORE_THRESHOLD) & (fields >= params.MIN_EVIDENCE_FIELDS) \
             & has_distinctive
+        # Two whole distinctive values (name and date of birth, however common the name is in
+        # the dataset) are independent proof: a namesake is rarely also a birthday twin.
+        matched |= whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS
         # The MinHash only decides between two partial distinctive fields (a typo'd name and
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
-        rescuable = ~matched & ((distinctive > 0).sum(axis=1) >= params.RESCUE_MIN_DISTINCTIVE_FIELDS)
+        rescuable = ~matched & (score >= params.RESCUE_MIN_SCORE) \
+            & ((distinctive > 0).sum(axis=1) >= params.RESCUE_MIN_DISTINCTIVE_FIELDS)
         results = []
         for i in np.flatnonzero(matched | rescuable).tolist():
             line, record = int(pairs[i] >> 32), int(pairs[i] & 0xFFFFFFFF)
@@ -151,7 +158,17 @@ class _Scanner:
                 continue
             confidence = min(1.0, float(score[i]) / params.CONFIDENT_SCORE)
             results.append(RecordMatch(record, line, float(score[i]), confidence))
-        return results
+        return self._without_rivals(enc, results)
+
+    def _without_rivals(self, enc: "_EncodedLines", matches: list[RecordMatch]) -> list[RecordMatch]:
+        """A row-sized line is one record: drop records it fits clearly worse than another
+        (two records with the same name and birth date; the A-number tells them apart)."""
+        best: dict[int, float] = {}
+        for m in matches:
+            best[m.line] = max(best.get(m.line, 0.0), m.score)
+        return [m for m in matches
+                if m.score >= params.ROW_RIVAL_SCORE_RATIO * best[m.line]
+                or enc.token_count(m.line) > params.ROW_MAX_TOKENS]
 
     def _minhash_close(self, enc: "_EncodedLines", line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
@@ -203,6 +220,9 @@ class _EncodedLines:
                                     np.array(special_lines, dtype=np.int64)))
         salted = np.unique(keys ^ (key_lines.astype(np.uint64) * _LINE_SALT))
         return cls(keys, key_lines, salted, line_chunks)
+
+    def token_count(self, line: int) -> int:
+        return sum(len(info.tokens) for info in self._line_chunks[line])
 
     def shingles(self, line: int) -> list[int]:
         """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""
