@@ -1,7 +1,82 @@
-"""Placeholder until its issue's commands land; replaced wholesale by that work."""
+"""``leaktrack fingerprint`` and ``leaktrack scan``: thin commands over leaktrack.fingerprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
 
 import typer
+from rich.table import Table
+
+from leaktrack import home
+from leaktrack.cli.common import console, print_json, print_json_lines
+from leaktrack.fingerprints import FingerprintSet, fingerprint_dataset_file
+from leaktrack.fingerprints.results import ScanResult
+from leaktrack.fingerprints.scan import scan_paths
+
+# ``scan --fail-on-leak`` exits with this when a leak is found (1 and 2 are errors).
+LEAK_FOUND_EXIT_CODE = 3
+_IDS_SHOWN = 10
+
+
+def fingerprint(
+    dataset: Path = typer.Argument(..., help="The leaked dataset: CSV, TSV, JSON, JSONL or XLSX."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Fingerprint file [default: home folder]."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Secret key, created if absent [default: home folder]."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Column whose values are the record ids (stored in the file as plaintext)."),
+    columns: Optional[str] = typer.Option(None, "--columns", help="Comma-separated columns to fingerprint [default: all]."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    fingerprints, path = fingerprint_dataset_file(dataset, out, key_file, id_column, wanted)
+    summary = {
+        "fingerprints": str(path), "records": len(fingerprints), "bytes": path.stat().st_size,
+        "id_column": id_column,
+        "columns": [{"name": c.name, "kind": c.kind, "unique_share": c.unique_share}
+                    for c in fingerprints.columns],
+    }
+    if as_json:
+        print_json(summary)
+        return
+    table = Table("column", "kind", "unique share", title=f"{len(fingerprints)} records fingerprinted")
+    for c in fingerprints.columns:
+        table.add_row(c.name, c.kind, f"{c.unique_share:.2f}")
+    console.print(table)
+    console.print(f"Wrote {path} ({summary['bytes']:,} bytes). Keep the key file secret and apart from it.")
+
+
+def scan(
+    paths: List[Path] = typer.Argument(..., help="Files or folders to scan (folders: every file inside)."),
+    fingerprints_file: Optional[Path] = typer.Option(None, "--fingerprints", help="Fingerprint file [default: home folder]."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Key the fingerprints were built with [default: home folder]."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per input."),
+    fail_on_leak: bool = typer.Option(False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."),
+) -> None:
+    """Scan files for records of the fingerprinted dataset; say which records each exposes."""
+    fingerprints = FingerprintSet.load(fingerprints_file or home.home_path(home.FINGERPRINTS_FILE), key_file)
+    results = list(scan_paths(paths, fingerprints))
+    if as_json:
+        print_json_lines(r.to_dict() for r in results)
+    else:
+        console.print(_results_table(results))
+    if fail_on_leak and any(r.is_leak for r in results):
+        raise typer.Exit(LEAK_FOUND_EXIT_CODE)
+
+
+def _results_table(results: list[ScanResult]) -> Table:
+    table = Table("input", "verdict", "records", "containment", "seconds", "record ids")
+    for r in results:
+        ids = ", ".join(r.matched_records[:_IDS_SHOWN])
+        if r.matched_count > _IDS_SHOWN:
+            ids += f" (+{r.matched_count - _IDS_SHOWN})"
+        verdict = "[bold red]leak[/]" if r.is_leak else "clean"
+        table.add_row(r.input, verdict, str(r.matched_count), f"{r.containment:.2f}",
+                      f"{r.seconds:.3f}", ids)
+    return table
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the top-level app."""
+    app.command("fingerprint")(fingerprint)
+    app.command("scan")(scan)

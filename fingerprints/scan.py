@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 
+from leaktrack.errors import DocumentError
 from leaktrack.fingerprints import params
 from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, FingerprintSet
 from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
@@ -314,3 +317,32 @@ def scan_bytes(data: bytes, fingerprints: FingerprintSet, name: str | None = Non
                        skipped=list(extraction.skipped), bytes_scanned=len(data))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def scan_file(path: str | Path, fingerprints: FingerprintSet) -> ScanResult:
+    """Scan one local file of any supported format."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DocumentError(f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise DocumentError(f"is a folder, not a file: {path}") from None
+    except OSError as error:
+        raise DocumentError(f"cannot read {path}: {error.strerror}") from None
+    return scan_bytes(data, fingerprints, name=str(path))
+
+
+def scan_paths(paths: Iterable[str | Path], fingerprints: FingerprintSet) -> Iterator[ScanResult]:
+    """Scan files, and every file below the given folders (sorted). Missing paths are
+    reported before anything is scanned."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise DocumentError(f"file not found: {path}")
+    for path in files:
+        yield scan_file(path, fingerprints)
