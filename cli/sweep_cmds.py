@@ -16,6 +16,7 @@ from leaktrack.cli.common import console, err_console, print_json
 from leaktrack.home import HOME_ENV
 
 COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
+COLUMN_TITLES = {"documents": "scanned", "skipped_seen": "seen before"}
 
 SourcesOption = typer.Option(..., "--sources", help="TOML sources file (see examples/sources.example.toml).")
 FingerprintsOption = typer.Option(None, "--fingerprints", help="Fingerprint file (default: in the home folder).")
@@ -97,7 +98,9 @@ def recheck(
         print_json([result.to_dict() for result in results])
         return
     table = Table(title=f"Recheck of {len(results)} match(es) in status {status}")
-    for column in ("id", "url", "verdict", "HTTP", "status", "days outstanding"):
+    table.add_column("id", no_wrap=True)
+    table.add_column("url", overflow="fold")
+    for column in ("verdict", "HTTP", "status", "days outstanding"):
         table.add_column(column)
     for result in results:
         table.add_row(result.match_id, result.url, result.verdict, str(result.http_status or "-"),
@@ -141,7 +144,7 @@ def counts_table(per_source: dict[str, dict[str, int]], title: str = "Sweeping")
     table = Table(title=title)
     table.add_column("source")
     for column in COUNT_COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+        table.add_column(COLUMN_TITLES.get(column, column), justify="right")
     for name, counts in per_source.items():
         table.add_row(name, *(str(counts.get(column, 0)) for column in COUNT_COLUMNS))
     return table
@@ -158,8 +161,10 @@ def render_summary(summary, json_output: bool) -> None:
 
 def render_queue(matches) -> None:
     table = Table(title=f"Takedown queue ({len(matches)} match(es))")
-    for column in ("id", "status", "records", "containment", "source", "url"):
+    table.add_column("id", no_wrap=True)
+    for column in ("status", "records", "containment", "source"):
         table.add_column(column)
+    table.add_column("url", overflow="fold")
     for match in matches:
         table.add_row(match.id, match.status, str(match.matched_count), f"{match.containment:.2f}", match.source, match.url)
     console.print(table)
