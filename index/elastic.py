@@ -659,14 +659,14 @@ def _apply_copies(copies: list[FoundCopy], known: dict[str, StoredMatch]) -> dic
     current: dict[str, tuple[Match, list[dict]]] = {
         match_id: (stored.match, list(stored.history)) for match_id, stored in known.items()
     }
-    touched: set[str] = set()
+    touched: dict[str, None] = {}  # in first-seen order, so bulk requests are reproducible
     for copy in copies:
         match_id = match_id_for_url(copy.url)
         before = current.get(match_id)
         match, change = apply_found_copy(before[0] if before else None, copy)
         history = before[1] if before else []
         current[match_id] = (match, history + ([change_to_doc(change)] if change else []))
-        touched.add(match_id)
+        touched[match_id] = None
     return {match_id: current[match_id] for match_id in touched}
 
 
