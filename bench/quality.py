@@ -1,0 +1,240 @@
+"""How well leaktrack finds altered copies of a leak, beside whole-document baselines.
+
+Run: ``.venv/bin/python bench/quality.py [--records 6000] [--negatives 150] [--seed 0]``
+
+Generates a synthetic leak (Faker, no real people), one altered copy per transformation kind
+(``leaktrack.synthetic.transformed_copies``) and look-alike negatives, fingerprints the leak,
+scans every document and prints:
+
+- leaktrack: document recall, false-positive documents, record recall and record precision,
+  overall and per transformation kind, with PASS/MISS against the targets;
+- baselines measured in the same run, each comparing a document to the original CSV file:
+  exact SHA-256 of the bytes, TLSH distance (py-tlsh), ssdeep similarity (ppdeep), and
+  MinHash Jaccard of the word sets of the extracted texts (datasketch). Each threshold is
+  calibrated on the negatives: the loosest one that flags none of them. Baselines compare
+  whole documents, so they cannot say which records a copy exposes (record metrics n/a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import ppdeep
+import tlsh
+from datasketch import MinHash
+
+from leaktrack.fingerprints import build_fingerprint_set, scan_bytes
+from leaktrack.fingerprints.documents import extract_texts
+from leaktrack.synthetic import Sample, generate_leak, negative_samples, transformed_copies
+
+TARGET_DOC_RECALL = 0.98
+TARGET_FP_DOCS = 0
+TARGET_RECORD_RECALL = 0.95
+TARGET_RECORD_PRECISION = 0.99
+
+BENCH_KEY = hashlib.sha256(b"leaktrack bench/quality key").digest()  # fixed: runs comparable
+MINHASH_PERMUTATIONS = 128
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Outcome:
+    sample: Sample
+    flagged: bool
+    found: set[str] = field(default_factory=set)
+    seconds: float = 0.0
+
+    @property
+    def true_records(self) -> int:
+        return len(self.found & self.sample.expected_records)
+
+
+# -- leaktrack ----------------------------------------------------------------------------------
+
+
+def run_leaktrack(leak, samples: list[Sample]) -> tuple[list[Outcome], float]:
+    started = time.perf_counter()
+    fingerprints = build_fingerprint_set(leak.columns, leak.rows, leak.ids, BENCH_KEY)
+    build_seconds = time.perf_counter() - started
+    outcomes = []
+    for sample in samples:
+        started = time.perf_counter()
+        result = scan_bytes(sample.data, fingerprints, name=sample.filename)
+        outcomes.append(Outcome(sample, result.is_leak, set(result.matched_records), time.perf_counter() - started))
+    return outcomes, build_seconds
+
+
+# -- baselines ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Baseline:
+    name: str
+    score: Callable[[bytes], float]   # similarity of a document to the original (higher = closer)
+    describe: Callable[[float], str]  # the calibrated threshold, for people
+
+
+def sha256_baseline(original: bytes) -> Baseline:
+    digest = hashlib.sha256(original).digest()
+    return Baseline("sha256", lambda data: float(hashlib.sha256(data).digest() == digest),
+                    lambda t: "identical bytes")
+
+
+def tlsh_baseline(original: bytes) -> Baseline:
+    reference = tlsh.hash(original)
+
+    def similarity(data: bytes) -> float:
+        digest = tlsh.hash(data)
+        if not digest or digest == "TNULL":
+            return float("-inf")  # too short or too uniform for TLSH
+        return -float(tlsh.diff(reference, digest))  # negated: smaller distance = closer
+
+    return Baseline("tlsh", similarity, lambda t: f"distance <= {-t:.0f}")
+
+
+def ssdeep_baseline(original: bytes) -> Baseline:
+    reference = ppdeep.hash(original)
+    return Baseline("ssdeep", lambda data: float(ppdeep.compare(reference, ppdeep.hash(data))),
+                    lambda t: f"similarity >= {t:.0f}")
+
+
+def words_minhash(data: bytes, name: str) -> MinHash:
+    text = extract_texts(data, name).text.lower()
+    minhash = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
+    minhash.update_batch([w.encode("utf-8") for w in set(_WORD.findall(text))])
+    return minhash
+
+
+def minhash_baseline(original: bytes) -> tuple[Baseline, dict[int, str]]:
+    reference = words_minhash(original, "original.csv")
+    names: dict[int, str] = {}  # id(data) -> filename, for the extraction's format hints
+
+    def similarity(data: bytes) -> float:
+        return reference.jaccard(words_minhash(data, names.get(id(data), "document")))
+
+    return Baseline("minhash", similarity, lambda t: f"Jaccard >= {t:.3f}"), names
+
+
+def calibrated_threshold(scores_of_negatives: list[float], all_scores: list[float]) -> float:
+    """The loosest threshold that flags no negative: the lowest score above every negative's."""
+    worst_negative = max(scores_of_negatives)
+    above = sorted(s for s in all_scores if s > worst_negative)
+    return above[0] if above else float("inf")
+
+
+def run_baseline(baseline: Baseline, positives: list[Sample], negatives: list[Sample]) -> tuple[list[bool], list[bool], str, float]:
+    started = time.perf_counter()
+    positive_scores = [baseline.score(s.data) for s in positives]
+    negative_scores = [baseline.score(s.data) for s in negatives]
+    seconds = time.perf_counter() - started
+    threshold = calibrated_threshold(negative_scores, positive_scores + negative_scores)
+    flagged_positives = [score >= threshold for score in positive_scores]
+    flagged_negatives = [score >= threshold for score in negative_scores]
+    described = baseline.describe(threshold) if threshold != float("inf") else "none possible"
+    return flagged_positives, flagged_negatives, described, seconds
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def leaktrack_figures(positives: list[Outcome], negatives: list[Outcome]) -> dict[str, float]:
+    expected = sum(len(o.sample.expected_records) for o in positives)
+    found = sum(len(o.found) for o in positives + negatives)
+    true = sum(o.true_records for o in positives)
+    return {
+        "doc_recall": sum(o.flagged for o in positives) / len(positives),
+        "fp_docs": sum(o.flagged for o in negatives),
+        "record_recall": true / expected,
+        "record_precision": true / found if found else 1.0,
+    }
+
+
+def print_summary(figures: dict, baselines: list[tuple[str, str, list[bool], list[bool], float]],
+                  scan_seconds: float, build_seconds: float, n_positive: int) -> None:
+    print(f"{'method':10} {'threshold':22} {'doc recall':>14} {'FP docs':>9} {'record recall':>15} {'record precision':>18} {'seconds':>8}")
+    print(
+        f"{'leaktrack':10} {'params.py':22} "
+        f"{figures['doc_recall']:>9.3f} {verdict(figures['doc_recall'] >= TARGET_DOC_RECALL)} "
+        f"{figures['fp_docs']:>4d} {verdict(figures['fp_docs'] <= TARGET_FP_DOCS)} "
+        f"{figures['record_recall']:>10.3f} {verdict(figures['record_recall'] >= TARGET_RECORD_RECALL)} "
+        f"{figures['record_precision']:>13.4f} {verdict(figures['record_precision'] >= TARGET_RECORD_PRECISION)} "
+        f"{scan_seconds:>8.2f}"
+    )
+    for name, threshold, flagged_pos, flagged_neg, seconds in baselines:
+        recall = sum(flagged_pos) / n_positive
+        print(
+            f"{name:10} {threshold:22} {recall:>9.3f} {verdict(recall >= TARGET_DOC_RECALL)} "
+            f"{sum(flagged_neg):>4d} {verdict(sum(flagged_neg) <= TARGET_FP_DOCS)} "
+            f"{'n/a':>15} {'n/a':>18} {seconds:>8.2f}"
+        )
+    print(f"(leaktrack: fingerprinting took {build_seconds:.2f} s, scanning all documents {scan_seconds:.2f} s)")
+
+
+def print_per_kind(positives: list[Outcome], baselines) -> None:
+    names = [b[0] for b in baselines]
+    print(f"\n{'kind':38} {'records':>7} {'found':>6} {'rec.recall':>10} {'rec.prec':>9}  " + " ".join(f"{n:>7}" for n in names))
+    for i, o in enumerate(positives):
+        expected = len(o.sample.expected_records)
+        recall = o.true_records / expected
+        precision = o.true_records / len(o.found) if o.found else 1.0
+        mark = "" if o.flagged and recall >= TARGET_RECORD_RECALL and precision >= TARGET_RECORD_PRECISION else "  <-"
+        flags = " ".join(f"{'yes' if b[2][i] else 'no':>7}" for b in baselines)
+        print(f"{o.sample.kind:38} {expected:>7d} {len(o.found):>6d} {recall:>10.3f} {precision:>9.3f}  {flags}{mark}")
+
+
+def print_false_positives(negatives: list[Outcome]) -> None:
+    flagged = [o for o in negatives if o.flagged]
+    if flagged:
+        print("\nleaktrack false positives:")
+        for o in flagged:
+            print(f"  {o.sample.kind} {o.sample.filename}: {len(o.found)} records {sorted(o.found)[:5]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=6000)
+    parser.add_argument("--negatives", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    leak = generate_leak(args.records, seed=args.seed)
+    positives = transformed_copies(leak, seed=args.seed)
+    negatives = negative_samples(leak, seed=args.seed, count=args.negatives)
+    original = leak.to_csv_bytes()
+    print(f"leaktrack bench/quality, {dt.date.today().isoformat()}: {len(leak.rows)} records, "
+          f"{len(positives)} altered copies ({len({s.kind for s in positives})} kinds, "
+          f"{sum(len(s.expected_records) for s in positives)} exposed records), {len(negatives)} negatives "
+          f"({len({s.kind for s in negatives})} kinds), generated in {time.perf_counter() - started:.1f} s\n")
+
+    outcomes, build_seconds = run_leaktrack(leak, positives + negatives)
+    positive_outcomes, negative_outcomes = outcomes[: len(positives)], outcomes[len(positives):]
+    scan_seconds = sum(o.seconds for o in outcomes)
+
+    minhash, names = minhash_baseline(original)
+    for s in positives + negatives:
+        names[id(s.data)] = s.filename
+    baselines = []
+    for baseline in (sha256_baseline(original), tlsh_baseline(original), ssdeep_baseline(original), minhash):
+        flagged_pos, flagged_neg, threshold, seconds = run_baseline(baseline, positives, negatives)
+        baselines.append((baseline.name, threshold, flagged_pos, flagged_neg, seconds))
+
+    figures = leaktrack_figures(positive_outcomes, negative_outcomes)
+    print_summary(figures, baselines, scan_seconds, build_seconds, len(positives))
+    print_per_kind(positive_outcomes, baselines)
+    print_false_positives(negative_outcomes)
+    print(f"\ntotal {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
