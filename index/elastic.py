@@ -317,7 +317,11 @@ class ElasticsearchStore(MatchStore):
             self.client = Elasticsearch(**client_options(url), request_timeout=request_timeout)
         except ValueError as error:
             raise StoreError(f"bad Elasticsearch URL {self.url!r}: {_first_line(error)}") from None
-        self._install()
+        try:
+            self._install()
+        except StoreError:
+            self.close()
+            raise
         log.info("Elasticsearch store at %s, indices %s-*", self.url, self.names.prefix)
 
     # -- errors --------------------------------------------------------------------------
@@ -606,11 +610,7 @@ class ElasticsearchStore(MatchStore):
         expected_version: int | None = None,
     ) -> Match:
         for attempt in (1, 2):
-            stored = self._fetch_one(match_id)
-            if expected_version is not None and stored.match.version != expected_version:
-                raise ConcurrentUpdateError(
-                    f"match {match_id} changed since it was shown (now {stored.match.status!r}); look at it again"
-                )
+            stored = self._fetch_expected(match_id, expected_version)
             check_transition(stored.match.status, to_status)
             changed, entry = _status_changed(stored.match, to_status, by, note, dict(details or {}))
             try:
@@ -622,6 +622,19 @@ class ElasticsearchStore(MatchStore):
         raise ConcurrentUpdateError(
             f"match {match_id} was changed by someone else twice while changing its status; look at it again"
         )
+
+    def _fetch_expected(self, match_id: str, expected_version: int | None) -> StoredMatch:
+        """The match, or ConcurrentUpdateError if it is no longer the version the caller saw."""
+        stored = self._fetch_one(match_id)
+        if expected_version is None or stored.match.version == expected_version:
+            return stored
+        self._refresh_matches()  # a search may lag behind the version the caller was shown
+        stored = self._fetch_one(match_id)
+        if stored.match.version != expected_version:
+            raise ConcurrentUpdateError(
+                f"match {match_id} changed since it was shown (now {stored.match.status!r}); look at it again"
+            )
+        return stored
 
     def _write_status(self, stored: StoredMatch, changed: Match, entry: StatusChange) -> None:
         document = match_to_doc(changed, [*stored.history, change_to_doc(entry)])
