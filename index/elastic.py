@@ -349,7 +349,9 @@ class ElasticsearchStore(MatchStore):
                 f"Elasticsearch at {self.url} failed {doing}: {error.meta.status} {_reason(error)}"
             ) from None
         except TransportError as error:
-            raise StoreError(f"cannot reach Elasticsearch at {self.url} while {doing}: {_network_reason(error)}") from None
+            raise StoreError(
+                f"cannot reach Elasticsearch at {self.url} while {doing}: {_network_reason(error)}"
+            ) from None
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -697,7 +699,9 @@ def _write_action(match: Match, history: list[dict], known: StoredMatch | None, 
     }
 
 
-def _status_changed(match: Match, to_status: str, by: str, note: str | None, details: dict) -> tuple[Match, StatusChange]:
+def _status_changed(
+    match: Match, to_status: str, by: str, note: str | None, details: dict
+) -> tuple[Match, StatusChange]:
     change = StatusChange(match.id, match.status, to_status, utcnow(), by, note, details)
     sending = to_status == "takedown_sent"
     changed = replace(

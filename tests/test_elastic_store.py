@@ -131,6 +131,18 @@ def test_upsert_retries_a_create_that_lost_a_race_as_an_update(es_store, standin
     assert len(standin.cluster.indices["lt-matches-000001"].docs) == 1
 
 
+def test_resweep_that_keeps_conflicting_fails_clearly(es_store, standin):
+    (match,) = es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+
+    def another_writer_before_every_bulk(request):
+        if request.path == "/_bulk":
+            standin.cluster.simulate_concurrent_write("lt-matches", match.id)
+
+    standin.cluster.before_request.append(another_writer_before_every_bulk)
+    with pytest.raises(ConcurrentUpdateError, match="run the sweep again"):
+        es_store.upsert_copies([found_copy(URL_A, ["r2"], minutes=5)])
+
+
 def test_exposure_and_list_page_with_search_after_beyond_one_page(es_store, standin, monkeypatch):
     monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
     es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], minutes=n) for n in range(5)])
