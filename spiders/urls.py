@@ -22,10 +22,14 @@ class UrlsSpider(SourceSpider):
 
     async def start(self):
         for url in self.source.urls:
+            # document_url: a copy is reported (and rechecked) under the URL we were given,
+            # even when it redirects.
             if self.recheck:
-                yield self.request(url, self.parse_file, handle_httpstatus_list=list(GONE_STATUSES), dont_filter=True)
+                yield self.request(url, self.parse_file, document_url=url,
+                                   handle_httpstatus_list=list(GONE_STATUSES), dont_filter=True)
             else:
-                yield self.request(url, self.parse_file, incremental="conditional", handle_httpstatus_list=[304])
+                yield self.request(url, self.parse_file, incremental="conditional", document_url=url,
+                                   handle_httpstatus_list=[304])
 
     def parse_file(self, response: Response):
         yield self.document(response)

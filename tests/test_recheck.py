@@ -1,0 +1,103 @@
+"""recheck: copies whose takedown was requested are fetched again and judged gone or still up."""
+
+from fixtures_sites import paste_source, sources_for, sweep_with, urls_source
+from leaktrack.index import match_id_for_url, open_store
+from leaktrack.spiders.recheck import recheck
+from leaktrack.spiders.sites import add_pastes
+
+FILES = ("gone", "gone410", "emptied", "moved", "still", "broken")
+
+
+def publish_and_request_takedowns(site, leak_fingerprints, crawl_settings) -> dict[str, str]:
+    """Every file is a leak copy, swept, and in status takedown_sent. Returns name -> match id."""
+    data = leak_fingerprints.copies["excerpt_10_rows"].data
+    for name in FILES:
+        site.put(f"/files/{name}.csv", data)
+    sweep_with(sources_for(urls_source(site, [f"/files/{name}.csv" for name in FILES])), leak_fingerprints, crawl_settings)
+    ids = {name: match_id_for_url(site.url(f"/files/{name}.csv")) for name in FILES}
+    with open_store() as store:
+        for match_id in ids.values():
+            store.change_status(match_id, "confirmed", by="test")
+            store.record_takedown_sent(match_id, to="abuse@127.0.0.1", ref="T-1", by="test")
+    return ids
+
+
+def take_down(site) -> None:
+    site.remove("/files/gone.csv")
+    site.put("/files/gone410.csv", "Gone", status=410)
+    site.put("/files/emptied.csv", "<html><title>Removed</title><body>This paste was removed by a moderator.</body></html>",
+             "text/html")
+    site.put("/files/moved.csv", redirect_to="/removed-notice")
+    site.put("/removed-notice", "<html><body>Content removed following a privacy complaint.</body></html>")
+    site.put("/files/broken.csv", "Internal error", status=500)
+
+
+def run_recheck(leak_fingerprints, crawl_settings):
+    return {result.url.rsplit("/", 1)[-1].removesuffix(".csv"): result for result in recheck(
+        fingerprints_path=leak_fingerprints.path, key_file=leak_fingerprints.key_file,
+        allow_private_networks=True, settings=crawl_settings)}
+
+
+def test_recheck_marks_gone_copies_removed_and_keeps_the_rest(local_site, crawl_settings, leak_fingerprints):
+    ids = publish_and_request_takedowns(local_site, leak_fingerprints, crawl_settings)
+    take_down(local_site)
+
+    results = run_recheck(leak_fingerprints, crawl_settings)
+
+    verdicts = {name: (result.verdict, result.http_status, result.status) for name, result in results.items()}
+    assert verdicts == {
+        "gone": ("gone", 404, "removed"),
+        "gone410": ("gone", 410, "removed"),
+        "emptied": ("no longer matching", 200, "removed"),
+        "moved": ("no longer matching", 200, "removed"),
+        "still": ("still up", 200, "takedown_sent"),
+        "broken": ("unreachable", None, "takedown_sent"),
+    }
+    with open_store() as store:
+        assert store.get(ids["gone"]).status == "removed"
+        assert store.get(ids["still"]).status == "takedown_sent"
+
+
+def test_recheck_reports_days_outstanding_for_copies_still_up(local_site, crawl_settings, leak_fingerprints):
+    publish_and_request_takedowns(local_site, leak_fingerprints, crawl_settings)
+
+    results = run_recheck(leak_fingerprints, crawl_settings)
+
+    assert results["still"].days_outstanding == 0
+    assert results["still"].status == "takedown_sent"
+
+
+def test_recheck_writes_who_and_why_into_the_history(local_site, crawl_settings, leak_fingerprints):
+    ids = publish_and_request_takedowns(local_site, leak_fingerprints, crawl_settings)
+    take_down(local_site)
+
+    run_recheck(leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        last = store.history(ids["gone"])[-1]
+    assert (last.from_status, last.to_status, last.by, last.note) == ("takedown_sent", "removed", "recheck", "recheck: HTTP 404")
+
+
+def test_recheck_with_nothing_to_check_fetches_nothing(local_site, crawl_settings, leak_fingerprints):
+    assert recheck(fingerprints_path=leak_fingerprints.path, key_file=leak_fingerprints.key_file,
+                   allow_private_networks=True, settings=crawl_settings) == []
+    assert local_site.requests == []
+
+
+def test_removed_paste_that_comes_back_is_reappeared_on_the_next_sweep(local_site, crawl_settings, leak_fingerprints):
+    text = leak_fingerprints.copies["excerpt_10_rows"].data.decode("utf-8")
+    add_pastes(local_site, {"leak0": text})
+    config = sources_for(paste_source(local_site, raw=False))
+    sweep_with(config, leak_fingerprints, crawl_settings)
+    match_id = match_id_for_url(local_site.url("/p/leak0"))
+    with open_store() as store:
+        store.change_status(match_id, "confirmed", by="test")
+        store.change_status(match_id, "takedown_sent", by="test")
+    local_site.remove("/p/leak0")
+    run_recheck(leak_fingerprints, crawl_settings)
+    add_pastes(local_site, {"leak0": text})
+
+    sweep_with(config, leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        assert store.get(match_id).status == "reappeared"
