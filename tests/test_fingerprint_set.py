@@ -1,0 +1,170 @@
+"""The fingerprint file: learned column kinds, a versioned format, no plaintext, the key."""
+
+import json
+import stat
+
+import numpy as np
+import pytest
+
+from leaktrack.errors import FingerprintFileError
+from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, load_or_create_key
+from leaktrack.fingerprints.fingerprint_set import _EntryBuilder, analyse_value
+from leaktrack.fingerprints.keys import KeyedHasher
+from leaktrack.fingerprints.minhash import minhash_of
+from leaktrack.fingerprints.normalize import (
+    digit_date_readings, fold_text, transliterated_tokens, value_tokens,
+)
+
+KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="module")
+def fingerprints(small_leak):
+    return build_fingerprint_set(small_leak.columns, small_leak.rows, small_leak.ids, KEY)
+
+
+@pytest.fixture
+def saved(fingerprints, tmp_path):
+    key_file = tmp_path / "fp.key"
+    key_file.write_text(KEY.hex())
+    return fingerprints.save(tmp_path / "leak.ltfp"), key_file
+
+
+def test_key_file_is_created_owner_only(tmp_path):
+    key = load_or_create_key(tmp_path / "new.key")
+    assert len(key) == 32
+    assert stat.S_IMODE((tmp_path / "new.key").stat().st_mode) == 0o600
+
+
+def test_existing_key_file_is_reused(tmp_path):
+    assert load_or_create_key(tmp_path / "k") == load_or_create_key(tmp_path / "k")
+
+
+def test_default_key_file_lives_in_the_home_folder(leaktrack_home):
+    load_or_create_key()
+    assert (leaktrack_home / "fingerprint.key").exists()
+
+
+def test_malformed_key_file_is_a_fingerprint_file_error(tmp_path):
+    (tmp_path / "bad.key").write_text("not hex at all")
+    with pytest.raises(FingerprintFileError, match="not a leaktrack key"):
+        load_or_create_key(tmp_path / "bad.key")
+
+
+def test_column_kinds_are_learned_from_the_values(fingerprints):
+    kinds = {c.name: c.kind for c in fingerprints.columns}
+    assert kinds == {"a_number": "id", "full_name": "text", "date_of_birth": "date",
+                     "nationality": "common", "case_status": "common", "facility": "common"}
+
+
+def test_saved_file_loads_with_the_same_records_and_arrays(saved, fingerprints):
+    path, key_file = saved
+    loaded = FingerprintSet.load(path, key_file)
+    assert loaded.record_ids == fingerprints.record_ids
+    assert [c.kind for c in loaded.columns] == [c.kind for c in fingerprints.columns]
+    assert np.array_equal(loaded.entry_keys, fingerprints.entry_keys)
+    assert np.array_equal(loaded.minhashes, fingerprints.minhashes)
+
+
+def test_saved_file_is_owner_only(saved):
+    path, _ = saved
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def _plaintext_forms(value: str) -> set[str]:
+    """Every form of a value a careless file could hold: raw, folded, tokens, transliterated,
+    the digits of ids and dates. Pieces under 5 characters are left out: any 4 bytes occur
+    by chance in a file of random hashes this size (about 1 in 40,000 per piece)."""
+    forms = {value, value.lower(), value.upper(), value.casefold(), fold_text(value),
+             " ".join(value_tokens(value))}
+    forms.update(value_tokens(value))
+    for variant in transliterated_tokens(value):
+        forms.add(" ".join(variant))
+        forms.update(variant)
+    forms.update(d for t in value_tokens(value) for d in digit_date_readings(t))
+    return {f for f in forms if len(f) >= 5}
+
+
+def _encodings(form: str) -> list[bytes]:
+    return [form.encode(e) for e in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le")]
+
+
+def _leaked_forms(rows: list[list[str]], columns: list[str], skip_column: int | None = None) -> set[str]:
+    """Plaintext forms of every value, but the words of column names: the header names the
+    columns (``facility``), and a facility called "... Holding Facility" shares that word."""
+    column_words = {t for name in columns for t in value_tokens(name.replace("_", " "))}
+    return {form for row in rows for i, value in enumerate(row) if i != skip_column
+            for form in _plaintext_forms(value) if form not in column_words}
+
+
+def test_fingerprint_file_holds_no_plaintext_of_any_record(saved, small_leak):
+    data = saved[0].read_bytes()
+    forms = _leaked_forms(small_leak.rows, small_leak.columns)
+    assert len(forms) > 2_000  # the check really looks at every value
+    assert [f for f in forms if any(encoded in data for encoded in _encodings(f))] == []
+
+
+def test_chosen_id_column_is_the_only_plaintext_in_the_file(small_leak, tmp_path):
+    fingerprints = build_fingerprint_set(small_leak.columns, small_leak.rows,
+                                         small_leak.column("a_number"), KEY, id_column="a_number")
+    data = fingerprints.save(tmp_path / "ids.ltfp").read_bytes()
+    a_number = small_leak.columns.index("a_number")
+    assert small_leak.rows[0][a_number].encode() in data
+    forms = _leaked_forms(small_leak.rows, small_leak.columns, skip_column=a_number)
+    assert [f for f in forms if f.encode() in data] == []
+
+
+def test_file_of_another_format_is_rejected(tmp_path, saved):
+    other = tmp_path / "other.ltfp"
+    other.write_bytes(b"PK\x03\x04 not a fingerprint file")
+    with pytest.raises(FingerprintFileError, match="not a leaktrack fingerprint file"):
+        FingerprintSet.load(other, saved[1])
+
+
+def test_file_of_another_version_is_rejected(saved):
+    path, key_file = saved
+    data = bytearray(path.read_bytes())
+    data[4:6] = (99).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(FingerprintFileError, match="version 99"):
+        FingerprintSet.load(path, key_file)
+
+
+def test_truncated_file_is_rejected_as_corrupt(saved):
+    path, key_file = saved
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(FingerprintFileError, match="corrupt"):
+        FingerprintSet.load(path, key_file)
+
+
+def test_file_with_a_flipped_byte_is_rejected_as_corrupt(saved):
+    path, key_file = saved
+    data = bytearray(path.read_bytes())
+    data[-1000] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(FingerprintFileError, match="corrupt"):
+        FingerprintSet.load(path, key_file)
+
+
+def test_file_built_with_another_key_is_rejected(saved, tmp_path):
+    other_key = tmp_path / "other.key"
+    load_or_create_key(other_key)
+    with pytest.raises(FingerprintFileError, match="another key"):
+        FingerprintSet.load(saved[0], other_key)
+
+
+def test_header_names_format_and_version(saved):
+    data = saved[0].read_bytes()
+    length = int.from_bytes(data[6:10], "little")
+    header = json.loads(data[10:10 + length])
+    assert (header["format"], header["version"]) == ("leaktrack-fingerprints", 1)
+
+
+def test_record_minhash_equals_datasketch_minhash_of_its_shingles(fingerprints, small_leak):
+    builder = _EntryBuilder(KeyedHasher(KEY))
+    kinds = [c.kind for c in fingerprints.columns]
+    shingles = set()
+    for value, kind in zip(small_leak.rows[0], kinds):
+        if kind != "common":
+            shingles |= builder.shingles(kind, analyse_value(value))
+    assert np.array_equal(minhash_of(list(shingles)).hashvalues, fingerprints.minhashes[0])
