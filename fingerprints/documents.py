@@ -2,7 +2,8 @@
 
 Every table row becomes ONE line with its cells separated by a TAB; free text stays lines.
 Formats: CSV/TSV (delimiter sniffed), JSON, JSON Lines, HTML, Markdown tables, fixed-width
-text reports, XLSX, ZIP (recursively), GZIP, plain text in any encoding ``textcodec`` knows.
+text reports, XLSX, ZIP and TAR (recursively), GZIP (so .tar.gz too), plain text in any
+encoding ``textcodec`` knows.
 The type comes from magic bytes first, then the name or Content-Type, then the text itself.
 
 Archives are opened with suspicion: sizes are counted while streaming, never taken from
@@ -18,6 +19,7 @@ import io
 import json
 import logging
 import re
+import tarfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -109,6 +111,7 @@ _BINARY_MAGIC = (
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP_MAGIC = b"\x1f\x8b"
+_TAR_MAGIC = b"ustar"  # at offset 257 of a POSIX or GNU tar header
 
 # Bytes read at a time from an archive member: large enough to be fast, small enough that a
 # bomb is caught within one chunk of the limit.
@@ -132,6 +135,8 @@ class _Extractor:
             self._zip_or_xlsx(data, name, depth)
         elif data.startswith(_GZIP_MAGIC):
             self._gzip(data, name, depth)
+        elif data[257:262] == _TAR_MAGIC:
+            self._tar(data, name, depth)
         else:
             binary = _binary_kind(data)
             if binary:
@@ -214,6 +219,22 @@ class _Extractor:
             self.skip(name, f"corrupt gzip ({error})" + (", kept what decompressed" if inner else ""))
         if inner:
             self.extract(inner, inner_name, None, depth + 1)
+
+    def _tar(self, data: bytes, name: str, depth: int) -> None:
+        # A tar is not compressed: its members are no larger than the tar itself, which is
+        # already within the limits; only their count and nesting need watching.
+        self._check_depth(name, depth)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+                for member in archive:
+                    self._count_members(name, 1)
+                    stream = archive.extractfile(member) if member.isfile() else None
+                    if stream is not None:
+                        member_data = stream.read()
+                        self._spend(name, len(member_data))
+                        self.extract(member_data, f"{name}::{member.name}", None, depth + 1)
+        except (tarfile.TarError, EOFError, OSError) as error:
+            self.skip(name, f"corrupt tar ({_describe(error)})")
 
     def _gunzip(self, data: bytes, name: str) -> tuple[bytes, str | None]:
         """Decompress every gzip member, never producing more than one chunk past the limits."""
@@ -414,35 +435,64 @@ def json_to_lines(text: str) -> tuple[str, str] | None:
 
 
 def _json_lines(value: Any) -> Iterator[str]:
-    """Records as lines: an object's scalar values (nested objects flattened) joined by TAB;
-    arrays of objects or of arrays are one line per element."""
+    """Records as lines: an object's scalar values (nested objects flattened) joined by TAB.
+
+    Arrays of objects or arrays, and objects keyed by record id (``{"A-1": {...}, ...}``),
+    are one line per element, wherever they are nested.
+    """
     if isinstance(value, list):
-        if value and all(not isinstance(v, (dict, list)) for v in value):
-            yield "\t".join(_json_scalar(v) for v in value)
+        if all(not isinstance(v, (dict, list)) for v in value):
+            if value:
+                yield "\t".join(_json_scalar(v) for v in value)
             return
         for element in value:
             yield from _json_lines(element)
-        return
-    if isinstance(value, dict):
-        cells = list(_object_cells(value))
+    elif isinstance(value, dict) and _is_keyed_collection(value):
+        for key, element in value.items():
+            if isinstance(element, dict):
+                yield from (f"{_one_line(key)}\t{line}" for line in _json_lines(element))
+            else:
+                yield from _json_lines(element)
+    elif isinstance(value, dict):
+        cells: list[str] = []
+        collections: list[Any] = []
+        _flatten_record(value, cells, collections)
         if cells:
             yield "\t".join(cells)
-        for nested in value.values():
-            if isinstance(nested, list) and any(isinstance(v, (dict, list)) for v in nested):
-                yield from _json_lines(nested)
-        return
-    yield _json_scalar(value)
+        for collection in collections:
+            yield from _json_lines(collection)
+    else:
+        yield _json_scalar(value)
 
 
-def _object_cells(obj: dict) -> Iterator[str]:
+# An object with at least this many object values, all with the same keys, is a collection
+# of records keyed by id rather than one record with nested parts (address, case, ...).
+KEYED_COLLECTION_MIN_RECORDS = 3
+
+
+def _is_keyed_collection(obj: dict) -> bool:
+    values = list(obj.values())
+    if len(values) < KEYED_COLLECTION_MIN_RECORDS or not all(isinstance(v, dict) for v in values):
+        return False
+    first_keys = values[0].keys()
+    return all(v.keys() == first_keys for v in values)
+
+
+def _flatten_record(obj: dict, cells: list[str], collections: list[Any]) -> None:
+    """Scalars (of nested objects too) into ``cells``; nested collections of records aside."""
     for value in obj.values():
         if isinstance(value, dict):
-            yield from _object_cells(value)
+            if _is_keyed_collection(value):
+                collections.append(value)
+            else:
+                _flatten_record(value, cells, collections)
         elif isinstance(value, list):
             if all(not isinstance(v, (dict, list)) for v in value):
-                yield from (_json_scalar(v) for v in value)
+                cells.extend(_json_scalar(v) for v in value)
+            else:
+                collections.append(value)
         else:
-            yield _json_scalar(value)
+            cells.append(_json_scalar(value))
 
 
 def _json_scalar(value: Any) -> str:

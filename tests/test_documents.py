@@ -367,3 +367,47 @@ def test_truncated_gzip_keeps_what_decompressed():
 
 def test_input_over_the_size_limit_is_refused():
     assert "too large" in refusal(b"x" * 2000, "big.txt", max_input_bytes=1000)
+
+
+def test_json_records_nested_deep_inside_objects_are_found():
+    document = {"meta": {"exported": "2024"}, "data": {"page": 1, "items": [dict(zip(COLUMNS, r)) for r in ROWS]}}
+    lines = lines_of(json.dumps(document).encode())
+    assert lines == ["2024\t1"] + ROW_LINES
+
+
+def test_json_object_keyed_by_record_id_gives_one_line_per_record():
+    document = {row[0]: {"name": row[1], "where": row[2]} for row in ROWS}
+    assert lines_of(json.dumps(document).encode()) == ROW_LINES
+
+
+def test_json_record_with_differently_shaped_parts_stays_one_line():
+    record = {"id": "A-1", "person": {"name": "Jane Doe"}, "case": {"status": "Granted"}, "place": {"facility": "Camp A"}}
+    assert lines_of(json.dumps([record, record]).encode()) == ["A-1\tJane Doe\tGranted\tCamp A"] * 2
+
+
+def test_tar_gz_members_are_extracted():
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        payload = render_delimited(COLUMNS, ROWS).encode()
+        info = tarfile.TarInfo("mirror/list.csv")
+        info.size = len(payload)
+        archive.addfile(info, io.BytesIO(payload))
+    extraction = extract_texts(out.getvalue(), "mirror.tar.gz")
+    assert [t.name for t in extraction.texts] == ["mirror.tar::mirror/list.csv"]
+    assert extraction.text.splitlines()[1:] == ROW_LINES
+
+
+def test_truncated_tar_keeps_whole_members_and_gives_a_reason():
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        for i, payload in enumerate([b"first member\n", os.urandom(20_000).hex().encode()]):
+            info = tarfile.TarInfo(f"f{i}.txt")
+            info.size = len(payload)
+            archive.addfile(info, io.BytesIO(payload))
+    extraction = extract_texts(out.getvalue()[:5000], "cut.tar")
+    assert extraction.texts[0].text == "first member\n"
+    assert any("corrupt tar" in reason for reason in extraction.skipped)
