@@ -25,6 +25,7 @@ StoreOption = typer.Option(None, "--store", help="Store URL (default: LEAKTRACK_
 SourceNamesOption = typer.Option(None, "--source", help="Sweep only this source (repeatable).")
 KeepEvidenceOption = typer.Option(False, "--keep-evidence", help="Keep an owner-only copy of each matching document.")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+SettingOption = typer.Option(None, "--set", "-s", help="Override a crawl setting, as scrapy -s NAME=VALUE (repeatable).")
 
 
 def register(app: typer.Typer) -> None:
@@ -42,13 +43,15 @@ def sweep(
     store: Optional[str] = StoreOption,
     keep_evidence: bool = KeepEvidenceOption,
     key_file: Optional[Path] = KeyFileOption,
+    setting: Optional[List[str]] = SettingOption,
     json_output: bool = JsonOption,
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from leaktrack.spiders.sweep import run_sweep
 
     with progress_view(enabled=not json_output) as show:
-        summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence, on_progress=show, key_file=key_file)
+        summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence,
+                            settings=parse_settings(setting), on_progress=show, key_file=key_file)
     render_summary(summary, json_output)
 
 
@@ -61,6 +64,7 @@ def watch(
     store: Optional[str] = StoreOption,
     keep_evidence: bool = KeepEvidenceOption,
     key_file: Optional[Path] = KeyFileOption,
+    setting: Optional[List[str]] = SettingOption,
     json_output: bool = typer.Option(False, "--json", help="Print each sweep's summary as a JSON line."),
 ) -> None:
     """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
@@ -71,8 +75,10 @@ def watch(
         seconds = parse_interval(every)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--every") from None
+    crawl_settings = parse_settings(setting)
     sweeps = watch_sources(
-        lambda: run_sweep(sources, fingerprints, store, source or None, keep_evidence, key_file=key_file),
+        lambda: run_sweep(sources, fingerprints, store, source or None, keep_evidence,
+                          settings=crawl_settings, key_file=key_file),
         seconds,
         max_sweeps,
         on_summary=lambda summary: render_summary(summary, json_output),
@@ -86,6 +92,7 @@ def recheck(
     store: Optional[str] = StoreOption,
     fingerprints: Optional[Path] = FingerprintsOption,
     key_file: Optional[Path] = KeyFileOption,
+    setting: Optional[List[str]] = SettingOption,
     allow_private_networks: bool = typer.Option(False, "--allow-private-networks",
                                                 help="Allow private/loopback addresses (local testing only)."),
     json_output: bool = JsonOption,
@@ -93,14 +100,15 @@ def recheck(
     """Re-fetch copies in the queue: gone ones become 'removed'; the rest show days outstanding."""
     from leaktrack.spiders.recheck import recheck as recheck_matches
 
-    results = recheck_matches(status, store, fingerprints, allow_private_networks, key_file=key_file)
+    results = recheck_matches(status, store, fingerprints, allow_private_networks,
+                              settings=parse_settings(setting), key_file=key_file)
     if json_output:
         print_json([result.to_dict() for result in results])
         return
     table = Table(title=f"Recheck of {len(results)} match(es) in status {status}")
     table.add_column("id", no_wrap=True)
     table.add_column("url", overflow="fold")
-    for column in ("verdict", "HTTP", "status", "days outstanding"):
+    for column in ("verdict", "HTTP", "status", "days since notice"):
         table.add_column(column)
     for result in results:
         table.add_row(result.match_id, result.url, result.verdict, str(result.http_status or "-"),
@@ -128,6 +136,16 @@ def demo(
     render_summary(report.summary, json_output=False)
     render_queue(report.queue)
     console.print(f"Home folder: {folder}  (try: LEAKTRACK_HOME={folder} leaktrack queue list)")
+
+
+def parse_settings(pairs: Optional[List[str]]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--set")
+        settings[name.strip()] = value
+    return settings
 
 
 @contextmanager

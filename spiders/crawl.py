@@ -152,7 +152,7 @@ def _preflight(job: CrawlJob) -> None:
     from leaktrack.index import open_store
     from leaktrack.spiders.pipelines import load_fingerprints
 
-    if job.settings.get("LEAKTRACK_SCAN", True):
+    if crawl_settings(job).getbool("LEAKTRACK_SCAN"):
         load_fingerprints(job.fingerprints_path, job.key_file)
     if not job.recheck:
         open_store(job.store_url).close()
