@@ -411,3 +411,18 @@ def test_truncated_tar_keeps_whole_members_and_gives_a_reason():
     extraction = extract_texts(out.getvalue()[:5000], "cut.tar")
     assert extraction.texts[0].text == "first member\n"
     assert any("corrupt tar" in reason for reason in extraction.skipped)
+
+
+@pytest.mark.parametrize("locale, encoding", [("ru_RU", "cp1251"), ("ru_RU", "koi8_r"), ("ja_JP", "shift_jis")])
+def test_legacy_native_script_encodings_are_detected(locale, encoding):
+    from faker import Faker
+
+    faker = Faker(locale)
+    faker.seed_instance(3)
+    rows = [[faker.name(), faker.city(), faker.date_of_birth().isoformat()] for _ in range(40)]
+    data = render_delimited(None, rows).encode(encoding)
+    assert lines_of(data) == ["\t".join(row) for row in rows]
+
+
+def test_utf32_with_bom_decodes():
+    assert lines_of(render_delimited(COLUMNS, ROWS).encode("utf-32"))[1:] == ROW_LINES
