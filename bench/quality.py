@@ -166,7 +166,7 @@ def print_summary(figures: dict, baselines: list[tuple[str, str, list[bool], lis
         f"{'leaktrack':10} {'params.py':22} "
         f"{figures['doc_recall']:>9.3f} {verdict(figures['doc_recall'] >= TARGET_DOC_RECALL)} "
         f"{figures['fp_docs']:>4d} {verdict(figures['fp_docs'] <= TARGET_FP_DOCS)} "
-        f"{figures['record_recall']:>10.3f} {verdict(figures['record_recall'] >= TARGET_RECORD_RECALL)} "
+        f"{figures['record_recall']:>10.4f} {verdict(figures['record_recall'] >= TARGET_RECORD_RECALL)} "
         f"{figures['record_precision']:>13.4f} {verdict(figures['record_precision'] >= TARGET_RECORD_PRECISION)} "
         f"{scan_seconds:>8.2f}"
     )
