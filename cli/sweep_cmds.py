@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,7 +82,7 @@ def watch(
                           settings=crawl_settings, key_file=key_file),
         seconds,
         max_sweeps,
-        on_summary=lambda summary: render_summary(summary, json_output),
+        on_summary=lambda summary: render_summary(summary, json_output, flush=True),
         on_failure=lambda error: err_console.print(f"[red]sweep failed[/red] (retrying next tick): {error}"),
     )
     err_console.print(f"watch: {sweeps} sweep(s) run")
@@ -168,9 +169,11 @@ def counts_table(per_source: dict[str, dict[str, int]], title: str = "Sweeping")
     return table
 
 
-def render_summary(summary, json_output: bool) -> None:
+def render_summary(summary, json_output: bool, flush: bool = False) -> None:
     if json_output:
         print_json(summary.to_dict())
+        if flush:  # watch: each summary reaches a reading pipe at once
+            sys.stdout.flush()
         return
     console.print(counts_table(summary.per_source, title=f"Sweep {summary.id} ({summary.seconds:.1f} s)"))
     for error in summary.errors:

@@ -108,7 +108,8 @@ def run_sweep(
             started_at=started,
             finished_at=datetime.now(timezone.utc),
             per_source=outcome.per_source,
-            errors=[f"{name}: {message}" for name, messages in outcome.errors.items() for message in messages],
+            errors=[f"{name}: {message}" for name, messages in outcome.errors.items() for message in messages]
+            + (["sweep interrupted (SIGINT/SIGTERM): pages not yet fetched were left for the next sweep"] if interrupted else []),
             interrupted=interrupted,
         )
         with open_store(job.store_url) as store:

@@ -56,8 +56,10 @@ def watch(
         try:
             while max_sweeps is None or sweeps < max_sweeps:
                 started = time.monotonic()
-                _one_tick(sweep_once, on_summary, on_failure)
-                sweeps += 1
+                summary = _one_tick(sweep_once, on_failure)
+                sweeps += 1  # before reporting: whoever sees the report may stop us at once
+                if summary is not None and on_summary:
+                    on_summary(summary)
                 if max_sweeps is not None and sweeps >= max_sweeps:
                     break
                 time.sleep(max(0.0, started + every_seconds - time.monotonic()))
@@ -66,13 +68,11 @@ def watch(
     return sweeps
 
 
-def _one_tick(sweep_once, on_summary, on_failure) -> None:
+def _one_tick(sweep_once, on_failure) -> SweepSummary | None:
     try:
-        summary = sweep_once()
+        return sweep_once()
     except Exception as error:  # noqa: BLE001 - any failure waits for the next tick, by design
         logger.error("sweep failed, trying again next tick: %s", error)
         if on_failure:
             on_failure(error)
-        return
-    if on_summary:
-        on_summary(summary)
+        return None

@@ -1,0 +1,115 @@
+"""watch: incremental sweeps on a schedule, failures retried, clean stop on SIGINT/SIGTERM."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from fixtures_sites import FAST_CRAWL_SETTINGS, text_of
+from leaktrack.cli.app import app
+from leaktrack.index import open_store
+from leaktrack.spiders.sites import add_pastes
+from leaktrack.spiders.state import CrawlState
+from leaktrack.spiders.sweep import sweep_lock
+from leaktrack.spiders.watch import parse_interval
+from test_cli_sweep import fast_settings_args, write_sources
+
+
+@pytest.mark.parametrize("text, seconds", [("45s", 45), ("30m", 1800), ("2h", 7200), ("1d", 86400), ("90", 90), ("0.5s", 0.5)])
+def test_interval_units(text, seconds):
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "10x", "-5m", "0s"])
+def test_malformed_interval_is_refused(text):
+    with pytest.raises(ValueError, match="not an interval"):
+        parse_interval(text)
+
+
+def watch_args(sources, leak_fingerprints, *extra: str) -> list[str]:
+    return ["watch", "--sources", str(sources), "--fingerprints", str(leak_fingerprints.path),
+            "--key-file", str(leak_fingerprints.key_file), *fast_settings_args(), *extra]
+
+
+def test_watch_runs_incremental_sweeps_until_max_sweeps(local_site, leak_fingerprints, tmp_path):
+    add_pastes(local_site, {"leak0": text_of(leak_fingerprints.copies["excerpt_10_rows"]), "other": "a note"})
+    local_site.put("/files/leak.csv", "nothing here")
+
+    result = CliRunner().invoke(app, watch_args(write_sources(tmp_path, local_site), leak_fingerprints,
+                                                "--every", "0.2s", "--max-sweeps", "2", "--json"))
+
+    assert result.exit_code == 0, result.output
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["per_source"]["pastes"]["matches"] == 1
+    assert second["per_source"]["pastes"]["skipped_seen"] == 2
+    assert sorted(local_site.requests_for("/raw/")) == ["/raw/leak0", "/raw/other"]
+    with open_store() as store:
+        assert len(store.list_sweeps()) == 2
+
+
+def test_watch_logs_a_failing_sweep_and_tries_again_next_tick(local_site, tmp_path):
+    result = CliRunner().invoke(app, ["watch", "--sources", str(write_sources(tmp_path, local_site)),
+                                      "--fingerprints", str(tmp_path / "missing.ltfp"), "--every", "0.1s",
+                                      "--max-sweeps", "2", *fast_settings_args()])
+
+    assert result.exit_code == 0
+    assert result.output.count("sweep failed") == 2
+    assert "fingerprint file not found" in result.output
+    assert "watch: 2 sweep(s) run" in result.output
+
+
+def test_watch_with_a_malformed_interval_is_a_usage_error(tmp_path, leak_fingerprints, local_site):
+    result = CliRunner().invoke(app, watch_args(write_sources(tmp_path, local_site), leak_fingerprints, "--every", "often"))
+
+    assert result.exit_code == 2
+    assert "not an interval" in result.output
+
+
+def start_watch(sources, leak_fingerprints) -> subprocess.Popen:
+    command = [sys.executable, "-m", "leaktrack.cli.app", *watch_args(sources, leak_fingerprints, "--every", "1h", "--json")]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigterm_between_sweeps_stops_watch_cleanly(local_site, leak_fingerprints, tmp_path, leaktrack_home):
+    add_pastes(local_site, {"leak0": text_of(leak_fingerprints.copies["excerpt_10_rows"])})
+    watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
+    first = json.loads(watcher.stdout.readline())  # the first sweep is done; now it waits an hour
+
+    watcher.send_signal(signal.SIGTERM)
+    _, stderr = watcher.communicate(timeout=30)
+
+    assert watcher.returncode == 0
+    assert first["per_source"]["pastes"]["matches"] == 1
+    assert "watch: 1 sweep(s) run" in stderr and "Traceback" not in stderr
+    with sweep_lock():  # released
+        pass
+
+
+def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(local_site, leak_fingerprints, tmp_path, leaktrack_home):
+    pastes = {f"p{index}": f"note {index}" for index in range(6)}
+    add_pastes(local_site, pastes, per_page=2)
+    for index in range(6):  # every paste takes a while, so the sweep is surely in progress
+        local_site.put(f"/raw/p{index}", f"note {index}", "text/plain", delay=0.5)
+    watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
+    while not local_site.requests_for("/raw/"):
+        time.sleep(0.05)
+        assert watcher.poll() is None
+
+    watcher.send_signal(signal.SIGTERM)
+    _, stderr = watcher.communicate(timeout=60)
+
+    assert watcher.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    with open_store() as store:
+        (record,) = store.list_sweeps()
+    assert any("interrupted" in error for error in record.errors)
+    state = CrawlState(leaktrack_home / "crawl-state.db")
+    assert state.count() <= len(pastes) + 1  # readable and consistent
+    state.close()
+    with sweep_lock():
+        pass
