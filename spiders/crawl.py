@@ -72,7 +72,7 @@ def crawl_settings(job: CrawlJob):
     settings = Settings()
     settings.setmodule("leaktrack.spiders.settings", priority="project")
     contact = job.contact or settings.get("LEAKTRACK_CONTACT")
-    settings.set("USER_AGENT", settings.get("USER_AGENT").format(contact=contact), priority="project")
+    settings.set("USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(contact=contact), priority="project")
     settings.setdict({
         "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
         "LEAKTRACK_KEY_FILE": job.key_file,

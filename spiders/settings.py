@@ -53,7 +53,8 @@ LEAKTRACK_MAX_ERROR_MESSAGES = 50
 
 # --- Scrapy settings -----------------------------------------------------------------------
 
-USER_AGENT = "leaktrack/0.1 (+personal-data leak takedown crawler; contact: {contact})"
+USER_AGENT_TEMPLATE = "leaktrack/0.1 (+personal-data leak takedown crawler; contact: {contact})"
+USER_AGENT = USER_AGENT_TEMPLATE.format(contact=LEAKTRACK_CONTACT)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -72,7 +73,9 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+# No consoles: a sweep runs unattended and must not open ports of its own.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
