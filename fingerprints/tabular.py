@@ -63,19 +63,27 @@ def parse_delimited(text: str, delimiter: str) -> list[list[str]]:
 def looks_like_header(first: list[str], following: list[list[str]]) -> bool:
     """Whether ``first`` names the columns rather than holding a record.
 
-    A header has non-empty, distinct cells without digits, none of which recurs in its column
-    below (a status or a facility does; a column name does not). A header-less file of
-    digit-free, all-distinct text (only names, say) is read as having a header: the price of
-    that rare mistake is one record, while the common case is a header.
+    A header has non-empty, distinct cells that are not numbers, dates or ids (``phone2`` is
+    fine, ``1990-03-07`` is not), none of which recurs in its column below (a status or a
+    facility does; a column name does not). A header-less file of such text (only names, say)
+    is read as having a header: the price of that rare mistake is one record, while the
+    common case is a header.
     """
     cells = [c.strip() for c in first]
     if not cells or any(not c for c in cells):
         return False
     if len(set(c.lower() for c in cells)) != len(cells):
         return False
-    if any(_DIGIT.search(c) for c in cells):
+    if any(_looks_numeric(c) for c in cells):
         return False
     return not _cell_recurs_in_its_column(cells, following[:HEADER_SAMPLE_ROWS])
+
+
+def _looks_numeric(cell: str) -> bool:
+    """Mostly digits among its letters and digits: a number, date, phone or id number."""
+    digits = len(_DIGIT.findall(cell))
+    letters = sum(ch.isalpha() for ch in cell)
+    return digits > 0 and digits >= letters
 
 
 def _cell_recurs_in_its_column(cells: list[str], rows: list[list[str]]) -> bool:

@@ -24,6 +24,11 @@ _CONTROL_CHARS = {chr(b): None for b in _CONTROL_BYTES}
 # stray ones survive copy-paste from terminals and old word processors.
 MAX_CONTROL_SHARE = 0.01
 
+# UTF-8 with at most this share of its non-ASCII bytes in broken sequences is still UTF-8.
+# Legacy single-byte text (cp1252, cp1251) has nearly all of them broken.
+MAX_BROKEN_UTF8_SHARE = 0.05
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
 # charset-normalizer confuses the Western single-byte code pages with each other on short
 # inputs (it said cp1250 for French names); cp1252 is what Windows spreadsheets use, so it wins
 # among them when it decodes the bytes.
@@ -48,7 +53,7 @@ def decode_text(data: bytes) -> str | None:
     encoding = detect_encoding(data)
     if encoding is None:
         return None
-    text = data.decode(encoding, errors="replace")
+    text = data.decode(encoding, errors="replace")  # only mostly-UTF-8 has bytes to replace
     if _control_share(text) > MAX_CONTROL_SHARE:
         return None
     return text
@@ -64,12 +69,22 @@ def detect_encoding(data: bytes) -> str | None:
         return utf16
     if b"\x00" in data[:_SNIFF_BYTES]:
         return None  # NUL outside UTF-16/32: images, executables, archives
+    if _is_mostly_utf8(data):
+        return "utf-8"
+    return _guess_legacy_encoding(data)
+
+
+def _is_mostly_utf8(data: bytes) -> bool:
+    """Valid UTF-8, or UTF-8 with a few broken bytes (a dump glued from several sources):
+    then the odd byte becomes U+FFFD instead of every name turning into mojibake."""
     try:
         data.decode("utf-8")
-        return "utf-8"
+        return True
     except UnicodeDecodeError:
         pass
-    return _guess_legacy_encoding(data)
+    high_bytes = len(data) - len(data.translate(None, _HIGH_BYTES))
+    broken = data.decode("utf-8", errors="replace").count("\ufffd")
+    return broken <= MAX_BROKEN_UTF8_SHARE * high_bytes
 
 
 def _bomless_utf16(head: bytes) -> str | None:
@@ -117,6 +132,4 @@ def _control_share(text: str) -> float:
     head = text[:_SNIFF_BYTES]
     if not head:
         return 0.0
-    controls = len(head) - len(head.translate(_CONTROL_CHARS))
-    replacements = head.count("\ufffd")
-    return (controls + replacements) / len(head)
+    return (len(head) - len(head.translate(_CONTROL_CHARS))) / len(head)

@@ -185,3 +185,18 @@ def test_duplicate_ids_name_one(tmp_path):
 def test_empty_id_is_an_error(tmp_path):
     text = "id,name\n7,Jane Doe\n,Rick Roe\n"
     assert "empty 'id'" in error_of(write(tmp_path, "d.csv", text), id_column="id")
+
+
+def test_header_names_with_a_digit_are_still_a_header(tmp_path):
+    text = "full_name,address_line2,phone1\nJane Doe,Flat 2,555-0100\nRick Roe,Flat 9,555-0199\n"
+    dataset = read_dataset(write(tmp_path, "x.csv", text))
+    assert dataset.columns == ["full_name", "address_line2", "phone1"]
+    assert len(dataset) == 2
+
+
+def test_utf8_with_a_stray_legacy_byte_keeps_its_native_script_names(tmp_path):
+    text = "name,place\nАггей Исаев,Москва\nرقیه معروف,تهران\nJos\xe9 M,Camp\n"
+    data = text.encode("utf-8").replace("Jos\xe9".encode("utf-8"), b"Jos\xe9")  # one cp1252 byte
+    dataset = read_dataset(write(tmp_path, "mixed.csv", data))
+    assert dataset.rows[0] == ["Аггей Исаев", "Москва"]
+    assert dataset.rows[2] == ["Jos\ufffd M", "Camp"]
