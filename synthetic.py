@@ -180,7 +180,9 @@ class _PeopleFactory:
                     numbers.append(a_number)
         return numbers
 
-    def people(self, count: int, facilities: list[str], exclude_a_numbers: set[str] = frozenset()):
+    def people(self, count: int, facilities: list[str],
+               exclude_a_numbers: set[str] = frozenset()) -> tuple[list[list[str]], list[bool]]:
+        """``count`` rows in the leak's schema, and whether each name is in a native script."""
         a_numbers = self.a_numbers(count, exclude_a_numbers)
         rows, native = [], []
         for a_number in a_numbers:
@@ -458,8 +460,8 @@ def _name_facility_dob(leak, rng):
 
 
 def _ten_rows(leak, rng):
-    start = rng.randrange(len(leak.rows) - 10)
-    return _csv_copy("excerpt_10_rows", leak, list(range(start, start + 10)))
+    start = rng.randrange(max(1, len(leak.rows) - 9))
+    return _csv_copy("excerpt_10_rows", leak, list(range(start, min(start + 10, len(leak.rows)))))
 
 
 def _hundred_rows(leak, rng):
@@ -554,6 +556,8 @@ def _utf16(leak, rng):
 
 def _cp1252(leak, rng):
     encodable = [i for i, row in enumerate(leak.rows) if _encodes(",".join(row), "cp1252")]
+    if not encodable:
+        raise ValueError("no record of this leak can be written in cp1252")
     indexes = _pick(leak, rng, _subset_size(leak, 300), among=encodable)
     text = render_delimited(leak.columns, _rows(leak, indexes), newline="\r\n")
     return Sample("cp1252_csv", "cases_win.csv", text.encode("cp1252"), _ids(indexes))
@@ -568,7 +572,7 @@ def _encodes(text: str, encoding: str) -> bool:
 
 
 def _transliterated(leak, rng):
-    native = [i for i, is_native in enumerate(leak.native_script) if is_native]
+    native = [i for i, is_native in enumerate(leak.native_script) if is_native] or None  # tiny leaks
     indexes = _pick(leak, rng, _subset_size(leak, 300), among=native)
     rows = _map_column(leak, _rows(leak, indexes), "full_name", anyascii)
     text = render_delimited(leak.columns, rows)
