@@ -122,6 +122,7 @@ _MATCH_COLUMNS = (
     "id, source, url, host, title, content_sha256, matched_count, containment, status, first_seen,"
     " last_seen, status_changed_at, takedown_to, takedown_ref, evidence_path, version"
 )
+_MATCH_COLUMNS_OF_M = ", ".join("m." + column.strip() for column in _MATCH_COLUMNS.split(","))
 # sqlite3 errors caused by the file or the environment, not by our SQL: these become StoreErrors.
 _ENVIRONMENT_ERRORS = ("not a database", "unable to open", "locked", "readonly", "disk", "malformed")
 
@@ -260,7 +261,7 @@ class SQLiteStore(MatchStore):
 
     def exposure(self, record_id: str) -> list[Match]:
         rows = self._read(
-            f"SELECT {', '.join('m.' + c.strip() for c in _MATCH_COLUMNS.split(','))}"
+            f"SELECT {_MATCH_COLUMNS_OF_M}"
             " FROM match_records r JOIN matches m ON m.id = r.match_id"
             " WHERE r.record_id = ? ORDER BY m.last_seen DESC",
             [record_id],
@@ -272,7 +273,7 @@ class SQLiteStore(MatchStore):
         if not query:
             return []
         rows = self._read(
-            f"SELECT {', '.join('m.' + c.strip() for c in _MATCH_COLUMNS.split(','))}"
+            f"SELECT {_MATCH_COLUMNS_OF_M}"
             " FROM matches_fts f JOIN matches m ON m.rowid = f.rowid"
             " WHERE matches_fts MATCH ? ORDER BY f.rank LIMIT ?",
             [query, limit],
