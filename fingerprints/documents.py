@@ -447,6 +447,8 @@ def _json_lines(value: Any) -> Iterator[str]:
             return
         for element in value:
             yield from _json_lines(element)
+    elif isinstance(value, dict) and _is_flat(value):
+        yield "\t".join(map(_json_scalar, value.values()))  # the common case, kept quick
     elif isinstance(value, dict) and _is_keyed_collection(value):
         for key, element in value.items():
             if isinstance(element, dict):
@@ -468,6 +470,10 @@ def _json_lines(value: Any) -> Iterator[str]:
 # An object with at least this many object values, all with the same keys, is a collection
 # of records keyed by id rather than one record with nested parts (address, case, ...).
 KEYED_COLLECTION_MIN_RECORDS = 3
+
+
+def _is_flat(obj: dict) -> bool:
+    return not any(isinstance(v, (dict, list)) for v in obj.values())
 
 
 def _is_keyed_collection(obj: dict) -> bool:
@@ -540,6 +546,7 @@ _MARKDOWN_HINT = re.compile(r"\|[ \t]*\r?\n[ \t]*\|")  # a pipe line followed by
 _MARKDOWN_SEPARATOR = re.compile(r"^[\s|:\-+]+$")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
+REPORT_SNIFF_CHARS = 64 * 1024
 # Report blocks: at least this many consecutive lines with gaps of 2+ spaces inside them.
 FIXED_WIDTH_MIN_LINES = 3
 # ...and at least this many gaps common to all of them (three columns): one common gap is
@@ -554,19 +561,32 @@ _RULE_LINE = re.compile(r"^[\s\-=_+*|]+$")
 def convert_text_tables(text: str) -> str:
     """Markdown tables and fixed-width report blocks in plain text become TAB-separated lines.
 
-    Each starts with a C-speed test that most text fails at once, so plain text stays cheap.
+    Each starts with a cheap test that most text fails at once, so plain text stays cheap.
     """
     if _MARKDOWN_HINT.search(text):
         text = _MARKDOWN_BLOCK.sub(lambda m: markdown_table_to_lines(m.group(0)), text)
-    if "  " in text:
+    if "  " in text and _starts_with_a_report(text):
         text = _convert_fixed_width_blocks(text)
     return text
+
+
+def _starts_with_a_report(text: str) -> bool:
+    """Whether the first REPORT_SNIFF_CHARS hold a fixed-width table.
+
+    Only such documents pay for the line-by-line pass (a report is one from its first page);
+    a report block deep inside other text keeps its spaces, which the scanner reads as
+    separators anyway: only its lines do not count as table rows.
+    """
+    head = text[:REPORT_SNIFF_CHARS]
+    return _convert_fixed_width_blocks(head) != head
 
 
 def _convert_fixed_width_blocks(text: str) -> str:
     lines = text.split("\n")
     # One byte per line (1: has an inner gap), so that a bytes regex finds the runs.
-    gapped = bytes(["  " in line for line in map(str.strip, lines)])
+    # Prefilter: a table line has a gap per gutter; a gap of 4+ spaces counts twice, and
+    # indentation counts too, which _common_gutters then sorts out.
+    gapped = bytes([line.count("  ") >= FIXED_WIDTH_MIN_GUTTERS for line in lines])
     out: list[str] = []
     done = 0
     for run in _GAPPED_RUN.finditer(gapped):

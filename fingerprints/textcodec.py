@@ -42,6 +42,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
+
 # How many leading bytes the binary and UTF-16 sniffers look at.
 _SNIFF_BYTES = 64 * 1024
 
@@ -50,13 +52,25 @@ def decode_text(data: bytes) -> str | None:
     """The text in ``data``, or None when the bytes are not text in any encoding we know."""
     if not data:
         return ""
-    encoding = detect_encoding(data)
-    if encoding is None:
-        return None
-    text = data.decode(encoding, errors="replace")  # only mostly-UTF-8 has bytes to replace
+    text = _plain_utf8(data)
+    if text is None:
+        encoding = detect_encoding(data)
+        if encoding is None:
+            return None
+        text = data.decode(encoding, errors="replace")  # only mostly-UTF-8 has bytes to replace
     if _control_share(text) > MAX_CONTROL_SHARE:
         return None
     return text
+
+
+def _plain_utf8(data: bytes) -> str | None:
+    """The common case in one decode: UTF-8 without a byte-order mark or NUL bytes."""
+    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[:_SNIFF_BYTES]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def detect_encoding(data: bytes) -> str | None:
