@@ -189,8 +189,10 @@ class _Extractor:
             if member_data is not None:
                 self.extract(member_data, member_name, None, depth + 1)
 
-    def _read_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, member_name: str) -> bytes | None:
-        """A member's bytes, counted chunk by chunk against the limits; None if unreadable."""
+    def _read_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, member_name: str,
+                     keep: bool = True) -> bytes | None:
+        """A member's bytes (b"" unless ``keep``), counted chunk by chunk against the limits;
+        None if it cannot be read."""
         chunks: list[bytes] = []
         produced = 0
         try:
@@ -202,7 +204,8 @@ class _Extractor:
                     # measured ratio; an understated file_size stops zipfile early.
                     self._check_ratio(member_name, produced, info.compress_size)
                     self._spend(member_name, len(chunk))
-                    chunks.append(chunk)
+                    if keep:
+                        chunks.append(chunk)
         except DocumentError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
@@ -268,24 +271,9 @@ class _Extractor:
         # workbook is a zip, and a hostile one is a zip bomb.
         self._count_members(name, len(members))
         for info in members:
-            if self._drain_member(archive, info, f"{name}::{info.filename}") is None:
+            if self._read_member(archive, info, f"{name}::{info.filename}", keep=False) is None:
                 return
         self._xlsx_rows(data, name)
-
-    def _drain_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, member_name: str) -> int | None:
-        produced = 0
-        try:
-            with archive.open(info) as stream:
-                while chunk := stream.read(_CHUNK):
-                    produced += len(chunk)
-                    self._check_ratio(member_name, produced, info.compress_size)
-                    self._spend(member_name, len(chunk))
-        except DocumentError:
-            raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
-            self.skip(member_name, f"corrupt workbook part ({_describe(error)})")
-            return None
-        return produced
 
     def _xlsx_rows(self, data: bytes, name: str) -> None:
         import openpyxl  # slow to import; only workbooks need it

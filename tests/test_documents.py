@@ -426,3 +426,11 @@ def test_legacy_native_script_encodings_are_detected(locale, encoding):
 
 def test_utf32_with_bom_decodes():
     assert lines_of(render_delimited(COLUMNS, ROWS).encode("utf-32"))[1:] == ROW_LINES
+
+
+def test_xlsx_with_a_bomb_inside_is_refused_before_openpyxl_reads_it():
+    with zipfile.ZipFile(io.BytesIO(render_xlsx(COLUMNS, ROWS))) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = members["xl/worksheets/sheet1.xml"]
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(b"<sheetData>", b"<sheetData>" + b" " * (64 * MB))
+    assert "zip bomb refused" in refusal(zip_members(members), "cases.xlsx")
