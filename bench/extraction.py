@@ -26,7 +26,6 @@ from typing import Callable
 from leaktrack.fingerprints.documents import extract_texts
 from leaktrack.synthetic import (
     generate_leak,
-    render_delimited,
     render_html_table,
     render_json,
     unrelated_paste_text,
