@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,11 @@ from typing import Any, Iterable
 from leaktrack.errors import DatasetError
 from leaktrack.fingerprints import tabular
 from leaktrack.fingerprints.textcodec import decode_text
+
+log = logging.getLogger(__name__)
+
+# Rows looked at to learn how many cells a typical row fills (for title lines above a table).
+PREAMBLE_SAMPLE_ROWS = 200
 
 
 @dataclass
@@ -90,6 +96,7 @@ def _read_delimited(path: Path, text: str) -> _Table:
 
 
 def _with_header(rows: list[list[str] | None]) -> _Table:
+    rows = _without_preamble(rows)
     first = rows[0]
     following = [row for row in rows[1:] if row is not None]
     width = max(len(row) for row in rows if row is not None)
@@ -98,6 +105,19 @@ def _with_header(rows: list[list[str] | None]) -> _Table:
         names += [f"col{i}" for i in range(len(names) + 1, width + 1)]
         return _Table(columns=names, rows=rows[1:])
     return _Table(columns=[f"col{i}" for i in range(1, width + 1)], rows=rows)
+
+
+def _without_preamble(rows: list[list[str] | None]) -> list[list[str] | None]:
+    """Drop title lines above the table ("Export of 2024-05-01"): leading rows with fewer
+    than half the filled cells of a typical row. Row numbers then count from the table."""
+    filled = [sum(1 for cell in row if cell.strip()) for row in rows[:PREAMBLE_SAMPLE_ROWS] if row]
+    typical = sorted(filled)[len(filled) // 2]
+    start = 0
+    while start < len(rows) - 1 and (rows[start] is None or 2 * sum(1 for c in rows[start] if c.strip()) < typical):
+        start += 1
+    if start:
+        log.info("skipped %d title line(s) above the table", start)
+    return rows[start:]
 
 
 def _read_json(path: Path, text: str) -> _Table:

@@ -200,3 +200,25 @@ def test_utf8_with_a_stray_legacy_byte_keeps_its_native_script_names(tmp_path):
     dataset = read_dataset(write(tmp_path, "mixed.csv", data))
     assert dataset.rows[0] == ["Аггей Исаев", "Москва"]
     assert dataset.rows[2] == ["Jos\ufffd M", "Camp"]
+
+
+def test_title_lines_above_the_table_are_not_records(tmp_path):
+    text = "Export of 2024-05-01\n\nname,dob,facility\nJane Doe,1990-01-01,Camp A\nRick Roe,1980-02-02,Camp B\n"
+    dataset = read_dataset(write(tmp_path, "x.csv", text))
+    assert dataset.columns == ["name", "dob", "facility"]
+    assert dataset.rows == [["Jane Doe", "1990-01-01", "Camp A"], ["Rick Roe", "1980-02-02", "Camp B"]]
+    assert dataset.ids == ["1", "2"]
+
+
+def test_title_rows_above_an_xlsx_table_are_not_records(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Detention report"])
+    workbook.active.append([])
+    workbook.active.append(["name", "dob", "facility"])
+    workbook.active.append(["Jane Doe", "1990-01-01", "Camp A"])
+    workbook.save(tmp_path / "x.xlsx")
+    dataset = read_dataset(tmp_path / "x.xlsx")
+    assert dataset.columns == ["name", "dob", "facility"]
+    assert dataset.rows == [["Jane Doe", "1990-01-01", "Camp A"]]
