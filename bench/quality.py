@@ -76,21 +76,21 @@ def run_leaktrack(leak, samples: list[Sample]) -> tuple[list[Outcome], float]:
 @dataclass
 class Baseline:
     name: str
-    score: Callable[[bytes], float]   # similarity of a document to the original (higher = closer)
+    score: Callable[[Sample], float]  # similarity of a document to the original (higher = closer)
     describe: Callable[[float], str]  # the calibrated threshold, for people
 
 
 def sha256_baseline(original: bytes) -> Baseline:
     digest = hashlib.sha256(original).digest()
-    return Baseline("sha256", lambda data: float(hashlib.sha256(data).digest() == digest),
+    return Baseline("sha256", lambda sample: float(hashlib.sha256(sample.data).digest() == digest),
                     lambda t: "identical bytes")
 
 
 def tlsh_baseline(original: bytes) -> Baseline:
     reference = tlsh.hash(original)
 
-    def similarity(data: bytes) -> float:
-        digest = tlsh.hash(data)
+    def similarity(sample: Sample) -> float:
+        digest = tlsh.hash(sample.data)
         if not digest or digest == "TNULL":
             return float("-inf")  # too short or too uniform for TLSH
         return -float(tlsh.diff(reference, digest))  # negated: smaller distance = closer
@@ -100,7 +100,7 @@ def tlsh_baseline(original: bytes) -> Baseline:
 
 def ssdeep_baseline(original: bytes) -> Baseline:
     reference = ppdeep.hash(original)
-    return Baseline("ssdeep", lambda data: float(ppdeep.compare(reference, ppdeep.hash(data))),
+    return Baseline("ssdeep", lambda sample: float(ppdeep.compare(reference, ppdeep.hash(sample.data))),
                     lambda t: f"similarity >= {t:.0f}")
 
 
@@ -111,14 +111,10 @@ def words_minhash(data: bytes, name: str) -> MinHash:
     return minhash
 
 
-def minhash_baseline(original: bytes) -> tuple[Baseline, dict[int, str]]:
+def minhash_baseline(original: bytes) -> Baseline:
     reference = words_minhash(original, "original.csv")
-    names: dict[int, str] = {}  # id(data) -> filename, for the extraction's format hints
-
-    def similarity(data: bytes) -> float:
-        return reference.jaccard(words_minhash(data, names.get(id(data), "document")))
-
-    return Baseline("minhash", similarity, lambda t: f"Jaccard >= {t:.3f}"), names
+    return Baseline("minhash", lambda sample: reference.jaccard(words_minhash(sample.data, sample.filename)),
+                    lambda t: f"Jaccard >= {t:.3f}")
 
 
 def calibrated_threshold(scores_of_negatives: list[float], all_scores: list[float]) -> float:
@@ -130,8 +126,8 @@ def calibrated_threshold(scores_of_negatives: list[float], all_scores: list[floa
 
 def run_baseline(baseline: Baseline, positives: list[Sample], negatives: list[Sample]) -> tuple[list[bool], list[bool], str, float]:
     started = time.perf_counter()
-    positive_scores = [baseline.score(s.data) for s in positives]
-    negative_scores = [baseline.score(s.data) for s in negatives]
+    positive_scores = [baseline.score(s) for s in positives]
+    negative_scores = [baseline.score(s) for s in negatives]
     seconds = time.perf_counter() - started
     threshold = calibrated_threshold(negative_scores, positive_scores + negative_scores)
     flagged_positives = [score >= threshold for score in positive_scores]
@@ -221,11 +217,9 @@ def main() -> None:
     positive_outcomes, negative_outcomes = outcomes[: len(positives)], outcomes[len(positives):]
     scan_seconds = sum(o.seconds for o in outcomes)
 
-    minhash, names = minhash_baseline(original)
-    for s in positives + negatives:
-        names[id(s.data)] = s.filename
     baselines = []
-    for baseline in (sha256_baseline(original), tlsh_baseline(original), ssdeep_baseline(original), minhash):
+    for baseline in (sha256_baseline(original), tlsh_baseline(original), ssdeep_baseline(original),
+                     minhash_baseline(original)):
         flagged_pos, flagged_neg, threshold, seconds = run_baseline(baseline, positives, negatives)
         baselines.append((baseline.name, threshold, flagged_pos, flagged_neg, seconds))
 
