@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from leaktrack.errors import LeaktrackError
+from leaktrack.spiders.scanning import close_shared_scanners
 from leaktrack.spiders.sources import Source
 
 SPIDERS = {
@@ -103,7 +104,10 @@ def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], 
         crawlers[source.name] = crawler
     if on_progress:
         _report_periodically(crawlers, on_progress, settings.getfloat("LEAKTRACK_PROGRESS_INTERVAL"))
-    process.start()
+    try:
+        process.start()
+    finally:
+        close_shared_scanners()
     return CrawlOutcome(
         per_source={name: counts_of(crawler) for name, crawler in crawlers.items()},
         errors={name: list(crawler.stats.get_value("leaktrack/error_messages") or []) for name, crawler in crawlers.items()},
@@ -150,7 +154,7 @@ def child_main() -> int:
 def _preflight(job: CrawlJob) -> None:
     """Fail early with one clear line when the fingerprints or the store cannot be opened."""
     from leaktrack.index import open_store
-    from leaktrack.spiders.pipelines import load_fingerprints
+    from leaktrack.spiders.scanning import load_fingerprints
 
     if crawl_settings(job).getbool("LEAKTRACK_SCAN"):
         load_fingerprints(job.fingerprints_path, job.key_file)

@@ -72,7 +72,7 @@ def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) ->
 
 
 def fingerprint_dataset(dataset: Path, out: Path, key_file: Path) -> None:
-    from leaktrack.fingerprints.fingerprint_set import fingerprint_dataset_file
+    from leaktrack.fingerprints import fingerprint_dataset_file
 
     fingerprint_dataset_file(dataset, out, key_file)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from scrapy.exceptions import DropItem
@@ -23,6 +22,7 @@ from leaktrack.home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
 from leaktrack.index import FoundCopy, match_id_for_url
 from leaktrack.spiders.items import FetchedDocument
 from leaktrack.spiders.middlewares import record_error
+from leaktrack.spiders.scanning import shared_scanner
 from leaktrack.spiders.state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
@@ -32,22 +32,15 @@ def fingerprints_path(setting: str | None) -> Path:
     return Path(setting) if setting else ensure_home() / FINGERPRINTS_FILE
 
 
-@lru_cache(maxsize=4)
-def load_fingerprints(path: str, key_file: str | None = None):
-    """One FingerprintSet per file per process, shared by every source's crawler."""
-    from leaktrack.fingerprints import FingerprintSet
-
-    return FingerprintSet.load(path, key_file)
-
-
 class ScanPipeline:
     def __init__(self, crawler):
         settings = crawler.settings
         self.stats = crawler.stats
         self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
         self.scanning = settings.getbool("LEAKTRACK_SCAN")
-        self.fingerprints = load_fingerprints(
+        self.scanner = shared_scanner(
             str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))), settings.get("LEAKTRACK_KEY_FILE"),
+            settings.getint("LEAKTRACK_SCAN_WORKERS"),
         ) if self.scanning else None
         self.state = CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
 
@@ -55,7 +48,7 @@ class ScanPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item: FetchedDocument) -> FetchedDocument:
+    async def process_item(self, item: FetchedDocument) -> FetchedDocument:
         if not item.not_modified:
             item.content_sha256 = hashlib.sha256(item.body).hexdigest()
         if self.is_unchanged(item):
@@ -63,7 +56,7 @@ class ScanPipeline:
             self.stats.inc_value("leaktrack/unchanged")
             return item
         if self.scanning:
-            item.scan = self.scan(item)
+            item.scan = await self.scan(item)
             self.stats.inc_value("leaktrack/documents")
         return item
 
@@ -78,11 +71,9 @@ class ScanPipeline:
             return True
         return seen.content_sha256 == item.content_sha256
 
-    def scan(self, item: FetchedDocument):
-        from leaktrack.fingerprints import scan_bytes
-
+    async def scan(self, item: FetchedDocument):
         try:
-            result = scan_bytes(item.body, self.fingerprints, name=item.url, content_type=item.content_type)
+            result = await self.scanner.scan(item.body, item.url, item.content_type)
         except DocumentError as error:
             record_error(self.stats, f"refused {item.url}: {error}", self.limit)
             raise DropItem(f"refused {item.url}: {error}") from None

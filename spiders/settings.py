@@ -11,6 +11,8 @@ retries with exponential backoff, and no private/loopback addresses.
 
 from __future__ import annotations
 
+import os
+
 BOT_NAME = "leaktrack"
 SPIDER_MODULES = ["leaktrack.spiders.paste", "leaktrack.spiders.mirror", "leaktrack.spiders.urls"]
 
@@ -34,6 +36,9 @@ LEAKTRACK_ALLOW_PRIVATE_NETWORKS = False
 LEAKTRACK_KEEP_EVIDENCE = False
 # Scan downloads (off only for the crawl benchmark's baseline).
 LEAKTRACK_SCAN = True
+# Worker processes that scan while the crawl downloads (0: scan inline, in the crawl's thread).
+# One less than the cores, so the crawl keeps one; at least one.
+LEAKTRACK_SCAN_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 # Skip already-seen pastes and send conditional requests for known files.
 LEAKTRACK_INCREMENTAL = True
 # Retry backoff: the n-th retry of a request waits BASE * 2**(n-1) seconds, at most MAX.

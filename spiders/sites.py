@@ -41,7 +41,7 @@ class LocalSite:
         self.pages: dict[str, Page] = {}
         self.requests: list[str] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server = QuietHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="leaktrack-local-site", daemon=True)
 
@@ -89,6 +89,16 @@ class LocalSite:
         with self.lock:
             self.requests.append(path)
             return self.pages.get(path)
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """Clients closing idle keep-alive connections or abandoning slow pages is normal here."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 def guess_content_type(path: str) -> str:

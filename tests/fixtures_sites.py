@@ -23,6 +23,9 @@ FAST_CRAWL_SETTINGS = {
     **LOCAL_SITE_SETTINGS,
     "DOWNLOAD_TIMEOUT": TEST_DOWNLOAD_TIMEOUT,
     "LEAKTRACK_RETRY_BACKOFF_BASE": 0.05,
+    # Inline scanning: a worker process costs a second of start-up per sweep, and the
+    # documents here are few (test_sweep has one test with workers).
+    "LEAKTRACK_SCAN_WORKERS": 0,
 }
 
 
@@ -77,7 +80,7 @@ class LeakFingerprints:
 @pytest.fixture(scope="session")
 def leak_fingerprints(small_leak, small_leak_csv, small_leak_copies, small_leak_negatives, tmp_path_factory) -> LeakFingerprints:
     """The small synthetic leak, fingerprinted once per session with its own key."""
-    from leaktrack.fingerprints.fingerprint_set import fingerprint_dataset_file
+    from leaktrack.fingerprints import fingerprint_dataset_file
 
     folder = tmp_path_factory.mktemp("fingerprints")
     _, path = fingerprint_dataset_file(small_leak_csv, folder / "leak.ltfp", folder / "leak.key")

@@ -52,6 +52,16 @@ def test_sweep_finds_leaked_pastes_with_their_record_ids(local_site, crawl_setti
     assert summary.per_source["pastes"]["documents"] == 11
 
 
+def test_sweep_scanning_in_worker_processes_finds_the_same(local_site, crawl_settings, leak_fingerprints):
+    add_pastes(local_site, {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}, per_page=5)
+
+    summary = sweep_with(sources_for(paste_source(local_site)), leak_fingerprints,
+                         {**crawl_settings, "LEAKTRACK_SCAN_WORKERS": 2})
+
+    assert stored_matches() == expected(local_site, leak_fingerprints)
+    assert summary.per_source["pastes"]["documents"] == 11
+
+
 def test_sweep_follows_pagination_to_the_last_archive_page(local_site, crawl_settings, leak_fingerprints):
     # Listed newest first: the leak, added first, ends up alone on the last of five pages.
     add_pastes(local_site, leak_pastes(leak_fingerprints, ["excerpt_10_rows"]), per_page=3)

@@ -1,0 +1,79 @@
+"""Scanning downloads without stalling the crawl: in worker processes, or inline.
+
+The scanner is CPU-bound Python; run in the crawl's own thread it holds up the reactor and
+every download waits for it. With ``LEAKTRACK_SCAN_WORKERS`` > 0 documents are scanned in that
+many worker processes (each loads the fingerprints once), so downloading and scanning use
+separate cores. 0 scans inline (simplest; what the tests use for speed, except the one that
+checks the workers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+
+from leaktrack.fingerprints.results import ScanResult
+
+_worker_fingerprints = None  # the FingerprintSet of a worker process
+
+
+@lru_cache(maxsize=4)
+def load_fingerprints(path: str, key_file: str | None = None):
+    """One FingerprintSet per file per process, shared by every source's crawler."""
+    from leaktrack.fingerprints import FingerprintSet
+
+    return FingerprintSet.load(path, key_file)
+
+
+def _init_worker(path: str, key_file: str | None) -> None:
+    global _worker_fingerprints
+    _worker_fingerprints = load_fingerprints(path, key_file)
+
+
+def _scan_in_worker(body: bytes, name: str, content_type: str | None) -> ScanResult:
+    from leaktrack.fingerprints import scan_bytes
+
+    return scan_bytes(body, _worker_fingerprints, name=name, content_type=content_type)
+
+
+class DocumentScanner:
+    """``scan_bytes`` for the pipelines, in ``workers`` processes (0: inline)."""
+
+    def __init__(self, fingerprints_path: str, key_file: str | None, workers: int):
+        self.fingerprints = load_fingerprints(fingerprints_path, key_file)  # fails early, in this process
+        self.pool = None
+        if workers > 0:
+            # spawn, not fork: forking a process that runs a Twisted reactor and threads is unsafe.
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_init_worker, initargs=(fingerprints_path, key_file))
+
+    async def scan(self, body: bytes, name: str, content_type: str | None) -> ScanResult:
+        if self.pool is None:
+            from leaktrack.fingerprints import scan_bytes
+
+            return scan_bytes(body, self.fingerprints, name=name, content_type=content_type)
+        return await asyncio.wrap_future(self.pool.submit(_scan_in_worker, body, name, content_type))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+_SCANNERS: dict[tuple, DocumentScanner] = {}
+
+
+def shared_scanner(fingerprints_path: str, key_file: str | None, workers: int) -> DocumentScanner:
+    """One scanner (and one worker pool) per process, whatever the number of sources."""
+    key = (fingerprints_path, key_file, workers)
+    if key not in _SCANNERS:
+        _SCANNERS[key] = DocumentScanner(fingerprints_path, key_file, workers)
+    return _SCANNERS[key]
+
+
+def close_shared_scanners() -> None:
+    """Stop the worker processes (the crawl is over)."""
+    while _SCANNERS:
+        _SCANNERS.popitem()[1].close()
