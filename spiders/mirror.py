@@ -53,7 +53,7 @@ class MirrorSpider(SourceSpider):
                 yield self.follow(link.url, depth_left - 1)
 
     def follow(self, url: str, depth_left: int) -> scrapy.Request:
-        if urlparse(url).path.lower().endswith(self.document_extensions) and not url.lower().endswith((".html", ".htm")):
+        if urlparse(url).path.lower().endswith(self.document_extensions):
             return self.request(url, self.parse_file, incremental="conditional", handle_httpstatus_list=[304])
         return self.request(url, self.parse_page, depth_left=depth_left)
 

@@ -46,10 +46,11 @@ LEAKTRACK_RETRY_BACKOFF_BASE = 2.0
 LEAKTRACK_RETRY_BACKOFF_MAX = 60.0
 # Mirror crawls stop at this link depth unless the source sets max_depth.
 LEAKTRACK_DEFAULT_MAX_DEPTH = 3
-# File name endings a mirror spider downloads as documents (HTML pages are followed and scanned too).
+# File name endings a mirror spider downloads as documents, with conditional requests on later
+# sweeps. Other links are pages: followed for links (to max_depth) and scanned unless listings.
 LEAKTRACK_DOCUMENT_EXTENSIONS = (
     ".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".zip", ".gz", ".md",
-    ".dat", ".log", ".sql", ".xml", ".html", ".htm",
+    ".dat", ".log", ".sql", ".xml",
 )
 # How often (seconds) a running crawl reports its counts to the parent process.
 LEAKTRACK_PROGRESS_INTERVAL = 0.5
