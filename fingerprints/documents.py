@@ -515,15 +515,30 @@ def html_to_lines(text: str) -> str:
 
     tree = LexborHTMLParser(text)
     tree.strip_tags(_INVISIBLE_TAGS)
-    for row in tree.css("tr"):
-        cells = [" ".join(cell.text(deep=True).split()) for cell in row.css("td, th")]
-        row.replace_with("\t".join(cells) + "\n")
+    for line_break in tree.css("td br, th br"):
+        line_break.replace_with(" ")  # "Jane<br>Doe" in a cell is one value
+    # Innermost rows first: a layout table's cell then holds its inner table as lines.
+    for row in reversed(tree.css("tr")):
+        cells = [_cell_text(cell) for cell in row.css("td, th")]
+        row.replace_with(_CELL_SEPARATOR.join(cells) + _ROW_END)
     for block in tree.css(_BLOCK_TAGS):
         block.insert_after("\n")
     root = tree.root
-    visible = root.text(deep=True) if root is not None else ""
+    visible = root.text(deep=True).replace(_ROW_END, "\n") if root is not None else ""
     lines = (line.strip(" \u00a0") for line in visible.splitlines())
-    return convert_text_tables("\n".join(line for line in lines if line.strip()) + "\n")
+    text = "\n".join(line for line in lines if line.strip()) + "\n"
+    return convert_text_tables(text.replace(_CELL_SEPARATOR, "\t"))
+
+
+# Flattened rows use private-use characters for their cell and row ends until the page is
+# done, so that whitespace inside cells (source indentation, tabs, newlines) can be collapsed
+# without touching the boundaries of an inner table's rows and cells.
+_CELL_SEPARATOR = "\ue000"
+_ROW_END = "\ue001"
+
+
+def _cell_text(cell: Any) -> str:
+    return " ".join(cell.text(deep=True).split())
 
 
 # Tables inside plain text ----------------------------------------------------------------------

@@ -434,3 +434,15 @@ def test_xlsx_with_a_bomb_inside_is_refused_before_openpyxl_reads_it():
     sheet = members["xl/worksheets/sheet1.xml"]
     members["xl/worksheets/sheet1.xml"] = sheet.replace(b"<sheetData>", b"<sheetData>" + b" " * (64 * MB))
     assert "zip bomb refused" in refusal(zip_members(members), "cases.xlsx")
+
+
+def test_html_table_inside_a_layout_table_keeps_one_line_per_inner_row():
+    inner = "".join(f"<tr><td>{row[0]}</td><td>{row[1]}</td></tr>" for row in ROWS)
+    page = f"<table><tr><td>menu</td><td><table>{inner}</table></td></tr></table>".encode()
+    lines = lines_of(page, "page.html")
+    assert lines == [f"menu\t{ROWS[0][0]}\t{ROWS[0][1]}"] + [f"{r[0]}\t{r[1]}" for r in ROWS[1:]]
+
+
+def test_html_cell_whitespace_and_line_breaks_stay_inside_the_cell():
+    page = "<table><tr>\n\t<td>\n\t\tJosé\n\t\tMüller\n\t</td>\n\t<td>Camp<br>Alpha</td>\n</tr></table>".encode()
+    assert lines_of(page, "page.html") == ["José Müller\tCamp Alpha"]
