@@ -446,3 +446,22 @@ def test_html_table_inside_a_layout_table_keeps_one_line_per_inner_row():
 def test_html_cell_whitespace_and_line_breaks_stay_inside_the_cell():
     page = "<table><tr>\n\t<td>\n\t\tJosé\n\t\tMüller\n\t</td>\n\t<td>Camp<br>Alpha</td>\n</tr></table>".encode()
     assert lines_of(page, "page.html") == ["José Müller\tCamp Alpha"]
+
+
+def test_json_is_recognised_by_content_type_without_a_name():
+    data = b'  \n' + json.dumps([dict(zip(COLUMNS, row)) for row in ROWS], ensure_ascii=False).encode()
+    extraction = extract_texts(data, None, content_type="application/json")
+    assert extraction.texts[0].kind == "json"
+    assert extraction.text.splitlines() == ROW_LINES
+
+
+def test_image_inside_a_zip_is_skipped_by_member_name():
+    data = zip_members({"photo.png": b"\x89PNG\r\n\x1a\n" + bytes(500), "list.txt": b"Jane Doe 1990\n"})
+    extraction = extract_texts(data, "leak.zip")
+    assert extraction.skipped == ["leak.zip::photo.png: PNG image"]
+    assert extraction.text == "Jane Doe 1990\n"
+
+
+def test_gzip_with_trailing_garbage_keeps_its_text():
+    data = gzip.compress(b"Jane Doe 1990\n") + b"\x00\x00 trailing junk"
+    assert lines_of(data, "x.gz") == ["Jane Doe 1990"]
