@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import json
 import logging
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -86,17 +85,16 @@ def _read_delimited(path: Path, text: str) -> _Table:
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     rows = [row if any(cell.strip() for cell in row) else None for row in tabular.parse_delimited(text, delimiter)]
-    while rows and rows[0] is None:
-        rows.pop(0)
-    while rows and rows[-1] is None:
-        rows.pop()
-    if not rows:
+    return _with_header(path, rows)
+
+
+def _with_header(path: Path, rows: list[list[str] | None]) -> _Table:
+    """The table of rows (None: blank) whose first row, after any title lines, may be a header."""
+    first_row = next((i for i, row in enumerate(rows) if row is not None), None)
+    if first_row is None:
         raise DatasetError(f"no records in {path}")
-    return _with_header(rows)
-
-
-def _with_header(rows: list[list[str] | None]) -> _Table:
-    rows = _without_preamble(rows)
+    last_row = max(i for i, row in enumerate(rows) if row is not None)
+    rows = _without_preamble(rows[first_row:last_row + 1])
     first = rows[0]
     following = [row for row in rows[1:] if row is not None]
     width = max(len(row) for row in rows if row is not None)
@@ -193,20 +191,16 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except Exception as error:  # openpyxl raises many types (zip, XML, key, value) on bad input
         raise DatasetError(f"{path} is not a readable XLSX workbook ({type(error).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
         rows = [_xlsx_row(values) for values in sheet.iter_rows(values_only=True)]
+    except Exception as error:  # openpyxl raises many types (XML, zip, value) on a broken sheet
+        raise DatasetError(f"{path} has an unreadable sheet ({type(error).__name__})") from None
     finally:
         workbook.close()
-    while rows and rows[0] is None:
-        rows.pop(0)
-    while rows and rows[-1] is None:
-        rows.pop()
-    if not rows:
-        raise DatasetError(f"no records in {path}")
-    return _with_header(rows)
+    return _with_header(path, rows)
 
 
 def _xlsx_row(values: Iterable[Any]) -> list[str] | None:

@@ -222,3 +222,15 @@ def test_title_rows_above_an_xlsx_table_are_not_records(tmp_path):
     dataset = read_dataset(tmp_path / "x.xlsx")
     assert dataset.columns == ["name", "dob", "facility"]
     assert dataset.rows == [["Jane Doe", "1990-01-01", "Camp A"]]
+
+
+def test_xlsx_with_a_broken_sheet_is_a_one_line_error(small_leak, tmp_path):
+    import io
+    import zipfile
+
+    from leaktrack.synthetic import render_xlsx, zip_members
+
+    with zipfile.ZipFile(io.BytesIO(render_xlsx(small_leak.columns, small_leak.rows[:5]))) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c t='s'><v>oops"
+    assert "broken.xlsx is not a readable XLSX workbook (ParseError)" in error_of(write(tmp_path, "broken.xlsx", zip_members(members)))
