@@ -14,7 +14,7 @@ import pytest
 from fixtures_store import found_copy
 
 from leaktrack.errors import StoreError
-from leaktrack.index import match_id_for_url, open_store
+from leaktrack.index import open_store
 from leaktrack.index import settings as store_settings
 from leaktrack.index.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
 
