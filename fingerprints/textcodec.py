@@ -1,7 +1,7 @@
 """Bytes to text for datasets and downloaded documents, whatever their encoding.
 
 Order of trust: a byte-order mark; UTF-16 without a mark (NUL bytes on one side of each
-pair); strict UTF-8; charset-normalizer's guess; cp1252. Bytes that decode only into control
+pair); UTF-8 (a few broken bytes allowed); charset-normalizer's guess; cp1252. Bytes that decode only into control
 characters are binary, not text, and give ``None``: the caller decides whether that is an
 error (a dataset) or a reason to skip (a downloaded document).
 """
@@ -46,6 +46,13 @@ _BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 
 # How many leading bytes the binary and UTF-16 sniffers look at.
 _SNIFF_BYTES = 64 * 1024
+# How many leading bytes charset-normalizer judges (it reads all it is given: 2 s for 50 MB).
+_GUESS_BYTES = 1024 * 1024
+
+# BOM-less UTF-16: NUL in over this share of the high (or low) bytes of the pairs, where
+# Latin and ASCII text keep them, and in under the second share of the other bytes.
+UTF16_MIN_NUL_SHARE = 0.4
+UTF16_MAX_OTHER_NUL_SHARE = 0.05
 
 
 def decode_text(data: bytes) -> str | None:
@@ -109,9 +116,9 @@ def _bomless_utf16(head: bytes) -> str | None:
     even_nuls = head[0::2].count(0)
     odd_nuls = head[1::2].count(0)
     pairs = len(head) // 2
-    if odd_nuls > 0.4 * pairs and even_nuls < 0.05 * pairs:
+    if odd_nuls > UTF16_MIN_NUL_SHARE * pairs and even_nuls < UTF16_MAX_OTHER_NUL_SHARE * pairs:
         return "utf-16-le"
-    if even_nuls > 0.4 * pairs and odd_nuls < 0.05 * pairs:
+    if even_nuls > UTF16_MIN_NUL_SHARE * pairs and odd_nuls < UTF16_MAX_OTHER_NUL_SHARE * pairs:
         return "utf-16-be"
     return None
 
@@ -119,7 +126,7 @@ def _bomless_utf16(head: bytes) -> str | None:
 def _guess_legacy_encoding(data: bytes) -> str | None:
     if _control_byte_share(data[:_SNIFF_BYTES]) > MAX_CONTROL_SHARE:
         return None
-    best = charset_normalizer.from_bytes(data).best()
+    best = charset_normalizer.from_bytes(data[:_GUESS_BYTES]).best()
     guess = best.encoding if best is not None else None
     if guess is None or guess in _WESTERN_CODEPAGES:
         if _decodes(data, "cp1252"):
