@@ -45,6 +45,8 @@ def sweep(
     keep_evidence: bool = KeepEvidenceOption,
     key_file: Optional[Path] = KeyFileOption,
     setting: Optional[List[str]] = SettingOption,
+    redis_url: Optional[str] = typer.Option(None, "--redis-url", help="Share the crawl with other workers through Redis."),
+    redis_job: Optional[str] = typer.Option(None, "--redis-job", help="Name of the distributed sweep; workers with the same name cooperate."),
     json_output: bool = JsonOption,
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
@@ -52,7 +54,8 @@ def sweep(
 
     with progress_view(enabled=not json_output) as show:
         summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence,
-                            settings=parse_settings(setting), on_progress=show, key_file=key_file)
+                            settings=parse_settings(setting), on_progress=show, key_file=key_file,
+                            redis_url=redis_url, redis_job=redis_job)
     render_summary(summary, json_output)
 
 

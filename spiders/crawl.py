@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from leaktrack.errors import LeaktrackError
+from leaktrack.spiders.distributed import distributed_settings, expire_job_keys
 from leaktrack.spiders.scanning import close_shared_scanners
 from leaktrack.spiders.sources import Source
 
@@ -47,6 +49,8 @@ class CrawlJob:
     keep_evidence: bool = False
     recheck: bool = False
     settings: dict = field(default_factory=dict)
+    redis_url: str | None = None      # distributed sweep (see distributed.py)
+    redis_job: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -85,6 +89,8 @@ def crawl_settings(job: CrawlJob):
     if job.recheck:
         settings.set("LEAKTRACK_INCREMENTAL", False, priority="cmdline")
         settings.set("ITEM_PIPELINES", RECHECK_PIPELINES, priority="cmdline")
+    if job.redis_url:
+        settings.setdict(distributed_settings(job.redis_url, job.redis_job), priority="cmdline")
     settings.setdict(job.settings, priority="cmdline")
     return settings
 
@@ -108,6 +114,8 @@ def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], 
         process.start()
     finally:
         close_shared_scanners()
+        if job.redis_url:
+            expire_job_keys(job.redis_url, job.redis_job)
     return CrawlOutcome(
         per_source={name: counts_of(crawler) for name, crawler in crawlers.items()},
         errors={name: list(crawler.stats.get_value("leaktrack/error_messages") or []) for name, crawler in crawlers.items()},
@@ -141,6 +149,8 @@ def child_main() -> int:
         channel.write(json.dumps(event, default=str) + "\n")
 
     job = CrawlJob.from_json(sys.stdin.read())
+    # scrapy-redis 0.9 still passes spider= to the stats collector; harmless, not for our logs.
+    warnings.filterwarnings("ignore", message=".*'spider' argument.*", module="scrapy_redis")
     try:
         _preflight(job)
         outcome = run_crawl(job, on_progress=lambda counts: send({"event": "progress", "per_source": counts}))
@@ -160,6 +170,8 @@ def _preflight(job: CrawlJob) -> None:
         load_fingerprints(job.fingerprints_path, job.key_file)
     if not job.recheck:
         open_store(job.store_url).close()
+    if job.redis_url:
+        distributed_settings(job.redis_url, job.redis_job)  # validates the URL and job name
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from leaktrack.errors import LeaktrackError
 from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, SWEEP_LOCK_FILE, default_store_url, ensure_home
 from leaktrack.index import SweepRecord, open_store
 from leaktrack.spiders.crawl import CrawlJob, CrawlOutcome
+from leaktrack.spiders.distributed import distributed_settings
 from leaktrack.spiders.sources import Source, SourcesConfig, load_sources
 
 logger = logging.getLogger(__name__)
@@ -85,10 +86,18 @@ def run_sweep(
     settings: dict | None = None,
     on_progress: ProgressCallback | None = None,
     key_file: str | Path | None = None,
+    redis_url: str | None = None,
+    redis_job: str | None = None,
 ) -> SweepSummary:
-    """Sweep the sources once (all, or those named), store the matches and the sweep record."""
+    """Sweep the sources once (all, or those named), store the matches and the sweep record.
+
+    With ``redis_url``, this is one worker of a distributed sweep named ``redis_job``
+    (see ``distributed.py``).
+    """
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
     selected = config.select(source_names)
+    if redis_url:
+        distributed_settings(redis_url, redis_job)  # a bad URL or job name fails before anything runs
     job = CrawlJob(
         sources=selected,
         fingerprints_path=str(Path(fingerprints_path or ensure_home() / FINGERPRINTS_FILE).resolve()),
@@ -98,6 +107,8 @@ def run_sweep(
         allow_private_networks=config.allow_private_networks,
         contact=config.contact,
         keep_evidence=keep_evidence,
+        redis_url=redis_url,
+        redis_job=redis_job,
         settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(settings or {})},
     )
     with sweep_lock():

@@ -29,6 +29,11 @@ FAST_CRAWL_SETTINGS = {
 }
 
 
+def fast_settings_args() -> list[str]:
+    """FAST_CRAWL_SETTINGS as the command line's -s NAME=VALUE options."""
+    return [arg for name, value in FAST_CRAWL_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
+
+
 @pytest.fixture
 def local_site():
     """A running LocalSite on 127.0.0.1, stopped after the test."""
@@ -96,3 +101,40 @@ def sweep_with(config: SourcesConfig, fingerprints: LeakFingerprints, settings: 
 
 def text_of(sample: Sample) -> str:
     return sample.data.decode("utf-8")
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server on a free loopback port, for distributed sweeps; skipped if absent."""
+    import shutil
+    import socket
+    import subprocess
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, server)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for_port(port: int, server) -> None:
+    import socket
+    import time
+
+    for _ in range(100):
+        if server.poll() is not None:
+            pytest.fail("redis-server exited at start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail("redis-server did not start listening")

@@ -4,15 +4,11 @@ import json
 
 from typer.testing import CliRunner
 
-from fixtures_sites import FAST_CRAWL_SETTINGS, text_of
+from fixtures_sites import fast_settings_args, text_of
 from leaktrack.cli.app import app
 from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.sweep import sweep_lock
-
-
-def fast_settings_args() -> list[str]:
-    return [arg for name, value in FAST_CRAWL_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
 
 
 def write_sources(tmp_path, site, allow_private: bool = True):

@@ -9,12 +9,15 @@ import gzip
 import io
 import os
 import stat
+import subprocess
+import sys
 import zipfile
 
 import pytest
 
 from fixtures_sites import (
-    TEST_DOWNLOAD_TIMEOUT, mirror_source, paste_source, sources_for, sweep_with, text_of, urls_source,
+    TEST_DOWNLOAD_TIMEOUT, fast_settings_args, mirror_source, paste_source, sources_for, sweep_with, text_of,
+    urls_source,
 )
 from leaktrack.index import match_id_for_url, open_store
 from leaktrack.spiders.sites import add_mirror, add_pastes
@@ -306,3 +309,30 @@ def test_second_concurrent_sweep_is_refused_by_the_lock(local_site, crawl_settin
         with pytest.raises(SweepLockedError, match="another sweep is running"):
             sweep_with(sources_for(urls_source(local_site, ["/x"])), leak_fingerprints, crawl_settings)
     assert local_site.requests == []
+
+
+def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
+        local_site, leak_fingerprints, redis_url, tmp_path):
+    pastes = {**decoy_pastes(leak_fingerprints, 16), **leak_pastes(leak_fingerprints)}
+    add_pastes(local_site, pastes, per_page=5)
+    for paste_id, text in pastes.items():  # slow enough that both workers are at it together
+        local_site.put(f"/raw/{paste_id}", text, "text/plain; charset=utf-8", delay=0.1)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        "allow_private_networks = true\n[[sources]]\nname = 'pastes'\nkind = 'paste'\n"
+        f"start_urls = ['{local_site.url('/archive')}']\nitem_links = '/p/[A-Za-z0-9]+$'\n"
+        f"next_page = 'page=\\d+'\nraw_url = '{local_site.url('/raw/{id}')}'\n")
+    store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
+    command = [sys.executable, "-m", "leaktrack.cli.app", "sweep", "--sources", str(sources), "--store", store,
+               "--fingerprints", str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file),
+               "--redis-url", redis_url, "--redis-job", "test-round-1", "--json", *fast_settings_args()]
+    workers = [subprocess.Popen(command, env={**os.environ, "LEAKTRACK_HOME": str(tmp_path / f"worker{n}")},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    results = [worker.communicate(timeout=180) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0], results
+    fetched = local_site.requests_for("/raw/")
+    assert sorted(fetched) == sorted(f"/raw/{paste_id}" for paste_id in pastes)  # each exactly once
+    with open_store(store) as shared:
+        found = {match.url: set(match.matched_records) for match in shared.list_matches(limit=None)}
+    assert found == expected(local_site, leak_fingerprints)

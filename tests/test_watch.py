@@ -10,14 +10,14 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from fixtures_sites import FAST_CRAWL_SETTINGS, text_of
+from fixtures_sites import fast_settings_args, text_of
 from leaktrack.cli.app import app
 from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.state import CrawlState
 from leaktrack.spiders.sweep import sweep_lock
 from leaktrack.spiders.watch import parse_interval
-from test_cli_sweep import fast_settings_args, write_sources
+from test_cli_sweep import write_sources
 
 
 @pytest.mark.parametrize("text, seconds", [("45s", 45), ("30m", 1800), ("2h", 7200), ("1d", 86400), ("90", 90), ("0.5s", 0.5)])
