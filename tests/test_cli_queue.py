@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import stat
+import subprocess
+import sys
 
 import pytest
 from fixtures_store import found_copy
@@ -341,3 +343,22 @@ def test_a_store_file_that_is_not_a_database_is_a_one_line_error(tmp_path):
 
 def test_a_store_path_that_is_a_folder_is_a_one_line_error(tmp_path):
     assert_one_line_error(run("stats", "--store", f"sqlite:///{tmp_path}"), 1, "is a folder")
+
+
+def test_review_refuses_a_decision_on_a_match_changed_while_it_was_shown(store_url):
+    """A real `leaktrack queue review` process; another user dismisses the match meanwhile."""
+    review = subprocess.Popen(
+        [sys.executable, "-m", "leaktrack.cli.app", "queue", "review", "--source", "gists", "--store", store_url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    shown = b""
+    while b"[c/d/s/o/q]" not in shown:
+        byte = review.stdout.read(1)
+        assert byte, "review ended before asking"
+        shown += byte
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        store.change_status(ID_GIST, "dismissed", by="someone-else")
+    _, errors = review.communicate(b"c\n", timeout=60)
+    assert review.returncode == 0
+    assert b"changed since it was shown" in errors
+    assert status_of(store_url, ID_GIST) == "dismissed"
