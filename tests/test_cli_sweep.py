@@ -172,3 +172,20 @@ def test_demo_prints_what_it_did_and_the_queue(tmp_path):
 
     assert result.exit_code == 0, result.output
     assert "fingerprinted" in result.stdout and "Takedown queue (5 match(es))" in result.stdout
+
+
+def test_sweep_with_an_unknown_store_url_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
+    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--store", "bogus://x"))
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown store URL") and "Traceback" not in result.output
+    assert local_site.requests == []
+
+
+def test_distributed_sweep_without_a_job_name_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
+    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints,
+                                "--redis-url", "redis://127.0.0.1:1/0"))
+
+    assert result.exit_code == 1
+    assert "needs a job name" in result.output
+    assert local_site.requests == []
