@@ -3,9 +3,8 @@
 Imports neither Scrapy nor the store: it is the core the others build on.
 """
 
-from leaktrack.fingerprints.fingerprint_set import (
-    FingerprintSet, build_fingerprint_set, fingerprint_dataset_file,
-)
+from leaktrack.fingerprints.build import build_fingerprint_set, fingerprint_dataset_file
+from leaktrack.fingerprints.fingerprint_set import FingerprintSet
 from leaktrack.fingerprints.keys import load_or_create_key
 from leaktrack.fingerprints.results import ScanResult
 from leaktrack.fingerprints.scan import scan_bytes, scan_text

@@ -40,6 +40,7 @@ _TOKEN_TABLE = bytes(
     for b in range(256)
 )
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
+_ASCII_TOKEN_RE = re.compile(rb"[a-z]+|[0-9]+")
 _CAMEL_RE = re.compile(r"[A-Z][a-z]*|[a-z]+|[0-9]+")
 
 MONTHS = {
@@ -70,12 +71,19 @@ def chunk_tokens(chunk: bytes) -> tuple[str, ...]:
     """The letter runs and digit runs of one chunk of ``token_bytes``."""
     if chunk.isalpha() or chunk.isdigit():  # bytes methods: ASCII only, the common case
         return (chunk.decode("ascii"),)
+    if chunk.isalnum():  # ASCII letters and digits mixed: A123456789
+        return tuple(t.decode("ascii") for t in _ASCII_TOKEN_RE.findall(chunk))
     return tuple(_TOKEN_RE.findall(chunk.decode("utf-8", "replace")))
 
 
 def value_tokens(value: str) -> list[str]:
     """Tokens of a dataset value or document line, as the scanner sees them."""
-    return [t for chunk in token_bytes(fold_text(value)).split() for t in chunk_tokens(chunk)]
+    return folded_tokens(fold_text(value))
+
+
+def folded_tokens(folded: str) -> list[str]:
+    """Tokens of text already passed through ``fold_text``."""
+    return [t for chunk in token_bytes(folded).split() for t in chunk_tokens(chunk)]
 
 
 def id_number(token: str) -> str | None:
@@ -130,7 +138,7 @@ def textual_dates(tokens: list[str]) -> list[str]:
     return found
 
 
-def transliterated_tokens(value: str) -> list[list[str]]:
+def transliterated_tokens(value: str, native: list[str] | None = None) -> list[list[str]]:
     """Latin token sequences of a non-Latin value (empty for Latin values).
 
     anyascii writes CJK and Hangul names as run-together syllables (``WangXiaoMing``); a
@@ -146,7 +154,7 @@ def transliterated_tokens(value: str) -> list[list[str]]:
         variants.append(value_tokens(" ".join(" ".join(parts) for parts in syllables)))
         variants.append(value_tokens(" ".join(
             parts[0] + " " + "".join(parts[1:]) for parts in syllables)))
-    native = value_tokens(value)
+    native = value_tokens(value) if native is None else native
     unique: list[list[str]] = []
     for variant in variants:
         if variant and variant != native and variant not in unique:

@@ -73,10 +73,20 @@ CONFIDENT_SCORE = 2.0
 # A keyed value shared by more records than this does not propose candidates (it still
 # corroborates): a first name shared by 500 records would make every line a 500-way compare.
 CANDIDATE_MAX_DF = 8
-# Multi-token values (names, facilities) are matched as runs of up to this many tokens.
-MAX_VALUE_TOKENS = 6
+# Multi-token values (names, facilities) are matched as runs of up to this many tokens (a
+# longer value by its first ones); every line costs this many keys per token.
+MAX_VALUE_TOKENS = 4
+# Up to this many distinct prefilter hits, candidate lines are found by searching the
+# document for each (a C-speed scan per hit); beyond, by one pass over all lines.
+PREFILTER_FIND_MAX_CHUNKS = 16
 # Memo of document chunk -> keys is dropped when it grows past this many entries.
 CHUNK_MEMO_LIMIT = 2_000_000
+
+# --- Building ---------------------------------------------------------------------------
+# Columns are fingerprinted in this many worker processes (fork) once a dataset has this
+# many records; below, the process start costs more than it saves.
+BUILD_WORKERS = 2
+BUILD_PARALLEL_MIN_RECORDS = 50_000
 
 # --- MinHash (datasketch, legacy scheme so that signatures can be computed vectorized) ------
 MINHASH_NUM_PERM = 32

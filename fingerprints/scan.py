@@ -23,6 +23,7 @@ import numpy as np
 
 from leaktrack.errors import DocumentError
 from leaktrack.fingerprints import params
+from leaktrack.fingerprints.arrays import expand_ranges, sorted_contains, sorted_unique
 from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, FingerprintSet
 from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
 from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
@@ -34,6 +35,7 @@ from leaktrack.fingerprints.results import ScanResult
 
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _NEWLINE, _SPACE = 10, 32
+_ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class _ChunkKeys:
     token_keys: tuple[int, ...]
     special_keys: tuple[int, ...]  # id numbers and date readings
     has_month: bool
-    is_hit: bool                   # holds a prefilter key
+    hit: int                       # 0, 1 (a rare token or date) or _ID_HIT (an id number)
 
 
 @dataclass
@@ -78,21 +80,34 @@ class _Scanner:
         token_keys = tuple(self.hasher.token(t) for t in tokens)
         ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
         dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
-        specials = tuple(ids + dates)
-        is_hit = any(k in self.prefilter for k in token_keys + specials)
-        return _ChunkKeys(tokens, token_keys, specials, any(t in MONTHS for t in tokens), is_hit)
+        if any(k in self.prefilter for k in ids):
+            hit = _ID_HIT
+        else:
+            hit = int(any(k in self.prefilter for k in token_keys) or any(k in self.prefilter for k in dates))
+        return _ChunkKeys(tokens, token_keys, tuple(ids + dates), any(t in MONTHS for t in tokens), hit)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
-        hits = [c for c in set(x.split()) if self.chunk(c).is_hit]
+        """Lines holding an id number of the dataset or two chunks of rare dataset values
+        (one rare name token alone is too often an ordinary word: "page", "rose")."""
+        hits = {c: info.hit for c in set(x.split()) if (info := self.chunk(c)).hit}
         if not hits:
             return []
+        if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS:
+            # A document this full of hits is a leak or a name list: look at every line
+            # with a hit (the evidence rules, not the prefilter, keep the precision).
+            hit_set = set(hits)
+            return [(i, line) for i, line in enumerate(x.split(b"\n"))
+                    if not hit_set.isdisjoint(line.split())]
         newlines = np.flatnonzero(np.frombuffer(x, dtype=np.uint8) == _NEWLINE)
-        positions = [p for c in hits for p in _whole_chunk_positions(x, c)]
-        lines = np.unique(np.searchsorted(newlines, np.array(positions, dtype=np.int64)))
+        line_hits = [(np.unique(np.searchsorted(newlines, np.fromiter(_whole_chunk_positions(x, c), np.int64))),
+                      strength) for c, strength in hits.items()]
+        strength = np.zeros(len(newlines) + 1, dtype=np.int64)
+        for lines, hit in line_hits:
+            strength[lines] += hit
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
-        return [(int(i), x[starts[i]:ends[i]]) for i in lines.tolist()]
+        return [(i, x[starts[i]:ends[i]]) for i in np.flatnonzero(strength >= _ID_HIT).tolist()]
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(self, lines: list[tuple[int, bytes]]) -> list[RecordMatch]:
@@ -109,10 +124,10 @@ class _Scanner:
         lo = np.searchsorted(keys, enc.keys, side="left")
         counts = np.searchsorted(keys, enc.keys, side="right") - lo
         found = counts > 0
-        positions = _expand_ranges(lo[found], counts[found])
+        positions = expand_ranges(lo[found], counts[found])
         lines = np.repeat(enc.key_lines[found], counts[found])
         records = self.fp.candidate_records[positions].astype(np.int64)
-        return np.unique((lines << 32) | records)
+        return sorted_unique((lines << 32) | records)
 
     def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pairs x columns) evidence weight of each field of the record in the line, and
@@ -121,10 +136,10 @@ class _Scanner:
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         starts = fp.entry_offsets[pair_records]
         counts = fp.entry_offsets[pair_records + 1] - starts
-        entries = _expand_ranges(starts, counts)
+        entries = expand_ranges(starts, counts)
         entry_pair = np.repeat(np.arange(len(pairs)), counts)
         salted = fp.entry_keys[entries] ^ (pair_lines[entry_pair].astype(np.uint64) * _LINE_SALT)
-        held = _sorted_contains(enc.salted_key_set, salted)
+        held = sorted_contains(enc.salted_key_set, salted)
         entries, entry_pair = entries[held], entry_pair[held]
         n_columns = len(fp.columns)
         group = entry_pair * n_columns + fp.entry_columns[entries]
@@ -221,7 +236,7 @@ class _EncodedLines:
         keys = np.concatenate((tokens_arr, runs, np.array(special_keys, dtype=np.uint64)))
         key_lines = np.concatenate((token_lines_arr, run_lines,
                                     np.array(special_lines, dtype=np.int64)))
-        salted = np.unique(keys ^ (key_lines.astype(np.uint64) * _LINE_SALT))
+        salted = sorted_unique(keys ^ (key_lines.astype(np.uint64) * _LINE_SALT))
         return cls(keys, key_lines, salted, line_chunks)
 
     def token_count(self, line: int) -> int:
@@ -244,22 +259,6 @@ def _whole_chunk_positions(x: bytes, chunk: bytes):
         if (p == 0 or x[p - 1] in (_SPACE, _NEWLINE)) and (end == size or x[end] in (_SPACE, _NEWLINE)):
             yield p
         start = end
-
-
-def _expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + c) for each (s, c)."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    shifts = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return shifts + np.arange(total, dtype=np.int64)
-
-
-def _sorted_contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
-    if len(sorted_unique) == 0:
-        return np.zeros(len(values), dtype=bool)
-    idx = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
-    return sorted_unique[idx] == values
 
 
 def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:

@@ -8,7 +8,7 @@ import pytest
 
 from leaktrack.errors import FingerprintFileError
 from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, load_or_create_key
-from leaktrack.fingerprints.fingerprint_set import _EntryBuilder, analyse_value
+from leaktrack.fingerprints.build import EntryBuilder, analyse_value
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.minhash import minhash_of
 from leaktrack.fingerprints.normalize import (
@@ -161,10 +161,9 @@ def test_header_names_format_and_version(saved):
 
 
 def test_record_minhash_equals_datasketch_minhash_of_its_shingles(fingerprints, small_leak):
-    builder = _EntryBuilder(KeyedHasher(KEY))
+    builder = EntryBuilder(KeyedHasher(KEY))
     kinds = [c.kind for c in fingerprints.columns]
     shingles = set()
     for value, kind in zip(small_leak.rows[0], kinds):
-        if kind != "common":
-            shingles |= builder.shingles(kind, analyse_value(value))
+        shingles |= builder.shingles(kind, analyse_value(value))
     assert np.array_equal(minhash_of(list(shingles)).hashvalues, fingerprints.minhashes[0])
