@@ -1,5 +1,7 @@
 """Downloader middlewares: the private-address guard, incremental fetching, retry backoff,
 and the tally of what each request came to (pages fetched, errors with their reasons).
+
+Methods take an optional ``spider``: Scrapy before 2.14 passes it, later versions do not.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ import ipaddress
 import logging
 import socket
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -76,7 +79,7 @@ class PrivateAddressGuard:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request, spider=None) -> None:
         if self.allow:
             return None
         host = urlparse_cached(request).hostname or ""
@@ -99,9 +102,11 @@ class IncrementalFetch:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.close_state, signal=signals.spider_closed)
+        return middleware
 
-    def process_request(self, request: Request) -> None:
+    def process_request(self, request: Request, spider=None) -> None:
         mode = request.meta.get(META_INCREMENTAL)
         if not self.enabled or not mode:
             return None
@@ -117,7 +122,7 @@ class IncrementalFetch:
                 request.headers[b"If-Modified-Since"] = seen.last_modified
         return None
 
-    def close_spider(self) -> None:
+    def close_state(self) -> None:
         if self.state:
             self.state.close()
 
@@ -137,7 +142,7 @@ class RetryBackoff:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request, spider=None) -> None:
         retries = request.meta.get("retry_times", 0)
         if retries and self.base > 0:
             from twisted.internet import reactor  # the installed one; importing early would pick a default
@@ -158,7 +163,7 @@ class OutcomeTally:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
         if request.callback is NO_CALLBACK:  # robots.txt and other internal requests
             return response
         self.stats.inc_value("leaktrack/pages")
@@ -166,7 +171,7 @@ class OutcomeTally:
             record_error(self.stats, f"HTTP {response.status} from {request.url}", self.limit)
         return response
 
-    def process_exception(self, request: Request, exception: Exception) -> None:
+    def process_exception(self, request: Request, exception: Exception, spider=None) -> None:
         if isinstance(exception, AlreadySeen) or request.callback is NO_CALLBACK:
             return None
         if isinstance(exception, IgnoreRequest):

@@ -6,6 +6,8 @@ every leak verdict into the match store (an unchanged known leak is upserted aga
 last_seen moves and a removed copy that came back becomes ``reappeared``), writes the
 evidence copy when asked, and only then records the URL in the crawl state: a sweep stopped
 in between fetches the document again rather than forgetting a match.
+
+Methods take an optional ``spider``: Scrapy before 2.14 passes it, later versions do not.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class ScanPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_item(self, item: FetchedDocument) -> FetchedDocument:
+    async def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         if not item.not_modified:
             item.content_sha256 = hashlib.sha256(item.body).hexdigest()
         if self.is_unchanged(item):
@@ -81,7 +83,7 @@ class ScanPipeline:
             logger.info("skipped part of %s: %s", item.url, reason)
         return result
 
-    def close_spider(self) -> None:
+    def close_spider(self, spider=None) -> None:
         if self.state:
             self.state.close()
 
@@ -100,7 +102,7 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item: FetchedDocument) -> FetchedDocument:
+    def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         was_leak = self.store_known_leak(item) if item.unchanged else self.store_new_scan(item)
         self.state.remember(SeenUrl(
             url=item.url, source=item.source, content_sha256=item.content_sha256 or "",
@@ -136,7 +138,7 @@ class StorePipeline:
         )])
         self.stats.inc_value("leaktrack/matches")
 
-    def close_spider(self) -> None:
+    def close_spider(self, spider=None) -> None:
         self.state.close()
         self.store.close()
 
@@ -163,7 +165,7 @@ class RecheckPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item: FetchedDocument) -> FetchedDocument:
+    def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         answers = self.stats.get_value("leaktrack/recheck_answers") or []
         answers.append({
             "url": item.url,
