@@ -102,9 +102,10 @@ class EntryBuilder:
             entries[combine_keys(keys[:params.MAX_VALUE_TOKENS])] = (0, params.WEIGHT_TEXT)
             if kind != KIND_COMMON:
                 share = params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR / len(keys)
-                for k in keys:
+                for t, k in zip(tokens, keys):
                     if k not in entries or entries[k][1] < share:
-                        entries[k] = (FLAG_TOKEN | FLAG_PREFILTER, share)
+                        prefilter = len(t.encode()) >= params.PREFILTER_MIN_TOKEN_BYTES
+                        entries[k] = (FLAG_TOKEN | (FLAG_PREFILTER if prefilter else 0), share)
         return entries
 
     def shingles(self, kind: str, a: ValueAnalysis) -> set[int]:

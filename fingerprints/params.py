@@ -49,9 +49,14 @@ COMMON_WEIGHT_CAP = 0.45
 
 # --- The decision ---------------------------------------------------------------------------
 # Full name (0.6) + date of birth (0.4) = 1.0 matches; full name + nationality does not;
-# date of birth + facility + status + nationality (0.4 + 0.45) does not.
+# date of birth + facility + status + nationality (0.4 + 0.45) does not. Every line needs
+# evidence from at least MIN_EVIDENCE_FIELDS fields:
 MATCH_SCORE_THRESHOLD = 1.0
 MIN_EVIDENCE_FIELDS = 2
+# ...of which the distinctive fields must bring this much: common fields only corroborate.
+# A full name (0.6) with the same facility, status and nationality is what a namesake in
+# the same facility looks like (Faker's Vietnamese names repeat after a few hundred people).
+MIN_DISTINCTIVE_SCORE = 0.75
 # The MinHash rescue below is only tried for lines where this many distinctive fields were
 # (partly) found with this score at least: with sets of ~5 shingles, a 32-permutation
 # MinHash alone cannot tell a typo'd row from a namesake born the same day.
@@ -76,6 +81,9 @@ CANDIDATE_MAX_DF = 8
 # Multi-token values (names, facilities) are matched as runs of up to this many tokens (a
 # longer value by its first ones); every line costs this many keys per token.
 MAX_VALUE_TOKENS = 4
+# Name tokens shorter than this (UTF-8 bytes) are not looked for by the prefilter: "a",
+# "in", "le" are everywhere in text. (Two CJK characters are 6 bytes and do count.)
+PREFILTER_MIN_TOKEN_BYTES = 3
 # Up to this many distinct prefilter hits, candidate lines are found by searching the
 # document for each (a C-speed scan per hit); beyond, by one pass over all lines.
 PREFILTER_FIND_MAX_CHUNKS = 16

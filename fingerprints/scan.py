@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from leaktrack.errors import DocumentError
 from leaktrack.fingerprints import params
-from leaktrack.fingerprints.arrays import expand_ranges, sorted_contains, sorted_unique
+from leaktrack.fingerprints.arrays import KeyBitset, expand_ranges, sorted_contains, sorted_unique
 from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, FingerprintSet
 from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
 from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
@@ -65,6 +66,8 @@ class _Scanner:
         self.hasher = KeyedHasher(fingerprints.key)
         self.prefilter = set(fingerprints.prefilter_keys.tolist())
         self.common = fingerprints.common_columns
+        self.known_keys = sorted_unique(fingerprints.entry_keys)
+        self.known_bits = KeyBitset(self.known_keys)
         self.memo: dict[bytes, _ChunkKeys] = {}
 
     def chunk(self, chunk: bytes) -> _ChunkKeys:
@@ -86,12 +89,28 @@ class _Scanner:
             hit = int(any(k in self.prefilter for k in token_keys) or any(k in self.prefilter for k in dates))
         return _ChunkKeys(tokens, token_keys, tuple(ids + dates), any(t in MONTHS for t in tokens), hit)
 
+    def chunks_of_lines(self, lines: list[tuple[int, bytes]]
+                        ) -> tuple[list[_ChunkKeys], np.ndarray, dict[int, tuple[int, int]]]:
+        """Every chunk of the lines (memoized keys), the line of each, each line's range."""
+        chunks: list[_ChunkKeys] = []
+        line_numbers: list[int] = []
+        ranges: dict[int, tuple[int, int]] = {}
+        memo, chunk = self.memo, self.chunk
+        for number, text in lines:
+            start = len(chunks)
+            chunks.extend([memo.get(c) or chunk(c) for c in text.split()])
+            ranges[number] = (start, len(chunks))
+            line_numbers.append(len(chunks) - start)
+        numbers = np.repeat(np.array([n for n, _ in lines], dtype=np.int64),
+                            np.array(line_numbers, dtype=np.int64))
+        return chunks, numbers, ranges
+
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
         """Lines holding an id number of the dataset or two chunks of rare dataset values
         (one rare name token alone is too often an ordinary word: "page", "rose")."""
         hits = {c: info.hit for c in set(x.split()) if (info := self.chunk(c)).hit}
-        if not hits:
+        if sum(hits.values()) < _ID_HIT:  # no line can hold enough: one rare word is no record
             return []
         if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS:
             # A document this full of hits is a leak or a name list: look at every line
@@ -159,9 +178,8 @@ class _Scanner:
         score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
                                                      params.COMMON_WEIGHT_CAP)
         fields = (evidence > 0).sum(axis=1)
-        has_distinctive = (distinctive > 0).any(axis=1)
         matched = (score >= params.MATCH_SCORE_THRESHOLD) & (fields >= params.MIN_EVIDENCE_FIELDS) \
-            & has_distinctive
+            & (distinctive.sum(axis=1) >= params.MIN_DISTINCTIVE_SCORE)
         # Two whole distinctive values (name and date of birth, however common the name is in
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
         matched |= whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS
@@ -212,32 +230,23 @@ class _EncodedLines:
 
     @classmethod
     def of(cls, scanner: _Scanner, lines: list[tuple[int, bytes]]) -> "_EncodedLines":
-        token_keys: list[int] = []
-        token_lines: list[int] = []
-        special_keys: list[int] = []
-        special_lines: list[int] = []
-        line_chunks: dict[int, list[_ChunkKeys]] = {}
-        for number, text in lines:
-            chunks = [scanner.chunk(c) for c in text.split()]
-            line_chunks[number] = chunks
-            for info in chunks:
-                token_keys.extend(info.token_keys)
-                token_lines.extend([number] * len(info.token_keys))
-                special_keys.extend(info.special_keys)
-                special_lines.extend([number] * len(info.special_keys))
-            if any(info.has_month for info in chunks):
-                tokens = [t for info in chunks for t in info.tokens]
-                dates = [scanner.hasher.date(d) for d in textual_dates(tokens)]
-                special_keys.extend(dates)
-                special_lines.extend([number] * len(dates))
-        tokens_arr = np.array(token_keys, dtype=np.uint64)
-        token_lines_arr = np.array(token_lines, dtype=np.int64)
-        runs, run_lines = token_run_keys(tokens_arr, token_lines_arr, params.MAX_VALUE_TOKENS)
-        keys = np.concatenate((tokens_arr, runs, np.array(special_keys, dtype=np.uint64)))
-        key_lines = np.concatenate((token_lines_arr, run_lines,
-                                    np.array(special_lines, dtype=np.int64)))
+        chunks, chunk_lines, line_chunks = scanner.chunks_of_lines(lines)
+        token_keys, token_lines = _flatten(chunks, chunk_lines, "token_keys")
+        special_keys, special_lines = _flatten(chunks, chunk_lines, "special_keys")
+        dates, date_lines = _textual_date_keys(scanner, chunks, line_chunks)
+        runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
+        keys = np.concatenate((token_keys, runs, special_keys, dates))
+        key_lines = np.concatenate((token_lines, run_lines, special_lines, date_lines))
+        # Most runs of tokens are no value of any record: drop them before any per-line work,
+        # sorted by key so that every later lookup walks its haystack in order.
+        maybe = scanner.known_bits.may_contain(keys)
+        keys, key_lines = keys[maybe], key_lines[maybe]
+        known = sorted_contains(scanner.known_keys, keys)
+        keys, key_lines = keys[known], key_lines[known]
+        order = np.argsort(keys)
+        keys, key_lines = keys[order], key_lines[order]
         salted = sorted_unique(keys ^ (key_lines.astype(np.uint64) * _LINE_SALT))
-        return cls(keys, key_lines, salted, line_chunks)
+        return cls(keys, key_lines, salted, {n: chunks[a:b] for n, (a, b) in line_chunks.items()})
 
     def token_count(self, line: int) -> int:
         return sum(len(info.tokens) for info in self._line_chunks[line])
@@ -249,6 +258,28 @@ class _EncodedLines:
             out.extend(k for t, k in zip(info.tokens, info.token_keys) if not t.isdigit())
             out.extend(info.special_keys)
         return out
+
+
+def _flatten(chunks: list[_ChunkKeys], chunk_lines: np.ndarray, field: str
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """One field's keys of every chunk, concatenated, with the line of each."""
+    counts = np.fromiter((len(getattr(c, field)) for c in chunks), dtype=np.int64, count=len(chunks))
+    keys = np.fromiter(chain.from_iterable(getattr(c, field) for c in chunks), dtype=np.uint64,
+                       count=int(counts.sum()))
+    return keys, np.repeat(chunk_lines, counts)
+
+
+def _textual_date_keys(scanner: _Scanner, chunks: list[_ChunkKeys],
+                       line_chunks: dict[int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of dates written with month names ("7 March 1990"), which span chunks."""
+    keys, lines = [], []
+    for number, (start, end) in line_chunks.items():
+        if any(c.has_month for c in chunks[start:end]):
+            tokens = [t for c in chunks[start:end] for t in c.tokens]
+            for iso in textual_dates(tokens):
+                keys.append(scanner.hasher.date(iso))
+                lines.append(number)
+    return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
 
 
 def _whole_chunk_positions(x: bytes, chunk: bytes):
