@@ -26,32 +26,24 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from leaktrack.errors import DocumentError
-from leaktrack.fingerprints import tabular
+from leaktrack.fingerprints import params, tabular
 from leaktrack.fingerprints.textcodec import decode_text
 
 log = logging.getLogger(__name__)
 
-MB = 1024 * 1024
 
 
 @dataclass
 class ExtractionLimits:
-    """How much work one document may cost. The defaults are the only place these live.
+    """How much work one document may cost (defaults and their reasons: ``params.EXTRACT_*``)."""
 
-    A leaked 6,000-row table is about 1 MB as CSV and 100 kB zipped, so the defaults leave
-    two orders of magnitude of headroom for real copies while keeping a hostile upload to a
-    bounded amount of memory and time on a small sweep machine.
-    """
-
-    max_input_bytes: int = 50 * MB        # the document as downloaded
-    max_total_bytes: int = 200 * MB       # everything decompressed from it, all levels together
-    max_compression_ratio: float = 100.0  # decompressed / compressed, per archive member
-    max_members: int = 1000               # archive members, all levels together
-    max_depth: int = 3                    # archives inside archives (a .zip in a .zip is depth 2)
-    max_xlsx_cells: int = 2_000_000       # spreadsheet cells read, all sheets together
-    # Small members compress absurdly well when they are runs of one byte or whitespace; the
-    # ratio test starts once a member has produced this much, so a 10 kB blank CSV passes.
-    ratio_grace_bytes: int = 1 * MB
+    max_input_bytes: int = params.EXTRACT_MAX_INPUT_BYTES
+    max_total_bytes: int = params.EXTRACT_MAX_TOTAL_BYTES
+    max_compression_ratio: float = params.EXTRACT_MAX_COMPRESSION_RATIO
+    max_members: int = params.EXTRACT_MAX_MEMBERS
+    max_depth: int = params.EXTRACT_MAX_DEPTH
+    max_xlsx_cells: int = params.EXTRACT_MAX_XLSX_CELLS
+    ratio_grace_bytes: int = params.EXTRACT_RATIO_GRACE_BYTES
 
 
 @dataclass
@@ -113,9 +105,6 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP_MAGIC = b"\x1f\x8b"
 _TAR_MAGIC = b"ustar"  # at offset 257 of a POSIX or GNU tar header
 
-# Bytes read at a time from an archive member: large enough to be fast, small enough that a
-# bomb is caught within one chunk of the limit.
-_CHUNK = 256 * 1024
 
 
 class _Extractor:
@@ -197,7 +186,7 @@ class _Extractor:
         produced = 0
         try:
             with archive.open(info) as stream:
-                while chunk := stream.read(_CHUNK):
+                while chunk := stream.read(params.ARCHIVE_READ_CHUNK_BYTES):
                     produced += len(chunk)
                     # zipfile feeds the inflater at most compress_size bytes and fails at the
                     # archive's end, so an overstated size cannot hide a bomb: this is a
@@ -250,7 +239,7 @@ class _Extractor:
                 decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
                 pending = remaining
                 while pending and not decompressor.eof:
-                    chunk = decompressor.decompress(pending, _CHUNK)
+                    chunk = decompressor.decompress(pending, params.ARCHIVE_READ_CHUNK_BYTES)
                     consumed += len(pending) - len(decompressor.unconsumed_tail)
                     pending = decompressor.unconsumed_tail
                     produced += len(chunk)
@@ -370,15 +359,12 @@ def text_to_lines(text: str, name: str = "", content_type: str | None = None) ->
         if converted is not None:
             return converted
     if not _MARKDOWN_SEPARATOR_LINE.search(head):
-        delimiter = tabular.sniff_delimiter(text, min_consistency=TABLE_MIN_CONSISTENCY)
+        delimiter = tabular.sniff_delimiter(text, min_consistency=params.TABLE_MIN_CONSISTENCY)
         if delimiter is not None:
             return "csv", delimited_to_lines(text, delimiter)
     return "text", convert_text_tables(text)
 
 
-# A document is one CSV table when this share of its first lines has the same number (>= 2)
-# of cells; prose with commas rarely does, a table nearly always (blank and title lines aside).
-TABLE_MIN_CONSISTENCY = 0.8
 
 
 def _looks_like_html(head: str) -> bool:
@@ -455,9 +441,6 @@ def _json_lines(value: Any) -> Iterator[str]:
         yield _json_scalar(value)
 
 
-# An object with at least this many object values, all with the same keys, is a collection
-# of records keyed by id rather than one record with nested parts (address, case, ...).
-KEYED_COLLECTION_MIN_RECORDS = 3
 
 
 def _flat_record_line(record: dict) -> str:
@@ -478,7 +461,7 @@ def _is_flat(obj: dict) -> bool:
 
 def _is_keyed_collection(obj: dict) -> bool:
     values = list(obj.values())
-    if len(values) < KEYED_COLLECTION_MIN_RECORDS or not all(isinstance(v, dict) for v in values):
+    if len(values) < params.KEYED_COLLECTION_MIN_RECORDS or not all(isinstance(v, dict) for v in values):
         return False
     first_keys = values[0].keys()
     return all(v.keys() == first_keys for v in values)
@@ -560,16 +543,11 @@ _MARKDOWN_BLOCK = re.compile(r"(?:^[ \t]*\|[^\n]*\|[ \t]*(?:\n|$)){2,}", re.M)
 _MARKDOWN_HINT = re.compile(r"\|[ \t]*\r?\n[ \t]*\|")  # a pipe line followed by another
 _MARKDOWN_SEPARATOR = re.compile(r"^[\s|:\-+]+$")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
-
-REPORT_SNIFF_CHARS = 64 * 1024
-# Report blocks: at least this many consecutive lines with gaps of 2+ spaces inside them.
-FIXED_WIDTH_MIN_LINES = 3
-# ...and at least this many gaps common to all of them (three columns): one common gap is
-# usually a log's padded level field, not a table.
-FIXED_WIDTH_MIN_GUTTERS = 2
-_GAPPED_RUN = re.compile(b"\x01{%d,}" % FIXED_WIDTH_MIN_LINES)
-_GAP = re.compile(" {2,}")
 _MARKDOWN_SEPARATOR_LINE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+", re.M)
+
+# Runs of report-like lines, in a string of one flag byte per line (1: has gaps).
+_GAPPED_RUN = re.compile(b"\x01{%d,}" % params.FIXED_WIDTH_MIN_LINES)
+_GAP = re.compile(" {2,}")
 _RULE_LINE = re.compile(r"^[\s\-=_+*|]+$")
 
 
@@ -586,13 +564,13 @@ def convert_text_tables(text: str) -> str:
 
 
 def _starts_with_a_report(text: str) -> bool:
-    """Whether the first REPORT_SNIFF_CHARS hold a fixed-width table.
+    """Whether the first ``params.REPORT_SNIFF_CHARS`` hold a fixed-width table.
 
     Only such documents pay for the line-by-line pass (a report is one from its first page);
     a report block deep inside other text keeps its spaces, which the scanner reads as
     separators anyway: only its lines do not count as table rows.
     """
-    head = text[:REPORT_SNIFF_CHARS]
+    head = text[:params.REPORT_SNIFF_CHARS]
     return _convert_fixed_width_blocks(head) != head
 
 
@@ -601,7 +579,7 @@ def _convert_fixed_width_blocks(text: str) -> str:
     # One byte per line (1: has an inner gap), so that a bytes regex finds the runs.
     # Prefilter: a table line has a gap per gutter; a gap of 4+ spaces counts twice, and
     # indentation counts too, which _common_gutters then sorts out.
-    gapped = bytes([line.count("  ") >= FIXED_WIDTH_MIN_GUTTERS for line in lines])
+    gapped = bytes([line.count("  ") >= params.FIXED_WIDTH_MIN_GUTTERS for line in lines])
     out: list[str] = []
     done = 0
     for run in _GAPPED_RUN.finditer(gapped):
@@ -635,7 +613,7 @@ def fixed_width_to_lines(lines: list[str]) -> list[str]:
     no gap runs through all of them (logs, prose with double spaces).
     """
     gutters = _common_gutters(lines)
-    if len(gutters) < FIXED_WIDTH_MIN_GUTTERS:
+    if len(gutters) < params.FIXED_WIDTH_MIN_GUTTERS:
         return lines
     width = max(len(line) for line in lines)
     out = []
@@ -660,7 +638,7 @@ def _common_gutters(lines: list[str]) -> list[tuple[int, int]]:
         for start, end in gutters:
             narrowed += [(start + m.start(), start + m.end()) for m in _GAP.finditer(padded[start:end])]
         gutters = narrowed
-        if len(gutters) < FIXED_WIDTH_MIN_GUTTERS:
+        if len(gutters) < params.FIXED_WIDTH_MIN_GUTTERS:
             return []
     # A gap at the left edge is indentation and one reaching the right edge is padding.
     return [(start, end) for start, end in gutters if start > 0 and end < width]

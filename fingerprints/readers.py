@@ -18,13 +18,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from leaktrack.errors import DatasetError
-from leaktrack.fingerprints import tabular
+from leaktrack.fingerprints import params, tabular
 from leaktrack.fingerprints.textcodec import decode_text
 
 log = logging.getLogger(__name__)
-
-# Rows looked at to learn how many cells a typical row fills (for title lines above a table).
-PREAMBLE_SAMPLE_ROWS = 200
 
 
 @dataclass
@@ -108,7 +105,7 @@ def _with_header(path: Path, rows: list[list[str] | None]) -> _Table:
 def _without_preamble(rows: list[list[str] | None]) -> list[list[str] | None]:
     """Drop title lines above the table ("Export of 2024-05-01"): leading rows with fewer
     than half the filled cells of a typical row. Row numbers then count from the table."""
-    filled = [sum(1 for cell in row if cell.strip()) for row in rows[:PREAMBLE_SAMPLE_ROWS] if row]
+    filled = [sum(1 for cell in row if cell.strip()) for row in rows[:params.PREAMBLE_SAMPLE_ROWS] if row]
     typical = sorted(filled)[len(filled) // 2]
     start = 0
     while start < len(rows) - 1 and (rows[start] is None or 2 * sum(1 for c in rows[start] if c.strip()) < typical):

@@ -10,14 +10,9 @@ import csv
 import io
 import re
 
+from leaktrack.fingerprints import params
+
 DELIMITERS = (",", ";", "\t", "|")
-
-# Lines the delimiter sniffer reads: enough to see a consistent shape, few enough to be cheap.
-SNIFF_LINES = 50
-SNIFF_CHARS = 64 * 1024
-
-# Rows below the first that the header test compares it with.
-HEADER_SAMPLE_ROWS = 200
 
 _DIGIT = re.compile(r"\d")
 
@@ -28,7 +23,7 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     None when no candidate gives at least two columns on most lines, or when the best one's
     share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = [line for line in text[:SNIFF_CHARS].splitlines()[:SNIFF_LINES] if line.strip()]
+    sample_lines = [line for line in text[:params.SNIFF_CHARS].splitlines()[:params.SNIFF_LINES] if line.strip()]
     if not sample_lines:
         return None
     best, best_score = None, (0.0, 0)
@@ -76,7 +71,7 @@ def looks_like_header(first: list[str], following: list[list[str]]) -> bool:
         return False
     if any(_looks_numeric(c) for c in cells):
         return False
-    return not _cell_recurs_in_its_column(cells, following[:HEADER_SAMPLE_ROWS])
+    return not _cell_recurs_in_its_column(cells, following[:params.HEADER_SAMPLE_ROWS])
 
 
 def _looks_numeric(cell: str) -> bool:

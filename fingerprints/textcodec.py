@@ -13,6 +13,8 @@ import logging
 
 import charset_normalizer
 
+from leaktrack.fingerprints import params
+
 log = logging.getLogger(__name__)
 
 # Control bytes that never appear in text (tab, newlines, form feed and escape excepted: the
@@ -20,13 +22,6 @@ log = logging.getLogger(__name__)
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
 _CONTROL_CHARS = {chr(b): None for b in _CONTROL_BYTES}
 
-# Text with more control characters than this share is binary. Real text has none; a few
-# stray ones survive copy-paste from terminals and old word processors.
-MAX_CONTROL_SHARE = 0.01
-
-# UTF-8 with at most this share of its non-ASCII bytes in broken sequences is still UTF-8.
-# Legacy single-byte text (cp1252, cp1251) has nearly all of them broken.
-MAX_BROKEN_UTF8_SHARE = 0.05
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 
 # charset-normalizer confuses the Western single-byte code pages with each other on short
@@ -44,16 +39,6 @@ _BOMS = (
 
 _BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 
-# How many leading bytes the binary and UTF-16 sniffers look at.
-_SNIFF_BYTES = 64 * 1024
-# How many leading bytes charset-normalizer judges (it reads all it is given: 2 s for 50 MB).
-_GUESS_BYTES = 1024 * 1024
-
-# BOM-less UTF-16: NUL in over this share of the high (or low) bytes of the pairs, where
-# Latin and ASCII text keep them, and in under the second share of the other bytes.
-UTF16_MIN_NUL_SHARE = 0.4
-UTF16_MAX_OTHER_NUL_SHARE = 0.05
-
 
 def decode_text(data: bytes) -> str | None:
     """The text in ``data``, or None when the bytes are not text in any encoding we know."""
@@ -65,14 +50,14 @@ def decode_text(data: bytes) -> str | None:
         if encoding is None:
             return None
         text = data.decode(encoding, errors="replace")  # only mostly-UTF-8 has bytes to replace
-    if _control_share(text) > MAX_CONTROL_SHARE:
+    if _control_share(text) > params.MAX_CONTROL_SHARE:
         return None
     return text
 
 
 def _plain_utf8(data: bytes) -> str | None:
     """The common case in one decode: UTF-8 without a byte-order mark or NUL bytes."""
-    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[:_SNIFF_BYTES]:
+    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[:params.ENCODING_SNIFF_BYTES]:
         return None
     try:
         return data.decode("utf-8")
@@ -85,10 +70,10 @@ def detect_encoding(data: bytes) -> str | None:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return encoding
-    utf16 = _bomless_utf16(data[:_SNIFF_BYTES])
+    utf16 = _bomless_utf16(data[:params.ENCODING_SNIFF_BYTES])
     if utf16:
         return utf16
-    if b"\x00" in data[:_SNIFF_BYTES]:
+    if b"\x00" in data[:params.ENCODING_SNIFF_BYTES]:
         return None  # NUL outside UTF-16/32: images, executables, archives
     if _is_mostly_utf8(data):
         return "utf-8"
@@ -105,7 +90,7 @@ def _is_mostly_utf8(data: bytes) -> bool:
         pass
     high_bytes = len(data) - len(data.translate(None, _HIGH_BYTES))
     broken = data.decode("utf-8", errors="replace").count("\ufffd")
-    return broken <= MAX_BROKEN_UTF8_SHARE * high_bytes
+    return broken <= params.MAX_BROKEN_UTF8_SHARE * high_bytes
 
 
 def _bomless_utf16(head: bytes) -> str | None:
@@ -116,17 +101,17 @@ def _bomless_utf16(head: bytes) -> str | None:
     even_nuls = head[0::2].count(0)
     odd_nuls = head[1::2].count(0)
     pairs = len(head) // 2
-    if odd_nuls > UTF16_MIN_NUL_SHARE * pairs and even_nuls < UTF16_MAX_OTHER_NUL_SHARE * pairs:
+    if odd_nuls > params.UTF16_MIN_NUL_SHARE * pairs and even_nuls < params.UTF16_MAX_OTHER_NUL_SHARE * pairs:
         return "utf-16-le"
-    if even_nuls > UTF16_MIN_NUL_SHARE * pairs and odd_nuls < UTF16_MAX_OTHER_NUL_SHARE * pairs:
+    if even_nuls > params.UTF16_MIN_NUL_SHARE * pairs and odd_nuls < params.UTF16_MAX_OTHER_NUL_SHARE * pairs:
         return "utf-16-be"
     return None
 
 
 def _guess_legacy_encoding(data: bytes) -> str | None:
-    if _control_byte_share(data[:_SNIFF_BYTES]) > MAX_CONTROL_SHARE:
+    if _control_byte_share(data[:params.ENCODING_SNIFF_BYTES]) > params.MAX_CONTROL_SHARE:
         return None
-    best = charset_normalizer.from_bytes(data[:_GUESS_BYTES]).best()
+    best = charset_normalizer.from_bytes(data[:params.ENCODING_GUESS_BYTES]).best()
     guess = best.encoding if best is not None else None
     if guess is None or guess in _WESTERN_CODEPAGES:
         if _decodes(data, "cp1252"):
@@ -150,7 +135,7 @@ def _control_byte_share(data: bytes) -> float:
 
 
 def _control_share(text: str) -> float:
-    head = text[:_SNIFF_BYTES]
+    head = text[:params.ENCODING_SNIFF_BYTES]
     if not head:
         return 0.0
     return (len(head) - len(head.translate(_CONTROL_CHARS))) / len(head)
