@@ -14,12 +14,10 @@ from scrapy.http import Response
 
 from leaktrack.errors import SourcesError
 from leaktrack.spiders.items import FetchedDocument
+from leaktrack.spiders.meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
+from leaktrack.spiders.middlewares import record_failure
 from leaktrack.spiders.sources import Source, load_sources
 
-# Request meta keys read by our middlewares.
-META_SOURCE = "leaktrack_source"
-META_DOCUMENT_URL = "leaktrack_document_url"   # the URL reported for the document
-META_INCREMENTAL = "leaktrack_incremental"     # "skip_seen" (pastes) or "conditional" (files)
 
 
 class SourceSpider(scrapy.Spider):
@@ -51,7 +49,11 @@ class SourceSpider(scrapy.Spider):
             meta[META_DOCUMENT_URL] = document_url
         if not self.source.obey_robots_txt:
             meta["dont_obey_robotstxt"] = True
-        return scrapy.Request(url, callback=callback, meta=meta)
+        return scrapy.Request(url, callback=callback, errback=self.request_failed, meta=meta)
+
+    def request_failed(self, failure) -> None:
+        """Failures are counted and explained by the tally, not handled here."""
+        record_failure(self.crawler, failure)
 
     def document(self, response: Response, body: bytes | None = None, content_type: str | None = None,
                  title: str | None = None) -> FetchedDocument:

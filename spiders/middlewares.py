@@ -13,13 +13,15 @@ import socket
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.http.request import NO_CALLBACK
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
-from leaktrack.spiders.base import META_DOCUMENT_URL, META_INCREMENTAL
+from leaktrack.spiders.meta import META_DOCUMENT_URL, META_INCREMENTAL
 from leaktrack.spiders.state import CrawlState
 
 logger = logging.getLogger(__name__)
@@ -153,7 +155,13 @@ class RetryBackoff:
 
 
 class OutcomeTally:
-    """Counts fetched pages and final errors (after retries) per crawl, with reasons."""
+    """Counts fetched pages per crawl, and explains every request that came to nothing.
+
+    Final failures (after retries and redirects: HTTP errors, timeouts, refusals, too many
+    redirects) reach the request's errback, which every leaktrack spider points at
+    ``record_failure``; a redirect loop that the duplicate filter cuts short reaches no
+    errback, so it is caught here from the request_dropped signal.
+    """
 
     def __init__(self, crawler):
         self.stats = crawler.stats
@@ -161,22 +169,34 @@ class OutcomeTally:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        tally = cls(crawler)
+        crawler.signals.connect(tally.request_dropped, signal=signals.request_dropped)
+        return tally
+
+    def request_dropped(self, request: Request, spider=None) -> None:
+        redirects = request.meta.get("redirect_urls")
+        if redirects:
+            record_error(self.stats, f"redirect loop: {redirects[0]} leads back to {request.url}", self.limit)
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:
-        if request.callback is NO_CALLBACK:  # robots.txt and other internal requests
-            return response
-        self.stats.inc_value("leaktrack/pages")
-        if response.status >= 400 and response.status not in request.meta.get("handle_httpstatus_list", ()):
-            record_error(self.stats, f"HTTP {response.status} from {request.url}", self.limit)
+        if request.callback is not NO_CALLBACK:  # not robots.txt or another internal request
+            self.stats.inc_value("leaktrack/pages")
         return response
 
-    def process_exception(self, request: Request, exception: Exception, spider=None) -> None:
-        if isinstance(exception, AlreadySeen) or request.callback is NO_CALLBACK:
-            return None
-        if isinstance(exception, IgnoreRequest):
-            reason = str(exception) or "ignored"
-            record_error(self.stats, reason if request.url in reason else f"{reason}: {request.url}", self.limit)
-            return None
-        record_error(self.stats, f"{type(exception).__name__} fetching {request.url}: {exception}".strip(), self.limit)
-        return None
+
+def record_failure(crawler, failure: Failure) -> None:
+    """The errback of every leaktrack request: count the failure, keep its reason."""
+    reason = failure_reason(failure.value, failure.request)
+    if reason:
+        record_error(crawler.stats, reason, crawler.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES"))
+
+
+def failure_reason(error: BaseException, request: Request) -> str | None:
+    if isinstance(error, AlreadySeen):
+        return None  # skipped on purpose, counted as skipped_seen
+    if isinstance(error, HttpError):
+        return f"HTTP {error.response.status} from {request.url}"
+    if isinstance(error, IgnoreRequest):
+        reason = str(error) or "ignored"
+        return reason if request.url in reason else f"{reason}: {request.url}"
+    return f"{type(error).__name__} fetching {request.url}: {error}".strip()

@@ -245,6 +245,7 @@ def test_broken_pages_and_bombs_do_not_stop_the_sweep(local_site, crawl_settings
     errors = "\n".join(summary.errors)
     assert "HTTP 500" in errors and "broken.csv" in errors
     assert "slow.csv" in errors
+    assert "loop" in errors and "redirect" in errors.lower()
     assert "huge.txt" in errors
     assert "zip bomb refused" in errors and "bomb.zip" in errors
     assert "bomb.csv.gz" in errors
