@@ -21,7 +21,7 @@ from fixtures_sites import (
 )
 from leaktrack.index import match_id_for_url, open_store
 from leaktrack.spiders.sites import add_mirror, add_pastes
-from leaktrack.spiders.sweep import SweepLockedError, run_sweep, sweep_lock
+from leaktrack.spiders.sweep import SweepLockedError, sweep_lock
 
 PASTE_KINDS = ("embedded_in_paste", "excerpt_10_rows", "uppercase")
 

@@ -1,7 +1,6 @@
 """watch: incremental sweeps on a schedule, failures retried, clean stop on SIGINT/SIGTERM."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -96,9 +95,11 @@ def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(local_site, l
     for index in range(6):  # every paste takes a while, so the sweep is surely in progress
         local_site.put(f"/raw/p{index}", f"note {index}", "text/plain", delay=0.5)
     watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
-    while not local_site.requests_for("/raw/"):
-        time.sleep(0.05)
+    for _ in range(1200):  # up to a minute for the sweep to reach the pastes
+        if local_site.requests_for("/raw/"):
+            break
         assert watcher.poll() is None
+        time.sleep(0.05)
 
     watcher.send_signal(signal.SIGTERM)
     _, stderr = watcher.communicate(timeout=60)
