@@ -102,8 +102,11 @@ def recheck(
     json_output: bool = JsonOption,
 ) -> None:
     """Re-fetch copies in the queue: gone ones become 'removed'; the rest show days outstanding."""
+    from leaktrack.index import STATUSES
     from leaktrack.spiders.recheck import recheck as recheck_matches
 
+    if status not in STATUSES:
+        raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
     results = recheck_matches(status, store, fingerprints, allow_private_networks,
                               settings=parse_settings(setting), key_file=key_file)
     if json_output:

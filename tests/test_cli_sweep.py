@@ -156,6 +156,13 @@ def test_recheck_table_shows_days_outstanding(local_site, leak_fingerprints, tmp
     assert "days since" in result.stdout and "still up" in result.stdout
 
 
+def test_recheck_with_an_unknown_status_is_a_usage_error():
+    result = invoke("recheck", "--status", "bogus")
+
+    assert result.exit_code == 2
+    assert "'bogus' is not one of new, confirmed" in result.output
+
+
 def test_demo_finds_every_hidden_copy_and_shows_the_queue(tmp_path):
     result = invoke("demo", "--home", str(tmp_path / "demo-home"), "--records", "200", "--json")
 
