@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--full", action="store_true", help="also build 1M records")
     parser.add_argument("--full-records", type=int, default=1_000_000)
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=150)
     figures = measure(args, console)
     table = Table("measure", "leaktrack", "baseline (same run)", "target", "",
                   title=f"bench/speed.py  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "

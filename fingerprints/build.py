@@ -214,6 +214,7 @@ def _weighted_entries(parts: list[_ColumnEntries], profiles: list[ColumnProfile]
         "entry_flags": flag[order], "entry_weights": weight[order],
         "candidate_keys": key[proposes][by_key],
         "candidate_records": rec[proposes][by_key].astype(np.int32),
+        "candidate_is_token": ((flag[proposes][by_key] & FLAG_TOKEN) > 0).astype(np.uint8),
         "prefilter_keys": sorted_unique(key[proposes & ((flag & FLAG_PREFILTER) > 0)]),
     }
 

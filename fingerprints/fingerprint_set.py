@@ -36,7 +36,7 @@ FLAG_TOKEN = 1      # one token of a multi-token value (partial evidence, summed
 FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
 _HEADER = struct.Struct("<4sHI")
 _ARRAYS = ("entry_offsets", "entry_keys", "entry_columns", "entry_flags", "entry_weights",
-           "candidate_keys", "candidate_records", "prefilter_keys", "minhashes", "shingle_counts")
+           "candidate_keys", "candidate_records", "candidate_is_token", "prefilter_keys", "minhashes", "shingle_counts")
 
 
 @dataclass
@@ -59,6 +59,7 @@ class FingerprintSet:
     entry_weights: np.ndarray      # float32 evidence weight
     candidate_keys: np.ndarray     # uint64, sorted: keys rare enough to propose candidates
     candidate_records: np.ndarray  # int32, aligned with candidate_keys
+    candidate_is_token: np.ndarray  # uint8, 1 when the key is one token of a longer value
     prefilter_keys: np.ndarray     # uint64, sorted unique
     minhashes: np.ndarray          # uint32 (records x MINHASH_NUM_PERM)
     shingle_counts: np.ndarray     # uint16: distinct shingles per record (for containment)

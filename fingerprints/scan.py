@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -24,93 +23,71 @@ import numpy as np
 
 from leaktrack.errors import DocumentError
 from leaktrack.fingerprints import params
-from leaktrack.fingerprints.arrays import KeyBitset, expand_ranges, sorted_contains, sorted_unique
+from leaktrack.fingerprints.arrays import (
+    KeyBitset, expand_ranges, offsets_of, sorted_contains, sorted_unique,
+)
+from leaktrack.fingerprints.chunks import ID_HIT, ChunkTable
 from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, FingerprintSet
 from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
 from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
 from leaktrack.fingerprints.normalize import (
-    MONTHS, chunk_tokens, digit_date_readings, fold_text, id_number, looks_like_record_line,
-    textual_dates, token_bytes,
+    fold_text, looks_like_record_line, textual_dates, token_bytes,
 )
 from leaktrack.fingerprints.results import ScanResult
 
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _NEWLINE, _SPACE = 10, 32
-_ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
-
-
-@dataclass(frozen=True)
-class _ChunkKeys:
-    tokens: tuple[str, ...]
-    token_keys: tuple[int, ...]
-    special_keys: tuple[int, ...]  # id numbers and date readings
-    has_month: bool
-    hit: int                       # 0, 1 (a rare token or date) or _ID_HIT (an id number)
 
 
 @dataclass
-class RecordMatch:
-    record: int      # index into FingerprintSet.record_ids
-    line: int        # 0-based line of the scanned text
-    score: float
-    confidence: float
+class LineMatches:
+    """Which record each matching line of a text exposes, with its evidence score."""
+
+    records: np.ndarray  # int64 index into FingerprintSet.record_ids
+    lines: np.ndarray    # int64 0-based line of the scanned text
+    scores: np.ndarray   # float64 evidence score (see params)
+
+    @classmethod
+    def none(cls) -> "LineMatches":
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+
+    @property
+    def confidences(self) -> np.ndarray:
+        return np.minimum(1.0, self.scores / params.CONFIDENT_SCORE)
+
+    def without_rivals(self, tokens_per_line: np.ndarray) -> "LineMatches":
+        """A row-sized line is one record: drop records it fits clearly worse than another
+        (two records with the same name and birth date; the A-number tells them apart)."""
+        if len(self.lines) == 0:
+            return self
+        best = np.zeros(int(self.lines.max()) + 1)
+        np.maximum.at(best, self.lines, self.scores)
+        keep = (self.scores >= params.ROW_RIVAL_SCORE_RATIO * best[self.lines]) \
+            | (tokens_per_line[self.lines] > params.ROW_MAX_TOKENS)
+        return LineMatches(self.records[keep], self.lines[keep], self.scores[keep])
 
 
 class _Scanner:
-    """Per-FingerprintSet state: the prefilter set and the chunk memo."""
+    """Per-FingerprintSet state: known keys and the chunk table (the memo across documents)."""
 
     def __init__(self, fingerprints: FingerprintSet):
         if fingerprints.key is None:
             raise ValueError("FingerprintSet has no key: load it with FingerprintSet.load")
         self.fp = fingerprints
         self.hasher = KeyedHasher(fingerprints.key)
-        self.prefilter = set(fingerprints.prefilter_keys.tolist())
         self.common = fingerprints.common_columns
         self.known_keys = sorted_unique(fingerprints.entry_keys)
         self.known_bits = KeyBitset(self.known_keys)
-        self.memo: dict[bytes, _ChunkKeys] = {}
-
-    def chunk(self, chunk: bytes) -> _ChunkKeys:
-        info = self.memo.get(chunk)
-        if info is None:
-            if len(self.memo) > params.CHUNK_MEMO_LIMIT:
-                self.memo.clear()
-            info = self.memo[chunk] = self._chunk_keys(chunk)
-        return info
-
-    def _chunk_keys(self, chunk: bytes) -> _ChunkKeys:
-        tokens = chunk_tokens(chunk)
-        token_keys = tuple(self.hasher.token(t) for t in tokens)
-        ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
-        dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
-        if any(k in self.prefilter for k in ids):
-            hit = _ID_HIT
-        else:
-            hit = int(any(k in self.prefilter for k in token_keys) or any(k in self.prefilter for k in dates))
-        return _ChunkKeys(tokens, token_keys, tuple(ids + dates), any(t in MONTHS for t in tokens), hit)
-
-    def chunks_of_lines(self, lines: list[tuple[int, bytes]]
-                        ) -> tuple[list[_ChunkKeys], np.ndarray, dict[int, tuple[int, int]]]:
-        """Every chunk of the lines (memoized keys), the line of each, each line's range."""
-        chunks: list[_ChunkKeys] = []
-        line_numbers: list[int] = []
-        ranges: dict[int, tuple[int, int]] = {}
-        memo, chunk = self.memo, self.chunk
-        for number, text in lines:
-            start = len(chunks)
-            chunks.extend([memo.get(c) or chunk(c) for c in text.split()])
-            ranges[number] = (start, len(chunks))
-            line_numbers.append(len(chunks) - start)
-        numbers = np.repeat(np.array([n for n, _ in lines], dtype=np.int64),
-                            np.array(line_numbers, dtype=np.int64))
-        return chunks, numbers, ranges
+        self.chunks = ChunkTable(self.hasher, set(fingerprints.prefilter_keys.tolist()))
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
         """Lines holding an id number of the dataset or two chunks of rare dataset values
         (one rare name token alone is too often an ordinary word: "page", "rose")."""
-        hits = {c: info.hit for c in set(x.split()) if (info := self.chunk(c)).hit}
-        if sum(hits.values()) < _ID_HIT:  # no line can hold enough: one rare word is no record
+        distinct = set(x.split())
+        self.chunks.learn(distinct)
+        hits = {c: h for c in distinct if (h := self.chunks.hit(c))}
+        if sum(hits.values()) < ID_HIT:  # no line can hold enough: one rare word is no record
             return []
         if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS:
             # A document this full of hits is a leak or a name list: look at every line
@@ -126,27 +103,33 @@ class _Scanner:
             strength[lines] += hit
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
-        return [(i, x[starts[i]:ends[i]]) for i in np.flatnonzero(strength >= _ID_HIT).tolist()]
+        return [(i, x[starts[i]:ends[i]]) for i in np.flatnonzero(strength >= ID_HIT).tolist()]
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
-    def match_lines(self, lines: list[tuple[int, bytes]]) -> list[RecordMatch]:
+    def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
         encoded = _EncodedLines.of(self, lines)
         pairs = self._candidate_pairs(encoded)
         if len(pairs) == 0:
-            return []
+            return LineMatches.none()
         evidence, whole_found = self._evidence(encoded, pairs)
         return self._decide(encoded, pairs, evidence, whole_found)
 
     def _candidate_pairs(self, enc: "_EncodedLines") -> np.ndarray:
-        """Unique (line, record) pairs as int64 line << 32 | record."""
+        """Unique (line, record) pairs as int64 line << 32 | record.
+
+        A record proposed by one name token alone is dropped: without its id number, whole
+        name or birth date also in the line, it cannot gather enough distinctive evidence."""
         keys = self.fp.candidate_keys
         lo = np.searchsorted(keys, enc.keys, side="left")
         counts = np.searchsorted(keys, enc.keys, side="right") - lo
         found = counts > 0
         positions = expand_ranges(lo[found], counts[found])
         lines = np.repeat(enc.key_lines[found], counts[found])
-        records = self.fp.candidate_records[positions].astype(np.int64)
-        return sorted_unique((lines << 32) | records)
+        proposals = (lines << 32) | self.fp.candidate_records[positions].astype(np.int64)
+        pairs, which, votes = np.unique(proposals, return_inverse=True, return_counts=True)
+        strong = np.zeros(len(pairs), dtype=bool)
+        strong[which[self.fp.candidate_is_token[positions] == 0]] = True
+        return pairs[strong | (votes >= 2)]
 
     def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pairs x columns) evidence weight of each field of the record in the line, and
@@ -173,7 +156,7 @@ class _Scanner:
         return np.maximum(whole, partial.reshape(len(pairs), n_columns)), whole > 0
 
     def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray,
-                whole_found: np.ndarray) -> list[RecordMatch]:
+                whole_found: np.ndarray) -> "LineMatches":
         distinctive = evidence[:, ~self.common]
         score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
                                                      params.COMMON_WEIGHT_CAP)
@@ -187,24 +170,11 @@ class _Scanner:
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
         rescuable = ~matched & (score >= params.RESCUE_MIN_SCORE) \
             & ((distinctive > 0).sum(axis=1) >= params.RESCUE_MIN_DISTINCTIVE_FIELDS)
-        results = []
-        for i in np.flatnonzero(matched | rescuable).tolist():
-            line, record = int(pairs[i] >> 32), int(pairs[i] & 0xFFFFFFFF)
-            if not matched[i] and not self._minhash_close(enc, line, record):
-                continue
-            confidence = min(1.0, float(score[i]) / params.CONFIDENT_SCORE)
-            results.append(RecordMatch(record, line, float(score[i]), confidence))
-        return self._without_rivals(enc, results)
-
-    def _without_rivals(self, enc: "_EncodedLines", matches: list[RecordMatch]) -> list[RecordMatch]:
-        """A row-sized line is one record: drop records it fits clearly worse than another
-        (two records with the same name and birth date; the A-number tells them apart)."""
-        best: dict[int, float] = {}
-        for m in matches:
-            best[m.line] = max(best.get(m.line, 0.0), m.score)
-        return [m for m in matches
-                if m.score >= params.ROW_RIVAL_SCORE_RATIO * best[m.line]
-                or enc.token_count(m.line) > params.ROW_MAX_TOKENS]
+        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        for i in np.flatnonzero(rescuable).tolist():
+            matched[i] = self._minhash_close(enc, int(pair_lines[i]), int(pair_records[i]))
+        found = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
+        return found.without_rivals(enc.tokens_per_line)
 
     def _minhash_close(self, enc: "_EncodedLines", line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
@@ -222,64 +192,76 @@ class _Scanner:
 class _EncodedLines:
     """Keyed hashes of candidate lines: token runs, id numbers and dates, with their line."""
 
-    def __init__(self, keys, key_lines, salted_key_set, line_chunks):
-        self.keys = keys
-        self.key_lines = key_lines
-        self.salted_key_set = salted_key_set
-        self._line_chunks = line_chunks
+    def __init__(self, table: ChunkTable, line_numbers: np.ndarray, line_offsets: np.ndarray,
+                 chunk_ids: np.ndarray, chunk_lines: np.ndarray):
+        self.table = table
+        self.line_index = {n: i for i, n in enumerate(line_numbers.tolist())}
+        self.line_offsets = line_offsets
+        self.chunk_ids = chunk_ids
+        self.chunk_lines = chunk_lines
+        token_keys, token_counts = table.token_keys.gather(chunk_ids)
+        token_lines = np.repeat(chunk_lines, token_counts)
+        self.tokens_per_line = np.bincount(token_lines, minlength=int(line_numbers.max(initial=0)) + 1)
+        special_keys, special_counts = table.special_keys.gather(chunk_ids)
+        dates, date_lines = self._textual_date_keys()
+        runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
+        self._all_keys = np.concatenate((token_keys, runs, special_keys, dates))
+        self._all_lines = np.concatenate((token_lines, run_lines,
+                                          np.repeat(chunk_lines, special_counts), date_lines))
 
     @classmethod
-    def of(cls, scanner: _Scanner, lines: list[tuple[int, bytes]]) -> "_EncodedLines":
-        chunks, chunk_lines, line_chunks = scanner.chunks_of_lines(lines)
-        token_keys, token_lines = _flatten(chunks, chunk_lines, "token_keys")
-        special_keys, special_lines = _flatten(chunks, chunk_lines, "special_keys")
-        dates, date_lines = _textual_date_keys(scanner, chunks, line_chunks)
-        runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
-        keys = np.concatenate((token_keys, runs, special_keys, dates))
-        key_lines = np.concatenate((token_lines, run_lines, special_lines, date_lines))
-        # Most runs of tokens are no value of any record: drop them before any per-line work,
-        # sorted by key so that every later lookup walks its haystack in order.
-        maybe = scanner.known_bits.may_contain(keys)
-        keys, key_lines = keys[maybe], key_lines[maybe]
-        known = sorted_contains(scanner.known_keys, keys)
-        keys, key_lines = keys[known], key_lines[known]
-        order = np.argsort(keys)
-        keys, key_lines = keys[order], key_lines[order]
-        salted = sorted_unique(keys ^ (key_lines.astype(np.uint64) * _LINE_SALT))
-        return cls(keys, key_lines, salted, {n: chunks[a:b] for n, (a, b) in line_chunks.items()})
+    def of(cls, scanner: "_Scanner", lines: list[tuple[int, bytes]]) -> "_EncodedLines":
+        """Encode lines whose chunks the scanner's chunk table has learnt."""
+        get = scanner.chunks.ids.get
+        chunk_ids: list[int] = []
+        per_line: list[int] = []
+        for _, text in lines:
+            before = len(chunk_ids)
+            chunk_ids.extend(map(get, text.split()))
+            per_line.append(len(chunk_ids) - before)
+        line_numbers = np.array([n for n, _ in lines], dtype=np.int64)
+        counts = np.array(per_line, dtype=np.int64)
+        encoded = cls(scanner.chunks, line_numbers, offsets_of(counts),
+                      np.array(chunk_ids, dtype=np.int64), np.repeat(line_numbers, counts))
+        encoded.keep_known(scanner)
+        return encoded
 
-    def token_count(self, line: int) -> int:
-        return sum(len(info.tokens) for info in self._line_chunks[line])
+    def keep_known(self, scanner: "_Scanner") -> None:
+        """Drop keys of no record (most runs of tokens) before any per-pair work; sort by
+        key, so that every later lookup walks its haystack in order."""
+        keys, lines = self._all_keys, self._all_lines
+        maybe = scanner.known_bits.may_contain(keys)
+        keys, lines = keys[maybe], lines[maybe]
+        known = sorted_contains(scanner.known_keys, keys)
+        keys, lines = keys[known], lines[known]
+        order = np.argsort(keys)
+        self.keys, self.key_lines = keys[order], lines[order]
+        self.salted_key_set = sorted_unique(self.keys ^ (self.key_lines.astype(np.uint64) * _LINE_SALT))
+        del self._all_keys, self._all_lines
+
+    def _line_chunk_ids(self, line: int) -> list[int]:
+        i = self.line_index[line]
+        return self.chunk_ids[self.line_offsets[i]:self.line_offsets[i + 1]].tolist()
+
+    def _textual_date_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """Keys of dates written with month names ("7 March 1990"), which span chunks."""
+        keys, lines = [], []
+        with_month = self.table.with_month_name(self.chunk_ids)
+        for line in np.unique(self.chunk_lines[with_month]).tolist():
+            tokens = [t for c in self._line_chunk_ids(line) for t in self.table.tokens[c]]
+            for iso in textual_dates(tokens):
+                keys.append(self.table.hasher.date(iso))
+                lines.append(line)
+        return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
 
     def shingles(self, line: int) -> list[int]:
         """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""
-        out = []
-        for info in self._line_chunks[line]:
-            out.extend(k for t, k in zip(info.tokens, info.token_keys) if not t.isdigit())
-            out.extend(info.special_keys)
-        return out
-
-
-def _flatten(chunks: list[_ChunkKeys], chunk_lines: np.ndarray, field: str
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """One field's keys of every chunk, concatenated, with the line of each."""
-    counts = np.fromiter((len(getattr(c, field)) for c in chunks), dtype=np.int64, count=len(chunks))
-    keys = np.fromiter(chain.from_iterable(getattr(c, field) for c in chunks), dtype=np.uint64,
-                       count=int(counts.sum()))
-    return keys, np.repeat(chunk_lines, counts)
-
-
-def _textual_date_keys(scanner: _Scanner, chunks: list[_ChunkKeys],
-                       line_chunks: dict[int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of dates written with month names ("7 March 1990"), which span chunks."""
-    keys, lines = [], []
-    for number, (start, end) in line_chunks.items():
-        if any(c.has_month for c in chunks[start:end]):
-            tokens = [t for c in chunks[start:end] for t in c.tokens]
-            for iso in textual_dates(tokens):
-                keys.append(scanner.hasher.date(iso))
-                lines.append(number)
-    return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
+        ids = np.array(self._line_chunk_ids(line), dtype=np.int64)
+        token_keys, _ = self.table.token_keys.gather(ids)
+        tokens = [t for c in ids.tolist() for t in self.table.tokens[c]]
+        special_keys, _ = self.table.special_keys.gather(ids)
+        letters = [k for t, k in zip(tokens, token_keys.tolist()) if not t.isdigit()]
+        return letters + special_keys.tolist()
 
 
 def _whole_chunk_positions(x: bytes, chunk: bytes):
@@ -298,11 +280,11 @@ def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:
     return fingerprints._scanner
 
 
-def find_record_matches(text: str, fingerprints: FingerprintSet) -> list[RecordMatch]:
+def find_record_matches(text: str, fingerprints: FingerprintSet) -> LineMatches:
     """Every (record, line) match in ``text``, the building block of scan_text."""
     scanner = _scanner_for(fingerprints)
     lines = scanner.candidate_lines(token_bytes(fold_text(text)))
-    return scanner.match_lines(lines) if lines else []
+    return scanner.match_lines(lines) if lines else LineMatches.none()
 
 
 def scan_text(text: str, fingerprints: FingerprintSet, name: str = "<text>",
@@ -310,18 +292,18 @@ def scan_text(text: str, fingerprints: FingerprintSet, name: str = "<text>",
     """Scan plain text, line by line (a table row is one line, cells in any delimiter)."""
     started = time.perf_counter()
     matches = find_record_matches(text, fingerprints)
-    best: dict[int, float] = {}
-    for m in matches:
-        best[m.record] = max(best.get(m.record, 0.0), m.confidence)
-    records = sorted(best)
-    records_in_document = _records_in_document(text, {m.line for m in matches}) if matches else 0
-    ids = fingerprints.record_ids
+    records, first = np.unique(matches.records, return_inverse=True)
+    best = np.zeros(len(records))
+    np.maximum.at(best, first, matches.confidences)
+    found = len(records)
+    records_in_document = _records_in_document(text, set(matches.lines.tolist())) if found else 0
+    ids = [fingerprints.record_ids[r] for r in records.tolist()]
     return ScanResult(
         input=name,
-        verdict="leak" if records else "clean",
-        matched_records=[ids[r] for r in records],
-        containment=len(records) / max(records_in_document, len(records), 1),
-        confidences={ids[r]: best[r] for r in records},
+        verdict="leak" if found else "clean",
+        matched_records=ids,
+        containment=found / max(records_in_document, found, 1),
+        confidences=dict(zip(ids, best.tolist())),
         records_in_document=records_in_document,
         bytes_scanned=len(text.encode("utf-8", "surrogatepass")) if bytes_scanned is None else bytes_scanned,
         seconds=time.perf_counter() - started,
