@@ -17,8 +17,8 @@ class FetchedDocument:
 
     source: str
     url: str
-    body: bytes
-    fetched_url: str
+    body: bytes = field(repr=False)  # never in logs: it may hold the leaked records
+    fetched_url: str = ""
     http_status: int = 200
     content_type: str | None = None
     title: str | None = None
@@ -28,5 +28,4 @@ class FetchedDocument:
     # Filled in by the pipelines:
     content_sha256: str | None = None
     unchanged: bool = False              # same content as the last sweep saw: not rescanned
-    scan: ScanResult | None = None
-    notes: list[str] = field(default_factory=list)
+    scan: ScanResult | None = field(default=None, repr=False)

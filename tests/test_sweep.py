@@ -337,3 +337,19 @@ def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
     with open_store(store) as shared:
         found = {match.url: set(match.matched_records) for match in shared.list_matches(limit=None)}
     assert found == expected(local_site, leak_fingerprints)
+
+
+def test_debug_logs_of_a_sweep_hold_no_leaked_values(local_site, crawl_settings, leak_fingerprints, small_leak, capfd):
+    sample = leak_fingerprints.copies["excerpt_10_rows"]
+    local_site.put("/files/a.csv", sample.data)
+    local_site.put("/files/bomb.zip", zip_bomb())
+
+    sweep_with(sources_for(urls_source(local_site, ["/files/a.csv", "/files/bomb.zip"])), leak_fingerprints,
+               {**crawl_settings, "LOG_LEVEL": "DEBUG"})
+
+    logs = capfd.readouterr().err
+    assert "Scraped from" in logs and "Dropped: refused" in logs  # items were logged, without their text
+    exposed = [row for index, row in enumerate(small_leak.rows, 1) if str(index) in sample.expected_records]
+    for row in exposed:
+        assert row[small_leak.columns.index("a_number")] not in logs
+        assert row[small_leak.columns.index("full_name")] not in logs
