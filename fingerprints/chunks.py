@@ -58,7 +58,8 @@ class ChunkTable:
         self.tokens: list[tuple[str, ...]] = []
         self.hits: list[int] = []
         self.months: list[bool] = []
-        self._month_array: np.ndarray | None = None
+        self.numbers: list[bool] = []  # holds an id-like number that is not a date
+        self._flag_arrays: dict[str, np.ndarray] = {}
         self.token_keys = _Column([], [])
         self.special_keys = _Column([], [])  # id numbers and every reading of a date
 
@@ -84,7 +85,8 @@ class ChunkTable:
         self.tokens.append(tokens)
         self.hits.append(hit)
         self.months.append(any(t in MONTHS for t in tokens))
-        self._month_array = None
+        self.numbers.append(any(id_number(t) and not digit_date_readings(t) for t in tokens))
+        self._flag_arrays.clear()
         self.token_keys.add(token_keys)
         self.special_keys.add(ids + dates)
 
@@ -93,6 +95,13 @@ class ChunkTable:
 
     def with_month_name(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an English month name (a date may span chunks)."""
-        if self._month_array is None:
-            self._month_array = np.array(self.months, dtype=bool)
-        return self._month_array[chunk_ids]
+        return self._flags("months")[chunk_ids]
+
+    def with_id_number(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks hold an id-like number that is not a date."""
+        return self._flags("numbers")[chunk_ids]
+
+    def _flags(self, name: str) -> np.ndarray:
+        if name not in self._flag_arrays:
+            self._flag_arrays[name] = np.array(getattr(self, name), dtype=bool)
+        return self._flag_arrays[name]

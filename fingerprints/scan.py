@@ -27,7 +27,7 @@ from leaktrack.fingerprints.arrays import (
     KeyBitset, expand_ranges, offsets_of, sorted_contains, sorted_unique,
 )
 from leaktrack.fingerprints.chunks import ID_HIT, ChunkTable
-from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, FingerprintSet
+from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, KIND_ID, FingerprintSet
 from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
 from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
 from leaktrack.fingerprints.normalize import (
@@ -76,6 +76,7 @@ class _Scanner:
         self.fp = fingerprints
         self.hasher = KeyedHasher(fingerprints.key)
         self.common = fingerprints.common_columns
+        self.id_columns = np.array([c.kind == KIND_ID for c in fingerprints.columns], dtype=bool)
         self.known_keys = sorted_unique(fingerprints.entry_keys)
         self.known_bits = KeyBitset(self.known_keys)
         self.chunks = ChunkTable(self.hasher, set(fingerprints.prefilter_keys.tolist()))
@@ -163,14 +164,18 @@ class _Scanner:
         fields = (evidence > 0).sum(axis=1)
         matched = (score >= params.MATCH_SCORE_THRESHOLD) & (fields >= params.MIN_EVIDENCE_FIELDS) \
             & (distinctive.sum(axis=1) >= params.MIN_DISTINCTIVE_SCORE)
+        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        # A line holding an id number, but not the record's, speaks against the record: the
+        # shortcuts below are then closed (a namesake born the same day, with his own A-number).
+        other_id = enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1) \
+            if self.id_columns.any() else np.zeros(len(pairs), dtype=bool)
         # Two whole distinctive values (name and date of birth, however common the name is in
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
-        matched |= whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS
+        matched |= (whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS) & ~other_id
         # The MinHash only decides between two partial distinctive fields (a typo'd name and
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
-        rescuable = ~matched & (score >= params.RESCUE_MIN_SCORE) \
+        rescuable = ~matched & ~other_id & (score >= params.RESCUE_MIN_SCORE) \
             & ((distinctive > 0).sum(axis=1) >= params.RESCUE_MIN_DISTINCTIVE_FIELDS)
-        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         for i in np.flatnonzero(rescuable).tolist():
             matched[i] = self._minhash_close(enc, int(pair_lines[i]), int(pair_records[i]))
         found = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
@@ -201,7 +206,10 @@ class _EncodedLines:
         self.chunk_lines = chunk_lines
         token_keys, token_counts = table.token_keys.gather(chunk_ids)
         token_lines = np.repeat(chunk_lines, token_counts)
-        self.tokens_per_line = np.bincount(token_lines, minlength=int(line_numbers.max(initial=0)) + 1)
+        size = int(line_numbers.max(initial=0)) + 1
+        self.tokens_per_line = np.bincount(token_lines, minlength=size)
+        self.has_id_number = np.bincount(chunk_lines, weights=table.with_id_number(chunk_ids),
+                                         minlength=size) > 0
         special_keys, special_counts = table.special_keys.gather(chunk_ids)
         dates, date_lines = self._textual_date_keys()
         runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
