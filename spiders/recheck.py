@@ -17,7 +17,7 @@ from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, defaul
 from leaktrack.index import TRANSITIONS, Match, open_store
 from leaktrack.spiders.crawl import CrawlJob
 from leaktrack.spiders.state import CrawlState
-from leaktrack.spiders.sweep import absolute_store_url, run_crawl_process, sources_for_urls
+from leaktrack.spiders.sweep import absolute_store_url, home_file, run_crawl_process, sources_for_urls
 from leaktrack.spiders.urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
@@ -52,10 +52,10 @@ def recheck(
         return []
     job = CrawlJob(
         sources=sources_for_urls([match.url for match in matches]),
-        fingerprints_path=str(Path(fingerprints_path or ensure_home() / FINGERPRINTS_FILE).resolve()),
-        key_file=str(Path(key_file or ensure_home() / KEY_FILE).resolve()),
+        fingerprints_path=home_file(fingerprints_path, FINGERPRINTS_FILE),
+        key_file=home_file(key_file, KEY_FILE),
         store_url=store_url,
-        state_path=str((ensure_home() / CRAWL_STATE_FILE).resolve()),
+        state_path=home_file(None, CRAWL_STATE_FILE),
         allow_private_networks=allow_private_networks,
         recheck=True,
         settings=dict(settings or {}),

@@ -95,39 +95,50 @@ def run_sweep(
     (see ``distributed.py``).
     """
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
-    selected = config.select(source_names)
     if redis_url:
         distributed_settings(redis_url, redis_job)  # a bad URL or job name fails before anything runs
     job = CrawlJob(
-        sources=selected,
-        fingerprints_path=str(Path(fingerprints_path or ensure_home() / FINGERPRINTS_FILE).resolve()),
-        key_file=str(Path(key_file or ensure_home() / KEY_FILE).resolve()),
+        sources=config.select(source_names),
+        fingerprints_path=home_file(fingerprints_path, FINGERPRINTS_FILE),
+        key_file=home_file(key_file, KEY_FILE),
         store_url=absolute_store_url(store_url or default_store_url()),
-        state_path=str((ensure_home() / CRAWL_STATE_FILE).resolve()),
+        state_path=home_file(None, CRAWL_STATE_FILE),
         allow_private_networks=config.allow_private_networks,
         contact=config.contact,
         keep_evidence=keep_evidence,
         redis_url=redis_url,
         redis_job=redis_job,
+        # The crawl logs at our level unless told otherwise (-v: DEBUG, else WARNING).
         settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(settings or {})},
     )
     with sweep_lock():
         started = datetime.now(timezone.utc)
         outcome, interrupted = run_crawl_process(job, on_progress)
-        summary = SweepSummary(
-            id=started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
-            started_at=started,
-            finished_at=datetime.now(timezone.utc),
-            per_source=outcome.per_source,
-            errors=[f"{name}: {message}" for name, messages in outcome.errors.items() for message in messages]
-            + (["sweep interrupted (SIGINT/SIGTERM): pages not yet fetched were left for the next sweep"] if interrupted else []),
-            interrupted=interrupted,
-        )
+        summary = summarize(started, outcome, interrupted)
         with open_store(job.store_url) as store:
             store.record_sweep(summary.to_record())
     if interrupted:
         raise KeyboardInterrupt
     return summary
+
+
+def summarize(started: datetime, outcome: CrawlOutcome, interrupted: bool) -> SweepSummary:
+    errors = [f"{name}: {message}" for name, messages in outcome.errors.items() for message in messages]
+    if interrupted:
+        errors.append("sweep interrupted (SIGINT/SIGTERM): pages not yet fetched were left for the next sweep")
+    return SweepSummary(
+        id=started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+        started_at=started,
+        finished_at=datetime.now(timezone.utc),
+        per_source=outcome.per_source,
+        errors=errors,
+        interrupted=interrupted,
+    )
+
+
+def home_file(given: str | Path | None, default_name: str) -> str:
+    """Absolute path of a file option, defaulting to the home folder's file of that name."""
+    return str(Path(given or ensure_home() / default_name).resolve())
 
 
 def absolute_store_url(url: str) -> str:
