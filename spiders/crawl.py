@@ -72,6 +72,7 @@ class CrawlOutcome:
 
 
 def crawl_settings(job: CrawlJob):
+    """The settings module, then the job's files and options, then per-run overrides."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -103,10 +104,9 @@ def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], 
     settings = crawl_settings(job)
     process = CrawlerProcess(settings)
     crawlers = {}
-    for source in job.sources:
+    for source in job.sources:  # one crawler per source, all in one reactor
         crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
-        extra = {"recheck": True} if job.recheck else {}
-        process.crawl(crawler, source=source, **extra)
+        process.crawl(crawler, source=source, **({"recheck": True} if job.recheck else {}))
         crawlers[source.name] = crawler
     if on_progress:
         _report_periodically(crawlers, on_progress, settings.getfloat("LEAKTRACK_PROGRESS_INTERVAL"))
@@ -116,10 +116,18 @@ def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], 
         close_shared_scanners()
         if job.redis_url:
             expire_job_keys(job.redis_url, job.redis_job)
+    return outcome_of(crawlers)
+
+
+def outcome_of(crawlers: dict) -> CrawlOutcome:
+    """What the finished crawlers (source name -> crawler) counted and noted."""
+    def noted(crawler, key: str) -> list:
+        return list(crawler.stats.get_value(key) or [])
+
     return CrawlOutcome(
         per_source={name: counts_of(crawler) for name, crawler in crawlers.items()},
-        errors={name: list(crawler.stats.get_value("leaktrack/error_messages") or []) for name, crawler in crawlers.items()},
-        recheck_answers=[answer for crawler in crawlers.values() for answer in crawler.stats.get_value("leaktrack/recheck_answers") or []],
+        errors={name: noted(crawler, "leaktrack/error_messages") for name, crawler in crawlers.items()},
+        recheck_answers=[answer for crawler in crawlers.values() for answer in noted(crawler, "leaktrack/recheck_answers")],
     )
 
 
