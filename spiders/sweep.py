@@ -184,15 +184,11 @@ def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None
     child.stdin.write(job.to_json())
     child.stdin.close()
     interrupted = False
-    result: dict | None = None
+    events: list[dict] = []
     while True:
         try:
-            for line in child.stdout:
-                event = json.loads(line)
-                if event["event"] == "progress" and on_progress:
-                    on_progress(event["per_source"])
-                elif event["event"] in ("done", "error"):
-                    result = event
+            _read_events(child, on_progress, events)
+            child.wait()
             break
         except KeyboardInterrupt:
             if interrupted:  # a second Ctrl-C: stop waiting
@@ -200,8 +196,17 @@ def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None
                 raise
             interrupted = True
             child.send_signal(signal.SIGTERM)
-    child.wait()
-    return _outcome_of(result, child.returncode), interrupted
+    return _outcome_of(events[-1] if events else None, child.returncode), interrupted
+
+
+def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, results: list[dict]) -> None:
+    """Pass progress events on; keep the final ``done`` or ``error`` event in ``results``."""
+    for line in child.stdout:
+        event = json.loads(line)
+        if event["event"] == "progress" and on_progress:
+            on_progress(event["per_source"])
+        elif event["event"] in ("done", "error"):
+            results.append(event)
 
 
 def _outcome_of(result: dict | None, returncode: int) -> CrawlOutcome:
