@@ -215,7 +215,8 @@ def _weighted_entries(parts: list[_ColumnEntries], profiles: list[ColumnProfile]
         "candidate_keys": key[proposes][by_key],
         "candidate_records": rec[proposes][by_key].astype(np.int32),
         "candidate_is_token": ((flag[proposes][by_key] & FLAG_TOKEN) > 0).astype(np.uint8),
-        "prefilter_keys": sorted_unique(key[proposes & ((flag & FLAG_PREFILTER) > 0)]),
+        "prefilter_keys": sorted_unique(key[(~common) & (df <= params.PREFILTER_MAX_DF)
+                                            & ((flag & FLAG_PREFILTER) > 0)]),
     }
 
 

@@ -57,6 +57,11 @@ MIN_EVIDENCE_FIELDS = 2
 # A full name (0.6) with the same facility, status and nationality is what a namesake in
 # the same facility looks like (Faker's Vietnamese names repeat after a few hundred people).
 MIN_DISTINCTIVE_SCORE = 0.75
+# Taken off the score of a record when the line holds an id-like number (not a date) and
+# the dataset has an id column, but the record's id is not in the line: name + birth date
+# (1.0) with someone else's A-number does not match; a full row with a typo'd A-number
+# (name + date + common fields, ~1.45) still does.
+OTHER_ID_PENALTY = 0.3
 # The MinHash rescue below is only tried for lines where this many distinctive fields were
 # (partly) found with this score at least: with sets of ~5 shingles, a 32-permutation
 # MinHash alone cannot tell a typo'd row from a namesake born the same day.
@@ -78,6 +83,14 @@ CONFIDENT_SCORE = 2.0
 # A keyed value shared by more records than this does not propose candidates (it still
 # corroborates): a first name shared by 500 records would make every line a 500-way compare.
 CANDIDATE_MAX_DF = 8
+# The prefilter looks for name tokens, id numbers and dates held by at most this many records.
+PREFILTER_MAX_DF = 8
+# Lines that pass the prefilter but share no rare value with any record (a million-record
+# dataset where the name and the birth date are each shared by dozens) get candidates from a
+# datasketch MinHashLSH over the records' MinHashes, at this Jaccard threshold; at most
+# LSH_MAX_LINES lines per document are looked up (each costs a MinHash of the line).
+LSH_JACCARD_THRESHOLD = 0.5
+LSH_MAX_LINES = 2_000
 # Multi-token values (names, facilities) are matched as runs of up to this many tokens (a
 # longer value by its first ones); every line costs this many keys per token.
 MAX_VALUE_TOKENS = 4

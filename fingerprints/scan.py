@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+from datasketch import MinHashLSH
 
 from leaktrack.errors import DocumentError
 from leaktrack.fingerprints import params
@@ -80,6 +81,7 @@ class _Scanner:
         self.known_keys = sorted_unique(fingerprints.entry_keys)
         self.known_bits = KeyBitset(self.known_keys)
         self.chunks = ChunkTable(self.hasher, set(fingerprints.prefilter_keys.tolist()))
+        self._lsh: MinHashLSH | None = None
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
@@ -110,6 +112,9 @@ class _Scanner:
     def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
         encoded = _EncodedLines.of(self, lines)
         pairs = self._candidate_pairs(encoded)
+        orphans = np.setdiff1d(np.array([n for n, _ in lines], dtype=np.int64), pairs >> 32)
+        if len(orphans):
+            pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans[:params.LSH_MAX_LINES]))
         if len(pairs) == 0:
             return LineMatches.none()
         evidence, whole_found = self._evidence(encoded, pairs)
@@ -131,6 +136,34 @@ class _Scanner:
         strong = np.zeros(len(pairs), dtype=bool)
         strong[which[self.fp.candidate_is_token[positions] == 0]] = True
         return pairs[strong | (votes >= 2)]
+
+    def _lsh_pairs(self, enc: "_EncodedLines", lines: np.ndarray) -> np.ndarray:
+        """(line, record) pairs for lines without exact candidates, from MinHash LSH."""
+        pairs = []
+        for line in lines.tolist():
+            shingles = self._known_shingles(enc, line)
+            if shingles:
+                for record in self.lsh.query(minhash_of(shingles)):
+                    pairs.append((line << 32) | record)
+        return np.array(pairs, dtype=np.int64)
+
+    def _known_shingles(self, enc: "_EncodedLines", line: int) -> list[int]:
+        """The line's shingles that some record has (name tokens, ids, dates): the words
+        of a facility or a status, which record MinHashes leave out, are left out too."""
+        shingles = np.array(enc.shingles(line), dtype=np.uint64)
+        return shingles[sorted_contains(self.known_keys, shingles)].tolist()
+
+    @property
+    def lsh(self) -> MinHashLSH:
+        """datasketch MinHashLSH of every record's MinHash, built on first use."""
+        if self._lsh is None:
+            self._lsh = MinHashLSH(threshold=params.LSH_JACCARD_THRESHOLD,
+                                   num_perm=self.fp.minhashes.shape[1])
+            with self._lsh.insertion_session() as session:
+                for record in np.flatnonzero(self.fp.shingle_counts).tolist():
+                    session.insert(record, minhash_from_signature(self.fp.minhashes[record],
+                                                                  self.fp.minhash_seed))
+        return self._lsh
 
     def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pairs x columns) evidence weight of each field of the record in the line, and
@@ -158,17 +191,20 @@ class _Scanner:
 
     def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray,
                 whole_found: np.ndarray) -> "LineMatches":
+        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        # A line holding an id number, but not the record's, speaks against the record (a
+        # namesake born the same day, with his own A-number): a penalty, and the shortcuts
+        # below are closed. A typo'd A-number costs the penalty too, which the rest of a full
+        # row still covers.
+        other_id = enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1) \
+            if self.id_columns.any() else np.zeros(len(pairs), dtype=bool)
         distinctive = evidence[:, ~self.common]
         score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
-                                                     params.COMMON_WEIGHT_CAP)
+                                                     params.COMMON_WEIGHT_CAP) \
+            - params.OTHER_ID_PENALTY * other_id
         fields = (evidence > 0).sum(axis=1)
         matched = (score >= params.MATCH_SCORE_THRESHOLD) & (fields >= params.MIN_EVIDENCE_FIELDS) \
             & (distinctive.sum(axis=1) >= params.MIN_DISTINCTIVE_SCORE)
-        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
-        # A line holding an id number, but not the record's, speaks against the record: the
-        # shortcuts below are then closed (a namesake born the same day, with his own A-number).
-        other_id = enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1) \
-            if self.id_columns.any() else np.zeros(len(pairs), dtype=bool)
         # Two whole distinctive values (name and date of birth, however common the name is in
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
         matched |= (whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS) & ~other_id

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from leaktrack.fingerprints import build_fingerprint_set, scan_bytes, scan_text
+from leaktrack.fingerprints import build_fingerprint_set, params, scan_bytes, scan_text
 from leaktrack.synthetic import (
     COLUMNS, generate_leak, render_delimited, transformed_copies, unrelated_paste_text,
 )
@@ -146,3 +146,20 @@ def test_six_thousand_record_leak_is_found_whole(six_thousand):
     leak, fingerprints, _ = six_thousand
     result = scan_bytes(leak.to_csv_bytes(), fingerprints, name="leak.csv")
     assert len(result.matched_records) == 6000
+
+
+def test_namesake_born_the_same_day_with_another_a_number_is_not_matched(small_leak, fingerprints):
+    name, dob = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    row = small_leak.rows[7]
+    result = scan_text(f"A-999-888-777\t{row[name]}\t{row[dob]}\tSomewhere Else Detention Center",
+                       fingerprints)
+    assert result.matched_records == []
+
+
+def test_lsh_proposes_records_when_no_value_is_rare_enough_to(small_leak, monkeypatch):
+    monkeypatch.setattr(params, "CANDIDATE_MAX_DF", 0)  # no exact-key candidates at all
+    fingerprints = build_fingerprint_set(small_leak.columns, small_leak.rows, small_leak.ids, KEY)
+    assert len(fingerprints.candidate_keys) == 0
+    found = set(scan_text(_lines(small_leak, range(100)), fingerprints).matched_records)
+    assert found <= {str(i) for i in range(1, 101)}
+    assert len(found) >= 80  # LSH banding of 32-permutation MinHashes misses a few
