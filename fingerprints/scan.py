@@ -1,15 +1,16 @@
 """Scan a document for records of the fingerprinted dataset and say which ones it exposes.
 
 1. Prefilter (whole document, C-speed string ops): fold the text, cut it into chunks
-   (``normalize.token_bytes``), keyed-hash each *distinct* chunk's tokens once (memoized
-   across documents) and look them up in the set of rare name tokens and id numbers. A
-   document without a hit is clean; most of the web stops here.
-2. Candidate lines: the lines holding a hit chunk. For each, the keyed hashes of every run
-   of 1..MAX_VALUE_TOKENS tokens (numpy, all lines at once), of its id numbers and dates.
-3. Candidates: records sharing a rare keyed value with a line (``candidate_keys``).
-4. Evidence: which of each candidate record's entries the line holds, weighed per field
-   (``params``): a record matches with enough evidence from two fields, or with one
-   distinctive field and a MinHash (datasketch) close enough to the record's.
+   (``normalize.token_bytes``), keyed-hash each *distinct* chunk once (``chunks.ChunkTable``,
+   kept across documents) and look it up among the rare name tokens, id numbers and dates of
+   the dataset. Only lines holding an id number or two such chunks go further; a document
+   without one is clean, and most of the web stops here.
+2. Encoding: for those lines, the keyed hashes of every run of 1..MAX_VALUE_TOKENS tokens,
+   of id numbers and dates (numpy, all lines at once), keeping only keys some record has.
+3. Candidates: records sharing a rare keyed value with a line (``candidate_keys``); lines
+   left without any are looked up in a datasketch MinHashLSH of the records' MinHashes.
+4. Evidence: which of each candidate record's entries the line holds, weighed per field;
+   the decision rules and their thresholds are documented in ``params``.
 """
 
 from __future__ import annotations
