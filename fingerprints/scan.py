@@ -193,12 +193,7 @@ class _Scanner:
     def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray,
                 whole_found: np.ndarray) -> "LineMatches":
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
-        # A line holding an id number, but not the record's, speaks against the record (a
-        # namesake born the same day, with his own A-number): a penalty, and the shortcuts
-        # below are closed. A typo'd A-number costs the penalty too, which the rest of a full
-        # row still covers.
-        other_id = enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1) \
-            if self.id_columns.any() else np.zeros(len(pairs), dtype=bool)
+        other_id = self._holds_another_id(enc, pair_lines, evidence)
         distinctive = evidence[:, ~self.common]
         score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
                                                      params.COMMON_WEIGHT_CAP) \
@@ -217,6 +212,15 @@ class _Scanner:
             matched[i] = self._minhash_close(enc, int(pair_lines[i]), int(pair_records[i]))
         found = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
         return found.without_rivals(enc.tokens_per_line)
+
+    def _holds_another_id(self, enc: "_EncodedLines", pair_lines: np.ndarray,
+                          evidence: np.ndarray) -> np.ndarray:
+        """Pairs whose line holds an id number, but not the record's: evidence against the
+        record (a namesake born the same day, with his own A-number). It costs a penalty and
+        closes the shortcuts; a typo'd A-number costs it too, which the rest of a row covers."""
+        if not self.id_columns.any():
+            return np.zeros(len(pair_lines), dtype=bool)
+        return enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1)
 
     def _minhash_close(self, enc: "_EncodedLines", line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
