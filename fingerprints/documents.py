@@ -514,7 +514,7 @@ def html_to_lines(text: str) -> str:
         line_break.replace_with(" ")  # "Jane<br>Doe" in a cell is one value
     # Innermost rows first: a layout table's cell then holds its inner table as lines.
     for row in reversed(tree.css("tr")):
-        cells = [_cell_text(cell) for cell in row.css("td, th")]
+        cells = [_cell_text(cell) for cell in row.iter() if cell.tag in _CELL_TAGS]
         row.replace_with(_CELL_SEPARATOR.join(cells) + _ROW_END)
     for block in tree.css(_BLOCK_TAGS):
         block.insert_after("\n")
@@ -529,6 +529,7 @@ def html_to_lines(text: str) -> str:
 # done, so that whitespace inside cells (source indentation, tabs, newlines) can be collapsed
 # without touching the boundaries of an inner table's rows and cells.
 _CELL_SEPARATOR = "\ue000"
+_CELL_TAGS = ("td", "th")
 _ROW_END = "\ue001"
 
 
