@@ -764,7 +764,8 @@ class _NegativeFactory:
         )
         return Sample("news_article", f"neg{n}.txt", text.encode("utf-8"))
 
-    def kinds(self):
+    def kinds(self) -> list[Callable[[random.Random, int], Sample]]:
+        """Each kind once, other people in the leak's own schema twice: the hardest negative."""
         return [
             self.other_people_csv, self.other_people_json, self.other_people_html,
             self.facility_directory, self.common_names, self.names_with_nationality,
