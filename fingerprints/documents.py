@@ -344,14 +344,16 @@ def _binary_kind(data: bytes) -> str | None:
 # Text formats to lines
 
 
-_HTML_HINT = re.compile(rb"<(?:!doctype html|html|head|body|table|div|p|pre|tr|td)[\s>]", re.I)
+_HTML_HINT = re.compile(r"<(?:!doctype html|html|head|body|table|div|p|pre|tr|td)[\s>]", re.I)
+# Characters at the start of a text that the format hints look at.
+_HEAD_CHARS = 2048
 
 
 def text_to_lines(text: str, name: str = "", content_type: str | None = None) -> tuple[str, str]:
     """(kind, text) with table rows as TAB-separated lines."""
     hint = (content_type or "").lower()
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
-    head = text[:2048].lstrip("\ufeff \t\n")
+    head = text[:_HEAD_CHARS].lstrip("\ufeff \t\n")
     if "html" in hint or suffix in ("html", "htm", "xhtml") or _looks_like_html(head):
         return "html", html_to_lines(text)
     if head[:1] in ("[", "{") or "json" in hint or suffix in ("json", "jsonl", "ndjson"):
@@ -365,10 +367,8 @@ def text_to_lines(text: str, name: str = "", content_type: str | None = None) ->
     return "text", convert_text_tables(text)
 
 
-
-
 def _looks_like_html(head: str) -> bool:
-    return head.startswith("<") and _HTML_HINT.search(head.encode("utf-8", "replace")) is not None
+    return head.startswith("<") and _HTML_HINT.search(head) is not None
 
 
 def delimited_to_lines(text: str, delimiter: str) -> str:
