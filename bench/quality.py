@@ -188,12 +188,13 @@ def print_per_kind(positives: list[Outcome], baselines) -> None:
         print(f"{o.sample.kind:38} {expected:>7d} {len(o.found):>6d} {recall:>10.3f} {precision:>9.3f}  {flags}{mark}")
 
 
-def print_false_positives(negatives: list[Outcome]) -> None:
-    flagged = [o for o in negatives if o.flagged]
-    if flagged:
-        print("\nleaktrack false positives:")
-        for o in flagged:
-            print(f"  {o.sample.kind} {o.sample.filename}: {len(o.found)} records {sorted(o.found)[:5]}")
+def print_negatives(negatives: list[Outcome]) -> None:
+    print(f"\n{'negative kind':38} {'documents':>9} {'flagged by leaktrack':>21}")
+    for kind in dict.fromkeys(o.sample.kind for o in negatives):
+        of_kind = [o for o in negatives if o.sample.kind == kind]
+        print(f"{kind:38} {len(of_kind):>9d} {sum(o.flagged for o in of_kind):>21d}")
+    for o in (o for o in negatives if o.flagged):
+        print(f"  false positive: {o.sample.kind} {o.sample.filename}: records {sorted(o.found)[:5]}")
 
 
 def main() -> None:
@@ -226,7 +227,7 @@ def main() -> None:
     figures = leaktrack_figures(positive_outcomes, negative_outcomes)
     print_summary(figures, baselines, scan_seconds, build_seconds, len(positives))
     print_per_kind(positive_outcomes, baselines)
-    print_false_positives(negative_outcomes)
+    print_negatives(negative_outcomes)
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
 
 
