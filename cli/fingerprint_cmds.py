@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from leaktrack import home
-from leaktrack.cli.common import console, print_json, print_json_lines
+from leaktrack.cli.common import console, err_console, print_json, print_json_lines
 from leaktrack.fingerprints import FingerprintSet, fingerprint_dataset_file
 from leaktrack.fingerprints.results import ScanResult
 from leaktrack.fingerprints.scan import scan_paths
@@ -53,13 +53,21 @@ def scan(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per input."),
     fail_on_leak: bool = typer.Option(False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."),
 ) -> None:
-    """Scan files for records of the fingerprinted dataset; say which records each exposes."""
+    """Scan files for records of the fingerprinted dataset; say which records each exposes.
+
+    Exit code 0 when every input was scanned (leak or not), 1 when an input could not be
+    (the others are still scanned and reported), 3 with --fail-on-leak when any input leaks."""
     fingerprints = FingerprintSet.load(fingerprints_file or home.home_path(home.FINGERPRINTS_FILE), key_file)
-    results = list(scan_paths(paths, fingerprints))
+    errors: list[str] = []
+    results = list(scan_paths(paths, fingerprints, errors))
     if as_json:
         print_json_lines(r.to_dict() for r in results)
     else:
         console.print(_results_table(results))
+    for error in errors:  # the other inputs were scanned; these could not be
+        err_console.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
+    if errors:
+        raise typer.Exit(1)
     if fail_on_leak and any(r.is_leak for r in results):
         raise typer.Exit(LEAK_FOUND_EXIT_CODE)
 

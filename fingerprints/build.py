@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from leaktrack import home
+from leaktrack.errors import DatasetError
 from leaktrack.fingerprints import params
 from leaktrack.fingerprints.arrays import expand_ranges, group_sizes, offsets_of, sorted_unique
 from leaktrack.fingerprints.fingerprint_set import (
@@ -237,6 +238,10 @@ def fingerprint_dataset_file(dataset_path: str | Path, out: str | Path | None = 
     from leaktrack.fingerprints.readers import read_dataset  # the readers pull in openpyxl
 
     dataset = read_dataset(dataset_path, id_column=id_column, columns=columns)
+    if len(dataset.columns) < params.MIN_EVIDENCE_FIELDS:
+        raise DatasetError(
+            f"{dataset_path} has {len(dataset.columns)} column(s) to fingerprint; a copy is only "
+            f"told from a coincidence by {params.MIN_EVIDENCE_FIELDS} fields of a record together")
     key = load_or_create_key(key_file)
     fingerprints = build_fingerprint_set(dataset.columns, dataset.rows, dataset.ids, key,
                                          id_column=id_column)

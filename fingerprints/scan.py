@@ -394,9 +394,22 @@ def scan_file(path: str | Path, fingerprints: FingerprintSet) -> ScanResult:
     return scan_bytes(data, fingerprints, name=str(path))
 
 
-def scan_paths(paths: Iterable[str | Path], fingerprints: FingerprintSet) -> Iterator[ScanResult]:
+def scan_paths(paths: Iterable[str | Path], fingerprints: FingerprintSet,
+               errors: list[str] | None = None) -> Iterator[ScanResult]:
     """Scan files, and every file below the given folders (sorted). Missing paths are
-    reported before anything is scanned."""
+    reported before anything is scanned. A file that cannot be scanned (a zip bomb, an
+    unreadable file) raises DocumentError, or, when ``errors`` is given, is listed there and
+    the scan goes on with the next file."""
+    for path in _files_below(paths):
+        try:
+            yield scan_file(path, fingerprints)
+        except DocumentError as error:
+            if errors is None:
+                raise
+            errors.append(str(error))
+
+
+def _files_below(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -405,5 +418,4 @@ def scan_paths(paths: Iterable[str | Path], fingerprints: FingerprintSet) -> Ite
             files.append(path)
         else:
             raise DocumentError(f"file not found: {path}")
-    for path in files:
-        yield scan_file(path, fingerprints)
+    return files

@@ -1,6 +1,7 @@
 """``leaktrack fingerprint`` and ``leaktrack scan`` through the CLI: output, exit codes, errors."""
 
 import json
+import zipfile
 
 import pytest
 from typer.testing import CliRunner
@@ -175,3 +176,18 @@ def test_scan_with_another_key_is_a_one_line_error(fingerprinted, clean_file, tm
 
 def test_scan_with_a_missing_key_file_is_a_one_line_error(fingerprinted, clean_file, tmp_path):
     assert_one_line_error(run("scan", clean_file, "--key-file", tmp_path / "no.key"), "key file not found")
+
+
+def test_dataset_of_one_column_is_a_one_line_error(small_leak_csv):
+    assert_one_line_error(run("fingerprint", small_leak_csv, "--columns", "full_name"), "2 fields")
+
+
+def test_scan_reports_a_zip_bomb_and_still_scans_the_other_inputs(fingerprinted, copy_file, tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cases.csv", b"0" * 20_000_000)
+    result = run("scan", bomb, copy_file[0], "--json")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: zip bomb refused")
+    assert [json.loads(line)["verdict"] for line in result.stdout.splitlines()] == ["leak"]
