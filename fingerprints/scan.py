@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from leaktrack.fingerprints.normalize import (
 )
 from leaktrack.fingerprints.results import ScanResult
 
+log = logging.getLogger(__name__)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _NEWLINE, _SPACE = 10, 32
 
@@ -83,6 +85,7 @@ class _Scanner:
         self.known_bits = KeyBitset(self.known_keys)
         self.chunks = ChunkTable(self.hasher, set(fingerprints.prefilter_keys.tolist()))
         self._lsh: MinHashLSH | None = None
+        self._lsh_refused = False
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
@@ -140,6 +143,11 @@ class _Scanner:
 
     def _lsh_pairs(self, enc: "_EncodedLines", lines: np.ndarray) -> np.ndarray:
         """(line, record) pairs for lines without exact candidates, from MinHash LSH."""
+        if len(self.fp) > params.LSH_MAX_RECORDS:
+            if not self._lsh_refused:
+                log.info("LSH fallback off: %d records > LSH_MAX_RECORDS", len(self.fp))
+                self._lsh_refused = True
+            return np.empty(0, dtype=np.int64)
         pairs = []
         for line in lines.tolist():
             shingles = self._known_shingles(enc, line)
