@@ -91,9 +91,9 @@ PREFILTER_MAX_DF = 8
 # LSH_MAX_LINES lines per document are looked up (each costs a MinHash of the line).
 LSH_JACCARD_THRESHOLD = 0.5
 LSH_MAX_LINES = 2_000
-# The LSH index is built in each scanning process on first use, ~40 us and ~1 kB per record:
-# above this many records the fallback is off (logged once), so that a million-record
-# fingerprint does not cost each sweep worker a minute and a gigabyte.
+# The LSH index is built in each scanning process on first use, ~40 us per record (measured
+# on 6,000): above this many records the fallback is off (logged once), so that a
+# million-record fingerprint does not cost each sweep worker tens of seconds.
 LSH_MAX_RECORDS = 250_000
 # Multi-token values (names, facilities) are matched as runs of up to this many tokens (a
 # longer value by its first ones); every line costs this many keys per token.
