@@ -151,7 +151,8 @@ class _Scanner:
         pairs = []
         for line in lines.tolist():
             shingles = self._known_shingles(enc, line)
-            if shingles:
+            # One known shingle is one field at most: never a match, not worth the index.
+            if len(shingles) >= params.MIN_EVIDENCE_FIELDS:
                 for record in self.lsh.query(minhash_of(shingles)):
                     pairs.append((line << 32) | record)
         return np.array(pairs, dtype=np.int64)
