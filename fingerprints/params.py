@@ -61,7 +61,7 @@ MIN_DISTINCTIVE_SCORE = 0.75
 # the dataset has an id column, but the record's id is not in the line: name + birth date
 # (1.0) with someone else's A-number does not match; a full row with a typo'd A-number
 # (name + date + common fields, ~1.45) still does.
-OTHER_ID_PENALTY = 0.3
+OTHER_ID_PENALTY = 0.2
 # The MinHash rescue below is only tried for lines where this many distinctive fields were
 # (partly) found with this score at least: with sets of ~5 shingles, a 32-permutation
 # MinHash alone cannot tell a typo'd row from a namesake born the same day.
