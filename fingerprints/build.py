@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -165,25 +166,34 @@ def _column_job(job: tuple[bytes, str, list[str]]) -> tuple[ColumnProfile, _Colu
 
 def _column_entries(builder: EntryBuilder, name: str, raw_values: list[str]
                     ) -> tuple[ColumnProfile, _ColumnEntries]:
+    """Analyse each distinct value once, then spread its entries to the records holding it."""
     index: dict[str, int] = {}
     codes = np.fromiter((index.setdefault(v, len(index)) for v in raw_values), dtype=np.int64,
                         count=len(raw_values))
     analyses = [analyse_value(raw) for raw in index]
     profile = profile_column(name, analyses, np.bincount(codes, minlength=len(index)))
-    value_entries = [builder.entries(profile.kind, a) for a in analyses]
-    value_shingles = [builder.shingles(profile.kind, a) for a in analyses]
-    entry_counts = np.fromiter(map(len, value_entries), dtype=np.int64, count=len(analyses))
-    shingle_counts = np.fromiter(map(len, value_shingles), dtype=np.int64, count=len(analyses))
-    entry_rows, entry_pos = _spread(codes, entry_counts)
-    shingle_rows, shingle_pos = _spread(codes, shingle_counts)
-    total = int(entry_counts.sum())
-    keys = np.fromiter((k for e in value_entries for k in e), dtype=np.uint64, count=total)
-    flags = np.fromiter((f for e in value_entries for f, _ in e.values()), dtype=np.uint8, count=total)
-    bases = np.fromiter((b for e in value_entries for _, b in e.values()), dtype=np.float32, count=total)
-    shingles = np.fromiter((s for v in value_shingles for s in v), dtype=np.uint64,
-                           count=int(shingle_counts.sum()))
+    entries = [builder.entries(profile.kind, a) for a in analyses]
+    shingles = [builder.shingles(profile.kind, a) for a in analyses]
+    entry_rows, entry_pos = _spread(codes, _sizes(entries))
+    shingle_rows, shingle_pos = _spread(codes, _sizes(shingles))
+    keys, flags, bases = _entry_arrays(entries)
+    shingle_keys = np.fromiter(chain.from_iterable(shingles), dtype=np.uint64)
     return profile, _ColumnEntries(entry_rows, keys[entry_pos], flags[entry_pos], bases[entry_pos],
-                                   shingle_rows, shingles[shingle_pos])
+                                   shingle_rows, shingle_keys[shingle_pos])
+
+
+def _sizes(collections: list) -> np.ndarray:
+    return np.fromiter(map(len, collections), dtype=np.int64, count=len(collections))
+
+
+def _entry_arrays(entries: list[dict[int, tuple[int, float]]]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys, flags and base weights of every value's entries, concatenated."""
+    keys = np.fromiter(chain.from_iterable(entries), dtype=np.uint64)
+    info = list(chain.from_iterable(e.values() for e in entries))
+    flags = np.fromiter((f for f, _ in info), dtype=np.uint8, count=len(info))
+    bases = np.fromiter((b for _, b in info), dtype=np.float32, count=len(info))
+    return keys, flags, bases
 
 
 def _spread(codes: np.ndarray, per_value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
