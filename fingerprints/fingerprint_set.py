@@ -36,7 +36,8 @@ FLAG_TOKEN = 1      # one token of a multi-token value (partial evidence, summed
 FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
 _HEADER = struct.Struct("<4sHI")
 _ARRAYS = ("entry_offsets", "entry_keys", "entry_columns", "entry_flags", "entry_weights",
-           "candidate_keys", "candidate_records", "candidate_is_token", "prefilter_keys", "minhashes", "shingle_counts")
+           "candidate_keys", "candidate_records", "candidate_is_token", "prefilter_keys",
+           "minhashes", "shingle_counts")
 
 
 @dataclass
@@ -48,6 +49,8 @@ class ColumnProfile:
 
 @dataclass
 class FingerprintSet:
+    """Everything the scanner needs, as numpy arrays; ``load`` attaches the key."""
+
     columns: list[ColumnProfile]
     record_ids: list[str]
     id_column: str | None
@@ -65,7 +68,7 @@ class FingerprintSet:
     shingle_counts: np.ndarray     # uint16: distinct shingles per record (for containment)
     minhash_seed: int = params.MINHASH_SEED
     key: bytes | None = field(default=None, repr=False)  # never saved
-    _scanner: Any = field(default=None, repr=False, compare=False)
+    _scanner: Any = field(default=None, repr=False, compare=False)  # scan.py's per-set state
 
     def __len__(self) -> int:
         return len(self.record_ids)
