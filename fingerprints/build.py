@@ -72,11 +72,13 @@ def profile_column(name: str, analyses: list[ValueAnalysis], rows_per_value: np.
             rows_of[identity] = rows_of.get(identity, 0) + rows
     present = sum(rows_of.values())
     if not present:
-        return ColumnProfile(name, KIND_COMMON, 0.0)
+        return ColumnProfile(name, KIND_COMMON, 0.0, 0.0)
     unique_share = sum(1 for rows in rows_of.values() if rows == 1) / present
+    shares = np.array(list(rows_of.values()), dtype=np.float64) / present
+    bits = float(-(shares * np.log2(shares)).sum())  # entropy of the column's values
     with_dates = sum(r for a, r in zip(analyses, rows_per_value.tolist()) if a.dates)
     with_ids = sum(r for a, r in zip(analyses, rows_per_value.tolist()) if a.id_numbers)
-    if unique_share < params.DISTINCTIVE_MIN_UNIQUE_SHARE:
+    if unique_share < params.DISTINCTIVE_MIN_UNIQUE_SHARE and bits < params.DISTINCTIVE_MIN_BITS:
         kind = KIND_COMMON
     elif with_dates >= params.KIND_MIN_SHARE * present:
         kind = KIND_DATE
@@ -84,7 +86,7 @@ def profile_column(name: str, analyses: list[ValueAnalysis], rows_per_value: np.
         kind = KIND_ID
     else:
         kind = KIND_TEXT
-    return ColumnProfile(name, kind, round(unique_share, 4))
+    return ColumnProfile(name, kind, round(unique_share, 4), round(bits, 2))
 
 
 class EntryBuilder:
@@ -217,7 +219,8 @@ def _weighted_entries(parts: list[_ColumnEntries], profiles: list[ColumnProfile]
                       params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / df),
                       base * df ** -params.RARITY_EXPONENT).astype(np.float32)
     order = np.argsort(rec, kind="stable")
-    proposes = (~common) & (df <= params.CANDIDATE_MAX_DF)
+    rare_limit = params.RARE_MAX_SHARE * n
+    proposes = (~common) & (df <= max(params.CANDIDATE_MAX_DF, rare_limit))
     by_key = np.argsort(key[proposes], kind="stable")
     return {
         "entry_offsets": offsets_of(np.bincount(rec, minlength=n)),
@@ -226,7 +229,7 @@ def _weighted_entries(parts: list[_ColumnEntries], profiles: list[ColumnProfile]
         "candidate_keys": key[proposes][by_key],
         "candidate_records": rec[proposes][by_key].astype(np.int32),
         "candidate_is_token": ((flag[proposes][by_key] & FLAG_TOKEN) > 0).astype(np.uint8),
-        "prefilter_keys": sorted_unique(key[(~common) & (df <= params.PREFILTER_MAX_DF)
+        "prefilter_keys": sorted_unique(key[(~common) & (df <= max(params.PREFILTER_MAX_DF, rare_limit))
                                             & ((flag & FLAG_PREFILTER) > 0)]),
     }
 

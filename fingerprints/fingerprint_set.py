@@ -45,6 +45,7 @@ class ColumnProfile:
     name: str
     kind: str            # text, id, date or common
     unique_share: float  # share of rows whose value no other row holds
+    bits: float = 0.0    # entropy of the column's values
 
 
 @dataclass

@@ -20,6 +20,10 @@ KEY_BYTES = 32  # secret key for keyed BLAKE2b; 256 bits as BLAKE2b's key allows
 # Unique-share rather than distinct-count ratio: 100 facilities over 300 rows still give a
 # ratio of 0.3, but only ~5% of rows hold a facility nobody else has.
 DISTINCTIVE_MIN_UNIQUE_SHARE = 0.5
+# ...or when its values carry at least this many bits (entropy): in a million records every
+# birth date is shared by ~45 people, yet a date still says 14 bits about who it is; a
+# facility (100: 6.6 bits) or a nationality never gets there.
+DISTINCTIVE_MIN_BITS = 12.0
 # A distinctive column is an id column / date column when this share of its values carry an
 # id-like number / a date; else it is text (names, addresses).
 KIND_MIN_SHARE = 0.8
@@ -85,6 +89,10 @@ CONFIDENT_SCORE = 2.0
 CANDIDATE_MAX_DF = 8
 # The prefilter looks for name tokens, id numbers and dates held by at most this many records.
 PREFILTER_MAX_DF = 8
+# ...both limits grow with the dataset to this share of its records: in a million records a
+# birth date is shared by ~45 and most name tokens by more, and a copy of names and birth
+# dates must still reach the scanner (1M records: 50).
+RARE_MAX_SHARE = 5e-5
 # Lines that pass the prefilter but share no rare value with any record (a million-record
 # dataset where the name and the birth date are each shared by dozens) get candidates from a
 # datasketch MinHashLSH over the records' MinHashes, at this Jaccard threshold; at most
