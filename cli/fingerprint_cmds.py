@@ -19,39 +19,46 @@ LEAK_FOUND_EXIT_CODE = 3
 _IDS_SHOWN = 10
 
 
+KeyFileOption = typer.Option(None, "--key-file",
+                             help="Secret key file (default: home folder; fingerprint creates it).")
+JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
+
+
 def fingerprint(
     dataset: Path = typer.Argument(..., help="The leaked dataset: CSV, TSV, JSON, JSONL or XLSX."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Fingerprint file [default: home folder]."),
-    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Secret key, created if absent [default: home folder]."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Column whose values are the record ids (stored in the file as plaintext)."),
-    columns: Optional[str] = typer.Option(None, "--columns", help="Comma-separated columns to fingerprint [default: all]."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Fingerprint file (default: home folder)."),
+    key_file: Optional[Path] = KeyFileOption,
+    id_column: Optional[str] = typer.Option(
+        None, "--id-column", help="Column whose values are the record ids (stored as plaintext)."),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="Comma-separated columns to fingerprint (default: all)."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     fingerprints, path = fingerprint_dataset_file(dataset, out, key_file, id_column, wanted)
     summary = {
         "fingerprints": str(path), "records": len(fingerprints), "bytes": path.stat().st_size,
-        "id_column": id_column,
-        "columns": [{"name": c.name, "kind": c.kind, "unique_share": c.unique_share}
-                    for c in fingerprints.columns],
+        "id_column": id_column, "columns": [vars(c) for c in fingerprints.columns],
     }
     if as_json:
         print_json(summary)
         return
-    table = Table("column", "kind", "unique share", title=f"{len(fingerprints)} records fingerprinted")
+    table = Table("column", "kind", "unique share", "bits", title=f"{len(fingerprints)} records fingerprinted")
     for c in fingerprints.columns:
-        table.add_row(c.name, c.kind, f"{c.unique_share:.2f}")
+        table.add_row(c.name, c.kind, f"{c.unique_share:.2f}", f"{c.bits:.1f}")
     console.print(table)
     console.print(f"Wrote {path} ({summary['bytes']:,} bytes). Keep the key file secret and apart from it.")
 
 
 def scan(
     paths: List[Path] = typer.Argument(..., help="Files or folders to scan (folders: every file inside)."),
-    fingerprints_file: Optional[Path] = typer.Option(None, "--fingerprints", help="Fingerprint file [default: home folder]."),
-    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Key the fingerprints were built with [default: home folder]."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per input."),
-    fail_on_leak: bool = typer.Option(False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."),
+    fingerprints_file: Optional[Path] = typer.Option(
+        None, "--fingerprints", help="Fingerprint file (default: home folder)."),
+    key_file: Optional[Path] = KeyFileOption,
+    as_json: bool = JsonOption,
+    fail_on_leak: bool = typer.Option(
+        False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."),
 ) -> None:
     """Scan files for records of the fingerprinted dataset; say which records each exposes.
 
