@@ -3,8 +3,8 @@
 Every table row becomes ONE line with its cells separated by a TAB; free text stays lines.
 Formats: CSV/TSV (delimiter sniffed), JSON, JSON Lines, HTML, Markdown tables, fixed-width
 text reports, XLSX, ZIP and TAR (recursively), GZIP (so .tar.gz too), plain text in any
-encoding ``textcodec`` knows.
-The type comes from magic bytes first, then the name or Content-Type, then the text itself.
+encoding ``textcodec`` knows. The type comes from magic bytes first, then the name or
+Content-Type, then the text itself.
 
 Archives are opened with suspicion: sizes are counted while streaming, never taken from
 headers, and ``ExtractionLimits`` bounds input size, decompressed size, compression ratio,
@@ -30,7 +30,6 @@ from leaktrack.fingerprints import params, tabular
 from leaktrack.fingerprints.textcodec import decode_text
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
