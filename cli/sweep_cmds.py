@@ -14,6 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from leaktrack.cli.common import console, err_console, print_json
+from leaktrack.cli.store_views import queue_table
 from leaktrack.home import HOME_ENV
 
 COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
@@ -187,11 +188,4 @@ def render_summary(summary, json_output: bool, flush: bool = False) -> None:
 
 
 def render_queue(matches) -> None:
-    table = Table(title=f"Takedown queue ({len(matches)} match(es))")
-    table.add_column("id", no_wrap=True)
-    for column in ("status", "records", "containment", "source"):
-        table.add_column(column)
-    table.add_column("url", overflow="fold")
-    for match in matches:
-        table.add_row(match.id, match.status, str(match.matched_count), f"{match.containment:.2f}", match.source, match.url)
-    console.print(table)
+    console.print(queue_table(matches, title=f"Takedown queue ({len(matches)} match(es))"))
