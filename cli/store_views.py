@@ -33,7 +33,6 @@ def queue_table(matches: list[Match], title: str = "Takedown queue") -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("records", justify="right")
-    table.add_column("contained", justify="right")
     table.add_column("status", no_wrap=True)
     table.add_column("source")
     table.add_column("last seen", no_wrap=True)
@@ -42,7 +41,6 @@ def queue_table(matches: list[Match], title: str = "Takedown queue") -> Table:
         table.add_row(
             match.id,
             str(match.matched_count),
-            f"{match.containment:.2f}",
             status_text(match.status),
             match.source,
             when(match.last_seen),
