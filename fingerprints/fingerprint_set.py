@@ -17,6 +17,7 @@ except the ids of an explicit ``--id-column``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -82,15 +83,21 @@ class FingerprintSet:
     def save(self, path: str | Path) -> Path:
         """Write the file owner-only, atomically (a crash never leaves half a file)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header, payload = self._encode()
         tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(_HEADER.pack(params.FILE_MAGIC, params.FILE_VERSION, len(header)))
-            out.write(header)
-            out.write(payload)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(_HEADER.pack(params.FILE_MAGIC, params.FILE_VERSION, len(header)))
+                out.write(header)
+                out.write(payload)
+            os.replace(tmp, path)
+        except OSError as error:  # a folder in the way, a full disk: the user's to fix
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise FingerprintFileError(
+                f"cannot write fingerprint file {path}: {error.strerror or error}") from None
         return path
 
     def _encode(self) -> tuple[bytes, bytes]:

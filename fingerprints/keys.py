@@ -34,11 +34,16 @@ def load_or_create_key(path: str | Path | None = None) -> bytes:
     """The key in ``path`` (default: the home folder), created owner-only when absent."""
     path = Path(path) if path else default_key_path()
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:  # e.g. a file where the folder should be
+            raise FingerprintFileError(f"cannot create key file {path}: {error.strerror or error}") from None
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process created it meanwhile: use theirs
             return read_key(path)
+        except OSError as error:
+            raise FingerprintFileError(f"cannot create key file {path}: {error.strerror or error}") from None
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(params.KEY_BYTES) + "\n")
     return read_key(path)

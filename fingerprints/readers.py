@@ -57,7 +57,10 @@ def _read_bytes(path: Path) -> bytes:
         raise DatasetError(f"dataset not found: {path}")
     if path.is_dir():
         raise DatasetError(f"dataset is a folder, not a file: {path}")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DatasetError(f"cannot read dataset {path}: {error.strerror or error}") from None
     if not data.strip():
         raise DatasetError(f"dataset is empty: {path}")
     return data

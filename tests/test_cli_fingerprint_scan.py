@@ -191,3 +191,28 @@ def test_scan_reports_a_zip_bomb_and_still_scans_the_other_inputs(fingerprinted,
     assert "Traceback" not in result.output
     assert result.stderr.startswith("Error: zip bomb refused")
     assert [json.loads(line)["verdict"] for line in result.stdout.splitlines()] == ["leak"]
+
+
+def test_fingerprint_out_that_is_a_folder_is_a_one_line_error(small_leak_csv, tmp_path):
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    result = run("fingerprint", small_leak_csv, "--out", folder)
+    assert_one_line_error(result, "cannot write fingerprint file", str(folder))
+    assert list(tmp_path.glob("*.tmp")) == []  # no half-written file left beside it
+
+
+def test_fingerprint_out_below_a_file_is_a_one_line_error(small_leak_csv, tmp_path):
+    result = run("fingerprint", small_leak_csv, "--out", small_leak_csv / "fp.ltfp")
+    assert_one_line_error(result, "cannot write fingerprint file")
+
+
+def test_fingerprint_key_file_below_a_file_is_a_one_line_error(small_leak_csv, tmp_path):
+    result = run("fingerprint", small_leak_csv, "--key-file", small_leak_csv / "fp.key",
+                 "--out", tmp_path / "fp.ltfp")
+    assert_one_line_error(result, "cannot create key file")
+
+
+def test_fingerprint_unreadable_dataset_is_a_one_line_error():
+    # Root reads anything chmod forbids; reading this file fails with EIO for everyone.
+    result = run("fingerprint", "/proc/self/mem")
+    assert_one_line_error(result, "cannot read dataset", "/proc/self/mem")
