@@ -59,3 +59,6 @@ def configure_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The Elasticsearch client logs each failed attempt, with its traceback, as a WARNING; the
+    # store reports the final failure as one line, so those attempts show only with --verbose.
+    logging.getLogger("elastic_transport").setLevel(logging.DEBUG if verbose else logging.ERROR)

@@ -307,7 +307,10 @@ class ElasticsearchStore(MatchStore):
         refresh: bool = False,
         request_timeout: float = settings.ES_REQUEST_TIMEOUT_SECONDS,
     ):
-        self.url = redact_url(url)
+        try:
+            self.url = redact_url(url)
+        except ValueError as error:  # a port out of range, a broken [IPv6] host; the URL may hold a password
+            raise StoreError(f"bad Elasticsearch URL: {_first_line(error)}") from None
         self.names = IndexNames(
             index_prefix or os.environ.get(settings.ES_INDEX_PREFIX_ENV) or settings.ES_DEFAULT_INDEX_PREFIX
         )

@@ -277,3 +277,28 @@ def test_cli_queue_list_reads_an_elasticsearch_store(es_store, standin, monkeypa
     result = CliRunner().invoke(app, ["queue", "list", "--json", "--store", standin.url])
     assert result.exit_code == 0, result.output
     assert URL_A in result.output
+
+
+def test_cli_on_an_unreachable_store_prints_no_retry_tracebacks():
+    """A real process: the client's retry warnings (with tracebacks) must not reach the user."""
+    import subprocess
+    import sys
+
+    store_url = f"http://127.0.0.1:{closed_port()}"
+    finished = subprocess.run(
+        [sys.executable, "-m", "leaktrack.cli.app", "stats", "--store", store_url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert finished.returncode == 1
+    assert finished.stderr.strip().splitlines() == [
+        f"Error: cannot reach Elasticsearch at {store_url} while installing index templates: connection refused"
+    ]
+
+
+@pytest.mark.parametrize("bad_url", ["http://127.0.0.1:99999", "http://[::1"])
+def test_cli_on_a_malformed_elasticsearch_url_is_a_one_line_error(bad_url):
+    result = CliRunner().invoke(app, ["queue", "list", "--store", bad_url])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # not an uncaught ValueError
+    assert result.output.startswith("Error: bad Elasticsearch URL")
+    assert result.output.strip().count("\n") == 0
