@@ -42,8 +42,12 @@ takedown_app = new_app("Takedown notices: draft one for a copy, record that it w
 def queue_list(
     status: Optional[Status] = typer.Option(None, "--status", help="Only matches in this status."),
     source: Optional[str] = typer.Option(None, "--source", help="Only matches found by this source."),
-    min_records: int = typer.Option(0, "--min-records", min=0, help="Only copies exposing at least K records."),
-    limit: int = typer.Option(settings.DEFAULT_QUEUE_LIMIT, "--limit", min=1, help="Show at most N matches."),
+    min_records: int = typer.Option(
+        0, "--min-records", min=0, max=settings.LARGEST_COUNT, help="Only copies exposing at least K records."
+    ),
+    limit: int = typer.Option(
+        settings.DEFAULT_QUEUE_LIMIT, "--limit", min=1, max=settings.LARGEST_COUNT, help="Show at most N matches."
+    ),
     as_json: bool = JSON,
     store_url: Optional[str] = STORE,
 ) -> None:
@@ -81,7 +85,7 @@ def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: 
                 store.change_status(match_id, to_status, by or default_actor(), note)
                 console.print(f"{match_id}: {views.status_text(to_status)}")
             except LeaktrackError as error:
-                err_console.print(f"Error: {match_id}: {error}", markup=False, highlight=False)
+                err_console.print(f"Error: {match_id}: {error}", markup=False, highlight=False, soft_wrap=True)
                 exit_code = max(exit_code, error.exit_code)
     if exit_code:
         raise typer.Exit(exit_code)
@@ -150,7 +154,7 @@ def _review_one(store: MatchStore, match: Match, by: str) -> str:
                 store.change_status(match.id, to_status, by, expected_version=match.version)
                 console.print(f"{match.id}: {views.status_text(to_status)}")
             except LeaktrackError as error:  # e.g. a sweep changed it meanwhile: say so, go on
-                err_console.print(f"Error: {match.id}: {error}", markup=False, highlight=False)
+                err_console.print(f"Error: {match.id}: {error}", markup=False, highlight=False, soft_wrap=True)
         if action:
             return action
         console.print("keys: " + ", ".join(f"{key}={name}" for key, name in REVIEW_KEYS.items()))
@@ -172,13 +176,15 @@ def queue_export(
             return
         with open_owner_only(out, newline="") as stream:
             count = write(matches, stream)
-    err_console.print(f"Exported {count} matches to {out}.", markup=False, highlight=False)
+    err_console.print(f"Exported {count} matches to {out}.", markup=False, highlight=False, soft_wrap=True)
 
 
 @queue_app.command("search")
 def queue_search(
     text: str = typer.Argument(..., help="Words that must occur in the title or URL (prefixes match)."),
-    limit: int = typer.Option(settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, help="Show at most N matches."),
+    limit: int = typer.Option(
+        settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, max=settings.LARGEST_COUNT, help="Show at most N matches."
+    ),
     as_json: bool = JSON,
     store_url: Optional[str] = STORE,
 ) -> None:
@@ -209,7 +215,7 @@ def takedown_draft(
     with open_owner_only(out) as stream:
         stream.write(notice)
     contact = suggested_contact(match.host)
-    err_console.print(f"Wrote the notice to {out}.", markup=False, highlight=False)
+    err_console.print(f"Wrote the notice to {out}.", markup=False, highlight=False, soft_wrap=True)
     err_console.print("\n".join(views.contact_lines(contact)), markup=False, highlight=False)
 
 

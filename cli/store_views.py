@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.console import Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -42,9 +43,9 @@ def queue_table(matches: list[Match], title: str = "Takedown queue") -> Table:
             match.id,
             str(match.matched_count),
             status_text(match.status),
-            match.source,
+            escape(match.source),  # URLs, titles and sources come from the web: "[x]" is text, not markup
             when(match.last_seen),
-            match.url,
+            escape(match.url),
         )
     return table
 
@@ -62,9 +63,9 @@ def contact_lines(contact: AbuseContact | None) -> list[str]:
 
 def match_panel(match: Match, history: list[StatusChange], contact: AbuseContact | None) -> Panel:
     facts = [
-        f"url:        {match.url}",
-        f"title:      {match.title or '-'}",
-        f"source:     {match.source}   host: {match.host or '-'}",
+        f"url:        {escape(match.url)}",
+        f"title:      {escape(match.title or '-')}",
+        f"source:     {escape(match.source)}   host: {escape(match.host or '-')}",
         f"status:     {status_text(match.status)} since {when(match.status_changed_at)}",
         f"records:    {match.matched_count} exposed (containment {match.containment:.2f})",
         f"seen:       first {when(match.first_seen)}, last {when(match.last_seen)} (UTC)",
@@ -73,11 +74,11 @@ def match_panel(match: Match, history: list[StatusChange], contact: AbuseContact
     if match.takedown_to:
         days = match.days_outstanding()
         outstanding = f", {days} days outstanding" if days is not None else ""
-        facts.append(f"takedown:   sent to {match.takedown_to} ref {match.takedown_ref or '-'}{outstanding}")
+        facts.append(f"takedown:   sent to {escape(match.takedown_to)} ref {escape(match.takedown_ref or '-')}{outstanding}")
     if match.evidence_path:
-        facts.append(f"evidence:   {match.evidence_path}")
-    facts += contact_lines(contact)
-    facts.append(f"record ids: {', '.join(match.matched_records) or '-'}")
+        facts.append(f"evidence:   {escape(match.evidence_path)}")
+    facts += [escape(line) for line in contact_lines(contact)]
+    facts.append(f"record ids: {escape(', '.join(match.matched_records) or '-')}")
     changes = history_table(history) if history else "history:    no status changes yet"
     return Panel(Group("\n".join(facts), changes), title=f"match {match.id}", title_align="left")
 
@@ -90,7 +91,7 @@ def history_table(history: list[StatusChange]) -> Table:
         note = change.note or ""
         if change.details:
             note = " ".join([note] + [f"{key}={value}" for key, value in change.details.items()]).strip()
-        table.add_row(when(change.at), change.from_status or "-", change.to_status, change.by, note)
+        table.add_row(when(change.at), change.from_status or "-", change.to_status, escape(change.by), escape(note))
     return table
 
 
@@ -115,5 +116,5 @@ def stats_table(stats: StoreStats) -> Table:
     for status, count in sorted(stats.by_status.items()):
         table.add_row(f"status {status_text(status)}", str(count))
     for source, count in sorted(stats.by_source.items()):
-        table.add_row(f"source {source}", str(count))
+        table.add_row(f"source {escape(source)}", str(count))
     return table

@@ -21,6 +21,9 @@ ITER_PAGE_SIZE = 1_000
 # How many matches ``queue list`` and ``queue search`` show unless told otherwise.
 DEFAULT_QUEUE_LIMIT = 50
 DEFAULT_SEARCH_LIMIT = 50
+# The largest count or limit a store query takes: SQLite's (and Elasticsearch's ``long``) largest
+# integer. The CLI refuses larger --limit/--min-records values instead of failing in the query.
+LARGEST_COUNT = 2**63 - 1
 
 # Formats of ``queue export``; CSV joins a match's record ids with this separator.
 EXPORT_FORMATS = ("jsonl", "csv")

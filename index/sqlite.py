@@ -150,6 +150,8 @@ def _as_store_errors(path: Path) -> Iterator[None]:
         if not any(text in str(error).lower() for text in _ENVIRONMENT_ERRORS):
             raise
         raise StoreError(f"match store {path}: {error}") from error
+    except UnicodeEncodeError as error:  # e.g. a shell argument with bytes that are not UTF-8
+        raise StoreError(f"match store {path}: {error.object!r} is not valid UTF-8") from error
 
 
 def _create_owner_only(path: Path) -> None:

@@ -362,3 +362,38 @@ def test_review_refuses_a_decision_on_a_match_changed_while_it_was_shown(store_u
     assert review.returncode == 0
     assert b"changed since it was shown" in errors
     assert status_of(store_url, ID_GIST) == "dismissed"
+
+
+# -- QA: hostile input ----------------------------------------------------------------------
+
+
+def test_a_long_refusal_of_a_status_change_stays_on_one_line(store_url):
+    run("queue", "confirm", ID_GIST, "--store", store_url)
+    result = run("queue", "confirm", ID_GIST, "--note", "again", "--store", store_url)
+    assert len(f"Error: {ID_GIST}: cannot move a match from 'confirmed' to 'confirmed'") < 80 < len(result.stderr)
+    assert_one_line_error(result, 2, "(allowed: dismissed, takedown_sent)")
+
+
+def test_queue_list_and_show_print_urls_and_titles_literally_not_as_markup(tmp_path):
+    url = "https://paste.example.org/[x]/raw"
+    path = tmp_path / "m.db"
+    with SQLiteStore(path) as store:
+        store.upsert_copies([found_copy(url, ["case-0001"], source="[red]src", title="[bold]list of names[/bold]")])
+    listed = CliRunner().invoke(app, ["queue", "list", "--store", f"sqlite:///{path}"], env={"COLUMNS": "200"})
+    shown = run("queue", "show", match_id_for_url(url), "--store", f"sqlite:///{path}")
+    assert url in listed.output and "[red]src" in listed.output
+    assert url in shown.output and "[bold]list of names[/bold]" in shown.output and "[red]src" in shown.output
+
+
+@pytest.mark.parametrize("option", ["--limit", "--min-records"])
+def test_queue_list_refuses_a_number_too_large_for_the_store(store_url, option):
+    result = run("queue", "list", option, "99999999999999999999", "--store", store_url)
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)  # a usage error, not an OverflowError
+    assert "Invalid value" in result.output
+
+
+def test_exposure_of_a_record_id_that_is_not_utf8_is_a_one_line_error(store_url):
+    not_utf8 = b"case-\xff".decode("utf-8", "surrogateescape")  # what Python makes of such a shell argument
+    assert_one_line_error(run("exposure", not_utf8, "--store", store_url), 1, "not valid UTF-8")
+    assert_one_line_error(run("queue", "show", not_utf8, "--store", store_url), 1, "not valid UTF-8")
