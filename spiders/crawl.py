@@ -174,12 +174,33 @@ def _preflight(job: CrawlJob) -> None:
     from leaktrack.index import open_store
     from leaktrack.spiders.scanning import load_fingerprints
 
+    check_setting_values(job.settings)
     if crawl_settings(job).getbool("LEAKTRACK_SCAN"):
         load_fingerprints(job.fingerprints_path, job.key_file)
     if not job.recheck:
         open_store(job.store_url).close()
     if job.redis_url:
         distributed_settings(job.redis_url, job.redis_job)  # validates the URL and job name
+
+
+def check_setting_values(overrides: dict) -> None:
+    """A -s value that cannot be read as its setting's type (DOWNLOAD_DELAY=abc) is the user's
+    error: left alone, it fails inside Scrapy's start-up and the crawl does nothing, silently."""
+    from scrapy.settings import Settings
+
+    defaults = Settings()
+    defaults.setmodule("leaktrack.spiders.settings", priority="project")
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        # bool before int (a bool is an int too); an int default may take a float (DOWNLOAD_DELAY=0.5)
+        kind = "bool" if isinstance(default, bool) else "float" if isinstance(default, (int, float)) else None
+        if kind is None:
+            continue
+        try:
+            getattr(Settings({name: value}), "get" + kind)(name)
+        except (TypeError, ValueError):
+            expected = "true or false" if kind == "bool" else "a number"
+            raise LeaktrackError(f"setting {name}={value!r} is not valid: expected {expected}") from None
 
 
 if __name__ == "__main__":

@@ -196,3 +196,14 @@ def test_distributed_sweep_without_a_job_name_is_a_one_line_error(local_site, le
     assert result.exit_code == 1
     assert "needs a job name" in result.output
     assert local_site.requests == []
+
+
+def test_setting_with_a_value_of_the_wrong_type_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
+    publish(local_site, leak_fingerprints)
+
+    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "-s", "DOWNLOAD_DELAY=abc"))
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "DOWNLOAD_DELAY" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert local_site.requests == []
