@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from leaktrack.cli import store_views as views
 from leaktrack.cli.common import console, err_console, new_app, print_json
@@ -194,7 +195,7 @@ def queue_search(
     if as_json:
         print_json([match.export_dict() for match in matches])
     else:
-        console.print(views.queue_table(matches, title=f"Matches for {text!r}"))
+        console.print(views.queue_table(matches, title=f"Matches for {escape(repr(text))}"))
 
 
 @takedown_app.command("draft")
@@ -231,7 +232,7 @@ def takedown_sent(
     """Record that the takedown notice was sent (the match must be confirmed or reappeared)."""
     with open_store(store_url) as store:
         match = store.record_takedown_sent(match_id, to=to, by=by or default_actor(), ref=ref, note=note)
-    console.print(f"{match.id}: {views.status_text(match.status)} to {to}", highlight=False)
+    console.print(f"{match.id}: {views.status_text(match.status)} to {escape(to)}", highlight=False)
 
 
 def exposure(record_id: str = typer.Argument(..., help="Record id from the fingerprint file."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
@@ -241,7 +242,7 @@ def exposure(record_id: str = typer.Argument(..., help="Record id from the finge
     if as_json:
         print_json([match.export_dict() for match in matches])
     elif matches:
-        console.print(views.queue_table(matches, title=f"Copies exposing record {record_id}"))
+        console.print(views.queue_table(matches, title=f"Copies exposing record {escape(record_id)}"))
     else:
         console.print(f"Record {record_id} is in no copy found so far.", markup=False, highlight=False)
 

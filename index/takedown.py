@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from leaktrack.errors import TakedownTemplateError
 from leaktrack.index import settings
@@ -43,13 +44,18 @@ def _load_template(template_path: Path | None) -> jinja2.Template:
     else:
         loader = jinja2.FileSystemLoader(str(template_path.parent or "."))
         name = template_path.name
-    environment = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    # Sandboxed: a custom template cannot walk from a string to Python objects holding record ids.
+    environment = jinja2.sandbox.SandboxedEnvironment(
+        loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
     try:
         return environment.get_template(name)
     except jinja2.TemplateNotFound as error:
         raise TakedownTemplateError(f"takedown template not found: {template_path}") from error
     except jinja2.TemplateSyntaxError as error:
         raise TakedownTemplateError(f"takedown template {template_path}, line {error.lineno}: {error.message}") from error
+    except UnicodeDecodeError as error:
+        raise TakedownTemplateError(f"takedown template {template_path} is not valid UTF-8 text") from error
 
 
 def draft_notice(match: Match, template_path: Path | None = None, sender: str | None = None) -> str:
@@ -60,3 +66,6 @@ def draft_notice(match: Match, template_path: Path | None = None, sender: str | 
     except jinja2.UndefinedError as error:
         known = ", ".join(sorted(notice_context(match)))
         raise TakedownTemplateError(f"takedown template {template_path}: {error.message} (known: {known})") from error
+    except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as error:
+        # A custom template's own mistake (a missing include, 1/0, a bad filter argument): the user's to fix.
+        raise TakedownTemplateError(f"takedown template {template_path}: {type(error).__name__}: {error}") from error

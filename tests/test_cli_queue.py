@@ -397,3 +397,32 @@ def test_exposure_of_a_record_id_that_is_not_utf8_is_a_one_line_error(store_url)
     not_utf8 = b"case-\xff".decode("utf-8", "surrogateescape")  # what Python makes of such a shell argument
     assert_one_line_error(run("exposure", not_utf8, "--store", store_url), 1, "not valid UTF-8")
     assert_one_line_error(run("queue", "show", not_utf8, "--store", store_url), 1, "not valid UTF-8")
+
+
+def test_queue_search_title_shows_the_searched_text_literally(store_url):
+    assert "Matches for '[bold]roster'" in run("queue", "search", "[bold]roster", "--store", store_url).output
+
+
+@pytest.mark.parametrize(
+    "template_bytes, says",
+    [
+        (b"\xff\xfeRemove {{ url }}", "not valid UTF-8"),
+        (b'{% include "other.j2" %}', "other.j2"),
+        (b"{{ 1 / 0 }}", "division by zero"),
+    ],
+    ids=["not-utf8", "missing-include", "runtime-error"],
+)
+def test_takedown_draft_with_a_broken_custom_template_is_a_one_line_error(store_url, tmp_path, template_bytes, says):
+    template = tmp_path / "notice.j2"
+    template.write_bytes(template_bytes)
+    result = run("takedown", "draft", ID_MIRROR, "--template", str(template), "--store", store_url)
+    assert_one_line_error(result, 1, says)
+
+
+def test_takedown_custom_template_cannot_reach_python_internals(store_url, tmp_path):
+    """Sandboxed: a template cannot walk from a string to the objects holding the record ids."""
+    template = tmp_path / "probe.j2"
+    template.write_text("{{ url.__class__.__mro__[1].__subclasses__() }}")
+    result = run("takedown", "draft", ID_GIST, "--template", str(template), "--store", store_url)
+    assert "case-000" not in result.output and "<class" not in result.output
+    assert_one_line_error(result, 1, "takedown template")
