@@ -37,6 +37,21 @@ def distributed_settings(redis_url: str, job: str | None) -> dict:
     }
 
 
+def check_redis_reachable(redis_url: str, timeout: float = 5.0) -> None:
+    """Fail with one line before the crawl starts when Redis does not answer (otherwise the
+    scheduler fails inside Scrapy's start-up with tracebacks). The URL may hold a password:
+    the message names only what redis-py says (host and port)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as error:
+        raise SourcesError(f"cannot reach Redis: {error}") from None
+    finally:
+        client.close()
+
+
 def expire_job_keys(redis_url: str, job: str, seconds: int = JOB_KEY_TTL_SECONDS) -> int:
     """Let a job's keys expire (they are kept while its workers run); returns how many."""
     import redis

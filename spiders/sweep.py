@@ -28,7 +28,7 @@ from leaktrack.errors import LeaktrackError
 from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, SWEEP_LOCK_FILE, default_store_url, ensure_home
 from leaktrack.index import SweepRecord, open_store
 from leaktrack.spiders.crawl import CrawlJob, CrawlOutcome
-from leaktrack.spiders.distributed import distributed_settings
+from leaktrack.spiders.distributed import check_redis_reachable, distributed_settings
 from leaktrack.spiders.sources import Source, SourcesConfig, load_sources
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ def run_sweep(
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
     if redis_url:
         distributed_settings(redis_url, redis_job)  # a bad URL or job name fails before anything runs
+        check_redis_reachable(redis_url)
     job = CrawlJob(
         sources=config.select(source_names),
         fingerprints_path=home_file(fingerprints_path, FINGERPRINTS_FILE),

@@ -207,3 +207,15 @@ def test_setting_with_a_value_of_the_wrong_type_is_a_one_line_error(local_site, 
     assert result.output.startswith("Error: ") and "DOWNLOAD_DELAY" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert local_site.requests == []
+
+
+def test_distributed_sweep_with_unreachable_redis_is_a_one_line_error(local_site, leak_fingerprints, tmp_path, capfd):
+    # Port 1 on loopback: nothing listens there.
+    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints,
+                                "--redis-url", "redis://127.0.0.1:1/0", "--redis-job", "qa-job"))
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot reach Redis") and "127.0.0.1:1" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in capfd.readouterr().err  # the crawl's child process logs there
+    assert local_site.requests == []
