@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
-from leaktrack.errors import InvalidTransitionError
+from leaktrack.errors import InvalidTransitionError, StoreError
 
 # The takedown workflow. Every change is stored with who/when/note in the history.
 STATUSES = ("new", "confirmed", "dismissed", "takedown_sent", "removed", "reappeared")
@@ -280,6 +280,8 @@ class MatchStore(abc.ABC):
         self, match_id: str, to: str, by: str, ref: str | None = None, note: str | None = None
     ) -> Match:
         """A takedown notice went to ``to`` (with the host's ticket ``ref``, if any)."""
+        if not to.strip():  # the history must say where the notice went, to follow it up
+            raise StoreError("say where the takedown notice went (--to): an address or a form URL")
         details = {"to": to} | ({"ref": ref} if ref else {})
         return self.change_status(match_id, "takedown_sent", by, note=note, details=details)
 

@@ -426,3 +426,9 @@ def test_takedown_custom_template_cannot_reach_python_internals(store_url, tmp_p
     result = run("takedown", "draft", ID_GIST, "--template", str(template), "--store", store_url)
     assert "case-000" not in result.output and "<class" not in result.output
     assert_one_line_error(result, 1, "takedown template")
+
+
+def test_takedown_sent_to_nobody_is_refused_and_changes_nothing(store_url):
+    run("queue", "confirm", ID_GIST, "--store", store_url)
+    assert_one_line_error(run("takedown", "sent", ID_GIST, "--to", "  ", "--store", store_url), 1, "--to")
+    assert status_of(store_url, ID_GIST) == "confirmed"
