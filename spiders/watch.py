@@ -20,6 +20,8 @@ from leaktrack.spiders.sweep import SweepSummary
 logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Longer intervals are typos, and time.sleep() overflows on huge ones.
+MAX_INTERVAL_SECONDS = 365 * 86400
 
 
 def parse_interval(text: str) -> float:
@@ -27,7 +29,10 @@ def parse_interval(text: str) -> float:
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
     if not found or float(found.group(1)) <= 0:
         raise ValueError(f"{text!r} is not an interval like 45s, 30m, 2h or 1d")
-    return float(found.group(1)) * UNITS[found.group(2) or "s"]
+    seconds = float(found.group(1)) * UNITS[found.group(2) or "s"]
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError(f"{text!r} is too long an interval: at most 365d")
+    return seconds
 
 
 @contextmanager

@@ -114,3 +114,9 @@ def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(local_site, l
     state.close()
     with sweep_lock():
         pass
+
+
+def test_interval_longer_than_a_year_is_refused():
+    # time.sleep() overflows on huge values: refused at parse time, not after the first sweep
+    with pytest.raises(ValueError, match="at most 365d"):
+        parse_interval("99999999999999999999d")
