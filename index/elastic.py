@@ -456,11 +456,8 @@ class ElasticsearchStore(MatchStore):
         query = text_search_query(text)
         if query is None or limit <= 0:
             return []
-        with self._errors("searching"):
-            response = self.client.search(
-                index=self.names.matches_alias, query=query, size=limit, sort=["_score", *NEWEST_FIRST_SORT]
-            )
-        return [match_from_doc(hit["_source"]) for hit in response["hits"]["hits"]]
+        # Paged like the queue: one request may not ask for more than 10,000 hits.
+        return self._matches(query, ["_score", *NEWEST_FIRST_SORT], limit)
 
     def history(self, match_id: str) -> list[StatusChange]:
         return [change_from_doc(match_id, entry) for entry in self._fetch_one(match_id).history]

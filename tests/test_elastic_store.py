@@ -302,3 +302,9 @@ def test_cli_on_a_malformed_elasticsearch_url_is_a_one_line_error(bad_url):
     assert isinstance(result.exception, SystemExit)  # not an uncaught ValueError
     assert result.output.startswith("Error: bad Elasticsearch URL")
     assert result.output.strip().count("\n") == 0
+
+
+def test_search_with_a_limit_beyond_the_result_window_pages_instead_of_failing(es_store):
+    """Elasticsearch refuses size > 10,000 in one request; `queue search --limit 20000` must still work."""
+    es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], title=f"roster {n}") for n in range(3)])
+    assert len(es_store.search("roster", limit=20_000)) == 3
