@@ -150,6 +150,8 @@ def _as_store_errors(path: Path) -> Iterator[None]:
         if not any(text in str(error).lower() for text in _ENVIRONMENT_ERRORS):
             raise
         raise StoreError(f"match store {path}: {error}") from error
+    except OSError as error:  # creating the file or its folder: a dangling link, a read-only place
+        raise StoreError(f"match store {path}: {error.strerror}") from error
     except UnicodeEncodeError as error:  # e.g. a shell argument with bytes that are not UTF-8
         raise StoreError(f"match store {path}: {error.object!r} is not valid UTF-8") from error
 
@@ -157,6 +159,8 @@ def _as_store_errors(path: Path) -> Iterator[None]:
 def _create_owner_only(path: Path) -> None:
     """A new store file is owner-only: it lists where the leaked records are exposed."""
     if path.exists():
+        if path.stat().st_size == 0:  # an empty file (``touch m.db``) is a new store too
+            path.chmod(0o600)
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

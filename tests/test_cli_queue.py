@@ -432,3 +432,22 @@ def test_takedown_sent_to_nobody_is_refused_and_changes_nothing(store_url):
     run("queue", "confirm", ID_GIST, "--store", store_url)
     assert_one_line_error(run("takedown", "sent", ID_GIST, "--to", "  ", "--store", store_url), 1, "--to")
     assert status_of(store_url, ID_GIST) == "confirmed"
+
+
+def test_an_empty_file_made_a_store_becomes_owner_only(tmp_path):
+    """`touch m.db` then using it: the matches it will hold are no one else's to read."""
+    path = tmp_path / "m.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    assert run("stats", "--store", f"sqlite:///{path}").exit_code == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("where", ["dangling-link", "name-too-long"])
+def test_a_store_that_cannot_be_created_is_a_one_line_error(tmp_path, where):
+    path = tmp_path / "m.db"
+    if where == "dangling-link":
+        path.symlink_to(tmp_path / "missing-folder" / "m.db")
+    else:
+        path = tmp_path / ("a" * 300 + ".db")
+    assert_one_line_error(run("stats", "--store", f"sqlite:///{path}"), 1, "match store")
