@@ -10,6 +10,7 @@ not proof of removal.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def recheck(
         state_path=home_file(None, CRAWL_STATE_FILE),
         allow_private_networks=allow_private_networks,
         recheck=True,
-        settings=dict(settings or {}),
+        # The crawl logs at our level unless told otherwise, as in a sweep (-v: DEBUG, else WARNING).
+        settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(settings or {})},
     )
     outcome, _ = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}

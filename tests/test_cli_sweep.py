@@ -4,7 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
-from fixtures_sites import fast_settings_args, text_of
+from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, text_of
 from leaktrack.cli.app import app
 from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
@@ -219,3 +219,18 @@ def test_distributed_sweep_with_unreachable_redis_is_a_one_line_error(local_site
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in capfd.readouterr().err  # the crawl's child process logs there
     assert local_site.requests == []
+
+
+def test_recheck_keeps_scrapy_info_logs_off_stderr_like_sweep(local_site, leak_fingerprints, tmp_path, capfd):
+    publish(local_site, leak_fingerprints)
+    invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--json"))
+    capfd.readouterr()
+    settings = [arg for name, value in FAST_CRAWL_SETTINGS.items() if name != "LOG_LEVEL"
+                for arg in ("-s", f"{name}={value}")]
+
+    result = invoke("recheck", "--status", "new", "--allow-private-networks", "--fingerprints",
+                    str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file), *settings, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 2
+    assert "INFO" not in capfd.readouterr().err  # the crawl's child logs at our level (WARNING), as in a sweep
