@@ -217,7 +217,7 @@ def takedown_draft(
         stream.write(notice)
     contact = suggested_contact(match.host)
     err_console.print(f"Wrote the notice to {out}.", markup=False, highlight=False, soft_wrap=True)
-    err_console.print("\n".join(views.contact_lines(contact)), markup=False, highlight=False)
+    err_console.print("\n".join(views.contact_lines(contact)), markup=False, highlight=False, soft_wrap=True)
 
 
 @takedown_app.command("sent")

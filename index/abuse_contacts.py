@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,8 +44,17 @@ def abuse_contact(host: str) -> AbuseContact | None:
 def suggested_contact(host: str) -> AbuseContact | None:
     """The listed contact, else the RFC 2142 ``abuse@`` mailbox of the host's domain (a guess)."""
     listed = abuse_contact(host)
-    if listed or not host or "." not in host:
+    if listed or not host or "." not in host or _is_ip_address(host):
         return listed
     domain = ".".join(host.lower().split(".")[-2:])
     return AbuseContact(host=domain, name=domain, email=f"abuse@{domain}", known=False,
                         note="not in leaktrack's table: RFC 2142 mailbox, unverified")
+
+
+def _is_ip_address(host: str) -> bool:
+    # A bare address has no domain to take an abuse@ mailbox from (its owner is found through RDAP).
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

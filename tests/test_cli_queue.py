@@ -451,3 +451,13 @@ def test_a_store_that_cannot_be_created_is_a_one_line_error(tmp_path, where):
     else:
         path = tmp_path / ("a" * 300 + ".db")
     assert_one_line_error(run("stats", "--store", f"sqlite:///{path}"), 1, "match store")
+
+
+def test_a_copy_on_a_bare_ip_address_gets_no_guessed_abuse_mailbox(tmp_path):
+    """abuse@0.1 (the last two parts of 203.0.113.10) is no one's mailbox: say the contact is unknown."""
+    url = "http://203.0.113.10:8080/dump.csv"
+    path = tmp_path / "m.db"
+    with SQLiteStore(path) as store:
+        store.upsert_copies([found_copy(url, ["case-0001"])])
+    shown = json.loads(run("queue", "show", match_id_for_url(url), "--json", "--store", f"sqlite:///{path}").stdout)
+    assert shown["abuse_contact"] is None
