@@ -123,8 +123,8 @@ _MATCH_COLUMNS = (
     " last_seen, status_changed_at, takedown_to, takedown_ref, evidence_path, version"
 )
 _MATCH_COLUMNS_OF_M = ", ".join("m." + column.strip() for column in _MATCH_COLUMNS.split(","))
-# sqlite3 errors caused by the file or the environment, not by our SQL: these become StoreErrors.
-_ENVIRONMENT_ERRORS = ("not a database", "unable to open", "locked", "readonly", "disk", "malformed")
+# sqlite3 errors caused by the file or the environment (or a hand-edited store), not by our SQL: StoreErrors.
+_ENVIRONMENT_ERRORS = ("not a database", "unable to open", "locked", "readonly", "disk", "malformed", "no such table")
 
 
 def _text(moment: datetime | None) -> str | None:

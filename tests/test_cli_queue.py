@@ -461,3 +461,11 @@ def test_a_copy_on_a_bare_ip_address_gets_no_guessed_abuse_mailbox(tmp_path):
         store.upsert_copies([found_copy(url, ["case-0001"])])
     shown = json.loads(run("queue", "show", match_id_for_url(url), "--json", "--store", f"sqlite:///{path}").stdout)
     assert shown["abuse_contact"] is None
+
+
+def test_a_store_missing_one_of_its_tables_is_a_one_line_error(store_url):
+    import sqlite3
+
+    with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+        db.execute("DROP TABLE history")
+    assert_one_line_error(run("queue", "show", ID_GIST, "--store", store_url), 1, "no such table: history")
