@@ -28,7 +28,12 @@ def home_dir() -> Path:
 def ensure_home() -> Path:
     """Create the home folder, owner-only, since it holds keys and evidence."""
     path = home_dir()
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:  # e.g. LEAKTRACK_HOME names a file
+        from leaktrack.errors import LeaktrackError
+
+        raise LeaktrackError(f"cannot create the home folder {path}: {error.strerror or error}") from None
     return path
 
 

@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaktrack.home import FINGERPRINTS_FILE, KEY_FILE, ensure_home
+from leaktrack.errors import LeaktrackError
+from leaktrack.home import FINGERPRINTS_FILE, KEY_FILE, STORE_FILE, ensure_home
 from leaktrack.index import Match, open_store
 from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
 from leaktrack.spiders.sites import LocalSite, add_mirror, add_pastes
@@ -25,6 +26,7 @@ PASTE_COPIES = ("embedded_in_paste", "uppercase", "transliterated_names")
 MIRROR_COPIES = {"zipped_csv": "exports/2024/", "xlsx": "exports/2024/q3/"}
 DECOY_PASTES = 12
 DECOY_FILES = 4
+DEMO_DATASET_FILE = "demo-leaked-dataset.csv"
 
 
 @dataclass
@@ -49,9 +51,12 @@ class DemoReport:
 
 def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) -> DemoReport:
     home = ensure_home()
+    refuse_a_responders_home(home)
+    # The demo's matches go to its own folder, never to a store LEAKTRACK_STORE names.
+    store_url = f"sqlite:///{(home / STORE_FILE).resolve()}"
     steps: list[str] = []
     leak = generate_leak(records, seed=DEMO_SEED, n_facilities=max(10, records // 10))
-    dataset = leak.write(home / "demo-leaked-dataset.csv")
+    dataset = leak.write(home / DEMO_DATASET_FILE)
     steps.append(f"generated a synthetic leak of {records} records (no real people): {dataset}")
     fingerprint_dataset(dataset, home / FINGERPRINTS_FILE, home / KEY_FILE)
     steps.append(f"fingerprinted it (keyed hashes + MinHash, no plaintext): {home / FINGERPRINTS_FILE}")
@@ -63,12 +68,19 @@ def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) ->
                      f"hidden among {len(decoys)} unrelated documents")
         sources = write_sources(home / "demo-sources.toml", site)
         steps.append(f"swept them with the sources file {sources}")
-        summary = run_sweep(sources, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress)
-    with open_store() as store:
+        summary = run_sweep(sources, store_url=store_url, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress)
+    with open_store(store_url) as store:
         queue = store.list_matches(limit=None)
     found = {match.url for match in queue} & {copy["url"] for copy in hidden}
     steps.append(f"found {len(found)} of the {len(hidden)} hidden copies; the takedown queue follows")
     return DemoReport(str(home), site.base_url, steps, hidden, summary, queue)
+
+
+def refuse_a_responders_home(home: Path) -> None:
+    """The demo overwrites the fingerprints and key of its home folder: only in a new folder
+    or one an earlier demo made (it holds the demo's dataset)."""
+    if (home / FINGERPRINTS_FILE).exists() and not (home / DEMO_DATASET_FILE).exists():
+        raise LeaktrackError(f"{home} holds fingerprints the demo did not make; give --home a new folder")
 
 
 def fingerprint_dataset(dataset: Path, out: Path, key_file: Path) -> None:

@@ -234,3 +234,37 @@ def test_recheck_keeps_scrapy_info_logs_off_stderr_like_sweep(local_site, leak_f
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)) == 2
     assert "INFO" not in capfd.readouterr().err  # the crawl's child logs at our level (WARNING), as in a sweep
+
+
+def test_demo_never_writes_to_the_store_named_by_leaktrack_store(tmp_path, monkeypatch):
+    real_store = tmp_path / "real-matches.db"
+    monkeypatch.setenv("LEAKTRACK_STORE", f"sqlite:///{real_store}")
+
+    result = invoke("demo", "--home", str(tmp_path / "demo-home"), "--records", "50", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert not real_store.exists()  # synthetic matches stay in the demo's own home folder
+    assert (tmp_path / "demo-home" / "matches.db").exists()
+
+
+def test_demo_refuses_a_home_folder_with_fingerprints_it_did_not_make(tmp_path):
+    home = tmp_path / "responders-home"
+    home.mkdir()
+    (home / "fingerprints.ltfp").write_bytes(b"the real leak's fingerprints")
+
+    result = invoke("demo", "--home", str(home), "--records", "50")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and str(home) in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (home / "fingerprints.ltfp").read_bytes() == b"the real leak's fingerprints"
+
+
+def test_demo_home_that_is_a_file_is_a_one_line_error(tmp_path):
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+
+    result = invoke("demo", "--home", str(not_a_folder), "--records", "50")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
