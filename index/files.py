@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import TextIO
 
@@ -14,7 +15,8 @@ def open_owner_only(path: Path, newline: str | None = None) -> TextIO:
     """Open ``path`` for writing (truncating it) with mode 0o600, whatever the umask."""
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, settings.EVIDENCE_FILE_MODE)
-        os.fchmod(descriptor, settings.EVIDENCE_FILE_MODE)  # an existing file keeps its old mode otherwise
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):  # never chmod a device: --out /dev/null as root
+            os.fchmod(descriptor, settings.EVIDENCE_FILE_MODE)  # an existing file keeps its old mode otherwise
     except OSError as error:
         raise StoreError(f"cannot write {path}: {error.strerror}") from error
     return os.fdopen(descriptor, "w", encoding="utf-8", newline=newline)

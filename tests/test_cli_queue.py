@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -469,3 +470,15 @@ def test_a_store_missing_one_of_its_tables_is_a_one_line_error(store_url):
     with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
         db.execute("DROP TABLE history")
     assert_one_line_error(run("queue", "show", ID_GIST, "--store", store_url), 1, "no such table: history")
+
+
+def test_export_to_a_device_leaves_the_device_mode_alone(store_url, tmp_path):
+    """`--out /dev/null` as root must not make /dev/null owner-only (tested on a private copy of it)."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    device.chmod(0o666)
+    assert run("queue", "export", "--out", str(device), "--store", store_url).exit_code == 0
+    assert stat.S_IMODE(device.stat().st_mode) == 0o666
