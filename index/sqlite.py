@@ -159,7 +159,7 @@ def _as_store_errors(path: Path) -> Iterator[None]:
 def _create_owner_only(path: Path) -> None:
     """A new store file is owner-only: it lists where the leaked records are exposed."""
     if path.exists():
-        if path.stat().st_size == 0:  # an empty file (``touch m.db``) is a new store too
+        if path.is_file() and path.stat().st_size == 0:  # an empty file (``touch m.db``) is a new store too
             path.chmod(0o600)
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -482,3 +482,15 @@ def test_export_to_a_device_leaves_the_device_mode_alone(store_url, tmp_path):
     device.chmod(0o666)
     assert run("queue", "export", "--out", str(device), "--store", store_url).exit_code == 0
     assert stat.S_IMODE(device.stat().st_mode) == 0o666
+
+
+def test_a_device_given_as_the_store_keeps_its_mode(tmp_path):
+    """`--store sqlite:////dev/null` as root must not make /dev/null owner-only (on a private copy)."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    device.chmod(0o666)
+    run("stats", "--store", f"sqlite:///{device}")
+    assert stat.S_IMODE(device.stat().st_mode) == 0o666
