@@ -348,6 +348,10 @@ class ElasticsearchStore(MatchStore):
         except UnsupportedProductError:
             raise StoreError(f"{self.url} did not answer as Elasticsearch while {doing}") from None
         except ApiError as error:
+            if not isinstance(error.body, dict):  # an HTML or text page: some other web server
+                raise StoreError(
+                    f"{self.url} did not answer as Elasticsearch while {doing} ({error.meta.status})"
+                ) from None
             raise StoreError(
                 f"Elasticsearch at {self.url} failed {doing}: {error.meta.status} {_reason(error)}"
             ) from None

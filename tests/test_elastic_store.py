@@ -308,3 +308,22 @@ def test_search_with_a_limit_beyond_the_result_window_pages_instead_of_failing(e
     """Elasticsearch refuses size > 10,000 in one request; `queue search --limit 20000` must still work."""
     es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], title=f"roster {n}") for n in range(3)])
     assert len(es_store.search("roster", limit=20_000)) == 3
+
+
+def test_a_url_of_a_web_server_that_is_not_elasticsearch_says_so(tmp_path):
+    """A plain web server answers the template PUT with an HTML 501 page: name the real problem."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            with pytest.raises(StoreError) as raised:
+                ElasticsearchStore(url, index_prefix="lt")
+        finally:
+            server.shutdown()
+    assert str(raised.value).startswith(f"{url} did not answer as Elasticsearch while installing index templates")
+    assert "<!DOCTYPE" not in str(raised.value)
