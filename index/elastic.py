@@ -99,6 +99,8 @@ def client_options(url: str) -> dict[str, Any]:
         options["basic_auth"] = (user, password or "")
     if os.environ.get(settings.ES_CA_CERTS_ENV):
         options["ca_certs"] = os.environ[settings.ES_CA_CERTS_ENV]
+        if not os.path.isfile(options["ca_certs"]):  # else TLS fails later, telling to set what is set
+            raise StoreError(f"{settings.ES_CA_CERTS_ENV}={options['ca_certs']} is not a file")
     return options
 
 

@@ -327,3 +327,11 @@ def test_a_url_of_a_web_server_that_is_not_elasticsearch_says_so(tmp_path):
             server.shutdown()
     assert str(raised.value).startswith(f"{url} did not answer as Elasticsearch while installing index templates")
     assert "<!DOCTYPE" not in str(raised.value)
+
+
+@pytest.mark.parametrize("ca_certs", ["missing.pem", "."], ids=["missing-file", "a-folder"])
+def test_a_ca_certs_setting_that_is_no_file_is_named_in_the_error(monkeypatch, tmp_path, ca_certs):
+    """Not "TLS failed (set LEAKTRACK_ES_CA_CERTS)" when it is set: say that the file is not there."""
+    monkeypatch.setenv(settings.ES_CA_CERTS_ENV, str(tmp_path / ca_certs))
+    with pytest.raises(StoreError, match=f"{settings.ES_CA_CERTS_ENV}=.*is not a file"):
+        ElasticsearchStore(f"https://127.0.0.1:{closed_port()}", index_prefix="lt")
