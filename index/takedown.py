@@ -60,6 +60,8 @@ def _load_template(template_path: Path | None) -> jinja2.Template:
 
 def draft_notice(match: Match, template_path: Path | None = None, sender: str | None = None) -> str:
     """The notice for ``match``, from the default template or ``template_path``."""
+    if sender is not None and _not_utf8(sender):  # e.g. a shell argument with bytes that are not UTF-8
+        raise TakedownTemplateError("--sender is not valid UTF-8 text")
     template = _load_template(template_path)
     try:
         return template.render(notice_context(match, sender))
@@ -69,3 +71,11 @@ def draft_notice(match: Match, template_path: Path | None = None, sender: str | 
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as error:
         # A custom template's own mistake (a missing include, 1/0, a bad filter argument): the user's to fix.
         raise TakedownTemplateError(f"takedown template {template_path}: {type(error).__name__}: {error}") from error
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

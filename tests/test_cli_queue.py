@@ -494,3 +494,10 @@ def test_a_device_given_as_the_store_keeps_its_mode(tmp_path):
     device.chmod(0o666)
     run("stats", "--store", f"sqlite:///{device}")
     assert stat.S_IMODE(device.stat().st_mode) == 0o666
+
+
+def test_takedown_draft_with_a_sender_that_is_not_utf8_is_a_one_line_error(store_url, tmp_path):
+    sender = b"Office \xff".decode("utf-8", "surrogateescape")
+    out = tmp_path / "notice.txt"
+    result = run("takedown", "draft", ID_GIST, "--sender", sender, "--out", str(out), "--store", store_url)
+    assert_one_line_error(result, 1, "--sender is not valid UTF-8")
