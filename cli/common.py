@@ -13,8 +13,9 @@ from typer.core import TyperGroup
 
 from leaktrack.errors import LeaktrackError
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: ":cat:" in a page title or URL from the web is text, not an emoji code.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 class LeaktrackGroup(TyperGroup):

@@ -501,3 +501,11 @@ def test_takedown_draft_with_a_sender_that_is_not_utf8_is_a_one_line_error(store
     out = tmp_path / "notice.txt"
     result = run("takedown", "draft", ID_GIST, "--sender", sender, "--out", str(out), "--store", store_url)
     assert_one_line_error(result, 1, "--sender is not valid UTF-8")
+
+
+def test_queue_show_prints_emoji_codes_in_a_title_as_text(tmp_path):
+    url = "https://paste.example.org/emoji"
+    path = tmp_path / "m.db"
+    with SQLiteStore(path) as store:
+        store.upsert_copies([found_copy(url, ["case-0001"], title="ids :cat: and :fire: here")])
+    assert "ids :cat: and :fire: here" in run("queue", "show", match_id_for_url(url), "--store", f"sqlite:///{path}").output
