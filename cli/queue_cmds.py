@@ -43,12 +43,8 @@ takedown_app = new_app("Takedown notices: draft one for a copy, record that it w
 def queue_list(
     status: Optional[Status] = typer.Option(None, "--status", help="Only matches in this status."),
     source: Optional[str] = typer.Option(None, "--source", help="Only matches found by this source."),
-    min_records: int = typer.Option(
-        0, "--min-records", min=0, max=settings.LARGEST_COUNT, help="Only copies exposing at least K records."
-    ),
-    limit: int = typer.Option(
-        settings.DEFAULT_QUEUE_LIMIT, "--limit", min=1, max=settings.LARGEST_COUNT, help="Show at most N matches."
-    ),
+    min_records: int = typer.Option(0, "--min-records", min=0, help="Only copies exposing at least K records."),
+    limit: int = typer.Option(settings.DEFAULT_QUEUE_LIMIT, "--limit", min=1, help="Show at most N matches."),
     as_json: bool = JSON,
     store_url: Optional[str] = STORE,
 ) -> None:
@@ -183,9 +179,7 @@ def queue_export(
 @queue_app.command("search")
 def queue_search(
     text: str = typer.Argument(..., help="Words that must occur in the title or URL (prefixes match)."),
-    limit: int = typer.Option(
-        settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, max=settings.LARGEST_COUNT, help="Show at most N matches."
-    ),
+    limit: int = typer.Option(settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, help="Show at most N matches."),
     as_json: bool = JSON,
     store_url: Optional[str] = STORE,
 ) -> None:

@@ -22,7 +22,7 @@ ITER_PAGE_SIZE = 1_000
 DEFAULT_QUEUE_LIMIT = 50
 DEFAULT_SEARCH_LIMIT = 50
 # The largest count or limit a store query takes: SQLite's (and Elasticsearch's ``long``) largest
-# integer. The CLI refuses larger --limit/--min-records values instead of failing in the query.
+# integer. Larger --limit/--min-records values are taken as this one (no query can exceed it).
 LARGEST_COUNT = 2**63 - 1
 
 # Formats of ``queue export``; CSV joins a match's record ids with this separator.

@@ -249,7 +249,7 @@ class SQLiteStore(MatchStore):
         min_records: int = 0,
         limit: int | None = 100,
     ) -> list[Match]:
-        where, params = ["matched_count >= ?"], [min_records]
+        where, params = ["matched_count >= ?"], [min(min_records, settings.LARGEST_COUNT)]
         if status:
             where.append("status = ?")
             params.append(status)
@@ -262,7 +262,7 @@ class SQLiteStore(MatchStore):
         )
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(limit)
+            params.append(min(limit, settings.LARGEST_COUNT))
         return self._matches_from_rows(self._read(sql, params))
 
     def exposure(self, record_id: str) -> list[Match]:
@@ -282,7 +282,7 @@ class SQLiteStore(MatchStore):
             f"SELECT {_MATCH_COLUMNS_OF_M}"
             " FROM matches_fts f JOIN matches m ON m.rowid = f.rowid"
             " WHERE matches_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            [query, limit],
+            [query, min(limit, settings.LARGEST_COUNT)],
         )
         return self._matches_from_rows(rows)
 
