@@ -13,6 +13,8 @@ from leaktrack.index import settings
 
 def open_owner_only(path: Path, newline: str | None = None) -> TextIO:
     """Open ``path`` for writing (truncating it) with mode 0o600, whatever the umask."""
+    if _is_sqlite_database(path):  # `--out .leaktrack/matches.db` would wipe the match store
+        raise StoreError(f"will not overwrite {path}: it is an SQLite database (a match store?)")
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, settings.EVIDENCE_FILE_MODE)
         if stat.S_ISREG(os.fstat(descriptor).st_mode):  # never chmod a device: --out /dev/null as root
@@ -20,3 +22,16 @@ def open_owner_only(path: Path, newline: str | None = None) -> TextIO:
     except OSError as error:
         raise StoreError(f"cannot write {path}: {error.strerror}") from error
     return os.fdopen(descriptor, "w", encoding="utf-8", newline=newline)
+
+
+def _is_sqlite_database(path: Path) -> bool:
+    if not os.path.isfile(path):  # never read a FIFO or a terminal (--out /dev/stdout): it would block
+        return False
+    try:
+        with open(path, "rb") as existing:
+            return existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:  # missing, a folder, unreadable: os.open below says what is wrong
+        return False
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"

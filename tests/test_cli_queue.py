@@ -515,3 +515,11 @@ def test_queue_show_prints_emoji_codes_in_a_title_as_text(tmp_path):
     with SQLiteStore(path) as store:
         store.upsert_copies([found_copy(url, ["case-0001"], title="ids :cat: and :fire: here")])
     assert "ids :cat: and :fire: here" in run("queue", "show", match_id_for_url(url), "--store", f"sqlite:///{path}").output
+
+
+@pytest.mark.parametrize("command", [("queue", "export"), ("takedown", "draft", ID_GIST)], ids=["export", "draft"])
+def test_writing_output_over_the_store_itself_is_refused_and_loses_nothing(store_url, command):
+    store_path = store_url.removeprefix("sqlite:///")
+    result = run(*command, "--out", store_path, "--store", store_url)
+    assert_one_line_error(result, 1, "is an SQLite database")
+    assert status_of(store_url, ID_GIST) == "new"
