@@ -523,3 +523,11 @@ def test_writing_output_over_the_store_itself_is_refused_and_loses_nothing(store
     result = run(*command, "--out", store_path, "--store", store_url)
     assert_one_line_error(result, 1, "is an SQLite database")
     assert status_of(store_url, ID_GIST) == "new"
+
+
+def test_writing_output_over_a_fingerprint_file_is_refused(store_url, tmp_path):
+    fingerprints = tmp_path / "fingerprints.ltfp"
+    fingerprints.write_bytes(b"LTFP\x01\x00" + b"\x00" * 100)
+    result = run("queue", "export", "--out", str(fingerprints), "--store", store_url)
+    assert_one_line_error(result, 1, "fingerprint file")
+    assert fingerprints.read_bytes().startswith(b"LTFP")
