@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 from leaktrack.errors import StoreError
 from leaktrack.home import default_store_url
 from leaktrack.index.base import MatchStore
@@ -24,8 +26,13 @@ def open_store(url: str | None = None) -> MatchStore:
     if url.startswith(ELASTICSEARCH_SCHEMES):
         return _open_elasticsearch(url)
     raise StoreError(
-        f"unknown store URL {url!r}: use sqlite:///path/to/matches.db or http(s)://elasticsearch-host:9200"
+        f"unknown store URL {_without_password(url)!r}: use sqlite:///path/to/matches.db or http(s)://elasticsearch-host:9200"
     )
+
+
+def _without_password(url: str) -> str:
+    # A mistyped scheme ("htps://user:pw@host") must not print the password into a terminal or a log.
+    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
 def _open_elasticsearch(url: str) -> MatchStore:

@@ -531,3 +531,9 @@ def test_writing_output_over_a_fingerprint_file_is_refused(store_url, tmp_path):
     result = run("queue", "export", "--out", str(fingerprints), "--store", store_url)
     assert_one_line_error(result, 1, "fingerprint file")
     assert fingerprints.read_bytes().startswith(b"LTFP")
+
+
+def test_a_mistyped_store_url_never_shows_its_password():
+    result = run("queue", "list", "--store", "htps://ana:s3cr3t-pw@es.example.org:9200")
+    assert_one_line_error(result, 1, "unknown store URL")
+    assert "s3cr3t-pw" not in result.output
