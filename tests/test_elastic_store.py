@@ -335,3 +335,9 @@ def test_a_ca_certs_setting_that_is_no_file_is_named_in_the_error(monkeypatch, t
     monkeypatch.setenv(settings.ES_CA_CERTS_ENV, str(tmp_path / ca_certs))
     with pytest.raises(StoreError, match=f"{settings.ES_CA_CERTS_ENV}=.*is not a file"):
         ElasticsearchStore(f"https://127.0.0.1:{closed_port()}", index_prefix="lt")
+
+
+def test_search_pages_with_search_after_and_keeps_newest_first_among_equal_scores(es_store, monkeypatch):
+    monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
+    es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], title="roster", minutes=n) for n in range(5)])
+    assert [m.url[-1] for m in es_store.search("roster", limit=4)] == ["4", "3", "2", "1"]
