@@ -33,8 +33,16 @@ def write_csv(matches: Iterable[Match], out: TextIO) -> int:
     for count, match in enumerate(matches, start=1):
         row = match.export_dict()
         row["matched_records"] = settings.CSV_RECORD_SEPARATOR.join(row["matched_records"])
+        row["title"] = _as_spreadsheet_text(row["title"])
         writer.writerow(row)
     return count
+
+
+def _as_spreadsheet_text(value: str | None) -> str | None:
+    # A page title comes from whoever posted the copy; a spreadsheet would run "=..." as a formula.
+    if value and value[0] in settings.CSV_FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 WRITERS = {"jsonl": write_jsonl, "csv": write_csv}

@@ -28,6 +28,9 @@ LARGEST_COUNT = 2**63 - 1
 # Formats of ``queue export``; CSV joins a match's record ids with this separator.
 EXPORT_FORMATS = ("jsonl", "csv")
 CSV_RECORD_SEPARATOR = ";"
+# A CSV cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection"):
+# an exported page title that starts so gets a leading apostrophe.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Files written for responders (exports, drafted notices) hold evidence: owner-only.
 EVIDENCE_FILE_MODE = 0o600

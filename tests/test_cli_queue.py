@@ -537,3 +537,16 @@ def test_a_mistyped_store_url_never_shows_its_password():
     result = run("queue", "list", "--store", "htps://ana:s3cr3t-pw@es.example.org:9200")
     assert_one_line_error(result, 1, "unknown store URL")
     assert "s3cr3t-pw" not in result.output
+
+
+def test_csv_export_defuses_a_title_that_a_spreadsheet_would_run_as_a_formula(tmp_path):
+    """A page title is written by whoever posted the copy: '=HYPERLINK(...)' must stay text in Excel."""
+    url = "https://paste.example.org/formula"
+    path = tmp_path / "m.db"
+    with SQLiteStore(path) as store:
+        store.upsert_copies([found_copy(url, ["case-0001"], title='=HYPERLINK("http://evil.example","x")')])
+    exported = run("queue", "export", "--format", "csv", "--store", f"sqlite:///{path}").stdout
+    (row,) = csv.DictReader(io.StringIO(exported))
+    assert row["title"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    jsonl = run("queue", "export", "--store", f"sqlite:///{path}").stdout
+    assert json.loads(jsonl)["title"].startswith("=HYPERLINK")  # JSON keeps the title as it was
