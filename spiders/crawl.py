@@ -156,7 +156,10 @@ def child_main() -> int:
     def send(event: dict) -> None:
         channel.write(json.dumps(event, default=str) + "\n")
 
-    job = CrawlJob.from_json(sys.stdin.read())
+    text = sys.stdin.read()
+    if not text.strip():  # the parent was stopped before it sent the job: nothing to do
+        return 2
+    job = CrawlJob.from_json(text)
     # scrapy-redis 0.9 still passes spider= to the stats collector; harmless, not for our logs.
     warnings.filterwarnings("ignore", message=".*'spider' argument.*", module="scrapy_redis")
     try:

@@ -27,7 +27,7 @@ from leaktrack import errors
 from leaktrack.errors import LeaktrackError
 from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, SWEEP_LOCK_FILE, default_store_url, ensure_home
 from leaktrack.index import SweepRecord, open_store
-from leaktrack.spiders.crawl import CrawlJob, CrawlOutcome
+from leaktrack.spiders.crawl import COUNTERS, CrawlJob, CrawlOutcome
 from leaktrack.spiders.distributed import check_redis_reachable, distributed_settings
 from leaktrack.spiders.sources import Source, SourcesConfig, load_sources
 
@@ -182,8 +182,13 @@ def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None
         [sys.executable, "-m", "leaktrack.spiders.crawl"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
     )
-    child.stdin.write(job.to_json())
-    child.stdin.close()
+    try:
+        child.stdin.write(job.to_json())
+        child.stdin.close()
+    except KeyboardInterrupt:  # stopped before the child had its job: it has nothing to finish
+        child.kill()
+        child.wait()
+        return _nothing_crawled(job), True
     interrupted = False
     events: list[dict] = []
     while True:
@@ -197,7 +202,13 @@ def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None
                 raise
             interrupted = True
             child.send_signal(signal.SIGTERM)
+    if interrupted and not events:  # stopped before Scrapy's own handlers were in place: nothing was crawled
+        return _nothing_crawled(job), True
     return _outcome_of(events[-1] if events else None, child.returncode), interrupted
+
+
+def _nothing_crawled(job: CrawlJob) -> CrawlOutcome:
+    return CrawlOutcome(per_source={source.name: dict.fromkeys(COUNTERS, 0) for source in job.sources}, errors={})
 
 
 def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, results: list[dict]) -> None:

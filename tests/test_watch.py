@@ -120,3 +120,30 @@ def test_interval_longer_than_a_year_is_refused():
     # time.sleep() overflows on huge values: refused at parse time, not after the first sweep
     with pytest.raises(ValueError, match="at most 365d"):
         parse_interval("99999999999999999999d")
+
+
+def crawl_child_started(pid: int) -> bool:
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return bool(children.read().split())
+
+
+def test_sigterm_while_the_crawl_process_starts_still_records_an_interrupted_sweep(
+        local_site, leak_fingerprints, tmp_path, leaktrack_home):
+    watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
+    for _ in range(1200):  # the crawl's child process exists, but is still importing Scrapy
+        if crawl_child_started(watcher.pid):
+            break
+        assert watcher.poll() is None
+        time.sleep(0.005)
+
+    watcher.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()  # no watcher left behind if it failed to stop
+
+    assert watcher.returncode == 0, stderr
+    assert "without a result" not in stderr and "Traceback" not in stderr
+    with open_store() as store:
+        (record,) = store.list_sweeps()
+    assert any("interrupted" in error for error in record.errors)
