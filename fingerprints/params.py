@@ -146,6 +146,10 @@ EXTRACT_MAX_XLSX_CELLS = 2_000_000           # spreadsheet cells read, all sheet
 # Bytes read at a time from an archive member: fast, and a bomb is caught within one chunk.
 ARCHIVE_READ_CHUNK_BYTES = 256 * 1024
 
+# Python's csv module refuses a cell over 128 KiB by default (a traceback, a copy unread); a
+# cell may be as large as the largest document.
+CSV_MAX_FIELD_CHARS = EXTRACT_MAX_TOTAL_BYTES
+
 # Delimiter sniffing reads the first lines of a table (at most this many characters).
 SNIFF_LINES = 50
 SNIFF_CHARS = 64 * 1024

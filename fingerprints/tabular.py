@@ -14,6 +14,8 @@ from leaktrack.fingerprints import params
 
 DELIMITERS = (",", ";", "\t", "|")
 
+csv.field_size_limit(params.CSV_MAX_FIELD_CHARS)
+
 _DIGIT = re.compile(r"\d")
 
 

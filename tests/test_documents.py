@@ -465,3 +465,14 @@ def test_image_inside_a_zip_is_skipped_by_member_name():
 def test_gzip_with_trailing_garbage_keeps_its_text():
     data = gzip.compress(b"Jane Doe 1990\n") + b"\x00\x00 trailing junk"
     assert lines_of(data, "x.gz") == ["Jane Doe 1990"]
+
+
+def test_csv_with_a_quoted_cell_over_128_kib_keeps_its_rows():
+    # Python's csv module refuses fields over 131,072 characters by default.
+    huge = '"' + "note " * 40_000 + '"'
+    data = f"name,dob,note\nAlice Example,1990-03-07,short\nBob Example,1981-12-01,{huge}\n".encode()
+
+    extraction = extract_texts(data, "pasted.csv")
+
+    assert "Alice Example\t1990-03-07\tshort" in extraction.text
+    assert "Bob Example\t1981-12-01" in extraction.text

@@ -234,3 +234,13 @@ def test_xlsx_with_a_broken_sheet_is_a_one_line_error(small_leak, tmp_path):
         members = {info.filename: archive.read(info) for info in archive.infolist()}
     members["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c t='s'><v>oops"
     assert "broken.xlsx is not a readable XLSX workbook (ParseError)" in error_of(write(tmp_path, "broken.xlsx", zip_members(members)))
+
+
+def test_dataset_with_a_quoted_cell_over_128_kib_is_read(tmp_path):
+    # Python's csv module refuses fields over 131,072 characters by default.
+    path = tmp_path / "notes.csv"
+    path.write_text('id,name,note\n1,Alice Example,"' + "note " * 40_000 + '"\n2,Bob Example,short\n')
+
+    dataset = read_dataset(path)
+
+    assert len(dataset.rows) == 2
