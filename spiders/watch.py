@@ -77,7 +77,8 @@ def _one_tick(sweep_once, on_failure) -> SweepSummary | None:
     try:
         return sweep_once()
     except Exception as error:  # noqa: BLE001 - any failure waits for the next tick, by design
-        logger.error("sweep failed, trying again next tick: %s", error)
-        if on_failure:
+        if on_failure:  # the caller reports it (the CLI on stderr): once is enough
             on_failure(error)
+        else:
+            logger.error("sweep failed, trying again next tick: %s", error)
         return None

@@ -147,3 +147,15 @@ def test_sigterm_while_the_crawl_process_starts_still_records_an_interrupted_swe
     with open_store() as store:
         (record,) = store.list_sweeps()
     assert any("interrupted" in error for error in record.errors)
+
+
+def test_a_failing_sweep_is_reported_once_on_stderr(local_site, tmp_path):
+    command = [sys.executable, "-m", "leaktrack.cli.app", "watch", "--sources", str(write_sources(tmp_path, local_site)),
+               "--fingerprints", str(tmp_path / "missing.ltfp"), "--every", "0.1s", "--max-sweeps", "1",
+               *fast_settings_args()]
+
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    assert finished.returncode == 0
+    assert finished.stderr.count("sweep failed") == 1, finished.stderr
+    assert "fingerprint file not found" in finished.stderr
