@@ -123,6 +123,8 @@ def _read_json(path: Path, text: str) -> _Table:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise DatasetError(f"{path} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except RecursionError:
+        raise DatasetError(f"{path} is nested too deeply to be a table of records") from None
     records = _records_in(document)
     if records is None:
         raise DatasetError(f"{path} holds no array of objects (records)")
@@ -149,6 +151,8 @@ def _read_json_lines(path: Path, text: str) -> _Table:
             records.append(json.loads(line))
         except json.JSONDecodeError as error:
             raise DatasetError(f"{path} line {number} is not valid JSON: {error.msg}") from None
+        except RecursionError:
+            raise DatasetError(f"{path} line {number} is nested too deeply to be a record") from None
     return _table_of_objects(path, records)
 
 

@@ -244,3 +244,14 @@ def test_dataset_with_a_quoted_cell_over_128_kib_is_read(tmp_path):
     dataset = read_dataset(path)
 
     assert len(dataset.rows) == 2
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '[{"a": ' + '{"b": ' * 100_000 + "1" + "}" * 100_001 + "]",
+                                  '{"a": ' * 100_000 + "1" + "}" * 100_000 + "\n"])
+def test_absurdly_nested_json_is_a_dataset_error(tmp_path, text):
+    path = tmp_path / ("nested.json" if text.startswith("[") else "nested.jsonl")
+    path.write_text(text)
+
+    with pytest.raises(DatasetError, match="nested too deeply"):
+        read_dataset(path)
+
