@@ -229,6 +229,9 @@ def spreadsheet_cell_text(value: Any) -> str:
 
 def _select(table: _Table, path: Path, id_column: str | None, columns: list[str] | None) -> Dataset:
     _check_names(table, path, id_column, columns)
+    repeated = sorted({name for name in columns or [] if columns.count(name) > 1})
+    if repeated:  # one field twice would pass for the two fields a match needs
+        raise DatasetError(f"column(s) {', '.join(repeated)} named more than once in --columns")
     chosen = columns if columns else table.columns
     positions = [table.columns.index(name) for name in chosen]
     id_position = table.columns.index(id_column) if id_column else None

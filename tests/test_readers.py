@@ -255,3 +255,12 @@ def test_absurdly_nested_json_is_a_dataset_error(tmp_path, text):
     with pytest.raises(DatasetError, match="nested too deeply"):
         read_dataset(path)
 
+
+
+def test_a_column_named_twice_in_columns_is_a_dataset_error(small_leak, tmp_path):
+    # Twice the same field would pass for the two fields a match needs: names alone would match.
+    path = tmp_path / "leak.csv"
+    small_leak.write(path)
+
+    with pytest.raises(DatasetError, match="full_name.*more than once"):
+        read_dataset(path, columns=["full_name", "full_name"])
