@@ -77,10 +77,11 @@ def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) ->
 
 
 def refuse_a_responders_home(home: Path) -> None:
-    """The demo overwrites the fingerprints and key of its home folder: only in a new folder
-    or one an earlier demo made (it holds the demo's dataset)."""
-    if (home / FINGERPRINTS_FILE).exists() and not (home / DEMO_DATASET_FILE).exists():
-        raise LeaktrackError(f"{home} holds fingerprints the demo did not make; give --home a new folder")
+    """The demo overwrites the fingerprints of its home folder and adds to its store: only in a
+    new folder or one an earlier demo made (it holds the demo's dataset)."""
+    theirs = [name for name in (FINGERPRINTS_FILE, STORE_FILE) if (home / name).exists()]
+    if theirs and not (home / DEMO_DATASET_FILE).exists():
+        raise LeaktrackError(f"{home} holds {' and '.join(theirs)} the demo did not make; give --home a new folder")
 
 
 def fingerprint_dataset(dataset: Path, out: Path, key_file: Path) -> None:

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, text_of
@@ -247,17 +248,18 @@ def test_demo_never_writes_to_the_store_named_by_leaktrack_store(tmp_path, monke
     assert (tmp_path / "demo-home" / "matches.db").exists()
 
 
-def test_demo_refuses_a_home_folder_with_fingerprints_it_did_not_make(tmp_path):
+@pytest.mark.parametrize("name", ["fingerprints.ltfp", "matches.db"])
+def test_demo_refuses_a_home_folder_with_files_it_did_not_make(tmp_path, name):
     home = tmp_path / "responders-home"
     home.mkdir()
-    (home / "fingerprints.ltfp").write_bytes(b"the real leak's fingerprints")
+    (home / name).write_bytes(b"the responders' own")
 
     result = invoke("demo", "--home", str(home), "--records", "50")
 
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and str(home) in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert (home / "fingerprints.ltfp").read_bytes() == b"the real leak's fingerprints"
+    assert (home / name).read_bytes() == b"the responders' own"
 
 
 def test_demo_home_that_is_a_file_is_a_one_line_error(tmp_path):
