@@ -326,7 +326,9 @@ def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
     store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
     command = [sys.executable, "-m", "leaktrack.cli.app", "sweep", "--sources", str(sources), "--store", store,
                "--fingerprints", str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file),
-               "--redis-url", redis_url, "--redis-job", "test-round-1", "--json", *fast_settings_args()]
+               "--redis-url", redis_url, "--redis-job", "test-round-1", "--json", *fast_settings_args(),
+               # "Exactly once" is the claim: a timeout under load would retry and fetch twice.
+               "-s", "DOWNLOAD_TIMEOUT=30"]
     workers = [subprocess.Popen(command, env={**os.environ, "LEAKTRACK_HOME": str(tmp_path / f"worker{n}")},
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
     results = [worker.communicate(timeout=180) for worker in workers]
