@@ -7,9 +7,9 @@ from leaktrack.fingerprints.build import build_fingerprint_set, fingerprint_data
 from leaktrack.fingerprints.fingerprint_set import FingerprintSet
 from leaktrack.fingerprints.keys import load_or_create_key
 from leaktrack.fingerprints.results import ScanResult
-from leaktrack.fingerprints.scan import scan_bytes, scan_text
+from leaktrack.fingerprints.scan import holds_dataset_values, scan_bytes, scan_text
 
 __all__ = [
     "FingerprintSet", "ScanResult", "build_fingerprint_set", "fingerprint_dataset_file",
-    "load_or_create_key", "scan_bytes", "scan_text",
+    "holds_dataset_values", "load_or_create_key", "scan_bytes", "scan_text",
 ]

@@ -345,6 +345,19 @@ def find_record_matches(text: str, fingerprints: FingerprintSet) -> LineMatches:
     return scanner.match_lines(lines) if lines else LineMatches.none()
 
 
+def holds_dataset_values(text: str, fingerprints: FingerprintSet) -> bool:
+    """Whether any piece of ``text`` is a rare value of the dataset (a name token, an id
+    number, a date of birth), even one that could never make a match on its own.
+
+    For short texts kept outside the evidence, such as a page title: a title that quotes a
+    leaked name must not end up in the store as plaintext.
+    """
+    scanner = _scanner_for(fingerprints)
+    chunks = set(token_bytes(fold_text(text)).split())
+    scanner.chunks.learn(chunks)
+    return any(scanner.chunks.hit(chunk) for chunk in chunks)
+
+
 def scan_text(text: str, fingerprints: FingerprintSet, name: str = "<text>",
               skipped: list[str] | None = None, bytes_scanned: int | None = None) -> ScanResult:
     """Scan plain text, line by line (a table row is one line, cells in any delimiter)."""

@@ -53,6 +53,7 @@ class ScanPipeline:
     async def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         if not item.not_modified:
             item.content_sha256 = hashlib.sha256(item.body).hexdigest()
+        item.title = self.scanner.keepable_title(item.title) if self.scanner else None
         if self.is_unchanged(item):
             item.unchanged = True
             self.stats.inc_value("leaktrack/unchanged")

@@ -17,6 +17,7 @@ from functools import lru_cache
 from leaktrack.fingerprints.results import ScanResult
 
 _worker_fingerprints = None  # the FingerprintSet of a worker process
+WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
 
 
 @lru_cache(maxsize=4)
@@ -55,6 +56,16 @@ class DocumentScanner:
 
             return scan_bytes(body, self.fingerprints, name=name, content_type=content_type)
         return await asyncio.wrap_future(self.pool.submit(_scan_in_worker, body, name, content_type))
+
+    def keepable_title(self, title: str | None) -> str | None:
+        """The page title, or a placeholder when it quotes a rare value of the leaked dataset
+        (the store keeps no plaintext of the leak). Checked here, in the crawl's process:
+        titles are short, and this process has the fingerprints loaded anyway."""
+        from leaktrack.fingerprints import holds_dataset_values
+
+        if title and holds_dataset_values(title, self.fingerprints):
+            return WITHHELD_TITLE
+        return title
 
     def close(self) -> None:
         if self.pool is not None:

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from leaktrack.fingerprints import build_fingerprint_set, params, scan_bytes, scan_text
+from leaktrack.fingerprints import build_fingerprint_set, holds_dataset_values, params, scan_bytes, scan_text
 from leaktrack.synthetic import (
     COLUMNS, generate_leak, negative_samples, render_delimited, transformed_copies,
     unrelated_paste_text,
@@ -171,3 +171,16 @@ def test_lsh_proposes_records_when_no_value_is_rare_enough_to(small_leak, monkey
     found = set(scan_text(_lines(small_leak, range(100)), fingerprints).matched_records)
     assert found <= {str(i) for i in range(1, 101)}
     assert len(found) >= 80  # LSH banding of 32-permutation MinHashes misses a few
+
+
+def test_a_text_quoting_one_leaked_surname_or_a_number_holds_dataset_values(small_leak, fingerprints):
+    row = small_leak.rows[5]
+    surname = row[small_leak.columns.index("full_name")].split()[-1]
+    a_number = row[small_leak.columns.index("a_number")]
+
+    assert holds_dataset_values(f"list incl. {surname.upper()}", fingerprints)
+    assert holds_dataset_values(f"case {a_number}", fingerprints)
+
+
+def test_an_ordinary_page_title_holds_no_dataset_values(fingerprints):
+    assert not holds_dataset_values("Untitled paste - 2024-11-03 build log", fingerprints)

@@ -20,6 +20,7 @@ from fixtures_sites import (
     urls_source,
 )
 from leaktrack.index import match_id_for_url, open_store
+from leaktrack.spiders.scanning import WITHHELD_TITLE
 from leaktrack.spiders.sites import add_mirror, add_pastes
 from leaktrack.spiders.sweep import SweepLockedError, sweep_lock
 
@@ -92,6 +93,19 @@ def test_paste_title_is_stored_with_the_match(local_site, crawl_settings, leak_f
 
     with open_store() as store:
         assert store.get(match_id_for_url(local_site.url("/p/leak0"))).title == "case list (copy)"
+
+
+def test_paste_title_quoting_a_leaked_name_is_withheld_from_the_store(
+        local_site, crawl_settings, leak_fingerprints, small_leak):
+    leaked_name = small_leak.rows[0][small_leak.columns.index("full_name")]
+    add_pastes(local_site, leak_pastes(leak_fingerprints, ["uppercase"]), titles={"leak0": f"list incl. {leaked_name}"})
+
+    sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        title = store.get(match_id_for_url(local_site.url("/p/leak0"))).title
+    assert title == WITHHELD_TITLE
+    assert leaked_name not in title
 
 
 MIRROR_KINDS = {"zipped_csv": "pub/2024/", "gzipped_csv": "pub/2024/q3/", "xlsx": "pub/archive/old/", "json_renamed_keys": ""}
