@@ -49,6 +49,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def sorted_record_ids(record_ids: Iterable[str]) -> list[str]:
+    """Distinct record ids in natural order: row numbers as numbers (2 before 10), then the rest."""
+    return sorted(set(record_ids), key=lambda rid: (0, int(rid), "") if rid.isdigit() else (1, 0, rid))
+
+
 def match_id_for_url(url: str) -> str:
     """Deterministic match id: the same URL always maps to the same match."""
     return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
@@ -165,7 +170,7 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
                 url=copy.url.strip(),
                 host=host_of_url(copy.url),
                 content_sha256=copy.content_sha256,
-                matched_records=sorted(set(copy.matched_records)),
+                matched_records=sorted_record_ids(copy.matched_records),
                 matched_count=len(set(copy.matched_records)),
                 containment=copy.containment,
                 status="new",
@@ -177,7 +182,7 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
             ),
             None,
         )
-    records = sorted(set(known.matched_records) | set(copy.matched_records))
+    records = sorted_record_ids([*known.matched_records, *copy.matched_records])
     reappeared = known.status == "removed"
     updated = replace(
         known,

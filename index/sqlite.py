@@ -36,6 +36,7 @@ from leaktrack.index.base import (
     as_utc,
     check_transition,
     match_id_for_url,
+    sorted_record_ids,
     utcnow,
 )
 
@@ -484,7 +485,7 @@ def _match_from_row(row: sqlite3.Row, records: list[str]) -> Match:
         url=row["url"],
         host=row["host"],
         content_sha256=row["content_sha256"],
-        matched_records=records,
+        matched_records=sorted_record_ids(records),
         matched_count=row["matched_count"],
         containment=row["containment"],
         status=row["status"],

@@ -38,6 +38,14 @@ def bring_to(store, status: str, url: str = URL_A):
 # -- upsert ----------------------------------------------------------------------------
 
 
+def test_record_ids_are_kept_in_natural_order_row_numbers_as_numbers(store):
+    store.upsert_copies([found_copy(URL_A, ["10", "2", "A-1", "1", "2"])])
+    (match,) = store.upsert_copies([found_copy(URL_A, ["100", "3"], minutes=5)])
+
+    assert match.matched_records == ["1", "2", "3", "10", "100", "A-1"]
+    assert store.get(match.id).matched_records == ["1", "2", "3", "10", "100", "A-1"]
+
+
 def test_upsert_of_a_new_url_creates_a_match_in_status_new_with_its_records(store):
     (match,) = store.upsert_copies([found_copy(URL_A, ["r2", "r1"], source="pastes", title="dump")])
     stored = store.get(match_id_for_url(URL_A))
