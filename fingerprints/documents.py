@@ -15,6 +15,7 @@ garbage, images and corrupt archives are not errors: they give no text and a rea
 
 from __future__ import annotations
 
+import html as _html
 import io
 import json
 import logging
@@ -507,6 +508,9 @@ def html_to_lines(text: str) -> str:
     """
     from selectolax.lexbor import LexborHTMLParser
 
+    if html_nesting_estimate(text) > params.HTML_MAX_NESTING:
+        log.info("HTML nested deeper than %d: tags stripped, not parsed", params.HTML_MAX_NESTING)
+        return convert_text_tables(_BLANK_LINES.sub("\n", _html.unescape(_ANY_TAG.sub("\n", text))))
     tree = LexborHTMLParser(text)
     tree.strip_tags(_INVISIBLE_TAGS)
     for line_break in tree.css("td br, th br"):
@@ -522,6 +526,27 @@ def html_to_lines(text: str) -> str:
     lines = (line.strip(" \u00a0") for line in visible.splitlines())
     text = "\n".join(line for line in lines if line.strip()) + "\n"
     return convert_text_tables(text.replace(_CELL_SEPARATOR, "\t"))
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_ANY_TAG = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+# Elements that need no closing tag (void, or closed implicitly by the next one like them):
+# counting them as opened would make any page of unclosed paragraphs look deep.
+_UNNESTED_TAGS = frozenset(
+    "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option".split()
+)
+
+
+def html_nesting_estimate(text: str) -> int:
+    """The deepest run of opened-but-not-closed elements, from the tags alone (no parsing)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(text):
+        if self_closing or name.lower() in _UNNESTED_TAGS:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 # Flattened rows use private-use characters for their cell and row ends until the page is

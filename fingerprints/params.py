@@ -183,3 +183,8 @@ UTF16_MAX_OTHER_NUL_SHARE = 0.05
 # reads all it is given: ~2 s for 50 MB).
 ENCODING_SNIFF_BYTES = 64 * 1024
 ENCODING_GUESS_BYTES = 1 * 2**20
+# The HTML parser (lexbor) builds deep trees in time quadratic in their depth: 100,000
+# nested <div>s take ~12 s, a hostile page's way to stall a sweep's scanner. Real pages nest
+# a few dozen deep; a page estimated deeper than this has its tags stripped instead of being
+# parsed (its text is still scanned, without table rows).
+HTML_MAX_NESTING = 1000

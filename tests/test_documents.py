@@ -14,7 +14,8 @@ import zlib
 import pytest
 
 from leaktrack.errors import DocumentError
-from leaktrack.fingerprints.documents import ExtractionLimits, extract_texts
+from leaktrack.fingerprints import params
+from leaktrack.fingerprints.documents import ExtractionLimits, extract_texts, html_nesting_estimate
 from leaktrack.synthetic import (
     render_delimited,
     render_fixed_width,
@@ -476,3 +477,19 @@ def test_csv_with_a_quoted_cell_over_128_kib_keeps_its_rows():
 
     assert "Alice Example\t1990-03-07\tshort" in extraction.text
     assert "Bob Example\t1981-12-01" in extraction.text
+
+
+def test_unclosed_paragraphs_and_list_items_do_not_count_as_nesting():
+    page = "<body>" + "<p>para" * 5000 + "<ul>" + "<li>item" * 5000 + "</ul><br><img src=x></body>"
+    assert html_nesting_estimate(page) == 2  # body, ul
+
+
+def test_html_nested_past_the_limit_is_stripped_of_tags_not_parsed_and_its_text_kept():
+    depth = params.HTML_MAX_NESTING * 50  # lexbor would take many seconds to build this tree
+    page = "<html><body>" + "<div>" * depth + "Jane Doe &amp; co\t1990-03-07" + "</div>" * depth + "</body></html>"
+
+    (part,) = extract_texts(page.encode(), name="deep.html").texts
+
+    assert html_nesting_estimate(page) > params.HTML_MAX_NESTING
+    assert part.kind == "html"
+    assert part.text.strip() == "Jane Doe & co\t1990-03-07"
