@@ -49,7 +49,7 @@ def queue_list(
     store_url: Optional[str] = STORE,
 ) -> None:
     """The queue: copies exposing the most records first, then the newest."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         matches = store.list_matches(status.value if status else None, source, min_records, limit)
     if as_json:
         print_json([match.export_dict() for match in matches])
@@ -60,7 +60,7 @@ def queue_list(
 @queue_app.command("show")
 def queue_show(match_id: str = typer.Argument(..., help="Match id."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
     """Everything known about one match: evidence, records, history, where to report it."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         match, history = store.get(match_id), store.history(match_id)
     contact = suggested_contact(match.host)
     if as_json:
@@ -76,7 +76,7 @@ def queue_show(match_id: str = typer.Argument(..., help="Match id."), as_json: b
 def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: Optional[str], store_url: Optional[str]) -> None:
     """Apply one decision to several matches; report each failure, exit non-zero if any failed."""
     exit_code = 0
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         for match_id in match_ids:
             try:
                 store.change_status(match_id, to_status, by or default_actor(), note)
@@ -116,7 +116,7 @@ def queue_review(
     store_url: Optional[str] = STORE,
 ) -> None:
     """Walk the new and reappeared matches one at a time: c=confirm d=dismiss s=skip o=open q=quit."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         pending = [m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)]
         decided = 0
         for match_id in pending:
@@ -166,7 +166,7 @@ def queue_export(
 ) -> None:
     """Every match, streamed: for reports, other tools, or notifying the people exposed."""
     write = export.WRITERS[export_format.value]
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         matches = export.matches_to_export(store, status.value if status else None)
         if out is None:
             write(matches, sys.stdout)
@@ -184,7 +184,7 @@ def queue_search(
     store_url: Optional[str] = STORE,
 ) -> None:
     """Full-text search over the titles and URLs of the matches."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         matches = store.search(text, limit)
     if as_json:
         print_json([match.export_dict() for match in matches])
@@ -201,7 +201,7 @@ def takedown_draft(
     store_url: Optional[str] = STORE,
 ) -> None:
     """Draft a removal request with the evidence (URL, dates, SHA-256, record count), no personal data."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         match = store.get(match_id)
     notice = takedown.draft_notice(match, template, sender)
     if out is None:
@@ -224,14 +224,14 @@ def takedown_sent(
     store_url: Optional[str] = STORE,
 ) -> None:
     """Record that the takedown notice was sent (the match must be confirmed or reappeared)."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         match = store.record_takedown_sent(match_id, to=to, by=by or default_actor(), ref=ref, note=note)
     console.print(f"{match.id}: {views.status_text(match.status)} to {escape(to)}", highlight=False)
 
 
 def exposure(record_id: str = typer.Argument(..., help="Record id from the fingerprint file."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
     """Every copy that exposed one record, newest first, with its status: who to tell what."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         matches = store.exposure(record_id)
     if as_json:
         print_json([match.export_dict() for match in matches])
@@ -243,7 +243,7 @@ def exposure(record_id: str = typer.Argument(..., help="Record id from the finge
 
 def stats(as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
     """Counts by status and source, records exposed at least once, copies still up."""
-    with open_store(store_url) as store:
+    with open_store(store_url, must_exist=True) as store:
         numbers = store.stats()
     if as_json:
         print_json(

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from leaktrack.errors import StoreError
 from leaktrack.home import default_store_url
@@ -16,13 +18,22 @@ SQLITE_PREFIX = "sqlite:///"
 ELASTICSEARCH_SCHEMES = ("http://", "https://")
 
 
-def open_store(url: str | None = None) -> MatchStore:
-    """The store at ``url`` (default: ``LEAKTRACK_STORE`` or the home folder's SQLite file)."""
+def open_store(url: str | None = None, must_exist: bool = False) -> MatchStore:
+    """The store at ``url`` (default: ``LEAKTRACK_STORE`` or the home folder's SQLite file).
+
+    ``must_exist``: refuse to create an SQLite store (review commands: a mistyped path must
+    not show an empty queue as if nothing had been found).
+    """
     url = (url or default_store_url()).strip()
     if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
         from leaktrack.index.sqlite import SQLiteStore
 
-        return SQLiteStore(url[len(SQLITE_PREFIX):])
+        path = Path(url[len(SQLITE_PREFIX):])
+        if must_exist and not os.path.exists(path):  # (False, not an error, for an unusable path)
+            raise StoreError(
+                f"no match store at {path}: run `leaktrack sweep` first, or check --store / LEAKTRACK_STORE"
+            )
+        return SQLiteStore(path)
     if url.startswith(ELASTICSEARCH_SCHEMES):
         return _open_elasticsearch(url)
     raise StoreError(

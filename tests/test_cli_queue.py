@@ -15,7 +15,7 @@ from fixtures_store import found_copy
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
-from leaktrack.index import match_id_for_url
+from leaktrack.index import match_id_for_url, open_store
 from leaktrack.index.sqlite import SQLiteStore
 
 PASTE = "https://pastebin.com/Xy12Ab"
@@ -321,10 +321,19 @@ def test_stats_table_shows_copies_still_up(store_url):
 
 
 def test_commands_use_an_owner_only_store_in_the_home_folder_by_default(leaktrack_home):
+    open_store().close()  # what a sweep does first
     result = run("stats", "--json")
     assert result.exit_code == 0
     store_file = leaktrack_home / "matches.db"
     assert stat.S_IMODE(store_file.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("command", [["queue", "list"], ["stats"], ["exposure", "1"], ["queue", "show", "x"]])
+def test_review_commands_refuse_a_store_that_does_not_exist_instead_of_creating_it(tmp_path, command):
+    """A mistyped --store must not show an empty queue as if nothing had been found."""
+    path = tmp_path / "typo.db"
+    assert_one_line_error(run(*command, "--store", f"sqlite:///{path}"), 1, "no match store at")
+    assert not path.exists()
 
 
 def test_the_store_url_can_come_from_the_environment(store_url, monkeypatch):
