@@ -27,8 +27,8 @@ from leaktrack.fingerprints.fingerprint_set import (
 from leaktrack.fingerprints.keys import KeyedHasher, combine_keys, load_or_create_key
 from leaktrack.fingerprints.minhash import record_signatures
 from leaktrack.fingerprints.normalize import (
-    MONTHS, digit_date_readings, fold_text, folded_tokens, id_number, textual_dates,
-    transliterated_tokens,
+    MONTHS, digit_date_readings, fold_text, folded_tokens, id_number, one_digit_deletions,
+    textual_dates, transliterated_tokens,
 )
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,12 @@ class EntryBuilder:
                         entries[k] = (FLAG_TOKEN | (FLAG_PREFILTER if prefilter else 0), share)
         return entries
 
+    def id_variants(self, kind: str, a: ValueAnalysis) -> set[int]:
+        """Keyed hashes of an id column's numbers and their one-digit deletions."""
+        if kind != KIND_ID:
+            return set()
+        return {self.hasher.id_variant(v) for d in a.id_numbers for v in one_digit_deletions(d)}
+
     def shingles(self, kind: str, a: ValueAnalysis) -> set[int]:
         """MinHash shingles: letter tokens, id numbers, dates. Common fields have none:
         sharing a facility and a status must not make two people look alike."""
@@ -137,6 +143,8 @@ class _ColumnEntries:
     bases: np.ndarray
     shingle_records: np.ndarray
     shingles: np.ndarray
+    variant_records: np.ndarray
+    variants: np.ndarray
 
 
 def build_fingerprint_set(columns: list[str], rows: list[list[str]], record_ids: list[str],
@@ -155,6 +163,7 @@ def build_fingerprint_set(columns: list[str], rows: list[list[str]], record_ids:
     parts = [entries for _, entries in results]
     arrays = _weighted_entries(parts, profiles, len(rows))
     arrays["minhashes"], arrays["shingle_counts"] = _signatures(parts, len(rows))
+    arrays["id_variant_offsets"], arrays["id_variant_keys"] = _id_variants(parts, len(rows))
     log.info("fingerprinted %d records, %d evidence entries", len(rows), len(arrays["entry_keys"]))
     return FingerprintSet(columns=profiles, record_ids=list(record_ids), id_column=id_column,
                           key_check=hasher.key_check(), key=key, **arrays)
@@ -176,12 +185,16 @@ def _column_entries(builder: EntryBuilder, name: str, raw_values: list[str]
     profile = profile_column(name, analyses, np.bincount(codes, minlength=len(index)))
     entries = [builder.entries(profile.kind, a) for a in analyses]
     shingles = [builder.shingles(profile.kind, a) for a in analyses]
+    variants = [builder.id_variants(profile.kind, a) for a in analyses]
     entry_rows, entry_pos = _spread(codes, _sizes(entries))
     shingle_rows, shingle_pos = _spread(codes, _sizes(shingles))
+    variant_rows, variant_pos = _spread(codes, _sizes(variants))
     keys, flags, bases = _entry_arrays(entries)
     shingle_keys = np.fromiter(chain.from_iterable(shingles), dtype=np.uint64)
+    variant_keys = np.fromiter(chain.from_iterable(variants), dtype=np.uint64)
     return profile, _ColumnEntries(entry_rows, keys[entry_pos], flags[entry_pos], bases[entry_pos],
-                                   shingle_rows, shingle_keys[shingle_pos])
+                                   shingle_rows, shingle_keys[shingle_pos],
+                                   variant_rows, variant_keys[variant_pos])
 
 
 def _sizes(collections: list) -> np.ndarray:
@@ -242,6 +255,14 @@ def _signatures(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.nda
     counts = np.bincount((pairs >> np.uint64(32)).astype(np.int64), minlength=n)
     signatures = record_signatures(pairs & np.uint64(0xFFFFFFFF), offsets_of(counts))
     return signatures, np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16)
+
+
+def _id_variants(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-record id-number variant keys, grouped by record (offsets, keys)."""
+    rec = np.concatenate([p.variant_records for p in parts])
+    keys = np.concatenate([p.variants for p in parts])
+    order = np.argsort(rec, kind="stable")
+    return offsets_of(np.bincount(rec, minlength=n)), keys[order]
 
 
 def fingerprint_dataset_file(dataset_path: str | Path, out: str | Path | None = None,

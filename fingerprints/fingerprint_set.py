@@ -2,8 +2,9 @@
 
 Per record, *evidence entries*: (keyed hash, column, flags, weight), one per keyed value a
 copy may show: a name or facility as a whole (native and transliterated), each of a name's
-tokens, an id number, every reading of a date. Plus a MinHash per record. ``build.py``
-makes them; this module holds them and reads and writes the file.
+tokens, an id number, every reading of a date. Plus a MinHash per record, and the keyed
+hashes of its id numbers and their one-digit deletions (to tell a typo'd id from another
+person's). ``build.py`` makes them; this module holds them and reads and writes the file.
 
 File format (version 1), little-endian::
 
@@ -11,8 +12,9 @@ File format (version 1), little-endian::
 
 The header holds the column names and kinds, the record ids when the responder chose an id
 column (else the row numbers are an array), a key check digest, the BLAKE2b digest of the
-array bytes, and each array's dtype, shape and offset. No value of any record is stored,
-except the ids of an explicit ``--id-column``.
+array bytes, and each array's dtype, shape and offset. A file written before the id-number
+variants existed lacks their arrays and loads without them (no typo'd-id matching). No value
+of any record is stored, except the ids of an explicit ``--id-column``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks fo
 _HEADER = struct.Struct("<4sHI")
 _ARRAYS = ("entry_offsets", "entry_keys", "entry_columns", "entry_flags", "entry_weights",
            "candidate_keys", "candidate_records", "candidate_is_token", "prefilter_keys",
-           "minhashes", "shingle_counts")
+           "minhashes", "shingle_counts", "id_variant_offsets", "id_variant_keys")
+# Arrays a file written before they existed lacks: it loads without them (no typo matching).
+_OPTIONAL_ARRAYS = ("id_variant_offsets", "id_variant_keys")
 
 
 @dataclass
@@ -68,6 +72,10 @@ class FingerprintSet:
     prefilter_keys: np.ndarray     # uint64, sorted unique
     minhashes: np.ndarray          # uint32 (records x MINHASH_NUM_PERM)
     shingle_counts: np.ndarray     # uint16: distinct shingles per record (for containment)
+    # Keyed hashes of each record's id numbers and their one-digit deletions (a typo'd
+    # A-number is the record's, not another person's): record i's are [o[i], o[i+1]).
+    id_variant_offsets: np.ndarray  # int64, records + 1
+    id_variant_keys: np.ndarray     # uint64
     minhash_seed: int = params.MINHASH_SEED
     key: bytes | None = field(default=None, repr=False)  # never saved
     _scanner: Any = field(default=None, repr=False, compare=False)  # scan.py's per-set state
@@ -155,6 +163,9 @@ class FingerprintSet:
             record_ids = header["record_ids"]
             if record_ids is None:
                 record_ids = [str(n) for n in arrays.pop("row_numbers").tolist()]
+            if any(name not in arrays for name in _OPTIONAL_ARRAYS):
+                arrays["id_variant_offsets"] = np.zeros(len(record_ids) + 1, dtype=np.int64)
+                arrays["id_variant_keys"] = np.empty(0, dtype=np.uint64)
             return cls(columns=[ColumnProfile(**c) for c in header["columns"]],
                        record_ids=record_ids, id_column=header["id_column"],
                        key_check=header["key_check"], minhash_seed=header["minhash_seed"],

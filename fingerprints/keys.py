@@ -114,6 +114,10 @@ class KeyedHasher:
     def id_number(self, digits: str) -> int:
         return self._keyed("n:" + digits)
 
+    def id_variant(self, digits: str) -> int:
+        """An id number or one of its one-digit deletions (typo matching; never evidence)."""
+        return self._keyed("v:" + digits)
+
     def date(self, iso: str) -> int:
         return self._keyed("d:" + iso)
 

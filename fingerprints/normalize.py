@@ -93,6 +93,12 @@ def id_number(token: str) -> str | None:
     return token if token.isdigit() and len(token) >= params.MIN_ID_DIGITS else None
 
 
+def one_digit_deletions(digits: str) -> set[str]:
+    """The number and every number one digit shorter: a one-digit typo of an id number
+    (substitution, insertion, deletion, adjacent swap) shares one of these with the true one."""
+    return {digits} | {digits[:i] + digits[i + 1:] for i in range(len(digits))}
+
+
 def _iso_date(year: int, month: int, day: int) -> str | None:
     if not params.DATE_MIN_YEAR <= year <= params.DATE_MAX_YEAR:
         return None

@@ -39,6 +39,12 @@ DATE_MAX_YEAR = 2099
 WEIGHT_ID = 1.0
 WEIGHT_TEXT = 0.6
 WEIGHT_DATE = 0.4
+# An id number one digit off the record's (substituted, inserted, deleted or two adjacent
+# swapped: the two share a one-digit deletion) is a typo'd copy of it: random 9-digit numbers
+# are one digit apart by chance about once in 10 million pairs. Weaker than the id itself, so
+# that with the common fields (0.45) alone it stays below the threshold; with a date of birth
+# or a partly typo'd name it makes a row whose every distinctive field has a typo match.
+WEIGHT_ID_TYPO = 0.5
 # A value shared by df records is weaker: weight * df ** -RARITY_EXPONENT.
 RARITY_EXPONENT = 0.5
 # Name tokens found without the whole value (typo, reordering) share this part of the value's
@@ -62,9 +68,8 @@ MIN_EVIDENCE_FIELDS = 2
 # the same facility looks like (Faker's Vietnamese names repeat after a few hundred people).
 MIN_DISTINCTIVE_SCORE = 0.75
 # Taken off the score of a record when the line holds an id-like number (not a date) and
-# the dataset has an id column, but the record's id is not in the line: name + birth date
-# (1.0) with someone else's A-number does not match; a full row with a typo'd A-number
-# (name + date + common fields, ~1.45) still does.
+# the dataset has an id column, but the record's id is not in the line, nor one digit off it
+# (WEIGHT_ID_TYPO): name + birth date (1.0) with someone else's A-number does not match.
 OTHER_ID_PENALTY = 0.2
 # The MinHash rescue below is only tried for lines where this many distinctive fields were
 # (partly) found with this score at least: with sets of ~5 shingles, a 32-permutation

@@ -34,7 +34,8 @@ from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, KIND_ID, Fingerpr
 from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
 from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
 from leaktrack.fingerprints.normalize import (
-    fold_text, looks_like_record_line, textual_dates, token_bytes,
+    digit_date_readings, fold_text, id_number, looks_like_record_line, one_digit_deletions,
+    textual_dates, token_bytes,
 )
 from leaktrack.fingerprints.results import ScanResult
 
@@ -202,7 +203,7 @@ class _Scanner:
     def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray,
                 whole_found: np.ndarray) -> "LineMatches":
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
-        other_id = self._holds_another_id(enc, pair_lines, evidence)
+        other_id = self._holds_another_id(enc, pairs, evidence)
         distinctive = evidence[:, ~self.common]
         score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
                                                      params.COMMON_WEIGHT_CAP) \
@@ -222,14 +223,30 @@ class _Scanner:
         found = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
         return found.without_rivals(enc.tokens_per_line)
 
-    def _holds_another_id(self, enc: "_EncodedLines", pair_lines: np.ndarray,
+    def _holds_another_id(self, enc: "_EncodedLines", pairs: np.ndarray,
                           evidence: np.ndarray) -> np.ndarray:
         """Pairs whose line holds an id number, but not the record's: evidence against the
         record (a namesake born the same day, with his own A-number). It costs a penalty and
-        closes the shortcuts; a typo'd A-number costs it too, which the rest of a row covers."""
+        closes the shortcuts.
+
+        A number one digit off the record's (it shares a one-digit deletion with it) is a
+        typo of the record's id, not another person's: no penalty, and it counts as
+        ``WEIGHT_ID_TYPO`` evidence of the record's (first) id column (``evidence`` is
+        updated in place)."""
         if not self.id_columns.any():
-            return np.zeros(len(pair_lines), dtype=bool)
-        return enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1)
+            return np.zeros(len(pairs), dtype=bool)
+        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        other = enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1)
+        if len(self.fp.id_variant_keys):
+            offsets, keys = self.fp.id_variant_offsets, self.fp.id_variant_keys
+            id_column = int(np.flatnonzero(self.id_columns)[0])
+            for i in np.flatnonzero(other).tolist():
+                record = int(pair_records[i])
+                line_variants = enc.id_variants(int(pair_lines[i]))
+                if not line_variants.isdisjoint(keys[offsets[record]:offsets[record + 1]].tolist()):
+                    other[i] = False
+                    evidence[i, id_column] = params.WEIGHT_ID_TYPO
+        return other
 
     def _minhash_close(self, enc: "_EncodedLines", line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
@@ -250,6 +267,7 @@ class _EncodedLines:
     def __init__(self, table: ChunkTable, line_numbers: np.ndarray, line_offsets: np.ndarray,
                  chunk_ids: np.ndarray, chunk_lines: np.ndarray):
         self.table = table
+        self._id_variants: dict[int, set[int]] = {}
         self.line_index = {n: i for i, n in enumerate(line_numbers.tolist())}
         self.line_offsets = line_offsets
         self.chunk_ids = chunk_ids
@@ -311,6 +329,17 @@ class _EncodedLines:
                 keys.append(self.table.hasher.date(iso))
                 lines.append(line)
         return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
+
+    def id_variants(self, line: int) -> set[int]:
+        """Keyed hashes of the line's id-like numbers (not dates) and their one-digit
+        deletions, to meet a record's (``FingerprintSet.id_variant_keys``)."""
+        variants = self._id_variants.get(line)
+        if variants is None:
+            numbers = {t for c in self._line_chunk_ids(line) for t in self.table.tokens[c]
+                       if id_number(t) and not digit_date_readings(t)}
+            variants = self._id_variants[line] = {
+                self.table.hasher.id_variant(v) for n in numbers for v in one_digit_deletions(n)}
+        return variants
 
     def shingles(self, line: int) -> list[int]:
         """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""

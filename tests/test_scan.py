@@ -164,6 +164,49 @@ def test_namesake_born_the_same_day_with_another_a_number_is_not_matched(small_l
     assert result.matched_records == []
 
 
+def _one_digit_typo(a_number: str, kind: str) -> str:
+    """A-123-456-789 with one digit substituted, inserted, deleted, or two adjacent swapped."""
+    digits = a_number[2:].replace("-", "")
+    if kind == "substituted":
+        typo = digits[:4] + str((int(digits[4]) + 1) % 10) + digits[5:]
+    elif kind == "inserted":
+        typo = digits[:4] + str((int(digits[4]) + 1) % 10) + digits[4:]
+    elif kind == "deleted":
+        typo = digits[:4] + digits[5:]
+    else:
+        typo = digits[:3] + digits[4] + digits[3] + digits[5:]
+    return f"A-{typo[:3]}-{typo[3:-3]}-{typo[-3:]}"
+
+
+def _row_with_a_number(leak, index: int, a_number: str) -> str:
+    name, dob = leak.columns.index("full_name"), leak.columns.index("date_of_birth")
+    row = leak.rows[index]
+    return f"{a_number}\t{row[name]}\t{row[dob]}\tSomewhere Else Detention Center"
+
+
+@pytest.mark.parametrize("typo", ["substituted", "inserted", "deleted", "swapped"])
+def test_row_whose_a_number_has_a_one_digit_typo_is_matched_by_name_and_birth_date(
+        typo, small_leak, fingerprints):
+    true_numbers = small_leak.column("a_number")
+    index = next(i for i, a in enumerate(true_numbers)  # a swap must change the number
+                 if a[2:].replace("-", "")[3] != a[2:].replace("-", "")[4])
+    a_number = _one_digit_typo(true_numbers[index], typo)
+    assert a_number != true_numbers[index]
+    result = scan_text(_row_with_a_number(small_leak, index, a_number), fingerprints)
+    assert result.matched_records == [small_leak.ids[index]]
+
+
+def test_namesake_born_the_same_day_with_an_a_number_two_digits_off_is_not_matched(
+        small_leak, fingerprints):
+    a_number = small_leak.column("a_number")[7]
+    digits = [int(d) for d in a_number[2:].replace("-", "")]
+    digits[1], digits[7] = (digits[1] + 1) % 10, (digits[7] + 1) % 10
+    other = "".join(map(str, digits))
+    result = scan_text(_row_with_a_number(small_leak, 7, f"A-{other[:3]}-{other[3:6]}-{other[6:]}"),
+                       fingerprints)
+    assert result.matched_records == []
+
+
 def test_lsh_proposes_records_when_no_value_is_rare_enough_to(small_leak, monkeypatch):
     monkeypatch.setattr(params, "CANDIDATE_MAX_DF", 0)  # no exact-key candidates at all
     fingerprints = build_fingerprint_set(small_leak.columns, small_leak.rows, small_leak.ids, KEY)
