@@ -282,7 +282,7 @@ class _Extractor:
         self.add(name, "xlsx", "\n".join(lines) + "\n")
 
     def _sheet_lines(self, workbook: Any, name: str) -> Iterator[str]:
-        from leaktrack.fingerprints.readers import spreadsheet_cell_text
+        from leaktrack.fingerprints.readers import spreadsheet_row_cells
 
         for sheet in workbook.worksheets:
             for values in sheet.iter_rows(values_only=True):
@@ -290,9 +290,7 @@ class _Extractor:
                 if self.xlsx_cells > self.limits.max_xlsx_cells:
                     self.skip(name, f"stopped after {self.limits.max_xlsx_cells:,} spreadsheet cells")
                     return
-                cells = [spreadsheet_cell_text(v) for v in values]
-                while cells and not cells[-1]:
-                    cells.pop()
+                cells = spreadsheet_row_cells(values)
                 if cells:
                     yield "\t".join(_one_line(c) for c in cells)
 

@@ -199,7 +199,7 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
         raise DatasetError(f"{path} is not a readable XLSX workbook ({type(error).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
-        rows = [_xlsx_row(values) for values in sheet.iter_rows(values_only=True)]
+        rows = [spreadsheet_row_cells(values) for values in sheet.iter_rows(values_only=True)]
     except Exception as error:  # openpyxl raises many types (XML, zip, value) on a broken sheet
         raise DatasetError(f"{path} has an unreadable sheet ({type(error).__name__})") from None
     finally:
@@ -207,7 +207,8 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
     return _with_header(path, rows)
 
 
-def _xlsx_row(values: Iterable[Any]) -> list[str] | None:
+def spreadsheet_row_cells(values: Iterable[Any]) -> list[str] | None:
+    """A spreadsheet row's cells as text, trailing empty cells dropped; None if all empty."""
     cells = [spreadsheet_cell_text(v) for v in values]
     while cells and not cells[-1]:
         cells.pop()
