@@ -207,6 +207,26 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
     return updated, change
 
 
+def apply_status_change(
+    match: Match, to_status: str, by: str, note: str | None, details: dict
+) -> tuple[Match, StatusChange]:
+    """The status-change rule every backend follows (see ``MatchStore.change_status``), as a pure function.
+
+    The transition itself is checked by the caller (``check_transition``).
+    """
+    change = StatusChange(match.id, match.status, to_status, utcnow(), by, note, details)
+    sending = to_status == "takedown_sent"
+    changed = replace(
+        match,
+        status=to_status,
+        status_changed_at=change.at,
+        version=match.version + 1,
+        takedown_to=details.get("to") if sending else match.takedown_to,
+        takedown_ref=details.get("ref") if sending else match.takedown_ref,
+    )
+    return changed, change
+
+
 @dataclass
 class SweepRecord:
     """Summary of one sweep, stored so responders can see what was looked at and when."""

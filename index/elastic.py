@@ -31,7 +31,7 @@ import json
 import logging
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from itertools import islice
@@ -62,10 +62,10 @@ from leaktrack.index.base import (
     StoreStats,
     SweepRecord,
     apply_found_copy,
+    apply_status_change,
     as_utc,
     check_transition,
     match_id_for_url,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -620,7 +620,7 @@ class ElasticsearchStore(MatchStore):
         for attempt in (1, 2):
             stored = self._fetch_expected(match_id, expected_version)
             check_transition(stored.match.status, to_status)
-            changed, entry = _status_changed(stored.match, to_status, by, note, dict(details or {}))
+            changed, entry = apply_status_change(stored.match, to_status, by, note, dict(details or {}))
             try:
                 self._write_status(stored, changed, entry)
                 return changed
@@ -703,22 +703,6 @@ def _write_action(match: Match, history: list[dict], known: StoredMatch | None, 
         "if_primary_term": known.primary_term,
         "_source": match_to_doc(match, history),
     }
-
-
-def _status_changed(
-    match: Match, to_status: str, by: str, note: str | None, details: dict
-) -> tuple[Match, StatusChange]:
-    change = StatusChange(match.id, match.status, to_status, utcnow(), by, note, details)
-    sending = to_status == "takedown_sent"
-    changed = replace(
-        match,
-        status=to_status,
-        status_changed_at=change.at,
-        version=match.version + 1,
-        takedown_to=details.get("to") if sending else match.takedown_to,
-        takedown_ref=details.get("ref") if sending else match.takedown_ref,
-    )
-    return changed, change
 
 
 def _error_type(error: ApiError) -> str:

@@ -33,11 +33,11 @@ from leaktrack.index.base import (
     StoreStats,
     SweepRecord,
     apply_found_copy,
+    apply_status_change,
     as_utc,
     check_transition,
     match_id_for_url,
     sorted_record_ids,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -396,16 +396,15 @@ class SQLiteStore(MatchStore):
                     f"match {match_id} changed since it was shown (now {match.status!r}); look at it again"
                 )
             check_transition(match.status, to_status)
-            change = StatusChange(match_id, match.status, to_status, utcnow(), by, note, details)
-            sending = to_status == "takedown_sent"
+            changed, change = apply_status_change(match, to_status, by, note, details)
             db.execute(
                 "UPDATE matches SET status = ?, status_changed_at = ?, version = version + 1,"
                 " takedown_to = ?, takedown_ref = ? WHERE id = ? AND version = ?",
                 (
-                    to_status,
-                    _text(change.at),
-                    details.get("to") if sending else match.takedown_to,
-                    details.get("ref") if sending else match.takedown_ref,
+                    changed.status,
+                    _text(changed.status_changed_at),
+                    changed.takedown_to,
+                    changed.takedown_ref,
                     match_id,
                     match.version,
                 ),
