@@ -424,8 +424,7 @@ def scan_bytes(data: bytes, fingerprints: FingerprintSet, name: str | None = Non
 
     started = time.perf_counter()
     extraction = extract_texts(data, name=name, content_type=content_type)
-    text = "\n".join(part.text for part in extraction.texts)
-    result = scan_text(text, fingerprints, name=name or "<bytes>",
+    result = scan_text(extraction.text, fingerprints, name=name or "<bytes>",
                        skipped=list(extraction.skipped), bytes_scanned=len(data))
     result.seconds = time.perf_counter() - started
     return result
