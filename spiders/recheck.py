@@ -10,7 +10,6 @@ not proof of removal.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, defaul
 from leaktrack.index import TRANSITIONS, Match, open_store
 from leaktrack.spiders.crawl import CrawlJob
 from leaktrack.spiders.state import CrawlState
-from leaktrack.spiders.sweep import absolute_store_url, home_file, run_crawl_process, sources_for_urls
+from leaktrack.spiders.sweep import absolute_store_url, crawl_settings, home_file, run_crawl_process, sources_for_urls
 from leaktrack.spiders.urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
@@ -59,8 +58,7 @@ def recheck(
         state_path=home_file(None, CRAWL_STATE_FILE),
         allow_private_networks=allow_private_networks,
         recheck=True,
-        # The crawl logs at our level unless told otherwise, as in a sweep (-v: DEBUG, else WARNING).
-        settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(settings or {})},
+        settings=crawl_settings(settings),
     )
     outcome, _ = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}

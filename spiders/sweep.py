@@ -109,8 +109,7 @@ def run_sweep(
         keep_evidence=keep_evidence,
         redis_url=redis_url,
         redis_job=redis_job,
-        # The crawl logs at our level unless told otherwise (-v: DEBUG, else WARNING).
-        settings={"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(settings or {})},
+        settings=crawl_settings(settings),
     )
     with sweep_lock():
         started = datetime.now(timezone.utc)
@@ -135,6 +134,11 @@ def summarize(started: datetime, outcome: CrawlOutcome, interrupted: bool) -> Sw
         errors=errors,
         interrupted=interrupted,
     )
+
+
+def crawl_settings(overrides: dict | None) -> dict:
+    """The crawl logs at our level unless told otherwise (-v: DEBUG, else WARNING)."""
+    return {"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(overrides or {})}
 
 
 def home_file(given: str | Path | None, default_name: str) -> str:
