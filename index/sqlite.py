@@ -119,11 +119,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_MATCH_COLUMNS = (
-    "id, source, url, host, title, content_sha256, matched_count, containment, status, first_seen,"
-    " last_seen, status_changed_at, takedown_to, takedown_ref, evidence_path, version"
+# The order of ``_match_row``'s values.
+_MATCH_COLUMN_NAMES = (
+    "id", "source", "url", "host", "title", "content_sha256", "matched_count", "containment", "status",
+    "first_seen", "last_seen", "status_changed_at", "takedown_to", "takedown_ref", "evidence_path", "version",
 )
-_MATCH_COLUMNS_OF_M = ", ".join("m." + column.strip() for column in _MATCH_COLUMNS.split(","))
+_MATCH_COLUMNS = ", ".join(_MATCH_COLUMN_NAMES)
+_MATCH_COLUMNS_OF_M = ", ".join("m." + column for column in _MATCH_COLUMN_NAMES)
+# What a re-sweep rewrites: not url/host (the id comes from the URL) nor takedown_to/ref (status changes set them).
+_SWEEP_UPDATED_COLUMNS = (
+    "source", "title", "content_sha256", "matched_count", "containment", "status",
+    "first_seen", "last_seen", "status_changed_at", "evidence_path", "version",
+)
 # sqlite3 errors caused by the file or the environment (or a hand-edited store), not by our SQL: StoreErrors.
 _ENVIRONMENT_ERRORS = ("not a database", "unable to open", "locked", "readonly", "disk", "malformed", "no such table")
 
@@ -367,7 +374,7 @@ class SQLiteStore(MatchStore):
                 changes += [change] if change else []
             new = [m for m in current.values() if m.id not in known_ids]
             updated = [m for m in current.values() if m.id in known_ids]
-            db.executemany(f"INSERT INTO matches ({_MATCH_COLUMNS}) VALUES ({','.join('?' * 16)})", map(_match_row, new))
+            db.executemany(_INSERT_MATCH, map(_match_row, new))
             db.executemany(_UPDATE_FROM_SWEEP, [_update_params(m) for m in updated])
             # Records only ever add up (see apply_found_copy), so inserting the missing ones is enough.
             db.executemany(
@@ -432,28 +439,15 @@ class SQLiteStore(MatchStore):
             self._db = None
 
 
+_INSERT_MATCH = f"INSERT INTO matches ({_MATCH_COLUMNS}) VALUES ({', '.join('?' * len(_MATCH_COLUMN_NAMES))})"
 _UPDATE_FROM_SWEEP = (
-    "UPDATE matches SET source = ?, title = ?, content_sha256 = ?, matched_count = ?, containment = ?,"
-    " status = ?, first_seen = ?, last_seen = ?, status_changed_at = ?, evidence_path = ?, version = ?"
-    " WHERE id = ?"
+    f"UPDATE matches SET {', '.join(column + ' = ?' for column in _SWEEP_UPDATED_COLUMNS)} WHERE id = ?"
 )
 
 
 def _update_params(match: Match) -> tuple:
-    return (
-        match.source,
-        match.title,
-        match.content_sha256,
-        match.matched_count,
-        match.containment,
-        match.status,
-        _text(match.first_seen),
-        _text(match.last_seen),
-        _text(match.status_changed_at),
-        match.evidence_path,
-        match.version,
-        match.id,
-    )
+    row = dict(zip(_MATCH_COLUMN_NAMES, _match_row(match)))
+    return (*(row[column] for column in _SWEEP_UPDATED_COLUMNS), match.id)
 
 
 def _match_row(match: Match) -> tuple:
