@@ -11,6 +11,7 @@ import abc
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -69,6 +70,22 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+def time_text(moment: datetime | None) -> str | None:
+    """How every backend stores a timestamp: UTC ISO 8601, fixed width, so it also sorts as text."""
+    return as_utc(moment).isoformat(timespec="microseconds") if moment else None
+
+
+def time_from_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter), consumed lazily."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 @dataclass

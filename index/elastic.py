@@ -32,7 +32,6 @@ import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from itertools import islice
 from typing import Any, Iterable, Iterator
@@ -63,9 +62,11 @@ from leaktrack.index.base import (
     SweepRecord,
     apply_found_copy,
     apply_status_change,
-    as_utc,
+    batches,
     check_transition,
     match_id_for_url,
+    time_from_text,
+    time_text,
 )
 
 log = logging.getLogger(__name__)
@@ -154,19 +155,11 @@ def index_templates(names: IndexNames) -> dict[str, dict]:
 # -- documents -------------------------------------------------------------------------------
 
 
-def _time_text(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat(timespec="microseconds") if moment else None
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
 def change_to_doc(change: StatusChange) -> dict:
     return {
         "from_status": change.from_status,
         "to_status": change.to_status,
-        "at": _time_text(change.at),
+        "at": time_text(change.at),
         "by": change.by,
         "note": change.note,
         "details": dict(change.details),
@@ -178,7 +171,7 @@ def change_from_doc(match_id: str, doc: dict) -> StatusChange:
         match_id=match_id,
         from_status=doc["from_status"],
         to_status=doc["to_status"],
-        at=_time(doc["at"]),
+        at=time_from_text(doc["at"]),
         by=doc["by"],
         note=doc.get("note"),
         details=doc.get("details") or {},
@@ -197,9 +190,9 @@ def match_to_doc(match: Match, history: list[dict]) -> dict:
         "matched_count": match.matched_count,
         "containment": match.containment,
         "status": match.status,
-        "first_seen": _time_text(match.first_seen),
-        "last_seen": _time_text(match.last_seen),
-        "status_changed_at": _time_text(match.status_changed_at),
+        "first_seen": time_text(match.first_seen),
+        "last_seen": time_text(match.last_seen),
+        "status_changed_at": time_text(match.status_changed_at),
         "takedown_to": match.takedown_to,
         "takedown_ref": match.takedown_ref,
         "evidence_path": match.evidence_path,
@@ -219,11 +212,11 @@ def match_from_doc(doc: dict) -> Match:
         matched_count=doc["matched_count"],
         containment=doc["containment"],
         status=doc["status"],
-        first_seen=_time(doc["first_seen"]),
-        last_seen=_time(doc["last_seen"]),
+        first_seen=time_from_text(doc["first_seen"]),
+        last_seen=time_from_text(doc["last_seen"]),
         title=doc.get("title"),
         evidence_path=doc.get("evidence_path"),
-        status_changed_at=_time(doc.get("status_changed_at")),
+        status_changed_at=time_from_text(doc.get("status_changed_at")),
         takedown_to=doc.get("takedown_to"),
         takedown_ref=doc.get("takedown_ref"),
         version=doc["version"],
@@ -250,8 +243,8 @@ class StoredMatch:
 def sweep_to_doc(sweep: SweepRecord) -> dict:
     return {
         "id": sweep.id,
-        "started_at": _time_text(sweep.started_at),
-        "finished_at": _time_text(sweep.finished_at),
+        "started_at": time_text(sweep.started_at),
+        "finished_at": time_text(sweep.finished_at),
         "per_source": sweep.per_source,
         "errors": list(sweep.errors),
     }
@@ -260,8 +253,8 @@ def sweep_to_doc(sweep: SweepRecord) -> dict:
 def sweep_from_doc(doc: dict) -> SweepRecord:
     return SweepRecord(
         id=doc["id"],
-        started_at=_time(doc["started_at"]),
-        finished_at=_time(doc.get("finished_at")),
+        started_at=time_from_text(doc["started_at"]),
+        finished_at=time_from_text(doc.get("finished_at")),
         per_source=doc.get("per_source") or {},
         errors=list(doc.get("errors") or []),
     )
@@ -558,8 +551,7 @@ class ElasticsearchStore(MatchStore):
 
     def upsert_copies(self, copies: Iterable[FoundCopy]) -> list[Match]:
         stored: list[Match] = []
-        iterator = iter(copies)
-        while batch := list(islice(iterator, settings.UPSERT_BATCH_SIZE)):
+        for batch in batches(copies, settings.UPSERT_BATCH_SIZE):
             stored.extend(self._upsert_batch(batch))
         return stored
 

@@ -17,8 +17,6 @@ import logging
 import os
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -34,10 +32,12 @@ from leaktrack.index.base import (
     SweepRecord,
     apply_found_copy,
     apply_status_change,
-    as_utc,
+    batches,
     check_transition,
     match_id_for_url,
     sorted_record_ids,
+    time_from_text,
+    time_text,
 )
 
 log = logging.getLogger(__name__)
@@ -135,21 +135,6 @@ _SWEEP_UPDATED_COLUMNS = (
 _ENVIRONMENT_ERRORS = ("not a database", "unable to open", "locked", "readonly", "disk", "malformed", "no such table")
 
 
-def _text(moment: datetime | None) -> str | None:
-    # Fixed width, so timestamps sort as text in the indexes.
-    return as_utc(moment).isoformat(timespec="microseconds") if moment else None
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 @contextmanager
 def _as_store_errors(path: Path) -> Iterator[None]:
     try:
@@ -223,7 +208,7 @@ class SQLiteStore(MatchStore):
 
     def _records_of(self, match_ids: list[str]) -> dict[str, list[str]]:
         records: dict[str, list[str]] = {match_id: [] for match_id in match_ids}
-        for batch in _batches(match_ids, settings.ITER_PAGE_SIZE):
+        for batch in batches(match_ids, settings.ITER_PAGE_SIZE):
             placeholders = ",".join("?" * len(batch))
             rows = self._read(
                 f"SELECT match_id, record_id FROM match_records WHERE match_id IN ({placeholders})"
@@ -320,7 +305,7 @@ class SQLiteStore(MatchStore):
                 match_id=row["match_id"],
                 from_status=row["from_status"],
                 to_status=row["to_status"],
-                at=_time(row["at"]),
+                at=time_from_text(row["at"]),
                 by=row["by"],
                 note=row["note"],
                 details=json.loads(row["details"]),
@@ -346,8 +331,8 @@ class SQLiteStore(MatchStore):
         return [
             SweepRecord(
                 id=row["id"],
-                started_at=_time(row["started_at"]),
-                finished_at=_time(row["finished_at"]),
+                started_at=time_from_text(row["started_at"]),
+                finished_at=time_from_text(row["finished_at"]),
                 per_source=json.loads(row["per_source"]),
                 errors=json.loads(row["errors"]),
             )
@@ -358,7 +343,7 @@ class SQLiteStore(MatchStore):
 
     def upsert_copies(self, copies: Iterable[FoundCopy]) -> list[Match]:
         stored: list[Match] = []
-        for batch in _batches(copies, settings.UPSERT_BATCH_SIZE):
+        for batch in batches(copies, settings.UPSERT_BATCH_SIZE):
             stored.extend(self._upsert_batch(batch))
         return stored
 
@@ -409,7 +394,7 @@ class SQLiteStore(MatchStore):
                 " takedown_to = ?, takedown_ref = ? WHERE id = ? AND version = ?",
                 (
                     changed.status,
-                    _text(changed.status_changed_at),
+                    time_text(changed.status_changed_at),
                     changed.takedown_to,
                     changed.takedown_ref,
                     match_id,
@@ -425,8 +410,8 @@ class SQLiteStore(MatchStore):
                 "INSERT OR REPLACE INTO sweeps (id, started_at, finished_at, per_source, errors) VALUES (?, ?, ?, ?, ?)",
                 (
                     sweep.id,
-                    _text(sweep.started_at),
-                    _text(sweep.finished_at),
+                    time_text(sweep.started_at),
+                    time_text(sweep.finished_at),
                     json.dumps(sweep.per_source),
                     json.dumps(sweep.errors),
                 ),
@@ -461,9 +446,9 @@ def _match_row(match: Match) -> tuple:
         match.matched_count,
         match.containment,
         match.status,
-        _text(match.first_seen),
-        _text(match.last_seen),
-        _text(match.status_changed_at),
+        time_text(match.first_seen),
+        time_text(match.last_seen),
+        time_text(match.status_changed_at),
         match.takedown_to,
         match.takedown_ref,
         match.evidence_path,
@@ -482,11 +467,11 @@ def _match_from_row(row: sqlite3.Row, records: list[str]) -> Match:
         matched_count=row["matched_count"],
         containment=row["containment"],
         status=row["status"],
-        first_seen=_time(row["first_seen"]),
-        last_seen=_time(row["last_seen"]),
+        first_seen=time_from_text(row["first_seen"]),
+        last_seen=time_from_text(row["last_seen"]),
         title=row["title"],
         evidence_path=row["evidence_path"],
-        status_changed_at=_time(row["status_changed_at"]),
+        status_changed_at=time_from_text(row["status_changed_at"]),
         takedown_to=row["takedown_to"],
         takedown_ref=row["takedown_ref"],
         version=row["version"],
@@ -500,7 +485,7 @@ def _insert_history(db: sqlite3.Connection, change: StatusChange) -> None:
             change.match_id,
             change.from_status,
             change.to_status,
-            _text(change.at),
+            time_text(change.at),
             change.by,
             change.note,
             json.dumps(change.details),
