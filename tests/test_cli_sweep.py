@@ -44,6 +44,21 @@ def publish(site, leak_fingerprints) -> None:
     site.put("/files/leak.csv", leak_fingerprints.copies["uppercase"].data)
 
 
+def sweep_and_send_takedowns(site, leak_fingerprints, tmp_path) -> None:
+    """Publish the copies, sweep them into the queue and move every match to takedown_sent."""
+    publish(site, leak_fingerprints)
+    invoke(*sweep_args(write_sources(tmp_path, site), leak_fingerprints))
+    with open_store() as store:
+        for match in store.list_matches():
+            store.change_status(match.id, "confirmed", by="test")
+            store.change_status(match.id, "takedown_sent", by="test")
+
+
+def recheck_args(leak_fingerprints, *extra: str) -> list[str]:
+    return ["recheck", "--allow-private-networks", "--fingerprints", str(leak_fingerprints.path),
+            "--key-file", str(leak_fingerprints.key_file), *extra]
+
+
 def test_sweep_json_prints_the_summary_per_source(local_site, leak_fingerprints, tmp_path):
     publish(local_site, leak_fingerprints)
 
@@ -123,16 +138,10 @@ def test_bad_setting_syntax_is_a_usage_error(local_site, leak_fingerprints, tmp_
 
 
 def test_recheck_json_lists_verdicts(local_site, leak_fingerprints, tmp_path):
-    publish(local_site, leak_fingerprints)
-    invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints))
-    with open_store() as store:
-        for match in store.list_matches():
-            store.change_status(match.id, "confirmed", by="test")
-            store.change_status(match.id, "takedown_sent", by="test")
+    sweep_and_send_takedowns(local_site, leak_fingerprints, tmp_path)
     local_site.remove("/files/leak.csv")
 
-    result = invoke("recheck", "--allow-private-networks", "--fingerprints", str(leak_fingerprints.path),
-                    "--key-file", str(leak_fingerprints.key_file), *fast_settings_args(), "--json")
+    result = invoke(*recheck_args(leak_fingerprints, *fast_settings_args(), "--json"))
 
     assert result.exit_code == 0, result.output
     verdicts = {item["url"]: (item["verdict"], item["status"]) for item in json.loads(result.stdout)}
@@ -143,15 +152,9 @@ def test_recheck_json_lists_verdicts(local_site, leak_fingerprints, tmp_path):
 
 
 def test_recheck_table_shows_days_outstanding(local_site, leak_fingerprints, tmp_path):
-    publish(local_site, leak_fingerprints)
-    invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints))
-    with open_store() as store:
-        for match in store.list_matches():
-            store.change_status(match.id, "confirmed", by="test")
-            store.change_status(match.id, "takedown_sent", by="test")
+    sweep_and_send_takedowns(local_site, leak_fingerprints, tmp_path)
 
-    result = invoke("recheck", "--allow-private-networks", "--fingerprints", str(leak_fingerprints.path),
-                    "--key-file", str(leak_fingerprints.key_file), *fast_settings_args())
+    result = invoke(*recheck_args(leak_fingerprints, *fast_settings_args()))
 
     assert result.exit_code == 0, result.output
     assert "days since" in result.stdout and "still up" in result.stdout
@@ -229,8 +232,7 @@ def test_recheck_keeps_scrapy_info_logs_off_stderr_like_sweep(local_site, leak_f
     settings = [arg for name, value in FAST_CRAWL_SETTINGS.items() if name != "LOG_LEVEL"
                 for arg in ("-s", f"{name}={value}")]
 
-    result = invoke("recheck", "--status", "new", "--allow-private-networks", "--fingerprints",
-                    str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file), *settings, "--json")
+    result = invoke(*recheck_args(leak_fingerprints, "--status", "new", *settings, "--json"))
 
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)) == 2
