@@ -487,28 +487,28 @@ def test_a_store_missing_one_of_its_tables_is_a_one_line_error(store_url):
     assert_one_line_error(run("queue", "show", ID_GIST, "--store", store_url), 1, "no such table: history")
 
 
-def test_export_to_a_device_leaves_the_device_mode_alone(store_url, tmp_path):
+@pytest.fixture
+def null_device(tmp_path):
+    """A private copy of /dev/null (mode 0o666), so a test can never change the real one."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    device.chmod(0o666)
+    return device
+
+
+def test_export_to_a_device_leaves_the_device_mode_alone(store_url, null_device):
     """`--out /dev/null` as root must not make /dev/null owner-only (tested on a private copy of it)."""
-    device = tmp_path / "null"
-    try:
-        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    except PermissionError:
-        pytest.skip("making a device node needs root")
-    device.chmod(0o666)
-    assert run("queue", "export", "--out", str(device), "--store", store_url).exit_code == 0
-    assert stat.S_IMODE(device.stat().st_mode) == 0o666
+    assert run("queue", "export", "--out", str(null_device), "--store", store_url).exit_code == 0
+    assert stat.S_IMODE(null_device.stat().st_mode) == 0o666
 
 
-def test_a_device_given_as_the_store_keeps_its_mode(tmp_path):
+def test_a_device_given_as_the_store_keeps_its_mode(null_device):
     """`--store sqlite:////dev/null` as root must not make /dev/null owner-only (on a private copy)."""
-    device = tmp_path / "null"
-    try:
-        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
-    except PermissionError:
-        pytest.skip("making a device node needs root")
-    device.chmod(0o666)
-    run("stats", "--store", f"sqlite:///{device}")
-    assert stat.S_IMODE(device.stat().st_mode) == 0o666
+    run("stats", "--store", f"sqlite:///{null_device}")
+    assert stat.S_IMODE(null_device.stat().st_mode) == 0o666
 
 
 def test_takedown_draft_with_a_sender_that_is_not_utf8_is_a_one_line_error(store_url, tmp_path):
