@@ -73,6 +73,11 @@ def queue_show(match_id: str = typer.Argument(..., help="Match id."), as_json: b
         console.print(views.match_panel(match, history, contact))
 
 
+def _report_failure(match_id: str, error: LeaktrackError) -> None:
+    """One decision failed: say which match and why on stderr; the caller goes on with the rest."""
+    err_console.print(f"Error: {match_id}: {error}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: Optional[str], store_url: Optional[str]) -> None:
     """Apply one decision to several matches; report each failure, exit non-zero if any failed."""
     exit_code = 0
@@ -82,7 +87,7 @@ def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: 
                 store.change_status(match_id, to_status, by or default_actor(), note)
                 console.print(f"{match_id}: {views.status_text(to_status)}")
             except LeaktrackError as error:
-                err_console.print(f"Error: {match_id}: {error}", markup=False, highlight=False, soft_wrap=True)
+                _report_failure(match_id, error)
                 exit_code = max(exit_code, error.exit_code)
     if exit_code:
         raise typer.Exit(exit_code)
@@ -151,7 +156,7 @@ def _review_one(store: MatchStore, match: Match, by: str) -> str:
                 store.change_status(match.id, to_status, by, expected_version=match.version)
                 console.print(f"{match.id}: {views.status_text(to_status)}")
             except LeaktrackError as error:  # e.g. a sweep changed it meanwhile: say so, go on
-                err_console.print(f"Error: {match.id}: {error}", markup=False, highlight=False, soft_wrap=True)
+                _report_failure(match.id, error)
         if action:
             return action
         console.print("keys: " + ", ".join(f"{key}={name}" for key, name in REVIEW_KEYS.items()))
