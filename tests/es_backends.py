@@ -18,7 +18,7 @@ import pytest
 from es_standin import StandinServer
 from elasticsearch import Elasticsearch
 
-from leaktrack.index.elastic import ElasticsearchStore, client_options
+from leaktrack.index.elastic import ElasticsearchStore, IndexNames, client_options
 
 REAL_ES_URL_ENV = "LEAKTRACK_TEST_ES_URL"
 
@@ -59,7 +59,8 @@ def _delete_real_indices(url: str) -> None:
         for prefix in _real_prefixes:
             for index in client.indices.get(index=f"{prefix}-*"):
                 client.indices.delete(index=index)
-            for template in (f"{prefix}-matches", f"{prefix}-sweeps"):
+            names = IndexNames(prefix)
+            for template in (names.matches_template, names.sweeps_template):
                 client.options(ignore_status=404).indices.delete_index_template(name=template)
     finally:
         client.close()
