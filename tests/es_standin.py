@@ -700,9 +700,9 @@ class Query:
                 raise EsError(400, "parsing_exception", f"[{kind}] query does not support "
                               f"[{sorted(set(value) - allowed)[0]}]")
 
-    def score(self, index: Index, doc_id: str, source: dict) -> float | None:
+    def score(self, mapping: Mapping, doc_id: str, source: dict) -> float | None:
         """None if the document does not match, else a (crude) score."""
-        return self._score(self.body, index.mapping, doc_id, source)
+        return self._score(self.body, mapping, doc_id, source)
 
     def _score(self, clause: dict, mapping: Mapping, doc_id: str, source: dict) -> float | None:
         (kind, params), = clause.items()
@@ -854,7 +854,7 @@ def _aggregate(aggs: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dic
         body = spec[kind]
         if kind == "filter":
             query = Query(body)
-            kept = [h for h in hits if query.score(_IndexView(mappings[h.index]), h.doc_id, h.doc.source) is not None]
+            kept = [h for h in hits if query.score(mappings[h.index], h.doc_id, h.doc.source) is not None]
             results[name] = {"doc_count": len(kept), **_aggregate(sub, kept, mappings)}
         elif kind in ("terms", "cardinality", "composite"):
             results[name] = _bucket_aggregation(kind, body, hits, mappings)
@@ -863,11 +863,6 @@ def _aggregate(aggs: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dic
                           caused_by={"type": "named_object_not_found_exception",
                                      "reason": f"unknown field [{kind}]"})
     return results
-
-
-@dataclass
-class _IndexView:
-    mapping: Mapping
 
 
 def _field_values_for_agg(field_name: str, hit: Hit, mappings: dict[str, Mapping]) -> list[Any]:
@@ -1103,7 +1098,7 @@ class Api:
         for name, docs in snapshot.items():
             index = self.cluster.indices.get(name) or Index(name, Mapping({}), {})
             for doc_id, doc in docs.items():
-                score = query.score(index, doc_id, doc.source)
+                score = query.score(index.mapping, doc_id, doc.source)
                 if score is not None:
                     hits.append(Hit(name, doc_id, doc, score))
         return hits
