@@ -437,16 +437,6 @@ class Cluster:
         self.before_request: list[Callable[[RecordedRequest], None]] = []
         self._pit_ids = itertools.count(1)
 
-    def reset(self) -> None:
-        with self.lock:
-            self.indices.clear()
-            self.templates.clear()
-            self.aliases.clear()
-            self.pits.clear()
-            self.requests.clear()
-            self.before_request.clear()
-            self.required_auth = None
-
     def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
         """Recorded requests whose method matches and path matches the fnmatch pattern."""
         return [r for r in list(self.requests) if r.method == method and fnmatch.fnmatchcase(r.path, path_pattern)]
