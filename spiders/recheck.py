@@ -17,7 +17,7 @@ from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, defaul
 from leaktrack.index import TRANSITIONS, Match, open_store
 from leaktrack.spiders.crawl import CrawlJob
 from leaktrack.spiders.state import CrawlState
-from leaktrack.spiders.sweep import absolute_store_url, crawl_settings, home_file, run_crawl_process, sources_for_urls
+from leaktrack.spiders.sweep import absolute_store_url, at_our_log_level, home_file, run_crawl_process, sources_for_urls
 from leaktrack.spiders.urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
@@ -58,7 +58,7 @@ def recheck(
         state_path=home_file(None, CRAWL_STATE_FILE),
         allow_private_networks=allow_private_networks,
         recheck=True,
-        settings=crawl_settings(settings),
+        settings=at_our_log_level(settings),
     )
     outcome, _ = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}

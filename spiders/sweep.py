@@ -109,7 +109,7 @@ def run_sweep(
         keep_evidence=keep_evidence,
         redis_url=redis_url,
         redis_job=redis_job,
-        settings=crawl_settings(settings),
+        settings=at_our_log_level(settings),
     )
     with sweep_lock():
         started = datetime.now(timezone.utc)
@@ -136,7 +136,7 @@ def summarize(started: datetime, outcome: CrawlOutcome, interrupted: bool) -> Sw
     )
 
 
-def crawl_settings(overrides: dict | None) -> dict:
+def at_our_log_level(overrides: dict | None) -> dict:
     """The crawl logs at our level unless told otherwise (-v: DEBUG, else WARNING)."""
     return {"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(overrides or {})}
 
