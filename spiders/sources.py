@@ -104,12 +104,8 @@ def parse_sources(data: dict, origin: str = "sources") -> SourcesConfig:
     unknown = set(data) - TOP_LEVEL_KEYS
     if unknown:
         raise SourcesError(f"{origin}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})")
-    allow_private = data.get("allow_private_networks", False)
-    if not isinstance(allow_private, bool):
-        raise SourcesError(f"{origin}: allow_private_networks must be true or false")
-    contact = data.get("contact")
-    if contact is not None and not isinstance(contact, str):
-        raise SourcesError(f"{origin}: contact must be a string")
+    allow_private = _bool(data, "allow_private_networks", origin, default=False)
+    contact = _optional_str(data, "contact", origin)
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
         raise SourcesError(f"{origin}: no [[sources]] defined")
