@@ -21,7 +21,7 @@ def distributed_settings(redis_url: str, job: str | None) -> dict:
     """Scrapy settings that put the scheduler queue and duplicate filter of ``job`` in Redis."""
     if not job:
         raise SourcesError("a distributed sweep needs a job name shared by its workers (--redis-job)")
-    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", job or ""):
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", job):
         raise SourcesError(f"redis job name {job!r} must be 1-100 letters, digits or . _ : -")
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SourcesError(f"{redis_url!r} is not a redis:// URL")
