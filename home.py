@@ -31,7 +31,7 @@ def ensure_home() -> Path:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:  # e.g. LEAKTRACK_HOME names a file
-        from leaktrack.errors import LeaktrackError
+        from .errors import LeaktrackError
 
         raise LeaktrackError(f"cannot create the home folder {path}: {error.strerror or error}") from None
     return path

@@ -23,9 +23,9 @@ import json
 import random
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from anyascii import anyascii
 from faker import Faker
@@ -45,7 +45,7 @@ CASE_STATUSES = [
 @dataclass(frozen=True)
 class _Origin:
     locale: str
-    weight: int                  # relative share of the leak's records
+    weight: int  # relative share of the leak's records
     nationalities: tuple[str, ...]
     family_name_first: bool = False
     joiner: str = " "
@@ -92,8 +92,8 @@ _LAST_BIRTH_DATE = dt.date(2012, 12, 31)
 @dataclass
 class SyntheticLeak:
     columns: list[str]
-    rows: list[list[str]]          # row i has record id str(i + 1)
-    native_script: list[bool]      # row i's name is in a non-Latin script
+    rows: list[list[str]]  # row i has record id str(i + 1)
+    native_script: list[bool]  # row i's name is in a non-Latin script
 
     @property
     def ids(self) -> list[str]:
@@ -180,22 +180,25 @@ class _PeopleFactory:
                     numbers.append(a_number)
         return numbers
 
-    def people(self, count: int, facilities: list[str],
-               exclude_a_numbers: set[str] = frozenset()) -> tuple[list[list[str]], list[bool]]:
+    def people(
+        self, count: int, facilities: list[str], exclude_a_numbers: set[str] = frozenset()
+    ) -> tuple[list[list[str]], list[bool]]:
         """``count`` rows in the leak's schema, and whether each name is in a native script."""
         a_numbers = self.a_numbers(count, exclude_a_numbers)
         rows, native = [], []
         for a_number in a_numbers:
             origin = self.origin()
             name = self.name(origin)
-            rows.append([
-                a_number,
-                name,
-                self.rng.choice(origin.nationalities),
-                self.birth_date(),
-                self.rng.choice(CASE_STATUSES),
-                self.rng.choice(facilities),
-            ])
+            rows.append(
+                [
+                    a_number,
+                    name,
+                    self.rng.choice(origin.nationalities),
+                    self.birth_date(),
+                    self.rng.choice(CASE_STATUSES),
+                    self.rng.choice(facilities),
+                ]
+            )
             native.append(not is_latin_script(name))
         return rows, native
 
@@ -232,8 +235,13 @@ def generate_leak(n_records: int = 6000, seed: int = 0, n_facilities: int = 100)
 # Renderers: one table in the formats re-uploads come in
 
 
-def render_delimited(columns: list[str] | None, rows: list[list[str]], delimiter: str = ",",
-                     newline: str = "\n", quoting: int = csv.QUOTE_MINIMAL) -> str:
+def render_delimited(
+    columns: list[str] | None,
+    rows: list[list[str]],
+    delimiter: str = ",",
+    newline: str = "\n",
+    quoting: int = csv.QUOTE_MINIMAL,
+) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=quoting)
     if columns:
@@ -258,7 +266,7 @@ def render_html_table(columns: list[str], rows: list[list[str]], title: str) -> 
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
     )
     page = (
-        f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         "<style>td { padding: 2px 6px; }</style>"
         "<script>window.analytics = {id: 'UA-000000-1'};</script></head><body>"
         f"<h1>{html.escape(title)}</h1><p>Posted anonymously. Mirror of the published list.</p>"
@@ -328,15 +336,15 @@ def one_character_typo(text: str, rng: random.Random) -> str:
     i = rng.randrange(len(text) - 1)
     edit = rng.choice(("drop", "double", "swap", "replace"))
     if edit == "drop":
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if edit == "double":
         return text[:i] + text[i] + text[i:]
     if edit == "swap" and text[i] != text[i + 1]:
-        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
     replacement = rng.choice("0123456789") if text[i].isdigit() else rng.choice("aeiounrst")
     if replacement == text[i]:
         replacement = "x"
-    return text[:i] + replacement + text[i + 1:]
+    return text[:i] + replacement + text[i + 1 :]
 
 
 def whitespace_noise(text: str, rng: random.Random) -> str:
@@ -386,9 +394,11 @@ def _project(leak: SyntheticLeak, rows: list[list[str]], names: list[str]) -> li
     return [[row[p] for p in positions] for row in rows]
 
 
-def _map_column(leak: SyntheticLeak, rows: list[list[str]], name: str, fn: Callable[[str], str]) -> list[list[str]]:
+def _map_column(
+    leak: SyntheticLeak, rows: list[list[str]], name: str, fn: Callable[[str], str]
+) -> list[list[str]]:
     position = leak.columns.index(name)
-    return [row[:position] + [fn(row[position])] + row[position + 1:] for row in rows]
+    return [row[:position] + [fn(row[position])] + row[position + 1 :] for row in rows]
 
 
 _RENAMED_KEYS = {
@@ -429,7 +439,9 @@ def _crlf(leak, rng):
 
 
 def _quoted(leak, rng):
-    return _csv_copy("all_cells_quoted", leak, _pick(leak, rng, _subset_size(leak, 300)), quoting=csv.QUOTE_ALL)
+    return _csv_copy(
+        "all_cells_quoted", leak, _pick(leak, rng, _subset_size(leak, 300)), quoting=csv.QUOTE_ALL
+    )
 
 
 def _no_header(leak, rng):
@@ -482,6 +494,7 @@ def _cased(kind: str, fn: Callable[[str], str]):
         rows = [[fn(cell) for cell in row] for row in _rows(leak, indexes)]
         text = render_delimited(leak.columns, rows)
         return Sample(kind, f"{kind}.csv", text.encode("utf-8"), _ids(indexes))
+
     return build
 
 
@@ -494,7 +507,10 @@ def _no_diacritics_noisy(leak, rng):
 
 def _typos(leak, rng):
     indexes = _pick(leak, rng, _subset_size(leak, 500))
-    rows = [[one_character_typo(c, rng) if rng.random() < 0.10 else c for c in row] for row in _rows(leak, indexes)]
+    rows = [
+        [one_character_typo(c, rng) if rng.random() < 0.10 else c for c in row]
+        for row in _rows(leak, indexes)
+    ]
     text = render_delimited(leak.columns, rows)
     return Sample("typos_10pct_cells", "retyped.csv", text.encode("utf-8"), _ids(indexes))
 
@@ -508,7 +524,9 @@ def _json_renamed(leak, rng):
 def _jsonl_renamed(leak, rng):
     indexes = _pick(leak, rng, _subset_size(leak, 500))
     keys = [_RENAMED_KEYS[c] for c in leak.columns]
-    return Sample("jsonl_renamed_keys", "records.jsonl", render_json_lines(keys, _rows(leak, indexes)), _ids(indexes))
+    return Sample(
+        "jsonl_renamed_keys", "records.jsonl", render_json_lines(keys, _rows(leak, indexes)), _ids(indexes)
+    )
 
 
 def _html(leak, rng):
@@ -607,11 +625,37 @@ def _embedded(leak, rng):
 
 
 COPY_BUILDERS: list[Callable[[SyntheticLeak, random.Random], Sample]] = [
-    _verbatim, _semicolons, _pipes, _tabs, _crlf, _quoted, _no_header, _reordered,
-    _name_and_id, _name_facility_dob, _ten_rows, _hundred_rows, _shuffled,
-    _cased("uppercase", str.upper), _cased("lowercase", str.lower), _no_diacritics_noisy,
-    _typos, _json_renamed, _jsonl_renamed, _html, _markdown, _fixed_width, _xlsx, _zipped,
-    _gzipped, _utf16, _cp1252, _transliterated, _dates_dmy, _dates_long, _embedded,
+    _verbatim,
+    _semicolons,
+    _pipes,
+    _tabs,
+    _crlf,
+    _quoted,
+    _no_header,
+    _reordered,
+    _name_and_id,
+    _name_facility_dob,
+    _ten_rows,
+    _hundred_rows,
+    _shuffled,
+    _cased("uppercase", str.upper),
+    _cased("lowercase", str.lower),
+    _no_diacritics_noisy,
+    _typos,
+    _json_renamed,
+    _jsonl_renamed,
+    _html,
+    _markdown,
+    _fixed_width,
+    _xlsx,
+    _zipped,
+    _gzipped,
+    _utf16,
+    _cp1252,
+    _transliterated,
+    _dates_dmy,
+    _dates_long,
+    _embedded,
 ]
 
 
@@ -690,8 +734,16 @@ class _NegativeFactory:
         return Sample("other_people_html", f"neg{n}.html", render_html_table(COLUMNS, rows, "Case list"))
 
     def facility_directory(self, rng, n):
-        rows = [[f, self.faker.street_address(), self.faker.city(), self.faker.phone_number(),
-                 str(rng.randrange(50, 2500))] for f in self.facilities]
+        rows = [
+            [
+                f,
+                self.faker.street_address(),
+                self.faker.city(),
+                self.faker.phone_number(),
+                str(rng.randrange(50, 2500)),
+            ]
+            for f in self.facilities
+        ]
         text = render_delimited(["facility", "address", "city", "phone", "capacity"], rows)
         return Sample("facility_directory", f"neg{n}.csv", text.encode("utf-8"))
 
@@ -715,7 +767,7 @@ class _NegativeFactory:
             name = "_".join(rng.choice(_WORDS[20:]) for _ in range(2))
             functions.append(
                 f"def {name}(items, limit={rng.randrange(1, 100)}):\n"
-                f"    \"\"\"{_sentence(rng)}\"\"\"\n"
+                f'    """{_sentence(rng)}"""\n'
                 f"    result = [x for x in items if x.get('{rng.choice(COLUMNS)}')]\n"
                 f"    return result[:limit]\n"
             )
@@ -742,13 +794,18 @@ class _NegativeFactory:
         return Sample("config_ini", f"neg{n}.ini", text.encode())
 
     def config_json(self, rng, n):
-        config = {"version": rng.randrange(1, 9), "features": rng.sample(_WORDS, 5),
-                  "facilities": rng.sample(self.facilities, min(5, len(self.facilities))),
-                  "statuses": CASE_STATUSES}
+        config = {
+            "version": rng.randrange(1, 9),
+            "features": rng.sample(_WORDS, 5),
+            "facilities": rng.sample(self.facilities, min(5, len(self.facilities))),
+            "statuses": CASE_STATUSES,
+        }
         return Sample("config_json", f"neg{n}.json", json.dumps(config, indent=2).encode())
 
     def prose(self, rng, n):
-        paragraphs = [self.faker.paragraph(nb_sentences=rng.randrange(3, 8)) for _ in range(rng.randrange(3, 12))]
+        paragraphs = [
+            self.faker.paragraph(nb_sentences=rng.randrange(3, 8)) for _ in range(rng.randrange(3, 12))
+        ]
         return Sample("prose", f"neg{n}.txt", "\n\n".join(paragraphs).encode())
 
     def news_article(self, rng, n):
@@ -767,10 +824,20 @@ class _NegativeFactory:
     def kinds(self) -> list[Callable[[random.Random, int], Sample]]:
         """Each kind once, other people in the leak's own schema twice: the hardest negative."""
         return [
-            self.other_people_csv, self.other_people_json, self.other_people_html,
-            self.facility_directory, self.common_names, self.names_with_nationality,
-            self.source_code, self.logs, self.config_yaml, self.config_ini, self.config_json,
-            self.prose, self.news_article, self.other_people_csv,
+            self.other_people_csv,
+            self.other_people_json,
+            self.other_people_html,
+            self.facility_directory,
+            self.common_names,
+            self.names_with_nationality,
+            self.source_code,
+            self.logs,
+            self.config_yaml,
+            self.config_ini,
+            self.config_json,
+            self.prose,
+            self.news_article,
+            self.other_people_csv,
         ]
 
 

@@ -24,8 +24,14 @@ from pathlib import Path
 TARGET_MAX_SLOWDOWN = 0.20
 LEAK_COPIES = 20
 LOOKALIKE_SHARE = 0.10
-LOOKALIKE_KINDS = {"other_people_same_schema", "other_people_json", "other_people_html", "facility_directory",
-                   "common_names", "names_with_nationality"}
+LOOKALIKE_KINDS = {
+    "other_people_same_schema",
+    "other_people_json",
+    "other_people_html",
+    "facility_directory",
+    "common_names",
+    "names_with_nationality",
+}
 
 
 def main() -> int:
@@ -38,13 +44,23 @@ def main() -> int:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pastes", type=int, default=5000, help="pastes on the site (default 5000)")
-    parser.add_argument("--records", type=int, default=6000, help="records in the synthetic leak (default 6000)")
+    parser.add_argument(
+        "--records", type=int, default=6000, help="records in the synthetic leak (default 6000)"
+    )
     parser.add_argument("--per-page", type=int, default=50, help="pastes per archive page (default 50)")
-    parser.add_argument("--repeat", type=int, default=3, help="off/on pairs to run; medians are reported (default 3)")
-    parser.add_argument("--scan-workers", type=int, default=None,
-                        help="scanning worker processes (default: LEAKTRACK_SCAN_WORKERS, cores - 1)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="off/on pairs to run; medians are reported (default 3)"
+    )
+    parser.add_argument(
+        "--scan-workers",
+        type=int,
+        default=None,
+        help="scanning worker processes (default: LEAKTRACK_SCAN_WORKERS, cores - 1)",
+    )
     return parser.parse_args()
 
 
@@ -58,24 +74,36 @@ def run(options: argparse.Namespace, workdir: Path) -> int:
     leak = generate_leak(options.records, seed=5)
     fingerprints = workdir / "leak.ltfp"
     fingerprint_dataset(leak.write(workdir / "leak.csv"), fingerprints, workdir / "leak.key")
-    pastes, leak_ids = make_pastes(options.pastes, leak, negative_samples(leak, seed=5, count=150),
-                                   transformed_copies(leak, seed=5))
+    pastes, leak_ids = make_pastes(
+        options.pastes, leak, negative_samples(leak, seed=5, count=150), transformed_copies(leak, seed=5)
+    )
     bytes_total = sum(len(text.encode("utf-8")) for text in pastes.values())
-    print(f"site: {len(pastes)} pastes ({bytes_total / 1e6:.1f} MB; code, logs, configs, prose and "
-          f"{LOOKALIKE_SHARE:.0%} look-alike people lists), {options.per_page} per archive page; "
-          f"leak: {options.records} records, {len(leak_ids)} altered copies hidden; "
-          f"scan workers: {scan_workers(options)}")
+    print(
+        f"site: {len(pastes)} pastes ({bytes_total / 1e6:.1f} MB; code, logs, configs, prose and "
+        f"{LOOKALIKE_SHARE:.0%} look-alike people lists), {options.per_page} per archive page; "
+        f"leak: {options.records} records, {len(leak_ids)} altered copies hidden; "
+        f"scan workers: {scan_workers(options)}"
+    )
     with LocalSite() as site:
         add_pastes(site, pastes, per_page=options.per_page)
         workers = {} if options.scan_workers is None else {"LEAKTRACK_SCAN_WORKERS": options.scan_workers}
         runs = []
         # Alternating off/on runs, each from scratch: load from other jobs hits both alike.
         for run_number in range(options.repeat):
-            off = sweep_once(site, workdir / f"off{run_number}", fingerprints, {**LOCAL_SITE_SETTINGS, "LEAKTRACK_SCAN": False})
-            on = sweep_once(site, workdir / f"on{run_number}", fingerprints, {**LOCAL_SITE_SETTINGS, **workers})
+            off = sweep_once(
+                site,
+                workdir / f"off{run_number}",
+                fingerprints,
+                {**LOCAL_SITE_SETTINGS, "LEAKTRACK_SCAN": False},
+            )
+            on = sweep_once(
+                site, workdir / f"on{run_number}", fingerprints, {**LOCAL_SITE_SETTINGS, **workers}
+            )
             runs.append((off, on))
         found = matched_paste_ids(workdir / "on0")
-    print(f"leak copies found: {len(found & leak_ids)} of {len(leak_ids)}; other pastes flagged: {len(found - leak_ids)}")
+    print(
+        f"leak copies found: {len(found & leak_ids)} of {len(leak_ids)}; other pastes flagged: {len(found - leak_ids)}"
+    )
     return report(runs)
 
 
@@ -130,11 +158,24 @@ def sweep_once(site, home: Path, fingerprints: Path, settings: dict):
     from leaktrack.spiders.sweep import run_sweep
 
     os.environ["LEAKTRACK_HOME"] = str(home)
-    config = parse_sources({"allow_private_networks": True, "sources": [{
-        "name": "bench", "kind": "paste", "start_urls": [site.url("/archive")],
-        "item_links": "/p/[A-Za-z0-9]+$", "next_page": r"page=\d+", "raw_url": site.url("/raw/{id}"),
-    }]})
-    return run_sweep(config, fingerprints_path=fingerprints, settings=settings, key_file=fingerprints.with_suffix(".key"))
+    config = parse_sources(
+        {
+            "allow_private_networks": True,
+            "sources": [
+                {
+                    "name": "bench",
+                    "kind": "paste",
+                    "start_urls": [site.url("/archive")],
+                    "item_links": "/p/[A-Za-z0-9]+$",
+                    "next_page": r"page=\d+",
+                    "raw_url": site.url("/raw/{id}"),
+                }
+            ],
+        }
+    )
+    return run_sweep(
+        config, fingerprints_path=fingerprints, settings=settings, key_file=fingerprints.with_suffix(".key")
+    )
 
 
 def pages_per_second(summary) -> float:
@@ -142,19 +183,25 @@ def pages_per_second(summary) -> float:
 
 
 def report(runs) -> int:
-    print(f"\n{'sweep':<30}{'pages':>8}{'seconds':>10}{'pages/s':>10}{'documents':>11}{'matches':>9}{'errors':>8}")
+    print(
+        f"\n{'sweep':<30}{'pages':>8}{'seconds':>10}{'pages/s':>10}{'documents':>11}{'matches':>9}{'errors':>8}"
+    )
     for run_number, pair in enumerate(runs, 1):
         for label, summary in zip(("scanning off (baseline)", "scanning on"), pair):
             totals = summary.totals()
-            print(f"{label + f' #{run_number}':<30}{totals['pages']:>8}{summary.seconds:>10.1f}"
-                  f"{pages_per_second(summary):>10.1f}{totals['documents']:>11}{totals['matches']:>9}{totals['errors']:>8}")
+            print(
+                f"{label + f' #{run_number}':<30}{totals['pages']:>8}{summary.seconds:>10.1f}"
+                f"{pages_per_second(summary):>10.1f}{totals['documents']:>11}{totals['matches']:>9}{totals['errors']:>8}"
+            )
     off_rate = statistics.median(pages_per_second(off) for off, _ in runs)
     on_rate = statistics.median(pages_per_second(on) for _, on in runs)
     print(f"\nmedian pages/s: scanning off {off_rate:.1f}, scanning on {on_rate:.1f}")
     slowdown = 1 - on_rate / off_rate
     verdict = "PASS" if slowdown < TARGET_MAX_SLOWDOWN else "MISS"
-    print(f"\nscanning cost: {slowdown:.1%} of crawl throughput (target < {TARGET_MAX_SLOWDOWN:.0%}): {verdict}  "
-          f"[{date.today().isoformat()}, {os.cpu_count()} cores]")
+    print(
+        f"\nscanning cost: {slowdown:.1%} of crawl throughput (target < {TARGET_MAX_SLOWDOWN:.0%}): {verdict}  "
+        f"[{date.today().isoformat()}, {os.cpu_count()} cores]"
+    )
     return 0
 
 

@@ -21,7 +21,7 @@ import json
 import random
 import time
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 from leaktrack.fingerprints.documents import extract_texts
 from leaktrack.synthetic import (
@@ -67,18 +67,48 @@ def documents(megabytes: int) -> list[tuple[str, str, bytes, Callable[[bytes], o
     csv_bytes = repeat_to(leak.to_csv_bytes(), size)
     one_copy_csv = leak.to_csv_bytes()
     return [
-        ("plain text (prose + logs)", "paste.txt", repeat_to(paste, size),
-         lambda d: d.decode("utf-8"), "utf-8 decode"),
-        ("CSV", "leak.csv", csv_bytes,
-         lambda d: list(csv.reader(io.StringIO(d.decode("utf-8")))), "decode + csv.reader"),
-        ("JSON array", "leak.json", render_json(leak.columns, leak.rows * max(1, size // (2 * len(one_copy_csv)))),
-         lambda d: json.loads(d), "json.loads"),
-        ("HTML table", "leak.html", render_html_table(leak.columns, leak.rows * max(1, size // (4 * len(one_copy_csv))), "x"),
-         html_text, "selectolax .text()"),
-        ("gzip CSV", "leak.csv.gz", gzip.compress(csv_bytes, compresslevel=6, mtime=0),
-         lambda d: gzip.decompress(d), "gzip.decompress"),
-        ("zip of CSVs", "leak.zip", zip_members({f"part{i}.csv": one_copy_csv for i in range(max(1, size // len(one_copy_csv)))}),
-         unzip_all, "zipfile read"),
+        (
+            "plain text (prose + logs)",
+            "paste.txt",
+            repeat_to(paste, size),
+            lambda d: d.decode("utf-8"),
+            "utf-8 decode",
+        ),
+        (
+            "CSV",
+            "leak.csv",
+            csv_bytes,
+            lambda d: list(csv.reader(io.StringIO(d.decode("utf-8")))),
+            "decode + csv.reader",
+        ),
+        (
+            "JSON array",
+            "leak.json",
+            render_json(leak.columns, leak.rows * max(1, size // (2 * len(one_copy_csv)))),
+            lambda d: json.loads(d),
+            "json.loads",
+        ),
+        (
+            "HTML table",
+            "leak.html",
+            render_html_table(leak.columns, leak.rows * max(1, size // (4 * len(one_copy_csv))), "x"),
+            html_text,
+            "selectolax .text()",
+        ),
+        (
+            "gzip CSV",
+            "leak.csv.gz",
+            gzip.compress(csv_bytes, compresslevel=6, mtime=0),
+            lambda d: gzip.decompress(d),
+            "gzip.decompress",
+        ),
+        (
+            "zip of CSVs",
+            "leak.zip",
+            zip_members({f"part{i}.csv": one_copy_csv for i in range(max(1, size // len(one_copy_csv)))}),
+            unzip_all,
+            "zipfile read",
+        ),
     ]
 
 
@@ -87,15 +117,19 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=40)
     args = parser.parse_args()
     print(f"leaktrack bench/extraction, {dt.date.today().isoformat()}, best of {REPEATS}\n")
-    print(f"{'format':28} {'input MB':>9} {'text MB':>8} {'extract_texts MB/s':>19}   {'baseline':24} {'MB/s':>8}")
+    print(
+        f"{'format':28} {'input MB':>9} {'text MB':>8} {'extract_texts MB/s':>19}   {'baseline':24} {'MB/s':>8}"
+    )
     for label, name, data, baseline, baseline_name in documents(args.megabytes):
         extraction = extract_texts(data, name)
         text_mb = sum(len(t.text.encode("utf-8")) for t in extraction.texts) / MB
-        ours = best_seconds(lambda: extract_texts(data, name))
-        floor = best_seconds(lambda: baseline(data))
+        ours = best_seconds(lambda: extract_texts(data, name))  # noqa: B023 (called at once)
+        floor = best_seconds(lambda: baseline(data))  # noqa: B023
         # Throughput per MB of text produced: compressed inputs are small by design.
-        print(f"{label:28} {len(data) / MB:>9.1f} {text_mb:>8.1f} {text_mb / ours:>19.0f}   "
-              f"{baseline_name:24} {text_mb / floor:>8.0f}")
+        print(
+            f"{label:28} {len(data) / MB:>9.1f} {text_mb:>8.1f} {text_mb / ours:>19.0f}   "
+            f"{baseline_name:24} {text_mb / floor:>8.0f}"
+        )
     print("\n(MB/s are of extracted text, so compressed and uncompressed inputs compare)")
 
 

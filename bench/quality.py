@@ -22,8 +22,8 @@ import datetime as dt
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import ppdeep
 import tlsh
@@ -66,7 +66,9 @@ def run_leaktrack(leak, samples: list[Sample]) -> tuple[list[Outcome], float]:
     for sample in samples:
         started = time.perf_counter()
         result = scan_bytes(sample.data, fingerprints, name=sample.filename)
-        outcomes.append(Outcome(sample, result.is_leak, set(result.matched_records), time.perf_counter() - started))
+        outcomes.append(
+            Outcome(sample, result.is_leak, set(result.matched_records), time.perf_counter() - started)
+        )
     return outcomes, build_seconds
 
 
@@ -82,8 +84,11 @@ class Baseline:
 
 def sha256_baseline(original: bytes) -> Baseline:
     digest = hashlib.sha256(original).digest()
-    return Baseline("sha256", lambda sample: float(hashlib.sha256(sample.data).digest() == digest),
-                    lambda t: "identical bytes")
+    return Baseline(
+        "sha256",
+        lambda sample: float(hashlib.sha256(sample.data).digest() == digest),
+        lambda t: "identical bytes",
+    )
 
 
 def tlsh_baseline(original: bytes) -> Baseline:
@@ -100,8 +105,11 @@ def tlsh_baseline(original: bytes) -> Baseline:
 
 def ssdeep_baseline(original: bytes) -> Baseline:
     reference = ppdeep.hash(original)
-    return Baseline("ssdeep", lambda sample: float(ppdeep.compare(reference, ppdeep.hash(sample.data))),
-                    lambda t: f"similarity >= {t:.0f}")
+    return Baseline(
+        "ssdeep",
+        lambda sample: float(ppdeep.compare(reference, ppdeep.hash(sample.data))),
+        lambda t: f"similarity >= {t:.0f}",
+    )
 
 
 def words_minhash(data: bytes, name: str) -> MinHash:
@@ -113,8 +121,11 @@ def words_minhash(data: bytes, name: str) -> MinHash:
 
 def minhash_baseline(original: bytes) -> Baseline:
     reference = words_minhash(original, "original.csv")
-    return Baseline("minhash", lambda sample: reference.jaccard(words_minhash(sample.data, sample.filename)),
-                    lambda t: f"Jaccard >= {t:.3f}")
+    return Baseline(
+        "minhash",
+        lambda sample: reference.jaccard(words_minhash(sample.data, sample.filename)),
+        lambda t: f"Jaccard >= {t:.3f}",
+    )
 
 
 def calibrated_threshold(scores_of_negatives: list[float], all_scores: list[float]) -> float:
@@ -124,7 +135,9 @@ def calibrated_threshold(scores_of_negatives: list[float], all_scores: list[floa
     return above[0] if above else float("inf")
 
 
-def run_baseline(baseline: Baseline, positives: list[Sample], negatives: list[Sample]) -> tuple[list[bool], list[bool], str, float]:
+def run_baseline(
+    baseline: Baseline, positives: list[Sample], negatives: list[Sample]
+) -> tuple[list[bool], list[bool], str, float]:
     started = time.perf_counter()
     positive_scores = [baseline.score(s) for s in positives]
     negative_scores = [baseline.score(s) for s in negatives]
@@ -155,9 +168,16 @@ def leaktrack_figures(positives: list[Outcome], negatives: list[Outcome]) -> dic
     }
 
 
-def print_summary(figures: dict, baselines: list[tuple[str, str, list[bool], list[bool], float]],
-                  scan_seconds: float, build_seconds: float, n_positive: int) -> None:
-    print(f"{'method':10} {'threshold':22} {'doc recall':>14} {'FP docs':>9} {'record recall':>15} {'record precision':>18} {'seconds':>8}")
+def print_summary(
+    figures: dict,
+    baselines: list[tuple[str, str, list[bool], list[bool], float]],
+    scan_seconds: float,
+    build_seconds: float,
+    n_positive: int,
+) -> None:
+    print(
+        f"{'method':10} {'threshold':22} {'doc recall':>14} {'FP docs':>9} {'record recall':>15} {'record precision':>18} {'seconds':>8}"
+    )
     print(
         f"{'leaktrack':10} {'params.py':22} "
         f"{figures['doc_recall']:>9.3f} {verdict(figures['doc_recall'] >= TARGET_DOC_RECALL)} "
@@ -173,19 +193,30 @@ def print_summary(figures: dict, baselines: list[tuple[str, str, list[bool], lis
             f"{sum(flagged_neg):>4d} {verdict(sum(flagged_neg) <= TARGET_FP_DOCS)} "
             f"{'n/a':>15} {'n/a':>18} {seconds:>8.2f}"
         )
-    print(f"(leaktrack: fingerprinting took {build_seconds:.2f} s, scanning all documents {scan_seconds:.2f} s)")
+    print(
+        f"(leaktrack: fingerprinting took {build_seconds:.2f} s, scanning all documents {scan_seconds:.2f} s)"
+    )
 
 
 def print_per_kind(positives: list[Outcome], baselines) -> None:
     names = [b[0] for b in baselines]
-    print(f"\n{'kind':38} {'records':>7} {'found':>6} {'rec.recall':>10} {'rec.prec':>9}  " + " ".join(f"{n:>7}" for n in names))
+    print(
+        f"\n{'kind':38} {'records':>7} {'found':>6} {'rec.recall':>10} {'rec.prec':>9}  "
+        + " ".join(f"{n:>7}" for n in names)
+    )
     for i, o in enumerate(positives):
         expected = len(o.sample.expected_records)
         recall = o.true_records / expected
         precision = o.true_records / len(o.found) if o.found else 1.0
-        mark = "" if o.flagged and recall >= TARGET_RECORD_RECALL and precision >= TARGET_RECORD_PRECISION else "  <-"
+        mark = (
+            ""
+            if o.flagged and recall >= TARGET_RECORD_RECALL and precision >= TARGET_RECORD_PRECISION
+            else "  <-"
+        )
         flags = " ".join(f"{'yes' if b[2][i] else 'no':>7}" for b in baselines)
-        print(f"{o.sample.kind:38} {expected:>7d} {len(o.found):>6d} {recall:>10.3f} {precision:>9.3f}  {flags}{mark}")
+        print(
+            f"{o.sample.kind:38} {expected:>7d} {len(o.found):>6d} {recall:>10.3f} {precision:>9.3f}  {flags}{mark}"
+        )
 
 
 def print_negatives(negatives: list[Outcome]) -> None:
@@ -209,18 +240,24 @@ def main() -> None:
     positives = transformed_copies(leak, seed=args.seed)
     negatives = negative_samples(leak, seed=args.seed, count=args.negatives)
     original = leak.to_csv_bytes()
-    print(f"leaktrack bench/quality, {dt.date.today().isoformat()}: {len(leak.rows)} records, "
-          f"{len(positives)} altered copies ({len({s.kind for s in positives})} kinds, "
-          f"{sum(len(s.expected_records) for s in positives)} exposed records), {len(negatives)} negatives "
-          f"({len({s.kind for s in negatives})} kinds), generated in {time.perf_counter() - started:.1f} s\n")
+    print(
+        f"leaktrack bench/quality, {dt.date.today().isoformat()}: {len(leak.rows)} records, "
+        f"{len(positives)} altered copies ({len({s.kind for s in positives})} kinds, "
+        f"{sum(len(s.expected_records) for s in positives)} exposed records), {len(negatives)} negatives "
+        f"({len({s.kind for s in negatives})} kinds), generated in {time.perf_counter() - started:.1f} s\n"
+    )
 
     outcomes, build_seconds = run_leaktrack(leak, positives + negatives)
-    positive_outcomes, negative_outcomes = outcomes[: len(positives)], outcomes[len(positives):]
+    positive_outcomes, negative_outcomes = outcomes[: len(positives)], outcomes[len(positives) :]
     scan_seconds = sum(o.seconds for o in outcomes)
 
     baselines = []
-    for baseline in (sha256_baseline(original), tlsh_baseline(original), ssdeep_baseline(original),
-                     minhash_baseline(original)):
+    for baseline in (
+        sha256_baseline(original),
+        tlsh_baseline(original),
+        ssdeep_baseline(original),
+        minhash_baseline(original),
+    ):
         flagged_pos, flagged_neg, threshold, seconds = run_baseline(baseline, positives, negatives)
         baselines.append((baseline.name, threshold, flagged_pos, flagged_neg, seconds))
 

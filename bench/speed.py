@@ -91,8 +91,12 @@ def grep_mbps(names_file: Path, corpus_file: Path) -> tuple[float, int]:
     best, count = float("inf"), 0
     for _ in range(3):
         started = time.perf_counter()
-        done = subprocess.run(["grep", "-F", "-c", "-f", str(names_file), str(corpus_file)],
-                              capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
+        done = subprocess.run(
+            ["grep", "-F", "-c", "-f", str(names_file), str(corpus_file)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LC_ALL": "C"},
+        )
         best = min(best, time.perf_counter() - started)
         count = int(done.stdout.strip() or 0)
     return corpus_file.stat().st_size / MB / best, count
@@ -117,12 +121,16 @@ def million_rows(count: int, seed: int) -> list[list[str]]:
     rows = []
     for number in rng.sample(range(10**8, 10**9), count):
         given, family = rng.choice(names), rng.choice(names)
-        rows.append([
-            synthetic.format_a_number(number), " ".join(given[:1] + family[1:] or family),
-            rng.choice(columns["nationality"]),
-            dt.date.fromordinal(first_day + rng.randrange(22_000)).isoformat(),
-            rng.choice(columns["case_status"]), rng.choice(columns["facility"]),
-        ])
+        rows.append(
+            [
+                synthetic.format_a_number(number),
+                " ".join(given[:1] + family[1:] or family),
+                rng.choice(columns["nationality"]),
+                dt.date.fromordinal(first_day + rng.randrange(22_000)).isoformat(),
+                rng.choice(columns["case_status"]),
+                rng.choice(columns["facility"]),
+            ]
+        )
     return rows
 
 
@@ -130,18 +138,30 @@ def measure(args: argparse.Namespace, console: Console) -> list[Figure]:
     figures = []
     leak = synthetic.generate_leak(args.records, seed=1)
     fingerprints, seconds = timed(build_fingerprint_set, leak.columns, leak.rows, leak.ids, KEY)
-    figures.append(Figure(f"build {args.records:,} records", f"{args.records / seconds:,.0f} rec/s ({seconds:.2f} s)",
-                          "", "", ""))
+    figures.append(
+        Figure(
+            f"build {args.records:,} records",
+            f"{args.records / seconds:,.0f} rec/s ({seconds:.2f} s)",
+            "",
+            "",
+            "",
+        )
+    )
     with tempfile.TemporaryDirectory(prefix="leaktrack-bench-") as tmp:
         tmp = Path(tmp)
         fingerprints.save(tmp / "fp.ltfp")
         (tmp / "fp.key").write_text(KEY.hex())
         fingerprints, seconds = timed(FingerprintSet.load, tmp / "fp.ltfp", tmp / "fp.key")
         size = (tmp / "fp.ltfp").stat().st_size
-        figures.append(Figure("fingerprint file", f"{size / MB:.2f} MB, loads in {seconds:.3f} s", "", "", ""))
+        figures.append(
+            Figure("fingerprint file", f"{size / MB:.2f} MB, loads in {seconds:.3f} s", "", "", "")
+        )
         names_file = tmp / "names.txt"
         names_file.write_text("\n".join(sorted(set(leak.column("full_name")))) + "\n", encoding="utf-8")
-        corpora = {"clean": clean_corpus(args.clean_mb, seed=2), "leak-heavy": heavy_corpus(leak, args.heavy_mb)}
+        corpora = {
+            "clean": clean_corpus(args.clean_mb, seed=2),
+            "leak-heavy": heavy_corpus(leak, args.heavy_mb),
+        }
         for label, text in corpora.items():
             corpus_file = tmp / f"{label}.txt"
             corpus_file.write_text(text, encoding="utf-8")
@@ -154,19 +174,29 @@ def measure(args: argparse.Namespace, console: Console) -> list[Figure]:
                 target, target_text = TARGET_HEAVY_MBPS, f">= {TARGET_HEAVY_MBPS:.0f} MB/s"
             for cold in (True, False):
                 rate, records = scan_mbps(text, fingerprints, cold)
-                figures.append(Figure(
-                    f"scan {label} text ({len(text) / MB:.0f} MB), {'cold' if cold else 'warm'}",
-                    f"{rate:.1f} MB/s, {records} records",
-                    f"grep -F {grep_rate:.0f} MB/s, {grep_lines} lines", target_text,
-                    "PASS" if rate >= target else "MISS"))
+                figures.append(
+                    Figure(
+                        f"scan {label} text ({len(text) / MB:.0f} MB), {'cold' if cold else 'warm'}",
+                        f"{rate:.1f} MB/s, {records} records",
+                        f"grep -F {grep_rate:.0f} MB/s, {grep_lines} lines",
+                        target_text,
+                        "PASS" if rate >= target else "MISS",
+                    )
+                )
     figures.append(Figure("peak memory (6k part)", f"{peak_rss_mb():.0f} MB RSS", "", "", ""))
     if args.full:
         rows = million_rows(args.full_records, seed=3)
         ids = [str(i) for i in range(1, len(rows) + 1)]
         _, seconds = timed(build_fingerprint_set, synthetic.COLUMNS, rows, ids, KEY)
-        figures.append(Figure(f"build {len(rows):,} records", f"{len(rows) / seconds:,.0f} rec/s ({seconds:.1f} s)",
-                              "", f"< {TARGET_FULL_BUILD_SECONDS:.0f} s",
-                              "PASS" if seconds < TARGET_FULL_BUILD_SECONDS else "MISS"))
+        figures.append(
+            Figure(
+                f"build {len(rows):,} records",
+                f"{len(rows) / seconds:,.0f} rec/s ({seconds:.1f} s)",
+                "",
+                f"< {TARGET_FULL_BUILD_SECONDS:.0f} s",
+                "PASS" if seconds < TARGET_FULL_BUILD_SECONDS else "MISS",
+            )
+        )
         figures.append(Figure("peak memory (with 1M build)", f"{peak_rss_mb():.0f} MB RSS", "", "", ""))
     return figures
 
@@ -181,9 +211,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     console = Console(width=150)
     figures = measure(args, console)
-    table = Table("measure", "leaktrack", "baseline (same run)", "target", "",
-                  title=f"bench/speed.py  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-                        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    table = Table(
+        "measure",
+        "leaktrack",
+        "baseline (same run)",
+        "target",
+        "",
+        title=f"bench/speed.py  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+    )
     for f in figures:
         table.add_row(f.what, f.measured, f.baseline, f.target, f.verdict)
     console.print(table)

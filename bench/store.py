@@ -25,9 +25,9 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 from leaktrack.index import FoundCopy
 from leaktrack.index.sqlite import SQLiteStore
@@ -35,7 +35,7 @@ from leaktrack.index.sqlite import SQLiteStore
 SOURCES = ("pastebin", "gists", "mirrors", "forums", "archives")
 HOSTS = ("pastebin.com", "gist.github.com", "files.example.net", "board.example.org", "archive.example.com")
 CHUNK = 10_000  # copies handed to upsert_copies per call, as a sweep's pipeline would
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def synthetic_copies(count: int, records: int, seed: int, start: int = 0) -> Iterator[FoundCopy]:
@@ -88,8 +88,16 @@ def baseline_insert(path: Path, copies: Iterator[FoundCopy]) -> float:
         db.executemany(
             "INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (c.url[-8:], c.source, c.url, c.title, c.content_sha256, ",".join(c.matched_records),
-                 c.containment, c.seen_at.isoformat())
+                (
+                    c.url[-8:],
+                    c.source,
+                    c.url,
+                    c.title,
+                    c.content_sha256,
+                    ",".join(c.matched_records),
+                    c.containment,
+                    c.seen_at.isoformat(),
+                )
                 for c in chunk
             ],
         )
@@ -110,17 +118,23 @@ def latencies_ms(query: Callable[[int], object], runs: int) -> tuple[float, floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--matches", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=6_000, help="rows of the leaked dataset")
     parser.add_argument("--queries", type=int, default=100, help="timed queries per kind (store API)")
-    parser.add_argument("--baseline-queries", type=int, default=10, help="timed queries per kind without indexes")
+    parser.add_argument(
+        "--baseline-queries", type=int, default=10, help="timed queries per kind without indexes"
+    )
     parser.add_argument("--resweep", type=int, default=100_000, help="known copies upserted again")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="leaktrack-bench-") as folder:
-        baseline_s = baseline_insert(Path(folder) / "baseline.db", synthetic_copies(args.matches, args.records, args.seed))
+        baseline_s = baseline_insert(
+            Path(folder) / "baseline.db", synthetic_copies(args.matches, args.records, args.seed)
+        )
         store = SQLiteStore(Path(folder) / "matches.db")
         upsert_s = upsert_all(store, synthetic_copies(args.matches, args.records, args.seed))
         resweep = min(args.resweep, args.matches)
@@ -130,24 +144,44 @@ def main() -> None:
         # A realistic queue: most matches new, some confirmed by reviewers.
         for match_id in rng.sample(sample_ids, min(500, len(sample_ids))):
             store.change_status(match_id, "confirmed", by="bench")
-        records = [f"rec-{rng.randrange(args.records):05d}" for _ in range(max(args.queries, args.baseline_queries))]
+        records = [
+            f"rec-{rng.randrange(args.records):05d}" for _ in range(max(args.queries, args.baseline_queries))
+        ]
         raw = sqlite3.connect(Path(folder) / "matches.db")
 
         indexed = {
             "queue list, top 50": latencies_ms(lambda _: store.list_matches(limit=50), args.queries),
-            "queue list --status confirmed": latencies_ms(lambda _: store.list_matches(status="confirmed", limit=50), args.queries),
-            "queue list --status new": latencies_ms(lambda _: store.list_matches(status="new", limit=50), args.queries),
+            "queue list --status confirmed": latencies_ms(
+                lambda _: store.list_matches(status="confirmed", limit=50), args.queries
+            ),
+            "queue list --status new": latencies_ms(
+                lambda _: store.list_matches(status="new", limit=50), args.queries
+            ),
             "exposure RECORD_ID": latencies_ms(lambda run: store.exposure(records[run]), args.queries),
         }
         unindexed_sql = {
-            "queue list, top 50": ("SELECT * FROM matches NOT INDEXED WHERE matched_count >= 0 ORDER BY matched_count DESC, last_seen DESC LIMIT 50", None),
-            "queue list --status confirmed": ("SELECT * FROM matches NOT INDEXED WHERE status = 'confirmed' ORDER BY matched_count DESC, last_seen DESC LIMIT 50", None),
-            "queue list --status new": ("SELECT * FROM matches NOT INDEXED WHERE status = 'new' ORDER BY matched_count DESC, last_seen DESC LIMIT 50", None),
-            "exposure RECORD_ID": ("SELECT m.* FROM match_records r JOIN matches m ON m.id = r.match_id WHERE +r.record_id = ? ORDER BY m.last_seen DESC", records),
+            "queue list, top 50": (
+                "SELECT * FROM matches NOT INDEXED WHERE matched_count >= 0 ORDER BY matched_count DESC, last_seen DESC LIMIT 50",
+                None,
+            ),
+            "queue list --status confirmed": (
+                "SELECT * FROM matches NOT INDEXED WHERE status = 'confirmed' ORDER BY matched_count DESC, last_seen DESC LIMIT 50",
+                None,
+            ),
+            "queue list --status new": (
+                "SELECT * FROM matches NOT INDEXED WHERE status = 'new' ORDER BY matched_count DESC, last_seen DESC LIMIT 50",
+                None,
+            ),
+            "exposure RECORD_ID": (
+                "SELECT m.* FROM match_records r JOIN matches m ON m.id = r.match_id WHERE +r.record_id = ? ORDER BY m.last_seen DESC",
+                records,
+            ),
         }
         baseline = {
             name: latencies_ms(
-                lambda run, sql=sql, params=params: raw.execute(sql, (params[run],) if params else ()).fetchall(),
+                lambda run, sql=sql, params=params: raw.execute(
+                    sql, (params[run],) if params else ()
+                ).fetchall(),
                 args.baseline_queries,
             )
             for name, (sql, params) in unindexed_sql.items()
@@ -157,17 +191,25 @@ def main() -> None:
         store.close()
         raw.close()
 
-    print(f"SQLite match store, {args.matches:,} synthetic matches, {args.records:,}-record dataset "
-          f"({stats.records_exposed:,} records exposed), store {size_mb:,.0f} MB, {datetime.now(timezone.utc):%Y-%m-%d}")
-    print(f"{'bulk upsert (new matches)':34} {args.matches / upsert_s:>10,.0f} matches/s ({upsert_s:.1f} s)"
-          f"   baseline plain INSERT, no indexes: {args.matches / baseline_s:>10,.0f} rows/s ({baseline_s:.1f} s)")
-    print(f"{'re-sweep upsert (known matches)':34} {resweep / resweep_s:>10,.0f} matches/s ({resweep:,} in {resweep_s:.1f} s)")
+    print(
+        f"SQLite match store, {args.matches:,} synthetic matches, {args.records:,}-record dataset "
+        f"({stats.records_exposed:,} records exposed), store {size_mb:,.0f} MB, {datetime.now(UTC):%Y-%m-%d}"
+    )
+    print(
+        f"{'bulk upsert (new matches)':34} {args.matches / upsert_s:>10,.0f} matches/s ({upsert_s:.1f} s)"
+        f"   baseline plain INSERT, no indexes: {args.matches / baseline_s:>10,.0f} rows/s ({baseline_s:.1f} s)"
+    )
+    print(
+        f"{'re-sweep upsert (known matches)':34} {resweep / resweep_s:>10,.0f} matches/s ({resweep:,} in {resweep_s:.1f} s)"
+    )
     print(f"{'query':34} {'median ms':>10} {'p95 ms':>8}   {'no-index median ms':>18} {'p95 ms':>8}")
     for name, (median, p95) in indexed.items():
         base_median, base_p95 = baseline[name]
         print(f"{name:34} {median:>10.2f} {p95:>8.2f}   {base_median:>18.1f} {base_p95:>8.1f}")
-    print(f"(store API: {args.queries} queries per kind, Match objects built; baseline: raw SQL, "
-          f"{args.baseline_queries} queries per kind)")
+    print(
+        f"(store API: {args.queries} queries per kind, Match objects built; baseline: raw SQL, "
+        f"{args.baseline_queries} queries per kind)"
+    )
 
 
 if __name__ == "__main__":

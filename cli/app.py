@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from leaktrack import __version__
-from leaktrack.cli import fingerprint_cmds, queue_cmds, sweep_cmds
-from leaktrack.cli.common import configure_logging, new_app
+from .. import __version__
+from . import fingerprint_cmds, queue_cmds, sweep_cmds
+from .common import configure_logging, new_app
 
 app = new_app("Find re-uploads of a leaked dataset and track their takedown.")
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from leaktrack.errors import LeaktrackError
+from ..errors import LeaktrackError
 
 # emoji=False: ":cat:" in a page title or URL from the web is text, not an emoji code.
 console = Console(emoji=False)

@@ -3,48 +3,55 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.table import Table
 
-from leaktrack import home
-from leaktrack.cli.common import console, err_console, print_json, print_json_lines
-from leaktrack.fingerprints import FingerprintSet, fingerprint_dataset_file
-from leaktrack.fingerprints.results import ScanResult
-from leaktrack.fingerprints.scan import scan_paths
+from .. import home
+from ..fingerprints import FingerprintSet, fingerprint_dataset_file
+from ..fingerprints.results import ScanResult
+from ..fingerprints.scan import scan_paths
+from .common import console, err_console, print_json, print_json_lines
 
 # ``scan --fail-on-leak`` exits with this when a leak is found (1 and 2 are errors).
 LEAK_FOUND_EXIT_CODE = 3
 _IDS_SHOWN = 10
 
 
-KeyFileOption = typer.Option(None, "--key-file",
-                             help="Secret key file (default: home folder; fingerprint creates it).")
+KeyFileOption = typer.Option(
+    None, "--key-file", help="Secret key file (default: home folder; fingerprint creates it)."
+)
 JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def fingerprint(
     dataset: Path = typer.Argument(..., help="The leaked dataset: CSV, TSV, JSON, JSONL or XLSX."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Fingerprint file (default: home folder)."),
-    key_file: Optional[Path] = KeyFileOption,
-    id_column: Optional[str] = typer.Option(
-        None, "--id-column", help="Column whose values are the record ids (stored as plaintext)."),
-    columns: Optional[str] = typer.Option(
-        None, "--columns", help="Comma-separated columns to fingerprint (default: all)."),
+    out: Path | None = typer.Option(None, "--out", help="Fingerprint file (default: home folder)."),
+    key_file: Path | None = KeyFileOption,
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Column whose values are the record ids (stored as plaintext)."
+    ),
+    columns: str | None = typer.Option(
+        None, "--columns", help="Comma-separated columns to fingerprint (default: all)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     fingerprints, path = fingerprint_dataset_file(dataset, out, key_file, id_column, wanted)
     summary = {
-        "fingerprints": str(path), "records": len(fingerprints), "bytes": path.stat().st_size,
-        "id_column": id_column, "columns": [vars(c) for c in fingerprints.columns],
+        "fingerprints": str(path),
+        "records": len(fingerprints),
+        "bytes": path.stat().st_size,
+        "id_column": id_column,
+        "columns": [vars(c) for c in fingerprints.columns],
     }
     if as_json:
         print_json(summary)
         return
-    table = Table("column", "kind", "unique share", "bits", title=f"{len(fingerprints)} records fingerprinted")
+    table = Table(
+        "column", "kind", "unique share", "bits", title=f"{len(fingerprints)} records fingerprinted"
+    )
     for c in fingerprints.columns:
         table.add_row(c.name, c.kind, f"{c.unique_share:.2f}", f"{c.bits:.1f}")
     console.print(table)
@@ -52,13 +59,15 @@ def fingerprint(
 
 
 def scan(
-    paths: List[Path] = typer.Argument(..., help="Files or folders to scan (folders: every file inside)."),
-    fingerprints_file: Optional[Path] = typer.Option(
-        None, "--fingerprints", help="Fingerprint file (default: home folder)."),
-    key_file: Optional[Path] = KeyFileOption,
+    paths: list[Path] = typer.Argument(..., help="Files or folders to scan (folders: every file inside)."),
+    fingerprints_file: Path | None = typer.Option(
+        None, "--fingerprints", help="Fingerprint file (default: home folder)."
+    ),
+    key_file: Path | None = KeyFileOption,
     as_json: bool = JsonOption,
     fail_on_leak: bool = typer.Option(
-        False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."),
+        False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."
+    ),
 ) -> None:
     """Scan files for records of the fingerprinted dataset; say which records each exposes.
 
@@ -86,8 +95,7 @@ def _results_table(results: list[ScanResult]) -> Table:
         if r.matched_count > _IDS_SHOWN:
             ids += f" (+{r.matched_count - _IDS_SHOWN})"
         verdict = "[bold red]leak[/]" if r.is_leak else "clean"
-        table.add_row(r.input, verdict, str(r.matched_count), f"{r.containment:.2f}",
-                      f"{r.seconds:.3f}", ids)
+        table.add_row(r.input, verdict, str(r.matched_count), f"{r.containment:.2f}", f"{r.seconds:.3f}", ids)
     return table
 
 

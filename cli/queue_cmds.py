@@ -7,18 +7,16 @@ import sys
 import webbrowser
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from leaktrack.cli import store_views as views
-from leaktrack.cli.common import console, err_console, new_app, print_json
-from leaktrack.errors import LeaktrackError
-from leaktrack.index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, open_store
-from leaktrack.index import export, settings, takedown
-from leaktrack.index.abuse_contacts import suggested_contact
-from leaktrack.index.files import open_owner_only
+from ..errors import LeaktrackError
+from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings, takedown
+from ..index.abuse_contacts import suggested_contact
+from ..index.files import open_owner_only
+from . import store_views as views
+from .common import console, err_console, new_app, print_json
 
 Status = Enum("Status", {status: status for status in STATUSES}, type=str)
 ExportFormat = Enum("ExportFormat", {name: name for name in settings.EXPORT_FORMATS}, type=str)
@@ -41,12 +39,14 @@ takedown_app = new_app("Takedown notices: draft one for a copy, record that it w
 
 @queue_app.command("list")
 def queue_list(
-    status: Optional[Status] = typer.Option(None, "--status", help="Only matches in this status."),
-    source: Optional[str] = typer.Option(None, "--source", help="Only matches found by this source."),
-    min_records: int = typer.Option(0, "--min-records", min=0, help="Only copies exposing at least K records."),
+    status: Status | None = typer.Option(None, "--status", help="Only matches in this status."),
+    source: str | None = typer.Option(None, "--source", help="Only matches found by this source."),
+    min_records: int = typer.Option(
+        0, "--min-records", min=0, help="Only copies exposing at least K records."
+    ),
     limit: int = typer.Option(settings.DEFAULT_QUEUE_LIMIT, "--limit", min=1, help="Show at most N matches."),
     as_json: bool = JSON,
-    store_url: Optional[str] = STORE,
+    store_url: str | None = STORE,
 ) -> None:
     """The queue: copies exposing the most records first, then the newest."""
     with open_store(store_url, must_exist=True) as store:
@@ -58,7 +58,11 @@ def queue_list(
 
 
 @queue_app.command("show")
-def queue_show(match_id: str = typer.Argument(..., help="Match id."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
+def queue_show(
+    match_id: str = typer.Argument(..., help="Match id."),
+    as_json: bool = JSON,
+    store_url: str | None = STORE,
+) -> None:
     """Everything known about one match: evidence, records, history, where to report it."""
     with open_store(store_url, must_exist=True) as store:
         match, history = store.get(match_id), store.history(match_id)
@@ -67,7 +71,10 @@ def queue_show(match_id: str = typer.Argument(..., help="Match id."), as_json: b
         print_json(
             match.export_dict()
             | {"history": [views.history_dict(change) for change in history]}
-            | {"abuse_contact": contact.as_dict() if contact else None, "days_outstanding": match.days_outstanding()}
+            | {
+                "abuse_contact": contact.as_dict() if contact else None,
+                "days_outstanding": match.days_outstanding(),
+            }
         )
     else:
         console.print(views.match_panel(match, history, contact))
@@ -78,7 +85,9 @@ def _report_failure(match_id: str, error: LeaktrackError) -> None:
     err_console.print(f"Error: {match_id}: {error}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: Optional[str], store_url: Optional[str]) -> None:
+def _change_each(
+    match_ids: list[str], to_status: str, by: str | None, note: str | None, store_url: str | None
+) -> None:
     """Apply one decision to several matches; report each failure, exit non-zero if any failed."""
     exit_code = 0
     with open_store(store_url, must_exist=True) as store:
@@ -95,8 +104,10 @@ def _change_each(match_ids: list[str], to_status: str, by: Optional[str], note: 
 
 @queue_app.command("confirm")
 def queue_confirm(
-    match_ids: list[str] = typer.Argument(..., help="Match ids."), note: Optional[str] = NOTE, by: Optional[str] = BY,
-    store_url: Optional[str] = STORE,
+    match_ids: list[str] = typer.Argument(..., help="Match ids."),
+    note: str | None = NOTE,
+    by: str | None = BY,
+    store_url: str | None = STORE,
 ) -> None:
     """Confirm copies as real exposures: they go on to a takedown request."""
     _change_each(match_ids, "confirmed", by, note, store_url)
@@ -104,8 +115,10 @@ def queue_confirm(
 
 @queue_app.command("dismiss")
 def queue_dismiss(
-    match_ids: list[str] = typer.Argument(..., help="Match ids."), note: Optional[str] = NOTE, by: Optional[str] = BY,
-    store_url: Optional[str] = STORE,
+    match_ids: list[str] = typer.Argument(..., help="Match ids."),
+    note: str | None = NOTE,
+    by: str | None = BY,
+    store_url: str | None = STORE,
 ) -> None:
     """Dismiss copies as false matches (a dismissed copy can be confirmed later)."""
     _change_each(match_ids, "dismissed", by, note, store_url)
@@ -116,13 +129,15 @@ REVIEW_KEYS = {"c": "confirm", "d": "dismiss", "s": "skip", "o": "open", "q": "q
 
 @queue_app.command("review")
 def queue_review(
-    source: Optional[str] = typer.Option(None, "--source", help="Only matches found by this source."),
-    by: Optional[str] = BY,
-    store_url: Optional[str] = STORE,
+    source: str | None = typer.Option(None, "--source", help="Only matches found by this source."),
+    by: str | None = BY,
+    store_url: str | None = STORE,
 ) -> None:
     """Walk the new and reappeared matches one at a time: c=confirm d=dismiss s=skip o=open q=quit."""
     with open_store(store_url, must_exist=True) as store:
-        pending = [m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)]
+        pending = [
+            m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)
+        ]
         decided = 0
         for match_id in pending:
             outcome = _review_one(store, store.get(match_id), by or default_actor())
@@ -164,10 +179,12 @@ def _review_one(store: MatchStore, match: Match, by: str) -> str:
 
 @queue_app.command("export")
 def queue_export(
-    export_format: ExportFormat = typer.Option("jsonl", "--format", help="jsonl (one JSON object a line) or csv."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write to FILE (owner-only) instead of stdout."),
-    status: Optional[Status] = typer.Option(None, "--status", help="Only matches in this status."),
-    store_url: Optional[str] = STORE,
+    export_format: ExportFormat = typer.Option(
+        "jsonl", "--format", help="jsonl (one JSON object a line) or csv."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write to FILE (owner-only) instead of stdout."),
+    status: Status | None = typer.Option(None, "--status", help="Only matches in this status."),
+    store_url: str | None = STORE,
 ) -> None:
     """Every match, streamed: for reports, other tools, or notifying the people exposed."""
     write = export.WRITERS[export_format.value]
@@ -184,9 +201,11 @@ def queue_export(
 @queue_app.command("search")
 def queue_search(
     text: str = typer.Argument(..., help="Words that must occur in the title or URL (prefixes match)."),
-    limit: int = typer.Option(settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, help="Show at most N matches."),
+    limit: int = typer.Option(
+        settings.DEFAULT_SEARCH_LIMIT, "--limit", min=1, help="Show at most N matches."
+    ),
     as_json: bool = JSON,
-    store_url: Optional[str] = STORE,
+    store_url: str | None = STORE,
 ) -> None:
     """Full-text search over the titles and URLs of the matches."""
     with open_store(store_url, must_exist=True) as store:
@@ -200,10 +219,14 @@ def queue_search(
 @takedown_app.command("draft")
 def takedown_draft(
     match_id: str = typer.Argument(..., help="Match id."),
-    template: Optional[Path] = typer.Option(None, "--template", help="A Jinja2 template instead of the default notice."),
-    sender: Optional[str] = typer.Option(None, "--sender", help="Your name, organisation and contact details."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the notice to FILE (owner-only) instead of stdout."),
-    store_url: Optional[str] = STORE,
+    template: Path | None = typer.Option(
+        None, "--template", help="A Jinja2 template instead of the default notice."
+    ),
+    sender: str | None = typer.Option(None, "--sender", help="Your name, organisation and contact details."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the notice to FILE (owner-only) instead of stdout."
+    ),
+    store_url: str | None = STORE,
 ) -> None:
     """Draft a removal request with the evidence (URL, dates, SHA-256, record count), no personal data."""
     with open_store(store_url, must_exist=True) as store:
@@ -223,10 +246,10 @@ def takedown_draft(
 def takedown_sent(
     match_id: str = typer.Argument(..., help="Match id."),
     to: str = typer.Option(..., "--to", help="Where the notice went (address or form URL)."),
-    ref: Optional[str] = typer.Option(None, "--ref", help="The host's ticket or case number."),
-    note: Optional[str] = NOTE,
-    by: Optional[str] = BY,
-    store_url: Optional[str] = STORE,
+    ref: str | None = typer.Option(None, "--ref", help="The host's ticket or case number."),
+    note: str | None = NOTE,
+    by: str | None = BY,
+    store_url: str | None = STORE,
 ) -> None:
     """Record that the takedown notice was sent (the match must be confirmed or reappeared)."""
     with open_store(store_url, must_exist=True) as store:
@@ -234,7 +257,11 @@ def takedown_sent(
     console.print(f"{match.id}: {views.status_text(match.status)} to {escape(to)}", highlight=False)
 
 
-def exposure(record_id: str = typer.Argument(..., help="Record id from the fingerprint file."), as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
+def exposure(
+    record_id: str = typer.Argument(..., help="Record id from the fingerprint file."),
+    as_json: bool = JSON,
+    store_url: str | None = STORE,
+) -> None:
     """Every copy that exposed one record, newest first, with its status: who to tell what."""
     with open_store(store_url, must_exist=True) as store:
         matches = store.exposure(record_id)
@@ -246,7 +273,7 @@ def exposure(record_id: str = typer.Argument(..., help="Record id from the finge
         console.print(f"Record {record_id} is in no copy found so far.", markup=False, highlight=False)
 
 
-def stats(as_json: bool = JSON, store_url: Optional[str] = STORE) -> None:
+def stats(as_json: bool = JSON, store_url: str | None = STORE) -> None:
     """Counts by status and source, records exposed at least once, copies still up."""
     with open_store(store_url, must_exist=True) as store:
         numbers = store.stats()

@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from leaktrack.index import Match, StatusChange, StoreStats
-from leaktrack.index.abuse_contacts import AbuseContact
+from ..index import Match, StatusChange, StoreStats
+from ..index.abuse_contacts import AbuseContact
 
 STATUS_STYLES = {
     "new": "bold yellow",
@@ -74,7 +74,9 @@ def match_panel(match: Match, history: list[StatusChange], contact: AbuseContact
     if match.takedown_to:
         days = match.days_outstanding()
         outstanding = f", {days} days outstanding" if days is not None else ""
-        facts.append(f"takedown:   sent to {escape(match.takedown_to)} ref {escape(match.takedown_ref or '-')}{outstanding}")
+        facts.append(
+            f"takedown:   sent to {escape(match.takedown_to)} ref {escape(match.takedown_ref or '-')}{outstanding}"
+        )
     if match.evidence_path:
         facts.append(f"evidence:   {escape(match.evidence_path)}")
     facts += [escape(line) for line in contact_lines(contact)]
@@ -91,7 +93,9 @@ def history_table(history: list[StatusChange]) -> Table:
         note = change.note or ""
         if change.details:
             note = " ".join([note] + [f"{key}={value}" for key, value in change.details.items()]).strip()
-        table.add_row(when(change.at), change.from_status or "-", change.to_status, escape(change.by), escape(note))
+        table.add_row(
+            when(change.at), change.from_status or "-", change.to_status, escape(change.by), escape(note)
+        )
     return table
 
 

@@ -5,29 +5,39 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
 
 import typer
 from rich.live import Live
 from rich.table import Table
 
-from leaktrack.cli.common import console, err_console, print_json
-from leaktrack.cli.store_views import queue_table
-from leaktrack.home import HOME_ENV
+from ..home import HOME_ENV
+from .common import console, err_console, print_json
+from .store_views import queue_table
 
 COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
 COLUMN_TITLES = {"documents": "scanned", "skipped_seen": "seen before"}
 
 SourcesOption = typer.Option(..., "--sources", help="TOML sources file (see examples/sources.example.toml).")
-FingerprintsOption = typer.Option(None, "--fingerprints", help="Fingerprint file (default: in the home folder).")
-KeyFileOption = typer.Option(None, "--key-file", help="Key the fingerprints were built with (default: in the home folder).")
-StoreOption = typer.Option(None, "--store", help="Store URL (default: LEAKTRACK_STORE or the home folder's SQLite file).")
+FingerprintsOption = typer.Option(
+    None, "--fingerprints", help="Fingerprint file (default: in the home folder)."
+)
+KeyFileOption = typer.Option(
+    None, "--key-file", help="Key the fingerprints were built with (default: in the home folder)."
+)
+StoreOption = typer.Option(
+    None, "--store", help="Store URL (default: LEAKTRACK_STORE or the home folder's SQLite file)."
+)
 SourceNamesOption = typer.Option(None, "--source", help="Sweep only this source (repeatable).")
-KeepEvidenceOption = typer.Option(False, "--keep-evidence", help="Keep an owner-only copy of each matching document.")
+KeepEvidenceOption = typer.Option(
+    False, "--keep-evidence", help="Keep an owner-only copy of each matching document."
+)
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-SettingOption = typer.Option(None, "--set", "-s", help="Override a crawl setting, as scrapy -s NAME=VALUE (repeatable).")
+SettingOption = typer.Option(
+    None, "--set", "-s", help="Override a crawl setting, as scrapy -s NAME=VALUE (repeatable)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,41 +50,55 @@ def register(app: typer.Typer) -> None:
 
 def sweep(
     sources: Path = SourcesOption,
-    fingerprints: Optional[Path] = FingerprintsOption,
-    source: Optional[List[str]] = SourceNamesOption,
-    store: Optional[str] = StoreOption,
+    fingerprints: Path | None = FingerprintsOption,
+    source: list[str] | None = SourceNamesOption,
+    store: str | None = StoreOption,
     keep_evidence: bool = KeepEvidenceOption,
-    key_file: Optional[Path] = KeyFileOption,
-    setting: Optional[List[str]] = SettingOption,
-    redis_url: Optional[str] = typer.Option(None, "--redis-url", help="Share the crawl with other workers through Redis."),
-    redis_job: Optional[str] = typer.Option(None, "--redis-job", help="Name of the distributed sweep; workers with the same name cooperate."),
+    key_file: Path | None = KeyFileOption,
+    setting: list[str] | None = SettingOption,
+    redis_url: str | None = typer.Option(
+        None, "--redis-url", help="Share the crawl with other workers through Redis."
+    ),
+    redis_job: str | None = typer.Option(
+        None, "--redis-job", help="Name of the distributed sweep; workers with the same name cooperate."
+    ),
     json_output: bool = JsonOption,
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
-    from leaktrack.spiders.sweep import run_sweep
+    from ..spiders.sweep import run_sweep
 
     with progress_view(enabled=not json_output) as show:
-        summary = run_sweep(sources, fingerprints, store, source or None, keep_evidence,
-                            settings=parse_settings(setting), on_progress=show, key_file=key_file,
-                            redis_url=redis_url, redis_job=redis_job)
+        summary = run_sweep(
+            sources,
+            fingerprints,
+            store,
+            source or None,
+            keep_evidence,
+            settings=parse_settings(setting),
+            on_progress=show,
+            key_file=key_file,
+            redis_url=redis_url,
+            redis_job=redis_job,
+        )
     render_summary(summary, json_output)
 
 
 def watch(
     sources: Path = SourcesOption,
     every: str = typer.Option("30m", "--every", help="Time between sweep starts: 45s, 30m, 2h, 1d."),
-    max_sweeps: Optional[int] = typer.Option(None, "--max-sweeps", min=1, help="Stop after this many sweeps."),
-    fingerprints: Optional[Path] = FingerprintsOption,
-    source: Optional[List[str]] = SourceNamesOption,
-    store: Optional[str] = StoreOption,
+    max_sweeps: int | None = typer.Option(None, "--max-sweeps", min=1, help="Stop after this many sweeps."),
+    fingerprints: Path | None = FingerprintsOption,
+    source: list[str] | None = SourceNamesOption,
+    store: str | None = StoreOption,
     keep_evidence: bool = KeepEvidenceOption,
-    key_file: Optional[Path] = KeyFileOption,
-    setting: Optional[List[str]] = SettingOption,
+    key_file: Path | None = KeyFileOption,
+    setting: list[str] | None = SettingOption,
     json_output: bool = typer.Option(False, "--json", help="Print each sweep's summary as a JSON line."),
 ) -> None:
     """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
-    from leaktrack.spiders.sweep import run_sweep
-    from leaktrack.spiders.watch import parse_interval, watch as watch_sources
+    from ..spiders.sweep import run_sweep
+    from ..spiders.watch import parse_interval
+    from ..spiders.watch import watch as watch_sources
 
     try:
         seconds = parse_interval(every)
@@ -82,8 +106,15 @@ def watch(
         raise typer.BadParameter(str(error), param_hint="--every") from None
     crawl_settings = parse_settings(setting)
     sweeps = watch_sources(
-        lambda: run_sweep(sources, fingerprints, store, source or None, keep_evidence,
-                          settings=crawl_settings, key_file=key_file),
+        lambda: run_sweep(
+            sources,
+            fingerprints,
+            store,
+            source or None,
+            keep_evidence,
+            settings=crawl_settings,
+            key_file=key_file,
+        ),
         seconds,
         max_sweeps,
         on_summary=lambda summary: render_summary(summary, json_output, flush=True),
@@ -94,22 +125,29 @@ def watch(
 
 def recheck(
     status: str = typer.Option("takedown_sent", "--status", help="Recheck matches in this status."),
-    store: Optional[str] = StoreOption,
-    fingerprints: Optional[Path] = FingerprintsOption,
-    key_file: Optional[Path] = KeyFileOption,
-    setting: Optional[List[str]] = SettingOption,
-    allow_private_networks: bool = typer.Option(False, "--allow-private-networks",
-                                                help="Allow private/loopback addresses (local testing only)."),
+    store: str | None = StoreOption,
+    fingerprints: Path | None = FingerprintsOption,
+    key_file: Path | None = KeyFileOption,
+    setting: list[str] | None = SettingOption,
+    allow_private_networks: bool = typer.Option(
+        False, "--allow-private-networks", help="Allow private/loopback addresses (local testing only)."
+    ),
     json_output: bool = JsonOption,
 ) -> None:
     """Re-fetch copies in the queue: gone ones become 'removed'; the rest show days outstanding."""
-    from leaktrack.index import STATUSES
-    from leaktrack.spiders.recheck import recheck as recheck_matches
+    from ..index import STATUSES
+    from ..spiders.recheck import recheck as recheck_matches
 
     if status not in STATUSES:
         raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
-    results = recheck_matches(status, store, fingerprints, allow_private_networks,
-                              settings=parse_settings(setting), key_file=key_file)
+    results = recheck_matches(
+        status,
+        store,
+        fingerprints,
+        allow_private_networks,
+        settings=parse_settings(setting),
+        key_file=key_file,
+    )
     if json_output:
         print_json([result.to_dict() for result in results])
         return
@@ -119,20 +157,28 @@ def recheck(
     for column in ("verdict", "HTTP", "status", "days since notice"):
         table.add_column(column)
     for result in results:
-        table.add_row(result.match_id, result.url, result.verdict, str(result.http_status or "-"),
-                      result.status, "-" if result.days_outstanding is None else str(result.days_outstanding))
+        table.add_row(
+            result.match_id,
+            result.url,
+            result.verdict,
+            str(result.http_status or "-"),
+            result.status,
+            "-" if result.days_outstanding is None else str(result.days_outstanding),
+        )
     console.print(table)
 
 
 def demo(
-    home: Optional[Path] = typer.Option(None, "--home", help="Home folder for the demo (default: a new temporary folder)."),
+    home: Path | None = typer.Option(
+        None, "--home", help="Home folder for the demo (default: a new temporary folder)."
+    ),
     records: int = typer.Option(300, "--records", min=50, max=20000, help="Records in the synthetic leak."),
     json_output: bool = JsonOption,
 ) -> None:
     """The whole job on synthetic data: serve a paste site and a mirror on 127.0.0.1, fingerprint, sweep, show the queue."""
     folder = Path(home) if home else Path(tempfile.mkdtemp(prefix="leaktrack-demo-"))
     os.environ[HOME_ENV] = str(folder.resolve())
-    from leaktrack.spiders.demo import run_demo
+    from ..spiders.demo import run_demo
 
     with progress_view(enabled=not json_output) as show:
         report = run_demo(records=records, on_progress=show)
@@ -146,7 +192,7 @@ def demo(
     console.print(f"Home folder: {folder}  (try: LEAKTRACK_HOME={folder} leaktrack queue list)")
 
 
-def parse_settings(pairs: Optional[List[str]]) -> dict[str, str]:
+def parse_settings(pairs: list[str] | None) -> dict[str, str]:
     settings = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")

@@ -3,13 +3,19 @@
 Imports neither Scrapy nor the store: it is the core the others build on.
 """
 
-from leaktrack.fingerprints.build import build_fingerprint_set, fingerprint_dataset_file
-from leaktrack.fingerprints.fingerprint_set import FingerprintSet
-from leaktrack.fingerprints.keys import load_or_create_key
-from leaktrack.fingerprints.results import ScanResult
-from leaktrack.fingerprints.scan import holds_dataset_values, scan_bytes, scan_text
+from .build import build_fingerprint_set, fingerprint_dataset_file
+from .fingerprint_set import FingerprintSet
+from .keys import load_or_create_key
+from .results import ScanResult
+from .scan import holds_dataset_values, scan_bytes, scan_text
 
 __all__ = [
-    "FingerprintSet", "ScanResult", "build_fingerprint_set", "fingerprint_dataset_file",
-    "holds_dataset_values", "load_or_create_key", "scan_bytes", "scan_text",
+    "FingerprintSet",
+    "ScanResult",
+    "build_fingerprint_set",
+    "fingerprint_dataset_file",
+    "holds_dataset_values",
+    "load_or_create_key",
+    "scan_bytes",
+    "scan_text",
 ]

@@ -71,8 +71,11 @@ class KeyBitset:
         self.mask = np.uint64(size_bits - 1)
         self.bytes = np.zeros(size_bits // 8, dtype=np.uint8)
         index = keys & self.mask
-        np.bitwise_or.at(self.bytes, (index >> np.uint64(3)).astype(np.int64),
-                         (np.uint8(1) << (index & np.uint64(7)).astype(np.uint8)))
+        np.bitwise_or.at(
+            self.bytes,
+            (index >> np.uint64(3)).astype(np.int64),
+            (np.uint8(1) << (index & np.uint64(7)).astype(np.uint8)),
+        )
 
     def may_contain(self, keys: np.ndarray) -> np.ndarray:
         index = keys & self.mask

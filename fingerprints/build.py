@@ -16,19 +16,31 @@ from pathlib import Path
 
 import numpy as np
 
-from leaktrack import home
-from leaktrack.errors import DatasetError
-from leaktrack.fingerprints import params
-from leaktrack.fingerprints.arrays import expand_ranges, group_sizes, offsets_of, sorted_unique
-from leaktrack.fingerprints.fingerprint_set import (
-    FLAG_PREFILTER, FLAG_TOKEN, KIND_COMMON, KIND_DATE, KIND_ID, KIND_TEXT, ColumnProfile,
+from .. import home
+from ..errors import DatasetError
+from . import params
+from .arrays import expand_ranges, group_sizes, offsets_of, sorted_unique
+from .fingerprint_set import (
+    FLAG_PREFILTER,
+    FLAG_TOKEN,
+    KIND_COMMON,
+    KIND_DATE,
+    KIND_ID,
+    KIND_TEXT,
+    ColumnProfile,
     FingerprintSet,
 )
-from leaktrack.fingerprints.keys import KeyedHasher, combine_keys, load_or_create_key
-from leaktrack.fingerprints.minhash import record_signatures
-from leaktrack.fingerprints.normalize import (
-    MONTHS, digit_date_readings, fold_text, folded_tokens, id_number, one_digit_deletions,
-    textual_dates, transliterated_tokens,
+from .keys import KeyedHasher, combine_keys, load_or_create_key
+from .minhash import record_signatures
+from .normalize import (
+    MONTHS,
+    digit_date_readings,
+    fold_text,
+    folded_tokens,
+    id_number,
+    one_digit_deletions,
+    textual_dates,
+    transliterated_tokens,
 )
 
 log = logging.getLogger(__name__)
@@ -62,8 +74,7 @@ def analyse_value(raw: str) -> ValueAnalysis:
     return ValueAnalysis(variants, ids, sorted(dates))
 
 
-def profile_column(name: str, analyses: list[ValueAnalysis], rows_per_value: np.ndarray
-                   ) -> ColumnProfile:
+def profile_column(name: str, analyses: list[ValueAnalysis], rows_per_value: np.ndarray) -> ColumnProfile:
     """Learn a column's kind from its distinct values and how many rows hold each."""
     rows_of: dict[tuple[str, ...], int] = {}
     for a, rows in zip(analyses, rows_per_value.tolist()):
@@ -103,7 +114,7 @@ class EntryBuilder:
         entries: dict[int, tuple[int, float]] = {}
         for tokens in a.variants:
             keys = [self.hasher.token(t) for t in tokens]
-            entries[combine_keys(keys[:params.MAX_VALUE_TOKENS])] = (0, params.WEIGHT_TEXT)
+            entries[combine_keys(keys[: params.MAX_VALUE_TOKENS])] = (0, params.WEIGHT_TEXT)
             if kind != KIND_COMMON:
                 share = params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR / len(keys)
                 for t, k in zip(tokens, keys):
@@ -147,12 +158,12 @@ class _ColumnEntries:
     variants: np.ndarray
 
 
-def build_fingerprint_set(columns: list[str], rows: list[list[str]], record_ids: list[str],
-                          key: bytes, id_column: str | None = None) -> FingerprintSet:
+def build_fingerprint_set(
+    columns: list[str], rows: list[list[str]], record_ids: list[str], key: bytes, id_column: str | None = None
+) -> FingerprintSet:
     """Fingerprint records (raw string cells aligned with ``columns``)."""
     hasher = KeyedHasher(key)
-    jobs = [(key, name, [row[c] if c < len(row) else "" for row in rows])
-            for c, name in enumerate(columns)]
+    jobs = [(key, name, [row[c] if c < len(row) else "" for row in rows]) for c, name in enumerate(columns)]
     workers = min(params.BUILD_WORKERS, os.cpu_count() or 1, len(jobs))
     if len(rows) >= params.BUILD_PARALLEL_MIN_RECORDS and workers > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -165,8 +176,14 @@ def build_fingerprint_set(columns: list[str], rows: list[list[str]], record_ids:
     arrays["minhashes"], arrays["shingle_counts"] = _signatures(parts, len(rows))
     arrays["id_variant_offsets"], arrays["id_variant_keys"] = _id_variants(parts, len(rows))
     log.info("fingerprinted %d records, %d evidence entries", len(rows), len(arrays["entry_keys"]))
-    return FingerprintSet(columns=profiles, record_ids=list(record_ids), id_column=id_column,
-                          key_check=hasher.key_check(), key=key, **arrays)
+    return FingerprintSet(
+        columns=profiles,
+        record_ids=list(record_ids),
+        id_column=id_column,
+        key_check=hasher.key_check(),
+        key=key,
+        **arrays,
+    )
 
 
 def _column_job(job: tuple[bytes, str, list[str]]) -> tuple[ColumnProfile, _ColumnEntries]:
@@ -175,12 +192,14 @@ def _column_job(job: tuple[bytes, str, list[str]]) -> tuple[ColumnProfile, _Colu
     return _column_entries(EntryBuilder(KeyedHasher(key)), name, raw_values)
 
 
-def _column_entries(builder: EntryBuilder, name: str, raw_values: list[str]
-                    ) -> tuple[ColumnProfile, _ColumnEntries]:
+def _column_entries(
+    builder: EntryBuilder, name: str, raw_values: list[str]
+) -> tuple[ColumnProfile, _ColumnEntries]:
     """Analyse each distinct value once, then spread its entries to the records holding it."""
     index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in raw_values), dtype=np.int64,
-                        count=len(raw_values))
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in raw_values), dtype=np.int64, count=len(raw_values)
+    )
     analyses = [analyse_value(raw) for raw in index]
     profile = profile_column(name, analyses, np.bincount(codes, minlength=len(index)))
     entries = [builder.entries(profile.kind, a) for a in analyses]
@@ -192,17 +211,23 @@ def _column_entries(builder: EntryBuilder, name: str, raw_values: list[str]
     keys, flags, bases = _entry_arrays(entries)
     shingle_keys = np.fromiter(chain.from_iterable(shingles), dtype=np.uint64)
     variant_keys = np.fromiter(chain.from_iterable(variants), dtype=np.uint64)
-    return profile, _ColumnEntries(entry_rows, keys[entry_pos], flags[entry_pos], bases[entry_pos],
-                                   shingle_rows, shingle_keys[shingle_pos],
-                                   variant_rows, variant_keys[variant_pos])
+    return profile, _ColumnEntries(
+        entry_rows,
+        keys[entry_pos],
+        flags[entry_pos],
+        bases[entry_pos],
+        shingle_rows,
+        shingle_keys[shingle_pos],
+        variant_rows,
+        variant_keys[variant_pos],
+    )
 
 
 def _sizes(collections: list) -> np.ndarray:
     return np.fromiter(map(len, collections), dtype=np.int64, count=len(collections))
 
 
-def _entry_arrays(entries: list[dict[int, tuple[int, float]]]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _entry_arrays(entries: list[dict[int, tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keys, flags and base weights of every value's entries, concatenated."""
     keys = np.fromiter(chain.from_iterable(entries), dtype=np.uint64)
     info = list(chain.from_iterable(e.values() for e in entries))
@@ -218,8 +243,9 @@ def _spread(codes: np.ndarray, per_value: np.ndarray) -> tuple[np.ndarray, np.nd
     return rows, expand_ranges(offsets_of(per_value)[:-1][codes], per_row)
 
 
-def _weighted_entries(parts: list[_ColumnEntries], profiles: list[ColumnProfile],
-                      n: int) -> dict[str, np.ndarray]:
+def _weighted_entries(
+    parts: list[_ColumnEntries], profiles: list[ColumnProfile], n: int
+) -> dict[str, np.ndarray]:
     """Weigh every entry by how many records share its value; index by record and by key."""
     rec = np.concatenate([p.records for p in parts])
     key = np.concatenate([p.keys for p in parts])
@@ -228,22 +254,25 @@ def _weighted_entries(parts: list[_ColumnEntries], profiles: list[ColumnProfile]
     col = np.concatenate([np.full(len(p.keys), c, dtype=np.uint8) for c, p in enumerate(parts)])
     df = group_sizes(key ^ (col.astype(np.uint64) * _COLUMN_SALT)).astype(np.float64)
     common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)[col]
-    weight = np.where(common,
-                      params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / df),
-                      base * df ** -params.RARITY_EXPONENT).astype(np.float32)
+    weight = np.where(
+        common, params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / df), base * df**-params.RARITY_EXPONENT
+    ).astype(np.float32)
     order = np.argsort(rec, kind="stable")
     rare_limit = params.RARE_MAX_SHARE * n
     proposes = (~common) & (df <= max(params.CANDIDATE_MAX_DF, rare_limit))
     by_key = np.argsort(key[proposes], kind="stable")
     return {
         "entry_offsets": offsets_of(np.bincount(rec, minlength=n)),
-        "entry_keys": key[order], "entry_columns": col[order],
-        "entry_flags": flag[order], "entry_weights": weight[order],
+        "entry_keys": key[order],
+        "entry_columns": col[order],
+        "entry_flags": flag[order],
+        "entry_weights": weight[order],
         "candidate_keys": key[proposes][by_key],
         "candidate_records": rec[proposes][by_key].astype(np.int32),
         "candidate_is_token": ((flag[proposes][by_key] & FLAG_TOKEN) > 0).astype(np.uint8),
-        "prefilter_keys": sorted_unique(key[(~common) & (df <= max(params.PREFILTER_MAX_DF, rare_limit))
-                                            & ((flag & FLAG_PREFILTER) > 0)]),
+        "prefilter_keys": sorted_unique(
+            key[(~common) & (df <= max(params.PREFILTER_MAX_DF, rare_limit)) & ((flag & FLAG_PREFILTER) > 0)]
+        ),
     }
 
 
@@ -265,20 +294,24 @@ def _id_variants(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.nd
     return offsets_of(np.bincount(rec, minlength=n)), keys[order]
 
 
-def fingerprint_dataset_file(dataset_path: str | Path, out: str | Path | None = None,
-                             key_file: str | Path | None = None, id_column: str | None = None,
-                             columns: list[str] | None = None) -> tuple[FingerprintSet, Path]:
+def fingerprint_dataset_file(
+    dataset_path: str | Path,
+    out: str | Path | None = None,
+    key_file: str | Path | None = None,
+    id_column: str | None = None,
+    columns: list[str] | None = None,
+) -> tuple[FingerprintSet, Path]:
     """Read a dataset, fingerprint it with the key (created if absent) and save the file."""
-    from leaktrack.fingerprints.readers import read_dataset  # the readers pull in openpyxl
+    from .readers import read_dataset  # the readers pull in openpyxl
 
     dataset = read_dataset(dataset_path, id_column=id_column, columns=columns)
     if len(dataset.columns) < params.MIN_EVIDENCE_FIELDS:
         raise DatasetError(
             f"{dataset_path} has {len(dataset.columns)} column(s) to fingerprint; a copy is only "
-            f"told from a coincidence by {params.MIN_EVIDENCE_FIELDS} fields of a record together")
+            f"told from a coincidence by {params.MIN_EVIDENCE_FIELDS} fields of a record together"
+        )
     key = load_or_create_key(key_file)
-    fingerprints = build_fingerprint_set(dataset.columns, dataset.rows, dataset.ids, key,
-                                         id_column=id_column)
+    fingerprints = build_fingerprint_set(dataset.columns, dataset.rows, dataset.ids, key, id_column=id_column)
     if out is None:
         home.ensure_home()
         out = home.home_path(home.FINGERPRINTS_FILE)

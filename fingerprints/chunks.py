@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leaktrack.fingerprints import params
-from leaktrack.fingerprints.arrays import expand_ranges, offsets_of
-from leaktrack.fingerprints.keys import KeyedHasher
-from leaktrack.fingerprints.normalize import MONTHS, chunk_tokens, digit_date_readings, id_number
+from . import params
+from .arrays import expand_ranges, offsets_of
+from .keys import KeyedHasher
+from .normalize import MONTHS, chunk_tokens, digit_date_readings, id_number
 
 ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
 

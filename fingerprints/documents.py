@@ -23,12 +23,13 @@ import re
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
-from leaktrack.errors import DocumentError
-from leaktrack.fingerprints import params, tabular
-from leaktrack.fingerprints.textcodec import decode_text
+from ..errors import DocumentError
+from . import params, tabular
+from .textcodec import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _TAR_MAGIC = b"ustar"  # at offset 257 of a POSIX or GNU tar header
 
 
-
 class _Extractor:
     """One document's extraction: the limits, what was found, and what was spent so far."""
 
@@ -178,8 +178,9 @@ class _Extractor:
             if member_data is not None:
                 self.extract(member_data, member_name, None, depth + 1)
 
-    def _read_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, member_name: str,
-                     keep: bool = True) -> bytes | None:
+    def _read_member(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, member_name: str, keep: bool = True
+    ) -> bytes | None:
         """A member's bytes (b"" unless ``keep``), counted chunk by chunk against the limits;
         None if it cannot be read."""
         chunks: list[bytes] = []
@@ -197,7 +198,15 @@ class _Extractor:
                         chunks.append(chunk)
         except DocumentError:
             raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            ValueError,
+            NotImplementedError,
+            RuntimeError,
+        ) as error:
             self.skip(member_name, f"unreadable archive member ({_describe(error)})")
             return None
         return b"".join(chunks)
@@ -282,7 +291,7 @@ class _Extractor:
         self.add(name, "xlsx", "\n".join(lines) + "\n")
 
     def _sheet_lines(self, workbook: Any, name: str) -> Iterator[str]:
-        from leaktrack.fingerprints.readers import spreadsheet_row_cells
+        from .readers import spreadsheet_row_cells
 
         for sheet in workbook.worksheets:
             for values in sheet.iter_rows(values_only=True):
@@ -298,12 +307,16 @@ class _Extractor:
 
     def _check_depth(self, name: str, depth: int) -> None:
         if depth > self.limits.max_depth:
-            raise DocumentError(f"zip bomb refused: {name} nests archives deeper than {self.limits.max_depth}")
+            raise DocumentError(
+                f"zip bomb refused: {name} nests archives deeper than {self.limits.max_depth}"
+            )
 
     def _count_members(self, name: str, count: int) -> None:
         self.members += count
         if self.members > self.limits.max_members:
-            raise DocumentError(f"zip bomb refused: {name} has more than {self.limits.max_members:,} archive members")
+            raise DocumentError(
+                f"zip bomb refused: {name} has more than {self.limits.max_members:,} archive members"
+            )
 
     def _check_ratio(self, name: str, produced: int, compressed: int) -> None:
         if produced <= self.limits.ratio_grace_bytes:
@@ -437,8 +450,6 @@ def _json_lines(value: Any) -> Iterator[str]:
             yield from _json_lines(collection)
     else:
         yield _json_scalar(value)
-
-
 
 
 def _flat_record_line(record: dict) -> str:
@@ -593,7 +604,7 @@ def _starts_with_a_report(text: str) -> bool:
     a report block deep inside other text keeps its spaces, which the scanner reads as
     separators anyway: only its lines do not count as table rows.
     """
-    head = text[:params.REPORT_SNIFF_CHARS]
+    head = text[: params.REPORT_SNIFF_CHARS]
     return _convert_fixed_width_blocks(head) != head
 
 
@@ -606,10 +617,10 @@ def _convert_fixed_width_blocks(text: str) -> str:
     out: list[str] = []
     done = 0
     for run in _GAPPED_RUN.finditer(gapped):
-        block = lines[run.start():run.end()]
+        block = lines[run.start() : run.end()]
         converted = fixed_width_to_lines(block)
         if converted is not block:
-            out.extend(lines[done:run.start()])
+            out.extend(lines[done : run.start()])
             out.extend(converted)
             done = run.end()
     if not done:

@@ -30,17 +30,29 @@ from typing import Any
 
 import numpy as np
 
-from leaktrack.errors import FingerprintFileError
-from leaktrack.fingerprints import params
-from leaktrack.fingerprints.keys import KeyedHasher, read_key
+from ..errors import FingerprintFileError
+from . import params
+from .keys import KeyedHasher, read_key
 
 KIND_TEXT, KIND_ID, KIND_DATE, KIND_COMMON = "text", "id", "date", "common"
-FLAG_TOKEN = 1      # one token of a multi-token value (partial evidence, summed per column)
+FLAG_TOKEN = 1  # one token of a multi-token value (partial evidence, summed per column)
 FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
 _HEADER = struct.Struct("<4sHI")
-_ARRAYS = ("entry_offsets", "entry_keys", "entry_columns", "entry_flags", "entry_weights",
-           "candidate_keys", "candidate_records", "candidate_is_token", "prefilter_keys",
-           "minhashes", "shingle_counts", "id_variant_offsets", "id_variant_keys")
+_ARRAYS = (
+    "entry_offsets",
+    "entry_keys",
+    "entry_columns",
+    "entry_flags",
+    "entry_weights",
+    "candidate_keys",
+    "candidate_records",
+    "candidate_is_token",
+    "prefilter_keys",
+    "minhashes",
+    "shingle_counts",
+    "id_variant_offsets",
+    "id_variant_keys",
+)
 # Arrays a file written before they existed lacks: it loads without them (no typo matching).
 _OPTIONAL_ARRAYS = ("id_variant_offsets", "id_variant_keys")
 
@@ -48,9 +60,9 @@ _OPTIONAL_ARRAYS = ("id_variant_offsets", "id_variant_keys")
 @dataclass
 class ColumnProfile:
     name: str
-    kind: str            # text, id, date or common
+    kind: str  # text, id, date or common
     unique_share: float  # share of rows whose value no other row holds
-    bits: float = 0.0    # entropy of the column's values
+    bits: float = 0.0  # entropy of the column's values
 
 
 @dataclass
@@ -61,21 +73,21 @@ class FingerprintSet:
     record_ids: list[str]
     id_column: str | None
     key_check: str
-    entry_offsets: np.ndarray      # int64, records + 1: record i's entries are [o[i], o[i+1])
-    entry_keys: np.ndarray         # uint64 keyed hashes
-    entry_columns: np.ndarray      # uint8 column index
-    entry_flags: np.ndarray        # uint8 FLAG_* bits
-    entry_weights: np.ndarray      # float32 evidence weight
-    candidate_keys: np.ndarray     # uint64, sorted: keys rare enough to propose candidates
+    entry_offsets: np.ndarray  # int64, records + 1: record i's entries are [o[i], o[i+1])
+    entry_keys: np.ndarray  # uint64 keyed hashes
+    entry_columns: np.ndarray  # uint8 column index
+    entry_flags: np.ndarray  # uint8 FLAG_* bits
+    entry_weights: np.ndarray  # float32 evidence weight
+    candidate_keys: np.ndarray  # uint64, sorted: keys rare enough to propose candidates
     candidate_records: np.ndarray  # int32, aligned with candidate_keys
     candidate_is_token: np.ndarray  # uint8, 1 when the key is one token of a longer value
-    prefilter_keys: np.ndarray     # uint64, sorted unique
-    minhashes: np.ndarray          # uint32 (records x MINHASH_NUM_PERM)
-    shingle_counts: np.ndarray     # uint16: distinct shingles per record (for containment)
+    prefilter_keys: np.ndarray  # uint64, sorted unique
+    minhashes: np.ndarray  # uint32 (records x MINHASH_NUM_PERM)
+    shingle_counts: np.ndarray  # uint16: distinct shingles per record (for containment)
     # Keyed hashes of each record's id numbers and their one-digit deletions (a typo'd
     # A-number is the record's, not another person's): record i's are [o[i], o[i+1]).
     id_variant_offsets: np.ndarray  # int64, records + 1
-    id_variant_keys: np.ndarray     # uint64
+    id_variant_keys: np.ndarray  # uint64
     minhash_seed: int = params.MINHASH_SEED
     key: bytes | None = field(default=None, repr=False)  # never saved
     _scanner: Any = field(default=None, repr=False, compare=False)  # scan.py's per-set state
@@ -105,7 +117,8 @@ class FingerprintSet:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
             raise FingerprintFileError(
-                f"cannot write fingerprint file {path}: {error.strerror or error}") from None
+                f"cannot write fingerprint file {path}: {error.strerror or error}"
+            ) from None
         return path
 
     def _encode(self) -> tuple[bytes, bytes]:
@@ -116,24 +129,27 @@ class FingerprintSet:
             named["row_numbers"] = np.array([int(i) for i in self.record_ids], dtype=np.int64)
         for name, array in named.items():
             data = array.tobytes()
-            arrays.append({"name": name, "dtype": array.dtype.str, "shape": list(array.shape),
-                           "offset": offset})
+            arrays.append(
+                {"name": name, "dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
+            )
             parts.append(data)
             offset += len(data)
         payload = b"".join(parts)
         header = {
-            "format": "leaktrack-fingerprints", "version": params.FILE_VERSION,
+            "format": "leaktrack-fingerprints",
+            "version": params.FILE_VERSION,
             "columns": [vars(c) for c in self.columns],
             "id_column": self.id_column,
             "record_ids": None if numbered else self.record_ids,
-            "key_check": self.key_check, "minhash_seed": self.minhash_seed,
+            "key_check": self.key_check,
+            "minhash_seed": self.minhash_seed,
             "payload_blake2b": hashlib.blake2b(payload, digest_size=16).hexdigest(),
             "arrays": arrays,
         }
         return json.dumps(header, ensure_ascii=False).encode("utf-8"), payload
 
     @classmethod
-    def load(cls, path: str | Path, key_file: str | Path | None = None) -> "FingerprintSet":
+    def load(cls, path: str | Path, key_file: str | Path | None = None) -> FingerprintSet:
         """Read a fingerprint file and the key it was built with (default: home folder)."""
         path = Path(path)
         try:
@@ -147,29 +163,36 @@ class FingerprintSet:
         key = read_key(key_file)
         if KeyedHasher(key).key_check() != fingerprints.key_check:
             raise FingerprintFileError(
-                f"fingerprint file {path} was built with another key than {key_file or 'the default key'}")
+                f"fingerprint file {path} was built with another key than {key_file or 'the default key'}"
+            )
         fingerprints.key = key
         return fingerprints
 
     @classmethod
-    def _from_parts(cls, path: Path, header: dict, payload: bytes) -> "FingerprintSet":
+    def _from_parts(cls, path: Path, header: dict, payload: bytes) -> FingerprintSet:
         if hashlib.blake2b(payload, digest_size=16).hexdigest() != header.get("payload_blake2b"):
             raise FingerprintFileError(f"fingerprint file is corrupt (checksum mismatch): {path}")
         try:
-            arrays = {a["name"]: np.frombuffer(payload, dtype=np.dtype(a["dtype"]),
-                                               count=int(np.prod(a["shape"])), offset=a["offset"]
-                                               ).reshape(a["shape"])
-                      for a in header["arrays"]}
+            arrays = {
+                a["name"]: np.frombuffer(
+                    payload, dtype=np.dtype(a["dtype"]), count=int(np.prod(a["shape"])), offset=a["offset"]
+                ).reshape(a["shape"])
+                for a in header["arrays"]
+            }
             record_ids = header["record_ids"]
             if record_ids is None:
                 record_ids = [str(n) for n in arrays.pop("row_numbers").tolist()]
             if any(name not in arrays for name in _OPTIONAL_ARRAYS):
                 arrays["id_variant_offsets"] = np.zeros(len(record_ids) + 1, dtype=np.int64)
                 arrays["id_variant_keys"] = np.empty(0, dtype=np.uint64)
-            return cls(columns=[ColumnProfile(**c) for c in header["columns"]],
-                       record_ids=record_ids, id_column=header["id_column"],
-                       key_check=header["key_check"], minhash_seed=header["minhash_seed"],
-                       **{name: arrays[name] for name in _ARRAYS})
+            return cls(
+                columns=[ColumnProfile(**c) for c in header["columns"]],
+                record_ids=record_ids,
+                id_column=header["id_column"],
+                key_check=header["key_check"],
+                minhash_seed=header["minhash_seed"],
+                **{name: arrays[name] for name in _ARRAYS},
+            )
         except (KeyError, TypeError, ValueError):
             raise FingerprintFileError(f"fingerprint file is corrupt: {path}") from None
 
@@ -181,11 +204,12 @@ def _split_file(path: Path, data: bytes) -> tuple[dict, bytes]:
     if version != params.FILE_VERSION:
         raise FingerprintFileError(
             f"fingerprint file {path} has version {version}; this leaktrack reads version "
-            f"{params.FILE_VERSION} (rebuild it with `leaktrack fingerprint`)")
+            f"{params.FILE_VERSION} (rebuild it with `leaktrack fingerprint`)"
+        )
     try:
-        header = json.loads(data[_HEADER.size:_HEADER.size + header_length].decode("utf-8"))
+        header = json.loads(data[_HEADER.size : _HEADER.size + header_length].decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise FingerprintFileError(f"fingerprint file is corrupt (bad header): {path}") from None
     if not isinstance(header, dict):
         raise FingerprintFileError(f"fingerprint file is corrupt (bad header): {path}")
-    return header, data[_HEADER.size + header_length:]
+    return header, data[_HEADER.size + header_length :]

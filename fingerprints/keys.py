@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from leaktrack import home
-from leaktrack.errors import FingerprintFileError
-from leaktrack.fingerprints import params
+from .. import home
+from ..errors import FingerprintFileError
+from . import params
 
 _MASK64 = (1 << 64) - 1
 _CHAIN_OFFSET = 0xCBF29CE484222325  # FNV-1a's 64-bit offset basis and prime, over 64-bit words
@@ -74,8 +74,9 @@ def combine_keys(keys: Sequence[int]) -> int:
     return h
 
 
-def token_run_keys(token_keys: np.ndarray, line_of_token: np.ndarray, max_tokens: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def token_run_keys(
+    token_keys: np.ndarray, line_of_token: np.ndarray, max_tokens: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Keys of every run of 1..max_tokens consecutive tokens within one line.
 
     Returns (keys, line of each key). ``line_of_token`` must be non-decreasing.
@@ -87,8 +88,8 @@ def token_run_keys(token_keys: np.ndarray, line_of_token: np.ndarray, max_tokens
         width = count - n + 1
         if width <= 0:
             break
-        h = (h[:width] ^ token_keys[n - 1:]) * np.uint64(_CHAIN_PRIME)
-        same_line = line_of_token[:width] == line_of_token[n - 1:]
+        h = (h[:width] ^ token_keys[n - 1 :]) * np.uint64(_CHAIN_PRIME)
+        same_line = line_of_token[:width] == line_of_token[n - 1 :]
         runs.append(h[same_line])
         lines.append(line_of_token[:width][same_line])
     if not runs:
@@ -104,8 +105,7 @@ class KeyedHasher:
         self._memo: dict[str, int] = {}
 
     def _hash(self, text: str) -> int:
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8,
-                                 key=self.key).digest()
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8, key=self.key).digest()
         return int.from_bytes(digest, "little")
 
     def token(self, token: str) -> int:

@@ -27,18 +27,18 @@ import unicodedata
 
 from anyascii import anyascii
 
-from leaktrack.fingerprints import params
+from . import params
 
 # Combining marks of the Basic Multilingual Plane (accents, Arabic harakat, ...).
 _MARKS_RE = re.compile(
-    "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
-                  if unicodedata.category(chr(c)) == "Mn") + "]"
+    "["
+    + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
+    + "]"
 )
 _DELETED_BYTES = b"-./'"
 _KEPT_ASCII = set(b"abcdefghijklmnopqrstuvwxyz0123456789\n")
 _TOKEN_TABLE = bytes(
-    b if (b in _KEPT_ASCII or b >= 0x80) else (b + 32 if 65 <= b <= 90 else 0x20)
-    for b in range(256)
+    b if (b in _KEPT_ASCII or b >= 0x80) else (b + 32 if 65 <= b <= 90 else 0x20) for b in range(256)
 )
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
 _ASCII_TOKEN_RE = re.compile(rb"[a-z]+|[0-9]+")
@@ -47,10 +47,22 @@ _CAMEL_RE = re.compile(r"[A-Z][a-z]*|[a-z]+|[0-9]+")
 MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-         ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-         ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-         ("dec", "december")], start=1)
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
     for name in names
 }
 
@@ -96,7 +108,7 @@ def id_number(token: str) -> str | None:
 def one_digit_deletions(digits: str) -> set[str]:
     """The number and every number one digit shorter: a one-digit typo of an id number
     (substitution, insertion, deletion, adjacent swap) shares one of these with the true one."""
-    return {digits} | {digits[:i] + digits[i + 1:] for i in range(len(digits))}
+    return {digits} | {digits[:i] + digits[i + 1 :] for i in range(len(digits))}
 
 
 def _iso_date(year: int, month: int, day: int) -> str | None:
@@ -110,8 +122,7 @@ def _iso_date(year: int, month: int, day: int) -> str | None:
 
 def _two_part_splits(digits: str) -> list[tuple[int, int]]:
     """Ways to read 2-4 digits as two numbers of 1-2 digits each."""
-    return [(int(digits[:i]), int(digits[i:])) for i in (1, 2)
-            if 1 <= len(digits) - i <= 2]
+    return [(int(digits[:i]), int(digits[i:])) for i in (1, 2) if 1 <= len(digits) - i <= 2]
 
 
 def digit_date_readings(token: str) -> tuple[str, ...]:
@@ -160,8 +171,7 @@ def transliterated_tokens(value: str, native: list[str] | None = None) -> list[l
     syllables = [parts for parts in syllables if parts]
     if any(len(parts) > 1 for parts in syllables):
         variants.append(value_tokens(" ".join(" ".join(parts) for parts in syllables)))
-        variants.append(value_tokens(" ".join(
-            parts[0] + " " + "".join(parts[1:]) for parts in syllables)))
+        variants.append(value_tokens(" ".join(parts[0] + " " + "".join(parts[1:]) for parts in syllables)))
     native = value_tokens(value) if native is None else native
     unique: list[list[str]] = []
     for variant in variants:
@@ -175,4 +185,3 @@ def looks_like_record_line(line: str) -> bool:
     if "\t" in line:
         return True
     return max(line.count(","), line.count(";"), line.count("|")) >= params.RECORD_LINE_MIN_SEPARATORS
-

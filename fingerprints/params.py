@@ -139,15 +139,15 @@ RECORD_LINE_MIN_SEPARATORS = 2
 # Defaults of ``documents.ExtractionLimits``: what one downloaded document may cost. A leaked
 # 6,000-row table is ~1 MB as CSV and ~100 kB zipped, so they leave two orders of magnitude of
 # headroom for real copies while bounding a hostile upload's memory and time.
-EXTRACT_MAX_INPUT_BYTES = 50 * 2**20         # the document as downloaded
-EXTRACT_MAX_TOTAL_BYTES = 200 * 2**20        # all decompressed from it, every level together
-EXTRACT_MAX_COMPRESSION_RATIO = 100.0        # decompressed / compressed, per archive member
+EXTRACT_MAX_INPUT_BYTES = 50 * 2**20  # the document as downloaded
+EXTRACT_MAX_TOTAL_BYTES = 200 * 2**20  # all decompressed from it, every level together
+EXTRACT_MAX_COMPRESSION_RATIO = 100.0  # decompressed / compressed, per archive member
 # Runs of one byte compress absurdly well; the ratio test starts once a member has produced
 # this much, so a small blank CSV passes.
 EXTRACT_RATIO_GRACE_BYTES = 1 * 2**20
-EXTRACT_MAX_MEMBERS = 1000                   # archive members, every level together
-EXTRACT_MAX_DEPTH = 3                        # archives inside archives (zip in zip: depth 2)
-EXTRACT_MAX_XLSX_CELLS = 2_000_000           # spreadsheet cells read, all sheets together
+EXTRACT_MAX_MEMBERS = 1000  # archive members, every level together
+EXTRACT_MAX_DEPTH = 3  # archives inside archives (zip in zip: depth 2)
+EXTRACT_MAX_XLSX_CELLS = 2_000_000  # spreadsheet cells read, all sheets together
 # Bytes read at a time from an archive member: fast, and a bomb is caught within one chunk.
 ARCHIVE_READ_CHUNK_BYTES = 256 * 1024
 

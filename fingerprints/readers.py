@@ -13,21 +13,22 @@ import datetime as dt
 import io
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from leaktrack.errors import DatasetError
-from leaktrack.fingerprints import params, tabular
-from leaktrack.fingerprints.textcodec import decode_text
+from ..errors import DatasetError
+from . import params, tabular
+from .textcodec import decode_text
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Dataset:
-    columns: list[str]     # column names, restricted to ``columns`` when asked
-    ids: list[str]         # one record id per row
+    columns: list[str]  # column names, restricted to ``columns`` when asked
+    ids: list[str]  # one record id per row
     rows: list[list[str]]  # raw cells aligned with ``columns``
 
     def __len__(self) -> int:
@@ -42,9 +43,7 @@ class _Table:
     rows: list[list[str] | None]  # None: a blank row, kept so row numbers match the file
 
 
-def read_dataset(
-    path: str | Path, id_column: str | None = None, columns: list[str] | None = None
-) -> Dataset:
+def read_dataset(path: str | Path, id_column: str | None = None, columns: list[str] | None = None) -> Dataset:
     """Read the dataset at ``path``; raise DatasetError with a one-line reason if it can't."""
     path = Path(path)
     data = _read_bytes(path)
@@ -84,7 +83,9 @@ def _read_delimited(path: Path, text: str) -> _Table:
     delimiter = tabular.sniff_delimiter(text)
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    rows = [row if any(cell.strip() for cell in row) else None for row in tabular.parse_delimited(text, delimiter)]
+    rows = [
+        row if any(cell.strip() for cell in row) else None for row in tabular.parse_delimited(text, delimiter)
+    ]
     return _with_header(path, rows)
 
 
@@ -94,7 +95,7 @@ def _with_header(path: Path, rows: list[list[str] | None]) -> _Table:
     if first_row is None:
         raise DatasetError(f"no records in {path}")
     last_row = max(i for i, row in enumerate(rows) if row is not None)
-    rows = _without_preamble(rows[first_row:last_row + 1])
+    rows = _without_preamble(rows[first_row : last_row + 1])
     first = rows[0]
     following = [row for row in rows[1:] if row is not None]
     width = max(len(row) for row in rows if row is not None)
@@ -108,10 +109,12 @@ def _with_header(path: Path, rows: list[list[str] | None]) -> _Table:
 def _without_preamble(rows: list[list[str] | None]) -> list[list[str] | None]:
     """Drop title lines above the table ("Export of 2024-05-01"): leading rows with fewer
     than half the filled cells of a typical row. Row numbers then count from the table."""
-    filled = [sum(1 for cell in row if cell.strip()) for row in rows[:params.PREAMBLE_SAMPLE_ROWS] if row]
+    filled = [sum(1 for cell in row if cell.strip()) for row in rows[: params.PREAMBLE_SAMPLE_ROWS] if row]
     typical = sorted(filled)[len(filled) // 2]
     start = 0
-    while start < len(rows) - 1 and (rows[start] is None or 2 * sum(1 for c in rows[start] if c.strip()) < typical):
+    while start < len(rows) - 1 and (
+        rows[start] is None or 2 * sum(1 for c in rows[start] if c.strip()) < typical
+    ):
         start += 1
     if start:
         log.info("skipped %d title line(s) above the table", start)

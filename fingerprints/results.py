@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 @dataclass
 class ScanResult:
-    input: str                       # file path, URL or archive member name
-    verdict: str                     # "leak" or "clean"
-    matched_records: list[str]       # record ids of the leaked dataset found in the document
-    containment: float               # matched_count / records in the document that look like records
+    input: str  # file path, URL or archive member name
+    verdict: str  # "leak" or "clean"
+    matched_records: list[str]  # record ids of the leaked dataset found in the document
+    containment: float  # matched_count / records in the document that look like records
     confidences: dict[str, float] = field(default_factory=dict)  # record id -> confidence in [0, 1]
-    records_in_document: int = 0     # lines/rows that look like records
+    records_in_document: int = 0  # lines/rows that look like records
     bytes_scanned: int = 0
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)  # why parts were not scanned (bomb, binary, ...)

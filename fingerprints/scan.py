@@ -17,27 +17,36 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from datasketch import MinHashLSH
 
-from leaktrack.errors import DocumentError
-from leaktrack.fingerprints import params
-from leaktrack.fingerprints.arrays import (
-    KeyBitset, expand_ranges, offsets_of, sorted_contains, sorted_unique,
+from ..errors import DocumentError
+from . import params
+from .arrays import (
+    KeyBitset,
+    expand_ranges,
+    offsets_of,
+    sorted_contains,
+    sorted_unique,
 )
-from leaktrack.fingerprints.chunks import ID_HIT, ChunkTable
-from leaktrack.fingerprints.fingerprint_set import FLAG_TOKEN, KIND_ID, FingerprintSet
-from leaktrack.fingerprints.keys import KeyedHasher, token_run_keys
-from leaktrack.fingerprints.minhash import minhash_from_signature, minhash_of
-from leaktrack.fingerprints.normalize import (
-    digit_date_readings, fold_text, id_number, looks_like_record_line, one_digit_deletions,
-    textual_dates, token_bytes,
+from .chunks import ID_HIT, ChunkTable
+from .fingerprint_set import FLAG_TOKEN, KIND_ID, FingerprintSet
+from .keys import KeyedHasher, token_run_keys
+from .minhash import minhash_from_signature, minhash_of
+from .normalize import (
+    digit_date_readings,
+    fold_text,
+    id_number,
+    looks_like_record_line,
+    one_digit_deletions,
+    textual_dates,
+    token_bytes,
 )
-from leaktrack.fingerprints.results import ScanResult
+from .results import ScanResult
 
 log = logging.getLogger(__name__)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
@@ -49,26 +58,27 @@ class LineMatches:
     """Which record each matching line of a text exposes, with its evidence score."""
 
     records: np.ndarray  # int64 index into FingerprintSet.record_ids
-    lines: np.ndarray    # int64 0-based line of the scanned text
-    scores: np.ndarray   # float64 evidence score (see params)
+    lines: np.ndarray  # int64 0-based line of the scanned text
+    scores: np.ndarray  # float64 evidence score (see params)
 
     @classmethod
-    def none(cls) -> "LineMatches":
+    def none(cls) -> LineMatches:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
 
     @property
     def confidences(self) -> np.ndarray:
         return np.minimum(1.0, self.scores / params.CONFIDENT_SCORE)
 
-    def without_rivals(self, tokens_per_line: np.ndarray) -> "LineMatches":
+    def without_rivals(self, tokens_per_line: np.ndarray) -> LineMatches:
         """A row-sized line is one record: drop records it fits clearly worse than another
         (two records with the same name and birth date; the A-number tells them apart)."""
         if len(self.lines) == 0:
             return self
         best = np.zeros(int(self.lines.max()) + 1)
         np.maximum.at(best, self.lines, self.scores)
-        keep = (self.scores >= params.ROW_RIVAL_SCORE_RATIO * best[self.lines]) \
-            | (tokens_per_line[self.lines] > params.ROW_MAX_TOKENS)
+        keep = (self.scores >= params.ROW_RIVAL_SCORE_RATIO * best[self.lines]) | (
+            tokens_per_line[self.lines] > params.ROW_MAX_TOKENS
+        )
         return LineMatches(self.records[keep], self.lines[keep], self.scores[keep])
 
 
@@ -101,17 +111,23 @@ class _Scanner:
             # A document this full of hits is a leak or a name list: look at every line
             # with a hit (the evidence rules, not the prefilter, keep the precision).
             hit_set = set(hits)
-            return [(i, line) for i, line in enumerate(x.split(b"\n"))
-                    if not hit_set.isdisjoint(line.split())]
+            return [
+                (i, line) for i, line in enumerate(x.split(b"\n")) if not hit_set.isdisjoint(line.split())
+            ]
         newlines = np.flatnonzero(np.frombuffer(x, dtype=np.uint8) == _NEWLINE)
-        line_hits = [(np.unique(np.searchsorted(newlines, np.fromiter(_whole_chunk_positions(x, c), np.int64))),
-                      strength) for c, strength in hits.items()]
+        line_hits = [
+            (
+                np.unique(np.searchsorted(newlines, np.fromiter(_whole_chunk_positions(x, c), np.int64))),
+                strength,
+            )
+            for c, strength in hits.items()
+        ]
         strength = np.zeros(len(newlines) + 1, dtype=np.int64)
         for lines, hit in line_hits:
             strength[lines] += hit
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
-        return [(i, x[starts[i]:ends[i]]) for i in np.flatnonzero(strength >= ID_HIT).tolist()]
+        return [(i, x[starts[i] : ends[i]]) for i in np.flatnonzero(strength >= ID_HIT).tolist()]
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
@@ -119,13 +135,13 @@ class _Scanner:
         pairs = self._candidate_pairs(encoded)
         orphans = np.setdiff1d(np.array([n for n, _ in lines], dtype=np.int64), pairs >> 32)
         if len(orphans):
-            pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans[:params.LSH_MAX_LINES]))
+            pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans[: params.LSH_MAX_LINES]))
         if len(pairs) == 0:
             return LineMatches.none()
         evidence, whole_found = self._evidence(encoded, pairs)
         return self._decide(encoded, pairs, evidence, whole_found)
 
-    def _candidate_pairs(self, enc: "_EncodedLines") -> np.ndarray:
+    def _candidate_pairs(self, enc: _EncodedLines) -> np.ndarray:
         """Unique (line, record) pairs as int64 line << 32 | record.
 
         A record proposed by one name token alone is dropped: without its id number, whole
@@ -142,7 +158,7 @@ class _Scanner:
         strong[which[self.fp.candidate_is_token[positions] == 0]] = True
         return pairs[strong | (votes >= 2)]
 
-    def _lsh_pairs(self, enc: "_EncodedLines", lines: np.ndarray) -> np.ndarray:
+    def _lsh_pairs(self, enc: _EncodedLines, lines: np.ndarray) -> np.ndarray:
         """(line, record) pairs for lines without exact candidates, from MinHash LSH."""
         if len(self.fp) > params.LSH_MAX_RECORDS:
             if not self._lsh_refused:
@@ -158,7 +174,7 @@ class _Scanner:
                     pairs.append((line << 32) | record)
         return np.array(pairs, dtype=np.int64)
 
-    def _known_shingles(self, enc: "_EncodedLines", line: int) -> list[int]:
+    def _known_shingles(self, enc: _EncodedLines, line: int) -> list[int]:
         """The line's shingles that some record has (name tokens, ids, dates): the words
         of a facility or a status, which record MinHashes leave out, are left out too."""
         shingles = np.array(enc.shingles(line), dtype=np.uint64)
@@ -168,15 +184,17 @@ class _Scanner:
     def lsh(self) -> MinHashLSH:
         """datasketch MinHashLSH of every record's MinHash, built on first use."""
         if self._lsh is None:
-            self._lsh = MinHashLSH(threshold=params.LSH_JACCARD_THRESHOLD,
-                                   num_perm=self.fp.minhashes.shape[1])
+            self._lsh = MinHashLSH(
+                threshold=params.LSH_JACCARD_THRESHOLD, num_perm=self.fp.minhashes.shape[1]
+            )
             with self._lsh.insertion_session() as session:
                 for record in np.flatnonzero(self.fp.shingle_counts).tolist():
-                    session.insert(record, minhash_from_signature(self.fp.minhashes[record],
-                                                                  self.fp.minhash_seed))
+                    session.insert(
+                        record, minhash_from_signature(self.fp.minhashes[record], self.fp.minhash_seed)
+                    )
         return self._lsh
 
-    def _evidence(self, enc: "_EncodedLines", pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _evidence(self, enc: _EncodedLines, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pairs x columns) evidence weight of each field of the record in the line, and
         whether the field was found whole (not only some of its tokens)."""
         fp = self.fp
@@ -200,31 +218,40 @@ class _Scanner:
         whole = whole.reshape(len(pairs), n_columns)
         return np.maximum(whole, partial.reshape(len(pairs), n_columns)), whole > 0
 
-    def _decide(self, enc: "_EncodedLines", pairs: np.ndarray, evidence: np.ndarray,
-                whole_found: np.ndarray) -> "LineMatches":
+    def _decide(
+        self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray, whole_found: np.ndarray
+    ) -> LineMatches:
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         other_id = self._holds_another_id(enc, pairs, evidence)
         distinctive = evidence[:, ~self.common]
-        score = distinctive.sum(axis=1) + np.minimum(evidence[:, self.common].sum(axis=1),
-                                                     params.COMMON_WEIGHT_CAP) \
+        score = (
+            distinctive.sum(axis=1)
+            + np.minimum(evidence[:, self.common].sum(axis=1), params.COMMON_WEIGHT_CAP)
             - params.OTHER_ID_PENALTY * other_id
+        )
         fields = (evidence > 0).sum(axis=1)
-        matched = (score >= params.MATCH_SCORE_THRESHOLD) & (fields >= params.MIN_EVIDENCE_FIELDS) \
+        matched = (
+            (score >= params.MATCH_SCORE_THRESHOLD)
+            & (fields >= params.MIN_EVIDENCE_FIELDS)
             & (distinctive.sum(axis=1) >= params.MIN_DISTINCTIVE_SCORE)
+        )
         # Two whole distinctive values (name and date of birth, however common the name is in
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
         matched |= (whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS) & ~other_id
         # The MinHash only decides between two partial distinctive fields (a typo'd name and
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
-        rescuable = ~matched & ~other_id & (score >= params.RESCUE_MIN_SCORE) \
+        rescuable = (
+            ~matched
+            & ~other_id
+            & (score >= params.RESCUE_MIN_SCORE)
             & ((distinctive > 0).sum(axis=1) >= params.RESCUE_MIN_DISTINCTIVE_FIELDS)
+        )
         for i in np.flatnonzero(rescuable).tolist():
             matched[i] = self._minhash_close(enc, int(pair_lines[i]), int(pair_records[i]))
         found = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
         return found.without_rivals(enc.tokens_per_line)
 
-    def _holds_another_id(self, enc: "_EncodedLines", pairs: np.ndarray,
-                          evidence: np.ndarray) -> np.ndarray:
+    def _holds_another_id(self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         """Pairs whose line holds an id number, but not the record's: evidence against the
         record (a namesake born the same day, with his own A-number). It costs a penalty and
         closes the shortcuts.
@@ -243,12 +270,12 @@ class _Scanner:
             for i in np.flatnonzero(other).tolist():
                 record = int(pair_records[i])
                 line_variants = enc.id_variants(int(pair_lines[i]))
-                if not line_variants.isdisjoint(keys[offsets[record]:offsets[record + 1]].tolist()):
+                if not line_variants.isdisjoint(keys[offsets[record] : offsets[record + 1]].tolist()):
                     other[i] = False
                     evidence[i, id_column] = params.WEIGHT_ID_TYPO
         return other
 
-    def _minhash_close(self, enc: "_EncodedLines", line: int, record: int) -> bool:
+    def _minhash_close(self, enc: _EncodedLines, line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
         shingles = set(enc.shingles(line))
         record_size = int(self.fp.shingle_counts[record])
@@ -264,8 +291,14 @@ class _Scanner:
 class _EncodedLines:
     """Keyed hashes of candidate lines: token runs, id numbers and dates, with their line."""
 
-    def __init__(self, table: ChunkTable, line_numbers: np.ndarray, line_offsets: np.ndarray,
-                 chunk_ids: np.ndarray, chunk_lines: np.ndarray):
+    def __init__(
+        self,
+        table: ChunkTable,
+        line_numbers: np.ndarray,
+        line_offsets: np.ndarray,
+        chunk_ids: np.ndarray,
+        chunk_lines: np.ndarray,
+    ):
         self.table = table
         self._id_variants: dict[int, set[int]] = {}
         self.line_index = {n: i for i, n in enumerate(line_numbers.tolist())}
@@ -276,17 +309,19 @@ class _EncodedLines:
         token_lines = np.repeat(chunk_lines, token_counts)
         size = int(line_numbers.max(initial=0)) + 1
         self.tokens_per_line = np.bincount(token_lines, minlength=size)
-        self.has_id_number = np.bincount(chunk_lines, weights=table.with_id_number(chunk_ids),
-                                         minlength=size) > 0
+        self.has_id_number = (
+            np.bincount(chunk_lines, weights=table.with_id_number(chunk_ids), minlength=size) > 0
+        )
         special_keys, special_counts = table.special_keys.gather(chunk_ids)
         dates, date_lines = self._textual_date_keys()
         runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
         self._all_keys = np.concatenate((token_keys, runs, special_keys, dates))
-        self._all_lines = np.concatenate((token_lines, run_lines,
-                                          np.repeat(chunk_lines, special_counts), date_lines))
+        self._all_lines = np.concatenate(
+            (token_lines, run_lines, np.repeat(chunk_lines, special_counts), date_lines)
+        )
 
     @classmethod
-    def of(cls, scanner: "_Scanner", lines: list[tuple[int, bytes]]) -> "_EncodedLines":
+    def of(cls, scanner: _Scanner, lines: list[tuple[int, bytes]]) -> _EncodedLines:
         """Encode lines whose chunks the scanner's chunk table has learnt."""
         get = scanner.chunks.ids.get
         chunk_ids: list[int] = []
@@ -297,12 +332,17 @@ class _EncodedLines:
             per_line.append(len(chunk_ids) - before)
         line_numbers = np.array([n for n, _ in lines], dtype=np.int64)
         counts = np.array(per_line, dtype=np.int64)
-        encoded = cls(scanner.chunks, line_numbers, offsets_of(counts),
-                      np.array(chunk_ids, dtype=np.int64), np.repeat(line_numbers, counts))
+        encoded = cls(
+            scanner.chunks,
+            line_numbers,
+            offsets_of(counts),
+            np.array(chunk_ids, dtype=np.int64),
+            np.repeat(line_numbers, counts),
+        )
         encoded.keep_known(scanner)
         return encoded
 
-    def keep_known(self, scanner: "_Scanner") -> None:
+    def keep_known(self, scanner: _Scanner) -> None:
         """Drop keys of no record (most runs of tokens) before any per-pair work; sort by
         key, so that every later lookup walks its haystack in order."""
         keys, lines = self._all_keys, self._all_lines
@@ -317,7 +357,7 @@ class _EncodedLines:
 
     def _line_chunk_ids(self, line: int) -> list[int]:
         i = self.line_index[line]
-        return self.chunk_ids[self.line_offsets[i]:self.line_offsets[i + 1]].tolist()
+        return self.chunk_ids[self.line_offsets[i] : self.line_offsets[i + 1]].tolist()
 
     def _textual_date_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Keys of dates written with month names ("7 March 1990"), which span chunks."""
@@ -335,10 +375,15 @@ class _EncodedLines:
         deletions, to meet a record's (``FingerprintSet.id_variant_keys``)."""
         variants = self._id_variants.get(line)
         if variants is None:
-            numbers = {t for c in self._line_chunk_ids(line) for t in self.table.tokens[c]
-                       if id_number(t) and not digit_date_readings(t)}
+            numbers = {
+                t
+                for c in self._line_chunk_ids(line)
+                for t in self.table.tokens[c]
+                if id_number(t) and not digit_date_readings(t)
+            }
             variants = self._id_variants[line] = {
-                self.table.hasher.id_variant(v) for n in numbers for v in one_digit_deletions(n)}
+                self.table.hasher.id_variant(v) for n in numbers for v in one_digit_deletions(n)
+            }
         return variants
 
     def shingles(self, line: int) -> list[int]:
@@ -387,8 +432,13 @@ def holds_dataset_values(text: str, fingerprints: FingerprintSet) -> bool:
     return any(scanner.chunks.hit(chunk) for chunk in chunks)
 
 
-def scan_text(text: str, fingerprints: FingerprintSet, name: str = "<text>",
-              skipped: list[str] | None = None, bytes_scanned: int | None = None) -> ScanResult:
+def scan_text(
+    text: str,
+    fingerprints: FingerprintSet,
+    name: str = "<text>",
+    skipped: list[str] | None = None,
+    bytes_scanned: int | None = None,
+) -> ScanResult:
     """Scan plain text, line by line (a table row is one line, cells in any delimiter)."""
     started = time.perf_counter()
     matches = find_record_matches(text, fingerprints)
@@ -413,19 +463,28 @@ def scan_text(text: str, fingerprints: FingerprintSet, name: str = "<text>",
 
 def _records_in_document(text: str, matched_lines: set[int]) -> int:
     """Lines that look like records (the containment denominator); matched lines count."""
-    return sum(1 for number, line in enumerate(text.split("\n"))
-               if number in matched_lines or looks_like_record_line(line))
+    return sum(
+        1
+        for number, line in enumerate(text.split("\n"))
+        if number in matched_lines or looks_like_record_line(line)
+    )
 
 
-def scan_bytes(data: bytes, fingerprints: FingerprintSet, name: str | None = None,
-               content_type: str | None = None) -> ScanResult:
+def scan_bytes(
+    data: bytes, fingerprints: FingerprintSet, name: str | None = None, content_type: str | None = None
+) -> ScanResult:
     """Scan a downloaded or local file of any supported format (see ``documents``)."""
-    from leaktrack.fingerprints.documents import extract_texts
+    from .documents import extract_texts
 
     started = time.perf_counter()
     extraction = extract_texts(data, name=name, content_type=content_type)
-    result = scan_text(extraction.text, fingerprints, name=name or "<bytes>",
-                       skipped=list(extraction.skipped), bytes_scanned=len(data))
+    result = scan_text(
+        extraction.text,
+        fingerprints,
+        name=name or "<bytes>",
+        skipped=list(extraction.skipped),
+        bytes_scanned=len(data),
+    )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -444,8 +503,9 @@ def scan_file(path: str | Path, fingerprints: FingerprintSet) -> ScanResult:
     return scan_bytes(data, fingerprints, name=str(path))
 
 
-def scan_paths(paths: Iterable[str | Path], fingerprints: FingerprintSet,
-               errors: list[str] | None = None) -> Iterator[ScanResult]:
+def scan_paths(
+    paths: Iterable[str | Path], fingerprints: FingerprintSet, errors: list[str] | None = None
+) -> Iterator[ScanResult]:
     """Scan files, and every file below the given folders (sorted). Missing paths are
     reported before anything is scanned. A file that cannot be scanned (a zip bomb, an
     unreadable file) raises DocumentError, or, when ``errors`` is given, is listed there and

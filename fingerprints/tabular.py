@@ -10,7 +10,7 @@ import csv
 import io
 import re
 
-from leaktrack.fingerprints import params
+from . import params
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -25,7 +25,9 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     None when no candidate gives at least two columns on most lines, or when the best one's
     share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = [line for line in text[:params.SNIFF_CHARS].splitlines()[:params.SNIFF_LINES] if line.strip()]
+    sample_lines = [
+        line for line in text[: params.SNIFF_CHARS].splitlines()[: params.SNIFF_LINES] if line.strip()
+    ]
     if not sample_lines:
         return None
     best, best_score = None, (0.0, 0)
@@ -73,7 +75,7 @@ def looks_like_header(first: list[str], following: list[list[str]]) -> bool:
         return False
     if any(_looks_numeric(c) for c in cells):
         return False
-    return not _cell_recurs_in_its_column(cells, following[:params.HEADER_SAMPLE_ROWS])
+    return not _cell_recurs_in_its_column(cells, following[: params.HEADER_SAMPLE_ROWS])
 
 
 def _looks_numeric(cell: str) -> bool:

@@ -13,7 +13,7 @@ import logging
 
 import charset_normalizer
 
-from leaktrack.fingerprints import params
+from . import params
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def decode_text(data: bytes) -> str | None:
 
 def _plain_utf8(data: bytes) -> str | None:
     """The common case in one decode: UTF-8 without a byte-order mark or NUL bytes."""
-    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[:params.ENCODING_SNIFF_BYTES]:
+    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[: params.ENCODING_SNIFF_BYTES]:
         return None
     try:
         return data.decode("utf-8")
@@ -70,10 +70,10 @@ def detect_encoding(data: bytes) -> str | None:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return encoding
-    utf16 = _bomless_utf16(data[:params.ENCODING_SNIFF_BYTES])
+    utf16 = _bomless_utf16(data[: params.ENCODING_SNIFF_BYTES])
     if utf16:
         return utf16
-    if b"\x00" in data[:params.ENCODING_SNIFF_BYTES]:
+    if b"\x00" in data[: params.ENCODING_SNIFF_BYTES]:
         return None  # NUL outside UTF-16/32: images, executables, archives
     if _is_mostly_utf8(data):
         return "utf-8"
@@ -109,9 +109,9 @@ def _bomless_utf16(head: bytes) -> str | None:
 
 
 def _guess_legacy_encoding(data: bytes) -> str | None:
-    if _control_byte_share(data[:params.ENCODING_SNIFF_BYTES]) > params.MAX_CONTROL_SHARE:
+    if _control_byte_share(data[: params.ENCODING_SNIFF_BYTES]) > params.MAX_CONTROL_SHARE:
         return None
-    best = charset_normalizer.from_bytes(data[:params.ENCODING_GUESS_BYTES]).best()
+    best = charset_normalizer.from_bytes(data[: params.ENCODING_GUESS_BYTES]).best()
     guess = best.encoding if best is not None else None
     if guess is None or guess in _WESTERN_CODEPAGES:
         if _decodes(data, "cp1252"):
@@ -135,7 +135,7 @@ def _control_byte_share(data: bytes) -> float:
 
 
 def _control_share(text: str) -> float:
-    head = text[:params.ENCODING_SNIFF_BYTES]
+    head = text[: params.ENCODING_SNIFF_BYTES]
     if not head:
         return 0.0
     return (len(head) - len(head.translate(_CONTROL_CHARS))) / len(head)

@@ -1,6 +1,6 @@
 """The match store: SQLite by default, Elasticsearch at scale, one interface."""
 
-from leaktrack.index.base import (
+from .base import (
     NEEDS_REVIEW_STATUSES,
     STATUSES,
     STILL_UP_STATUSES,
@@ -13,7 +13,7 @@ from leaktrack.index.base import (
     SweepRecord,
     match_id_for_url,
 )
-from leaktrack.index.open import open_store
+from .open import open_store
 
 __all__ = [
     "NEEDS_REVIEW_STATUSES",

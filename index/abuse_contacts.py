@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from leaktrack.index import settings
+from . import settings
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,14 @@ class AbuseContact:
     known: bool = True  # False: only the RFC 2142 abuse@ guess
 
     def as_dict(self) -> dict:
-        return {"host": self.host, "name": self.name, "email": self.email, "url": self.url,
-                "note": self.note, "known": self.known}
+        return {
+            "host": self.host,
+            "name": self.name,
+            "email": self.email,
+            "url": self.url,
+            "note": self.note,
+            "known": self.known,
+        }
 
 
 @lru_cache(maxsize=1)
@@ -47,8 +53,13 @@ def suggested_contact(host: str) -> AbuseContact | None:
     if listed or not host or "." not in host or _is_ip_address(host):
         return listed
     domain = ".".join(host.lower().split(".")[-2:])
-    return AbuseContact(host=domain, name=domain, email=f"abuse@{domain}", known=False,
-                        note="not in leaktrack's table: RFC 2142 mailbox, unverified")
+    return AbuseContact(
+        host=domain,
+        name=domain,
+        email=f"abuse@{domain}",
+        known=False,
+        note="not in leaktrack's table: RFC 2142 mailbox, unverified",
+    )
 
 
 def _is_ip_address(host: str) -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import abc
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
-from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
-from leaktrack.errors import InvalidTransitionError, StoreError
+from ..errors import InvalidTransitionError, StoreError
 
 # The takedown workflow. Every change is stored with who/when/note in the history.
 STATUSES = ("new", "confirmed", "dismissed", "takedown_sent", "removed", "reappeared")
@@ -47,7 +47,7 @@ def check_transition(from_status: str, to_status: str) -> None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def sorted_record_ids(record_ids: Iterable[str]) -> list[str]:
@@ -68,8 +68,8 @@ def host_of_url(url: str) -> str:
 def as_utc(moment: datetime) -> datetime:
     """Timestamps are stored and compared in UTC; a naive datetime is taken to be UTC."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def time_text(moment: datetime | None) -> str | None:
@@ -217,7 +217,9 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
         version=known.version + 1,
     )
     change = (
-        StatusChange(known.id, "removed", "reappeared", seen_at, SWEEP_ACTOR, note=f"found again at {copy.url}")
+        StatusChange(
+            known.id, "removed", "reappeared", seen_at, SWEEP_ACTOR, note=f"found again at {copy.url}"
+        )
         if reappeared
         else None
     )
@@ -344,21 +346,19 @@ class MatchStore(abc.ABC):
         """All matches, for export; streams, so it works at millions of matches."""
 
     @abc.abstractmethod
-    def stats(self) -> StoreStats:
-        ...
+    def stats(self) -> StoreStats: ...
 
     @abc.abstractmethod
-    def record_sweep(self, sweep: SweepRecord) -> None:
-        ...
+    def record_sweep(self, sweep: SweepRecord) -> None: ...
 
     @abc.abstractmethod
     def list_sweeps(self, limit: int = 20) -> list[SweepRecord]:
         """Most recent first."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional: a backend without connections keeps it)
         """Release connections."""
 
-    def __enter__(self) -> "MatchStore":
+    def __enter__(self) -> MatchStore:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -30,11 +30,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from elasticsearch import (
@@ -43,15 +44,17 @@ from elasticsearch import (
     AuthorizationException,
     ConflictError,
     Elasticsearch,
-    NotFoundError as EsNotFoundError,
     TransportError,
     UnsupportedProductError,
 )
+from elasticsearch import (
+    NotFoundError as EsNotFoundError,
+)
 from elasticsearch.helpers import streaming_bulk
 
-from leaktrack.errors import ConcurrentUpdateError, NotFoundError, StoreError
-from leaktrack.index import settings
-from leaktrack.index.base import (
+from ..errors import ConcurrentUpdateError, NotFoundError, StoreError
+from . import settings
+from .base import (
     STATUSES,
     STILL_UP_STATUSES,
     FoundCopy,
@@ -93,7 +96,9 @@ def client_options(url: str) -> dict[str, Any]:
     options: dict[str, Any] = {"hosts": [redact_url(url)]}
     api_key = os.environ.get(settings.ES_API_KEY_ENV)
     user = os.environ.get(settings.ES_USER_ENV) or (unquote(parts.username) if parts.username else None)
-    password = os.environ.get(settings.ES_PASSWORD_ENV) or (unquote(parts.password) if parts.password else None)
+    password = os.environ.get(settings.ES_PASSWORD_ENV) or (
+        unquote(parts.password) if parts.password else None
+    )
     if api_key:
         options["api_key"] = api_key
     elif user:
@@ -234,10 +239,15 @@ class StoredMatch:
     primary_term: int
 
     @classmethod
-    def from_hit(cls, hit: dict) -> "StoredMatch":
+    def from_hit(cls, hit: dict) -> StoredMatch:
         source = hit["_source"]
-        return cls(match_from_doc(source), list(source.get("history") or []), hit["_index"],
-                   hit["_seq_no"], hit["_primary_term"])
+        return cls(
+            match_from_doc(source),
+            list(source.get("history") or []),
+            hit["_index"],
+            hit["_seq_no"],
+            hit["_primary_term"],
+        )
 
 
 def sweep_to_doc(sweep: SweepRecord) -> dict:
@@ -364,7 +374,9 @@ class ElasticsearchStore(MatchStore):
                 self.client.indices.put_index_template(name=name, **body)
         with self._errors("creating indices"):
             if not self.client.indices.exists_alias(name=self.names.matches_alias):
-                self._create_index(self.names.first_matches_index, {self.names.matches_alias: {"is_write_index": True}})
+                self._create_index(
+                    self.names.first_matches_index, {self.names.matches_alias: {"is_write_index": True}}
+                )
             if not self.client.indices.exists(index=self.names.sweeps_index):
                 self._create_index(self.names.sweeps_index, {})
 
@@ -575,10 +587,14 @@ class ElasticsearchStore(MatchStore):
             current.update(retried)
         return [current[match_id_for_url(copy.url)][0] for copy in copies]
 
-    def _write_matches(self, current: dict[str, tuple[Match, list[dict]]], known: dict[str, StoredMatch]) -> set[str]:
+    def _write_matches(
+        self, current: dict[str, tuple[Match, list[dict]]], known: dict[str, StoredMatch]
+    ) -> set[str]:
         """Bulk-write the matches; returns the ids that hit a version conflict (409)."""
-        actions = (_write_action(match, history, known.get(match_id), self.names.matches_alias)
-                   for match_id, (match, history) in current.items())
+        actions = (
+            _write_action(match, history, known.get(match_id), self.names.matches_alias)
+            for match_id, (match, history) in current.items()
+        )
         conflicts: set[str] = set()
         with self._errors("writing matches"):
             for ok, item in streaming_bulk(
@@ -667,7 +683,9 @@ class ElasticsearchStore(MatchStore):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _apply_copies(copies: list[FoundCopy], known: dict[str, StoredMatch]) -> dict[str, tuple[Match, list[dict]]]:
+def _apply_copies(
+    copies: list[FoundCopy], known: dict[str, StoredMatch]
+) -> dict[str, tuple[Match, list[dict]]]:
     """Fold a batch's sightings into the known matches (``apply_found_copy``), in order."""
     current: dict[str, tuple[Match, list[dict]]] = {
         match_id: (stored.match, list(stored.history)) for match_id, stored in known.items()
@@ -686,7 +704,12 @@ def _apply_copies(copies: list[FoundCopy], known: dict[str, StoredMatch]) -> dic
 def _write_action(match: Match, history: list[dict], known: StoredMatch | None, write_alias: str) -> dict:
     """A bulk action: ``index`` at the read sequence number if known, else ``create``."""
     if known is None:
-        return {"_op_type": "create", "_index": write_alias, "_id": match.id, "_source": match_to_doc(match, history)}
+        return {
+            "_op_type": "create",
+            "_index": write_alias,
+            "_id": match.id,
+            "_source": match_to_doc(match, history),
+        }
     return {
         "_op_type": "index",
         "_index": known.index,  # where the document lives, also after a rollover
@@ -713,7 +736,9 @@ def _reason(error: ApiError) -> str:
 
 def _item_reason(result: dict) -> str:
     error = result.get("error") or {}
-    return _first_line(f"{error.get('type', '')}: {error.get('reason', '')}" if isinstance(error, dict) else error)
+    return _first_line(
+        f"{error.get('type', '')}: {error.get('reason', '')}" if isinstance(error, dict) else error
+    )
 
 
 def _network_reason(error: TransportError) -> str:

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
-from leaktrack.index import settings
-from leaktrack.index.base import Match, MatchStore
+from . import settings
+from .base import Match, MatchStore
 
 CSV_COLUMNS = (
-    "id", "url", "source", "host", "title", "status", "matched_records", "matched_count", "containment",
-    "first_seen", "last_seen", "content_sha256", "status_changed_at", "takedown_to", "takedown_ref",
+    "id",
+    "url",
+    "source",
+    "host",
+    "title",
+    "status",
+    "matched_records",
+    "matched_count",
+    "containment",
+    "first_seen",
+    "last_seen",
+    "content_sha256",
+    "status_changed_at",
+    "takedown_to",
+    "takedown_ref",
 )
 
 
@@ -21,7 +35,7 @@ def matches_to_export(store: MatchStore, status: str | None = None) -> Iterable[
 
 def write_jsonl(matches: Iterable[Match], out: TextIO) -> int:
     count = 0
-    for count, match in enumerate(matches, start=1):
+    for count, match in enumerate(matches, start=1):  # noqa: B007 (the count is the result)
         out.write(json.dumps(match.export_dict(), ensure_ascii=False) + "\n")
     return count
 
@@ -30,7 +44,7 @@ def write_csv(matches: Iterable[Match], out: TextIO) -> int:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     count = 0
-    for count, match in enumerate(matches, start=1):
+    for count, match in enumerate(matches, start=1):  # noqa: B007
         row = match.export_dict()
         row["matched_records"] = settings.CSV_RECORD_SEPARATOR.join(row["matched_records"])
         row["title"] = _as_spreadsheet_text(row["title"])

@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 from typing import TextIO
 
-from leaktrack.errors import StoreError
-from leaktrack.index import settings
+from ..errors import StoreError
+from . import settings
 
 
 def open_owner_only(path: Path, newline: str | None = None) -> TextIO:
@@ -19,7 +19,9 @@ def open_owner_only(path: Path, newline: str | None = None) -> TextIO:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, settings.EVIDENCE_FILE_MODE)
         if stat.S_ISREG(os.fstat(descriptor).st_mode):  # never chmod a device: --out /dev/null as root
-            os.fchmod(descriptor, settings.EVIDENCE_FILE_MODE)  # an existing file keeps its old mode otherwise
+            os.fchmod(
+                descriptor, settings.EVIDENCE_FILE_MODE
+            )  # an existing file keeps its old mode otherwise
     except OSError as error:
         raise StoreError(f"cannot write {path}: {error.strerror}") from error
     return os.fdopen(descriptor, "w", encoding="utf-8", newline=newline)

@@ -10,9 +10,9 @@ import os
 import re
 from pathlib import Path
 
-from leaktrack.errors import StoreError
-from leaktrack.home import default_store_url
-from leaktrack.index.base import MatchStore
+from ..errors import StoreError
+from ..home import default_store_url
+from .base import MatchStore
 
 SQLITE_PREFIX = "sqlite:///"
 ELASTICSEARCH_SCHEMES = ("http://", "https://")
@@ -26,9 +26,9 @@ def open_store(url: str | None = None, must_exist: bool = False) -> MatchStore:
     """
     url = (url or default_store_url()).strip()
     if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
-        from leaktrack.index.sqlite import SQLiteStore
+        from .sqlite import SQLiteStore
 
-        path = Path(url[len(SQLITE_PREFIX):])
+        path = Path(url[len(SQLITE_PREFIX) :])
         if must_exist and not os.path.exists(path):  # (False, not an error, for an unusable path)
             raise StoreError(
                 f"no match store at {path}: run `leaktrack sweep` first, or check --store / LEAKTRACK_STORE"
@@ -49,7 +49,7 @@ def _without_password(url: str) -> str:
 def _open_elasticsearch(url: str) -> MatchStore:
     # Imported here so the elasticsearch client loads only for those who use it.
     try:
-        from leaktrack.index.elastic import ElasticsearchStore
+        from .elastic import ElasticsearchStore
     except ImportError as error:
         raise StoreError(f"the Elasticsearch store is not available: {error}") from error
     return ElasticsearchStore(url)

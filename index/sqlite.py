@@ -16,13 +16,13 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from leaktrack.errors import ConcurrentUpdateError, NotFoundError, StoreError
-from leaktrack.index import settings
-from leaktrack.index.base import (
+from ..errors import ConcurrentUpdateError, NotFoundError, StoreError
+from . import settings
+from .base import (
     STILL_UP_STATUSES,
     FoundCopy,
     Match,
@@ -121,18 +121,49 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # The order of ``_match_row``'s values.
 _MATCH_COLUMN_NAMES = (
-    "id", "source", "url", "host", "title", "content_sha256", "matched_count", "containment", "status",
-    "first_seen", "last_seen", "status_changed_at", "takedown_to", "takedown_ref", "evidence_path", "version",
+    "id",
+    "source",
+    "url",
+    "host",
+    "title",
+    "content_sha256",
+    "matched_count",
+    "containment",
+    "status",
+    "first_seen",
+    "last_seen",
+    "status_changed_at",
+    "takedown_to",
+    "takedown_ref",
+    "evidence_path",
+    "version",
 )
 _MATCH_COLUMNS = ", ".join(_MATCH_COLUMN_NAMES)
 _MATCH_COLUMNS_OF_M = ", ".join("m." + column for column in _MATCH_COLUMN_NAMES)
 # What a re-sweep rewrites: not url/host (the id comes from the URL) nor takedown_to/ref (status changes set them).
 _SWEEP_UPDATED_COLUMNS = (
-    "source", "title", "content_sha256", "matched_count", "containment", "status",
-    "first_seen", "last_seen", "status_changed_at", "evidence_path", "version",
+    "source",
+    "title",
+    "content_sha256",
+    "matched_count",
+    "containment",
+    "status",
+    "first_seen",
+    "last_seen",
+    "status_changed_at",
+    "evidence_path",
+    "version",
 )
 # sqlite3 errors caused by the file or the environment (or a hand-edited store), not by our SQL: StoreErrors.
-_ENVIRONMENT_ERRORS = ("not a database", "unable to open", "locked", "readonly", "disk", "malformed", "no such table")
+_ENVIRONMENT_ERRORS = (
+    "not a database",
+    "unable to open",
+    "locked",
+    "readonly",
+    "disk",
+    "malformed",
+    "no such table",
+)
 
 
 @contextmanager
@@ -314,14 +345,20 @@ class SQLiteStore(MatchStore):
         ]
 
     def stats(self) -> StoreStats:
-        by_status = {row[0]: row[1] for row in self._read("SELECT status, COUNT(*) FROM matches GROUP BY status")}
-        by_source = {row[0]: row[1] for row in self._read("SELECT source, COUNT(*) FROM matches GROUP BY source")}
+        by_status = {
+            row[0]: row[1] for row in self._read("SELECT status, COUNT(*) FROM matches GROUP BY status")
+        }
+        by_source = {
+            row[0]: row[1] for row in self._read("SELECT source, COUNT(*) FROM matches GROUP BY source")
+        }
         exposed = self._read(
             "SELECT COUNT(DISTINCT r.record_id) FROM match_records r JOIN matches m ON m.id = r.match_id"
             " WHERE m.status != 'dismissed'"
         )[0][0]
         still_up = sum(by_status.get(status, 0) for status in STILL_UP_STATUSES)
-        return StoreStats(by_status=by_status, by_source=by_source, records_exposed=exposed, copies_still_up=still_up)
+        return StoreStats(
+            by_status=by_status, by_source=by_source, records_exposed=exposed, copies_still_up=still_up
+        )
 
     def list_sweeps(self, limit: int = 20) -> list[SweepRecord]:
         rows = self._read(

@@ -12,10 +12,10 @@ from pathlib import Path
 import jinja2
 import jinja2.sandbox
 
-from leaktrack.errors import TakedownTemplateError
-from leaktrack.index import settings
-from leaktrack.index.abuse_contacts import suggested_contact
-from leaktrack.index.base import Match
+from ..errors import TakedownTemplateError
+from . import settings
+from .abuse_contacts import suggested_contact
+from .base import Match
 
 DEFAULT_RECIPIENT = "abuse team"
 DEFAULT_SENDER = "[your name, organisation and contact details]"
@@ -31,7 +31,9 @@ def notice_context(match: Match, sender: str | None = None) -> dict:
         "last_seen": match.last_seen.strftime("%Y-%m-%d %H:%M"),
         "content_sha256": match.content_sha256,
         "records_exposed": match.matched_count,
-        "recipient": f"{contact.name} {DEFAULT_RECIPIENT}" if contact and contact.known else DEFAULT_RECIPIENT,
+        "recipient": f"{contact.name} {DEFAULT_RECIPIENT}"
+        if contact and contact.known
+        else DEFAULT_RECIPIENT,
         "sender": sender or DEFAULT_SENDER,
     }
 
@@ -53,7 +55,9 @@ def _load_template(template_path: Path | None) -> jinja2.Template:
     except jinja2.TemplateNotFound as error:
         raise TakedownTemplateError(f"takedown template not found: {template_path}") from error
     except jinja2.TemplateSyntaxError as error:
-        raise TakedownTemplateError(f"takedown template {template_path}, line {error.lineno}: {error.message}") from error
+        raise TakedownTemplateError(
+            f"takedown template {template_path}, line {error.lineno}: {error.message}"
+        ) from error
     except UnicodeDecodeError as error:
         raise TakedownTemplateError(f"takedown template {template_path} is not valid UTF-8 text") from error
 
@@ -67,10 +71,14 @@ def draft_notice(match: Match, template_path: Path | None = None, sender: str | 
         return template.render(notice_context(match, sender))
     except jinja2.UndefinedError as error:
         known = ", ".join(sorted(notice_context(match)))
-        raise TakedownTemplateError(f"takedown template {template_path}: {error.message} (known: {known})") from error
+        raise TakedownTemplateError(
+            f"takedown template {template_path}: {error.message} (known: {known})"
+        ) from error
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as error:
         # A custom template's own mistake (a missing include, 1/0, a bad filter argument): the user's to fix.
-        raise TakedownTemplateError(f"takedown template {template_path}: {type(error).__name__}: {error}") from error
+        raise TakedownTemplateError(
+            f"takedown template {template_path}: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _not_utf8(text: str) -> bool:

@@ -7,17 +7,17 @@ settings.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
-from leaktrack.errors import SourcesError
-from leaktrack.spiders.items import FetchedDocument
-from leaktrack.spiders.meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
-from leaktrack.spiders.middlewares import record_failure
-from leaktrack.spiders.sources import Source, load_sources
-
+from ..errors import SourcesError
+from .items import FetchedDocument
+from .meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
+from .middlewares import record_failure
+from .sources import Source, load_sources
 
 
 class SourceSpider(scrapy.Spider):
@@ -37,11 +37,19 @@ class SourceSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, source: Source | dict | str | None = None, **kwargs: Any):
-        spider = super().from_crawler(crawler, *args, source=_resolve_source(source, crawler.settings, cls.kind), **kwargs)
+        spider = super().from_crawler(
+            crawler, *args, source=_resolve_source(source, crawler.settings, cls.kind), **kwargs
+        )
         return spider
 
-    def request(self, url: str, callback: Callable, incremental: str | None = None,
-                document_url: str | None = None, **meta: Any) -> scrapy.Request:
+    def request(
+        self,
+        url: str,
+        callback: Callable,
+        incremental: str | None = None,
+        document_url: str | None = None,
+        **meta: Any,
+    ) -> scrapy.Request:
         meta[META_SOURCE] = self.source.name
         if incremental:
             meta[META_INCREMENTAL] = incremental
@@ -55,8 +63,13 @@ class SourceSpider(scrapy.Spider):
         """Failures are counted and explained by the tally, not handled here."""
         record_failure(self.crawler, failure)
 
-    def document(self, response: Response, body: bytes | None = None, content_type: str | None = None,
-                 title: str | None = None) -> FetchedDocument:
+    def document(
+        self,
+        response: Response,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        title: str | None = None,
+    ) -> FetchedDocument:
         headers = response.headers
         return FetchedDocument(
             source=self.source.name,

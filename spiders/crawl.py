@@ -14,13 +14,13 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
-from leaktrack.errors import LeaktrackError
-from leaktrack.spiders.distributed import distributed_settings, expire_job_keys
-from leaktrack.spiders.scanning import close_shared_scanners
-from leaktrack.spiders.sources import Source
+from ..errors import LeaktrackError
+from .distributed import distributed_settings, expire_job_keys
+from .scanning import close_shared_scanners
+from .sources import Source
 
 SPIDERS = {
     "paste": "leaktrack.spiders.paste.PasteSpider",
@@ -49,14 +49,14 @@ class CrawlJob:
     keep_evidence: bool = False
     recheck: bool = False
     settings: dict = field(default_factory=dict)
-    redis_url: str | None = None      # distributed sweep (see distributed.py)
+    redis_url: str | None = None  # distributed sweep (see distributed.py)
     redis_job: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "CrawlJob":
+    def from_json(cls, text: str) -> CrawlJob:
         data = json.loads(text)
         data["sources"] = [Source.from_dict(source) for source in data["sources"]]
         return cls(**data)
@@ -78,15 +78,20 @@ def crawl_settings(job: CrawlJob):
     settings = Settings()
     settings.setmodule("leaktrack.spiders.settings", priority="project")
     contact = job.contact or settings.get("LEAKTRACK_CONTACT")
-    settings.set("USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(contact=contact), priority="project")
-    settings.setdict({
-        "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
-        "LEAKTRACK_KEY_FILE": job.key_file,
-        "LEAKTRACK_STORE": job.store_url,
-        "LEAKTRACK_STATE": job.state_path,
-        "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
-        "LEAKTRACK_KEEP_EVIDENCE": job.keep_evidence,
-    }, priority="cmdline")
+    settings.set(
+        "USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(contact=contact), priority="project"
+    )
+    settings.setdict(
+        {
+            "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
+            "LEAKTRACK_KEY_FILE": job.key_file,
+            "LEAKTRACK_STORE": job.store_url,
+            "LEAKTRACK_STATE": job.state_path,
+            "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
+            "LEAKTRACK_KEEP_EVIDENCE": job.keep_evidence,
+        },
+        priority="cmdline",
+    )
     if job.recheck:
         settings.set("LEAKTRACK_INCREMENTAL", False, priority="cmdline")
         settings.set("ITEM_PIPELINES", RECHECK_PIPELINES, priority="cmdline")
@@ -96,7 +101,9 @@ def crawl_settings(job: CrawlJob):
     return settings
 
 
-def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None) -> CrawlOutcome:
+def run_crawl(
+    job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], None] | None = None
+) -> CrawlOutcome:
     """Crawl every source of the job at once, in this process (once per process: see above)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.misc import load_object
@@ -121,13 +128,16 @@ def run_crawl(job: CrawlJob, on_progress: Callable[[dict[str, dict[str, int]]], 
 
 def outcome_of(crawlers: dict) -> CrawlOutcome:
     """What the finished crawlers (source name -> crawler) counted and noted."""
+
     def noted(crawler, key: str) -> list:
         return list(crawler.stats.get_value(key) or [])
 
     return CrawlOutcome(
         per_source={name: counts_of(crawler) for name, crawler in crawlers.items()},
         errors={name: noted(crawler, "leaktrack/error_messages") for name, crawler in crawlers.items()},
-        recheck_answers=[answer for crawler in crawlers.values() for answer in noted(crawler, "leaktrack/recheck_answers")],
+        recheck_answers=[
+            answer for crawler in crawlers.values() for answer in noted(crawler, "leaktrack/recheck_answers")
+        ],
     )
 
 
@@ -174,8 +184,8 @@ def child_main() -> int:
 
 def _preflight(job: CrawlJob) -> None:
     """Fail early with one clear line when the fingerprints or the store cannot be opened."""
-    from leaktrack.index import open_store
-    from leaktrack.spiders.scanning import load_fingerprints
+    from ..index import open_store
+    from .scanning import load_fingerprints
 
     check_setting_values(job.settings)
     if crawl_settings(job).getbool("LEAKTRACK_SCAN"):

@@ -12,13 +12,13 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaktrack.errors import LeaktrackError
-from leaktrack.home import FINGERPRINTS_FILE, KEY_FILE, STORE_FILE, ensure_home
-from leaktrack.index import Match, open_store
-from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
-from leaktrack.spiders.sites import LocalSite, add_mirror, add_pastes
-from leaktrack.spiders.sweep import ProgressCallback, SweepSummary, run_sweep
-from leaktrack.synthetic import Sample, generate_leak, negative_samples, transformed_copies
+from ..errors import LeaktrackError
+from ..home import FINGERPRINTS_FILE, KEY_FILE, STORE_FILE, ensure_home
+from ..index import Match, open_store
+from ..synthetic import Sample, generate_leak, negative_samples, transformed_copies
+from .settings import LOCAL_SITE_SETTINGS
+from .sites import LocalSite, add_mirror, add_pastes
+from .sweep import ProgressCallback, SweepSummary, run_sweep
 
 DEMO_SEED = 2026
 # Altered copies hidden in the demo: where they go and which kind of alteration.
@@ -34,7 +34,7 @@ class DemoReport:
     home: str
     site: str
     steps: list[str]
-    hidden: list[dict]            # url, kind, records: the copies a sweep should find
+    hidden: list[dict]  # url, kind, records: the copies a sweep should find
     summary: SweepSummary
     queue: list[Match] = field(default_factory=list)
 
@@ -64,11 +64,15 @@ def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) ->
     decoys = negative_samples(leak, seed=DEMO_SEED, count=DECOY_PASTES + DECOY_FILES)
     with LocalSite() as site:
         hidden = publish(site, copies, decoys)
-        steps.append(f"serving a paste site and a mirror on {site.base_url} with {len(hidden)} altered copies "
-                     f"hidden among {len(decoys)} unrelated documents")
+        steps.append(
+            f"serving a paste site and a mirror on {site.base_url} with {len(hidden)} altered copies "
+            f"hidden among {len(decoys)} unrelated documents"
+        )
         sources = write_sources(home / "demo-sources.toml", site)
         steps.append(f"swept them with the sources file {sources}")
-        summary = run_sweep(sources, store_url=store_url, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress)
+        summary = run_sweep(
+            sources, store_url=store_url, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress
+        )
     with open_store(store_url) as store:
         queue = store.list_matches(limit=None)
     found = {match.url for match in queue} & {copy["url"] for copy in hidden}
@@ -81,11 +85,13 @@ def refuse_a_responders_home(home: Path) -> None:
     new folder or one an earlier demo made (it holds the demo's dataset)."""
     theirs = [name for name in (FINGERPRINTS_FILE, STORE_FILE) if (home / name).exists()]
     if theirs and not (home / DEMO_DATASET_FILE).exists():
-        raise LeaktrackError(f"{home} holds {' and '.join(theirs)} the demo did not make; give --home a new folder")
+        raise LeaktrackError(
+            f"{home} holds {' and '.join(theirs)} the demo did not make; give --home a new folder"
+        )
 
 
 def fingerprint_dataset(dataset: Path, out: Path, key_file: Path) -> None:
-    from leaktrack.fingerprints import fingerprint_dataset_file
+    from ..fingerprints import fingerprint_dataset_file
 
     fingerprint_dataset_file(dataset, out, key_file)
 
@@ -98,14 +104,21 @@ def publish(site: LocalSite, copies: dict[str, Sample], decoys: list[Sample]) ->
     for kind in PASTE_COPIES:
         identifier = paste_id(rng)
         pastes[identifier] = copies[kind].data.decode("utf-8")
-        hidden.append({"url": site.url(f"/p/{identifier}"), "kind": kind, "records": len(copies[kind].expected_records)})
+        hidden.append(
+            {"url": site.url(f"/p/{identifier}"), "kind": kind, "records": len(copies[kind].expected_records)}
+        )
     shuffled = dict(sorted(pastes.items(), key=lambda item: rng.random()))
     add_pastes(site, shuffled, per_page=5)
     files = {f"misc/{decoy.filename}": decoy.data for decoy in decoys[DECOY_PASTES:]}
     for kind, directory in MIRROR_COPIES.items():
         files[directory + copies[kind].filename] = copies[kind].data
-        hidden.append({"url": site.url("/mirror/" + directory + copies[kind].filename), "kind": kind,
-                       "records": len(copies[kind].expected_records)})
+        hidden.append(
+            {
+                "url": site.url("/mirror/" + directory + copies[kind].filename),
+                "kind": kind,
+                "records": len(copies[kind].expected_records),
+            }
+        )
     add_mirror(site, files)
     return hidden
 

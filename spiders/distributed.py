@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from leaktrack.errors import SourcesError
+from ..errors import SourcesError
 
 KEY_PREFIX = "leaktrack:{job}:"
 JOB_KEY_TTL_SECONDS = 7 * 24 * 3600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from leaktrack.fingerprints.results import ScanResult
+from ..fingerprints.results import ScanResult
 
 
 @dataclass
@@ -24,8 +24,8 @@ class FetchedDocument:
     title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    not_modified: bool = False           # a 304 answer to our conditional request
+    not_modified: bool = False  # a 304 answer to our conditional request
     # Filled in by the pipelines:
     content_sha256: str | None = None
-    unchanged: bool = False              # same content as the last sweep saw: not rescanned
+    unchanged: bool = False  # same content as the last sweep saw: not rescanned
     scan: ScanResult | None = field(default=None, repr=False)

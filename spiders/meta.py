@@ -1,5 +1,5 @@
 """Request meta keys through which spiders tell our middlewares about a request."""
 
 META_SOURCE = "leaktrack_source"
-META_DOCUMENT_URL = "leaktrack_document_url"   # the URL a document is reported under
-META_INCREMENTAL = "leaktrack_incremental"     # "skip_seen" (pastes) or "conditional" (files)
+META_DOCUMENT_URL = "leaktrack_document_url"  # the URL a document is reported under
+META_INCREMENTAL = "leaktrack_incremental"  # "skip_seen" (pastes) or "conditional" (files)

@@ -21,8 +21,8 @@ from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from leaktrack.spiders.meta import META_DOCUMENT_URL, META_INCREMENTAL
-from leaktrack.spiders.state import CrawlState
+from .meta import META_DOCUMENT_URL, META_INCREMENTAL
+from .state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,9 @@ class PrivateAddressGuard:
         reason = self.refusals[host]
         if reason:
             self.stats.inc_value("leaktrack/refused_private")
-            raise AddressRefused(f"refused {request.url}: {reason} (set allow_private_networks = true to allow)")
+            raise AddressRefused(
+                f"refused {request.url}: {reason} (set allow_private_networks = true to allow)"
+            )
         return None
 
 

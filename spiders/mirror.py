@@ -7,14 +7,15 @@ fetched with conditional requests, so an unchanged file costs a 304 on later swe
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
-from leaktrack.spiders.base import SourceSpider, is_html, page_title
+from .base import SourceSpider, is_html, page_title
 
 # Apache/nginx listing sort links (?C=N;O=D) would revisit every directory four more times.
 LISTING_SORT_LINKS = r"\?C=[NMSD];O=[AD]$"

@@ -7,14 +7,15 @@ skipped without a request (the IncrementalFetch middleware).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
-from leaktrack.spiders.base import SourceSpider, page_title
+from .base import SourceSpider, page_title
 
 
 class PasteSpider(SourceSpider):
@@ -52,8 +53,12 @@ class PasteSpider(SourceSpider):
         if text is None:
             yield self.document(response, title=page_title(response))
         else:
-            yield self.document(response, body=text.encode("utf-8"), content_type="text/plain; charset=utf-8",
-                                title=page_title(response))
+            yield self.document(
+                response,
+                body=text.encode("utf-8"),
+                content_type="text/plain; charset=utf-8",
+                title=page_title(response),
+            )
 
 
 def paste_id(paste_url: str) -> str:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from scrapy.exceptions import DropItem
 
-from leaktrack.errors import DocumentError, NotFoundError
-from leaktrack.home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
-from leaktrack.index import FoundCopy, match_id_for_url
-from leaktrack.spiders.items import FetchedDocument
-from leaktrack.spiders.middlewares import record_error
-from leaktrack.spiders.scanning import shared_scanner
-from leaktrack.spiders.state import CrawlState, SeenUrl
+from ..errors import DocumentError, NotFoundError
+from ..home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
+from ..index import FoundCopy, match_id_for_url
+from .items import FetchedDocument
+from .middlewares import record_error
+from .scanning import shared_scanner
+from .state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,18 @@ class ScanPipeline:
         self.stats = crawler.stats
         self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
         self.scanning = settings.getbool("LEAKTRACK_SCAN")
-        self.scanner = shared_scanner(
-            str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))), settings.get("LEAKTRACK_KEY_FILE"),
-            settings.getint("LEAKTRACK_SCAN_WORKERS"),
-        ) if self.scanning else None
-        self.state = CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
+        self.scanner = (
+            shared_scanner(
+                str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))),
+                settings.get("LEAKTRACK_KEY_FILE"),
+                settings.getint("LEAKTRACK_SCAN_WORKERS"),
+            )
+            if self.scanning
+            else None
+        )
+        self.state = (
+            CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
+        )
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -91,7 +98,7 @@ class ScanPipeline:
 
 class StorePipeline:
     def __init__(self, crawler):
-        from leaktrack.index import open_store
+        from ..index import open_store
 
         settings = crawler.settings
         self.stats = crawler.stats
@@ -105,10 +112,16 @@ class StorePipeline:
 
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         was_leak = self.store_known_leak(item) if item.unchanged else self.store_new_scan(item)
-        self.state.remember(SeenUrl(
-            url=item.url, source=item.source, content_sha256=item.content_sha256 or "",
-            etag=item.etag, last_modified=item.last_modified, was_leak=was_leak,
-        ))
+        self.state.remember(
+            SeenUrl(
+                url=item.url,
+                source=item.source,
+                content_sha256=item.content_sha256 or "",
+                etag=item.etag,
+                last_modified=item.last_modified,
+                was_leak=was_leak,
+            )
+        )
         return item
 
     def store_new_scan(self, item: FetchedDocument) -> bool:
@@ -131,12 +144,22 @@ class StorePipeline:
         self.upsert(item, known.matched_records, known.containment, known.evidence_path)
         return True
 
-    def upsert(self, item: FetchedDocument, records: list[str], containment: float, evidence: str | None) -> None:
-        self.store.upsert_copies([FoundCopy(
-            source=item.source, url=item.url, content_sha256=item.content_sha256 or "",
-            matched_records=list(records), containment=containment, title=item.title,
-            evidence_path=evidence,
-        )])
+    def upsert(
+        self, item: FetchedDocument, records: list[str], containment: float, evidence: str | None
+    ) -> None:
+        self.store.upsert_copies(
+            [
+                FoundCopy(
+                    source=item.source,
+                    url=item.url,
+                    content_sha256=item.content_sha256 or "",
+                    matched_records=list(records),
+                    containment=containment,
+                    title=item.title,
+                    evidence_path=evidence,
+                )
+            ]
+        )
         self.stats.inc_value("leaktrack/matches")
 
     def close_spider(self, spider=None) -> None:
@@ -168,11 +191,13 @@ class RecheckPipeline:
 
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         answers = self.stats.get_value("leaktrack/recheck_answers") or []
-        answers.append({
-            "url": item.url,
-            "http_status": item.http_status,
-            "still_matching": bool(item.scan and item.scan.is_leak),
-            "matched_count": item.scan.matched_count if item.scan else 0,
-        })
+        answers.append(
+            {
+                "url": item.url,
+                "http_status": item.http_status,
+                "still_matching": bool(item.scan and item.scan.is_leak),
+                "matched_count": item.scan.matched_count if item.scan else 0,
+            }
+        )
         self.stats.set_value("leaktrack/recheck_answers", answers)
         return item

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, default_store_url, ensure_home
-from leaktrack.index import TRANSITIONS, Match, open_store
-from leaktrack.spiders.crawl import CrawlJob
-from leaktrack.spiders.state import CrawlState
-from leaktrack.spiders.sweep import absolute_store_url, at_our_log_level, home_file, run_crawl_process, sources_for_urls
-from leaktrack.spiders.urls import GONE_STATUSES
+from ..home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, default_store_url, ensure_home
+from ..index import TRANSITIONS, Match, open_store
+from .crawl import CrawlJob
+from .state import CrawlState
+from .sweep import absolute_store_url, at_our_log_level, home_file, run_crawl_process, sources_for_urls
+from .urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
 
@@ -27,9 +27,9 @@ RECHECK_ACTOR = "recheck"
 class RecheckResult:
     match_id: str
     url: str
-    verdict: str                  # "gone", "no longer matching", "still up" or "unreachable"
+    verdict: str  # "gone", "no longer matching", "still up" or "unreachable"
     http_status: int | None
-    status: str                   # the match's status after the recheck
+    status: str  # the match's status after the recheck
     days_outstanding: int | None  # days since the takedown notice, while still up
 
     def to_dict(self) -> dict:

@@ -14,7 +14,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
-from leaktrack.fingerprints.results import ScanResult
+from ..fingerprints.results import ScanResult
 
 _worker_fingerprints = None  # the FingerprintSet of a worker process
 WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
@@ -23,7 +23,7 @@ WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
 @lru_cache(maxsize=4)
 def load_fingerprints(path: str, key_file: str | None = None):
     """One FingerprintSet per file per process, shared by every source's crawler."""
-    from leaktrack.fingerprints import FingerprintSet
+    from ..fingerprints import FingerprintSet
 
     return FingerprintSet.load(path, key_file)
 
@@ -34,7 +34,7 @@ def _init_worker(path: str, key_file: str | None) -> None:
 
 
 def _scan_in_worker(body: bytes, name: str, content_type: str | None) -> ScanResult:
-    from leaktrack.fingerprints import scan_bytes
+    from ..fingerprints import scan_bytes
 
     return scan_bytes(body, _worker_fingerprints, name=name, content_type=content_type)
 
@@ -47,12 +47,16 @@ class DocumentScanner:
         self.pool = None
         if workers > 0:
             # spawn, not fork: forking a process that runs a Twisted reactor and threads is unsafe.
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker, initargs=(fingerprints_path, key_file))
+            self.pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(fingerprints_path, key_file),
+            )
 
     async def scan(self, body: bytes, name: str, content_type: str | None) -> ScanResult:
         if self.pool is None:
-            from leaktrack.fingerprints import scan_bytes
+            from ..fingerprints import scan_bytes
 
             return scan_bytes(body, self.fingerprints, name=name, content_type=content_type)
         return await asyncio.wrap_future(self.pool.submit(_scan_in_worker, body, name, content_type))
@@ -61,7 +65,7 @@ class DocumentScanner:
         """The page title, or a placeholder when it quotes a rare value of the leaked dataset
         (the store keeps no plaintext of the leak). Checked here, in the crawl's process:
         titles are short, and this process has the fingerprints loaded anyway."""
-        from leaktrack.fingerprints import holds_dataset_values
+        from ..fingerprints import holds_dataset_values
 
         if title and holds_dataset_values(title, self.fingerprints):
             return WITHHELD_TITLE

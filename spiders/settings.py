@@ -49,8 +49,20 @@ LEAKTRACK_DEFAULT_MAX_DEPTH = 3
 # File name endings a mirror spider downloads as documents, with conditional requests on later
 # sweeps. Other links are pages: followed for links (to max_depth) and scanned unless listings.
 LEAKTRACK_DOCUMENT_EXTENSIONS = (
-    ".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".xlsx", ".zip", ".gz", ".md",
-    ".dat", ".log", ".sql", ".xml",
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".xlsx",
+    ".zip",
+    ".gz",
+    ".md",
+    ".dat",
+    ".log",
+    ".sql",
+    ".xml",
 )
 # How often (seconds) a running crawl reports its counts to the parent process.
 LEAKTRACK_PROGRESS_INTERVAL = 0.5

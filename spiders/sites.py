@@ -24,8 +24,8 @@ class Page:
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
-    delay: float = 0.0                 # seconds to wait before answering (a slow page)
-    redirect_to: str | None = None     # answer 302 with this Location
+    delay: float = 0.0  # seconds to wait before answering (a slow page)
+    redirect_to: str | None = None  # answer 302 with this Location
     headers: dict[str, str] = field(default_factory=dict)
     modified_at: float = field(default_factory=time.time)
 
@@ -43,9 +43,11 @@ class LocalSite:
         self.lock = threading.Lock()
         self.server = QuietHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="leaktrack-local-site", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="leaktrack-local-site", daemon=True
+        )
 
-    def start(self) -> "LocalSite":
+    def start(self) -> LocalSite:
         self.thread.start()
         return self
 
@@ -53,7 +55,7 @@ class LocalSite:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "LocalSite":
+    def __enter__(self) -> LocalSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -129,7 +131,9 @@ def _handler_for(site: LocalSite):
                 return
             self.answer(page.status, page.body, page.content_type, {**validators, **page.headers})
 
-        def answer(self, status: int, body: bytes, content_type: str | None, headers: dict | None = None) -> None:
+        def answer(
+            self, status: int, body: bytes, content_type: str | None, headers: dict | None = None
+        ) -> None:
             try:
                 self.send_response(status)
                 if content_type:
@@ -149,7 +153,9 @@ def _handler_for(site: LocalSite):
     return Handler
 
 
-def add_pastes(site: LocalSite, pastes: dict[str, str], per_page: int = 20, titles: dict[str, str] | None = None) -> None:
+def add_pastes(
+    site: LocalSite, pastes: dict[str, str], per_page: int = 20, titles: dict[str, str] | None = None
+) -> None:
     """A paste site: /archive (page 1), /archive?page=N, /p/ID (HTML), /raw/ID (text).
 
     Calling it again with more pastes re-lays the archive, newest (last given) first, the way
@@ -163,10 +169,12 @@ def add_pastes(site: LocalSite, pastes: dict[str, str], per_page: int = 20, titl
         site.put(f"/p/{paste_id}", paste_page(title, text))
         site.put(f"/raw/{paste_id}", text, "text/plain; charset=utf-8")
     ids = list(reversed(known))
-    pages = [ids[start:start + per_page] for start in range(0, len(ids), per_page)] or [[]]
+    pages = [ids[start : start + per_page] for start in range(0, len(ids), per_page)] or [[]]
     for number, page_ids in enumerate(pages, 1):
         next_link = f'<a href="/archive?page={number + 1}">next</a>' if number < len(pages) else ""
-        links = "\n".join(f'<li><a href="/p/{paste_id}">{html.escape(paste_id)}</a></li>' for paste_id in page_ids)
+        links = "\n".join(
+            f'<li><a href="/p/{paste_id}">{html.escape(paste_id)}</a></li>' for paste_id in page_ids
+        )
         body = f"<html><head><title>Archive page {number}</title></head><body><ul>{links}</ul>{next_link}</body></html>"
         site.put("/archive" if number == 1 else f"/archive?page={number}", body)
 

@@ -35,12 +35,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from leaktrack.errors import SourcesError
+from ..errors import SourcesError
 
 KINDS = ("paste", "mirror", "urls")
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
 SOURCE_KEYS = {
-    "name", "kind", "start_urls", "item_links", "next_page", "raw_url", "max_depth", "urls",
+    "name",
+    "kind",
+    "start_urls",
+    "item_links",
+    "next_page",
+    "raw_url",
+    "max_depth",
+    "urls",
     "obey_robots_txt",
 }
 
@@ -50,12 +57,12 @@ class Source:
     """One place to look, and how to take documents from it."""
 
     name: str
-    kind: str                          # "paste", "mirror" or "urls"
+    kind: str  # "paste", "mirror" or "urls"
     start_urls: list[str] = field(default_factory=list)
-    item_links: str | None = None      # paste: regex of links to pastes on listing pages
-    next_page: str | None = None       # paste: regex of pagination links
-    raw_url: str | None = None         # paste: template with {id} for the raw text
-    max_depth: int | None = None       # mirror: link depth (default in settings)
+    item_links: str | None = None  # paste: regex of links to pastes on listing pages
+    next_page: str | None = None  # paste: regex of pagination links
+    raw_url: str | None = None  # paste: template with {id} for the raw text
+    max_depth: int | None = None  # mirror: link depth (default in settings)
     urls: list[str] = field(default_factory=list)  # urls: fetch exactly these
     obey_robots_txt: bool = True
 
@@ -63,7 +70,7 @@ class Source:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Source":
+    def from_dict(cls, data: dict) -> Source:
         return cls(**data)
 
 
@@ -103,7 +110,9 @@ def load_sources(path: str | Path) -> SourcesConfig:
 def parse_sources(data: dict, origin: str = "sources") -> SourcesConfig:
     unknown = set(data) - TOP_LEVEL_KEYS
     if unknown:
-        raise SourcesError(f"{origin}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})")
+        raise SourcesError(
+            f"{origin}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})"
+        )
     allow_private = _bool(data, "allow_private_networks", origin, default=False)
     contact = _optional_str(data, "contact", origin)
     raw_sources = data.get("sources")

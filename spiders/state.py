@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from leaktrack.home import CRAWL_STATE_FILE, ensure_home
+from ..home import CRAWL_STATE_FILE, ensure_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_urls (
@@ -64,7 +64,7 @@ class CrawlState:
         return self._db.execute("SELECT 1 FROM seen_urls WHERE url = ?", (url,)).fetchone() is not None
 
     def remember(self, seen: SeenUrl) -> None:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         self._db.execute(
             """INSERT INTO seen_urls (url, source, content_sha256, etag, last_modified, was_leak, first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -72,8 +72,16 @@ class CrawlState:
                    content_sha256 = excluded.content_sha256, etag = excluded.etag,
                    last_modified = excluded.last_modified, was_leak = excluded.was_leak,
                    last_seen = excluded.last_seen""",
-            (seen.url, seen.source, seen.content_sha256, seen.etag, seen.last_modified,
-             int(seen.was_leak), now, now),
+            (
+                seen.url,
+                seen.source,
+                seen.content_sha256,
+                seen.etag,
+                seen.last_modified,
+                int(seen.was_leak),
+                now,
+                now,
+            ),
         )
 
     def forget(self, url: str) -> None:

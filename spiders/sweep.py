@@ -17,19 +17,26 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
-from leaktrack import errors
-from leaktrack.errors import LeaktrackError
-from leaktrack.home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, SWEEP_LOCK_FILE, default_store_url, ensure_home
-from leaktrack.index import SweepRecord, open_store
-from leaktrack.spiders.crawl import COUNTERS, CrawlJob, CrawlOutcome
-from leaktrack.spiders.distributed import check_redis_reachable, distributed_settings
-from leaktrack.spiders.sources import Source, SourcesConfig, load_sources
+from .. import errors
+from ..errors import LeaktrackError
+from ..home import (
+    CRAWL_STATE_FILE,
+    FINGERPRINTS_FILE,
+    KEY_FILE,
+    SWEEP_LOCK_FILE,
+    default_store_url,
+    ensure_home,
+)
+from ..index import SweepRecord, open_store
+from .crawl import COUNTERS, CrawlJob, CrawlOutcome
+from .distributed import check_redis_reachable, distributed_settings
+from .sources import Source, SourcesConfig, load_sources
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +56,7 @@ class SweepSummary:
     id: str
     started_at: datetime
     finished_at: datetime
-    per_source: dict[str, dict[str, int]]   # source -> pages, documents, matches, unchanged, ...
+    per_source: dict[str, dict[str, int]]  # source -> pages, documents, matches, unchanged, ...
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -61,8 +68,13 @@ class SweepSummary:
         return (self.finished_at - self.started_at).total_seconds()
 
     def to_record(self) -> SweepRecord:
-        return SweepRecord(id=self.id, started_at=self.started_at, finished_at=self.finished_at,
-                           per_source=self.per_source, errors=list(self.errors))
+        return SweepRecord(
+            id=self.id,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            per_source=self.per_source,
+            errors=list(self.errors),
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -112,7 +124,7 @@ def run_sweep(
         settings=at_our_log_level(settings),
     )
     with sweep_lock():
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         outcome, interrupted = run_crawl_process(job, on_progress)
         summary = summarize(started, outcome, interrupted)
         with open_store(job.store_url) as store:
@@ -125,11 +137,13 @@ def run_sweep(
 def summarize(started: datetime, outcome: CrawlOutcome, interrupted: bool) -> SweepSummary:
     errors = [f"{name}: {message}" for name, messages in outcome.errors.items() for message in messages]
     if interrupted:
-        errors.append("sweep interrupted (SIGINT/SIGTERM): pages not yet fetched were left for the next sweep")
+        errors.append(
+            "sweep interrupted (SIGINT/SIGTERM): pages not yet fetched were left for the next sweep"
+        )
     return SweepSummary(
         id=started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
         started_at=started,
-        finished_at=datetime.now(timezone.utc),
+        finished_at=datetime.now(UTC),
         per_source=outcome.per_source,
         errors=errors,
         interrupted=interrupted,
@@ -149,8 +163,8 @@ def home_file(given: str | Path | None, default_name: str) -> str:
 def absolute_store_url(url: str) -> str:
     """The child process may run elsewhere: make a relative SQLite path absolute."""
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
-        return prefix + str(Path(url[len(prefix):]).resolve())
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+        return prefix + str(Path(url[len(prefix) :]).resolve())
     return url
 
 
@@ -163,7 +177,9 @@ def sweep_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = Path(path).read_text().strip() or "another process"
-            raise SweepLockedError(f"another sweep is running ({holder} holds {path}); try again when it ends") from None
+            raise SweepLockedError(
+                f"another sweep is running ({holder} holds {path}); try again when it ends"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -175,7 +191,9 @@ def sweep_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None) -> tuple[CrawlOutcome, bool]:
+def run_crawl_process(
+    job: CrawlJob, on_progress: ProgressCallback | None = None
+) -> tuple[CrawlOutcome, bool]:
     """Run the crawl in a child process; returns its outcome and whether it was interrupted.
 
     The child gets its own session, so a terminal's Ctrl-C reaches only us; we then send it
@@ -184,7 +202,10 @@ def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None
     """
     child = subprocess.Popen(
         [sys.executable, "-m", "leaktrack.spiders.crawl"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         child.stdin.write(job.to_json())
@@ -212,7 +233,9 @@ def run_crawl_process(job: CrawlJob, on_progress: ProgressCallback | None = None
 
 
 def _nothing_crawled(job: CrawlJob) -> CrawlOutcome:
-    return CrawlOutcome(per_source={source.name: dict.fromkeys(COUNTERS, 0) for source in job.sources}, errors={})
+    return CrawlOutcome(
+        per_source={source.name: dict.fromkeys(COUNTERS, 0) for source in job.sources}, errors={}
+    )
 
 
 def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, results: list[dict]) -> None:
@@ -227,14 +250,19 @@ def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, 
 
 def _outcome_of(result: dict | None, returncode: int) -> CrawlOutcome:
     if result is None:
-        raise CrawlFailedError(f"the crawl process exited with code {returncode} without a result; see the log above")
+        raise CrawlFailedError(
+            f"the crawl process exited with code {returncode} without a result; see the log above"
+        )
     if result["event"] == "error":
         error_class = getattr(errors, result["type"], None)
         if not (isinstance(error_class, type) and issubclass(error_class, LeaktrackError)):
             error_class = LeaktrackError
         raise error_class(result["message"])
-    return CrawlOutcome(per_source=result["per_source"], errors=result["errors"],
-                        recheck_answers=result.get("recheck_answers", []))
+    return CrawlOutcome(
+        per_source=result["per_source"],
+        errors=result["errors"],
+        recheck_answers=result.get("recheck_answers", []),
+    )
 
 
 def sources_for_urls(urls: list[str], name: str = "recheck") -> list[Source]:

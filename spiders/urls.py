@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from leaktrack.spiders.base import SourceSpider
+from .base import SourceSpider
 
 # Answers that mean "the copy is gone"; a recheck must see them instead of an error.
 GONE_STATUSES = (404, 410)
@@ -25,11 +25,21 @@ class UrlsSpider(SourceSpider):
             # document_url: a copy is reported (and rechecked) under the URL we were given,
             # even when it redirects.
             if self.recheck:
-                yield self.request(url, self.parse_file, document_url=url,
-                                   handle_httpstatus_list=list(GONE_STATUSES), dont_filter=True)
+                yield self.request(
+                    url,
+                    self.parse_file,
+                    document_url=url,
+                    handle_httpstatus_list=list(GONE_STATUSES),
+                    dont_filter=True,
+                )
             else:
-                yield self.request(url, self.parse_file, incremental="conditional", document_url=url,
-                                   handle_httpstatus_list=[304])
+                yield self.request(
+                    url,
+                    self.parse_file,
+                    incremental="conditional",
+                    document_url=url,
+                    handle_httpstatus_list=[304],
+                )
 
     def parse_file(self, response: Response):
         yield self.document(response)

@@ -12,10 +12,10 @@ import logging
 import re
 import signal
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
-from leaktrack.spiders.sweep import SweepSummary
+from .sweep import SweepSummary
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def parse_interval(text: str) -> float:
 @contextmanager
 def sigterm_stops() -> Iterator[None]:
     """Treat SIGTERM (systemd, docker, kill) like Ctrl-C for the duration."""
+
     def stop(signum, frame):
         raise KeyboardInterrupt
 

@@ -14,9 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from es_standin import StandinServer
 from elasticsearch import Elasticsearch
+from es_standin import StandinServer
 
 from leaktrack.index.elastic import ElasticsearchStore, IndexNames, client_options
 

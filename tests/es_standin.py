@@ -49,10 +49,11 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 MAX_RESULT_WINDOW = 10_000
@@ -60,55 +61,191 @@ REFRESH_INTERVAL_SECONDS = 1.0
 SUPPORTED_COMPAT_VERSIONS = ("8", "9")
 
 FIELD_TYPES = {
-    "text", "match_only_text", "keyword", "constant_keyword", "wildcard", "long", "integer",
-    "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long", "date",
-    "date_nanos", "boolean", "binary", "object", "nested", "flattened", "ip", "geo_point",
-    "geo_shape", "point", "shape", "completion", "search_as_you_type", "token_count",
-    "dense_vector", "sparse_vector", "rank_feature", "rank_features", "alias", "join",
-    "percolator", "version", "histogram", "integer_range", "float_range", "long_range",
-    "double_range", "date_range", "ip_range", "semantic_text", "aggregate_metric_double",
-    "counted_keyword", "passthrough",
+    "text",
+    "match_only_text",
+    "keyword",
+    "constant_keyword",
+    "wildcard",
+    "long",
+    "integer",
+    "short",
+    "byte",
+    "double",
+    "float",
+    "half_float",
+    "scaled_float",
+    "unsigned_long",
+    "date",
+    "date_nanos",
+    "boolean",
+    "binary",
+    "object",
+    "nested",
+    "flattened",
+    "ip",
+    "geo_point",
+    "geo_shape",
+    "point",
+    "shape",
+    "completion",
+    "search_as_you_type",
+    "token_count",
+    "dense_vector",
+    "sparse_vector",
+    "rank_feature",
+    "rank_features",
+    "alias",
+    "join",
+    "percolator",
+    "version",
+    "histogram",
+    "integer_range",
+    "float_range",
+    "long_range",
+    "double_range",
+    "date_range",
+    "ip_range",
+    "semantic_text",
+    "aggregate_metric_double",
+    "counted_keyword",
+    "passthrough",
 }
-NUMERIC_TYPES = {"long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long"}
+NUMERIC_TYPES = {
+    "long",
+    "integer",
+    "short",
+    "byte",
+    "double",
+    "float",
+    "half_float",
+    "scaled_float",
+    "unsigned_long",
+}
 INTEGER_TYPES = {"long", "integer", "short", "byte", "unsigned_long"}
 DATE_TYPES = {"date", "date_nanos"}
 TEXT_TYPES = {"text", "match_only_text"}
 _COMMON_PARAMS = {"type", "fields", "copy_to", "meta", "store", "index", "doc_values"}
-_NUMERIC_PARAMS = {"coerce", "ignore_malformed", "null_value", "script", "on_script_error",
-                   "time_series_dimension", "time_series_metric", "scaling_factor"}
+_NUMERIC_PARAMS = {
+    "coerce",
+    "ignore_malformed",
+    "null_value",
+    "script",
+    "on_script_error",
+    "time_series_dimension",
+    "time_series_metric",
+    "scaling_factor",
+}
 _PARAMS_BY_TYPE: dict[str, set[str]] = {
-    "keyword": _COMMON_PARAMS | {"ignore_above", "null_value", "normalizer", "eager_global_ordinals",
-                                 "split_queries_on_whitespace", "similarity", "norms", "index_options",
-                                 "script", "on_script_error", "time_series_dimension"},
-    "text": _COMMON_PARAMS - {"doc_values"} | {"analyzer", "search_analyzer", "search_quote_analyzer",
-                                               "fielddata", "fielddata_frequency_filter",
-                                               "eager_global_ordinals", "index_options", "index_phrases",
-                                               "index_prefixes", "norms", "position_increment_gap",
-                                               "similarity", "term_vector"},
-    "date": _COMMON_PARAMS | {"format", "locale", "ignore_malformed", "null_value", "script", "on_script_error"},
+    "keyword": _COMMON_PARAMS
+    | {
+        "ignore_above",
+        "null_value",
+        "normalizer",
+        "eager_global_ordinals",
+        "split_queries_on_whitespace",
+        "similarity",
+        "norms",
+        "index_options",
+        "script",
+        "on_script_error",
+        "time_series_dimension",
+    },
+    "text": _COMMON_PARAMS - {"doc_values"}
+    | {
+        "analyzer",
+        "search_analyzer",
+        "search_quote_analyzer",
+        "fielddata",
+        "fielddata_frequency_filter",
+        "eager_global_ordinals",
+        "index_options",
+        "index_phrases",
+        "index_prefixes",
+        "norms",
+        "position_increment_gap",
+        "similarity",
+        "term_vector",
+    },
+    "date": _COMMON_PARAMS
+    | {"format", "locale", "ignore_malformed", "null_value", "script", "on_script_error"},
     "boolean": _COMMON_PARAMS | {"null_value", "script", "on_script_error"},
     "object": {"type", "properties", "enabled", "dynamic", "subobjects"},
     "nested": {"type", "properties", "dynamic", "include_in_parent", "include_in_root"},
     **{numeric: _COMMON_PARAMS | _NUMERIC_PARAMS for numeric in NUMERIC_TYPES},
 }
-_MAPPING_ROOT_KEYS = {"properties", "dynamic", "_source", "_meta", "_routing", "dynamic_templates",
-                      "date_detection", "numeric_detection", "dynamic_date_formats", "runtime",
-                      "enabled", "subobjects"}
-_TEMPLATE_KEYS = {"index_patterns", "template", "composed_of", "priority", "version", "_meta",
-                  "data_stream", "allow_auto_create", "ignore_missing_component_templates", "deprecated"}
+_MAPPING_ROOT_KEYS = {
+    "properties",
+    "dynamic",
+    "_source",
+    "_meta",
+    "_routing",
+    "dynamic_templates",
+    "date_detection",
+    "numeric_detection",
+    "dynamic_date_formats",
+    "runtime",
+    "enabled",
+    "subobjects",
+}
+_TEMPLATE_KEYS = {
+    "index_patterns",
+    "template",
+    "composed_of",
+    "priority",
+    "version",
+    "_meta",
+    "data_stream",
+    "allow_auto_create",
+    "ignore_missing_component_templates",
+    "deprecated",
+}
 _TEMPLATE_BODY_KEYS = {"settings", "mappings", "aliases", "lifecycle", "data_stream_options"}
 _CREATE_INDEX_KEYS = {"settings", "mappings", "aliases"}
 _ALIAS_PARAMS = {"is_write_index", "filter", "routing", "index_routing", "search_routing", "is_hidden"}
-_KNOWN_SETTINGS = {"number_of_shards", "number_of_replicas", "refresh_interval", "max_result_window",
-                   "codec", "hidden", "auto_expand_replicas", "mapping.total_fields.limit"}
+_KNOWN_SETTINGS = {
+    "number_of_shards",
+    "number_of_replicas",
+    "refresh_interval",
+    "max_result_window",
+    "codec",
+    "hidden",
+    "auto_expand_replicas",
+    "mapping.total_fields.limit",
+}
 _KNOWN_SETTING_PREFIXES = ("analysis.", "lifecycle.", "routing.", "sort.", "blocks.")
 _BULK_ACTIONS = ("create", "delete", "index", "update")
-_BULK_META_PARAMS = {"_index", "_id", "routing", "if_seq_no", "if_primary_term", "version",
-                     "version_type", "pipeline", "require_alias", "dynamic_templates",
-                     "retry_on_conflict", "_source", "list_executed_pipelines", "require_data_stream"}
+_BULK_META_PARAMS = {
+    "_index",
+    "_id",
+    "routing",
+    "if_seq_no",
+    "if_primary_term",
+    "version",
+    "version_type",
+    "pipeline",
+    "require_alias",
+    "dynamic_templates",
+    "retry_on_conflict",
+    "_source",
+    "list_executed_pipelines",
+    "require_data_stream",
+}
 _UPDATE_BODY_KEYS = {"doc", "upsert", "doc_as_upsert", "script", "scripted_upsert", "detect_noop", "_source"}
-_SEARCH_BODY_KEYS = {"query", "sort", "size", "from", "search_after", "pit", "aggs", "aggregations",
-                     "_source", "seq_no_primary_term", "version", "track_total_hits", "timeout"}
+_SEARCH_BODY_KEYS = {
+    "query",
+    "sort",
+    "size",
+    "from",
+    "search_after",
+    "pit",
+    "aggs",
+    "aggregations",
+    "_source",
+    "seq_no_primary_term",
+    "version",
+    "track_total_hits",
+    "timeout",
+}
 _INVALID_INDEX_CHARS = set('\\/*?"<>| ,#:')
 
 
@@ -132,8 +269,13 @@ def _bad_request(reason: str, error_type: str = "illegal_argument_exception") ->
 
 
 def _index_not_found(name: str) -> EsError:
-    return EsError(404, "index_not_found_exception", f"no such index [{name}]", index=name,
-                   **{"resource.type": "index_or_alias", "resource.id": name})
+    return EsError(
+        404,
+        "index_not_found_exception",
+        f"no such index [{name}]",
+        index=name,
+        **{"resource.type": "index_or_alias", "resource.id": name},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,8 +296,10 @@ def validate_settings(settings: dict) -> dict[str, Any]:
     flat = {key.removeprefix("index."): value for key, value in _flatten_settings(settings).items()}
     for key in flat:
         if key not in _KNOWN_SETTINGS and not key.startswith(_KNOWN_SETTING_PREFIXES):
-            raise _bad_request(f"unknown setting [index.{key}] please check that any required plugins are "
-                               "installed, or check the breaking changes documentation for removed settings")
+            raise _bad_request(
+                f"unknown setting [index.{key}] please check that any required plugins are "
+                "installed, or check the breaking changes documentation for removed settings"
+            )
     return flat
 
 
@@ -165,15 +309,20 @@ def validate_mappings(mappings: dict) -> None:
     unknown = sorted(set(mappings) - _MAPPING_ROOT_KEYS)
     if unknown:
         listed = ", ".join(f"{key} : {json.dumps(mappings[key])}" for key in unknown)
-        raise EsError(400, "mapper_parsing_exception",
-                      f"Failed to parse mapping: Root mapping definition has unsupported parameters:  [{listed}]")
+        raise EsError(
+            400,
+            "mapper_parsing_exception",
+            f"Failed to parse mapping: Root mapping definition has unsupported parameters:  [{listed}]",
+        )
     _check_dynamic(mappings.get("dynamic", True))
     _validate_properties(mappings.get("properties", {}), "")
 
 
 def _check_dynamic(value: Any) -> None:
     if value not in (True, False, "true", "false", "strict", "runtime"):
-        raise EsError(400, "mapper_parsing_exception", f"Failed to parse mapping: unknown dynamic value [{value}]")
+        raise EsError(
+            400, "mapper_parsing_exception", f"Failed to parse mapping: unknown dynamic value [{value}]"
+        )
 
 
 def _validate_properties(properties: dict, path: str) -> None:
@@ -183,21 +332,32 @@ def _validate_properties(properties: dict, path: str) -> None:
 
 def _validate_field(path: str, definition: Any) -> None:
     if not isinstance(definition, dict):
-        raise EsError(400, "mapper_parsing_exception", f"Expected map for property [fields] on field [{path}]")
+        raise EsError(
+            400, "mapper_parsing_exception", f"Expected map for property [fields] on field [{path}]"
+        )
     field_type = definition.get("type", "object")  # no type: an object, as in ES
     if field_type not in FIELD_TYPES:
-        raise EsError(400, "mapper_parsing_exception",
-                      f"Failed to parse mapping: No handler for type [{field_type}] declared on field [{path}]")
+        raise EsError(
+            400,
+            "mapper_parsing_exception",
+            f"Failed to parse mapping: No handler for type [{field_type}] declared on field [{path}]",
+        )
     allowed = _PARAMS_BY_TYPE.get(field_type)
     if allowed is not None:
         unknown = sorted(set(definition) - allowed)
         if unknown:
-            raise EsError(400, "mapper_parsing_exception",
-                          f"Failed to parse mapping: unknown parameter [{unknown[0]}] on mapper [{path}] "
-                          f"of type [{field_type}]")
+            raise EsError(
+                400,
+                "mapper_parsing_exception",
+                f"Failed to parse mapping: unknown parameter [{unknown[0]}] on mapper [{path}] "
+                f"of type [{field_type}]",
+            )
     if field_type == "scaled_float" and "scaling_factor" not in definition:
-        raise EsError(400, "mapper_parsing_exception",
-                      f"Failed to parse mapping: Field [scaling_factor] is required for field [{path}]")
+        raise EsError(
+            400,
+            "mapper_parsing_exception",
+            f"Failed to parse mapping: Field [scaling_factor] is required for field [{path}]",
+        )
     if field_type in ("object", "nested"):
         _check_dynamic(definition.get("dynamic", True))
         _validate_properties(definition.get("properties", {}), f"{path}.")
@@ -216,7 +376,7 @@ def parse_date(value: Any) -> int:
         return int(text)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 
@@ -302,9 +462,12 @@ class Mapping:
             full = f"{path}{name}"
             if name not in properties:
                 if dynamic == "strict":
-                    raise EsError(400, "strict_dynamic_mapping_exception",
-                                  f"[1:2] mapping set to strict, dynamic introduction of [{name}] within "
-                                  f"[{path.rstrip('.') or '_doc'}] is not allowed")
+                    raise EsError(
+                        400,
+                        "strict_dynamic_mapping_exception",
+                        f"[1:2] mapping set to strict, dynamic introduction of [{name}] within "
+                        f"[{path.rstrip('.') or '_doc'}] is not allowed",
+                    )
                 if dynamic in ("false", "runtime") or value is None:
                     continue
                 sample = value[0] if isinstance(value, list) and value else value
@@ -320,16 +483,22 @@ class Mapping:
                 continue
             if field_type in ("object", "nested"):
                 if not isinstance(item, dict):
-                    raise EsError(400, "document_parsing_exception",
-                                  f"[1:2] object mapping for [{path}] tried to parse field [{path}] as "
-                                  "object, but found a concrete value")
+                    raise EsError(
+                        400,
+                        "document_parsing_exception",
+                        f"[1:2] object mapping for [{path}] tried to parse field [{path}] as "
+                        "object, but found a concrete value",
+                    )
                 self._check_object(item, mapping, f"{path}.")
                 continue
             try:
                 _coerce_value(field_type, item)
             except (ValueError, TypeError):
-                raise EsError(400, "document_parsing_exception",
-                              f"[1:2] failed to parse field [{path}] of type [{field_type}] in document") from None
+                raise EsError(
+                    400,
+                    "document_parsing_exception",
+                    f"[1:2] failed to parse field [{path}] of type [{field_type}] in document",
+                ) from None
 
     def values(self, source: dict, path: str) -> list[Any]:
         """Indexed values of a field in a document (subfields read their parent's value)."""
@@ -415,11 +584,18 @@ class RecordedRequest:
 
 
 def _seq_conflict(index: str, doc_id: str, wanted: tuple[int, int], doc: Doc | None) -> EsError:
-    current = (f"current document has seqNo [{doc.seq_no}] and primary term [{doc.primary_term}]"
-               if doc else "but no document was found")
-    return EsError(409, "version_conflict_engine_exception",
-                   f"[{doc_id}]: version conflict, required seqNo [{wanted[0]}], primary term [{wanted[1]}]. "
-                   f"{current}", index=index, shard="0")
+    current = (
+        f"current document has seqNo [{doc.seq_no}] and primary term [{doc.primary_term}]"
+        if doc
+        else "but no document was found"
+    )
+    return EsError(
+        409,
+        "version_conflict_engine_exception",
+        f"[{doc_id}]: version conflict, required seqNo [{wanted[0]}], primary term [{wanted[1]}]. {current}",
+        index=index,
+        shard="0",
+    )
 
 
 class Cluster:
@@ -439,17 +615,27 @@ class Cluster:
 
     def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
         """Recorded requests whose method matches and path matches the fnmatch pattern."""
-        return [r for r in list(self.requests) if r.method == method and fnmatch.fnmatchcase(r.path, path_pattern)]
+        return [
+            r for r in list(self.requests) if r.method == method and fnmatch.fnmatchcase(r.path, path_pattern)
+        ]
 
     # -- names -----------------------------------------------------------------------------
 
     @staticmethod
     def check_index_name(name: str) -> None:
-        if (name != name.lower() or any(char in _INVALID_INDEX_CHARS for char in name)
-                or name.startswith(("-", "_", "+")) or name in (".", "..")):
-            raise EsError(400, "invalid_index_name_exception",
-                          f"Invalid index name [{name}], must be lowercase and must not contain "
-                          '[ \\, /, *, ?, ", <, >, |, , ,, #, :] nor start with [_, -, +]', index=name)
+        if (
+            name != name.lower()
+            or any(char in _INVALID_INDEX_CHARS for char in name)
+            or name.startswith(("-", "_", "+"))
+            or name in (".", "..")
+        ):
+            raise EsError(
+                400,
+                "invalid_index_name_exception",
+                f"Invalid index name [{name}], must be lowercase and must not contain "
+                '[ \\, /, *, ?, ", <, >, |, , ,, #, :] nor start with [_, -, +]',
+                index=name,
+            )
 
     def resolve_read(self, expression: str) -> list[str]:
         """Concrete indices named by ``a,b*,alias`` (missing concrete names -> 404)."""
@@ -459,8 +645,9 @@ class Cluster:
                 names.extend(self.indices)
             elif "*" in part:
                 names.extend(n for n in self.indices if fnmatch.fnmatchcase(n, part))
-                names.extend(i for a, members in self.aliases.items() if fnmatch.fnmatchcase(a, part)
-                             for i in members)
+                names.extend(
+                    i for a, members in self.aliases.items() if fnmatch.fnmatchcase(a, part) for i in members
+                )
             elif part in self.aliases:
                 names.extend(self.aliases[part])
             elif part in self.indices:
@@ -476,14 +663,20 @@ class Cluster:
             if not writers and len(members) == 1:
                 writers = list(members)
             if not writers:
-                raise _bad_request(f"no write index is defined for alias [{name}]. The write index may be "
-                                   "explicitly disabled using is_write_index=false or the alias points to "
-                                   "multiple indices without one being designated as a write index")
+                raise _bad_request(
+                    f"no write index is defined for alias [{name}]. The write index may be "
+                    "explicitly disabled using is_write_index=false or the alias points to "
+                    "multiple indices without one being designated as a write index"
+                )
             return self.indices[writers[0]]
         if require_alias:
-            raise EsError(404, "index_not_found_exception",
-                          f"no such index [{name}] and [require_alias] request flag is [true] and [{name}] "
-                          "is not an alias", index=name)
+            raise EsError(
+                404,
+                "index_not_found_exception",
+                f"no such index [{name}] and [require_alias] request flag is [true] and [{name}] "
+                "is not an alias",
+                index=name,
+            )
         if name not in self.indices:
             self.create_index(name, {})  # auto-create, as ES does by default
         return self.indices[name]
@@ -495,11 +688,16 @@ class Cluster:
             raise _bad_request("request body is required", "parse_exception")
         unknown = sorted(set(body) - _TEMPLATE_KEYS)
         if unknown:
-            raise EsError(400, "x_content_parse_exception", f"[1:2] [index_template] unknown field [{unknown[0]}]")
+            raise EsError(
+                400, "x_content_parse_exception", f"[1:2] [index_template] unknown field [{unknown[0]}]"
+            )
         patterns = body.get("index_patterns")
         if not patterns:
-            raise EsError(400, "action_request_validation_exception",
-                          "Validation Failed: 1: index patterns are missing;")
+            raise EsError(
+                400,
+                "action_request_validation_exception",
+                "Validation Failed: 1: index patterns are missing;",
+            )
         inner = body.get("template") or {}
         unknown = sorted(set(inner) - _TEMPLATE_BODY_KEYS)
         if unknown:
@@ -513,21 +711,25 @@ class Cluster:
 
     @staticmethod
     def _validate_aliases(aliases: dict) -> None:
-        for alias, props in aliases.items():
+        for _alias, props in aliases.items():
             unknown = sorted(set(props or {}) - _ALIAS_PARAMS)
             if unknown:
                 raise EsError(400, "x_content_parse_exception", f"[alias] unknown field [{unknown[0]}]")
 
     def matching_template(self, index_name: str) -> dict | None:
-        matching = [t for t in self.templates.values()
-                    if any(fnmatch.fnmatchcase(index_name, p) for p in _as_list(t["index_patterns"]))]
+        matching = [
+            t
+            for t in self.templates.values()
+            if any(fnmatch.fnmatchcase(index_name, p) for p in _as_list(t["index_patterns"]))
+        ]
         return max(matching, key=lambda t: t.get("priority", 0), default=None)
 
     def create_index(self, name: str, body: dict) -> Index:
         self.check_index_name(name)
         if name in self.indices or name in self.aliases:
-            raise EsError(400, "resource_already_exists_exception", f"index [{name}/uuid] already exists",
-                          index=name)
+            raise EsError(
+                400, "resource_already_exists_exception", f"index [{name}/uuid] already exists", index=name
+            )
         unknown = sorted(set(body) - _CREATE_INDEX_KEYS)
         if unknown:
             raise _bad_request(f"unknown key [{unknown[0]}] for create index", "parse_exception")
@@ -535,7 +737,9 @@ class Cluster:
         mappings = copy.deepcopy(template.get("mappings", {}))
         mappings.update(copy.deepcopy(body.get("mappings", {})))
         validate_mappings(mappings)
-        settings = validate_settings(template.get("settings", {})) | validate_settings(body.get("settings", {}))
+        settings = validate_settings(template.get("settings", {})) | validate_settings(
+            body.get("settings", {})
+        )
         aliases = {**template.get("aliases", {}), **body.get("aliases", {})}
         self._validate_aliases(aliases)
         index = Index(name, Mapping(mappings), settings)
@@ -546,10 +750,14 @@ class Cluster:
 
     def add_alias(self, alias: str, index: str, props: dict) -> None:
         if alias in self.indices:
-            raise _bad_request(f"an index or data stream exists with the same name as the alias [{alias}]",
-                               "invalid_alias_name_exception")
+            raise _bad_request(
+                f"an index or data stream exists with the same name as the alias [{alias}]",
+                "invalid_alias_name_exception",
+            )
         members = self.aliases.setdefault(alias, {})
-        if props.get("is_write_index") and any(p.get("is_write_index") for i, p in members.items() if i != index):
+        if props.get("is_write_index") and any(
+            p.get("is_write_index") for i, p in members.items() if i != index
+        ):
             raise _bad_request(f"alias [{alias}] has more than one write index")
         members[index] = {"is_write_index": bool(props.get("is_write_index", False))}
 
@@ -571,33 +779,63 @@ class Cluster:
         self.create_index(new, {})
         self.aliases[alias][old]["is_write_index"] = False
         self.aliases[alias][new] = {"is_write_index": True}
-        return {"acknowledged": True, "shards_acknowledged": True, "old_index": old, "new_index": new,
-                "rolled_over": True, "dry_run": False, "lazy": False, "conditions": {}}
+        return {
+            "acknowledged": True,
+            "shards_acknowledged": True,
+            "old_index": old,
+            "new_index": new,
+            "rolled_over": True,
+            "dry_run": False,
+            "lazy": False,
+            "conditions": {},
+        }
 
     # -- documents ---------------------------------------------------------------------------
 
-    def write_doc(self, index: Index, doc_id: str, source: Any, *, op_type: str = "index",
-                  if_seq_no: int | None = None, if_primary_term: int | None = None) -> tuple[Doc, str]:
+    def write_doc(
+        self,
+        index: Index,
+        doc_id: str,
+        source: Any,
+        *,
+        op_type: str = "index",
+        if_seq_no: int | None = None,
+        if_primary_term: int | None = None,
+    ) -> tuple[Doc, str]:
         current = index.docs.get(doc_id)
         if op_type == "create" and current is not None:
-            raise EsError(409, "version_conflict_engine_exception",
-                          f"[{doc_id}]: version conflict, document already exists (current version "
-                          f"[{current.version}])", index=index.name, shard="0")
+            raise EsError(
+                409,
+                "version_conflict_engine_exception",
+                f"[{doc_id}]: version conflict, document already exists (current version "
+                f"[{current.version}])",
+                index=index.name,
+                shard="0",
+            )
         if if_seq_no is not None or if_primary_term is not None:
             if if_seq_no is None or if_primary_term is None:
-                raise EsError(400, "action_request_validation_exception",
-                              "Validation Failed: 1: ifSeqNo is set, but primary term is [0];")
+                raise EsError(
+                    400,
+                    "action_request_validation_exception",
+                    "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
+                )
             if current is None or (current.seq_no, current.primary_term) != (if_seq_no, if_primary_term):
                 raise _seq_conflict(index.name, doc_id, (if_seq_no, if_primary_term), current)
         index.mapping.check_document(source)
-        doc = Doc(copy.deepcopy(source), index.next_seq_no, index.primary_term,
-                  current.version + 1 if current else 1)
+        doc = Doc(
+            copy.deepcopy(source),
+            index.next_seq_no,
+            index.primary_term,
+            current.version + 1 if current else 1,
+        )
         index.next_seq_no += 1
         index.docs[doc_id] = doc
         index.dirty = True
         return doc, ("updated" if current else "created")
 
-    def simulate_concurrent_write(self, index_expression: str, doc_id: str, changes: dict | None = None) -> None:
+    def simulate_concurrent_write(
+        self, index_expression: str, doc_id: str, changes: dict | None = None
+    ) -> None:
         """Another client rewrote the document: its seq_no moves on (for conflict tests)."""
         with self.lock:
             for name in self.resolve_read(index_expression):
@@ -655,14 +893,16 @@ class Query:
     def validate(self, clause: Any) -> None:
         if not isinstance(clause, dict) or len(clause) != 1:
             raise EsError(400, "parsing_exception", "[_na] query malformed, must start with start_object")
-        (kind, params), = clause.items()
+        ((kind, params),) = clause.items()
         if kind in ("term", "terms", "range", "match", "prefix"):
             self._validate_field_clause(kind, params)
             return
         if kind not in _QUERY_PARAMS:
             raise EsError(400, "parsing_exception", f"unknown query [{kind}]", line=1, col=1)
         if not isinstance(params, dict):
-            raise EsError(400, "parsing_exception", f"[{kind}] query malformed, no start_object after query name")
+            raise EsError(
+                400, "parsing_exception", f"[{kind}] query malformed, no start_object after query name"
+            )
         unknown = sorted(set(params) - _QUERY_PARAMS[kind])
         if unknown:
             raise EsError(400, "parsing_exception", f"[{kind}] query does not support [{unknown[0]}]")
@@ -673,29 +913,49 @@ class Query:
 
     @staticmethod
     def _validate_field_clause(kind: str, params: Any) -> None:
-        fields = {k: v for k, v in params.items() if k not in ("boost", "_name")} if isinstance(params, dict) else {}
+        fields = (
+            {k: v for k, v in params.items() if k not in ("boost", "_name")}
+            if isinstance(params, dict)
+            else {}
+        )
         if len(fields) != 1:
-            raise EsError(400, "parsing_exception", f"[{kind}] query doesn't support multiple fields, found "
-                          f"{sorted(fields)}" if fields else f"[{kind}] query malformed, no field specified")
-        (_, value), = fields.items()
+            raise EsError(
+                400,
+                "parsing_exception",
+                f"[{kind}] query doesn't support multiple fields, found {sorted(fields)}"
+                if fields
+                else f"[{kind}] query malformed, no field specified",
+            )
+        ((_, value),) = fields.items()
         if kind == "terms" and not isinstance(value, list):
             raise EsError(400, "parsing_exception", "[terms] query does not support [values as object]")
         if kind == "range":
             if not isinstance(value, dict) or set(value) - _RANGE_PARAMS:
-                raise EsError(400, "parsing_exception", f"[range] query does not support "
-                              f"[{sorted(set(value) - _RANGE_PARAMS)[0] if isinstance(value, dict) else value}]")
+                raise EsError(
+                    400,
+                    "parsing_exception",
+                    f"[range] query does not support "
+                    f"[{sorted(set(value) - _RANGE_PARAMS)[0] if isinstance(value, dict) else value}]",
+                )
         if kind in ("term", "prefix", "match") and isinstance(value, dict):
-            allowed = _MATCH_PARAMS if kind == "match" else {"value", "boost", "case_insensitive", "_name", "rewrite"}
+            allowed = (
+                _MATCH_PARAMS
+                if kind == "match"
+                else {"value", "boost", "case_insensitive", "_name", "rewrite"}
+            )
             if set(value) - allowed:
-                raise EsError(400, "parsing_exception", f"[{kind}] query does not support "
-                              f"[{sorted(set(value) - allowed)[0]}]")
+                raise EsError(
+                    400,
+                    "parsing_exception",
+                    f"[{kind}] query does not support [{sorted(set(value) - allowed)[0]}]",
+                )
 
     def score(self, mapping: Mapping, doc_id: str, source: dict) -> float | None:
         """None if the document does not match, else a (crude) score."""
         return self._score(self.body, mapping, doc_id, source)
 
     def _score(self, clause: dict, mapping: Mapping, doc_id: str, source: dict) -> float | None:
-        (kind, params), = clause.items()
+        ((kind, params),) = clause.items()
         if kind == "match_all":
             return 1.0
         if kind == "ids":
@@ -705,8 +965,11 @@ class Query:
         if kind == "bool":
             return self._bool(params, mapping, doc_id, source)
         if kind == "multi_match":
-            return self._words_score(params["query"], params.get("operator", "or"),
-                                     [v for f in params.get("fields", []) for v in mapping.values(source, f)])
+            return self._words_score(
+                params["query"],
+                params.get("operator", "or"),
+                [v for f in params.get("fields", []) for v in mapping.values(source, f)],
+            )
         field_name, value = next((k, v) for k, v in params.items() if k not in ("boost", "_name"))
         values = mapping.values(source, field_name)
         field_type = mapping.field_type(field_name)
@@ -740,8 +1003,9 @@ class Query:
                 return None
         should = [self._score(sub, mapping, doc_id, source) for sub in _as_list(params.get("should", []))]
         matched = [s for s in should if s is not None]
-        needed = params.get("minimum_should_match",
-                            1 if should and not params.get("filter") and not params.get("must") else 0)
+        needed = params.get(
+            "minimum_should_match", 1 if should and not params.get("filter") and not params.get("must") else 0
+        )
         if len(matched) < int(needed):
             return None
         return score + sum(matched) or 1.0
@@ -761,12 +1025,20 @@ class Query:
         try:
             return _coerce_value(field_type, value)
         except (ValueError, TypeError):
-            raise EsError(400, "query_shard_exception", f"failed to create query: invalid value [{value}]") from None
+            raise EsError(
+                400, "query_shard_exception", f"failed to create query: invalid value [{value}]"
+            ) from None
 
     def _in_range(self, field_type: str | None, value: Any, bounds: dict) -> bool:
-        checks = {"gte": lambda b: value >= b, "gt": lambda b: value > b,
-                  "lte": lambda b: value <= b, "lt": lambda b: value < b}
-        return all(checks[op](self._indexed(field_type, bound)) for op, bound in bounds.items() if op in checks)
+        checks = {
+            "gte": lambda b: value >= b,
+            "gt": lambda b: value > b,
+            "lte": lambda b: value <= b,
+            "lt": lambda b: value < b,
+        }
+        return all(
+            checks[op](self._indexed(field_type, bound)) for op, bound in bounds.items() if op in checks
+        )
 
 
 class SortSpec:
@@ -778,7 +1050,7 @@ class SortSpec:
             if isinstance(item, str):
                 self.fields.append((item, item == "_score"))
             elif isinstance(item, dict) and len(item) == 1:
-                (name, spec), = item.items()
+                ((name, spec),) = item.items()
                 order = spec.get("order", "asc") if isinstance(spec, dict) else spec
                 if order not in ("asc", "desc"):
                     raise EsError(400, "parsing_exception", f"[sort] unknown order [{order}]")
@@ -793,8 +1065,10 @@ class SortSpec:
     @staticmethod
     def _check_sortable(name: str, mappings: list[Mapping], with_pit: bool) -> None:
         if name == "_id":
-            raise _bad_request("Fielddata access on the _id field is disallowed, you can re-enable it by updating "
-                               "the dynamic cluster setting: indices.id_field_data.enabled")
+            raise _bad_request(
+                "Fielddata access on the _id field is disallowed, you can re-enable it by updating "
+                "the dynamic cluster setting: indices.id_field_data.enabled"
+            )
         if name in ("_score", "_doc"):
             return
         if name == "_shard_doc":
@@ -805,10 +1079,12 @@ class SortSpec:
         if not types and mappings:
             raise EsError(400, "query_shard_exception", f"No mapping found for [{name}] in order to sort on")
         if types & TEXT_TYPES:
-            raise _bad_request(f"Text fields are not optimised for operations that require per-document field "
-                               f"data like aggregations and sorting, so these operations are disabled by default. "
-                               f"Please use a keyword field instead. Alternatively, set fielddata=true on [{name}] "
-                               "in order to load field data by uninverting the inverted index.")
+            raise _bad_request(
+                f"Text fields are not optimised for operations that require per-document field "
+                f"data like aggregations and sorting, so these operations are disabled by default. "
+                f"Please use a keyword field instead. Alternatively, set fielddata=true on [{name}] "
+                "in order to load field data by uninverting the inverted index."
+            )
 
     def values(self, hit: Hit, mapping: Mapping, shard_doc: int) -> list[Any]:
         out = []
@@ -839,7 +1115,9 @@ def _aggregate(aggs: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dic
         sub = spec.get("aggs") or spec.get("aggregations") or {}
         kinds = [k for k in spec if k not in ("aggs", "aggregations", "meta")]
         if len(kinds) != 1:
-            raise EsError(400, "parsing_exception", f"Expected one aggregation type for [{name}], got {kinds}")
+            raise EsError(
+                400, "parsing_exception", f"Expected one aggregation type for [{name}], got {kinds}"
+            )
         kind = kinds[0]
         body = spec[kind]
         if kind == "filter":
@@ -849,17 +1127,22 @@ def _aggregate(aggs: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dic
         elif kind in ("terms", "cardinality", "composite"):
             results[name] = _bucket_aggregation(kind, body, hits, mappings)
         else:
-            raise EsError(400, "x_content_parse_exception", f"[1:1] unknown aggregation type [{kind}]",
-                          caused_by={"type": "named_object_not_found_exception",
-                                     "reason": f"unknown field [{kind}]"})
+            raise EsError(
+                400,
+                "x_content_parse_exception",
+                f"[1:1] unknown aggregation type [{kind}]",
+                caused_by={"type": "named_object_not_found_exception", "reason": f"unknown field [{kind}]"},
+            )
     return results
 
 
 def _field_values_for_agg(field_name: str, hit: Hit, mappings: dict[str, Mapping]) -> list[Any]:
     mapping = mappings[hit.index]
     if mapping.field_type(field_name) in TEXT_TYPES:
-        raise _bad_request(f"Text fields are not optimised for operations that require per-document field data "
-                           f"like aggregations and sorting. Please use a keyword field instead ([{field_name}])")
+        raise _bad_request(
+            f"Text fields are not optimised for operations that require per-document field data "
+            f"like aggregations and sorting. Please use a keyword field instead ([{field_name}])"
+        )
     return list(dict.fromkeys(mapping.values(hit.doc.source, field_name)))
 
 
@@ -875,16 +1158,18 @@ def _bucket_aggregation(kind: str, body: dict, hits: list[Hit], mappings: dict[s
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     size = body.get("size", 10)
     shown = ordered[:size]
-    return {"doc_count_error_upper_bound": 0,
-            "sum_other_doc_count": sum(count for _, count in ordered[size:]),
-            "buckets": [{"key": key, "doc_count": count} for key, count in shown]}
+    return {
+        "doc_count_error_upper_bound": 0,
+        "sum_other_doc_count": sum(count for _, count in ordered[size:]),
+        "buckets": [{"key": key, "doc_count": count} for key, count in shown],
+    }
 
 
 def _composite(body: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dict:
     sources = body.get("sources") or []
     if len(sources) != 1 or list(list(sources[0].values())[0]) != ["terms"]:
         raise _bad_request("the stand-in supports composite aggregations with one terms source only")
-    (source_name, spec), = sources[0].items()
+    ((source_name, spec),) = sources[0].items()
     field_name = spec["terms"]["field"]
     counts: dict[Any, int] = {}
     for hit in hits:
@@ -895,7 +1180,9 @@ def _composite(body: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dic
     if after is not None:
         keys = [key for key in keys if key > after]
     page = keys[: body.get("size", 10)]
-    result: dict[str, Any] = {"buckets": [{"key": {source_name: key}, "doc_count": counts[key]} for key in page]}
+    result: dict[str, Any] = {
+        "buckets": [{"key": {source_name: key}, "doc_count": counts[key]} for key in page]
+    }
     if page:
         result["after_key"] = {source_name: page[-1]}
     return result
@@ -912,11 +1199,19 @@ class Api:
         self.cluster = cluster
 
     def info(self) -> tuple[int, dict]:
-        return 200, {"name": "standin", "cluster_name": "leaktrack-standin", "cluster_uuid": "standin",
-                     "version": {"number": "9.0.0", "build_flavor": "default",
-                                 "lucene_version": "10.1.0", "minimum_wire_compatibility_version": "8.18.0",
-                                 "minimum_index_compatibility_version": "8.0.0"},
-                     "tagline": "You Know, for Search"}
+        return 200, {
+            "name": "standin",
+            "cluster_name": "leaktrack-standin",
+            "cluster_uuid": "standin",
+            "version": {
+                "number": "9.0.0",
+                "build_flavor": "default",
+                "lucene_version": "10.1.0",
+                "minimum_wire_compatibility_version": "8.18.0",
+                "minimum_index_compatibility_version": "8.0.0",
+            },
+            "tagline": "You Know, for Search",
+        }
 
     def put_template(self, name: str, body: Any) -> tuple[int, dict]:
         self.cluster.put_template(name, body)
@@ -934,9 +1229,14 @@ class Api:
 
     def get_indices(self, expression: str) -> tuple[int, dict]:
         names = self.cluster.resolve_read(expression)
-        return 200, {name: {"aliases": {a: p for a, m in self.cluster.aliases.items() for i, p in m.items() if i == name},
-                            "mappings": self.cluster.indices[name].mapping.root,
-                            "settings": {"index": self.cluster.indices[name].settings}} for name in names}
+        return 200, {
+            name: {
+                "aliases": {a: p for a, m in self.cluster.aliases.items() for i, p in m.items() if i == name},
+                "mappings": self.cluster.indices[name].mapping.root,
+                "settings": {"index": self.cluster.indices[name].settings},
+            }
+            for name in names
+        }
 
     def create_index(self, name: str, body: Any) -> tuple[int, dict]:
         self.cluster.create_index(name, body or {})
@@ -950,8 +1250,13 @@ class Api:
     def index_doc(self, target: str, doc_id: str, body: Any, query: dict, op_type: str) -> tuple[int, dict]:
         index = self.cluster.resolve_write(target, query.get("require_alias") == "true")
         doc, result = self.cluster.write_doc(
-            index, doc_id, body, op_type=query.get("op_type", op_type),
-            if_seq_no=_int_or_none(query.get("if_seq_no")), if_primary_term=_int_or_none(query.get("if_primary_term")))
+            index,
+            doc_id,
+            body,
+            op_type=query.get("op_type", op_type),
+            if_seq_no=_int_or_none(query.get("if_seq_no")),
+            if_primary_term=_int_or_none(query.get("if_primary_term")),
+        )
         self._apply_refresh(query, [index])
         return (201 if result == "created" else 200), _write_result(index.name, doc_id, doc, result)
 
@@ -968,24 +1273,35 @@ class Api:
         target = meta.get("_index", default_index)
         doc_id = meta.get("_id")
         if target is None:
-            raise EsError(400, "action_request_validation_exception", "Validation Failed: 1: index is missing;")
+            raise EsError(
+                400, "action_request_validation_exception", "Validation Failed: 1: index is missing;"
+            )
         try:
             index = self.cluster.resolve_write(target, bool(meta.get("require_alias")))
             touched[index.name] = index
             if doc_id is None:
                 if action != "index" and action != "create":
-                    raise EsError(400, "action_request_validation_exception", "Validation Failed: 1: id is missing;")
+                    raise EsError(
+                        400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
+                    )
                 doc_id = f"auto-{index.next_seq_no}"
             if action == "update":
                 doc, result = self._bulk_update(index, doc_id, meta, source)
             else:
-                doc, result = self.cluster.write_doc(index, doc_id, source, op_type=action,
-                                                     if_seq_no=meta.get("if_seq_no"),
-                                                     if_primary_term=meta.get("if_primary_term"))
+                doc, result = self.cluster.write_doc(
+                    index,
+                    doc_id,
+                    source,
+                    op_type=action,
+                    if_seq_no=meta.get("if_seq_no"),
+                    if_primary_term=meta.get("if_primary_term"),
+                )
             status = 201 if result == "created" else 200
             return {action: {**_write_result(index.name, doc_id, doc, result), "status": status}}
         except EsError as error:
-            return {action: {"_index": target, "_id": doc_id, "status": error.status, "error": error.item_error()}}
+            return {
+                action: {"_index": target, "_id": doc_id, "status": error.status, "error": error.item_error()}
+            }
 
     def _bulk_update(self, index: Index, doc_id: str, meta: dict, body: Any) -> tuple[Doc, str]:
         if not isinstance(body, dict) or set(body) - _UPDATE_BODY_KEYS:
@@ -996,12 +1312,22 @@ class Api:
         if current is None:
             upsert = body.get("doc") if body.get("doc_as_upsert") else body.get("upsert")
             if upsert is None:
-                raise EsError(404, "document_missing_exception", f"[{doc_id}]: document missing",
-                              index=index.name, shard="0")
+                raise EsError(
+                    404,
+                    "document_missing_exception",
+                    f"[{doc_id}]: document missing",
+                    index=index.name,
+                    shard="0",
+                )
             return self.cluster.write_doc(index, doc_id, upsert, op_type="create")
         merged = _deep_merge(current.source, body.get("doc") or {})
-        return self.cluster.write_doc(index, doc_id, merged, if_seq_no=meta.get("if_seq_no"),
-                                      if_primary_term=meta.get("if_primary_term"))
+        return self.cluster.write_doc(
+            index,
+            doc_id,
+            merged,
+            if_seq_no=meta.get("if_seq_no"),
+            if_primary_term=meta.get("if_primary_term"),
+        )
 
     def refresh(self, expression: str | None) -> tuple[int, dict]:
         names = self.cluster.resolve_read(expression or "_all")
@@ -1011,8 +1337,11 @@ class Api:
 
     def open_pit(self, expression: str, query: dict) -> tuple[int, dict]:
         if "keep_alive" not in query:
-            raise EsError(400, "action_request_validation_exception",
-                          "Validation Failed: 1: [keep_alive] is not specified;")
+            raise EsError(
+                400,
+                "action_request_validation_exception",
+                "Validation Failed: 1: [keep_alive] is not specified;",
+            )
         return 200, {"id": self.cluster.open_pit(expression), "_shards": _shards()}
 
     def close_pit(self, body: Any) -> tuple[int, dict]:
@@ -1030,7 +1359,9 @@ class Api:
     def count(self, expression: str | None, body: Any) -> tuple[int, dict]:
         body = body or {}
         if set(body) - {"query"}:
-            raise EsError(400, "parsing_exception", f"request does not support [{sorted(set(body) - {'query'})[0]}]")
+            raise EsError(
+                400, "parsing_exception", f"request does not support [{sorted(set(body) - {'query'})[0]}]"
+            )
         hits = self._matching_hits(self._visible(expression), Query(body.get("query")))
         return 200, {"count": len(hits), "_shards": _shards()}
 
@@ -1041,15 +1372,23 @@ class Api:
             raise EsError(400, "parsing_exception", f"Unknown key for a START_OBJECT in [{unknown[0]}].")
         size, offset = int(query.get("size", body.get("size", 10))), int(body.get("from", 0))
         if size + offset > MAX_RESULT_WINDOW:
-            raise _bad_request(f"Result window is too large, from + size must be less than or equal to: "
-                               f"[{MAX_RESULT_WINDOW}] but was [{size + offset}].", "query_phase_execution_exception")
+            raise _bad_request(
+                f"Result window is too large, from + size must be less than or equal to: "
+                f"[{MAX_RESULT_WINDOW}] but was [{size + offset}].",
+                "query_phase_execution_exception",
+            )
         pit = body.get("pit")
         if pit is not None and expression:
-            raise EsError(400, "action_request_validation_exception",
-                          "Validation Failed: 1: [indices] cannot be used with point in time. Do not specify "
-                          "any index with point in time.;")
+            raise EsError(
+                400,
+                "action_request_validation_exception",
+                "Validation Failed: 1: [indices] cannot be used with point in time. Do not specify "
+                "any index with point in time.;",
+            )
         snapshot = self._pit_snapshot(pit) if pit is not None else self._visible(expression)
-        mappings = {name: self.cluster.indices[name].mapping for name in snapshot if name in self.cluster.indices}
+        mappings = {
+            name: self.cluster.indices[name].mapping for name in snapshot if name in self.cluster.indices
+        }
         sort = SortSpec(body.get("sort"), list(mappings.values()), pit is not None)
         hits = self._matching_hits(snapshot, Query(body.get("query")))
         ordered = self._sorted_hits(hits, sort, mappings)
@@ -1058,11 +1397,17 @@ class Api:
             if len(after) != len(sort.fields):
                 raise _bad_request(f"search_after has {len(after)} value(s) but sort has {len(sort.fields)}.")
             ordered = [(h, v) for h, v in ordered if sort.compare(v, after) > 0]
-        page = ordered[offset: offset + size]
-        response = {"took": 1, "timed_out": False, "_shards": _shards(),
-                    "hits": {"total": {"value": len(hits), "relation": "eq"},
-                             "max_score": None if sort.fields else (max((h.score for h in hits), default=None)),
-                             "hits": [self._hit_json(h, v, sort, body) for h, v in page]}}
+        page = ordered[offset : offset + size]
+        response = {
+            "took": 1,
+            "timed_out": False,
+            "_shards": _shards(),
+            "hits": {
+                "total": {"value": len(hits), "relation": "eq"},
+                "max_score": None if sort.fields else (max((h.score for h in hits), default=None)),
+                "hits": [self._hit_json(h, v, sort, body) for h, v in page],
+            },
+        }
         if pit is not None:
             response["pit_id"] = pit["id"]
         aggs = body.get("aggs") or body.get("aggregations")
@@ -1101,13 +1446,19 @@ class Api:
             ordered = sorted(hits, key=lambda h: -h.score)
             return [(h, []) for h in ordered]
         names = list(mappings)
-        with_values = [(h, sort.values(h, mappings[h.index], names.index(h.index) << 32 | position))
-                       for position, h in enumerate(hits)]
+        with_values = [
+            (h, sort.values(h, mappings[h.index], names.index(h.index) << 32 | position))
+            for position, h in enumerate(hits)
+        ]
         return sorted(with_values, key=functools.cmp_to_key(lambda a, b: sort.compare(a[1], b[1])))
 
     @staticmethod
     def _hit_json(hit: Hit, sort_values: list, sort: SortSpec, body: dict) -> dict:
-        out: dict[str, Any] = {"_index": hit.index, "_id": hit.doc_id, "_score": None if sort.fields else hit.score}
+        out: dict[str, Any] = {
+            "_index": hit.index,
+            "_id": hit.doc_id,
+            "_score": None if sort.fields else hit.score,
+        }
         if body.get("_source", True) is not False:
             out["_source"] = copy.deepcopy(hit.doc.source)
         if body.get("seq_no_primary_term"):
@@ -1142,8 +1493,10 @@ def parse_bulk(raw: bytes) -> list[tuple[int, str, dict, Any]]:
         source = None
         if action != "delete":
             if position >= len(lines) or not lines[position].strip():
-                raise _bad_request(f"The bulk request must be terminated by a newline [\\n]; action [{action}] "
-                                   f"on line [{line_no}] has no source line")
+                raise _bad_request(
+                    f"The bulk request must be terminated by a newline [\\n]; action [{action}] "
+                    f"on line [{line_no}] has no source line"
+                )
             try:
                 source = json.loads(lines[position])
             except json.JSONDecodeError:
@@ -1160,23 +1513,33 @@ def _parse_action_line(line: str, line_no: int) -> tuple[str, dict]:
     try:
         parsed = json.loads(line)
     except json.JSONDecodeError:
-        raise _bad_request(f"Malformed action/metadata line [{line_no}], expected START_OBJECT or END_OBJECT "
-                           "but found [VALUE_STRING]", "x_content_parse_exception") from None
+        raise _bad_request(
+            f"Malformed action/metadata line [{line_no}], expected START_OBJECT or END_OBJECT "
+            "but found [VALUE_STRING]",
+            "x_content_parse_exception",
+        ) from None
     if not isinstance(parsed, dict) or len(parsed) != 1:
         raise _bad_request(f"Malformed action/metadata line [{line_no}], expected a single action object")
-    (action, meta), = parsed.items()
+    ((action, meta),) = parsed.items()
     if action not in _BULK_ACTIONS:
-        raise _bad_request(f"Malformed action/metadata line [{line_no}], expected field [create], [delete], "
-                           f"[index] or [update] but found [{action}]")
+        raise _bad_request(
+            f"Malformed action/metadata line [{line_no}], expected field [create], [delete], "
+            f"[index] or [update] but found [{action}]"
+        )
     if not isinstance(meta, dict):
-        raise _bad_request(f"Malformed action/metadata line [{line_no}], expected START_OBJECT but found "
-                           f"[{type(meta).__name__}]")
+        raise _bad_request(
+            f"Malformed action/metadata line [{line_no}], expected START_OBJECT but found "
+            f"[{type(meta).__name__}]"
+        )
     unknown = sorted(set(meta) - _BULK_META_PARAMS)
     if unknown:
         raise _bad_request(f"Action/metadata line [{line_no}] contains an unknown parameter [{unknown[0]}]")
     if ("if_seq_no" in meta) != ("if_primary_term" in meta):
-        raise EsError(400, "action_request_validation_exception",
-                      "Validation Failed: 1: ifSeqNo is set, but primary term is [0];")
+        raise EsError(
+            400,
+            "action_request_validation_exception",
+            "Validation Failed: 1: ifSeqNo is set, but primary term is [0];",
+        )
     return action, meta
 
 
@@ -1191,9 +1554,15 @@ def _deep_merge(base: dict, changes: dict) -> dict:
 
 
 def _write_result(index: str, doc_id: str, doc: Doc, result: str) -> dict:
-    return {"_index": index, "_id": doc_id, "_version": doc.version, "result": result,
-            "_shards": {"total": 1, "successful": 1, "failed": 0},
-            "_seq_no": doc.seq_no, "_primary_term": doc.primary_term}
+    return {
+        "_index": index,
+        "_id": doc_id,
+        "_version": doc.version,
+        "result": result,
+        "_shards": {"total": 1, "successful": 1, "failed": 0},
+        "_seq_no": doc.seq_no,
+        "_primary_term": doc.primary_term,
+    }
 
 
 def _shards() -> dict:
@@ -1209,7 +1578,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms stalls
 
@@ -1260,23 +1629,33 @@ class _Handler(BaseHTTPRequestHandler):
             found = re.search(r"compatible-with=(\d+)", value)
             if found:
                 if found.group(1) not in SUPPORTED_COMPAT_VERSIONS:
-                    raise EsError(400, "media_type_header_exception",
-                                  f"Invalid media-type value on headers [{header}]",
-                                  caused_by={"type": "status_exception",
-                                             "reason": f"A compatible version is required on both Content-Type "
-                                                       f"and Accept headers if either one has requested a "
-                                                       f"compatible version. Accept={found.group(1)}"})
+                    raise EsError(
+                        400,
+                        "media_type_header_exception",
+                        f"Invalid media-type value on headers [{header}]",
+                        caused_by={
+                            "type": "status_exception",
+                            "reason": f"A compatible version is required on both Content-Type "
+                            f"and Accept headers if either one has requested a "
+                            f"compatible version. Accept={found.group(1)}",
+                        },
+                    )
                 compat = found.group(1)
         content_type = self.headers.get("Content-Type")
         if content_type and not re.search(r"(json|ndjson)", content_type):
-            raise EsError(406, "illegal_argument_exception",
-                          f"Content-Type header [{content_type}] is not supported")
+            raise EsError(
+                406, "illegal_argument_exception", f"Content-Type header [{content_type}] is not supported"
+            )
         return compat
 
     def _check_auth(self, cluster: Cluster) -> None:
         if cluster.required_auth and self.headers.get("Authorization") != cluster.required_auth:
-            raise EsError(401, "security_exception", "unable to authenticate user for REST request [/]",
-                          header={"WWW-Authenticate": ['Basic realm="security" charset="UTF-8"', "ApiKey"]})
+            raise EsError(
+                401,
+                "security_exception",
+                "unable to authenticate user for REST request [/]",
+                header={"WWW-Authenticate": ['Basic realm="security" charset="UTF-8"', "ApiKey"]},
+            )
 
     def _route(self, method: str, request: RecordedRequest) -> tuple[int, Any]:
         api = Api(self.server.cluster)
@@ -1352,8 +1731,11 @@ def _json_body(raw: bytes) -> Any:
 
 
 def _no_handler(method: str, path: str) -> tuple[int, dict]:
-    raise EsError(405 if path.startswith("/_") else 400, "illegal_argument_exception",
-                  f"no handler found for uri [{path}] and method [{method}] (not implemented by the stand-in)")
+    raise EsError(
+        405 if path.startswith("/_") else 400,
+        "illegal_argument_exception",
+        f"no handler found for uri [{path}] and method [{method}] (not implemented by the stand-in)",
+    )
 
 
 class _Server(ThreadingHTTPServer):
@@ -1377,7 +1759,7 @@ class StandinServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "StandinServer":
+    def start(self) -> StandinServer:
         self._thread.start()
         return self
 
@@ -1386,7 +1768,7 @@ class StandinServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "StandinServer":
+    def __enter__(self) -> StandinServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from leaktrack.synthetic import SyntheticLeak, Sample, generate_leak, negative_samples, transformed_copies
+from leaktrack.synthetic import Sample, SyntheticLeak, generate_leak, negative_samples, transformed_copies
 
 SMALL_LEAK_RECORDS = 400
 

@@ -78,25 +78,36 @@ class LeakFingerprints:
 
     path: Path
     key_file: Path
-    copies: dict[str, Sample]       # transformed copy kind -> sample (expected record ids inside)
+    copies: dict[str, Sample]  # transformed copy kind -> sample (expected record ids inside)
     negatives: list[Sample]
 
 
 @pytest.fixture(scope="session")
-def leak_fingerprints(small_leak, small_leak_csv, small_leak_copies, small_leak_negatives, tmp_path_factory) -> LeakFingerprints:
+def leak_fingerprints(
+    small_leak, small_leak_csv, small_leak_copies, small_leak_negatives, tmp_path_factory
+) -> LeakFingerprints:
     """The small synthetic leak, fingerprinted once per session with its own key."""
     from leaktrack.fingerprints import fingerprint_dataset_file
 
     folder = tmp_path_factory.mktemp("fingerprints")
     _, path = fingerprint_dataset_file(small_leak_csv, folder / "leak.ltfp", folder / "leak.key")
-    return LeakFingerprints(path, folder / "leak.key", {sample.kind: sample for sample in small_leak_copies},
-                            list(small_leak_negatives))
+    return LeakFingerprints(
+        path,
+        folder / "leak.key",
+        {sample.kind: sample for sample in small_leak_copies},
+        list(small_leak_negatives),
+    )
 
 
 def sweep_with(config: SourcesConfig, fingerprints: LeakFingerprints, settings: dict, **options):
     """One real sweep of ``config`` with the session's fingerprints."""
-    return run_sweep(config, fingerprints_path=fingerprints.path, key_file=fingerprints.key_file,
-                     settings=settings, **options)
+    return run_sweep(
+        config,
+        fingerprints_path=fingerprints.path,
+        key_file=fingerprints.key_file,
+        settings=settings,
+        **options,
+    )
 
 
 def text_of(sample: Sample) -> str:
@@ -115,8 +126,11 @@ def redis_url():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for_port(port, server)
         yield f"redis://127.0.0.1:{port}/0"

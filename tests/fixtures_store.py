@@ -7,9 +7,9 @@ returns an open, empty ``MatchStore`` (and may call ``pytest.skip`` when its ser
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from es_backends import ES_STORE_BACKENDS
@@ -23,7 +23,7 @@ STORE_BACKENDS: list[tuple[str, Callable[[Path], MatchStore]]] = [
 STORE_BACKENDS += ES_STORE_BACKENDS  # "es-standin" always, "es-real" when LEAKTRACK_TEST_ES_URL is set
 
 # A fixed clock for generated sightings, so ordering by time is chosen by the test.
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def found_copy(

@@ -119,6 +119,7 @@ def test_scan_reports_ids_of_the_id_column(small_leak, small_leak_csv, copy_file
 
 # -- errors: one line, non-zero exit, no traceback ---------------------------------------------
 
+
 def test_missing_dataset_is_a_one_line_error(tmp_path):
     assert_one_line_error(run("fingerprint", tmp_path / "nope.csv"), "not found")
 
@@ -207,8 +208,9 @@ def test_fingerprint_out_below_a_file_is_a_one_line_error(small_leak_csv, tmp_pa
 
 
 def test_fingerprint_key_file_below_a_file_is_a_one_line_error(small_leak_csv, tmp_path):
-    result = run("fingerprint", small_leak_csv, "--key-file", small_leak_csv / "fp.key",
-                 "--out", tmp_path / "fp.ltfp")
+    result = run(
+        "fingerprint", small_leak_csv, "--key-file", small_leak_csv / "fp.key", "--out", tmp_path / "fp.ltfp"
+    )
     assert_one_line_error(result, "cannot create key file")
 
 

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, text_of
 from typer.testing import CliRunner
 
-from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, text_of
 from leaktrack.cli.app import app
 from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
@@ -35,8 +35,17 @@ def invoke(*args: str):
 
 
 def sweep_args(sources, leak_fingerprints, *extra: str) -> list[str]:
-    return ["sweep", "--sources", str(sources), "--fingerprints", str(leak_fingerprints.path),
-            "--key-file", str(leak_fingerprints.key_file), *fast_settings_args(), *extra]
+    return [
+        "sweep",
+        "--sources",
+        str(sources),
+        "--fingerprints",
+        str(leak_fingerprints.path),
+        "--key-file",
+        str(leak_fingerprints.key_file),
+        *fast_settings_args(),
+        *extra,
+    ]
 
 
 def publish(site, leak_fingerprints) -> None:
@@ -55,8 +64,15 @@ def sweep_and_send_takedowns(site, leak_fingerprints, tmp_path) -> None:
 
 
 def recheck_args(leak_fingerprints, *extra: str) -> list[str]:
-    return ["recheck", "--allow-private-networks", "--fingerprints", str(leak_fingerprints.path),
-            "--key-file", str(leak_fingerprints.key_file), *extra]
+    return [
+        "recheck",
+        "--allow-private-networks",
+        "--fingerprints",
+        str(leak_fingerprints.path),
+        "--key-file",
+        str(leak_fingerprints.key_file),
+        *extra,
+    ]
 
 
 def test_sweep_json_prints_the_summary_per_source(local_site, leak_fingerprints, tmp_path):
@@ -80,13 +96,18 @@ def test_sweep_prints_a_table_and_fills_the_queue(local_site, leak_fingerprints,
     assert result.exit_code == 0, result.output
     assert "pastes" in result.stdout and "known" in result.stdout
     with open_store() as store:
-        assert {match.url for match in store.list_matches()} == {local_site.url("/p/leak0"), local_site.url("/files/leak.csv")}
+        assert {match.url for match in store.list_matches()} == {
+            local_site.url("/p/leak0"),
+            local_site.url("/files/leak.csv"),
+        }
 
 
 def test_sweep_source_option_sweeps_only_the_named_sources(local_site, leak_fingerprints, tmp_path):
     publish(local_site, leak_fingerprints)
 
-    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--source", "known", "--json"))
+    result = invoke(
+        *sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--source", "known", "--json")
+    )
 
     assert result.exit_code == 0, result.output
     assert list(json.loads(result.stdout)["per_source"]) == ["known"]
@@ -113,8 +134,14 @@ def test_sweep_with_an_unknown_source_name_is_a_one_line_error(local_site, leak_
 
 
 def test_sweep_without_fingerprints_is_a_one_line_error(local_site, tmp_path):
-    result = invoke("sweep", "--sources", str(write_sources(tmp_path, local_site)),
-                    "--fingerprints", str(tmp_path / "none.ltfp"), *fast_settings_args())
+    result = invoke(
+        "sweep",
+        "--sources",
+        str(write_sources(tmp_path, local_site)),
+        "--fingerprints",
+        str(tmp_path / "none.ltfp"),
+        *fast_settings_args(),
+    )
 
     assert result.exit_code == 1
     assert "Error: fingerprint file not found" in result.output and "Traceback" not in result.output
@@ -186,7 +213,9 @@ def test_demo_prints_what_it_did_and_the_queue(tmp_path):
 
 
 def test_sweep_with_an_unknown_store_url_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
-    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--store", "bogus://x"))
+    result = invoke(
+        *sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--store", "bogus://x")
+    )
 
     assert result.exit_code == 1
     assert result.output.startswith("Error: unknown store URL") and "Traceback" not in result.output
@@ -194,8 +223,11 @@ def test_sweep_with_an_unknown_store_url_is_a_one_line_error(local_site, leak_fi
 
 
 def test_distributed_sweep_without_a_job_name_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
-    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints,
-                                "--redis-url", "redis://127.0.0.1:1/0"))
+    result = invoke(
+        *sweep_args(
+            write_sources(tmp_path, local_site), leak_fingerprints, "--redis-url", "redis://127.0.0.1:1/0"
+        )
+    )
 
     assert result.exit_code == 1
     assert "needs a job name" in result.output
@@ -205,7 +237,9 @@ def test_distributed_sweep_without_a_job_name_is_a_one_line_error(local_site, le
 def test_setting_with_a_value_of_the_wrong_type_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
     publish(local_site, leak_fingerprints)
 
-    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "-s", "DOWNLOAD_DELAY=abc"))
+    result = invoke(
+        *sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "-s", "DOWNLOAD_DELAY=abc")
+    )
 
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "DOWNLOAD_DELAY" in result.output
@@ -213,10 +247,20 @@ def test_setting_with_a_value_of_the_wrong_type_is_a_one_line_error(local_site, 
     assert local_site.requests == []
 
 
-def test_distributed_sweep_with_unreachable_redis_is_a_one_line_error(local_site, leak_fingerprints, tmp_path, capfd):
+def test_distributed_sweep_with_unreachable_redis_is_a_one_line_error(
+    local_site, leak_fingerprints, tmp_path, capfd
+):
     # Port 1 on loopback: nothing listens there.
-    result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints,
-                                "--redis-url", "redis://127.0.0.1:1/0", "--redis-job", "qa-job"))
+    result = invoke(
+        *sweep_args(
+            write_sources(tmp_path, local_site),
+            leak_fingerprints,
+            "--redis-url",
+            "redis://127.0.0.1:1/0",
+            "--redis-job",
+            "qa-job",
+        )
+    )
 
     assert result.exit_code == 1
     assert result.output.startswith("Error: cannot reach Redis") and "127.0.0.1:1" in result.output
@@ -229,14 +273,20 @@ def test_recheck_keeps_scrapy_info_logs_off_stderr_like_sweep(local_site, leak_f
     publish(local_site, leak_fingerprints)
     invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--json"))
     capfd.readouterr()
-    settings = [arg for name, value in FAST_CRAWL_SETTINGS.items() if name != "LOG_LEVEL"
-                for arg in ("-s", f"{name}={value}")]
+    settings = [
+        arg
+        for name, value in FAST_CRAWL_SETTINGS.items()
+        if name != "LOG_LEVEL"
+        for arg in ("-s", f"{name}={value}")
+    ]
 
     result = invoke(*recheck_args(leak_fingerprints, "--status", "new", *settings, "--json"))
 
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)) == 2
-    assert "INFO" not in capfd.readouterr().err  # the crawl's child logs at our level (WARNING), as in a sweep
+    assert (
+        "INFO" not in capfd.readouterr().err
+    )  # the crawl's child logs at our level (WARNING), as in a sweep
 
 
 def test_demo_never_writes_to_the_store_named_by_leaktrack_store(tmp_path, monkeypatch):

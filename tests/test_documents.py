@@ -68,7 +68,9 @@ def test_json_array_of_objects_gives_one_line_per_object_with_values_only():
 
 
 def test_json_nested_objects_are_flattened_into_the_line():
-    data = json.dumps({"records": [{"id": "A-1", "person": {"name": "Jane Doe", "dob": "1990-01-01"}}]}).encode()
+    data = json.dumps(
+        {"records": [{"id": "A-1", "person": {"name": "Jane Doe", "dob": "1990-01-01"}}]}
+    ).encode()
     assert "A-1\tJane Doe\t1990-01-01" in lines_of(data)
 
 
@@ -94,10 +96,10 @@ def test_html_table_rows_are_lines_and_scripts_are_dropped():
 
 def test_html_pre_textarea_and_code_keep_their_lines():
     page = (
-        "<html><body><p>Paste <b>1234</b> by anon</p>"
-        "<pre>first, line\nsecond, line</pre><textarea>third\nfourth</textarea>"
-        "<code>fifth\nsixth</code></body></html>"
-    ).encode()
+        b"<html><body><p>Paste <b>1234</b> by anon</p>"
+        b"<pre>first, line\nsecond, line</pre><textarea>third\nfourth</textarea>"
+        b"<code>fifth\nsixth</code></body></html>"
+    )
     lines = lines_of(page)
     assert lines == ["Paste 1234 by anon", "first, line", "second, line", "third", "fourth", "fifth", "sixth"]
 
@@ -167,7 +169,9 @@ def test_xlsx_is_recognised_by_its_content_not_its_name():
 
 
 def test_xlsx_cells_past_the_limit_are_not_read():
-    extraction = extract_texts(render_xlsx(COLUMNS, ROWS), "x.xlsx", limits=ExtractionLimits(max_xlsx_cells=6))
+    extraction = extract_texts(
+        render_xlsx(COLUMNS, ROWS), "x.xlsx", limits=ExtractionLimits(max_xlsx_cells=6)
+    )
     assert extraction.text.splitlines() == ["\t".join(COLUMNS), ROW_LINES[0]]
     assert any("spreadsheet cells" in reason for reason in extraction.skipped)
 
@@ -275,8 +279,9 @@ def test_decompressed_total_over_the_limit_is_refused_while_holding_little_memor
     assert peak < 4 * MB + len(data) + 2 * MB
 
 
-def _patch_central_directory(data: bytes, compress_size: int | None = None, file_size: int | None = None,
-                             crc: int | None = None) -> bytes:
+def _patch_central_directory(
+    data: bytes, compress_size: int | None = None, file_size: int | None = None, crc: int | None = None
+) -> bytes:
     """Rewrite the (non-zip64) sizes a zip's central directory claims for its first member."""
     at = data.rindex(b"PK\x01\x02")
     patched = bytearray(data)
@@ -371,7 +376,10 @@ def test_input_over_the_size_limit_is_refused():
 
 
 def test_json_records_nested_deep_inside_objects_are_found():
-    document = {"meta": {"exported": "2024"}, "data": {"page": 1, "items": [dict(zip(COLUMNS, r)) for r in ROWS]}}
+    document = {
+        "meta": {"exported": "2024"},
+        "data": {"page": 1, "items": [dict(zip(COLUMNS, r)) for r in ROWS]},
+    }
     lines = lines_of(json.dumps(document).encode())
     assert lines == ["2024\t1"] + ROW_LINES
 
@@ -382,7 +390,12 @@ def test_json_object_keyed_by_record_id_gives_one_line_per_record():
 
 
 def test_json_record_with_differently_shaped_parts_stays_one_line():
-    record = {"id": "A-1", "person": {"name": "Jane Doe"}, "case": {"status": "Granted"}, "place": {"facility": "Camp A"}}
+    record = {
+        "id": "A-1",
+        "person": {"name": "Jane Doe"},
+        "case": {"status": "Granted"},
+        "place": {"facility": "Camp A"},
+    }
     assert lines_of(json.dumps([record, record]).encode()) == ["A-1\tJane Doe\tGranted\tCamp A"] * 2
 
 
@@ -414,7 +427,9 @@ def test_truncated_tar_keeps_whole_members_and_gives_a_reason():
     assert any("corrupt tar" in reason for reason in extraction.skipped)
 
 
-@pytest.mark.parametrize("locale, encoding", [("ru_RU", "cp1251"), ("ru_RU", "koi8_r"), ("ja_JP", "shift_jis")])
+@pytest.mark.parametrize(
+    "locale, encoding", [("ru_RU", "cp1251"), ("ru_RU", "koi8_r"), ("ja_JP", "shift_jis")]
+)
 def test_legacy_native_script_encodings_are_detected(locale, encoding):
     from faker import Faker
 
@@ -445,12 +460,14 @@ def test_html_table_inside_a_layout_table_keeps_one_line_per_inner_row():
 
 
 def test_html_cell_whitespace_and_line_breaks_stay_inside_the_cell():
-    page = "<table><tr>\n\t<td>\n\t\tJosé\n\t\tMüller\n\t</td>\n\t<td>Camp<br>Alpha</td>\n</tr></table>".encode()
+    page = (
+        "<table><tr>\n\t<td>\n\t\tJosé\n\t\tMüller\n\t</td>\n\t<td>Camp<br>Alpha</td>\n</tr></table>".encode()
+    )
     assert lines_of(page, "page.html") == ["José Müller\tCamp Alpha"]
 
 
 def test_json_is_recognised_by_content_type_without_a_name():
-    data = b'  \n' + json.dumps([dict(zip(COLUMNS, row)) for row in ROWS], ensure_ascii=False).encode()
+    data = b"  \n" + json.dumps([dict(zip(COLUMNS, row)) for row in ROWS], ensure_ascii=False).encode()
     extraction = extract_texts(data, None, content_type="application/json")
     assert extraction.texts[0].kind == "json"
     assert extraction.text.splitlines() == ROW_LINES
@@ -486,7 +503,13 @@ def test_unclosed_paragraphs_and_list_items_do_not_count_as_nesting():
 
 def test_html_nested_past_the_limit_is_stripped_of_tags_not_parsed_and_its_text_kept():
     depth = params.HTML_MAX_NESTING * 50  # lexbor would take many seconds to build this tree
-    page = "<html><body>" + "<div>" * depth + "Jane Doe &amp; co\t1990-03-07" + "</div>" * depth + "</body></html>"
+    page = (
+        "<html><body>"
+        + "<div>" * depth
+        + "Jane Doe &amp; co\t1990-03-07"
+        + "</div>" * depth
+        + "</body></html>"
+    )
 
     (part,) = extract_texts(page.encode(), name="deep.html").texts
 

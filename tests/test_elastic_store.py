@@ -287,7 +287,9 @@ def test_cli_on_an_unreachable_store_prints_no_retry_tracebacks():
     store_url = f"http://127.0.0.1:{closed_port()}"
     finished = subprocess.run(
         [sys.executable, "-m", "leaktrack.cli.app", "stats", "--store", store_url],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert finished.returncode == 1
     assert finished.stderr.strip().splitlines() == [
@@ -306,7 +308,9 @@ def test_cli_on_a_malformed_elasticsearch_url_is_a_one_line_error(bad_url):
 
 def test_search_with_a_limit_beyond_the_result_window_pages_instead_of_failing(es_store):
     """Elasticsearch refuses size > 10,000 in one request; `queue search --limit 20000` must still work."""
-    es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], title=f"roster {n}") for n in range(3)])
+    es_store.upsert_copies(
+        [found_copy(f"https://paste.example/{n}", ["r1"], title=f"roster {n}") for n in range(3)]
+    )
     assert len(es_store.search("roster", limit=20_000)) == 3
 
 
@@ -325,7 +329,9 @@ def test_a_url_of_a_web_server_that_is_not_elasticsearch_says_so(tmp_path):
                 ElasticsearchStore(url, index_prefix="lt")
         finally:
             server.shutdown()
-    assert str(raised.value).startswith(f"{url} did not answer as Elasticsearch while installing index templates")
+    assert str(raised.value).startswith(
+        f"{url} did not answer as Elasticsearch while installing index templates"
+    )
     assert "<!DOCTYPE" not in str(raised.value)
 
 
@@ -339,5 +345,7 @@ def test_a_ca_certs_setting_that_is_no_file_is_named_in_the_error(monkeypatch, t
 
 def test_search_pages_with_search_after_and_keeps_newest_first_among_equal_scores(es_store, monkeypatch):
     monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
-    es_store.upsert_copies([found_copy(f"https://paste.example/{n}", ["r1"], title="roster", minutes=n) for n in range(5)])
+    es_store.upsert_copies(
+        [found_copy(f"https://paste.example/{n}", ["r1"], title="roster", minutes=n) for n in range(5)]
+    )
     assert [m.url[-1] for m in es_store.search("roster", limit=4)] == ["4", "3", "2", "1"]

@@ -16,7 +16,9 @@ from es_standin import StandinServer
 NDJSON = "application/x-ndjson"
 STRICT_TEMPLATE = {
     "index_patterns": ["books-*"],
-    "template": {"mappings": {"dynamic": "strict", "properties": {"title": {"type": "text"}, "n": {"type": "integer"}}}},
+    "template": {
+        "mappings": {"dynamic": "strict", "properties": {"title": {"type": "text"}, "n": {"type": "integer"}}}
+    },
 }
 
 
@@ -33,10 +35,17 @@ def es(standin):
     client.close()
 
 
-def send(server: StandinServer, method: str, path: str, body: bytes | None = None, content_type: str = "application/json",
-         accept: str = "application/json") -> tuple[int, dict]:
-    request = urllib.request.Request(server.url + path, data=body, method=method,
-                                     headers={"Content-Type": content_type, "Accept": accept})
+def send(
+    server: StandinServer,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+    accept: str = "application/json",
+) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        server.url + path, data=body, method=method, headers={"Content-Type": content_type, "Accept": accept}
+    )
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -61,7 +70,9 @@ def test_standin_rejects_an_unknown_mapping_type(es):
 
 def test_standin_rejects_an_unknown_parameter_of_a_mapping_type(es):
     with pytest.raises(BadRequestError) as raised:
-        es.indices.create(index="books", mappings={"properties": {"n": {"type": "integer", "ignore_above": 10}}})
+        es.indices.create(
+            index="books", mappings={"properties": {"n": {"type": "integer", "ignore_above": 10}}}
+        )
     assert "unknown parameter [ignore_above]" in str(raised.value.body)
 
 
@@ -118,8 +129,14 @@ def test_standin_rejects_an_unknown_bulk_metadata_parameter(standin):
 
 def test_standin_reports_a_strict_mapping_violation_per_bulk_item(es):
     es.indices.put_index_template(name="books", **STRICT_TEMPLATE)
-    result = es.bulk(operations=[{"index": {"_index": "books-1", "_id": "1"}}, {"title": "ok"},
-                                 {"index": {"_index": "books-1", "_id": "2"}}, {"author": "not mapped"}])
+    result = es.bulk(
+        operations=[
+            {"index": {"_index": "books-1", "_id": "1"}},
+            {"title": "ok"},
+            {"index": {"_index": "books-1", "_id": "2"}},
+            {"author": "not mapped"},
+        ]
+    )
     assert result["errors"] is True
     assert [item["index"]["status"] for item in result["items"]] == [201, 400]
 
@@ -128,8 +145,13 @@ def test_standin_answers_409_to_a_write_with_a_stale_sequence_number(es):
     first = es.index(index="books", id="1", document={"title": "a"})
     es.index(index="books", id="1", document={"title": "b"})
     with pytest.raises(ConflictError) as raised:
-        es.index(index="books", id="1", document={"title": "c"},
-                 if_seq_no=first["_seq_no"], if_primary_term=first["_primary_term"])
+        es.index(
+            index="books",
+            id="1",
+            document={"title": "c"},
+            if_seq_no=first["_seq_no"],
+            if_primary_term=first["_primary_term"],
+        )
     assert raised.value.error == "version_conflict_engine_exception"
 
 

@@ -14,7 +14,10 @@ from leaktrack.fingerprints.build import EntryBuilder, analyse_value
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.minhash import minhash_of
 from leaktrack.fingerprints.normalize import (
-    digit_date_readings, fold_text, transliterated_tokens, value_tokens,
+    digit_date_readings,
+    fold_text,
+    transliterated_tokens,
+    value_tokens,
 )
 
 KEY = bytes(range(32))
@@ -55,8 +58,14 @@ def test_malformed_key_file_is_a_fingerprint_file_error(tmp_path):
 
 def test_column_kinds_are_learned_from_the_values(fingerprints):
     kinds = {c.name: c.kind for c in fingerprints.columns}
-    assert kinds == {"a_number": "id", "full_name": "text", "date_of_birth": "date",
-                     "nationality": "common", "case_status": "common", "facility": "common"}
+    assert kinds == {
+        "a_number": "id",
+        "full_name": "text",
+        "date_of_birth": "date",
+        "nationality": "common",
+        "case_status": "common",
+        "facility": "common",
+    }
 
 
 def test_saved_file_loads_with_the_same_records_and_arrays(saved, fingerprints):
@@ -77,8 +86,14 @@ def _plaintext_forms(value: str) -> set[str]:
     """Every form of a value a careless file could hold: raw, folded, tokens, transliterated,
     the digits of ids and dates. Pieces under 5 characters are left out: any 4 bytes occur
     by chance in a file of random hashes this size (about 1 in 40,000 per piece)."""
-    forms = {value, value.lower(), value.upper(), value.casefold(), fold_text(value),
-             " ".join(value_tokens(value))}
+    forms = {
+        value,
+        value.lower(),
+        value.upper(),
+        value.casefold(),
+        fold_text(value),
+        " ".join(value_tokens(value)),
+    }
     forms.update(value_tokens(value))
     for variant in transliterated_tokens(value):
         forms.add(" ".join(variant))
@@ -95,8 +110,14 @@ def _leaked_forms(rows: list[list[str]], columns: list[str], skip_column: int | 
     """Plaintext forms of every value, but the words of column names: the header names the
     columns (``facility``), and a facility called "... Holding Facility" shares that word."""
     column_words = {t for name in columns for t in value_tokens(name.replace("_", " "))}
-    return {form for row in rows for i, value in enumerate(row) if i != skip_column
-            for form in _plaintext_forms(value) if form not in column_words}
+    return {
+        form
+        for row in rows
+        for i, value in enumerate(row)
+        if i != skip_column
+        for form in _plaintext_forms(value)
+        if form not in column_words
+    }
 
 
 def test_fingerprint_file_holds_no_plaintext_of_any_record(saved, small_leak):
@@ -107,8 +128,9 @@ def test_fingerprint_file_holds_no_plaintext_of_any_record(saved, small_leak):
 
 
 def test_chosen_id_column_is_the_only_plaintext_in_the_file(small_leak, tmp_path):
-    fingerprints = build_fingerprint_set(small_leak.columns, small_leak.rows,
-                                         small_leak.column("a_number"), KEY, id_column="a_number")
+    fingerprints = build_fingerprint_set(
+        small_leak.columns, small_leak.rows, small_leak.column("a_number"), KEY, id_column="a_number"
+    )
     data = fingerprints.save(tmp_path / "ids.ltfp").read_bytes()
     a_number = small_leak.columns.index("a_number")
     assert small_leak.rows[0][a_number].encode() in data
@@ -158,7 +180,7 @@ def test_file_built_with_another_key_is_rejected(saved, tmp_path):
 def test_header_names_format_and_version(saved):
     data = saved[0].read_bytes()
     length = int.from_bytes(data[6:10], "little")
-    header = json.loads(data[10:10 + length])
+    header = json.loads(data[10 : 10 + length])
     assert (header["format"], header["version"]) == ("leaktrack-fingerprints", 1)
 
 
@@ -176,8 +198,10 @@ def test_birth_dates_shared_by_several_records_are_still_a_date_column():
     # ~12 bits about who it is (a million-record leak looks like this).
     rng = random.Random(4)
     days = [dt.date(1950, 1, 1) + dt.timedelta(days=d) for d in rng.sample(range(25_000), 5_000)]
-    rows = [[f"person{i}", rng.choice(days).isoformat(), rng.choice(["granted", "denied"])]
-            for i in range(20_000)]
-    fingerprints = build_fingerprint_set(["name", "dob", "status"], rows,
-                                         [str(i) for i in range(1, 20_001)], KEY)
+    rows = [
+        [f"person{i}", rng.choice(days).isoformat(), rng.choice(["granted", "denied"])] for i in range(20_000)
+    ]
+    fingerprints = build_fingerprint_set(
+        ["name", "dob", "status"], rows, [str(i) for i in range(1, 20_001)], KEY
+    )
     assert [c.kind for c in fingerprints.columns] == ["text", "date", "common"]

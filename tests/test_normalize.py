@@ -3,8 +3,13 @@
 import pytest
 
 from leaktrack.fingerprints.normalize import (
-    digit_date_readings, fold_text, id_number, looks_like_record_line, textual_dates,
-    transliterated_tokens, value_tokens,
+    digit_date_readings,
+    fold_text,
+    id_number,
+    looks_like_record_line,
+    textual_dates,
+    transliterated_tokens,
+    value_tokens,
 )
 
 
@@ -38,8 +43,10 @@ def test_short_numbers_are_not_id_numbers():
     assert ids_in("room 12345, floor 3") == []
 
 
-@pytest.mark.parametrize("written", ["1990-03-07", "1990/3/7", "07.03.1990", "03/07/1990",
-                                     "7 March 1990", "March 7, 1990", "07-Mar-1990"])
+@pytest.mark.parametrize(
+    "written",
+    ["1990-03-07", "1990/3/7", "07.03.1990", "03/07/1990", "7 March 1990", "March 7, 1990", "07-Mar-1990"],
+)
 def test_date_formats_share_the_iso_reading(written):
     assert "1990-03-07" in dates_in(written)
 

@@ -37,7 +37,11 @@ def test_sniffs_the_delimiter(small_leak, tmp_path, delimiter):
 def test_semicolon_file_with_commas_in_cells_keeps_cells_whole(tmp_path):
     text = "name;facility\nDoe, Jane;Camp A, North\nRoe, Rick;Camp B, South\nPoe, Paul;Camp C, East\n"
     dataset = read_dataset(write(tmp_path, "x.csv", text))
-    assert dataset.rows == [["Doe, Jane", "Camp A, North"], ["Roe, Rick", "Camp B, South"], ["Poe, Paul", "Camp C, East"]]
+    assert dataset.rows == [
+        ["Doe, Jane", "Camp A, North"],
+        ["Roe, Rick", "Camp B, South"],
+        ["Poe, Paul", "Camp C, East"],
+    ]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le"])
@@ -51,12 +55,20 @@ def test_reads_unicode_encodings_with_native_script_names(small_leak, tmp_path, 
 def test_reads_cp1252_with_diacritics(tmp_path):
     text = "full_name,facility\r\nJosé Müller,Camp Açaí\r\nZoë Brontë,Camp Ñandú\r\nFrançois Lefèvre,Camp Œil\r\n"
     dataset = read_dataset(write(tmp_path, "win.csv", text.encode("cp1252")))
-    assert dataset.rows == [["José Müller", "Camp Açaí"], ["Zoë Brontë", "Camp Ñandú"], ["François Lefèvre", "Camp Œil"]]
+    assert dataset.rows == [
+        ["José Müller", "Camp Açaí"],
+        ["Zoë Brontë", "Camp Ñandú"],
+        ["François Lefèvre", "Camp Œil"],
+    ]
 
 
 def test_reads_cp1251_cyrillic_through_detection(tmp_path):
-    rows = [["Мухин Христофор", "Шелехов", "1961-04-02"], ["Исаев Аггей", "Москва", "1975-11-30"],
-            ["Сазонов Арсений", "Казань", "1990-01-15"], ["Устинова Евфросиния", "Самара", "1983-07-09"]] * 5
+    rows = [
+        ["Мухин Христофор", "Шелехов", "1961-04-02"],
+        ["Исаев Аггей", "Москва", "1975-11-30"],
+        ["Сазонов Арсений", "Казань", "1990-01-15"],
+        ["Устинова Евфросиния", "Самара", "1983-07-09"],
+    ] * 5
     text = render_delimited(["имя", "город", "дата"], rows)
     dataset = read_dataset(write(tmp_path, "ru.csv", text.encode("cp1251")))
     assert dataset.columns == ["имя", "город", "дата"]
@@ -196,14 +208,16 @@ def test_header_names_with_a_digit_are_still_a_header(tmp_path):
 
 def test_utf8_with_a_stray_legacy_byte_keeps_its_native_script_names(tmp_path):
     text = "name,place\nАггей Исаев,Москва\nرقیه معروف,تهران\nJos\xe9 M,Camp\n"
-    data = text.encode("utf-8").replace("Jos\xe9".encode("utf-8"), b"Jos\xe9")  # one cp1252 byte
+    data = text.encode("utf-8").replace("Jos\xe9".encode(), b"Jos\xe9")  # one cp1252 byte
     dataset = read_dataset(write(tmp_path, "mixed.csv", data))
     assert dataset.rows[0] == ["Аггей Исаев", "Москва"]
     assert dataset.rows[2] == ["Jos\ufffd M", "Camp"]
 
 
 def test_title_lines_above_the_table_are_not_records(tmp_path):
-    text = "Export of 2024-05-01\n\nname,dob,facility\nJane Doe,1990-01-01,Camp A\nRick Roe,1980-02-02,Camp B\n"
+    text = (
+        "Export of 2024-05-01\n\nname,dob,facility\nJane Doe,1990-01-01,Camp A\nRick Roe,1980-02-02,Camp B\n"
+    )
     dataset = read_dataset(write(tmp_path, "x.csv", text))
     assert dataset.columns == ["name", "dob", "facility"]
     assert dataset.rows == [["Jane Doe", "1990-01-01", "Camp A"], ["Rick Roe", "1980-02-02", "Camp B"]]
@@ -233,7 +247,9 @@ def test_xlsx_with_a_broken_sheet_is_a_one_line_error(small_leak, tmp_path):
     with zipfile.ZipFile(io.BytesIO(render_xlsx(small_leak.columns, small_leak.rows[:5]))) as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
     members["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c t='s'><v>oops"
-    assert "broken.xlsx is not a readable XLSX workbook (ParseError)" in error_of(write(tmp_path, "broken.xlsx", zip_members(members)))
+    assert "broken.xlsx is not a readable XLSX workbook (ParseError)" in error_of(
+        write(tmp_path, "broken.xlsx", zip_members(members))
+    )
 
 
 def test_dataset_with_a_quoted_cell_over_128_kib_is_read(tmp_path):
@@ -246,15 +262,20 @@ def test_dataset_with_a_quoted_cell_over_128_kib_is_read(tmp_path):
     assert len(dataset.rows) == 2
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000, '[{"a": ' + '{"b": ' * 100_000 + "1" + "}" * 100_001 + "]",
-                                  '{"a": ' * 100_000 + "1" + "}" * 100_000 + "\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        '[{"a": ' + '{"b": ' * 100_000 + "1" + "}" * 100_001 + "]",
+        '{"a": ' * 100_000 + "1" + "}" * 100_000 + "\n",
+    ],
+)
 def test_absurdly_nested_json_is_a_dataset_error(tmp_path, text):
     path = tmp_path / ("nested.json" if text.startswith("[") else "nested.jsonl")
     path.write_text(text)
 
     with pytest.raises(DatasetError, match="nested too deeply"):
         read_dataset(path)
-
 
 
 def test_a_column_named_twice_in_columns_is_a_dataset_error(small_leak, tmp_path):

@@ -1,6 +1,7 @@
 """recheck: copies whose takedown was requested are fetched again and judged gone or still up."""
 
 from fixtures_sites import paste_source, sources_for, sweep_with, urls_source
+
 from leaktrack.index import match_id_for_url, open_store
 from leaktrack.spiders.recheck import recheck
 from leaktrack.spiders.sites import add_pastes
@@ -13,7 +14,11 @@ def publish_and_request_takedowns(site, leak_fingerprints, crawl_settings) -> di
     data = leak_fingerprints.copies["excerpt_10_rows"].data
     for name in FILES:
         site.put(f"/files/{name}.csv", data)
-    sweep_with(sources_for(urls_source(site, [f"/files/{name}.csv" for name in FILES])), leak_fingerprints, crawl_settings)
+    sweep_with(
+        sources_for(urls_source(site, [f"/files/{name}.csv" for name in FILES])),
+        leak_fingerprints,
+        crawl_settings,
+    )
     ids = {name: match_id_for_url(site.url(f"/files/{name}.csv")) for name in FILES}
     with open_store() as store:
         for match_id in ids.values():
@@ -25,17 +30,26 @@ def publish_and_request_takedowns(site, leak_fingerprints, crawl_settings) -> di
 def take_down(site) -> None:
     site.remove("/files/gone.csv")
     site.put("/files/gone410.csv", "Gone", status=410)
-    site.put("/files/emptied.csv", "<html><title>Removed</title><body>This paste was removed by a moderator.</body></html>",
-             "text/html")
+    site.put(
+        "/files/emptied.csv",
+        "<html><title>Removed</title><body>This paste was removed by a moderator.</body></html>",
+        "text/html",
+    )
     site.put("/files/moved.csv", redirect_to="/removed-notice")
     site.put("/removed-notice", "<html><body>Content removed following a privacy complaint.</body></html>")
     site.put("/files/broken.csv", "Internal error", status=500)
 
 
 def run_recheck(leak_fingerprints, crawl_settings):
-    return {result.url.rsplit("/", 1)[-1].removesuffix(".csv"): result for result in recheck(
-        fingerprints_path=leak_fingerprints.path, key_file=leak_fingerprints.key_file,
-        allow_private_networks=True, settings=crawl_settings)}
+    return {
+        result.url.rsplit("/", 1)[-1].removesuffix(".csv"): result
+        for result in recheck(
+            fingerprints_path=leak_fingerprints.path,
+            key_file=leak_fingerprints.key_file,
+            allow_private_networks=True,
+            settings=crawl_settings,
+        )
+    }
 
 
 def test_recheck_marks_gone_copies_removed_and_keeps_the_rest(local_site, crawl_settings, leak_fingerprints):
@@ -75,16 +89,30 @@ def test_recheck_writes_who_and_why_into_the_history(local_site, crawl_settings,
 
     with open_store() as store:
         last = store.history(ids["gone"])[-1]
-    assert (last.from_status, last.to_status, last.by, last.note) == ("takedown_sent", "removed", "recheck", "recheck: HTTP 404")
+    assert (last.from_status, last.to_status, last.by, last.note) == (
+        "takedown_sent",
+        "removed",
+        "recheck",
+        "recheck: HTTP 404",
+    )
 
 
 def test_recheck_with_nothing_to_check_fetches_nothing(local_site, crawl_settings, leak_fingerprints):
-    assert recheck(fingerprints_path=leak_fingerprints.path, key_file=leak_fingerprints.key_file,
-                   allow_private_networks=True, settings=crawl_settings) == []
+    assert (
+        recheck(
+            fingerprints_path=leak_fingerprints.path,
+            key_file=leak_fingerprints.key_file,
+            allow_private_networks=True,
+            settings=crawl_settings,
+        )
+        == []
+    )
     assert local_site.requests == []
 
 
-def test_removed_paste_that_comes_back_is_reappeared_on_the_next_sweep(local_site, crawl_settings, leak_fingerprints):
+def test_removed_paste_that_comes_back_is_reappeared_on_the_next_sweep(
+    local_site, crawl_settings, leak_fingerprints
+):
     text = leak_fingerprints.copies["excerpt_10_rows"].data.decode("utf-8")
     add_pastes(local_site, {"leak0": text})
     config = sources_for(paste_source(local_site, raw=False))

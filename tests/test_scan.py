@@ -7,7 +7,11 @@ import pytest
 
 from leaktrack.fingerprints import build_fingerprint_set, holds_dataset_values, params, scan_bytes, scan_text
 from leaktrack.synthetic import (
-    COLUMNS, generate_leak, negative_samples, render_delimited, transformed_copies,
+    COLUMNS,
+    generate_leak,
+    negative_samples,
+    render_delimited,
+    transformed_copies,
     unrelated_paste_text,
 )
 
@@ -54,8 +58,13 @@ def test_scan_finds_typod_copy_with_high_recall_and_no_wrong_record(small_leak_c
 
 def test_scan_finds_ten_row_excerpt_in_a_long_unrelated_paste(small_leak, fingerprints):
     rng = random.Random(3)
-    text = "\n".join([unrelated_paste_text(rng, 2000), _lines(small_leak, range(200, 210)),
-                      unrelated_paste_text(rng, 2000)])
+    text = "\n".join(
+        [
+            unrelated_paste_text(rng, 2000),
+            _lines(small_leak, range(200, 210)),
+            unrelated_paste_text(rng, 2000),
+        ]
+    )
     result = scan_text(text, fingerprints)
     assert result.matched_records == [str(i) for i in range(201, 211)]
 
@@ -74,16 +83,23 @@ def test_scan_of_a_full_copy_has_containment_near_one(small_leak, fingerprints):
     assert result.containment >= 0.99  # the header line looks like a record too
 
 
-@pytest.mark.parametrize("columns", [["full_name"], ["full_name", "nationality"],
-                                     ["date_of_birth", "facility", "case_status", "nationality"],
-                                     ["facility", "case_status", "nationality"]])
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["full_name"],
+        ["full_name", "nationality"],
+        ["date_of_birth", "facility", "case_status", "nationality"],
+        ["facility", "case_status", "nationality"],
+    ],
+)
 def test_scan_ignores_lines_with_too_little_evidence(columns, small_leak, fingerprints):
     result = scan_text(_lines(small_leak, range(100), columns), fingerprints)
     assert result.matched_records == []
 
 
-@pytest.mark.parametrize("columns", [["full_name", "a_number"], ["full_name", "date_of_birth"],
-                                     ["a_number", "facility"]])
+@pytest.mark.parametrize(
+    "columns", [["full_name", "a_number"], ["full_name", "date_of_birth"], ["a_number", "facility"]]
+)
 def test_scan_matches_two_independent_fields(columns, small_leak, fingerprints):
     result = scan_text(_lines(small_leak, range(100), columns), fingerprints)
     assert result.matched_records == [str(i) for i in range(1, 101)]
@@ -98,8 +114,9 @@ def _negative_kinds() -> list[str]:
 def test_scan_stays_silent_on_look_alike_documents(kind, small_leak_negatives, fingerprints):
     samples = [s for s in small_leak_negatives if s.kind == kind]
     assert samples
-    assert [scan_bytes(s.data, fingerprints, name=s.filename).matched_records for s in samples] \
-        == [[] for _ in samples]
+    assert [scan_bytes(s.data, fingerprints, name=s.filename).matched_records for s in samples] == [
+        [] for _ in samples
+    ]
 
 
 def test_scan_of_clean_text_has_no_records_and_zero_containment(fingerprints):
@@ -126,8 +143,9 @@ def test_scan_result_as_json_has_the_documented_fields(small_leak, fingerprints)
 
 def test_scan_reports_ids_of_the_chosen_id_column(small_leak):
     a_numbers = small_leak.column("a_number")
-    fingerprints = build_fingerprint_set(small_leak.columns, small_leak.rows, a_numbers, KEY,
-                                         id_column="a_number")
+    fingerprints = build_fingerprint_set(
+        small_leak.columns, small_leak.rows, a_numbers, KEY, id_column="a_number"
+    )
     result = scan_text(_lines(small_leak, [4, 9]), fingerprints)
     assert set(result.matched_records) == {a_numbers[4], a_numbers[9]}
 
@@ -140,7 +158,7 @@ def six_thousand(tmp_path_factory):
     facilities = sorted(set(leak.column("facility")))
     rng = random.Random(5)
     position = COLUMNS.index("facility")
-    rows = [row[:position] + [rng.choice(facilities)] + row[position + 1:] for row in others.rows]
+    rows = [row[:position] + [rng.choice(facilities)] + row[position + 1 :] for row in others.rows]
     fingerprints = build_fingerprint_set(leak.columns, leak.rows, leak.ids, KEY)
     return leak, fingerprints, render_delimited(COLUMNS, rows)
 
@@ -159,8 +177,9 @@ def test_six_thousand_record_leak_is_found_whole(six_thousand):
 def test_namesake_born_the_same_day_with_another_a_number_is_not_matched(small_leak, fingerprints):
     name, dob = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
     row = small_leak.rows[7]
-    result = scan_text(f"A-999-888-777\t{row[name]}\t{row[dob]}\tSomewhere Else Detention Center",
-                       fingerprints)
+    result = scan_text(
+        f"A-999-888-777\t{row[name]}\t{row[dob]}\tSomewhere Else Detention Center", fingerprints
+    )
     assert result.matched_records == []
 
 
@@ -186,24 +205,28 @@ def _row_with_a_number(leak, index: int, a_number: str) -> str:
 
 @pytest.mark.parametrize("typo", ["substituted", "inserted", "deleted", "swapped"])
 def test_row_whose_a_number_has_a_one_digit_typo_is_matched_by_name_and_birth_date(
-        typo, small_leak, fingerprints):
+    typo, small_leak, fingerprints
+):
     true_numbers = small_leak.column("a_number")
-    index = next(i for i, a in enumerate(true_numbers)  # a swap must change the number
-                 if a[2:].replace("-", "")[3] != a[2:].replace("-", "")[4])
+    index = next(
+        i
+        for i, a in enumerate(true_numbers)  # a swap must change the number
+        if a[2:].replace("-", "")[3] != a[2:].replace("-", "")[4]
+    )
     a_number = _one_digit_typo(true_numbers[index], typo)
     assert a_number != true_numbers[index]
     result = scan_text(_row_with_a_number(small_leak, index, a_number), fingerprints)
     assert result.matched_records == [small_leak.ids[index]]
 
 
-def test_namesake_born_the_same_day_with_an_a_number_two_digits_off_is_not_matched(
-        small_leak, fingerprints):
+def test_namesake_born_the_same_day_with_an_a_number_two_digits_off_is_not_matched(small_leak, fingerprints):
     a_number = small_leak.column("a_number")[7]
     digits = [int(d) for d in a_number[2:].replace("-", "")]
     digits[1], digits[7] = (digits[1] + 1) % 10, (digits[7] + 1) % 10
     other = "".join(map(str, digits))
-    result = scan_text(_row_with_a_number(small_leak, 7, f"A-{other[:3]}-{other[3:6]}-{other[6:]}"),
-                       fingerprints)
+    result = scan_text(
+        _row_with_a_number(small_leak, 7, f"A-{other[:3]}-{other[3:6]}-{other[6:]}"), fingerprints
+    )
     assert result.matched_records == []
 
 

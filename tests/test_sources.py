@@ -7,7 +7,7 @@ import pytest
 from leaktrack.errors import SourcesError
 from leaktrack.spiders.sources import load_sources
 
-ISSUE_EXAMPLE = r'''
+ISSUE_EXAMPLE = r"""
 allow_private_networks = false   # true only for local testing; default refuses private and loopback addresses
 
 [[sources]]
@@ -28,7 +28,7 @@ max_depth = 3
 name = "known-copies"
 kind = "urls"                    # fetch exactly these
 urls = ["https://files.example/leak.csv"]
-'''
+"""
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "sources.example.toml"
 
@@ -43,7 +43,12 @@ def test_issue_example_parses_into_three_sources(tmp_path):
     config = load_sources(write(tmp_path, ISSUE_EXAMPLE))
     pastes, mirror, known = config.sources
     assert config.allow_private_networks is False
-    assert (pastes.name, pastes.kind, pastes.item_links, pastes.next_page) == ("pastes", "paste", "/p/[A-Za-z0-9]+$", r"page=\d+")
+    assert (pastes.name, pastes.kind, pastes.item_links, pastes.next_page) == (
+        "pastes",
+        "paste",
+        "/p/[A-Za-z0-9]+$",
+        r"page=\d+",
+    )
     assert pastes.raw_url == "https://paste.example/raw/{id}"
     assert (mirror.kind, mirror.start_urls, mirror.max_depth) == ("mirror", ["https://mirror.example/"], 3)
     assert (known.kind, known.urls) == ("urls", ["https://files.example/leak.csv"])
@@ -72,19 +77,36 @@ def test_select_unknown_source_names_the_known_ones(tmp_path):
     [
         ("[[sources]]\nname = 'a'\nkind = 'ftp'\nurls = ['https://x.example/']", "kind must be one of"),
         ("[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']", "needs item_links"),
-        ("[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\nitem_links = '(['", "not a valid regex"),
+        (
+            "[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\nitem_links = '(['",
+            "not a valid regex",
+        ),
         ("[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['file:///etc/passwd']", "not an http(s) URL"),
-        ("[[sources]]\nname = 'a'\nkind = 'mirror'\nstart_urls = ['https://x.example/']\nmax_depth = 0", "positive integer"),
-        ("[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://x.example/']\n[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://y.example/']", "two sources are named 'a'"),
+        (
+            "[[sources]]\nname = 'a'\nkind = 'mirror'\nstart_urls = ['https://x.example/']\nmax_depth = 0",
+            "positive integer",
+        ),
+        (
+            "[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://x.example/']\n[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://y.example/']",
+            "two sources are named 'a'",
+        ),
         ("[[sources]]\nname = 'a'\nkind = 'urls'\nurl = ['https://x.example/']", "unknown key 'url'"),
-        ("[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\nitem_links = 'p'\nraw_url = 'https://x.example/raw'", "raw_url must contain"),
-        ("allow_private_networks = 'yes'\n[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://x.example/']", "true or false"),
+        (
+            "[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\nitem_links = 'p'\nraw_url = 'https://x.example/raw'",
+            "raw_url must contain",
+        ),
+        (
+            "allow_private_networks = 'yes'\n[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://x.example/']",
+            "true or false",
+        ),
         ("contact = 'me'", "no [[sources]]"),
         ("[[sources]\nname = ", "not valid TOML"),
     ],
 )
 def test_invalid_sources_file_raises_one_line_error(tmp_path, text, message):
-    with pytest.raises(SourcesError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")) as caught:
+    with pytest.raises(
+        SourcesError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+    ) as caught:
         load_sources(write(tmp_path, text))
     assert "\n" not in str(caught.value)
 

@@ -129,7 +129,8 @@ def test_the_queue_and_exposure_queries_are_answered_from_indexes(db_path):
         )
     )
     exposure_plan = " ".join(
-        row[-1] for row in db.execute("EXPLAIN QUERY PLAN SELECT match_id FROM match_records WHERE record_id = 'r1'")
+        row[-1]
+        for row in db.execute("EXPLAIN QUERY PLAN SELECT match_id FROM match_records WHERE record_id = 'r1'")
     )
     assert "matches_queue_by_status" in queue_plan and "TEMP B-TREE" not in queue_plan
     assert "match_records_by_record" in exposure_plan
@@ -228,7 +229,9 @@ def test_two_sweeps_and_a_review_in_separate_processes_lose_nothing(db_path):
 def _sweep_forever(path: str) -> None:
     with SQLiteStore(path) as store:
         for n in range(10**9):
-            store.upsert_copies(found_copy(f"https://k.example/{n}/{i}", [f"r{n}-{i}", f"r{i}"]) for i in range(50))
+            store.upsert_copies(
+                found_copy(f"https://k.example/{n}/{i}", [f"r{n}-{i}", f"r{i}"]) for i in range(50)
+            )
 
 
 def test_a_sweep_killed_mid_write_leaves_a_consistent_store(db_path):

@@ -152,7 +152,12 @@ def test_a_status_change_is_recorded_in_history_with_who_when_and_note(store):
     match = bring_to(store, "new")
     changed = store.change_status(match.id, "confirmed", by="alice", note="names visible")
     (entry,) = store.history(match.id)
-    assert (entry.from_status, entry.to_status, entry.by, entry.note) == ("new", "confirmed", "alice", "names visible")
+    assert (entry.from_status, entry.to_status, entry.by, entry.note) == (
+        "new",
+        "confirmed",
+        "alice",
+        "names visible",
+    )
     assert entry.at == changed.status_changed_at
     assert entry.at.tzinfo is not None
 
@@ -166,7 +171,11 @@ def test_history_lists_changes_oldest_first(store):
 def test_takedown_sent_stores_recipient_and_ticket_on_match_and_in_history(store):
     match = bring_to(store, "confirmed")
     sent = store.record_takedown_sent(match.id, to="abuse@pastebin.com", by="bob", ref="T-42")
-    assert (sent.status, sent.takedown_to, sent.takedown_ref) == ("takedown_sent", "abuse@pastebin.com", "T-42")
+    assert (sent.status, sent.takedown_to, sent.takedown_ref) == (
+        "takedown_sent",
+        "abuse@pastebin.com",
+        "T-42",
+    )
     assert store.history(match.id)[-1].details == {"to": "abuse@pastebin.com", "ref": "T-42"}
 
 
@@ -193,7 +202,10 @@ def test_a_decision_on_a_match_that_changed_since_it_was_shown_fails_and_changes
 
 def test_a_decision_with_the_current_version_succeeds(store):
     shown = bring_to(store, "new")
-    assert store.change_status(shown.id, "confirmed", by="bob", expected_version=shown.version).status == "confirmed"
+    assert (
+        store.change_status(shown.id, "confirmed", by="bob", expected_version=shown.version).status
+        == "confirmed"
+    )
 
 
 def test_unknown_match_ids_raise_not_found(store):
@@ -288,7 +300,9 @@ def test_sweeps_are_listed_most_recent_first_and_re_recording_one_replaces_it(st
     second = SweepRecord("sweep-2", T0 + timedelta(hours=1), None, {"pastes": {"pages": 2}})
     store.record_sweep(first)
     store.record_sweep(second)
-    finished = SweepRecord("sweep-1", T0, T0 + timedelta(minutes=5), {"pastes": {"pages": 9}}, errors=["timeout"])
+    finished = SweepRecord(
+        "sweep-1", T0, T0 + timedelta(minutes=5), {"pastes": {"pages": 9}}, errors=["timeout"]
+    )
     store.record_sweep(finished)
     sweeps = store.list_sweeps()
     assert [s.id for s in sweeps] == ["sweep-2", "sweep-1"]

@@ -14,11 +14,17 @@ import sys
 import zipfile
 
 import pytest
-
 from fixtures_sites import (
-    TEST_DOWNLOAD_TIMEOUT, fast_settings_args, mirror_source, paste_source, sources_for, sweep_with, text_of,
+    TEST_DOWNLOAD_TIMEOUT,
+    fast_settings_args,
+    mirror_source,
+    paste_source,
+    sources_for,
+    sweep_with,
+    text_of,
     urls_source,
 )
+
 from leaktrack.index import match_id_for_url, open_store
 from leaktrack.spiders.scanning import WITHHELD_TITLE
 from leaktrack.spiders.sites import add_mirror, add_pastes
@@ -43,11 +49,16 @@ def decoy_pastes(leak_fingerprints, count: int) -> dict[str, str]:
 
 
 def expected(site, leak_fingerprints, kinds=PASTE_KINDS) -> dict[str, set[str]]:
-    return {site.url(f"/p/leak{index}"): leak_fingerprints.copies[kind].expected_records for index, kind in enumerate(kinds)}
+    return {
+        site.url(f"/p/leak{index}"): leak_fingerprints.copies[kind].expected_records
+        for index, kind in enumerate(kinds)
+    }
 
 
 def test_sweep_finds_leaked_pastes_with_their_record_ids(local_site, crawl_settings, leak_fingerprints):
-    add_pastes(local_site, {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}, per_page=5)
+    add_pastes(
+        local_site, {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}, per_page=5
+    )
 
     summary = sweep_with(sources_for(paste_source(local_site)), leak_fingerprints, crawl_settings)
 
@@ -57,10 +68,15 @@ def test_sweep_finds_leaked_pastes_with_their_record_ids(local_site, crawl_setti
 
 
 def test_sweep_scanning_in_worker_processes_finds_the_same(local_site, crawl_settings, leak_fingerprints):
-    add_pastes(local_site, {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}, per_page=5)
+    add_pastes(
+        local_site, {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}, per_page=5
+    )
 
-    summary = sweep_with(sources_for(paste_source(local_site)), leak_fingerprints,
-                         {**crawl_settings, "LEAKTRACK_SCAN_WORKERS": 2})
+    summary = sweep_with(
+        sources_for(paste_source(local_site)),
+        leak_fingerprints,
+        {**crawl_settings, "LEAKTRACK_SCAN_WORKERS": 2},
+    )
 
     assert stored_matches() == expected(local_site, leak_fingerprints)
     assert summary.per_source["pastes"]["documents"] == 11
@@ -77,8 +93,12 @@ def test_sweep_follows_pagination_to_the_last_archive_page(local_site, crawl_set
     assert stored_matches() == expected(local_site, leak_fingerprints, ["excerpt_10_rows"])
 
 
-def test_sweep_takes_paste_text_from_html_pages_without_raw_url(local_site, crawl_settings, leak_fingerprints):
-    add_pastes(local_site, {**decoy_pastes(leak_fingerprints, 3), **leak_pastes(leak_fingerprints)}, per_page=10)
+def test_sweep_takes_paste_text_from_html_pages_without_raw_url(
+    local_site, crawl_settings, leak_fingerprints
+):
+    add_pastes(
+        local_site, {**decoy_pastes(leak_fingerprints, 3), **leak_pastes(leak_fingerprints)}, per_page=10
+    )
 
     sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
 
@@ -87,7 +107,9 @@ def test_sweep_takes_paste_text_from_html_pages_without_raw_url(local_site, craw
 
 
 def test_paste_title_is_stored_with_the_match(local_site, crawl_settings, leak_fingerprints):
-    add_pastes(local_site, leak_pastes(leak_fingerprints, ["uppercase"]), titles={"leak0": "case list (copy)"})
+    add_pastes(
+        local_site, leak_pastes(leak_fingerprints, ["uppercase"]), titles={"leak0": "case list (copy)"}
+    )
 
     sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
 
@@ -96,9 +118,14 @@ def test_paste_title_is_stored_with_the_match(local_site, crawl_settings, leak_f
 
 
 def test_paste_title_quoting_a_leaked_name_is_withheld_from_the_store(
-        local_site, crawl_settings, leak_fingerprints, small_leak):
+    local_site, crawl_settings, leak_fingerprints, small_leak
+):
     leaked_name = small_leak.rows[0][small_leak.columns.index("full_name")]
-    add_pastes(local_site, leak_pastes(leak_fingerprints, ["uppercase"]), titles={"leak0": f"list incl. {leaked_name}"})
+    add_pastes(
+        local_site,
+        leak_pastes(leak_fingerprints, ["uppercase"]),
+        titles={"leak0": f"list incl. {leaked_name}"},
+    )
 
     sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
 
@@ -108,7 +135,12 @@ def test_paste_title_quoting_a_leaked_name_is_withheld_from_the_store(
     assert leaked_name not in title
 
 
-MIRROR_KINDS = {"zipped_csv": "pub/2024/", "gzipped_csv": "pub/2024/q3/", "xlsx": "pub/archive/old/", "json_renamed_keys": ""}
+MIRROR_KINDS = {
+    "zipped_csv": "pub/2024/",
+    "gzipped_csv": "pub/2024/q3/",
+    "xlsx": "pub/archive/old/",
+    "json_renamed_keys": "",
+}
 
 
 def publish_mirror(site, leak_fingerprints) -> dict[str, set[str]]:
@@ -122,10 +154,14 @@ def publish_mirror(site, leak_fingerprints) -> dict[str, set[str]]:
     return wanted
 
 
-def test_mirror_sweep_finds_zip_gz_xlsx_and_json_in_nested_listings(local_site, crawl_settings, leak_fingerprints):
+def test_mirror_sweep_finds_zip_gz_xlsx_and_json_in_nested_listings(
+    local_site, crawl_settings, leak_fingerprints
+):
     wanted = publish_mirror(local_site, leak_fingerprints)
 
-    summary = sweep_with(sources_for(mirror_source(local_site, max_depth=4)), leak_fingerprints, crawl_settings)
+    summary = sweep_with(
+        sources_for(mirror_source(local_site, max_depth=4)), leak_fingerprints, crawl_settings
+    )
 
     assert stored_matches() == wanted
     assert summary.per_source["mirror"]["errors"] == 0
@@ -138,7 +174,9 @@ def test_mirror_sweep_stops_at_max_depth(local_site, crawl_settings, leak_finger
 
     sweep_with(sources_for(mirror_source(local_site, max_depth=3)), leak_fingerprints, crawl_settings)
 
-    assert stored_matches() == {url: ids for url, ids in wanted.items() if "/q3/" not in url and "/old/" not in url}
+    assert stored_matches() == {
+        url: ids for url, ids in wanted.items() if "/q3/" not in url and "/old/" not in url
+    }
     assert "/mirror/pub/2024/q3/" in local_site.requests
     assert local_site.requests_for("/mirror/pub/2024/q3/cases") == []
 
@@ -169,7 +207,9 @@ def test_second_sweep_fetches_only_new_pastes(local_site, crawl_settings, leak_f
     assert stored_matches() == expected(local_site, leak_fingerprints, ["excerpt_10_rows"])
 
 
-def test_second_sweep_gets_304_for_unchanged_files_and_rescans_changed_ones(local_site, crawl_settings, leak_fingerprints):
+def test_second_sweep_gets_304_for_unchanged_files_and_rescans_changed_ones(
+    local_site, crawl_settings, leak_fingerprints
+):
     local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
     local_site.put("/files/b.csv", "name,city\nnobody,nowhere\n")
     config = sources_for(urls_source(local_site, ["/files/a.csv", "/files/b.csv"]))
@@ -249,8 +289,16 @@ def test_broken_pages_and_bombs_do_not_stop_the_sweep(local_site, crawl_settings
     local_site.put("/files/bomb.zip", zip_bomb())
     local_site.put("/files/bomb.csv.gz", gzip_bomb())
     local_site.put("/files/noise.bin", os.urandom(64 << 10))
-    paths = ["/files/slow.csv", "/files/broken.csv", "/files/loop1", "/files/huge.txt", "/files/bomb.zip",
-             "/files/bomb.csv.gz", "/files/noise.bin", "/files/leak.csv"]
+    paths = [
+        "/files/slow.csv",
+        "/files/broken.csv",
+        "/files/loop1",
+        "/files/huge.txt",
+        "/files/bomb.zip",
+        "/files/bomb.csv.gz",
+        "/files/noise.bin",
+        "/files/leak.csv",
+    ]
     settings = {**crawl_settings, "DOWNLOAD_MAXSIZE": 2 << 20, "REDIRECT_MAX_TIMES": 3}
 
     summary = sweep_with(sources_for(urls_source(local_site, paths)), leak_fingerprints, settings)
@@ -283,11 +331,18 @@ def test_sweep_summary_is_stored_as_a_sweep_record(local_site, crawl_settings, l
     assert record.finished_at >= record.started_at
 
 
-def test_keep_evidence_writes_an_owner_only_copy(local_site, crawl_settings, leak_fingerprints, leaktrack_home):
+def test_keep_evidence_writes_an_owner_only_copy(
+    local_site, crawl_settings, leak_fingerprints, leaktrack_home
+):
     sample = leak_fingerprints.copies["excerpt_10_rows"]
     local_site.put("/files/a.csv", sample.data)
 
-    sweep_with(sources_for(urls_source(local_site, ["/files/a.csv"])), leak_fingerprints, crawl_settings, keep_evidence=True)
+    sweep_with(
+        sources_for(urls_source(local_site, ["/files/a.csv"])),
+        leak_fingerprints,
+        crawl_settings,
+        keep_evidence=True,
+    )
 
     with open_store() as store:
         evidence = store.get(match_id_for_url(local_site.url("/files/a.csv"))).evidence_path
@@ -327,7 +382,8 @@ def test_second_concurrent_sweep_is_refused_by_the_lock(local_site, crawl_settin
 
 
 def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
-        local_site, leak_fingerprints, redis_url, tmp_path):
+    local_site, leak_fingerprints, redis_url, tmp_path
+):
     pastes = {**decoy_pastes(leak_fingerprints, 16), **leak_pastes(leak_fingerprints)}
     add_pastes(local_site, pastes, per_page=5)
     for paste_id, text in pastes.items():  # slow enough that both workers are at it together
@@ -336,15 +392,42 @@ def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
     sources.write_text(
         "allow_private_networks = true\n[[sources]]\nname = 'pastes'\nkind = 'paste'\n"
         f"start_urls = ['{local_site.url('/archive')}']\nitem_links = '/p/[A-Za-z0-9]+$'\n"
-        f"next_page = 'page=\\d+'\nraw_url = '{local_site.url('/raw/{id}')}'\n")
+        f"next_page = 'page=\\d+'\nraw_url = '{local_site.url('/raw/{id}')}'\n"
+    )
     store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
-    command = [sys.executable, "-m", "leaktrack.cli.app", "sweep", "--sources", str(sources), "--store", store,
-               "--fingerprints", str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file),
-               "--redis-url", redis_url, "--redis-job", "test-round-1", "--json", *fast_settings_args(),
-               # "Exactly once" is the claim: a timeout under load would retry and fetch twice.
-               "-s", "DOWNLOAD_TIMEOUT=30"]
-    workers = [subprocess.Popen(command, env={**os.environ, "LEAKTRACK_HOME": str(tmp_path / f"worker{n}")},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    command = [
+        sys.executable,
+        "-m",
+        "leaktrack.cli.app",
+        "sweep",
+        "--sources",
+        str(sources),
+        "--store",
+        store,
+        "--fingerprints",
+        str(leak_fingerprints.path),
+        "--key-file",
+        str(leak_fingerprints.key_file),
+        "--redis-url",
+        redis_url,
+        "--redis-job",
+        "test-round-1",
+        "--json",
+        *fast_settings_args(),
+        # "Exactly once" is the claim: a timeout under load would retry and fetch twice.
+        "-s",
+        "DOWNLOAD_TIMEOUT=30",
+    ]
+    workers = [
+        subprocess.Popen(
+            command,
+            env={**os.environ, "LEAKTRACK_HOME": str(tmp_path / f"worker{n}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
     results = [worker.communicate(timeout=180) for worker in workers]
 
     assert [worker.returncode for worker in workers] == [0, 0], results
@@ -355,13 +438,18 @@ def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
     assert found == expected(local_site, leak_fingerprints)
 
 
-def test_debug_logs_of_a_sweep_hold_no_leaked_values(local_site, crawl_settings, leak_fingerprints, small_leak, capfd):
+def test_debug_logs_of_a_sweep_hold_no_leaked_values(
+    local_site, crawl_settings, leak_fingerprints, small_leak, capfd
+):
     sample = leak_fingerprints.copies["excerpt_10_rows"]
     local_site.put("/files/a.csv", sample.data)
     local_site.put("/files/bomb.zip", zip_bomb())
 
-    sweep_with(sources_for(urls_source(local_site, ["/files/a.csv", "/files/bomb.zip"])), leak_fingerprints,
-               {**crawl_settings, "LOG_LEVEL": "DEBUG"})
+    sweep_with(
+        sources_for(urls_source(local_site, ["/files/a.csv", "/files/bomb.zip"])),
+        leak_fingerprints,
+        {**crawl_settings, "LOG_LEVEL": "DEBUG"},
+    )
 
     logs = capfd.readouterr().err
     assert "Scraped from" in logs and "Dropped: refused" in logs  # items were logged, without their text

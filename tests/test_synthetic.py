@@ -20,8 +20,12 @@ A_NUMBER = re.compile(r"^A-\d{3}-\d{3}-\d{3}$")
 def test_same_seed_gives_the_same_leak_copies_and_negatives(small_leak):
     again = generate_leak(len(small_leak.rows), seed=7, n_facilities=40)
     assert again.rows == small_leak.rows
-    assert [s.data for s in transformed_copies(again, seed=7)] == [s.data for s in transformed_copies(small_leak, seed=7)]
-    assert [s.data for s in negative_samples(again, 7, 5)] == [s.data for s in negative_samples(small_leak, 7, 5)]
+    assert [s.data for s in transformed_copies(again, seed=7)] == [
+        s.data for s in transformed_copies(small_leak, seed=7)
+    ]
+    assert [s.data for s in negative_samples(again, 7, 5)] == [
+        s.data for s in negative_samples(small_leak, 7, 5)
+    ]
 
 
 def test_other_seed_gives_other_people():
@@ -40,8 +44,12 @@ def test_leak_mixes_latin_and_native_script_names(small_leak):
     native_share = sum(small_leak.native_script) / len(small_leak.rows)
     assert 0.15 <= native_share <= 0.4
     assert small_leak.native_script == [not is_latin_script(n) for n in small_leak.column("full_name")]
-    assert any(any("\u0400" <= ch <= "\u04ff" for ch in n) for n in small_leak.column("full_name"))  # Cyrillic
-    assert any(any("\u0600" <= ch <= "\u06ff" for ch in n) for n in small_leak.column("full_name"))  # Arabic script
+    assert any(
+        any("\u0400" <= ch <= "\u04ff" for ch in n) for n in small_leak.column("full_name")
+    )  # Cyrillic
+    assert any(
+        any("\u0600" <= ch <= "\u06ff" for ch in n) for n in small_leak.column("full_name")
+    )  # Arabic script
 
 
 def test_leak_uses_the_asked_number_of_facilities(small_leak):

@@ -7,19 +7,21 @@ import sys
 import time
 
 import pytest
+from fixtures_sites import fast_settings_args, text_of
+from test_cli_sweep import write_sources
 from typer.testing import CliRunner
 
-from fixtures_sites import fast_settings_args, text_of
 from leaktrack.cli.app import app
 from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.state import CrawlState
 from leaktrack.spiders.sweep import sweep_lock
 from leaktrack.spiders.watch import parse_interval
-from test_cli_sweep import write_sources
 
 
-@pytest.mark.parametrize("text, seconds", [("45s", 45), ("30m", 1800), ("2h", 7200), ("1d", 86400), ("90", 90), ("0.5s", 0.5)])
+@pytest.mark.parametrize(
+    "text, seconds", [("45s", 45), ("30m", 1800), ("2h", 7200), ("1d", 86400), ("90", 90), ("0.5s", 0.5)]
+)
 def test_interval_units(text, seconds):
     assert parse_interval(text) == seconds
 
@@ -31,16 +33,35 @@ def test_malformed_interval_is_refused(text):
 
 
 def watch_args(sources, leak_fingerprints, *extra: str) -> list[str]:
-    return ["watch", "--sources", str(sources), "--fingerprints", str(leak_fingerprints.path),
-            "--key-file", str(leak_fingerprints.key_file), *fast_settings_args(), *extra]
+    return [
+        "watch",
+        "--sources",
+        str(sources),
+        "--fingerprints",
+        str(leak_fingerprints.path),
+        "--key-file",
+        str(leak_fingerprints.key_file),
+        *fast_settings_args(),
+        *extra,
+    ]
 
 
 def test_watch_runs_incremental_sweeps_until_max_sweeps(local_site, leak_fingerprints, tmp_path):
     add_pastes(local_site, {"leak0": text_of(leak_fingerprints.copies["excerpt_10_rows"]), "other": "a note"})
     local_site.put("/files/leak.csv", "nothing here")
 
-    result = CliRunner().invoke(app, watch_args(write_sources(tmp_path, local_site), leak_fingerprints,
-                                                "--every", "0.2s", "--max-sweeps", "2", "--json"))
+    result = CliRunner().invoke(
+        app,
+        watch_args(
+            write_sources(tmp_path, local_site),
+            leak_fingerprints,
+            "--every",
+            "0.2s",
+            "--max-sweeps",
+            "2",
+            "--json",
+        ),
+    )
 
     assert result.exit_code == 0, result.output
     first, second = [json.loads(line) for line in result.stdout.splitlines()]
@@ -52,9 +73,21 @@ def test_watch_runs_incremental_sweeps_until_max_sweeps(local_site, leak_fingerp
 
 
 def test_watch_logs_a_failing_sweep_and_tries_again_next_tick(local_site, tmp_path):
-    result = CliRunner().invoke(app, ["watch", "--sources", str(write_sources(tmp_path, local_site)),
-                                      "--fingerprints", str(tmp_path / "missing.ltfp"), "--every", "0.1s",
-                                      "--max-sweeps", "2", *fast_settings_args()])
+    result = CliRunner().invoke(
+        app,
+        [
+            "watch",
+            "--sources",
+            str(write_sources(tmp_path, local_site)),
+            "--fingerprints",
+            str(tmp_path / "missing.ltfp"),
+            "--every",
+            "0.1s",
+            "--max-sweeps",
+            "2",
+            *fast_settings_args(),
+        ],
+    )
 
     assert result.exit_code == 0
     assert result.output.count("sweep failed") == 2
@@ -63,14 +96,21 @@ def test_watch_logs_a_failing_sweep_and_tries_again_next_tick(local_site, tmp_pa
 
 
 def test_watch_with_a_malformed_interval_is_a_usage_error(tmp_path, leak_fingerprints, local_site):
-    result = CliRunner().invoke(app, watch_args(write_sources(tmp_path, local_site), leak_fingerprints, "--every", "often"))
+    result = CliRunner().invoke(
+        app, watch_args(write_sources(tmp_path, local_site), leak_fingerprints, "--every", "often")
+    )
 
     assert result.exit_code == 2
     assert "not an interval" in result.output
 
 
 def start_watch(sources, leak_fingerprints) -> subprocess.Popen:
-    command = [sys.executable, "-m", "leaktrack.cli.app", *watch_args(sources, leak_fingerprints, "--every", "1h", "--json")]
+    command = [
+        sys.executable,
+        "-m",
+        "leaktrack.cli.app",
+        *watch_args(sources, leak_fingerprints, "--every", "1h", "--json"),
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -89,7 +129,9 @@ def test_sigterm_between_sweeps_stops_watch_cleanly(local_site, leak_fingerprint
         pass
 
 
-def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(local_site, leak_fingerprints, tmp_path, leaktrack_home):
+def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(
+    local_site, leak_fingerprints, tmp_path, leaktrack_home
+):
     pastes = {f"p{index}": f"note {index}" for index in range(6)}
     add_pastes(local_site, pastes, per_page=2)
     for index in range(6):  # every paste takes a while, so the sweep is surely in progress
@@ -128,7 +170,8 @@ def crawl_child_started(pid: int) -> bool:
 
 
 def test_sigterm_while_the_crawl_process_starts_still_records_an_interrupted_sweep(
-        local_site, leak_fingerprints, tmp_path, leaktrack_home):
+    local_site, leak_fingerprints, tmp_path, leaktrack_home
+):
     watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
     for _ in range(1200):  # the crawl's child process exists, but is still importing Scrapy
         if crawl_child_started(watcher.pid):
@@ -150,9 +193,21 @@ def test_sigterm_while_the_crawl_process_starts_still_records_an_interrupted_swe
 
 
 def test_a_failing_sweep_is_reported_once_on_stderr(local_site, tmp_path):
-    command = [sys.executable, "-m", "leaktrack.cli.app", "watch", "--sources", str(write_sources(tmp_path, local_site)),
-               "--fingerprints", str(tmp_path / "missing.ltfp"), "--every", "0.1s", "--max-sweeps", "1",
-               *fast_settings_args()]
+    command = [
+        sys.executable,
+        "-m",
+        "leaktrack.cli.app",
+        "watch",
+        "--sources",
+        str(write_sources(tmp_path, local_site)),
+        "--fingerprints",
+        str(tmp_path / "missing.ltfp"),
+        "--every",
+        "0.1s",
+        "--max-sweeps",
+        "1",
+        *fast_settings_args(),
+    ]
 
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
 
