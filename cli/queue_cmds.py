@@ -12,9 +12,10 @@ import typer
 from rich.markup import escape
 
 from ..errors import LeaktrackError
-from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings, takedown
-from ..index.abuse_contacts import suggested_contact
+from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
 from ..index.files import open_owner_only
+from ..takedown import notices
+from ..takedown.platforms import suggested_contact
 from . import store_views as views
 from .common import console, err_console, new_app, print_json
 
@@ -231,7 +232,7 @@ def takedown_draft(
     """Draft a removal request with the evidence (URL, dates, SHA-256, record count), no personal data."""
     with open_store(store_url, must_exist=True) as store:
         match = store.get(match_id)
-    notice = takedown.draft_notice(match, template, sender)
+    notice = notices.draft_notice(match, template, sender)
     if out is None:
         sys.stdout.write(notice)
         return

@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..index import Match, StatusChange, StoreStats
-from ..index.abuse_contacts import AbuseContact
+from ..takedown.platforms import AbuseContact
 
 STATUS_STYLES = {
     "new": "bold yellow",

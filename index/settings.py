@@ -35,11 +35,6 @@ CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Files written for responders (exports, drafted notices) hold evidence: owner-only.
 EVIDENCE_FILE_MODE = 0o600
 
-# Shipped with the package, next to this module.
-ABUSE_CONTACTS_FILE = "abuse_contacts.toml"
-TAKEDOWN_TEMPLATE_DIR = "templates"
-DEFAULT_TAKEDOWN_TEMPLATE = "takedown_notice.txt.j2"
-
 # Who a CLI status change is recorded as when ``--by`` is not given and $USER is unset.
 DEFAULT_ACTOR = "cli"
 

@@ -33,7 +33,7 @@ class AbuseContact:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, dict]:
-    path = Path(__file__).with_name(settings.ABUSE_CONTACTS_FILE)
+    path = Path(__file__).with_name(settings.PLATFORMS_FILE)
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 

@@ -13,9 +13,9 @@ import jinja2
 import jinja2.sandbox
 
 from ..errors import TakedownTemplateError
+from ..index import Match
 from . import settings
-from .abuse_contacts import suggested_contact
-from .base import Match
+from .platforms import suggested_contact
 
 DEFAULT_RECIPIENT = "abuse team"
 DEFAULT_SENDER = "[your name, organisation and contact details]"
@@ -41,8 +41,8 @@ def notice_context(match: Match, sender: str | None = None) -> dict:
 def _load_template(template_path: Path | None) -> jinja2.Template:
     # StrictUndefined: a typo in a custom template is an error, not a silent blank in a legal notice.
     if template_path is None:
-        loader = jinja2.PackageLoader("leaktrack.index", settings.TAKEDOWN_TEMPLATE_DIR)
-        name = settings.DEFAULT_TAKEDOWN_TEMPLATE
+        loader = jinja2.PackageLoader("leaktrack.takedown", settings.TEMPLATE_DIR)
+        name = settings.DEFAULT_TEMPLATE
     else:
         loader = jinja2.FileSystemLoader(str(template_path.parent or "."))
         name = template_path.name
