@@ -16,6 +16,7 @@ from itertools import islice
 from urllib.parse import urlsplit
 
 from ..errors import InvalidTransitionError, StoreError
+from .desk import DeskRecords
 
 # The takedown workflow. Every change is stored with who/when/note in the history.
 STATUSES = ("new", "confirmed", "dismissed", "takedown_sent", "removed", "reappeared")
@@ -272,8 +273,11 @@ class StoreStats:
     copies_still_up: int  # new, confirmed, takedown_sent or reappeared
 
 
-class MatchStore(abc.ABC):
-    """One interface, several backends; chosen by URL in ``open_store``."""
+class MatchStore(DeskRecords, abc.ABC):
+    """One interface, several backends; chosen by URL in ``open_store``.
+
+    The review desk's accounts, audit trail and queue pages are its ``DeskRecords`` part.
+    """
 
     @abc.abstractmethod
     def upsert_copies(self, copies: Iterable[FoundCopy]) -> list[Match]:

@@ -71,6 +71,7 @@ from .base import (
     time_from_text,
     time_text,
 )
+from .elastic_desk import ElasticDeskRecords
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ def text_search_query(text: str) -> dict | None:
 # -- the store -------------------------------------------------------------------------------
 
 
-class ElasticsearchStore(MatchStore):
+class ElasticsearchStore(ElasticDeskRecords, MatchStore):
     """``MatchStore`` on an Elasticsearch 8/9 cluster (``http(s)://host:9200``)."""
 
     def __init__(
@@ -379,6 +380,7 @@ class ElasticsearchStore(MatchStore):
                 )
             if not self.client.indices.exists(index=self.names.sweeps_index):
                 self._create_index(self.names.sweeps_index, {})
+        self._install_desk()  # accounts and audit (elastic_desk.py)
 
     def _create_index(self, name: str, aliases: dict) -> None:
         try:

@@ -39,6 +39,7 @@ from .base import (
     time_from_text,
     time_text,
 )
+from .sqlite_desk import DESK_MIGRATIONS, SQLiteDeskRecords
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "INSERT INTO matches_fts (matches_fts) VALUES ('rebuild')",
         ],
     ),
+    *DESK_MIGRATIONS,  # accounts, audit trail, queue paging indexes (sqlite_desk.py)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -190,7 +192,7 @@ def _create_owner_only(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-class SQLiteStore(MatchStore):
+class SQLiteStore(SQLiteDeskRecords, MatchStore):
     """``MatchStore`` in one SQLite file (``sqlite:///path.db``)."""
 
     def __init__(self, path: str | Path):
