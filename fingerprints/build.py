@@ -251,7 +251,7 @@ def _weighted_entries(
     key = np.concatenate([p.keys for p in parts])
     flag = np.concatenate([p.flags for p in parts])
     base = np.concatenate([p.bases for p in parts])
-    col = np.concatenate([np.full(len(p.keys), c, dtype=np.uint8) for c, p in enumerate(parts)])
+    col = np.concatenate([np.full(len(p.keys), c, dtype=np.uint16) for c, p in enumerate(parts)])
     df = group_sizes(key ^ (col.astype(np.uint64) * _COLUMN_SALT)).astype(np.float64)
     common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)[col]
     weight = np.where(

@@ -6,15 +6,25 @@ tokens, an id number, every reading of a date. Plus a MinHash per record, and th
 hashes of its id numbers and their one-digit deletions (to tell a typo'd id from another
 person's). ``build.py`` makes them; this module holds them and reads and writes the file.
 
-File format (version 1), little-endian::
+File format (version 2), little-endian::
 
-    b"LTFP" | u16 version | u32 header length | header (UTF-8 JSON) | arrays
+    prefix: b"LTFP" | u16 version | u64 header offset | u32 header length | 16-byte digest
+    arrays: each at a 64-byte aligned offset from byte 64 on
+    header: UTF-8 JSON, after the arrays
 
-The header holds the column names and kinds, the record ids when the responder chose an id
-column (else the row numbers are an array), a key check digest, the BLAKE2b digest of the
-array bytes, and each array's dtype, shape and offset. A file written before the id-number
-variants existed lacks their arrays and loads without them (no typo'd-id matching). No value
-of any record is stored, except the ids of an explicit ``--id-column``.
+The header holds the dataset id (random, made at build), the column names and kinds, a key
+check digest, and each array's dtype, shape, offset and BLAKE2b digest; the prefix holds the
+BLAKE2b digest of the header. So every byte of the file is covered: the header by the prefix's
+digest, each array by its digest in the header. Loading maps the file (``mmap``): arrays are
+views of the page cache, shared by every process that scans with the file, and loading costs
+the same for 6,000 records as for 100 million. The header and the record ids are checked on
+every load; the other arrays when the file is small enough for it to be quick
+(``params.FILE_VERIFY_ON_LOAD_MAX_BYTES``), else by ``verify``.
+
+Record ids are row numbers (an int64 array) or, with an explicit ``--id-column``, UTF-8 bytes
+with offsets: the ids of an explicit ``--id-column`` are the only values of a record stored.
+Version 1 files (JSON header first, checksum over the arrays only) are refused with a
+one-line message to rebuild.
 """
 
 from __future__ import annotations
@@ -22,11 +32,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
+import secrets
 import struct
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -37,7 +50,8 @@ from .keys import KeyedHasher, read_key
 KIND_TEXT, KIND_ID, KIND_DATE, KIND_COMMON = "text", "id", "date", "common"
 FLAG_TOKEN = 1  # one token of a multi-token value (partial evidence, summed per column)
 FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
-_HEADER = struct.Struct("<4sHI")
+_PREFIX = struct.Struct("<4sHQI16s")  # magic, version, header offset, header length, header digest
+_ALIGN = 64
 _ARRAYS = (
     "entry_offsets",
     "entry_keys",
@@ -53,8 +67,16 @@ _ARRAYS = (
     "id_variant_offsets",
     "id_variant_keys",
 )
-# Arrays a file written before they existed lacks: it loads without them (no typo matching).
-_OPTIONAL_ARRAYS = ("id_variant_offsets", "id_variant_keys")
+_RECORD_ID_ARRAYS = ("row_numbers", "record_id_offsets", "record_id_bytes")
+
+
+def new_dataset_id() -> str:
+    """A random id for one build of a dataset's fingerprints (ties matches to it)."""
+    return secrets.token_hex(params.DATASET_ID_BYTES)
+
+
+def _digest(data: Any) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -65,17 +87,70 @@ class ColumnProfile:
     bits: float = 0.0  # entropy of the column's values
 
 
+class RecordIds(Sequence[str]):
+    """Record ids without a Python object per record: row numbers, or UTF-8 ids + offsets."""
+
+    def __init__(
+        self,
+        row_numbers: np.ndarray | None = None,
+        offsets: np.ndarray | None = None,
+        blob: np.ndarray | None = None,
+    ):
+        self.row_numbers, self.offsets, self.blob = row_numbers, offsets, blob
+
+    @classmethod
+    def of(cls, ids: Sequence[str], numbered: bool) -> RecordIds:
+        if isinstance(ids, RecordIds):
+            return ids
+        if numbered and all(i.isdigit() for i in ids):
+            return cls(row_numbers=np.array([int(i) for i in ids], dtype=np.int64))
+        encoded = [i.encode("utf-8", "surrogatepass") for i in ids]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(offsets=offsets, blob=np.frombuffer(b"".join(encoded), dtype=np.uint8))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self.row_numbers is not None:
+            return {"row_numbers": self.row_numbers}
+        return {"record_id_offsets": self.offsets, "record_id_bytes": self.blob}
+
+    def __len__(self) -> int:
+        if self.row_numbers is not None:
+            return len(self.row_numbers)
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self.row_numbers is not None:
+            return str(int(self.row_numbers[index]))
+        if index < 0:
+            index += len(self)
+        start, end = int(self.offsets[index]), int(self.offsets[index + 1])
+        return self.blob[start:end].tobytes().decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass
 class FingerprintSet:
     """Everything the scanner needs, as numpy arrays; ``load`` attaches the key."""
 
     columns: list[ColumnProfile]
-    record_ids: list[str]
+    record_ids: Sequence[str]
     id_column: str | None
     key_check: str
     entry_offsets: np.ndarray  # int64, records + 1: record i's entries are [o[i], o[i+1])
     entry_keys: np.ndarray  # uint64 keyed hashes
-    entry_columns: np.ndarray  # uint8 column index
+    entry_columns: np.ndarray  # uint16 column index
     entry_flags: np.ndarray  # uint8 FLAG_* bits
     entry_weights: np.ndarray  # float32 evidence weight
     candidate_keys: np.ndarray  # uint64, sorted: keys rare enough to propose candidates
@@ -89,8 +164,10 @@ class FingerprintSet:
     id_variant_offsets: np.ndarray  # int64, records + 1
     id_variant_keys: np.ndarray  # uint64
     minhash_seed: int = params.MINHASH_SEED
+    dataset_id: str = field(default_factory=new_dataset_id)  # random, made at build
     key: bytes | None = field(default=None, repr=False)  # never saved
     _scanner: Any = field(default=None, repr=False, compare=False)  # scan.py's per-set state
+    _mapping: Any = field(default=None, repr=False, compare=False)  # the mmap arrays view
 
     def __len__(self) -> int:
         return len(self.record_ids)
@@ -103,15 +180,12 @@ class FingerprintSet:
     def save(self, path: str | Path) -> Path:
         """Write the file owner-only, atomically (a crash never leaves half a file)."""
         path = Path(path)
-        header, payload = self._encode()
         tmp = path.with_name(path.name + ".tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out:
-                out.write(_HEADER.pack(params.FILE_MAGIC, params.FILE_VERSION, len(header)))
-                out.write(header)
-                out.write(payload)
+                self._write(out)
             os.replace(tmp, path)
         except OSError as error:  # a folder in the way, a full disk: the user's to fix
             with contextlib.suppress(OSError):
@@ -121,45 +195,32 @@ class FingerprintSet:
             ) from None
         return path
 
-    def _encode(self) -> tuple[bytes, bytes]:
-        arrays, offset, parts = [], 0, []
-        numbered = self.id_column is None and all(i.isdigit() for i in self.record_ids)
-        named = {name: np.ascontiguousarray(getattr(self, name)) for name in _ARRAYS}
-        if numbered:
-            named["row_numbers"] = np.array([int(i) for i in self.record_ids], dtype=np.int64)
-        for name, array in named.items():
-            data = array.tobytes()
-            arrays.append(
-                {"name": name, "dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
-            )
-            parts.append(data)
-            offset += len(data)
-        payload = b"".join(parts)
-        header = {
-            "format": "leaktrack-fingerprints",
-            "version": params.FILE_VERSION,
-            "columns": [vars(c) for c in self.columns],
-            "id_column": self.id_column,
-            "record_ids": None if numbered else self.record_ids,
-            "key_check": self.key_check,
-            "minhash_seed": self.minhash_seed,
-            "payload_blake2b": hashlib.blake2b(payload, digest_size=16).hexdigest(),
-            "arrays": arrays,
-        }
-        return json.dumps(header, ensure_ascii=False).encode("utf-8"), payload
+    def _write(self, out: BinaryIO) -> None:
+        writer = ArrayFileWriter(out)
+        numbered = self.id_column is None
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays.update(RecordIds.of(self.record_ids, numbered).arrays())
+        for name, array in arrays.items():
+            writer.add(name, array)
+        writer.finish(
+            {
+                "format": "leaktrack-fingerprints",
+                "version": params.FILE_VERSION,
+                "dataset_id": self.dataset_id,
+                "columns": [vars(c) for c in self.columns],
+                "id_column": self.id_column,
+                "key_check": self.key_check,
+                "minhash_seed": self.minhash_seed,
+            }
+        )
 
     @classmethod
     def load(cls, path: str | Path, key_file: str | Path | None = None) -> FingerprintSet:
-        """Read a fingerprint file and the key it was built with (default: home folder)."""
+        """Map a fingerprint file and read the key it was built with (default: home folder)."""
         path = Path(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise FingerprintFileError(f"fingerprint file not found: {path}") from None
-        except OSError as error:
-            raise FingerprintFileError(f"cannot read fingerprint file {path}: {error.strerror}") from None
-        header, payload = _split_file(path, data)
-        fingerprints = cls._from_parts(path, header, payload)
+        mapping = _map_file(path)
+        header = _read_header(path, mapping)
+        fingerprints = cls._from_parts(path, header, mapping)
         key = read_key(key_file)
         if KeyedHasher(key).key_check() != fingerprints.key_check:
             raise FingerprintFileError(
@@ -168,48 +229,147 @@ class FingerprintSet:
         fingerprints.key = key
         return fingerprints
 
+    def verify(self) -> None:
+        """Check every array of a loaded file against its digest (load checks the large
+        arrays of a large file only when asked, through this)."""
+        if self._mapping is not None:
+            path, header, mapping = self._mapping
+            _check_arrays(path, header, mapping, lambda a: True)
+
     @classmethod
-    def _from_parts(cls, path: Path, header: dict, payload: bytes) -> FingerprintSet:
-        if hashlib.blake2b(payload, digest_size=16).hexdigest() != header.get("payload_blake2b"):
-            raise FingerprintFileError(f"fingerprint file is corrupt (checksum mismatch): {path}")
+    def _from_parts(cls, path: Path, header: dict, mapping: mmap.mmap) -> FingerprintSet:
         try:
-            arrays = {
-                a["name"]: np.frombuffer(
-                    payload, dtype=np.dtype(a["dtype"]), count=int(np.prod(a["shape"])), offset=a["offset"]
-                ).reshape(a["shape"])
-                for a in header["arrays"]
-            }
-            record_ids = header["record_ids"]
-            if record_ids is None:
-                record_ids = [str(n) for n in arrays.pop("row_numbers").tolist()]
-            if any(name not in arrays for name in _OPTIONAL_ARRAYS):
-                arrays["id_variant_offsets"] = np.zeros(len(record_ids) + 1, dtype=np.int64)
-                arrays["id_variant_keys"] = np.empty(0, dtype=np.uint64)
-            return cls(
+            small = params.FILE_VERIFY_ON_LOAD_MAX_BYTES
+            verify_all = len(mapping) <= small
+            _check_arrays(
+                path,
+                header,
+                mapping,
+                lambda a: verify_all or a["name"] in _RECORD_ID_ARRAYS or a["bytes"] <= small // 16,
+            )
+            arrays = {a["name"]: _array_view(mapping, a) for a in header["arrays"]}
+            if "row_numbers" in arrays:
+                record_ids = RecordIds(row_numbers=arrays.pop("row_numbers"))
+            else:
+                record_ids = RecordIds(
+                    offsets=arrays.pop("record_id_offsets"), blob=arrays.pop("record_id_bytes")
+                )
+            fingerprints = cls(
                 columns=[ColumnProfile(**c) for c in header["columns"]],
                 record_ids=record_ids,
                 id_column=header["id_column"],
                 key_check=header["key_check"],
                 minhash_seed=header["minhash_seed"],
+                dataset_id=str(header["dataset_id"]),
                 **{name: arrays[name] for name in _ARRAYS},
             )
         except (KeyError, TypeError, ValueError):
             raise FingerprintFileError(f"fingerprint file is corrupt: {path}") from None
+        fingerprints._mapping = (path, header, mapping)
+        return fingerprints
 
 
-def _split_file(path: Path, data: bytes) -> tuple[dict, bytes]:
-    if len(data) < _HEADER.size or not data.startswith(params.FILE_MAGIC):
+class ArrayFileWriter:
+    """Writes arrays one after the other (64-byte aligned), then the header and the prefix.
+
+    The header comes last so that a builder can stream arrays of any size to the file."""
+
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.arrays: list[dict] = []
+        self.offset = _ALIGN
+        out.write(b"\0" * _ALIGN)
+
+    def add(self, name: str, array: np.ndarray) -> None:
+        array = np.ascontiguousarray(array)
+        data = memoryview(array).cast("B") if array.size else b""
+        self.arrays.append(
+            {
+                "name": name,
+                "dtype": array.dtype.str,
+                "shape": list(array.shape),
+                "offset": self.offset,
+                "bytes": len(data),
+                "blake2b": _digest(data),
+            }
+        )
+        self.out.write(data)
+        self.offset += len(data)
+        self._pad()
+
+    def _pad(self) -> None:
+        padding = -self.offset % _ALIGN
+        self.out.write(b"\0" * padding)
+        self.offset += padding
+
+    def finish(self, header: dict) -> None:
+        encoded = json.dumps({**header, "arrays": self.arrays}, ensure_ascii=False).encode("utf-8")
+        self.out.write(encoded)
+        self.out.seek(0)
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
+        self.out.write(
+            _PREFIX.pack(params.FILE_MAGIC, params.FILE_VERSION, self.offset, len(encoded), digest)
+        )
+
+
+def _map_file(path: Path) -> mmap.mmap:
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size < len(params.FILE_MAGIC) + 2:
+                raise FingerprintFileError(f"not a leaktrack fingerprint file: {path}")
+            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError:
+        raise FingerprintFileError(f"fingerprint file not found: {path}") from None
+    except IsADirectoryError:
+        raise FingerprintFileError(f"fingerprint file is a folder: {path}") from None
+    except OSError as error:
+        raise FingerprintFileError(f"cannot read fingerprint file {path}: {error.strerror}") from None
+
+
+def _read_header(path: Path, mapping: mmap.mmap) -> dict:
+    magic, version = mapping[:4], int.from_bytes(mapping[4:6], "little")
+    if magic != params.FILE_MAGIC:
         raise FingerprintFileError(f"not a leaktrack fingerprint file: {path}")
-    _, version, header_length = _HEADER.unpack_from(data)
     if version != params.FILE_VERSION:
         raise FingerprintFileError(
             f"fingerprint file {path} has version {version}; this leaktrack reads version "
             f"{params.FILE_VERSION} (rebuild it with `leaktrack fingerprint`)"
         )
+    if len(mapping) < _PREFIX.size:
+        raise FingerprintFileError(f"fingerprint file is corrupt (truncated): {path}")
+    _, _, offset, length, digest = _PREFIX.unpack_from(mapping)
+    encoded = mapping[offset : offset + length]
+    if len(encoded) != length or hashlib.blake2b(encoded, digest_size=16).digest() != digest:
+        raise FingerprintFileError(f"fingerprint file is corrupt (checksum mismatch): {path}")
     try:
-        header = json.loads(data[_HEADER.size : _HEADER.size + header_length].decode("utf-8"))
+        header = json.loads(encoded.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise FingerprintFileError(f"fingerprint file is corrupt (bad header): {path}") from None
-    if not isinstance(header, dict):
+    if not isinstance(header, dict) or not isinstance(header.get("arrays"), list):
         raise FingerprintFileError(f"fingerprint file is corrupt (bad header): {path}")
-    return header, data[_HEADER.size + header_length :]
+    return header
+
+
+def _array_view(mapping: mmap.mmap, spec: dict) -> np.ndarray:
+    dtype = np.dtype(spec["dtype"])
+    count = int(np.prod(spec["shape"]))
+    if spec["offset"] + count * dtype.itemsize > len(mapping):
+        raise ValueError("array past the end of the file")
+    if count == 0:
+        return np.empty(spec["shape"], dtype=dtype)
+    return np.frombuffer(mapping, dtype=dtype, count=count, offset=spec["offset"]).reshape(spec["shape"])
+
+
+def _check_arrays(path: Path, header: dict, mapping: mmap.mmap, wanted) -> None:
+    """Compare the wanted arrays' bytes with their digests in the (verified) header."""
+    view = memoryview(mapping)
+    try:
+        for spec in header["arrays"]:
+            if not wanted(spec):
+                continue
+            start, size = int(spec["offset"]), int(spec["bytes"])
+            if start + size > len(mapping) or _digest(view[start : start + size]) != spec["blake2b"]:
+                raise FingerprintFileError(f"fingerprint file is corrupt (checksum mismatch): {path}")
+    finally:
+        view.release()

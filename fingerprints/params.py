@@ -11,7 +11,15 @@ from __future__ import annotations
 
 # --- The fingerprint file ------------------------------------------------------------------
 FILE_MAGIC = b"LTFP"
-FILE_VERSION = 1
+FILE_VERSION = 2
+# The dataset id, random per build, in bytes (32 hex digits): matches carry it, so that a
+# store never mixes matches of two datasets' fingerprints.
+DATASET_ID_BYTES = 16
+# Every array of a fingerprint file up to this size is checked against its digest on load
+# (a few hundred ms at most); a larger file has its header, its record ids and its small
+# arrays checked on load, and the rest by ``FingerprintSet.verify`` (a 10M-record file is
+# gigabytes: reading it all would cost the constant-time load the mapped format gives).
+FILE_VERIFY_ON_LOAD_MAX_BYTES = 256 * 2**20
 KEY_BYTES = 32  # secret key for keyed BLAKE2b; 256 bits as BLAKE2b's key allows up to 64 bytes
 
 # --- What kind of column is it (learned from the data) --------------------------------------

@@ -177,11 +177,71 @@ def test_file_built_with_another_key_is_rejected(saved, tmp_path):
         FingerprintSet.load(saved[0], other_key)
 
 
+def _header(data: bytes) -> tuple[int, int, dict]:
+    offset = int.from_bytes(data[6:14], "little")
+    length = int.from_bytes(data[14:18], "little")
+    return offset, length, json.loads(data[offset : offset + length])
+
+
 def test_header_names_format_and_version(saved):
-    data = saved[0].read_bytes()
-    length = int.from_bytes(data[6:10], "little")
-    header = json.loads(data[10 : 10 + length])
-    assert (header["format"], header["version"]) == ("leaktrack-fingerprints", 1)
+    _, _, header = _header(saved[0].read_bytes())
+    assert (header["format"], header["version"]) == ("leaktrack-fingerprints", 2)
+
+
+def test_one_changed_digit_in_the_header_is_refused(saved):
+    # The header holds the column kinds (and the ids' arrays' places): a changed digit must
+    # not make scans report the wrong person.
+    path, key_file = saved
+    data = bytearray(path.read_bytes())
+    offset, length, _ = _header(bytes(data))
+    at = data.index(b'"unique_share": 0', offset) + len(b'"unique_share": 0')
+    data[at + 1] = ord("7") if data[at + 1] != ord("7") else ord("3")
+    path.write_bytes(bytes(data))
+    with pytest.raises(FingerprintFileError, match="corrupt"):
+        FingerprintSet.load(path, key_file)
+
+
+def test_changed_record_id_of_an_id_column_is_refused(small_leak, tmp_path):
+    key_file = tmp_path / "fp.key"
+    key_file.write_text(KEY.hex())
+    ids = small_leak.column("a_number")
+    fingerprints = build_fingerprint_set(small_leak.columns, small_leak.rows, ids, KEY, id_column="a_number")
+    path = fingerprints.save(tmp_path / "ids.ltfp")
+    data = path.read_bytes()
+    at = data.index(ids[3].encode()) + len(ids[3]) - 1
+    digit = b"1" if data[at : at + 1] != b"1" else b"2"
+    path.write_bytes(data[:at] + digit + data[at + 1 :])
+    with pytest.raises(FingerprintFileError, match="corrupt"):
+        FingerprintSet.load(path, key_file)
+
+
+def test_dataset_id_is_random_per_build_and_survives_the_file(saved, fingerprints, small_leak):
+    loaded = FingerprintSet.load(*saved)
+    assert loaded.dataset_id == fingerprints.dataset_id
+    assert len(loaded.dataset_id) == 32 and int(loaded.dataset_id, 16) >= 0
+    again = build_fingerprint_set(small_leak.columns, small_leak.rows[:50], small_leak.ids[:50], KEY)
+    assert again.dataset_id != fingerprints.dataset_id
+
+
+def test_version_one_file_is_refused_with_a_rebuild_message(saved):
+    path, key_file = saved
+    path.write_bytes(b"LTFP" + (1).to_bytes(2, "little") + (20).to_bytes(4, "little") + b"{}" * 10)
+    with pytest.raises(FingerprintFileError, match="version 1;.*rebuild"):
+        FingerprintSet.load(path, key_file)
+
+
+def test_loaded_arrays_are_views_of_the_mapped_file(saved):
+    loaded = FingerprintSet.load(*saved)
+    assert not loaded.entry_keys.flags.writeable  # a view of the read-only mapping, not a copy
+    loaded.verify()
+
+
+def test_a_dataset_of_three_hundred_columns_fingerprints(tmp_path):
+    rows = [[f"v{r}x{c}" for c in range(300)] for r in range(20)]
+    fingerprints = build_fingerprint_set(
+        [f"c{c}" for c in range(300)], rows, [str(r) for r in range(20)], KEY
+    )
+    assert int(fingerprints.entry_columns.max()) == 299
 
 
 def test_record_minhash_equals_datasketch_minhash_of_its_shingles(fingerprints, small_leak):
