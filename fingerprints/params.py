@@ -143,61 +143,9 @@ MINHASH_SEED = 1
 # semicolons or pipes (the denominator of containment; matched lines always count).
 RECORD_LINE_MIN_SEPARATORS = 2
 
-# --- Reading datasets and documents (readers, documents, tabular, textcodec) ------------------
-# Defaults of ``documents.ExtractionLimits``: what one downloaded document may cost. A leaked
-# 6,000-row table is ~1 MB as CSV and ~100 kB zipped, so they leave two orders of magnitude of
-# headroom for real copies while bounding a hostile upload's memory and time.
-EXTRACT_MAX_INPUT_BYTES = 50 * 2**20  # the document as downloaded
-EXTRACT_MAX_TOTAL_BYTES = 200 * 2**20  # all decompressed from it, every level together
-EXTRACT_MAX_COMPRESSION_RATIO = 100.0  # decompressed / compressed, per archive member
-# Runs of one byte compress absurdly well; the ratio test starts once a member has produced
-# this much, so a small blank CSV passes.
-EXTRACT_RATIO_GRACE_BYTES = 1 * 2**20
-EXTRACT_MAX_MEMBERS = 1000  # archive members, every level together
-EXTRACT_MAX_DEPTH = 3  # archives inside archives (zip in zip: depth 2)
-EXTRACT_MAX_XLSX_CELLS = 2_000_000  # spreadsheet cells read, all sheets together
-# Bytes read at a time from an archive member: fast, and a bomb is caught within one chunk.
-ARCHIVE_READ_CHUNK_BYTES = 256 * 1024
-
-# Python's csv module refuses a cell over 128 KiB by default (a traceback, a copy unread); a
-# cell may be as large as the largest document.
-CSV_MAX_FIELD_CHARS = EXTRACT_MAX_TOTAL_BYTES
-
-# Delimiter sniffing reads the first lines of a table (at most this many characters).
-SNIFF_LINES = 50
-SNIFF_CHARS = 64 * 1024
-# A document is one CSV table when this share of its first lines has the same number (>= 2)
-# of cells; prose with commas rarely does, a table nearly always (title lines aside).
-TABLE_MIN_CONSISTENCY = 0.8
-# Rows below the first that the header test compares it with, and rows sampled to learn how
-# many cells a typical row fills (title lines above a table fill fewer than half of that).
-HEADER_SAMPLE_ROWS = 200
+# --- Reading datasets ------------------------------------------------------------------------
+# Rows sampled to learn how many cells a typical dataset row fills (title lines above a table
+# fill fewer than half of that). Limits and thresholds of reading untrusted documents (sizes,
+# ratios, members, nesting, encodings, table sniffing) live beside that code, in
+# ``formats/limits.py``.
 PREAMBLE_SAMPLE_ROWS = 200
-# A fixed-width report block: at least this many consecutive lines sharing at least this
-# many gaps of 2+ spaces (one shared gap is usually a log's padded level field). Only
-# documents whose first REPORT_SNIFF_CHARS hold one pay for the line-by-line pass.
-FIXED_WIDTH_MIN_LINES = 3
-FIXED_WIDTH_MIN_GUTTERS = 2
-REPORT_SNIFF_CHARS = 64 * 1024
-# A JSON object with at least this many object values, all with the same keys, is a
-# collection of records keyed by id, not one record with nested parts (address, case, ...).
-KEYED_COLLECTION_MIN_RECORDS = 3
-
-# Text with more control characters than this share is binary (real text has none; a few
-# survive copy-paste from terminals). UTF-8 with at most MAX_BROKEN_UTF8_SHARE of its
-# non-ASCII bytes in broken sequences is still UTF-8 (legacy single-byte text has nearly all
-# of them broken). BOM-less UTF-16: NUL in over UTF16_MIN_NUL_SHARE of one side of the byte
-# pairs (Latin and ASCII text) and under UTF16_MAX_OTHER_NUL_SHARE of the other.
-MAX_CONTROL_SHARE = 0.01
-MAX_BROKEN_UTF8_SHARE = 0.05
-UTF16_MIN_NUL_SHARE = 0.4
-UTF16_MAX_OTHER_NUL_SHARE = 0.05
-# Leading bytes the binary/UTF-16 sniffers look at, and that charset-normalizer judges (it
-# reads all it is given: ~2 s for 50 MB).
-ENCODING_SNIFF_BYTES = 64 * 1024
-ENCODING_GUESS_BYTES = 1 * 2**20
-# The HTML parser (lexbor) builds deep trees in time quadratic in their depth: 100,000
-# nested <div>s take ~12 s, a hostile page's way to stall a sweep's scanner. Real pages nest
-# a few dozen deep; a page estimated deeper than this has its tags stripped instead of being
-# parsed (its text is still scanned, without table rows).
-HTML_MAX_NESTING = 1000

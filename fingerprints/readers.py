@@ -9,18 +9,18 @@ row a spreadsheet shows one below it).
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import DatasetError
-from . import params, tabular
-from .textcodec import decode_text
+from . import params
+from .formats import tabular
+from .formats.cells import spreadsheet_row_cells
+from .formats.textcodec import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -208,27 +208,6 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
     finally:
         workbook.close()
     return _with_header(path, rows)
-
-
-def spreadsheet_row_cells(values: Iterable[Any]) -> list[str] | None:
-    """A spreadsheet row's cells as text, trailing empty cells dropped; None if all empty."""
-    cells = [spreadsheet_cell_text(v) for v in values]
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells or None
-
-
-def spreadsheet_cell_text(value: Any) -> str:
-    """A spreadsheet cell as the text a person would type: dates ISO, 12.0 as 12."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _select(table: _Table, path: Path, id_column: str | None, columns: list[str] | None) -> Dataset:

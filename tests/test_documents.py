@@ -14,8 +14,8 @@ import zlib
 import pytest
 
 from leaktrack.errors import DocumentError
-from leaktrack.fingerprints import params
 from leaktrack.fingerprints.documents import ExtractionLimits, extract_texts, html_nesting_estimate
+from leaktrack.fingerprints.formats import limits
 from leaktrack.synthetic import (
     render_delimited,
     render_fixed_width,
@@ -502,7 +502,7 @@ def test_unclosed_paragraphs_and_list_items_do_not_count_as_nesting():
 
 
 def test_html_nested_past_the_limit_is_stripped_of_tags_not_parsed_and_its_text_kept():
-    depth = params.HTML_MAX_NESTING * 50  # lexbor would take many seconds to build this tree
+    depth = limits.HTML_MAX_NESTING * 50  # lexbor would take many seconds to build this tree
     page = (
         "<html><body>"
         + "<div>" * depth
@@ -513,6 +513,6 @@ def test_html_nested_past_the_limit_is_stripped_of_tags_not_parsed_and_its_text_
 
     (part,) = extract_texts(page.encode(), name="deep.html").texts
 
-    assert html_nesting_estimate(page) > params.HTML_MAX_NESTING
+    assert html_nesting_estimate(page) > limits.HTML_MAX_NESTING
     assert part.kind == "html"
     assert part.text.strip() == "Jane Doe & co\t1990-03-07"

@@ -10,11 +10,11 @@ import csv
 import io
 import re
 
-from . import params
+from . import limits
 
 DELIMITERS = (",", ";", "\t", "|")
 
-csv.field_size_limit(params.CSV_MAX_FIELD_CHARS)
+csv.field_size_limit(limits.CSV_MAX_FIELD_CHARS)
 
 _DIGIT = re.compile(r"\d")
 
@@ -26,7 +26,7 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     share of lines with the usual column count is below ``min_consistency``.
     """
     sample_lines = [
-        line for line in text[: params.SNIFF_CHARS].splitlines()[: params.SNIFF_LINES] if line.strip()
+        line for line in text[: limits.SNIFF_CHARS].splitlines()[: limits.SNIFF_LINES] if line.strip()
     ]
     if not sample_lines:
         return None
@@ -75,7 +75,7 @@ def looks_like_header(first: list[str], following: list[list[str]]) -> bool:
         return False
     if any(_looks_numeric(c) for c in cells):
         return False
-    return not _cell_recurs_in_its_column(cells, following[: params.HEADER_SAMPLE_ROWS])
+    return not _cell_recurs_in_its_column(cells, following[: limits.HEADER_SAMPLE_ROWS])
 
 
 def _looks_numeric(cell: str) -> bool:

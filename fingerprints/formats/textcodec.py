@@ -13,7 +13,7 @@ import logging
 
 import charset_normalizer
 
-from . import params
+from . import limits
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +50,14 @@ def decode_text(data: bytes) -> str | None:
         if encoding is None:
             return None
         text = data.decode(encoding, errors="replace")  # only mostly-UTF-8 has bytes to replace
-    if _control_share(text) > params.MAX_CONTROL_SHARE:
+    if _control_share(text) > limits.MAX_CONTROL_SHARE:
         return None
     return text
 
 
 def _plain_utf8(data: bytes) -> str | None:
     """The common case in one decode: UTF-8 without a byte-order mark or NUL bytes."""
-    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[: params.ENCODING_SNIFF_BYTES]:
+    if data.startswith(_BOM_PREFIXES) or b"\x00" in data[: limits.ENCODING_SNIFF_BYTES]:
         return None
     try:
         return data.decode("utf-8")
@@ -70,10 +70,10 @@ def detect_encoding(data: bytes) -> str | None:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return encoding
-    utf16 = _bomless_utf16(data[: params.ENCODING_SNIFF_BYTES])
+    utf16 = _bomless_utf16(data[: limits.ENCODING_SNIFF_BYTES])
     if utf16:
         return utf16
-    if b"\x00" in data[: params.ENCODING_SNIFF_BYTES]:
+    if b"\x00" in data[: limits.ENCODING_SNIFF_BYTES]:
         return None  # NUL outside UTF-16/32: images, executables, archives
     if _is_mostly_utf8(data):
         return "utf-8"
@@ -90,7 +90,7 @@ def _is_mostly_utf8(data: bytes) -> bool:
         pass
     high_bytes = len(data) - len(data.translate(None, _HIGH_BYTES))
     broken = data.decode("utf-8", errors="replace").count("\ufffd")
-    return broken <= params.MAX_BROKEN_UTF8_SHARE * high_bytes
+    return broken <= limits.MAX_BROKEN_UTF8_SHARE * high_bytes
 
 
 def _bomless_utf16(head: bytes) -> str | None:
@@ -101,17 +101,17 @@ def _bomless_utf16(head: bytes) -> str | None:
     even_nuls = head[0::2].count(0)
     odd_nuls = head[1::2].count(0)
     pairs = len(head) // 2
-    if odd_nuls > params.UTF16_MIN_NUL_SHARE * pairs and even_nuls < params.UTF16_MAX_OTHER_NUL_SHARE * pairs:
+    if odd_nuls > limits.UTF16_MIN_NUL_SHARE * pairs and even_nuls < limits.UTF16_MAX_OTHER_NUL_SHARE * pairs:
         return "utf-16-le"
-    if even_nuls > params.UTF16_MIN_NUL_SHARE * pairs and odd_nuls < params.UTF16_MAX_OTHER_NUL_SHARE * pairs:
+    if even_nuls > limits.UTF16_MIN_NUL_SHARE * pairs and odd_nuls < limits.UTF16_MAX_OTHER_NUL_SHARE * pairs:
         return "utf-16-be"
     return None
 
 
 def _guess_legacy_encoding(data: bytes) -> str | None:
-    if _control_byte_share(data[: params.ENCODING_SNIFF_BYTES]) > params.MAX_CONTROL_SHARE:
+    if _control_byte_share(data[: limits.ENCODING_SNIFF_BYTES]) > limits.MAX_CONTROL_SHARE:
         return None
-    best = charset_normalizer.from_bytes(data[: params.ENCODING_GUESS_BYTES]).best()
+    best = charset_normalizer.from_bytes(data[: limits.ENCODING_GUESS_BYTES]).best()
     guess = best.encoding if best is not None else None
     if guess is None or guess in _WESTERN_CODEPAGES:
         if _decodes(data, "cp1252"):
@@ -135,7 +135,7 @@ def _control_byte_share(data: bytes) -> float:
 
 
 def _control_share(text: str) -> float:
-    head = text[: params.ENCODING_SNIFF_BYTES]
+    head = text[: limits.ENCODING_SNIFF_BYTES]
     if not head:
         return 0.0
     return (len(head) - len(head.translate(_CONTROL_CHARS))) / len(head)

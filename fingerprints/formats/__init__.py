@@ -1,0 +1,46 @@
+"""Untrusted bytes to text lines: the formats wing of the fingerprint engine.
+
+Everything a stranger uploads (archives, office documents, HTML, JSON, text tables) is
+turned here into plain text, one table row or one record block per line, under the budget of
+``limits.ExtractionLimits``. One module per family of formats, the limits beside them. This
+folder imports nothing else of leaktrack (``tests/test_formats_imports.py`` reads the imports):
+a reviewer of the parsing of hostile input reads this folder only, and the matching core
+receives lines.
+"""
+
+from __future__ import annotations
+
+from .extractor import ExtractedText, Extraction, Reading
+from .html import html_nesting_estimate, html_to_lines
+from .limits import DocumentRefused, ExtractionLimits
+from .text import text_to_lines
+
+__all__ = [
+    "DocumentRefused",
+    "ExtractedText",
+    "Extraction",
+    "ExtractionLimits",
+    "extract_texts",
+    "html_nesting_estimate",
+    "html_to_lines",
+    "text_to_lines",
+]
+
+
+def extract_texts(
+    data: bytes,
+    name: str | None = None,
+    content_type: str | None = None,
+    limits: ExtractionLimits | None = None,
+) -> Extraction:
+    """The plain texts in a document (and in the archives inside it).
+
+    Raises ``DocumentRefused`` when the document as a whole is beyond the budget.
+    """
+    limits = limits or ExtractionLimits()
+    name = name or "document"
+    if len(data) > limits.max_input_bytes:
+        raise DocumentRefused(f"{name} is too large: {len(data):,} bytes > {limits.max_input_bytes:,}")
+    extraction = Extraction()
+    Reading(limits, extraction).extract(data, name, content_type, depth=1)
+    return extraction

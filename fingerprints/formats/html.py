@@ -1,0 +1,83 @@
+"""HTML: visible text, each table row one TAB-separated line, block elements their own lines.
+
+A page nested deeper than ``limits.HTML_MAX_NESTING`` is not parsed (lexbor's time grows
+with the square of the depth): its tags are stripped, table rows kept as rows.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import logging
+import re
+from typing import Any
+
+from . import limits
+from .tables import convert_text_tables
+
+log = logging.getLogger(__name__)
+
+_INVISIBLE_TAGS = ["script", "style", "noscript", "template", "svg", "iframe", "object"]
+_BLOCK_TAGS = (
+    "title,p,div,br,li,dt,dd,h1,h2,h3,h4,h5,h6,pre,textarea,table,caption,thead,tbody,"
+    "section,article,header,footer,nav,main,aside,blockquote,figure,figcaption,form,hr,ul,ol,address"
+)
+
+
+def html_to_lines(text: str) -> str:
+    """Visible text: each table row one TAB-separated line, block elements their own lines.
+
+    ``<pre>``, ``<textarea>`` and ``<code>`` keep their own line breaks (pastes live there).
+    """
+    from selectolax.lexbor import LexborHTMLParser
+
+    if html_nesting_estimate(text) > limits.HTML_MAX_NESTING:
+        log.info("HTML nested deeper than %d: tags stripped, not parsed", limits.HTML_MAX_NESTING)
+        return convert_text_tables(_BLANK_LINES.sub("\n", _html.unescape(_ANY_TAG.sub("\n", text))))
+    tree = LexborHTMLParser(text)
+    tree.strip_tags(_INVISIBLE_TAGS)
+    for line_break in tree.css("td br, th br"):
+        line_break.replace_with(" ")  # "Jane<br>Doe" in a cell is one value
+    # Innermost rows first: a layout table's cell then holds its inner table as lines.
+    for row in reversed(tree.css("tr")):
+        cells = [_cell_text(cell) for cell in row.iter() if cell.tag in _CELL_TAGS]
+        row.replace_with(_CELL_SEPARATOR.join(cells) + _ROW_END)
+    for block in tree.css(_BLOCK_TAGS):
+        block.insert_after("\n")
+    root = tree.root
+    visible = root.text(deep=True).replace(_ROW_END, "\n") if root is not None else ""
+    lines = (line.strip(" \u00a0") for line in visible.splitlines())
+    text = "\n".join(line for line in lines if line.strip()) + "\n"
+    return convert_text_tables(text.replace(_CELL_SEPARATOR, "\t"))
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_ANY_TAG = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+# Elements that need no closing tag (void, or closed implicitly by the next one like them):
+# counting them as opened would make any page of unclosed paragraphs look deep.
+_UNNESTED_TAGS = frozenset(
+    "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option".split()
+)
+
+
+def html_nesting_estimate(text: str) -> int:
+    """The deepest run of opened-but-not-closed elements, from the tags alone (no parsing)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(text):
+        if self_closing or name.lower() in _UNNESTED_TAGS:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+# Flattened rows use private-use characters for their cell and row ends until the page is
+# done, so that whitespace inside cells (source indentation, tabs, newlines) can be collapsed
+# without touching the boundaries of an inner table's rows and cells.
+_CELL_SEPARATOR = "\ue000"
+_CELL_TAGS = ("td", "th")
+_ROW_END = "\ue001"
+
+
+def _cell_text(cell: Any) -> str:
+    return " ".join(cell.text(deep=True).split())

@@ -1,0 +1,133 @@
+"""Tables inside plain text: delimited (CSV, TSV, ...), Markdown pipe tables and fixed-width
+report blocks, each row to one TAB-separated line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from . import limits, tabular
+from .cells import one_line
+
+
+def delimited_to_lines(text: str, delimiter: str) -> str:
+    if delimiter == "\t":
+        return text
+    if '"' not in text:
+        return text.replace(delimiter, "\t")  # the common case, at memory speed
+    rows = tabular.parse_delimited(text, delimiter)
+    return "\n".join("\t".join(one_line(c) for c in row) for row in rows) + "\n"
+
+
+# Two or more consecutive lines that begin and end with a pipe.
+_MARKDOWN_BLOCK = re.compile(r"(?:^[ \t]*\|[^\n]*\|[ \t]*(?:\n|$)){2,}", re.M)
+_MARKDOWN_HINT = re.compile(r"\|[ \t]*\r?\n[ \t]*\|")  # a pipe line followed by another
+_MARKDOWN_SEPARATOR = re.compile(r"^[\s|:\-+]+$")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+MARKDOWN_SEPARATOR_LINE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+", re.M)
+
+# Runs of report-like lines, in a string of one flag byte per line (1: has gaps).
+_GAPPED_RUN = re.compile(b"\x01{%d,}" % limits.FIXED_WIDTH_MIN_LINES)
+_GAP = re.compile(" {2,}")
+_RULE_LINE = re.compile(r"^[\s\-=_+*|]+$")
+
+
+def convert_text_tables(text: str) -> str:
+    """Markdown tables and fixed-width report blocks in plain text become TAB-separated lines.
+
+    Each starts with a cheap test that most text fails at once, so plain text stays cheap.
+    """
+    if _MARKDOWN_HINT.search(text):
+        text = _MARKDOWN_BLOCK.sub(lambda m: markdown_table_to_lines(m.group(0)), text)
+    if "  " in text and _starts_with_a_report(text):
+        text = _convert_fixed_width_blocks(text)
+    return text
+
+
+def _starts_with_a_report(text: str) -> bool:
+    """Whether the first ``limits.REPORT_SNIFF_CHARS`` hold a fixed-width table.
+
+    Only such documents pay for the line-by-line pass (a report is one from its first page);
+    a report block deep inside other text keeps its spaces, which the scanner reads as
+    separators anyway: only its lines do not count as table rows.
+    """
+    head = text[: limits.REPORT_SNIFF_CHARS]
+    return _convert_fixed_width_blocks(head) != head
+
+
+def _convert_fixed_width_blocks(text: str) -> str:
+    lines = text.split("\n")
+    # One byte per line (1: has an inner gap), so that a bytes regex finds the runs.
+    # Prefilter: a table line has a gap per gutter; a gap of 4+ spaces counts twice, and
+    # indentation counts too, which _common_gutters then sorts out.
+    gapped = bytes([line.count("  ") >= limits.FIXED_WIDTH_MIN_GUTTERS for line in lines])
+    out: list[str] = []
+    done = 0
+    for run in _GAPPED_RUN.finditer(gapped):
+        block = lines[run.start() : run.end()]
+        converted = fixed_width_to_lines(block)
+        if converted is not block:
+            out.extend(lines[done : run.start()])
+            out.extend(converted)
+            done = run.end()
+    if not done:
+        return text
+    out.extend(lines[done:])
+    return "\n".join(out)
+
+
+def markdown_table_to_lines(block: str) -> str:
+    lines = []
+    for line in block.splitlines():
+        if _MARKDOWN_SEPARATOR.match(line):
+            continue
+        inner = line.strip()[1:-1]
+        cells = [c.strip().replace("\\|", "|") for c in _UNESCAPED_PIPE.split(inner)]
+        lines.append("\t".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def fixed_width_to_lines(lines: list[str]) -> list[str]:
+    """Split aligned lines at the gaps (2+ spaces) that are blank in every line.
+
+    Lines made only of rules (``-----  -----``) are dropped. Returns the lines unchanged when
+    no gap runs through all of them (logs, prose with double spaces).
+    """
+    gutters = _common_gutters(lines)
+    if len(gutters) < limits.FIXED_WIDTH_MIN_GUTTERS:
+        return lines
+    width = max(len(line) for line in lines)
+    out = []
+    for line in lines:
+        if _RULE_LINE.match(line):
+            continue
+        cells = [line[start:end].strip() for start, end in _spans(gutters, width)]
+        out.append("\t".join(cells).rstrip("\t"))
+    return out
+
+
+def _common_gutters(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of the column ranges of 2+ spaces blank in every line, starting inside it."""
+    content = [line for line in lines if line.strip() and not _RULE_LINE.match(line)]
+    if not content:
+        return []
+    width = max(len(line) for line in content)
+    gutters = [(m.start(), m.end()) for m in _GAP.finditer(content[0].ljust(width))]
+    for line in content[1:]:
+        padded = line.ljust(width)
+        narrowed = []
+        for start, end in gutters:
+            narrowed += [(start + m.start(), start + m.end()) for m in _GAP.finditer(padded[start:end])]
+        gutters = narrowed
+        if len(gutters) < limits.FIXED_WIDTH_MIN_GUTTERS:
+            return []
+    # A gap at the left edge is indentation and one reaching the right edge is padding.
+    return [(start, end) for start, end in gutters if start > 0 and end < width]
+
+
+def _spans(gutters: list[tuple[int, int]], width: int) -> Iterator[tuple[int, int]]:
+    position = 0
+    for start, end in gutters:
+        yield position, start
+        position = end
+    yield position, width

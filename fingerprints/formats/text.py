@@ -1,0 +1,37 @@
+"""Decoded text to lines: which kind of text it is (HTML, JSON, a delimited table, plain
+text with tables inside) and the conversion of that kind."""
+
+from __future__ import annotations
+
+import re
+
+from . import limits, tabular
+from .html import html_to_lines
+from .jsondoc import json_to_lines
+from .tables import MARKDOWN_SEPARATOR_LINE, convert_text_tables, delimited_to_lines
+
+_HTML_HINT = re.compile(r"<(?:!doctype html|html|head|body|table|div|p|pre|tr|td)[\s>]", re.I)
+# Characters at the start of a text that the format hints look at.
+_HEAD_CHARS = 2048
+
+
+def text_to_lines(text: str, name: str = "", content_type: str | None = None) -> tuple[str, str]:
+    """(kind, text) with table rows as TAB-separated lines."""
+    hint = (content_type or "").lower()
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    head = text[:_HEAD_CHARS].lstrip("\ufeff \t\n")
+    if "html" in hint or suffix in ("html", "htm", "xhtml") or _looks_like_html(head):
+        return "html", html_to_lines(text)
+    if head[:1] in ("[", "{") or "json" in hint or suffix in ("json", "jsonl", "ndjson"):
+        converted = json_to_lines(text)
+        if converted is not None:
+            return converted
+    if not MARKDOWN_SEPARATOR_LINE.search(head):
+        delimiter = tabular.sniff_delimiter(text, min_consistency=limits.TABLE_MIN_CONSISTENCY)
+        if delimiter is not None:
+            return "csv", delimited_to_lines(text, delimiter)
+    return "text", convert_text_tables(text)
+
+
+def _looks_like_html(head: str) -> bool:
+    return head.startswith("<") and _HTML_HINT.search(head) is not None
