@@ -33,7 +33,9 @@ MONO_FONT = FONT_DIR / "DejaVuSansMono.ttf"
 # --- Documents with a table -------------------------------------------------------------------
 
 
-def render_pdf(columns: list[str], rows: list[list[str]], title: str = "List", rows_per_page: int = 40) -> bytes:
+def render_pdf(
+    columns: list[str], rows: list[list[str]], title: str = "List", rows_per_page: int = 40
+) -> bytes:
     """A text PDF: a title and the table, ``rows_per_page`` rows a page, header repeated."""
     from fpdf import FPDF
 
@@ -165,7 +167,10 @@ def _table_image(columns: list[str], rows: list[list[str]], font_size: int = 22)
     char_width = font.getlength("M")
     line_height = int(font_size * 1.6)
     margin = 24
-    size = (int(char_width * max(len(line) for line in lines)) + 2 * margin, line_height * len(lines) + 2 * margin)
+    size = (
+        int(char_width * max(len(line) for line in lines)) + 2 * margin,
+        line_height * len(lines) + 2 * margin,
+    )
     image = Image.new("L", size, color=255)
     draw = ImageDraw.Draw(image)
     for number, line in enumerate(lines):
@@ -177,7 +182,10 @@ def _table_image(columns: list[str], rows: list[list[str]], font_size: int = 22)
 
 
 def render_eml(
-    attachments: dict[str, bytes], body: str = "See attached.", subject: str = "list", body_html: str | None = None
+    attachments: dict[str, bytes],
+    body: str = "See attached.",
+    subject: str = "list",
+    body_html: str | None = None,
 ) -> bytes:
     """A MIME mail with a text body (quoted-printable) and base64 attachments."""
     message = EmailMessage()
@@ -262,7 +270,10 @@ def render_fixed_width_forms(columns: list[str], rows: list[list[str]]) -> str:
     value_width = max(len(cell) for row in rows for cell in row) + 3
     forms = []
     for row in rows:
-        pairs = [f"{(label.upper() + ':').ljust(width)}{cell.ljust(value_width)}" for label, cell in zip(columns, row)]
+        pairs = [
+            f"{(label.upper() + ':').ljust(width)}{cell.ljust(value_width)}"
+            for label, cell in zip(columns, row)
+        ]
         lines = ["".join(pairs[i : i + 2]).rstrip() for i in range(0, len(pairs), 2)]
         forms.append("\n".join(lines))
     return ("\n" + "-" * 60 + "\n").join(forms) + "\n"
@@ -292,7 +303,9 @@ def render_html_list(columns: list[str], rows: list[list[str]], title: str = "Pe
 def render_html_definition_lists(columns: list[str], rows: list[list[str]], title: str = "People") -> bytes:
     """Each person one ``<dl>`` of ``<dt>`` label / ``<dd>`` value pairs."""
     lists = "\n".join(
-        "<dl>" + "".join(f"<dt>{html.escape(c)}</dt><dd>{html.escape(v)}</dd>" for c, v in zip(columns, row)) + "</dl>"
+        "<dl>"
+        + "".join(f"<dt>{html.escape(c)}</dt><dd>{html.escape(v)}</dd>" for c, v in zip(columns, row))
+        + "</dl>"
         for row in rows
     )
     return _page(title, lists)
@@ -302,7 +315,7 @@ def _page(title: str, body: str) -> bytes:
     return (
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
         f"<body><h1>{html.escape(title)}</h1>\n{body}\n<footer>Mirror</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def render_yaml(columns: list[str], rows: list[list[str]]) -> str:
@@ -325,7 +338,9 @@ def render_vcards(columns: list[str], rows: list[list[str]]) -> str:
     cards = []
     for row in rows:
         lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{row[0]}"]
-        lines += [f"X-{column.upper().replace('_', '-')}:{cell}" for column, cell in zip(columns[1:], row[1:])]
+        lines += [
+            f"X-{column.upper().replace('_', '-')}:{cell}" for column, cell in zip(columns[1:], row[1:])
+        ]
         lines.append("END:VCARD")
         cards.append("\n".join(lines))
     return "\n".join(cards) + "\n"
