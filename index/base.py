@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import InvalidTransitionError, StoreError
 from .desk import DeskRecords
+from .takedown_records import TakedownRecords
 
 # The takedown workflow. Every change is stored with who/when/note in the history.
 STATUSES = ("new", "confirmed", "dismissed", "takedown_sent", "removed", "reappeared")
@@ -273,10 +274,11 @@ class StoreStats:
     copies_still_up: int  # new, confirmed, takedown_sent or reappeared
 
 
-class MatchStore(DeskRecords, abc.ABC):
+class MatchStore(DeskRecords, TakedownRecords, abc.ABC):
     """One interface, several backends; chosen by URL in ``open_store``.
 
-    The review desk's accounts, audit trail and queue pages are its ``DeskRecords`` part.
+    The review desk's accounts, audit trail and queue pages are its ``DeskRecords`` part; the
+    takedown wing's records (notices, schedule, contact lookups) its ``TakedownRecords`` part.
     """
 
     @abc.abstractmethod

@@ -72,6 +72,7 @@ from .base import (
     time_text,
 )
 from .elastic_desk import ElasticDeskRecords
+from .elastic_takedown import ElasticTakedownRecords
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +139,13 @@ class IndexNames:
         return f"{self.prefix}-sweeps"
 
 
+def template_bodies() -> dict:
+    return json.loads(resources.files("leaktrack.index").joinpath(TEMPLATES_FILE).read_text("utf-8"))
+
+
 def index_templates(names: IndexNames) -> dict[str, dict]:
     """Template name -> body of ``PUT _index_template/<name>``."""
-    bodies = json.loads(resources.files("leaktrack.index").joinpath(TEMPLATES_FILE).read_text("utf-8"))
+    bodies = template_bodies()
     meta = {"managed_by": "leaktrack"}
     return {
         names.matches_template: {
@@ -302,8 +307,10 @@ def text_search_query(text: str) -> dict | None:
 # -- the store -------------------------------------------------------------------------------
 
 
-class ElasticsearchStore(ElasticDeskRecords, MatchStore):
+class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore):
     """``MatchStore`` on an Elasticsearch 8/9 cluster (``http(s)://host:9200``)."""
+
+    _newest_first_sort = NEWEST_FIRST_SORT  # for the takedown mixin
 
     def __init__(
         self,
@@ -381,6 +388,7 @@ class ElasticsearchStore(ElasticDeskRecords, MatchStore):
             if not self.client.indices.exists(index=self.names.sweeps_index):
                 self._create_index(self.names.sweeps_index, {})
         self._install_desk()  # accounts and audit (elastic_desk.py)
+        self._install_takedown(template_bodies())
 
     def _create_index(self, name: str, aliases: dict) -> None:
         try:

@@ -40,6 +40,7 @@ from .base import (
     time_text,
 )
 from .sqlite_desk import DESK_MIGRATIONS, SQLiteDeskRecords
+from .sqlite_takedown import TAKEDOWN_MIGRATION, SQLiteTakedownRecords
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     *DESK_MIGRATIONS,  # accounts, audit trail, queue paging indexes (sqlite_desk.py)
+    TAKEDOWN_MIGRATION,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -192,8 +194,10 @@ def _create_owner_only(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-class SQLiteStore(SQLiteDeskRecords, MatchStore):
+class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
     """``MatchStore`` in one SQLite file (``sqlite:///path.db``)."""
+
+    _match_columns = _MATCH_COLUMNS  # for the takedown mixin
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -75,7 +75,15 @@ def test_opening_an_existing_store_keeps_its_indices_and_matches(es_store, stand
     es_store.upsert_copies([found_copy(URL_A, ["r1"])])
     with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as again:
         assert [m.url for m in again.list_matches()] == [URL_A]
-    assert sorted(standin.cluster.indices) == ["lt-matches-000001", "lt-sweeps"]
+    assert sorted(standin.cluster.indices) == [
+        "lt-audit",
+        "lt-matches-000001",
+        "lt-sweeps",
+        "lt-takedown-lookups",
+        "lt-takedown-notices",
+        "lt-takedown-tracks",
+        "lt-users",
+    ]
 
 
 def test_index_prefix_keeps_two_stores_on_one_cluster_apart(es_store, standin):

@@ -1,0 +1,162 @@
+"""``TakedownRecords`` in the Elasticsearch store: three small indices beside the matches,
+``<prefix>-takedown-lookups``, ``-takedown-notices`` and ``-takedown-tracks``, with strict
+mappings from ``es_templates.json`` (installed as composable templates on open, as the
+matches' are).
+
+Takedown writes are few (one per notice or recheck) and are read back at once by the same
+command (``takedown send`` then ``takedown due``), so they are written with
+``refresh=wait_for``: visible to searches when the call returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from ..errors import NotFoundError
+from . import settings
+from .base import Match, time_from_text, time_text
+from .takedown_records import (
+    Notice,
+    TakedownMetric,
+    TakedownRecords,
+    TakedownTrack,
+    metrics_from_tracks,
+)
+
+TAKEDOWN_INDICES = ("lookups", "notices", "tracks")
+_TIME_FIELDS = {
+    "sent_at",
+    "first_seen",
+    "step_since",
+    "first_notice_at",
+    "removed_at",
+    "gone_since",
+    "resolved_at",
+    "reappeared_at",
+}
+
+
+def takedown_index(prefix: str, kind: str) -> str:
+    return f"{prefix}-takedown-{kind}"
+
+
+def takedown_templates(prefix: str, bodies: dict) -> dict[str, dict]:
+    """Template name -> body, for the three takedown indices."""
+    return {
+        takedown_index(prefix, kind): {
+            "index_patterns": [takedown_index(prefix, kind)],
+            "template": bodies[f"takedown_{kind}"],
+            "priority": settings.ES_TEMPLATE_PRIORITY,
+            "_meta": {"managed_by": "leaktrack"},
+        }
+        for kind in TAKEDOWN_INDICES
+    }
+
+
+def _doc_of(record: Notice | TakedownTrack) -> dict:
+    return {key: time_text(value) if key in _TIME_FIELDS else value for key, value in record.__dict__.items()}
+
+
+def _fields_of(doc: dict) -> dict:
+    return {key: time_from_text(value) if key in _TIME_FIELDS else value for key, value in doc.items()}
+
+
+def _lookup_id(key: str) -> str:
+    # Keys hold URLs and colons; a hash is a safe document id of fixed length.
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ElasticTakedownRecords(TakedownRecords):
+    """Mixed into ``ElasticsearchStore``: uses its ``client``, ``names``, ``_errors``, ``_matches``
+    and ``_search_pages``."""
+
+    def _takedown_index(self, kind: str) -> str:
+        return takedown_index(self.names.prefix, kind)
+
+    def _install_takedown(self, bodies: dict) -> None:
+        with self._errors("installing the takedown index templates"):
+            for name, body in takedown_templates(self.names.prefix, bodies).items():
+                self.client.indices.put_index_template(name=name, **body)
+        with self._errors("creating the takedown indices"):
+            for kind in TAKEDOWN_INDICES:
+                if not self.client.indices.exists(index=self._takedown_index(kind)):
+                    self._create_index(self._takedown_index(kind), {})
+
+    def _put(self, kind: str, doc_id: str, document: dict, doing: str) -> None:
+        with self._errors(doing):
+            self.client.index(
+                index=self._takedown_index(kind), id=doc_id, document=document, refresh="wait_for"
+            )
+
+    def _hits(self, kind: str, query: dict, sort: list, limit: int | None = None) -> Iterator[dict]:
+        page_size = min(limit, settings.ITER_PAGE_SIZE) if limit else settings.ITER_PAGE_SIZE
+        hits = self._search_pages(self._takedown_index(kind), query, sort, page_size)
+        for number, hit in enumerate(hits):
+            if limit is not None and number >= limit:
+                return
+            yield hit["_source"]
+
+    def save_lookup(self, key: str, value: dict, expires_at: datetime) -> None:
+        document = {"key": key, "value": value, "expires_at": time_text(expires_at)}
+        self._put("lookups", _lookup_id(key), document, "caching a contact lookup")
+
+    def load_lookup(self, key: str, now: datetime) -> dict | None:
+        query = {
+            "bool": {
+                "filter": [
+                    {"ids": {"values": [_lookup_id(key)]}},
+                    {"range": {"expires_at": {"gt": time_text(now)}}},
+                ]
+            }
+        }
+        found = list(self._hits("lookups", query, [{"key": "asc"}], 1))
+        return found[0]["value"] if found else None
+
+    def add_notice(self, notice: Notice) -> None:
+        self.get(notice.match_id)  # NotFoundError for an unknown match
+        self._put("notices", notice.id, _doc_of(notice), "recording a notice")
+
+    def list_notices(self, match_id: str | None = None) -> list[Notice]:
+        query: dict[str, Any] = {"term": {"match_id": match_id}} if match_id else {"match_all": {}}
+        sort = [{"sent_at": "asc"}, {"id": "asc"}]
+        return [Notice(**_fields_of(doc)) for doc in self._hits("notices", query, sort)]
+
+    def save_track(self, track: TakedownTrack) -> None:
+        try:
+            self.get(track.match_id)
+        except NotFoundError:
+            raise NotFoundError(f"no match with id {track.match_id!r}") from None
+        self._put("tracks", track.match_id, _doc_of(track), "saving a takedown track")
+
+    def get_track(self, match_id: str) -> TakedownTrack | None:
+        found = list(self._hits("tracks", {"ids": {"values": [match_id]}}, [{"match_id": "asc"}], 1))
+        return TakedownTrack(**_fields_of(found[0])) if found else None
+
+    def tracks_due(
+        self, step: str, entered_before: datetime, limit: int | None = None
+    ) -> list[TakedownTrack]:
+        query = {
+            "bool": {
+                "filter": [
+                    {"term": {"step": step}},
+                    {"range": {"step_since": {"lt": time_text(entered_before)}}},
+                ]
+            }
+        }
+        sort = [{"step_since": "asc"}, {"match_id": "asc"}]
+        return [TakedownTrack(**_fields_of(doc)) for doc in self._hits("tracks", query, sort, limit)]
+
+    def iter_tracks(self) -> Iterator[TakedownTrack]:
+        sort = [{"match_id": "asc"}]
+        yield from (TakedownTrack(**_fields_of(doc)) for doc in self._hits("tracks", {"match_all": {}}, sort))
+
+    def takedown_metrics(self, group_by: str = "host") -> list[TakedownMetric]:
+        if group_by not in ("host", "source"):
+            raise ValueError(f"group_by must be host or source, not {group_by!r}")
+        return metrics_from_tracks(self.iter_tracks(), group_by)
+
+    def matches_with_content(self, content_sha256: str) -> list[Match]:
+        return self._matches({"term": {"content_sha256": content_sha256}}, self._newest_first_sort, None)
