@@ -19,7 +19,7 @@ import numpy as np
 from .. import home
 from ..errors import DatasetError
 from . import params
-from .arrays import expand_ranges, group_sizes, offsets_of, sorted_unique
+from .arrays import KeyBitset, expand_ranges, group_sizes, offsets_of, sorted_unique
 from .fingerprint_set import (
     FLAG_PREFILTER,
     FLAG_TOKEN,
@@ -31,7 +31,7 @@ from .fingerprint_set import (
     FingerprintSet,
 )
 from .keys import KeyedHasher, combine_keys, load_or_create_key
-from .minhash import record_signatures
+from .minhash import lsh_tables, record_signatures
 from .normalize import (
     MONTHS,
     digit_date_readings,
@@ -175,6 +175,7 @@ def build_fingerprint_set(
     arrays = _weighted_entries(parts, profiles, len(rows))
     arrays["minhashes"], arrays["shingle_counts"] = _signatures(parts, len(rows))
     arrays["id_variant_offsets"], arrays["id_variant_keys"] = _id_variants(parts, len(rows))
+    arrays.update(lookup_tables(arrays))
     log.info("fingerprinted %d records, %d evidence entries", len(rows), len(arrays["entry_keys"]))
     return FingerprintSet(
         columns=profiles,
@@ -273,6 +274,18 @@ def _weighted_entries(
         "prefilter_keys": sorted_unique(
             key[(~common) & (df <= max(params.PREFILTER_MAX_DF, rare_limit)) & ((flag & FLAG_PREFILTER) > 0)]
         ),
+    }
+
+
+def lookup_tables(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The scanner's lookup tables, built once here rather than in every scanning process."""
+    known_keys = sorted_unique(arrays["entry_keys"])
+    lsh_keys, lsh_records = lsh_tables(arrays["minhashes"], arrays["shingle_counts"])
+    return {
+        "known_keys": known_keys,
+        "known_bits": KeyBitset.bits_of(known_keys),
+        "lsh_keys": lsh_keys,
+        "lsh_records": lsh_records,
     }
 
 

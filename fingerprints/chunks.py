@@ -4,104 +4,143 @@ A *chunk* is a whitespace-separated piece of ``normalize.token_bytes`` output. E
 chunk is tokenized and keyed-hashed once (the scanner's memo, kept across documents); after
 that, the lines of a document become arrays of chunk ids, and their keys are gathered with
 numpy instead of one Python object per chunk.
+
+The memo's arrays grow by doubling (``_Growing``), and the chunks a document brings are
+learnt in one batch (one vectorized prefilter test): a document costs the same whether the
+memo holds ten chunks or a million (it used to rebuild every array per document).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import params
-from .arrays import expand_ranges, offsets_of
+from .arrays import expand_ranges, sorted_contains
 from .keys import KeyedHasher
 from .normalize import MONTHS, chunk_tokens, digit_date_readings, id_number
 
 ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
 
 
-@dataclass
-class _Column:
-    """A growing per-chunk list of keys: flat values + counts, numpy view on demand."""
+class _Growing:
+    """A numpy array appended to in batches, with room kept at the end (amortized O(1))."""
 
-    values: list[int]
-    counts: list[int]
-    _flat: np.ndarray | None = None
-    _offsets: np.ndarray | None = None
-    _counts: np.ndarray | None = None
+    def __init__(self, dtype: type):
+        self._data = np.empty(1024, dtype=dtype)
+        self.size = 0
 
-    def add(self, keys: list[int]) -> None:
-        self.values.extend(keys)
-        self.counts.append(len(keys))
-        self._flat = None
+    def extend(self, values: np.ndarray) -> None:
+        end = self.size + len(values)
+        if end > len(self._data):
+            grown = np.empty(max(end, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : end] = values
+        self.size = end
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
+class _KeyColumn:
+    """Per chunk, a list of keys: flat keys + per-chunk offsets, both growing."""
+
+    def __init__(self):
+        self.keys = _Growing(np.uint64)
+        self.ends = _Growing(np.int64)  # end offset of each chunk's keys
+
+    def extend(self, keys: list[int], counts: list[int]) -> None:
+        self.keys.extend(np.array(keys, dtype=np.uint64))
+        base = self.ends.array[-1] if self.ends.size else 0
+        self.ends.extend(base + np.cumsum(np.array(counts, dtype=np.int64)))
 
     def gather(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keys of the given chunks, concatenated, and how many each chunk has."""
-        if self._flat is None:
-            self._flat = np.array(self.values, dtype=np.uint64)
-            self._counts = np.array(self.counts, dtype=np.int64)
-            self._offsets = offsets_of(self._counts)
-        counts = self._counts[chunk_ids]
-        return self._flat[expand_ranges(self._offsets[chunk_ids], counts)], counts
+        ends = self.ends.array[chunk_ids]
+        starts = np.where(chunk_ids > 0, self.ends.array[np.maximum(chunk_ids - 1, 0)], 0)
+        counts = ends - starts
+        return self.keys.array[expand_ranges(starts, counts)], counts
 
 
 class ChunkTable:
     """Chunk -> id, and per id: tokens, token keys, id-number and date keys, prefilter hit."""
 
-    def __init__(self, hasher: KeyedHasher, prefilter_keys: set[int]):
+    def __init__(self, hasher: KeyedHasher, prefilter_keys: np.ndarray):
         self.hasher = hasher
-        self.prefilter = prefilter_keys
+        self.prefilter = prefilter_keys  # sorted unique uint64 (the file's, mapped)
         self.clear()
 
     def clear(self) -> None:
         self.ids: dict[bytes, int] = {}
         self.tokens: list[tuple[str, ...]] = []
-        self.hits: list[int] = []
-        self.months: list[bool] = []
-        self.numbers: list[bool] = []  # holds an id-like number that is not a date
-        self._flag_arrays: dict[str, np.ndarray] = {}
-        self.token_keys = _Column([], [])
-        self.special_keys = _Column([], [])  # id numbers and every reading of a date
+        self._hits = _Growing(np.int8)
+        self._months = _Growing(np.bool_)
+        self._numbers = _Growing(np.bool_)  # holds an id-like number that is not a date
+        self.token_keys = _KeyColumn()
+        self.special_keys = _KeyColumn()  # id numbers and every reading of a date
 
     def learn(self, chunks: set[bytes]) -> None:
         """Make sure every chunk has an id (dropping the table first when it grew too big;
         ids handed out before stay valid until the next ``learn``)."""
-        if len(self.ids) + len(chunks) > params.CHUNK_MEMO_LIMIT:
+        new = [c for c in chunks if c not in self.ids]
+        if not new:
+            return
+        if len(self.ids) + len(new) > params.CHUNK_MEMO_LIMIT:
             self.clear()
-        for chunk in chunks:
-            if chunk not in self.ids:
-                self._add(chunk)
+            new = list(chunks)
+        self._add(new)
 
-    def _add(self, chunk: bytes) -> None:
-        self.ids[chunk] = len(self.tokens)
-        tokens = chunk_tokens(chunk)
-        token_keys = [self.hasher.token(t) for t in tokens]
-        ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
-        dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
-        if any(k in self.prefilter for k in ids):
-            hit = ID_HIT
-        else:
-            hit = int(any(k in self.prefilter for k in token_keys + dates))
-        self.tokens.append(tokens)
-        self.hits.append(hit)
-        self.months.append(any(t in MONTHS for t in tokens))
-        self.numbers.append(any(id_number(t) and not digit_date_readings(t) for t in tokens))
-        self._flag_arrays.clear()
-        self.token_keys.add(token_keys)
-        self.special_keys.add(ids + dates)
+    def _add(self, chunks: list[bytes]) -> None:
+        token_keys, token_counts, special_keys, special_counts, months, numbers = [], [], [], [], [], []
+        id_counts = []
+        for chunk in chunks:
+            self.ids[chunk] = len(self.tokens)
+            tokens = chunk_tokens(chunk)
+            self.tokens.append(tokens)
+            keys = [self.hasher.token(t) for t in tokens]
+            ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
+            dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
+            token_keys += keys
+            token_counts.append(len(keys))
+            special_keys += ids + dates
+            special_counts.append(len(ids) + len(dates))
+            id_counts.append(len(ids))
+            months.append(any(t in MONTHS for t in tokens))
+            numbers.append(any(id_number(t) and not digit_date_readings(t) for t in tokens))
+        self.token_keys.extend(token_keys, token_counts)
+        self.special_keys.extend(special_keys, special_counts)
+        self._hits.extend(self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts))
+        self._months.extend(np.array(months, dtype=bool))
+        self._numbers.extend(np.array(numbers, dtype=bool))
+
+    def _prefilter_hits(self, token_keys, token_counts, special_keys, special_counts, id_counts) -> np.ndarray:
+        """Per chunk: ID_HIT when one of its id numbers is a prefilter key, 1 when a token or
+        a date is, else 0 (one vectorized lookup for the whole batch)."""
+        n = len(token_counts)
+        token_found = sorted_contains(self.prefilter, np.array(token_keys, dtype=np.uint64))
+        special_found = sorted_contains(self.prefilter, np.array(special_keys, dtype=np.uint64))
+        owner_of_token = np.repeat(np.arange(n), token_counts)
+        owner_of_special = np.repeat(np.arange(n), special_counts)
+        # The first id_counts[i] special keys of chunk i are id numbers, the rest dates.
+        special_starts = np.repeat(np.cumsum(special_counts) - special_counts, special_counts)
+        is_id = (np.arange(len(special_keys)) - special_starts) < np.repeat(id_counts, special_counts)
+        hits = np.zeros(n, dtype=np.int8)
+        hits[owner_of_token[token_found]] = 1
+        hits[owner_of_special[special_found & ~is_id]] = 1
+        hits[owner_of_special[special_found & is_id]] = ID_HIT
+        return hits
 
     def hit(self, chunk: bytes) -> int:
-        return self.hits[self.ids[chunk]]
+        return int(self._hits.array[self.ids[chunk]])
+
+    def hits_of(self, chunk_ids: np.ndarray) -> np.ndarray:
+        return self._hits.array[chunk_ids]
 
     def with_month_name(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an English month name (a date may span chunks)."""
-        return self._flags("months")[chunk_ids]
+        return self._months.array[chunk_ids]
 
     def with_id_number(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an id-like number that is not a date."""
-        return self._flags("numbers")[chunk_ids]
-
-    def _flags(self, name: str) -> np.ndarray:
-        if name not in self._flag_arrays:
-            self._flag_arrays[name] = np.array(getattr(self, name), dtype=bool)
-        return self._flag_arrays[name]
+        return self._numbers.array[chunk_ids]

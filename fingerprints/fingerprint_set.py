@@ -66,6 +66,10 @@ _ARRAYS = (
     "shingle_counts",
     "id_variant_offsets",
     "id_variant_keys",
+    "known_keys",
+    "known_bits",
+    "lsh_keys",
+    "lsh_records",
 )
 _RECORD_ID_ARRAYS = ("row_numbers", "record_id_offsets", "record_id_bytes")
 
@@ -163,6 +167,11 @@ class FingerprintSet:
     # A-number is the record's, not another person's): record i's are [o[i], o[i+1]).
     id_variant_offsets: np.ndarray  # int64, records + 1
     id_variant_keys: np.ndarray  # uint64
+    # Lookup tables the scanner would otherwise build in every process (``build.lookup_tables``):
+    known_keys: np.ndarray  # uint64, sorted unique entry_keys
+    known_bits: np.ndarray  # uint8 bitset of known_keys' low bits (arrays.KeyBitset)
+    lsh_keys: np.ndarray  # uint64, sorted: every LSH band key of every record (minhash.py)
+    lsh_records: np.ndarray  # int32, aligned with lsh_keys
     minhash_seed: int = params.MINHASH_SEED
     dataset_id: str = field(default_factory=new_dataset_id)  # random, made at build
     key: bytes | None = field(default=None, repr=False)  # never saved

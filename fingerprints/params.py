@@ -108,14 +108,15 @@ PREFILTER_MAX_DF = 8
 RARE_MAX_SHARE = 5e-5
 # Lines that pass the prefilter but share no rare value with any record (a million-record
 # dataset where the name and the birth date are each shared by dozens) get candidates from a
-# datasketch MinHashLSH over the records' MinHashes, at this Jaccard threshold; at most
+# MinHash LSH over the records' MinHashes (``minhash.py``): signatures of MINHASH_NUM_PERM
+# values cut into bands of LSH_ROWS; a record agreeing with the line on a whole band is a
+# candidate. 32 / 4 = 8 bands is what datasketch's MinHashLSH picks for a Jaccard threshold
+# of 0.5 (LSH_JACCARD_THRESHOLD, equal weight on false positives and negatives). The band
+# keys are sorted arrays in the fingerprint file, so the fallback works at any size. At most
 # LSH_MAX_LINES lines per document are looked up (each costs a MinHash of the line).
 LSH_JACCARD_THRESHOLD = 0.5
+LSH_ROWS = 4
 LSH_MAX_LINES = 2_000
-# The LSH index is built in each scanning process on first use, ~40 us per record (measured
-# on 6,000): above this many records the fallback is off (logged once), so that a
-# million-record fingerprint does not cost each sweep worker tens of seconds.
-LSH_MAX_RECORDS = 250_000
 # Multi-token values (names, facilities) are matched as runs of up to this many tokens (a
 # longer value by its first ones); every line costs this many keys per token.
 MAX_VALUE_TOKENS = 4

@@ -8,7 +8,7 @@
 2. Encoding: for those lines, the keyed hashes of every run of 1..MAX_VALUE_TOKENS tokens,
    of id numbers and dates (numpy, all lines at once), keeping only keys some record has.
 3. Candidates: records sharing a rare keyed value with a line (``candidate_keys``); lines
-   left without any are looked up in a datasketch MinHashLSH of the records' MinHashes.
+   left without any are looked up in the MinHash LSH tables of the fingerprint file.
 4. Evidence: which of each candidate record's entries the line holds, weighed per field;
    the decision rules and their thresholds are documented in ``params``.
 """
@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHashLSH
-
 from ..errors import DocumentError
 from . import params
 from .arrays import (
@@ -36,7 +34,7 @@ from .arrays import (
 from .chunks import ID_HIT, ChunkTable
 from .fingerprint_set import FLAG_TOKEN, KIND_ID, FingerprintSet
 from .keys import KeyedHasher, token_run_keys
-from .minhash import minhash_from_signature, minhash_of
+from .minhash import jaccard, lsh_query, signature_of
 from .normalize import (
     digit_date_readings,
     fold_text,
@@ -92,11 +90,9 @@ class _Scanner:
         self.hasher = KeyedHasher(fingerprints.key)
         self.common = fingerprints.common_columns
         self.id_columns = np.array([c.kind == KIND_ID for c in fingerprints.columns], dtype=bool)
-        self.known_keys = sorted_unique(fingerprints.entry_keys)
-        self.known_bits = KeyBitset(self.known_keys)
-        self.chunks = ChunkTable(self.hasher, set(fingerprints.prefilter_keys.tolist()))
-        self._lsh: MinHashLSH | None = None
-        self._lsh_refused = False
+        self.known_keys = fingerprints.known_keys
+        self.known_bits = KeyBitset(fingerprints.known_bits)
+        self.chunks = ChunkTable(self.hasher, fingerprints.prefilter_keys)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
@@ -104,7 +100,10 @@ class _Scanner:
         (one rare name token alone is too often an ordinary word: "page", "rose")."""
         distinct = set(x.split())
         self.chunks.learn(distinct)
-        hits = {c: h for c in distinct if (h := self.chunks.hit(c))}
+        chunks = list(distinct)
+        ids = np.fromiter(map(self.chunks.ids.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+        strengths = self.chunks.hits_of(ids)
+        hits = {chunks[i]: int(strengths[i]) for i in np.flatnonzero(strengths).tolist()}
         if sum(hits.values()) < ID_HIT:  # no line can hold enough: one rare word is no record
             return []
         if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS:
@@ -159,40 +158,22 @@ class _Scanner:
         return pairs[strong | (votes >= 2)]
 
     def _lsh_pairs(self, enc: _EncodedLines, lines: np.ndarray) -> np.ndarray:
-        """(line, record) pairs for lines without exact candidates, from MinHash LSH."""
-        if len(self.fp) > params.LSH_MAX_RECORDS:
-            if not self._lsh_refused:
-                log.info("LSH fallback off: %d records > LSH_MAX_RECORDS", len(self.fp))
-                self._lsh_refused = True
-            return np.empty(0, dtype=np.int64)
+        """(line, record) pairs for lines without exact candidates, from the MinHash LSH
+        tables of the fingerprint file."""
         pairs = []
         for line in lines.tolist():
             shingles = self._known_shingles(enc, line)
             # One known shingle is one field at most: never a match, not worth the index.
             if len(shingles) >= params.MIN_EVIDENCE_FIELDS:
-                for record in self.lsh.query(minhash_of(shingles)):
-                    pairs.append((line << 32) | record)
-        return np.array(pairs, dtype=np.int64)
+                records = lsh_query(self.fp.lsh_keys, self.fp.lsh_records, signature_of(shingles))
+                pairs.append((line << 32) | records)
+        return np.concatenate(pairs) if pairs else np.empty(0, dtype=np.int64)
 
     def _known_shingles(self, enc: _EncodedLines, line: int) -> list[int]:
         """The line's shingles that some record has (name tokens, ids, dates): the words
         of a facility or a status, which record MinHashes leave out, are left out too."""
         shingles = np.array(enc.shingles(line), dtype=np.uint64)
         return shingles[sorted_contains(self.known_keys, shingles)].tolist()
-
-    @property
-    def lsh(self) -> MinHashLSH:
-        """datasketch MinHashLSH of every record's MinHash, built on first use."""
-        if self._lsh is None:
-            self._lsh = MinHashLSH(
-                threshold=params.LSH_JACCARD_THRESHOLD, num_perm=self.fp.minhashes.shape[1]
-            )
-            with self._lsh.insertion_session() as session:
-                for record in np.flatnonzero(self.fp.shingle_counts).tolist():
-                    session.insert(
-                        record, minhash_from_signature(self.fp.minhashes[record], self.fp.minhash_seed)
-                    )
-        return self._lsh
 
     def _evidence(self, enc: _EncodedLines, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pairs x columns) evidence weight of each field of the record in the line, and
@@ -281,10 +262,9 @@ class _Scanner:
         record_size = int(self.fp.shingle_counts[record])
         if not shingles or not record_size:
             return False
-        record_minhash = minhash_from_signature(self.fp.minhashes[record], self.fp.minhash_seed)
-        jaccard = minhash_of(list(shingles)).jaccard(record_minhash)
+        similarity = jaccard(signature_of(list(shingles)), self.fp.minhashes[record])
         # |R & L| = J (|R| + |L|) / (1 + J); containment of the record in the line:
-        containment = jaccard * (record_size + len(shingles)) / ((1 + jaccard) * record_size)
+        containment = similarity * (record_size + len(shingles)) / ((1 + similarity) * record_size)
         return containment >= params.MINHASH_RESCUE_CONTAINMENT
 
 

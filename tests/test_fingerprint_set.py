@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from leaktrack.errors import FingerprintFileError
-from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, load_or_create_key
+from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, load_or_create_key, params
 from leaktrack.fingerprints.build import EntryBuilder, analyse_value
 from leaktrack.fingerprints.keys import KeyedHasher
-from leaktrack.fingerprints.minhash import minhash_of
+from leaktrack.fingerprints.minhash import low32, lsh_query, permutations
 from leaktrack.fingerprints.normalize import (
     digit_date_readings,
     fold_text,
@@ -244,13 +244,45 @@ def test_a_dataset_of_three_hundred_columns_fingerprints(tmp_path):
     assert int(fingerprints.entry_columns.max()) == 299
 
 
+def _datasketch_minhash(shingles):
+    from datasketch import MinHash  # the reference; the scanner never imports it
+
+    minhash = MinHash(num_perm=32, seed=1, hashfunc=low32, scheme="legacy")
+    minhash.update_batch(list(shingles))
+    return minhash
+
+
+def test_permutations_are_datasketchs_legacy_ones():
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=32, seed=1, scheme="legacy").permutations
+    assert np.array_equal(permutations(32, 1)[0], a) and np.array_equal(permutations(32, 1)[1], b)
+
+
 def test_record_minhash_equals_datasketch_minhash_of_its_shingles(fingerprints, small_leak):
     builder = EntryBuilder(KeyedHasher(KEY))
     kinds = [c.kind for c in fingerprints.columns]
     shingles = set()
     for value, kind in zip(small_leak.rows[0], kinds):
         shingles |= builder.shingles(kind, analyse_value(value))
-    assert np.array_equal(minhash_of(list(shingles)).hashvalues, fingerprints.minhashes[0])
+    assert np.array_equal(_datasketch_minhash(shingles).hashvalues, fingerprints.minhashes[0])
+
+
+def test_lsh_tables_propose_what_datasketch_minhashlsh_proposes(fingerprints):
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.5, num_perm=32)
+    assert (lsh.b, lsh.r) == (8, params.LSH_ROWS)
+    records = np.flatnonzero(fingerprints.shingle_counts)[:500]
+    for record in records.tolist():
+        lsh.insert(record, MinHash(32, 1, hashvalues=fingerprints.minhashes[record], scheme="legacy"))
+    rng = np.random.default_rng(5)
+    for record in rng.choice(records, 40).tolist():
+        signature = fingerprints.minhashes[record].copy()
+        signature[rng.choice(32, 12, replace=False)] ^= 1  # a changed copy: some bands stay whole
+        expected = set(lsh.query(MinHash(32, 1, hashvalues=signature, scheme="legacy")))
+        found = {r for r in lsh_query(fingerprints.lsh_keys, fingerprints.lsh_records, signature).tolist()}
+        assert found & set(records.tolist()) == expected
 
 
 def test_birth_dates_shared_by_several_records_are_still_a_date_column():
