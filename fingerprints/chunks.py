@@ -110,11 +110,15 @@ class ChunkTable:
             numbers.append(any(id_number(t) and not digit_date_readings(t) for t in tokens))
         self.token_keys.extend(token_keys, token_counts)
         self.special_keys.extend(special_keys, special_counts)
-        self._hits.extend(self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts))
+        self._hits.extend(
+            self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts)
+        )
         self._months.extend(np.array(months, dtype=bool))
         self._numbers.extend(np.array(numbers, dtype=bool))
 
-    def _prefilter_hits(self, token_keys, token_counts, special_keys, special_counts, id_counts) -> np.ndarray:
+    def _prefilter_hits(
+        self, token_keys, token_counts, special_keys, special_counts, id_counts
+    ) -> np.ndarray:
         """Per chunk: ID_HIT when one of its id numbers is a prefilter key, 1 when a token or
         a date is, else 0 (one vectorized lookup for the whole batch)."""
         n = len(token_counts)

@@ -40,7 +40,10 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     gen = np.random.RandomState(seed)
     drawn = np.array(
         [
-            (gen.randint(1, _MERSENNE_PRIME, dtype=np.uint64), gen.randint(0, _MERSENNE_PRIME, dtype=np.uint64))
+            (
+                gen.randint(1, _MERSENNE_PRIME, dtype=np.uint64),
+                gen.randint(0, _MERSENNE_PRIME, dtype=np.uint64),
+            )
             for _ in range(num_perm)
         ],
         dtype=np.uint64,

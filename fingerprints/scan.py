@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from ..errors import DocumentError
 from . import params
 from .arrays import (
