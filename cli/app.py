@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import fingerprint_cmds, queue_cmds, sweep_cmds
+from . import fingerprint_cmds, queue_cmds, sweep_cmds, takedown_cmds
 from .common import configure_logging, new_app
 
 app = new_app("Find re-uploads of a leaked dataset and track their takedown.")
@@ -28,6 +28,7 @@ def _root(
 fingerprint_cmds.register(app)
 sweep_cmds.register(app)
 queue_cmds.register(app)
+takedown_cmds.register(app)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from ..errors import LeaktrackError
 from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
 from ..index.files import open_owner_only
 from ..takedown import notices
-from ..takedown.platforms import suggested_contact
+from ..takedown.platforms import platform_contact
 from . import store_views as views
 from .common import console, err_console, new_app, print_json
 
@@ -67,7 +67,7 @@ def queue_show(
     """Everything known about one match: evidence, records, history, where to report it."""
     with open_store(store_url, must_exist=True) as store:
         match, history = store.get(match_id), store.history(match_id)
-    contact = suggested_contact(match.host)
+    contact = platform_contact(match.host)
     if as_json:
         print_json(
             match.export_dict()
@@ -158,7 +158,7 @@ def _ask_key() -> str:
 
 
 def _review_one(store: MatchStore, match: Match, by: str) -> str:
-    console.print(views.match_panel(match, store.history(match.id), suggested_contact(match.host)))
+    console.print(views.match_panel(match, store.history(match.id), platform_contact(match.host)))
     while True:
         action = REVIEW_KEYS.get(_ask_key(), "")
         if action == "open":
@@ -238,7 +238,7 @@ def takedown_draft(
         return
     with open_owner_only(out) as stream:
         stream.write(notice)
-    contact = suggested_contact(match.host)
+    contact = platform_contact(match.host)
     err_console.print(f"Wrote the notice to {out}.", markup=False, highlight=False, soft_wrap=True)
     err_console.print("\n".join(views.contact_lines(contact)), markup=False, highlight=False, soft_wrap=True)
 

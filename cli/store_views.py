@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..index import Match, StatusChange, StoreStats
-from ..takedown.platforms import AbuseContact
+from ..takedown.contacts import Contact
 
 STATUS_STYLES = {
     "new": "bold yellow",
@@ -50,18 +50,17 @@ def queue_table(matches: list[Match], title: str = "Takedown queue") -> Table:
     return table
 
 
-def contact_lines(contact: AbuseContact | None) -> list[str]:
+def contact_lines(contact: Contact | None) -> list[str]:
     if contact is None:
-        return ["abuse contact: unknown"]
-    label = contact.name if contact.known else f"{contact.name} (guess: {contact.note})"
-    lines = [f"abuse contact: {label}"]
+        return ["abuse contact: not a listed platform (`leaktrack takedown contacts ID` looks it up)"]
+    lines = [f"abuse contact: {contact.name} ({contact.role}, from {contact.source})"]
     lines += [f"  email: {contact.email}"] if contact.email else []
     lines += [f"  form:  {contact.url}"] if contact.url else []
-    lines += [f"  note:  {contact.note}"] if contact.note and contact.known else []
+    lines += [f"  note:  {contact.note}"] if contact.note else []
     return lines
 
 
-def match_panel(match: Match, history: list[StatusChange], contact: AbuseContact | None) -> Panel:
+def match_panel(match: Match, history: list[StatusChange], contact: Contact | None) -> Panel:
     facts = [
         f"url:        {escape(match.url)}",
         f"title:      {escape(match.title or '-')}",

@@ -15,14 +15,14 @@ import jinja2.sandbox
 from ..errors import TakedownTemplateError
 from ..index import Match
 from . import settings
-from .platforms import suggested_contact
+from .platforms import platform_contact
 
 DEFAULT_RECIPIENT = "abuse team"
 DEFAULT_SENDER = "[your name, organisation and contact details]"
 
 
 def notice_context(match: Match, sender: str | None = None) -> dict:
-    contact = suggested_contact(match.host)
+    contact = platform_contact(match.host)
     return {
         "match_id": match.id,
         "url": match.url,
@@ -31,9 +31,7 @@ def notice_context(match: Match, sender: str | None = None) -> dict:
         "last_seen": match.last_seen.strftime("%Y-%m-%d %H:%M"),
         "content_sha256": match.content_sha256,
         "records_exposed": match.matched_count,
-        "recipient": f"{contact.name} {DEFAULT_RECIPIENT}"
-        if contact and contact.known
-        else DEFAULT_RECIPIENT,
+        "recipient": f"{contact.name} {DEFAULT_RECIPIENT}" if contact else DEFAULT_RECIPIENT,
         "sender": sender or DEFAULT_SENDER,
     }
 

@@ -1,34 +1,24 @@
-"""Who to send a takedown request to: a small table of known hosts, shipped as TOML."""
+"""Well-known platforms (paste sites, code hosts, file hosts, archives) and their removal
+channels, from the table shipped beside this module (``platforms.toml``).
+
+A listed platform is written to through its own channel and overrides the lookups: its
+network and its registrar are the platform itself. A host that is not listed gets no contact
+from here; nothing is guessed (an ``abuse@`` made up from the host name can be wrong, as for
+``example.co.uk``, or reach the uploader on a domain the uploader runs).
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import tomllib
-from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from ..index.base import utcnow
 from . import settings
+from .contacts import Contact
 
-
-@dataclass(frozen=True)
-class AbuseContact:
-    host: str  # the table key that matched (a suffix of the copy's host)
-    name: str
-    email: str | None = None
-    url: str | None = None
-    note: str | None = None
-    known: bool = True  # False: only the RFC 2142 abuse@ guess
-
-    def as_dict(self) -> dict:
-        return {
-            "host": self.host,
-            "name": self.name,
-            "email": self.email,
-            "url": self.url,
-            "note": self.note,
-            "known": self.known,
-        }
+TABLE_SOURCE = "leaktrack platform table"
 
 
 @lru_cache(maxsize=1)
@@ -37,35 +27,29 @@ def _table() -> dict[str, dict]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def abuse_contact(host: str) -> AbuseContact | None:
-    """The listed contact for ``host`` or its closest listed parent domain; None if unlisted."""
+def platform_key(host: str) -> str | None:
+    """The table key that covers ``host`` (itself or its closest listed parent domain)."""
     labels = host.lower().strip(".").split(".")
     for start in range(len(labels) - 1):
         key = ".".join(labels[start:])
         if key in _table():
-            return AbuseContact(host=key, **_table()[key])
+            return key
     return None
 
 
-def suggested_contact(host: str) -> AbuseContact | None:
-    """The listed contact, else the RFC 2142 ``abuse@`` mailbox of the host's domain (a guess)."""
-    listed = abuse_contact(host)
-    if listed or not host or "." not in host or _is_ip_address(host):
-        return listed
-    domain = ".".join(host.lower().split(".")[-2:])
-    return AbuseContact(
-        host=domain,
-        name=domain,
-        email=f"abuse@{domain}",
-        known=False,
-        note="not in leaktrack's table: RFC 2142 mailbox, unverified",
+def platform_contact(host: str, found_at: datetime | None = None) -> Contact | None:
+    """The listed platform's channel for ``host``; None if the host is not a listed platform."""
+    key = platform_key(host)
+    if key is None:
+        return None
+    entry = _table()[key]
+    note = " ".join(part for part in (entry.get("kind"), entry.get("note")) if part) or None
+    return Contact(
+        role="platform",
+        name=entry["name"],
+        email=entry.get("email"),
+        url=entry.get("url"),
+        note=note,
+        source=f"{TABLE_SOURCE} ({key})",
+        found_at=found_at or utcnow(),
     )
-
-
-def _is_ip_address(host: str) -> bool:
-    # A bare address has no domain to take an abuse@ mailbox from (its owner is found through RDAP).
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
