@@ -80,7 +80,27 @@ def time_text(moment: datetime | None) -> str | None:
 
 
 def time_from_text(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    """A stored timestamp back as an aware UTC datetime; StoreError if it was damaged (hand-edited)."""
+    if not text:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        raise StoreError(f"damaged timestamp {str(text)[:60]!r}") from None
+
+
+def check_text(value: str | None, what: str) -> None:
+    """Refuse text that no backend can store as it is: every backend gets the same answer.
+
+    A shell argument with bytes that are not UTF-8 reaches Python as lone surrogates
+    (``surrogateescape``); SQLite refuses to encode them, Elasticsearch would keep mangled text.
+    """
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"{what} {value!r} is not valid UTF-8") from None
 
 
 def batches(items: Iterable, size: int) -> Iterator[list]:
@@ -170,6 +190,15 @@ class Match:
         }
 
 
+def check_copy_text(copy: FoundCopy) -> None:
+    check_text(copy.source, "the source name")
+    check_text(copy.url, "the URL")
+    check_text(copy.title, "the title")
+    check_text(copy.evidence_path, "the evidence path")
+    for record_id in copy.matched_records:
+        check_text(record_id, "the record id")
+
+
 def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, StatusChange | None]:
     """The upsert rule every backend follows, as a pure function.
 
@@ -180,6 +209,7 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
     again moves to ``reappeared``, returned as the StatusChange to store in the history.
     ``version`` is bumped on every write.
     """
+    check_copy_text(copy)
     seen_at = as_utc(copy.seen_at)
     if known is None:
         return (
@@ -235,6 +265,11 @@ def apply_status_change(
 
     The transition itself is checked by the caller (``check_transition``).
     """
+    check_text(by, "who (--by)")
+    check_text(note, "the note")
+    for key, value in details.items():
+        check_text(str(key), "a detail name")
+        check_text(str(value), f"the {key!r} detail")
     change = StatusChange(match.id, match.status, to_status, utcnow(), by, note, details)
     sending = to_status == "takedown_sent"
     changed = replace(

@@ -213,6 +213,13 @@ def match_to_doc(match: Match, history: list[dict]) -> dict:
 
 
 def match_from_doc(doc: dict) -> Match:
+    try:
+        return _match_from_doc(doc)
+    except StoreError as error:  # a hand-edited document: one line naming it
+        raise StoreError(f"match {doc.get('id')!r} is damaged: {error}; repair or delete it") from None
+
+
+def _match_from_doc(doc: dict) -> Match:
     return Match(
         id=doc["id"],
         source=doc["source"],
@@ -281,6 +288,8 @@ def sweep_from_doc(doc: dict) -> SweepRecord:
 # The takedown queue's order, with the match id as the tiebreaker search_after needs.
 QUEUE_SORT = [{"matched_count": "desc"}, {"last_seen": "desc"}, {"id": "asc"}]
 NEWEST_FIRST_SORT = [{"last_seen": "desc"}, {"id": "asc"}]
+# A record exposed only by copies a responder dismissed (false matches) is not exposed.
+NOT_DISMISSED = {"bool": {"must_not": [{"term": {"status": "dismissed"}}]}}
 
 
 def queue_query(status: str | None, source: str | None, min_records: int) -> dict:
@@ -517,48 +526,43 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
             response = self.client.search(
                 index=self.names.matches_alias,
                 size=0,
-                aggs={
-                    "by_status": {"terms": {"field": "status", "size": len(STATUSES)}},
-                    "by_source": {"terms": {"field": "source", "size": settings.ES_STATS_MAX_SOURCES}},
-                },
+                aggs={"by_status": {"terms": {"field": "status", "size": len(STATUSES)}}},
             )
-        aggs = response["aggregations"]
-        by_status = {b["key"]: b["doc_count"] for b in aggs["by_status"]["buckets"]}
-        by_source = {b["key"]: b["doc_count"] for b in aggs["by_source"]["buckets"]}
+        by_status = {b["key"]: b["doc_count"] for b in response["aggregations"]["by_status"]["buckets"]}
         return StoreStats(
             by_status=by_status,
-            by_source=by_source,
-            records_exposed=self._count_exposed_records(),
+            by_source={bucket["key"]: bucket["count"] for bucket in self._distinct("source")},
+            records_exposed=sum(1 for _ in self._distinct("matched_records", NOT_DISMISSED)),
             copies_still_up=sum(by_status.get(status, 0) for status in STILL_UP_STATUSES),
         )
 
-    def _count_exposed_records(self) -> int:
-        """Distinct record ids of non-dismissed copies, exactly.
+    def _distinct(self, field: str, query: dict | None = None) -> Iterator[dict]:
+        """Every distinct value of ``field`` with its document count, exactly: ``{"key", "count"}``.
 
-        A composite aggregation pages through the distinct ids; the ``cardinality``
-        aggregation would be cheaper but is an estimate, and this number says how many
-        people must be told their data is out there.
+        A composite aggregation pages through all of them (a ``terms`` aggregation stops at its
+        size; ``cardinality`` is an estimate, and the number of records exposed says how many
+        people must be told their data is out there).
         """
-        count, after = 0, None
+        after = None
         while True:
             composite: dict[str, Any] = {
-                "size": settings.ITER_PAGE_SIZE,
-                "sources": [{"record": {"terms": {"field": "matched_records"}}}],
+                "size": settings.ES_AGGREGATION_PAGE_SIZE,
+                "sources": [{"value": {"terms": {"field": field}}}],
             }
             if after:
                 composite["after"] = after
-            with self._errors("counting exposed records"):
+            with self._errors(f"counting {field}"):
                 response = self.client.search(
                     index=self.names.matches_alias,
                     size=0,
-                    query={"bool": {"must_not": [{"term": {"status": "dismissed"}}]}},
-                    aggs={"records": {"composite": composite}},
+                    query=query or {"match_all": {}},
+                    aggs={"values": {"composite": composite}},
                 )
-            page = response["aggregations"]["records"]
-            count += len(page["buckets"])
+            page = response["aggregations"]["values"]
+            yield from ({"key": b["key"]["value"], "count": b["doc_count"]} for b in page["buckets"])
             after = page.get("after_key")
-            if len(page["buckets"]) < settings.ITER_PAGE_SIZE or not after:
-                return count
+            if len(page["buckets"]) < settings.ES_AGGREGATION_PAGE_SIZE or not after:
+                return
 
     def list_sweeps(self, limit: int = 20) -> list[SweepRecord]:
         if limit <= 0:

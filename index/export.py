@@ -29,6 +29,11 @@ CSV_COLUMNS = (
 )
 
 
+# Columns whose text comes from people (a page's author, a responder's --to/--ref, a web form):
+# a spreadsheet must never run them as formulas.
+FREE_TEXT_COLUMNS = ("title", "takedown_to", "takedown_ref")
+
+
 def matches_to_export(store: MatchStore, status: str | None = None) -> Iterable[Match]:
     return (match for match in store.iter_matches() if status is None or match.status == status)
 
@@ -47,13 +52,15 @@ def write_csv(matches: Iterable[Match], out: TextIO) -> int:
     for count, match in enumerate(matches, start=1):  # noqa: B007
         row = match.export_dict()
         row["matched_records"] = settings.CSV_RECORD_SEPARATOR.join(row["matched_records"])
-        row["title"] = _as_spreadsheet_text(row["title"])
+        for column in FREE_TEXT_COLUMNS:
+            row[column] = _as_spreadsheet_text(row[column])
         writer.writerow(row)
     return count
 
 
 def _as_spreadsheet_text(value: str | None) -> str | None:
     # A page title comes from whoever posted the copy; a spreadsheet would run "=..." as a formula.
+    # (OWASP "CSV injection"; --to and --ref are typed or pasted by people, and reach the same sheet.)
     if value and value[0] in settings.CSV_FORMULA_STARTS:
         return "'" + value
     return value

@@ -65,6 +65,6 @@ ES_TEMPLATE_PRIORITY = 200
 # How long a point-in-time stays open between two pages of an export.
 ES_PIT_KEEP_ALIVE = "2m"
 
-# Distinct sources counted by ``stats`` (a terms aggregation must be bounded; a sources
-# file lists tens of sources).
-ES_STATS_MAX_SOURCES = 1_000
+# Distinct values (sources, record ids) per page of a composite aggregation in ``stats``:
+# every page is fetched, so this bounds one response's size, not what is counted.
+ES_AGGREGATION_PAGE_SIZE = 1_000

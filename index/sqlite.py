@@ -16,9 +16,11 @@ import json
 import logging
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConcurrentUpdateError, NotFoundError, StoreError
 from . import settings
@@ -184,29 +186,84 @@ def _as_store_errors(path: Path) -> Iterator[None]:
         raise StoreError(f"match store {path}: {error.object!r} is not valid UTF-8") from error
 
 
-def _create_owner_only(path: Path) -> None:
-    """A new store file is owner-only: it lists where the leaked records are exposed."""
-    if path.exists():
-        if path.is_file() and path.stat().st_size == 0:  # an empty file (``touch m.db``) is a new store too
-            path.chmod(0o600)
-        return
+def _create_store_file(path: Path) -> None:
+    """Make a new, empty store at ``path`` whole or not at all, owner-only.
+
+    Built under a temporary name and linked into place, so a store file is never seen half
+    made: an empty (0-byte) file at a store's path is refused, not taken for a new store, since
+    it is what a store emptied by a full disk or a bad copy looks like. The file is owner-only:
+    it lists where the leaked records are exposed.
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(descriptor)  # mkstemp makes it 0o600
+    try:
+        db = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            migrate(db, path)
+        finally:
+            db.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made the store first: use theirs
+    finally:
+        for leftover in (temporary, f"{temporary}-wal", f"{temporary}-shm"):
+            with suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def _refuse_empty_file(path: Path) -> None:
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(
+            f"match store {path} is an empty file (0 bytes), not a match store: restore it from a "
+            "backup, or delete it to start a new store"
+        )
+
+
+def _writable_here(path: Path) -> bool:
+    """Can this process write the store file and make its journal files beside it?"""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _read_only_uri(path: Path) -> str:
+    """How to open a store we may only read (a read-only home, a backup on a read-only mount).
+
+    ``mode=ro`` needs the WAL's -shm file, or a folder to create it in; without either, the
+    file is opened ``immutable`` (no locks, no journal: nobody can be writing to it from here).
+    """
+    uri = path.resolve().as_uri()
+    can_share_wal = os.access(path.parent, os.W_OK) or os.path.exists(f"{path}-shm")
+    return f"{uri}?mode=ro" if can_share_wal else f"{uri}?immutable=1"
 
 
 class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
-    """``MatchStore`` in one SQLite file (``sqlite:///path.db``)."""
+    """``MatchStore`` in one SQLite file (``sqlite:///path.db``).
+
+    Opened read-only when the file or its folder cannot be written (a read-only home): every
+    read works, and a write is refused with one line.
+    """
 
     _match_columns = _MATCH_COLUMNS  # for the takedown mixin
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.read_only = False
         with _as_store_errors(self.path):
             if self.path.is_dir():
                 raise StoreError(f"match store {self.path}: is a folder, not a file")
-            _create_owner_only(self.path)
+            if not self.path.exists():
+                _create_store_file(self.path)
+            _refuse_empty_file(self.path)
+            self.read_only = not _writable_here(self.path)
+            if self.read_only:
+                log.info("match store %s is not writable here: opened read-only", self.path)
             self._db = sqlite3.connect(
-                self.path, timeout=settings.SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None
+                _read_only_uri(self.path) if self.read_only else self.path,
+                timeout=settings.SQLITE_BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                uri=self.read_only,
             )
             try:
                 self._prepare()
@@ -216,11 +273,14 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
 
     def _prepare(self) -> None:
         self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA cache_size = -{settings.SQLITE_CACHE_MB * 1024}")
+        if self.read_only:
+            _check_readable_schema(self._db, self.path)
+            return
         self._db.execute("PRAGMA journal_mode = WAL")
         # In WAL mode NORMAL never corrupts; a power cut may lose the last commits only.
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute(f"PRAGMA cache_size = -{settings.SQLITE_CACHE_MB * 1024}")
         migrate(self._db, self.path)
 
     # -- transactions -----------------------------------------------------------------
@@ -228,6 +288,11 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; takes the write lock up front so reads inside it are fresh."""
+        if self.read_only:
+            raise StoreError(
+                f"match store {self.path} is read-only here (the file or its folder cannot be written): "
+                "it can be read, not changed"
+            )
         with _as_store_errors(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -258,7 +323,21 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
 
     def _matches_from_rows(self, rows: list[sqlite3.Row]) -> list[Match]:
         records = self._records_of([row["id"] for row in rows])
-        return [_match_from_row(row, records[row["id"]]) for row in rows]
+        matches = []
+        for row in rows:
+            with self._damaged_row(f"match {row['id']!r}"):
+                matches.append(_match_from_row(row, records[row["id"]]))
+        return matches
+
+    @contextmanager
+    def _damaged_row(self, what: str) -> Iterator[None]:
+        """A hand-edited value (a date that is no date) names the row, in one line."""
+        try:
+            yield
+        except StoreError as error:
+            raise StoreError(
+                f"match store {self.path}: {what} is damaged: {error}; repair or delete it"
+            ) from None
 
     def _load(self, match_ids: Iterable[str]) -> dict[str, Match]:
         ids = list(match_ids)
@@ -337,18 +416,21 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
             " WHERE match_id = ? ORDER BY id",
             [match_id],
         )
-        return [
-            StatusChange(
-                match_id=row["match_id"],
-                from_status=row["from_status"],
-                to_status=row["to_status"],
-                at=time_from_text(row["at"]),
-                by=row["by"],
-                note=row["note"],
-                details=json.loads(row["details"]),
-            )
-            for row in rows
-        ]
+        changes = []
+        for row in rows:
+            with self._damaged_row(f"a history entry of match {match_id!r}"):
+                changes.append(
+                    StatusChange(
+                        match_id=row["match_id"],
+                        from_status=row["from_status"],
+                        to_status=row["to_status"],
+                        at=time_from_text(row["at"]),
+                        by=row["by"],
+                        note=row["note"],
+                        details=_json_from_text(row["details"]),
+                    )
+                )
+        return changes
 
     def stats(self) -> StoreStats:
         by_status = {
@@ -371,16 +453,19 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
             "SELECT id, started_at, finished_at, per_source, errors FROM sweeps ORDER BY started_at DESC LIMIT ?",
             [limit],
         )
-        return [
-            SweepRecord(
-                id=row["id"],
-                started_at=time_from_text(row["started_at"]),
-                finished_at=time_from_text(row["finished_at"]),
-                per_source=json.loads(row["per_source"]),
-                errors=json.loads(row["errors"]),
-            )
-            for row in rows
-        ]
+        sweeps = []
+        for row in rows:
+            with self._damaged_row(f"sweep {row['id']!r}"):
+                sweeps.append(
+                    SweepRecord(
+                        id=row["id"],
+                        started_at=time_from_text(row["started_at"]),
+                        finished_at=time_from_text(row["finished_at"]),
+                        per_source=_json_from_text(row["per_source"]),
+                        errors=_json_from_text(row["errors"]),
+                    )
+                )
+        return sweeps
 
     # -- writing ------------------------------------------------------------------------
 
@@ -536,10 +621,34 @@ def _insert_history(db: sqlite3.Connection, change: StatusChange) -> None:
     )
 
 
+def _json_from_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise StoreError(f"damaged JSON {str(text)[:60]!r}") from None
+
+
 def _fts_query(text: str) -> str:
     """Every word of the user's text must occur (as a prefix); quoted, so no FTS syntax leaks in."""
     words = text.split()
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+def _check_readable_schema(db: sqlite3.Connection, path: Path) -> None:
+    """A store opened read-only cannot be migrated: it must already be at this schema."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0:
+        raise StoreError(f"{path} is not a leaktrack match store")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"match store {path} has schema version {version}, newer than this leaktrack ({SCHEMA_VERSION}): upgrade leaktrack"
+        )
+    raise StoreError(
+        f"match store {path} has schema version {version} and is read-only here: open it once where it "
+        f"can be written to upgrade it to version {SCHEMA_VERSION}"
+    )
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:

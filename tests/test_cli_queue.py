@@ -510,13 +510,12 @@ def test_takedown_sent_to_nobody_is_refused_and_changes_nothing(store_url):
     assert status_of(store_url, ID_GIST) == "confirmed"
 
 
-def test_an_empty_file_made_a_store_becomes_owner_only(tmp_path):
-    """`touch m.db` then using it: the matches it will hold are no one else's to read."""
+def test_an_empty_file_at_the_store_path_is_a_one_line_error(tmp_path):
+    """0 bytes is what a store emptied by a full disk or a bad copy looks like: never a new store."""
     path = tmp_path / "m.db"
-    path.touch(mode=0o644)
-    path.chmod(0o644)
-    assert run("stats", "--store", f"sqlite:///{path}").exit_code == 0
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.touch()
+    assert_one_line_error(run("stats", "--store", f"sqlite:///{path}"), 1, "empty file")
+    assert path.stat().st_size == 0
 
 
 @pytest.mark.parametrize("where", ["dangling-link", "name-too-long"])

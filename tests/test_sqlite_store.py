@@ -247,3 +247,34 @@ def test_a_sweep_killed_mid_write_leaves_a_consistent_store(db_path):
     assert consistent(db_path)
     with SQLiteStore(db_path) as store:
         assert len(store.list_matches(limit=None)) % 50 == 0  # whole batches only
+
+
+def test_an_empty_file_at_the_store_path_is_refused_and_left_as_it_is(db_path):
+    """0 bytes is what a store emptied by a full disk or a bad copy looks like: never a new store."""
+    db_path.touch()
+    with pytest.raises(StoreError, match="empty file"):
+        SQLiteStore(db_path)
+    assert db_path.stat().st_size == 0
+
+
+def test_a_new_store_leaves_no_temporary_file_beside_it(db_path):
+    SQLiteStore(db_path).close()
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["matches.db"]
+
+
+def test_a_hand_damaged_date_is_a_store_error_naming_the_match(db_path):
+    with SQLiteStore(db_path) as store:
+        (match,) = store.upsert_copies([found_copy("https://m.example/1", ["r1"])])
+    raw(db_path).execute("UPDATE matches SET last_seen = '2026-13-45 25:99' WHERE id = ?", (match.id,))
+    with SQLiteStore(db_path) as store:
+        with pytest.raises(StoreError, match=f"match '{match.id}' is damaged: damaged timestamp"):
+            store.list_matches()
+
+
+def test_a_hand_edited_date_without_a_time_zone_is_read_as_utc(db_path):
+    with SQLiteStore(db_path) as store:
+        (match,) = store.upsert_copies([found_copy("https://m.example/1", ["r1"])])
+    raw(db_path).execute("UPDATE matches SET last_seen = '2026-03-02 10:00' WHERE id = ?", (match.id,))
+    with SQLiteStore(db_path) as store:
+        assert store.get(match.id).last_seen.isoformat() == "2026-03-02T10:00:00+00:00"
+        assert store.list_matches()[0].last_seen > match.first_seen  # comparable with stored times

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from fixtures_store import T0, found_copy
 
-from leaktrack.errors import ConcurrentUpdateError, InvalidTransitionError, NotFoundError
+from leaktrack.errors import ConcurrentUpdateError, InvalidTransitionError, NotFoundError, StoreError
 from leaktrack.index import STATUSES, TRANSITIONS, SweepRecord, match_id_for_url
 
 URL_A = "https://pastebin.com/aaaa"
@@ -310,3 +310,38 @@ def test_sweeps_are_listed_most_recent_first_and_re_recording_one_replaces_it(st
     assert sweeps[1].per_source == {"pastes": {"pages": 9}}
     assert sweeps[1].errors == ["timeout"]
     assert store.list_sweeps(limit=1)[0].id == "sweep-2"
+
+
+def test_stats_count_every_source_not_only_the_first_thousand(store):
+    """1,001 sources: a bounded terms aggregation would drop one without a word."""
+    store.upsert_copies(
+        found_copy(f"https://mirror{n}.example.org/copy", [f"r{n}"], source=f"source-{n:04d}")
+        for n in range(1_001)
+    )
+    stats = store.stats()
+    assert len(stats.by_source) == 1_001
+    assert stats.by_source["source-1000"] == 1
+    assert stats.records_exposed == 1_001
+
+
+# -- text no backend can keep -----------------------------------------------------------------
+
+NOT_UTF8 = b"seen by \xff".decode("utf-8", "surrogateescape")  # what Python makes of such a shell argument
+
+
+@pytest.mark.parametrize("field", ["note", "by", "to"])
+def test_text_that_is_not_utf8_is_refused_alike_and_changes_nothing(store, field):
+    match = bring_to(store, "confirmed")
+    with pytest.raises(StoreError, match="not valid UTF-8"):
+        if field == "to":
+            store.record_takedown_sent(match.id, to=NOT_UTF8, by="alice")
+        else:
+            store.change_status(match.id, "takedown_sent", **{"by": "alice", field: NOT_UTF8})
+    assert store.get(match.id).status == "confirmed"
+    assert len(store.history(match.id)) == 1
+
+
+def test_a_copy_with_a_title_that_is_not_utf8_is_refused_alike_and_nothing_is_stored(store):
+    with pytest.raises(StoreError, match="not valid UTF-8"):
+        store.upsert_copies([found_copy(URL_A, ["r1"], title=NOT_UTF8)])
+    assert store.list_matches(limit=None) == []
