@@ -14,8 +14,10 @@ One tokenizer serves the dataset (at build) and documents (at scan), so both sid
 Ids: a digit token of ``MIN_ID_DIGITS`` or more digits is an id-like number.
 Dates: a digit token of 6-8 digits is read as a date with the year first (YYYYMMDD) or last
 (DDMMYYYY *and* MMDDYYYY: an ambiguous date is indexed and looked up under both readings,
-so ``03/07/1990`` meets both ``1990-07-03`` and ``1990-03-07``); English month names are
-read in ``7 March 1990``, ``March 7, 1990``, ``07-Mar-1990`` and ``1990 Mar 07``.
+so ``03/07/1990`` meets both ``1990-07-03`` and ``1990-03-07``). Month names and their
+abbreviations in English, Spanish, French and Portuguese are read with ordinal days and the
+little words around them: ``7 March 1990``, ``March 7th, 1990``, ``7th of March 1990``,
+``07-Mar-1990``, ``1990 Mar 07``, ``7 de marzo de 1990``, ``le 1er mars 1990``, ``7 de março de 1990``.
 Transliteration: non-Latin values are also indexed in their anyascii Latin form.
 """
 
@@ -44,27 +46,29 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
 _ASCII_TOKEN_RE = re.compile(rb"[a-z]+|[0-9]+")
 _CAMEL_RE = re.compile(r"[A-Z][a-z]*|[a-z]+|[0-9]+")
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+# Month names and abbreviations in English, Spanish, French and Portuguese, as folded
+# (``fold_text``: no diacritics, so "février" is "fevrier" and "março" is "marco").
+_MONTH_NAMES = [
+    ("jan", "january", "ene", "enero", "janv", "janvier", "janeiro"),
+    ("feb", "february", "febrero", "fev", "fevr", "fevrier", "fevereiro"),
+    ("mar", "march", "marzo", "mars", "marco"),
+    ("apr", "april", "abr", "abril", "avr", "avril"),
+    ("may", "mayo", "mai", "maio"),
+    ("jun", "june", "junio", "juin", "junho"),
+    ("jul", "july", "julio", "juil", "juillet", "julho"),
+    ("aug", "august", "ago", "agosto", "aou", "aout"),
+    ("sep", "sept", "september", "septiembre", "setiembre", "set", "septembre", "setembro"),
+    ("oct", "october", "octubre", "octobre", "out", "outubro"),
+    ("nov", "november", "noviembre", "novembre", "novembro"),
+    ("dec", "december", "dic", "diciembre", "decembre", "dez", "dezembro"),
+]
+MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
+# Words a spelled date carries between its day, month and year, skipped when reading it:
+# ordinal suffixes as tokenized ("7th" -> 7, th; "1er"; "1º" folds to "1o"; "1ª"), and the
+# prepositions and articles of "7th of March", "7 de marzo de 1990", "le 7 mars", "7 de março".
+DATE_FILLER_WORDS = frozenset("st nd rd th er re ro o a de del of the le el em en day".split())
+# A spelled date spans at most this many tokens after fillers are dropped around its month.
+_DATE_SIDE_TOKENS = 2
 
 
 def fold_text(text: str) -> str:
@@ -141,20 +145,34 @@ def digit_date_readings(token: str) -> tuple[str, ...]:
 
 
 def textual_dates(tokens: list[str]) -> list[str]:
-    """ISO dates written with an English month name somewhere in a token sequence."""
+    """ISO dates written with a month name somewhere in a token sequence.
+
+    Read around each month name, fillers skipped (``DATE_FILLER_WORDS``): day before and year
+    after ("7 March 1990", "7th of March 1990", "7 de marzo de 1990", "le 1er mars 1990"), day
+    and year after ("March 7th, 1990"), year before and day after ("1990 Mar 07")."""
     found = []
     for i, token in enumerate(tokens):
         month = MONTHS.get(token)
         if month is None:
             continue
-        before, after = tokens[i - 1] if i else "", tokens[i + 1] if i + 1 < len(tokens) else ""
-        after2 = tokens[i + 2] if i + 2 < len(tokens) else ""
-        for day, year in ((before, after), (after, after2), (after, before)):
+        before = _date_side(reversed(tokens[max(0, i - 4) : i]))
+        after = _date_side(tokens[i + 1 : i + 5])
+        for day, year in (
+            (before[0], after[0]),
+            (after[0], after[1]),
+            (after[0], before[0]),
+        ):
             if day.isdigit() and year.isdigit() and len(day) <= 2 and len(year) == 4:
                 iso = _iso_date(int(year), month, int(day))
                 if iso:
                     found.append(iso)
     return found
+
+
+def _date_side(tokens) -> list[str]:
+    """The first tokens next to a month name, fillers dropped, padded with empty strings."""
+    side = [t for t in tokens if t not in DATE_FILLER_WORDS][:_DATE_SIDE_TOKENS]
+    return side + [""] * (_DATE_SIDE_TOKENS - len(side))
 
 
 def transliterated_tokens(value: str, native: list[str] | None = None) -> list[list[str]]:

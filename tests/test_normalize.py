@@ -96,3 +96,57 @@ def test_tab_separated_line_looks_like_a_record():
 
 def test_prose_line_with_one_comma_does_not_look_like_a_record():
     assert not looks_like_record_line("Hello, world and goodbye")
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["7th of March 1990", "March 7th, 1990", "born 7 March 1990", "Tuesday, 7 March 1990", "7 Mar. 1990"],
+)
+def test_english_dates_with_ordinal_days_and_words_around_them_are_read(written):
+    assert dates_in(written) == {"1990-03-07"}
+
+
+@pytest.mark.parametrize(
+    "written", ["7 de marzo de 1990", "el 7 de marzo del 1990", "7 mar 1990", "nacido el 7 de Marzo, 1990"]
+)
+def test_spanish_spelled_dates_are_read(written):
+    assert dates_in(written) == {"1990-03-07"}
+
+
+@pytest.mark.parametrize("written", ["le 7 mars 1990", "né le 7 mars 1990", "7 MARS 1990"])
+def test_french_spelled_dates_are_read(written):
+    assert dates_in(written) == {"1990-03-07"}
+
+
+@pytest.mark.parametrize("written", ["7 de março de 1990", "nascido em 7 de março de 1990", "7 MARÇO 1990"])
+def test_portuguese_spelled_dates_are_read(written):
+    assert dates_in(written) == {"1990-03-07"}
+
+
+@pytest.mark.parametrize(
+    "written", ["1er mars 1990", "1º de marzo de 1990", "1st March 1990", "1ª março 1990"]
+)
+def test_first_of_the_month_written_as_an_ordinal_is_read(written):
+    assert dates_in(written) == {"1990-03-01"}
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [
+        ("12 janvier 1971", "1971-01-12"),
+        ("3 février 1985", "1985-02-03"),
+        ("19 août 2003", "2003-08-19"),
+        ("30 décembre 1960", "1960-12-30"),
+        ("2 de fevereiro de 1977", "1977-02-02"),
+        ("15 de outubro de 1999", "1999-10-15"),
+        ("9 de setiembre de 1966", "1966-09-09"),
+        ("21 de diciembre de 2001", "2001-12-21"),
+        ("4 de dezembro de 1955", "1955-12-04"),
+    ],
+)
+def test_month_names_of_every_language_have_their_number(written, iso):
+    assert dates_in(written) == {iso}
+
+
+def test_a_month_name_without_day_and_year_is_no_date():
+    assert dates_in("March 2024 release, 12 items") == set()
