@@ -21,6 +21,9 @@ from ..errors import DatasetError
 from . import params
 from .arrays import KeyBitset, expand_ranges, group_sizes, offsets_of, sorted_unique
 from .fingerprint_set import (
+    FLAG_ABBREVIATED,
+    FLAG_BAG,
+    FLAG_INITIAL,
     FLAG_PREFILTER,
     FLAG_TOKEN,
     KIND_COMMON,
@@ -30,7 +33,7 @@ from .fingerprint_set import (
     ColumnProfile,
     FingerprintSet,
 )
-from .keys import KeyedHasher, combine_keys, load_or_create_key
+from .keys import KeyedHasher, bag_key, combine_keys, load_or_create_key
 from .minhash import lsh_tables, record_signatures
 from .normalize import (
     MONTHS,
@@ -121,7 +124,33 @@ class EntryBuilder:
                     if k not in entries or entries[k][1] < share:
                         prefilter = len(t.encode()) >= params.PREFILTER_MIN_TOKEN_BYTES
                         entries[k] = (FLAG_TOKEN | (FLAG_PREFILTER if prefilter else 0), share)
+                self.add_name_forms(entries, tokens, keys)
         return entries
+
+    def add_name_forms(
+        self, entries: dict[int, tuple[int, float]], tokens: list[str], keys: list[int]
+    ) -> None:
+        """Entries of the forms a name takes beyond its written order (the scanner meets them
+        by summing the keys of the tokens it found in a line, ``scan._Scanner._name_forms``):
+
+        - the order-free key of all its tokens (``FLAG_BAG``): ``GARCIA, Juan``, ``Surname:
+          Garcia | Given name: Juan``, double surnames in either order;
+        - the same with the first or last tokens as initials (``FLAG_BAG | FLAG_ABBREVIATED``):
+          ``J. Garcia``, ``Garcia J.``, ``M. J. García López``;
+        - the initial letters those are made of (``FLAG_INITIAL``, no weight of their own)."""
+        if not 2 <= len(keys) <= params.NAME_FORM_MAX_TOKENS:
+            return
+        entries.setdefault(bag_key(keys), (FLAG_BAG, params.WEIGHT_TEXT))
+        if not all(len(t) > 1 and t[0].isalpha() for t in tokens):
+            return  # a one-letter token is an initial already; CJK names are one token
+        initials = [self.hasher.token(t[0]) for t in tokens]
+        for k in range(1, len(keys)):
+            for form in (initials[:k] + keys[k:], keys[:-k] + initials[-k:]):
+                entries.setdefault(
+                    bag_key(form), (FLAG_BAG | FLAG_ABBREVIATED, params.WEIGHT_ABBREVIATED_NAME)
+                )
+        for initial in initials:
+            entries.setdefault(initial, (FLAG_INITIAL, 0.0))
 
     def id_variants(self, kind: str, a: ValueAnalysis) -> set[int]:
         """Keyed hashes of an id column's numbers and their one-digit deletions."""
@@ -260,7 +289,13 @@ def _weighted_entries(
     ).astype(np.float32)
     order = np.argsort(rec, kind="stable")
     rare_limit = params.RARE_MAX_SHARE * n
-    proposes = (~common) & (df <= max(params.CANDIDATE_MAX_DF, rare_limit))
+    # An initial letter is no rare value, however few records have it (a "q" in any line).
+    # ...nor are the keys of name forms, which no line holds as such.
+    proposes = (
+        (~common)
+        & (df <= max(params.CANDIDATE_MAX_DF, rare_limit))
+        & ((flag & (FLAG_INITIAL | FLAG_BAG)) == 0)
+    )
     by_key = np.argsort(key[proposes], kind="stable")
     return {
         "entry_offsets": offsets_of(np.bincount(rec, minlength=n)),

@@ -50,6 +50,11 @@ from .keys import KeyedHasher, read_key
 KIND_TEXT, KIND_ID, KIND_DATE, KIND_COMMON = "text", "id", "date", "common"
 FLAG_TOKEN = 1  # one token of a multi-token value (partial evidence, summed per column)
 FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
+# Name forms (build.name_form_entries): the order-free key of a name's tokens, the same with
+# some given names as initials, and the initial letters those forms are made of.
+FLAG_BAG = 4
+FLAG_ABBREVIATED = 8
+FLAG_INITIAL = 16
 _PREFIX = struct.Struct("<4sHQI16s")  # magic, version, header offset, header length, header digest
 _ALIGN = 64
 _ARRAYS = (

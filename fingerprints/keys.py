@@ -24,6 +24,7 @@ _MASK64 = (1 << 64) - 1
 _CHAIN_OFFSET = 0xCBF29CE484222325  # FNV-1a's 64-bit offset basis and prime, over 64-bit words
 _CHAIN_PRIME = 0x100000001B3
 _KEY_CHECK_MESSAGE = b"leaktrack key check v1"
+_BAG_GOLDEN = 0x9E3779B97F4A7C15
 
 
 def default_key_path() -> Path:
@@ -95,6 +96,24 @@ def token_run_keys(
     if not runs:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
     return np.concatenate(runs), np.concatenate(lines)
+
+
+def bag_keys(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Order-free keys of multisets of token keys, from each multiset's sum of keys (modulo
+    2**64) and size: a splitmix64 finalizer of ``sum + size * golden``."""
+    h = sums.astype(np.uint64) + counts.astype(np.uint64) * np.uint64(_BAG_GOLDEN)
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def bag_key(keys: Sequence[int]) -> int:
+    """The order-free key of some tokens' keys (same result as bag_keys)."""
+    total = np.array([sum(keys) & _MASK64], dtype=np.uint64)
+    return int(bag_keys(total, np.array([len(keys)]))[0])
 
 
 class KeyedHasher:

@@ -93,6 +93,15 @@ MINHASH_RESCUE_CONTAINMENT = 0.7
 # sharing name and birth date; the A-number in the line says which one it is).
 ROW_MAX_TOKENS = 40
 ROW_RIVAL_SCORE_RATIO = 0.6
+# Names in other forms (``build.EntryBuilder.add_name_forms``): a name of 2 to this many
+# tokens is also keyed order-free, and with its first or last tokens as initials. Found when
+# the tokens of the record's name found in a record-sized line (at most ROW_MAX_TOKENS) are
+# exactly those of one form: all of them, in any order and even split by labels, count as
+# the whole name; an abbreviated form ("J. Garcia") weighs WEIGHT_ABBREVIATED_NAME (before
+# rarity), enough with a date of birth and a common field, or an id number, never with
+# common fields alone, and it is never one of the two whole values that match on their own.
+NAME_FORM_MAX_TOKENS = 5
+WEIGHT_ABBREVIATED_NAME = 0.5
 # Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
 CONFIDENT_SCORE = 2.0
 

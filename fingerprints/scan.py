@@ -33,10 +33,12 @@ from .arrays import (
     sorted_unique,
 )
 from .chunks import ID_HIT, ChunkTable
-from .fingerprint_set import FLAG_TOKEN, KIND_ID, FingerprintSet
-from .keys import KeyedHasher, token_run_keys
+from .fingerprint_set import FLAG_ABBREVIATED, FLAG_BAG, FLAG_INITIAL, FLAG_TOKEN, KIND_ID, FingerprintSet
+from .keys import KeyedHasher, bag_keys, token_run_keys
 from .minhash import jaccard, lsh_query, signature_of
 from .normalize import (
+    MONTHS,
+    chunk_tokens,
     digit_date_readings,
     fold_text,
     id_number,
@@ -93,7 +95,15 @@ class _Scanner:
         self.id_columns = np.array([c.kind == KIND_ID for c in fingerprints.columns], dtype=bool)
         self.known_keys = fingerprints.known_keys
         self.known_bits = KeyBitset(fingerprints.known_bits)
-        self.chunks = ChunkTable(self.hasher, fingerprints.prefilter_keys)
+        self.chunks = ChunkTable(
+            self.hasher, sorted_unique(np.concatenate((fingerprints.prefilter_keys, self._month_keys())))
+        )
+
+    def _month_keys(self) -> np.ndarray:
+        """Month names count as prefilter hits: a spelled birth date ("7 March 1990") is three
+        chunks of which none is rare, so ``GARCIA, Juan (born 7 March 1990)`` would otherwise
+        show only its rare surname. One hit: a month name alone never makes a line a candidate."""
+        return np.array([self.hasher.token(month) for month in MONTHS], dtype=np.uint64)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
@@ -187,6 +197,7 @@ class _Scanner:
         entry_pair = np.repeat(np.arange(len(pairs)), counts)
         salted = fp.entry_keys[entries] ^ (pair_lines[entry_pair].astype(np.uint64) * _LINE_SALT)
         held = sorted_contains(enc.salted_key_set, salted)
+        name_forms = self._name_forms(enc, pairs, entries, entry_pair, held)
         entries, entry_pair = entries[held], entry_pair[held]
         n_columns = len(fp.columns)
         group = entry_pair * n_columns + fp.entry_columns[entries]
@@ -197,8 +208,58 @@ class _Scanner:
         partial = np.bincount(group[is_token], weights=weights[is_token], minlength=len(whole))
         partial = np.minimum(partial, params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR)
 
-        whole = whole.reshape(len(pairs), n_columns)
-        return np.maximum(whole, partial.reshape(len(pairs), n_columns)), whole > 0
+        whole = np.maximum(whole, name_forms.whole).reshape(len(pairs), n_columns)
+        evidence = np.maximum(whole, partial.reshape(len(pairs), n_columns))
+        return np.maximum(evidence, name_forms.abbreviated.reshape(len(pairs), n_columns)), whole > 0
+
+    def _name_forms(
+        self,
+        enc: _EncodedLines,
+        pairs: np.ndarray,
+        entries: np.ndarray,
+        entry_pair: np.ndarray,
+        held: np.ndarray,
+    ) -> _NameForms:
+        """Names found in another form than written (``build.EntryBuilder.add_name_forms``):
+        per (pair, column), the keys of the record's name tokens (and initials) found in the
+        line are summed into an order-free key, which matches one of the record's name forms
+        when exactly that form's tokens are there. Only in record-sized lines: in a long
+        line, tokens of several people's names could add up to a record's."""
+        fp, n_columns = self.fp, len(self.fp.columns)
+        size = len(pairs) * n_columns
+        flags = fp.entry_flags[entries]
+        row_sized = enc.tokens_per_line[pairs >> 32] <= params.ROW_MAX_TOKENS
+        found = held & row_sized[entry_pair]
+        group = entry_pair * n_columns + fp.entry_columns[entries]
+        keys = fp.entry_keys[entries]
+        token = found & ((flags & FLAG_TOKEN) > 0)
+        initial = found & ((flags & FLAG_INITIAL) > 0)
+        sums = np.zeros(size, dtype=np.uint64)
+        np.add.at(sums, group[token], keys[token])
+        sizes = np.bincount(group[token], minlength=size)
+        with_initials = sums.copy()
+        np.add.at(with_initials, group[initial], keys[initial])
+        sizes_with_initials = sizes + np.bincount(group[initial], minlength=size)
+        # The record's forms, salted with their pair and column, looked up in order:
+        is_form = (flags & FLAG_BAG) > 0
+        form_salted = keys[is_form] ^ (group[is_form].astype(np.uint64) * _LINE_SALT)
+        order = np.argsort(form_salted)
+        form_salted = form_salted[order]
+        form_weights = fp.entry_weights[entries[is_form]][order]
+        form_abbreviated = ((flags[is_form] & FLAG_ABBREVIATED) > 0)[order]
+        result = _NameForms(np.zeros(size), np.zeros(size))
+        for sums_of, sizes_of in ((sums, sizes), (with_initials, sizes_with_initials)):
+            groups = np.flatnonzero(sizes_of >= 2)
+            if len(groups) == 0 or len(form_salted) == 0:
+                continue
+            salted = bag_keys(sums_of[groups], sizes_of[groups]) ^ (groups.astype(np.uint64) * _LINE_SALT)
+            at = np.minimum(np.searchsorted(form_salted, salted), len(form_salted) - 1)
+            hit = form_salted[at] == salted
+            groups, at = groups[hit], at[hit]
+            abbreviated = form_abbreviated[at]
+            np.maximum.at(result.whole, groups[~abbreviated], form_weights[at[~abbreviated]])
+            np.maximum.at(result.abbreviated, groups[abbreviated], form_weights[at[abbreviated]])
+        return result
 
     def _decide(
         self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray, whole_found: np.ndarray
@@ -267,6 +328,15 @@ class _Scanner:
         # |R & L| = J (|R| + |L|) / (1 + J); containment of the record in the line:
         containment = similarity * (record_size + len(shingles)) / ((1 + similarity) * record_size)
         return containment >= params.MINHASH_RESCUE_CONTAINMENT
+
+
+@dataclass
+class _NameForms:
+    """Per (pair, column), flattened: the weight of the name found whole in another order,
+    and of the name found with initials (see ``_Scanner._name_forms``)."""
+
+    whole: np.ndarray
+    abbreviated: np.ndarray
 
 
 class _EncodedLines:
@@ -410,7 +480,14 @@ def holds_dataset_values(text: str, fingerprints: FingerprintSet) -> bool:
     scanner = _scanner_for(fingerprints)
     chunks = set(token_bytes(fold_text(text)).split())
     scanner.chunks.learn(chunks)
-    return any(scanner.chunks.hit(chunk) for chunk in chunks)
+    return any(scanner.chunks.hit(chunk) and not _only_month_names(chunk) for chunk in chunks)
+
+
+def _only_month_names(chunk: bytes) -> bool:
+    """A chunk whose words are month names ("March", "07-Mar-1990"): a prefilter hit that
+    tells nothing about the dataset (see ``_Scanner._month_keys``)."""
+    words = [t for t in chunk_tokens(chunk) if not t.isdigit()]
+    return bool(words) and all(w in MONTHS for w in words)
 
 
 def scan_text(
