@@ -49,14 +49,16 @@ class _Origin:
     nationalities: tuple[str, ...]
     family_name_first: bool = False
     joiner: str = " "
+    # Share of people who carry two family names (Spanish and Portuguese naming customs).
+    double_surname_share: float = 0.0
 
 
 # Roughly a quarter of the records carry a native-script name (Cyrillic, Greek, Arabic,
 # Persian, CJK), the rest Latin names, many with diacritics.
 ORIGINS = [
-    _Origin("es_MX", 14, ("Mexico", "Guatemala", "Honduras", "El Salvador")),
-    _Origin("es_ES", 6, ("Venezuela", "Colombia", "Nicaragua")),
-    _Origin("pt_BR", 7, ("Brazil", "Angola")),
+    _Origin("es_MX", 14, ("Mexico", "Guatemala", "Honduras", "El Salvador"), double_surname_share=0.5),
+    _Origin("es_ES", 6, ("Venezuela", "Colombia", "Nicaragua"), double_surname_share=0.5),
+    _Origin("pt_BR", 7, ("Brazil", "Angola"), double_surname_share=0.3),
     _Origin("fr_FR", 7, ("Haiti", "Cameroon", "Democratic Republic of the Congo", "Guinea")),
     _Origin("tr_TR", 7, ("Turkey",)),
     _Origin("vi_VN", 5, ("Vietnam",), family_name_first=True),
@@ -89,11 +91,28 @@ _FIRST_BIRTH_DATE = dt.date(1950, 1, 1)
 _LAST_BIRTH_DATE = dt.date(2012, 12, 31)
 
 
+@dataclass(frozen=True)
+class PersonName:
+    """A name's parts, so that copies can write it in another order or abbreviated."""
+
+    given: str
+    family: str
+    family_name_first: bool = False
+    joiner: str = " "
+
+    @property
+    def full(self) -> str:
+        """As the leak writes it: in the order of the person's naming custom."""
+        parts = (self.family, self.given) if self.family_name_first else (self.given, self.family)
+        return self.joiner.join(parts)
+
+
 @dataclass
 class SyntheticLeak:
     columns: list[str]
     rows: list[list[str]]  # row i has record id str(i + 1)
     native_script: list[bool]  # row i's name is in a non-Latin script
+    names: list[PersonName] = field(default_factory=list)  # row i's name in parts
 
     @property
     def ids(self) -> list[str]:
@@ -160,10 +179,16 @@ class _PeopleFactory:
         return self.rng.choices(ORIGINS, weights=self._weights)[0]
 
     def name(self, origin: _Origin) -> str:
+        return self.person_name(origin).full
+
+    def person_name(self, origin: _Origin) -> PersonName:
         faker = self._faker(origin.locale)
-        first, last = faker.first_name(), faker.last_name()
-        parts = (last, first) if origin.family_name_first else (first, last)
-        return origin.joiner.join(parts)
+        given, family = faker.first_name(), faker.last_name()
+        if origin.double_surname_share and self.rng.random() < origin.double_surname_share:
+            second = faker.last_name()
+            if second != family:
+                family = f"{family} {second}"
+        return PersonName(given, family, origin.family_name_first, origin.joiner)
 
     def birth_date(self) -> str:
         span = (_LAST_BIRTH_DATE - _FIRST_BIRTH_DATE).days
@@ -182,13 +207,16 @@ class _PeopleFactory:
 
     def people(
         self, count: int, facilities: list[str], exclude_a_numbers: set[str] = frozenset()
-    ) -> tuple[list[list[str]], list[bool]]:
-        """``count`` rows in the leak's schema, and whether each name is in a native script."""
+    ) -> tuple[list[list[str]], list[bool], list[PersonName]]:
+        """``count`` rows in the leak's schema, whether each name is in a native script, and
+        each name in parts."""
         a_numbers = self.a_numbers(count, exclude_a_numbers)
-        rows, native = [], []
+        rows, native, names = [], [], []
         for a_number in a_numbers:
             origin = self.origin()
-            name = self.name(origin)
+            person = self.person_name(origin)
+            name = person.full
+            names.append(person)
             rows.append(
                 [
                     a_number,
@@ -200,7 +228,7 @@ class _PeopleFactory:
                 ]
             )
             native.append(not is_latin_script(name))
-        return rows, native
+        return rows, native, names
 
 
 def format_a_number(value: int) -> str:
@@ -227,8 +255,8 @@ def facility_names(count: int, seed: int) -> list[str]:
 def generate_leak(n_records: int = 6000, seed: int = 0, n_facilities: int = 100) -> SyntheticLeak:
     """A leak of ``n_records`` invented asylum cases held in ``n_facilities`` facilities."""
     facilities = facility_names(n_facilities, seed)
-    rows, native = _PeopleFactory(seed).people(n_records, facilities)
-    return SyntheticLeak(columns=list(COLUMNS), rows=rows, native_script=native)
+    rows, native, names = _PeopleFactory(seed).people(n_records, facilities)
+    return SyntheticLeak(columns=list(COLUMNS), rows=rows, native_script=native, names=names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,6 +392,70 @@ def long_form_date(iso: str) -> str:
 
 def day_month_year(iso: str) -> str:
     return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+_SPELLED_MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+}
+DATE_LANGUAGES = tuple(_SPELLED_MONTHS)
+
+
+def english_ordinal(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def spelled_date(iso: str, language: str, style: int = 0) -> str:
+    """A birth date written out in ``language`` (en, es, fr, pt), in one of its usual styles
+    (``style`` modulo the number of styles): "7th of March 1990", "7 de marzo de 1990", ..."""
+    day = dt.date.fromisoformat(iso)
+    month = _SPELLED_MONTHS[language].split()[day.month - 1]
+    d, y = day.day, day.year
+    styles = {
+        "en": [
+            f"{d} {month} {y}",
+            f"{month} {english_ordinal(d)}, {y}",
+            f"{english_ordinal(d)} of {month} {y}",
+        ],
+        "es": [f"{d} de {month} de {y}", f"{'1º' if d == 1 else d} de {month.capitalize()} de {y}"],
+        "fr": [f"{'1er' if d == 1 else d} {month} {y}", f"le {d} {month} {y}"],
+        "pt": [f"{d} de {month} de {y}", f"{'1º' if d == 1 else d} de {month} de {y}"],
+    }[language]
+    return styles[style % len(styles)]
+
+
+# Name forms a re-upload writes instead of the leak's (Latin-style names with a space).
+
+
+def surname_comma_given(name: PersonName) -> str:
+    """``HERNÁDEZ GÁLVEZ, Silvano``: family name first, in capitals, then a comma."""
+    return f"{name.family.upper()}, {name.given}"
+
+
+def given_then_upper_surname(name: PersonName) -> str:
+    """``Silvano HERNÁDEZ GÁLVEZ``: given name first whatever the custom, family in capitals."""
+    return f"{name.given} {name.family.upper()}"
+
+
+def other_name_order(name: PersonName) -> str:
+    """The order the person's custom does not use: ``Hernádez Gálvez Silvano``, ``Laura Pataki``."""
+    parts = (name.given, name.family) if name.family_name_first else (name.family, name.given)
+    return name.joiner.join(parts)
+
+
+def initials_and_surname(name: PersonName) -> str:
+    """``A. J. Leão``: the given names as initials, then the family name."""
+    initials = " ".join(f"{word[0]}." for word in name.given.split())
+    return f"{initials} {name.family}"
+
+
+def surnames_swapped(name: PersonName) -> str:
+    """Two family names in the other order, family first: ``GÁLVEZ HERNÁDEZ, Silvano``."""
+    first, second = name.family.split(" ", 1)
+    return f"{second} {first}, {name.given}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,7 +809,7 @@ class _NegativeFactory:
         self.faker.seed_instance(f"{seed}-negatives")
 
     def other_people(self, count: int) -> list[list[str]]:
-        rows, _ = self.people.people(count, self.facilities, self.leak_a_numbers)
+        rows, _, _ = self.people.people(count, self.facilities, self.leak_a_numbers)
         self.leak_a_numbers.update(row[0] for row in rows)  # never reuse across negatives either
         return rows
 
@@ -846,3 +938,221 @@ def negative_samples(leak: SyntheticLeak, seed: int = 0, count: int = 150) -> li
     factory = _NegativeFactory(leak, seed)
     kinds = factory.kinds()
     return [kinds[n % len(kinds)](random.Random(f"{seed}-negative-{n}"), n) for n in range(count)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Copies in the other forms a re-upload takes: names reordered or abbreviated, dates spelled
+# out, records over several lines, office documents, PDFs, screenshots, mail, archives.
+# (The document writers are in ``synthetic_forms``; these pick the rows and the alterations.)
+
+# Field labels of a record written one field a line, per language, in COLUMNS order.
+FIELD_LABELS = {
+    "en": ["A-Number", "Name", "Nationality", "Date of birth", "Status", "Facility"],
+    "es": ["Número A", "Nombre", "Nacionalidad", "Fecha de nacimiento", "Estado", "Centro"],
+    "fr": ["Numéro A", "Nom", "Nationalité", "Né(e) le", "Statut", "Centre"],
+    "pt": ["Número A", "Nome", "Nacionalidade", "Data de nascimento", "Situação", "Centro"],
+}
+# Screenshots and scanned pages are OCR'd (seconds a page): fewer rows than text forms.
+_IMAGE_ROWS = 120
+_NAME_FIRST = ["full_name", "a_number", "nationality", "date_of_birth", "case_status", "facility"]
+
+
+def _spaced_names(leak: SyntheticLeak) -> list[int]:
+    """Rows whose name is written with a space between its parts (all but Chinese here)."""
+    return [i for i, name in enumerate(leak.names) if name.joiner == " "] or list(range(len(leak.rows)))
+
+
+def _cell(leak: SyntheticLeak, index: int, column: str) -> str:
+    return leak.rows[index][leak.columns.index(column)]
+
+
+def _text_sample(kind: str, filename: str, text: str, indexes: list[int]) -> Sample:
+    return Sample(kind, filename, text.encode("utf-8"), _ids(indexes))
+
+
+def _last_first_spelled_dates(leak, rng):
+    """The form that was found 1 row in 6 to 1 in 20: ``GARCIA, Juan (born 7 March 1990)``."""
+    indexes = _pick(leak, rng, _subset_size(leak, 300), among=_spaced_names(leak))
+    lines = [
+        f"{surname_comma_given(leak.names[i])} (born {spelled_date(_cell(leak, i, 'date_of_birth'), 'en', rng.randrange(3))})"
+        for i in indexes
+    ]
+    return _text_sample(
+        "last_first_spelled_dates", "names.txt", "Names and birthdays:\n\n" + "\n".join(lines) + "\n", indexes
+    )
+
+
+def _spelled_dates_es_fr_pt(leak, rng):
+    indexes = _pick(leak, rng, _subset_size(leak, 300))
+    rows = [
+        [
+            _cell(leak, i, "full_name"),
+            _cell(leak, i, "nationality"),
+            spelled_date(_cell(leak, i, "date_of_birth"), rng.choice(("es", "fr", "pt")), rng.randrange(2)),
+            _cell(leak, i, "facility"),
+        ]
+        for i in indexes
+    ]
+    text = render_delimited(["nombre", "pays", "data de nascimento", "centre"], rows, ";")
+    return _text_sample("spelled_dates_es_fr_pt", "liste.csv", text, indexes)
+
+
+def _name_orders(leak, rng):
+    """Family name first, given name first, ``LAST, First``, ``First LAST``, with a numeric date."""
+    indexes = _pick(leak, rng, _subset_size(leak, 300), among=_spaced_names(leak))
+    forms = (other_name_order, given_then_upper_surname, surname_comma_given)
+    lines = [
+        f"{rng.choice(forms)(leak.names[i])}\t{day_month_year(_cell(leak, i, 'date_of_birth'))}\t"
+        f"{_cell(leak, i, 'nationality')}"
+        for i in indexes
+    ]
+    return _text_sample("name_orders", "names.tsv", "\n".join(lines) + "\n", indexes)
+
+
+def _initials(leak, rng):
+    """Given names as initials (``J. García``), with birth date, nationality and facility."""
+    indexes = _pick(leak, rng, _subset_size(leak, 300), among=_spaced_names(leak))
+    rows = [
+        [
+            initials_and_surname(leak.names[i]),
+            _cell(leak, i, "date_of_birth"),
+            _cell(leak, i, "nationality"),
+            _cell(leak, i, "facility"),
+        ]
+        for i in indexes
+    ]
+    text = render_delimited(["name", "dob", "nationality", "facility"], rows)
+    return _text_sample("initials_and_surname", "initials.csv", text, indexes)
+
+
+def _double_surnames(leak, rng):
+    """Two family names, first or last, in either order, with a date spelled in Spanish."""
+    double = [i for i, name in enumerate(leak.names) if name.joiner == " " and " " in name.family]
+    indexes = _pick(leak, rng, _subset_size(leak, 300), among=double or None)
+    forms = (surnames_swapped, surname_comma_given, other_name_order)
+    lines = [
+        f"{rng.choice(forms)(leak.names[i])} - {spelled_date(_cell(leak, i, 'date_of_birth'), 'es')}"
+        for i in indexes
+    ]
+    return _text_sample("double_surnames_either_order", "apellidos.txt", "\n".join(lines) + "\n", indexes)
+
+
+def _key_value_blocks(language: str, separator: str):
+    def build(leak, rng):
+        from .synthetic_forms import render_key_value_blocks
+
+        indexes = _pick(leak, rng, _subset_size(leak, 300))
+        labels = FIELD_LABELS.get(language, [])
+        text = render_key_value_blocks(leak.columns, _rows(leak, indexes), labels, separator)
+        kind = f"key_value_blocks_{language}" if labels else "key_value_blocks_unlabelled"
+        return _text_sample(kind, f"{kind}.txt", text, indexes)
+
+    build.__name__ = f"_key_value_blocks_{language}"
+    return build
+
+
+def _split_name_forms(leak, rng):
+    """One field a line, the family and given names in fields of their own, date spelled out."""
+    indexes = _pick(leak, rng, _subset_size(leak, 300), among=_spaced_names(leak))
+    blocks = [
+        f"Surname: {leak.names[i].family.upper()}\nGiven names: {leak.names[i].given}\n"
+        f"Born: {spelled_date(_cell(leak, i, 'date_of_birth'), 'en', rng.randrange(3))}\n"
+        f"Nationality: {_cell(leak, i, 'nationality')}"
+        for i in indexes
+    ]
+    return _text_sample("key_value_split_name", "forms.txt", "\n\n".join(blocks) + "\n", indexes)
+
+
+def _rendered(
+    kind: str, filename: str, size: int, render: Callable[[list[str], list[list[str]]], bytes | str]
+):
+    """A copy whose rows (name first) are written by one of ``synthetic_forms``'s writers."""
+
+    def build(leak, rng):
+        indexes = _pick(leak, rng, _subset_size(leak, size))
+        data = render(_NAME_FIRST, _project(leak, _rows(leak, indexes), _NAME_FIRST))
+        return Sample(kind, filename, data.encode("utf-8") if isinstance(data, str) else data, _ids(indexes))
+
+    build.__name__ = f"_{kind}"
+    return build
+
+
+def _form_writer(name: str, *args, **kwargs) -> Callable:
+    """``synthetic_forms.<name>`` with extra arguments, imported when first called."""
+
+    def render(columns, rows):
+        from . import synthetic_forms
+
+        return getattr(synthetic_forms, name)(columns, rows, *args, **kwargs)
+
+    return render
+
+
+def _csv_attached(wrap: Callable[[dict[str, bytes]], bytes]) -> Callable:
+    return lambda columns, rows: wrap({"cases.csv": render_delimited(columns, rows).encode("utf-8")})
+
+
+def _eml(members):
+    from .synthetic_forms import render_eml
+
+    return render_eml(members, body="The list is attached.")
+
+
+def _seven_zip(members):
+    from .synthetic_forms import render_7z
+
+    return render_7z(members)
+
+
+def _tar_bz2(members):
+    from .synthetic_forms import render_tar
+
+    return render_tar(members, "bz2")
+
+
+def _base64_csv(columns, rows):
+    from .synthetic_forms import render_base64_paste
+
+    return render_base64_paste(render_delimited(columns, rows).encode("utf-8"))
+
+
+FORM_COPY_BUILDERS: list[Callable[[SyntheticLeak, random.Random], Sample]] = [
+    _last_first_spelled_dates,
+    _spelled_dates_es_fr_pt,
+    _name_orders,
+    _initials,
+    _double_surnames,
+    _key_value_blocks("en", ": "),
+    _key_value_blocks("es", " = "),
+    _key_value_blocks("fr", "\t"),
+    _key_value_blocks("pt", ": "),
+    _key_value_blocks("none", ""),
+    _split_name_forms,
+    _rendered("html_cards", "cards.html", 300, _form_writer("render_html_cards")),
+    _rendered("html_list_items", "list.html", 300, _form_writer("render_html_list")),
+    _rendered("html_definition_lists", "dl.html", 300, _form_writer("render_html_definition_lists")),
+    _rendered("yaml_records", "people.yaml", 300, _form_writer("render_yaml")),
+    _rendered("vcards", "people.vcf", 300, _form_writer("render_vcards")),
+    _rendered("fixed_width_forms", "forms.txt", 300, _form_writer("render_fixed_width_forms")),
+    _rendered("pdf_table", "list.pdf", 300, _form_writer("render_pdf")),
+    _rendered("docx_table", "list.docx", 300, _form_writer("render_docx")),
+    _rendered("odt_table", "list.odt", 300, _form_writer("render_odt")),
+    _rendered("ods_sheet", "list.ods", 300, _form_writer("render_ods")),
+    _rendered("xls_sheet", "list.xls", 300, _form_writer("render_xls")),
+    _rendered("seven_zip_csv", "list.7z", 300, _csv_attached(_seven_zip)),
+    _rendered("tar_bz2_csv", "list.tar.bz2", 300, _csv_attached(_tar_bz2)),
+    _rendered("eml_csv_attached", "list.eml", 300, _csv_attached(_eml)),
+    _rendered("base64_csv_paste", "paste.txt", 300, _base64_csv),
+    _rendered("screenshot_png", "list.png", _IMAGE_ROWS, _form_writer("render_table_image")),
+    _rendered("screenshot_jpeg", "list.jpg", _IMAGE_ROWS, _form_writer("render_table_image", "JPEG")),
+    _rendered("scanned_pdf", "scan.pdf", _IMAGE_ROWS, _form_writer("render_scanned_pdf")),
+]
+# Kinds whose text comes from OCR (their own recall target).
+OCR_KINDS = frozenset({"screenshot_png", "screenshot_jpeg", "scanned_pdf"})
+
+
+def form_copies(leak: SyntheticLeak, seed: int = 0, kinds: set[str] | None = None) -> list[Sample]:
+    """One copy of ``leak`` per form of ``FORM_COPY_BUILDERS`` (or of those named in
+    ``kinds``, by builder name without its underscore), with the row ids each exposes."""
+    builders = [b for b in FORM_COPY_BUILDERS if kinds is None or b.__name__.lstrip("_") in kinds]
+    return [build(leak, random.Random(f"{seed}-{build.__name__}")) for build in builders]
