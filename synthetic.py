@@ -1156,3 +1156,58 @@ def form_copies(leak: SyntheticLeak, seed: int = 0, kinds: set[str] | None = Non
     ``kinds``, by builder name without its underscore), with the row ids each exposes."""
     builders = [b for b in FORM_COPY_BUILDERS if kinds is None or b.__name__.lstrip("_") in kinds]
     return [build(leak, random.Random(f"{seed}-{build.__name__}")) for build in builders]
+
+
+# Look-alikes in the same forms: other invented people written as the copies above write the
+# leak's (their A-numbers never the leak's), and the facility directory as key-value blocks.
+NEGATIVE_FORMS = [
+    "last_first_spelled_dates",
+    "name_orders",
+    "initials",
+    "double_surnames",
+    "key_value_blocks_en",
+    "key_value_blocks_fr",
+    "split_name_forms",
+    "html_cards",
+    "pdf_table",
+    "docx_table",
+    "eml_csv_attached",
+    "screenshot_png",
+]
+
+
+class _FormNegativeFactory(_NegativeFactory):
+    def other_people_leak(self, count: int) -> SyntheticLeak:
+        rows, native, names = self.people.people(count, self.facilities, self.leak_a_numbers)
+        self.leak_a_numbers.update(row[0] for row in rows)
+        return SyntheticLeak(list(COLUMNS), rows, native, names)
+
+    def in_form(self, form: str) -> Callable[[random.Random, int], Sample]:
+        build = next(b for b in FORM_COPY_BUILDERS if b.__name__.lstrip("_") == form)
+
+        def negative(rng, n):
+            sample = build(self.other_people_leak(4 * rng.randrange(20, 80)), rng)
+            return Sample(f"other_people_{sample.kind}", f"neg{n}-{sample.filename}", sample.data)
+
+        return negative
+
+    def facility_key_value_blocks(self, rng, n):
+        from .synthetic_forms import render_key_value_blocks
+
+        rows = [
+            [f, self.faker.street_address(), self.faker.city(), self.faker.phone_number()]
+            for f in self.facilities
+        ]
+        text = render_key_value_blocks(["Facility", "Address", "City", "Phone"], rows)
+        return Sample("facility_key_value_blocks", f"neg{n}.txt", text.encode("utf-8"))
+
+    def kinds(self) -> list[Callable[[random.Random, int], Sample]]:
+        return [self.in_form(form) for form in NEGATIVE_FORMS] + [self.facility_key_value_blocks]
+
+
+def form_negative_samples(leak: SyntheticLeak, seed: int = 0, count: int = 26) -> list[Sample]:
+    """``count`` documents in the forms of ``form_copies`` that expose none of ``leak``'s
+    records, cycling through the kinds."""
+    factory = _FormNegativeFactory(leak, seed + 17)
+    kinds = factory.kinds()
+    return [kinds[n % len(kinds)](random.Random(f"{seed}-form-negative-{n}"), n) for n in range(count)]

@@ -101,7 +101,7 @@ ROW_RIVAL_SCORE_RATIO = 0.6
 # rarity), enough with a date of birth and a common field, or an id number, never with
 # common fields alone, and it is never one of the two whole values that match on their own.
 NAME_FORM_MAX_TOKENS = 5
-WEIGHT_ABBREVIATED_NAME = 0.5
+WEIGHT_ABBREVIATED_NAME = 0.6
 # Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
 CONFIDENT_SCORE = 2.0
 
