@@ -5,14 +5,26 @@ Thin: each command opens the store, calls one function of ``leaktrack.takedown``
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import typer
 
 from ..index import open_store
+from ..index.base import utcnow
 from ..takedown import settings as takedown_settings
 from ..takedown.fetch import Fetcher
 from ..takedown.finder import ContactFinder
+from ..takedown.notices import NoticeWording
+from ..takedown.schedule import SchedulePolicy, due_actions
+from ..takedown.sending import SmtpSettings, prepare_notice, send_notice
 from .common import console, print_json
-from .queue_cmds import JSON, STORE, takedown_app
+from .queue_cmds import BY, JSON, STORE, default_actor, takedown_app
+
+# SMTP credentials come from the environment only, never from options (shell history).
+SMTP_USER_ENV = "LEAKTRACK_SMTP_USER"
+SMTP_PASSWORD_ENV = "LEAKTRACK_SMTP_PASSWORD"
 
 RDAP_BOOTSTRAP = typer.Option(
     takedown_settings.RDAP_BOOTSTRAP_BASE,
@@ -57,6 +69,130 @@ def takedown_contacts(
             console.print(
                 f"  {role:<10} no contact found: {why}", markup=False, highlight=False, soft_wrap=True
             )
+
+
+def _say(text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@takedown_app.command("send")
+def takedown_send(
+    match_id: str = typer.Argument(..., help="Match id."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the mail that would be sent; send and record nothing."
+    ),
+    role: str | None = typer.Option(
+        None,
+        "--role",
+        help="Write to this contact (platform, host, hosting, registrar) instead of the next in line.",
+    ),
+    sender: str | None = typer.Option(
+        None, "--sender", help="Your name, organisation and contact details (signature)."
+    ),
+    affected: str = typer.Option(
+        takedown_settings.DEFAULT_AFFECTED_PEOPLE,
+        "--affected",
+        help="Who the people in the leak are (the case's words).",
+    ),
+    data: str = typer.Option(
+        takedown_settings.DEFAULT_DATA_DESCRIPTION, "--data", help="What the leak exposes about them."
+    ),
+    harm: str = typer.Option(
+        takedown_settings.DEFAULT_HARM, "--harm", help="Why the copy must go, in one sentence."
+    ),
+    template: Path | None = typer.Option(
+        None, "--template", help="A Jinja2 template instead of the role's own."
+    ),
+    smtp_host: str = typer.Option("localhost", "--smtp-host", help="SMTP server."),
+    smtp_port: int | None = typer.Option(
+        None, "--smtp-port", help="SMTP port (default: 587, 465 for tls, 25 for none)."
+    ),
+    smtp_security: str = typer.Option(
+        "starttls", "--smtp-security", help="starttls, tls or none (a local relay)."
+    ),
+    mail_from: str | None = typer.Option(
+        None, "--from", help="The From address (required unless --dry-run)."
+    ),
+    rdap_bootstrap: str = RDAP_BOOTSTRAP,
+    lookup_timeout: float = LOOKUP_TIMEOUT,
+    by: str | None = BY,
+    store_url: str | None = STORE,
+) -> None:
+    """Send the next notice for a copy by SMTP (first notice, reminder or escalation) and record it.
+
+    SMTP credentials: $LEAKTRACK_SMTP_USER and $LEAKTRACK_SMTP_PASSWORD.
+    """
+    if smtp_security not in takedown_settings.SMTP_SECURITY_MODES:
+        raise typer.BadParameter("use starttls, tls or none", param_hint="--smtp-security")
+    if not dry_run and not mail_from:
+        raise typer.BadParameter("say which address the notice is sent from", param_hint="--from")
+    wording = NoticeWording(affected_people=affected, data_description=data, harm=harm)
+    with open_store(store_url, must_exist=True) as store:
+        match = store.get(match_id)
+        report = contact_finder(store, rdap_bootstrap, lookup_timeout).find([match.url])[match.url]
+        prepared = prepare_notice(
+            store, match_id, report, mail_from or "leaktrack@localhost", sender, wording, role, template
+        )
+        if dry_run:
+            sys.stdout.write(prepared.preview())
+            return
+        smtp = SmtpSettings(
+            host=smtp_host,
+            port=smtp_port,
+            security=smtp_security,
+            sender=mail_from,
+            username=os.environ.get(SMTP_USER_ENV),
+            password=os.environ.get(SMTP_PASSWORD_ENV),
+        )
+        notice = send_notice(store, prepared, smtp, by or default_actor(), utcnow())
+    _say(
+        f"{match_id}: {notice.kind} sent to {notice.recipient} ({notice.role}, from {notice.contact_source})"
+    )
+    _say(f"Message-ID: {notice.message_id}")
+
+
+@takedown_app.command("due")
+def takedown_due(
+    remind_after: float = typer.Option(
+        takedown_settings.REMIND_AFTER_DAYS,
+        "--remind-after",
+        min=0,
+        help="Days after a notice before a reminder.",
+    ),
+    escalate_after: float = typer.Option(
+        takedown_settings.ESCALATE_AFTER_DAYS,
+        "--escalate-after",
+        min=0,
+        help="Days after a reminder before escalating.",
+    ),
+    recheck_every: float = typer.Option(
+        takedown_settings.RECHECK_EVERY_DAYS,
+        "--recheck-every",
+        min=0,
+        help="Days between rechecks of a removed copy.",
+    ),
+    limit: int = typer.Option(
+        takedown_settings.DEFAULT_DUE_LIMIT, "--limit", min=1, help="At most N of each action."
+    ),
+    as_json: bool = JSON,
+    store_url: str | None = STORE,
+) -> None:
+    """What needs action today: reminders, escalations, rechecks, copies back online."""
+    policy = SchedulePolicy(remind_after, escalate_after, recheck_every)
+    now = utcnow()
+    with open_store(store_url, must_exist=True) as store:
+        actions = due_actions(store, now, policy, limit)
+    if as_json:
+        print_json([action.as_dict(now) for action in actions])
+        return
+    if not actions:
+        _say("Nothing is due.")
+        return
+    for action in actions:
+        _say(
+            f"{action.match_id}  {action.action:<12} {action.host}  (last: {action.role}, "
+            f"{action.days_waiting(now)} days since {action.waiting_since:%Y-%m-%d})"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -135,14 +135,12 @@ class ElasticTakedownRecords(TakedownRecords):
         found = list(self._hits("tracks", {"ids": {"values": [match_id]}}, [{"match_id": "asc"}], 1))
         return TakedownTrack(**_fields_of(found[0])) if found else None
 
-    def tracks_due(
-        self, step: str, entered_before: datetime, limit: int | None = None
-    ) -> list[TakedownTrack]:
+    def tracks_due(self, step: str, entered_by: datetime, limit: int | None = None) -> list[TakedownTrack]:
         query = {
             "bool": {
                 "filter": [
                     {"term": {"step": step}},
-                    {"range": {"step_since": {"lt": time_text(entered_before)}}},
+                    {"range": {"step_since": {"lte": time_text(entered_by)}}},
                 ]
             }
         }

@@ -158,14 +158,12 @@ class SQLiteTakedownRecords(TakedownRecords):
         )
         return TakedownTrack(**_fields_of(rows[0], _TRACK_COLUMNS)) if rows else None
 
-    def tracks_due(
-        self, step: str, entered_before: datetime, limit: int | None = None
-    ) -> list[TakedownTrack]:
+    def tracks_due(self, step: str, entered_by: datetime, limit: int | None = None) -> list[TakedownTrack]:
         sql = (
             f"SELECT {', '.join(_TRACK_COLUMNS)} FROM takedown_tracks"
-            " WHERE step = ? AND step_since < ? ORDER BY step_since, match_id"
+            " WHERE step = ? AND step_since <= ? ORDER BY step_since, match_id"
         )
-        params: list = [step, time_text(entered_before)]
+        params: list = [step, time_text(entered_by)]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(min(limit, settings.LARGEST_COUNT))

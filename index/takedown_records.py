@@ -137,10 +137,8 @@ class TakedownRecords(abc.ABC):
     def get_track(self, match_id: str) -> TakedownTrack | None: ...
 
     @abc.abstractmethod
-    def tracks_due(
-        self, step: str, entered_before: datetime, limit: int | None = None
-    ) -> list[TakedownTrack]:
-        """Tracks in ``step`` since before ``entered_before``, longest waiting first."""
+    def tracks_due(self, step: str, entered_by: datetime, limit: int | None = None) -> list[TakedownTrack]:
+        """Tracks in ``step`` since ``entered_by`` or earlier, longest waiting first."""
 
     @abc.abstractmethod
     def iter_tracks(self) -> Iterator[TakedownTrack]:

@@ -29,3 +29,34 @@ RDAP_BOOTSTRAP_CACHE_DAYS = 1
 # The order contacts are written to: a platform's own form first, then the site's security.txt
 # contact, the network hosting the address, and last the domain's registrar.
 CONTACT_LADDER = ("platform", "host", "hosting", "registrar")
+
+# -- notices (notices.py) -------------------------------------------------------------------------
+# The template for each contact role; a role not listed gets DEFAULT_TEMPLATE.
+TEMPLATES = {
+    "platform": "platform_privacy_form.txt.j2",
+    "host": DEFAULT_TEMPLATE,
+    "hosting": "hosting_network.txt.j2",
+    "registrar": "registrar.txt.j2",
+}
+# What a notice says about the people in the leak when the case says nothing: neutral words.
+# A case's own wording (who they are, what is exposed, the harm) belongs in its config.
+DEFAULT_AFFECTED_PEOPLE = "private individuals who did not agree to its publication"
+DEFAULT_DATA_DESCRIPTION = "their names and other personal details"
+DEFAULT_HARM = "Its continued availability puts them at risk of harm."
+
+# -- sending (sending.py) -------------------------------------------------------------------------
+SMTP_SECURITY_MODES = ("starttls", "tls", "none")
+DEFAULT_SMTP_PORT = {"starttls": 587, "tls": 465, "none": 25}
+SMTP_TIMEOUT_SECONDS = 30.0
+
+# -- escalation and monitoring (schedule.py) ------------------------------------------------------
+# Days a copy may stay up after a notice before a reminder is due, and after the reminder before
+# the next contact in line is written to. Trusted takedown services follow up within days.
+REMIND_AFTER_DAYS = 3
+ESCALATE_AFTER_DAYS = 3
+# A removed copy is re-checked this often, and counts as resolved once it stayed gone this long
+# (a host that restores content usually does so within days).
+RECHECK_EVERY_DAYS = 1
+RESOLVED_AFTER_DAYS = 7
+# How many actions of each kind `takedown due` lists unless told otherwise.
+DEFAULT_DUE_LIMIT = 100

@@ -89,15 +89,15 @@ def test_a_track_for_an_unknown_match_is_refused(store):
         store.save_track(track("0" * 16, "h"))
 
 
-def test_tracks_due_are_those_in_the_step_since_before_the_cut_longest_waiting_first(store):
+def test_tracks_due_are_those_in_the_step_since_the_cut_or_earlier_longest_waiting_first(store):
     a, b, c = store.upsert_copies([found_copy(f"https://h.example/{n}", ["r1"]) for n in "abc"])
     store.save_track(track(a.id, "h.example", step_since=T0 + timedelta(days=2)))
     store.save_track(track(b.id, "h.example", step_since=T0))
     store.save_track(track(c.id, "h.example", step="reminded", step_since=T0))
 
-    due = store.tracks_due("notified", T0 + timedelta(days=2))
+    due = store.tracks_due("notified", T0 + timedelta(days=1))
     assert [t.match_id for t in due] == [b.id]
-    due = store.tracks_due("notified", T0 + timedelta(days=3))
+    due = store.tracks_due("notified", T0 + timedelta(days=2))
     assert [t.match_id for t in due] == [b.id, a.id]
     assert [t.match_id for t in store.tracks_due("notified", T0 + timedelta(days=3), limit=1)] == [b.id]
 
