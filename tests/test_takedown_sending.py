@@ -70,9 +70,9 @@ def store(tmp_path):
 
 
 def ladder_report(url: str = MIRROR) -> ContactReport:
-    contact = lambda role, email: Contact(
-        role=role, name=f"{role} desk", email=email, source=f"rdap test {role}", found_at=T0
-    )  # noqa: E731
+    def contact(role, email):
+        return Contact(role=role, name=f"{role} desk", email=email, source=f"rdap test {role}", found_at=T0)  # noqa: E731
+
     return ContactReport(
         url=url,
         host="files.example.co.uk",
@@ -191,7 +191,7 @@ def test_escalation_past_the_last_contact_says_there_is_none(store, smtp_server)
     report = ladder_report()
     report.contacts = report.contacts[1:]  # hosting only
     report.problems["registrar"] = "RDAP for example.co.uk publishes no registrar abuse contact"
-    for day in range(2):
+    for _day in range(2):
         send_notice(
             store, prepare_notice(store, match_id, report, "t@r.example"), smtp_for(controller), "a", T0
         )
@@ -253,6 +253,6 @@ def test_cli_send_to_a_refusing_server_is_one_line_and_exit_1(store, smtp_server
     assert result.exit_code == 1
     assert (
         result.stderr.strip()
-        == "Error: SMTP server 127.0.0.1:%d refused the notice: 554 5.6.0 Message rejected" % controller.port
+        == f"Error: SMTP server 127.0.0.1:{controller.port} refused the notice: 554 5.6.0 Message rejected"
     )
     assert store.list_notices() == []
