@@ -37,7 +37,7 @@ def fingerprint(
     as_json: bool = JsonOption,
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
-    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
     fingerprints, path = fingerprint_dataset_file(dataset, out, key_file, id_column, wanted)
     summary = {
         "fingerprints": str(path),

@@ -159,3 +159,12 @@ RECORD_LINE_MIN_SEPARATORS = 2
 # ratios, members, nesting, encodings, table sniffing) live beside that code, in
 # ``formats/limits.py``.
 PREAMBLE_SAMPLE_ROWS = 200
+# A delimited dataset is streamed: its encoding, delimiter and shape (title lines, header,
+# width) are learnt from its first DATASET_HEAD_BYTES and first DATASET_SHAPE_ROWS rows.
+DATASET_HEAD_BYTES = 1 * 2**20
+DATASET_SHAPE_ROWS = 500
+# A dataset is fingerprinted on at most this many columns: a person's record has a few dozen
+# fields; thousands of columns are a mistake or an attack (a 5 MB one-line file of a million
+# cells), refused with a message to choose columns. Error messages list this many names.
+MAX_DATASET_COLUMNS = 1000
+COLUMNS_LISTED = 30

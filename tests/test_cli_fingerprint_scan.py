@@ -218,3 +218,9 @@ def test_fingerprint_unreadable_dataset_is_a_one_line_error():
     # Root reads anything chmod forbids; reading this file fails with EIO for everyone.
     result = run("fingerprint", "/proc/self/mem")
     assert_one_line_error(result, "cannot read dataset", "/proc/self/mem")
+
+
+@pytest.mark.parametrize("columns", [",", " , ", ""])
+def test_fingerprint_columns_option_naming_no_column_is_a_one_line_error(small_leak_csv, tmp_path, columns):
+    result = run("fingerprint", small_leak_csv, "--columns", columns, "--out", tmp_path / "fp.ltfp")
+    assert_one_line_error(result, "names no column")

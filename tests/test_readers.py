@@ -285,3 +285,22 @@ def test_a_column_named_twice_in_columns_is_a_dataset_error(small_leak, tmp_path
 
     with pytest.raises(DatasetError, match="full_name.*more than once"):
         read_dataset(path, columns=["full_name", "full_name"])
+
+
+def test_a_dataset_wider_than_the_column_cap_is_refused_with_a_hint(tmp_path):
+    # A 5 MB one-line file of a million cells took 14.5 minutes (a quadratic column lookup).
+    path = write(tmp_path, "wide.csv", ",".join(f"v{i}" for i in range(200_000)) + "\n")
+    message = error_of(path)
+    assert "200,000 columns" in message and "--columns" in message
+
+
+def test_columns_of_a_very_wide_file_can_be_chosen(tmp_path):
+    names = ["field_" + "".join(chr(97 + int(d)) for d in str(i)) for i in range(50_000)]
+    row = [f"x{i}" for i in range(50_000)]
+    path = write(tmp_path, "wide.csv", ",".join(names) + "\n" + ",".join(row) + "\n")
+    dataset = read_dataset(path, columns=[names[7], names[49_999]])
+    assert dataset.rows == [["x7", "x49999"]]
+
+
+def test_columns_option_naming_no_column_is_an_error(small_leak_csv):
+    assert "names no column" in error_of(small_leak_csv, columns=[])
