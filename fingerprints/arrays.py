@@ -74,16 +74,23 @@ class KeyBitset:
 
     @classmethod
     def bits_of(cls, keys: np.ndarray) -> np.ndarray:
-        size_bits = 1 << max(16, int(len(keys) * cls.BITS_PER_KEY).bit_length())
-        mask = np.uint64(size_bits - 1)
-        bits = np.zeros(size_bits // 8, dtype=np.uint8)
-        index = keys & mask
+        bits = cls.empty_bits(len(keys))
+        cls.set_bits(bits, keys)
+        return bits
+
+    @classmethod
+    def empty_bits(cls, key_count: int) -> np.ndarray:
+        """A zeroed bitset sized for ``key_count`` keys (a power of two of bits)."""
+        return np.zeros((1 << max(16, int(key_count * cls.BITS_PER_KEY).bit_length())) // 8, dtype=np.uint8)
+
+    @staticmethod
+    def set_bits(bits: np.ndarray, keys: np.ndarray) -> None:
+        index = keys & np.uint64(len(bits) * 8 - 1)
         np.bitwise_or.at(
             bits,
             (index >> np.uint64(3)).astype(np.int64),
             (np.uint8(1) << (index & np.uint64(7)).astype(np.uint8)),
         )
-        return bits
 
     def may_contain(self, keys: np.ndarray) -> np.ndarray:
         index = keys & self.mask

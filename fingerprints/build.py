@@ -1,15 +1,35 @@
-"""Build a FingerprintSet from a dataset: learn column kinds, key every value, weigh it.
+"""Build a fingerprint file from a dataset: streaming, external, on every core, in bounded memory.
 
-Work is done once per *distinct* value of a column (a facility shared by 10,000 records is
-analysed once), then spread to the records with numpy, so that a million records build in
-well under a minute.
+The dataset is read in chunks of rows, twice, and never held whole:
+
+1. *Column kinds*: for each chunk (in worker processes), each distinct value of a column is
+   analysed once (tokens, id numbers, dates) and each row gets a 64-bit hash of its value's
+   identity; the hashes spill to one file per column. After the pass, each column's hashes are
+   sorted and counted (8 bytes a row, one column at a time): unique share and entropy give the
+   column's kind (``profile_from_counts``).
+2. *Entries*: for each chunk (in worker processes), every record's evidence entries (keyed
+   hash, column, flags, base weight), MinHash signature and id-number variants, in record
+   order, appended to files. Each (key, column) also goes to a key-partitioned spill file.
+3. *Frequencies*: each spill part is sorted and counted alone (``spill.PartitionedSpill``):
+   how many records share each keyed value (its document frequency, df).
+4. *Weights and lookup tables*: the entries are read again in blocks; each gets its weight
+   from its df, and the keys rare enough to propose candidates, the prefilter's keys, the
+   known keys and the LSH band keys go to spill parts, sorted per part.
+5. The arrays are copied into one fingerprint file (``fingerprint_set.ArrayFileWriter``).
+
+Memory is bounded by ``memory_bytes`` (default: a quarter of RAM): it sets the rows per chunk
+and the number of spill parts; what grows with the records is on disk, in a temporary folder
+beside the output. The df table (12 bytes per distinct keyed value) is the one part held whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import multiprocessing
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -17,9 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import home
-from ..errors import DatasetError
+from ..errors import DatasetError, FingerprintFileError
 from . import params
-from .arrays import KeyBitset, expand_ranges, group_sizes, offsets_of, sorted_unique
+from .arrays import KeyBitset, expand_ranges, offsets_of, sorted_unique
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -32,9 +52,11 @@ from .fingerprint_set import (
     KIND_TEXT,
     ColumnProfile,
     FingerprintSet,
+    new_dataset_id,
+    write_fingerprint_file,
 )
 from .keys import KeyedHasher, bag_key, combine_keys, load_or_create_key
-from .minhash import lsh_tables, record_signatures
+from .minhash import band_keys, record_signatures
 from .normalize import (
     MONTHS,
     digit_date_readings,
@@ -45,9 +67,12 @@ from .normalize import (
     textual_dates,
     transliterated_tokens,
 )
+from .spill import ArrayFile, PartitionedSpill, ordered_map
 
 log = logging.getLogger(__name__)
 _COLUMN_SALT = np.uint64(0x9E3779B97F4A7C15)
+# progress(stage, done, total): records done of a pass (total None while unknown)
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
@@ -77,21 +102,26 @@ def analyse_value(raw: str) -> ValueAnalysis:
     return ValueAnalysis(variants, ids, sorted(dates))
 
 
-def profile_column(name: str, analyses: list[ValueAnalysis], rows_per_value: np.ndarray) -> ColumnProfile:
-    """Learn a column's kind from its distinct values and how many rows hold each."""
-    rows_of: dict[tuple[str, ...], int] = {}
-    for a, rows in zip(analyses, rows_per_value.tolist()):
-        if a.variants:
-            identity = tuple(a.variants[0])
-            rows_of[identity] = rows_of.get(identity, 0) + rows
-    present = sum(rows_of.values())
+def identity_hash(a: ValueAnalysis) -> int:
+    """A 64-bit hash of a value's identity (its native tokens; 0 for a value without any).
+    Unkeyed: it never leaves the build's temporary files."""
+    if not a.variants:
+        return 0
+    digest = hashlib.blake2b("\x1f".join(a.variants[0]).encode("utf-8", "surrogatepass"), digest_size=8)
+    return int.from_bytes(digest.digest(), "little") | 1
+
+
+def profile_from_counts(
+    name: str, rows_per_identity: np.ndarray, with_dates: int, with_ids: int
+) -> ColumnProfile:
+    """Learn a column's kind from how many rows hold each distinct value (identity), and how
+    many rows hold a date or an id number."""
+    present = int(rows_per_identity.sum())
     if not present:
         return ColumnProfile(name, KIND_COMMON, 0.0, 0.0)
-    unique_share = sum(1 for rows in rows_of.values() if rows == 1) / present
-    shares = np.array(list(rows_of.values()), dtype=np.float64) / present
+    unique_share = int(np.count_nonzero(rows_per_identity == 1)) / present
+    shares = rows_per_identity.astype(np.float64) / present
     bits = float(-(shares * np.log2(shares)).sum())  # entropy of the column's values
-    with_dates = sum(r for a, r in zip(analyses, rows_per_value.tolist()) if a.dates)
-    with_ids = sum(r for a, r in zip(analyses, rows_per_value.tolist()) if a.id_numbers)
     if unique_share < params.DISTINCTIVE_MIN_UNIQUE_SHARE and bits < params.DISTINCTIVE_MIN_BITS:
         kind = KIND_COMMON
     elif with_dates >= params.KIND_MIN_SHARE * present:
@@ -173,9 +203,111 @@ class EntryBuilder:
         return keys
 
 
+# --- one chunk of rows (in a worker process) ------------------------------------------------
+
+
+class _AnalysisMemo:
+    """Analyses of a column's values seen lately: statuses and facilities repeat across
+    chunks; names mostly do not, so the memo is dropped when it grows past its bound."""
+
+    def __init__(self):
+        self.values: dict[str, ValueAnalysis] = {}
+
+    def of(self, raw: str) -> ValueAnalysis:
+        analysis = self.values.get(raw)
+        if analysis is None:
+            if len(self.values) >= params.BUILD_MEMO_VALUES:
+                self.values.clear()
+            analysis = self.values[raw] = analyse_value(raw)
+        return analysis
+
+
+class _ChunkWorker:
+    """The per-process state of the chunk jobs: the keyed hasher and the analysis memos."""
+
+    def __init__(self, key: bytes, n_columns: int, profiles: list[ColumnProfile] | None):
+        self.builder = EntryBuilder(KeyedHasher(key))
+        self.memos = [_AnalysisMemo() for _ in range(n_columns)]
+        self.profiles = profiles
+
+    def distinct(self, column: int, rows: list[list[str]]) -> tuple[list[ValueAnalysis], np.ndarray]:
+        """Analyses of the column's distinct values in the chunk, and each row's value code."""
+        index: dict[str, int] = {}
+        codes = np.fromiter(
+            (index.setdefault(row[column], len(index)) for row in rows), dtype=np.int64, count=len(rows)
+        )
+        memo = self.memos[column]
+        return [memo.of(raw) for raw in index], codes
+
+
+_worker: _ChunkWorker | None = None  # this process's, set by _start_worker
+
+
+def _start_worker(key: bytes, n_columns: int, profiles: list[ColumnProfile] | None) -> None:
+    global _worker
+    _worker = _ChunkWorker(key, n_columns, profiles)
+
+
+def _kinds_job(rows: list[list[str]]) -> list[tuple[np.ndarray, int, int]]:
+    """Pass 1 over one chunk: per column, each row's identity hash, and how many of the rows
+    hold a date, an id number."""
+    assert _worker is not None
+    out = []
+    for column in range(len(_worker.memos)):
+        analyses, codes = _worker.distinct(column, rows)
+        identities = np.array([identity_hash(a) for a in analyses], dtype=np.uint64)
+        rows_per_value = np.bincount(codes, minlength=len(analyses))
+        dates = np.array([bool(a.dates) for a in analyses], dtype=bool)
+        ids = np.array([bool(a.id_numbers) for a in analyses], dtype=bool)
+        out.append((identities[codes], int(rows_per_value[dates].sum()), int(rows_per_value[ids].sum())))
+    return out
+
+
+@dataclass
+class _ChunkEntries:
+    """Pass 2's output for one chunk, every array in record order."""
+
+    entry_counts: np.ndarray  # int64 per record
+    keys: np.ndarray  # uint64
+    columns: np.ndarray  # uint16
+    flags: np.ndarray  # uint8
+    bases: np.ndarray  # float32 weight before rarity
+    signatures: np.ndarray  # uint32 (records x MINHASH_NUM_PERM)
+    shingle_counts: np.ndarray  # uint16 per record
+    variant_counts: np.ndarray  # int64 per record
+    variant_keys: np.ndarray  # uint64
+
+
+def _entries_job(rows: list[list[str]]) -> _ChunkEntries:
+    """Pass 2 over one chunk: every record's entries, signature and id-number variants."""
+    assert _worker is not None and _worker.profiles is not None
+    parts = [
+        _column_entries(_worker.builder, profile.kind, *_worker.distinct(column, rows))
+        for column, profile in enumerate(_worker.profiles)
+    ]
+    n = len(rows)
+    rec = np.concatenate([p.records for p in parts])
+    col = np.concatenate([np.full(len(p.keys), c, dtype=np.uint16) for c, p in enumerate(parts)])
+    order = np.argsort(rec, kind="stable")
+    signatures, shingle_counts = _signatures(parts, n)
+    variant_rec = np.concatenate([p.variant_records for p in parts])
+    variant_order = np.argsort(variant_rec, kind="stable")
+    return _ChunkEntries(
+        entry_counts=np.bincount(rec, minlength=n),
+        keys=np.concatenate([p.keys for p in parts])[order],
+        columns=col[order],
+        flags=np.concatenate([p.flags for p in parts])[order],
+        bases=np.concatenate([p.bases for p in parts])[order],
+        signatures=signatures,
+        shingle_counts=shingle_counts,
+        variant_counts=np.bincount(variant_rec, minlength=n),
+        variant_keys=np.concatenate([p.variants for p in parts])[variant_order],
+    )
+
+
 @dataclass
 class _ColumnEntries:
-    """Per-record arrays of one column, in record order."""
+    """Per-record arrays of one column of a chunk, in record order."""
 
     records: np.ndarray
     keys: np.ndarray
@@ -187,61 +319,20 @@ class _ColumnEntries:
     variants: np.ndarray
 
 
-def build_fingerprint_set(
-    columns: list[str], rows: list[list[str]], record_ids: list[str], key: bytes, id_column: str | None = None
-) -> FingerprintSet:
-    """Fingerprint records (raw string cells aligned with ``columns``)."""
-    hasher = KeyedHasher(key)
-    jobs = [(key, name, [row[c] if c < len(row) else "" for row in rows]) for c, name in enumerate(columns)]
-    workers = min(params.BUILD_WORKERS, os.cpu_count() or 1, len(jobs))
-    if len(rows) >= params.BUILD_PARALLEL_MIN_RECORDS and workers > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_column_job, jobs, chunksize=1)
-    else:
-        results = [_column_job(job) for job in jobs]
-    profiles = [profile for profile, _ in results]
-    parts = [entries for _, entries in results]
-    arrays = _weighted_entries(parts, profiles, len(rows))
-    arrays["minhashes"], arrays["shingle_counts"] = _signatures(parts, len(rows))
-    arrays["id_variant_offsets"], arrays["id_variant_keys"] = _id_variants(parts, len(rows))
-    arrays.update(lookup_tables(arrays))
-    log.info("fingerprinted %d records, %d evidence entries", len(rows), len(arrays["entry_keys"]))
-    return FingerprintSet(
-        columns=profiles,
-        record_ids=list(record_ids),
-        id_column=id_column,
-        key_check=hasher.key_check(),
-        key=key,
-        **arrays,
-    )
-
-
-def _column_job(job: tuple[bytes, str, list[str]]) -> tuple[ColumnProfile, _ColumnEntries]:
-    """One column's profile and entries (a top-level function: it runs in a worker process)."""
-    key, name, raw_values = job
-    return _column_entries(EntryBuilder(KeyedHasher(key)), name, raw_values)
-
-
 def _column_entries(
-    builder: EntryBuilder, name: str, raw_values: list[str]
-) -> tuple[ColumnProfile, _ColumnEntries]:
-    """Analyse each distinct value once, then spread its entries to the records holding it."""
-    index: dict[str, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(v, len(index)) for v in raw_values), dtype=np.int64, count=len(raw_values)
-    )
-    analyses = [analyse_value(raw) for raw in index]
-    profile = profile_column(name, analyses, np.bincount(codes, minlength=len(index)))
-    entries = [builder.entries(profile.kind, a) for a in analyses]
-    shingles = [builder.shingles(profile.kind, a) for a in analyses]
-    variants = [builder.id_variants(profile.kind, a) for a in analyses]
+    builder: EntryBuilder, kind: str, analyses: list[ValueAnalysis], codes: np.ndarray
+) -> _ColumnEntries:
+    """Entries of each distinct value once, spread to the records holding it."""
+    entries = [builder.entries(kind, a) for a in analyses]
+    shingles = [builder.shingles(kind, a) for a in analyses]
+    variants = [builder.id_variants(kind, a) for a in analyses]
     entry_rows, entry_pos = _spread(codes, _sizes(entries))
     shingle_rows, shingle_pos = _spread(codes, _sizes(shingles))
     variant_rows, variant_pos = _spread(codes, _sizes(variants))
     keys, flags, bases = _entry_arrays(entries)
     shingle_keys = np.fromiter(chain.from_iterable(shingles), dtype=np.uint64)
     variant_keys = np.fromiter(chain.from_iterable(variants), dtype=np.uint64)
-    return profile, _ColumnEntries(
+    return _ColumnEntries(
         entry_rows,
         keys[entry_pos],
         flags[entry_pos],
@@ -273,57 +364,6 @@ def _spread(codes: np.ndarray, per_value: np.ndarray) -> tuple[np.ndarray, np.nd
     return rows, expand_ranges(offsets_of(per_value)[:-1][codes], per_row)
 
 
-def _weighted_entries(
-    parts: list[_ColumnEntries], profiles: list[ColumnProfile], n: int
-) -> dict[str, np.ndarray]:
-    """Weigh every entry by how many records share its value; index by record and by key."""
-    rec = np.concatenate([p.records for p in parts])
-    key = np.concatenate([p.keys for p in parts])
-    flag = np.concatenate([p.flags for p in parts])
-    base = np.concatenate([p.bases for p in parts])
-    col = np.concatenate([np.full(len(p.keys), c, dtype=np.uint16) for c, p in enumerate(parts)])
-    df = group_sizes(key ^ (col.astype(np.uint64) * _COLUMN_SALT)).astype(np.float64)
-    common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)[col]
-    weight = np.where(
-        common, params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / df), base * df**-params.RARITY_EXPONENT
-    ).astype(np.float32)
-    order = np.argsort(rec, kind="stable")
-    rare_limit = params.RARE_MAX_SHARE * n
-    # An initial letter is no rare value, however few records have it (a "q" in any line).
-    # ...nor are the keys of name forms, which no line holds as such.
-    proposes = (
-        (~common)
-        & (df <= max(params.CANDIDATE_MAX_DF, rare_limit))
-        & ((flag & (FLAG_INITIAL | FLAG_BAG)) == 0)
-    )
-    by_key = np.argsort(key[proposes], kind="stable")
-    return {
-        "entry_offsets": offsets_of(np.bincount(rec, minlength=n)),
-        "entry_keys": key[order],
-        "entry_columns": col[order],
-        "entry_flags": flag[order],
-        "entry_weights": weight[order],
-        "candidate_keys": key[proposes][by_key],
-        "candidate_records": rec[proposes][by_key].astype(np.int32),
-        "candidate_is_token": ((flag[proposes][by_key] & FLAG_TOKEN) > 0).astype(np.uint8),
-        "prefilter_keys": sorted_unique(
-            key[(~common) & (df <= max(params.PREFILTER_MAX_DF, rare_limit)) & ((flag & FLAG_PREFILTER) > 0)]
-        ),
-    }
-
-
-def lookup_tables(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The scanner's lookup tables, built once here rather than in every scanning process."""
-    known_keys = sorted_unique(arrays["entry_keys"])
-    lsh_keys, lsh_records = lsh_tables(arrays["minhashes"], arrays["shingle_counts"])
-    return {
-        "known_keys": known_keys,
-        "known_bits": KeyBitset.bits_of(known_keys),
-        "lsh_keys": lsh_keys,
-        "lsh_records": lsh_records,
-    }
-
-
 def _signatures(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures and distinct shingle counts per record."""
     rec = np.concatenate([p.shingle_records for p in parts]).astype(np.uint64)
@@ -334,12 +374,396 @@ def _signatures(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.nda
     return signatures, np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16)
 
 
-def _id_variants(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-record id-number variant keys, grouped by record (offsets, keys)."""
-    rec = np.concatenate([p.variant_records for p in parts])
-    keys = np.concatenate([p.variants for p in parts])
-    order = np.argsort(rec, kind="stable")
-    return offsets_of(np.bincount(rec, minlength=n)), keys[order]
+# --- the passes (in the main process) -----------------------------------------------------
+
+
+def default_memory_bytes() -> int:
+    """A quarter of this machine's RAM."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+
+
+def default_workers() -> int:
+    """Every core this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+class _Build:
+    """One build's temporary files and passes (see the module docstring)."""
+
+    def __init__(self, source, key: bytes, folder: Path, memory_bytes: int, workers: int, progress):
+        self.source, self.key, self.folder = source, key, folder
+        self.workers = max(1, workers)
+        self.memory = max(memory_bytes, params.BUILD_MIN_MEMORY_BYTES)
+        self.progress = progress or (lambda stage, done, total: None)
+        self.n_columns = len(source.columns)
+        # Rows in flight: two chunks per worker queued or running, one being written.
+        in_flight = (2 * self.workers + 1) * params.BUILD_BYTES_PER_ROW
+        self.chunk_rows = int(min(max(self.memory // in_flight, 1000), params.BUILD_MAX_CHUNK_ROWS))
+        self.records = 0
+
+    def file(self, name: str, dtype, width: int | None = None) -> ArrayFile:
+        return ArrayFile(self.folder / name, dtype, width)
+
+    def spill(self, name: str, dtypes: dict, entries: int) -> PartitionedSpill:
+        """A spill whose parts each fit a share of the memory budget once sorted."""
+        row_bytes = sum(np.dtype(d).itemsize for d in dtypes.values())
+        parts = -(-entries * row_bytes * params.BUILD_SORT_OVERHEAD // self.memory)
+        return PartitionedSpill(self.folder, name, dtypes, int(min(max(parts, 1), params.BUILD_MAX_PARTS)))
+
+    def run_jobs(self, job, stage: str, profiles):
+        total = self.records or None
+        done = 0
+        rows = self._rows(record_ids=profiles is None)
+        for result in ordered_map(
+            job, rows, self.workers, _start_worker, (self.key, self.n_columns, profiles)
+        ):
+            yield result
+            done += self.chunk_rows
+            self.progress(stage, min(done, total) if total else done, total)
+
+    def _rows(self, record_ids: bool) -> Iterator[list[list[str]]]:
+        for ids, rows in self.source.chunks(self.chunk_rows):
+            if record_ids:
+                self.ids.add(ids)
+            yield rows
+
+    # -- pass 1 --------------------------------------------------------------------------
+    def learn_columns(self) -> list[ColumnProfile]:
+        self.ids = _RecordIdFiles(self, numbered=self.source.numbered)
+        identities = [self.file(f"identity.{c}", np.uint64) for c in range(self.n_columns)]
+        with_dates = np.zeros(self.n_columns, dtype=np.int64)
+        with_ids = np.zeros(self.n_columns, dtype=np.int64)
+        for result in self.run_jobs(_kinds_job, "learning columns", None):
+            for c, (hashes, dates, ids) in enumerate(result):
+                identities[c].append(hashes)
+                with_dates[c] += dates
+                with_ids[c] += ids
+        self.records = self.ids.count
+        if self.records == 0:
+            raise DatasetError(f"no records in {self.source.path}")
+        self.ids.check_unique(self.source.id_column)
+        profiles = []
+        for c, name in enumerate(self.source.columns):
+            counts = _group_counts(np.array(identities[c].read()))
+            identities[c].path.unlink()
+            profiles.append(profile_from_counts(name, counts, int(with_dates[c]), int(with_ids[c])))
+        return profiles
+
+    # -- pass 2 and 3 --------------------------------------------------------------------
+    def fingerprint(self, profiles: list[ColumnProfile]) -> dict[str, ArrayFile | np.ndarray]:
+        out: dict[str, ArrayFile | np.ndarray] = {}
+        names = {
+            "entry_keys": np.uint64,
+            "entry_columns": np.uint16,
+            "entry_flags": np.uint8,
+            "entry_bases": np.float32,
+            "entry_counts": np.int64,
+            "shingle_counts": np.uint16,
+            "variant_counts": np.int64,
+            "id_variant_keys": np.uint64,
+        }
+        files = {name: self.file(name, dtype) for name, dtype in names.items()}
+        files["minhashes"] = self.file("minhashes", np.uint32, params.MINHASH_NUM_PERM)
+        df_spill = self.spill("df", {"key": np.uint64}, self.records * self.n_columns * 4)
+        for chunk in self.run_jobs(_entries_job, "fingerprinting", profiles):
+            for name, values in (
+                ("entry_keys", chunk.keys),
+                ("entry_columns", chunk.columns),
+                ("entry_flags", chunk.flags),
+                ("entry_bases", chunk.bases),
+                ("entry_counts", chunk.entry_counts),
+                ("shingle_counts", chunk.shingle_counts),
+                ("variant_counts", chunk.variant_counts),
+                ("id_variant_keys", chunk.variant_keys),
+                ("minhashes", chunk.signatures),
+            ):
+                files[name].append(values)
+            df_spill.append(_salted(chunk.keys, chunk.columns))
+        salted, df = _frequencies(df_spill)
+        entry_offsets = offsets_of(np.array(files["entry_counts"].read()))
+        out.update(self._weights_and_tables(files, entry_offsets, profiles, salted, df))
+        out["entry_offsets"] = entry_offsets
+        out["id_variant_offsets"] = offsets_of(np.array(files["variant_counts"].read()))
+        for name in (
+            "entry_keys",
+            "entry_columns",
+            "entry_flags",
+            "minhashes",
+            "shingle_counts",
+            "id_variant_keys",
+        ):
+            out[name] = files[name]
+        out.update(self._lsh_tables(files["minhashes"].read(), files["shingle_counts"].read()))
+        return out
+
+    def _weights_and_tables(self, files, offsets, profiles, salted, df) -> dict[str, ArrayFile | np.ndarray]:
+        keys, cols = files["entry_keys"].read(), files["entry_columns"].read()
+        flags, bases = files["entry_flags"].read(), files["entry_bases"].read()
+        weights = self.file("entry_weights", np.float32)
+        total = len(keys)
+        candidates = self.spill(
+            "candidates", {"key": np.uint64, "record": np.int32, "is_token": np.uint8}, total
+        )
+        prefilter = self.spill("prefilter", {"key": np.uint64}, total)
+        known = self.spill("known", {"key": np.uint64}, total)
+        common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)
+        n = self.records
+        rare_limit = params.RARE_MAX_SHARE * n
+        for r0, r1 in _record_blocks(offsets, params.BUILD_BLOCK_ENTRIES):
+            e0, e1 = int(offsets[r0]), int(offsets[r1])
+            key, col, flag = np.asarray(keys[e0:e1]), np.asarray(cols[e0:e1]), np.asarray(flags[e0:e1])
+            rec = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(offsets[r0 : r1 + 1]))
+            d = df[np.searchsorted(salted, _salted(key, col))].astype(np.float64)
+            is_common = common[col]
+            weights.append(
+                np.where(
+                    is_common,
+                    params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / d),
+                    np.asarray(bases[e0:e1]) * d**-params.RARITY_EXPONENT,
+                )
+            )
+            # An initial letter is no rare value, however few records have it (a "q" in any
+            # line), nor are the keys of name forms, which no line holds as such.
+            proposes = (
+                ~is_common
+                & (d <= max(params.CANDIDATE_MAX_DF, rare_limit))
+                & ((flag & (FLAG_INITIAL | FLAG_BAG)) == 0)
+            )
+            candidates.append(
+                key[proposes],
+                record=rec[proposes],
+                is_token=((flag[proposes] & FLAG_TOKEN) > 0).astype(np.uint8),
+            )
+            looked_for = (
+                ~is_common & (d <= max(params.PREFILTER_MAX_DF, rare_limit)) & ((flag & FLAG_PREFILTER) > 0)
+            )
+            prefilter.append(sorted_unique(key[looked_for]))
+            known.append(sorted_unique(key))
+            self.progress("weighing", r1, n)
+        out: dict[str, ArrayFile | np.ndarray] = {"entry_weights": weights}
+        out.update(
+            self._parts_to_files(
+                "candidate", candidates, {"key": "keys", "record": "records", "is_token": "is_token"}
+            )
+        )
+        out["prefilter_keys"] = self._unique_parts_to_file("prefilter_keys", prefilter)
+        out["known_keys"] = self._unique_parts_to_file("known_keys", known)
+        out["known_bits"] = _bits_of_file(out["known_keys"])
+        return out
+
+    def _parts_to_files(
+        self, prefix: str, spill: PartitionedSpill, names: dict[str, str]
+    ) -> dict[str, ArrayFile]:
+        files = {
+            column: self.file(f"{prefix}_{name}", spill.dtypes[column]) for column, name in names.items()
+        }
+        for part in spill.sorted_parts():
+            for column, file in files.items():
+                file.append(part[column])
+        return {f"{prefix}_{names[column]}": file for column, file in files.items()}
+
+    def _unique_parts_to_file(self, name: str, spill: PartitionedSpill) -> ArrayFile:
+        file = self.file(name, np.uint64)
+        for part in spill.sorted_parts():
+            file.append(sorted_unique(part["key"]))
+        return file
+
+    def _lsh_tables(self, minhashes: np.ndarray, shingle_counts: np.ndarray) -> dict[str, ArrayFile]:
+        bands = params.MINHASH_NUM_PERM // params.LSH_ROWS
+        spill = self.spill("lsh", {"key": np.uint64, "record": np.int32}, self.records * bands)
+        step = max(1, params.BUILD_BLOCK_ENTRIES // params.MINHASH_NUM_PERM)
+        for r0 in range(0, self.records, step):
+            records = r0 + np.flatnonzero(np.asarray(shingle_counts[r0 : r0 + step])).astype(np.int32)
+            if len(records):
+                keys = band_keys(np.asarray(minhashes[records]))
+                spill.append(keys.reshape(-1), record=np.repeat(records, bands))
+        files = self._parts_to_files("lsh", spill, {"key": "keys", "record": "records"})
+        return files
+
+
+class _RecordIdFiles:
+    """Record ids as they stream by: row numbers, or UTF-8 ids with lengths (and hashes, to
+    find a repeated id without holding the ids)."""
+
+    def __init__(self, build: _Build, numbered: bool):
+        self.numbered = numbered
+        self.count = 0
+        if numbered:
+            self.numbers = build.file("row_numbers", np.int64)
+        else:
+            self.blob = build.file("record_id_bytes", np.uint8)
+            self.lengths = build.file("record_id_lengths", np.int64)
+            self.hashes = build.file("record_id_hashes", np.uint64)
+
+    def add(self, ids: list[str]) -> None:
+        self.count += len(ids)
+        if self.numbered:
+            self.numbers.append(np.array([int(i) for i in ids], dtype=np.int64))
+            return
+        encoded = [i.encode("utf-8", "surrogatepass") for i in ids]
+        self.blob.append(np.frombuffer(b"".join(encoded), dtype=np.uint8))
+        self.lengths.append(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        self.hashes.append(
+            np.array(
+                [int.from_bytes(hashlib.blake2b(e, digest_size=8).digest(), "little") for e in encoded],
+                dtype=np.uint64,
+            )
+        )
+
+    def check_unique(self, id_column: str | None) -> None:
+        if self.numbered:
+            return
+        hashes = np.array(self.hashes.read())
+        order = np.argsort(hashes, kind="stable")
+        repeats = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+        if len(repeats):
+            offsets = offsets_of(np.array(self.lengths.read()))
+            first = int(order[repeats[0] + 1])
+            blob = self.blob.read()
+            repeated = bytes(blob[offsets[first] : offsets[first + 1]]).decode("utf-8", "surrogatepass")
+            raise DatasetError(f"duplicate id {repeated!r} in column {id_column!r}; ids must be unique")
+
+    def arrays(self) -> dict[str, ArrayFile | np.ndarray]:
+        if self.numbered:
+            return {"row_numbers": self.numbers}
+        return {"record_id_offsets": offsets_of(np.array(self.lengths.read())), "record_id_bytes": self.blob}
+
+
+def _salted(keys: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """A key per (keyed value, column): the same name in two columns counts apart."""
+    return keys ^ (columns.astype(np.uint64) * _COLUMN_SALT)
+
+
+def _group_counts(values: np.ndarray) -> np.ndarray:
+    """How many times each distinct non-zero value occurs."""
+    values = np.sort(values[values != 0])
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return np.diff(np.append(starts, len(values)))
+
+
+def _frequencies(spill: PartitionedSpill) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct salted keys and how many entries hold each (document frequency)."""
+    keys, counts = [], []
+    for part in spill.sorted_parts():
+        k = part["key"]
+        if len(k) == 0:
+            continue
+        starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+        keys.append(k[starts])
+        counts.append(np.diff(np.append(starts, len(k))).astype(np.uint32))
+    if not keys:
+        return np.empty(0, np.uint64), np.empty(0, np.uint32)
+    return np.concatenate(keys), np.concatenate(counts)
+
+
+def _record_blocks(offsets: np.ndarray, entries: int) -> Iterator[tuple[int, int]]:
+    """Consecutive record ranges holding about ``entries`` entries each."""
+    n = len(offsets) - 1
+    r0 = 0
+    while r0 < n:
+        r1 = int(np.searchsorted(offsets, offsets[r0] + entries, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n)
+        yield r0, r1
+        r0 = r1
+
+
+def _bits_of_file(known_keys: ArrayFile) -> np.ndarray:
+    """The known keys' bitset (``arrays.KeyBitset``), set block by block."""
+    keys = known_keys.read()
+    bits = KeyBitset.empty_bits(len(keys))
+    for start in range(0, len(keys), params.BUILD_BLOCK_ENTRIES):
+        KeyBitset.set_bits(bits, np.asarray(keys[start : start + params.BUILD_BLOCK_ENTRIES]))
+    return bits
+
+
+# --- public ----------------------------------------------------------------------------------
+
+
+class RowsSource:
+    """Rows already in memory, as a dataset source (``readers.DatasetSource``'s interface)."""
+
+    def __init__(self, columns: list[str], rows: list[list[str]], record_ids, id_column: str | None):
+        self.columns, self.rows, self.record_ids, self.id_column = list(columns), rows, record_ids, id_column
+        self.path = Path("<rows>")
+        self.numbered = id_column is None and all(str(i).isdigit() for i in record_ids)
+
+    def chunks(self, size: int) -> Iterator[tuple[list[str], list[list[str]]]]:
+        width = len(self.columns)
+        for start in range(0, len(self.rows), size):
+            rows = [
+                row[:width] if len(row) >= width else row + [""] * (width - len(row))
+                for row in self.rows[start : start + size]
+            ]
+            yield [str(i) for i in self.record_ids[start : start + size]], rows
+
+
+def build_fingerprint_file(
+    source,
+    key: bytes,
+    out: str | Path,
+    memory_bytes: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Fingerprint a dataset source (``readers.open_dataset`` or ``RowsSource``) into a file,
+    in bounded memory; temporary files live in a folder beside ``out`` and are removed."""
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=".leaktrack-build-", dir=out.parent))
+    except OSError as error:
+        raise FingerprintFileError(
+            f"cannot write fingerprint file {out}: {error.strerror or error}"
+        ) from None
+    try:
+        build = _Build(
+            source,
+            key,
+            folder,
+            memory_bytes or default_memory_bytes(),
+            workers or default_workers(),
+            progress,
+        )
+        profiles = build.learn_columns()
+        arrays = build.fingerprint(profiles)
+        arrays.update(build.ids.arrays())
+        header = {
+            "dataset_id": new_dataset_id(),
+            "columns": [vars(c) for c in profiles],
+            "id_column": source.id_column,
+            "key_check": KeyedHasher(key).key_check(),
+            "minhash_seed": params.MINHASH_SEED,
+        }
+        write_fingerprint_file(out, arrays, header)
+        log.info("fingerprinted %d records, %d evidence entries", build.records, arrays["entry_keys"].length)
+    except OSError as error:  # a full disk while spilling: the user's to fix
+        raise FingerprintFileError(
+            f"cannot build fingerprint file {out}: {error.strerror or error}"
+        ) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def build_fingerprint_set(
+    columns: list[str],
+    rows: list[list[str]],
+    record_ids,
+    key: bytes,
+    id_column: str | None = None,
+    workers: int | None = None,
+) -> FingerprintSet:
+    """Fingerprint records in memory (raw string cells aligned with ``columns``): built
+    through a temporary file like any dataset, then mapped."""
+    with tempfile.TemporaryDirectory(prefix="leaktrack-build-") as folder:
+        path = build_fingerprint_file(
+            RowsSource(columns, rows, record_ids, id_column), key, Path(folder) / "fp.ltfp", workers=workers
+        )
+        fingerprints = FingerprintSet.open(path)  # the mapping outlives the file's name
+    fingerprints.key = key
+    return fingerprints
 
 
 def fingerprint_dataset_file(
@@ -348,19 +772,24 @@ def fingerprint_dataset_file(
     key_file: str | Path | None = None,
     id_column: str | None = None,
     columns: list[str] | None = None,
+    memory_bytes: int | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
 ) -> tuple[FingerprintSet, Path]:
     """Read a dataset, fingerprint it with the key (created if absent) and save the file."""
-    from .readers import read_dataset  # the readers pull in openpyxl
+    from .readers import open_dataset  # the readers pull in openpyxl
 
-    dataset = read_dataset(dataset_path, id_column=id_column, columns=columns)
-    if len(dataset.columns) < params.MIN_EVIDENCE_FIELDS:
+    source = open_dataset(dataset_path, id_column=id_column, columns=columns)
+    if len(source.columns) < params.MIN_EVIDENCE_FIELDS:
         raise DatasetError(
-            f"{dataset_path} has {len(dataset.columns)} column(s) to fingerprint; a copy is only "
+            f"{dataset_path} has {len(source.columns)} column(s) to fingerprint; a copy is only "
             f"told from a coincidence by {params.MIN_EVIDENCE_FIELDS} fields of a record together"
         )
     key = load_or_create_key(key_file)
-    fingerprints = build_fingerprint_set(dataset.columns, dataset.rows, dataset.ids, key, id_column=id_column)
     if out is None:
         home.ensure_home()
         out = home.home_path(home.FINGERPRINTS_FILE)
-    return fingerprints, fingerprints.save(out)
+    path = build_fingerprint_file(source, key, out, memory_bytes, workers, progress)
+    fingerprints = FingerprintSet.open(path)
+    fingerprints.key = key
+    return fingerprints, path

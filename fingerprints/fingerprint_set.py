@@ -57,6 +57,7 @@ FLAG_ABBREVIATED = 8
 FLAG_INITIAL = 16
 _PREFIX = struct.Struct("<4sHQI16s")  # magic, version, header offset, header length, header digest
 _ALIGN = 64
+_COPY_BLOCK_BYTES = 16 * 2**20
 _ARRAYS = (
     "entry_offsets",
     "entry_keys",
@@ -193,48 +194,28 @@ class FingerprintSet:
     # -- file ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the file owner-only, atomically (a crash never leaves half a file)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                self._write(out)
-            os.replace(tmp, path)
-        except OSError as error:  # a folder in the way, a full disk: the user's to fix
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            raise FingerprintFileError(
-                f"cannot write fingerprint file {path}: {error.strerror or error}"
-            ) from None
-        return path
+        arrays: dict[str, Any] = {name: getattr(self, name) for name in _ARRAYS}
+        arrays.update(RecordIds.of(self.record_ids, numbered=self.id_column is None).arrays())
+        header = {
+            "dataset_id": self.dataset_id,
+            "columns": [vars(c) for c in self.columns],
+            "id_column": self.id_column,
+            "key_check": self.key_check,
+            "minhash_seed": self.minhash_seed,
+        }
+        return write_fingerprint_file(path, arrays, header)
 
-    def _write(self, out: BinaryIO) -> None:
-        writer = ArrayFileWriter(out)
-        numbered = self.id_column is None
-        arrays = {name: getattr(self, name) for name in _ARRAYS}
-        arrays.update(RecordIds.of(self.record_ids, numbered).arrays())
-        for name, array in arrays.items():
-            writer.add(name, array)
-        writer.finish(
-            {
-                "format": "leaktrack-fingerprints",
-                "version": params.FILE_VERSION,
-                "dataset_id": self.dataset_id,
-                "columns": [vars(c) for c in self.columns],
-                "id_column": self.id_column,
-                "key_check": self.key_check,
-                "minhash_seed": self.minhash_seed,
-            }
-        )
+    @classmethod
+    def open(cls, path: str | Path) -> FingerprintSet:
+        """Map a fingerprint file, without a key (``load`` attaches and checks one)."""
+        path = Path(path)
+        mapping = _map_file(path)
+        return cls._from_parts(path, _read_header(path, mapping), mapping)
 
     @classmethod
     def load(cls, path: str | Path, key_file: str | Path | None = None) -> FingerprintSet:
         """Map a fingerprint file and read the key it was built with (default: home folder)."""
-        path = Path(path)
-        mapping = _map_file(path)
-        header = _read_header(path, mapping)
-        fingerprints = cls._from_parts(path, header, mapping)
+        fingerprints = cls.open(path)
         key = read_key(key_file)
         if KeyedHasher(key).key_check() != fingerprints.key_check:
             raise FingerprintFileError(
@@ -283,6 +264,33 @@ class FingerprintSet:
         return fingerprints
 
 
+def write_fingerprint_file(path: str | Path, arrays: dict[str, Any], header: dict) -> Path:
+    """Write arrays (numpy arrays, or ``spill.ArrayFile`` s streamed from disk) and the header
+    as a fingerprint file, owner-only and atomically (a crash never leaves half a file)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            writer = ArrayFileWriter(out)
+            for name, array in arrays.items():
+                if isinstance(array, np.ndarray):
+                    writer.add(name, array)
+                else:
+                    array.close()  # flushed to its file before the copy
+                    writer.add_file(name, array.dtype, array.shape, array.path)
+            writer.finish({"format": "leaktrack-fingerprints", "version": params.FILE_VERSION, **header})
+        os.replace(tmp, path)
+    except OSError as error:  # a folder in the way, a full disk: the user's to fix
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise FingerprintFileError(
+            f"cannot write fingerprint file {path}: {error.strerror or error}"
+        ) from None
+    return path
+
+
 class ArrayFileWriter:
     """Writes arrays one after the other (64-byte aligned), then the header and the prefix.
 
@@ -297,21 +305,37 @@ class ArrayFileWriter:
     def add(self, name: str, array: np.ndarray) -> None:
         array = np.ascontiguousarray(array)
         data = memoryview(array).cast("B") if array.size else b""
+        self._add(name, array.dtype, list(array.shape), [data])
+
+    def add_file(self, name: str, dtype: Any, shape: list[int], source: Path) -> None:
+        """An array whose bytes are in the file ``source`` (copied in blocks)."""
+
+        def blocks():
+            with open(source, "rb") as file:
+                while block := file.read(_COPY_BLOCK_BYTES):
+                    yield block
+
+        self._add(name, np.dtype(dtype), list(shape), blocks())
+
+    def _add(self, name: str, dtype: np.dtype, shape: list[int], blocks) -> None:
+        digest, size = hashlib.blake2b(digest_size=16), 0
+        for block in blocks:
+            digest.update(block)
+            self.out.write(block)
+            size += len(block)
+        if size != int(np.prod(shape)) * dtype.itemsize:
+            raise ValueError(f"array {name}: {size} bytes for shape {shape} of {dtype}")
         self.arrays.append(
             {
                 "name": name,
-                "dtype": array.dtype.str,
-                "shape": list(array.shape),
+                "dtype": dtype.str,
+                "shape": shape,
                 "offset": self.offset,
-                "bytes": len(data),
-                "blake2b": _digest(data),
+                "bytes": size,
+                "blake2b": digest.hexdigest(),
             }
         )
-        self.out.write(data)
-        self.offset += len(data)
-        self._pad()
-
-    def _pad(self) -> None:
+        self.offset += size
         padding = -self.offset % _ALIGN
         self.out.write(b"\0" * padding)
         self.offset += padding

@@ -138,11 +138,25 @@ PREFILTER_FIND_MAX_CHUNKS = 16
 # Memo of document chunk -> keys is dropped when it grows past this many entries.
 CHUNK_MEMO_LIMIT = 2_000_000
 
-# --- Building ---------------------------------------------------------------------------
-# Columns are fingerprinted in this many worker processes (fork) once a dataset has this
-# many records; below, the process start costs more than it saves.
-BUILD_WORKERS = 2
-BUILD_PARALLEL_MIN_RECORDS = 50_000
+# --- Building (build.py, spill.py) ----------------------------------------------------------
+# What a row costs while a chunk is analysed in a worker (its cells, the analyses, entries and
+# shingles as Python objects; measured ~2-3 kB on the synthetic leak, with headroom): the
+# memory budget over this, over the chunks in flight, gives the rows per chunk, at most
+# BUILD_MAX_CHUNK_ROWS (bigger chunks gain nothing once per-chunk costs are amortised).
+BUILD_BYTES_PER_ROW = 4096
+BUILD_MAX_CHUNK_ROWS = 100_000
+# A budget below this is raised to it (chunks of a thousand rows, spill parts of 16 MB).
+BUILD_MIN_MEMORY_BYTES = 64 * 2**20
+# A spill part is sorted in memory with argsort and a copy of each column: about this many
+# times its size; parts are sized so that this fits the budget. At most BUILD_MAX_PARTS parts
+# (open files) per spill.
+BUILD_SORT_OVERHEAD = 4
+BUILD_MAX_PARTS = 256
+# Entries handled at a time when the entries are read back (weights, tables): ~30 MB of arrays.
+BUILD_BLOCK_ENTRIES = 1_000_000
+# Distinct values of a column whose analysis is remembered between chunks (facilities and
+# statuses repeat; names mostly do not).
+BUILD_MEMO_VALUES = 200_000
 
 # --- MinHash (datasketch, legacy scheme so that signatures can be computed vectorized) ------
 MINHASH_NUM_PERM = 32

@@ -63,6 +63,11 @@ class DatasetSource:
     id_position: int | None
     numbered_rows: Callable[[], Iterator[tuple[int, list[str]]]]
 
+    @property
+    def numbered(self) -> bool:
+        """Record ids are row numbers (no id column)."""
+        return self.id_column is None
+
     def chunks(self, size: int) -> Iterator[tuple[list[str], list[list[str]]]]:
         """(record ids, rows of raw cells aligned with ``columns``), ``size`` rows at a time."""
         ids: list[str] = []

@@ -1,0 +1,101 @@
+"""The build: streamed in chunks, in worker processes, spilled to disk, in bounded memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from leaktrack import synthetic
+from leaktrack.errors import DatasetError
+from leaktrack.fingerprints import build, build_fingerprint_set, fingerprint_dataset_file
+from leaktrack.fingerprints.spill import PartitionedSpill
+
+KEY = bytes(range(32))
+_COMPARED = (
+    "entry_offsets",
+    "entry_keys",
+    "entry_columns",
+    "entry_flags",
+    "entry_weights",
+    "prefilter_keys",
+    "minhashes",
+    "shingle_counts",
+    "known_keys",
+    "known_bits",
+    "lsh_keys",
+    "lsh_records",
+)
+
+
+@pytest.fixture(scope="module")
+def leak():
+    return synthetic.generate_leak(6000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def one_process(leak):
+    return build_fingerprint_set(leak.columns, leak.rows, leak.ids, KEY, workers=1)
+
+
+def _same_arrays(a, b) -> list[str]:
+    different = [name for name in _COMPARED if not np.array_equal(getattr(a, name), getattr(b, name))]
+    order_a = np.lexsort((a.candidate_records, a.candidate_keys))
+    order_b = np.lexsort((b.candidate_records, b.candidate_keys))
+    if not np.array_equal(a.candidate_keys[order_a], b.candidate_keys[order_b]) or not np.array_equal(
+        a.candidate_records[order_a], b.candidate_records[order_b]
+    ):
+        different.append("candidates")
+    return different
+
+
+def test_worker_processes_in_small_chunks_build_what_one_process_builds(leak, one_process, tmp_path):
+    # A 64 MiB budget gives chunks of ~3,300 rows: two chunks, two worker processes.
+    source = build.RowsSource(leak.columns, leak.rows, leak.ids, None)
+    path = build.build_fingerprint_file(source, KEY, tmp_path / "fp.ltfp", memory_bytes=1, workers=2)
+    assert _same_arrays(build.FingerprintSet.open(path), one_process) == []
+
+
+def test_streamed_csv_with_a_small_budget_builds_what_rows_in_memory_build(leak, one_process, tmp_path):
+    key_file = tmp_path / "fp.key"
+    key_file.write_text(KEY.hex())
+    fingerprints, _ = fingerprint_dataset_file(
+        leak.write(tmp_path / "leak.csv"), tmp_path / "fp.ltfp", key_file, memory_bytes=1, workers=2
+    )
+    assert _same_arrays(fingerprints, one_process) == []
+    assert list(fingerprints.record_ids) == leak.ids
+
+
+def _killed_job(rows):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_worker_fails_the_build_with_a_one_line_error(leak, tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "_entries_job", _killed_job)
+    source = build.RowsSource(leak.columns, leak.rows, leak.ids, None)
+    with pytest.raises(DatasetError, match="worker process died") as caught:
+        build.build_fingerprint_file(source, KEY, tmp_path / "fp.ltfp", memory_bytes=1, workers=2)
+    assert "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary folder left
+
+
+def test_duplicate_ids_of_a_streamed_dataset_name_one(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("id,name,dob\nX1,Jane Doe,1990-01-01\nX2,Rick Roe,1980-02-02\nX1,Ann Poe,1970-03-03\n")
+    with pytest.raises(DatasetError, match="duplicate id 'X1'"):
+        fingerprint_dataset_file(path, tmp_path / "fp.ltfp", tmp_path / "k.key", id_column="id")
+
+
+def test_spill_parts_come_back_sorted_as_one_array(tmp_path):
+    rng = np.random.default_rng(1)
+    spill = PartitionedSpill(tmp_path, "t", {"key": np.uint64, "record": np.int32}, parts=8)
+    keys = rng.integers(0, 2**64, 50_000, dtype=np.uint64)
+    for block in np.array_split(np.arange(len(keys)), 7):
+        spill.append(keys[block], record=block.astype(np.int32))
+    parts = list(spill.sorted_parts())
+    assert len(parts) == 8
+    merged = np.concatenate([p["key"] for p in parts])
+    assert np.array_equal(merged, np.sort(keys))
+    assert np.array_equal(keys[np.concatenate([p["record"] for p in parts])], merged)
