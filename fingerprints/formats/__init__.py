@@ -1,6 +1,7 @@
 """Untrusted bytes to text lines: the formats wing of the fingerprint engine.
 
-Everything a stranger uploads (archives, office documents, HTML, JSON, text tables) is
+Everything a stranger uploads (archives, office documents, PDFs, images, mail, HTML, JSON,
+text tables, base64 inside text) is
 turned here into plain text, one table row or one record block per line, under the budget of
 ``limits.ExtractionLimits``. One module per family of formats, the limits beside them. This
 folder imports nothing else of leaktrack (``tests/test_formats_imports.py`` reads the imports):
@@ -35,12 +36,14 @@ def extract_texts(
 ) -> Extraction:
     """The plain texts in a document (and in the archives inside it).
 
-    Raises ``DocumentRefused`` when the document as a whole is beyond the budget.
+    Raises ``DocumentRefused`` when the document as a whole is beyond the budget: larger
+    than ``max_input_bytes``, or a limit tripped before any text was found (a plain bomb).
+    A limit that trips after some text was found leaves the extraction ``partly_read``.
     """
     limits = limits or ExtractionLimits()
     name = name or "document"
     if len(data) > limits.max_input_bytes:
         raise DocumentRefused(f"{name} is too large: {len(data):,} bytes > {limits.max_input_bytes:,}")
     extraction = Extraction()
-    Reading(limits, extraction).extract(data, name, content_type, depth=1)
+    Reading(limits, extraction).run(data, name, content_type)
     return extraction

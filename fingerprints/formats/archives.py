@@ -1,25 +1,34 @@
-"""Archives: ZIP, GZIP (so .tar.gz too) and TAR, opened with suspicion.
+"""Archives: ZIP, 7z, TAR, and the compressed streams GZIP, BZIP2 and XZ (so .tar.gz,
+.tar.bz2, .tar.xz), opened with suspicion.
 
 Sizes are counted while streaming, never taken from headers; every member goes back through
-the dispatcher (``Reading.extract``) one level deeper.
+the dispatcher (``Reading.extract``) one level deeper. Members are read largest first (by
+the size the header claims: a lie only changes the order), so that a thousand one-byte
+members or one bomb member cannot use up the budget before the table is read.
 """
 
 from __future__ import annotations
 
+import bz2
 import io
+import lzma
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import limits
-from .limits import DocumentRefused, describe
+from .limits import LimitReached, MemberLimit, describe
 
 if TYPE_CHECKING:
     from .extractor import Reading
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"  # then the block size digit and the block magic 0x314159265359
+XZ_MAGIC = b"\xfd7zXZ\x00"
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _TAR_MAGIC = b"ustar"  # at offset 257 of a POSIX or GNU tar header
 
 
@@ -44,10 +53,14 @@ def extract_zip_members(
     reading: Reading, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str, depth: int
 ) -> None:
     reading.check_depth(name, depth)
-    reading.count_members(name, len(members))
-    for info in members:
+    for info in sorted(members, key=lambda info: -info.file_size):
         member_name = f"{name}::{info.filename}"
-        member_data = read_zip_member(reading, archive, info, member_name)
+        reading.count_members(name)
+        try:
+            member_data = read_zip_member(reading, archive, info, member_name)
+        except MemberLimit as limit:
+            reading.limit_reasons.append(str(limit))
+            continue
         if member_data is not None:
             reading.extract(member_data, member_name, None, depth + 1)
 
@@ -70,7 +83,7 @@ def read_zip_member(
                 reading.spend(member_name, len(chunk))
                 if keep:
                     chunks.append(chunk)
-    except DocumentRefused:
+    except LimitReached:
         raise
     except (
         zipfile.BadZipFile,
@@ -86,15 +99,75 @@ def read_zip_member(
     return b"".join(chunks)
 
 
-def extract_gzip(reading: Reading, data: bytes, name: str, depth: int) -> None:
+def is_compressed_stream(data: bytes) -> bool:
+    return (
+        data.startswith(GZIP_MAGIC)
+        or data.startswith(XZ_MAGIC)
+        or (data.startswith(BZIP2_MAGIC) and data[3:4].isdigit() and data[4:10] == b"1AY&SY")
+    )
+
+
+# Suffix of a compressed stream -> suffix of what it holds.
+_INNER_SUFFIXES = {
+    ".gz": "",
+    ".bz2": "",
+    ".xz": "",
+    ".tgz": ".tar",
+    ".tbz2": ".tar",
+    ".tbz": ".tar",
+    ".txz": ".tar",
+}
+
+
+def extract_compressed_stream(reading: Reading, data: bytes, name: str, depth: int) -> None:
+    """A gzip, bzip2 or xz stream: one member, decompressed chunk by chunk under the limits."""
     reading.check_depth(name, depth)
-    reading.count_members(name, 1)
-    inner_name = name[:-3] if name.lower().endswith(".gz") else f"{name}::gunzipped"
-    inner, error = _gunzip(reading, data, name)
+    reading.count_members(name)
+    if data.startswith(GZIP_MAGIC):
+        kind, (inner, error) = "gzip", _gunzip(reading, data, name)
+    elif data.startswith(XZ_MAGIC):
+        kind, (inner, error) = "xz", _unpack(reading, data, name, lzma.LZMADecompressor, lzma.LZMAError)
+    else:
+        kind, (inner, error) = "bzip2", _unpack(reading, data, name, bz2.BZ2Decompressor, OSError)
     if error:
-        reading.skip(name, f"corrupt gzip ({error})" + (", kept what decompressed" if inner else ""))
+        reading.skip(name, f"corrupt {kind} ({error})" + (", kept what decompressed" if inner else ""))
     if inner:
-        reading.extract(inner, inner_name, None, depth + 1)
+        reading.extract(inner, _inner_name(name), None, depth + 1)
+
+
+def _inner_name(name: str) -> str:
+    lowered = name.lower()
+    for suffix, inner in _INNER_SUFFIXES.items():
+        if lowered.endswith(suffix):
+            return name[: -len(suffix)] + inner
+    return f"{name}::decompressed"
+
+
+def _unpack(
+    reading: Reading, data: bytes, name: str, decompressor_type: Callable, error_type: type[Exception]
+) -> tuple[bytes, str | None]:
+    """Decompress a bzip2 or xz stream (every concatenated stream), a chunk at a time."""
+    out: list[bytes] = []
+    produced = 0
+    remaining = data
+    try:
+        while remaining:
+            decompressor = decompressor_type()
+            chunk = decompressor.decompress(remaining, limits.ARCHIVE_READ_CHUNK_BYTES)
+            while True:
+                produced += len(chunk)
+                reading.check_ratio(name, produced, len(data))
+                reading.spend(name, len(chunk))
+                out.append(chunk)
+                if decompressor.eof or decompressor.needs_input:
+                    break
+                chunk = decompressor.decompress(b"", limits.ARCHIVE_READ_CHUNK_BYTES)
+            if not decompressor.eof:
+                return b"".join(out), "truncated"
+            remaining = decompressor.unused_data
+    except error_type as error:
+        return b"".join(out), describe(error)
+    return b"".join(out), None
 
 
 def extract_tar(reading: Reading, data: bytes, name: str, depth: int) -> None:
@@ -102,16 +175,97 @@ def extract_tar(reading: Reading, data: bytes, name: str, depth: int) -> None:
     # already within the limits; only their count and nesting need watching.
     reading.check_depth(name, depth)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            for member in archive:
-                reading.count_members(name, 1)
-                stream = archive.extractfile(member) if member.isfile() else None
-                if stream is not None:
-                    member_data = stream.read()
-                    reading.spend(name, len(member_data))
-                    reading.extract(member_data, f"{name}::{member.name}", None, depth + 1)
+        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
     except (tarfile.TarError, EOFError, OSError) as error:
         reading.skip(name, f"corrupt tar ({describe(error)})")
+        return
+    with archive:
+        files = []
+        try:
+            files.extend(member for member in archive if member.isfile())
+        except (tarfile.TarError, EOFError, OSError) as error:
+            reading.skip(name, f"corrupt tar ({describe(error)})")
+        for member in sorted(files, key=lambda member: -member.size):
+            reading.count_members(name)
+            try:
+                stream = archive.extractfile(member)
+                member_data = stream.read() if stream is not None else b""
+            except (tarfile.TarError, EOFError, OSError) as error:
+                reading.skip(f"{name}::{member.name}", f"unreadable archive member ({describe(error)})")
+                continue
+            reading.spend(name, len(member_data))
+            reading.extract(member_data, f"{name}::{member.name}", None, depth + 1)
+
+
+def extract_7z(reading: Reading, data: bytes, name: str, depth: int) -> None:
+    """A 7z archive: members inflated into counting writers, so a bomb stops at the limit."""
+    import py7zr
+
+    reading.check_depth(name, depth)
+    try:
+        with py7zr.SevenZipFile(io.BytesIO(data), mode="r") as archive:
+            if archive.needs_password():
+                reading.skip(name, "encrypted 7z archive")
+                return
+            files = sorted((i for i in archive.list() if not i.is_directory), key=lambda i: -i.uncompressed)
+            targets = []
+            for info in files:
+                reading.count_members(name)
+                targets.append(info.filename)
+            finished: list[tuple[str, bytes]] = []
+            try:
+                archive.extract(targets=targets, factory=_CountingFactory(reading, name, len(data), finished))
+            finally:
+                for member, member_data in finished:
+                    reading.extract(member_data, f"{name}::{member}", None, depth + 1)
+    except LimitReached:
+        raise
+    except (py7zr.exceptions.ArchiveError, lzma.LZMAError, EOFError, OSError, ValueError, KeyError) as error:
+        reading.skip(name, f"corrupt 7z ({describe(error)})")
+    except Exception as error:  # py7zr raises many types (bad headers, unsupported filters)
+        reading.skip(name, f"unreadable 7z ({type(error).__name__})")
+
+
+class _CountingFactory:
+    """py7zr's writer factory: every byte written is counted against the budget."""
+
+    def __init__(self, reading: Reading, name: str, compressed: int, finished: list[tuple[str, bytes]]):
+        self.reading, self.name, self.compressed, self.finished = reading, name, compressed, finished
+        self.produced = 0
+
+    def create(self, filename: str):
+        from py7zr.io import Py7zIO
+
+        factory = self
+
+        class CountingWriter(Py7zIO):
+            def __init__(self):
+                self.buffer = io.BytesIO()
+
+            def write(self, s: bytes | bytearray) -> int:
+                factory.produced += len(s)
+                factory.reading.check_ratio(
+                    f"{factory.name}::{filename}", factory.produced, factory.compressed
+                )
+                factory.reading.spend(factory.name, len(s))
+                return self.buffer.write(s)
+
+            def read(self, size: int | None = None) -> bytes:
+                return self.buffer.read(size)
+
+            def seek(self, offset: int, whence: int = 0) -> int:
+                return self.buffer.seek(offset, whence)
+
+            def flush(self) -> None:
+                pass
+
+            def size(self) -> int:
+                return self.buffer.getbuffer().nbytes
+
+            def close(self) -> None:
+                factory.finished.append((filename, self.buffer.getvalue()))
+
+        return CountingWriter()
 
 
 def _gunzip(reading: Reading, data: bytes, name: str) -> tuple[bytes, str | None]:

@@ -1,13 +1,20 @@
 """One document's extraction: the type test (magic bytes first), the dispatch to a format
-family, what was found, and the budget spent so far (every level of nesting together)."""
+family, what was found, and the budget spent so far (every level of nesting together).
+
+A limit that trips does not throw away what was read before it: a part over its own limit
+(``MemberLimit``) is skipped and the others are read; a spent budget (``BudgetSpent``) stops
+reading. Either way the reason goes to ``skipped`` and the extraction is "partly read". Only
+a document that gave no text at all and tripped a limit is refused whole (a plain bomb).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
-from . import archives, office
-from .limits import DocumentRefused, ExtractionLimits
+from . import archives, base64text, images, mail, office, pdf
+from .limits import BudgetSpent, DocumentRefused, ExtractionLimits, LimitReached, MemberLimit
 from .text import text_to_lines
 from .textcodec import decode_text
 
@@ -17,7 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ExtractedText:
     name: str  # the document's name, or "archive.zip::member.csv" for what came out of an archive
-    kind: str  # text, csv, json, jsonl, html, xlsx
+    kind: str  # text, csv, json, jsonl, html, xlsx, docx, odt, ods, xls, pdf, ocr
     text: str
 
 
@@ -25,6 +32,9 @@ class ExtractedText:
 class Extraction:
     texts: list[ExtractedText] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "name: reason" for parts without text
+    # A limit stopped part of the document from being read (the reason is in ``skipped``);
+    # what was read is still scanned, and a match found in it is a match.
+    partly_read: bool = False
 
     @property
     def text(self) -> str:
@@ -32,23 +42,16 @@ class Extraction:
         return "\n".join(t.text for t in self.texts)
 
 
-# Magic bytes of formats with no text worth scanning (and a name for the skip reason).
+# Magic bytes of formats with no text we read (and a name for the skip reason).
 _BINARY_MAGIC = (
-    (b"\x89PNG", "PNG image"),
-    (b"GIF8", "GIF image"),
-    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image (not read: screenshots come as PNG, JPEG or WebP)"),
     (b"RIFF", "RIFF media"),
     (b"ID3", "MP3 audio"),
     (b"\x00\x00\x00\x18ftyp", "MP4 video"),
     (b"\x00\x00\x00\x20ftyp", "MP4 video"),
-    (b"%PDF", "PDF document (not supported)"),
     (b"\x7fELF", "ELF executable"),
     (b"MZ", "Windows executable"),
-    (b"\xd0\xcf\x11\xe0", "legacy Office document (not supported)"),
-    (b"7z\xbc\xaf", "7-Zip archive (not supported)"),
     (b"Rar!", "RAR archive (not supported)"),
-    (b"BZh", "bzip2 archive (not supported)"),
-    (b"\xfd7zXZ", "xz archive (not supported)"),
     (b"\x00asm", "WebAssembly"),
     (b"SQLite format 3", "SQLite database (not supported)"),
 )
@@ -64,20 +67,52 @@ class Reading:
         self.decompressed_bytes = 0
         self.members = 0
         self.xlsx_cells = 0
+        self.ocr_images = 0
+        self.started = time.monotonic()
+        self.limit_reasons: list[str] = []
+
+    def run(self, data: bytes, name: str, content_type: str | None) -> None:
+        """Extract the whole document; see the module docstring for limits."""
+        try:
+            self.extract(data, name, content_type, depth=1)
+        except BudgetSpent as spent:
+            self.limit_reasons.append(str(spent))
+        if not self.limit_reasons:
+            return
+        if not self.extraction.texts:
+            raise DocumentRefused(self.limit_reasons[0])
+        self.extraction.partly_read = True
+        self.extraction.skipped.extend(f"{name}: partly read, {reason}" for reason in self.limit_reasons)
 
     def extract(self, data: bytes, name: str, content_type: str | None, depth: int) -> None:
+        """One document or part: try the families by their magic bytes, then text."""
+        self.check_time(name)
+        try:
+            self._dispatch(data, name, content_type, depth)
+        except MemberLimit as limit:
+            self.limit_reasons.append(str(limit))
+
+    def _dispatch(self, data: bytes, name: str, content_type: str | None, depth: int) -> None:
         if data.startswith(archives.ZIP_MAGIC):
             self._zip(data, name, depth)
-        elif data.startswith(archives.GZIP_MAGIC):
-            archives.extract_gzip(self, data, name, depth)
+        elif archives.is_compressed_stream(data):
+            archives.extract_compressed_stream(self, data, name, depth)
+        elif data.startswith(archives.SEVEN_ZIP_MAGIC):
+            archives.extract_7z(self, data, name, depth)
         elif archives.is_tar(data):
             archives.extract_tar(self, data, name, depth)
+        elif data.startswith(pdf.PDF_MAGIC):
+            pdf.extract_pdf(self, data, name)
+        elif data.startswith(office.OLE2_MAGIC):
+            office.extract_ole2(self, data, name)
+        elif images.image_kind(data):
+            images.extract_image(self, data, name)
         else:
             binary = _binary_kind(data)
             if binary:
                 self.skip(name, binary)
             else:
-                self._text_document(data, name, content_type)
+                self._text_document(data, name, content_type, depth)
 
     def _zip(self, data: bytes, name: str, depth: int) -> None:
         """A zip archive, or an office document that is a zip of XML parts."""
@@ -86,10 +121,25 @@ class Reading:
             return
         archive, members = opened
         with archive:
-            if office.is_xlsx(members):
-                office.extract_xlsx(self, archive, members, data, name)
+            kind = office.zipped_office_kind(archive, members)
+            if kind:
+                office.extract_zipped_office(self, kind, archive, members, data, name)
             else:
                 archives.extract_zip_members(self, archive, members, name, depth)
+
+    def _text_document(self, data: bytes, name: str, content_type: str | None, depth: int) -> None:
+        text = decode_text(data)
+        if text is None:
+            self.skip(name, "binary content, no text")
+            return
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if mail.looks_like_mail(text, name, content_type):
+            mail.extract_mail(self, data, name, depth)
+            return
+        kind, converted = text_to_lines(text, name, content_type)
+        self.add(name, kind, converted)
+        base64text.extract_base64_runs(self, text, name, depth)
 
     def skip(self, name: str, reason: str) -> None:
         log.debug("skipped %s: %s", name, reason)
@@ -99,52 +149,51 @@ class Reading:
         if text.strip():
             self.extraction.texts.append(ExtractedText(name=name, kind=kind, text=text))
 
-    def _text_document(self, data: bytes, name: str, content_type: str | None) -> None:
-        text = decode_text(data)
-        if text is None:
-            self.skip(name, "binary content, no text")
-            return
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        kind, converted = text_to_lines(text, name, content_type)
-        self.add(name, kind, converted)
-
     # -- the budget ----------------------------------------------------------------------
 
     def check_depth(self, name: str, depth: int) -> None:
         if depth > self.limits.max_depth:
-            raise DocumentRefused(
-                f"zip bomb refused: {name} nests archives deeper than {self.limits.max_depth}"
-            )
+            raise MemberLimit(f"zip bomb refused: {name} nests archives deeper than {self.limits.max_depth}")
 
-    def count_members(self, name: str, count: int) -> None:
+    def count_members(self, name: str, count: int = 1) -> None:
+        self.check_time(name)
+        if self.members + count > self.limits.max_members:
+            raise BudgetSpent(f"stopped at {self.limits.max_members:,} archive members ({name} has more)")
         self.members += count
-        if self.members > self.limits.max_members:
-            raise DocumentRefused(
-                f"zip bomb refused: {name} has more than {self.limits.max_members:,} archive members"
-            )
 
     def check_ratio(self, name: str, produced: int, compressed: int) -> None:
         if produced <= self.limits.ratio_grace_bytes:
             return
         if produced > self.limits.max_compression_ratio * max(compressed, 1):
-            raise DocumentRefused(
+            raise MemberLimit(
                 f"zip bomb refused: {name} expands more than {self.limits.max_compression_ratio:g}:1"
             )
 
     def spend(self, name: str, count: int) -> None:
         self.decompressed_bytes += count
         if self.decompressed_bytes > self.limits.max_total_bytes:
-            raise DocumentRefused(
+            raise BudgetSpent(
                 f"zip bomb refused: {name} decompresses to more than {self.limits.max_total_bytes:,} bytes"
             )
+
+    def check_time(self, name: str) -> None:
+        if time.monotonic() - self.started > self.limits.max_seconds:
+            raise BudgetSpent(f"stopped after {self.limits.max_seconds:g} s of reading (at {name})")
+
+    def count_ocr_image(self, name: str) -> None:
+        if self.ocr_images >= self.limits.max_ocr_images:
+            raise BudgetSpent(f"stopped at {self.limits.max_ocr_images} images read by OCR (at {name})")
+        self.ocr_images += 1
 
 
 def _binary_kind(data: bytes) -> str | None:
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
-            # "MZ" and "BZh" also begin words of ordinary text; a real binary has NUL bytes.
-            if magic in (b"MZ", b"BZh", b"ID3", b"RIFF", b"GIF8") and b"\x00" not in data[:4096]:
+            # "MZ" also begins words of ordinary text; a real binary has NUL bytes.
+            if magic in (b"MZ", b"ID3", b"RIFF", b"GIF8") and b"\x00" not in data[:4096]:
                 continue
             return kind
     return None
+
+
+__all__ = ["ExtractedText", "Extraction", "LimitReached", "Reading"]

@@ -23,6 +23,31 @@ EXTRACT_MAX_DEPTH = 3  # archives inside archives (zip in zip: depth 2)
 EXTRACT_MAX_XLSX_CELLS = 2_000_000  # spreadsheet cells read, all sheets together
 # Bytes read at a time from an archive member: fast, and a bomb is caught within one chunk.
 ARCHIVE_READ_CHUNK_BYTES = 256 * 1024
+# Wall-clock time one document may take, checked between members, pages and images: a
+# hostile file must not hold a sweep's scanner (a clean 6,000-row PDF takes a few seconds).
+EXTRACT_MAX_SECONDS = 120.0
+
+# --- PDF and images --------------------------------------------------------------------------
+# Pages of a PDF read for text (a 6,000-row table is ~150 pages); the rest is reported.
+EXTRACT_MAX_PDF_PAGES = 2000
+# Images OCR'd per document, scanned PDF pages included (Tesseract needs ~1-3 s a page).
+EXTRACT_MAX_OCR_IMAGES = 40
+# Pixels of one image or rendered page: a 4K screenshot is 8 M, a long scrolling one ~30 M.
+# Checked from the header before decoding, so a 100,000 x 100,000 "pixel bomb" (a few kB of
+# PNG, 10 GB decoded) is refused without allocating it.
+EXTRACT_MAX_IMAGE_PIXELS = 40_000_000
+# Seconds Tesseract may spend on one image before it is killed.
+OCR_SECONDS_PER_IMAGE = 30.0
+# Scanned pages are rendered at this resolution for OCR (Tesseract reads 10-pt text best
+# around 200-300 dpi; 200 keeps an A4 page near 4 M pixels).
+OCR_RENDER_DPI = 200
+
+# --- Mail and embedded base64 ----------------------------------------------------------------
+# MIME parts nested inside each other (a mail forwarded as an attachment is 2-3 deep).
+EXTRACT_MAX_MIME_DEPTH = 20
+# A run of base64 this long (characters, line breaks aside) is decoded: shorter runs are
+# hashes, keys and tokens, never a document.
+BASE64_MIN_CHARS = 400
 
 # Python's csv module refuses a cell over 128 KiB by default (a traceback, a copy unread); a
 # cell may be as large as the largest document.
@@ -70,6 +95,20 @@ ENCODING_GUESS_BYTES = 1 * 2**20
 HTML_MAX_NESTING = 1000
 
 
+class LimitReached(Exception):
+    """A limit tripped while reading; the message is the one-line reason."""
+
+
+class MemberLimit(LimitReached):
+    """The limit concerns one part (an archive member's ratio, a nested archive's depth, one
+    image): that part is skipped, the others are still read."""
+
+
+class BudgetSpent(LimitReached):
+    """The document's whole budget is spent (members, bytes, time): reading stops, and what
+    was read so far is kept ("partly read")."""
+
+
 class DocumentRefused(Exception):
     """A document as a whole is beyond the budget (too large, an archive bomb).
 
@@ -89,6 +128,12 @@ class ExtractionLimits:
     max_depth: int = EXTRACT_MAX_DEPTH
     max_xlsx_cells: int = EXTRACT_MAX_XLSX_CELLS
     ratio_grace_bytes: int = EXTRACT_RATIO_GRACE_BYTES
+    max_seconds: float = EXTRACT_MAX_SECONDS
+    max_pdf_pages: int = EXTRACT_MAX_PDF_PAGES
+    max_ocr_images: int = EXTRACT_MAX_OCR_IMAGES
+    max_image_pixels: int = EXTRACT_MAX_IMAGE_PIXELS
+    ocr_seconds_per_image: float = OCR_SECONDS_PER_IMAGE
+    max_mime_depth: int = EXTRACT_MAX_MIME_DEPTH
 
 
 def describe(error: Exception) -> str:

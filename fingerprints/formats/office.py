@@ -1,7 +1,15 @@
-"""Office documents: XLSX workbooks (every sheet, one line per row).
+"""Office documents: XLSX, DOCX, ODT/ODS and legacy XLS; paragraphs one line each, every table
+row one TAB-separated line, in document order.
 
-A workbook is a zip of XML parts, and a hostile one is a zip bomb: every part is streamed
-through the budget once before the reading library inflates it.
+The zipped kinds are zips of XML parts, and a hostile one is a zip bomb: every part is
+streamed through the budget once before a reading library inflates it (XLSX, DOCX), or the
+part we read (ODF's content.xml) is read through the budget itself. XML with a DOCTYPE is
+refused (entity tricks); the parsers used resolve no external entities.
+
+Libraries: openpyxl (XLSX, read-only streaming), python-docx (DOCX body in order, tables as
+rows), xlrd 2 (XLS only, no formulas evaluated); ODF's table model is two elements, so
+content.xml is walked with the standard library's streaming parser instead of odfpy, which
+builds a whole DOM in pure Python.
 """
 
 from __future__ import annotations
@@ -10,26 +18,64 @@ import io
 import zipfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 from .archives import read_zip_member
 from .cells import one_line, spreadsheet_row_cells
+from .limits import describe
 
 if TYPE_CHECKING:
     from .extractor import Reading
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-def is_xlsx(members: list[zipfile.ZipInfo]) -> bool:
-    return any(info.filename == "xl/workbook.xml" for info in members)
+_ODF_MIMETYPES = {
+    b"application/vnd.oasis.opendocument.text": "odt",
+    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
+}
+# An ODF cell or row may say "repeated 16,384 times" (a formatted empty column to the sheet's
+# edge); non-empty cells and rows are repeated at most this many times.
+_ODF_MAX_REPEAT = 100
 
 
-def extract_xlsx(
-    reading: Reading, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], data: bytes, name: str
+def zipped_office_kind(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> str | None:
+    names = {info.filename for info in members}
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "word/document.xml" in names:
+        return "docx"
+    if "mimetype" in names and "content.xml" in names:
+        mimetype = archive.getinfo("mimetype")
+        if mimetype.file_size < 100:
+            try:
+                return _ODF_MIMETYPES.get(archive.read(mimetype).strip())
+            except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+                return None
+    return None
+
+
+def extract_zipped_office(
+    reading: Reading,
+    kind: str,
+    archive: zipfile.ZipFile,
+    members: list[zipfile.ZipInfo],
+    data: bytes,
+    name: str,
 ) -> None:
+    if kind in ("odt", "ods"):
+        _extract_odf(reading, kind, archive, name)
+        return
     reading.count_members(name, len(members))
     for info in members:
         if read_zip_member(reading, archive, info, f"{name}::{info.filename}", keep=False) is None:
             return
-    _xlsx_rows(reading, data, name)
+    if kind == "xlsx":
+        _xlsx_rows(reading, data, name)
+    else:
+        _docx_lines(reading, data, name)
+
+
+# --- XLSX -------------------------------------------------------------------------------------
 
 
 def _xlsx_rows(reading: Reading, data: bytes, name: str) -> None:
@@ -53,10 +99,186 @@ def _xlsx_rows(reading: Reading, data: bytes, name: str) -> None:
 def _sheet_lines(reading: Reading, workbook: Any, name: str) -> Iterator[str]:
     for sheet in workbook.worksheets:
         for values in sheet.iter_rows(values_only=True):
-            reading.xlsx_cells += len(values)
-            if reading.xlsx_cells > reading.limits.max_xlsx_cells:
-                reading.skip(name, f"stopped after {reading.limits.max_xlsx_cells:,} spreadsheet cells")
+            if not _count_cells(reading, name, len(values)):
                 return
             cells = spreadsheet_row_cells(values)
             if cells:
                 yield "\t".join(one_line(c) for c in cells)
+
+
+def _count_cells(reading: Reading, name: str, count: int) -> bool:
+    """Whether ``count`` more cells are within the budget (else the reason is noted once)."""
+    reading.xlsx_cells += count
+    if reading.xlsx_cells > reading.limits.max_xlsx_cells:
+        if reading.xlsx_cells - count <= reading.limits.max_xlsx_cells:
+            reading.skip(name, f"stopped after {reading.limits.max_xlsx_cells:,} spreadsheet cells")
+        return False
+    return True
+
+
+# --- DOCX -------------------------------------------------------------------------------------
+
+
+def _docx_lines(reading: Reading, data: bytes, name: str) -> None:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines = list(_docx_blocks(reading, document.iter_inner_content(), name))
+    except Exception as error:  # python-docx and lxml raise many types on malformed parts
+        reading.skip(name, f"corrupt DOCX ({type(error).__name__})")
+        return
+    reading.add(name, "docx", "\n".join(lines) + "\n")
+
+
+def _docx_blocks(reading: Reading, blocks: Iterator[Any], name: str) -> Iterator[str]:
+    """Paragraphs as lines (an empty paragraph as an empty line: it separates record blocks),
+    table rows as TAB-separated lines, nested tables after their row."""
+    for block in blocks:
+        if hasattr(block, "rows"):
+            for row in block.rows:
+                cells = _unique_cells(row.cells)
+                if not _count_cells(reading, name, len(cells)):
+                    return
+                yield "\t".join(one_line(" ".join(p.text for p in cell.paragraphs)) for cell in cells)
+                for cell in cells:
+                    for table in cell.tables:
+                        yield from _docx_blocks(reading, iter([table]), name)
+        else:
+            yield one_line(block.text)
+
+
+def _unique_cells(cells: list[Any]) -> list[Any]:
+    """A merged cell appears once per grid column it spans; keep it once."""
+    seen: set[int] = set()
+    unique = []
+    for cell in cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            unique.append(cell)
+    return unique
+
+
+# --- ODT / ODS --------------------------------------------------------------------------------
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_ROW, _CELL, _COVERED = f"{_TABLE}table-row", f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"
+_PARAGRAPHS = (f"{_TEXT}p", f"{_TEXT}h")
+
+
+def _extract_odf(reading: Reading, kind: str, archive: zipfile.ZipFile, name: str) -> None:
+    reading.count_members(name)
+    content = read_zip_member(reading, archive, archive.getinfo("content.xml"), f"{name}::content.xml")
+    if content is None:
+        return
+    if b"<!DOCTYPE" in content[:4096]:
+        reading.skip(name, "ODF content with a DOCTYPE refused (entity expansion)")
+        return
+    try:
+        lines = list(_odf_lines(reading, content, name))
+    except ElementTree.ParseError as error:
+        reading.skip(name, f"corrupt {kind.upper()} content ({describe(error)})")
+        return
+    reading.add(name, kind, "\n".join(lines) + "\n")
+
+
+def _odf_lines(reading: Reading, content: bytes, name: str) -> Iterator[str]:
+    """Paragraphs outside tables as lines, each table row as one line, in document order."""
+    in_cells = 0
+    for event, element in ElementTree.iterparse(io.BytesIO(content), events=("start", "end")):
+        tag = element.tag
+        if tag in (_CELL, _COVERED):
+            in_cells += 1 if event == "start" else -1
+        if event != "end":
+            continue
+        if tag == _ROW:
+            cells = _odf_row_cells(element)
+            repeat = (
+                1 if not cells else min(int(element.get(f"{_TABLE}number-rows-repeated", 1)), _ODF_MAX_REPEAT)
+            )
+            if cells and not _count_cells(reading, name, len(cells) * repeat):
+                return
+            for _ in range(repeat if cells else 0):
+                yield "\t".join(cells)
+            element.clear()
+        elif tag in _PARAGRAPHS and not in_cells:
+            yield one_line(_odf_text(element))
+            element.clear()
+
+
+def _odf_row_cells(row: ElementTree.Element) -> list[str]:
+    cells: list[str] = []
+    for cell in row:
+        if cell.tag not in (_CELL, _COVERED):
+            continue
+        text = one_line(" ".join(_odf_text(p) for p in cell if p.tag in _PARAGRAPHS))
+        repeat = int(cell.get(f"{_TABLE}number-columns-repeated", 1))
+        cells.extend([text] * (min(repeat, _ODF_MAX_REPEAT) if text else min(repeat, 1)))
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def _odf_text(element: ElementTree.Element) -> str:
+    """A paragraph's text: spans, links and fields inline; <text:s c="n"/> as n spaces."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == f"{_TEXT}s":
+            parts.append(" " * min(int(child.get(f"{_TEXT}c", 1)), _ODF_MAX_REPEAT))
+        elif child.tag in (f"{_TEXT}tab", f"{_TEXT}line-break"):
+            parts.append(" ")
+        else:
+            parts.append(_odf_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+# --- Legacy XLS -------------------------------------------------------------------------------
+
+
+def extract_ole2(reading: Reading, data: bytes, name: str) -> None:
+    """An OLE2 compound file: an Excel 97-2003 workbook is read; other legacy Office
+    documents (.doc, .ppt) are skipped with a reason."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=False)
+    except xlrd.XLRDError as error:
+        if "workbook" in str(error).lower():
+            reading.skip(name, "legacy Office document other than XLS (not supported)")
+        else:
+            reading.skip(name, f"corrupt XLS ({describe(error)})")
+        return
+    except Exception as error:  # xlrd raises assertion/struct/index errors on broken files
+        reading.skip(name, f"corrupt XLS ({type(error).__name__})")
+        return
+    try:
+        lines = list(_xls_lines(reading, book, name))
+    except Exception as error:
+        reading.skip(name, f"corrupt XLS sheet ({type(error).__name__})")
+        return
+    finally:
+        book.release_resources()
+    reading.add(name, "xls", "\n".join(lines) + "\n")
+
+
+def _xls_lines(reading: Reading, book: Any, name: str) -> Iterator[str]:
+    import xlrd
+
+    for index in range(book.nsheets):
+        sheet = book.get_sheet(index)
+        for number in range(sheet.nrows):
+            row = sheet.row(number)
+            if not _count_cells(reading, name, len(row)):
+                return
+            values = [
+                xlrd.xldate.xldate_as_datetime(c.value, book.datemode)
+                if c.ctype == xlrd.XL_CELL_DATE
+                else c.value
+                for c in row
+            ]
+            cells = spreadsheet_row_cells(values)
+            if cells:
+                yield "\t".join(one_line(c) for c in cells)
+        book.unload_sheet(index)

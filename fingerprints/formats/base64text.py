@@ -1,0 +1,61 @@
+"""Long runs of base64 inside text (a CSV, a zip, a PDF pasted as base64): decoded, and read
+when what they hold is a document we read or text; the decoded bytes count against the
+budget and each run nests one level deeper (base64 in base64 stops at ``max_depth``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import TYPE_CHECKING
+
+from . import archives, images, limits, office, pdf
+from .textcodec import decode_text
+
+if TYPE_CHECKING:
+    from .extractor import Reading
+
+# A run starts where the previous character is not base64, so that the scan is linear; line
+# breaks inside a run are allowed (base64(1) wraps at 76 columns), as are "=" at its end.
+_RUN = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{16,}[ \t]*\r?\n)*[A-Za-z0-9+/]{16,}={0,2}")
+_CHEAP_HINT = re.compile(r"[A-Za-z0-9+/]{64}")
+_DOCUMENT_MAGIC = (
+    archives.ZIP_MAGIC
+    + (archives.GZIP_MAGIC, archives.BZIP2_MAGIC, archives.XZ_MAGIC, archives.SEVEN_ZIP_MAGIC)
+) + (pdf.PDF_MAGIC, office.OLE2_MAGIC)
+
+
+def extract_base64_runs(reading: Reading, text: str, name: str, depth: int) -> None:
+    if not _CHEAP_HINT.search(text):
+        return
+    number = 0
+    for run in _RUN.finditer(text):
+        encoded = run.group(0)
+        if len(encoded) < limits.BASE64_MIN_CHARS:
+            continue
+        decoded = _decode(encoded)
+        if decoded is None or not _worth_reading(decoded):
+            continue
+        number += 1
+        part_name = f"{name}::base64-{number}"
+        reading.check_depth(part_name, depth + 1)
+        reading.count_members(part_name)
+        reading.spend(part_name, len(decoded))
+        reading.extract(decoded, part_name, None, depth + 1)
+
+
+def _decode(encoded: str) -> bytes | None:
+    compact = "".join(encoded.split())
+    compact += "=" * (-len(compact) % 4)
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _worth_reading(decoded: bytes) -> bool:
+    """A document we read (by its magic bytes, or a tar or an image), or text."""
+    if decoded.startswith(_DOCUMENT_MAGIC) or archives.is_tar(decoded) or images.image_kind(decoded):
+        return True
+    text = decode_text(decoded[:65536])
+    return text is not None and sum(ch.isprintable() or ch in "\t\n" for ch in text) > 0.95 * len(text)

@@ -1,0 +1,102 @@
+"""Mail: ``.eml`` messages and ``.mbox`` files; text and HTML bodies, and every attachment
+(base64 and quoted-printable decoded by the standard library's ``email``) back through the
+dispatcher, one level deeper. MIME parts nest at most ``limits.max_mime_depth`` deep."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from typing import TYPE_CHECKING
+
+from .limits import MemberLimit, describe
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+    from .extractor import Reading
+
+_MAIL_SUFFIXES = (".eml", ".mbox", ".mbx")
+_MAIL_TYPES = ("message/rfc822", "application/mbox")
+_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
+_MAIL_HEADERS = re.compile(
+    r"^(?:from|to|subject|date|received|return-path|message-id|mime-version|delivered-to|content-type):",
+    re.I | re.M,
+)
+_MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.M)
+# Header lines looked at to tell a mail from text that starts with "Subject: ..." by chance.
+_HEAD_LINES = 40
+_MIN_MAIL_HEADERS = 3
+
+
+def looks_like_mail(text: str, name: str, content_type: str | None) -> bool:
+    if name.lower().endswith(_MAIL_SUFFIXES) or (content_type or "").lower().startswith(_MAIL_TYPES):
+        return True
+    head = text[:8192].split("\n\n", 1)[0]
+    lines = head.split("\n")[:_HEAD_LINES]
+    if lines and lines[0].startswith("From ") and len(lines) > 1:
+        lines = lines[1:]
+    if not lines or not _HEADER_LINE.match(lines[0]):
+        return False
+    return len(_MAIL_HEADERS.findall("\n".join(lines))) >= _MIN_MAIL_HEADERS
+
+
+def extract_mail(reading: Reading, data: bytes, name: str, depth: int) -> None:
+    messages = _mbox_messages(data) if data.startswith(b"From ") else [data]
+    for number, message_bytes in enumerate(messages, start=1):
+        message_name = name if len(messages) == 1 else f"{name}::message{number}"
+        reading.count_members(name)
+        try:
+            message = email.message_from_bytes(message_bytes, policy=email.policy.default)
+        except RecursionError:
+            reading.skip(message_name, "MIME parts nested too deeply to parse")
+            continue
+        try:
+            _extract_part(reading, message, message_name, depth, mime_depth=1)
+        except RecursionError:
+            reading.skip(message_name, "MIME parts nested too deeply to parse")
+
+
+def _mbox_messages(data: bytes) -> list[bytes]:
+    """The messages of an mbox, the ">From " quoting of body lines undone."""
+    parts = _MBOX_SEPARATOR.split(data)
+    return [re.sub(rb"^>(>*From )", rb"\1", part, flags=re.M) for part in parts if part.strip()]
+
+
+def _extract_part(reading: Reading, part: Message, name: str, depth: int, mime_depth: int) -> None:
+    if mime_depth > reading.limits.max_mime_depth:
+        raise MemberLimit(f"{name} nests MIME parts deeper than {reading.limits.max_mime_depth}")
+    if part.is_multipart():
+        for number, child in enumerate(part.iter_parts(), start=1):
+            _extract_part(reading, child, f"{name}::part{number}", depth, mime_depth + 1)
+        return
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        inner = part.get_payload()
+        for child in inner if isinstance(inner, list) else [inner]:
+            _extract_part(reading, child, f"{name}::attached", depth, mime_depth + 1)
+        return
+    _extract_leaf(reading, part, name, content_type, depth)
+
+
+def _extract_leaf(reading: Reading, part: Message, name: str, content_type: str, depth: int) -> None:
+    filename = part.get_filename()
+    try:
+        payload = part.get_payload(decode=True)
+    except (ValueError, LookupError, AssertionError) as error:
+        reading.skip(name, f"undecodable MIME part ({describe(error)})")
+        return
+    if not payload:
+        return
+    reading.spend(name, len(payload))
+    if filename:
+        reading.count_members(name)
+        reading.extract(payload, f"{name}::{filename}", content_type, depth + 1)
+    else:
+        charset = part.get_content_charset()
+        if charset and content_type.startswith("text/"):
+            try:
+                payload = payload.decode(charset).encode("utf-8")
+            except (LookupError, UnicodeDecodeError):
+                pass  # textcodec guesses instead
+        reading.extract(payload, name, content_type, depth)
