@@ -33,6 +33,13 @@ MONO_FONT = FONT_DIR / "DejaVuSansMono.ttf"
 # --- Documents with a table -------------------------------------------------------------------
 
 
+def drawable(text: str) -> bool:
+    """Whether the PDF and screenshot writers draw ``text`` as a reader would read it back:
+    DejaVu has no CJK glyphs, and fpdf2/Pillow lay right-to-left scripts (Arabic, Hebrew)
+    out left to right without shaping. Pick rows with ``drawable`` names for those forms."""
+    return all(ord(ch) < 0x0590 or 0x1E00 <= ord(ch) < 0x2000 for ch in text)
+
+
 def render_pdf(
     columns: list[str], rows: list[list[str]], title: str = "List", rows_per_page: int = 40
 ) -> bytes:

@@ -68,6 +68,11 @@ def scan(
     fail_on_leak: bool = typer.Option(
         False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."
     ),
+    special_files: bool = typer.Option(
+        False,
+        "--special-files",
+        help="Also read pipes and devices named as inputs (size limit still applies).",
+    ),
 ) -> None:
     """Scan files for records of the fingerprinted dataset; say which records each exposes.
 
@@ -75,7 +80,7 @@ def scan(
     (the others are still scanned and reported), 3 with --fail-on-leak when any input leaks."""
     fingerprints = FingerprintSet.load(fingerprints_file or home.home_path(home.FINGERPRINTS_FILE), key_file)
     errors: list[str] = []
-    results = list(scan_paths(paths, fingerprints, errors))
+    results = list(scan_paths(paths, fingerprints, errors, allow_special_files=special_files))
     if as_json:
         print_json_lines(r.to_dict() for r in results)
     else:

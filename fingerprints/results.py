@@ -16,6 +16,9 @@ class ScanResult:
     bytes_scanned: int = 0
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)  # why parts were not scanned (bomb, binary, ...)
+    # A limit stopped part of the document from being read (archive members, pages, bytes):
+    # the matches are those of the part read, and the reason is in ``skipped``.
+    partly_read: bool = False
 
     @property
     def matched_count(self) -> int:
@@ -37,4 +40,5 @@ class ScanResult:
             "bytes_scanned": self.bytes_scanned,
             "seconds": round(self.seconds, 4),
             "skipped": list(self.skipped),
+            "partly_read": self.partly_read,
         }

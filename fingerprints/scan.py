@@ -543,15 +543,24 @@ def scan_bytes(
         skipped=list(extraction.skipped),
         bytes_scanned=len(data),
     )
+    result.partly_read = extraction.partly_read
     result.seconds = time.perf_counter() - started
     return result
 
 
-def scan_file(path: str | Path, fingerprints: FingerprintSet) -> ScanResult:
-    """Scan one local file of any supported format."""
+def scan_file(
+    path: str | Path, fingerprints: FingerprintSet, allow_special_files: bool = False
+) -> ScanResult:
+    """Scan one local file of any supported format. Its size limit is enforced while reading;
+    pipes, devices and sockets are refused unless ``allow_special_files``."""
+    from .formats import DocumentRefused, ExtractionLimits
+    from .formats.reading import read_limited
+
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_limited(path, ExtractionLimits().max_input_bytes, allow_special=allow_special_files)
+    except DocumentRefused as refusal:
+        raise DocumentError(str(refusal)) from None
     except FileNotFoundError:
         raise DocumentError(f"file not found: {path}") from None
     except IsADirectoryError:
@@ -562,15 +571,18 @@ def scan_file(path: str | Path, fingerprints: FingerprintSet) -> ScanResult:
 
 
 def scan_paths(
-    paths: Iterable[str | Path], fingerprints: FingerprintSet, errors: list[str] | None = None
+    paths: Iterable[str | Path],
+    fingerprints: FingerprintSet,
+    errors: list[str] | None = None,
+    allow_special_files: bool = False,
 ) -> Iterator[ScanResult]:
     """Scan files, and every file below the given folders (sorted). Missing paths are
     reported before anything is scanned. A file that cannot be scanned (a zip bomb, an
-    unreadable file) raises DocumentError, or, when ``errors`` is given, is listed there and
-    the scan goes on with the next file."""
+    unreadable file, a pipe or device unless ``allow_special_files``) raises DocumentError,
+    or, when ``errors`` is given, is listed there and the scan goes on with the next file."""
     for path in _files_below(paths):
         try:
-            yield scan_file(path, fingerprints)
+            yield scan_file(path, fingerprints, allow_special_files=allow_special_files)
         except DocumentError as error:
             if errors is None:
                 raise

@@ -520,8 +520,13 @@ def test_html_nested_past_the_limit_is_stripped_of_tags_not_parsed_and_its_text_
         + "</body></html>"
     )
 
-    (part,) = extract_texts(page.encode(), name="deep.html").texts
+    extraction = extract_texts(page.encode(), name="deep.html")
+    (part,) = extraction.texts
 
     assert html_nesting_estimate(page) > limits.HTML_MAX_NESTING
-    assert part.kind == "html"
+    assert part.kind == "html-stripped"
     assert part.text.strip() == "Jane Doe & co\t1990-03-07"
+    assert extraction.skipped == [
+        f"deep.html: HTML nested deeper than {limits.HTML_MAX_NESTING} elements: not parsed,"
+        " read with tags stripped (table rows kept)"
+    ]

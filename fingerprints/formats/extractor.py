@@ -14,7 +14,14 @@ import time
 from dataclasses import dataclass, field
 
 from . import archives, base64text, images, mail, office, pdf
-from .limits import BudgetSpent, DocumentRefused, ExtractionLimits, LimitReached, MemberLimit
+from .limits import (
+    HTML_MAX_NESTING,
+    BudgetSpent,
+    DocumentRefused,
+    ExtractionLimits,
+    LimitReached,
+    MemberLimit,
+)
 from .text import text_to_lines
 from .textcodec import decode_text
 
@@ -138,6 +145,11 @@ class Reading:
             mail.extract_mail(self, data, name, depth)
             return
         kind, converted = text_to_lines(text, name, content_type)
+        if kind == "html-stripped":
+            self.skip(
+                name,
+                f"HTML nested deeper than {HTML_MAX_NESTING} elements: not parsed, read with tags stripped (table rows kept)",
+            )
         self.add(name, kind, converted)
         base64text.extract_base64_runs(self, text, name, depth)
 

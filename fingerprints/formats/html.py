@@ -28,11 +28,16 @@ def html_to_lines(text: str) -> str:
 
     ``<pre>``, ``<textarea>`` and ``<code>`` keep their own line breaks (pastes live there).
     """
+    if html_is_too_deep(text):
+        log.info("HTML nested deeper than %d: tags stripped, not parsed", limits.HTML_MAX_NESTING)
+        return stripped_html_to_lines(text)
+    return parsed_html_to_lines(text)
+
+
+def parsed_html_to_lines(text: str) -> str:
+    """``html_to_lines`` through the parser, for a page known not to nest too deep."""
     from selectolax.lexbor import LexborHTMLParser
 
-    if html_nesting_estimate(text) > limits.HTML_MAX_NESTING:
-        log.info("HTML nested deeper than %d: tags stripped, not parsed", limits.HTML_MAX_NESTING)
-        return convert_text_tables(_BLANK_LINES.sub("\n", _html.unescape(_ANY_TAG.sub("\n", text))))
     tree = LexborHTMLParser(text)
     tree.strip_tags(_INVISIBLE_TAGS)
     for line_break in tree.css("td br, th br"):
@@ -50,9 +55,37 @@ def html_to_lines(text: str) -> str:
     return convert_text_tables(text.replace(_CELL_SEPARATOR, "\t"))
 
 
+def html_is_too_deep(text: str) -> bool:
+    """Whether the page nests deeper than the parser is allowed to build (it is then read
+    by ``stripped_html_to_lines``)."""
+    return html_nesting_estimate(text) > limits.HTML_MAX_NESTING
+
+
+_INVISIBLE = re.compile(r"<(script|style|template|noscript)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_ROW_BOUNDARY = re.compile(r"</?tr\b[^>]*>", re.I)
+_CELL_START = re.compile(r"<t[dh]\b[^>]*>", re.I)
+_BLOCK_TAG = re.compile(r"</?(?:" + _BLOCK_TAGS.replace(",", "|") + r")\b[^>]*>", re.I)
+
+
+def stripped_html_to_lines(text: str) -> str:
+    """Text of a page without parsing it (it nests too deep): table rows stay one line each,
+    a TAB before each cell; block tags break lines; other tags vanish. Linear in the size."""
+    text = _INVISIBLE.sub(" ", text)
+    text = _ROW_BOUNDARY.sub("\n", text)
+    text = _CELL_START.sub("\ue000", text)
+    text = _BLOCK_TAG.sub("\n", text)
+    text = _html.unescape(_ANY_TAG.sub("", text))
+    lines = []
+    for line in text.split("\n"):
+        cells = [" ".join(cell.split()) for cell in line.replace("\t", "\ue000").split("\ue000")]
+        joined = "\t".join(cells).strip("\t ")
+        if joined:
+            lines.append(joined)
+    return convert_text_tables("\n".join(lines) + "\n")
+
+
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 _ANY_TAG = re.compile(r"<[^>]*>")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
 # Elements that need no closing tag (void, or closed implicitly by the next one like them):
 # counting them as opened would make any page of unclosed paragraphs look deep.
 _UNNESTED_TAGS = frozenset(

@@ -74,21 +74,19 @@ def open_image(reading: Reading, data: bytes, name: str) -> Any | None:
     """The decoded image, or None with a reason; its pixel count checked before decoding."""
     from PIL import Image, UnidentifiedImageError
 
+    bomb = MemberLimit(f"image bomb refused: {name} has more than {reading.limits.max_image_pixels:,} pixels")
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
         width, height = image.size
         if width * height > reading.limits.max_image_pixels:
-            raise MemberLimit(
-                f"image bomb refused: {name} has {width:,} x {height:,} pixels "
-                f"(limit {reading.limits.max_image_pixels:,})"
-            )
+            raise bomb
         image.load()
-    except MemberLimit:
-        raise
+    except Image.DecompressionBombError:  # Pillow's own check, at twice its default limit
+        raise bomb from None
     except UnidentifiedImageError:
         reading.skip(name, f"unreadable {image_kind(data)} image")
         return None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except (OSError, ValueError, SyntaxError) as error:
         reading.skip(name, f"unreadable {image_kind(data)} image ({describe(error)})")
         return None
     return image

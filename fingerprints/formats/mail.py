@@ -9,7 +9,7 @@ import email.policy
 import re
 from typing import TYPE_CHECKING
 
-from .limits import MemberLimit, describe
+from .limits import describe
 
 if TYPE_CHECKING:
     from email.message import Message
@@ -48,13 +48,24 @@ def extract_mail(reading: Reading, data: bytes, name: str, depth: int) -> None:
         reading.count_members(name)
         try:
             message = email.message_from_bytes(message_bytes, policy=email.policy.default)
-        except RecursionError:
-            reading.skip(message_name, "MIME parts nested too deeply to parse")
-            continue
-        try:
             _extract_part(reading, message, message_name, depth, mime_depth=1)
         except RecursionError:
-            reading.skip(message_name, "MIME parts nested too deeply to parse")
+            _read_raw(reading, message_bytes, message_name, depth)
+
+
+def _read_raw(reading: Reading, message_bytes: bytes, name: str, depth: int) -> None:
+    """A message whose MIME structure is too deep to parse is read as plain text: its text
+    parts as they are, its base64 attachments by the base64 reader."""
+    from . import base64text
+    from .text import text_to_lines
+    from .textcodec import decode_text
+
+    reading.skip(name, "MIME parts nested too deeply to parse: read as plain text")
+    text = decode_text(message_bytes)
+    if text is None:
+        return
+    reading.add(name, "text", text_to_lines(text, "", "text/plain")[1])
+    base64text.extract_base64_runs(reading, text, name, depth)
 
 
 def _mbox_messages(data: bytes) -> list[bytes]:
@@ -65,7 +76,8 @@ def _mbox_messages(data: bytes) -> list[bytes]:
 
 def _extract_part(reading: Reading, part: Message, name: str, depth: int, mime_depth: int) -> None:
     if mime_depth > reading.limits.max_mime_depth:
-        raise MemberLimit(f"{name} nests MIME parts deeper than {reading.limits.max_mime_depth}")
+        reading.limit_reasons.append(f"{name} nests MIME parts deeper than {reading.limits.max_mime_depth}")
+        return
     if part.is_multipart():
         for number, child in enumerate(part.iter_parts(), start=1):
             _extract_part(reading, child, f"{name}::part{number}", depth, mime_depth + 1)

@@ -61,7 +61,8 @@ def _page_lines(reading: Reading, page: Any, page_name: str) -> Iterator[str]:
     textpage = page.get_textpage()
     try:
         if textpage.count_chars() == 0:
-            yield from _scanned_page_lines(reading, page, page_name)
+            if _has_images(page):
+                yield from _scanned_page_lines(reading, page, page_name)
             return
         runs = []
         for index in range(textpage.count_rects()):
@@ -90,6 +91,12 @@ def rows_of_runs(runs: list[tuple[float, float, float, str]]) -> Iterator[str]:
         row.append(run)
     if row:
         yield "\t".join(text for _, _, _, text in sorted(row))
+
+
+def _has_images(page: Any) -> bool:
+    import pypdfium2.raw as pdfium_raw
+
+    return next(iter(page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=2)), None) is not None
 
 
 def _scanned_page_lines(reading: Reading, page: Any, page_name: str) -> Iterator[str]:

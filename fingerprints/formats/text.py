@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from . import limits, tabular
-from .html import html_to_lines
+from .html import html_is_too_deep, parsed_html_to_lines, stripped_html_to_lines
 from .jsondoc import json_to_lines
 from .tables import MARKDOWN_SEPARATOR_LINE, convert_text_tables, delimited_to_lines
 
@@ -21,7 +21,9 @@ def text_to_lines(text: str, name: str = "", content_type: str | None = None) ->
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     head = text[:_HEAD_CHARS].lstrip("\ufeff \t\n")
     if "html" in hint or suffix in ("html", "htm", "xhtml") or _looks_like_html(head):
-        return "html", html_to_lines(text)
+        if html_is_too_deep(text):
+            return "html-stripped", stripped_html_to_lines(text)
+        return "html", parsed_html_to_lines(text)
     if head[:1] in ("[", "{") or "json" in hint or suffix in ("json", "jsonl", "ndjson"):
         converted = json_to_lines(text)
         if converted is not None:

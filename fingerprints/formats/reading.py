@@ -1,0 +1,80 @@
+"""Reading untrusted input from a path with the size limit enforced while reading: regular
+files, and, when asked, pipes, devices and sockets (``/dev/zero`` is refused after the limit,
+not read until memory runs out; a named pipe with no writer reads as empty, never blocks)."""
+
+from __future__ import annotations
+
+import os
+import select
+import stat
+from pathlib import Path
+
+from .limits import DocumentRefused
+
+# A pipe that stays silent this long is given up (its writer may never write).
+PIPE_IDLE_SECONDS = 60.0
+_CHUNK = 1 << 20
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class NotRegularFile(DocumentRefused):
+    """A pipe, device or socket given where a file was expected, without being allowed."""
+
+
+def read_limited(
+    path: str | Path, max_bytes: int, allow_special: bool = False, idle_seconds: float = PIPE_IDLE_SECONDS
+) -> bytes:
+    """The bytes of ``path``, refused (``DocumentRefused``) past ``max_bytes`` without reading
+    further. Non-regular files are refused unless ``allow_special``. OSErrors propagate."""
+    path = Path(path)
+    mode = os.stat(path).st_mode  # stat never blocks, even on a named pipe
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        if not allow_special:
+            raise NotRegularFile(
+                f"{path} is {kind}, not a regular file: refused unless special files are allowed"
+            )
+        return _read_stream(path, max_bytes, idle_seconds)
+    size = os.stat(path).st_size
+    if size > max_bytes:
+        raise DocumentRefused(f"{path} is too large: {size:,} bytes > {max_bytes:,}")
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)  # the file may have grown since stat
+    if len(data) > max_bytes:
+        raise DocumentRefused(f"{path} is too large: more than {max_bytes:,} bytes")
+    return data
+
+
+def _read_stream(path: Path, max_bytes: int, idle_seconds: float = PIPE_IDLE_SECONDS) -> bytes:
+    """A pipe or device, read chunk by chunk. Opened with O_NONBLOCK so that opening a pipe
+    with no writer returns at once; each read first waits (select) at most ``idle_seconds``
+    for data: Linux reports a pipe that never had a writer as not ready, so a writer that
+    comes late is still read, and one that never comes ends in a one-line refusal."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            ready, _, _ = select.select([descriptor], [], [], idle_seconds)
+            if not ready:
+                raise DocumentRefused(f"{path} sent nothing for {idle_seconds:g} s")
+            try:
+                chunk = os.read(descriptor, _CHUNK)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > max_bytes:
+                raise DocumentRefused(f"{path} is too large: more than {max_bytes:,} bytes")
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
