@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import fingerprint_cmds, queue_cmds, sweep_cmds, takedown_cmds
+from . import fingerprint_cmds, queue_cmds, sweep_cmds, takedown_cmds, user_cmds, web_cmds
 from .common import configure_logging, new_app
 
 app = new_app("Find re-uploads of a leaked dataset and track their takedown.")
@@ -29,6 +29,8 @@ fingerprint_cmds.register(app)
 sweep_cmds.register(app)
 queue_cmds.register(app)
 takedown_cmds.register(app)
+web_cmds.register(app)  # serve: the review desk
+user_cmds.register(app)  # users: the desk's accounts
 
 
 def main() -> None:

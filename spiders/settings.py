@@ -34,6 +34,8 @@ LEAKTRACK_STATE = None
 LEAKTRACK_ALLOW_PRIVATE_NETWORKS = False
 # Keep a copy of each matching document (owner-only, home/evidence/). Off: it is personal data.
 LEAKTRACK_KEEP_EVIDENCE = False
+# Where evidence reports and WARC captures go (spiders/evidence.py); None: the home folder's evidence/.
+LEAKTRACK_EVIDENCE_DIR = None
 # Scan downloads (off only for the crawl benchmark's baseline).
 LEAKTRACK_SCAN = True
 # Worker processes that scan while the crawl downloads (0: scan inline, in the crawl's thread).
@@ -106,6 +108,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,
+    "leaktrack.spiders.evidence.EvidencePipeline": 350,  # what matched, and the WARC capture (desk)
     "leaktrack.spiders.pipelines.StorePipeline": 400,
 }
 

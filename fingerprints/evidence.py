@@ -1,0 +1,205 @@
+"""Evidence of a match: which fields of which record matched, on which line, how surely.
+
+For each (record, line) the scanner matched (``scan.find_record_matches``), the record's own
+evidence entries in the ``FingerprintSet`` are compared with the keyed hashes of the line's
+words: a word (or a run of up to ``params.MAX_VALUE_TOKENS`` words, or a spelled date) whose
+keyed hash is one of the record's entries is marked with that entry's column. So a reviewer
+sees *what* matched, field by field, per record, with the scanner's confidence.
+
+An ``EvidenceReport`` without lines (the default) holds record ids, column names, line numbers
+and confidences only: no plaintext. With ``keep_lines`` (``--keep-evidence``) it also holds
+the matched lines and the marked spans, and must be kept owner-only like any evidence copy.
+Imports only the fingerprint core (no Scrapy, no store).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import params
+from .fingerprint_set import FingerprintSet
+from .keys import KeyedHasher, combine_keys
+from .normalize import digit_date_readings, id_number, textual_dates, value_tokens
+from .scan import find_record_matches
+
+# Words as the scanner chunks them: whitespace and the usual cell delimiters split, "-" and "/" do not
+# (an A-number "A-447-712-782" and a date "1990-12-20" are one value each).
+_WORD_RE = re.compile(r"[^\s,;|\t]+")
+# Spelled dates ("5 March 1980", "March 5, 1980") span at most this many words.
+_DATE_WORDS = 4
+
+
+@dataclass
+class FieldMark:
+    """Characters [start, end) of the line showed the record's value of ``column``."""
+
+    start: int
+    end: int
+    column: str
+
+
+@dataclass
+class RecordEvidence:
+    record_id: str
+    line: int  # 0-based line of the scanned text
+    confidence: float  # the scanner's, in [0, 1]
+    fields: list[str]  # column names whose values the line showed
+    marks: list[FieldMark] = field(default_factory=list)  # only kept with the line itself
+
+
+@dataclass
+class EvidenceReport:
+    records: list[RecordEvidence]
+    lines: dict[int, str] = field(default_factory=dict)  # line number -> text, only when kept
+
+    @property
+    def has_lines(self) -> bool:
+        return bool(self.lines)
+
+    def to_json(self) -> str:
+        data = {
+            "records": [asdict(r) for r in self.records],
+            "lines": {str(k): v for k, v in self.lines.items()},
+        }
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> EvidenceReport:
+        data = json.loads(text)
+        records = [
+            RecordEvidence(
+                record_id=r["record_id"],
+                line=r["line"],
+                confidence=r["confidence"],
+                fields=list(r["fields"]),
+                marks=[FieldMark(**m) for m in r.get("marks", [])],
+            )
+            for r in data["records"]
+        ]
+        return cls(records, {int(k): v for k, v in data.get("lines", {}).items()})
+
+
+def evidence_report(text: str, fingerprints: FingerprintSet, keep_lines: bool = False) -> EvidenceReport:
+    """What matched in ``text``: per matched (record, line), the fields and their spans."""
+    if fingerprints.key is None:
+        raise ValueError("the fingerprint set was loaded without its key")
+    matches = find_record_matches(text, fingerprints)
+    if len(matches.lines) == 0:
+        return EvidenceReport([])
+    hasher = KeyedHasher(fingerprints.key)
+    lines = text.split("\n")
+    records: list[RecordEvidence] = []
+    for record, line, confidence in zip(
+        matches.records.tolist(), matches.lines.tolist(), matches.confidences.tolist()
+    ):
+        line_text = lines[line] if line < len(lines) else ""
+        marks = _marks(line_text, _record_columns(fingerprints, record), hasher, fingerprints)
+        fields = sorted({mark.column for mark in marks}, key=_column_order(fingerprints))
+        records.append(
+            RecordEvidence(
+                record_id=str(fingerprints.record_ids[record]),
+                line=line,
+                confidence=round(float(confidence), 3),
+                fields=fields,
+                marks=marks if keep_lines else [],
+            )
+        )
+    records.sort(key=lambda r: (r.line, r.record_id))
+    kept = {r.line: lines[r.line] for r in records if r.line < len(lines)} if keep_lines else {}
+    return EvidenceReport(records, kept)
+
+
+def save_report(report: EvidenceReport, path: Path) -> Path:
+    """Write the report owner-only (0600), replacing an older one atomically."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(report.to_json())
+    os.chmod(partial, 0o600)
+    os.replace(partial, path)
+    return path
+
+
+def load_report(path: Path) -> EvidenceReport | None:
+    try:
+        return EvidenceReport.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _column_order(fingerprints: FingerprintSet):
+    order = {column.name: i for i, column in enumerate(fingerprints.columns)}
+    return lambda name: order.get(name, len(order))
+
+
+def _record_columns(fingerprints: FingerprintSet, record: int) -> dict[int, str]:
+    """The record's evidence entries: keyed hash -> column name."""
+    start, end = int(fingerprints.entry_offsets[record]), int(fingerprints.entry_offsets[record + 1])
+    keys = np.asarray(fingerprints.entry_keys[start:end]).tolist()
+    columns = np.asarray(fingerprints.entry_columns[start:end]).tolist()
+    return {key: fingerprints.columns[column].name for key, column in zip(keys, columns)}
+
+
+def _word_keys(tokens: list[str], hasher: KeyedHasher) -> list[int]:
+    keys = []
+    for token in tokens:
+        keys.append(hasher.token(token))
+        if id_number(token):
+            keys.append(hasher.id_number(token))
+        if token.isdigit():
+            keys.extend(hasher.date(reading) for reading in digit_date_readings(token))
+    return keys
+
+
+def _marks(line: str, entries: dict[int, str], hasher: KeyedHasher, fp: FingerprintSet) -> list[FieldMark]:
+    words = [(m.start(), m.end(), value_tokens(m.group())) for m in _WORD_RE.finditer(line)]
+    marked: dict[int, str] = {}  # word index -> column
+    for i, (_, _, tokens) in enumerate(words):
+        for key in _word_keys(tokens, hasher):
+            if key in entries:
+                marked.setdefault(i, entries[key])
+    # Whole values (a full name, one word of a common field) and spelled dates.
+    for i in range(len(words)):
+        run: list[str] = []
+        for j in range(i, min(len(words), i + max(params.MAX_VALUE_TOKENS, _DATE_WORDS))):
+            run.extend(words[j][2])
+            candidates = [combine_keys([hasher.token(t) for t in run[: params.MAX_VALUE_TOKENS]])]
+            if j > i and j - i < _DATE_WORDS:
+                candidates.extend(hasher.date(d) for d in _dates_needing_every_word(words[i : j + 1]))
+            column = next((entries[k] for k in candidates if k in entries), None)
+            if column:
+                for k in range(i, j + 1):
+                    marked.setdefault(k, column)
+    return _merged(
+        [FieldMark(words[i][0], words[i][1], column) for i, column in sorted(marked.items())], line
+    )
+
+
+def _dates_needing_every_word(words: list[tuple[int, int, list[str]]]) -> set[str]:
+    """Spelled dates of these words that lose without the first or the last word ("born" is no part)."""
+
+    def dates(part: list[tuple[int, int, list[str]]]) -> set[str]:
+        return set(textual_dates([t for _, _, tokens in part for t in tokens]))
+
+    return dates(words) - dates(words[1:]) - dates(words[:-1])
+
+
+def _merged(marks: list[FieldMark], line: str) -> list[FieldMark]:
+    """Adjacent marks of one column (the words of one name) become one span."""
+    merged: list[FieldMark] = []
+    for mark in marks:
+        last = merged[-1] if merged else None
+        if last and last.column == mark.column and not line[last.end : mark.start].strip(" ,.-/"):
+            last.end = mark.end
+        else:
+            merged.append(FieldMark(mark.start, mark.end, mark.column))
+    return merged

@@ -1,0 +1,134 @@
+"""Evidence of each leak a crawl finds: what matched (always) and the capture (when kept).
+
+``EvidencePipeline`` runs between scanning and storing (``ITEM_PIPELINES``). For a document
+with a leak verdict it writes, in the evidence folder, owner-only (0600, folder 0700):
+
+- ``<match id>.evidence.json``: per record, which fields matched on which line, with the
+  scanner's confidence (``fingerprints/evidence.py``). Without ``LEAKTRACK_KEEP_EVIDENCE`` it
+  holds no plaintext (record ids, column names, line numbers); with it, the matched lines and
+  the marked spans too, for the review desk to highlight.
+- ``<match id>.warc.gz`` (only with ``LEAKTRACK_KEEP_EVIDENCE``): the response as fetched, one
+  WARC record per capture appended (warcio), so it can be handed to a host or a court as is.
+
+A document that was not rescanned (unchanged since the last sweep) keeps its earlier evidence.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy.exceptions import NotConfigured
+
+from ..fingerprints.evidence import EvidenceReport, evidence_report, load_report, save_report
+from ..home import EVIDENCE_DIR, ensure_home
+from ..index import match_id_for_url
+from .items import FetchedDocument
+
+logger = logging.getLogger(__name__)
+
+EVIDENCE_SUFFIX = ".evidence.json"
+WARC_SUFFIX = ".warc.gz"
+
+
+def evidence_path_for(evidence_dir: Path, match_id: str) -> Path:
+    return Path(evidence_dir) / f"{match_id}{EVIDENCE_SUFFIX}"
+
+
+def warc_path_for(evidence_dir: Path, match_id: str) -> Path:
+    return Path(evidence_dir) / f"{match_id}{WARC_SUFFIX}"
+
+
+def load_evidence(evidence_dir: Path, match_id: str) -> EvidenceReport | None:
+    """The copy's evidence report, or None when none was written (or it is unreadable)."""
+    if not match_id.isalnum():  # match ids are hex: nothing else names a file of ours
+        return None
+    return load_report(evidence_path_for(evidence_dir, match_id))
+
+
+def write_warc_capture(path: Path, item: FetchedDocument) -> Path:
+    """Append the response as a WARC ``response`` record (a new gzip member), owner-only."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    headers = [("Content-Type", item.content_type or "application/octet-stream")]
+    if item.etag:
+        headers.append(("ETag", item.etag))
+    if item.last_modified:
+        headers.append(("Last-Modified", item.last_modified))
+    http_headers = StatusAndHeaders(str(item.http_status), headers, protocol="HTTP/1.1")
+    record = writer.create_warc_record(
+        item.fetched_url or item.url,
+        "response",
+        payload=io.BytesIO(item.body),
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+    writer.write_record(record)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(descriptor, "ab") as handle:
+        handle.write(buffer.getvalue())
+    os.chmod(path, 0o600)
+    return path
+
+
+class EvidencePipeline:
+    """Writes each leak's evidence report (and its WARC capture when evidence is kept)."""
+
+    def __init__(self, crawler):
+        settings = crawler.settings
+        if not settings.getbool("LEAKTRACK_SCAN"):
+            raise NotConfigured("nothing is scanned, so nothing matched")
+        self.keep = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
+        self.fingerprints_file = settings.get("LEAKTRACK_FINGERPRINTS")
+        self.key_file = settings.get("LEAKTRACK_KEY_FILE")
+        configured = settings.get("LEAKTRACK_EVIDENCE_DIR")
+        self.directory = Path(configured) if configured else None
+        self.stats = crawler.stats
+        self._fingerprints = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def evidence_dir(self) -> Path:
+        if self.directory is None:
+            self.directory = ensure_home() / EVIDENCE_DIR
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.directory
+
+    def fingerprints(self):
+        if self._fingerprints is None:  # loaded on the first leak only: most crawls find few
+            from ..fingerprints.fingerprint_set import FingerprintSet
+            from .pipelines import fingerprints_path
+
+            self._fingerprints = FingerprintSet.load(fingerprints_path(self.fingerprints_file), self.key_file)
+        return self._fingerprints
+
+    def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
+        if item.scan is None or not item.scan.is_leak or item.unchanged:
+            return item
+        match_id = match_id_for_url(item.url)
+        try:
+            report = evidence_report(self.document_text(item), self.fingerprints(), keep_lines=self.keep)
+            save_report(report, evidence_path_for(self.evidence_dir(), match_id))
+            if self.keep:
+                write_warc_capture(warc_path_for(self.evidence_dir(), match_id), item)
+        except (OSError, ValueError) as error:  # evidence is an aid: a full disk must not stop the sweep
+            logger.warning("could not write the evidence of %s: %s", item.url, error)
+            self.stats.inc_value("leaktrack/evidence_errors")
+            return item
+        self.stats.inc_value("leaktrack/evidence_written")
+        return item
+
+    @staticmethod
+    def document_text(item: FetchedDocument) -> str:
+        from ..fingerprints.documents import extract_texts
+
+        return extract_texts(item.body, name=item.url, content_type=item.content_type).text
