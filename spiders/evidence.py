@@ -19,6 +19,7 @@ import io
 import logging
 import os
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 
 from scrapy.exceptions import NotConfigured
@@ -61,7 +62,9 @@ def write_warc_capture(path: Path, item: FetchedDocument) -> Path:
         headers.append(("ETag", item.etag))
     if item.last_modified:
         headers.append(("Last-Modified", item.last_modified))
-    http_headers = StatusAndHeaders(str(item.http_status), headers, protocol="HTTP/1.1")
+    headers.append(("Content-Length", str(len(item.body))))
+    status_line = f"{item.http_status} {_reason_phrase(item.http_status)}".strip()
+    http_headers = StatusAndHeaders(status_line, headers, protocol="HTTP/1.1")
     record = writer.create_warc_record(
         item.fetched_url or item.url,
         "response",
@@ -76,6 +79,13 @@ def write_warc_capture(path: Path, item: FetchedDocument) -> Path:
         handle.write(buffer.getvalue())
     os.chmod(path, 0o600)
     return path
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 class EvidencePipeline:
