@@ -124,6 +124,7 @@ def safe_next(request: Request, given: str | None = None) -> str:
 
 
 def contact_for(host: str):
-    from ..takedown.platforms import suggested_contact
+    """The host's abuse contact from the platform table (as ``queue show`` gives it), or None."""
+    from ..takedown.platforms import platform_contact
 
-    return suggested_contact(host)
+    return platform_contact(host)
