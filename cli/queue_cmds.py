@@ -13,11 +13,14 @@ from rich.markup import escape
 
 from ..errors import LeaktrackError
 from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
+from ..index.base import utcnow
 from ..index.files import open_owner_only
 from ..takedown import notices
+from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
 from . import store_views as views
 from .common import console, err_console, new_app, print_json
+from .takedown_views import takedown_tables
 
 Status = Enum("Status", {status: status for status in STATUSES}, type=str)
 ExportFormat = Enum("ExportFormat", {name: name for name in settings.EXPORT_FORMATS}, type=str)
@@ -278,6 +281,7 @@ def stats(as_json: bool = JSON, store_url: str | None = STORE) -> None:
     """Counts by status and source, records exposed at least once, copies still up."""
     with open_store(store_url, must_exist=True) as store:
         numbers = store.stats()
+        takedowns = takedown_figures(store, utcnow())
     if as_json:
         print_json(
             {
@@ -285,10 +289,13 @@ def stats(as_json: bool = JSON, store_url: str | None = STORE) -> None:
                 "by_source": numbers.by_source,
                 "records_exposed": numbers.records_exposed,
                 "copies_still_up": numbers.copies_still_up,
+                "takedown": takedowns,
             }
         )
     else:
         console.print(views.stats_table(numbers))
+        for table in takedown_tables(takedowns):
+            console.print(table)
 
 
 def register(app: typer.Typer) -> None:

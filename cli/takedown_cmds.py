@@ -16,8 +16,9 @@ from ..index.base import utcnow
 from ..takedown import settings as takedown_settings
 from ..takedown.fetch import Fetcher
 from ..takedown.finder import ContactFinder
+from ..takedown.mirrors import mirrors_of
 from ..takedown.notices import NoticeWording
-from ..takedown.schedule import SchedulePolicy, due_actions
+from ..takedown.schedule import SchedulePolicy, due_actions, record_check
 from ..takedown.sending import SmtpSettings, prepare_notice, send_notice
 from .common import console, print_json
 from .queue_cmds import BY, JSON, STORE, default_actor, takedown_app
@@ -193,6 +194,89 @@ def takedown_due(
             f"{action.match_id}  {action.action:<12} {action.host}  (last: {action.role}, "
             f"{action.days_waiting(now)} days since {action.waiting_since:%Y-%m-%d})"
         )
+
+
+@takedown_app.command("mirrors")
+def takedown_mirrors(
+    match_id: str = typer.Argument(..., help="Match id."),
+    as_json: bool = JSON,
+    store_url: str | None = STORE,
+) -> None:
+    """Other URLs with the same content or the same exposed records: take them down together."""
+    with open_store(store_url, must_exist=True) as store:
+        mirrors = mirrors_of(store, store.get(match_id))
+    if as_json:
+        print_json([mirror.as_dict() for mirror in mirrors])
+    elif not mirrors:
+        _say(f"{match_id}: no mirrors found.")
+    for mirror in [] if as_json else mirrors:
+        _say(f"{mirror.match_id}  {mirror.status:<13} {mirror.reason:<13} {mirror.url}")
+
+
+# A recheck's verdicts (spiders/recheck.py) as the monitoring rules see them; "unreachable" is
+# neither: the absence of an answer proves nothing.
+GONE_VERDICTS = {"gone": True, "no longer matching": True, "still up": False}
+
+
+@takedown_app.command("monitor")
+def takedown_monitor(
+    fingerprints: Path | None = typer.Option(
+        None, "--fingerprints", help="Fingerprint file (default: in the home folder)."
+    ),
+    key_file: Path | None = typer.Option(None, "--key-file", help="Key the fingerprints were built with."),
+    setting: list[str] | None = typer.Option(
+        None, "--set", "-s", help="Override a crawl setting, NAME=VALUE."
+    ),
+    allow_private_networks: bool = typer.Option(
+        False, "--allow-private-networks", help="Allow private/loopback addresses (local testing only)."
+    ),
+    resolved_after: float = typer.Option(
+        takedown_settings.RESOLVED_AFTER_DAYS,
+        "--resolved-after",
+        min=0,
+        help="Days gone before a copy counts as resolved.",
+    ),
+    as_json: bool = JSON,
+    store_url: str | None = STORE,
+) -> None:
+    """Re-check notified and removed copies: gone ones are monitored until resolved, returning ones reopen."""
+    from ..spiders.recheck import recheck as recheck_matches
+    from .sweep_cmds import parse_settings
+
+    policy = SchedulePolicy(resolved_after_days=resolved_after)
+    results = {}
+    for status in ("takedown_sent", "removed"):  # a copy just found gone is not fetched twice
+        for result in recheck_matches(
+            status,
+            store_url,
+            fingerprints,
+            allow_private_networks,
+            settings=parse_settings(setting),
+            key_file=key_file,
+        ):
+            results.setdefault(result.match_id, result)
+    now = utcnow()
+    outcome = []
+    with open_store(store_url, must_exist=True) as store:
+        for result in results.values():
+            if result.verdict not in GONE_VERDICTS:
+                outcome.append({"match_id": result.match_id, "verdict": result.verdict, "step": None})
+                continue
+            track = record_check(
+                store, store.get(result.match_id), GONE_VERDICTS[result.verdict], now, policy
+            )
+            outcome.append(
+                {
+                    "match_id": result.match_id,
+                    "verdict": result.verdict,
+                    "step": track.step if track else None,
+                }
+            )
+    if as_json:
+        print_json(outcome)
+        return
+    for line in outcome:
+        _say(f"{line['match_id']}  {line['verdict']:<20} {line['step'] or '-'}")
 
 
 def register(app: typer.Typer) -> None:

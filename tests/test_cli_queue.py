@@ -344,6 +344,11 @@ def test_stats_json_counts_statuses_sources_records_and_copies_up(store_url):
         "by_source": {"pastes": 1, "gists": 1, "mirrors": 1},
         "records_exposed": 4,
         "copies_still_up": 2,
+        "takedown": {
+            "per_host": [],
+            "per_source": [],
+            "notified_still_up": {"copies": 0, "days_up_median": None, "days_up_max": None},
+        },
     }
 
 

@@ -44,3 +44,75 @@ def test_takedown_contacts_of_a_private_address_says_why_none_was_found(store_ur
     assert "no contact found" in result.stdout
     assert "127.0.0.1 is not a public address: no hosting network to look up" in result.stdout
     assert "abuse@" not in result.stdout
+
+
+# -- monitor: rechecks through a real crawl of a local site ------------------------------------
+
+
+def test_monitor_follows_a_removed_copy_and_reopens_it_when_it_comes_back(
+    local_site, leak_fingerprints, tmp_path
+):
+    from fixtures_sites import fast_settings_args, text_of
+
+    from leaktrack.index import open_store
+    from leaktrack.index.takedown_records import Notice
+    from leaktrack.spiders.sites import add_pastes
+    from leaktrack.takedown.schedule import track_after_notice
+
+    csv_bytes = leak_fingerprints.copies["uppercase"].data
+    add_pastes(local_site, {"leak0": text_of(leak_fingerprints.copies["excerpt_10_rows"])})
+    local_site.put("/files/leak.csv", csv_bytes)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        'allow_private_networks = true\n\n[[sources]]\nname = "known"\nkind = "urls"\n'
+        f'urls = ["{local_site.url("/files/leak.csv")}", "{local_site.url("/raw/leak0")}"]\n'
+    )
+    crawl = ["--fingerprints", str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file)]
+    assert run("sweep", "--sources", str(sources), *crawl, *fast_settings_args()).exit_code == 0
+    with open_store() as store:
+        for match in store.list_matches():
+            store.change_status(match.id, "confirmed", by="t")
+            match = store.record_takedown_sent(match.id, to="abuse@x", by="t")
+            notice = Notice(
+                match.id, match.id, match.status_changed_at, "notice", "hosting", "abuse@x", "s", "t", "t"
+            )
+            store.add_notice(notice)
+            store.save_track(track_after_notice(None, match, notice))
+    csv_id = match_id_for_url(local_site.url("/files/leak.csv"))
+    monitor = ["takedown", "monitor", "--allow-private-networks", *crawl, *fast_settings_args(), "--json"]
+
+    local_site.remove("/files/leak.csv")
+    result = run(*monitor)
+    assert result.exit_code == 0, result.output
+    steps = {line["match_id"]: (line["verdict"], line["step"]) for line in json.loads(result.stdout)}
+    assert steps[csv_id] == ("gone", "monitoring")
+    assert steps[match_id_for_url(local_site.url("/raw/leak0"))] == ("still up", "notified")
+
+    local_site.put("/files/leak.csv", csv_bytes)
+    result = run(*monitor)
+    assert result.exit_code == 0, result.output
+    steps = {line["match_id"]: (line["verdict"], line["step"]) for line in json.loads(result.stdout)}
+    assert steps[csv_id] == ("still up", "reappeared")
+    with open_store() as store:
+        assert store.get(csv_id).status == "reappeared"
+        assert store.get_track(csv_id).reappeared_at is not None
+
+
+def test_stats_show_takedown_times_per_host_and_the_notified_copies_still_up(store_url):
+    from leaktrack.index.takedown_records import Notice
+    from leaktrack.takedown.schedule import track_after_notice
+
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        match = store.change_status(ID_PASTE, "confirmed", by="t")
+        match = store.record_takedown_sent(match.id, to="https://pastebin.com/contact", by="t")
+        notice = Notice("n1", match.id, match.status_changed_at, "notice", "platform", "x", "s", "t", "t")
+        store.add_notice(notice)
+        store.save_track(track_after_notice(None, match, notice))
+
+    figures = json.loads(run("stats", "--json", "--store", store_url).stdout)["takedown"]
+    (host,) = figures["per_host"]
+    assert (host["key"], host["notified"], host["removed"]) == ("pastebin.com", 1, 0)
+    assert host["hours_to_notice_mean"] > 0
+    assert figures["notified_still_up"]["copies"] == 1
+    table = run("stats", "--store", store_url).stdout
+    assert "Takedowns per host" in table and "pastebin.com" in table

@@ -106,3 +106,21 @@ def test_a_copy_never_notified_has_no_track_and_checks_leave_it_alone(store):
     (match,) = store.upsert_copies([found_copy("https://h.example/z", ["r1"])])
     assert record_check(store, match, gone=True, at=days(1), policy=POLICY) is None
     assert store.get(match.id).status == "new"
+
+
+def test_mirrors_are_copies_with_the_same_content_or_the_same_records(store):
+    from leaktrack.takedown.mirrors import mirrors_of
+
+    a, b, c, d = store.upsert_copies(
+        [
+            found_copy("https://one.example/a", ["r1", "r2"], sha="a" * 64),
+            found_copy("https://two.example/b", ["r1", "r2"], sha="a" * 64),
+            found_copy("https://three.example/c.txt", ["r2", "r1"], sha="c" * 64),
+            found_copy("https://four.example/d", ["r1"], sha="d" * 64),
+        ]
+    )
+    assert sorted((m.url, m.reason) for m in mirrors_of(store, a)) == [
+        ("https://three.example/c.txt", "same records"),
+        ("https://two.example/b", "same content"),
+    ]
+    assert mirrors_of(store, d) == []
