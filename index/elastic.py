@@ -50,6 +50,9 @@ from elasticsearch import (
 from elasticsearch import (
     NotFoundError as EsNotFoundError,
 )
+from elasticsearch import (
+    __versionstr__ as CLIENT_VERSION,
+)
 from elasticsearch.helpers import streaming_bulk
 
 from ..errors import ConcurrentUpdateError, NotFoundError, StoreError
@@ -73,6 +76,7 @@ from .base import (
 )
 from .elastic_desk import ElasticDeskRecords
 from .elastic_takedown import ElasticTakedownRecords
+from .es_connect import check_fit, cluster_version, probe_connection, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -343,6 +347,8 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
         except ValueError as error:
             raise StoreError(f"bad Elasticsearch URL {self.url!r}: {_first_line(error)}") from None
         try:
+            probe_connection(url, self.url)
+            self.cluster_version = self._check_version()
             self._install()
         except StoreError:
             self.close()
@@ -378,11 +384,21 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
                 f"Elasticsearch at {self.url} failed {doing}: {error.meta.status} {_reason(error)}"
             ) from None
         except TransportError as error:
-            raise StoreError(
-                f"cannot reach Elasticsearch at {self.url} while {doing}: {_network_reason(error)}"
-            ) from None
+            raise unreachable(self.url, _network_reason(error), doing) from None
 
     # -- setup ---------------------------------------------------------------------------
+
+    def _check_version(self) -> str:
+        """The cluster's version; StoreError, naming it and what to install, if the client does not fit it."""
+        with self._errors("asking for its version"):
+            # Accept */*, not JSON: the client rewrites application/json into its own major's
+            # compatible-with media type, which a cluster of another major refuses (a bare 400).
+            info = self.client.perform_request("GET", "/", headers={"accept": "*/*"}).body
+        version = cluster_version(info, self.url)
+        warning = check_fit(version, CLIENT_VERSION, self.url)
+        if warning:
+            log.warning("%s", warning)
+        return version
 
     def _install(self) -> None:
         """Templates (re-put on every open, so mapping additions reach new indices), then indices."""

@@ -51,6 +51,16 @@ ES_INDEX_PREFIX_ENV = "LEAKTRACK_ES_INDEX_PREFIX"
 # several deployments or test runs can share one cluster.
 ES_DEFAULT_INDEX_PREFIX = "leaktrack"
 
+# How long opening the store waits for a TCP connection to the cluster. A live cluster, even a
+# busy one, accepts within milliseconds; a refused connection fails at once, a host that drops
+# packets after this long (instead of after the request timeout and the client's retries).
+ES_CONNECT_TIMEOUT_SECONDS = 5.0
+
+# Elasticsearch majors the store works with, and the extra that installs the client of each
+# (the client's major must follow the cluster's: a 9.x client is refused by 8.x clusters).
+ES_SUPPORTED_MAJORS = (8, 9)
+ES_EXTRAS = {8: "es8", 9: "es9"}
+
 # Per-request timeout. Bulk chunks of ES_BULK_CHUNK_SIZE matches finish in well under this.
 ES_REQUEST_TIMEOUT_SECONDS = 30.0
 

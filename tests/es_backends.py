@@ -1,6 +1,8 @@
 """The Elasticsearch backends of the store contract suite (see ``STORE_BACKENDS``).
 
-"es-standin": the ES-REST stand-in of ``es_standin.py``, started once per test session.
+"es-standin": the ES-REST stand-in of ``es_standin.py``, started once per test session, playing
+an Elasticsearch of the installed client's major (the fit ``leaktrack[es8]``/``[es9]`` installs;
+tests/test_es_versions.py covers the client against the other major).
 "es-real": a real cluster at ``LEAKTRACK_TEST_ES_URL`` (skipped when unset); its indices and
 templates are deleted when the session ends.
 Each store gets its own index prefix, so tests never see each other's matches.
@@ -14,12 +16,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, __versionstr__
 from es_standin import StandinServer
 
 from leaktrack.index.elastic import ElasticsearchStore, IndexNames, client_options
 
 REAL_ES_URL_ENV = "LEAKTRACK_TEST_ES_URL"
+
+# The version the stand-in reports per major (it models each major's media-type rules, not one release).
+STANDIN_VERSIONS = {8: "8.19.0", 9: "9.1.5"}
+CLIENT_MAJOR = int(__versionstr__.split(".")[0])
 
 _shared: dict[str, StandinServer] = {}
 _real_prefixes: list[str] = []
@@ -32,7 +38,7 @@ def unique_prefix() -> str:
 def shared_standin() -> StandinServer:
     """The session's stand-in server, started on first use and stopped at exit."""
     if "server" not in _shared:
-        _shared["server"] = StandinServer().start()
+        _shared["server"] = StandinServer(version=STANDIN_VERSIONS[CLIENT_MAJOR]).start()
         atexit.register(_shared["server"].stop)
     return _shared["server"]
 

@@ -9,7 +9,12 @@ media types), so the official ``elasticsearch`` client talks to it unchanged.
 
 What it CHECKS, rejecting as Elasticsearch does (status code and error ``type`` of the
 documented API; messages are close to, not byte-equal with, the real ones):
-- media types: ``compatible-with`` other than 8 or 9 (406/400), unsupported Content-Type;
+- the server's major version (``StandinServer(version="8.19.0")`` or ``"9.1.5"``, the default):
+  ``GET /`` reports it, and media types asking for a ``compatible-with`` the server cannot
+  serve are refused with 400 ``media_type_header_exception`` as a real server refuses them: an
+  8.x server takes 7 and 8 (so a 9.x client's requests fail there), a 9.x server 8 and 9;
+  Accept and Content-Type asking for different versions are refused too; an unsupported
+  Content-Type is 406;
 - index names (lower case, no forbidden characters), missing index or alias -> 404
   ``index_not_found_exception``, creating an existing index -> 400;
 - composable index template bodies (``index_patterns`` required; only the documented top-level
@@ -58,7 +63,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 MAX_RESULT_WINDOW = 10_000
 REFRESH_INTERVAL_SECONDS = 1.0
-SUPPORTED_COMPAT_VERSIONS = ("8", "9")
+DEFAULT_VERSION = "9.1.5"
+# What GET / reports beside the version number, per major (as the real servers of that major do).
+_VERSION_DETAILS = {
+    8: {
+        "lucene_version": "9.12.2",
+        "minimum_wire_compatibility_version": "7.17.0",
+        "minimum_index_compatibility_version": "7.0.0",
+    },
+    9: {
+        "lucene_version": "10.2.2",
+        "minimum_wire_compatibility_version": "8.19.0",
+        "minimum_index_compatibility_version": "8.0.0",
+    },
+}
 
 FIELD_TYPES = {
     "text",
@@ -601,7 +619,11 @@ def _seq_conflict(index: str, doc_id: str, wanted: tuple[int, int], doc: Doc | N
 class Cluster:
     """In-memory indices, templates, aliases and PITs, behind one lock."""
 
-    def __init__(self, *, required_auth: str | None = None):
+    def __init__(self, *, required_auth: str | None = None, version: str = DEFAULT_VERSION):
+        self.version = version
+        self.major = int(version.split(".")[0])
+        if self.major not in _VERSION_DETAILS:
+            raise ValueError(f"the stand-in plays Elasticsearch 8.x or 9.x, not {version}")
         self.lock = threading.RLock()
         self.indices: dict[str, Index] = {}
         self.templates: dict[str, dict] = {}
@@ -1204,11 +1226,10 @@ class Api:
             "cluster_name": "leaktrack-standin",
             "cluster_uuid": "standin",
             "version": {
-                "number": "9.0.0",
+                "number": self.cluster.version,
                 "build_flavor": "default",
-                "lucene_version": "10.1.0",
-                "minimum_wire_compatibility_version": "8.18.0",
-                "minimum_index_compatibility_version": "8.0.0",
+                "build_type": "docker",
+                **_VERSION_DETAILS[self.cluster.major],
             },
             "tagline": "You Know, for Search",
         }
@@ -1608,9 +1629,9 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = RecordedRequest(method, unquote(split.path), query, headers, raw)
-        compat = "9"
+        compat = None
         try:
-            compat = self._check_media_types()
+            compat = self._check_media_types(cluster.major, bool(raw))
             for hook in list(cluster.before_request):
                 hook(request)
             with cluster.lock:
@@ -1622,31 +1643,37 @@ class _Handler(BaseHTTPRequestHandler):
         request.status = status
         self._respond(method, status, body, compat)
 
-    def _check_media_types(self) -> str:
-        compat = "9"
-        for header in ("Accept", "Content-Type"):
-            value = self.headers.get(header) or ""
-            found = re.search(r"compatible-with=(\d+)", value)
-            if found:
-                if found.group(1) not in SUPPORTED_COMPAT_VERSIONS:
-                    raise EsError(
-                        400,
-                        "media_type_header_exception",
-                        f"Invalid media-type value on headers [{header}]",
-                        caused_by={
-                            "type": "status_exception",
-                            "reason": f"A compatible version is required on both Content-Type "
-                            f"and Accept headers if either one has requested a "
-                            f"compatible version. Accept={found.group(1)}",
-                        },
-                    )
-                compat = found.group(1)
-        content_type = self.headers.get("Content-Type")
+    def _check_media_types(self, major: int, has_body: bool) -> str | None:
+        """The ``compatible-with`` version asked for (None: plain JSON), as a server of ``major`` checks it.
+
+        A server serves its own major and the one before (REST API compatibility); Accept and a
+        body's Content-Type must ask for the same version.
+        """
+        accept = self.headers.get("Accept") or ""
+        content_type = self.headers.get("Content-Type") or ""
+        asked = {
+            header: found.group(1)
+            for header, value in (("Accept", accept), ("Content-Type", content_type if has_body else ""))
+            if (found := re.search(r"compatible-with=(\d+)", value))
+        }
+        for header, version in asked.items():
+            if int(version) not in (major, major - 1):
+                raise _media_type_error(
+                    f"{header} version must be either version {major} or {major - 1}, but found {version}. "
+                    f"{header}={accept if header == 'Accept' else content_type}"
+                )
+        plain_body = has_body and content_type and "Content-Type" not in asked
+        if len(set(asked.values())) > 1 or (asked and plain_body):
+            raise _media_type_error(
+                "A compatible version is required on both Content-Type and Accept headers if either one "
+                "has requested a compatible version and the compatible versions must match. "
+                f"Accept={accept}, Content-Type={content_type}"
+            )
         if content_type and not re.search(r"(json|ndjson)", content_type):
             raise EsError(
                 406, "illegal_argument_exception", f"Content-Type header [{content_type}] is not supported"
             )
-        return compat
+        return next(iter(asked.values()), None)
 
     def _check_auth(self, cluster: Cluster) -> None:
         if cluster.required_auth and self.headers.get("Authorization") != cluster.required_auth:
@@ -1709,16 +1736,29 @@ class _Handler(BaseHTTPRequestHandler):
             return api.index_doc(parts[0], parts[2], body, query, op_type)
         return _no_handler(method, request.path)
 
-    def _respond(self, method: str, status: int, body: Any, compat: str) -> None:
+    def _respond(self, method: str, status: int, body: Any, compat: str | None) -> None:
         payload = b"" if method == "HEAD" else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("X-Elastic-Product", "Elasticsearch")
-        self.send_header("Content-Type", f"application/vnd.elasticsearch+json;compatible-with={compat}")
+        media_type = (
+            f"application/vnd.elasticsearch+json;compatible-with={compat}" if compat else "application/json"
+        )
+        self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(payload)))
         if status == 401:
             self.send_header("WWW-Authenticate", 'Basic realm="security" charset="UTF-8"')
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _media_type_error(reason: str) -> EsError:
+    """What a real server answers to media types it cannot serve: a 400 with this shape."""
+    return EsError(
+        400,
+        "media_type_header_exception",
+        "Invalid media-type value on headers [Accept, Content-Type]",
+        caused_by={"type": "status_exception", "reason": reason},
+    )
 
 
 def _json_body(raw: bytes) -> Any:
@@ -1746,8 +1786,8 @@ class _Server(ThreadingHTTPServer):
 class StandinServer:
     """The stand-in, listening on 127.0.0.1 on a random free port."""
 
-    def __init__(self, *, required_auth: str | None = None):
-        self.cluster = Cluster(required_auth=required_auth)
+    def __init__(self, *, required_auth: str | None = None, version: str = DEFAULT_VERSION):
+        self.cluster = Cluster(required_auth=required_auth, version=version)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.cluster = self.cluster
         self._thread = threading.Thread(

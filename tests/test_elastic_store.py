@@ -301,7 +301,7 @@ def test_cli_on_an_unreachable_store_prints_no_retry_tracebacks():
     )
     assert finished.returncode == 1
     assert finished.stderr.strip().splitlines() == [
-        f"Error: cannot reach Elasticsearch at {store_url} while installing index templates: connection refused"
+        f"Error: cannot reach Elasticsearch at {store_url} while connecting: connection refused"
     ]
 
 
@@ -337,9 +337,7 @@ def test_a_url_of_a_web_server_that_is_not_elasticsearch_says_so(tmp_path):
                 ElasticsearchStore(url, index_prefix="lt")
         finally:
             server.shutdown()
-    assert str(raised.value).startswith(
-        f"{url} did not answer as Elasticsearch while installing index templates"
-    )
+    assert str(raised.value).startswith(f"{url} did not answer as Elasticsearch")
     assert "<!DOCTYPE" not in str(raised.value)
 
 
