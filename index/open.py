@@ -51,5 +51,10 @@ def _open_elasticsearch(url: str) -> MatchStore:
     try:
         from .elastic import ElasticsearchStore
     except ImportError as error:
-        raise StoreError(f"the Elasticsearch store is not available: {error}") from error
+        if (error.name or "").split(".")[0] not in ("elasticsearch", "elastic_transport"):
+            raise  # a bug of ours, not a missing client
+        raise StoreError(
+            "the Elasticsearch store needs the client of your cluster's major version: "
+            "pip install 'leaktrack[es8]' or 'leaktrack[es9]'"
+        ) from None
     return ElasticsearchStore(url)

@@ -198,3 +198,16 @@ def test_the_installed_clients_own_requests_meet_the_servers_rule(cluster):
             assert raised.value.error == "media_type_header_exception"
     finally:
         client.close()
+
+
+def test_an_elasticsearch_store_without_the_client_says_which_extra_to_install(monkeypatch):
+    """A plain install has no client: the message names the extras, not a ModuleNotFoundError."""
+    import sys
+
+    from leaktrack.index import open_store
+
+    monkeypatch.setitem(sys.modules, "elasticsearch", None)  # what importing it does when it is absent
+    monkeypatch.delitem(sys.modules, "leaktrack.index.elastic", raising=False)
+    with pytest.raises(StoreError) as raised:
+        open_store("http://127.0.0.1:9200")
+    assert "pip install 'leaktrack[es8]' or 'leaktrack[es9]'" in str(raised.value)
