@@ -15,6 +15,7 @@ from ..errors import LeaktrackError
 from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
 from ..index.base import utcnow
 from ..index.files import open_owner_only
+from ..takedown import exposure as exposure_report
 from ..takedown import notices
 from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
@@ -262,11 +263,34 @@ def takedown_sent(
 
 
 def exposure(
-    record_id: str = typer.Argument(..., help="Record id from the fingerprint file."),
+    record_id: str | None = typer.Argument(None, help="Record id from the fingerprint file."),
+    every_record: bool = typer.Option(
+        False, "--all", help="Every exposed record with its copies, for notifying the people affected."
+    ),
+    exposure_format: str = typer.Option("jsonl", "--format", help="With --all: jsonl or csv."),
+    dataset: Path | None = typer.Option(
+        None,
+        "--dataset",
+        help="With --all: your own copy of the dataset, read locally (never stored), to add each person's details.",
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="The dataset's id column, as at fingerprinting."
+    ),
+    column: list[str] | None = typer.Option(
+        None, "--column", help="Dataset columns to add (repeatable; default all)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="With --all: write to FILE (owner-only) instead of stdout."
+    ),
     as_json: bool = JSON,
     store_url: str | None = STORE,
 ) -> None:
     """Every copy that exposed one record, newest first, with its status: who to tell what."""
+    if every_record:
+        _exposure_all(exposure_format, dataset, id_column, column, out, store_url)
+        return
+    if record_id is None:
+        raise typer.BadParameter("give a record id, or --all", param_hint="RECORD_ID")
     with open_store(store_url, must_exist=True) as store:
         matches = store.exposure(record_id)
     if as_json:
@@ -275,6 +299,32 @@ def exposure(
         console.print(views.queue_table(matches, title=f"Copies exposing record {escape(record_id)}"))
     else:
         console.print(f"Record {record_id} is in no copy found so far.", markup=False, highlight=False)
+
+
+def _exposure_all(
+    exposure_format: str,
+    dataset: Path | None,
+    id_column: str | None,
+    columns: list[str] | None,
+    out: Path | None,
+    store_url: str | None,
+) -> None:
+    if exposure_format not in exposure_report.EXPOSURE_FORMATS:
+        raise typer.BadParameter("use jsonl or csv", param_hint="--format")
+    with open_store(store_url, must_exist=True) as store:
+        records = exposure_report.exposed_records(store, utcnow())
+    people = (
+        exposure_report.people_from_dataset(dataset, records, id_column, columns or None) if dataset else None
+    )
+    write = exposure_report.WRITERS[exposure_format]
+    if out is None:
+        write(records, sys.stdout, people)
+        return
+    with open_owner_only(out, newline="") as stream:
+        count = write(records, stream, people)
+    err_console.print(
+        f"Wrote {count} exposed records to {out}.", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 def stats(as_json: bool = JSON, store_url: str | None = STORE) -> None:

@@ -116,3 +116,56 @@ def test_stats_show_takedown_times_per_host_and_the_notified_copies_still_up(sto
     assert figures["notified_still_up"]["copies"] == 1
     table = run("stats", "--store", store_url).stdout
     assert "Takedowns per host" in table and "pastebin.com" in table
+
+
+# -- exposure --all: the people affected ---------------------------------------------------------
+
+
+def test_exposure_all_jsonl_lists_every_record_with_its_copies_and_status(store_url):
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        store.change_status(ID_PASTE, "confirmed", by="t")
+        store.change_status(ID_PASTE, "takedown_sent", by="t")
+        store.change_status(ID_PASTE, "removed", by="t")
+    result = run("exposure", "--all", "--format", "jsonl", "--store", store_url)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    by_record = {line["record_id"]: line for line in lines}
+    assert set(by_record) == {"case-0001", "case-0002"}
+    assert by_record["case-0001"]["status"] == "exposed"  # the local copy is still up
+    assert {c["url"] for c in by_record["case-0001"]["copies"]} == {PASTE, LOCAL}
+    assert by_record["case-0002"]["copies"][0]["copy_status"] == "new"
+    removed = next(c for c in by_record["case-0001"]["copies"] if c["url"] == PASTE)
+    assert removed["copy_status"] == "removed" and removed["days_up"] > 0
+    assert "person" not in by_record["case-0001"]
+
+
+def test_exposure_all_csv_joins_the_responders_own_dataset_read_locally(store_url, tmp_path):
+    dataset = tmp_path / "own.csv"
+    dataset.write_text(
+        "id,name,phone\ncase-0001,Ana Example,=1+2\ncase-0002,Ben Example,555\ncase-0009,Not Exposed,1\n"
+    )
+    out = tmp_path / "exposure.csv"
+    result = run(
+        "exposure", "--all", "--format", "csv", "--dataset", str(dataset), "--id-column", "id",
+        "--out", str(out), "--store", store_url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    import csv
+    import stat
+
+    rows = list(csv.DictReader(out.open()))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert {(r["record_id"], r["name"], r["url"]) for r in rows} == {
+        ("case-0001", "Ana Example", PASTE),
+        ("case-0001", "Ana Example", LOCAL),
+        ("case-0002", "Ben Example", LOCAL),
+    }
+    assert {r["phone"] for r in rows if r["record_id"] == "case-0001"} == {"'=1+2"}
+    store_files = tmp_path.glob("takedown.db*")  # the store and its WAL: nothing of the dataset went in
+    assert not any(b"Ana Example" in path.read_bytes() for path in store_files)
+
+
+def test_exposure_without_a_record_id_or_all_is_a_usage_error(store_url):
+    result = run("exposure", "--store", store_url)
+    assert result.exit_code == 2
+    assert "give a record id, or --all" in result.output
