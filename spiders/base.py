@@ -69,6 +69,7 @@ class SourceSpider(scrapy.Spider):
         body: bytes | None = None,
         content_type: str | None = None,
         title: str | None = None,
+        extraction: str = "document",
     ) -> FetchedDocument:
         headers = response.headers
         return FetchedDocument(
@@ -76,6 +77,8 @@ class SourceSpider(scrapy.Spider):
             url=response.meta.get(META_DOCUMENT_URL, response.url),
             body=response.body if body is None else body,
             fetched_url=response.url,
+            content_url=requested_url(response),
+            extraction=extraction,
             http_status=response.status,
             content_type=content_type or _header(headers, b"Content-Type"),
             title=title,
@@ -104,6 +107,12 @@ def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> 
 def _header(headers, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def requested_url(response: Response) -> str:
+    """The URL the spider asked for, before any redirect (what a recheck must ask for again)."""
+    redirects = response.meta.get("redirect_urls")
+    return redirects[0] if redirects else response.url
 
 
 def page_title(response: Response) -> str | None:

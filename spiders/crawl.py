@@ -48,6 +48,8 @@ class CrawlJob:
     contact: str | None = None
     keep_evidence: bool = False
     recheck: bool = False
+    # recheck: per copy, its reported url, the content_url the sweep fetched and its extraction
+    recheck_targets: list[dict] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     redis_url: str | None = None  # distributed sweep (see distributed.py)
     redis_job: str | None = None
@@ -113,7 +115,8 @@ def run_crawl(
     crawlers = {}
     for source in job.sources:  # one crawler per source, all in one reactor
         crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
-        process.crawl(crawler, source=source, **({"recheck": True} if job.recheck else {}))
+        recheck = {"recheck": True, "recheck_targets": job.recheck_targets} if job.recheck else {}
+        process.crawl(crawler, source=source, **recheck)
         crawlers[source.name] = crawler
     if on_progress:
         _report_periodically(crawlers, on_progress, settings.getfloat("LEAKTRACK_PROGRESS_INTERVAL"))

@@ -6,19 +6,27 @@ from dataclasses import dataclass, field
 
 from ..fingerprints.results import ScanResult
 
+# How a spider took a document's text from an answer: the whole body as it came ("document"),
+# or a paste page's text area ("paste_page", see paste.paste_page_document).
+EXTRACTIONS = ("document", "paste_page")
+
 
 @dataclass
 class FetchedDocument:
     """A downloaded document, before and after scanning.
 
     ``url`` is the address a responder would report (a paste's page, even when its text came
-    from the raw endpoint at ``fetched_url``).
+    from the raw endpoint at ``fetched_url``). ``content_url`` is the URL the spider asked for
+    the content (before any redirect) and ``extraction`` how the text was taken from the answer
+    (``EXTRACTIONS``): a recheck fetches and reads exactly that again.
     """
 
     source: str
     url: str
     body: bytes = field(repr=False)  # never in logs: it may hold the leaked records
     fetched_url: str = ""
+    content_url: str = ""
+    extraction: str = "document"
     http_status: int = 200
     content_type: str | None = None
     title: str | None = None

@@ -16,6 +16,7 @@ from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
 from .base import SourceSpider, page_title
+from .items import FetchedDocument
 
 
 class PasteSpider(SourceSpider):
@@ -49,16 +50,21 @@ class PasteSpider(SourceSpider):
         yield self.document(response)
 
     def parse_paste_page(self, response: Response):
-        text = paste_text(response)
-        if text is None:
-            yield self.document(response, title=page_title(response))
-        else:
-            yield self.document(
-                response,
-                body=text.encode("utf-8"),
-                content_type="text/plain; charset=utf-8",
-                title=page_title(response),
-            )
+        yield paste_page_document(self, response)
+
+
+def paste_page_document(spider: SourceSpider, response: Response) -> FetchedDocument:
+    """A paste page's document: its text area when it has one (else the whole page)."""
+    text = paste_text(response)
+    if text is None:
+        return spider.document(response, title=page_title(response), extraction="paste_page")
+    return spider.document(
+        response,
+        body=text.encode("utf-8"),
+        content_type="text/plain; charset=utf-8",
+        title=page_title(response),
+        extraction="paste_page",
+    )
 
 
 def paste_id(paste_url: str) -> str:

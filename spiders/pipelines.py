@@ -13,8 +13,10 @@ Methods take an optional ``spider``: Scrapy before 2.14 passes it, later version
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
+import re
 from pathlib import Path
 
 from scrapy.exceptions import DropItem
@@ -120,6 +122,8 @@ class StorePipeline:
                 etag=item.etag,
                 last_modified=item.last_modified,
                 was_leak=was_leak,
+                content_url=item.content_url or item.url,
+                extraction=item.extraction,
             )
         )
         return item
@@ -184,6 +188,8 @@ class RecheckPipeline:
 
     def __init__(self, crawler):
         self.stats = crawler.stats
+        self.removal_max_chars = crawler.settings.getint("LEAKTRACK_REMOVAL_PAGE_MAX_CHARS")
+        self.removal_phrases = re.compile(crawler.settings.get("LEAKTRACK_REMOVAL_PHRASES"), re.IGNORECASE)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -191,13 +197,29 @@ class RecheckPipeline:
 
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         answers = self.stats.get_value("leaktrack/recheck_answers") or []
+        text = visible_text(item.body, item.content_type)
         answers.append(
             {
                 "url": item.url,
+                "content_url": item.content_url,
+                "fetched_url": item.fetched_url,
                 "http_status": item.http_status,
                 "still_matching": bool(item.scan and item.scan.is_leak),
+                "fully_read": not (item.scan and item.scan.skipped),
                 "matched_count": item.scan.matched_count if item.scan else 0,
+                "empty": not text.strip(),
+                "removal_page": len(text) <= self.removal_max_chars
+                and self.removal_phrases.search(text) is not None,
             }
         )
         self.stats.set_value("leaktrack/recheck_answers", answers)
         return item
+
+
+def visible_text(body: bytes, content_type: str | None) -> str:
+    """The text a reader sees: tags, scripts and styles dropped from HTML, spaces collapsed."""
+    text = body.decode("utf-8", "replace")
+    if "html" in (content_type or "").lower() or text.lstrip()[:1] == "<":
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+        text = html.unescape(re.sub(r"(?s)<[^>]*>", " ", text))
+    return " ".join(text.split())

@@ -1,11 +1,18 @@
 """Recheck: are the copies we asked to take down gone yet?
 
-Each URL is fetched again through the same Scrapy machinery as a sweep (same settings,
-guard, politeness) and judged: a 404/410, or a page that no longer matches the fingerprints
-(a "removed" notice, an emptied paste) means the copy is gone, and its match moves to
-``removed``. A copy still there stays, with the days since the notice was sent. A URL that
-could not be fetched (timeout, 5xx) is ``unreachable`` and stays: absence of an answer is
-not proof of removal.
+Each copy is fetched again the way the sweep that matched it fetched it: the same content URL
+(a paste's raw endpoint, not its page) read through the same extraction (both kept in the crawl
+state), with the same Scrapy settings, guard and politeness. Verdicts:
+
+- ``gone``: 404/410, an emptied answer, or a short removal notice ("removed", "deleted", ...);
+  the match moves to ``removed``.
+- ``no longer matching``: the same content URL, read the same way and in full, answered without
+  a redirect and no longer matches: a verified removal, the match moves to ``removed``.
+- ``changed``: it answered but no longer matches, and that cannot be verified (the content URL
+  is unknown, the answer came through a redirect, or it was not read in full): stays open.
+- ``still up``: it still matches; stays, with the days since the notice.
+- ``could not check``: no answer (timeout, 5xx, DNS, refused): absence of an answer is not
+  proof of removal; stays open.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, default_store_url, ensure_home
+from ..home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, default_store_url
 from ..index import TRANSITIONS, Match, open_store
 from .crawl import CrawlJob
 from .state import CrawlState
@@ -21,13 +28,15 @@ from .sweep import absolute_store_url, at_our_log_level, home_file, run_crawl_pr
 from .urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
+VERDICTS = ("gone", "no longer matching", "changed", "still up", "could not check")
+CLOSING_VERDICTS = ("gone", "no longer matching")
 
 
 @dataclass
 class RecheckResult:
     match_id: str
     url: str
-    verdict: str  # "gone", "no longer matching", "still up" or "unreachable"
+    verdict: str  # see VERDICTS
     http_status: int | None
     status: str  # the match's status after the recheck
     days_outstanding: int | None  # days since the takedown notice, while still up
@@ -43,6 +52,7 @@ def recheck(
     allow_private_networks: bool = False,
     settings: dict | None = None,
     key_file: str | Path | None = None,
+    state_path: str | Path | None = None,
 ) -> list[RecheckResult]:
     """Re-fetch every match in ``status``; move the gone ones to ``removed``."""
     store_url = absolute_store_url(store_url or default_store_url())
@@ -50,43 +60,81 @@ def recheck(
         matches = store.list_matches(status=status, limit=None)
     if not matches:
         return []
+    state_path = home_file(state_path, CRAWL_STATE_FILE)
+    targets = recheck_targets(matches, state_path)
     job = CrawlJob(
         sources=sources_for_urls([match.url for match in matches]),
         fingerprints_path=home_file(fingerprints_path, FINGERPRINTS_FILE),
         key_file=home_file(key_file, KEY_FILE),
         store_url=store_url,
-        state_path=home_file(None, CRAWL_STATE_FILE),
+        state_path=state_path,
         allow_private_networks=allow_private_networks,
         recheck=True,
+        recheck_targets=list(targets.values()),
         settings=at_our_log_level(settings),
     )
     outcome, _ = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
     with open_store(store_url) as store:
-        return [apply_verdict(store, match, answers.get(match.url)) for match in matches]
+        return [
+            apply_verdict(store, match, targets[match.url], answers.get(match.url), state_path)
+            for match in matches
+        ]
 
 
-def judge(answer: dict | None) -> str:
+def recheck_targets(matches: list[Match], state_path: str) -> dict[str, dict]:
+    """Per match URL: what to fetch and how to read it, as the sweep did (the crawl state says)."""
+    state = CrawlState(state_path)
+    try:
+        targets = {}
+        for match in matches:
+            seen = state.get(match.url)
+            known = bool(seen and seen.content_url)
+            targets[match.url] = {
+                "url": match.url,
+                "content_url": seen.content_url if known else match.url,
+                "extraction": (seen.extraction or "document") if known else "document",
+                "known": known,
+            }
+        return targets
+    finally:
+        state.close()
+
+
+def judge(target: dict, answer: dict | None) -> tuple[str, str]:
+    """The verdict on one copy, and why (the history note when it closes the takedown)."""
     if answer is None:
-        return "unreachable"
-    if answer["http_status"] in GONE_STATUSES:
-        return "gone"
-    return "still up" if answer["still_matching"] else "no longer matching"
+        return "could not check", "no answer (timeout, server error, DNS or refused)"
+    status = answer["http_status"]
+    if status in GONE_STATUSES:
+        return "gone", f"HTTP {status}"
+    if answer["still_matching"]:
+        return "still up", f"HTTP {status}, still matching"
+    if answer["empty"]:
+        return "gone", "the content URL answers empty"
+    if answer["removal_page"]:
+        return "gone", "the content URL answers with a removal notice"
+    if not target["known"]:
+        return "changed", "no longer matches, but the crawl state does not say what the sweep fetched"
+    if answer["fetched_url"] != answer["content_url"]:
+        return "changed", f"no longer matches, but answered through a redirect to {answer['fetched_url']}"
+    if not answer["fully_read"]:
+        return "changed", "no longer matches, but was not read in full"
+    return "no longer matching", "the same content URL no longer matches"
 
 
-def apply_verdict(store, match: Match, answer: dict | None) -> RecheckResult:
-    verdict = judge(answer)
+def apply_verdict(store, match: Match, target: dict, answer: dict | None, state_path: str) -> RecheckResult:
+    verdict, reason = judge(target, answer)
     http_status = answer["http_status"] if answer else None
-    if verdict in ("gone", "no longer matching") and "removed" in TRANSITIONS[match.status]:
-        note = f"recheck: HTTP {http_status}" if verdict == "gone" else "recheck: content no longer matches"
-        match = store.change_status(match.id, "removed", by=RECHECK_ACTOR, note=note)
-        forget_url(match.url)
+    if verdict in CLOSING_VERDICTS and "removed" in TRANSITIONS[match.status]:
+        match = store.change_status(match.id, "removed", by=RECHECK_ACTOR, note=f"recheck: {reason}")
+        forget_url(match.url, state_path)
     return RecheckResult(match.id, match.url, verdict, http_status, match.status, match.days_outstanding())
 
 
-def forget_url(url: str) -> None:
+def forget_url(url: str, state_path: str) -> None:
     """A removed copy must be fetched again if a sweep finds it (then it has ``reappeared``)."""
-    state = CrawlState(ensure_home() / CRAWL_STATE_FILE)
+    state = CrawlState(state_path)
     try:
         state.forget(url)
     finally:

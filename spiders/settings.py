@@ -66,6 +66,13 @@ LEAKTRACK_DOCUMENT_EXTENSIONS = (
     ".sql",
     ".xml",
 )
+# Recheck: a short page (at most this many visible characters) that says one of these is a
+# removal notice, i.e. the copy is gone. Longer pages are never judged by their wording.
+LEAKTRACK_REMOVAL_PAGE_MAX_CHARS = 2000
+LEAKTRACK_REMOVAL_PHRASES = (
+    r"\b(removed|deleted|taken down|no longer available|not found|does not exist|doesn't exist"
+    r"|has expired|is private|was reported|suspended)\b"
+)
 # How often (seconds) a running crawl reports its counts to the parent process.
 LEAKTRACK_PROGRESS_INTERVAL = 0.5
 # Error messages kept per source in a sweep's summary (the counts are always complete).

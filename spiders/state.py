@@ -9,6 +9,7 @@ point leaves the state consistent (at worst a document is fetched again next tim
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,13 @@ CREATE TABLE IF NOT EXISTS seen_urls (
     last_seen TEXT NOT NULL
 );
 """
+# Columns added after the first release, with their definitions: added to older files on open.
+ADDED_COLUMNS = {
+    # The URL a document's content was fetched from (a paste's raw endpoint) and how its text was
+    # taken (items.EXTRACTIONS): recheck fetches and reads exactly that again.
+    "content_url": "TEXT",
+    "extraction": "TEXT",
+}
 
 
 @dataclass
@@ -38,6 +46,8 @@ class SeenUrl:
     etag: str | None
     last_modified: str | None
     was_leak: bool
+    content_url: str | None = None
+    extraction: str | None = None
 
 
 def default_state_path() -> Path:
@@ -49,16 +59,31 @@ class CrawlState:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_state_path()
+        create_owner_only(self.path)
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(seen_urls)")}
+        for name, definition in ADDED_COLUMNS.items():
+            if name not in present:
+                try:
+                    self._db.execute(f"ALTER TABLE seen_urls ADD COLUMN {name} {definition}")
+                except sqlite3.OperationalError as error:  # another process added it meanwhile
+                    if "duplicate column" not in str(error):
+                        raise
 
     def get(self, url: str) -> SeenUrl | None:
         row = self._db.execute(
-            "SELECT url, source, content_sha256, etag, last_modified, was_leak FROM seen_urls WHERE url = ?",
+            "SELECT url, source, content_sha256, etag, last_modified, was_leak, content_url, extraction"
+            " FROM seen_urls WHERE url = ?",
             (url,),
         ).fetchone()
-        return SeenUrl(*row[:5], was_leak=bool(row[5])) if row else None
+        return (
+            SeenUrl(*row[:5], was_leak=bool(row[5]), content_url=row[6], extraction=row[7]) if row else None
+        )
 
     def has_seen(self, url: str) -> bool:
         return self._db.execute("SELECT 1 FROM seen_urls WHERE url = ?", (url,)).fetchone() is not None
@@ -66,11 +91,13 @@ class CrawlState:
     def remember(self, seen: SeenUrl) -> None:
         now = datetime.now(UTC).isoformat()
         self._db.execute(
-            """INSERT INTO seen_urls (url, source, content_sha256, etag, last_modified, was_leak, first_seen, last_seen)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO seen_urls (url, source, content_sha256, etag, last_modified, was_leak,
+                   content_url, extraction, first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(url) DO UPDATE SET source = excluded.source,
                    content_sha256 = excluded.content_sha256, etag = excluded.etag,
                    last_modified = excluded.last_modified, was_leak = excluded.was_leak,
+                   content_url = excluded.content_url, extraction = excluded.extraction,
                    last_seen = excluded.last_seen""",
             (
                 seen.url,
@@ -79,6 +106,8 @@ class CrawlState:
                 seen.etag,
                 seen.last_modified,
                 int(seen.was_leak),
+                seen.content_url,
+                seen.extraction,
                 now,
                 now,
             ),
@@ -92,3 +121,14 @@ class CrawlState:
 
     def close(self) -> None:
         self._db.close()
+
+
+def create_owner_only(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), as every file leaktrack keeps;
+    an existing file is narrowed to 0600 too. SQLite gives its -wal and -shm files the
+    database file's permissions."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)

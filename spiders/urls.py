@@ -7,6 +7,7 @@ from typing import Any
 from scrapy.http import Response
 
 from .base import SourceSpider
+from .paste import paste_page_document
 
 # Answers that mean "the copy is gone"; a recheck must see them instead of an error.
 GONE_STATUSES = (404, 410)
@@ -16,30 +17,42 @@ class UrlsSpider(SourceSpider):
     name = "urls"
     kind = "urls"
 
-    def __init__(self, *args: Any, recheck: bool = False, **kwargs: Any):
+    def __init__(
+        self, *args: Any, recheck: bool = False, recheck_targets: list[dict] | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.recheck = recheck
+        self.recheck_targets = recheck_targets or []
 
     async def start(self):
+        if self.recheck:
+            for target in self.recheck_targets:
+                yield self.recheck_request(target)
+            return
         for url in self.source.urls:
             # document_url: a copy is reported (and rechecked) under the URL we were given,
             # even when it redirects.
-            if self.recheck:
-                yield self.request(
-                    url,
-                    self.parse_file,
-                    document_url=url,
-                    handle_httpstatus_list=list(GONE_STATUSES),
-                    dont_filter=True,
-                )
-            else:
-                yield self.request(
-                    url,
-                    self.parse_file,
-                    incremental="conditional",
-                    document_url=url,
-                    handle_httpstatus_list=[304],
-                )
+            yield self.request(
+                url,
+                self.parse_file,
+                incremental="conditional",
+                document_url=url,
+                handle_httpstatus_list=[304],
+            )
+
+    def recheck_request(self, target: dict):
+        """Fetch what the sweep fetched for this copy (``content_url``) and read it the same way."""
+        callback = self.parse_paste_page if target["extraction"] == "paste_page" else self.parse_file
+        return self.request(
+            target["content_url"],
+            callback,
+            document_url=target["url"],
+            handle_httpstatus_list=list(GONE_STATUSES),
+            dont_filter=True,
+        )
 
     def parse_file(self, response: Response):
         yield self.document(response)
+
+    def parse_paste_page(self, response: Response):
+        yield paste_page_document(self, response)

@@ -62,10 +62,10 @@ def test_recheck_marks_gone_copies_removed_and_keeps_the_rest(local_site, crawl_
     assert verdicts == {
         "gone": ("gone", 404, "removed"),
         "gone410": ("gone", 410, "removed"),
-        "emptied": ("no longer matching", 200, "removed"),
-        "moved": ("no longer matching", 200, "removed"),
+        "emptied": ("gone", 200, "removed"),
+        "moved": ("gone", 200, "removed"),
         "still": ("still up", 200, "takedown_sent"),
-        "broken": ("unreachable", None, "takedown_sent"),
+        "broken": ("could not check", None, "takedown_sent"),
     }
     with open_store() as store:
         assert store.get(ids["gone"]).status == "removed"
@@ -129,3 +129,75 @@ def test_removed_paste_that_comes_back_is_reappeared_on_the_next_sweep(
 
     with open_store() as store:
         assert store.get(match_id).status == "reappeared"
+
+
+def sweep_paste_through_raw_and_request_takedown(site, leak_fingerprints, crawl_settings) -> str:
+    """A paste matched through its raw endpoint, in status takedown_sent. Returns its match id."""
+    add_pastes(site, {"leak0": leak_fingerprints.copies["excerpt_10_rows"].data.decode("utf-8")})
+    sweep_with(sources_for(paste_source(site, raw=True)), leak_fingerprints, crawl_settings)
+    match_id = match_id_for_url(site.url("/p/leak0"))
+    with open_store() as store:
+        store.change_status(match_id, "confirmed", by="test")
+        store.record_takedown_sent(match_id, to="abuse@127.0.0.1", ref="T-1", by="test")
+    return match_id
+
+
+def test_recheck_fetches_the_raw_url_that_matched_not_the_paste_page(
+    local_site, crawl_settings, leak_fingerprints
+):
+    match_id = sweep_paste_through_raw_and_request_takedown(local_site, leak_fingerprints, crawl_settings)
+    # The paste page now pretty-prints the paste so that it no longer matches; the raw text is intact.
+    local_site.put("/p/leak0", '<html><body><pre>{\n  "rows": "[pretty-printed]"\n}</pre></body></html>')
+    local_site.reset_requests()
+
+    results = run_recheck(leak_fingerprints, crawl_settings)
+
+    assert (results["leak0"].verdict, results["leak0"].status) == ("still up", "takedown_sent")
+    assert local_site.requests_for("/raw/leak0") and not local_site.requests_for("/p/leak0")
+    with open_store() as store:
+        assert store.get(match_id).status == "takedown_sent"
+
+
+def test_recheck_closes_a_paste_whose_raw_text_no_longer_matches(
+    local_site, crawl_settings, leak_fingerprints
+):
+    match_id = sweep_paste_through_raw_and_request_takedown(local_site, leak_fingerprints, crawl_settings)
+    local_site.put("/raw/leak0", "nothing personal here, just a shopping list\neggs\nmilk\n", "text/plain")
+
+    results = run_recheck(leak_fingerprints, crawl_settings)
+
+    assert (results["leak0"].verdict, results["leak0"].status) == ("no longer matching", "removed")
+    with open_store() as store:
+        assert store.history(match_id)[-1].note == "recheck: the same content URL no longer matches"
+
+
+def test_recheck_that_could_not_check_keeps_the_takedown_open(local_site, crawl_settings, leak_fingerprints):
+    sweep_paste_through_raw_and_request_takedown(local_site, leak_fingerprints, crawl_settings)
+    local_site.put("/raw/leak0", "Service unavailable", status=503)
+
+    results = run_recheck(leak_fingerprints, crawl_settings)
+
+    assert (results["leak0"].verdict, results["leak0"].http_status, results["leak0"].status) == (
+        "could not check",
+        None,
+        "takedown_sent",
+    )
+
+
+def test_recheck_of_a_copy_whose_content_url_is_unknown_never_closes_on_a_no_match(
+    local_site, crawl_settings, leak_fingerprints
+):
+    """Crawl state from before content URLs were kept (or wiped): a no-match is only 'changed'."""
+    from leaktrack.spiders.state import CrawlState
+
+    match_id = sweep_paste_through_raw_and_request_takedown(local_site, leak_fingerprints, crawl_settings)
+    state = CrawlState()
+    state.forget(local_site.url("/p/leak0"))
+    state.close()
+    local_site.put("/p/leak0", "<html><body><p>a different page</p></body></html>")
+
+    results = run_recheck(leak_fingerprints, crawl_settings)
+
+    assert (results["leak0"].verdict, results["leak0"].status) == ("changed", "takedown_sent")
+    with open_store() as store:
+        assert store.get(match_id).status == "takedown_sent"
