@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -160,14 +161,20 @@ def _report_periodically(crawlers: dict, on_progress: Callable, interval: float)
     reactor.callWhenRunning(loop.start, interval, now=False)
 
 
-def child_main() -> int:
+def child_main(argv: list[str]) -> int:
+    die_with_parent(_parent_pid(argv))
+    # The parent held SIGINT/SIGTERM back while it spawned us, and the mask is inherited.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
     # Our channel to the parent is the original stdout; anything else printing to stdout
     # (a library, a stray print) goes to stderr instead of corrupting the channel.
     channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
 
     def send(event: dict) -> None:
-        channel.write(json.dumps(event, default=str) + "\n")
+        try:
+            channel.write(json.dumps(event, default=str) + "\n")
+        except (BrokenPipeError, ValueError):  # the parent is gone (killed): nobody to tell
+            pass
 
     text = sys.stdin.read()
     if not text.strip():  # the parent was stopped before it sent the job: nothing to do
@@ -219,5 +226,28 @@ def check_setting_values(overrides: dict) -> None:
             raise LeaktrackError(f"setting {name}={value!r} is not valid: expected {expected}") from None
 
 
+def _parent_pid(argv: list[str]) -> int | None:
+    return int(argv[argv.index("--parent-pid") + 1]) if "--parent-pid" in argv else None
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent_pid: int | None, signum: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send ``signum`` when our parent dies (Linux), so a crawl never outlives
+    a sweep killed with ``kill -9``; SIGTERM lets Scrapy finish the documents in flight. If the
+    parent died before we asked, stop now. Elsewhere (no prctl), does nothing."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os.kill(os.getpid(), signum)
+
+
 if __name__ == "__main__":
-    sys.exit(child_main())
+    sys.exit(child_main(sys.argv[1:]))

@@ -73,7 +73,7 @@ def recheck(
         recheck_targets=list(targets.values()),
         settings=at_our_log_level(settings),
     )
-    outcome, _ = run_crawl_process(job)
+    outcome = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
     with open_store(store_url) as store:
         return [

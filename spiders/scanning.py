@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
@@ -30,6 +31,9 @@ def load_fingerprints(path: str, key_file: str | None = None):
 
 def _init_worker(path: str, key_file: str | None) -> None:
     global _worker_fingerprints
+    from .crawl import die_with_parent
+
+    die_with_parent(None, signal.SIGKILL)  # a scan worker has nothing to finish once its crawl is gone
     _worker_fingerprints = load_fingerprints(path, key_file)
 
 

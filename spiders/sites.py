@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# A held page answers after this long even if never released (no server thread left hanging).
+HOLD_LIMIT_SECONDS = 300
+
 
 @dataclass
 class Page:
@@ -26,6 +29,7 @@ class Page:
     status: int = 200
     delay: float = 0.0  # seconds to wait before answering (a slow page)
     redirect_to: str | None = None  # answer 302 with this Location
+    hold: threading.Event | None = None  # answer only once this is set (a test holds a download open)
     headers: dict[str, str] = field(default_factory=dict)
     modified_at: float = field(default_factory=time.time)
 
@@ -41,6 +45,7 @@ class LocalSite:
         self.pages: dict[str, Page] = {}
         self.requests: list[str] = []
         self.lock = threading.Lock()
+        self.requested = threading.Condition(self.lock)  # notified on every request
         self.server = QuietHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(
@@ -83,6 +88,14 @@ class LocalSite:
         with self.lock:
             return [path for path in self.requests if path.startswith(prefix)]
 
+    def wait_for_request(self, prefix: str, timeout: float = 120) -> bool:
+        """Block until a request for a path starting with ``prefix`` has arrived (a test's
+        readiness signal: the crawl has got that far); False if none came within ``timeout``."""
+        with self.requested:
+            return self.requested.wait_for(
+                lambda: any(path.startswith(prefix) for path in self.requests), timeout
+            )
+
     def reset_requests(self) -> None:
         with self.lock:
             self.requests.clear()
@@ -90,6 +103,7 @@ class LocalSite:
     def lookup(self, path: str) -> Page | None:
         with self.lock:
             self.requests.append(path)
+            self.requested.notify_all()
             return self.pages.get(path)
 
 
@@ -122,6 +136,8 @@ def _handler_for(site: LocalSite):
                 return
             if page.delay:
                 time.sleep(page.delay)
+            if page.hold is not None:
+                page.hold.wait(HOLD_LIMIT_SECONDS)
             if page.redirect_to:
                 self.answer(302, b"", "text/plain", {"Location": page.redirect_to})
                 return

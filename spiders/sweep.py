@@ -5,6 +5,16 @@ cron, a systemd timer or ``watch``), runs the crawl in a child process (see ``cr
 Twisted's reactor cannot restart, so one process per crawl), passes its progress to a
 callback, and stores the summary as a sweep record. Ctrl-C or SIGTERM stops the crawl
 cleanly: the child finishes the documents in flight and closes the store and crawl state.
+
+Signals and processes (the sweep record must never be lost, and no crawl outlive its sweep):
+
+- While a sweep runs, SIGINT and SIGTERM only set a flag and are passed on to the crawl child
+  (``SweepStop``); nothing is raised in the middle of starting the child or writing the record.
+  Both are blocked while the child is spawned, so one arriving then waits until we hold its
+  handle, and is forwarded.
+- The child inherits the sweep lock's open file, so the lock is held for as long as any process
+  of the sweep runs, and it asks the kernel for SIGTERM when its parent dies (``kill -9`` of the
+  sweep): it then finishes the documents in flight and exits, instead of crawling on as an orphan.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +56,10 @@ ProgressCallback = Callable[[dict[str, dict[str, int]]], None]
 
 class SweepLockedError(LeaktrackError):
     """Another sweep holds the sweep lock."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by SIGINT/SIGTERM, after recording itself as interrupted."""
 
 
 class CrawlFailedError(LeaktrackError):
@@ -123,14 +138,14 @@ def run_sweep(
         redis_job=redis_job,
         settings=at_our_log_level(settings),
     )
-    with sweep_lock():
+    with SweepStop() as stop, sweep_lock() as lock:
         started = datetime.now(UTC)
-        outcome, interrupted = run_crawl_process(job, on_progress)
-        summary = summarize(started, outcome, interrupted)
+        outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))
+        summary = summarize(started, outcome, stop.requested)
         with open_store(job.store_url) as store:
             store.record_sweep(summary.to_record())
-    if interrupted:
-        raise KeyboardInterrupt
+    if stop.requested:
+        raise SweepInterrupted
     return summary
 
 
@@ -169,10 +184,17 @@ def absolute_store_url(url: str) -> str:
 
 
 @contextmanager
-def sweep_lock() -> Iterator[None]:
-    """Hold ``home/sweep.lock`` (flock) for the sweep; fail at once if another sweep holds it."""
+def sweep_lock() -> Iterator:
+    """Hold ``home/sweep.lock`` (flock) for the sweep; fail at once if another sweep holds it.
+
+    Yields the open lock file: a process that inherits it holds the lock with us (see above).
+    """
     path = ensure_home() / SWEEP_LOCK_FILE
-    with open(path, "a+") as handle:
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:  # a read-only home, or not ours
+        raise LeaktrackError(f"cannot open the sweep lock {path}: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "r+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -185,67 +207,134 @@ def sweep_lock() -> Iterator[None]:
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         try:
-            yield
+            yield handle
         finally:
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_crawl_process(
-    job: CrawlJob, on_progress: ProgressCallback | None = None
-) -> tuple[CrawlOutcome, bool]:
-    """Run the crawl in a child process; returns its outcome and whether it was interrupted.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    The child gets its own session, so a terminal's Ctrl-C reaches only us; we then send it
-    one SIGTERM, which Scrapy answers with a graceful shutdown (documents in flight finish,
-    pipelines close the store and state), and wait for its result.
+
+class SweepStop:
+    """SIGINT/SIGTERM while a sweep runs: noted, and passed on to the crawl child.
+
+    The first asks the child for a graceful stop (one SIGTERM: documents in flight finish,
+    the store and crawl state are closed); a second kills it. Nothing is raised meanwhile, so
+    no signal can cut the start of the child or the writing of the sweep record in two; the
+    sweep raises KeyboardInterrupt once its record is stored. Outside the main thread (where no
+    signal is delivered) it installs nothing.
     """
-    child = subprocess.Popen(
-        [sys.executable, "-m", "leaktrack.spiders.crawl"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+
+    def __init__(self) -> None:
+        self.signals = 0
+        self.child: subprocess.Popen | None = None
+        self.previous: dict[int, object] = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signals > 0
+
+    def __enter__(self) -> SweepStop:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._note)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def _note(self, signum, frame) -> None:
+        self.signals += 1
+        self.forward()
+
+    def forward(self) -> None:
+        """Pass the stop on to the child, if there is one still running."""
+        if self.child is None or self.child.poll() is not None:
+            return
+        if self.signals == 1:
+            self.child.send_signal(signal.SIGTERM)
+        elif self.signals > 1:
+            self.child.kill()
+
+    @contextmanager
+    def signals_held(self) -> Iterator[None]:
+        """Hold SIGINT/SIGTERM back (they stay pending) while the child is spawned and noted."""
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def run_crawl_process(
+    job: CrawlJob,
+    on_progress: ProgressCallback | None = None,
+    stop: SweepStop | None = None,
+    keep_fds: tuple[int, ...] = (),
+) -> CrawlOutcome:
+    """Run the crawl in a child process and return its outcome (``stop.requested``: interrupted).
+
+    The child gets its own session, so a terminal's Ctrl-C reaches only us; ``stop`` passes it
+    on (see ``SweepStop``). ``keep_fds`` are inherited by the child (the sweep lock).
+    """
+    if stop is None:
+        with SweepStop() as own_stop:
+            return run_crawl_process(job, on_progress, own_stop, keep_fds)
+    with stop.signals_held():
+        child = subprocess.Popen(
+            [sys.executable, "-m", "leaktrack.spiders.crawl", "--parent-pid", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            pass_fds=keep_fds,
+        )
+        stop.child = child
+    # A signal held back above has been handled now: the child has it (or has been killed).
+    if not stop.requested:
+        _send_job(child, job)
+    else:
+        child.stdin.close()  # nothing to do: the child exits at once
+    events: list[dict] = []
+    _read_events(child, on_progress, events)
+    child.wait()
+    final = [event for event in events if event["event"] in ("done", "error")]
+    if stop.requested and not final:  # killed by a second signal, or before Scrapy's handlers were in place
+        return _counted_so_far(job, events)
+    return _outcome_of(final[-1] if final else None, child.returncode)
+
+
+def _send_job(child: subprocess.Popen, job: CrawlJob) -> None:
     try:
         child.stdin.write(job.to_json())
         child.stdin.close()
-    except KeyboardInterrupt:  # stopped before the child had its job: it has nothing to finish
-        child.kill()
-        child.wait()
-        return _nothing_crawled(job), True
-    interrupted = False
-    events: list[dict] = []
-    while True:
-        try:
-            _read_events(child, on_progress, events)
-            child.wait()
-            break
-        except KeyboardInterrupt:
-            if interrupted:  # a second Ctrl-C: stop waiting
-                child.kill()
-                raise
-            interrupted = True
-            child.send_signal(signal.SIGTERM)
-    if interrupted and not events:  # stopped before Scrapy's own handlers were in place: nothing was crawled
-        return _nothing_crawled(job), True
-    return _outcome_of(events[-1] if events else None, child.returncode), interrupted
+    except BrokenPipeError:  # the child was stopped before it read its job; it says so by its exit
+        pass
 
 
-def _nothing_crawled(job: CrawlJob) -> CrawlOutcome:
-    return CrawlOutcome(
-        per_source={source.name: dict.fromkeys(COUNTERS, 0) for source in job.sources}, errors={}
-    )
+def _counted_so_far(job: CrawlJob, events: list[dict]) -> CrawlOutcome:
+    """What a crawl stopped without a final word had counted (its last progress report)."""
+    counted = {source.name: dict.fromkeys(COUNTERS, 0) for source in job.sources}
+    progress = [event for event in events if event["event"] == "progress"]
+    if progress:
+        counted.update(progress[-1]["per_source"])
+    return CrawlOutcome(per_source=counted, errors={})
 
 
-def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, results: list[dict]) -> None:
-    """Pass progress events on; keep the final ``done`` or ``error`` event in ``results``."""
+def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, events: list[dict]) -> None:
+    """Pass progress events on, and keep the last progress and the final event in ``events``."""
     for line in child.stdout:
-        event = json.loads(line)
-        if event["event"] == "progress" and on_progress:
-            on_progress(event["per_source"])
-        elif event["event"] in ("done", "error"):
-            results.append(event)
+        try:
+            event = json.loads(line)
+        except ValueError:  # the last line of a child killed while writing it
+            continue
+        if event["event"] == "progress":
+            if on_progress:
+                on_progress(event["per_source"])
+            events[:] = [known for known in events if known["event"] != "progress"]
+        events.append(event)
 
 
 def _outcome_of(result: dict | None, returncode: int) -> CrawlOutcome:

@@ -1,9 +1,11 @@
 """Scheduled sweeps: run a sweep every N seconds until stopped.
 
 Each tick is an ordinary incremental sweep (with the sweep lock, so a cron job and a watcher
-never overlap). A failing sweep is logged and tried again next tick. SIGINT and SIGTERM stop
-the watcher cleanly: a sweep in progress finishes its documents in flight and records itself
-(see ``run_sweep``), and no further sweep starts.
+never overlap). A failing sweep is logged and tried again next tick; a tick refused because
+another sweep holds the lock is not a sweep run. SIGINT and SIGTERM stop the watcher cleanly:
+a sweep in progress finishes its documents in flight and records itself (see ``run_sweep``;
+it counts as run), and no further sweep starts. SIGINT works even when the watcher was started
+in the background, where the shell has it ignored.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .sweep import SweepSummary
+from .sweep import SweepInterrupted, SweepLockedError, SweepSummary
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +38,22 @@ def parse_interval(text: str) -> float:
 
 
 @contextmanager
-def sigterm_stops() -> Iterator[None]:
-    """Treat SIGTERM (systemd, docker, kill) like Ctrl-C for the duration."""
+def signals_stop() -> Iterator[None]:
+    """SIGINT and SIGTERM (Ctrl-C, systemd, docker, kill) stop the watcher for the duration.
+
+    SIGINT too: a shell starts a background job (``leaktrack watch &``) with SIGINT ignored,
+    and Python then installs no handler of its own.
+    """
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def watch(
@@ -56,30 +63,46 @@ def watch(
     on_summary: Callable[[SweepSummary], None] | None = None,
     on_failure: Callable[[Exception], None] | None = None,
 ) -> int:
-    """Sweep every ``every_seconds`` (measured start to start) until stopped; returns sweeps run."""
-    sweeps = 0
-    with sigterm_stops():
+    """Sweep every ``every_seconds`` (measured start to start) until stopped; returns sweeps run
+    (finished, failed or interrupted; not the ticks refused because another sweep ran)."""
+    tally = {"run": 0, "refused": 0}
+    with signals_stop():
         try:
-            while max_sweeps is None or sweeps < max_sweeps:
+            while max_sweeps is None or tally["run"] < max_sweeps:
                 started = time.monotonic()
-                summary = _one_tick(sweep_once, on_failure)
-                sweeps += 1  # before reporting: whoever sees the report may stop us at once
+                summary = _one_tick(sweep_once, on_failure, tally)
                 if summary is not None and on_summary:
                     on_summary(summary)
-                if max_sweeps is not None and sweeps >= max_sweeps:
+                if max_sweeps is not None and tally["run"] >= max_sweeps:
                     break
                 time.sleep(max(0.0, started + every_seconds - time.monotonic()))
         except KeyboardInterrupt:
-            logger.warning("watch stopped after %d sweep(s)", sweeps)
-    return sweeps
+            logger.warning("watch stopped after %d sweep(s)", tally["run"])
+    if tally["refused"]:
+        logger.warning("%d tick(s) skipped: another sweep held the sweep lock", tally["refused"])
+    return tally["run"]
 
 
-def _one_tick(sweep_once, on_failure) -> SweepSummary | None:
+def _one_tick(sweep_once, on_failure, tally: dict[str, int]) -> SweepSummary | None:
     try:
-        return sweep_once()
-    except Exception as error:  # noqa: BLE001 - any failure waits for the next tick, by design
-        if on_failure:  # the caller reports it (the CLI on stderr): once is enough
-            on_failure(error)
-        else:
-            logger.error("sweep failed, trying again next tick: %s", error)
+        summary = sweep_once()
+    except SweepLockedError as error:
+        tally["refused"] += 1
+        _report_failure(error, on_failure)
         return None
+    except SweepInterrupted:  # the sweep was stopped, and recorded itself as interrupted
+        tally["run"] += 1
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure waits for the next tick, by design
+        tally["run"] += 1
+        _report_failure(error, on_failure)
+        return None
+    tally["run"] += 1  # before reporting: whoever sees the report may stop us at once
+    return summary
+
+
+def _report_failure(error: Exception, on_failure) -> None:
+    if on_failure:  # the caller reports it (the CLI on stderr): once is enough
+        on_failure(error)
+    else:
+        logger.error("sweep failed, trying again next tick: %s", error)

@@ -128,27 +128,21 @@ def redis_url():
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
-        _wait_for_port(port, server)
+        _wait_until_ready(server)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=60)
 
 
-def _wait_for_port(port: int, server) -> None:
-    import socket
-    import time
-
-    for _ in range(100):
-        if server.poll() is not None:
-            pytest.fail("redis-server exited at start")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+def _wait_until_ready(server) -> None:
+    """Read redis-server's log until it says it accepts connections (or it exits)."""
+    for line in server.stdout:
+        if "Ready to accept connections" in line:
             return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail("redis-server did not start listening")
+    pytest.fail("redis-server exited at start")

@@ -4,7 +4,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from fixtures_sites import fast_settings_args, text_of
@@ -15,8 +14,8 @@ from leaktrack.cli.app import app
 from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.state import CrawlState
-from leaktrack.spiders.sweep import sweep_lock
-from leaktrack.spiders.watch import parse_interval
+from leaktrack.spiders.sweep import SweepInterrupted, SweepLockedError, sweep_lock
+from leaktrack.spiders.watch import parse_interval, watch
 
 
 @pytest.mark.parametrize(
@@ -137,11 +136,7 @@ def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(
     for index in range(6):  # every paste takes a while, so the sweep is surely in progress
         local_site.put(f"/raw/p{index}", f"note {index}", "text/plain", delay=0.5)
     watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
-    for _ in range(1200):  # up to a minute for the sweep to reach the pastes
-        if local_site.requests_for("/raw/"):
-            break
-        assert watcher.poll() is None
-        time.sleep(0.05)
+    assert local_site.wait_for_request("/raw/"), "the sweep never reached the pastes"
 
     watcher.send_signal(signal.SIGTERM)
     _, stderr = watcher.communicate(timeout=60)
@@ -162,34 +157,6 @@ def test_interval_longer_than_a_year_is_refused():
     # time.sleep() overflows on huge values: refused at parse time, not after the first sweep
     with pytest.raises(ValueError, match="at most 365d"):
         parse_interval("99999999999999999999d")
-
-
-def crawl_child_started(pid: int) -> bool:
-    with open(f"/proc/{pid}/task/{pid}/children") as children:
-        return bool(children.read().split())
-
-
-def test_sigterm_while_the_crawl_process_starts_still_records_an_interrupted_sweep(
-    local_site, leak_fingerprints, tmp_path, leaktrack_home
-):
-    watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
-    for _ in range(1200):  # the crawl's child process exists, but is still importing Scrapy
-        if crawl_child_started(watcher.pid):
-            break
-        assert watcher.poll() is None
-        time.sleep(0.005)
-
-    watcher.send_signal(signal.SIGTERM)
-    try:
-        _, stderr = watcher.communicate(timeout=60)
-    finally:
-        watcher.kill()  # no watcher left behind if it failed to stop
-
-    assert watcher.returncode == 0, stderr
-    assert "without a result" not in stderr and "Traceback" not in stderr
-    with open_store() as store:
-        (record,) = store.list_sweeps()
-    assert any("interrupted" in error for error in record.errors)
 
 
 def test_a_failing_sweep_is_reported_once_on_stderr(local_site, tmp_path):
@@ -214,3 +181,65 @@ def test_a_failing_sweep_is_reported_once_on_stderr(local_site, tmp_path):
     assert finished.returncode == 0
     assert finished.stderr.count("sweep failed") == 1, finished.stderr
     assert "fingerprint file not found" in finished.stderr
+
+
+def test_sigint_stops_a_watch_started_in_the_background(local_site, leak_fingerprints, tmp_path):
+    """A shell starts background jobs with SIGINT ignored; watch must still stop on it."""
+    add_pastes(local_site, {"leak0": text_of(leak_fingerprints.copies["excerpt_10_rows"])})
+    command = [
+        sys.executable,
+        "-m",
+        "leaktrack.cli.app",
+        *watch_args(write_sources(tmp_path, local_site), leak_fingerprints, "--every", "1h", "--json"),
+    ]
+    watcher = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `cmd &` does
+    )
+    try:
+        json.loads(watcher.stdout.readline())  # the first sweep is done; now it waits an hour
+        watcher.send_signal(signal.SIGINT)
+        _, stderr = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+
+    assert watcher.returncode == 0, stderr
+    assert "watch: 1 sweep(s) run" in stderr and "Traceback" not in stderr
+
+
+def summary_stub():
+    from datetime import UTC, datetime
+
+    from leaktrack.spiders.sweep import SweepSummary
+
+    now = datetime.now(UTC)
+    return SweepSummary(id="s", started_at=now, finished_at=now, per_source={})
+
+
+def test_ticks_refused_by_a_running_sweep_are_not_counted_as_sweeps():
+    outcomes = iter([SweepLockedError("another sweep is running"), summary_stub()])
+    refused = []
+
+    def sweep_once():
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    run = watch(sweep_once, every_seconds=0, max_sweeps=1, on_failure=refused.append)
+
+    assert run == 1 and len(refused) == 1
+
+
+def test_an_interrupted_sweep_counts_as_run_and_stops_the_watch():
+    calls = []
+
+    def sweep_once():
+        calls.append(1)
+        raise SweepInterrupted
+
+    assert watch(sweep_once, every_seconds=0) == 1
+    assert len(calls) == 1
