@@ -6,9 +6,7 @@ Methods take an optional ``spider``: Scrapy before 2.14 passes it, later version
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
@@ -17,14 +15,23 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
+from .guard import CONNECTION_REFUSALS, GuardedResolver, addresses_refusal, is_ip_literal, system_lookup
 from .meta import META_DOCUMENT_URL, META_INCREMENTAL
 from .state import CrawlState
 
 logger = logging.getLogger(__name__)
+
+try:  # Scrapy 2.14+ wraps a failed lookup in its own exception
+    from scrapy.exceptions import CannotResolveHostError
+
+    DNS_FAILURES: tuple[type[BaseException], ...] = (DNSLookupError, CannotResolveHostError)
+except ImportError:
+    DNS_FAILURES = (DNSLookupError,)
 
 
 class AddressRefused(IgnoreRequest):
@@ -47,29 +54,20 @@ def record_error(stats, message: str, limit: int) -> None:
 def address_refusal(host: str) -> str | None:
     """Why ``host`` must not be crawled (it is or resolves to a non-public address), or None.
 
-    Every address the name resolves to is checked, so a name with one public and one private
-    address is refused. A name that does not resolve is left to the downloader's DNS error.
+    Every address the name resolves to (system resolver) is checked, so a name with one public
+    and one private address is refused. A name that does not resolve is left to the
+    downloader's DNS error.
     """
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global:
-            return f"{host} resolves to non-public address {address}"
-    return None
+    return addresses_refusal(host, [host.strip("[]")] if is_ip_literal(host) else system_lookup(host))
 
 
 class PrivateAddressGuard:
     """Refuses requests to non-public addresses unless LEAKTRACK_ALLOW_PRIVATE_NETWORKS.
 
-    Applies to every request including redirects and robots.txt. Resolution happens in a
-    thread (getaddrinfo blocks) and is cached per host for the crawl. Known limit: the
-    downloader resolves the name again, so a DNS answer that changes in between (rebinding)
-    is not caught.
+    Applies to every request including redirects and robots.txt, before any is sent, and counts
+    the refusals. The name is resolved the way the connection will resolve it (the process's
+    ``GuardedResolver``) and the verdict cached per host for the crawl. A name that changes its
+    answer in between (DNS rebinding) is caught at the connection, by ``GuardedResolver``.
     """
 
     def __init__(self, crawler):
@@ -86,7 +84,7 @@ class PrivateAddressGuard:
             return None
         host = urlparse_cached(request).hostname or ""
         if host not in self.refusals:
-            self.refusals[host] = await maybe_deferred_to_future(deferToThread(address_refusal, host))
+            self.refusals[host] = await self.refusal(host)
         reason = self.refusals[host]
         if reason:
             self.stats.inc_value("leaktrack/refused_private")
@@ -94,6 +92,12 @@ class PrivateAddressGuard:
                 f"refused {request.url}: {reason} (set allow_private_networks = true to allow)"
             )
         return None
+
+    async def refusal(self, host: str) -> str | None:
+        resolver = GuardedResolver.installed
+        if resolver is None:  # a crawler without our resolver (a component test): the system's
+            return await maybe_deferred_to_future(deferToThread(address_refusal, host))
+        return addresses_refusal(host, await maybe_deferred_to_future(resolver.addresses(host)))
 
 
 class IncrementalFetch:
@@ -189,8 +193,22 @@ class OutcomeTally:
 def record_failure(crawler, failure: Failure) -> None:
     """The errback of every leaktrack request: count the failure, keep its reason."""
     reason = failure_reason(failure.value, failure.request)
+    refused_at_connection = connection_refusal(failure.value, failure.request)
+    if refused_at_connection:
+        crawler.stats.inc_value("leaktrack/refused_private")
+        reason = refused_at_connection
     if reason:
         record_error(crawler.stats, reason, crawler.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES"))
+
+
+def connection_refusal(error: BaseException, request: Request) -> str | None:
+    """The guard's reason when the resolver refused the connection (see guard.py), else None."""
+    if not isinstance(error, DNS_FAILURES):
+        return None
+    reason = CONNECTION_REFUSALS.get(urlparse_cached(request).hostname or "")
+    if reason is None:
+        return None
+    return f"refused {request.url} at the connection: {reason} (set allow_private_networks = true to allow)"
 
 
 def failure_reason(error: BaseException, request: Request) -> str | None:

@@ -32,6 +32,9 @@ LEAKTRACK_STATE = None
 # Refuse private, loopback, link-local and reserved addresses: a public sweep has no business
 # there, and a paste linking to http://127.0.0.1/ must not turn the crawler against its host.
 LEAKTRACK_ALLOW_PRIVATE_NETWORKS = False
+# DNS servers ("host:port") to resolve names with instead of the system resolver; every answer
+# still goes through the guard (guard.GuardedResolver). Empty: the system resolver.
+LEAKTRACK_DNS_SERVERS: list[str] = []
 # Keep a copy of each matching document (owner-only, home/evidence/). Off: it is personal data.
 LEAKTRACK_KEEP_EVIDENCE = False
 # Where evidence reports and WARC captures go (spiders/evidence.py); None: the home folder's evidence/.
@@ -95,6 +98,9 @@ DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 DNS_TIMEOUT = 10
+# The private-address guard, where the connection is made (see guard.py). Not cached: a name
+# is judged on the answer each connection uses.
+TWISTED_DNS_RESOLVER = "leaktrack.spiders.guard.GuardedResolver"
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
