@@ -11,12 +11,14 @@ writes ``{"event": "progress", ...}`` lines while crawling and one ``{"event": "
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
 
 from ..errors import LeaktrackError
 from .distributed import distributed_settings, expire_job_keys
@@ -113,6 +115,7 @@ def run_crawl(
 
     settings = crawl_settings(job)
     process = CrawlerProcess(settings)
+    quiet_network_tracebacks()
     crawlers = {}
     for source in job.sources:  # one crawler per source, all in one reactor
         crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
@@ -128,6 +131,44 @@ def run_crawl(
         if job.redis_url:
             expire_job_keys(job.redis_url, job.redis_job)
     return outcome_of(crawlers)
+
+
+# Scrapy loggers that log a failed download with its traceback (robots.txt, the engine).
+TRACEBACK_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.engine", "scrapy.core.scraper")
+# Exception class names of network failures: a host that does not resolve or answer is an
+# operational fact (one line in the log and in the sweep's summary), not a bug to trace.
+NETWORK_FAILURES = {
+    "DNSLookupError",
+    "CannotResolveHostError",
+    "ConnectionRefusedError",
+    "ConnectError",
+    "DownloadConnectionRefusedError",
+    "TimeoutError",
+    "TCPTimedOutError",
+    "DownloadTimeoutError",
+    "ConnectionLost",
+    "ResponseNeverReceived",
+    "ResponseDataLossError",
+    "DownloadFailedError",
+}
+
+
+class NetworkTracebackFilter(logging.Filter):
+    """Drops the traceback (keeps the line) of a log record about a network failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_info = record.exc_info
+        if exc_info and exc_info[1] is not None and type(exc_info[1]).__name__ in NETWORK_FAILURES:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_network_tracebacks() -> None:
+    for name in TRACEBACK_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, NetworkTracebackFilter) for existing in logger.filters):
+            logger.addFilter(NetworkTracebackFilter())
 
 
 def outcome_of(crawlers: dict) -> CrawlOutcome:
@@ -204,6 +245,25 @@ def _preflight(job: CrawlJob) -> None:
         open_store(job.store_url).close()
     if job.redis_url:
         distributed_settings(job.redis_url, job.redis_job)  # validates the URL and job name
+
+
+def unknown_settings(overrides: dict) -> list[str]:
+    """Warnings for -s names that neither Scrapy nor leaktrack knows (a typo is otherwise
+    silently ignored), each with the closest known name when there is one."""
+    import difflib
+
+    from scrapy.settings import Settings
+
+    known = set(Settings().attributes)
+    known.update(name for name in dir(import_module("leaktrack.spiders.settings")) if name.isupper())
+    warnings_found = []
+    for name in overrides:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings_found.append(f"unknown setting {name} (neither Scrapy nor leaktrack reads it){hint}")
+    return warnings_found
 
 
 def check_setting_values(overrides: dict) -> None:

@@ -17,11 +17,13 @@ import html
 import logging
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 from scrapy.exceptions import DropItem
+from scrapy.logformatter import LogFormatter
 
-from ..errors import DocumentError, NotFoundError
+from ..errors import DocumentError, NotFoundError, StoreError
 from ..home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
 from ..index import FoundCopy, match_id_for_url
 from .items import FetchedDocument
@@ -99,20 +101,48 @@ class ScanPipeline:
 
 
 class StorePipeline:
+    """Stores each document's verdict, then remembers its URL.
+
+    When the store, the crawl state or the evidence folder cannot be written (a full disk, a
+    read-only home), the crawl stops at the first failure with one error line: every later
+    document would fail the same way, and the URLs not remembered are fetched again by the next
+    sweep, so nothing is lost.
+    """
+
     def __init__(self, crawler):
         from ..index import open_store
 
         settings = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
+        self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
         self.store = open_store(settings.get("LEAKTRACK_STORE"))
         self.state = CrawlState(settings.get("LEAKTRACK_STATE"))
         self.keep_evidence = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
+        self.unwritable: str | None = None  # why nothing can be stored any more
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
+        if self.unwritable:  # said once already, in the error line
+            raise quiet_drop(f"not stored ({self.unwritable}): {item.url}")
+        try:
+            self.store_item(item)
+        except (StoreError, sqlite3.Error, OSError) as error:
+            self.unwritable = getattr(error, "strerror", None) or str(error)
+            record_error(
+                self.stats,
+                f"cannot store {item.url}: {self.unwritable}; the sweep stops here "
+                "(documents not stored are fetched again by the next sweep)",
+                self.limit,
+            )
+            stop_crawl(self.crawler, "store_unwritable")
+            raise quiet_drop(f"not stored ({self.unwritable}): {item.url}") from None
+        return item
+
+    def store_item(self, item: FetchedDocument) -> None:
         was_leak = self.store_known_leak(item) if item.unchanged else self.store_new_scan(item)
         self.state.remember(
             SeenUrl(
@@ -126,7 +156,6 @@ class StorePipeline:
                 extraction=item.extraction,
             )
         )
-        return item
 
     def store_new_scan(self, item: FetchedDocument) -> bool:
         if item.scan is None or not item.scan.is_leak:
@@ -169,6 +198,35 @@ class StorePipeline:
     def close_spider(self, spider=None) -> None:
         self.state.close()
         self.store.close()
+
+
+def quiet_drop(reason: str) -> DropItem:
+    """A DropItem logged at DEBUG: its cause has been reported already."""
+    drop = DropItem(reason)
+    drop.log_level = "DEBUG"
+    return drop
+
+
+def stop_crawl(crawler, reason: str) -> None:
+    """Close the crawler's spider (documents in flight are dropped by the pipeline)."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    engine = crawler.engine
+    if engine is None or engine.spider is None:
+        return
+    if hasattr(engine, "close_spider_async"):  # Scrapy 2.14+
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+    else:
+        engine.close_spider(engine.spider, reason)
+
+
+class OneLineLogFormatter(LogFormatter):
+    """Scrapy's log lines, but a dropped document is logged by its reason (which names its URL)
+    alone: the default dumps the whole item, a repr of no use to a reader."""
+
+    def dropped(self, item, exception, response, spider=None):
+        entry = super().dropped(item, exception, response, spider)
+        return {**entry, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
 
 def write_evidence(item: FetchedDocument) -> str:

@@ -110,6 +110,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+# A dropped document is logged as its reason and URL, never as the item's repr.
+LOG_FORMATTER = "leaktrack.spiders.pipelines.OneLineLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
     # Runs first, before robots.txt is fetched, so a refused host gets no request at all.

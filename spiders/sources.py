@@ -30,6 +30,7 @@ Every mistake is a one-line ``SourcesError`` naming the source and the key.
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -158,7 +159,23 @@ def _check_kind_requirements(source: Source, where: str) -> None:
         raise SourcesError(f"{where}: a paste source needs item_links (regex of links to pastes)")
     if source.kind == "urls" and not source.urls:
         raise SourcesError(f"{where}: a urls source needs urls")
-    if source.raw_url is not None and "{id}" not in source.raw_url:
+    if source.raw_url is not None:
+        _check_raw_url(source.raw_url, where)
+
+
+def _check_raw_url(template: str, where: str) -> None:
+    """raw_url is a template with {id} and no other placeholder (checked now, not mid-sweep)."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:  # a lone { or }
+        raise SourcesError(f"{where}: raw_url {template!r} is not a valid template ({error})") from None
+    unknown = sorted(fields - {"id"})
+    if unknown:
+        raise SourcesError(
+            f"{where}: raw_url has unknown placeholder {{{unknown[0]}}}; the only one is {{id}}"
+            " (write a literal brace as {{ or }})"
+        )
+    if "id" not in fields:
         raise SourcesError(f"{where}: raw_url must contain {{id}}")
 
 

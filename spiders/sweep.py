@@ -29,7 +29,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +45,7 @@ from ..home import (
     ensure_home,
 )
 from ..index import SweepRecord, open_store
-from .crawl import COUNTERS, CrawlJob, CrawlOutcome
+from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
 from .distributed import check_redis_reachable, distributed_settings
 from .sources import Source, SourcesConfig, load_sources
 
@@ -122,6 +122,8 @@ def run_sweep(
     (see ``distributed.py``).
     """
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
+    for warning in unknown_settings(settings or {}):
+        logger.warning(warning)
     if redis_url:
         distributed_settings(redis_url, redis_job)  # a bad URL or job name fails before anything runs
         check_redis_reachable(redis_url)
@@ -202,15 +204,23 @@ def sweep_lock() -> Iterator:
             raise SweepLockedError(
                 f"another sweep is running ({holder} holds {path}); try again when it ends"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        _note_holder(handle)
         try:
             yield handle
         finally:
-            handle.truncate(0)
+            with suppress(OSError):
+                os.ftruncate(handle.fileno(), 0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _note_holder(handle) -> None:
+    """Write our pid into the lock file, for the message another sweep gets. Best effort: the
+    lock is the flock, and a full disk must not stop a sweep here."""
+    try:  # unbuffered: a failed write must not linger in a buffer that closing would flush
+        os.ftruncate(handle.fileno(), 0)
+        os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
+    except OSError:
+        pass
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -96,6 +96,14 @@ def test_select_unknown_source_names_the_known_ones(tmp_path):
             "raw_url must contain",
         ),
         (
+            "[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\nitem_links = 'p'\nraw_url = 'https://x.example/raw/{id}?key={token}'",
+            "raw_url has unknown placeholder {token}",
+        ),
+        (
+            "[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\nitem_links = 'p'\nraw_url = 'https://x.example/raw/{id'",
+            "raw_url 'https://x.example/raw/{id' is not a valid template",
+        ),
+        (
             "allow_private_networks = 'yes'\n[[sources]]\nname = 'a'\nkind = 'urls'\nurls = ['https://x.example/']",
             "true or false",
         ),
@@ -114,3 +122,12 @@ def test_invalid_sources_file_raises_one_line_error(tmp_path, text, message):
 def test_missing_sources_file_is_a_sources_error(tmp_path):
     with pytest.raises(SourcesError, match="sources file not found"):
         load_sources(tmp_path / "absent.toml")
+
+
+def test_raw_url_with_doubled_braces_keeps_literal_braces(tmp_path):
+    text = (
+        "[[sources]]\nname = 'a'\nkind = 'paste'\nstart_urls = ['https://x.example/']\n"
+        "item_links = 'p'\nraw_url = 'https://x.example/raw/{id}?q={{x}}'"
+    )
+    (source,) = load_sources(write(tmp_path, text)).sources
+    assert source.raw_url.format(id="Ab1") == "https://x.example/raw/Ab1?q={x}"
