@@ -131,7 +131,10 @@ class EvidencePipeline:
             if self.keep:
                 write_warc_capture(warc_path_for(self.evidence_dir(), match_id), item)
         except (OSError, ValueError) as error:  # evidence is an aid: a full disk must not stop the sweep
-            logger.warning("could not write the evidence of %s: %s", item.url, error)
+            # Said once per crawl: a full disk fails every later document the same way.
+            first = not self.stats.get_value("leaktrack/evidence_errors")
+            level = logging.WARNING if first else logging.DEBUG
+            logger.log(level, "could not write the evidence of %s: %s", item.url, error)
             self.stats.inc_value("leaktrack/evidence_errors")
             return item
         self.stats.inc_value("leaktrack/evidence_written")
