@@ -22,6 +22,7 @@ from .limits import (
     LimitReached,
     MemberLimit,
 )
+from .records import join_record_blocks
 from .text import text_to_lines
 from .textcodec import decode_text
 
@@ -62,6 +63,11 @@ _BINARY_MAGIC = (
     (b"\x00asm", "WebAssembly"),
     (b"SQLite format 3", "SQLite database (not supported)"),
 )
+
+
+# Kinds whose lines may hold records written one field a line (text documents join their
+# blocks in ``text_to_lines``; HTML joins its containers).
+_RECORD_BLOCK_KINDS = frozenset({"docx", "odt", "pdf", "ocr"})
 
 
 class Reading:
@@ -158,6 +164,8 @@ class Reading:
         self.extraction.skipped.append(f"{name}: {reason}")
 
     def add(self, name: str, kind: str, text: str) -> None:
+        if kind in _RECORD_BLOCK_KINDS:
+            text = join_record_blocks(text)
         if text.strip():
             self.extraction.texts.append(ExtractedText(name=name, kind=kind, text=text))
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from . import limits
+from .records import join_container_fields
 from .tables import convert_text_tables
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def parsed_html_to_lines(text: str) -> str:
 
     tree = LexborHTMLParser(text)
     tree.strip_tags(_INVISIBLE_TAGS)
+    _join_record_containers(tree)
     for line_break in tree.css("td br, th br"):
         line_break.replace_with(" ")  # "Jane<br>Doe" in a cell is one value
     # Innermost rows first: a layout table's cell then holds its inner table as lines.
@@ -53,6 +55,35 @@ def parsed_html_to_lines(text: str) -> str:
     lines = (line.strip(" \u00a0") for line in visible.splitlines())
     text = "\n".join(line for line in lines if line.strip()) + "\n"
     return convert_text_tables(text.replace(_CELL_SEPARATOR, "\t"))
+
+
+# Containers that may hold one record (a card, a list item, a definition list), and what a
+# record container may not hold (then it is a layout wrapper of several records).
+_RECORD_CONTAINERS = "li, dl, div, article, section"
+_NESTED_CONTAINERS = "div, article, section, table, ul, ol, dl, li, pre, textarea, form"
+
+
+def _join_record_containers(tree: Any) -> None:
+    """Each innermost card, ``<li>`` or ``<dl>`` whose children read as one record's fields
+    becomes one line, fields joined by " | " (see ``records.join_container_fields``)."""
+    for node in tree.css(_RECORD_CONTAINERS):
+        if any(child.css_first(_NESTED_CONTAINERS) is not None for child in node.iter()):
+            continue  # (css_first matches the node itself too: ask its children)
+        line = join_container_fields(_child_texts(node))
+        if line is not None:
+            node.replace_with(_ROW_END + line + _ROW_END)
+
+
+def _child_texts(node: Any) -> list[str]:
+    """The texts of a node's children (elements and bare text), one per child, <br> apart."""
+    texts = []
+    for child in node.iter(include_text=True):
+        if child.tag == "br":
+            continue
+        text = " ".join((child.text(deep=True) if child.tag != "-text" else child.text_content or "").split())
+        if text:
+            texts.append(text)
+    return texts
 
 
 def html_is_too_deep(text: str) -> bool:

@@ -8,6 +8,7 @@ import re
 from . import limits, tabular
 from .html import html_is_too_deep, parsed_html_to_lines, stripped_html_to_lines
 from .jsondoc import json_to_lines
+from .records import join_record_blocks
 from .tables import MARKDOWN_SEPARATOR_LINE, convert_text_tables, delimited_to_lines
 
 _HTML_HINT = re.compile(r"<(?:!doctype html|html|head|body|table|div|p|pre|tr|td)[\s>]", re.I)
@@ -31,8 +32,15 @@ def text_to_lines(text: str, name: str = "", content_type: str | None = None) ->
     if not MARKDOWN_SEPARATOR_LINE.search(head):
         delimiter = tabular.sniff_delimiter(text, min_consistency=limits.TABLE_MIN_CONSISTENCY)
         if delimiter is not None:
-            return "csv", delimited_to_lines(text, delimiter)
-    return "text", convert_text_tables(text)
+            lines = delimited_to_lines(text, delimiter)
+            # Two columns may be "Label<TAB>value" records, one field a line.
+            return "csv", join_record_blocks(lines) if _two_columns(lines) else lines
+    return "text", convert_text_tables(join_record_blocks(text))
+
+
+def _two_columns(lines: str) -> bool:
+    head = lines[: limits.SNIFF_CHARS].split("\n", limits.SNIFF_LINES)[: limits.SNIFF_LINES]
+    return all(line.count("\t") <= 1 for line in head)
 
 
 def _looks_like_html(head: str) -> bool:

@@ -1,0 +1,256 @@
+"""Records written over several lines, joined into one line per record (fields by " | ").
+
+The scanner reads one record per line. A list of people written as blocks, one field per line
+(``Name: ...`` / ``A-Number: ...`` / ``DOB: ...``, a blank line between people; labels in any
+language or none; ``:``, ``=`` or TAB separators; YAML items, vCards, pretty-printed JSON
+objects inside text, printed "forms" with two ``LABEL:  value`` pairs a line) would give one
+field per line, which never makes a match. Here each block becomes one line.
+
+The window is the block, and it never spans two people:
+
+- a block ends at a blank line, a rule line (``-----``), a lone ``{``/``}``, ``BEGIN:``/
+  ``END:`` lines;
+- inside a block, a label seen again, a YAML ``- `` item start, or an unlabeled line after
+  labeled ones (a heading such as the next person's name) starts a new record, and a record
+  spans at most ``MAX_BLOCK_LINES`` source lines (a block with a longer one is left alone);
+- only lines holding ONE field (or label-value pairs) are joined: a line with several
+  unlabeled cells is a table row, a record of its own, and a block holding one is left as is;
+- unlabeled blocks (no labels at all) are joined only when the text has several of them
+  separated by blank lines and each line is short (a name, a number, a date), not prose.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A block longer than this is not one record (a person has a dozen fields, a form a few
+# dozen lines): it is left line by line.
+MAX_BLOCK_LINES = 40
+# A label: up to this many characters, with a letter, few words ("Date of birth", "A-Number",
+# "Fecha de nacimiento", "Дата рождения").
+MAX_LABEL_CHARS = 40
+MAX_LABEL_WORDS = 4
+# An unlabeled field line is at most this long and this many words (a name, an address
+# line, a date), so that prose paragraphs are not joined.
+MAX_UNLABELED_CHARS = 60
+MAX_UNLABELED_WORDS = 8
+MAX_UNLABELED_BLOCK_LINES = 12
+# A field of an HTML container longer than this is prose, not a field.
+MAX_CONTAINER_FIELD_CHARS = 200
+# Unlabeled blocks are only joined when the text holds at least this many of them (and a
+# label only trusted when it occurs at least twice: see _recurring_labels).
+MIN_UNLABELED_BLOCKS = 2
+# Texts larger than this are only joined when their head shows label lines (the pass is in
+# Python, a line at a time).
+QUICK_CHECK_CHARS = 2 * 2**20
+_HEAD_CHARS = 64 * 1024
+_MIN_HEAD_LABEL_LINES = 4
+
+FIELD_SEPARATOR = " | "
+
+_GAP = re.compile(r"\t| {2,}")
+_LABELED = re.compile(
+    r"""^["']?(?P<label>[^\W\d_][^:=\t"']{0,"""
+    + str(MAX_LABEL_CHARS - 1)
+    + r"""}?)["']?\s*[:=]\s*(?P<value>.*)$"""
+)
+_BOUNDARY = re.compile(r"^\s*(?:[-=_*~#+.]{3,}|[\[\]{}(),]+|---|\.\.\.)\s*$")
+_VCARD_FRAME = re.compile(r"^(?:BEGIN|END|VERSION):", re.I)
+_DIGITS = re.compile(r"\d")
+_LONG_DIGITS = re.compile(r"\d{4}")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_HEAD_LABEL_LINE = re.compile(r"^\s*(?:- )?[^\W\d_][^:=\t\n]{0,40}[:=][ \t]*\S", re.M)
+
+
+def join_record_blocks(text: str) -> str:
+    """``text`` with every multi-line record block replaced by one line (see the module)."""
+    if (
+        len(text) > QUICK_CHECK_CHARS
+        and len(_HEAD_LABEL_LINE.findall(text[:_HEAD_CHARS])) < _MIN_HEAD_LABEL_LINES
+    ):
+        return text
+    lines = text.split("\n")
+    blocks = list(_blocks(lines))
+    labels = _recurring_labels(lines, blocks)
+    parsed = {start: [_fields(line, labels) for line in lines[start:end]] for start, end in blocks}
+    unlabeled_ok = sum(1 for fields in parsed.values() if _unlabeled_record(fields)) >= MIN_UNLABELED_BLOCKS
+    out: list[str] = []
+    done = 0
+    for start, end in blocks:
+        joined = _join_block(parsed[start], unlabeled_ok)
+        if joined is not None:
+            out.extend(lines[done:start])
+            out.extend(joined)
+            done = end
+    if not done:
+        return text
+    out.extend(lines[done:])
+    return "\n".join(out)
+
+
+def _blocks(lines: list[str]):
+    """(start, end) of runs of non-boundary lines."""
+    start = None
+    for number, line in enumerate(lines):
+        if not line.strip() or _BOUNDARY.match(line) or _VCARD_FRAME.match(line.strip()):
+            if start is not None:
+                yield start, number
+            start = None
+        elif start is None:
+            start = number
+    if start is not None:
+        yield start, len(lines)
+
+
+def _recurring_labels(lines: list[str], blocks: list[tuple[int, int]]) -> set[str]:
+    """Labels that occur at least twice in the text: field names. A "label" seen once is as
+    likely a value ("Jane Doe: 1990-03-07" is a whole record), so it is not trusted."""
+    counts: dict[str, int] = {}
+    for start, end in blocks:
+        for line in lines[start:end]:
+            pieces = _pieces(line)[1]
+            found = [_label_of(piece) for piece in pieces]
+            if "\t" in line and len(pieces) == 2 and not found[0] and _tab_label(pieces[0]):
+                found = [pieces[0]]
+            for label in filter(None, found):
+                counts[label.casefold()] = counts.get(label.casefold(), 0) + 1
+    return {label for label, count in counts.items() if count >= 2}
+
+
+def _join_block(
+    parsed: list[list[tuple[str | None, str, bool]] | None], unlabeled_ok: bool
+) -> list[str] | None:
+    """The block's records as lines, or None to leave the block as it is."""
+    if len(parsed) < 2 or any(fields is None for fields in parsed):
+        return None  # a table row, prose or a self-contained record line inside
+    if not any(label for fields in parsed for label, _, _ in fields):
+        if not unlabeled_ok or not _unlabeled_record(parsed):
+            return None
+        return [FIELD_SEPARATOR.join(value for fields in parsed for _, value, _ in fields)]
+    records: list[list[str]] = []
+    spans: list[int] = []  # source lines of each record
+    labels: set[str] = set()
+    seen_label = False
+    for fields in parsed:
+        if records:
+            spans[-1] += 1
+        for label, value, item_start in fields:
+            key = (label or "").casefold()
+            if not records or item_start or (key and key in labels) or (not label and seen_label):
+                records.append([])  # a new person: first line, "- " item, label again, heading
+                spans.append(1)
+                labels, seen_label = set(), False
+            if label:
+                labels.add(key)
+                seen_label = True
+            if value:
+                records[-1].append(value)
+    if any(span > MAX_BLOCK_LINES for span in spans):
+        return None  # no record boundary for too long: not one person's fields
+    joined = [FIELD_SEPARATOR.join(values) for values in records if values]
+    return joined if len(joined) < len(parsed) else None
+
+
+def _unlabeled_record(parsed: list) -> bool:
+    """An unlabeled block reads as one record: 2..MAX_UNLABELED_BLOCK_LINES one-value lines,
+    some of words (a name) and some of digits (an id, a date): a list of names is not one."""
+    if not 2 <= len(parsed) <= MAX_UNLABELED_BLOCK_LINES or any(fields is None for fields in parsed):
+        return False
+    if any(label for fields in parsed for label, _, _ in fields):
+        return False
+    values = [value for fields in parsed for _, value, _ in fields]
+    return any(_DIGITS.search(v) for v in values) and any(not _DIGITS.search(v) for v in values)
+
+
+def _pieces(line: str) -> tuple[bool, list[str]]:
+    stripped = line.strip()
+    item_start = stripped.startswith("- ")
+    if item_start:
+        stripped = stripped[2:].lstrip()
+    return item_start, [piece.strip() for piece in _GAP.split(stripped) if piece.strip()]
+
+
+def _label_of(piece: str) -> str | None:
+    match = _LABELED.match(piece)
+    if match is None:
+        return None
+    label = match.group("label").strip()
+    return label if len(label.split()) <= MAX_LABEL_WORDS else None
+
+
+def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] | None:
+    """(label, value, starts_an_item) of each field on the line; None when the line is not
+    one-field-per-line material: several unlabeled cells (a table row), prose, or a line
+    that is a record of its own (an untrusted "label", or words and a long number)."""
+    item_start, pieces = _pieces(line)
+    if len(pieces) == 2 and pieces[0].casefold() in trusted and not _label_of(pieces[0]):
+        pieces = [f"{pieces[0]}: {pieces[1]}"]  # Label<TAB>value
+    if len(pieces) == 1 and (match := _LABELED.match(pieces[0])) and not match.group("value").strip():
+        return []  # a heading such as "people:" or "Detainee:" (no value): no field
+    fields: list[tuple[str | None, str, bool]] = []
+    pending: str | None = None
+    for piece in pieces:
+        label = _label_of(piece)
+        if label is not None and label.casefold() not in trusted:
+            return None
+        if label is not None:
+            if pending is not None:
+                fields.append((pending, "", False))
+            value = _clean_value(_LABELED.match(piece).group("value"))
+            pending = None if value else label
+            if value:
+                fields.append((label, value, False))
+        elif pending is not None:
+            fields.append((pending, _clean_value(piece), False))
+            pending = None
+        elif len(pieces) > 1 or not _one_value(piece):
+            return None
+        else:
+            fields.append((None, _clean_value(piece), False))
+    if pending is not None:
+        fields.append((pending, "", False))
+    if fields and item_start:
+        fields[0] = (fields[0][0], fields[0][1], True)
+    return fields
+
+
+def join_container_fields(fields: list[str]) -> str | None:
+    """One line for the fields of one HTML container (a card, an ``<li>``, a ``<dl>``), or
+    None when they do not read as one record: fewer than 2 or more than MAX_BLOCK_LINES,
+    or two fields that are records of their own (words with a long number each: a list of
+    people in paragraphs)."""
+    if not 2 <= len(fields) <= MAX_BLOCK_LINES:
+        return None
+    values = [_value_part(field) for field in fields]
+    if any(len(value) > MAX_CONTAINER_FIELD_CHARS for value in values):
+        return None
+    if sum(1 for value in values if _LONG_DIGITS.search(value) and _WORD.search(value)) > 1:
+        return None
+    return FIELD_SEPARATOR.join(fields)
+
+
+def _value_part(field: str) -> str:
+    match = _LABELED.match(field)
+    return match.group("value") if match and len(match.group("label").split()) <= MAX_LABEL_WORDS else field
+
+
+def _tab_label(piece: str) -> bool:
+    """A piece before a TAB that may be a label: short, letters, no digits."""
+    return (
+        len(piece) <= MAX_LABEL_CHARS and len(piece.split()) <= MAX_LABEL_WORDS and not _DIGITS.search(piece)
+    )
+
+
+def _one_value(piece: str) -> bool:
+    """A short piece that is one value: not words AND a long number (a name with its id)."""
+    if len(piece) > MAX_UNLABELED_CHARS or len(piece.split()) > MAX_UNLABELED_WORDS:
+        return False
+    return not (_LONG_DIGITS.search(piece) and _WORD.search(piece))
+
+
+def _clean_value(value: str) -> str:
+    """A value without the quotes and trailing comma of JSON/YAML."""
+    value = value.strip().rstrip(",").strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return value
