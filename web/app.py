@@ -9,9 +9,9 @@ right status code (400, 403, 404, 409, 413, 429, 503), never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from ..index import STATUSES, MatchStore
 from ..index.desk import AuditEntry, UserAccount
 from . import charts, queries, settings
 from .auth import LoginThrottle, add_user, check_login, set_disabled
+from .dashboard import DashboardCache
 from .evidence_view import evidence_for_page
 from .sessions import Session, SessionCodec
 
@@ -100,7 +101,13 @@ def create_app(config: DeskConfig) -> Starlette:
         Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
     ]
     handlers = {HTTPException: desk.http_error, Exception: desk.internal_error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        desk.dashboard_figures.refresh_in_background()  # ready before anyone opens the dashboard
+        yield
+
+    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -130,7 +137,7 @@ class _Desk:
             undefined=jinja2.StrictUndefined,
         )
         self.templates.globals.update(statuses=STATUSES)
-        self._dashboard_cache: tuple[float, object] | None = None
+        self.dashboard_figures = DashboardCache(config.open_store)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -346,16 +353,13 @@ class _Desk:
         return self.render(ctx, "sweeps.html", title="Sweep log", sweeps=sweeps)
 
     async def dashboard(self, ctx: Context) -> Response:
-        now = time.monotonic()
-        cached = self._dashboard_cache
-        if cached is None or now - cached[0] > settings.DASHBOARD_CACHE_SECONDS:
-            cached = self._dashboard_cache = (now, ctx.store.dashboard())
-        figures = cached[1]
+        figures, computed_at = self.dashboard_figures.get()
         return self.render(
             ctx,
             "dashboard.html",
             title="Dashboard",
             figures=figures,
+            computed_at=computed_at,
             found_chart=charts.stacked_days(figures.found_per_day, STATUSES),
             exposed_chart=charts.cumulative_line(figures.exposed_per_day),
             host_chart=charts.horizontal_bars(figures.removal_days_by_host, "days"),
