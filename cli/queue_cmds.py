@@ -21,6 +21,7 @@ from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
 from . import store_views as views
 from .common import console, err_console, new_app, print_json
+from .evidence_views import evidence_view
 from .takedown_views import takedown_tables
 
 Status = Enum("Status", {status: status for status in STATUSES}, type=str)
@@ -163,12 +164,12 @@ def _ask_key() -> str:
 
 def _review_one(store: MatchStore, match: Match, by: str) -> str:
     console.print(views.match_panel(match, store.history(match.id), platform_contact(match.host)))
+    evidence = _evidence_of(match)
+    console.print(evidence)
     while True:
         action = REVIEW_KEYS.get(_ask_key(), "")
-        if action == "open":
-            console.print(match.url, soft_wrap=True, markup=False, highlight=False)
-            if sys.stdin.isatty():  # piped input means nobody is there to look at a browser
-                webbrowser.open(match.url)
+        if action == "open":  # the evidence as captured, never the live copy (it may have changed)
+            _open_evidence(match, evidence)
             continue
         if action in ("confirm", "dismiss"):
             to_status = "confirmed" if action == "confirm" else "dismissed"
@@ -180,6 +181,26 @@ def _review_one(store: MatchStore, match: Match, by: str) -> str:
         if action:
             return action
         console.print("keys: " + ", ".join(f"{key}={name}" for key, name in REVIEW_KEYS.items()))
+
+
+def _evidence_of(match: Match):
+    from ..home import EVIDENCE_DIR, home_path
+    from ..spiders.evidence import load_evidence, warc_path_for
+
+    folder = home_path(EVIDENCE_DIR)
+    warc = warc_path_for(folder, match.id)
+    return evidence_view(load_evidence(folder, match.id), warc if warc.exists() else None)
+
+
+def _open_evidence(match: Match, evidence) -> None:
+    console.print(evidence)
+    kept = Path(match.evidence_path) if match.evidence_path else None
+    if kept is None or not kept.exists():
+        console.print("No copy of the document was kept (sweep --keep-evidence keeps one).", markup=False)
+        return
+    console.print(f"kept copy: {kept}", soft_wrap=True, markup=False, highlight=False)
+    if sys.stdin.isatty():  # piped input means nobody is there to look at a viewer
+        webbrowser.open(kept.resolve().as_uri())
 
 
 @queue_app.command("export")

@@ -115,6 +115,21 @@ def evidence_report(text: str, fingerprints: FingerprintSet, keep_lines: bool = 
     return EvidenceReport(records, kept)
 
 
+def marked_segments(text: str, record: RecordEvidence) -> list[tuple[str, str | None]]:
+    """``text`` cut at the record's marks: [(plain, None), (marked, column), ...]."""
+    cut, at = [], 0
+    for mark in sorted(record.marks, key=lambda m: m.start):
+        if mark.start < at:
+            continue
+        if mark.start > at:
+            cut.append((text[at : mark.start], None))
+        cut.append((text[mark.start : mark.end], mark.column))
+        at = mark.end
+    if at < len(text):
+        cut.append((text[at:], None))
+    return cut
+
+
 def save_report(report: EvidenceReport, path: Path) -> Path:
     """Write the report owner-only (0600), replacing an older one atomically."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -190,10 +190,11 @@ def test_review_stops_at_the_end_of_piped_input(store_url):
     assert status_of(store_url, ID_MIRROR) == "new"
 
 
-def test_review_open_prints_the_url_and_asks_again(store_url):
+def test_review_open_shows_the_evidence_not_the_live_copy_and_asks_again(store_url):
     result = run("queue", "review", "--source", "pastes", "--store", store_url, input="o\nc\n")
     assert result.exit_code == 0
     assert PASTE in result.output
+    assert "No copy of the document was kept" in result.output
     assert status_of(store_url, ID_PASTE) == "confirmed"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..fingerprints.evidence import EvidenceReport, RecordEvidence
+from ..fingerprints.evidence import EvidenceReport, RecordEvidence, marked_segments
 from ..index import Match
 from ..spiders.evidence import load_evidence, warc_path_for
 
@@ -26,21 +26,6 @@ class EvidencePage:
     warc: Path | None = None
 
 
-def segments(text: str, record: RecordEvidence) -> list[tuple[str, str | None]]:
-    """``text`` cut at the record's marks: [(plain, None), (marked, column), ...]."""
-    cut, at = [], 0
-    for mark in sorted(record.marks, key=lambda m: m.start):
-        if mark.start < at:
-            continue
-        if mark.start > at:
-            cut.append((text[at : mark.start], None))
-        cut.append((text[mark.start : mark.end], mark.column))
-        at = mark.end
-    if at < len(text):
-        cut.append((text[at:], None))
-    return cut
-
-
 def evidence_for_page(evidence_dir: Path | None, match: Match) -> EvidencePage:
     report: EvidenceReport | None = load_evidence(evidence_dir, match.id) if evidence_dir else None
     if report is None:
@@ -50,6 +35,6 @@ def evidence_for_page(evidence_dir: Path | None, match: Match) -> EvidencePage:
         for record in report.records:
             text = report.lines.get(record.line)
             if text is not None:
-                lines.append(EvidenceLine(record.line, segments(text, record), [record]))
+                lines.append(EvidenceLine(record.line, marked_segments(text, record), [record]))
     warc = warc_path_for(evidence_dir, match.id)
     return EvidencePage(True, report.records, lines, warc if warc.exists() else None)
