@@ -7,7 +7,11 @@ Measures, in one run:
   * re-sweep rate (upserting copies that are already known);
   * ``queue list`` (top 50, without and with a status filter) and ``exposure`` latency,
     median and p95, through the store API, beside the same SQL forced to ignore the
-    indexes (``NOT INDEXED``), i.e. what the queries cost without them.
+    indexes (``NOT INDEXED``), i.e. what the queries cost without them;
+  * ``takedown due`` (``schedule.due_actions``, 100 of each action) and the per-host and
+    per-source takedown metrics over ``--notified`` copies with a takedown track, beside the
+    same queries without their indexes and (metrics) beside computing them in Python over every
+    track, as the Elasticsearch backend does.
 
 Synthetic data only: URLs on made-up hosts, record ids ``rec-00001`` .. of a dataset of
 ``--records`` rows (6,000 like the leak this tool was written for), 1-5 records per match.
@@ -30,7 +34,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from leaktrack.index import FoundCopy
+from leaktrack.index.base import time_text
 from leaktrack.index.sqlite import SQLiteStore
+from leaktrack.index.takedown_records import metrics_from_tracks
+from leaktrack.takedown.schedule import SchedulePolicy, due_actions
 
 SOURCES = ("pastebin", "gists", "mirrors", "forums", "archives")
 HOSTS = ("pastebin.com", "gist.github.com", "files.example.net", "board.example.org", "archive.example.com")
@@ -117,6 +124,55 @@ def latencies_ms(query: Callable[[int], object], runs: int) -> tuple[float, floa
     return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))]
 
 
+# How the notified copies are spread over the schedule's steps (a plausible mid-campaign mix).
+TRACK_STEPS = (
+    ("notified", 0.55),
+    ("reminded", 0.15),
+    ("monitoring", 0.15),
+    ("resolved", 0.13),
+    ("reappeared", 0.02),
+)
+
+
+def write_tracks(path: Path, store: SQLiteStore, count: int, now: datetime, seed: int) -> None:
+    """Give ``count`` matches a takedown track, spread over steps and the last 30 days.
+
+    Set-up only, in one ``executemany`` (as the baseline insert is): the timed queries below go
+    through the store API. Statuses follow the steps (``takedown_sent``, ``removed``, ...).
+    """
+    rng = random.Random(seed)
+    status_of = {"notified": "takedown_sent", "reminded": "takedown_sent", "monitoring": "removed"}
+    status_of |= {"resolved": "removed", "reappeared": "reappeared"}
+    db = sqlite3.connect(path, isolation_level=None)
+    rows, statuses = [], []
+    for match_id, host, source, first_seen in db.execute(
+        "SELECT id, host, source, first_seen FROM matches ORDER BY rowid LIMIT ?", (count,)
+    ):
+        step = rng.choices([s for s, _ in TRACK_STEPS], [w for _, w in TRACK_STEPS])[0]
+        since = now - timedelta(days=rng.uniform(0, 30))
+        to_notice = rng.uniform(1, 72)
+        first_notice = datetime.fromisoformat(first_seen) + timedelta(hours=to_notice)
+        to_removal = rng.uniform(2, 200) if step in ("monitoring", "resolved") else None
+        removed = time_text(first_notice + timedelta(hours=to_removal)) if to_removal else None
+        since_text, notice_text = time_text(since), time_text(first_notice)
+        rows.append(
+            (match_id, host, source, first_seen, step, since_text, "hosting", notice_text, 1, removed)
+            + (to_notice, to_removal)
+        )
+        statuses.append((status_of[step], time_text(since), match_id))
+    db.execute("BEGIN")
+    db.executemany(
+        "INSERT INTO takedown_tracks (match_id, host, source, first_seen, step, step_since, role,"
+        " first_notice_at, notices, removed_at, hours_to_notice, hours_to_removal)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.executemany("UPDATE matches SET status = ?, status_changed_at = ? WHERE id = ?", statuses)
+    db.execute("COMMIT")
+    db.execute("ANALYZE")
+    db.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -128,6 +184,7 @@ def main() -> None:
         "--baseline-queries", type=int, default=10, help="timed queries per kind without indexes"
     )
     parser.add_argument("--resweep", type=int, default=100_000, help="known copies upserted again")
+    parser.add_argument("--notified", type=int, default=50_000, help="matches with a takedown track")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -186,6 +243,39 @@ def main() -> None:
             )
             for name, (sql, params) in unindexed_sql.items()
         }
+        now = datetime.now(UTC)
+        write_tracks(Path(folder) / "matches.db", store, min(args.notified, args.matches), now, args.seed)
+        policy = SchedulePolicy()
+        due_count = len(due_actions(store, now, policy, limit=100))
+        takedown = {
+            "takedown due (100 per action)": latencies_ms(
+                lambda _: due_actions(store, now, policy, limit=100), args.queries
+            ),
+            "metrics per host": latencies_ms(lambda _: store.takedown_metrics("host"), args.queries),
+            "metrics per source": latencies_ms(lambda _: store.takedown_metrics("source"), args.queries),
+        }
+        cut = time_text(now - timedelta(days=3))
+        metrics_sql = (
+            "SELECT {g}, COUNT(*), COUNT(hours_to_removal), AVG(hours_to_notice), MAX(hours_to_notice),"
+            " AVG(hours_to_removal), MAX(hours_to_removal) FROM takedown_tracks NOT INDEXED GROUP BY {g}"
+        )
+        takedown_baseline = {
+            "takedown due (100 per action)": latencies_ms(
+                lambda _: raw.execute(
+                    "SELECT * FROM takedown_tracks NOT INDEXED WHERE step = 'notified' AND step_since <= ?"
+                    " ORDER BY step_since LIMIT 100",
+                    (cut,),
+                ).fetchall(),
+                args.baseline_queries,
+            ),
+            "metrics per host": latencies_ms(
+                lambda _: raw.execute(metrics_sql.format(g="host")).fetchall(), args.baseline_queries
+            ),
+            "metrics per source": latencies_ms(
+                lambda _: raw.execute(metrics_sql.format(g="source")).fetchall(), args.baseline_queries
+            ),
+        }
+        in_python = latencies_ms(lambda _: metrics_from_tracks(store.iter_tracks(), "host"), 3)
         stats = store.stats()
         size_mb = sum(p.stat().st_size for p in Path(folder).glob("matches.db*")) / 1e6
         store.close()
@@ -210,6 +300,14 @@ def main() -> None:
         f"(store API: {args.queries} queries per kind, Match objects built; baseline: raw SQL, "
         f"{args.baseline_queries} queries per kind)"
     )
+    print(
+        f"takedown: {min(args.notified, args.matches):,} tracked copies, {due_count} actions due now "
+        f"(first of the baseline's: the 'remind' scan alone, without its index)"
+    )
+    for name, (median, p95) in takedown.items():
+        base_median, base_p95 = takedown_baseline[name]
+        print(f"{name:34} {median:>10.2f} {p95:>8.2f}   {base_median:>18.1f} {base_p95:>8.1f}")
+    print(f"{'metrics per host, in Python (ES way)':34} {in_python[0]:>10.1f} {in_python[1]:>8.1f}")
 
 
 if __name__ == "__main__":

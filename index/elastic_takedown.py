@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import NotFoundError
 from . import settings
-from .base import Match, time_from_text, time_text
+from .base import Match, batches, time_from_text, time_text
 from .takedown_records import (
     Notice,
     TakedownMetric,
@@ -132,8 +132,21 @@ class ElasticTakedownRecords(TakedownRecords):
         self._put("tracks", track.match_id, _doc_of(track), "saving a takedown track")
 
     def get_track(self, match_id: str) -> TakedownTrack | None:
-        found = list(self._hits("tracks", {"ids": {"values": [match_id]}}, [{"match_id": "asc"}], 1))
-        return TakedownTrack(**_fields_of(found[0])) if found else None
+        return self.tracks_of([match_id]).get(match_id)
+
+    def tracks_of(self, match_ids: list[str]) -> dict[str, TakedownTrack]:
+        found: dict[str, TakedownTrack] = {}
+        for batch in batches(match_ids, settings.ITER_PAGE_SIZE):
+            hits = self._hits("tracks", {"ids": {"values": batch}}, [{"match_id": "asc"}])
+            found.update((doc["match_id"], TakedownTrack(**_fields_of(doc))) for doc in hits)
+        return found
+
+    def match_states(self, match_ids: list[str]) -> dict[str, tuple[str, datetime | None]]:
+        found: dict[str, tuple[str, datetime | None]] = {}
+        for batch in batches(match_ids, settings.ITER_PAGE_SIZE):
+            for match_id, stored in self._fetch(batch).items():
+                found[match_id] = (stored.match.status, stored.match.status_changed_at)
+        return found
 
     def tracks_due(self, step: str, entered_by: datetime, limit: int | None = None) -> list[TakedownTrack]:
         query = {

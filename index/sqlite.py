@@ -42,7 +42,7 @@ from .base import (
     time_text,
 )
 from .sqlite_desk import DESK_MIGRATIONS, SQLiteDeskRecords
-from .sqlite_takedown import TAKEDOWN_MIGRATION, SQLiteTakedownRecords
+from .sqlite_takedown import TAKEDOWN_HOURS_MIGRATION, TAKEDOWN_MIGRATION, SQLiteTakedownRecords
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ),
     *DESK_MIGRATIONS,  # accounts, audit trail, queue paging indexes (sqlite_desk.py)
     TAKEDOWN_MIGRATION,
+    TAKEDOWN_HOURS_MIGRATION,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

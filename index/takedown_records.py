@@ -137,6 +137,14 @@ class TakedownRecords(abc.ABC):
     def get_track(self, match_id: str) -> TakedownTrack | None: ...
 
     @abc.abstractmethod
+    def tracks_of(self, match_ids: list[str]) -> dict[str, TakedownTrack]:
+        """The tracks of these matches (those that have one), in one query."""
+
+    @abc.abstractmethod
+    def match_states(self, match_ids: list[str]) -> dict[str, tuple[str, datetime | None]]:
+        """match id -> (status, status_changed_at) of these matches, in one query."""
+
+    @abc.abstractmethod
     def tracks_due(self, step: str, entered_by: datetime, limit: int | None = None) -> list[TakedownTrack]:
         """Tracks in ``step`` since ``entered_by`` or earlier, longest waiting first."""
 

@@ -131,21 +131,17 @@ def record_check(
     return after
 
 
-def _reconciled(store: MatchStore, track: TakedownTrack) -> TakedownTrack:
+def _reconciled(track: TakedownTrack, status: str, changed_at: datetime | None) -> TakedownTrack:
     """A track brought in line with its match when someone else moved the match (a sweep found
-    it again, ``recheck`` marked it removed)."""
-    match = store.get(track.match_id)
-    if match.status == "reappeared" and track.step != "reappeared":
-        at = match.status_changed_at or match.last_seen
-        track = replace(track, step="reappeared", step_since=at, reappeared_at=at, gone_since=None)
-    elif match.status == "removed" and track.step in ("notified", "reminded"):
-        at = match.status_changed_at or track.step_since
-        track = replace(
+    it again, ``recheck`` marked it removed); the same track if nothing changed."""
+    if status == "reappeared" and track.step != "reappeared":
+        at = changed_at or track.step_since
+        return replace(track, step="reappeared", step_since=at, reappeared_at=at, gone_since=None)
+    if status == "removed" and track.step in ("notified", "reminded"):
+        at = changed_at or track.step_since
+        return replace(
             track, step="monitoring", step_since=at, removed_at=track.removed_at or at, gone_since=at
         )
-    else:
-        return track
-    store.save_track(track)
     return track
 
 
@@ -162,7 +158,8 @@ def due_actions(
 ) -> list[DueAction]:
     """What needs action by ``now``: reminders, escalations, rechecks, copies back online.
 
-    Longest waiting first within each kind; at most ``limit`` of each kind.
+    Longest waiting first within each kind; at most ``limit`` of each kind. Tracks whose match
+    was moved by someone else (a sweep, ``recheck``) are brought in line first and saved.
     """
     waits = {
         "notified": timedelta(days=policy.remind_after_days),
@@ -170,24 +167,32 @@ def due_actions(
         "monitoring": timedelta(days=policy.recheck_every_days),
         "reappeared": timedelta(0),
     }
+    reappeared = [match.id for match in store.list_matches(status="reappeared", limit=limit)]
+    _reconcile(store, list(store.tracks_of(reappeared).values()))
     actions: list[DueAction] = []
-    for match in store.list_matches(status="reappeared", limit=limit):
-        track = store.get_track(match.id)
-        if track is not None and track.step != "reappeared":
-            _reconciled(store, track)
     for step, wait in waits.items():
-        for track in store.tracks_due(step, now - wait, limit):
-            reconciled = _reconciled(store, track) if step != "reappeared" else track
-            if reconciled.step != step and now - reconciled.step_since < waits[reconciled.step]:
+        for track in _reconcile(store, store.tracks_due(step, now - wait, limit)):
+            if track.step != step and now - track.step_since < waits.get(track.step, timedelta(0)):
                 continue  # moved to a step whose wait has not run out
             actions.append(
                 DueAction(
                     track.match_id,
-                    ACTIONS[reconciled.step],
-                    reconciled.role,
-                    reconciled.step_since,
-                    reconciled.host,
-                    reconciled.source,
+                    ACTIONS[track.step],
+                    track.role,
+                    track.step_since,
+                    track.host,
+                    track.source,
                 )
             )
     return actions
+
+
+def _reconcile(store: MatchStore, tracks: list[TakedownTrack]) -> list[TakedownTrack]:
+    states = store.match_states([track.match_id for track in tracks])
+    reconciled = []
+    for track in tracks:
+        after = _reconciled(track, *states.get(track.match_id, (None, None)))
+        if after != track:
+            store.save_track(after)
+        reconciled.append(after)
+    return reconciled

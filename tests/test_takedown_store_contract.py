@@ -142,3 +142,16 @@ def test_matches_with_the_same_content_hash_are_found_as_mirrors(store):
     )
     assert [m.url for m in store.matches_with_content("a" * 64)] == [URL_B, URL_A]
     assert store.matches_with_content("c" * 64) == []
+
+
+def test_tracks_of_and_match_states_read_many_matches_at_once(store):
+    a, b, c = store.upsert_copies([found_copy(f"https://h.example/{n}", ["r1"]) for n in "abc"])
+    store.save_track(track(a.id, "h.example"))
+    store.save_track(track(c.id, "h.example", step="monitoring"))
+    confirmed = store.change_status(b.id, "confirmed", by="t")
+
+    tracks = store.tracks_of([a.id, b.id, c.id, "0" * 16])
+    assert {match_id: t.step for match_id, t in tracks.items()} == {a.id: "notified", c.id: "monitoring"}
+    states = store.match_states([a.id, b.id, "0" * 16])
+    assert states == {a.id: ("new", T0), b.id: ("confirmed", confirmed.status_changed_at)}
+    assert store.tracks_of([]) == {} and store.match_states([]) == {}
