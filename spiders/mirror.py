@@ -1,5 +1,9 @@
 """Mirrors: HTML pages and 'Index of /' listings, followed to ``max_depth``; data files downloaded.
 
+Data files are links ending in ``LEAKTRACK_DOCUMENT_EXTENSIONS`` (tables, archives, PDF,
+office documents, mail, screenshots); any other link is fetched as a page, and becomes a
+document when its Content-Type is not HTML or its magic bytes say it is one.
+
 Only links on the start URL's host and under its path are followed. HTML pages are scanned
 too (a mirror may show the leak as a table); directory listings are not. Data files are
 fetched with conditional requests, so an unchanged file costs a 304 on later sweeps.
@@ -15,6 +19,7 @@ import scrapy
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
+from ..fingerprints.formats import document_kind
 from .base import SourceSpider, is_html, page_title
 
 # Apache/nginx listing sort links (?C=N;O=D) would revisit every directory four more times.
@@ -41,7 +46,9 @@ class MirrorSpider(SourceSpider):
             yield self.request(url, self.parse_page, depth_left=self.max_depth)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        if not is_html(response):
+        # The body's magic bytes overrule the Content-Type: a PDF or zip served as text/html
+        # (a misconfigured or evasive mirror) is a document, not a page of links.
+        if not is_html(response) or document_kind(response.body):
             yield self.document(response)
             return
         if not is_directory_listing(response):

@@ -68,6 +68,23 @@ LEAKTRACK_DOCUMENT_EXTENSIONS = (
     ".log",
     ".sql",
     ".xml",
+    # read by fingerprints/formats (docs/formats.md):
+    ".pdf",
+    ".docx",
+    ".odt",
+    ".ods",
+    ".xls",
+    ".7z",
+    ".tar",
+    ".tgz",
+    ".bz2",
+    ".xz",
+    ".eml",
+    ".mbox",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".webp",
 )
 # Recheck: a short page (at most this many visible characters) that says one of these is a
 # removal notice, i.e. the copy is gone. Longer pages are never judged by their wording.

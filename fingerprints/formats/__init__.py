@@ -11,13 +11,14 @@ receives lines.
 
 from __future__ import annotations
 
-from .extractor import ExtractedText, Extraction, Reading
+from .extractor import ExtractedText, Extraction, Reading, document_kind
 from .html import html_nesting_estimate, html_to_lines
 from .limits import DocumentRefused, ExtractionLimits
 from .text import text_to_lines
 
 __all__ = [
     "DocumentRefused",
+    "document_kind",
     "ExtractedText",
     "Extraction",
     "ExtractionLimits",

@@ -206,6 +206,24 @@ class Reading:
         self.ocr_images += 1
 
 
+def document_kind(data: bytes) -> str | None:
+    """The kind of binary document ``data`` is by its magic bytes (whatever a server's
+    Content-Type says), or None for text and unknown bytes."""
+    if data.startswith(archives.ZIP_MAGIC):
+        return "zip"
+    if archives.is_compressed_stream(data):
+        return "compressed"
+    if data.startswith(archives.SEVEN_ZIP_MAGIC):
+        return "7z"
+    if archives.is_tar(data):
+        return "tar"
+    if data.startswith(pdf.PDF_MAGIC):
+        return "pdf"
+    if data.startswith(office.OLE2_MAGIC):
+        return "ole2"
+    return images.image_kind(data)
+
+
 def _binary_kind(data: bytes) -> str | None:
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
@@ -216,4 +234,4 @@ def _binary_kind(data: bytes) -> str | None:
     return None
 
 
-__all__ = ["ExtractedText", "Extraction", "LimitReached", "Reading"]
+__all__ = ["ExtractedText", "Extraction", "LimitReached", "Reading", "document_kind"]
