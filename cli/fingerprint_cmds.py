@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -34,11 +35,21 @@ def fingerprint(
     columns: str | None = typer.Option(
         None, "--columns", help="Comma-separated columns to fingerprint (default: all)."
     ),
+    memory: str | None = typer.Option(
+        None, "--memory", help="Memory budget of the build, e.g. 4G or 512M (default: a quarter of RAM)."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Worker processes of the build (default: every core)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
-    fingerprints, path = fingerprint_dataset_file(dataset, out, key_file, id_column, wanted)
+    budget = parse_size(memory) if memory is not None else None
+    with _build_progress() as progress:
+        fingerprints, path = fingerprint_dataset_file(
+            dataset, out, key_file, id_column, wanted, memory_bytes=budget, workers=workers, progress=progress
+        )
     summary = {
         "fingerprints": str(path),
         "records": len(fingerprints),
@@ -56,6 +67,49 @@ def fingerprint(
         table.add_row(c.name, c.kind, f"{c.unique_share:.2f}", f"{c.bits:.1f}")
     console.print(table)
     console.print(f"Wrote {path} ({summary['bytes']:,} bytes). Keep the key file secret and apart from it.")
+
+
+_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a size like 4G, 512M, 1.5GiB or 1000000."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
+    try:
+        number = float(value[: len(value) - len(unit)])
+    except ValueError:
+        raise typer.BadParameter(f"not a size: {text!r} (e.g. 4G, 512M)", param_hint="--memory") from None
+    if number <= 0:
+        raise typer.BadParameter(f"not a size: {text!r} (e.g. 4G, 512M)", param_hint="--memory")
+    return int(number * _SIZE_UNITS[unit])
+
+
+@contextlib.contextmanager
+def _build_progress():
+    """A progress bar on stderr when it is a terminal (the build's passes), else nothing."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    tasks: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total)
+        bars.update(tasks[stage], completed=done, total=total)
+
+    with bars:
+        yield progress
 
 
 def scan(

@@ -140,11 +140,11 @@ CHUNK_MEMO_LIMIT = 2_000_000
 
 # --- Building (build.py, spill.py) ----------------------------------------------------------
 # What a row costs while a chunk is analysed in a worker (its cells, the analyses, entries and
-# shingles as Python objects; measured ~2-3 kB on the synthetic leak, with headroom): the
-# memory budget over this, over the chunks in flight, gives the rows per chunk, at most
-# BUILD_MAX_CHUNK_ROWS (bigger chunks gain nothing once per-chunk costs are amortised).
-BUILD_BYTES_PER_ROW = 4096
-BUILD_MAX_CHUNK_ROWS = 100_000
+# shingles as Python objects): a 100,000-row chunk of the synthetic leak peaked at ~7.3 kB a
+# row. The memory budget over this, over the chunks in flight, gives the rows per chunk, at
+# most BUILD_MAX_CHUNK_ROWS (bigger chunks gain nothing once per-chunk costs are amortised).
+BUILD_BYTES_PER_ROW = 8192
+BUILD_MAX_CHUNK_ROWS = 50_000
 # A budget below this is raised to it (chunks of a thousand rows, spill parts of 16 MB).
 BUILD_MIN_MEMORY_BYTES = 64 * 2**20
 # A spill part is sorted in memory with argsort and a copy of each column: about this many

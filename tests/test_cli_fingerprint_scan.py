@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
 from leaktrack.cli.fingerprint_cmds import LEAK_FOUND_EXIT_CODE
+from leaktrack.fingerprints import FingerprintSet
 
 
 def run(*args: str):
@@ -224,3 +225,18 @@ def test_fingerprint_unreadable_dataset_is_a_one_line_error():
 def test_fingerprint_columns_option_naming_no_column_is_a_one_line_error(small_leak_csv, tmp_path, columns):
     result = run("fingerprint", small_leak_csv, "--columns", columns, "--out", tmp_path / "fp.ltfp")
     assert_one_line_error(result, "names no column")
+
+
+def test_fingerprint_with_a_memory_budget_and_workers_writes_a_scannable_file(small_leak_csv, tmp_path):
+    out, key = tmp_path / "fp.ltfp", tmp_path / "fp.key"
+    result = run(
+        "fingerprint", small_leak_csv, "--out", out, "--key-file", key, "--memory", "100M", "--workers", "2"
+    )
+    assert result.exit_code == 0, result.output
+    assert FingerprintSet.load(out, key).dataset_id
+
+
+@pytest.mark.parametrize("budget", ["lots", "-1G", "0"])
+def test_fingerprint_memory_that_is_no_size_is_refused(small_leak_csv, tmp_path, budget):
+    result = run("fingerprint", small_leak_csv, "--out", tmp_path / "fp.ltfp", "--memory", budget)
+    assert result.exit_code == 2 and "not a size" in result.output

@@ -297,3 +297,13 @@ def test_birth_dates_shared_by_several_records_are_still_a_date_column():
         ["name", "dob", "status"], rows, [str(i) for i in range(1, 20_001)], KEY
     )
     assert [c.kind for c in fingerprints.columns] == ["text", "date", "common"]
+
+
+def test_bag_key_of_one_value_equals_the_scanners_vectorized_bag_keys():
+    from leaktrack.fingerprints.keys import bag_key, bag_keys
+
+    rng = random.Random(2)
+    for _ in range(200):
+        keys = [rng.getrandbits(64) for _ in range(rng.randint(1, 5))]
+        total = np.array([sum(keys) % 2**64], dtype=np.uint64)
+        assert bag_key(keys) == int(bag_keys(total, np.array([len(keys)]))[0])

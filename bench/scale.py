@@ -1,0 +1,320 @@
+"""How the fingerprint file's cost grows with the records: build, load and scan at 1M and 10M.
+
+    .venv/bin/python bench/scale.py                   # 1M and 10M records (~30 min on 2 cores)
+    .venv/bin/python bench/scale.py --sizes 6000,1000000
+    .venv/bin/python bench/scale.py --full            # also 100M (~60 GB of disk, hours)
+
+For each size, in fresh processes (so that each figure is its own):
+- build: wall and CPU time (this process's children: the CLI and its workers), records/s,
+  peak RSS summed over the build's process tree (sampled every 0.2 s) and of its largest process;
+- file size; load time and RSS after load (before any scan);
+- scan of one fixed corpus (synthetic chatter with 200 copied records and 100 name + date of
+  birth lines of the dataset), cold (fresh process) and warm: MB/s and how many of the 100
+  name + date of birth lines were found (the hardest rule at scale: no id in the line).
+The 6,000-record size is the reference the scan speed at 10M is compared with. From the
+measured peaks, the build's memory at 100M is *projected* (a straight line through the two
+largest sizes), and printed as a projection, not a measurement.
+
+Data is synthetic (``bench/speed.py``'s recombined people); everything lives in a temporary
+folder deleted at the end. Other work on the machine slows wall time: CPU time and the load
+average are printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from leaktrack import synthetic
+
+HERE = Path(__file__).resolve().parent
+KEY_HEX = bytes(range(32)).hex()
+MB = 1_000_000
+MIB = 2**20
+TARGET_10M_BUILD_SECONDS = 600
+TARGET_10M_BUILD_RSS = 4 * 2**30
+TARGET_LOAD_SECONDS = 1.0
+TARGET_LOAD_RSS = 200 * MIB
+TARGET_SCAN_RATIO = 0.8  # scan speed at 10M vs at 6,000
+
+
+def write_dataset(path: Path, count: int, seed: int) -> list[list[str]]:
+    """``count`` synthetic people as CSV; returns a sample of 300 rows for the corpus."""
+    base = synthetic.generate_leak(20_000, seed=seed)
+    rng = random.Random(seed)
+    names = [row[1].split() for row in base.rows]
+    pools = {name: base.column(name) for name in ("nationality", "case_status", "facility")}
+    first_day = dt.date(1950, 1, 1).toordinal()
+    sample_at = set(rng.sample(range(count), min(300, count)))
+    sample = []
+    numbers = rng.sample(range(10**8, 10**9), count) if count <= 20_000_000 else None
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(synthetic.COLUMNS)
+        for i in range(count):
+            given, family = rng.choice(names), rng.choice(names)
+            number = numbers[i] if numbers else 10**8 + i * 7 + rng.randrange(7)
+            row = [
+                synthetic.format_a_number(number),
+                " ".join(given[:1] + family[1:] or family),
+                rng.choice(pools["nationality"]),
+                dt.date.fromordinal(first_day + rng.randrange(22_000)).isoformat(),
+                rng.choice(pools["case_status"]),
+                rng.choice(pools["facility"]),
+            ]
+            writer.writerow(row)
+            if i in sample_at:
+                sample.append(row)
+    return sample
+
+
+def write_corpus(path: Path, sample: list[list[str]], megabytes: float) -> None:
+    """Chatter with 200 copied rows and 100 'name, date of birth' lines spread through it."""
+    rng = random.Random(5)
+    blocks, size = [], 0
+    while size < megabytes * MB:
+        block = synthetic.unrelated_paste_text(rng, 2000)
+        blocks.append(block)
+        size += len(block)
+    rows = [",".join(r) for r in sample[:200]]
+    name_dob = [f"{r[1]}, born {r[3]}" for r in sample[200:300]]
+    lines = "\n".join(blocks).split("\n")
+    for extra in rows + name_dob:
+        lines.insert(rng.randrange(len(lines)), extra)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (path.with_suffix(".namedob")).write_text("\n".join(name_dob), encoding="utf-8")
+
+
+class TreeRss:
+    """Peak RSS summed over a process and its descendants, sampled every 0.2 s."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_sum, self.peak_one = pid, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            sizes = [_rss(p) for p in _tree(self.pid)]
+            self.peak_sum = max(self.peak_sum, sum(sizes))
+            self.peak_one = max([self.peak_one, *sizes])
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def build(dataset: Path, out: Path, key: Path, workers: int | None, memory: str | None) -> dict:
+    command = [sys.executable, "-m", "leaktrack.cli.app", "fingerprint", str(dataset)]
+    command += ["--out", str(out), "--key-file", str(key), "--json"]
+    command += ["--workers", str(workers)] if workers else []
+    command += ["--memory", memory] if memory else []
+    cpu, started = children_cpu(), time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rss = TreeRss(process.pid)
+    stdout, stderr = process.communicate()
+    rss.stop()
+    if process.returncode:
+        raise SystemExit(f"build failed: {stderr.strip()}")
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": children_cpu() - cpu,
+        "peak_rss_sum": rss.peak_sum,
+        "peak_rss_one": rss.peak_one,
+        "bytes": out.stat().st_size,
+        "records": json.loads(stdout)["records"],
+    }
+
+
+_LOAD_AND_SCAN = """
+import json, sys, time, resource
+from pathlib import Path
+def rss():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+from leaktrack.fingerprints import FingerprintSet, scan_text
+text = Path(sys.argv[3]).read_text(encoding="utf-8")
+name_dob = Path(sys.argv[4]).read_text(encoding="utf-8").split("\\n")
+before = rss()
+started = time.perf_counter()
+fp = FingerprintSet.load(sys.argv[1], sys.argv[2])
+load = time.perf_counter() - started
+after = rss()
+def scan():
+    cpu = time.process_time()
+    result = scan_text(text, fp)
+    return time.process_time() - cpu, result
+cold, first = scan()
+warm = min(scan()[0] for _ in range(2))
+found = sum(1 for line in name_dob if scan_text(line, fp).matched_count)
+print(json.dumps({"load": load, "rss_load": after - before, "rss_after_load": after,
+                  "cold": cold, "warm": warm, "matched": first.matched_count,
+                  "name_dob_found": found, "name_dob_lines": len(name_dob)}))
+"""
+
+
+def load_and_scan(fp: Path, key: Path, corpus: Path) -> dict:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _LOAD_AND_SCAN,
+            str(fp),
+            str(key),
+            str(corpus),
+            str(corpus.with_suffix(".namedob")),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"load/scan failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout)
+
+
+def measure(size: int, folder: Path, args: argparse.Namespace, console: Console) -> dict:
+    dataset, out, key = folder / f"d{size}.csv", folder / f"d{size}.ltfp", folder / "k.key"
+    key.write_text(KEY_HEX)
+    console.log(f"{size:,} records: writing the dataset")
+    sample = write_dataset(dataset, size, seed=size % 1000 + 1)
+    corpus = folder / f"corpus{size}.txt"
+    write_corpus(corpus, sample, args.corpus_mb)
+    console.log(f"{size:,} records: building ({dataset.stat().st_size / MB:,.0f} MB of CSV)")
+    figures = {"size": size, "csv_bytes": dataset.stat().st_size}
+    figures.update(build(dataset, out, key, args.workers, args.memory))
+    dataset.unlink()
+    console.log(f"{size:,} records: loading and scanning")
+    figures.update(load_and_scan(out, key, corpus))
+    figures["corpus_bytes"] = corpus.stat().st_size
+    out.unlink()
+    console.log(json.dumps(figures))
+    return figures
+
+
+def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None:
+    table = Table(
+        "records",
+        "build wall / CPU",
+        "records/s (wall)",
+        "peak RSS tree / largest",
+        "file",
+        "load / RSS after",
+        "scan cold / warm (CPU)",
+        "name+DOB lines found",
+        title=f"bench/scale.py  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}, "
+        f"{os.cpu_count()} CPUs, load average at start {args.load_at_start}, now {_load()}",
+    )
+    for r in rows:
+        mb = r["corpus_bytes"] / MB
+        table.add_row(
+            f"{r['size']:,}",
+            f"{r['seconds']:.0f} s / {r['cpu']:.0f} s",
+            f"{r['records'] / r['seconds']:,.0f}",
+            f"{r['peak_rss_sum'] / MIB:,.0f} / {r['peak_rss_one'] / MIB:,.0f} MiB",
+            f"{r['bytes'] / MB:,.0f} MB",
+            f"{r['load'] * 1000:.0f} ms / {r['rss_after_load'] / MIB:.0f} MiB",
+            f"{mb / r['cold']:.1f} / {mb / r['warm']:.1f} MB/s",
+            f"{r['name_dob_found']} of {r['name_dob_lines']}",
+        )
+    console.print(table)
+    by_size = {r["size"]: r for r in rows}
+    ref, big = by_size.get(6000), by_size.get(10_000_000)
+    if big:
+        console.print(
+            f"10M build: {big['seconds']:.0f} s wall (target < {TARGET_10M_BUILD_SECONDS} s), peak RSS "
+            f"{big['peak_rss_sum'] / 2**30:.2f} GiB (target < 4 GiB); load {big['load'] * 1000:.0f} ms "
+            f"(< 1 s), RSS after load {big['rss_after_load'] / MIB:.0f} MiB (< 200 MiB)"
+        )
+    if ref and big:
+        console.print(
+            f"warm scan at 10M / at 6,000: {ref['warm'] / big['warm']:.2f} (target >= {TARGET_SCAN_RATIO})"
+        )
+    largest = sorted(by_size)[-2:]
+    if len(largest) == 2:
+        (n1, a), (n2, b) = ((n, by_size[n]["peak_rss_sum"]) for n in largest)
+        slope = (b - a) / (n2 - n1)
+        projected = b + slope * (100_000_000 - n2)
+        console.print(
+            f"projected (not measured) peak RSS of a 100M build: {projected / 2**30:.1f} GiB "
+            f"(straight line through {n1:,} and {n2:,} records; target < 8 GiB)"
+        )
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "?"
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="6000,1000000,10000000", help="comma-separated record counts")
+    parser.add_argument("--full", action="store_true", help="also 100M records")
+    parser.add_argument("--workers", type=int, default=None, help="build workers (default: every core)")
+    parser.add_argument("--memory", default=None, help="build memory budget (default: a quarter of RAM)")
+    parser.add_argument("--corpus-mb", type=float, default=20, help="size of the scanned corpus")
+    parser.add_argument("--folder", default=None, help="where the temporary files go (default: /tmp)")
+    args = parser.parse_args(argv)
+    args.load_at_start = _load()
+    sizes = [int(s) for s in args.sizes.split(",")] + ([100_000_000] if args.full else [])
+    console = Console(width=160)
+    with tempfile.TemporaryDirectory(prefix="leaktrack-scale-", dir=args.folder) as folder:
+        rows = [measure(size, Path(folder), args, console) for size in sizes]
+    report(rows, console, args)
+
+
+if __name__ == "__main__":
+    main()
