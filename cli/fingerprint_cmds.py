@@ -10,6 +10,7 @@ from rich.table import Table
 
 from .. import home
 from ..fingerprints import FingerprintSet, fingerprint_dataset_file
+from ..fingerprints.build import default_workers
 from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
 from .common import console, err_console, print_json, print_json_lines
@@ -127,6 +128,9 @@ def scan(
         "--special-files",
         help="Also read pipes and devices named as inputs (size limit still applies).",
     ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processes scanning files at once (default: every core)."
+    ),
 ) -> None:
     """Scan files for records of the fingerprinted dataset; say which records each exposes.
 
@@ -134,7 +138,15 @@ def scan(
     (the others are still scanned and reported), 3 with --fail-on-leak when any input leaks."""
     fingerprints = FingerprintSet.load(fingerprints_file or home.home_path(home.FINGERPRINTS_FILE), key_file)
     errors: list[str] = []
-    results = list(scan_paths(paths, fingerprints, errors, allow_special_files=special_files))
+    results = list(
+        scan_paths(
+            paths,
+            fingerprints,
+            errors,
+            allow_special_files=special_files,
+            workers=workers or default_workers(),
+        )
+    )
     if as_json:
         print_json_lines(r.to_dict() for r in results)
     else:

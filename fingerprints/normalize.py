@@ -24,6 +24,7 @@ Transliteration: non-Latin values are also indexed in their anyascii Latin form.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -31,12 +32,18 @@ from anyascii import anyascii
 
 from . import params
 
-# Combining marks of the Basic Multilingual Plane (accents, Arabic harakat, ...).
-_MARKS_RE = re.compile(
-    "["
-    + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
-    + "]"
-)
+
+@functools.cache
+def _marks_re() -> re.Pattern:
+    """Combining marks of the Basic Multilingual Plane (accents, Arabic harakat, ...); made on
+    first use: listing them costs ~15 ms of every command's start-up otherwise."""
+    return re.compile(
+        "["
+        + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) == "Mn")
+        + "]"
+    )
+
+
 _DELETED_BYTES = b"-./'"
 _KEPT_ASCII = set(b"abcdefghijklmnopqrstuvwxyz0123456789\n")
 _TOKEN_TABLE = bytes(
@@ -77,7 +84,7 @@ def fold_text(text: str) -> str:
     ASCII text takes a fast path."""
     if text.isascii():
         return text.lower()
-    return _MARKS_RE.sub("", unicodedata.normalize("NFKD", text).casefold())
+    return _marks_re().sub("", unicodedata.normalize("NFKD", text).casefold())
 
 
 def token_bytes(folded: str) -> bytes:

@@ -48,6 +48,7 @@ from .normalize import (
     token_bytes,
 )
 from .results import ScanResult
+from .spill import ordered_map
 
 log = logging.getLogger(__name__)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
@@ -575,18 +576,42 @@ def scan_paths(
     fingerprints: FingerprintSet,
     errors: list[str] | None = None,
     allow_special_files: bool = False,
+    workers: int = 1,
 ) -> Iterator[ScanResult]:
     """Scan files, and every file below the given folders (sorted). Missing paths are
     reported before anything is scanned. A file that cannot be scanned (a zip bomb, an
     unreadable file, a pipe or device unless ``allow_special_files``) raises DocumentError,
-    or, when ``errors`` is given, is listed there and the scan goes on with the next file."""
-    for path in _files_below(paths):
-        try:
-            yield scan_file(path, fingerprints, allow_special_files=allow_special_files)
-        except DocumentError as error:
-            if errors is None:
-                raise
-            errors.append(str(error))
+    or, when ``errors`` is given, is listed there and the scan goes on with the next file.
+
+    With ``workers`` > 1, files are scanned in that many forked processes, which share the
+    mapped fingerprint file's pages; results come in the order of the files."""
+    global _forked_fingerprints
+    jobs = [(str(path), allow_special_files) for path in _files_below(paths)]
+    _forked_fingerprints = fingerprints  # inherited by the forked workers, never pickled
+    died = DocumentError("a scanning worker process died (killed, or out of memory?)")
+    try:
+        for outcome in ordered_map(_scan_in_worker, jobs, workers, died=died):
+            if isinstance(outcome, ScanResult):
+                yield outcome
+            elif errors is None:
+                raise DocumentError(outcome)
+            else:
+                errors.append(outcome)
+    finally:
+        _forked_fingerprints = None
+
+
+_forked_fingerprints: FingerprintSet | None = None
+
+
+def _scan_in_worker(job: tuple[str, bool]) -> ScanResult | str:
+    """One file's result, or the one-line reason it could not be scanned."""
+    assert _forked_fingerprints is not None
+    path, allow_special_files = job
+    try:
+        return scan_file(path, _forked_fingerprints, allow_special_files=allow_special_files)
+    except DocumentError as error:
+        return str(error)
 
 
 def _files_below(paths: Iterable[str | Path]) -> list[Path]:

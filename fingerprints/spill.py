@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import collections
 import itertools
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import DatasetError
+from ..errors import DatasetError, LeaktrackError
 
 
 class ArrayFile:
@@ -84,12 +81,18 @@ class PartitionedSpill:
 
 
 def ordered_map(
-    function: Callable[[Any], Any], jobs: Iterable[Any], workers: int, initializer=None, initargs=()
+    function: Callable[[Any], Any],
+    jobs: Iterable[Any],
+    workers: int,
+    initializer=None,
+    initargs=(),
+    died: LeaktrackError | None = None,
 ) -> Iterator[Any]:
     """``map(function, jobs)`` in ``workers`` processes, results in job order, with at most
     2 x workers jobs in flight (the jobs iterator is read lazily: memory stays bounded).
     A worker that dies (killed, out of memory) fails the build with a one-line error instead
-    of hanging it. ``workers`` <= 1 runs in this process."""
+    of hanging it (``died``, by default the build's error). ``workers`` <= 1, or a single
+    job, runs in this process."""
     jobs = iter(jobs)
     first = list(itertools.islice(jobs, 2))
     if workers <= 1 or len(first) < 2:  # one chunk: a process pool would only cost its start
@@ -98,6 +101,11 @@ def ordered_map(
         yield from map(function, itertools.chain(first, jobs))
         return
     jobs = itertools.chain(first, jobs)
+    # imported here: most commands scan one document and never start a process
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
         pending: collections.deque = collections.deque()
@@ -109,7 +117,7 @@ def ordered_map(
             while pending:
                 yield pending.popleft().result()
         except BrokenProcessPool:
-            raise DatasetError(
+            raise died or DatasetError(
                 "a fingerprinting worker process died (killed, or out of memory?); nothing was "
                 "written: try again with a smaller --memory budget or fewer --workers"
             ) from None

@@ -240,3 +240,22 @@ def test_fingerprint_with_a_memory_budget_and_workers_writes_a_scannable_file(sm
 def test_fingerprint_memory_that_is_no_size_is_refused(small_leak_csv, tmp_path, budget):
     result = run("fingerprint", small_leak_csv, "--out", tmp_path / "fp.ltfp", "--memory", budget)
     assert result.exit_code == 2 and "not a size" in result.output
+
+
+def test_scan_of_a_folder_in_worker_processes_reports_what_one_process_does(
+    fingerprinted, small_leak_copies, tmp_path
+):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i, sample in enumerate(small_leak_copies[:12]):
+        (folder / f"{i:02d}-{sample.filename}").write_bytes(sample.data)
+    (folder / "zz-notes.txt").write_text("nothing here\n")
+    one = run("scan", folder, "--json", "--workers", "1")
+    two = run("scan", folder, "--json", "--workers", "2")
+    assert one.exit_code == two.exit_code == 0, two.output
+
+    def without_seconds(output: str) -> list[dict]:
+        return [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in output.splitlines()]
+
+    assert without_seconds(one.stdout) == without_seconds(two.stdout)
+    assert sum(r["verdict"] == "leak" for r in without_seconds(two.stdout)) >= 10
