@@ -66,12 +66,13 @@ class DocumentScanner:
         return await asyncio.wrap_future(self.pool.submit(_scan_in_worker, body, name, content_type))
 
     def keepable_title(self, title: str | None) -> str | None:
-        """The page title, or a placeholder when it quotes a rare value of the leaked dataset
-        (the store keeps no plaintext of the leak). Checked here, in the crawl's process:
-        titles are short, and this process has the fingerprints loaded anyway."""
-        from ..fingerprints import holds_dataset_values
+        """The page title, or a placeholder when it quotes a rare value of the leaked dataset,
+        in any of the forms short texts disguise one in (``fingerprints.stored_text``): the
+        store keeps no plaintext of the leak. Checked here, in the crawl's process: titles are
+        short, and this process has the fingerprints loaded anyway."""
+        from ..fingerprints.stored_text import holds_dataset_values_in_stored_text
 
-        if title and holds_dataset_values(title, self.fingerprints):
+        if holds_dataset_values_in_stored_text(title, self.fingerprints):
             return WITHHELD_TITLE
         return title
 

@@ -135,6 +135,22 @@ def test_paste_title_quoting_a_leaked_name_is_withheld_from_the_store(
     assert leaked_name not in title
 
 
+def test_paste_title_with_a_leaked_name_run_together_is_withheld_from_the_store(
+    local_site, crawl_settings, leak_fingerprints, small_leak
+):
+    given, surname = small_leak.rows[1][small_leak.columns.index("full_name")].split()
+    add_pastes(
+        local_site,
+        leak_pastes(leak_fingerprints, ["uppercase"]),
+        titles={"leak0": f"{surname}.{given} and {surname}{given}"},
+    )
+
+    sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
+
+    with open_store() as store:
+        assert store.get(match_id_for_url(local_site.url("/p/leak0"))).title == WITHHELD_TITLE
+
+
 MIRROR_KINDS = {
     "zipped_csv": "pub/2024/",
     "gzipped_csv": "pub/2024/q3/",
