@@ -165,8 +165,10 @@ class OutcomeTally:
 
     Final failures (after retries and redirects: HTTP errors, timeouts, refusals, too many
     redirects) reach the request's errback, which every leaktrack spider points at
-    ``record_failure``; a redirect loop that the duplicate filter cuts short reaches no
-    errback, so it is caught here from the request_dropped signal.
+    ``record_failure`` (a chain longer than REDIRECT_MAX_TIMES is "too long", not a loop); a
+    redirect loop that the duplicate filter cuts short reaches no errback, so it is caught here
+    from the request_dropped signal, and told apart from a redirect to a URL the crawl fetched
+    already (not an error: the document was scanned there).
     """
 
     def __init__(self, crawler):
@@ -181,8 +183,13 @@ class OutcomeTally:
 
     def request_dropped(self, request: Request, spider=None) -> None:
         redirects = request.meta.get("redirect_urls")
-        if redirects:
-            record_error(self.stats, f"redirect loop: {redirects[0]} leads back to {request.url}", self.limit)
+        if not redirects:
+            return
+        if request.url in redirects:  # the chain came back to one of its own URLs
+            chain = " -> ".join([*redirects, request.url])
+            record_error(self.stats, f"redirect loop: {chain}", self.limit)
+        else:  # it ends at a URL this crawl fetched already: scanned there, nothing is missed
+            logger.debug("redirect from %s to %s, already fetched in this crawl", redirects[0], request.url)
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:
         if request.callback is not NO_CALLBACK:  # not robots.txt or another internal request
@@ -216,6 +223,9 @@ def failure_reason(error: BaseException, request: Request) -> str | None:
         return None  # skipped on purpose, counted as skipped_seen
     if isinstance(error, HttpError):
         return f"HTTP {error.response.status} from {request.url}"
+    redirects = request.meta.get("redirect_urls")
+    if isinstance(error, IgnoreRequest) and redirects and "max redirections" in str(error):
+        return f"redirect chain too long ({len(redirects)} redirects, no loop): {' -> '.join([*redirects, request.url])}"
     if isinstance(error, IgnoreRequest):
         reason = str(error) or "ignored"
         return reason if request.url in reason else f"{reason}: {request.url}"

@@ -292,6 +292,23 @@ def gzip_bomb() -> bytes:
     return buffer.getvalue()
 
 
+def test_a_long_redirect_chain_is_not_called_a_loop_and_a_redirect_to_a_fetched_page_is_no_error(
+    local_site, crawl_settings, leak_fingerprints
+):
+    for step in range(1, 6):
+        local_site.put(f"/files/chain{step}", redirect_to=f"/files/chain{step + 1}")
+    local_site.put("/files/notes.txt", "a note")
+    local_site.put("/files/old-notes.txt", redirect_to="/files/notes.txt")
+    paths = ["/files/chain1", "/files/notes.txt", "/files/old-notes.txt"]
+    settings = {**crawl_settings, "REDIRECT_MAX_TIMES": 3, "CONCURRENT_REQUESTS": 1}
+
+    summary = sweep_with(sources_for(urls_source(local_site, paths)), leak_fingerprints, settings)
+
+    (error,) = summary.errors
+    assert "redirect chain too long" in error and "no loop" in error and "chain1" in error
+    assert "loop:" not in error
+
+
 def test_broken_pages_and_bombs_do_not_stop_the_sweep(local_site, crawl_settings, leak_fingerprints):
     leak = leak_fingerprints.copies["excerpt_10_rows"]
     local_site.put("/files/leak.csv", leak.data)
