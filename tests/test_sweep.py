@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import zipfile
 
 import pytest
@@ -312,7 +313,8 @@ def test_a_long_redirect_chain_is_not_called_a_loop_and_a_redirect_to_a_fetched_
 def test_broken_pages_and_bombs_do_not_stop_the_sweep(local_site, crawl_settings, leak_fingerprints):
     leak = leak_fingerprints.copies["excerpt_10_rows"]
     local_site.put("/files/leak.csv", leak.data)
-    local_site.put("/files/slow.csv", "a,b\n", delay=TEST_DOWNLOAD_TIMEOUT + 1.5)
+    never = threading.Event()  # answered only after the sweep: it surely times out
+    local_site.put("/files/slow.csv", "a,b\n", hold=never)
     local_site.put("/files/broken.csv", "oops", status=500)
     local_site.put("/files/loop1", redirect_to="/files/loop2")
     local_site.put("/files/loop2", redirect_to="/files/loop1?again")
@@ -332,9 +334,17 @@ def test_broken_pages_and_bombs_do_not_stop_the_sweep(local_site, crawl_settings
         "/files/noise.bin",
         "/files/leak.csv",
     ]
-    settings = {**crawl_settings, "DOWNLOAD_MAXSIZE": 2 << 20, "REDIRECT_MAX_TIMES": 3}
+    settings = {
+        **crawl_settings,
+        "DOWNLOAD_MAXSIZE": 2 << 20,
+        "REDIRECT_MAX_TIMES": 3,
+        "DOWNLOAD_TIMEOUT": TEST_DOWNLOAD_TIMEOUT,
+    }
 
-    summary = sweep_with(sources_for(urls_source(local_site, paths)), leak_fingerprints, settings)
+    try:
+        summary = sweep_with(sources_for(urls_source(local_site, paths)), leak_fingerprints, settings)
+    finally:
+        never.set()
 
     assert stored_matches() == {local_site.url("/files/leak.csv"): leak.expected_records}
     errors = "\n".join(summary.errors)

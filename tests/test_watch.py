@@ -4,6 +4,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 from fixtures_sites import fast_settings_args, text_of
@@ -119,7 +120,7 @@ def test_sigterm_between_sweeps_stops_watch_cleanly(local_site, leak_fingerprint
     first = json.loads(watcher.stdout.readline())  # the first sweep is done; now it waits an hour
 
     watcher.send_signal(signal.SIGTERM)
-    _, stderr = watcher.communicate(timeout=30)
+    _, stderr = watcher.communicate(timeout=120)
 
     assert watcher.returncode == 0
     assert first["per_source"]["pastes"]["matches"] == 1
@@ -133,13 +134,19 @@ def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(
 ):
     pastes = {f"p{index}": f"note {index}" for index in range(6)}
     add_pastes(local_site, pastes, per_page=2)
-    for index in range(6):  # every paste takes a while, so the sweep is surely in progress
-        local_site.put(f"/raw/p{index}", f"note {index}", "text/plain", delay=0.5)
+    release = threading.Event()
+    for index in range(6):  # held until the signal is sent: the sweep is surely in progress
+        local_site.put(f"/raw/p{index}", f"note {index}", "text/plain", hold=release)
     watcher = start_watch(write_sources(tmp_path, local_site), leak_fingerprints)
-    assert local_site.wait_for_request("/raw/"), "the sweep never reached the pastes"
+    try:
+        assert local_site.wait_for_request("/raw/"), "the sweep never reached the pastes"
 
-    watcher.send_signal(signal.SIGTERM)
-    _, stderr = watcher.communicate(timeout=60)
+        watcher.send_signal(signal.SIGTERM)
+        release.set()
+        _, stderr = watcher.communicate(timeout=120)
+    finally:
+        release.set()
+        watcher.kill()
 
     assert watcher.returncode == 0, stderr
     assert "Traceback" not in stderr
