@@ -5,6 +5,7 @@ Thin: each command opens the store, calls one function of ``leaktrack.takedown``
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ import typer
 
 from ..index import open_store
 from ..index.base import utcnow
+from ..index.files import open_owner_only
+from ..takedown import exports
 from ..takedown import settings as takedown_settings
 from ..takedown.fetch import Fetcher
 from ..takedown.finder import ContactFinder
@@ -211,6 +214,36 @@ def takedown_mirrors(
         _say(f"{match_id}: no mirrors found.")
     for mirror in [] if as_json else mirrors:
         _say(f"{mirror.match_id}  {mirror.status:<13} {mirror.reason:<13} {mirror.url}")
+
+
+@takedown_app.command("export")
+def takedown_export(
+    kind: str = typer.Argument(
+        ..., help="lumen (notice records, JSON), misp (an event, JSON) or tickets (CSV)."
+    ),
+    sender: str = typer.Option("", "--sender", help="lumen: who sent the notices (your organisation)."),
+    info: str = typer.Option(
+        "Copies of a leaked personal dataset (leaktrack)", "--info", help="misp: the event's title."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write to FILE (owner-only) instead of stdout."),
+    store_url: str | None = STORE,
+) -> None:
+    """Export notices and copies for Lumen, MISP or a ticketing system (URLs, dates, hashes; no leaked data)."""
+    if kind not in exports.EXPORT_KINDS:
+        raise typer.BadParameter(f"use one of {', '.join(exports.EXPORT_KINDS)}", param_hint="KIND")
+    stream = open_owner_only(out, newline="") if out else sys.stdout
+    try:
+        with open_store(store_url, must_exist=True) as store:
+            if kind == "tickets":
+                exports.write_tickets(store, stream)
+            elif kind == "lumen":
+                stream.write(json.dumps(exports.lumen_records(store, sender), indent=2) + "\n")
+            else:
+                still = (m for m in store.iter_matches() if m.status != "dismissed")
+                stream.write(json.dumps(exports.misp_event(still, info), indent=2) + "\n")
+    finally:
+        if out:
+            stream.close()
 
 
 # A recheck's verdicts (spiders/recheck.py) as the monitoring rules see them; "unreachable" is

@@ -25,7 +25,12 @@ def run(*args: str, input: str | None = None):
 def store_url(tmp_path):
     path = tmp_path / "takedown.db"
     with SQLiteStore(path) as store:
-        store.upsert_copies([found_copy(PASTE, ["case-0001"]), found_copy(LOCAL, ["case-0001", "case-0002"])])
+        store.upsert_copies(
+            [
+                found_copy(PASTE, ["case-0001"]),
+                found_copy(LOCAL, ["case-0001", "case-0002"], source="mirrors"),
+            ]
+        )
     return f"sqlite:///{path}"
 
 
@@ -169,3 +174,60 @@ def test_exposure_without_a_record_id_or_all_is_a_usage_error(store_url):
     result = run("exposure", "--store", store_url)
     assert result.exit_code == 2
     assert "give a record id, or --all" in result.output
+
+
+# -- exports ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def notified_store_url(store_url):
+    from leaktrack.index.takedown_records import Notice
+    from leaktrack.takedown.schedule import track_after_notice
+
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        store.change_status(ID_PASTE, "confirmed", by="t")
+        match = store.record_takedown_sent(ID_PASTE, to="https://pastebin.com/contact", by="t")
+        notice = Notice(
+            "n1", match.id, match.status_changed_at, "notice", "platform", "https://pastebin.com/contact",
+            "leaktrack platform table (pastebin.com)", "platform_privacy_form.txt.j2", "t", None,
+        )  # fmt: skip
+        store.add_notice(notice)
+        store.save_track(track_after_notice(None, match, notice))
+    return store_url
+
+
+def test_export_lumen_has_one_record_per_notice_with_the_copy_as_infringing_url(notified_store_url):
+    result = run("takedown", "export", "lumen", "--sender", "Data Office", "--store", notified_store_url)
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["type"] == "Private Information"
+    assert record["works"][0]["infringing_urls"] == [{"url": PASTE}]
+    assert (record["sender_name"], record["recipient_name"]) == (
+        "Data Office",
+        "https://pastebin.com/contact",
+    )
+    assert "case-0001" not in result.stdout
+
+
+def test_export_misp_builds_an_event_with_paste_and_url_objects_locally(notified_store_url):
+    result = run("takedown", "export", "misp", "--store", notified_store_url)
+    assert result.exit_code == 0, result.output
+    event = json.loads(result.stdout)["Event"]
+    objects = {obj["name"]: obj for obj in event["Object"]}
+    assert set(objects) == {"paste", "url"}  # found by "pastes" source; the other copy is a plain URL
+    urls = {a["value"] for obj in event["Object"] for a in obj["Attribute"] if a["object_relation"] == "url"}
+    assert urls == {PASTE, LOCAL}
+    assert event["distribution"] in (0, "0")
+    assert "case-0001" not in result.stdout
+
+
+def test_export_tickets_csv_lists_every_copy_with_its_last_notice(notified_store_url, tmp_path):
+    import csv
+
+    out = tmp_path / "tickets.csv"
+    result = run("takedown", "export", "tickets", "--out", str(out), "--store", notified_store_url)
+    assert result.exit_code == 0, result.output
+    rows = {row["url"]: row for row in csv.DictReader(out.open())}
+    assert rows[PASTE]["last_notice_to"] == "https://pastebin.com/contact"
+    assert rows[PASTE]["next_step"] == "notified"
+    assert rows[LOCAL]["notices_sent"] == "0"
