@@ -1,0 +1,139 @@
+"""Matching the forms a copy takes beyond the leak's own: names in another order, split over
+labelled fields or abbreviated, dates spelled out in four languages, records written as one
+block line ("Name: X | DOB: Y", as the formats wing joins a multi-line record)."""
+
+import random
+
+import pytest
+
+from leaktrack.fingerprints import build_fingerprint_set, holds_dataset_values, scan_text
+from leaktrack.synthetic import (
+    DATE_LANGUAGES,
+    FIELD_LABELS,
+    given_then_upper_surname,
+    initials_and_surname,
+    other_name_order,
+    spelled_date,
+    surname_comma_given,
+    surnames_swapped,
+)
+
+KEY = bytes(range(32))
+SAMPLE = 40
+
+
+@pytest.fixture(scope="module")
+def fingerprints(small_leak):
+    return build_fingerprint_set(small_leak.columns, small_leak.rows, small_leak.ids, KEY)
+
+
+def people(leak, seed=0, double_surname=False):
+    """Row indexes of a sample of people whose names are written with spaces."""
+    pool = [
+        i
+        for i, n in enumerate(leak.names)
+        if n.joiner == " " and (" " in n.family) == double_surname and len(n.full.split()) >= 2
+    ]
+    return sorted(random.Random(seed).sample(pool, min(SAMPLE, len(pool))))
+
+
+def cell(leak, i, column):
+    return leak.rows[i][leak.columns.index(column)]
+
+
+def matched(text, fingerprints):
+    return set(scan_text(text, fingerprints).matched_records)
+
+
+def ids(indexes):
+    return {str(i + 1) for i in indexes}
+
+
+def test_surname_comma_given_name_with_birth_date_spelled_out_is_matched(small_leak, fingerprints):
+    rows = people(small_leak)
+    text = "\n".join(
+        f"{surname_comma_given(small_leak.names[i])} (born {spelled_date(cell(small_leak, i, 'date_of_birth'), 'en')})"
+        for i in rows
+    )
+    assert matched(text, fingerprints) == ids(rows)
+
+
+@pytest.mark.parametrize("language", DATE_LANGUAGES)
+def test_birth_date_spelled_out_in_each_language_is_matched(language, small_leak, fingerprints):
+    rows = people(small_leak, seed=1)
+    text = "\n".join(
+        f"{small_leak.names[i].full}; {spelled_date(cell(small_leak, i, 'date_of_birth'), language, i)}"
+        for i in rows
+    )
+    assert matched(text, fingerprints) == ids(rows)
+
+
+@pytest.mark.parametrize("form", [other_name_order, given_then_upper_surname])
+def test_name_in_another_order_or_case_with_birth_date_is_matched(form, small_leak, fingerprints):
+    rows = people(small_leak, seed=2)
+    text = "\n".join(f"{form(small_leak.names[i])}\t{cell(small_leak, i, 'date_of_birth')}" for i in rows)
+    assert matched(text, fingerprints) == ids(rows)
+
+
+@pytest.mark.parametrize("form", [surnames_swapped, surname_comma_given, other_name_order])
+def test_double_surnames_in_either_order_are_matched(form, small_leak, fingerprints):
+    rows = people(small_leak, seed=3, double_surname=True)
+    assert rows, "the small leak has people with two family names"
+    text = "\n".join(f"{form(small_leak.names[i])} - {cell(small_leak, i, 'date_of_birth')}" for i in rows)
+    assert matched(text, fingerprints) == ids(rows)
+
+
+def test_name_split_over_labelled_fields_of_one_block_is_matched(small_leak, fingerprints):
+    rows = people(small_leak, seed=4)
+    text = "\n".join(
+        f"Surname: {small_leak.names[i].family} | Given names: {small_leak.names[i].given} | "
+        f"Born: {spelled_date(cell(small_leak, i, 'date_of_birth'), 'en', 2)}"
+        for i in rows
+    )
+    assert matched(text, fingerprints) == ids(rows)
+
+
+@pytest.mark.parametrize("language", sorted(FIELD_LABELS))
+def test_labels_in_each_language_do_not_hurt_a_block_line(language, small_leak, fingerprints):
+    rows = people(small_leak, seed=5)
+    labels = FIELD_LABELS[language]
+    text = "\n".join(
+        " | ".join(f"{label}: {value}" for label, value in zip(labels, small_leak.rows[i])) for i in rows
+    )
+    assert matched(text, fingerprints) == ids(rows)
+
+
+def test_initials_and_surname_with_birth_date_are_matched(small_leak, fingerprints):
+    rows = people(small_leak, seed=6)
+    text = "\n".join(
+        f"{initials_and_surname(small_leak.names[i])}, {cell(small_leak, i, 'date_of_birth')}" for i in rows
+    )
+    found = matched(text, fingerprints)
+    assert found <= ids(rows)
+    assert len(found) >= 0.9 * len(rows)
+
+
+def test_initials_and_surname_with_common_fields_only_are_not_matched(small_leak, fingerprints):
+    rows = people(small_leak, seed=7)
+    text = "\n".join(
+        f"{initials_and_surname(small_leak.names[i])}, {cell(small_leak, i, 'nationality')}, "
+        f"{cell(small_leak, i, 'case_status')}, {cell(small_leak, i, 'facility')}"
+        for i in rows
+    )
+    assert matched(text, fingerprints) == set()
+
+
+def test_fields_of_two_people_in_one_block_line_do_not_combine(small_leak, fingerprints):
+    rows = people(small_leak, seed=8)
+    pairs = list(zip(rows[::2], rows[1::2]))
+    # One's family name and birth date, the other's given name and facility.
+    text = "\n".join(
+        f"Surname: {small_leak.names[a].family} | Given names: {small_leak.names[b].given} | "
+        f"Born: {cell(small_leak, a, 'date_of_birth')} | Facility: {cell(small_leak, b, 'facility')}"
+        for a, b in pairs
+    )
+    assert matched(text, fingerprints) == set()
+
+
+def test_a_month_name_alone_holds_no_dataset_value(fingerprints):
+    assert not holds_dataset_values("March 2024 newsletter, 07-Mar-2024 edition", fingerprints)
