@@ -1116,6 +1116,33 @@ def _base64_csv(columns, rows):
     return render_base64_paste(render_delimited(columns, rows).encode("utf-8"))
 
 
+def _screenshot_names_and_dates(leak, rng):
+    """A screenshot of ``LAST, First`` names, spelled birth dates and nationalities: no id
+    number to lean on, so what OCR does to names and dates decides."""
+    from .synthetic_forms import render_table_image
+
+    indexes = _pick(leak, rng, _subset_size(leak, _IMAGE_ROWS), among=_latin_names(leak))
+    rows = [
+        [
+            surname_comma_given(leak.names[i]),
+            spelled_date(_cell(leak, i, "date_of_birth"), "en", rng.randrange(3)),
+            _cell(leak, i, "nationality"),
+        ]
+        for i in indexes
+    ]
+    return Sample(
+        "screenshot_names_and_dates",
+        "names.png",
+        render_table_image(["name", "born", "country"], rows),
+        _ids(indexes),
+    )
+
+
+def _latin_names(leak: SyntheticLeak) -> list[int]:
+    """Rows whose name is in Latin letters (the screenshots' OCR reads Latin script)."""
+    return [i for i in _spaced_names(leak) if not leak.native_script[i]]
+
+
 FORM_COPY_BUILDERS: list[Callable[[SyntheticLeak, random.Random], Sample]] = [
     _last_first_spelled_dates,
     _spelled_dates_es_fr_pt,
@@ -1146,9 +1173,10 @@ FORM_COPY_BUILDERS: list[Callable[[SyntheticLeak, random.Random], Sample]] = [
     _rendered("screenshot_png", "list.png", _IMAGE_ROWS, _form_writer("render_table_image")),
     _rendered("screenshot_jpeg", "list.jpg", _IMAGE_ROWS, _form_writer("render_table_image", "JPEG")),
     _rendered("scanned_pdf", "scan.pdf", _IMAGE_ROWS, _form_writer("render_scanned_pdf")),
+    _screenshot_names_and_dates,
 ]
 # Kinds whose text comes from OCR (their own recall target).
-OCR_KINDS = frozenset({"screenshot_png", "screenshot_jpeg", "scanned_pdf"})
+OCR_KINDS = frozenset({"screenshot_png", "screenshot_jpeg", "scanned_pdf", "screenshot_names_and_dates"})
 
 
 def form_copies(leak: SyntheticLeak, seed: int = 0, kinds: set[str] | None = None) -> list[Sample]:
