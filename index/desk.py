@@ -169,6 +169,17 @@ class DeskRecords(abc.ABC):
     ) -> list[AuditEntry]:
         """Newest first; only entries about ``target`` and/or by ``user`` when given."""
 
+    # -- alerts -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def claim_alert(self, match_id: str, event: str) -> bool:
+        """Remember that the alert ``event`` (e.g. "new", "reappeared@<time>") about the match is
+        being sent; False when it was claimed before (by this or another process): no repeats."""
+
+    @abc.abstractmethod
+    def release_alert(self, match_id: str, event: str) -> None:
+        """Forget a claim whose alert could not be sent on any channel, so a later run retries it."""
+
     # -- the queue, paged -------------------------------------------------------------------
 
     @abc.abstractmethod

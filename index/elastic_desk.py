@@ -12,12 +12,14 @@ import json
 import uuid
 from importlib import resources
 
+from elasticsearch import ConflictError
+
 from ..errors import NotFoundError
 from . import settings
-from .base import time_from_text, time_text
+from .base import time_from_text, time_text, utcnow
 from .desk import AuditEntry, DeskRecords, QueueFilter, QueuePage, UserAccount, check_role, check_sort
 
-DESK_TEMPLATE_KEYS = ("users", "audit")
+DESK_TEMPLATE_KEYS = ("users", "audit", "alerts")
 
 
 def user_to_doc(account: UserAccount) -> dict:
@@ -64,13 +66,17 @@ class ElasticDeskRecords(DeskRecords):
     def _audit_index(self) -> str:
         return f"{self.names.prefix}-audit"
 
+    @property
+    def _alerts_index(self) -> str:
+        return f"{self.names.prefix}-alerts"
+
     def _install_desk(self) -> None:
         """Templates and indices of accounts and audit (called by the store's ``_install``)."""
         bodies = json.loads(
             resources.files("leaktrack.index").joinpath("es_templates.json").read_text("utf-8")
         )
         with self._errors("installing the review desk's index templates"):
-            for key, index in zip(DESK_TEMPLATE_KEYS, (self._users_index, self._audit_index)):
+            for key, index in zip(DESK_TEMPLATE_KEYS, self._desk_indices()):
                 self.client.indices.put_index_template(
                     name=index,
                     index_patterns=[index],
@@ -79,9 +85,32 @@ class ElasticDeskRecords(DeskRecords):
                     _meta={"managed_by": "leaktrack"},
                 )
         with self._errors("creating the review desk's indices"):
-            for index in (self._users_index, self._audit_index):
+            for index in self._desk_indices():
                 if not self.client.indices.exists(index=index):
                     self._create_index(index, {})
+
+    def _desk_indices(self) -> tuple[str, ...]:
+        return (self._users_index, self._audit_index, self._alerts_index)
+
+    def claim_alert(self, match_id: str, event: str) -> bool:
+        # ``create`` of an existing id is a 409: someone claimed this alert before.
+        with self._errors("claiming an alert"):
+            try:
+                self.client.create(
+                    index=self._alerts_index,
+                    id=f"{match_id}:{event}",
+                    document={"match_id": match_id, "event": event, "at": time_text(utcnow())},
+                    refresh="wait_for",
+                )
+            except ConflictError:
+                return False
+        return True
+
+    def release_alert(self, match_id: str, event: str) -> None:
+        with self._errors("releasing an alert"):
+            self.client.options(ignore_status=404).delete(
+                index=self._alerts_index, id=f"{match_id}:{event}", refresh="wait_for"
+            )
 
     def save_user(self, account: UserAccount) -> None:
         check_role(account.role)

@@ -41,7 +41,7 @@ from .base import (
     time_from_text,
     time_text,
 )
-from .sqlite_desk import DESK_MIGRATIONS, SQLiteDeskRecords
+from .sqlite_desk import ALERTS_MIGRATION, DESK_MIGRATIONS, SQLiteDeskRecords
 from .sqlite_takedown import TAKEDOWN_HOURS_MIGRATION, TAKEDOWN_MIGRATION, SQLiteTakedownRecords
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     *DESK_MIGRATIONS,  # accounts, audit trail, queue paging indexes (sqlite_desk.py)
     TAKEDOWN_MIGRATION,
     TAKEDOWN_HOURS_MIGRATION,
+    ALERTS_MIGRATION,  # alerts sent, one per copy and event (sqlite_desk.py)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

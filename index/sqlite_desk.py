@@ -11,7 +11,7 @@ import sqlite3
 
 from ..errors import NotFoundError
 from . import settings
-from .base import STILL_UP_STATUSES, time_from_text, time_text
+from .base import STILL_UP_STATUSES, time_from_text, time_text, utcnow
 from .desk import (
     AuditEntry,
     DashboardFigures,
@@ -56,6 +56,20 @@ DESK_MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
 ]
+
+
+# Appended to the store's MIGRATIONS after the takedown records (migration order = list order).
+ALERTS_MIGRATION: tuple[str, list[str]] = (
+    "review desk: alerts already sent (one per copy and event)",
+    [
+        """CREATE TABLE alerts_sent (
+            match_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (match_id, event)
+        ) WITHOUT ROWID""",
+    ],
+)
 
 
 def _user_from_row(row: sqlite3.Row) -> UserAccount:
@@ -138,6 +152,18 @@ class SQLiteDeskRecords(DeskRecords):
             )
             for row in rows
         ]
+
+    def claim_alert(self, match_id: str, event: str) -> bool:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO alerts_sent (match_id, event, at) VALUES (?, ?, ?)",
+                (match_id, event, time_text(utcnow())),
+            )
+        return cursor.rowcount == 1
+
+    def release_alert(self, match_id: str, event: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM alerts_sent WHERE match_id = ? AND event = ?", (match_id, event))
 
     def queue_page(
         self, where: QueueFilter, sort: str = "records", after: tuple | None = None, limit: int = 50

@@ -1281,6 +1281,16 @@ class Api:
         self._apply_refresh(query, [index])
         return (201 if result == "created" else 200), _write_result(index.name, doc_id, doc, result)
 
+    def delete_doc(self, target: str, doc_id: str, query: dict) -> tuple[int, dict]:
+        """DELETE /<index>/_doc/<id>: 404 ``not_found`` result when absent, as in ES."""
+        index = self.cluster.resolve_write(target)
+        current = index.docs.pop(doc_id, None)
+        index.dirty = True
+        self._apply_refresh(query, [index])
+        body = {"_index": index.name, "_id": doc_id, "result": "deleted" if current else "not_found"}
+        body |= {"_version": current.version + 1 if current else 1, "_shards": _shards()}
+        return (200 if current else 404), body
+
     def bulk(self, default_index: str | None, raw: bytes, query: dict) -> tuple[int, dict]:
         operations = parse_bulk(raw)
         items, touched = [], {}
@@ -1734,6 +1744,8 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 3 and parts[1] in ("_doc", "_create") and method in ("PUT", "POST"):
             op_type = "create" if parts[1] == "_create" else "index"
             return api.index_doc(parts[0], parts[2], body, query, op_type)
+        if len(parts) == 3 and parts[1] == "_doc" and method == "DELETE":  # the desk's release_alert
+            return api.delete_doc(parts[0], parts[2], query)
         return _no_handler(method, request.path)
 
     def _respond(self, method: str, status: int, body: Any, compat: str | None) -> None:

@@ -112,3 +112,13 @@ def test_the_dashboard_counts_copies_per_day_exposure_still_up_and_removal_media
     assert set(figures.removal_days_by_host) == {"h1.example"}
     assert set(figures.removal_days_by_source) == {"s0"}
     assert figures.removal_days_by_host["h1.example"] > 0
+
+
+def test_an_alert_is_claimed_once_per_copy_and_event_and_a_released_claim_can_be_retaken(store):
+    assert store.claim_alert("m1", "new") is True
+    assert store.claim_alert("m1", "new") is False
+    assert store.claim_alert("m1", "reappeared@2026-03-01T09:00:00") is True
+    assert store.claim_alert("m2", "new") is True
+    store.release_alert("m1", "new")
+    assert store.claim_alert("m1", "new") is True
+    store.release_alert("nothing", "new")  # releasing what was never claimed is no error
