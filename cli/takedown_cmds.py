@@ -15,7 +15,7 @@ import typer
 from ..index import open_store
 from ..index.base import utcnow
 from ..index.files import open_owner_only
-from ..takedown import exports
+from ..takedown import exports, retention
 from ..takedown import settings as takedown_settings
 from ..takedown.fetch import Fetcher
 from ..takedown.finder import ContactFinder
@@ -23,7 +23,7 @@ from ..takedown.mirrors import mirrors_of
 from ..takedown.notices import NoticeWording
 from ..takedown.schedule import SchedulePolicy, due_actions, record_check
 from ..takedown.sending import SmtpSettings, prepare_notice, send_notice
-from .common import console, print_json
+from .common import console, err_console, print_json
 from .queue_cmds import BY, JSON, STORE, default_actor, takedown_app
 
 # SMTP credentials come from the environment only, never from options (shell history).
@@ -312,5 +312,43 @@ def takedown_monitor(
         _say(f"{line['match_id']}  {line['verdict']:<20} {line['step'] or '-'}")
 
 
+def purge(
+    older_than: str = typer.Option(..., "--older-than", help="Age past which to purge: 90d, 12w, 6m, 1y."),
+    what: str = typer.Option(
+        "evidence,crawl-state,dismissed", "--what", help="Comma-separated: evidence, crawl-state, dismissed."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would go; delete nothing."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+    store_url: str | None = STORE,
+) -> None:
+    """Purge old evidence, crawl state and dismissed matches (audited; --dry-run counts only)."""
+    from ..home import CRAWL_STATE_FILE
+    from ..spiders.state import CrawlState
+    from ..spiders.sweep import home_file
+
+    def forget_crawl_state(cut, dry) -> int:
+        state = CrawlState(home_file(None, CRAWL_STATE_FILE))
+        try:
+            return state.forget_last_seen_before(cut, dry)
+        finally:
+            state.close()
+
+    age, kinds = retention.parse_age(older_than), retention.parse_kinds(what)
+    with open_store(store_url, must_exist=True) as store:
+        report = retention.purge(
+            store, age, kinds, utcnow(), by or default_actor(), dry_run, forget_crawl_state
+        )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    verb = "would purge" if dry_run else "purged"
+    for kind, count in report.counts.items():
+        _say(f"{kind}: {verb} {count} (older than {report.cut:%Y-%m-%d})")
+    for problem in report.problems:
+        err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
-    """The commands join the ``takedown`` group that queue_cmds registers."""
+    """The takedown commands join the ``takedown`` group that queue_cmds registers; purge is top-level."""
+    app.command("purge")(purge)

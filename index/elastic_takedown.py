@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ..errors import NotFoundError
+from elasticsearch.helpers import streaming_bulk
+
+from ..errors import NotFoundError, StoreError
 from . import settings
 from .base import Match, batches, time_from_text, time_text
 from .takedown_records import (
@@ -168,6 +170,32 @@ class ElasticTakedownRecords(TakedownRecords):
         if group_by not in ("host", "source"):
             raise ValueError(f"group_by must be host or source, not {group_by!r}")
         return metrics_from_tracks(self.iter_tracks(), group_by)
+
+    def delete_matches(self, match_ids: list[str]) -> int:
+        deleted = 0
+        for batch in batches(match_ids, settings.ITER_PAGE_SIZE):
+            found = self._fetch(batch)
+            notices = [n.id for match_id in found for n in self.list_notices(match_id)]
+            actions = [{"_op_type": "delete", "_index": s.index, "_id": i} for i, s in found.items()]
+            actions += [
+                {"_op_type": "delete", "_index": self._takedown_index("notices"), "_id": n} for n in notices
+            ]
+            actions += [
+                {"_op_type": "delete", "_index": self._takedown_index("tracks"), "_id": i} for i in found
+            ]
+            with self._errors("deleting matches"):
+                for ok, item in streaming_bulk(
+                    self.client,
+                    actions,
+                    raise_on_error=False,
+                    refresh="wait_for",
+                    chunk_size=settings.ES_BULK_CHUNK_SIZE,
+                ):
+                    result = next(iter(item.values()))
+                    if not ok and result.get("status") != 404:  # a track that never existed
+                        raise StoreError(f"Elasticsearch at {self.url} refused deleting {result.get('_id')}")
+            deleted += len(found)
+        return deleted
 
     def matches_with_content(self, content_sha256: str) -> list[Match]:
         return self._matches({"term": {"content_sha256": content_sha256}}, self._newest_first_sort, None)

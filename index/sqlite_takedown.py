@@ -244,6 +244,16 @@ class SQLiteTakedownRecords(TakedownRecords):
             for row in rows
         ]
 
+    def delete_matches(self, match_ids: list[str]) -> int:
+        deleted = 0
+        for batch in batches(match_ids, settings.ITER_PAGE_SIZE):
+            marks = ",".join("?" * len(batch))
+            with self._write() as db:
+                for table in ("match_records", "history", "takedown_notices", "takedown_tracks"):
+                    db.execute(f"DELETE FROM {table} WHERE match_id IN ({marks})", batch)
+                deleted += db.execute(f"DELETE FROM matches WHERE id IN ({marks})", batch).rowcount
+        return deleted
+
     def matches_with_content(self, content_sha256: str) -> list[Match]:
         rows = self._read(
             f"SELECT {self._match_columns} FROM matches WHERE content_sha256 = ? ORDER BY last_seen DESC",

@@ -157,5 +157,10 @@ class TakedownRecords(abc.ABC):
         """``metrics_from_tracks`` over every track, grouped by ``host`` or ``source``."""
 
     @abc.abstractmethod
+    def delete_matches(self, match_ids: list[str]) -> int:
+        """Delete these matches with their records, history, notices and track (retention purge);
+        returns how many existed. Unknown ids are skipped."""
+
+    @abc.abstractmethod
     def matches_with_content(self, content_sha256: str) -> list[Match]:
         """Every copy whose latest content has this SHA-256 (mirrors), newest first."""

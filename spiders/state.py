@@ -119,6 +119,13 @@ class CrawlState:
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM seen_urls").fetchone()[0]
 
+    def forget_last_seen_before(self, cut: datetime, dry_run: bool = False) -> int:
+        """Forget URLs last seen before ``cut`` (retention purge); how many (would) go."""
+        where = "FROM seen_urls WHERE last_seen < ?"
+        if dry_run:
+            return self._db.execute(f"SELECT COUNT(*) {where}", (cut.isoformat(),)).fetchone()[0]
+        return self._db.execute(f"DELETE {where}", (cut.isoformat(),)).rowcount
+
     def close(self) -> None:
         self._db.close()
 

@@ -855,6 +855,23 @@ class Cluster:
         index.dirty = True
         return doc, ("updated" if current else "created")
 
+    def delete_doc(self, index: Index, doc_id: str) -> dict:
+        """A bulk ``delete`` item: 200 "deleted", or 404 "not_found" (no error, as in ES)."""
+        current = index.docs.pop(doc_id, None)
+        seq_no = index.next_seq_no
+        index.next_seq_no += 1
+        index.dirty = True
+        return {
+            "_index": index.name,
+            "_id": doc_id,
+            "_version": (current.version + 1) if current else 1,
+            "result": "deleted" if current else "not_found",
+            "_shards": {"total": 1, "successful": 1, "failed": 0},
+            "_seq_no": seq_no,
+            "_primary_term": index.primary_term,
+            "status": 200 if current else 404,
+        }
+
     def simulate_concurrent_write(
         self, index_expression: str, doc_id: str, changes: dict | None = None
     ) -> None:
@@ -1316,6 +1333,8 @@ class Api:
                         400, "action_request_validation_exception", "Validation Failed: 1: id is missing;"
                     )
                 doc_id = f"auto-{index.next_seq_no}"
+            if action == "delete":
+                return {action: self.cluster.delete_doc(index, doc_id)}
             if action == "update":
                 doc, result = self._bulk_update(index, doc_id, meta, source)
             else:

@@ -231,3 +231,101 @@ def test_export_tickets_csv_lists_every_copy_with_its_last_notice(notified_store
     assert rows[PASTE]["last_notice_to"] == "https://pastebin.com/contact"
     assert rows[PASTE]["next_step"] == "notified"
     assert rows[LOCAL]["notices_sent"] == "0"
+
+
+# -- purge -----------------------------------------------------------------------------------------
+
+
+def test_purge_dry_run_counts_and_the_real_purge_deletes_old_dismissed_matches_and_is_audited(store_url):
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        store.change_status(ID_LOCAL, "dismissed", by="t")  # status_changed_at: now
+    dry = run(
+        "purge", "--older-than", "90d", "--what", "dismissed", "--dry-run", "--json", "--store", store_url
+    )
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["counts"] == {"dismissed": 0}  # dismissed today: kept
+
+    future = run(
+        "purge", "--older-than", "1", "--what", "dismissed", "--dry-run", "--json", "--store", store_url
+    )
+    assert json.loads(future.stdout)["counts"] == {"dismissed": 0}
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        store._db.execute(  # dismissed 100 days ago
+            "UPDATE matches SET status_changed_at = '2020-01-01T00:00:00.000000+00:00' WHERE id = ?",
+            (ID_LOCAL,),
+        )
+        assert store.list_audit() == []
+    dry = run(
+        "purge", "--older-than", "90d", "--what", "dismissed", "--dry-run", "--json", "--store", store_url
+    )
+    assert json.loads(dry.stdout)["counts"] == {"dismissed": 1}
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        assert store.get(ID_LOCAL).status == "dismissed"  # the dry run deleted nothing
+        assert store.list_audit() == []
+
+    result = run("purge", "--older-than", "90d", "--what", "dismissed", "--by", "alice", "--store", store_url)
+    assert result.exit_code == 0, result.output
+    assert "dismissed: purged 1" in result.stdout
+    with SQLiteStore(store_url.removeprefix("sqlite:///")) as store:
+        assert [m.id for m in store.list_matches()] == [ID_PASTE]
+        (entry,) = store.list_audit()
+    assert (entry.user, entry.action, entry.details["counts"]) == ("alice", "purge", {"dismissed": 1})
+
+
+def test_purge_of_crawl_state_forgets_urls_last_seen_before_the_cut(store_url, leaktrack_home):
+    from datetime import UTC, datetime, timedelta
+
+    from leaktrack.home import CRAWL_STATE_FILE
+    from leaktrack.spiders.state import CrawlState, SeenUrl
+
+    leaktrack_home.mkdir(parents=True, exist_ok=True)
+    state = CrawlState(leaktrack_home / CRAWL_STATE_FILE)
+    state.remember(SeenUrl("https://old.example/1", "pastes", "a" * 64, None, None, False))
+    state.remember(SeenUrl("https://new.example/2", "pastes", "b" * 64, None, None, False))
+    old = (datetime.now(UTC) - timedelta(days=200)).isoformat()
+    state._db.execute("UPDATE seen_urls SET last_seen = ? WHERE url = 'https://old.example/1'", (old,))
+    state.close()
+
+    result = run("purge", "--older-than", "90d", "--what", "crawl-state", "--json", "--store", store_url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"] == {"crawl-state": 1}
+    state = CrawlState(leaktrack_home / CRAWL_STATE_FILE)
+    assert (state.has_seen("https://old.example/1"), state.has_seen("https://new.example/2")) == (False, True)
+    state.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["--older-than", "soon"], "use a number of days like 90d"),
+        (["--older-than", "9d", "--what", "logs"], "choose from"),
+    ],
+)
+def test_purge_with_a_bad_age_or_kind_is_a_one_line_error(store_url, args, text):
+    result = run("purge", *args, "--store", store_url)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and text in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_purge_of_evidence_removes_old_files_of_gone_copies_and_keeps_those_still_up(tmp_path):
+    from dataclasses import replace
+
+    path = tmp_path / "ev.db"
+    gone_file, up_file = tmp_path / "gone.warc", tmp_path / "up.warc"
+    gone_file.write_bytes(b"evidence"), up_file.write_bytes(b"evidence")
+    with SQLiteStore(path) as store:
+        gone, up = store.upsert_copies(
+            [
+                replace(found_copy(PASTE, ["case-0001"]), evidence_path=str(gone_file)),
+                replace(found_copy(LOCAL, ["case-0001"]), evidence_path=str(up_file)),
+            ]
+        )
+        for step in ("confirmed", "takedown_sent", "removed"):
+            store.change_status(gone.id, step, by="t")
+    result = run(
+        "purge", "--older-than", "90d", "--what", "evidence", "--json", "--store", f"sqlite:///{path}"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"] == {"evidence": 1}
+    assert (gone_file.exists(), up_file.exists()) == (False, True)

@@ -155,3 +155,18 @@ def test_tracks_of_and_match_states_read_many_matches_at_once(store):
     states = store.match_states([a.id, b.id, "0" * 16])
     assert states == {a.id: ("new", T0), b.id: ("confirmed", confirmed.status_changed_at)}
     assert store.tracks_of([]) == {} and store.match_states([]) == {}
+
+
+def test_deleted_matches_go_with_their_records_history_notices_and_track(store):
+    a, b = store.upsert_copies([found_copy(URL_A, ["r1"]), found_copy(URL_B, ["r1", "r2"])])
+    store.change_status(a.id, "dismissed", by="t")
+    store.add_notice(notice(b.id, 1))
+    store.save_track(track(b.id, "mirror.example.org"))
+
+    assert store.delete_matches([b.id, "0" * 16]) == 1
+
+    with pytest.raises(NotFoundError):
+        store.get(b.id)
+    assert store.list_notices() == [] and store.get_track(b.id) is None
+    assert [m.id for m in store.exposure("r1")] == [a.id] and store.exposure("r2") == []
+    assert store.history(a.id)[-1].to_status == "dismissed"
