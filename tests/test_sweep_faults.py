@@ -203,3 +203,29 @@ def test_unknown_settings_are_named_and_known_ones_pass():
     assert unknown_settings({"DOWNLOAD_DELAY": 1, "LEAKTRACK_SCAN": False, "ROBOTSTXT_OBEY": True}) == []
     (warning,) = unknown_settings({"LEAKTRACK_SCAN_WORKER": 0})
     assert "LEAKTRACK_SCAN_WORKER" in warning and "did you mean LEAKTRACK_SCAN_WORKERS?" in warning
+
+
+def test_a_dropped_document_is_logged_by_its_reason_and_url_not_its_repr():
+    import logging
+
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.spiders.items import FetchedDocument
+    from leaktrack.spiders.pipelines import OneLineLogFormatter
+    from leaktrack.spiders.sources import Source
+    from leaktrack.spiders.urls import UrlsSpider
+
+    crawler = get_crawler(UrlsSpider, settings_dict={"LEAKTRACK_SOURCES": None})
+    spider = UrlsSpider(
+        source=__import__("leaktrack.spiders.sources", fromlist=["Source"]).Source("s", "urls")
+    )
+    spider.crawler = crawler
+    item = FetchedDocument(source="s", url="https://x.example/a.zip", body=b"", title="a title")
+    entry = OneLineLogFormatter().dropped(
+        item, DropItem("refused https://x.example/a.zip: zip bomb"), None, spider
+    )
+
+    line = entry["msg"] % entry["args"]
+    assert line == "Dropped: refused https://x.example/a.zip: zip bomb"
+    assert entry["level"] in (logging.WARNING, "WARNING")
