@@ -217,9 +217,7 @@ def test_a_dropped_document_is_logged_by_its_reason_and_url_not_its_repr():
     from leaktrack.spiders.urls import UrlsSpider
 
     crawler = get_crawler(UrlsSpider, settings_dict={"LEAKTRACK_SOURCES": None})
-    spider = UrlsSpider(
-        source=__import__("leaktrack.spiders.sources", fromlist=["Source"]).Source("s", "urls")
-    )
+    spider = UrlsSpider(source=Source("s", "urls"))
     spider.crawler = crawler
     item = FetchedDocument(source="s", url="https://x.example/a.zip", body=b"", title="a title")
     entry = OneLineLogFormatter().dropped(
