@@ -11,6 +11,7 @@ from rich.table import Table
 from .. import home
 from ..fingerprints import FingerprintSet, fingerprint_dataset_file
 from ..fingerprints.build import default_workers
+from ..fingerprints.formats.images import OCR_MISSING
 from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
 from .common import console, err_console, print_json, print_json_lines
@@ -151,12 +152,28 @@ def scan(
         print_json_lines(r.to_dict() for r in results)
     else:
         console.print(_results_table(results))
+        for note in _scan_notes(results):
+            err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     for error in errors:  # the other inputs were scanned; these could not be
         err_console.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(1)
     if fail_on_leak and any(r.is_leak for r in results):
         raise typer.Exit(LEAK_FOUND_EXIT_CODE)
+
+
+def _scan_notes(results: list[ScanResult]) -> list[str]:
+    """What the table does not show: inputs a limit stopped part-way (their matches are of
+    the part read), and images left unread for want of OCR (with how to enable it)."""
+    notes = [
+        f"{r.input} was partly read ({len(r.skipped)} part(s) skipped; --json lists why)"
+        for r in results
+        if r.partly_read
+    ]
+    unread_images = sum(1 for r in results for reason in r.skipped if reason.endswith(OCR_MISSING))
+    if unread_images:
+        notes.append(f"{unread_images} image(s) or scanned page(s) not read: {OCR_MISSING}")
+    return notes
 
 
 def _results_table(results: list[ScanResult]) -> Table:
