@@ -46,5 +46,9 @@ class ConcurrentUpdateError(StoreError):
     """A match changed between being shown to the user and the user's decision on it."""
 
 
+class DatasetMismatchError(StoreError):
+    """Matches of one leaked dataset and fingerprints (or matches) of another were to be mixed."""
+
+
 class TakedownTemplateError(LeaktrackError):
     """A takedown notice template is missing or does not render."""

@@ -14,6 +14,7 @@ from ..fingerprints.build import default_workers
 from ..fingerprints.formats.images import OCR_MISSING
 from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
+from ..index.open import refuse_refingerprinting
 from .common import console, err_console, print_json, print_json_lines
 
 # ``scan --fail-on-leak`` exits with this when a leak is found (1 and 2 are errors).
@@ -47,6 +48,9 @@ def fingerprint(
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
+    home_fingerprints = home.home_path(home.FINGERPRINTS_FILE)
+    if (out or home_fingerprints).absolute() == home_fingerprints.absolute():
+        refuse_refingerprinting(home_fingerprints)  # the home's store holds another dataset's matches?
     budget = parse_size(memory) if memory is not None else None
     with _build_progress() as progress:
         fingerprints, path = fingerprint_dataset_file(

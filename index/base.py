@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from itertools import islice
 from urllib.parse import urlsplit
 
-from ..errors import InvalidTransitionError, StoreError
+from ..errors import DatasetMismatchError, InvalidTransitionError, StoreError
+from . import settings
 from .desk import DeskRecords
 from .takedown_records import TakedownRecords
 
@@ -122,6 +123,8 @@ class FoundCopy:
     seen_at: datetime = field(default_factory=utcnow)
     title: str | None = None
     evidence_path: str | None = None
+    # The FingerprintSet.dataset_id the copy was found with: record ids mean rows of that dataset.
+    dataset_id: str | None = None
 
     @property
     def matched_count(self) -> int:
@@ -158,6 +161,7 @@ class Match:
     takedown_to: str | None = None
     takedown_ref: str | None = None
     version: int = 1  # bumped on every write; optimistic concurrency for status changes
+    dataset_id: str | None = None  # whose rows matched_records name (None: stored before dataset ids)
 
     @property
     def still_up(self) -> bool:
@@ -187,7 +191,42 @@ class Match:
             "status_changed_at": self.status_changed_at.isoformat() if self.status_changed_at else None,
             "takedown_to": self.takedown_to,
             "takedown_ref": self.takedown_ref,
+            "dataset_id": self.dataset_id,
         }
+
+
+# How to keep two leaks apart, said wherever leaktrack refuses to mix them.
+NEW_CASE_ADVICE = (
+    "a store holds the matches of one dataset; for another leak use another home folder "
+    "(LEAKTRACK_HOME) or store (--store)"
+)
+
+
+def short_dataset_id(dataset_id: str) -> str:
+    """Enough of a dataset id to tell two apart in a message."""
+    return dataset_id[:12]
+
+
+def check_one_dataset(held: Iterable[str], incoming_ids: Iterable[str | None]) -> None:
+    """DatasetMismatchError unless everything incoming was found with the dataset the store holds.
+
+    ``held``: the dataset ids of the matches in the store (none: an empty store, or one whose
+    matches were stored before dataset ids, which takes any). ``incoming_ids``: the dataset ids
+    of the copies to store (None: unknown, taken as any).
+    """
+    incoming = sorted({dataset_id for dataset_id in incoming_ids if dataset_id})
+    held = sorted(set(held))
+    if len(incoming) > 1:
+        raise DatasetMismatchError(
+            f"these copies were found with the fingerprints of {len(incoming)} datasets "
+            f"({', '.join(map(short_dataset_id, incoming))}): {NEW_CASE_ADVICE}"
+        )
+    other = [dataset_id for dataset_id in held if dataset_id not in incoming]
+    if incoming and other:
+        raise DatasetMismatchError(
+            f"this match store holds matches of dataset {short_dataset_id(other[0])}, and these copies were "
+            f"found with the fingerprints of dataset {short_dataset_id(incoming[0])}: {NEW_CASE_ADVICE}"
+        )
 
 
 def check_copy_text(copy: FoundCopy) -> None:
@@ -228,8 +267,14 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
                 title=copy.title,
                 evidence_path=copy.evidence_path,
                 status_changed_at=seen_at,
+                dataset_id=copy.dataset_id,
             ),
             None,
+        )
+    if known.dataset_id and copy.dataset_id and known.dataset_id != copy.dataset_id:
+        raise DatasetMismatchError(
+            f"match {known.id} holds records of dataset {short_dataset_id(known.dataset_id)}, and this copy "
+            f"was found with the fingerprints of dataset {short_dataset_id(copy.dataset_id)}: {NEW_CASE_ADVICE}"
         )
     records = sorted_record_ids([*known.matched_records, *copy.matched_records])
     reappeared = known.status == "removed"
@@ -247,6 +292,7 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
         status="reappeared" if reappeared else known.status,
         status_changed_at=seen_at if reappeared else known.status_changed_at,
         version=known.version + 1,
+        dataset_id=known.dataset_id or copy.dataset_id,
     )
     change = (
         StatusChange(
@@ -316,7 +362,6 @@ class MatchStore(DeskRecords, TakedownRecords, abc.ABC):
     takedown wing's records (notices, schedule, contact lookups) its ``TakedownRecords`` part.
     """
 
-    @abc.abstractmethod
     def upsert_copies(self, copies: Iterable[FoundCopy]) -> list[Match]:
         """Insert new matches (status ``new``) or update known ones (last_seen, records, hash).
 
@@ -324,7 +369,46 @@ class MatchStore(DeskRecords, TakedownRecords, abc.ABC):
         (with a history entry by ``sweep``). The exact rule is ``apply_found_copy``.
         Returns the stored matches in input order. Written in batches, each batch one
         transaction, so a crash mid-sweep loses at most the batch in flight.
+        Copies found with another dataset's fingerprints than the stored matches' are refused
+        (DatasetMismatchError, nothing of the batch written): their record ids name other rows.
         """
+        stored: list[Match] = []
+        for batch in batches(copies, settings.UPSERT_BATCH_SIZE):
+            incoming = {copy.dataset_id for copy in batch if copy.dataset_id}
+            if self._held_datasets is None or not incoming <= self._held_datasets:
+                self._held_datasets = set(self.dataset_ids())
+            check_one_dataset(self._held_datasets, incoming)
+            stored.extend(self._upsert_batch(batch))
+            self._held_datasets |= incoming
+        return stored
+
+    _held_datasets: set[str] | None = None  # dataset ids known to be in the store (a cache per instance)
+
+    @abc.abstractmethod
+    def _upsert_batch(self, copies: list[FoundCopy]) -> list[Match]:
+        """One batch of ``upsert_copies``, in one transaction (SQLite) or one bulk write (Elasticsearch)."""
+
+    @abc.abstractmethod
+    def dataset_ids(self) -> list[str]:
+        """The distinct dataset ids of the stored matches, sorted (matches stored before dataset ids have none)."""
+
+    def refuse_new_dataset(self, fingerprints: str) -> None:
+        """DatasetMismatchError if the store holds any match: fingerprinting (again) makes a new
+        dataset id, and the stored matches' record ids would point into a dataset no file holds."""
+        held = self.dataset_ids()
+        if held or self.list_matches(limit=1):
+            found_with = f"dataset {short_dataset_id(held[0])}" if held else "the fingerprints there now"
+            raise DatasetMismatchError(
+                f"the match store holds matches found with {found_with}; fingerprinting into {fingerprints} "
+                f"would leave their record ids pointing into another dataset: {NEW_CASE_ADVICE}"
+            )
+
+    def refuse_other_dataset(self, dataset_id: str) -> None:
+        """DatasetMismatchError if the store holds matches of a dataset other than ``dataset_id``.
+
+        What a sweep checks before it starts, so a mix-up is one line, not one error per copy.
+        """
+        check_one_dataset(self.dataset_ids(), [dataset_id])
 
     @abc.abstractmethod
     def get(self, match_id: str) -> Match:

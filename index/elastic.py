@@ -68,7 +68,6 @@ from .base import (
     SweepRecord,
     apply_found_copy,
     apply_status_change,
-    batches,
     check_transition,
     match_id_for_url,
     time_from_text,
@@ -212,6 +211,7 @@ def match_to_doc(match: Match, history: list[dict]) -> dict:
         "takedown_ref": match.takedown_ref,
         "evidence_path": match.evidence_path,
         "version": match.version,
+        "dataset_id": match.dataset_id,
         "history": history,
     }
 
@@ -242,6 +242,7 @@ def _match_from_doc(doc: dict) -> Match:
         takedown_to=doc.get("takedown_to"),
         takedown_ref=doc.get("takedown_ref"),
         version=doc["version"],
+        dataset_id=doc.get("dataset_id"),
     )
 
 
@@ -412,6 +413,11 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
                 )
             if not self.client.indices.exists(index=self.names.sweeps_index):
                 self._create_index(self.names.sweeps_index, {})
+        with self._errors("adding new fields to the matches indices"):
+            # Indices made before a field was added to the template (e.g. dataset_id) get it too:
+            # their mapping is strict, so a document with the field would be refused.
+            properties = template_bodies()["matches"]["mappings"]["properties"]
+            self.client.indices.put_mapping(index=self.names.matches_alias, properties=properties)
         self._install_desk()  # accounts and audit (elastic_desk.py)
         self._install_takedown(template_bodies())
 
@@ -591,11 +597,8 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
 
     # -- writing -------------------------------------------------------------------------
 
-    def upsert_copies(self, copies: Iterable[FoundCopy]) -> list[Match]:
-        stored: list[Match] = []
-        for batch in batches(copies, settings.UPSERT_BATCH_SIZE):
-            stored.extend(self._upsert_batch(batch))
-        return stored
+    def dataset_ids(self) -> list[str]:
+        return sorted(bucket["key"] for bucket in self._distinct("dataset_id"))
 
     def _upsert_batch(self, copies: list[FoundCopy]) -> list[Match]:
         known = self._fetch(match_id_for_url(copy.url) for copy in copies)

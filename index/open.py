@@ -41,6 +41,19 @@ def open_store(url: str | None = None, must_exist: bool = False) -> MatchStore:
     )
 
 
+def refuse_refingerprinting(fingerprints: Path, store_url: str | None = None) -> None:
+    """DatasetMismatchError if the store tied to ``fingerprints`` already holds matches.
+
+    ``fingerprint`` calls this before it replaces a home's fingerprint file: a store keeps the
+    matches of one dataset. No store yet (no SQLite file) holds nothing.
+    """
+    url = (store_url or default_store_url()).strip()
+    if url.startswith(SQLITE_PREFIX) and not os.path.isfile(url[len(SQLITE_PREFIX) :]):
+        return
+    with open_store(url) as store:
+        store.refuse_new_dataset(str(fingerprints))
+
+
 def _without_password(url: str) -> str:
     # A mistyped scheme ("htps://user:pw@host") must not print the password into a terminal or a log.
     return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)

@@ -124,6 +124,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     TAKEDOWN_MIGRATION,
     TAKEDOWN_HOURS_MIGRATION,
     ALERTS_MIGRATION,  # alerts sent, one per copy and event (sqlite_desk.py)
+    (
+        "the dataset id on every match: record ids are rows of that dataset, so a store keeps one",
+        [
+            "ALTER TABLE matches ADD COLUMN dataset_id TEXT",
+            "CREATE INDEX matches_by_dataset ON matches (dataset_id)",
+        ],
+    ),
+    # New migrations go HERE, at the end (a list spliced in above, e.g. DESK_MIGRATIONS, must not
+    # grow any more: an entry added there would renumber every migration after it).
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -145,6 +154,7 @@ _MATCH_COLUMN_NAMES = (
     "takedown_ref",
     "evidence_path",
     "version",
+    "dataset_id",
 )
 _MATCH_COLUMNS = ", ".join(_MATCH_COLUMN_NAMES)
 _MATCH_COLUMNS_OF_M = ", ".join("m." + column for column in _MATCH_COLUMN_NAMES)
@@ -161,6 +171,7 @@ _SWEEP_UPDATED_COLUMNS = (
     "status_changed_at",
     "evidence_path",
     "version",
+    "dataset_id",  # a match stored before dataset ids gets the one it is found again with
 )
 # sqlite3 errors caused by the file or the environment (or a hand-edited store), not by our SQL: StoreErrors.
 _ENVIRONMENT_ERRORS = (
@@ -471,11 +482,9 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
 
     # -- writing ------------------------------------------------------------------------
 
-    def upsert_copies(self, copies: Iterable[FoundCopy]) -> list[Match]:
-        stored: list[Match] = []
-        for batch in batches(copies, settings.UPSERT_BATCH_SIZE):
-            stored.extend(self._upsert_batch(batch))
-        return stored
+    def dataset_ids(self) -> list[str]:
+        rows = self._read("SELECT DISTINCT dataset_id FROM matches WHERE dataset_id IS NOT NULL ORDER BY 1")
+        return [row[0] for row in rows]
 
     def _upsert_batch(self, copies: list[FoundCopy]) -> list[Match]:
         with self._write() as db:
@@ -583,6 +592,7 @@ def _match_row(match: Match) -> tuple:
         match.takedown_ref,
         match.evidence_path,
         match.version,
+        match.dataset_id,
     )
 
 
@@ -605,6 +615,7 @@ def _match_from_row(row: sqlite3.Row, records: list[str]) -> Match:
         takedown_to=row["takedown_to"],
         takedown_ref=row["takedown_ref"],
         version=row["version"],
+        dataset_id=row["dataset_id"],
     )
 
 

@@ -239,10 +239,13 @@ def _preflight(job: CrawlJob) -> None:
     from .scanning import load_fingerprints
 
     check_setting_values(job.settings)
+    fingerprints = None
     if crawl_settings(job).getbool("LEAKTRACK_SCAN"):
-        load_fingerprints(job.fingerprints_path, job.key_file)
+        fingerprints = load_fingerprints(job.fingerprints_path, job.key_file)
     if not job.recheck:
-        open_store(job.store_url).close()
+        with open_store(job.store_url) as store:
+            if fingerprints is not None:  # matches of another leak's fingerprints: refuse before crawling
+                store.refuse_other_dataset(fingerprints.dataset_id)
     if job.redis_url:
         distributed_settings(job.redis_url, job.redis_job)  # validates the URL and job name
 

@@ -54,6 +54,7 @@ def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) ->
     refuse_a_responders_home(home)
     # The demo's matches go to its own folder, never to a store LEAKTRACK_STORE names.
     store_url = f"sqlite:///{(home / STORE_FILE).resolve()}"
+    forget_an_earlier_demos_matches(home)
     steps: list[str] = []
     leak = generate_leak(records, seed=DEMO_SEED, n_facilities=max(10, records // 10))
     dataset = leak.write(home / DEMO_DATASET_FILE)
@@ -88,6 +89,14 @@ def refuse_a_responders_home(home: Path) -> None:
         raise LeaktrackError(
             f"{home} holds {' and '.join(theirs)} the demo did not make; give --home a new folder"
         )
+
+
+def forget_an_earlier_demos_matches(home: Path) -> None:
+    """This run fingerprints a new synthetic dataset; an earlier demo's matches name rows of its
+    own, and a store keeps one dataset's matches. Only ever in a demo's home (see above)."""
+    if (home / DEMO_DATASET_FILE).exists():
+        for name in (STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm"):
+            (home / name).unlink(missing_ok=True)
 
 
 def fingerprint_dataset(dataset: Path, out: Path, key_file: Path) -> None:

@@ -28,7 +28,7 @@ from ..home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
 from ..index import FoundCopy, match_id_for_url
 from .items import FetchedDocument
 from .middlewares import record_error
-from .scanning import shared_scanner
+from .scanning import load_fingerprints, shared_scanner
 from .state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
@@ -120,6 +120,15 @@ class StorePipeline:
         self.state = CrawlState(settings.get("LEAKTRACK_STATE"))
         self.keep_evidence = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
         self.unwritable: str | None = None  # why nothing can be stored any more
+        # Every match says which dataset its record ids are rows of (the store refuses a mix).
+        self.dataset_id = (
+            load_fingerprints(
+                str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))),
+                settings.get("LEAKTRACK_KEY_FILE"),
+            ).dataset_id
+            if settings.getbool("LEAKTRACK_SCAN")
+            else None
+        )
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -190,6 +199,7 @@ class StorePipeline:
                     containment=containment,
                     title=item.title,
                     evidence_path=evidence,
+                    dataset_id=self.dataset_id,
                 )
             ]
         )

@@ -24,6 +24,7 @@ documented API; messages are close to, not byte-equal with, the real ones):
 - the bulk NDJSON body: trailing newline, action/metadata line shape, unknown actions or
   metadata parameters, a missing source line, ``if_seq_no`` without ``if_primary_term``,
   ``require_alias`` on a non-alias;
+- ``PUT <index>/_mapping``: new fields are added; a field whose definition changes -> 400;
 - optimistic concurrency: ``if_seq_no``/``if_primary_term`` mismatch and ``create`` of an
   existing id -> 409 ``version_conflict_engine_exception`` (per item inside ``_bulk``);
 - writes through an alias with several indices and no write index -> 400;
@@ -770,6 +771,28 @@ class Cluster:
             self.add_alias(alias, name, props or {})
         return index
 
+    def put_mapping(self, expression: str, body: Any) -> None:
+        """Add fields to existing indices' mappings; a field's type (or parameters) never changes."""
+        if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+            raise _bad_request("mapping source must be a map with properties", "mapper_parsing_exception")
+        unknown = sorted(set(body) - _MAPPING_ROOT_KEYS)
+        if unknown:
+            raise _bad_request(f"unknown parameter [{unknown[0]}] on mapping", "mapper_parsing_exception")
+        validate_mappings(body)
+        names = self.resolve_read(expression)
+        for name in names:
+            existing = self.indices[name].mapping.root["properties"]
+            for field_name, definition in body["properties"].items():
+                if field_name in existing and existing[field_name] != definition:
+                    raise _bad_request(
+                        f"mapper [{field_name}] cannot be changed from type [{existing[field_name].get('type')}] "
+                        f"to [{definition.get('type')}]"
+                    )
+        for name in names:
+            mapping = self.indices[name].mapping
+            mapping.root["properties"].update(copy.deepcopy(body["properties"]))
+            mapping.root.update({k: v for k, v in body.items() if k != "properties"})
+
     def add_alias(self, alias: str, index: str, props: dict) -> None:
         if alias in self.indices:
             raise _bad_request(
@@ -1276,6 +1299,10 @@ class Api:
             for name in names
         }
 
+    def put_mapping(self, expression: str, body: Any) -> tuple[int, dict]:
+        self.cluster.put_mapping(expression, body)
+        return 200, {"acknowledged": True}
+
     def create_index(self, name: str, body: Any) -> tuple[int, dict]:
         self.cluster.create_index(name, body or {})
         return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}
@@ -1757,6 +1784,8 @@ class _Handler(BaseHTTPRequestHandler):
                 ("GET", "_refresh"): lambda: api.refresh(target),
                 ("POST", "_pit"): lambda: api.open_pit(target, query),
                 ("POST", "_rollover"): lambda: api.rollover(target),
+                ("PUT", "_mapping"): lambda: api.put_mapping(target, body),
+                ("POST", "_mapping"): lambda: api.put_mapping(target, body),
             }
             if (method, endpoint) in handlers:
                 return handlers[(method, endpoint)]()

@@ -355,3 +355,25 @@ def test_search_pages_with_search_after_and_keeps_newest_first_among_equal_score
         [found_copy(f"https://paste.example/{n}", ["r1"], title="roster", minutes=n) for n in range(5)]
     )
     assert [m.url[-1] for m in es_store.search("roster", limit=4)] == ["4", "3", "2", "1"]
+
+
+def test_a_matches_index_made_before_dataset_ids_gets_the_field_on_open(standin):
+    """Its mapping is strict: without the new field every sweep's write would be refused."""
+    from elasticsearch import Elasticsearch
+
+    from leaktrack.index.elastic import template_bodies
+
+    old_mappings = template_bodies()["matches"]["mappings"]
+    old_mappings = old_mappings | {
+        "properties": {k: v for k, v in old_mappings["properties"].items() if k != "dataset_id"}
+    }
+    client = Elasticsearch(standin.url)
+    client.indices.create(
+        index="old-matches-000001", mappings=old_mappings, aliases={"old-matches": {"is_write_index": True}}
+    )
+    client.close()
+    with ElasticsearchStore(standin.url, index_prefix="old", refresh=True) as store:
+        copy = found_copy(URL_A, ["r1"])
+        copy.dataset_id = "c" * 32
+        (match,) = store.upsert_copies([copy])
+        assert store.get(match.id).dataset_id == "c" * 32

@@ -278,3 +278,24 @@ def test_a_hand_edited_date_without_a_time_zone_is_read_as_utc(db_path):
     with SQLiteStore(db_path) as store:
         assert store.get(match.id).last_seen.isoformat() == "2026-03-02T10:00:00+00:00"
         assert store.list_matches()[0].last_seen > match.first_seen  # comparable with stored times
+
+
+def test_matches_stored_before_dataset_ids_are_kept_without_one(db_path):
+    """A store of the schema before dataset ids: its matches stay, and take any dataset's copies."""
+    before = raw(db_path)
+    for statement in (s for _, statements in MIGRATIONS[:-1] for s in statements):
+        before.execute(statement)
+    before.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    before.execute(
+        "INSERT INTO matches (id, source, url, host, title, content_sha256, matched_count, containment, status,"
+        " first_seen, last_seen) VALUES ('abc', 'pastes', 'https://paste.example/x', 'paste.example',"
+        " NULL, 'ff', 1, 0.5, 'new', '2026-01-01T00:00:00.000000+00:00', '2026-01-01T00:00:00.000000+00:00')"
+    )
+    before.close()
+    with SQLiteStore(db_path) as store:
+        assert store.get("abc").dataset_id is None
+        assert store.dataset_ids() == []
+        copy = found_copy("https://paste.example/y", ["r1"])
+        copy.dataset_id = "d" * 32
+        store.upsert_copies([copy])
+        assert store.dataset_ids() == ["d" * 32]

@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 from fixtures_store import T0, found_copy
 
-from leaktrack.errors import ConcurrentUpdateError, InvalidTransitionError, NotFoundError, StoreError
+from leaktrack.errors import (
+    ConcurrentUpdateError,
+    DatasetMismatchError,
+    InvalidTransitionError,
+    NotFoundError,
+    StoreError,
+)
 from leaktrack.index import STATUSES, TRANSITIONS, SweepRecord, match_id_for_url
 
 URL_A = "https://pastebin.com/aaaa"
@@ -345,3 +351,52 @@ def test_a_copy_with_a_title_that_is_not_utf8_is_refused_alike_and_nothing_is_st
     with pytest.raises(StoreError, match="not valid UTF-8"):
         store.upsert_copies([found_copy(URL_A, ["r1"], title=NOT_UTF8)])
     assert store.list_matches(limit=None) == []
+
+
+# -- one dataset per store ---------------------------------------------------------------------
+
+DATASET_A, DATASET_B = "a" * 32, "b" * 32
+
+
+def of_dataset(copy, dataset_id: str):
+    copy.dataset_id = dataset_id
+    return copy
+
+
+def test_every_match_keeps_the_dataset_id_it_was_found_with(store):
+    (match,) = store.upsert_copies([of_dataset(found_copy(URL_A, ["r1"]), DATASET_A)])
+    assert match.dataset_id == DATASET_A
+    assert store.get(match.id).dataset_id == DATASET_A
+    assert [m.dataset_id for m in store.iter_matches()] == [DATASET_A]
+    assert store.dataset_ids() == [DATASET_A]
+
+
+def test_an_empty_store_holds_no_dataset(store):
+    assert store.dataset_ids() == []
+
+
+def test_copies_of_another_dataset_are_refused_and_nothing_is_written(store):
+    store.upsert_copies([of_dataset(found_copy(URL_A, ["r1"]), DATASET_A)])
+    with pytest.raises(DatasetMismatchError, match="holds the matches of one dataset"):
+        store.upsert_copies([of_dataset(found_copy(URL_B, ["r1"]), DATASET_B)])
+    with pytest.raises(DatasetMismatchError):
+        store.upsert_copies([of_dataset(found_copy(URL_A, ["r7"], minutes=5), DATASET_B)])
+    assert [(m.url, m.matched_records) for m in store.list_matches(limit=None)] == [(URL_A, ["r1"])]
+    assert store.dataset_ids() == [DATASET_A]
+
+
+def test_a_batch_found_with_two_datasets_is_refused_whole(store):
+    with pytest.raises(DatasetMismatchError, match="2 datasets"):
+        store.upsert_copies(
+            [
+                of_dataset(found_copy(URL_A, ["r1"]), DATASET_A),
+                of_dataset(found_copy(URL_B, ["r1"]), DATASET_B),
+            ]
+        )
+    assert store.list_matches(limit=None) == []
+
+
+def test_a_match_stored_before_dataset_ids_takes_the_one_it_is_found_again_with(store):
+    store.upsert_copies([found_copy(URL_A, ["r1"])])  # no dataset id: an older leaktrack's match
+    (match,) = store.upsert_copies([of_dataset(found_copy(URL_A, ["r1"], minutes=5), DATASET_A)])
+    assert store.get(match.id).dataset_id == DATASET_A
