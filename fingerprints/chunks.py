@@ -57,10 +57,15 @@ class _KeyColumn:
 
     def gather(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keys of the given chunks, concatenated, and how many each chunk has."""
+        positions, counts = self.positions(chunk_ids)
+        return self.keys.array[positions], counts
+
+    def positions(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the given chunks' keys are in the flat keys, and how many each has."""
         ends = self.ends.array[chunk_ids]
         starts = np.where(chunk_ids > 0, self.ends.array[np.maximum(chunk_ids - 1, 0)], 0)
         counts = ends - starts
-        return self.keys.array[expand_ranges(starts, counts)], counts
+        return expand_ranges(starts, counts), counts
 
 
 class ChunkTable:
@@ -78,6 +83,7 @@ class ChunkTable:
         self._months = _Growing(np.bool_)
         self._numbers = _Growing(np.bool_)  # holds an id-like number that is not a date
         self.token_keys = _KeyColumn()
+        self.token_is_digits = _Growing(np.bool_)  # aligned with token_keys.keys
         self.special_keys = _KeyColumn()  # id numbers and every reading of a date
 
     def learn(self, chunks: set[bytes]) -> None:
@@ -93,7 +99,7 @@ class ChunkTable:
 
     def _add(self, chunks: list[bytes]) -> None:
         token_keys, token_counts, special_keys, special_counts, months, numbers = [], [], [], [], [], []
-        id_counts = []
+        id_counts, digits = [], []
         for chunk in chunks:
             self.ids[chunk] = len(self.tokens)
             tokens = chunk_tokens(chunk)
@@ -103,12 +109,14 @@ class ChunkTable:
             dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
             token_keys += keys
             token_counts.append(len(keys))
+            digits += [t.isdigit() for t in tokens]
             special_keys += ids + dates
             special_counts.append(len(ids) + len(dates))
             id_counts.append(len(ids))
             months.append(any(t in MONTHS for t in tokens))
             numbers.append(any(id_number(t) and not digit_date_readings(t) for t in tokens))
         self.token_keys.extend(token_keys, token_counts)
+        self.token_is_digits.extend(np.array(digits, dtype=bool))
         self.special_keys.extend(special_keys, special_counts)
         self._hits.extend(
             self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts)

@@ -35,7 +35,7 @@ from .arrays import (
 from .chunks import ID_HIT, ChunkTable
 from .fingerprint_set import FLAG_ABBREVIATED, FLAG_BAG, FLAG_INITIAL, FLAG_TOKEN, KIND_ID, FingerprintSet
 from .keys import KeyedHasher, bag_keys, token_run_keys
-from .minhash import jaccard, lsh_query, signature_of
+from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
     MONTHS,
     chunk_tokens,
@@ -118,27 +118,31 @@ class _Scanner:
         hits = {chunks[i]: int(strengths[i]) for i in np.flatnonzero(strengths).tolist()}
         if sum(hits.values()) < ID_HIT:  # no line can hold enough: one rare word is no record
             return []
-        if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS:
-            # A document this full of hits is a leak or a name list: look at every line
-            # with a hit (the evidence rules, not the prefilter, keep the precision).
-            hit_set = set(hits)
-            return [
-                (i, line) for i, line in enumerate(x.split(b"\n")) if not hit_set.isdisjoint(line.split())
-            ]
-        newlines = np.flatnonzero(np.frombuffer(x, dtype=np.uint8) == _NEWLINE)
-        line_hits = [
-            (
-                np.unique(np.searchsorted(newlines, np.fromiter(_whole_chunk_positions(x, c), np.int64))),
-                strength,
-            )
-            for c, strength in hits.items()
-        ]
-        strength = np.zeros(len(newlines) + 1, dtype=np.int64)
-        for lines, hit in line_hits:
-            strength[lines] += hit
+        # A document full of hits is a leak or a name list: look at every line with a hit
+        # (the evidence rules, not the prefilter, keep the precision).
+        threshold = 1 if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS else ID_HIT
+        data = np.frombuffer(x, dtype=np.uint8)
+        newlines = np.flatnonzero(data == _NEWLINE)
+        strength = self._line_strengths(x, data, newlines)
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
-        return [(i, x[starts[i] : ends[i]]) for i in np.flatnonzero(strength >= ID_HIT).tolist()]
+        return [(i, x[starts[i] : ends[i]]) for i in np.flatnonzero(strength >= threshold).tolist()]
+
+    def _line_strengths(self, x: bytes, data: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+        """Per line, the summed prefilter strength of its distinct chunks, in one vectorized
+        pass: chunk starts from the bytes (``token_bytes`` leaves space and newline as the only
+        bytes up to 32, the bytes ``split`` cuts at), chunk ids from the memo."""
+        separator = data <= _SPACE
+        starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
+        ids = self.chunks.ids
+        occurrences = np.fromiter(map(ids.__getitem__, x.split()), dtype=np.int64, count=len(starts))
+        strength = self.chunks.hits_of(occurrences)
+        hit = np.flatnonzero(strength)
+        lines = np.searchsorted(newlines, starts[hit])
+        pairs = np.unique((lines << 32) | occurrences[hit])  # a chunk counts once per line
+        return np.bincount(
+            pairs >> 32, weights=self.chunks.hits_of(pairs & 0xFFFFFFFF), minlength=len(newlines) + 1
+        )
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
@@ -171,21 +175,30 @@ class _Scanner:
 
     def _lsh_pairs(self, enc: _EncodedLines, lines: np.ndarray) -> np.ndarray:
         """(line, record) pairs for lines without exact candidates, from the MinHash LSH
-        tables of the fingerprint file."""
-        pairs = []
-        for line in lines.tolist():
-            shingles = self._known_shingles(enc, line)
-            # One known shingle is one field at most: never a match, not worth the index.
-            if len(shingles) >= params.MIN_EVIDENCE_FIELDS:
-                records = lsh_query(self.fp.lsh_keys, self.fp.lsh_records, signature_of(shingles))
-                pairs.append((line << 32) | records)
-        return np.concatenate(pairs) if pairs else np.empty(0, dtype=np.int64)
+        tables of the fingerprint file: all lines at once (signatures, band keys, lookups).
 
-    def _known_shingles(self, enc: _EncodedLines, line: int) -> list[int]:
-        """The line's shingles that some record has (name tokens, ids, dates): the words
-        of a facility or a status, which record MinHashes leave out, are left out too."""
-        shingles = np.array(enc.shingles(line), dtype=np.uint64)
-        return shingles[sorted_contains(self.known_keys, shingles)].tolist()
+        A line's shingles are those some record has (name tokens, ids, dates): the words of
+        a facility or a status, which record MinHashes leave out, are left out too. One
+        known shingle is one field at most: never a match, not worth the index."""
+        keys, key_lines = enc.shingle_keys(lines)
+        known = sorted_contains(self.known_keys, keys)
+        keys, key_lines = keys[known], key_lines[known]
+        order = np.argsort(key_lines, kind="stable")
+        keys, key_lines = keys[order], key_lines[order]
+        lines_with, counts = np.unique(key_lines, return_counts=True)
+        offsets = offsets_of(counts)
+        eligible = np.flatnonzero(counts >= params.MIN_EVIDENCE_FIELDS)
+        if len(eligible) == 0:
+            return np.empty(0, dtype=np.int64)
+        positions = expand_ranges(offsets[eligible], counts[eligible])
+        signatures = record_signatures(keys[positions], offsets_of(counts[eligible]))
+        bands = band_keys(signatures)  # (lines x bands)
+        lo = np.searchsorted(self.fp.lsh_keys, bands.reshape(-1), side="left")
+        hi = np.searchsorted(self.fp.lsh_keys, bands.reshape(-1), side="right")
+        found = hi > lo
+        records = self.fp.lsh_records[expand_ranges(lo[found], (hi - lo)[found])].astype(np.int64)
+        band_lines = np.repeat(lines_with[eligible], bands.shape[1])[found]
+        return np.unique((np.repeat(band_lines, (hi - lo)[found]) << 32) | records)
 
     def _evidence(self, enc: _EncodedLines, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pairs x columns) evidence weight of each field of the record in the line, and
@@ -438,6 +451,20 @@ class _EncodedLines:
             }
         return variants
 
+    def shingle_keys(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The MinHash shingles of the given lines (letter tokens, ids and dates, as the
+        records'), concatenated, with the line of each."""
+        index = np.array([self.line_index[n] for n in lines.tolist()], dtype=np.int64)
+        starts, ends = self.line_offsets[index], self.line_offsets[index + 1]
+        chunk_ids = self.chunk_ids[expand_ranges(starts, ends - starts)]
+        chunk_lines = np.repeat(lines, ends - starts)
+        positions, token_counts = self.table.token_keys.positions(chunk_ids)
+        letters = ~self.table.token_is_digits.array[positions]
+        token_lines = np.repeat(chunk_lines, token_counts)
+        special, special_counts = self.table.special_keys.gather(chunk_ids)
+        keys = np.concatenate((self.table.token_keys.keys.array[positions][letters], special))
+        return keys, np.concatenate((token_lines[letters], np.repeat(chunk_lines, special_counts)))
+
     def shingles(self, line: int) -> list[int]:
         """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""
         ids = np.array(self._line_chunk_ids(line), dtype=np.int64)
@@ -446,16 +473,6 @@ class _EncodedLines:
         special_keys, _ = self.table.special_keys.gather(ids)
         letters = [k for t, k in zip(tokens, token_keys.tolist()) if not t.isdigit()]
         return letters + special_keys.tolist()
-
-
-def _whole_chunk_positions(x: bytes, chunk: bytes):
-    """Start offsets of ``chunk`` in ``x`` where it stands as a whole chunk."""
-    start, size, length = 0, len(x), len(chunk)
-    while (p := x.find(chunk, start)) >= 0:
-        end = p + length
-        if (p == 0 or x[p - 1] in (_SPACE, _NEWLINE)) and (end == size or x[end] in (_SPACE, _NEWLINE)):
-            yield p
-        start = end
 
 
 def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:
