@@ -7,6 +7,7 @@ import random
 import pytest
 
 from leaktrack.fingerprints import build_fingerprint_set, holds_dataset_values, scan_text
+from leaktrack.fingerprints.formats.images import ocr_text_to_lines
 from leaktrack.synthetic import (
     DATE_LANGUAGES,
     FIELD_LABELS,
@@ -137,3 +138,15 @@ def test_fields_of_two_people_in_one_block_line_do_not_combine(small_leak, finge
 
 def test_a_month_name_alone_holds_no_dataset_value(fingerprints):
     assert not holds_dataset_values("March 2024 newsletter, 07-Mar-2024 edition", fingerprints)
+
+
+def test_ocr_line_whose_a_number_has_a_space_beside_a_hyphen_is_matched(small_leak, fingerprints):
+    rows = people(small_leak, seed=10)
+    lines = []
+    for n, i in enumerate(rows):
+        a_number = cell(small_leak, i, "a_number")  # A-123-456-789
+        spaced = a_number[:9] + (" -", "- ", " - ")[n % 3] + a_number[10:]
+        lines.append(
+            f"oo  {spaced}  {cell(small_leak, i, 'nationality')}  {cell(small_leak, i, 'date_of_birth')}"
+        )
+    assert matched(ocr_text_to_lines("\n".join(lines)), fingerprints) == ids(rows)

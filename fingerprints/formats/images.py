@@ -37,6 +37,7 @@ _GUTTER = re.compile(r" {2,}")
 # A token made of digits and the letters OCR confuses with them, holding at least two real
 # digits and separated like an id or a date (A-123-456-789, 1990-03-07, 12/O3/1990).
 _DIGITISH = re.compile(r"(?<![A-Za-z])[0-9OoIlS|][0-9OoIlS|\-./]*[0-9OoIlS|](?![A-Za-z])")
+_SPACED_HYPHEN = re.compile(r"(?<=[0-9])(?: +- *|- +)(?=[0-9])")
 _DIGIT_REPAIRS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5"})
 
 
@@ -119,8 +120,9 @@ def ocr_text_to_lines(text: str) -> str:
 
 
 def repair_digits(line: str) -> str:
-    """Letters OCR reads for digits, repaired inside digit runs only (names are untouched)."""
-    return _DIGITISH.sub(_repair_token, line)
+    """Letters OCR reads for digits, repaired inside digit runs only (names are untouched);
+    a space OCR put beside a hyphen inside a number (``A-752-273 -933``) taken out first."""
+    return _DIGITISH.sub(_repair_token, _SPACED_HYPHEN.sub("-", line))
 
 
 def _repair_token(match: re.Match) -> str:
