@@ -182,6 +182,35 @@ def _date_side(tokens) -> list[str]:
     return side + [""] * (_DATE_SIDE_TOKENS - len(side))
 
 
+# OCR's look-alikes (folded): letters read for digits inside a number, digits read for
+# letters inside a word. "1" stands for "l" or "i", so a word gets both readings.
+_DIGITISH_RUN = re.compile(r"[0-9olis]+")
+_LETTERISH_RUN = re.compile(r"[a-z015]+")
+_AS_DIGITS = str.maketrans("olis", "0115")
+_AS_LETTERS = (str.maketrans("015", "ols"), str.maketrans("015", "ois"))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def ocr_readings(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(words, numbers) a chunk of letters and digits may be under OCR's look-alikes
+    (``0``/``O``, ``1``/``l``/``I``, ``5``/``S``): ``j0se`` -> ``jose``, ``al23456789`` ->
+    ``123456789``. A number needs two real digits and the length of an id or a date, a word
+    two real letters, so that an id number's ``A`` prefix or a date stays what it is. Empty
+    when there is nothing to read."""
+    numbers = {
+        run.translate(_AS_DIGITS)
+        for run in _DIGITISH_RUN.findall(chunk)
+        if len(run) >= params.MIN_ID_DIGITS and sum(ch.isdigit() for ch in run) >= 2 and not run.isdigit()
+    }
+    words = {
+        run.translate(table)
+        for run in _LETTERISH_RUN.findall(chunk)
+        if sum(ch.isalpha() for ch in run) >= 2 and not run.isalpha()
+        for table in _AS_LETTERS
+    }
+    return tuple(sorted(words)), tuple(sorted(numbers))
+
+
 def transliterated_tokens(value: str, native: list[str] | None = None) -> list[list[str]]:
     """Latin token sequences of a non-Latin value (empty for Latin values).
 

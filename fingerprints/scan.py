@@ -43,6 +43,7 @@ from .normalize import (
     fold_text,
     id_number,
     looks_like_record_line,
+    ocr_readings,
     one_digit_deletions,
     textual_dates,
     token_bytes,
@@ -379,6 +380,8 @@ class _EncodedLines:
         )
         special_keys, special_counts = table.special_keys.gather(chunk_ids)
         dates, date_lines = self._textual_date_keys()
+        ocr_keys, ocr_lines = self._ocr_reading_keys()
+        dates, date_lines = np.concatenate((dates, ocr_keys)), np.concatenate((date_lines, ocr_lines))
         runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
         self._all_keys = np.concatenate((token_keys, runs, special_keys, dates))
         self._all_lines = np.concatenate(
@@ -433,6 +436,29 @@ class _EncodedLines:
             for iso in textual_dates(tokens):
                 keys.append(self.table.hasher.date(iso))
                 lines.append(line)
+        return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
+
+    def _ocr_reading_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """Keys of what chunks mixing letters and digits read as under OCR's look-alikes
+        (``normalize.ocr_readings``): a word's token key, a number's id and date keys. They
+        are found as the record's fields are; they do not join runs of tokens (a name found
+        so counts through its order-free key, ``_Scanner._name_forms``)."""
+        hasher, read = self.table.hasher, {}
+        for chunk in np.unique(self.chunk_ids).tolist():
+            tokens = self.table.tokens[chunk]
+            if len(tokens) < 2:  # a chunk of letters only or digits only: nothing to read
+                continue
+            words, numbers = ocr_readings("".join(tokens))
+            found = [hasher.token(w) for w in words]
+            found += [hasher.id_number(n) for n in numbers if id_number(n)]
+            found += [hasher.date(d) for n in numbers for d in digit_date_readings(n)]
+            if found:
+                read[chunk] = found
+        keys, lines = [], []
+        where = np.isin(self.chunk_ids, np.fromiter(read, dtype=np.int64, count=len(read)))
+        for chunk, line in zip(self.chunk_ids[where].tolist(), self.chunk_lines[where].tolist()):
+            keys += read[chunk]
+            lines += [line] * len(read[chunk])
         return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
 
     def id_variants(self, line: int) -> set[int]:

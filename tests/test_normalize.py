@@ -7,6 +7,7 @@ from leaktrack.fingerprints.normalize import (
     fold_text,
     id_number,
     looks_like_record_line,
+    ocr_readings,
     textual_dates,
     transliterated_tokens,
     value_tokens,
@@ -150,3 +151,21 @@ def test_month_names_of_every_language_have_their_number(written, iso):
 
 def test_a_month_name_without_day_and_year_is_no_date():
     assert dates_in("March 2024 release, 12 items") == set()
+
+
+@pytest.mark.parametrize(
+    ("chunk", "words", "numbers"),
+    [
+        ("j0se", ("jose",), ()),
+        ("al23456789", (), ("123456789",)),
+        ("19s00307", (), ("19500307",)),
+        ("gi11e5", ("giiies", "gilles"), ()),
+    ],
+)
+def test_ocr_look_alikes_are_read_as_letters_in_words_and_digits_in_numbers(chunk, words, numbers):
+    assert ocr_readings(chunk) == (words, numbers)
+
+
+@pytest.mark.parametrize("chunk", ["a513653999", "19900307", "maria", "a1"])
+def test_a_number_prefix_a_date_or_a_plain_word_has_no_ocr_reading(chunk):
+    assert ocr_readings(chunk) == ((), ())

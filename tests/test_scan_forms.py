@@ -8,6 +8,7 @@ import pytest
 
 from leaktrack.fingerprints import build_fingerprint_set, holds_dataset_values, scan_text
 from leaktrack.fingerprints.formats.images import ocr_text_to_lines
+from leaktrack.fingerprints.normalize import fold_text
 from leaktrack.synthetic import (
     DATE_LANGUAGES,
     FIELD_LABELS,
@@ -150,3 +151,27 @@ def test_ocr_line_whose_a_number_has_a_space_beside_a_hyphen_is_matched(small_le
             f"oo  {spaced}  {cell(small_leak, i, 'nationality')}  {cell(small_leak, i, 'date_of_birth')}"
         )
     assert matched(ocr_text_to_lines("\n".join(lines)), fingerprints) == ids(rows)
+
+
+def test_letters_ocr_reads_for_digits_in_a_birth_date_are_read_as_digits(small_leak, fingerprints):
+    rows = [i for i in people(small_leak, seed=11) if "0" in cell(small_leak, i, "date_of_birth")]
+    lines = [
+        f"{small_leak.names[i].full}  {cell(small_leak, i, 'date_of_birth').replace('0', 'O').replace('1', 'l')}"
+        for i in rows
+    ]
+    assert matched("\n".join(lines), fingerprints) == ids(rows)
+
+
+def test_digits_ocr_reads_for_letters_in_a_name_are_read_as_letters(small_leak, fingerprints):
+    rows = [
+        i
+        for i in people(small_leak, seed=12)
+        if set("oOlIsS") & set(small_leak.names[i].given) and fold_text(small_leak.names[i].given).isascii()
+    ]
+    look_alikes = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "s": "5", "S": "5"})
+    lines = [
+        f"{small_leak.names[i].given.translate(look_alikes)} {small_leak.names[i].family}  "
+        f"{cell(small_leak, i, 'date_of_birth')}"
+        for i in rows
+    ]
+    assert matched("\n".join(lines), fingerprints) == ids(rows)
