@@ -47,9 +47,14 @@ PASSWORD = "bench-password-123"
 
 
 def build_store(path: Path, matches: int, records: int) -> None:
+    """Upsert the synthetic matches (resuming a build that was stopped), then some workflow."""
     with SQLiteStore(path) as store:
-        took = upsert_all(store, synthetic_copies(matches, records, seed=1))
-        print(f"built {matches:,} matches in {took:.0f} s")
+        have = sum(store.stats().by_status.values())
+        if have < matches:
+            took = upsert_all(store, synthetic_copies(matches - have, records, seed=1, start=have))
+            print(f"built {matches - have:,} matches in {took:.0f} s")
+        if store.list_users():
+            return
         page = store.queue_page(QueueFilter(), sort="first_seen", limit=max(matches // 333, 3))
         for i, match in enumerate(page.matches):
             steps = ("confirmed", "takedown_sent", "removed")[: 1 + i % 3]
@@ -104,8 +109,7 @@ def main() -> None:
     from leaktrack.web.queries import encode_after
 
     path = args.db or Path(tempfile.mkdtemp()) / "desk-bench.db"
-    if not path.exists():
-        build_store(path, args.matches, args.records)
+    build_store(path, args.matches, args.records)
     store = SQLiteStore(path)
     total = store.stats()
     some = store.queue_page(QueueFilter(), limit=1).matches[0]

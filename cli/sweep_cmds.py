@@ -14,6 +14,13 @@ from rich.live import Live
 from rich.table import Table
 
 from ..home import HOME_ENV
+from .alert_options import (
+    AlertDigestOption,
+    AlertOption,
+    AlertQuietOption,
+    ReviewUrlOption,
+    send_sweep_alerts,
+)
 from .common import console, err_console, print_json
 from .store_views import queue_table
 
@@ -63,6 +70,10 @@ def sweep(
         None, "--redis-job", help="Name of the distributed sweep; workers with the same name cooperate."
     ),
     json_output: bool = JsonOption,
+    alert: list[str] | None = AlertOption,
+    alert_digest: bool = AlertDigestOption,
+    alert_quiet: bool = AlertQuietOption,
+    review_url: str | None = ReviewUrlOption,
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from ..spiders.sweep import run_sweep
@@ -81,6 +92,7 @@ def sweep(
             redis_job=redis_job,
         )
     render_summary(summary, json_output)
+    send_sweep_alerts(summary, store, alert, alert_digest, alert_quiet, review_url)
 
 
 def watch(

@@ -1,0 +1,51 @@
+"""A real sweep sends its alerts: new copies once, never again on the next sweep."""
+
+from __future__ import annotations
+
+from test_alerts import SECRET, Receiver
+from test_cli_sweep import invoke, publish, sweep_args, write_sources
+
+from leaktrack.alerts.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+
+
+def test_a_sweep_alerts_each_new_copy_once_through_a_signed_webhook(
+    local_site, leak_fingerprints, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LEAKTRACK_WEBHOOK_SECRET", SECRET)
+    hook = Receiver()
+    try:
+        publish(local_site, leak_fingerprints)
+        args = sweep_args(write_sources(tmp_path, local_site), leak_fingerprints, "--alert", hook.url)
+
+        first = invoke(*args, "--review-url", "https://desk.example")
+        second = invoke(*args)
+    finally:
+        hook.close()
+
+    assert first.exit_code == 0, first.output
+    assert "alerts: 2 sent" in first.output
+    assert "alerts: 0 sent" in second.output  # nothing new or back since the second sweep started
+    assert len(hook.requests) == 2
+    urls = sorted(message["alerts"][0]["url"] for message in hook.messages())
+    assert urls == sorted([local_site.url("/p/leak0"), local_site.url("/files/leak.csv")])
+    for headers, body in hook.requests:
+        assert verify_signature(SECRET, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+
+
+def test_a_sweep_with_an_unreachable_alert_channel_still_stores_its_matches(
+    local_site, leak_fingerprints, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LEAKTRACK_WEBHOOK_SECRET", SECRET)
+    publish(local_site, leak_fingerprints)
+    args = sweep_args(
+        write_sources(tmp_path, local_site), leak_fingerprints, "--alert", "webhook+http://127.0.0.1:9/hook"
+    )
+
+    result = invoke(*args)
+
+    assert result.exit_code == 0, result.output
+    assert "alert failed" in result.output and "alerts: 0 sent" in result.output
+    from leaktrack.index import open_store
+
+    with open_store() as store:
+        assert len(store.list_matches()) == 2
