@@ -6,6 +6,7 @@ import os
 
 import typer
 
+from ..errors import LeaktrackError
 from .common import err_console
 
 WEBHOOK_SECRET_ENV = "LEAKTRACK_WEBHOOK_SECRET"
@@ -26,9 +27,18 @@ ReviewUrlOption = typer.Option(None, "--review-url", help="The review desk's add
 
 
 def send_sweep_alerts(
-    summary, store_url: str | None, urls: list[str] | None, digest: bool, quiet: bool, review_url: str | None
+    summary,
+    store_url: str | None,
+    urls: list[str] | None,
+    digest: bool,
+    quiet: bool,
+    review_url: str | None,
+    keep_going: bool = False,
 ):
-    """Alerts for what the sweep found new or back; returns the report (None without --alert)."""
+    """Alerts for what the sweep found new or back; returns the report (None without --alert).
+
+    ``keep_going`` (watch): a store that cannot be reached is reported; the next sweep tries again.
+    """
     if not urls and not quiet:
         return None
     from ..alerts.notify import AlertSettings, alert_since
@@ -41,8 +51,14 @@ def send_sweep_alerts(
         quiet=quiet,
         review_url=review_url,
     )
-    with open_store(store_url) as store:
-        report = alert_since(store, summary.started_at, settings)
+    try:
+        with open_store(store_url) as store:
+            report = alert_since(store, summary.started_at, settings)
+    except LeaktrackError as error:
+        if not keep_going:
+            raise
+        err_console.print(f"alerts not sent: {error}", markup=False, highlight=False)
+        return None
     for failure in report.failures:
         err_console.print(f"alert failed: {failure}", markup=False, highlight=False)
     err_console.print(report.summary(), markup=False, highlight=False)

@@ -106,6 +106,10 @@ def watch(
     key_file: Path | None = KeyFileOption,
     setting: list[str] | None = SettingOption,
     json_output: bool = typer.Option(False, "--json", help="Print each sweep's summary as a JSON line."),
+    alert: list[str] | None = AlertOption,
+    alert_digest: bool = AlertDigestOption,
+    alert_quiet: bool = AlertQuietOption,
+    review_url: str | None = ReviewUrlOption,
 ) -> None:
     """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
     from ..spiders.sweep import run_sweep
@@ -129,7 +133,10 @@ def watch(
         ),
         seconds,
         max_sweeps,
-        on_summary=lambda summary: render_summary(summary, json_output, flush=True),
+        on_summary=lambda summary: (
+            render_summary(summary, json_output, flush=True),
+            send_sweep_alerts(summary, store, alert, alert_digest, alert_quiet, review_url, keep_going=True),
+        ),
         on_failure=lambda error: err_console.print(f"[red]sweep failed[/red] (retrying next tick): {error}"),
     )
     err_console.print(f"watch: {sweeps} sweep(s) run")

@@ -49,3 +49,21 @@ def test_a_sweep_with_an_unreachable_alert_channel_still_stores_its_matches(
 
     with open_store() as store:
         assert len(store.list_matches()) == 2
+
+
+def test_watch_alerts_after_each_sweep(local_site, leak_fingerprints, tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAKTRACK_WEBHOOK_SECRET", SECRET)
+    hook = Receiver()
+    try:
+        publish(local_site, leak_fingerprints)
+        args = sweep_args(
+            write_sources(tmp_path, local_site), leak_fingerprints, "--alert", hook.url, "--alert-digest"
+        )
+        args[0] = "watch"
+        result = invoke(*args, "--every", "1s", "--max-sweeps", "1")
+    finally:
+        hook.close()
+
+    assert result.exit_code == 0, result.output
+    (message,) = hook.messages()  # digest: one message for the sweep's two copies
+    assert len(message["alerts"]) == 2

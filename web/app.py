@@ -245,15 +245,14 @@ class _Desk:
                 ctx, "login.html", 401, title="Log in", next=next_url, error="Wrong name or password."
             )
         self.config.throttle.succeeded(*keys)
-        # A fresh session (and CSRF token) at login: a token seen before the login is worth nothing after.
-        ctx.session.__init__(user=account.name, changed=True)
+        ctx.session.reset(user=account.name)
         ctx.user = account
         ctx.audit("login", None, client=client)
         return RedirectResponse(next_url, status_code=303)
 
     async def logout(self, ctx: Context) -> Response:
         ctx.audit("logout")
-        ctx.session.__init__(changed=True)
+        ctx.session.reset()
         return RedirectResponse("/login", status_code=303)
 
     # -- the queue ----------------------------------------------------------------------

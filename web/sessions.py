@@ -27,6 +27,10 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     changed: bool = False
 
+    def reset(self, user: str | None = None) -> None:
+        """A fresh session (and CSRF token): at login, so a token seen before it is worth nothing after."""
+        self.user, self.csrf, self.changed = user, secrets.token_urlsafe(32), True
+
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf, token)
 
