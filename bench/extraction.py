@@ -336,7 +336,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-ocr", action="store_true", help="leave out the OCR formats (slow)")
     args = parser.parse_args()
-    print(header(args.repeats) + "\n")
+    print(header(args.repeats) + "\n", flush=True)
     print(
         f"{'format':26} {'input MB':>8} {'text MB':>8} {'ours MB/s':>9} {'per s':>12}   "
         f"{'baseline':24} {'MB/s':>8} {'per s':>12}"
@@ -350,7 +350,8 @@ def main() -> None:
         floor_units = f"{case.units / floor:.1f} {case.unit_name}" if case.units else ""
         print(
             f"{case.label:26} {len(case.data) / MB:>8.2f} {text_mb:>8.2f} {text_mb / ours:>9.1f} {units:>12}   "
-            f"{case.baseline_name:24} {text_mb / floor:>8.1f} {floor_units:>12}"
+            f"{case.baseline_name:24} {text_mb / floor:>8.1f} {floor_units:>12}",
+            flush=True,
         )
     print("\n(MB/s are of extracted text, so compressed and uncompressed inputs compare)")
 

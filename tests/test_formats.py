@@ -490,3 +490,33 @@ def test_a_file_over_the_limit_is_refused_without_being_read(tmp_path):
         handle.truncate(3 * MB)  # sparse: costs nothing on disk
     with pytest.raises(DocumentRefused, match="too large: 3,145,728 bytes > 1,048,576"):
         read_limited(big, MB)
+
+
+# -- damaged files: a reason, never a traceback ------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx", "odt", "ods", "xls", "7z", "eml", "tar.xz"])
+def test_damaged_documents_give_reasons_never_tracebacks(kind, excerpt, capsys):
+    import random
+
+    columns, rows, _ = excerpt
+    csv_bytes = ("\n".join(",".join(r) for r in rows) + "\n").encode()
+    makers = {
+        **TABLE_FORMATS,
+        "7z": lambda c, r: render_7z({"x.csv": csv_bytes}),
+        "eml": lambda c, r: render_eml({"x.csv": csv_bytes}),
+        "tar.xz": lambda c, r: render_tar({"x.csv": csv_bytes}, "xz"),
+    }
+    original = makers[kind](columns, rows[:8])
+    rng = random.Random(kind)
+    for _ in range(25):
+        damaged = bytearray(original)
+        for _ in range(rng.choice([1, 5, 40])):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(1, len(damaged))]
+        try:
+            extract_texts(bytes(damaged), f"damaged.{kind}")
+        except DocumentError as refusal:
+            assert "\n" not in str(refusal)
+    assert capsys.readouterr().out == ""  # no library prints into our --json output

@@ -49,7 +49,7 @@ def zipped_office_kind(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo])
         if mimetype.file_size < 100:
             try:
                 return _ODF_MIMETYPES.get(archive.read(mimetype).strip())
-            except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
                 return None
     return None
 
@@ -177,7 +177,7 @@ def _extract_odf(reading: Reading, kind: str, archive: zipfile.ZipFile, name: st
         return
     try:
         lines = list(_odf_lines(reading, content, name))
-    except ElementTree.ParseError as error:
+    except (ElementTree.ParseError, ValueError) as error:  # ValueError: a non-numeric repeat count
         reading.skip(name, f"corrupt {kind.upper()} content ({describe(error)})")
         return
     reading.add(name, kind, "\n".join(lines) + "\n")
@@ -243,7 +243,10 @@ def extract_ole2(reading: Reading, data: bytes, name: str) -> None:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=False)
+        # xlrd reports oddities by printing to its logfile, stdout by default (our --json)
+        book = xlrd.open_workbook(
+            file_contents=data, on_demand=True, formatting_info=False, logfile=io.StringIO()
+        )
     except xlrd.XLRDError as error:
         if "workbook" in str(error).lower():
             reading.skip(name, "legacy Office document other than XLS (not supported)")

@@ -39,6 +39,8 @@ def extract_pdf(reading: Reading, data: bytes, name: str) -> None:
 
 
 def _document_lines(reading: Reading, document: Any, name: str) -> Iterator[str]:
+    import pypdfium2 as pdfium
+
     pages = len(document)
     for number in range(pages):
         if number >= reading.limits.max_pdf_pages:
@@ -46,13 +48,20 @@ def _document_lines(reading: Reading, document: Any, name: str) -> Iterator[str]
                 f"read {reading.limits.max_pdf_pages:,} of {pages:,} PDF pages of {name}"
             )
             return
-        page = document[number]
+        page_name = f"{name}#page={number + 1}"
+        try:
+            page = document[number]
+        except pdfium.PdfiumError as error:
+            reading.skip(page_name, f"unreadable PDF page ({describe(error)})")
+            continue
         try:
             reading.check_time(name)
-            yield from _page_lines(reading, page, f"{name}#page={number + 1}")
+            yield from _page_lines(reading, page, page_name)
         except BudgetSpent as spent:  # the OCR budget: the pages read so far are kept
             reading.limit_reasons.append(str(spent))
             return
+        except pdfium.PdfiumError as error:
+            reading.skip(page_name, f"unreadable PDF page ({describe(error)})")
         finally:
             page.close()
 
