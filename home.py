@@ -2,15 +2,26 @@
 
 ``./.leaktrack/`` unless ``LEAKTRACK_HOME`` names another folder. Every command's file
 options default to a path in here, so a responder can move or wipe one folder.
+
+Cases: several leaks in one home. With a case (``--case NAME`` or ``LEAKTRACK_CASE``) the
+folder of every file is ``<home>/cases/NAME/``: each case has its own fingerprints, key,
+store, crawl state and evidence, so the matches, queue and exposure of two leaks never mix.
+Without a case, the home folder itself is the (unnamed) case, as before cases existed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 HOME_ENV = "LEAKTRACK_HOME"
 STORE_ENV = "LEAKTRACK_STORE"
+CASE_ENV = "LEAKTRACK_CASE"
+
+CASES_DIR = "cases"
+# Lower case, digits, - and _: a folder name everywhere and part of Elasticsearch index names.
+CASE_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 
 FINGERPRINTS_FILE = "fingerprints.ltfp"
 KEY_FILE = "fingerprint.key"
@@ -20,9 +31,40 @@ EVIDENCE_DIR = "evidence"
 SWEEP_LOCK_FILE = "sweep.lock"
 
 
-def home_dir() -> Path:
-    """The home folder (not created: see ``ensure_home``)."""
+def base_home_dir() -> Path:
+    """The home folder that holds every case (not created: see ``ensure_home``)."""
     return Path(os.environ.get(HOME_ENV) or ".leaktrack")
+
+
+def check_case_name(name: str) -> str:
+    """``name`` if it can name a case, else a one-line LeaktrackError."""
+    if not CASE_NAME_PATTERN.fullmatch(name):
+        from .errors import LeaktrackError
+
+        raise LeaktrackError(
+            f"{name!r} cannot name a case: use 1-48 lower-case letters, digits, - or _, starting with a letter or digit"
+        )
+    return name
+
+
+def case_name() -> str | None:
+    """The case chosen by ``LEAKTRACK_CASE`` (``--case`` sets it), or None for the home's own."""
+    name = os.environ.get(CASE_ENV)
+    return check_case_name(name) if name else None
+
+
+def home_dir() -> Path:
+    """The folder of the current case's files (not created: see ``ensure_home``)."""
+    case = case_name()
+    return base_home_dir() / CASES_DIR / case if case else base_home_dir()
+
+
+def list_cases() -> list[str]:
+    """The named cases of the home folder, sorted."""
+    folder = base_home_dir() / CASES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and CASE_NAME_PATTERN.fullmatch(p.name))
 
 
 def ensure_home() -> Path:

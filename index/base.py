@@ -197,8 +197,8 @@ class Match:
 
 # How to keep two leaks apart, said wherever leaktrack refuses to mix them.
 NEW_CASE_ADVICE = (
-    "a store holds the matches of one dataset; for another leak use another home folder "
-    "(LEAKTRACK_HOME) or store (--store)"
+    "a store holds the matches of one dataset; for another leak start a new case "
+    "(leaktrack --case NAME fingerprint DATASET, then --case NAME or LEAKTRACK_CASE=NAME on every command)"
 )
 
 

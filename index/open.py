@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from ..errors import StoreError
-from ..home import default_store_url
+from ..home import case_name, default_store_url
+from . import settings
 from .base import MatchStore
 
 SQLITE_PREFIX = "sqlite:///"
@@ -70,4 +71,9 @@ def _open_elasticsearch(url: str) -> MatchStore:
             "the Elasticsearch store needs the client of your cluster's major version: "
             "pip install 'leaktrack[es8]' or 'leaktrack[es9]'"
         ) from None
-    return ElasticsearchStore(url)
+    case = case_name()
+    if case is None:
+        return ElasticsearchStore(url)
+    # Cases share a cluster, each under its own index prefix: their matches never mix.
+    prefix = os.environ.get(settings.ES_INDEX_PREFIX_ENV) or settings.ES_DEFAULT_INDEX_PREFIX
+    return ElasticsearchStore(url, index_prefix=f"{prefix}-case-{case}")

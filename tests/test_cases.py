@@ -1,0 +1,131 @@
+"""Cases: several leaks in one home, each with its own fingerprints, key, store and queue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from es_backends import shared_standin
+from fixtures_store import found_copy
+from typer.testing import CliRunner
+
+from leaktrack import home
+from leaktrack.cli.app import app
+from leaktrack.fingerprints import FingerprintSet
+from leaktrack.index import open_store
+from leaktrack.index.sqlite import SQLiteStore
+
+
+@pytest.fixture(autouse=True)
+def no_case_chosen(monkeypatch):
+    monkeypatch.delenv(home.CASE_ENV, raising=False)  # --case sets it for the process
+
+
+def dataset_of(folder) -> str:
+    return FingerprintSet.load(folder / "fingerprints.ltfp", folder / "fingerprint.key").dataset_id
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_each_case_has_its_own_fingerprints_key_and_store_folder(leaktrack_home, small_leak_csv):
+    for case in ("roster-2026", "visas"):
+        result = invoke("--case", case, "fingerprint", str(small_leak_csv))
+        assert result.exit_code == 0, result.output
+    for case in ("roster-2026", "visas"):
+        folder = leaktrack_home / "cases" / case
+        assert (folder / "fingerprints.ltfp").is_file() and (folder / "fingerprint.key").is_file()
+    assert not (leaktrack_home / "fingerprints.ltfp").exists()
+    first, second = (dataset_of(leaktrack_home / "cases" / case) for case in ("roster-2026", "visas"))
+    assert first != second
+
+
+def test_a_second_leak_is_fingerprinted_as_a_new_case_while_the_first_holds_matches(
+    leaktrack_home, small_leak_csv
+):
+    assert invoke("fingerprint", str(small_leak_csv)).exit_code == 0
+    with SQLiteStore(leaktrack_home / "matches.db") as store:
+        store.upsert_copies([found_copy("https://paste.example/1", ["r1"])])
+    refused = invoke("fingerprint", str(small_leak_csv))
+    assert refused.exit_code != 0 and "--case NAME" in refused.stderr
+    assert invoke("--case", "second-leak", "fingerprint", str(small_leak_csv)).exit_code == 0
+
+
+def test_queue_and_exposure_are_per_case(leaktrack_home, monkeypatch):
+    for case, url in (("a", "https://paste.example/a"), ("b", "https://paste.example/b")):
+        monkeypatch.setenv(home.CASE_ENV, case)
+        with open_store() as store:
+            store.upsert_copies([found_copy(url, ["r1"])])
+    monkeypatch.delenv(home.CASE_ENV)
+    listed = invoke("--case", "a", "queue", "list", "--json")
+    assert [m["url"] for m in json.loads(listed.stdout)] == ["https://paste.example/a"]
+    exposed = invoke("--case", "b", "exposure", "r1", "--json")
+    assert "https://paste.example/b" in exposed.stdout and "paste.example/a" not in exposed.stdout
+
+
+def test_the_case_comes_from_leaktrack_case_too(leaktrack_home, monkeypatch):
+    monkeypatch.setenv(home.CASE_ENV, "a")
+    with open_store() as store:
+        store.upsert_copies([found_copy("https://paste.example/a", ["r1"])])
+    assert (leaktrack_home / "cases" / "a" / "matches.db").is_file()
+    listed = invoke("queue", "list", "--json")
+    assert [m["url"] for m in json.loads(listed.stdout)] == ["https://paste.example/a"]
+
+
+@pytest.mark.parametrize("name", ["Upper", "../escape", "a b", "-dash", "x" * 49])
+def test_a_case_name_that_cannot_name_a_folder_is_a_one_line_error(leaktrack_home, name):
+    result = invoke("--case", name, "queue", "list")
+    assert result.exit_code == 1
+    assert "cannot name a case" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (leaktrack_home / "cases").exists()
+
+
+def test_cases_lists_each_case_with_its_dataset_and_matches(leaktrack_home, small_leak_csv, monkeypatch):
+    assert invoke("--case", "a", "fingerprint", str(small_leak_csv)).exit_code == 0
+    assert invoke("--case", "b", "fingerprint", str(small_leak_csv)).exit_code == 0
+    monkeypatch.setenv(home.CASE_ENV, "b")
+    with open_store() as store:
+        store.upsert_copies([found_copy("https://paste.example/b", ["r1"])])
+    monkeypatch.delenv(home.CASE_ENV)
+    rows = json.loads(invoke("cases", "--json").stdout)
+    dataset_b = dataset_of(leaktrack_home / "cases" / "b")
+    assert [(r["case"], r["matches"]) for r in rows] == [("a", 0), ("b", 1)]
+    assert rows[1]["dataset_id"] == dataset_b
+
+
+def test_cases_on_one_elasticsearch_cluster_keep_their_matches_apart(leaktrack_home, monkeypatch):
+    monkeypatch.setenv("LEAKTRACK_STORE", shared_standin().url)
+    monkeypatch.setenv("LEAKTRACK_ES_INDEX_PREFIX", f"lt-cases-{leaktrack_home.parent.name[-8:]}")
+    for case, url in (("a", "https://paste.example/a"), ("b", "https://paste.example/b")):
+        monkeypatch.setenv(home.CASE_ENV, case)
+        with open_store() as store:
+            assert store.names.prefix.endswith(f"-case-{case}")
+            store.refresh = True
+            store.upsert_copies([found_copy(url, ["r1"])])
+    monkeypatch.setenv(home.CASE_ENV, "a")
+    with open_store() as store:
+        assert [m.url for m in store.exposure("r1")] == ["https://paste.example/a"]
+
+
+def test_a_sweep_in_a_case_scans_with_its_fingerprints_and_stores_in_its_store(
+    leaktrack_home, local_site, leak_fingerprints, tmp_path
+):
+    import shutil
+
+    from fixtures_sites import fast_settings_args
+    from test_cli_sweep import publish, write_sources
+
+    folder = leaktrack_home / "cases" / "roster"
+    folder.mkdir(parents=True)
+    shutil.copy(leak_fingerprints.path, folder / "fingerprints.ltfp")
+    shutil.copy(leak_fingerprints.key_file, folder / "fingerprint.key")
+    publish(local_site, leak_fingerprints)
+    sources = write_sources(tmp_path, local_site)
+    result = invoke("--case", "roster", "sweep", "--sources", str(sources), *fast_settings_args())
+    assert result.exit_code == 0, result.output
+    with SQLiteStore(folder / "matches.db") as store:
+        assert store.list_matches()
+        assert store.dataset_ids() == [dataset_of(folder)]
+    assert not (leaktrack_home / "matches.db").exists()
