@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from es_backends import shared_standin
@@ -17,8 +18,12 @@ from leaktrack.index.sqlite import SQLiteStore
 
 
 @pytest.fixture(autouse=True)
-def no_case_chosen(monkeypatch):
-    monkeypatch.delenv(home.CASE_ENV, raising=False)  # --case sets it for the process
+def no_case_chosen():
+    """--case sets LEAKTRACK_CASE for the rest of the process (the crawl child inherits it):
+    in-process CLI runs must not leave it to the next test."""
+    os.environ.pop(home.CASE_ENV, None)
+    yield
+    os.environ.pop(home.CASE_ENV, None)
 
 
 def dataset_of(folder) -> str:
