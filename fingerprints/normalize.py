@@ -70,6 +70,9 @@ _MONTH_NAMES = [
     ("dec", "december", "dic", "diciembre", "decembre", "dez", "dezembro"),
 ]
 MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
+# Month names that are not everyday words or abbreviations ("may", "set", "out", "mar",
+# "Jan"; "mars", "sept" and "marco" are a planet, a number and a first name): a prefilter hit.
+PREFILTER_MONTHS = frozenset(m for m in MONTHS if len(m) >= 4 and m not in {"mars", "sept", "marco"})
 # Words a spelled date carries between its day, month and year, skipped when reading it:
 # ordinal suffixes as tokenized ("7th" -> 7, th; "1er"; "1º" folds to "1o"; "1ª"), and the
 # prepositions and articles of "7th of March", "7 de marzo de 1990", "le 7 mars", "7 de março".

@@ -38,6 +38,7 @@ from .keys import KeyedHasher, bag_keys, token_run_keys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
     MONTHS,
+    PREFILTER_MONTHS,
     chunk_tokens,
     digit_date_readings,
     fold_text,
@@ -104,8 +105,11 @@ class _Scanner:
     def _month_keys(self) -> np.ndarray:
         """Month names count as prefilter hits: a spelled birth date ("7 March 1990") is three
         chunks of which none is rare, so ``GARCIA, Juan (born 7 March 1990)`` would otherwise
-        show only its rare surname. One hit: a month name alone never makes a line a candidate."""
-        return np.array([self.hasher.token(month) for month in MONTHS], dtype=np.uint64)
+        show only its rare surname. One hit: a month name alone never makes a line a candidate.
+        Not the abbreviations and month names that are everyday words (``may``, ``set``,
+        ``out``, ``mar``, ``Jan`` in every syslog line, ``mars``, ``sept``): two of them would
+        make a line of ordinary text a candidate."""
+        return np.array([self.hasher.token(month) for month in PREFILTER_MONTHS], dtype=np.uint64)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:

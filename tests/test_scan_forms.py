@@ -175,3 +175,11 @@ def test_digits_ocr_reads_for_letters_in_a_name_are_read_as_letters(small_leak, 
         for i in rows
     ]
     assert matched("\n".join(lines), fingerprints) == ids(rows)
+
+
+def test_month_names_that_are_everyday_words_do_not_make_a_line_a_candidate(fingerprints):
+    from leaktrack.fingerprints.normalize import fold_text, token_bytes
+    from leaktrack.fingerprints.scan import _scanner_for
+
+    text = "You may set it out of order, as we did a year ago in Mar and Dec.\n" * 3
+    assert _scanner_for(fingerprints).candidate_lines(token_bytes(fold_text(text))) == []
