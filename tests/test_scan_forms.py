@@ -8,7 +8,8 @@ import pytest
 
 from leaktrack.fingerprints import build_fingerprint_set, holds_dataset_values, scan_text
 from leaktrack.fingerprints.formats.images import ocr_text_to_lines
-from leaktrack.fingerprints.normalize import fold_text
+from leaktrack.fingerprints.normalize import fold_text, token_bytes
+from leaktrack.fingerprints.scan import _scanner_for
 from leaktrack.synthetic import (
     DATE_LANGUAGES,
     FIELD_LABELS,
@@ -178,8 +179,5 @@ def test_digits_ocr_reads_for_letters_in_a_name_are_read_as_letters(small_leak, 
 
 
 def test_month_names_that_are_everyday_words_do_not_make_a_line_a_candidate(fingerprints):
-    from leaktrack.fingerprints.normalize import fold_text, token_bytes
-    from leaktrack.fingerprints.scan import _scanner_for
-
     text = "You may set it out of order, as we did a year ago in Mar and Dec.\n" * 3
     assert _scanner_for(fingerprints).candidate_lines(token_bytes(fold_text(text))) == []
