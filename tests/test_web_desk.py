@@ -390,3 +390,33 @@ def test_serve_refuses_to_start_without_any_account(tmp_path):
     answer = CliRunner().invoke(cli_app, ["serve", "--store", f"sqlite:///{tmp_path / 'm.db'}"])
     assert answer.exit_code != 0
     assert "leaktrack users add" in answer.output
+
+
+def test_the_desk_works_over_the_elasticsearch_store_too(tmp_path):
+    """The ES stand-in (tests/es_standin.py), as the store contract suite uses it."""
+    from es_backends import shared_standin, unique_prefix
+    from fixtures_store import found_copy
+
+    from leaktrack.index.elastic import ElasticsearchStore
+    from leaktrack.web.app import DeskConfig, create_app
+    from leaktrack.web.auth import add_user
+
+    url, prefix = shared_standin().url, unique_prefix()
+
+    def open_es():
+        return ElasticsearchStore(url, index_prefix=prefix, refresh=True)
+
+    with open_es() as store:
+        (match,) = store.upsert_copies([found_copy(KEPT_URL, ["1", "2"])])
+        add_user(store, *REVIEWER[:1], "reviewer", REVIEWER[1], by="test")
+    config = DeskConfig(open_store=open_es, secret=b"e" * 64, evidence_dir=tmp_path)
+    with TestClient(create_app(config), follow_redirects=False) as client:
+        reviewer(client)
+        assert client.get("/queue?status=new").text.count("/copy/") == 1
+        token = csrf_of(client.get(f"/copy/{match.id}").text)
+        client.post(f"/copy/{match.id}/status", data={"to": "confirmed", "csrf": token})
+        assert client.get("/exposure?record=2").text.count("/copy/") == 1
+        assert client.get("/dashboard").status_code == 200
+    with open_es() as store:
+        assert store.get(match.id).status == "confirmed"
+        assert [e.action for e in store.list_audit(user=REVIEWER[0])][:2] == ["view_exposure", "confirmed"]
