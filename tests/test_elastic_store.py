@@ -76,6 +76,7 @@ def test_opening_an_existing_store_keeps_its_indices_and_matches(es_store, stand
     with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as again:
         assert [m.url for m in again.list_matches()] == [URL_A]
     assert sorted(standin.cluster.indices) == [
+        "lt-alerts",
         "lt-audit",
         "lt-matches-000001",
         "lt-sweeps",
