@@ -227,45 +227,47 @@ def extract_7z(reading: Reading, data: bytes, name: str, depth: int) -> None:
 
 
 class _CountingFactory:
-    """py7zr's writer factory: every byte written is counted against the budget."""
+    """py7zr's writer factory: every byte written is counted against the budget, and each
+    finished member is kept for reading once py7zr is done."""
 
     def __init__(self, reading: Reading, name: str, compressed: int, finished: list[tuple[str, bytes]]):
         self.reading, self.name, self.compressed, self.finished = reading, name, compressed, finished
         self.produced = 0
 
-    def create(self, filename: str):
-        from py7zr.io import Py7zIO
+    def create(self, filename: str) -> _CountingWriter:
+        return _CountingWriter(self, filename)
 
-        factory = self
+    def count(self, filename: str, size: int) -> None:
+        self.produced += size
+        self.reading.check_ratio(f"{self.name}::{filename}", self.produced, self.compressed)
+        self.reading.spend(self.name, size)
 
-        class CountingWriter(Py7zIO):
-            def __init__(self):
-                self.buffer = io.BytesIO()
 
-            def write(self, s: bytes | bytearray) -> int:
-                factory.produced += len(s)
-                factory.reading.check_ratio(
-                    f"{factory.name}::{filename}", factory.produced, factory.compressed
-                )
-                factory.reading.spend(factory.name, len(s))
-                return self.buffer.write(s)
+class _CountingWriter:
+    """The file-like object py7zr writes one member into (its Py7zIO protocol)."""
 
-            def read(self, size: int | None = None) -> bytes:
-                return self.buffer.read(size)
+    def __init__(self, factory: _CountingFactory, filename: str):
+        self.factory, self.filename = factory, filename
+        self.buffer = io.BytesIO()
 
-            def seek(self, offset: int, whence: int = 0) -> int:
-                return self.buffer.seek(offset, whence)
+    def write(self, data: bytes | bytearray) -> int:
+        self.factory.count(self.filename, len(data))
+        return self.buffer.write(data)
 
-            def flush(self) -> None:
-                pass
+    def read(self, size: int | None = None) -> bytes:
+        return self.buffer.read(size)
 
-            def size(self) -> int:
-                return self.buffer.getbuffer().nbytes
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.buffer.seek(offset, whence)
 
-            def close(self) -> None:
-                factory.finished.append((filename, self.buffer.getvalue()))
+    def flush(self) -> None:
+        pass
 
-        return CountingWriter()
+    def size(self) -> int:
+        return self.buffer.getbuffer().nbytes
+
+    def close(self) -> None:
+        self.factory.finished.append((self.filename, self.buffer.getvalue()))
 
 
 def _gunzip(reading: Reading, data: bytes, name: str) -> tuple[bytes, str | None]:
