@@ -22,6 +22,7 @@ The window is the block, and it never spans two people:
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 # A block longer than this is not one record (a person has a dozen fields, a form a few
 # dozen lines): it is left line by line.
@@ -46,6 +47,10 @@ QUICK_CHECK_CHARS = 2 * 2**20
 _HEAD_CHARS = 64 * 1024
 _MIN_HEAD_LABEL_LINES = 4
 
+# A line longer than this is prose or a table row, never one field (a form line holds two
+# label-value pairs in ~100 characters).
+MAX_FIELD_LINE_CHARS = 160
+
 FIELD_SEPARATOR = " | "
 
 _GAP = re.compile(r"\t| {2,}")
@@ -59,6 +64,7 @@ _VCARD_FRAME = re.compile(r"^(?:BEGIN|END|VERSION):", re.I)
 _DIGITS = re.compile(r"\d")
 _LONG_DIGITS = re.compile(r"\d{4}")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_BOUNDARY_MAX_CHARS = 80
 _HEAD_LABEL_LINE = re.compile(r"^\s*(?:- )?[^\W\d_][^:=\t\n]{0,40}[:=][ \t]*\S", re.M)
 
 
@@ -70,14 +76,18 @@ def join_record_blocks(text: str) -> str:
     ):
         return text
     lines = text.split("\n")
-    blocks = list(_blocks(lines))
-    labels = _recurring_labels(lines, blocks)
-    parsed = {start: [_fields(line, labels) for line in lines[start:end]] for start, end in blocks}
-    unlabeled_ok = sum(1 for fields in parsed.values() if _unlabeled_record(fields)) >= MIN_UNLABELED_BLOCKS
+    candidates = [(start, end) for start, end in _blocks(lines) if _may_be_fields(lines[start:end])]
+    if not candidates:
+        return text
+    labels = _recurring_labels([line for start, end in candidates for line in lines[start:end]])
+    parsed = [(start, end, _parse_block(lines[start:end], labels)) for start, end in candidates]
+    unlabeled_ok = (
+        sum(1 for _, _, fields in parsed if fields and _unlabeled_record(fields)) >= MIN_UNLABELED_BLOCKS
+    )
     out: list[str] = []
     done = 0
-    for start, end in blocks:
-        joined = _join_block(parsed[start], unlabeled_ok)
+    for start, end, fields in parsed:
+        joined = _join_block(fields, unlabeled_ok) if fields else None
         if joined is not None:
             out.extend(lines[done:start])
             out.extend(joined)
@@ -92,7 +102,11 @@ def _blocks(lines: list[str]):
     """(start, end) of runs of non-boundary lines."""
     start = None
     for number, line in enumerate(lines):
-        if not line.strip() or _BOUNDARY.match(line) or _VCARD_FRAME.match(line.strip()):
+        stripped = line.strip()
+        if not stripped or (
+            len(stripped) <= _BOUNDARY_MAX_CHARS
+            and (_BOUNDARY.match(stripped) or _VCARD_FRAME.match(stripped))
+        ):
             if start is not None:
                 yield start, number
             start = None
@@ -102,18 +116,47 @@ def _blocks(lines: list[str]):
         yield start, len(lines)
 
 
-def _recurring_labels(lines: list[str], blocks: list[tuple[int, int]]) -> set[str]:
-    """Labels that occur at least twice in the text: field names. A "label" seen once is as
-    likely a value ("Jane Doe: 1990-03-07" is a whole record), so it is not trusted."""
-    counts: dict[str, int] = {}
-    for start, end in blocks:
-        for line in lines[start:end]:
-            pieces = _pieces(line)[1]
-            found = [_label_of(piece) for piece in pieces]
-            if "\t" in line and len(pieces) == 2 and not found[0] and _tab_label(pieces[0]):
-                found = [pieces[0]]
-            for label in filter(None, found):
-                counts[label.casefold()] = counts.get(label.casefold(), 0) + 1
+def _parse_block(block: list[str], labels: set[str]) -> list | None:
+    """Each line's fields, or None as soon as one line is not field material."""
+    if len(block) < 2:
+        return None
+    parsed = []
+    for line in block:
+        fields = _fields(line, labels)
+        if fields is None:
+            return None
+        parsed.append(fields)
+    return parsed
+
+
+def _may_be_fields(block: list[str]) -> bool:
+    """A cheap test, before labels are known, that every line of the block may hold fields:
+    prose, log and table lines fail it at their first line."""
+    if len(block) < 2:
+        return False
+    for line in block:
+        if len(line) > MAX_FIELD_LINE_CHARS:
+            return False
+        pieces = _pieces(line)[1]
+        if any(_label_of(piece) for piece in pieces):
+            continue
+        if len(pieces) == 2 and "\t" in line and _tab_label(pieces[0]):
+            continue
+        if len(pieces) != 1 or not _one_value(pieces[0]):
+            return False
+    return True
+
+
+def _recurring_labels(lines: list[str]) -> set[str]:
+    """Labels that occur at least twice among ``lines``: field names. A "label" seen once is
+    as likely a value ("Jane Doe: 1990-03-07" is a whole record), so it is not trusted."""
+    counts: Counter[str] = Counter()
+    for line in lines:
+        pieces = _pieces(line)[1]
+        found = [_label_of(piece) for piece in pieces]
+        if "\t" in line and len(pieces) == 2 and not found[0] and _tab_label(pieces[0]):
+            found = [pieces[0]]
+        counts.update(label.casefold() for label in found if label)
     return {label for label, count in counts.items() if count >= 2}
 
 
@@ -182,6 +225,8 @@ def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] 
     """(label, value, starts_an_item) of each field on the line; None when the line is not
     one-field-per-line material: several unlabeled cells (a table row), prose, or a line
     that is a record of its own (an untrusted "label", or words and a long number)."""
+    if len(line) > MAX_FIELD_LINE_CHARS:
+        return None
     item_start, pieces = _pieces(line)
     if len(pieces) == 2 and pieces[0].casefold() in trusted and not _label_of(pieces[0]):
         pieces = [f"{pieces[0]}: {pieces[1]}"]  # Label<TAB>value
