@@ -61,7 +61,11 @@ def home_dir() -> Path:
 
 def list_cases() -> list[str]:
     """The named cases of the home folder, sorted."""
-    folder = base_home_dir() / CASES_DIR
+    return list_cases_in(base_home_dir())
+
+
+def list_cases_in(base_home: Path) -> list[str]:
+    folder = base_home / CASES_DIR
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and CASE_NAME_PATTERN.fullmatch(p.name))

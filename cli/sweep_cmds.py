@@ -74,10 +74,18 @@ def sweep(
     alert_digest: bool = AlertDigestOption,
     alert_quiet: bool = AlertQuietOption,
     review_url: str | None = ReviewUrlOption,
+    all_cases: bool = typer.Option(
+        False,
+        "--all-cases",
+        help="Scan every document for every case of the home too (each into its own store).",
+    ),
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from ..spiders.sweep import run_sweep
 
+    settings = parse_settings(setting)
+    if all_cases:
+        settings |= other_cases_settings(store)
     with progress_view(enabled=not json_output) as show:
         summary = run_sweep(
             sources,
@@ -85,7 +93,7 @@ def sweep(
             store,
             source or None,
             keep_evidence,
-            settings=parse_settings(setting),
+            settings=settings,
             on_progress=show,
             key_file=key_file,
             redis_url=redis_url,
@@ -209,6 +217,16 @@ def demo(
     render_summary(report.summary, json_output=False)
     render_queue(report.queue)
     console.print(f"Home folder: {folder}  (try: LEAKTRACK_HOME={folder} leaktrack queue list)")
+
+
+def other_cases_settings(store: str | None) -> dict[str, str]:
+    """The setting that makes one sweep scan for every other case of the home (spiders/cases.py)."""
+    from .. import home
+    from ..spiders.cases import OTHER_CASES_SETTING, check_lanes, lanes_to_setting, other_case_lanes
+
+    lanes = other_case_lanes(home.base_home_dir(), home.case_name(), store or home.default_store_url())
+    check_lanes(lanes)
+    return {OTHER_CASES_SETTING: lanes_to_setting(lanes)}
 
 
 def parse_settings(pairs: list[str] | None) -> dict[str, str]:

@@ -19,7 +19,7 @@ SQLITE_PREFIX = "sqlite:///"
 ELASTICSEARCH_SCHEMES = ("http://", "https://")
 
 
-def open_store(url: str | None = None, must_exist: bool = False) -> MatchStore:
+def open_store(url: str | None = None, must_exist: bool = False, case: str | None = None) -> MatchStore:
     """The store at ``url`` (default: ``LEAKTRACK_STORE`` or the home folder's SQLite file).
 
     ``must_exist``: refuse to create an SQLite store (review commands: a mistyped path must
@@ -36,7 +36,7 @@ def open_store(url: str | None = None, must_exist: bool = False) -> MatchStore:
             )
         return SQLiteStore(path)
     if url.startswith(ELASTICSEARCH_SCHEMES):
-        return _open_elasticsearch(url)
+        return _open_elasticsearch(url, case_name() if case is None else case)
     raise StoreError(
         f"unknown store URL {_without_password(url)!r}: use sqlite:///path/to/matches.db or http(s)://elasticsearch-host:9200"
     )
@@ -60,7 +60,7 @@ def _without_password(url: str) -> str:
     return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
-def _open_elasticsearch(url: str) -> MatchStore:
+def _open_elasticsearch(url: str, case: str) -> MatchStore:
     # Imported here so the elasticsearch client loads only for those who use it.
     try:
         from .elastic import ElasticsearchStore
@@ -71,8 +71,7 @@ def _open_elasticsearch(url: str) -> MatchStore:
             "the Elasticsearch store needs the client of your cluster's major version: "
             "pip install 'leaktrack[es8]' or 'leaktrack[es9]'"
         ) from None
-    case = case_name()
-    if case is None:
+    if not case:
         return ElasticsearchStore(url)
     # Cases share a cluster, each under its own index prefix: their matches never mix.
     prefix = os.environ.get(settings.ES_INDEX_PREFIX_ENV) or settings.ES_DEFAULT_INDEX_PREFIX

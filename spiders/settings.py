@@ -41,6 +41,10 @@ LEAKTRACK_KEEP_EVIDENCE = False
 LEAKTRACK_EVIDENCE_DIR = None
 # Scan downloads (off only for the crawl benchmark's baseline).
 LEAKTRACK_SCAN = True
+
+# Other cases to scan every document for, besides the sweep's own (sweep --all-cases): JSON,
+# made by spiders/cases.py's lanes_to_setting. Empty: only the sweep's own case.
+LEAKTRACK_OTHER_CASES = ""
 # Worker processes that scan while the crawl downloads (0: scan inline, in the crawl's thread).
 # One less than the cores, so the crawl keeps one; at least one.
 LEAKTRACK_SCAN_WORKERS = max(1, (os.cpu_count() or 2) - 1)
@@ -142,6 +146,7 @@ ITEM_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,
     "leaktrack.spiders.evidence.EvidencePipeline": 350,  # what matched, and the WARC capture (desk)
     "leaktrack.spiders.pipelines.StorePipeline": 400,
+    "leaktrack.spiders.cases.OtherCasesPipeline": 450,  # sweep --all-cases (off otherwise)
 }
 
 # Settings for crawling our own sites on 127.0.0.1 (demo, tests, benchmark): no politeness

@@ -134,3 +134,65 @@ def test_a_sweep_in_a_case_scans_with_its_fingerprints_and_stores_in_its_store(
         assert store.list_matches()
         assert store.dataset_ids() == [dataset_of(folder)]
     assert not (leaktrack_home / "matches.db").exists()
+
+
+def test_one_sweep_scans_for_every_case_and_stores_each_cases_matches_in_its_store(
+    leaktrack_home, local_site, leak_fingerprints, small_leak_csv, tmp_path
+):
+    import shutil
+
+    from fixtures_sites import fast_settings_args
+    from test_cli_sweep import publish, write_sources
+
+    roster = leaktrack_home / "cases" / "roster"
+    roster.mkdir(parents=True)
+    shutil.copy(leak_fingerprints.path, roster / "fingerprints.ltfp")
+    shutil.copy(leak_fingerprints.key_file, roster / "fingerprint.key")
+    assert invoke("--case", "second", "fingerprint", str(small_leak_csv)).exit_code == 0
+    publish(local_site, leak_fingerprints)
+    sources = write_sources(tmp_path, local_site)
+    result = invoke(
+        "--case", "roster", "sweep", "--all-cases", "--sources", str(sources), *fast_settings_args()
+    )
+    assert result.exit_code == 0, result.output
+    found = {}
+    for case in ("roster", "second"):
+        folder = leaktrack_home / "cases" / case
+        with SQLiteStore(folder / "matches.db") as store:
+            found[case] = {m.url for m in store.list_matches(limit=None)}
+            assert store.dataset_ids() == [dataset_of(folder)]
+    assert found["roster"] and found["second"] == found["roster"]
+
+
+def test_a_sweep_for_all_cases_refuses_a_case_whose_store_holds_another_dataset(
+    leaktrack_home, small_leak_csv, tmp_path
+):
+    assert invoke("--case", "a", "fingerprint", str(small_leak_csv)).exit_code == 0
+    assert invoke("--case", "b", "fingerprint", str(small_leak_csv)).exit_code == 0
+    copy = found_copy("https://paste.example/x", ["r1"])
+    copy.dataset_id = "e" * 32  # not case b's dataset
+    with SQLiteStore(leaktrack_home / "cases" / "b" / "matches.db") as store:
+        store.upsert_copies([copy])
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[sources]]\nname = "known"\nkind = "urls"\nurls = ["https://example.org/x"]\n')
+    result = invoke("--case", "a", "sweep", "--all-cases", "--sources", str(sources))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: case b: this match store holds matches of dataset eeeeeeeeeeee")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_other_case_lanes_are_every_case_with_fingerprints_but_the_sweeps_own(tmp_path):
+    from leaktrack.spiders.cases import other_case_lanes
+
+    for folder in (tmp_path, tmp_path / "cases" / "a", tmp_path / "cases" / "b"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "fingerprints.ltfp").write_bytes(b"LTFP")
+    (tmp_path / "cases" / "no-fingerprints").mkdir()
+    lanes = other_case_lanes(tmp_path, "a", "sqlite:///ignored.db")
+    assert [lane.case for lane in lanes] == ["", "b"]
+    assert lanes[1].store_url == f"sqlite:///{tmp_path / 'cases' / 'b' / 'matches.db'}"
+    shared = other_case_lanes(tmp_path, None, "http://es.example:9200")
+    assert [(lane.case, lane.store_url) for lane in shared] == [
+        ("a", "http://es.example:9200"),
+        ("b", "http://es.example:9200"),
+    ]
