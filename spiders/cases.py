@@ -18,7 +18,6 @@ interface only.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,8 +30,6 @@ from .items import FetchedDocument
 from .middlewares import record_error
 from .scanning import DocumentScanner, load_fingerprints, shared_scanner
 
-logger = logging.getLogger(__name__)
-
 OTHER_CASES_SETTING = "LEAKTRACK_OTHER_CASES"
 
 
@@ -44,6 +41,10 @@ class CaseLane:
     fingerprints: str
     key_file: str
     store_url: str
+
+    @property
+    def label(self) -> str:
+        return f"case {self.case}" if self.case else "the home folder's own case"
 
 
 def other_case_lanes(base_home: Path, current_case: str | None, store_url: str) -> list[CaseLane]:
@@ -88,7 +89,7 @@ def check_lanes(lanes: list[CaseLane]) -> None:
             with open_store(lane.store_url, case=lane.case) as store:
                 store.refuse_other_dataset(dataset_id)
         except LeaktrackError as error:
-            raise type(error)(f"case {lane.case}: {error}") from None
+            raise type(error)(f"{lane.label}: {error}") from None
 
 
 class OtherCasesPipeline:
@@ -118,7 +119,7 @@ class OtherCasesPipeline:
             try:
                 await self.store_for_case(item, scanner, store)
             except (DocumentError, LeaktrackError) as error:
-                record_error(self.stats, f"case {lane.case}: {item.url}: {error}", self.limit)
+                record_error(self.stats, f"{lane.label}: {item.url}: {error}", self.limit)
         return item
 
     async def store_for_case(
