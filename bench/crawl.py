@@ -65,7 +65,6 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace, workdir: Path) -> int:
-    os.environ["LEAKTRACK_HOME"] = str(workdir / "fingerprint-home")
     from leaktrack.spiders.demo import fingerprint_dataset
     from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
     from leaktrack.spiders.sites import LocalSite, add_pastes
@@ -154,10 +153,10 @@ def utf8_or_none(sample) -> str | None:
 
 
 def sweep_once(site, home: Path, fingerprints: Path, settings: dict):
+    from leaktrack.home import Workspace
     from leaktrack.spiders.sources import parse_sources
     from leaktrack.spiders.sweep import run_sweep
 
-    os.environ["LEAKTRACK_HOME"] = str(home)
     config = parse_sources(
         {
             "allow_private_networks": True,
@@ -173,9 +172,10 @@ def sweep_once(site, home: Path, fingerprints: Path, settings: dict):
             ],
         }
     )
-    return run_sweep(
-        config, fingerprints_path=fingerprints, settings=settings, key_file=fingerprints.with_suffix(".key")
+    workspace = Workspace.in_folder(
+        home, fingerprints=fingerprints, key_file=fingerprints.with_suffix(".key")
     )
+    return run_sweep(config, workspace, settings=settings)
 
 
 def pages_per_second(summary) -> float:

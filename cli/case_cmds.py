@@ -1,40 +1,26 @@
-"""``--case NAME`` and ``leaktrack cases``: several leaks in one home folder, kept apart.
+"""``leaktrack cases``: several leaks in one home folder, kept apart (``--case NAME``).
 
 A case is a folder ``<home>/cases/NAME/`` with its own fingerprints, key, store, crawl state
 and evidence (``home.py``); an Elasticsearch store keeps each case under its own index prefix.
+The top-level ``--case`` option (cli/options.py) chooses the case of every command.
 """
 
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.table import Table
 
-from .. import home
 from ..fingerprints import FingerprintSet
+from ..home import Workspace, list_cases_in
 from ..index import open_store
-from .common import console, print_json
-
-CASE_OPTION = typer.Option(
-    None,
-    "--case",
-    envvar=home.CASE_ENV,
-    help="The case (one leak) to work on: its own fingerprints, key and store in <home>/cases/NAME.",
-)
+from . import options
+from .common import console, print_json, run
+from .workspace import current_workspace, home_folder
 
 
-def choose_case(case: str | None) -> None:
-    """Make ``case`` the one every path below resolves to (the crawl's child process too)."""
-    if case:
-        os.environ[home.CASE_ENV] = home.check_case_name(case)
-    else:
-        os.environ.pop(home.CASE_ENV, None)
-
-
-def cases(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def cases(as_json: bool = options.JSON) -> None:
     """List the cases of the home folder with their dataset and number of matches."""
-    rows = [case_summary(name) for name in home.list_cases()]
+    rows = [case_summary(current_workspace_of(name)) for name in list_cases_in(home_folder(run.home))]
     if as_json:
         print_json(rows)
         return
@@ -44,24 +30,31 @@ def cases(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
     console.print(table)
 
 
-def case_summary(name: str) -> dict:
-    previous = os.environ.get(home.CASE_ENV)
-    os.environ[home.CASE_ENV] = name
+def current_workspace_of(case: str) -> Workspace:
+    """The workspace of ``case`` with this run's configuration (store URL, ...)."""
+    previous, run.case = run.case, case
     try:
-        folder = home.home_dir()
-        fingerprints = folder / home.FINGERPRINTS_FILE
-        dataset_id = (
-            FingerprintSet.load(fingerprints, folder / home.KEY_FILE).dataset_id
-            if fingerprints.is_file()
-            else None
-        )
-        matches = 0
-        if (folder / home.STORE_FILE).is_file() or not home.default_store_url().startswith("sqlite:"):
-            with open_store() as store:
-                matches = sum(store.stats().by_status.values())
+        return current_workspace()
     finally:
-        choose_case(previous)
-    return {"case": name, "dataset_id": dataset_id, "matches": matches, "folder": str(folder)}
+        run.case = previous
+
+
+def case_summary(workspace: Workspace) -> dict:
+    dataset_id = (
+        FingerprintSet.load(workspace.fingerprints, workspace.key_file).dataset_id
+        if workspace.fingerprints.is_file()
+        else None
+    )
+    matches = 0
+    if workspace.store_path is None or workspace.store_path.is_file():
+        with open_store(workspace.store_url) as store:
+            matches = sum(store.stats().by_status.values())
+    return {
+        "case": workspace.case,
+        "dataset_id": dataset_id,
+        "matches": matches,
+        "folder": str(workspace.home),
+    }
 
 
 def register(app: typer.Typer) -> None:

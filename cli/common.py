@@ -6,42 +6,105 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from ..errors import LeaktrackError
+from ..errors import ExitCode, LeaktrackError
+from .output import WRITE_FAILURES, StdoutGuard
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich exits 1 here; the error boundary (LeaktrackGroup) ends quietly with 0 instead."""
+        raise BrokenPipeError
+
 
 # emoji=False: ":cat:" in a page title or URL from the web is text, not an emoji code.
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+console = _Console(emoji=False)
+err_console = _Console(stderr=True, emoji=False)
+UNWRAPPED_WIDTH = 100_000  # wider than any line: rich wraps nothing
+
+
+@dataclass
+class RunOptions:
+    """What the top-level options said, for every command of this run."""
+
+    home: Path | None = None  # --home / LEAKTRACK_HOME
+    quiet: bool = False  # --quiet: no progress, no notes
+    case: str | None = None  # --case / LEAKTRACK_CASE: one leak's own files in <home>/cases/NAME
+
+
+run = RunOptions()
+
+
+def note(text: str) -> None:
+    """A note for the person at the terminal, on stderr (not with --quiet)."""
+    if not run.quiet:
+        err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def show_progress(as_json: bool = False) -> bool:
+    """Progress displays only for a person: not with --quiet or --json, not when stderr is no terminal."""
+    return not (run.quiet or as_json) and err_console.is_terminal
+
+
+def keep_lines_whole() -> None:
+    """Output to a pipe or file is not wrapped: every URL and id stays whole on one line."""
+    for stream_console in (console, err_console):
+        stream_console.width = None if stream_console.is_terminal else UNWRAPPED_WIDTH  # type: ignore[assignment]
 
 
 class LeaktrackGroup(TyperGroup):
-    """Turns a LeaktrackError anywhere below into one line on stderr and a non-zero exit.
+    """The error boundary of every command.
 
-    Bugs (any other exception) stay tracebacks, so they get reported and fixed.
+    A LeaktrackError anywhere below becomes one line on stderr and its exit code; a reader
+    that closes the pipe (``| head``) ends the command quietly with exit 0; a full disk on
+    stdout is one line; Ctrl-C is "Interrupted." and exit 130. Bugs (any other exception)
+    stay tracebacks, so they get reported and fixed.
     """
 
-    def invoke(self, ctx):  # type: ignore[override]
-        try:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        if ctx.parent is not None:  # a command group below the top: the top one guards
             return super().invoke(ctx)
+        guard = StdoutGuard()
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk shows here, not as a warning at exit
+            return result
         except LeaktrackError as error:
-            message = str(error).replace("\n", " ").strip() or type(error).__name__
-            print(f"Error: {message}", file=sys.stderr)
-            raise typer.Exit(error.exit_code) from None
+            fail(error)
+        except BrokenPipeError:
+            guard.reader_gone()
+            raise typer.Exit(ExitCode.OK) from None
+        except KeyboardInterrupt:
+            print("Interrupted.", file=sys.stderr)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except OSError as error:
+            if error.errno not in WRITE_FAILURES:
+                raise
+            fail(guard.write_failed(error))
 
 
-def new_app(help_text: str) -> typer.Typer:
+def fail(error: LeaktrackError) -> NoReturn:
+    """One line on stderr, then the error's exit code."""
+    message = str(error).replace("\n", " ").strip() or type(error).__name__
+    print(f"Error: {message}", file=sys.stderr)
+    raise typer.Exit(error.exit_code) from None
+
+
+def new_app(help_text: str, completion: bool = False) -> typer.Typer:
     """A Typer app (top level or command group) with leaktrack's conventions."""
     return typer.Typer(
         cls=LeaktrackGroup,
         help=help_text,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        add_completion=completion,
     )
 
 

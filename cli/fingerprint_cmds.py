@@ -8,30 +8,31 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .. import home
+from ..errors import ExitCode
 from ..fingerprints import FingerprintSet, fingerprint_dataset_file
 from ..fingerprints.build import default_workers
 from ..fingerprints.formats.images import OCR_MISSING
 from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
 from ..index.open import refuse_refingerprinting
+from . import options
 from .common import console, err_console, print_json, print_json_lines
+from .workspace import current_workspace
 
-# ``scan --fail-on-leak`` exits with this when a leak is found (1 and 2 are errors).
-LEAK_FOUND_EXIT_CODE = 3
+LEAK_FOUND_EXIT_CODE = ExitCode.LEAK_FOUND
 _IDS_SHOWN = 10
-
-
-KeyFileOption = typer.Option(
-    None, "--key-file", help="Secret key file (default: home folder; fingerprint creates it)."
-)
-JsonOption = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def fingerprint(
     dataset: Path = typer.Argument(..., help="The leaked dataset: CSV, TSV, JSON, JSONL or XLSX."),
-    out: Path | None = typer.Option(None, "--out", help="Fingerprint file (default: home folder)."),
-    key_file: Path | None = KeyFileOption,
+    out: Path | None = typer.Option(
+        None,
+        "--fingerprints",
+        "--out",
+        envvar=options.SETTINGS_BY_KEY["fingerprints"].env,
+        help="Fingerprint file to write [default: config file's 'fingerprints', else <home>/fingerprints.ltfp]",
+    ),
+    key_file: Path | None = options.KEY_FILE,
     id_column: str | None = typer.Option(
         None, "--id-column", help="Column whose values are the record ids (stored as plaintext)."
     ),
@@ -44,17 +45,26 @@ def fingerprint(
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Worker processes of the build (default: every core)."
     ),
-    as_json: bool = JsonOption,
+    as_json: bool = options.JSON,
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
-    home_fingerprints = home.home_path(home.FINGERPRINTS_FILE)
-    if (out or home_fingerprints).absolute() == home_fingerprints.absolute():
-        refuse_refingerprinting(home_fingerprints)  # the home's store holds another dataset's matches?
+    workspace = current_workspace(fingerprints=out, key_file=key_file)
+    if workspace.fingerprints == current_workspace().fingerprints:  # the home's own fingerprints
+        # The home's store holds another dataset's matches?
+        refuse_refingerprinting(workspace.fingerprints, workspace.store_url)
     budget = parse_size(memory) if memory is not None else None
+    workspace.ensure_home()
     with _build_progress() as progress:
         fingerprints, path = fingerprint_dataset_file(
-            dataset, out, key_file, id_column, wanted, memory_bytes=budget, workers=workers, progress=progress
+            dataset,
+            workspace.fingerprints,
+            workspace.key_file,
+            id_column,
+            wanted,
+            memory_bytes=budget,
+            workers=workers,
+            progress=progress,
         )
     summary = {
         "fingerprints": str(path),
@@ -120,11 +130,9 @@ def _build_progress():
 
 def scan(
     paths: list[Path] = typer.Argument(..., help="Files or folders to scan (folders: every file inside)."),
-    fingerprints_file: Path | None = typer.Option(
-        None, "--fingerprints", help="Fingerprint file (default: home folder)."
-    ),
-    key_file: Path | None = KeyFileOption,
-    as_json: bool = JsonOption,
+    fingerprints_file: Path | None = options.FINGERPRINTS,
+    key_file: Path | None = options.KEY_FILE,
+    as_json: bool = options.JSON,
     fail_on_leak: bool = typer.Option(
         False, "--fail-on-leak", help=f"Exit {LEAK_FOUND_EXIT_CODE} when any input leaks."
     ),
@@ -139,9 +147,10 @@ def scan(
 ) -> None:
     """Scan files for records of the fingerprinted dataset; say which records each exposes.
 
-    Exit code 0 when every input was scanned (leak or not), 1 when an input could not be
+    Exit code 0 when every input was scanned (leak or not), 6 when an input could not be
     (the others are still scanned and reported), 3 with --fail-on-leak when any input leaks."""
-    fingerprints = FingerprintSet.load(fingerprints_file or home.home_path(home.FINGERPRINTS_FILE), key_file)
+    workspace = current_workspace(fingerprints=fingerprints_file, key_file=key_file)
+    fingerprints = FingerprintSet.load(workspace.fingerprints, workspace.key_file)
     errors: list[str] = []
     results = list(
         scan_paths(
@@ -161,7 +170,7 @@ def scan(
     for error in errors:  # the other inputs were scanned; these could not be
         err_console.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
     if errors:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.UNREADABLE_INPUT)
     if fail_on_leak and any(r.is_leak for r in results):
         raise typer.Exit(LEAK_FOUND_EXIT_CODE)
 

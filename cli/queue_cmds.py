@@ -14,23 +14,29 @@ from rich.markup import escape
 from ..errors import LeaktrackError
 from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
 from ..index.base import utcnow
-from ..index.files import open_owner_only
 from ..takedown import exposure as exposure_report
 from ..takedown import notices
 from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
+from . import options
 from . import store_views as views
-from .common import console, err_console, new_app, print_json
+from .common import console, err_console, new_app, note, print_json
 from .evidence_views import evidence_view
+from .output import output_stream
 from .takedown_views import takedown_tables
+from .workspace import current_workspace
 
 Status = Enum("Status", {status: status for status in STATUSES}, type=str)
 ExportFormat = Enum("ExportFormat", {name: name for name in settings.EXPORT_FORMATS}, type=str)
 
-STORE_HELP = "Store URL: sqlite:///path.db or http(s)://elasticsearch:9200 (default: $LEAKTRACK_STORE, else the home folder's matches.db)."
-STORE = typer.Option(None, "--store", help=STORE_HELP)
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+STORE = options.STORE
+JSON = options.JSON
 NOTE = typer.Option(None, "--note", help="Why: kept in the match's history.")
+
+
+def review_store(store_url: str | None) -> MatchStore:
+    """The workspace's store, which must exist: a mistyped path must not show an empty queue."""
+    return open_store(current_workspace(store=store_url).store_url, must_exist=True)
 
 
 def default_actor() -> str:
@@ -38,6 +44,9 @@ def default_actor() -> str:
 
 
 BY = typer.Option(None, "--by", help="Who decides (default: $USER, else 'cli').")
+OUT = typer.Option(
+    None, "--out", help="Write to FILE (owner-only, whole or not at all) instead of stdout; see --force."
+)
 
 queue_app = new_app("The takedown queue: list, review, confirm or dismiss copies, export the evidence.")
 takedown_app = new_app("Takedown notices: draft one for a copy, record that it was sent.")
@@ -55,7 +64,7 @@ def queue_list(
     store_url: str | None = STORE,
 ) -> None:
     """The queue: copies exposing the most records first, then the newest."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         matches = store.list_matches(status.value if status else None, source, min_records, limit)
     if as_json:
         print_json([match.export_dict() for match in matches])
@@ -70,7 +79,7 @@ def queue_show(
     store_url: str | None = STORE,
 ) -> None:
     """Everything known about one match: evidence, records, history, where to report it."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         match, history = store.get(match_id), store.history(match_id)
     contact = platform_contact(match.host)
     if as_json:
@@ -92,18 +101,29 @@ def _report_failure(match_id: str, error: LeaktrackError) -> None:
 
 
 def _change_each(
-    match_ids: list[str], to_status: str, by: str | None, note: str | None, store_url: str | None
+    match_ids: list[str],
+    to_status: str,
+    by: str | None,
+    why: str | None,
+    store_url: str | None,
+    as_json: bool = False,
 ) -> None:
     """Apply one decision to several matches; report each failure, exit non-zero if any failed."""
     exit_code = 0
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         for match_id in match_ids:
             try:
-                store.change_status(match_id, to_status, by or default_actor(), note)
-                console.print(f"{match_id}: {views.status_text(to_status)}")
+                match = store.change_status(match_id, to_status, by or default_actor(), why)
             except LeaktrackError as error:
                 _report_failure(match_id, error)
                 exit_code = max(exit_code, error.exit_code)
+                if as_json:
+                    print_json({"id": match_id, "error": str(error), "exit_code": error.exit_code})
+                continue
+            if as_json:
+                print_json({"id": match_id, "status": match.status, "version": match.version})
+            else:
+                console.print(f"{match_id}: {views.status_text(to_status)}")
     if exit_code:
         raise typer.Exit(exit_code)
 
@@ -114,9 +134,10 @@ def queue_confirm(
     note: str | None = NOTE,
     by: str | None = BY,
     store_url: str | None = STORE,
+    as_json: bool = JSON,
 ) -> None:
     """Confirm copies as real exposures: they go on to a takedown request."""
-    _change_each(match_ids, "confirmed", by, note, store_url)
+    _change_each(match_ids, "confirmed", by, note, store_url, as_json)
 
 
 @queue_app.command("dismiss")
@@ -125,9 +146,10 @@ def queue_dismiss(
     note: str | None = NOTE,
     by: str | None = BY,
     store_url: str | None = STORE,
+    as_json: bool = JSON,
 ) -> None:
     """Dismiss copies as false matches (a dismissed copy can be confirmed later)."""
-    _change_each(match_ids, "dismissed", by, note, store_url)
+    _change_each(match_ids, "dismissed", by, note, store_url, as_json)
 
 
 REVIEW_KEYS = {"c": "confirm", "d": "dismiss", "s": "skip", "o": "open", "q": "quit"}
@@ -140,7 +162,7 @@ def queue_review(
     store_url: str | None = STORE,
 ) -> None:
     """Walk the new and reappeared matches one at a time: c=confirm d=dismiss s=skip o=open q=quit."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         pending = [
             m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)
         ]
@@ -208,20 +230,20 @@ def queue_export(
     export_format: ExportFormat = typer.Option(
         "jsonl", "--format", help="jsonl (one JSON object a line) or csv."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Write to FILE (owner-only) instead of stdout."),
+    out: Path | None = OUT,
+    force: bool = options.FORCE,
     status: Status | None = typer.Option(None, "--status", help="Only matches in this status."),
     store_url: str | None = STORE,
 ) -> None:
     """Every match, streamed: for reports, other tools, or notifying the people exposed."""
     write = export.WRITERS[export_format.value]
-    with open_store(store_url, must_exist=True) as store:
+    workspace = current_workspace(store=store_url)
+    with open_store(workspace.store_url, must_exist=True) as store:
         matches = export.matches_to_export(store, status.value if status else None)
-        if out is None:
-            write(matches, sys.stdout)
-            return
-        with open_owner_only(out, newline="") as stream:
+        with output_stream(out, workspace, force, newline="") as stream:
             count = write(matches, stream)
-    err_console.print(f"Exported {count} matches to {out}.", markup=False, highlight=False, soft_wrap=True)
+    if out is not None:
+        note(f"Exported {count} matches to {out}.")
 
 
 @queue_app.command("search")
@@ -234,7 +256,7 @@ def queue_search(
     store_url: str | None = STORE,
 ) -> None:
     """Full-text search over the titles and URLs of the matches."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         matches = store.search(text, limit)
     if as_json:
         print_json([match.export_dict() for match in matches])
@@ -249,23 +271,20 @@ def takedown_draft(
         None, "--template", help="A Jinja2 template instead of the default notice."
     ),
     sender: str | None = typer.Option(None, "--sender", help="Your name, organisation and contact details."),
-    out: Path | None = typer.Option(
-        None, "--out", help="Write the notice to FILE (owner-only) instead of stdout."
-    ),
+    out: Path | None = OUT,
+    force: bool = options.FORCE,
     store_url: str | None = STORE,
 ) -> None:
     """Draft a removal request with the evidence (URL, dates, SHA-256, record count), no personal data."""
-    with open_store(store_url, must_exist=True) as store:
+    workspace = current_workspace(store=store_url)
+    with open_store(workspace.store_url, must_exist=True) as store:
         match = store.get(match_id)
     notice = notices.draft_notice(match, template, sender)
-    if out is None:
-        sys.stdout.write(notice)
-        return
-    with open_owner_only(out) as stream:
+    with output_stream(out, workspace, force) as stream:
         stream.write(notice)
-    contact = platform_contact(match.host)
-    err_console.print(f"Wrote the notice to {out}.", markup=False, highlight=False, soft_wrap=True)
-    err_console.print("\n".join(views.contact_lines(contact)), markup=False, highlight=False, soft_wrap=True)
+    if out is not None:
+        note(f"Wrote the notice to {out}.")
+        note("\n".join(views.contact_lines(platform_contact(match.host))))
 
 
 @takedown_app.command("sent")
@@ -276,10 +295,14 @@ def takedown_sent(
     note: str | None = NOTE,
     by: str | None = BY,
     store_url: str | None = STORE,
+    as_json: bool = JSON,
 ) -> None:
     """Record that the takedown notice was sent (the match must be confirmed or reappeared)."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         match = store.record_takedown_sent(match_id, to=to, by=by or default_actor(), ref=ref, note=note)
+    if as_json:
+        print_json(match.export_dict())
+        return
     console.print(f"{match.id}: {views.status_text(match.status)} to {escape(to)}", highlight=False)
 
 
@@ -301,18 +324,21 @@ def exposure(
         None, "--column", help="Dataset columns to add (repeatable; default all)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="With --all: write to FILE (owner-only) instead of stdout."
+        None,
+        "--out",
+        help="With --all: write to FILE (owner-only, whole or not at all) instead of stdout; see --force.",
     ),
+    force: bool = options.FORCE,
     as_json: bool = JSON,
     store_url: str | None = STORE,
 ) -> None:
     """Every copy that exposed one record, newest first, with its status: who to tell what."""
     if every_record:
-        _exposure_all(exposure_format, dataset, id_column, column, out, store_url)
+        _exposure_all(exposure_format, dataset, id_column, column, out, force, store_url)
         return
     if record_id is None:
         raise typer.BadParameter("give a record id, or --all", param_hint="RECORD_ID")
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         matches = store.exposure(record_id)
     if as_json:
         print_json([match.export_dict() for match in matches])
@@ -328,29 +354,27 @@ def _exposure_all(
     id_column: str | None,
     columns: list[str] | None,
     out: Path | None,
+    force: bool,
     store_url: str | None,
 ) -> None:
     if exposure_format not in exposure_report.EXPOSURE_FORMATS:
         raise typer.BadParameter("use jsonl or csv", param_hint="--format")
-    with open_store(store_url, must_exist=True) as store:
+    workspace = current_workspace(store=store_url)
+    with open_store(workspace.store_url, must_exist=True) as store:
         records = exposure_report.exposed_records(store, utcnow())
     people = (
         exposure_report.people_from_dataset(dataset, records, id_column, columns or None) if dataset else None
     )
     write = exposure_report.WRITERS[exposure_format]
-    if out is None:
-        write(records, sys.stdout, people)
-        return
-    with open_owner_only(out, newline="") as stream:
+    with output_stream(out, workspace, force, newline="") as stream:
         count = write(records, stream, people)
-    err_console.print(
-        f"Wrote {count} exposed records to {out}.", markup=False, highlight=False, soft_wrap=True
-    )
+    if out is not None:
+        note(f"Wrote {count} exposed records to {out}.")
 
 
 def stats(as_json: bool = JSON, store_url: str | None = STORE) -> None:
     """Counts by status and source, records exposed at least once, copies still up."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         numbers = store.stats()
         takedowns = takedown_figures(store, utcnow())
     if as_json:

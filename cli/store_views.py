@@ -81,7 +81,10 @@ def match_panel(match: Match, history: list[StatusChange], contact: Contact | No
     facts += [escape(line) for line in contact_lines(contact)]
     facts.append(f"record ids: {escape(', '.join(match.matched_records) or '-')}")
     changes = history_table(history) if history else "history:    no status changes yet"
-    return Panel(Group("\n".join(facts), changes), title=f"match {match.id}", title_align="left")
+    # expand=False: to a pipe or file (no width limit there) the panel is as wide as its longest line.
+    return Panel(
+        Group("\n".join(facts), changes), title=f"match {match.id}", title_align="left", expand=False
+    )
 
 
 def history_table(history: list[StatusChange]) -> Table:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -13,7 +12,9 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from ..home import HOME_ENV
+from ..errors import SourcesError
+from ..home import Workspace
+from . import options
 from .alert_options import (
     AlertDigestOption,
     AlertOption,
@@ -21,27 +22,22 @@ from .alert_options import (
     ReviewUrlOption,
     send_sweep_alerts,
 )
-from .common import console, err_console, print_json
+from .common import console, err_console, print_json, show_progress
 from .store_views import queue_table
+from .workspace import current_workspace
 
 COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
 COLUMN_TITLES = {"documents": "scanned", "skipped_seen": "seen before"}
 
-SourcesOption = typer.Option(..., "--sources", help="TOML sources file (see examples/sources.example.toml).")
-FingerprintsOption = typer.Option(
-    None, "--fingerprints", help="Fingerprint file (default: in the home folder)."
-)
-KeyFileOption = typer.Option(
-    None, "--key-file", help="Key the fingerprints were built with (default: in the home folder)."
-)
-StoreOption = typer.Option(
-    None, "--store", help="Store URL (default: LEAKTRACK_STORE or the home folder's SQLite file)."
-)
+SourcesOption = options.SOURCES
+FingerprintsOption = options.FINGERPRINTS
+KeyFileOption = options.KEY_FILE
+StoreOption = options.STORE
 SourceNamesOption = typer.Option(None, "--source", help="Sweep only this source (repeatable).")
 KeepEvidenceOption = typer.Option(
     False, "--keep-evidence", help="Keep an owner-only copy of each matching document."
 )
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+JsonOption = options.JSON
 SettingOption = typer.Option(
     None, "--set", "-s", help="Override a crawl setting, as scrapy -s NAME=VALUE (repeatable)."
 )
@@ -55,8 +51,20 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
+def sweep_workspace(
+    sources: Path | None, fingerprints: Path | None, store: str | None, key_file: Path | None
+) -> tuple[Path, Workspace]:
+    """The sources file and workspace of a sweep; the sources file is required from some layer."""
+    workspace = current_workspace(sources=sources, fingerprints=fingerprints, store=store, key_file=key_file)
+    if workspace.sources is None:
+        raise SourcesError(
+            "no sources file: give --sources FILE, set LEAKTRACK_SOURCES, or `leaktrack config set sources FILE`"
+        )
+    return workspace.sources, workspace
+
+
 def sweep(
-    sources: Path = SourcesOption,
+    sources: Path | None = SourcesOption,
     fingerprints: Path | None = FingerprintsOption,
     source: list[str] | None = SourceNamesOption,
     store: str | None = StoreOption,
@@ -83,28 +91,27 @@ def sweep(
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from ..spiders.sweep import run_sweep
 
+    sources_file, workspace = sweep_workspace(sources, fingerprints, store, key_file)
     settings = parse_settings(setting)
     if all_cases:
-        settings |= other_cases_settings(store)
-    with progress_view(enabled=not json_output) as show:
+        settings |= other_cases_settings(workspace)
+    with progress_view(enabled=show_progress(json_output)) as show:
         summary = run_sweep(
-            sources,
-            fingerprints,
-            store,
+            sources_file,
+            workspace,
             source or None,
             keep_evidence,
             settings=settings,
             on_progress=show,
-            key_file=key_file,
             redis_url=redis_url,
             redis_job=redis_job,
         )
     render_summary(summary, json_output)
-    send_sweep_alerts(summary, store, alert, alert_digest, alert_quiet, review_url)
+    send_sweep_alerts(summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url)
 
 
 def watch(
-    sources: Path = SourcesOption,
+    sources: Path | None = SourcesOption,
     every: str = typer.Option("30m", "--every", help="Time between sweep starts: 45s, 30m, 2h, 1d."),
     max_sweeps: int | None = typer.Option(None, "--max-sweeps", min=1, help="Stop after this many sweeps."),
     fingerprints: Path | None = FingerprintsOption,
@@ -129,21 +136,16 @@ def watch(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--every") from None
     crawl_settings = parse_settings(setting)
+    sources_file, workspace = sweep_workspace(sources, fingerprints, store, key_file)
     sweeps = watch_sources(
-        lambda: run_sweep(
-            sources,
-            fingerprints,
-            store,
-            source or None,
-            keep_evidence,
-            settings=crawl_settings,
-            key_file=key_file,
-        ),
+        lambda: run_sweep(sources_file, workspace, source or None, keep_evidence, settings=crawl_settings),
         seconds,
         max_sweeps,
         on_summary=lambda summary: (
             render_summary(summary, json_output, flush=True),
-            send_sweep_alerts(summary, store, alert, alert_digest, alert_quiet, review_url, keep_going=True),
+            send_sweep_alerts(
+                summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url, keep_going=True
+            ),
         ),
         on_failure=lambda error: err_console.print(f"[red]sweep failed[/red] (retrying next tick): {error}"),
     )
@@ -167,14 +169,8 @@ def recheck(
 
     if status not in STATUSES:
         raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
-    results = recheck_matches(
-        status,
-        store,
-        fingerprints,
-        allow_private_networks,
-        settings=parse_settings(setting),
-        key_file=key_file,
-    )
+    workspace = current_workspace(store=store, fingerprints=fingerprints, key_file=key_file)
+    results = recheck_matches(workspace, status, allow_private_networks, settings=parse_settings(setting))
     if json_output:
         print_json([result.to_dict() for result in results])
         return
@@ -204,11 +200,10 @@ def demo(
 ) -> None:
     """The whole job on synthetic data: serve a paste site and a mirror on 127.0.0.1, fingerprint, sweep, show the queue."""
     folder = Path(home) if home else Path(tempfile.mkdtemp(prefix="leaktrack-demo-"))
-    os.environ[HOME_ENV] = str(folder.resolve())
     from ..spiders.demo import run_demo
 
-    with progress_view(enabled=not json_output) as show:
-        report = run_demo(records=records, on_progress=show)
+    with progress_view(enabled=show_progress(json_output)) as show:
+        report = run_demo(folder, records=records, on_progress=show)
     if json_output:
         print_json(report.to_dict())
         return
@@ -216,15 +211,20 @@ def demo(
         console.print(f"- {line}")
     render_summary(report.summary, json_output=False)
     render_queue(report.queue)
-    console.print(f"Home folder: {folder}  (try: LEAKTRACK_HOME={folder} leaktrack queue list)")
+    console.print(
+        f"Home folder: {folder}  (try: leaktrack --home {folder} queue list)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
-def other_cases_settings(store: str | None) -> dict[str, str]:
+def other_cases_settings(workspace: Workspace) -> dict[str, str]:
     """The setting that makes one sweep scan for every other case of the home (spiders/cases.py)."""
-    from .. import home
     from ..spiders.cases import OTHER_CASES_SETTING, check_lanes, lanes_to_setting, other_case_lanes
 
-    lanes = other_case_lanes(home.base_home_dir(), home.case_name(), store or home.default_store_url())
+    base_home = workspace.config_path.parent  # the home folder that holds every case
+    lanes = other_case_lanes(base_home, workspace.case, workspace.store_url)
     check_lanes(lanes)
     return {OTHER_CASES_SETTING: lanes_to_setting(lanes)}
 

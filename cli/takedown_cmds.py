@@ -6,13 +6,11 @@ Thin: each command opens the store, calls one function of ``leaktrack.takedown``
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import typer
 
-from ..index import open_store
 from ..index.base import utcnow
 from ..index.files import open_owner_only
 from ..takedown import exports, retention
@@ -23,12 +21,13 @@ from ..takedown.mirrors import mirrors_of
 from ..takedown.notices import NoticeWording
 from ..takedown.schedule import SchedulePolicy, due_actions, record_check
 from ..takedown.sending import SmtpSettings, prepare_notice, send_notice
+from . import options
 from .common import console, err_console, print_json
-from .queue_cmds import BY, JSON, STORE, default_actor, takedown_app
+from .queue_cmds import BY, JSON, STORE, default_actor, review_store, takedown_app
+from .workspace import current_workspace
 
-# SMTP credentials come from the environment only, never from options (shell history).
-SMTP_USER_ENV = "LEAKTRACK_SMTP_USER"
-SMTP_PASSWORD_ENV = "LEAKTRACK_SMTP_PASSWORD"
+# SMTP credentials come from the environment or the owner-only config file (cli/workspace.py:
+# LEAKTRACK_SMTP_USER, LEAKTRACK_SMTP_PASSWORD, [smtp] user/password), never from options.
 
 RDAP_BOOTSTRAP = typer.Option(
     takedown_settings.RDAP_BOOTSTRAP_BASE,
@@ -53,7 +52,7 @@ def takedown_contacts(
     store_url: str | None = STORE,
 ) -> None:
     """Who to write to, in escalation order, each with where it came from; or why none was found."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         matches = [store.get(match_id) for match_id in match_ids]
         reports = contact_finder(store, rdap_bootstrap, lookup_timeout).find(m.url for m in matches)
     if as_json:
@@ -131,7 +130,7 @@ def takedown_send(
     if not dry_run and not mail_from:
         raise typer.BadParameter("say which address the notice is sent from", param_hint="--from")
     wording = NoticeWording(affected_people=affected, data_description=data, harm=harm)
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         match = store.get(match_id)
         report = contact_finder(store, rdap_bootstrap, lookup_timeout).find([match.url])[match.url]
         prepared = prepare_notice(
@@ -140,13 +139,14 @@ def takedown_send(
         if dry_run:
             sys.stdout.write(prepared.preview())
             return
+        smtp_secrets = current_workspace().smtp
         smtp = SmtpSettings(
             host=smtp_host,
             port=smtp_port,
             security=smtp_security,
             sender=mail_from,
-            username=os.environ.get(SMTP_USER_ENV),
-            password=os.environ.get(SMTP_PASSWORD_ENV),
+            username=smtp_secrets.get("user"),
+            password=smtp_secrets.get("password"),
         )
         notice = send_notice(store, prepared, smtp, by or default_actor(), utcnow())
     _say(
@@ -184,7 +184,7 @@ def takedown_due(
     """What needs action today: reminders, escalations, rechecks, copies back online."""
     policy = SchedulePolicy(remind_after, escalate_after, recheck_every)
     now = utcnow()
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         actions = due_actions(store, now, policy, limit)
     if as_json:
         print_json([action.as_dict(now) for action in actions])
@@ -206,7 +206,7 @@ def takedown_mirrors(
     store_url: str | None = STORE,
 ) -> None:
     """Other URLs with the same content or the same exposed records: take them down together."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         mirrors = mirrors_of(store, store.get(match_id))
     if as_json:
         print_json([mirror.as_dict() for mirror in mirrors])
@@ -233,7 +233,7 @@ def takedown_export(
         raise typer.BadParameter(f"use one of {', '.join(exports.EXPORT_KINDS)}", param_hint="KIND")
     stream = open_owner_only(out, newline="") if out else sys.stdout
     try:
-        with open_store(store_url, must_exist=True) as store:
+        with review_store(store_url) as store:
             if kind == "tickets":
                 exports.write_tickets(store, stream)
             elif kind == "lumen":
@@ -253,10 +253,8 @@ GONE_VERDICTS = {"gone": True, "no longer matching": True, "still up": False}
 
 @takedown_app.command("monitor")
 def takedown_monitor(
-    fingerprints: Path | None = typer.Option(
-        None, "--fingerprints", help="Fingerprint file (default: in the home folder)."
-    ),
-    key_file: Path | None = typer.Option(None, "--key-file", help="Key the fingerprints were built with."),
+    fingerprints: Path | None = options.FINGERPRINTS,
+    key_file: Path | None = options.KEY_FILE,
     setting: list[str] | None = typer.Option(
         None, "--set", "-s", help="Override a crawl setting, NAME=VALUE."
     ),
@@ -278,19 +276,15 @@ def takedown_monitor(
 
     policy = SchedulePolicy(resolved_after_days=resolved_after)
     results = {}
+    workspace = current_workspace(store=store_url, fingerprints=fingerprints, key_file=key_file)
     for status in ("takedown_sent", "removed"):  # a copy just found gone is not fetched twice
         for result in recheck_matches(
-            status,
-            store_url,
-            fingerprints,
-            allow_private_networks,
-            settings=parse_settings(setting),
-            key_file=key_file,
+            workspace, status, allow_private_networks, settings=parse_settings(setting)
         ):
             results.setdefault(result.match_id, result)
     now = utcnow()
     outcome = []
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         for result in results.values():
             if result.verdict not in GONE_VERDICTS:
                 outcome.append({"match_id": result.match_id, "verdict": result.verdict, "step": None})
@@ -335,7 +329,7 @@ def purge(
             state.close()
 
     age, kinds = retention.parse_age(older_than), retention.parse_kinds(what)
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         report = retention.purge(
             store, age, kinds, utcnow(), by or default_actor(), dry_run, forget_crawl_state
         )

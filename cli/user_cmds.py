@@ -11,7 +11,8 @@ from ..index import open_store
 from ..index.desk import ROLES
 from ..web.auth import add_user, set_disabled
 from .common import console, new_app, print_json
-from .queue_cmds import STORE, default_actor
+from .queue_cmds import STORE, default_actor, review_store
+from .workspace import current_workspace
 
 Role = Enum("Role", {role: role for role in ROLES}, type=str)
 
@@ -34,7 +35,7 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with open_store(store_url) as store:
+    with open_store(current_workspace(store=store_url).store_url) as store:
         account = add_user(store, name, role.value, password, by=f"cli:{default_actor()}")
     console.print(f"Saved {account.name} ({account.role}).", markup=False, highlight=False)
 
@@ -45,7 +46,7 @@ def users_list(
     store_url: str | None = STORE,
 ) -> None:
     """Every account (never the password hashes)."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         users = store.list_users()
     rows = [
         {"name": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at.isoformat()}
@@ -65,7 +66,7 @@ def users_list(
 @users_app.command("disable")
 def users_disable(name: str = typer.Argument(...), store_url: str | None = STORE) -> None:
     """Disable an account: its sessions end at their next request."""
-    with open_store(store_url, must_exist=True) as store:
+    with review_store(store_url) as store:
         set_disabled(store, name, True, by=f"cli:{default_actor()}")
     console.print(f"Disabled {name}.", markup=False, highlight=False)
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import typer
 
 from ..errors import LeaktrackError
-from ..home import EVIDENCE_DIR, ensure_home
+from ..home import Workspace
 from ..index import open_store
 from ..web import settings
+from . import options
 from .common import err_console
-from .queue_cmds import STORE
+from .workspace import current_workspace
 
 
 def serve(
@@ -22,18 +23,14 @@ def serve(
     evidence_dir: Path | None = typer.Option(
         None, "--evidence-dir", help="Evidence folder (default: the home folder's evidence/)."
     ),
-    fingerprints: Path | None = typer.Option(
-        None, "--fingerprints", help="Fingerprint file for 'recheck now' (default: the home folder's)."
-    ),
-    key_file: Path | None = typer.Option(
-        None, "--key-file", help="Key file of the fingerprints (default: the home folder's)."
-    ),
+    fingerprints: Path | None = options.FINGERPRINTS,
+    key_file: Path | None = options.KEY_FILE,
     forwarded_allow_ips: str = typer.Option(
         "127.0.0.1",
         "--forwarded-allow-ips",
         help="Reverse proxies trusted for X-Forwarded-Proto/-For (comma-separated).",
     ),
-    store_url: str | None = STORE,
+    store_url: str | None = options.STORE,
 ) -> None:
     """Serve the review desk (log in with an account from `leaktrack users add`)."""
     import uvicorn
@@ -41,8 +38,10 @@ def serve(
     from ..web.app import DeskConfig, create_app
     from ..web.sessions import load_or_create_secret
 
-    home = ensure_home()
-    with open_store(store_url) as store:  # fail now, with one line, if the store cannot be opened
+    workspace = current_workspace(store=store_url, fingerprints=fingerprints, key_file=key_file)
+    workspace = workspace.with_files(evidence_dir=evidence_dir)
+    home = workspace.ensure_home()
+    with open_store(workspace.store_url) as store:  # fail now, with one line, if the store cannot be opened
         if not store.list_users():
             raise LeaktrackError("no desk accounts yet: add one with `leaktrack users add NAME --role admin`")
     try:
@@ -50,10 +49,10 @@ def serve(
     except (OSError, ValueError) as error:
         raise LeaktrackError(f"desk secret: {error}") from None
     config = DeskConfig(
-        open_store=lambda: open_store(store_url),
+        open_store=lambda: open_store(workspace.store_url),
         secret=secret,
-        evidence_dir=evidence_dir or home / EVIDENCE_DIR,
-        recheck=_rechecker(store_url, fingerprints, key_file),
+        evidence_dir=workspace.evidence_dir,
+        recheck=_rechecker(workspace),
     )
     err_console.print(
         f"Review desk on http://{host}:{port}/ (Ctrl-C stops it)", markup=False, highlight=False
@@ -69,10 +68,10 @@ def serve(
     )
 
 
-def _rechecker(store_url, fingerprints, key_file):
+def _rechecker(workspace: Workspace):
     from ..web.recheck import recheck_one
 
-    return lambda match_id: recheck_one(match_id, store_url, fingerprints, key_file)
+    return lambda match_id: recheck_one(match_id, workspace)
 
 
 def register(app: typer.Typer) -> None:

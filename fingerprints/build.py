@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import home
 from ..errors import DatasetError, FingerprintFileError
 from . import params
 from .arrays import KeyBitset, expand_ranges, offsets_of, sorted_unique
@@ -768,8 +767,8 @@ def build_fingerprint_set(
 
 def fingerprint_dataset_file(
     dataset_path: str | Path,
-    out: str | Path | None = None,
-    key_file: str | Path | None = None,
+    out: str | Path,
+    key_file: str | Path,
     id_column: str | None = None,
     columns: list[str] | None = None,
     memory_bytes: int | None = None,
@@ -786,9 +785,6 @@ def fingerprint_dataset_file(
             f"told from a coincidence by {params.MIN_EVIDENCE_FIELDS} fields of a record together"
         )
     key = load_or_create_key(key_file)
-    if out is None:
-        home.ensure_home()
-        out = home.home_path(home.FINGERPRINTS_FILE)
     path = build_fingerprint_file(source, key, out, memory_bytes, workers, progress)
     fingerprints = FingerprintSet.open(path)
     fingerprints.key = key

@@ -213,14 +213,12 @@ class FingerprintSet:
         return cls._from_parts(path, _read_header(path, mapping), mapping)
 
     @classmethod
-    def load(cls, path: str | Path, key_file: str | Path | None = None) -> FingerprintSet:
-        """Map a fingerprint file and read the key it was built with (default: home folder)."""
+    def load(cls, path: str | Path, key_file: str | Path) -> FingerprintSet:
+        """Map a fingerprint file and read the key it was built with."""
         fingerprints = cls.open(path)
         key = read_key(key_file)
         if KeyedHasher(key).key_check() != fingerprints.key_check:
-            raise FingerprintFileError(
-                f"fingerprint file {path} was built with another key than {key_file or 'the default key'}"
-            )
+            raise FingerprintFileError(f"fingerprint file {path} was built with another key than {key_file}")
         fingerprints.key = key
         return fingerprints
 

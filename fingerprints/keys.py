@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import home
 from ..errors import FingerprintFileError
 from . import params
 
@@ -27,13 +26,9 @@ _KEY_CHECK_MESSAGE = b"leaktrack key check v1"
 _BAG_GOLDEN = 0x9E3779B97F4A7C15
 
 
-def default_key_path() -> Path:
-    return home.home_path(home.KEY_FILE)
-
-
-def load_or_create_key(path: str | Path | None = None) -> bytes:
-    """The key in ``path`` (default: the home folder), created owner-only when absent."""
-    path = Path(path) if path else default_key_path()
+def load_or_create_key(path: str | Path) -> bytes:
+    """The key in ``path``, created owner-only when absent."""
+    path = Path(path)
     if not path.exists():
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -50,9 +45,9 @@ def load_or_create_key(path: str | Path | None = None) -> bytes:
     return read_key(path)
 
 
-def read_key(path: str | Path | None = None) -> bytes:
+def read_key(path: str | Path) -> bytes:
     """The key in ``path``; a missing or malformed key file is a FingerprintFileError."""
-    path = Path(path) if path else default_key_path()
+    path = Path(path)
     try:
         text = path.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)

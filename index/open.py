@@ -1,7 +1,8 @@
 """Open the match store named by a URL: the backend is chosen by the URL's scheme.
 
 ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``: one SQLite file (default).
-``http://host:9200`` or ``https://...``: Elasticsearch, for millions of matches.
+``http://host:9200`` or ``https://...``: Elasticsearch, for millions of matches
+(``?case=NAME``: the case's own indices, see ``home.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from pathlib import Path
 
 from ..errors import StoreError
-from ..home import case_name, default_store_url
+from ..home import case_of_store_url
 from . import settings
 from .base import MatchStore
 
@@ -19,13 +20,14 @@ SQLITE_PREFIX = "sqlite:///"
 ELASTICSEARCH_SCHEMES = ("http://", "https://")
 
 
-def open_store(url: str | None = None, must_exist: bool = False, case: str | None = None) -> MatchStore:
-    """The store at ``url`` (default: ``LEAKTRACK_STORE`` or the home folder's SQLite file).
+def open_store(url: str, must_exist: bool = False, case: str | None = None) -> MatchStore:
+    """The store at ``url`` (the CLI resolves it: ``Workspace.store_url``); ``case`` overrides
+    the case the URL names (``?case=NAME``; "" for the home's own).
 
     ``must_exist``: refuse to create an SQLite store (review commands: a mistyped path must
     not show an empty queue as if nothing had been found).
     """
-    url = (url or default_store_url()).strip()
+    url = url.strip()
     if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
         from .sqlite import SQLiteStore
 
@@ -36,19 +38,19 @@ def open_store(url: str | None = None, must_exist: bool = False, case: str | Non
             )
         return SQLiteStore(path)
     if url.startswith(ELASTICSEARCH_SCHEMES):
-        return _open_elasticsearch(url, case_name() if case is None else case)
+        return _open_elasticsearch(url, case)
     raise StoreError(
         f"unknown store URL {_without_password(url)!r}: use sqlite:///path/to/matches.db or http(s)://elasticsearch-host:9200"
     )
 
 
-def refuse_refingerprinting(fingerprints: Path, store_url: str | None = None) -> None:
+def refuse_refingerprinting(fingerprints: Path, store_url: str) -> None:
     """DatasetMismatchError if the store tied to ``fingerprints`` already holds matches.
 
     ``fingerprint`` calls this before it replaces a home's fingerprint file: a store keeps the
     matches of one dataset. No store yet (no SQLite file) holds nothing.
     """
-    url = (store_url or default_store_url()).strip()
+    url = store_url.strip()
     if url.startswith(SQLITE_PREFIX) and not os.path.isfile(url[len(SQLITE_PREFIX) :]):
         return
     with open_store(url) as store:
@@ -60,7 +62,7 @@ def _without_password(url: str) -> str:
     return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
-def _open_elasticsearch(url: str, case: str) -> MatchStore:
+def _open_elasticsearch(url: str, case: str | None) -> MatchStore:
     # Imported here so the elasticsearch client loads only for those who use it.
     try:
         from .elastic import ElasticsearchStore
@@ -71,8 +73,11 @@ def _open_elasticsearch(url: str, case: str) -> MatchStore:
             "the Elasticsearch store needs the client of your cluster's major version: "
             "pip install 'leaktrack[es8]' or 'leaktrack[es9]'"
         ) from None
+    url, url_case = case_of_store_url(url)
+    case = url_case if case is None else case
     if not case:
         return ElasticsearchStore(url)
     # Cases share a cluster, each under its own index prefix: their matches never mix.
+    # (The prefix's environment variable is read here as in elastic.py; see tests/test_cli_config.)
     prefix = os.environ.get(settings.ES_INDEX_PREFIX_ENV) or settings.ES_DEFAULT_INDEX_PREFIX
     return ElasticsearchStore(url, index_prefix=f"{prefix}-case-{case}")

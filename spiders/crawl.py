@@ -47,6 +47,7 @@ class CrawlJob:
     key_file: str | None
     store_url: str
     state_path: str
+    evidence_dir: str
     allow_private_networks: bool = False
     contact: str | None = None
     keep_evidence: bool = False
@@ -94,6 +95,7 @@ def crawl_settings(job: CrawlJob):
             "LEAKTRACK_STATE": job.state_path,
             "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
             "LEAKTRACK_KEEP_EVIDENCE": job.keep_evidence,
+            "LEAKTRACK_EVIDENCE_DIR": job.evidence_dir,
         },
         priority="cmdline",
     )

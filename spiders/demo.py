@@ -3,7 +3,8 @@
 Generates a synthetic leak (Faker: no real people), fingerprints it, serves a paste site and
 a mirror on 127.0.0.1 with a few altered copies hidden among unrelated pastes and files,
 sweeps them through the real crawler, and returns the queue. Everything lives in the home
-folder (the CLI points it at a temporary folder unless given ``--home``).
+folder of the workspace given (the CLI makes one in a temporary folder unless given ``--home``);
+its store is always the folder's own, never a store the configuration names.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LeaktrackError
-from ..home import FINGERPRINTS_FILE, KEY_FILE, STORE_FILE, ensure_home
+from ..home import FINGERPRINTS_FILE, STORE_FILE, Workspace
 from ..index import Match, open_store
 from ..synthetic import Sample, generate_leak, negative_samples, transformed_copies
 from .settings import LOCAL_SITE_SETTINGS
@@ -49,18 +50,18 @@ class DemoReport:
         }
 
 
-def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) -> DemoReport:
-    home = ensure_home()
+def run_demo(home: Path, records: int = 300, on_progress: ProgressCallback | None = None) -> DemoReport:
+    """The demo in the folder ``home``: its own workspace, whatever the configuration says."""
+    workspace = Workspace.in_folder(home)
+    home = workspace.ensure_home()
     refuse_a_responders_home(home)
-    # The demo's matches go to its own folder, never to a store LEAKTRACK_STORE names.
-    store_url = f"sqlite:///{(home / STORE_FILE).resolve()}"
     forget_an_earlier_demos_matches(home)
     steps: list[str] = []
     leak = generate_leak(records, seed=DEMO_SEED, n_facilities=max(10, records // 10))
     dataset = leak.write(home / DEMO_DATASET_FILE)
     steps.append(f"generated a synthetic leak of {records} records (no real people): {dataset}")
-    fingerprint_dataset(dataset, home / FINGERPRINTS_FILE, home / KEY_FILE)
-    steps.append(f"fingerprinted it (keyed hashes + MinHash, no plaintext): {home / FINGERPRINTS_FILE}")
+    fingerprint_dataset(dataset, workspace.fingerprints, workspace.key_file)
+    steps.append(f"fingerprinted it (keyed hashes + MinHash, no plaintext): {workspace.fingerprints}")
     copies = {sample.kind: sample for sample in transformed_copies(leak, seed=DEMO_SEED)}
     decoys = negative_samples(leak, seed=DEMO_SEED, count=DECOY_PASTES + DECOY_FILES)
     with LocalSite() as site:
@@ -71,10 +72,8 @@ def run_demo(records: int = 300, on_progress: ProgressCallback | None = None) ->
         )
         sources = write_sources(home / "demo-sources.toml", site)
         steps.append(f"swept them with the sources file {sources}")
-        summary = run_sweep(
-            sources, store_url=store_url, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress
-        )
-    with open_store(store_url) as store:
+        summary = run_sweep(sources, workspace, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress)
+    with open_store(workspace.store_url) as store:
         queue = store.list_matches(limit=None)
     found = {match.url for match in queue} & {copy["url"] for copy in hidden}
     steps.append(f"found {len(found)} of the {len(hidden)} hidden copies; the takedown queue follows")

@@ -25,7 +25,6 @@ from pathlib import Path
 from scrapy.exceptions import NotConfigured
 
 from ..fingerprints.evidence import EvidenceReport, evidence_report, load_report, save_report
-from ..home import EVIDENCE_DIR, ensure_home
 from ..index import match_id_for_url
 from .items import FetchedDocument
 
@@ -99,7 +98,9 @@ class EvidencePipeline:
         self.fingerprints_file = settings.get("LEAKTRACK_FINGERPRINTS")
         self.key_file = settings.get("LEAKTRACK_KEY_FILE")
         configured = settings.get("LEAKTRACK_EVIDENCE_DIR")
-        self.directory = Path(configured) if configured else None
+        if not configured:  # every leaktrack run sets it (the Workspace's evidence_dir)
+            raise NotConfigured("LEAKTRACK_EVIDENCE_DIR is not set: no evidence folder")
+        self.directory = Path(configured)
         self.stats = crawler.stats
         self._fingerprints = None
 
@@ -108,17 +109,14 @@ class EvidencePipeline:
         return cls(crawler)
 
     def evidence_dir(self) -> Path:
-        if self.directory is None:
-            self.directory = ensure_home() / EVIDENCE_DIR
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.directory
 
     def fingerprints(self):
         if self._fingerprints is None:  # loaded on the first leak only: most crawls find few
             from ..fingerprints.fingerprint_set import FingerprintSet
-            from .pipelines import fingerprints_path
 
-            self._fingerprints = FingerprintSet.load(fingerprints_path(self.fingerprints_file), self.key_file)
+            self._fingerprints = FingerprintSet.load(self.fingerprints_file, self.key_file)
         return self._fingerprints
 
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:

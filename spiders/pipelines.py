@@ -23,8 +23,7 @@ from pathlib import Path
 from scrapy.exceptions import DropItem
 from scrapy.logformatter import LogFormatter
 
-from ..errors import DocumentError, NotFoundError, StoreError
-from ..home import EVIDENCE_DIR, FINGERPRINTS_FILE, ensure_home
+from ..errors import DocumentError, LeaktrackError, NotFoundError, StoreError
 from ..index import FoundCopy, match_id_for_url
 from .items import FetchedDocument
 from .middlewares import record_error
@@ -32,10 +31,6 @@ from .scanning import load_fingerprints, shared_scanner
 from .state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
-
-
-def fingerprints_path(setting: str | None) -> Path:
-    return Path(setting) if setting else ensure_home() / FINGERPRINTS_FILE
 
 
 class ScanPipeline:
@@ -46,7 +41,7 @@ class ScanPipeline:
         self.scanning = settings.getbool("LEAKTRACK_SCAN")
         self.scanner = (
             shared_scanner(
-                str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))),
+                settings.get("LEAKTRACK_FINGERPRINTS"),
                 settings.get("LEAKTRACK_KEY_FILE"),
                 settings.getint("LEAKTRACK_SCAN_WORKERS"),
             )
@@ -119,11 +114,14 @@ class StorePipeline:
         self.store = open_store(settings.get("LEAKTRACK_STORE"))
         self.state = CrawlState(settings.get("LEAKTRACK_STATE"))
         self.keep_evidence = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
+        self.evidence_dir = settings.get("LEAKTRACK_EVIDENCE_DIR")
+        if self.keep_evidence and not self.evidence_dir:
+            raise LeaktrackError("LEAKTRACK_KEEP_EVIDENCE needs LEAKTRACK_EVIDENCE_DIR: where to keep it")
         self.unwritable: str | None = None  # why nothing can be stored any more
         # Every match says which dataset its record ids are rows of (the store refuses a mix).
         self.dataset_id = (
             load_fingerprints(
-                str(fingerprints_path(settings.get("LEAKTRACK_FINGERPRINTS"))),
+                settings.get("LEAKTRACK_FINGERPRINTS"),
                 settings.get("LEAKTRACK_KEY_FILE"),
             ).dataset_id
             if settings.getbool("LEAKTRACK_SCAN")
@@ -169,7 +167,7 @@ class StorePipeline:
     def store_new_scan(self, item: FetchedDocument) -> bool:
         if item.scan is None or not item.scan.is_leak:
             return False
-        evidence = write_evidence(item) if self.keep_evidence else None
+        evidence = write_evidence(item, self.evidence_dir) if self.keep_evidence else None
         self.upsert(item, item.scan.matched_records, item.scan.containment, evidence)
         return True
 
@@ -239,10 +237,10 @@ class OneLineLogFormatter(LogFormatter):
         return {**entry, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
 
-def write_evidence(item: FetchedDocument) -> str:
-    """The document's bytes, owner-only, in the home folder's evidence directory."""
-    directory = ensure_home() / EVIDENCE_DIR
-    directory.mkdir(mode=0o700, exist_ok=True)
+def write_evidence(item: FetchedDocument, evidence_dir: str | Path) -> str:
+    """The document's bytes, owner-only, in the evidence directory (``Workspace.evidence_dir``)."""
+    directory = Path(evidence_dir)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / f"{match_id_for_url(item.url)}-{(item.content_sha256 or '')[:16]}.bin"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:

@@ -18,13 +18,12 @@ state), with the same Scrapy settings, guard and politeness. Verdicts:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..home import CRAWL_STATE_FILE, FINGERPRINTS_FILE, KEY_FILE, default_store_url
+from ..home import Workspace
 from ..index import TRANSITIONS, Match, open_store
 from .crawl import CrawlJob
 from .state import CrawlState
-from .sweep import absolute_store_url, at_our_log_level, home_file, run_crawl_process, sources_for_urls
+from .sweep import at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
 from .urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
@@ -46,28 +45,24 @@ class RecheckResult:
 
 
 def recheck(
+    workspace: Workspace,
     status: str = "takedown_sent",
-    store_url: str | None = None,
-    fingerprints_path: str | Path | None = None,
     allow_private_networks: bool = False,
     settings: dict | None = None,
-    key_file: str | Path | None = None,
-    state_path: str | Path | None = None,
 ) -> list[RecheckResult]:
-    """Re-fetch every match in ``status``; move the gone ones to ``removed``."""
-    store_url = absolute_store_url(store_url or default_store_url())
-    with open_store(store_url) as store:
+    """Re-fetch every match in ``status`` (store, fingerprints and crawl state of ``workspace``);
+    move the gone ones to ``removed``."""
+    with open_store(workspace.store_url) as store:
         matches = store.list_matches(status=status, limit=None)
     if not matches:
         return []
-    state_path = home_file(state_path, CRAWL_STATE_FILE)
+    workspace.ensure_home()
+    files = workspace_files(workspace)
+    state_path = files["state_path"]
     targets = recheck_targets(matches, state_path)
     job = CrawlJob(
         sources=sources_for_urls([match.url for match in matches]),
-        fingerprints_path=home_file(fingerprints_path, FINGERPRINTS_FILE),
-        key_file=home_file(key_file, KEY_FILE),
-        store_url=store_url,
-        state_path=state_path,
+        **files,
         allow_private_networks=allow_private_networks,
         recheck=True,
         recheck_targets=list(targets.values()),
@@ -75,7 +70,7 @@ def recheck(
     )
     outcome = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
-    with open_store(store_url) as store:
+    with open_store(job.store_url) as store:
         return [
             apply_verdict(store, match, targets[match.url], answers.get(match.url), state_path)
             for match in matches

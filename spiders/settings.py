@@ -23,11 +23,12 @@ SPIDER_MODULES = ["leaktrack.spiders.paste", "leaktrack.spiders.mirror", "leaktr
 LEAKTRACK_CONTACT = "set `contact` in the sources file"
 # Sources file for `scrapy crawl SPIDER -a source=NAME` (leaktrack sweep passes sources itself).
 LEAKTRACK_SOURCES = None
-# Fingerprint file and store; None means the defaults in the home folder (leaktrack.home).
+# Fingerprint file, key and store: every leaktrack run sets them from its Workspace (resolved by
+# the CLI); with `scrapy crawl`, give them with -s NAME=VALUE.
 LEAKTRACK_FINGERPRINTS = None
 LEAKTRACK_KEY_FILE = None
 LEAKTRACK_STORE = None
-# Crawl state (seen URLs, hashes, validators); None means crawl-state.db in the home folder.
+# Crawl state (seen URLs, hashes, validators): the Workspace's crawl_state, set by every run.
 LEAKTRACK_STATE = None
 # Refuse private, loopback, link-local and reserved addresses: a public sweep has no business
 # there, and a paste linking to http://127.0.0.1/ must not turn the crawler against its host.
@@ -35,9 +36,10 @@ LEAKTRACK_ALLOW_PRIVATE_NETWORKS = False
 # DNS servers ("host:port") to resolve names with instead of the system resolver; every answer
 # still goes through the guard (guard.GuardedResolver). Empty: the system resolver.
 LEAKTRACK_DNS_SERVERS: list[str] = []
-# Keep a copy of each matching document (owner-only, home/evidence/). Off: it is personal data.
+# Keep a copy of each matching document (owner-only, in LEAKTRACK_EVIDENCE_DIR). Off: it is personal data.
 LEAKTRACK_KEEP_EVIDENCE = False
-# Where evidence reports and WARC captures go (spiders/evidence.py); None: the home folder's evidence/.
+# Where evidence copies, reports and WARC captures go (spiders/evidence.py): the Workspace's
+# evidence_dir, set by every run.
 LEAKTRACK_EVIDENCE_DIR = None
 # Scan downloads (off only for the crawl benchmark's baseline).
 LEAKTRACK_SCAN = True

@@ -1,6 +1,6 @@
 """Crawl state kept across sweeps: which URLs were seen, their content hash and HTTP validators.
 
-An SQLite file (``crawl-state.db`` in the home folder). It makes sweeps incremental: pastes
+An SQLite file (``Workspace.crawl_state``: ``crawl-state.db`` in the home folder). It makes sweeps incremental: pastes
 already seen are not downloaded again, known files are fetched with conditional requests
 (ETag / Last-Modified) and re-scanned only when their content hash changed. It holds URLs and
 hashes only, never document text. Each write is its own transaction, so a sweep stopped at any
@@ -14,8 +14,6 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from ..home import CRAWL_STATE_FILE, ensure_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_urls (
@@ -50,15 +48,11 @@ class SeenUrl:
     extraction: str | None = None
 
 
-def default_state_path() -> Path:
-    return ensure_home() / CRAWL_STATE_FILE
-
-
 class CrawlState:
     """Seen URLs of past sweeps. One connection per component; WAL lets them share the file."""
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else default_state_path()
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
         create_owner_only(self.path)
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")

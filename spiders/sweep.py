@@ -1,6 +1,6 @@
 """Sweeps: run the spiders of a sources file once, and record what they found.
 
-``run_sweep`` takes the sweep lock (``home/sweep.lock``, so two sweeps never overlap, from
+``run_sweep`` takes the sweep lock (``Workspace.sweep_lock``, so two sweeps never overlap, from
 cron, a systemd timer or ``watch``), runs the crawl in a child process (see ``crawl.py``:
 Twisted's reactor cannot restart, so one process per crawl), passes its progress to a
 callback, and stores the summary as a sweep record. Ctrl-C or SIGTERM stops the crawl
@@ -33,17 +33,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 from .. import errors
 from ..errors import LeaktrackError
-from ..home import (
-    CRAWL_STATE_FILE,
-    FINGERPRINTS_FILE,
-    KEY_FILE,
-    SWEEP_LOCK_FILE,
-    default_store_url,
-    ensure_home,
-)
+from ..home import Workspace
 from ..index import SweepRecord, open_store
 from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
 from .distributed import check_redis_reachable, distributed_settings
@@ -106,17 +100,17 @@ class SweepSummary:
 
 def run_sweep(
     sources: SourcesConfig | str | Path,
-    fingerprints_path: str | Path | None = None,
-    store_url: str | None = None,
+    workspace: Workspace,
     source_names: list[str] | None = None,
     keep_evidence: bool = False,
     settings: dict | None = None,
     on_progress: ProgressCallback | None = None,
-    key_file: str | Path | None = None,
     redis_url: str | None = None,
     redis_job: str | None = None,
 ) -> SweepSummary:
     """Sweep the sources once (all, or those named), store the matches and the sweep record.
+
+    The fingerprints, key, store, crawl state, evidence folder and lock are the workspace's.
 
     With ``redis_url``, this is one worker of a distributed sweep named ``redis_job``
     (see ``distributed.py``).
@@ -127,20 +121,18 @@ def run_sweep(
     if redis_url:
         distributed_settings(redis_url, redis_job)  # a bad URL or job name fails before anything runs
         check_redis_reachable(redis_url)
+    workspace.ensure_home()
     job = CrawlJob(
         sources=config.select(source_names),
-        fingerprints_path=home_file(fingerprints_path, FINGERPRINTS_FILE),
-        key_file=home_file(key_file, KEY_FILE),
-        store_url=absolute_store_url(store_url or default_store_url()),
-        state_path=home_file(None, CRAWL_STATE_FILE),
         allow_private_networks=config.allow_private_networks,
-        contact=config.contact,
+        contact=workspace.contact or config.contact,
+        **workspace_files(workspace),
         keep_evidence=keep_evidence,
         redis_url=redis_url,
         redis_job=redis_job,
         settings=at_our_log_level(settings),
     )
-    with SweepStop() as stop, sweep_lock() as lock:
+    with SweepStop() as stop, sweep_lock(workspace.sweep_lock) as lock:
         started = datetime.now(UTC)
         outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))
         summary = summarize(started, outcome, stop.requested)
@@ -172,26 +164,31 @@ def at_our_log_level(overrides: dict | None) -> dict:
     return {"LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()), **(overrides or {})}
 
 
-def home_file(given: str | Path | None, default_name: str) -> str:
-    """Absolute path of a file option, defaulting to the home folder's file of that name."""
-    return str(Path(given or ensure_home() / default_name).resolve())
+class WorkspaceFiles(TypedDict):
+    fingerprints_path: str
+    key_file: str
+    store_url: str
+    state_path: str
+    evidence_dir: str
 
 
-def absolute_store_url(url: str) -> str:
-    """The child process may run elsewhere: make a relative SQLite path absolute."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
-        return prefix + str(Path(url[len(prefix) :]).resolve())
-    return url
+def workspace_files(workspace: Workspace) -> WorkspaceFiles:
+    """The CrawlJob fields naming the workspace's files (absolute: the child may run elsewhere)."""
+    return WorkspaceFiles(
+        fingerprints_path=str(workspace.fingerprints),
+        key_file=str(workspace.key_file),
+        store_url=workspace.store_url,
+        state_path=str(workspace.crawl_state),
+        evidence_dir=str(workspace.evidence_dir),
+    )
 
 
 @contextmanager
-def sweep_lock() -> Iterator:
-    """Hold ``home/sweep.lock`` (flock) for the sweep; fail at once if another sweep holds it.
+def sweep_lock(path: Path) -> Iterator:
+    """Hold the sweep lock file (flock) for the sweep; fail at once if another sweep holds it.
 
     Yields the open lock file: a process that inherits it holds the lock with us (see above).
     """
-    path = ensure_home() / SWEEP_LOCK_FILE
     try:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:  # a read-only home, or not ours

@@ -6,11 +6,14 @@ downloader in a child process, exactly as ``leaktrack sweep`` does.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from leaktrack.home import Workspace
+from leaktrack.index import MatchStore, open_store
 from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
 from leaktrack.spiders.sites import LocalSite
 from leaktrack.spiders.sources import SourcesConfig, parse_sources
@@ -102,15 +105,22 @@ def leak_fingerprints(
     )
 
 
+def home_workspace() -> Workspace:
+    """The test's home folder (the autouse ``leaktrack_home`` fixture names it), created."""
+    workspace = Workspace.in_folder(os.environ["LEAKTRACK_HOME"])
+    workspace.ensure_home()
+    return workspace
+
+
+def home_store() -> MatchStore:
+    """The store of the test's home folder."""
+    return open_store(home_workspace().store_url)
+
+
 def sweep_with(config: SourcesConfig, fingerprints: LeakFingerprints, settings: dict, **options):
-    """One real sweep of ``config`` with the session's fingerprints."""
-    return run_sweep(
-        config,
-        fingerprints_path=fingerprints.path,
-        key_file=fingerprints.key_file,
-        settings=settings,
-        **options,
-    )
+    """One real sweep of ``config`` with the session's fingerprints, in the test's home folder."""
+    workspace = home_workspace().with_files(fingerprints=fingerprints.path, key_file=fingerprints.key_file)
+    return run_sweep(config, workspace, settings=settings, **options)
 
 
 def text_of(sample: Sample) -> str:

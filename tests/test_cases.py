@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from es_backends import shared_standin
 from fixtures_store import found_copy
 from typer.testing import CliRunner
 
-from leaktrack import home
 from leaktrack.cli.app import app
+from leaktrack.cli.workspace import resolve_workspace
 from leaktrack.fingerprints import FingerprintSet
 from leaktrack.index import open_store
 from leaktrack.index.sqlite import SQLiteStore
 
+CASE_ENV = "LEAKTRACK_CASE"
 
-@pytest.fixture(autouse=True)
-def no_case_chosen():
-    """--case sets LEAKTRACK_CASE for the rest of the process (the crawl child inherits it):
-    in-process CLI runs must not leave it to the next test."""
-    os.environ.pop(home.CASE_ENV, None)
-    yield
-    os.environ.pop(home.CASE_ENV, None)
+
+def case_store(case: str):
+    """The store of ``case`` as the CLI resolves it (home, LEAKTRACK_STORE, ...)."""
+    return open_store(resolve_workspace(case=case).store_url)
 
 
 def dataset_of(folder) -> str:
@@ -59,10 +56,8 @@ def test_a_second_leak_is_fingerprinted_as_a_new_case_while_the_first_holds_matc
 
 def test_queue_and_exposure_are_per_case(leaktrack_home, monkeypatch):
     for case, url in (("a", "https://paste.example/a"), ("b", "https://paste.example/b")):
-        monkeypatch.setenv(home.CASE_ENV, case)
-        with open_store() as store:
+        with case_store(case) as store:
             store.upsert_copies([found_copy(url, ["r1"])])
-    monkeypatch.delenv(home.CASE_ENV)
     listed = invoke("--case", "a", "queue", "list", "--json")
     assert [m["url"] for m in json.loads(listed.stdout)] == ["https://paste.example/a"]
     exposed = invoke("--case", "b", "exposure", "r1", "--json")
@@ -70,10 +65,10 @@ def test_queue_and_exposure_are_per_case(leaktrack_home, monkeypatch):
 
 
 def test_the_case_comes_from_leaktrack_case_too(leaktrack_home, monkeypatch):
-    monkeypatch.setenv(home.CASE_ENV, "a")
-    with open_store() as store:
+    with case_store("a") as store:
         store.upsert_copies([found_copy("https://paste.example/a", ["r1"])])
     assert (leaktrack_home / "cases" / "a" / "matches.db").is_file()
+    monkeypatch.setenv(CASE_ENV, "a")
     listed = invoke("queue", "list", "--json")
     assert [m["url"] for m in json.loads(listed.stdout)] == ["https://paste.example/a"]
 
@@ -90,10 +85,8 @@ def test_a_case_name_that_cannot_name_a_folder_is_a_one_line_error(leaktrack_hom
 def test_cases_lists_each_case_with_its_dataset_and_matches(leaktrack_home, small_leak_csv, monkeypatch):
     assert invoke("--case", "a", "fingerprint", str(small_leak_csv)).exit_code == 0
     assert invoke("--case", "b", "fingerprint", str(small_leak_csv)).exit_code == 0
-    monkeypatch.setenv(home.CASE_ENV, "b")
-    with open_store() as store:
+    with case_store("b") as store:
         store.upsert_copies([found_copy("https://paste.example/b", ["r1"])])
-    monkeypatch.delenv(home.CASE_ENV)
     rows = json.loads(invoke("cases", "--json").stdout)
     dataset_b = dataset_of(leaktrack_home / "cases" / "b")
     assert [(r["case"], r["matches"]) for r in rows] == [("a", 0), ("b", 1)]
@@ -104,13 +97,11 @@ def test_cases_on_one_elasticsearch_cluster_keep_their_matches_apart(leaktrack_h
     monkeypatch.setenv("LEAKTRACK_STORE", shared_standin().url)
     monkeypatch.setenv("LEAKTRACK_ES_INDEX_PREFIX", f"lt-cases-{leaktrack_home.parent.name[-8:]}")
     for case, url in (("a", "https://paste.example/a"), ("b", "https://paste.example/b")):
-        monkeypatch.setenv(home.CASE_ENV, case)
-        with open_store() as store:
+        with case_store(case) as store:
             assert store.names.prefix.endswith(f"-case-{case}")
             store.refresh = True
             store.upsert_copies([found_copy(url, ["r1"])])
-    monkeypatch.setenv(home.CASE_ENV, "a")
-    with open_store() as store:
+    with case_store("a") as store:
         assert [m.url for m in store.exposure("r1")] == ["https://paste.example/a"]
 
 

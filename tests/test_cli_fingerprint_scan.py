@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
 from leaktrack.cli.fingerprint_cmds import LEAK_FOUND_EXIT_CODE
+from leaktrack.errors import ExitCode
 from leaktrack.fingerprints import FingerprintSet
 
 
@@ -16,7 +17,8 @@ def run(*args: str):
 
 
 def assert_one_line_error(result, *words: str):
-    assert result.exit_code == 1
+    """Every error here is about an input: a dataset, document, fingerprint or key file."""
+    assert result.exit_code == ExitCode.UNREADABLE_INPUT
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: ")
@@ -189,7 +191,7 @@ def test_scan_reports_a_zip_bomb_and_still_scans_the_other_inputs(fingerprinted,
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("cases.csv", b"0" * 20_000_000)
     result = run("scan", bomb, copy_file[0], "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNREADABLE_INPUT
     assert "Traceback" not in result.output
     assert result.stderr.startswith("Error: zip bomb refused")
     assert [json.loads(line)["verdict"] for line in result.stdout.splitlines()] == ["leak"]

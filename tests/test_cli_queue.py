@@ -11,11 +11,13 @@ import subprocess
 import sys
 
 import pytest
+from fixtures_sites import home_store
 from fixtures_store import found_copy
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
-from leaktrack.index import match_id_for_url, open_store
+from leaktrack.errors import ExitCode
+from leaktrack.index import match_id_for_url
 from leaktrack.index.sqlite import SQLiteStore
 
 PASTE = "https://pastebin.com/Xy12Ab"
@@ -119,7 +121,7 @@ def test_queue_show_guesses_no_mailbox_for_an_unlisted_host(store_url):
 
 def test_queue_show_of_an_unknown_id_is_a_one_line_error(store_url):
     assert_one_line_error(
-        run("queue", "show", "feedfacefeedface", "--store", store_url), 2, "feedfacefeedface"
+        run("queue", "show", "feedfacefeedface", "--store", store_url), ExitCode.NOT_FOUND, "feedfacefeedface"
     )
 
 
@@ -152,13 +154,13 @@ def test_queue_dismiss_marks_a_false_match(store_url):
 def test_a_disallowed_transition_is_a_one_line_error_and_changes_nothing(store_url):
     run("queue", "dismiss", ID_PASTE, "--store", store_url)
     result = run("takedown", "sent", ID_PASTE, "--to", "x@example.org", "--store", store_url)
-    assert_one_line_error(result, 2, "cannot move a match from 'dismissed' to 'takedown_sent'")
+    assert_one_line_error(result, ExitCode.REFUSED, "cannot move a match from 'dismissed' to 'takedown_sent'")
     assert status_of(store_url, ID_PASTE) == "dismissed"
 
 
 def test_confirm_with_one_unknown_id_confirms_the_others_and_exits_non_zero(store_url):
     result = run("queue", "confirm", ID_PASTE, "feedfacefeedface", ID_GIST, "--store", store_url)
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.NOT_FOUND
     assert "Error: feedfacefeedface" in result.stderr
     assert "Traceback" not in result.output
     assert status_of(store_url, ID_PASTE) == status_of(store_url, ID_GIST) == "confirmed"
@@ -363,7 +365,7 @@ def test_stats_table_shows_copies_still_up(store_url):
 
 
 def test_commands_use_an_owner_only_store_in_the_home_folder_by_default(leaktrack_home):
-    open_store().close()  # what a sweep does first
+    home_store().close()  # what a sweep does first
     result = run("stats", "--json")
     assert result.exit_code == 0
     store_file = leaktrack_home / "matches.db"
@@ -439,7 +441,7 @@ def test_a_long_refusal_of_a_status_change_stays_on_one_line(store_url):
         < 80
         < len(result.stderr)
     )
-    assert_one_line_error(result, 2, "(allowed: dismissed, takedown_sent)")
+    assert_one_line_error(result, ExitCode.REFUSED, "(allowed: dismissed, takedown_sent)")
 
 
 def test_queue_list_and_show_print_urls_and_titles_literally_not_as_markup(tmp_path):
@@ -602,7 +604,7 @@ def test_queue_show_prints_emoji_codes_in_a_title_as_text(tmp_path):
 def test_writing_output_over_the_store_itself_is_refused_and_loses_nothing(store_url, command):
     store_path = store_url.removeprefix("sqlite:///")
     result = run(*command, "--out", store_path, "--store", store_url)
-    assert_one_line_error(result, 1, "is an SQLite database")
+    assert_one_line_error(result, 1, "match store")
     assert status_of(store_url, ID_GIST) == "new"
 
 

@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, text_of
+from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, home_store, home_workspace, text_of
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
-from leaktrack.index import open_store
+from leaktrack.errors import ExitCode
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.sweep import sweep_lock
 
@@ -57,7 +57,7 @@ def sweep_and_send_takedowns(site, leak_fingerprints, tmp_path) -> None:
     """Publish the copies, sweep them into the queue and move every match to takedown_sent."""
     publish(site, leak_fingerprints)
     invoke(*sweep_args(write_sources(tmp_path, site), leak_fingerprints))
-    with open_store() as store:
+    with home_store() as store:
         for match in store.list_matches():
             store.change_status(match.id, "confirmed", by="test")
             store.change_status(match.id, "takedown_sent", by="test")
@@ -95,7 +95,7 @@ def test_sweep_prints_a_table_and_fills_the_queue(local_site, leak_fingerprints,
 
     assert result.exit_code == 0, result.output
     assert "pastes" in result.stdout and "known" in result.stdout
-    with open_store() as store:
+    with home_store() as store:
         assert {match.url for match in store.list_matches()} == {
             local_site.url("/p/leak0"),
             local_site.url("/files/leak.csv"),
@@ -143,13 +143,13 @@ def test_sweep_without_fingerprints_is_a_one_line_error(local_site, tmp_path):
         *fast_settings_args(),
     )
 
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNREADABLE_INPUT
     assert "Error: fingerprint file not found" in result.output and "Traceback" not in result.output
     assert local_site.requests == []
 
 
 def test_second_concurrent_sweep_exits_with_a_clear_error(local_site, leak_fingerprints, tmp_path):
-    with sweep_lock():
+    with sweep_lock(home_workspace().sweep_lock):
         result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints))
 
     assert result.exit_code == 1

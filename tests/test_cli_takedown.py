@@ -57,9 +57,8 @@ def test_takedown_contacts_of_a_private_address_says_why_none_was_found(store_ur
 def test_monitor_follows_a_removed_copy_and_reopens_it_when_it_comes_back(
     local_site, leak_fingerprints, tmp_path
 ):
-    from fixtures_sites import fast_settings_args, text_of
+    from fixtures_sites import fast_settings_args, home_store, text_of
 
-    from leaktrack.index import open_store
     from leaktrack.index.takedown_records import Notice
     from leaktrack.spiders.sites import add_pastes
     from leaktrack.takedown.schedule import track_after_notice
@@ -74,7 +73,7 @@ def test_monitor_follows_a_removed_copy_and_reopens_it_when_it_comes_back(
     )
     crawl = ["--fingerprints", str(leak_fingerprints.path), "--key-file", str(leak_fingerprints.key_file)]
     assert run("sweep", "--sources", str(sources), *crawl, *fast_settings_args()).exit_code == 0
-    with open_store() as store:
+    with home_store() as store:
         for match in store.list_matches():
             store.change_status(match.id, "confirmed", by="t")
             match = store.record_takedown_sent(match.id, to="abuse@x", by="t")
@@ -98,7 +97,7 @@ def test_monitor_follows_a_removed_copy_and_reopens_it_when_it_comes_back(
     assert result.exit_code == 0, result.output
     steps = {line["match_id"]: (line["verdict"], line["step"]) for line in json.loads(result.stdout)}
     assert steps[csv_id] == ("still up", "reappeared")
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(csv_id).status == "reappeared"
         assert store.get_track(csv_id).reappeared_at is not None
 

@@ -45,9 +45,9 @@ def test_existing_key_file_is_reused(tmp_path):
     assert load_or_create_key(tmp_path / "k") == load_or_create_key(tmp_path / "k")
 
 
-def test_default_key_file_lives_in_the_home_folder(leaktrack_home):
-    load_or_create_key()
-    assert (leaktrack_home / "fingerprint.key").exists()
+def test_default_key_file_lives_in_the_home_folder(workspace):
+    load_or_create_key(workspace.key_file)
+    assert (workspace.home / "fingerprint.key").exists()
 
 
 def test_malformed_key_file_is_a_fingerprint_file_error(tmp_path):

@@ -4,10 +4,9 @@ reads, by link ending, and by magic bytes when the server mislabels a document a
 from __future__ import annotations
 
 import pytest
-from fixtures_sites import mirror_source, sources_for, sweep_with
+from fixtures_sites import home_store, mirror_source, sources_for, sweep_with
 
 from leaktrack.fingerprints.formats import images
-from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_mirror
 from leaktrack.synthetic_forms import (
     drawable,
@@ -44,7 +43,7 @@ def _csv(columns, rows) -> bytes:
 
 
 def stored_matches() -> dict[str, set[str]]:
-    with open_store() as store:
+    with home_store() as store:
         return {match.url: set(match.matched_records) for match in store.list_matches(limit=None)}
 
 

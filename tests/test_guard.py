@@ -36,13 +36,13 @@ def test_public_addresses_pass(host):
     assert address_refusal(host) is None
 
 
-def test_sweep_refuses_private_addresses_by_default(local_site, crawl_settings):
+def test_sweep_refuses_private_addresses_by_default(local_site, crawl_settings, workspace):
     local_site.put("/leak.csv", "a,b\n1,2\n")
     config = sources_for(
         paste_source(local_site), urls_source(local_site, ["/leak.csv"]), allow_private_networks=False
     )
 
-    summary = run_sweep(config, settings={**crawl_settings, "LEAKTRACK_SCAN": False})
+    summary = run_sweep(config, workspace, settings={**crawl_settings, "LEAKTRACK_SCAN": False})
 
     assert local_site.requests == []
     assert summary.totals()["pages"] == 0
@@ -54,11 +54,11 @@ def test_sweep_refuses_private_addresses_by_default(local_site, crawl_settings):
     )
 
 
-def test_allow_private_networks_lets_a_local_sweep_through(local_site, crawl_settings):
+def test_allow_private_networks_lets_a_local_sweep_through(local_site, crawl_settings, workspace):
     local_site.put("/leak.csv", "a,b\n1,2\n")
     config = sources_for(urls_source(local_site, ["/leak.csv"]), allow_private_networks=True)
 
-    summary = run_sweep(config, settings={**crawl_settings, "LEAKTRACK_SCAN": False})
+    summary = run_sweep(config, workspace, settings={**crawl_settings, "LEAKTRACK_SCAN": False})
 
     assert "/leak.csv" in local_site.requests
     assert summary.per_source["known"]["refused_private"] == 0

@@ -1,8 +1,8 @@
 """recheck: copies whose takedown was requested are fetched again and judged gone or still up."""
 
-from fixtures_sites import paste_source, sources_for, sweep_with, urls_source
+from fixtures_sites import home_store, home_workspace, paste_source, sources_for, sweep_with, urls_source
 
-from leaktrack.index import match_id_for_url, open_store
+from leaktrack.index import match_id_for_url
 from leaktrack.spiders.recheck import recheck
 from leaktrack.spiders.sites import add_pastes
 
@@ -20,7 +20,7 @@ def publish_and_request_takedowns(site, leak_fingerprints, crawl_settings) -> di
         crawl_settings,
     )
     ids = {name: match_id_for_url(site.url(f"/files/{name}.csv")) for name in FILES}
-    with open_store() as store:
+    with home_store() as store:
         for match_id in ids.values():
             store.change_status(match_id, "confirmed", by="test")
             store.record_takedown_sent(match_id, to="abuse@127.0.0.1", ref="T-1", by="test")
@@ -44,8 +44,9 @@ def run_recheck(leak_fingerprints, crawl_settings):
     return {
         result.url.rsplit("/", 1)[-1].removesuffix(".csv"): result
         for result in recheck(
-            fingerprints_path=leak_fingerprints.path,
-            key_file=leak_fingerprints.key_file,
+            home_workspace().with_files(
+                fingerprints=leak_fingerprints.path, key_file=leak_fingerprints.key_file
+            ),
             allow_private_networks=True,
             settings=crawl_settings,
         )
@@ -67,7 +68,7 @@ def test_recheck_marks_gone_copies_removed_and_keeps_the_rest(local_site, crawl_
         "still": ("still up", 200, "takedown_sent"),
         "broken": ("could not check", None, "takedown_sent"),
     }
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(ids["gone"]).status == "removed"
         assert store.get(ids["still"]).status == "takedown_sent"
 
@@ -87,7 +88,7 @@ def test_recheck_writes_who_and_why_into_the_history(local_site, crawl_settings,
 
     run_recheck(leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         last = store.history(ids["gone"])[-1]
     assert (last.from_status, last.to_status, last.by, last.note) == (
         "takedown_sent",
@@ -100,8 +101,9 @@ def test_recheck_writes_who_and_why_into_the_history(local_site, crawl_settings,
 def test_recheck_with_nothing_to_check_fetches_nothing(local_site, crawl_settings, leak_fingerprints):
     assert (
         recheck(
-            fingerprints_path=leak_fingerprints.path,
-            key_file=leak_fingerprints.key_file,
+            home_workspace().with_files(
+                fingerprints=leak_fingerprints.path, key_file=leak_fingerprints.key_file
+            ),
             allow_private_networks=True,
             settings=crawl_settings,
         )
@@ -118,7 +120,7 @@ def test_removed_paste_that_comes_back_is_reappeared_on_the_next_sweep(
     config = sources_for(paste_source(local_site, raw=False))
     sweep_with(config, leak_fingerprints, crawl_settings)
     match_id = match_id_for_url(local_site.url("/p/leak0"))
-    with open_store() as store:
+    with home_store() as store:
         store.change_status(match_id, "confirmed", by="test")
         store.change_status(match_id, "takedown_sent", by="test")
     local_site.remove("/p/leak0")
@@ -127,7 +129,7 @@ def test_removed_paste_that_comes_back_is_reappeared_on_the_next_sweep(
 
     sweep_with(config, leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id).status == "reappeared"
 
 
@@ -136,7 +138,7 @@ def sweep_paste_through_raw_and_request_takedown(site, leak_fingerprints, crawl_
     add_pastes(site, {"leak0": leak_fingerprints.copies["excerpt_10_rows"].data.decode("utf-8")})
     sweep_with(sources_for(paste_source(site, raw=True)), leak_fingerprints, crawl_settings)
     match_id = match_id_for_url(site.url("/p/leak0"))
-    with open_store() as store:
+    with home_store() as store:
         store.change_status(match_id, "confirmed", by="test")
         store.record_takedown_sent(match_id, to="abuse@127.0.0.1", ref="T-1", by="test")
     return match_id
@@ -154,7 +156,7 @@ def test_recheck_fetches_the_raw_url_that_matched_not_the_paste_page(
 
     assert (results["leak0"].verdict, results["leak0"].status) == ("still up", "takedown_sent")
     assert local_site.requests_for("/raw/leak0") and not local_site.requests_for("/p/leak0")
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id).status == "takedown_sent"
 
 
@@ -167,7 +169,7 @@ def test_recheck_closes_a_paste_whose_raw_text_no_longer_matches(
     results = run_recheck(leak_fingerprints, crawl_settings)
 
     assert (results["leak0"].verdict, results["leak0"].status) == ("no longer matching", "removed")
-    with open_store() as store:
+    with home_store() as store:
         assert store.history(match_id)[-1].note == "recheck: the same content URL no longer matches"
 
 
@@ -191,7 +193,7 @@ def test_recheck_of_a_copy_whose_content_url_is_unknown_never_closes_on_a_no_mat
     from leaktrack.spiders.state import CrawlState
 
     match_id = sweep_paste_through_raw_and_request_takedown(local_site, leak_fingerprints, crawl_settings)
-    state = CrawlState()
+    state = CrawlState(home_workspace().crawl_state)
     state.forget(local_site.url("/p/leak0"))
     state.close()
     local_site.put("/p/leak0", "<html><body><p>a different page</p></body></html>")
@@ -199,5 +201,5 @@ def test_recheck_of_a_copy_whose_content_url_is_unknown_never_closes_on_a_no_mat
     results = run_recheck(leak_fingerprints, crawl_settings)
 
     assert (results["leak0"].verdict, results["leak0"].status) == ("changed", "takedown_sent")
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id).status == "takedown_sent"

@@ -18,6 +18,8 @@ import pytest
 from fixtures_sites import (
     TEST_DOWNLOAD_TIMEOUT,
     fast_settings_args,
+    home_store,
+    home_workspace,
     mirror_source,
     paste_source,
     sources_for,
@@ -36,7 +38,7 @@ PASTE_KINDS = ("embedded_in_paste", "excerpt_10_rows", "uppercase")
 
 def stored_matches() -> dict[str, set[str]]:
     """URL -> matched record ids of every match in the (home folder's) store."""
-    with open_store() as store:
+    with home_store() as store:
         return {match.url: set(match.matched_records) for match in store.list_matches(limit=None)}
 
 
@@ -114,7 +116,7 @@ def test_paste_title_is_stored_with_the_match(local_site, crawl_settings, leak_f
 
     sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id_for_url(local_site.url("/p/leak0"))).title == "case list (copy)"
 
 
@@ -130,7 +132,7 @@ def test_paste_title_quoting_a_leaked_name_is_withheld_from_the_store(
 
     sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         title = store.get(match_id_for_url(local_site.url("/p/leak0"))).title
     assert title == WITHHELD_TITLE
     assert leaked_name not in title
@@ -148,7 +150,7 @@ def test_paste_title_with_a_leaked_name_run_together_is_withheld_from_the_store(
 
     sweep_with(sources_for(paste_source(local_site, raw=False)), leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id_for_url(local_site.url("/p/leak0"))).title == WITHHELD_TITLE
 
 
@@ -248,12 +250,12 @@ def test_unchanged_known_copy_moves_last_seen_forward(local_site, crawl_settings
     local_site.put("/files/a.csv", leak_fingerprints.copies["excerpt_10_rows"].data)
     config = sources_for(urls_source(local_site, ["/files/a.csv"]))
     sweep_with(config, leak_fingerprints, crawl_settings)
-    with open_store() as store:
+    with home_store() as store:
         first = store.get(match_id_for_url(local_site.url("/files/a.csv")))
 
     sweep_with(config, leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         again = store.get(match_id_for_url(local_site.url("/files/a.csv")))
     assert again.last_seen > first.last_seen and again.first_seen == first.first_seen
 
@@ -263,13 +265,13 @@ def test_removed_copy_found_again_is_reappeared(local_site, crawl_settings, leak
     config = sources_for(urls_source(local_site, ["/files/a.csv"]))
     sweep_with(config, leak_fingerprints, crawl_settings)
     match_id = match_id_for_url(local_site.url("/files/a.csv"))
-    with open_store() as store:
+    with home_store() as store:
         for status in ("confirmed", "takedown_sent", "removed"):
             store.change_status(match_id, status, by="test")
 
     sweep_with(config, leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id).status == "reappeared"
 
 
@@ -364,7 +366,7 @@ def test_sweep_summary_is_stored_as_a_sweep_record(local_site, crawl_settings, l
 
     summary = sweep_with(config, leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         (record,) = store.list_sweeps()
     assert record.id == summary.id
     assert record.per_source["pastes"]["matches"] == 1
@@ -387,7 +389,7 @@ def test_keep_evidence_writes_an_owner_only_copy(
         keep_evidence=True,
     )
 
-    with open_store() as store:
+    with home_store() as store:
         evidence = store.get(match_id_for_url(local_site.url("/files/a.csv"))).evidence_path
     assert open(evidence, "rb").read() == sample.data
     assert stat.S_IMODE(os.stat(evidence).st_mode) == 0o600
@@ -400,7 +402,7 @@ def test_no_evidence_is_kept_unless_asked(local_site, crawl_settings, leak_finge
     sweep_with(sources_for(urls_source(local_site, ["/files/a.csv"])), leak_fingerprints, crawl_settings)
 
     match_id = match_id_for_url(local_site.url("/files/a.csv"))
-    with open_store() as store:
+    with home_store() as store:
         assert store.get(match_id).evidence_path is None
     # Only the report of which fields matched (record ids and column names, no plaintext) is written.
     kept = sorted(path.name for path in (leaktrack_home / "evidence").iterdir())
@@ -421,7 +423,7 @@ def test_robots_txt_is_obeyed_unless_the_source_says_otherwise(local_site, crawl
 
 
 def test_second_concurrent_sweep_is_refused_by_the_lock(local_site, crawl_settings, leak_fingerprints):
-    with sweep_lock():
+    with sweep_lock(home_workspace().sweep_lock):
         with pytest.raises(SweepLockedError, match="another sweep is running"):
             sweep_with(sources_for(urls_source(local_site, ["/x"])), leak_fingerprints, crawl_settings)
     assert local_site.requests == []

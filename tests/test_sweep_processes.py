@@ -14,10 +14,9 @@ import sys
 import threading
 
 import pytest
-from fixtures_sites import sources_for, sweep_with, text_of, urls_source
+from fixtures_sites import home_store, home_workspace, sources_for, sweep_with, text_of, urls_source
 from test_cli_sweep import sweep_args, write_sources
 
-from leaktrack.index import open_store
 from leaktrack.spiders import sweep as sweep_module
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.state import CrawlState
@@ -61,11 +60,11 @@ def test_sigterm_arriving_while_the_crawl_process_is_spawned_still_records_an_in
     with pytest.raises(SweepInterrupted):
         sweep_with(sources_for(urls_source(local_site, ["/files/a.csv"])), leak_fingerprints, crawl_settings)
 
-    with open_store() as store:
+    with home_store() as store:
         (record,) = store.list_sweeps()
     assert any("interrupted" in error for error in record.errors)
     assert signal.getsignal(signal.SIGTERM) is previous  # our handler is gone again
-    with sweep_lock():  # released
+    with sweep_lock(home_workspace().sweep_lock):  # released
         pass
 
 
@@ -83,7 +82,7 @@ def test_kill_9_of_a_sweep_stops_its_crawl_child_and_keeps_the_lock_until_it_is_
         timeout=300,
     )
     assert first.returncode == 0, first.stderr
-    with open_store() as store:
+    with home_store() as store:
         stored = [match.id for match in store.list_matches(limit=None)]
     assert stored
     # The second sweep finds a new paste whose download the server holds open.
@@ -111,7 +110,7 @@ def test_kill_9_of_a_sweep_stops_its_crawl_child_and_keeps_the_lock_until_it_is_
         sweeper.wait(timeout=60)
 
         with pytest.raises(SweepLockedError):  # the crawl child still holds the lock
-            with sweep_lock():
+            with sweep_lock(home_workspace().sweep_lock):
                 pass
         os.kill(crawler, signal.SIGCONT)  # it now gets the SIGTERM its parent's death sent
         release.set()
@@ -121,9 +120,9 @@ def test_kill_9_of_a_sweep_stops_its_crawl_child_and_keeps_the_lock_until_it_is_
         sweeper.kill()
         sweeper.wait(timeout=60)
 
-    with sweep_lock():  # free once every process of the sweep is gone
+    with sweep_lock(home_workspace().sweep_lock):  # free once every process of the sweep is gone
         pass
-    with open_store() as store:
+    with home_store() as store:
         assert [match.id for match in store.list_matches(limit=None)] == stored
     state = CrawlState(leaktrack_home / "crawl-state.db")
     assert state.has_seen(local_site.url("/p/leak0"))
@@ -156,9 +155,9 @@ def test_kill_9_of_the_crawl_child_is_a_one_line_error_and_loses_nothing(
     assert sweeper.returncode != 0
     assert "Traceback" not in stderr
     assert "without a result" in stderr
-    with sweep_lock():
+    with sweep_lock(home_workspace().sweep_lock):
         pass
-    with open_store() as store:  # the store opens and reads; whatever was stored is whole
+    with home_store() as store:  # the store opens and reads; whatever was stored is whole
         store.list_matches(limit=None)
 
 

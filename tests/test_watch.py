@@ -7,12 +7,11 @@ import sys
 import threading
 
 import pytest
-from fixtures_sites import fast_settings_args, text_of
+from fixtures_sites import fast_settings_args, home_store, home_workspace, text_of
 from test_cli_sweep import write_sources
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
-from leaktrack.index import open_store
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.spiders.state import CrawlState
 from leaktrack.spiders.sweep import SweepInterrupted, SweepLockedError, sweep_lock
@@ -68,7 +67,7 @@ def test_watch_runs_incremental_sweeps_until_max_sweeps(local_site, leak_fingerp
     assert first["per_source"]["pastes"]["matches"] == 1
     assert second["per_source"]["pastes"]["skipped_seen"] == 2
     assert sorted(local_site.requests_for("/raw/")) == ["/raw/leak0", "/raw/other"]
-    with open_store() as store:
+    with home_store() as store:
         assert len(store.list_sweeps()) == 2
 
 
@@ -125,7 +124,7 @@ def test_sigterm_between_sweeps_stops_watch_cleanly(local_site, leak_fingerprint
     assert watcher.returncode == 0
     assert first["per_source"]["pastes"]["matches"] == 1
     assert "watch: 1 sweep(s) run" in stderr and "Traceback" not in stderr
-    with sweep_lock():  # released
+    with sweep_lock(home_workspace().sweep_lock):  # released
         pass
 
 
@@ -150,13 +149,13 @@ def test_sigterm_during_a_sweep_finishes_it_cleanly_and_records_it(
 
     assert watcher.returncode == 0, stderr
     assert "Traceback" not in stderr
-    with open_store() as store:
+    with home_store() as store:
         (record,) = store.list_sweeps()
     assert any("interrupted" in error for error in record.errors)
     state = CrawlState(leaktrack_home / "crawl-state.db")
     assert state.count() <= len(pastes) + 1  # readable and consistent
     state.close()
-    with sweep_lock():
+    with sweep_lock(home_workspace().sweep_lock):
         pass
 
 

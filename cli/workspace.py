@@ -1,0 +1,212 @@
+"""Configuration, resolved once: option > environment variable > config file > default.
+
+The only module that reads ``os.environ`` or the config file (``<home>/config.toml``). Commands
+call ``current_workspace(...)`` with the options they were given and pass the resulting
+``Workspace`` down to the library. ``SETTINGS`` is the one table of what can be configured;
+``leaktrack config``, the options' help and docs/configuration.md are made from it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import LeaktrackError
+from ..home import CONFIG_FILE, DEFAULT_HOME, Workspace
+from .common import run
+
+HOME_ENV = "LEAKTRACK_HOME"
+
+
+class ConfigError(LeaktrackError):
+    """The config file cannot be read, or holds a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its key in config.toml, its environment variable, its meaning."""
+
+    key: str  # "store", or "smtp.host" for a key in the [smtp] table
+    env: str
+    help: str
+    default: str  # the default, as a person reads it
+    kind: type = str  # str, Path or int
+    secret: bool = False  # only from the environment or an owner-only config file; never printed
+
+    @property
+    def field(self) -> str:
+        """The Workspace field (or table) this setting fills."""
+        return self.key.split(".")[0]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "store",
+        "LEAKTRACK_STORE",
+        "Match store URL: sqlite:///path.db or http(s)://elasticsearch-host:9200.",
+        "sqlite:///<home>/matches.db",
+    ),
+    Setting("fingerprints", "LEAKTRACK_FINGERPRINTS", "Fingerprint file.", "<home>/fingerprints.ltfp", Path),
+    Setting(
+        "key_file",
+        "LEAKTRACK_KEY_FILE",
+        "Secret key the fingerprints are built with (keep it apart from them).",
+        "<home>/fingerprint.key",
+        Path,
+    ),
+    Setting("sources", "LEAKTRACK_SOURCES", "TOML sources file of sweeps.", "none: give --sources", Path),
+    Setting(
+        "contact",
+        "LEAKTRACK_CONTACT",
+        "Contact (URL or email) sent in the User-Agent of sweeps; overrides the sources file's.",
+        "the sources file's contact",
+    ),
+    Setting(
+        "retention_days",
+        "LEAKTRACK_RETENTION_DAYS",
+        "Days removed and dismissed matches are kept before a purge deletes them.",
+        "kept until purged by hand",
+        int,
+    ),
+    Setting("smtp.host", "LEAKTRACK_SMTP_HOST", "SMTP server that sends takedown notices.", "none"),
+    Setting("smtp.port", "LEAKTRACK_SMTP_PORT", "SMTP port.", "587", int),
+    Setting("smtp.user", "LEAKTRACK_SMTP_USER", "SMTP user name.", "none"),
+    Setting("smtp.password", "LEAKTRACK_SMTP_PASSWORD", "SMTP password.", "none", secret=True),
+    Setting("smtp.sender", "LEAKTRACK_SMTP_SENDER", "From address of notices and alerts.", "none"),
+    Setting("alerts.email", "LEAKTRACK_ALERTS_EMAIL", "Where alerts of new copies are mailed.", "none"),
+    Setting(
+        "alerts.webhook", "LEAKTRACK_ALERTS_WEBHOOK", "Webhook URL alerts are posted to.", "none", secret=True
+    ),
+)
+SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
+TABLES = ("smtp", "alerts")
+
+
+def home_folder(given: str | Path | None = None) -> Path:
+    """The home folder: --home, else LEAKTRACK_HOME, else ./.leaktrack (absolute)."""
+    return Path(given or os.environ.get(HOME_ENV) or DEFAULT_HOME).absolute()
+
+
+def config_path(home: Path) -> Path:
+    return home / CONFIG_FILE
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The config file's tables; {} when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ConfigError(f"cannot read the config file {path}: {error.strerror or error}") from None
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    unknown = sorted(set(_flatten(data)) - set(SETTINGS_BY_KEY))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)} (see `leaktrack config show`)"
+        )
+    return data
+
+
+def _flatten(data: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and key in TABLES:
+            flat |= {f"{key}.{inner}": inner_value for inner, inner_value in value.items()}
+        else:
+            flat[key] = value
+    return flat
+
+
+def owner_only(path: Path) -> bool:
+    return not stat.S_IMODE(path.stat().st_mode) & 0o077
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value and where it came from: option, env, config or default."""
+
+    setting: Setting
+    value: Any
+    origin: str
+
+
+def resolve_settings(home: Path, given: dict[str, Any] | None = None) -> dict[str, Resolved]:
+    """Every setting's value by precedence: option > environment > config file > default (None).
+
+    ``given``: the command-line options (keys of SETTINGS); Click already put an option's
+    environment variable in its value, so a given value counts as "option or env".
+    """
+    given = {key: value for key, value in (given or {}).items() if value is not None}
+    path = config_path(home)
+    config = _flatten(read_config(path))
+    resolved = {}
+    for setting in SETTINGS:
+        if setting.key in given:
+            origin, value = "option", given[setting.key]
+        elif os.environ.get(setting.env):
+            origin, value = "env", os.environ[setting.env]
+        elif setting.key in config:
+            origin, value = "config", config[setting.key]
+            if setting.secret and not owner_only(path):
+                raise ConfigError(
+                    f"{path} holds the secret {setting.key} but others can read it: chmod 600 {path}, "
+                    f"or set {setting.env} instead"
+                )
+        else:
+            origin, value = "default", None
+        resolved[setting.key] = Resolved(setting, _typed(setting, value, origin, home), origin)
+    return resolved
+
+
+def _typed(setting: Setting, value: Any, origin: str, home: Path) -> Any:
+    if value is None:
+        return None
+    if setting.kind is int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{setting.key} ({origin}) must be a whole number, not {value!r}") from None
+    if not isinstance(value, str | Path):
+        raise ConfigError(f"{setting.key} ({origin}) must be text, not {value!r}")
+    if setting.kind is Path:
+        path = Path(value).expanduser()
+        # A relative path in the config file is relative to the home folder it lives in.
+        return home / path if origin == "config" and not path.is_absolute() else path
+    return str(value)
+
+
+def resolve_workspace(home: str | Path | None = None, case: str | None = None, **given: Any) -> Workspace:
+    """The Workspace of this run: home folder (and case), every path and setting, resolved once."""
+    folder = home_folder(home)
+    values = resolve_settings(folder, given)
+    plain = {key: item.value for key, item in values.items() if "." not in key}
+    tables: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
+    for key, item in values.items():
+        if "." in key and item.value is not None:
+            table, name = key.split(".", 1)
+            tables[table][name] = item.value
+    return Workspace.in_folder(
+        folder,
+        case,
+        store_url=plain["store"],
+        fingerprints=plain["fingerprints"],
+        key_file=plain["key_file"],
+        sources=plain["sources"],
+        contact=plain["contact"],
+        retention_days=plain["retention_days"],
+        smtp=tables["smtp"],
+        alerts=tables["alerts"],
+    )
+
+
+def current_workspace(**given: Any) -> Workspace:
+    """The Workspace of the running command, from its options (keys of SETTINGS) and --home."""
+    return resolve_workspace(run.home, run.case, **given)
