@@ -30,7 +30,7 @@ def fingerprint(
         "--fingerprints",
         "--out",
         envvar=options.SETTINGS_BY_KEY["fingerprints"].env,
-        help="Fingerprint file to write [default: config file's 'fingerprints', else <home>/fingerprints.ltfp]",
+        help="Fingerprint file to write [default: config file's 'fingerprints', else the home folder's fingerprints.ltfp]",
     ),
     key_file: Path | None = options.KEY_FILE,
     id_column: str | None = typer.Option(
