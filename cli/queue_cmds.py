@@ -162,13 +162,14 @@ def queue_review(
     store_url: str | None = STORE,
 ) -> None:
     """Walk the new and reappeared matches one at a time: c=confirm d=dismiss s=skip o=open q=quit."""
-    with review_store(store_url) as store:
+    workspace = current_workspace(store=store_url)
+    with open_store(workspace.store_url, must_exist=True) as store:
         pending = [
             m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)
         ]
         decided = 0
         for match_id in pending:
-            outcome = _review_one(store, store.get(match_id), by or default_actor())
+            outcome = _review_one(store, store.get(match_id), by or default_actor(), workspace.evidence_dir)
             if outcome == "quit":
                 break
             decided += outcome in ("confirm", "dismiss")
@@ -184,9 +185,9 @@ def _ask_key() -> str:
     return answer if answer in REVIEW_KEYS else ""
 
 
-def _review_one(store: MatchStore, match: Match, by: str) -> str:
+def _review_one(store: MatchStore, match: Match, by: str, evidence_dir: Path) -> str:
     console.print(views.match_panel(match, store.history(match.id), platform_contact(match.host)))
-    evidence = _evidence_of(match)
+    evidence = _evidence_of(match, evidence_dir)
     console.print(evidence)
     while True:
         action = REVIEW_KEYS.get(_ask_key(), "")
@@ -205,11 +206,9 @@ def _review_one(store: MatchStore, match: Match, by: str) -> str:
         console.print("keys: " + ", ".join(f"{key}={name}" for key, name in REVIEW_KEYS.items()))
 
 
-def _evidence_of(match: Match):
-    from ..home import EVIDENCE_DIR, home_path
+def _evidence_of(match: Match, folder: Path):
     from ..spiders.evidence import load_evidence, warc_path_for
 
-    folder = home_path(EVIDENCE_DIR)
     warc = warc_path_for(folder, match.id)
     return evidence_view(load_evidence(folder, match.id), warc if warc.exists() else None)
 
