@@ -130,7 +130,7 @@ class RebindingDnsServer:
         self.socket.close()
 
 
-def test_a_name_that_rebinds_to_loopback_is_refused_at_the_connection(local_site, crawl_settings):
+def test_a_name_that_rebinds_to_loopback_is_refused_at_the_connection(local_site, crawl_settings, workspace):
     """The check sees a public address, the connection would get 127.0.0.1: refused there."""
     pytest.importorskip("dnslib")
     local_site.put("/leak.csv", "a,b\n1,2\n")
@@ -148,6 +148,7 @@ def test_a_name_that_rebinds_to_loopback_is_refused_at_the_connection(local_site
 
         summary = run_sweep(
             config,
+            workspace,
             settings={
                 **crawl_settings,
                 "LEAKTRACK_SCAN": False,
@@ -164,7 +165,7 @@ def test_a_name_that_rebinds_to_loopback_is_refused_at_the_connection(local_site
     assert "\n" not in error
 
 
-def test_the_resolver_lets_private_addresses_through_when_allowed(local_site, crawl_settings):
+def test_the_resolver_lets_private_addresses_through_when_allowed(local_site, crawl_settings, workspace):
     pytest.importorskip("dnslib")
     local_site.put("/leak.csv", "a,b\n1,2\n")
     port = local_site.server.server_address[1]
@@ -176,6 +177,7 @@ def test_the_resolver_lets_private_addresses_through_when_allowed(local_site, cr
 
         summary = run_sweep(
             config,
+            workspace,
             settings={**crawl_settings, "LEAKTRACK_SCAN": False, "LEAKTRACK_DNS_SERVERS": [dns.address]},
         )
 
