@@ -101,7 +101,11 @@ def _param_row(param: Any) -> str | None:
 
 
 def _default_text(default: Any) -> str:
-    return getattr(default, "value", default) if not isinstance(default, list | tuple) else ", ".join(map(str, default))
+    return (
+        getattr(default, "value", default)
+        if not isinstance(default, list | tuple)
+        else ", ".join(map(str, default))
+    )
 
 
 def _cell(text: str) -> str:
@@ -150,7 +154,16 @@ def _module_settings(relative: str, source: str) -> list[str]:
                 comment = _comment_above(source_lines, node.lineno)
                 rows.append(f"| `{names[0]}` | `{_cell(_short(value))}` | {_cell(comment)} |")
     module = relative.removesuffix(".py").replace("/", ".")
-    return [f"## `leaktrack.{module}`", "", _cell(doc), "", "| setting | default | meaning |", "| --- | --- | --- |", *rows, ""]
+    return [
+        f"## `leaktrack.{module}`",
+        "",
+        _cell(doc),
+        "",
+        "| setting | default | meaning |",
+        "| --- | --- | --- |",
+        *rows,
+        "",
+    ]
 
 
 def _comment_above(lines: list[str], lineno: int) -> str:

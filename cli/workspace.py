@@ -50,7 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Match store URL: sqlite:///path.db or http(s)://elasticsearch-host:9200.",
         "the home folder's matches.db",
     ),
-    Setting("fingerprints", "LEAKTRACK_FINGERPRINTS", "Fingerprint file.", "the home folder's fingerprints.ltfp", Path),
+    Setting(
+        "fingerprints",
+        "LEAKTRACK_FINGERPRINTS",
+        "Fingerprint file.",
+        "the home folder's fingerprints.ltfp",
+        Path,
+    ),
     Setting(
         "key_file",
         "LEAKTRACK_KEY_FILE",

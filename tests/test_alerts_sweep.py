@@ -45,9 +45,9 @@ def test_a_sweep_with_an_unreachable_alert_channel_still_stores_its_matches(
 
     assert result.exit_code == 0, result.output
     assert "alert failed" in result.output and "alerts: 0 sent" in result.output
-    from leaktrack.index import open_store
+    from fixtures_sites import home_store
 
-    with open_store() as store:
+    with home_store() as store:
         assert len(store.list_matches()) == 2
 
 

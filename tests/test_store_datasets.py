@@ -7,13 +7,13 @@ mixing them, with one line that says how to keep the other leak apart.
 
 from __future__ import annotations
 
+from fixtures_sites import home_store
 from fixtures_store import found_copy
 from test_cli_sweep import publish, sweep_args, write_sources
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
 from leaktrack.fingerprints import FingerprintSet
-from leaktrack.index import open_store
 from leaktrack.index.sqlite import SQLiteStore
 
 OTHER_DATASET = "f" * 32
@@ -75,7 +75,7 @@ def test_a_sweep_with_another_datasets_fingerprints_is_refused_before_it_crawls(
     publish(local_site, leak_fingerprints)
     result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints))
     assert_one_line_error(result, "holds matches of dataset ffffffffffff")
-    with open_store() as store:
+    with home_store() as store:
         assert [m.url for m in store.list_matches()] == ["https://paste.example/earlier"]
 
 
@@ -86,7 +86,7 @@ def test_a_sweep_stores_the_dataset_id_of_its_fingerprints_on_every_match(
     result = invoke(*sweep_args(write_sources(tmp_path, local_site), leak_fingerprints))
     assert result.exit_code == 0, result.output
     dataset_id = FingerprintSet.load(leak_fingerprints.path, leak_fingerprints.key_file).dataset_id
-    with open_store() as store:
+    with home_store() as store:
         matches = store.list_matches()
         assert matches
         assert {m.dataset_id for m in matches} == {dataset_id}
