@@ -42,7 +42,12 @@ def test_fingerprint_refuses_to_replace_the_fingerprints_of_a_home_whose_store_h
 ):
     assert invoke("fingerprint", str(small_leak_csv)).exit_code == 0
     first = (leaktrack_home / "fingerprints.ltfp").read_bytes()
-    store_a_match_of(leaktrack_home, FingerprintSet.load(leaktrack_home / "fingerprints.ltfp").dataset_id)
+    store_a_match_of(
+        leaktrack_home,
+        FingerprintSet.load(
+            leaktrack_home / "fingerprints.ltfp", leaktrack_home / "fingerprint.key"
+        ).dataset_id,
+    )
     result = invoke("fingerprint", str(small_leak_csv))
     assert_one_line_error(result, "holds the matches of one dataset")
     assert (leaktrack_home / "fingerprints.ltfp").read_bytes() == first
