@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from ..index import open_store
 from ..index.base import utcnow
 from ..index.files import open_owner_only
 from ..takedown import exports, retention
@@ -307,7 +308,11 @@ def takedown_monitor(
 
 
 def purge(
-    older_than: str = typer.Option(..., "--older-than", help="Age past which to purge: 90d, 12w, 6m, 1y."),
+    older_than: str | None = typer.Option(
+        None,
+        "--older-than",
+        help="Age past which to purge: 90d, 12w, 6m, 1y [default: the config file's retention_days].",
+    ),
     what: str = typer.Option(
         "evidence,crawl-state,dismissed", "--what", help="Comma-separated: evidence, crawl-state, dismissed."
     ),
@@ -317,19 +322,26 @@ def purge(
     store_url: str | None = STORE,
 ) -> None:
     """Purge old evidence, crawl state and dismissed matches (audited; --dry-run counts only)."""
-    from ..home import CRAWL_STATE_FILE
     from ..spiders.state import CrawlState
-    from ..spiders.sweep import home_file
+
+    workspace = current_workspace(store=store_url)
+    if older_than is None:
+        if workspace.retention_days is None:
+            raise typer.BadParameter(
+                "say how old: --older-than 90d, or `leaktrack config set retention_days 90`",
+                param_hint="--older-than",
+            )
+        older_than = f"{workspace.retention_days}d"
 
     def forget_crawl_state(cut, dry) -> int:
-        state = CrawlState(home_file(None, CRAWL_STATE_FILE))
+        state = CrawlState(workspace.crawl_state)
         try:
             return state.forget_last_seen_before(cut, dry)
         finally:
             state.close()
 
     age, kinds = retention.parse_age(older_than), retention.parse_kinds(what)
-    with review_store(store_url) as store:
+    with open_store(workspace.store_url, must_exist=True) as store:
         report = retention.purge(
             store, age, kinds, utcnow(), by or default_actor(), dry_run, forget_crawl_state
         )
