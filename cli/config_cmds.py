@@ -107,6 +107,8 @@ def _table_of(document: tomlkit.TOMLDocument, key: str) -> tuple:
 
 
 def _typed_value(kind: type, key: str, value: str) -> str | int:
+    if kind is Path:  # as the person typing it meant it: relative to where they are
+        return str(Path(value).expanduser().absolute())
     if kind is int:
         try:
             return int(value)

@@ -54,11 +54,19 @@ def test_every_command_finds_the_store_the_config_file_names(leaktrack_home, tmp
 
 
 def test_relative_paths_in_the_config_file_are_relative_to_the_home_folder(leaktrack_home):
-    run("config", "set", "fingerprints", "case-7/fingerprints.ltfp")
-    run("config", "set", "key_file", "/secure/case-7.key")
+    leaktrack_home.mkdir()
+    (leaktrack_home / "config.toml").write_text(
+        'fingerprints = "case-7/fingerprints.ltfp"\nkey_file = "/secure/case-7.key"\n'
+    )
     workspace = resolve_workspace()
     assert workspace.fingerprints == leaktrack_home / "case-7" / "fingerprints.ltfp"
     assert workspace.key_file == Path("/secure/case-7.key")
+
+
+def test_config_set_stores_a_path_as_meant_where_it_was_typed(leaktrack_home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("config", "set", "sources", "sources.toml").exit_code == 0
+    assert resolve_workspace().sources == tmp_path / "sources.toml"
 
 
 def test_the_home_option_moves_every_file(tmp_path):
