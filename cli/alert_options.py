@@ -28,7 +28,7 @@ ReviewUrlOption = typer.Option(None, "--review-url", help="The review desk's add
 
 def send_sweep_alerts(
     summary,
-    store_url: str | None,
+    store_url: str,
     urls: list[str] | None,
     digest: bool,
     quiet: bool,

@@ -44,7 +44,7 @@ def config_show(as_json: bool = options.JSON) -> None:
     table = Table("setting", "value", "from", "environment variable", title=f"Config: {config_path(home)}")
     for row in rows:
         value = row["value"] if row["value"] is not None else f"(default: {row['default']})"
-        table.add_row(row["key"], str(value), row["origin"], row["env"])
+        table.add_row(str(row["key"]), str(value), str(row["origin"]), str(row["env"]))
     console.print(table, markup=False, highlight=False)
 
 

@@ -79,8 +79,8 @@ def _command_section(path: list[str], command: Any, context: Any) -> list[str]:
     lines = [f"{heading} `{' '.join(path)}`", "", "```", usage, "```", ""]
     if help_text:
         lines += [help_text, ""]
-    rows = [_param_row(param) for param in command.params if not getattr(param, "hidden", False)]
-    rows = [row for row in rows if row]
+    params = [param for param in command.params if not getattr(param, "hidden", False)]
+    rows = [row for row in map(_param_row, params) if row]
     if rows:
         lines += ["| argument / option | environment | meaning |", "| --- | --- | --- |", *rows, ""]
     return lines

@@ -26,8 +26,9 @@ from .output import output_stream
 from .takedown_views import takedown_tables
 from .workspace import current_workspace
 
-Status = Enum("Status", {status: status for status in STATUSES}, type=str)
-ExportFormat = Enum("ExportFormat", {name: name for name in settings.EXPORT_FORMATS}, type=str)
+# Choices made from the one list of each (mypy cannot see members of an Enum built from a list).
+Status = Enum("Status", {status: status for status in STATUSES}, type=str)  # type: ignore[misc]
+ExportFormat = Enum("ExportFormat", {name: name for name in settings.EXPORT_FORMATS}, type=str)  # type: ignore[misc]
 
 STORE = options.STORE
 JSON = options.JSON

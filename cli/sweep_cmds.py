@@ -137,16 +137,18 @@ def watch(
         raise typer.BadParameter(str(error), param_hint="--every") from None
     crawl_settings = parse_settings(setting)
     sources_file, workspace = sweep_workspace(sources, fingerprints, store, key_file)
+
+    def on_summary(summary) -> None:
+        render_summary(summary, json_output, flush=True)
+        send_sweep_alerts(
+            summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url, keep_going=True
+        )
+
     sweeps = watch_sources(
         lambda: run_sweep(sources_file, workspace, source or None, keep_evidence, settings=crawl_settings),
         seconds,
         max_sweeps,
-        on_summary=lambda summary: (
-            render_summary(summary, json_output, flush=True),
-            send_sweep_alerts(
-                summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url, keep_going=True
-            ),
-        ),
+        on_summary=on_summary,
         on_failure=lambda error: err_console.print(f"[red]sweep failed[/red] (retrying next tick): {error}"),
     )
     err_console.print(f"watch: {sweeps} sweep(s) run")

@@ -128,15 +128,14 @@ def takedown_send(
     """
     if smtp_security not in takedown_settings.SMTP_SECURITY_MODES:
         raise typer.BadParameter("use starttls, tls or none", param_hint="--smtp-security")
+    from_address = mail_from or "leaktrack@localhost"  # a real one is required to send (below)
     if not dry_run and not mail_from:
         raise typer.BadParameter("say which address the notice is sent from", param_hint="--from")
     wording = NoticeWording(affected_people=affected, data_description=data, harm=harm)
     with review_store(store_url) as store:
         match = store.get(match_id)
         report = contact_finder(store, rdap_bootstrap, lookup_timeout).find([match.url])[match.url]
-        prepared = prepare_notice(
-            store, match_id, report, mail_from or "leaktrack@localhost", sender, wording, role, template
-        )
+        prepared = prepare_notice(store, match_id, report, from_address, sender, wording, role, template)
         if dry_run:
             sys.stdout.write(prepared.preview())
             return
@@ -145,7 +144,7 @@ def takedown_send(
             host=smtp_host,
             port=smtp_port,
             security=smtp_security,
-            sender=mail_from,
+            sender=from_address,
             username=smtp_secrets.get("user"),
             password=smtp_secrets.get("password"),
         )
@@ -272,11 +271,12 @@ def takedown_monitor(
     store_url: str | None = STORE,
 ) -> None:
     """Re-check notified and removed copies: gone ones are monitored until resolved, returning ones reopen."""
+    from ..spiders.recheck import RecheckResult
     from ..spiders.recheck import recheck as recheck_matches
     from .sweep_cmds import parse_settings
 
     policy = SchedulePolicy(resolved_after_days=resolved_after)
-    results = {}
+    results: dict[str, RecheckResult] = {}
     workspace = current_workspace(store=store_url, fingerprints=fingerprints, key_file=key_file)
     for status in ("takedown_sent", "removed"):  # a copy just found gone is not fetched twice
         for result in recheck_matches(

@@ -14,7 +14,8 @@ from .common import console, new_app, print_json
 from .queue_cmds import STORE, default_actor, review_store
 from .workspace import current_workspace
 
-Role = Enum("Role", {role: role for role in ROLES}, type=str)
+# mypy cannot see members of an Enum built from the one list of roles.
+Role = Enum("Role", {role: role for role in ROLES}, type=str)  # type: ignore[misc]
 
 users_app = new_app("Accounts of the review desk: add, list, disable.")
 
@@ -57,7 +58,7 @@ def users_list(
         return
     for row in rows:
         console.print(
-            "\t".join([row["name"], row["role"], *(["disabled"] if row["disabled"] else [])]),
+            "\t".join([str(row["name"]), str(row["role"]), *(["disabled"] if row["disabled"] else [])]),
             markup=False,
             highlight=False,
         )
