@@ -85,10 +85,13 @@ def render_docx(columns: list[str], rows: list[list[str]], title: str = "List") 
     document = docx.Document()
     document.add_heading(title, level=1)
     document.add_paragraph("Published list, mirrored.")
-    table = document.add_table(rows=1 + len(rows), cols=len(columns))
-    for r, row in enumerate([columns, *rows]):
-        for c, cell in enumerate(row):
-            table.cell(r, c).text = cell
+    from docx.table import _Cell
+
+    table = document.add_table(rows=0, cols=len(columns))
+    for row in [columns, *rows]:
+        tr = table.add_row()._tr  # (python-docx's row.cells is quadratic in the rows)
+        for tc, cell in zip(tr.tc_lst, row):
+            _Cell(tc, table).text = cell
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

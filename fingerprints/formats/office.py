@@ -133,11 +133,15 @@ def _docx_lines(reading: Reading, data: bytes, name: str) -> None:
 
 def _docx_blocks(reading: Reading, blocks: Iterator[Any], name: str) -> Iterator[str]:
     """Paragraphs as lines (an empty paragraph as an empty line: it separates record blocks),
-    table rows as TAB-separated lines, nested tables after their row."""
+    table rows as TAB-separated lines, nested tables after their row. Rows are read from
+    their XML cells (``<w:tc>``, a merged cell once): python-docx's ``row.cells`` rebuilds
+    the whole table's grid for every row, quadratic in the rows."""
+    from docx.table import _Cell
+
     for block in blocks:
         if hasattr(block, "rows"):
-            for row in block.rows:
-                cells = _unique_cells(row.cells)
+            for tr in block._tbl.tr_lst:
+                cells = [_Cell(tc, block) for tc in tr.tc_lst]
                 if not _count_cells(reading, name, len(cells)):
                     return
                 yield "\t".join(one_line(" ".join(p.text for p in cell.paragraphs)) for cell in cells)
@@ -146,17 +150,6 @@ def _docx_blocks(reading: Reading, blocks: Iterator[Any], name: str) -> Iterator
                         yield from _docx_blocks(reading, iter([table]), name)
         else:
             yield one_line(block.text)
-
-
-def _unique_cells(cells: list[Any]) -> list[Any]:
-    """A merged cell appears once per grid column it spans; keep it once."""
-    seen: set[int] = set()
-    unique = []
-    for cell in cells:
-        if id(cell._tc) not in seen:
-            seen.add(id(cell._tc))
-            unique.append(cell)
-    return unique
 
 
 # --- ODT / ODS --------------------------------------------------------------------------------
