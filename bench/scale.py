@@ -283,8 +283,11 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         slope = (b - a) / (n2 - n1)
         projected = b + slope * (100_000_000 - n2)
         console.print(
-            f"projected (not measured) peak RSS of a 100M build: {projected / 2**30:.1f} GiB "
-            f"(straight line through {n1:,} and {n2:,} records; target < 8 GiB)"
+            f"peak RSS grew by {slope:,.0f} bytes per record from {n1:,} to {n2:,} records; continued in a "
+            f"straight line, a 100M build would peak at {projected / 2**30:.1f} GiB (a projection, not a "
+            "measurement, and an overestimate when the smaller size did not fill a chunk: chunk memory is "
+            "bounded by --memory, what grows per record is the offsets, counts and document-frequency "
+            "arrays; target < 8 GiB)"
         )
 
 

@@ -225,6 +225,7 @@ class _ChunkWorker:
     """The per-process state of the chunk jobs: the keyed hasher and the analysis memos."""
 
     def __init__(self, key: bytes, n_columns: int, profiles: list[ColumnProfile] | None):
+        self.key = key
         self.builder = EntryBuilder(KeyedHasher(key))
         self.memos = [_AnalysisMemo() for _ in range(n_columns)]
         self.profiles = profiles
@@ -243,7 +244,12 @@ _worker: _ChunkWorker | None = None  # this process's, set by _start_worker
 
 
 def _start_worker(key: bytes, n_columns: int, profiles: list[ColumnProfile] | None) -> None:
+    """Set up this process's chunk worker; the second pass in the same process keeps the
+    first pass's analyses (a dataset of one chunk is analysed once, not twice)."""
     global _worker
+    if _worker is not None and _worker.key == key and len(_worker.memos) == n_columns and profiles:
+        _worker.profiles = profiles
+        return
     _worker = _ChunkWorker(key, n_columns, profiles)
 
 
@@ -743,7 +749,14 @@ def build_fingerprint_file(
         ) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        _drop_worker()
     return out
+
+
+def _drop_worker() -> None:
+    """Free this process's analysis memos once a build is over."""
+    global _worker
+    _worker = None
 
 
 def build_fingerprint_set(
