@@ -2,5 +2,6 @@
 escalation and monitoring after removal.
 
 It talks to the match store only through the ``MatchStore`` interface (``leaktrack.index``)
-and may import ``index`` and ``errors``; never ``cli``, ``web``, ``spiders`` or Scrapy.
+and may import ``index``, ``fingerprints`` (reading the responder's own dataset for exposure)
+and ``errors``; never ``cli``, ``web``, ``spiders`` or Scrapy (rechecks come in as verdicts).
 """

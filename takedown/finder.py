@@ -163,7 +163,7 @@ class ContactFinder:
         jobs: dict[str, Callable] = {
             f"resolve {report.host}": lambda host=report.host: self.resolve(host),
             f"security.txt {origin}": lambda: fetch_security_txt(
-                self.fetcher, _https_origin(origin), found_at, self.security_txt_over_http
+                self.fetcher, _origin_url(origin), found_at, self.security_txt_over_http
             ),
         }
         if report.registered_domain:
@@ -199,8 +199,8 @@ class ContactFinder:
             )
 
 
-def _https_origin(origin: str) -> str:
-    # origin_of() spells out the port; security.txt is asked at the URL's own scheme and port.
+def _origin_url(origin: str) -> str:
+    # origin_of() spells out the default port too; security.txt is asked at the URL's own origin.
     parts = urlsplit(origin)
     default = 443 if parts.scheme == "https" else 80
     netloc = parts.hostname if parts.port == default else parts.netloc

@@ -2,7 +2,8 @@
 
 Only ``Contact:`` lines are used (``mailto:`` addresses and ``https:`` forms). A file past its
 ``Expires:`` date is stale (RFC 9116 section 2.5.5: it "SHOULD NOT" be used) and gives no contact.
-The file must come over HTTPS (section 3); plain HTTP is allowed only when asked for (tests).
+The file must come over HTTPS (section 3): for a copy on a plain-HTTP site it is asked at
+``https://`` of the same host; plain HTTP is read only when asked for (tests).
 A signed file (``-----BEGIN PGP SIGNED MESSAGE-----``) is read for its fields; the signature is
 not checked.
 """
@@ -19,7 +20,7 @@ from .fetch import Fetcher, LookupFailed
 WELL_KNOWN_PATH = "/.well-known/security.txt"
 
 
-def parse_security_txt(text: str, now: datetime) -> tuple[list[str], datetime | None]:
+def parse_security_txt(text: str) -> tuple[list[str], datetime | None]:
     """The Contact URIs in order, and the Expires time (None if absent or unreadable)."""
     contacts: list[str] = []
     expires: datetime | None = None
@@ -39,7 +40,7 @@ def parse_security_txt(text: str, now: datetime) -> tuple[list[str], datetime | 
 
 
 def contacts_from_security_txt(text: str, source_url: str, found_at: datetime, host: str) -> list[Contact]:
-    uris, expires = parse_security_txt(text, found_at)
+    uris, expires = parse_security_txt(text)
     if expires is not None and expires <= found_at:
         raise LookupFailed(f"{source_url} expired on {expires:%Y-%m-%d} (RFC 9116: do not use)")
     contacts = []
@@ -71,7 +72,8 @@ def fetch_security_txt(
     """The host contacts published by ``origin`` (``https://host[:port]``)."""
     parts = urlsplit(origin)
     if parts.scheme != "https" and not allow_http:
-        raise LookupFailed(f"security.txt is only read over HTTPS (RFC 9116), not from {origin}")
+        # A copy served over plain HTTP: its host may still publish security.txt over HTTPS.
+        parts = urlsplit(f"https://{parts.hostname}")
     url = f"{parts.scheme}://{parts.netloc}{WELL_KNOWN_PATH}"
     answer = fetcher.get(url, "text/plain")
     if answer.status != 200:

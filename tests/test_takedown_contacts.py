@@ -93,7 +93,7 @@ def test_only_the_registrars_abuse_entity_counts_never_the_registrants_mailbox()
 
 def test_security_txt_fields_are_read_and_comments_skipped():
     text = "# hi\nContact: mailto:security@site.example\nContact: https://site.example/report\nExpires: 2030-01-01T00:00:00Z\n"
-    contacts, expires = parse_security_txt(text, T0)
+    contacts, expires = parse_security_txt(text)
     assert contacts == ["mailto:security@site.example", "https://site.example/report"]
     assert expires.year == 2030
 
