@@ -14,7 +14,8 @@ from leaktrack.index.sqlite_takedown import TAKEDOWN_HOURS_MIGRATION
 
 def test_tracks_written_before_the_hours_columns_get_their_hours_on_upgrade(tmp_path, monkeypatch):
     path = tmp_path / "m.db"
-    before = [m for m in sqlite_store.MIGRATIONS if m is not TAKEDOWN_HOURS_MIGRATION]
+    # The leaktrack before this migration: every migration up to it (later ones came after it).
+    before = sqlite_store.MIGRATIONS[: sqlite_store.MIGRATIONS.index(TAKEDOWN_HOURS_MIGRATION)]
     with monkeypatch.context() as patch:
         patch.setattr(sqlite_store, "MIGRATIONS", before)
         patch.setattr(sqlite_store, "SCHEMA_VERSION", len(before))
