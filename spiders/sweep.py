@@ -193,6 +193,8 @@ def sweep_lock(path: Path) -> Iterator:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:  # a read-only home, or not ours
         raise LeaktrackError(f"cannot open the sweep lock {path}: {error.strerror or error}") from None
+    with suppress(OSError):  # a lock file left by an older version may be 0644
+        os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "r+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

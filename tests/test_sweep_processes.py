@@ -165,6 +165,9 @@ def test_sweep_lock_and_crawl_state_are_owner_only(
     local_site, leak_fingerprints, crawl_settings, leaktrack_home
 ):
     local_site.put("/files/a.csv", "a note")
+    leaktrack_home.mkdir(parents=True, exist_ok=True)
+    (leaktrack_home / "sweep.lock").touch(mode=0o644)  # left by an older version
+    os.chmod(leaktrack_home / "sweep.lock", 0o644)
     previous = os.umask(0o022)  # the usual umask, which would give 0644
     try:
         sweep_with(sources_for(urls_source(local_site, ["/files/a.csv"])), leak_fingerprints, crawl_settings)
