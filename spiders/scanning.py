@@ -22,14 +22,14 @@ WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
 
 
 @lru_cache(maxsize=4)
-def load_fingerprints(path: str, key_file: str | None = None):
+def load_fingerprints(path: str, key_file: str):
     """One FingerprintSet per file per process, shared by every source's crawler."""
     from ..fingerprints import FingerprintSet
 
     return FingerprintSet.load(path, key_file)
 
 
-def _init_worker(path: str, key_file: str | None) -> None:
+def _init_worker(path: str, key_file: str) -> None:
     global _worker_fingerprints
     from .crawl import die_with_parent
 
@@ -46,7 +46,7 @@ def _scan_in_worker(body: bytes, name: str, content_type: str | None) -> ScanRes
 class DocumentScanner:
     """``scan_bytes`` for the pipelines, in ``workers`` processes (0: inline)."""
 
-    def __init__(self, fingerprints_path: str, key_file: str | None, workers: int):
+    def __init__(self, fingerprints_path: str, key_file: str, workers: int):
         self.fingerprints = load_fingerprints(fingerprints_path, key_file)  # fails early, in this process
         self.pool = None
         if workers > 0:
@@ -85,7 +85,7 @@ class DocumentScanner:
 _SCANNERS: dict[tuple, DocumentScanner] = {}
 
 
-def shared_scanner(fingerprints_path: str, key_file: str | None, workers: int) -> DocumentScanner:
+def shared_scanner(fingerprints_path: str, key_file: str, workers: int) -> DocumentScanner:
     """One scanner (and one worker pool) per process, whatever the number of sources."""
     key = (fingerprints_path, key_file, workers)
     if key not in _SCANNERS:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
+from leaktrack.errors import ExitCode
 from leaktrack.fingerprints.formats import images
 from leaktrack.synthetic import zip_members
 from leaktrack.synthetic_forms import render_table_image
@@ -27,7 +28,8 @@ def fingerprinted(small_leak_csv, leaktrack_home):
 
 
 def one_line_error(result) -> str:
-    assert result.exit_code != 0 and "Traceback" not in result.output
+    """An unreadable input: one line, exit code 6 (errors.ExitCode.UNREADABLE_INPUT)."""
+    assert result.exit_code == ExitCode.UNREADABLE_INPUT and "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     return lines[0]
