@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
@@ -16,7 +17,7 @@ from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
 from ..index.open import refuse_refingerprinting
 from . import options
-from .common import console, err_console, print_json, print_json_lines
+from .common import console, err_console, print_json, print_json_lines, show_progress
 from .workspace import current_workspace
 
 LEAK_FOUND_EXIT_CODE = ExitCode.LEAK_FOUND
@@ -102,6 +103,34 @@ def parse_size(text: str) -> int:
 
 
 @contextlib.contextmanager
+def _scan_progress(enabled: bool) -> Iterator[Callable[[ScanResult], ScanResult]]:
+    """Inputs scanned so far, on stderr while it is a terminal (a folder's count is not known
+    ahead: no bar, a running count); the results pass through unchanged."""
+    if not enabled:
+        yield lambda result: result
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed} input(s) scanned, {task.fields[leaks]} leaking"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("scan", total=None, leaks=0)
+        leaks = 0
+
+        def scanned(result: ScanResult) -> ScanResult:
+            nonlocal leaks
+            leaks += result.is_leak
+            progress.update(task, advance=1, leaks=leaks)
+            return result
+
+        yield scanned
+
+
+@contextlib.contextmanager
 def _build_progress():
     """A progress bar on stderr when it is a terminal (the build's passes), else nothing."""
     if not err_console.is_terminal:
@@ -152,15 +181,11 @@ def scan(
     workspace = current_workspace(fingerprints=fingerprints_file, key_file=key_file)
     fingerprints = FingerprintSet.load(workspace.fingerprints, workspace.key_file)
     errors: list[str] = []
-    results = list(
-        scan_paths(
-            paths,
-            fingerprints,
-            errors,
-            allow_special_files=special_files,
-            workers=workers or default_workers(),
-        )
+    scanning = scan_paths(
+        paths, fingerprints, errors, allow_special_files=special_files, workers=workers or default_workers()
     )
+    with _scan_progress(enabled=show_progress(as_json)) as scanned:
+        results = [scanned(result) for result in scanning]
     if as_json:
         print_json_lines(r.to_dict() for r in results)
     else:
