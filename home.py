@@ -60,14 +60,20 @@ def store_url_of_case(url: str, case: str | None) -> str:
     ``?case=NAME`` (the store keeps the case's matches apart, e.g. under its own indices)."""
     if case is None or sqlite_path(url) is not None:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL: the store that opens it says what is wrong
+        return url
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != CASE_URL_PARAMETER]
     return urlunsplit(parts._replace(query=urlencode([*query, (CASE_URL_PARAMETER, case)])))
 
 
 def case_of_store_url(url: str) -> tuple[str, str | None]:
     """The URL without its case, and the case (None when it names none)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL: the store that opens it says what is wrong
+        return url, None
     pairs = parse_qsl(parts.query)
     case = next((v for k, v in pairs if k == CASE_URL_PARAMETER), None)
     rest = [(k, v) for k, v in pairs if k != CASE_URL_PARAMETER]
