@@ -20,6 +20,7 @@ from . import (
     fingerprint_cmds,
     options,
     queue_cmds,
+    sources_cmds,
     sweep_cmds,
     takedown_cmds,
     user_cmds,
@@ -58,6 +59,7 @@ web_cmds.register(app)  # serve: the review desk
 user_cmds.register(app)  # users: the desk's accounts
 case_cmds.register(app)  # cases: several leaks in one home
 config_cmds.register(app)
+sources_cmds.register(app)  # sources status: which sources went dark
 
 
 def main() -> None:

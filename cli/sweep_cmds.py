@@ -12,7 +12,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from ..errors import SourcesError
+from ..errors import ExitCode, SourcesError
 from ..home import Workspace
 from . import options
 from .alert_options import (
@@ -87,6 +87,9 @@ def sweep(
         "--all-cases",
         help="Scan every document for every case of the home too (each into its own store).",
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 when a source looks dark (see `leaktrack sources status`)."
+    ),
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from ..spiders.sweep import run_sweep
@@ -108,6 +111,8 @@ def sweep(
         )
     render_summary(summary, json_output)
     send_sweep_alerts(summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url)
+    if strict and summary.dark_sources:
+        raise typer.Exit(ExitCode.ERROR)
 
 
 def watch(
@@ -270,6 +275,8 @@ def render_summary(summary, json_output: bool, flush: bool = False) -> None:
     console.print(counts_table(summary.per_source, title=f"Sweep {summary.id} ({summary.seconds:.1f} s)"))
     for error in summary.errors:
         err_console.print(f"[yellow]error[/yellow] {error}", highlight=False)
+    for warning in summary.warnings:
+        err_console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
 
 
 def render_queue(matches) -> None:

@@ -22,6 +22,7 @@ from importlib import import_module
 
 from ..errors import LeaktrackError
 from .distributed import distributed_settings, expire_job_keys
+from .middlewares import ERROR_KIND_STAT
 from .scanning import close_shared_scanners
 from .sources import Source
 
@@ -35,7 +36,17 @@ RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.RecheckPipeline": 400,
     "leaktrack.spiders.pipelines.StorePipeline": None,
 }
-COUNTERS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "refused_private", "errors")
+COUNTERS = (
+    "requests",
+    "pages",
+    "documents",
+    "matches",
+    "unchanged",
+    "skipped_seen",
+    "refused_private",
+    "errors",
+    "empty_listings",
+)
 
 
 @dataclass
@@ -192,7 +203,13 @@ def counts_of(crawler) -> dict[str, int]:
     stats = crawler.stats
     counts = {name: int(stats.get_value(f"leaktrack/{name}") or 0) for name in COUNTERS}
     # Exceptions raised in spider callbacks and pipelines are errors too, with tracebacks in the log.
-    counts["errors"] += int(stats.get_value("spider_exceptions/count") or 0)
+    spider_exceptions = int(stats.get_value("spider_exceptions/count") or 0)
+    counts["errors"] += spider_exceptions
+    if spider_exceptions:
+        counts["errors_spider_exception"] = spider_exceptions
+    for key, value in stats.get_stats().items():  # errors by kind (see health.error_kind)
+        if key.startswith(ERROR_KIND_STAT):
+            counts["errors_" + key.removeprefix(ERROR_KIND_STAT)] = int(value)
     return counts
 
 

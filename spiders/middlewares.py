@@ -21,6 +21,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from .guard import CONNECTION_REFUSALS, GuardedResolver, addresses_refusal, is_ip_literal, system_lookup
+from .health import error_kind
 from .meta import META_DOCUMENT_URL, META_INCREMENTAL
 from .state import CrawlState
 
@@ -42,9 +43,14 @@ class AlreadySeen(IgnoreRequest):
     """A paste an earlier sweep already downloaded: not fetched again."""
 
 
-def record_error(stats, message: str, limit: int) -> None:
-    """Count an error and keep its message (up to ``limit`` messages) in the crawl's stats."""
+ERROR_KIND_STAT = "leaktrack/error_kind/"
+
+
+def record_error(stats, message: str, limit: int, kind: str = "other") -> None:
+    """Count an error (and its kind, see ``health.error_kind``) and keep its message (up to
+    ``limit`` messages) in the crawl's stats."""
     stats.inc_value("leaktrack/errors")
+    stats.inc_value(ERROR_KIND_STAT + kind)
     messages = stats.get_value("leaktrack/error_messages") or []
     if len(messages) < limit:
         stats.set_value("leaktrack/error_messages", messages + [message])
@@ -187,9 +193,14 @@ class OutcomeTally:
             return
         if request.url in redirects:  # the chain came back to one of its own URLs
             chain = " -> ".join([*redirects, request.url])
-            record_error(self.stats, f"redirect loop: {chain}", self.limit)
+            record_error(self.stats, f"redirect loop: {chain}", self.limit, kind="redirect")
         else:  # it ends at a URL this crawl fetched already: scanned there, nothing is missed
             logger.debug("redirect from %s to %s, already fetched in this crawl", redirects[0], request.url)
+
+    def process_request(self, request: Request, spider=None) -> None:
+        if request.callback is not NO_CALLBACK:  # the source's own requests, after retries' first
+            self.stats.inc_value("leaktrack/requests")
+        return None
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:
         if request.callback is not NO_CALLBACK:  # not robots.txt or another internal request
@@ -205,7 +216,18 @@ def record_failure(crawler, failure: Failure) -> None:
         crawler.stats.inc_value("leaktrack/refused_private")
         reason = refused_at_connection
     if reason:
-        record_error(crawler.stats, reason, crawler.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES"))
+        limit = crawler.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
+        record_error(crawler.stats, reason, limit, kind=failure_kind(failure.value, refused_at_connection))
+
+
+def failure_kind(error: BaseException, refused_at_connection: str | None) -> str:
+    if refused_at_connection or isinstance(error, AddressRefused):
+        return "refused"
+    if isinstance(error, HttpError):
+        return error_kind(status=error.response.status)
+    if isinstance(error, IgnoreRequest) and "max redirections" in str(error):
+        return "redirect"
+    return error_kind(exception=error)
 
 
 def connection_refusal(error: BaseException, request: Request) -> str | None:

@@ -34,7 +34,10 @@ class PasteSpider(SourceSpider):
             yield self.request(url, self.parse_listing)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        for link in self.item_links.extract_links(response):
+        links = self.item_links.extract_links(response)
+        if not links:  # the site changed its markup, or answers an error page with 200 (health.py)
+            self.crawler.stats.inc_value("leaktrack/empty_listings")
+        for link in links:
             yield self.paste_request(link.url)
         if self.next_pages:
             for link in self.next_pages.extract_links(response):

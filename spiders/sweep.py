@@ -41,6 +41,7 @@ from ..home import Workspace
 from ..index import SweepRecord, open_store
 from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
 from .distributed import check_redis_reachable, distributed_settings
+from .health import HISTORY_SWEEPS, SourceHealth, sweep_health
 from .sources import Source, SourcesConfig, load_sources
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,15 @@ class SweepSummary:
     per_source: dict[str, dict[str, int]]  # source -> pages, documents, matches, unchanged, ...
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
+    health: list[SourceHealth] = field(default_factory=list)  # judged against earlier sweeps
+
+    @property
+    def dark_sources(self) -> list[SourceHealth]:
+        return [health for health in self.health if not health.alive]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"source {dark.source} looks dark: {'; '.join(dark.reasons)}" for dark in self.dark_sources]
 
     def totals(self) -> dict[str, int]:
         return self.to_record().totals()
@@ -95,6 +105,8 @@ class SweepSummary:
             "totals": self.totals(),
             "errors": list(self.errors),
             "interrupted": self.interrupted,
+            "health": [health.to_dict() for health in self.health],
+            "warnings": self.warnings,
         }
 
 
@@ -137,6 +149,7 @@ def run_sweep(
         outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))
         summary = summarize(started, outcome, stop.requested)
         with open_store(job.store_url) as store:
+            summary.health = sweep_health(summary, store.list_sweeps(limit=HISTORY_SWEEPS))
             store.record_sweep(summary.to_record())
     if stop.requested:
         raise SweepInterrupted
