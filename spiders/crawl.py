@@ -30,6 +30,7 @@ SPIDERS = {
     "paste": "leaktrack.spiders.paste.PasteSpider",
     "mirror": "leaktrack.spiders.mirror.MirrorSpider",
     "urls": "leaktrack.spiders.urls.UrlsSpider",
+    "feed": "leaktrack.spiders.feed.FeedSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

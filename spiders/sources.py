@@ -24,6 +24,12 @@ Minimal example::
     kind = "urls"                    # fetch exactly these
     urls = ["https://files.example/leak.csv"]
 
+    [[sources]]
+    name = "new-posts"
+    kind = "feed"                    # RSS/Atom feeds; each entry's link is fetched like a paste
+    start_urls = ["https://paste.example/feed.xml"]
+    raw_url = "https://paste.example/raw/{id}"  # optional, as for paste; item_links optional filter
+
 Every mistake is a one-line ``SourcesError`` naming the source and the key.
 """
 
@@ -38,7 +44,7 @@ from urllib.parse import urlparse
 
 from ..errors import SourcesError
 
-KINDS = ("paste", "mirror", "urls")
+KINDS = ("paste", "mirror", "urls", "feed")
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
 SOURCE_KEYS = {
     "name",
@@ -58,7 +64,7 @@ class Source:
     """One place to look, and how to take documents from it."""
 
     name: str
-    kind: str  # "paste", "mirror" or "urls"
+    kind: str  # "paste", "mirror", "urls" or "feed"
     start_urls: list[str] = field(default_factory=list)
     item_links: str | None = None  # paste: regex of links to pastes on listing pages
     next_page: str | None = None  # paste: regex of pagination links
@@ -153,7 +159,7 @@ def _parse_source(raw: object, index: int, origin: str) -> Source:
 
 
 def _check_kind_requirements(source: Source, where: str) -> None:
-    if source.kind in ("paste", "mirror") and not source.start_urls:
+    if source.kind in ("paste", "mirror", "feed") and not source.start_urls:
         raise SourcesError(f"{where}: a {source.kind} source needs start_urls")
     if source.kind == "paste" and not source.item_links:
         raise SourcesError(f"{where}: a paste source needs item_links (regex of links to pastes)")

@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS seen_urls (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL
 );
+-- Incremental cursors of sources that page by time (feed: the newest entry date taken).
+CREATE TABLE IF NOT EXISTS cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 # Columns added after the first release, with their definitions: added to older files on open.
 ADDED_COLUMNS = {
@@ -105,6 +110,16 @@ class CrawlState:
                 now,
                 now,
             ),
+        )
+
+    def cursor(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, name: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            (name, value),
         )
 
     def forget(self, url: str) -> None:
