@@ -198,7 +198,7 @@ class OutcomeTally:
             logger.debug("redirect from %s to %s, already fetched in this crawl", redirects[0], request.url)
 
     def process_request(self, request: Request, spider=None) -> None:
-        if request.callback is not NO_CALLBACK:  # the source's own requests, after retries' first
+        if request.callback is not NO_CALLBACK:  # every attempt of the source's own requests, retries too
             self.stats.inc_value("leaktrack/requests")
         return None
 
