@@ -68,6 +68,15 @@ class LeaktrackGroup(TyperGroup):
     stay tracebacks, so they get reported and fixed.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .options import per_command_options  # (options.py imports this module)
+
+        for command in self.commands.values():
+            taken = {name for param in command.params for name in param.opts}
+            if not isinstance(command, TyperGroup) and not taken & {"--quiet", "--verbose"}:
+                command.params.extend(per_command_options())
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         if ctx.parent is not None:  # a command group below the top: the top one guards
             return super().invoke(ctx)
@@ -118,12 +127,21 @@ def print_json_lines(objs: Iterable[Any]) -> None:
         print_json(obj)
 
 
+def be_quiet() -> None:
+    """--quiet, given at the top or to the command: no progress, no notes."""
+    run.quiet = True
+
+
+def be_verbose() -> None:
+    """--verbose, given at the top or to the command: debug logs on stderr."""
+    configure_logging(verbose=True)
+
+
 def configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose:  # basicConfig sets nothing once a handler exists (--verbose after the top-level one)
+        logging.getLogger().setLevel(level)
     # The Elasticsearch client logs each failed attempt, with its traceback, as a WARNING; the
     # store reports the final failure as one line, so those attempts show only with --verbose.
     logging.getLogger("elastic_transport").setLevel(logging.DEBUG if verbose else logging.ERROR)

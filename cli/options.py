@@ -7,8 +7,12 @@ Each file or store option has an environment variable (shown in --help) and a co
 
 from __future__ import annotations
 
-import typer
+from typing import Any
 
+import typer
+import typer.main
+
+from .common import be_quiet, be_verbose
 from .workspace import HOME_ENV, SETTINGS_BY_KEY
 
 
@@ -56,8 +60,40 @@ CASE = typer.Option(
     envvar="LEAKTRACK_CASE",
     help="The case (one leak) to work on: its own fingerprints, key and store in <home>/cases/NAME.",
 )
-QUIET = typer.Option(False, "--quiet", "-q", help="No progress display and no notes on stderr; errors only.")
-VERBOSE = typer.Option(False, "--verbose", "-v", help="Log debug output to stderr.")
+QUIET_HELP = "No progress display and no notes on stderr; errors only."
+VERBOSE_HELP = "Log debug output to stderr."
+QUIET = typer.Option(False, "--quiet", "-q", help=QUIET_HELP)
+VERBOSE = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP)
 FORCE = typer.Option(
     False, "--force", help="Replace the --out file if it exists (never a file leaktrack keeps)."
 )
+
+
+def per_command_options() -> list[Any]:
+    """--quiet and --verbose for one command (``leaktrack scan -q ...``), as at the top level.
+
+    LeaktrackGroup adds them to each command; given either way, they mean the same. They only
+    set the run's options (``run.quiet``, the log level), so no command takes them as a parameter.
+    Typer builds them, from the same help as the top-level ones, on a probe command.
+    """
+    probe = typer.Typer(add_completion=False)
+
+    @probe.command()
+    def _probe(
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help=QUIET_HELP, callback=lambda value: be_quiet() if value else None
+        ),
+        verbose: bool = typer.Option(
+            False,
+            "--verbose",
+            "-v",
+            help=VERBOSE_HELP,
+            callback=lambda value: be_verbose() if value else None,
+        ),
+    ) -> None:
+        pass
+
+    params = list(typer.main.get_command(probe).params)
+    for param in params:
+        param.expose_value = False  # the command's own function does not take them
+    return params
