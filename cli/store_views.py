@@ -66,7 +66,8 @@ def match_panel(match: Match, history: list[StatusChange], contact: Contact | No
         f"title:      {escape(match.title or '-')}",
         f"source:     {escape(match.source)}   host: {escape(match.host or '-')}",
         f"status:     {status_text(match.status)} since {when(match.status_changed_at)}",
-        f"records:    {match.matched_count} exposed (containment {match.containment:.2f})",
+        f"records:    {match.matched_count} exposed (containment {match.containment:.2f})"
+        + ("; partly read: a limit stopped the reading, more may be exposed" if match.partly_read else ""),
         f"seen:       first {when(match.first_seen)}, last {when(match.last_seen)} (UTC)",
         f"sha256:     {match.content_sha256}",
     ]

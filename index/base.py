@@ -125,6 +125,9 @@ class FoundCopy:
     evidence_path: str | None = None
     # The FingerprintSet.dataset_id the copy was found with: record ids mean rows of that dataset.
     dataset_id: str | None = None
+    # A limit tripped while reading the document (an archive trap, a page nested past the
+    # parser's depth): the records listed were found in what was read, and there may be more.
+    partly_read: bool = False
 
     @property
     def matched_count(self) -> int:
@@ -162,6 +165,7 @@ class Match:
     takedown_ref: str | None = None
     version: int = 1  # bumped on every write; optimistic concurrency for status changes
     dataset_id: str | None = None  # whose rows matched_records name (None: stored before dataset ids)
+    partly_read: bool = False  # the last read of the copy stopped at a limit (FoundCopy.partly_read)
 
     @property
     def still_up(self) -> bool:
@@ -192,6 +196,7 @@ class Match:
             "takedown_to": self.takedown_to,
             "takedown_ref": self.takedown_ref,
             "dataset_id": self.dataset_id,
+            "partly_read": self.partly_read,
         }
 
 
@@ -268,6 +273,7 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
                 evidence_path=copy.evidence_path,
                 status_changed_at=seen_at,
                 dataset_id=copy.dataset_id,
+                partly_read=copy.partly_read,
             ),
             None,
         )
@@ -293,6 +299,7 @@ def apply_found_copy(known: Match | None, copy: FoundCopy) -> tuple[Match, Statu
         status_changed_at=seen_at if reappeared else known.status_changed_at,
         version=known.version + 1,
         dataset_id=known.dataset_id or copy.dataset_id,
+        partly_read=copy.partly_read,  # the latest read of the copy says how much of it was read
     )
     change = (
         StatusChange(

@@ -212,6 +212,7 @@ def match_to_doc(match: Match, history: list[dict]) -> dict:
         "evidence_path": match.evidence_path,
         "version": match.version,
         "dataset_id": match.dataset_id,
+        "partly_read": match.partly_read,
         "history": history,
     }
 
@@ -243,6 +244,7 @@ def _match_from_doc(doc: dict) -> Match:
         takedown_ref=doc.get("takedown_ref"),
         version=doc["version"],
         dataset_id=doc.get("dataset_id"),
+        partly_read=bool(doc.get("partly_read", False)),
     )
 
 

@@ -131,6 +131,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX matches_by_dataset ON matches (dataset_id)",
         ],
     ),
+    (
+        "partly read copies: a limit tripped while reading them, so more records may be exposed",
+        ["ALTER TABLE matches ADD COLUMN partly_read INTEGER NOT NULL DEFAULT 0"],
+    ),
     # New migrations go HERE, at the end (a list spliced in above, e.g. DESK_MIGRATIONS, must not
     # grow any more: an entry added there would renumber every migration after it).
 ]
@@ -155,6 +159,7 @@ _MATCH_COLUMN_NAMES = (
     "evidence_path",
     "version",
     "dataset_id",
+    "partly_read",
 )
 _MATCH_COLUMNS = ", ".join(_MATCH_COLUMN_NAMES)
 _MATCH_COLUMNS_OF_M = ", ".join("m." + column for column in _MATCH_COLUMN_NAMES)
@@ -172,6 +177,7 @@ _SWEEP_UPDATED_COLUMNS = (
     "evidence_path",
     "version",
     "dataset_id",  # a match stored before dataset ids gets the one it is found again with
+    "partly_read",
 )
 # sqlite3 errors caused by the file or the environment (or a hand-edited store), not by our SQL: StoreErrors.
 _ENVIRONMENT_ERRORS = (
@@ -593,6 +599,7 @@ def _match_row(match: Match) -> tuple:
         match.evidence_path,
         match.version,
         match.dataset_id,
+        int(match.partly_read),
     )
 
 
@@ -616,6 +623,7 @@ def _match_from_row(row: sqlite3.Row, records: list[str]) -> Match:
         takedown_ref=row["takedown_ref"],
         version=row["version"],
         dataset_id=row["dataset_id"],
+        partly_read=bool(row["partly_read"]),
     )
 
 

@@ -141,6 +141,7 @@ class OtherCasesPipeline:
                     containment=result.containment,
                     title=scanner.keepable_title(item.title),
                     dataset_id=scanner.fingerprints.dataset_id,
+                    partly_read=result.partly_read,
                 )
             ]
         )
@@ -161,6 +162,7 @@ class OtherCasesPipeline:
                     containment=known.containment,
                     title=known.title,
                     dataset_id=known.dataset_id,
+                    partly_read=known.partly_read,
                 )
             ]
         )

@@ -168,7 +168,7 @@ class StorePipeline:
         if item.scan is None or not item.scan.is_leak:
             return False
         evidence = write_evidence(item, self.evidence_dir) if self.keep_evidence else None
-        self.upsert(item, item.scan.matched_records, item.scan.containment, evidence)
+        self.upsert(item, item.scan.matched_records, item.scan.containment, evidence, item.scan.partly_read)
         return True
 
     def store_known_leak(self, item: FetchedDocument) -> bool:
@@ -181,11 +181,16 @@ class StorePipeline:
             # The store was wiped or changed since: forget the URL so the next sweep rescans it.
             self.state.forget(item.url)
             return False
-        self.upsert(item, known.matched_records, known.containment, known.evidence_path)
+        self.upsert(item, known.matched_records, known.containment, known.evidence_path, known.partly_read)
         return True
 
     def upsert(
-        self, item: FetchedDocument, records: list[str], containment: float, evidence: str | None
+        self,
+        item: FetchedDocument,
+        records: list[str],
+        containment: float,
+        evidence: str | None,
+        partly_read: bool,
     ) -> None:
         self.store.upsert_copies(
             [
@@ -198,6 +203,7 @@ class StorePipeline:
                     title=item.title,
                     evidence_path=evidence,
                     dataset_id=self.dataset_id,
+                    partly_read=partly_read,
                 )
             ]
         )

@@ -92,3 +92,27 @@ def test_mirror_documents_of_other_people_store_nothing(path, local_site, crawl_
     sweep_with(sources_for(mirror_source(local_site)), leak_fingerprints, crawl_settings)
     assert local_site.requests_for("/mirror/" + path)
     assert stored_matches() == {}
+
+
+def test_a_zip_trap_on_a_mirror_is_stored_as_a_match_flagged_partly_read(
+    local_site, crawl_settings, leak_fingerprints, small_leak
+):
+    # The leak CSV behind 1,001 one-byte members: the archive-member limit trips, yet what was
+    # read before it holds the records (issue 8: a trap must not hide the whole archive).
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(1001):
+            archive.writestr(f"pad/{i:04}.txt", b"x")
+        archive.writestr("zz-last/cases.csv", small_leak.to_csv_bytes())
+    add_mirror(local_site, {"archives/trap.zip": buffer.getvalue()})
+
+    sweep_with(sources_for(mirror_source(local_site)), leak_fingerprints, crawl_settings)
+
+    with home_store() as store:
+        (match,) = store.list_matches(limit=None)
+    assert match.url == local_site.url("/mirror/archives/trap.zip")
+    assert set(match.matched_records) == set(small_leak.ids)
+    assert match.partly_read

@@ -358,6 +358,21 @@ def test_a_copy_with_a_title_that_is_not_utf8_is_refused_alike_and_nothing_is_st
 DATASET_A, DATASET_B = "a" * 32, "b" * 32
 
 
+def partly_read(copy):
+    copy.partly_read = True
+    return copy
+
+
+def test_a_copy_read_only_in_part_is_stored_flagged_and_a_full_read_clears_the_flag(store):
+    (match,) = store.upsert_copies([partly_read(found_copy(URL_A, ["r1"]))])
+    assert match.partly_read and store.get(match.id).partly_read
+    assert match.export_dict()["partly_read"] is True
+    assert [m.partly_read for m in store.iter_matches()] == [True]
+
+    (again,) = store.upsert_copies([found_copy(URL_A, ["r1", "r2"], minutes=5)])
+    assert not again.partly_read and not store.get(match.id).partly_read
+
+
 def of_dataset(copy, dataset_id: str):
     copy.dataset_id = dataset_id
     return copy
