@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .fingerprint_set import FingerprintSet
 from .scan import holds_dataset_values
@@ -85,3 +85,54 @@ def url_text_parts(url: str) -> list[str]:
 def url_holds_dataset_values(url: str, fingerprints: FingerprintSet) -> bool:
     """Whether a URL's path segments or query quote a rare value of the dataset."""
     return any(holds_dataset_values_in_stored_text(part, fingerprints) for part in url_text_parts(url))
+
+
+WITHHELD_PART = "[withheld]"
+# A URL inside a log line or a reason, up to an archive member separator ("::"), a ": " or a space.
+_URL_IN_TEXT_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"']+?(?=::|:\s|[\s<>\"')]|$)", re.IGNORECASE)
+# An archive member or attachment name after "::" (``<url>::<member>::<member>: <reason>``).
+_MEMBER_IN_TEXT_RE = re.compile(r"::(.+?)(?=::|:\s|\)|$)", re.MULTILINE)
+# A quoted name in an error message (``Bad CRC-32 for file 'Varga.Ilona.csv'``).
+_QUOTED_IN_TEXT_RE = re.compile(r"'([^'\n]{1,300})'|\"([^\"\n]{1,300})\"")
+
+
+def withhold_url_parts(url: str, fingerprints: FingerprintSet) -> str:
+    """``url`` with each path segment, the host, the query and the fragment that quote a rare
+    dataset value replaced by ``WITHHELD_PART``: for logs and messages, which need to say which
+    copy, not to reach it (the store keeps the copy's URL verbatim: it is its address)."""
+    parts = urlsplit(url)
+
+    def kept(piece: str) -> str:
+        return WITHHELD_PART if holds_dataset_values_in_stored_text(unquote(piece), fingerprints) else piece
+
+    netloc = parts.netloc
+    if parts.hostname and holds_dataset_values_in_stored_text(parts.hostname, fingerprints):
+        netloc = WITHHELD_PART
+    path = "/".join(kept(segment) if segment else segment for segment in parts.path.split("/"))
+    query = kept(parts.query) if parts.query else ""
+    fragment = kept(parts.fragment) if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))
+
+
+def withhold_names_in_text(text: str, fingerprints: FingerprintSet) -> str:
+    """A log line with the parts of each URL and each archive member name (``::name``) that
+    quote a rare dataset value withheld. The rest is left alone: a log line's own words
+    ("REDIRECT_MAX_TIMES", "memusage/max") share tokens with name columns by chance."""
+    if not text:
+        return text
+    text = _URL_IN_TEXT_RE.sub(lambda found: withhold_url_parts(found.group(0), fingerprints), text)
+    return _MEMBER_IN_TEXT_RE.sub(lambda found: "::" + _kept_piece(found.group(1), fingerprints), text)
+
+
+def withhold_dataset_values(text: str, fingerprints: FingerprintSet) -> str:
+    """An error message or ``skipped`` reason about a fetched document with no dataset value
+    left in plaintext: ``withhold_names_in_text``, then quoted names (as error messages quote a
+    file name) are withheld too."""
+    text = withhold_names_in_text(text, fingerprints)
+    return _QUOTED_IN_TEXT_RE.sub(
+        lambda found: "'" + _kept_piece(found.group(1) or found.group(2), fingerprints) + "'", text
+    )
+
+
+def _kept_piece(piece: str, fingerprints: FingerprintSet) -> str:
+    return WITHHELD_PART if holds_dataset_values_in_stored_text(piece, fingerprints) else piece

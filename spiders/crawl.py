@@ -130,6 +130,10 @@ def run_crawl(
     settings = crawl_settings(job)
     process = CrawlerProcess(settings)
     quiet_network_tracebacks()
+    if settings.getbool("LEAKTRACK_SCAN"):
+        withhold_dataset_values_in_logs(
+            settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
+        )
     crawlers = {}
     for source in job.sources:  # one crawler per source, all in one reactor
         crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
@@ -183,6 +187,36 @@ def quiet_network_tracebacks() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, NetworkTracebackFilter) for existing in logger.filters):
             logger.addFilter(NetworkTracebackFilter())
+
+
+def withhold_dataset_values_in_logs(fingerprints_path: str, key_file: str) -> None:
+    """Every log record of this (crawl) process, Scrapy's own included ("Crawled (200) <GET …>",
+    "Ignoring response <404 …>"), is made with the URL parts and names that quote a rare dataset
+    value withheld (``fingerprints.stored_text``), the way the store withholds titles.
+
+    Done in the log record factory, not in a handler's filter: Scrapy replaces its root handler
+    when each crawler starts, and a logger's filter misses the records of its children."""
+    from ..fingerprints.stored_text import withhold_names_in_text
+    from .scanning import load_fingerprints
+
+    fingerprints = load_fingerprints(fingerprints_path, key_file)
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "withholds_dataset_values", False):
+        return
+
+    def record_without_dataset_values(*args, **kwargs) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: logging reports it itself
+            return record
+        kept = withhold_names_in_text(message, fingerprints)
+        if kept != message:
+            record.msg, record.args = kept, None
+        return record
+
+    record_without_dataset_values.withholds_dataset_values = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(record_without_dataset_values)
 
 
 def outcome_of(crawlers: dict) -> CrawlOutcome:

@@ -132,7 +132,10 @@ class EvidencePipeline:
             # Said once per crawl: a full disk fails every later document the same way.
             first = not self.stats.get_value("leaktrack/evidence_errors")
             level = logging.WARNING if first else logging.DEBUG
-            logger.log(level, "could not write the evidence of %s: %s", item.url, error)
+            from ..fingerprints.stored_text import withhold_dataset_values
+
+            message = f"could not write the evidence of {item.url}: {error}"
+            logger.log(level, "%s", withhold_dataset_values(message, self.fingerprints()))
             self.stats.inc_value("leaktrack/evidence_errors")
             return item
         self.stats.inc_value("leaktrack/evidence_written")

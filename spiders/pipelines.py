@@ -84,10 +84,12 @@ class ScanPipeline:
         try:
             result = await self.scanner.scan(item.body, item.url, item.content_type)
         except DocumentError as error:
-            record_error(self.stats, f"refused {item.url}: {error}", self.limit)
-            raise DropItem(f"refused {item.url}: {error}") from None
+            message = self.scanner.loggable(f"refused {item.url}: {error}")
+            record_error(self.stats, message, self.limit)
+            raise DropItem(message) from None
         for reason in result.skipped:
-            logger.info("skipped part of %s: %s", item.url, reason)
+            # A reason names the archive member or attachment (``<url>::<member>: why``).
+            logger.info("skipped part of %s", self.scanner.loggable(reason))
         return result
 
     def close_spider(self, spider=None) -> None:
@@ -119,14 +121,12 @@ class StorePipeline:
             raise LeaktrackError("LEAKTRACK_KEEP_EVIDENCE needs LEAKTRACK_EVIDENCE_DIR: where to keep it")
         self.unwritable: str | None = None  # why nothing can be stored any more
         # Every match says which dataset its record ids are rows of (the store refuses a mix).
-        self.dataset_id = (
-            load_fingerprints(
-                settings.get("LEAKTRACK_FINGERPRINTS"),
-                settings.get("LEAKTRACK_KEY_FILE"),
-            ).dataset_id
+        self.fingerprints = (
+            load_fingerprints(settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE"))
             if settings.getbool("LEAKTRACK_SCAN")
             else None
         )
+        self.dataset_id = self.fingerprints.dataset_id if self.fingerprints else None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -141,8 +141,11 @@ class StorePipeline:
             self.unwritable = getattr(error, "strerror", None) or str(error)
             record_error(
                 self.stats,
-                f"cannot store {item.url}: {self.unwritable}; the sweep stops here "
-                "(documents not stored are fetched again by the next sweep)",
+                loggable(
+                    f"cannot store {item.url}: {self.unwritable}; the sweep stops here "
+                    "(documents not stored are fetched again by the next sweep)",
+                    self.fingerprints,
+                ),
                 self.limit,
             )
             stop_crawl(self.crawler, "store_unwritable")
@@ -212,6 +215,14 @@ class StorePipeline:
     def close_spider(self, spider=None) -> None:
         self.state.close()
         self.store.close()
+
+
+def loggable(text: str, fingerprints) -> str:
+    """``text`` (a log line naming a fetched URL) with the parts quoting dataset values withheld
+    (``fingerprints.stored_text``); as is when nothing is scanned (no fingerprints to check)."""
+    from ..fingerprints.stored_text import withhold_dataset_values
+
+    return withhold_dataset_values(text, fingerprints) if fingerprints is not None else text
 
 
 def quiet_drop(reason: str) -> DropItem:

@@ -76,6 +76,15 @@ class DocumentScanner:
             return WITHHELD_TITLE
         return title
 
+    def loggable(self, text: str) -> str:
+        """A log line, error message or ``skipped`` reason about a fetched page, with the URL
+        parts and archive member names that quote a rare value of the leaked dataset withheld
+        (``fingerprints.stored_text.withhold_dataset_values``): logs, sweep records and the
+        summary keep no plaintext of the leak. The store still keeps each copy's URL verbatim."""
+        from ..fingerprints.stored_text import withhold_dataset_values
+
+        return withhold_dataset_values(text, self.fingerprints)
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)

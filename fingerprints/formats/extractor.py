@@ -160,7 +160,8 @@ class Reading:
         base64text.extract_base64_runs(self, text, name, depth)
 
     def skip(self, name: str, reason: str) -> None:
-        log.debug("skipped %s: %s", name, reason)
+        # Not logged here: a name (an archive member, an attachment) may quote the leak; the
+        # reason goes back in ``skipped`` and the crawl logs it with such names withheld.
         self.extraction.skipped.append(f"{name}: {reason}")
 
     def add(self, name: str, kind: str, text: str) -> None:
