@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +17,8 @@ from typer.core import TyperGroup
 
 from ..errors import ExitCode, LeaktrackError
 from .output import WRITE_FAILURES, StdoutGuard
+
+T = TypeVar("T")
 
 
 class _Console(Console):
@@ -51,6 +54,37 @@ def note(text: str) -> None:
 def show_progress(as_json: bool = False) -> bool:
     """Progress displays only for a person: not with --quiet or --json, not when stderr is no terminal."""
     return not (run.quiet or as_json) and err_console.is_terminal
+
+
+def output_shares_the_terminal(out: Path | None) -> bool:
+    """True when the command's output goes to the terminal (no --out, stdout not redirected):
+    a progress display there would be drawn over the rows."""
+    return out is None and console.is_terminal
+
+
+def counted(items: Iterable[T], description: str, enabled: bool) -> Iterator[T]:
+    """``items`` as they are consumed, counted on a progress display on stderr (when ``enabled``)."""
+    if not enabled:
+        yield from items
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}: {task.completed}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(description, total=None)
+        for item in items:
+            yield item
+            progress.advance(task)
+
+
+@contextmanager
+def busy(description: str, enabled: bool) -> Iterator[None]:
+    """A spinner on stderr while a step of unknown length runs (when ``enabled``)."""
+    if not enabled:
+        yield
+        return
+    with err_console.status(description):
+        yield
 
 
 def keep_lines_whole() -> None:

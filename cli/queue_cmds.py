@@ -20,7 +20,17 @@ from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
 from . import options
 from . import store_views as views
-from .common import console, err_console, new_app, note, print_json
+from .common import (
+    busy,
+    console,
+    counted,
+    err_console,
+    new_app,
+    note,
+    output_shares_the_terminal,
+    print_json,
+    show_progress,
+)
 from .evidence_views import evidence_view
 from .output import output_stream
 from .takedown_views import takedown_tables
@@ -240,6 +250,9 @@ def queue_export(
     workspace = current_workspace(store=store_url)
     with open_store(workspace.store_url, must_exist=True) as store:
         matches = export.matches_to_export(store, status.value if status else None)
+        matches = counted(
+            matches, "Exporting matches", show_progress() and not output_shares_the_terminal(out)
+        )
         with output_stream(out, workspace, force, newline="") as stream:
             count = write(matches, stream)
     if out is not None:
@@ -360,7 +373,11 @@ def _exposure_all(
     if exposure_format not in exposure_report.EXPOSURE_FORMATS:
         raise typer.BadParameter("use jsonl or csv", param_hint="--format")
     workspace = current_workspace(store=store_url)
-    with open_store(workspace.store_url, must_exist=True) as store:
+    spinning = show_progress() and not output_shares_the_terminal(out)
+    with (
+        open_store(workspace.store_url, must_exist=True) as store,
+        busy("Collecting exposed records", spinning),
+    ):
         records = exposure_report.exposed_records(store, utcnow())
     people = (
         exposure_report.people_from_dataset(dataset, records, id_column, columns or None) if dataset else None

@@ -177,7 +177,10 @@ def recheck(
     if status not in STATUSES:
         raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
     workspace = current_workspace(store=store, fingerprints=fingerprints, key_file=key_file)
-    results = recheck_matches(workspace, status, allow_private_networks, settings=parse_settings(setting))
+    with progress_view(enabled=show_progress(json_output), title="Rechecking") as show:
+        results = recheck_matches(
+            workspace, status, allow_private_networks, settings=parse_settings(setting), on_progress=show
+        )
     if json_output:
         print_json([result.to_dict() for result in results])
         return
@@ -247,13 +250,13 @@ def parse_settings(pairs: list[str] | None) -> dict[str, str]:
 
 
 @contextmanager
-def progress_view(enabled: bool) -> Iterator:
+def progress_view(enabled: bool, title: str = "Sweeping") -> Iterator:
     """A live table of per-source counts on stderr while the crawl runs."""
     if not enabled:
         yield None
         return
-    with Live(counts_table({}), console=err_console, transient=True, refresh_per_second=4) as live:
-        yield lambda per_source: live.update(counts_table(per_source))
+    with Live(counts_table({}, title), console=err_console, transient=True, refresh_per_second=4) as live:
+        yield lambda per_source: live.update(counts_table(per_source, title))
 
 
 def counts_table(per_source: dict[str, dict[str, int]], title: str = "Sweeping") -> Table:

@@ -23,7 +23,7 @@ from ..home import Workspace
 from ..index import TRANSITIONS, Match, open_store
 from .crawl import CrawlJob
 from .state import CrawlState
-from .sweep import at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
+from .sweep import ProgressCallback, at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
 from .urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
@@ -49,9 +49,10 @@ def recheck(
     status: str = "takedown_sent",
     allow_private_networks: bool = False,
     settings: dict | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> list[RecheckResult]:
     """Re-fetch every match in ``status`` (store, fingerprints and crawl state of ``workspace``);
-    move the gone ones to ``removed``."""
+    move the gone ones to ``removed``. ``on_progress``: per-source counts while the crawl runs."""
     with open_store(workspace.store_url) as store:
         matches = store.list_matches(status=status, limit=None)
     if not matches:
@@ -68,7 +69,7 @@ def recheck(
         recheck_targets=list(targets.values()),
         settings=at_our_log_level(settings),
     )
-    outcome = run_crawl_process(job)
+    outcome = run_crawl_process(job, on_progress)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
     with open_store(job.store_url) as store:
         return [
