@@ -79,6 +79,16 @@ class QueuePage:
 
 
 @dataclass
+class ExposurePage:
+    """One page of the copies that exposed a record, by copy id (descending)."""
+
+    matches: list[Match]
+    # The last copy's id, where the next page starts, or None on the last page.
+    next_after: str | None
+    total: int  # copies exposing the record, over every page
+
+
+@dataclass
 class DashboardFigures:
     """What the dashboard draws, computed by the store."""
 
@@ -190,6 +200,15 @@ class DeskRecords(abc.ABC):
 
         ``after``: the previous page's ``next_after``. Keyset paging: no OFFSET, so page 10,000
         costs what page 1 costs.
+        """
+
+    @abc.abstractmethod
+    def exposure_page(self, record_id: str, after: str | None = None, limit: int = 50) -> ExposurePage:
+        """One page of the copies that exposed the record, by copy id (descending), with the total.
+
+        ``after``: the previous page's ``next_after`` (a copy id). Keyset paging on the
+        record -> copy index: a page reads ``limit`` copies, not every copy of the record.
+        ``exposure`` (every copy, newest first) stays for the terminal and exports.
         """
 
     def dashboard(self) -> DashboardFigures:

@@ -17,7 +17,16 @@ from elasticsearch import ConflictError
 from ..errors import NotFoundError
 from . import settings
 from .base import time_from_text, time_text, utcnow
-from .desk import AuditEntry, DeskRecords, QueueFilter, QueuePage, UserAccount, check_role, check_sort
+from .desk import (
+    AuditEntry,
+    DeskRecords,
+    ExposurePage,
+    QueueFilter,
+    QueuePage,
+    UserAccount,
+    check_role,
+    check_sort,
+)
 
 DESK_TEMPLATE_KEYS = ("users", "audit", "alerts")
 
@@ -187,3 +196,20 @@ class ElasticDeskRecords(DeskRecords):
         matches = [match_from_doc(hit["_source"]) for hit in hits[:limit]]
         next_after = tuple(hits[limit - 1]["sort"]) if len(hits) > limit else None
         return QueuePage(matches, next_after)
+
+    def exposure_page(self, record_id: str, after: str | None = None, limit: int = 50) -> ExposurePage:
+        from .elastic import match_from_doc
+
+        with self._errors("reading a record's exposure"):
+            response = self.client.search(
+                index=self.names.matches_alias,
+                query={"term": {"matched_records": record_id}},
+                sort=[{"id": "desc"}],
+                size=limit + 1,
+                search_after=[after] if after is not None else None,
+                track_total_hits=True,
+            )
+        hits = response["hits"]["hits"]
+        matches = [match_from_doc(hit["_source"]) for hit in hits[:limit]]
+        next_after = hits[limit - 1]["_source"]["id"] if len(hits) > limit else None
+        return ExposurePage(matches, next_after, response["hits"]["total"]["value"])

@@ -16,6 +16,7 @@ from .desk import (
     AuditEntry,
     DashboardFigures,
     DeskRecords,
+    ExposurePage,
     QueueFilter,
     QueuePage,
     UserAccount,
@@ -185,6 +186,25 @@ class SQLiteDeskRecords(DeskRecords):
             return QueuePage(matches, None)
         last = rows[limit - 1]
         return QueuePage(matches, (last[column], last["id"]))
+
+    def exposure_page(self, record_id: str, after: str | None = None, limit: int = 50) -> ExposurePage:
+        from .sqlite import _MATCH_COLUMNS_OF_M
+
+        # match_records is WITHOUT ROWID with the key (match_id, record_id), so its index on
+        # record_id holds (record_id, match_id) in order: the page is a range read of that index.
+        clauses, params = ["r.record_id = ?"], [record_id]
+        if after is not None:
+            clauses.append("r.match_id < ?")
+            params.append(after)
+        rows = self._read(
+            f"SELECT {_MATCH_COLUMNS_OF_M} FROM match_records r JOIN matches m ON m.id = r.match_id"
+            f" WHERE {' AND '.join(clauses)} ORDER BY r.match_id DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+        total = self._read("SELECT COUNT(*) FROM match_records WHERE record_id = ?", [record_id])[0][0]
+        matches = self._matches_from_rows(rows[:limit])
+        next_after = rows[limit - 1]["id"] if len(rows) > limit else None
+        return ExposurePage(matches, next_after, total)
 
     def dashboard(self) -> DashboardFigures:
         found: dict = {}

@@ -87,6 +87,29 @@ def test_queue_page_filters_by_status_source_host_records_and_first_seen(store):
     assert sorted(m.first_seen for m in in_window) == [T0 + timedelta(hours=h) for h in (24, 30, 36, 42)]
 
 
+def test_exposure_pages_walk_every_copy_of_the_record_once_by_id_with_the_total(store):
+    _many(store, 23)  # record "0" is in every copy, "4" in the copies i % 5 == 4 (4 of 23)
+    seen, after = [], None
+    while True:
+        page = store.exposure_page("0", after=after, limit=5)
+        assert page.total == 23
+        assert len(page.matches) == 5 or page.next_after is None
+        seen.extend(page.matches)
+        if page.next_after is None:
+            break
+        assert page.next_after == page.matches[-1].id
+        after = page.next_after
+    ids = [m.id for m in seen]
+    assert ids == sorted({m.id for m in store.exposure("0")}, reverse=True)  # no gap, no repeat
+    assert all("0" in m.matched_records for m in seen)
+
+    four = store.exposure_page("4", limit=4)
+    assert (len(four.matches), four.next_after, four.total) == (4, None, 4)
+    assert store.exposure_page("4", after=four.matches[1].id).matches == four.matches[2:]
+    nobody = store.exposure_page("r999")
+    assert (nobody.matches, nobody.next_after, nobody.total) == ([], None, 0)
+
+
 def test_an_unknown_sort_is_refused(store):
     with pytest.raises(StoreError, match="unknown sort"):
         store.queue_page(QueueFilter(), sort="rowid; DROP TABLE matches")

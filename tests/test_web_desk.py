@@ -276,6 +276,46 @@ def test_a_persons_exposure_lists_every_copy_of_the_record_and_is_audited(client
     assert store_of(site).list_audit(target=site.kept_record)[0].action == "view_exposure"
 
 
+def test_a_persons_exposure_pages_by_copy_id_without_repeats_or_gaps(client, site, monkeypatch):
+    from fixtures_store import found_copy
+
+    monkeypatch.setattr(settings, "EXPOSURE_PAGE_SIZE", 2)
+    urls = [f"https://paste{i}.example/raw/{i}" for i in range(5)]
+    with store_of(site) as store:
+        store.upsert_copies([found_copy(url, ["exp-9", str(100 + i)]) for i, url in enumerate(urls)])
+    reviewer(client)
+    pages, link = [], "/exposure?record=exp-9"
+    while link:
+        answer = client.get(link)
+        assert answer.status_code == 200
+        assert "is exposed by 5 copies" in answer.text
+        pages.append(re.findall(r'<a href="/copy/([0-9a-f]+)"', answer.text))
+        found = re.search(r'<a href="([^"]+)" id="next-page"', answer.text)
+        link = html.unescape(found.group(1)) if found else None
+    assert [len(ids) for ids in pages] == [2, 2, 1]
+    seen = [match_id for ids in pages for match_id in ids]
+    assert seen == sorted((match_id_for_url(url) for url in urls), reverse=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "record=1&after=!!!not-a-cursor",
+        "record=1&after=W1tdXQ",  # [[]]
+        "record=1&after=WyJhIiwgImIiXQ",  # ["a", "b"]: a queue cursor, not an exposure one
+        "record=1&after=WzVd",  # [5]
+        "after=WyJhIl0",  # ["a"] without a record
+        "record=1&after=" + "A" * 5000,
+    ],
+)
+def test_a_hostile_exposure_page_token_is_a_400_page(client, query):
+    reviewer(client)
+    answer = client.get(f"/exposure?{query}")
+    assert answer.status_code == 400
+    assert "broken" in answer.text or "too long" in answer.text
+    assert "Traceback" not in answer.text
+
+
 def test_the_sweep_log_flags_sources_that_returned_nothing(client, site):
     from datetime import UTC, datetime
 

@@ -339,12 +339,22 @@ class _Desk:
     # -- people, sweeps, dashboard ------------------------------------------------------
 
     async def exposure(self, ctx: Context) -> Response:
-        record_id = ctx.request.query_params.get("record", "").strip()
-        matches = ctx.store.exposure(record_id) if record_id else []
-        if record_id:
-            ctx.audit("view_exposure", record_id, copies=len(matches))
+        record_id, after = queries.exposure_params(ctx.request)
+        if not record_id:
+            return self.render(ctx, "exposure.html", title="A person's exposure", record_id="")
+        page = ctx.store.exposure_page(record_id, after=after, limit=settings.EXPOSURE_PAGE_SIZE)
+        ctx.audit("view_exposure", record_id, copies=page.total)
+        next_link = (
+            queries.next_page_link(ctx.request, (page.next_after,), "/exposure") if page.next_after else None
+        )
         return self.render(
-            ctx, "exposure.html", title="A person's exposure", record_id=record_id, matches=matches
+            ctx,
+            "exposure.html",
+            title="A person's exposure",
+            record_id=record_id,
+            page=page,
+            next_link=next_link,
+            first_link="/exposure?" + queries.without_after(ctx.request) if after else None,
         )
 
     async def sweeps(self, ctx: Context) -> Response:

@@ -93,8 +93,9 @@ def encode_after(after: tuple) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
 
 
-def decode_after(raw: str | None) -> tuple | None:
-    """The page cursor from the address: two scalars (sort value, match id), else 400."""
+def decode_after(raw: str | None, size: int = 2) -> tuple | None:
+    """The page cursor from the address: ``size`` scalars (the queue: sort value and match id;
+    an exposure: the copy id), else 400."""
     if not raw:
         return None
     try:
@@ -102,17 +103,29 @@ def decode_after(raw: str | None) -> tuple | None:
     except (ValueError, TypeError):
         raise HTTPException(400, "This page link is broken; start from the first page.") from None
     scalars = (str, int, float)
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, scalars) for v in value)):
+    if not (isinstance(value, list) and len(value) == size and all(isinstance(v, scalars) for v in value)):
         raise HTTPException(400, "This page link is broken; start from the first page.")
     return tuple(value)
+
+
+def exposure_params(request: Request) -> tuple[str, str | None]:
+    """The record id and the exposure page's cursor (a copy id), else 400."""
+    values = request.query_params
+    record_id = values.get("record", "").strip()
+    after = decode_after(values.get("after"), size=1)
+    if after is None:
+        return record_id, None
+    if not record_id or not isinstance(after[0], str):
+        raise HTTPException(400, "This page link is broken; start from the first page.")
+    return record_id, after[0]
 
 
 def without_after(request: Request) -> str:
     return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "after"])
 
 
-def next_page_link(request: Request, after: tuple) -> str:
-    return "/queue?" + urlencode([*parse_qsl(without_after(request)), ("after", encode_after(after))])
+def next_page_link(request: Request, after: tuple, path: str = "/queue") -> str:
+    return f"{path}?" + urlencode([*parse_qsl(without_after(request)), ("after", encode_after(after))])
 
 
 def safe_next(request: Request, given: str | None = None) -> str:

@@ -25,6 +25,7 @@ MAX_FORM_FIELDS = 20
 MAX_QUERY_VALUE_CHARS = 512
 
 QUEUE_PAGE_SIZE = 50
+EXPOSURE_PAGE_SIZE = 50  # copies per page of a person's exposure
 AUDIT_SHOWN = 50  # audit entries shown on a copy's page
 SWEEPS_SHOWN = 30
 
