@@ -7,13 +7,15 @@ wall-clock and median CPU time over ``--runs`` requests:
   * queue: first page (most records first), filtered (status + host), sorted by first seen,
     and a deep page (the 200th, reached by its keyset cursor);
   * copy: one copy's page (history, audit, evidence report);
-  * exposure: a person's exposure (a record id exposed by ~--records/--matches of the copies);
+  * exposure: a person's exposure (a record id exposed by ~--matches/--records of the copies),
+    its first page and its last page (keyset paged by copy id, like the queue);
   * dashboard: the page, served from the figures the desk computes in the background
     (web/dashboard.py); that computation itself is the "store.dashboard" line;
 
 beside two references measured in the same run: the login page (the desk's fixed cost:
-session, template, no store) and the store calls alone (``queue_page``, ``exposure``,
-``dashboard``) without the web layer. Target: < 100 ms server time per page.
+session, template, no store) and the store calls alone (``queue_page``, ``exposure_page``,
+``exposure`` -- the full list the terminal's ``exposure`` prints --, ``dashboard``) without the
+web layer. Target: < 100 ms server time per page.
 
 Synthetic data only (bench/store.py's generator): made-up hosts, record ids ``rec-00001``..,
 1-5 records per match; 0.3% of the copies are moved along the workflow (confirmed, notice
@@ -95,6 +97,18 @@ def deep_cursor(store: SQLiteStore, pages: int) -> tuple:
     return after
 
 
+def last_exposure_page(store: SQLiteStore, record: str) -> str:
+    """The address of the exposure's last page (its first, if it has only one)."""
+    from leaktrack.web.queries import encode_after
+
+    path, after = f"/exposure?record={record}", None
+    while True:
+        page = store.exposure_page(record, after=after, limit=web_settings.EXPOSURE_PAGE_SIZE)
+        if page.next_after is None:
+            return path if after is None else f"{path}&after={encode_after((after,))}"
+        after = page.next_after
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -103,6 +117,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=6_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--db", type=Path, help="store file to build (if absent) and reuse")
+    parser.add_argument(
+        "--dashboard-runs", type=int, default=3, help="runs of store.dashboard (minutes at 1M; 0: skip)"
+    )
     args = parser.parse_args()
     from starlette.testclient import TestClient
 
@@ -115,6 +132,8 @@ def main() -> None:
     some = store.queue_page(QueueFilter(), limit=1).matches[0]
     record = some.matched_records[0]
     cursor = deep_cursor(store, 200)
+    exposure_total = store.exposure_page(record, limit=1).total
+    last_exposure = last_exposure_page(store, record)
 
     app = create_app(
         DeskConfig(open_store=lambda: SQLiteStore(path), secret=b"b" * 64, evidence_dir=path.parent)
@@ -130,13 +149,21 @@ def main() -> None:
             ("queue, by first seen", "/queue?sort=first_seen"),
             ("queue, 200th page (keyset)", f"/queue?after={encode_after(cursor)}"),
             ("copy", f"/copy/{some.id}"),
-            (f"exposure ({len(store.exposure(record))} copies)", f"/exposure?record={record}"),
+            (f"exposure, first page ({exposure_total} copies)", f"/exposure?record={record}"),
+            (
+                "exposure, last page (keyset)",
+                last_exposure,
+            ),
             ("dashboard", "/dashboard"),
         ]:
             rows.append((label, measure(page_getter(client, url), args.runs)))
     rows.append(("reference: store.queue_page", measure(lambda: store.queue_page(QueueFilter()), args.runs)))
-    rows.append(("reference: store.exposure", measure(lambda: store.exposure(record), args.runs)))
-    rows.append(("store.dashboard (background, not a page)", measure(store.dashboard, 3)))
+    rows.append(("reference: store.exposure_page", measure(lambda: store.exposure_page(record), args.runs)))
+    rows.append(("reference: store.exposure (full list)", measure(lambda: store.exposure(record), args.runs)))
+    if args.dashboard_runs:
+        rows.append(
+            ("store.dashboard (background, not a page)", measure(store.dashboard, args.dashboard_runs))
+        )
 
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
