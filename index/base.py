@@ -90,6 +90,15 @@ def time_from_text(text: str | None) -> datetime | None:
         raise StoreError(f"damaged timestamp {str(text)[:60]!r}") from None
 
 
+def required_time_from_text(text: str | None) -> datetime:
+    """A timestamp the store always writes (first/last seen, a change's time): a missing one is
+    damage too, a StoreError rather than a None handed on to code that needs a datetime."""
+    when = time_from_text(text)
+    if when is None:
+        raise StoreError(f"damaged timestamp {text!r} (missing)")
+    return when
+
+
 def check_text(value: str | None, what: str) -> None:
     """Refuse text that no backend can store as it is: every backend gets the same answer.
 

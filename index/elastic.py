@@ -70,6 +70,7 @@ from .base import (
     apply_status_change,
     check_transition,
     match_id_for_url,
+    required_time_from_text,
     time_from_text,
     time_text,
 )
@@ -185,7 +186,7 @@ def change_from_doc(match_id: str, doc: dict) -> StatusChange:
         match_id=match_id,
         from_status=doc["from_status"],
         to_status=doc["to_status"],
-        at=time_from_text(doc["at"]),
+        at=required_time_from_text(doc["at"]),
         by=doc["by"],
         note=doc.get("note"),
         details=doc.get("details") or {},
@@ -235,8 +236,8 @@ def _match_from_doc(doc: dict) -> Match:
         matched_count=doc["matched_count"],
         containment=doc["containment"],
         status=doc["status"],
-        first_seen=time_from_text(doc["first_seen"]),
-        last_seen=time_from_text(doc["last_seen"]),
+        first_seen=required_time_from_text(doc["first_seen"]),
+        last_seen=required_time_from_text(doc["last_seen"]),
         title=doc.get("title"),
         evidence_path=doc.get("evidence_path"),
         status_changed_at=time_from_text(doc.get("status_changed_at")),
@@ -283,7 +284,7 @@ def sweep_to_doc(sweep: SweepRecord) -> dict:
 def sweep_from_doc(doc: dict) -> SweepRecord:
     return SweepRecord(
         id=doc["id"],
-        started_at=time_from_text(doc["started_at"]),
+        started_at=required_time_from_text(doc["started_at"]),
         finished_at=time_from_text(doc.get("finished_at")),
         per_source=doc.get("per_source") or {},
         errors=list(doc.get("errors") or []),
@@ -712,7 +713,7 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
         client = getattr(self, "client", None)
         if client is not None:
             client.close()
-            self.client = None
+            del self.client  # closed: a second close() finds no client, as after a failed open
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from elasticsearch import ConflictError
 
 from ..errors import NotFoundError
 from . import settings
-from .base import time_from_text, time_text, utcnow
+from .base import Match, required_time_from_text, time_text, utcnow
 from .desk import (
     AuditEntry,
     DeskRecords,
@@ -27,6 +30,12 @@ from .desk import (
     check_role,
     check_sort,
 )
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from .elastic import IndexNames, StoredMatch
+
 
 DESK_TEMPLATE_KEYS = ("users", "audit", "alerts")
 
@@ -46,7 +55,7 @@ def user_from_doc(doc: dict) -> UserAccount:
         name=doc["name"],
         role=doc["role"],
         password_hash=doc["password_hash"],
-        created_at=time_from_text(doc["created_at"]),
+        created_at=required_time_from_text(doc["created_at"]),
         disabled=bool(doc.get("disabled")),
     )
 
@@ -67,6 +76,19 @@ def queue_filter_query(where: QueueFilter) -> dict:
 
 
 class ElasticDeskRecords(DeskRecords):
+    if TYPE_CHECKING:  # provided by ElasticsearchStore, which this is mixed into
+        url: str
+        names: IndexNames
+        client: Elasticsearch
+        _newest_first_sort: list[dict[str, str]]
+
+        def _errors(self, doing: str) -> AbstractContextManager[None]: ...
+        def _create_index(self, name: str, aliases: dict) -> None: ...
+        def _fetch(self, match_ids: Iterable[str]) -> dict[str, StoredMatch]: ...
+        def get(self, match_id: str) -> Match: ...
+        def _search_pages(self, index: str, query: dict, sort: list, page_size: int) -> Iterator[dict]: ...
+        def _matches(self, query: dict, sort: list, limit: int | None) -> list[Match]: ...
+
     @property
     def _users_index(self) -> str:
         return f"{self.names.prefix}-users"
@@ -86,7 +108,9 @@ class ElasticDeskRecords(DeskRecords):
         )
         with self._errors("installing the review desk's index templates"):
             for key, index in zip(DESK_TEMPLATE_KEYS, self._desk_indices()):
-                self.client.indices.put_index_template(
+                # The client takes ``_meta`` through its parameter aliases (sent as the body's
+                # "_meta"), which its signature does not list.
+                self.client.indices.put_index_template(  # type: ignore[call-arg]
                     name=index,
                     index_patterns=[index],
                     template=bodies[key],
@@ -173,7 +197,7 @@ class ElasticDeskRecords(DeskRecords):
                 action=doc["action"],
                 target=doc.get("target"),
                 details=doc.get("details") or {},
-                at=time_from_text(doc["at"]),
+                at=required_time_from_text(doc["at"]),
             )
             for doc in (hit["_source"] for hit in hits["hits"]["hits"])
         ]

@@ -37,6 +37,7 @@ from .base import (
     batches,
     check_transition,
     match_id_for_url,
+    required_time_from_text,
     sorted_record_ids,
     time_from_text,
     time_text,
@@ -377,7 +378,8 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
         min_records: int = 0,
         limit: int | None = 100,
     ) -> list[Match]:
-        where, params = ["matched_count >= ?"], [min(min_records, settings.LARGEST_COUNT)]
+        where = ["matched_count >= ?"]
+        params: list[str | int] = [min(min_records, settings.LARGEST_COUNT)]
         if status:
             where.append("status = ?")
             params.append(status)
@@ -443,7 +445,7 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
                         match_id=row["match_id"],
                         from_status=row["from_status"],
                         to_status=row["to_status"],
-                        at=time_from_text(row["at"]),
+                        at=required_time_from_text(row["at"]),
                         by=row["by"],
                         note=row["note"],
                         details=_json_from_text(row["details"]),
@@ -478,7 +480,7 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
                 sweeps.append(
                     SweepRecord(
                         id=row["id"],
-                        started_at=time_from_text(row["started_at"]),
+                        started_at=required_time_from_text(row["started_at"]),
                         finished_at=time_from_text(row["finished_at"]),
                         per_source=_json_from_text(row["per_source"]),
                         errors=_json_from_text(row["errors"]),
@@ -566,7 +568,7 @@ class SQLiteStore(SQLiteDeskRecords, SQLiteTakedownRecords, MatchStore):
         db = getattr(self, "_db", None)
         if db is not None:
             db.close()
-            self._db = None
+            del self._db  # closed: a second close() finds no connection, as after a failed open
 
 
 _INSERT_MATCH = f"INSERT INTO matches ({_MATCH_COLUMNS}) VALUES ({', '.join('?' * len(_MATCH_COLUMN_NAMES))})"
@@ -614,8 +616,8 @@ def _match_from_row(row: sqlite3.Row, records: list[str]) -> Match:
         matched_count=row["matched_count"],
         containment=row["containment"],
         status=row["status"],
-        first_seen=time_from_text(row["first_seen"]),
-        last_seen=time_from_text(row["last_seen"]),
+        first_seen=required_time_from_text(row["first_seen"]),
+        last_seen=required_time_from_text(row["last_seen"]),
         title=row["title"],
         evidence_path=row["evidence_path"],
         status_changed_at=time_from_text(row["status_changed_at"]),

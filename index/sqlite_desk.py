@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError
 from . import settings
-from .base import STILL_UP_STATUSES, time_from_text, time_text, utcnow
+from .base import STILL_UP_STATUSES, Match, required_time_from_text, time_text, utcnow
 from .desk import (
     AuditEntry,
     DashboardFigures,
@@ -78,13 +81,14 @@ def _user_from_row(row: sqlite3.Row) -> UserAccount:
         name=row["name"],
         role=row["role"],
         password_hash=row["password_hash"],
-        created_at=time_from_text(row["created_at"]),
+        created_at=required_time_from_text(row["created_at"]),
         disabled=bool(row["disabled"]),
     )
 
 
 def _where(where: QueueFilter) -> tuple[list[str], list]:
-    clauses, params = ["matched_count >= ?"], [min(where.min_records, settings.LARGEST_COUNT)]
+    clauses = ["matched_count >= ?"]
+    params: list[str | int | None] = [min(where.min_records, settings.LARGEST_COUNT)]
     for column in ("status", "source", "host"):
         if getattr(where, column):
             clauses.append(f"{column} = ?")
@@ -99,6 +103,12 @@ def _where(where: QueueFilter) -> tuple[list[str], list]:
 
 
 class SQLiteDeskRecords(DeskRecords):
+    if TYPE_CHECKING:  # provided by SQLiteStore, which this is mixed into
+
+        def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
+        def _read(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]: ...
+        def _matches_from_rows(self, rows: list[sqlite3.Row]) -> list[Match]: ...
+
     def save_user(self, account: UserAccount) -> None:
         check_role(account.role)
         with self._write() as db:
@@ -149,7 +159,7 @@ class SQLiteDeskRecords(DeskRecords):
                 action=row["action"],
                 target=row["target"],
                 details=json.loads(row["details"]),
-                at=time_from_text(row["at"]),
+                at=required_time_from_text(row["at"]),
             )
             for row in rows
         ]
@@ -211,9 +221,9 @@ class SQLiteDeskRecords(DeskRecords):
         for day, status, count in self._read(
             "SELECT substr(first_seen, 1, 10), status, COUNT(*) FROM matches GROUP BY 1, 2 ORDER BY 1"
         ):
-            found.setdefault(time_from_text(day).date(), {})[status] = count
+            found.setdefault(required_time_from_text(day).date(), {})[status] = count
         exposed = {
-            time_from_text(day).date(): count
+            required_time_from_text(day).date(): count
             for day, count in self._read(
                 "SELECT day, COUNT(*) FROM (SELECT MIN(substr(m.first_seen, 1, 10)) AS day"
                 " FROM match_records r JOIN matches m ON m.id = r.match_id"
