@@ -50,7 +50,7 @@ def cluster_version(info: dict, redacted: str) -> str:
     """The version number from ``GET /``; StoreError if the answer is not Elasticsearch's."""
     version = info.get("version") if isinstance(info, dict) else None
     number = version.get("number") if isinstance(version, dict) else None
-    if not isinstance(number, str) or not number.split(".")[0].isdigit():
+    if not isinstance(version, dict) or not isinstance(number, str) or not number.split(".")[0].isdigit():
         raise StoreError(f"{redacted} did not answer as Elasticsearch (no version number in GET /)")
     if version.get("distribution") == "opensearch":
         raise StoreError(f"{redacted} is OpenSearch {number}: leaktrack's store needs Elasticsearch 8 or 9")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError
 from . import settings
@@ -129,6 +131,15 @@ def _hours(later: datetime, earlier: datetime) -> float:
 
 class SQLiteTakedownRecords(TakedownRecords):
     """Mixed into ``SQLiteStore``: uses its ``_write``/``_read``/``_load``."""
+
+    if TYPE_CHECKING:  # provided by SQLiteStore
+        _match_columns: str
+
+        def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
+        def _read(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]: ...
+        def _load(self, match_ids: Iterable[str]) -> dict[str, Match]: ...
+        def _matches_from_rows(self, rows: list[sqlite3.Row]) -> list[Match]: ...
+        def get(self, match_id: str) -> Match: ...
 
     def save_lookup(self, key: str, value: dict, expires_at: datetime) -> None:
         with self._write() as db:
