@@ -85,13 +85,20 @@ def recheck_targets(matches: list[Match], state_path: str) -> dict[str, dict]:
         targets = {}
         for match in matches:
             seen = state.get(match.url)
-            known = bool(seen and seen.content_url)
-            targets[match.url] = {
-                "url": match.url,
-                "content_url": seen.content_url if known else match.url,
-                "extraction": (seen.extraction or "document") if known else "document",
-                "known": known,
-            }
+            if seen is not None and seen.content_url:
+                targets[match.url] = {
+                    "url": match.url,
+                    "content_url": seen.content_url,
+                    "extraction": seen.extraction or "document",
+                    "known": True,
+                }
+            else:
+                targets[match.url] = {
+                    "url": match.url,
+                    "content_url": match.url,
+                    "extraction": "document",
+                    "known": False,
+                }
         return targets
     finally:
         state.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..home import Workspace
 from ..index import open_store
 from ..spiders.crawl import CrawlJob
-from ..spiders.recheck import RecheckResult, apply_verdict
+from ..spiders.recheck import RecheckResult, apply_verdict, recheck_targets
 from ..spiders.sweep import at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
 
 
@@ -18,14 +18,20 @@ def recheck_one(match_id: str, workspace: Workspace, allow_private_networks: boo
     with open_store(workspace.store_url) as store:
         match = store.get(match_id)
     workspace.ensure_home()
+    files = workspace_files(workspace)
+    state_path = files["state_path"]
+    targets = recheck_targets([match], state_path)
     job = CrawlJob(
         sources=sources_for_urls([match.url]),
+        **files,
         allow_private_networks=allow_private_networks,
         recheck=True,
+        recheck_targets=list(targets.values()),
         settings=at_our_log_level(None),
-        **workspace_files(workspace),
     )
-    outcome, _ = run_crawl_process(job)
+    outcome = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
     with open_store(job.store_url) as store:
-        return apply_verdict(store, store.get(match_id), answers.get(match.url), job.state_path)
+        return apply_verdict(
+            store, store.get(match_id), targets[match.url], answers.get(match.url), state_path
+        )
