@@ -15,6 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -73,6 +74,13 @@ class Context:
     def audit(self, action: str, target: str | None = None, **details) -> None:
         self.store.record_audit(AuditEntry(self.user.name if self.user else "-", action, target, details))
 
+    @property
+    def account(self) -> UserAccount:
+        """The logged-in user, on pages that need one (``page()`` has already sent anyone else away)."""
+        if self.user is None:
+            raise HTTPException(401, "Log in first.")
+        return self.user
+
 
 Handler = Callable[[Context], Awaitable[Response]]
 
@@ -100,7 +108,12 @@ def create_app(config: DeskConfig) -> Starlette:
         Route("/admin/audit", desk.page(desk.audit, role="admin")),
         Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
     ]
-    handlers = {HTTPException: desk.http_error, Exception: desk.internal_error}
+    # Starlette picks the handler by exception class; its type for the mapping takes every handler
+    # as one of Exception, so the HTTPException one is typed loosely here.
+    handlers: dict[Any, Callable[..., Awaitable[Response]]] = {
+        HTTPException: desk.http_error,
+        Exception: desk.internal_error,
+    }
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -193,7 +206,7 @@ class _Desk:
             )
         ctx = Context(request, session, self.stores.get(), form=form)
         if session.user:
-            ctx.user = self._current_user(ctx)
+            ctx.user = self._current_user(ctx, session.user)
         if role is not None:
             if ctx.user is None:
                 if request.method == "GET":
@@ -204,9 +217,9 @@ class _Desk:
                 raise HTTPException(403, "Only an admin may do this.")
         return await handler(ctx)
 
-    def _current_user(self, ctx: Context) -> UserAccount | None:
+    def _current_user(self, ctx: Context, name: str) -> UserAccount | None:
         try:
-            account = ctx.store.get_user(ctx.session.user)
+            account = ctx.store.get_user(name)
         except NotFoundError:
             account = None
         if account is None or account.disabled:  # removed or disabled since the login: out
@@ -298,7 +311,7 @@ class _Desk:
             raise HTTPException(400, "A reviewer can confirm or dismiss a copy here.")
         version = queries.int_field(ctx.form, "version")
         note = ctx.form.get("note") or None
-        ctx.store.change_status(match_id, to_status, ctx.user.name, note=note, expected_version=version)
+        ctx.store.change_status(match_id, to_status, ctx.account.name, note=note, expected_version=version)
         ctx.audit(to_status, match_id, note=note)
         return RedirectResponse(f"/copy/{quote(match_id)}?done={to_status}", status_code=303)
 
@@ -319,7 +332,7 @@ class _Desk:
     async def takedown_sent(self, ctx: Context) -> Response:
         match_id = ctx.request.path_params["match_id"]
         to, ref, note = ctx.form.get("to", ""), ctx.form.get("ref") or None, ctx.form.get("note") or None
-        ctx.store.record_takedown_sent(match_id, to=to, by=ctx.user.name, ref=ref, note=note)
+        ctx.store.record_takedown_sent(match_id, to=to, by=ctx.account.name, ref=ref, note=note)
         ctx.audit("takedown_sent", match_id, to=to, ref=ref)
         return RedirectResponse(f"/copy/{quote(match_id)}?done=takedown_sent", status_code=303)
 
@@ -389,7 +402,7 @@ class _Desk:
                 ctx.form.get("name", ""),
                 ctx.form.get("role", ""),
                 ctx.form.get("password", ""),
-                ctx.user.name,
+                ctx.account.name,
             )
         except LeaktrackError as error:
             return await self.users(ctx, error=str(error), status_code=400)
@@ -397,13 +410,13 @@ class _Desk:
 
     async def disable_user(self, ctx: Context) -> Response:
         name = ctx.request.path_params["name"]
-        if name == ctx.user.name:
+        if name == ctx.account.name:
             raise HTTPException(400, "You cannot disable your own account.")
-        set_disabled(ctx.store, name, True, ctx.user.name)
+        set_disabled(ctx.store, name, True, ctx.account.name)
         return RedirectResponse("/admin/users", status_code=303)
 
     async def enable_user(self, ctx: Context) -> Response:
-        set_disabled(ctx.store, ctx.request.path_params["name"], False, ctx.user.name)
+        set_disabled(ctx.store, ctx.request.path_params["name"], False, ctx.account.name)
         return RedirectResponse("/admin/users", status_code=303)
 
     async def audit(self, ctx: Context) -> Response:

@@ -48,7 +48,7 @@ def stacked_days(per_day: dict[date, dict[str, int]], statuses: tuple[str, ...])
     bar_w = plot_w / len(days)
     parts = [_axis(top, plot_h)]
     for i, day in enumerate(days):
-        y = HEIGHT - MARGIN
+        y: float = HEIGHT - MARGIN
         for status in statuses:
             count = per_day[day].get(status, 0)
             if not count:

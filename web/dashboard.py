@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 class DashboardCache:
     def __init__(self, open_store: Callable[[], MatchStore]):
         self.open_store = open_store
-        self.figures: DashboardFigures | None = None
-        self.computed_at: datetime | None = None
+        # The figures and when they were computed, swapped in as one (a reader never sees half).
+        self.latest: tuple[DashboardFigures, datetime] | None = None
         self.error: LeaktrackError | None = None
         self._lock = threading.Lock()
         self._refreshing: threading.Thread | None = None
@@ -46,14 +46,16 @@ class DashboardCache:
             log.warning("dashboard figures: %s", error)
             self.error = error
             return
-        self.figures, self.computed_at, self.error = figures, datetime.now(UTC), None
+        self.latest, self.error = (figures, datetime.now(UTC)), None
 
     def get(self) -> tuple[DashboardFigures, datetime]:
         """The latest figures (and when they were computed); starts a refresh when they are old."""
-        if self.figures is None:
+        latest = self.latest
+        if latest is None:
             self.refresh_in_background().join()
-            if self.figures is None:
+            latest = self.latest
+            if latest is None:
                 raise self.error or LeaktrackError("the dashboard figures could not be computed")
-        elif (datetime.now(UTC) - self.computed_at).total_seconds() > settings.DASHBOARD_CACHE_SECONDS:
+        elif (datetime.now(UTC) - latest[1]).total_seconds() > settings.DASHBOARD_CACHE_SECONDS:
             self.refresh_in_background()
-        return self.figures, self.computed_at
+        return latest

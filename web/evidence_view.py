@@ -27,7 +27,9 @@ class EvidencePage:
 
 
 def evidence_for_page(evidence_dir: Path | None, match: Match) -> EvidencePage:
-    report: EvidenceReport | None = load_evidence(evidence_dir, match.id) if evidence_dir else None
+    if not evidence_dir:
+        return EvidencePage(available=False)
+    report: EvidenceReport | None = load_evidence(evidence_dir, match.id)
     if report is None:
         return EvidencePage(available=False)
     lines = []

@@ -32,7 +32,9 @@ class Session:
         self.user, self.csrf, self.changed = user, secrets.token_urlsafe(32), True
 
     def csrf_matches(self, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(self.csrf, token)
+        if not token:
+            return False
+        return hmac.compare_digest(self.csrf, token)
 
 
 class SessionCodec:
