@@ -5,6 +5,7 @@ from fixtures_sites import home_store, home_workspace, paste_source, sources_for
 from leaktrack.index import match_id_for_url
 from leaktrack.spiders.recheck import recheck
 from leaktrack.spiders.sites import add_pastes
+from leaktrack.web.recheck import recheck_one
 
 FILES = ("gone", "gone410", "emptied", "moved", "still", "broken")
 
@@ -68,6 +69,23 @@ def test_recheck_marks_gone_copies_removed_and_keeps_the_rest(local_site, crawl_
         "still": ("still up", 200, "takedown_sent"),
         "broken": ("could not check", None, "takedown_sent"),
     }
+    with home_store() as store:
+        assert store.get(ids["gone"]).status == "removed"
+        assert store.get(ids["still"]).status == "takedown_sent"
+
+
+def test_desk_recheck_now_judges_one_copy_as_recheck_does(local_site, crawl_settings, leak_fingerprints):
+    ids = publish_and_request_takedowns(local_site, leak_fingerprints, crawl_settings)
+    take_down(local_site)
+    workspace = home_workspace().with_files(
+        fingerprints=leak_fingerprints.path, key_file=leak_fingerprints.key_file
+    )
+
+    gone = recheck_one(ids["gone"], workspace, allow_private_networks=True, settings=crawl_settings)
+    still = recheck_one(ids["still"], workspace, allow_private_networks=True, settings=crawl_settings)
+
+    assert (gone.verdict, gone.http_status, gone.status) == ("gone", 404, "removed")
+    assert (still.verdict, still.http_status, still.status) == ("still up", 200, "takedown_sent")
     with home_store() as store:
         assert store.get(ids["gone"]).status == "removed"
         assert store.get(ids["still"]).status == "takedown_sent"

@@ -13,7 +13,9 @@ from ..spiders.recheck import RecheckResult, apply_verdict, recheck_targets
 from ..spiders.sweep import at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
 
 
-def recheck_one(match_id: str, workspace: Workspace, allow_private_networks: bool = False) -> RecheckResult:
+def recheck_one(
+    match_id: str, workspace: Workspace, allow_private_networks: bool = False, settings: dict | None = None
+) -> RecheckResult:
     """Recheck one match of the workspace's store, with its fingerprints and crawl state."""
     with open_store(workspace.store_url) as store:
         match = store.get(match_id)
@@ -27,7 +29,7 @@ def recheck_one(match_id: str, workspace: Workspace, allow_private_networks: boo
         allow_private_networks=allow_private_networks,
         recheck=True,
         recheck_targets=list(targets.values()),
-        settings=at_our_log_level(None),
+        settings=at_our_log_level(settings),
     )
     outcome = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
