@@ -2,57 +2,89 @@
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 import typer
 
 from ..errors import LeaktrackError
+from ..home import Workspace
 from .common import err_console
+from .workspace import SETTINGS_BY_KEY
 
-WEBHOOK_SECRET_ENV = "LEAKTRACK_WEBHOOK_SECRET"
+
+def _from_config(key: str) -> str:
+    setting = SETTINGS_BY_KEY[key]
+    return f"[default: ${setting.env}, else the config file's '{key}', else {setting.default}]"
+
 
 AlertOption = typer.Option(
     None,
     "--alert",
     help="Alert URL (repeatable): an apprise URL (mailto://, slack://, msteams://, mmost://, matrix://, ...) "
-    f"or webhook+https://host/path (JSON signed with ${WEBHOOK_SECRET_ENV}).",
+    f"or webhook+https://host/path (JSON signed with ${SETTINGS_BY_KEY['alerts.webhook_secret'].env}). "
+    + _from_config("alerts.channels"),
 )
 AlertDigestOption = typer.Option(
-    False, "--alert-digest", help="One alert message per sweep, not one per copy."
+    None,
+    "--alert-digest/--no-alert-digest",
+    help="One alert message per sweep, not one per copy. " + _from_config("alerts.digest"),
+    show_default=False,
 )
 AlertQuietOption = typer.Option(
-    False, "--alert-quiet", help="Remember new copies as alerted without sending (first sweeps of a backlog)."
+    None,
+    "--alert-quiet/--no-alert-quiet",
+    help="Remember new copies as alerted without sending (first sweeps of a backlog). "
+    + _from_config("alerts.quiet"),
+    show_default=False,
 )
-ReviewUrlOption = typer.Option(None, "--review-url", help="The review desk's address, for links in alerts.")
+ReviewUrlOption = typer.Option(
+    None,
+    "--review-url",
+    help="The review desk's address, for links in alerts. " + _from_config("alerts.review_url"),
+)
+
+
+def alert_settings(
+    workspace: Workspace,
+    urls: list[str] | None,
+    digest: bool | None,
+    quiet: bool | None,
+    review_url: str | None,
+) -> Any:
+    """The alerts of this run: an option wins over the Workspace's (environment, then config file)."""
+    from ..alerts.notify import AlertSettings
+
+    configured = workspace.alerts
+    return AlertSettings(
+        list(urls or configured.get("channels") or []),
+        configured.get("webhook_secret"),
+        digest=configured.get("digest", False) if digest is None else digest,
+        quiet=configured.get("quiet", False) if quiet is None else quiet,
+        review_url=review_url or configured.get("review_url"),
+    )
 
 
 def send_sweep_alerts(
     summary,
-    store_url: str,
+    workspace: Workspace,
     urls: list[str] | None,
-    digest: bool,
-    quiet: bool,
+    digest: bool | None,
+    quiet: bool | None,
     review_url: str | None,
     keep_going: bool = False,
 ):
-    """Alerts for what the sweep found new or back; returns the report (None without --alert).
+    """Alerts for what the sweep found new or back; returns the report (None without alert URLs).
 
     ``keep_going`` (watch): a store that cannot be reached is reported; the next sweep tries again.
     """
-    if not urls and not quiet:
+    settings = alert_settings(workspace, urls, digest, quiet, review_url)
+    if not settings.urls and not settings.quiet:
         return None
-    from ..alerts.notify import AlertSettings, alert_since
+    from ..alerts.notify import alert_since
     from ..index import open_store
 
-    settings = AlertSettings(
-        list(urls or []),
-        os.environ.get(WEBHOOK_SECRET_ENV),
-        digest=digest,
-        quiet=quiet,
-        review_url=review_url,
-    )
     try:
-        with open_store(store_url) as store:
+        with open_store(workspace.store_url) as store:
             report = alert_since(store, summary.started_at, settings)
     except LeaktrackError as error:
         if not keep_going:

@@ -12,7 +12,16 @@ from rich.table import Table
 from . import options
 from .common import console, new_app, note, print_json, run
 from .output import replace_atomically
-from .workspace import SETTINGS, SETTINGS_BY_KEY, ConfigError, config_path, home_folder, resolve_settings
+from .workspace import (
+    SETTINGS,
+    SETTINGS_BY_KEY,
+    ConfigError,
+    Setting,
+    config_path,
+    home_folder,
+    resolve_settings,
+    typed_setting,
+)
 
 config_app = new_app("The config file: where it is, what is in force and why, change a setting.")
 HIDDEN = "*** (secret, not shown)"
@@ -81,7 +90,7 @@ def config_set(
     else:
         if value is None:
             value = typer.prompt(key, hide_input=setting.secret)
-        table[name] = _typed_value(setting.kind, key, value)
+        table[name] = _typed_value(setting, value)
     _write_document(home, path, document)
     note(f"{key} {'removed from' if unset else 'set in'} {path}")
 
@@ -106,16 +115,14 @@ def _table_of(document: tomlkit.TOMLDocument, key: str) -> tuple:
     return document[table_name], name
 
 
-def _typed_value(kind: type, key: str, value: str) -> str | int:
-    if kind is Path:  # as the person typing it meant it: relative to where they are
+def _typed_value(setting: Setting, value: str) -> str | int | bool | list[str]:
+    if setting.kind is Path:  # as the person typing it meant it: relative to where they are
         return str(Path(value).expanduser().absolute())
-    if kind is int:
+    if setting.kind in (int, bool, list):
         try:
-            return int(value)
-        except ValueError:
-            raise typer.BadParameter(
-                f"{key} must be a whole number, not {value!r}", param_hint="VALUE"
-            ) from None
+            return typed_setting(setting, value, "VALUE")
+        except ConfigError as error:
+            raise typer.BadParameter(str(error), param_hint="VALUE") from None
     return value
 
 

@@ -79,8 +79,8 @@ def sweep(
     ),
     json_output: bool = JsonOption,
     alert: list[str] | None = AlertOption,
-    alert_digest: bool = AlertDigestOption,
-    alert_quiet: bool = AlertQuietOption,
+    alert_digest: bool | None = AlertDigestOption,
+    alert_quiet: bool | None = AlertQuietOption,
     review_url: str | None = ReviewUrlOption,
     all_cases: bool = typer.Option(
         False,
@@ -110,7 +110,7 @@ def sweep(
             redis_job=redis_job,
         )
     render_summary(summary, json_output)
-    send_sweep_alerts(summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url)
+    send_sweep_alerts(summary, workspace, alert, alert_digest, alert_quiet, review_url)
     if strict and summary.dark_sources:
         raise typer.Exit(ExitCode.ERROR)
 
@@ -127,8 +127,8 @@ def watch(
     setting: list[str] | None = SettingOption,
     json_output: bool = typer.Option(False, "--json", help="Print each sweep's summary as a JSON line."),
     alert: list[str] | None = AlertOption,
-    alert_digest: bool = AlertDigestOption,
-    alert_quiet: bool = AlertQuietOption,
+    alert_digest: bool | None = AlertDigestOption,
+    alert_quiet: bool | None = AlertQuietOption,
     review_url: str | None = ReviewUrlOption,
 ) -> None:
     """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
@@ -145,9 +145,7 @@ def watch(
 
     def on_summary(summary) -> None:
         render_summary(summary, json_output, flush=True)
-        send_sweep_alerts(
-            summary, workspace.store_url, alert, alert_digest, alert_quiet, review_url, keep_going=True
-        )
+        send_sweep_alerts(summary, workspace, alert, alert_digest, alert_quiet, review_url, keep_going=True)
 
     sweeps = watch_sources(
         lambda: run_sweep(sources_file, workspace, source or None, keep_evidence, settings=crawl_settings),

@@ -34,7 +34,7 @@ class Setting:
     env: str
     help: str
     default: str  # the default, as a person reads it
-    kind: type = str  # str, Path or int
+    kind: type = str  # str, Path, int, bool or list (of text)
     secret: bool = False  # only from the environment or an owner-only config file; never printed
 
     @property
@@ -83,9 +83,37 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp.user", "LEAKTRACK_SMTP_USER", "SMTP user name.", "none"),
     Setting("smtp.password", "LEAKTRACK_SMTP_PASSWORD", "SMTP password.", "none", secret=True),
     Setting("smtp.sender", "LEAKTRACK_SMTP_SENDER", "From address of notices and alerts.", "none"),
-    Setting("alerts.email", "LEAKTRACK_ALERTS_EMAIL", "Where alerts of new copies are mailed.", "none"),
     Setting(
-        "alerts.webhook", "LEAKTRACK_ALERTS_WEBHOOK", "Webhook URL alerts are posted to.", "none", secret=True
+        "alerts.channels",
+        "LEAKTRACK_ALERTS",
+        "Alert URLs of sweep and watch when --alert is not given (apprise URLs such as mailto://, "
+        "or webhook+https://...); in the environment separated by spaces.",
+        "none: no alerts",
+        list,
+    ),
+    Setting(
+        "alerts.webhook_secret",
+        "LEAKTRACK_WEBHOOK_SECRET",
+        "Key that signs webhook+https:// alerts (HMAC of the JSON body).",
+        "none: unsigned",
+        secret=True,
+    ),
+    Setting(
+        "alerts.digest",
+        "LEAKTRACK_ALERTS_DIGEST",
+        "One alert message per sweep, not one per copy.",
+        "false",
+        bool,
+    ),
+    Setting(
+        "alerts.quiet",
+        "LEAKTRACK_ALERTS_QUIET",
+        "Remember new copies as alerted without sending (first sweeps of a backlog).",
+        "false",
+        bool,
+    ),
+    Setting(
+        "alerts.review_url", "LEAKTRACK_REVIEW_URL", "The review desk's address, for links in alerts.", "none"
     ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
@@ -172,6 +200,11 @@ def resolve_settings(home: Path, given: dict[str, Any] | None = None) -> dict[st
     return resolved
 
 
+def typed_setting(setting: Setting, value: Any, origin: str) -> Any:
+    """``value`` (text as typed, or from TOML) as the setting's kind; a one-line ConfigError if it is not."""
+    return _typed(setting, value, origin, Path())
+
+
 def _typed(setting: Setting, value: Any, origin: str, home: Path) -> Any:
     if value is None:
         return None
@@ -180,6 +213,13 @@ def _typed(setting: Setting, value: Any, origin: str, home: Path) -> Any:
             return int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{setting.key} ({origin}) must be a whole number, not {value!r}") from None
+    if setting.kind is bool:
+        return _typed_bool(setting, value, origin)
+    if setting.kind is list:
+        items = value.split() if isinstance(value, str) else value  # the environment: separated by spaces
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ConfigError(f"{setting.key} ({origin}) must be a list of text, not {value!r}")
+        return items
     if not isinstance(value, str | Path):
         raise ConfigError(f"{setting.key} ({origin}) must be text, not {value!r}")
     if setting.kind is Path:
@@ -187,6 +227,18 @@ def _typed(setting: Setting, value: Any, origin: str, home: Path) -> Any:
         # A relative path in the config file is relative to the home folder it lives in.
         return home / path if origin == "config" and not path.is_absolute() else path
     return str(value)
+
+
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _typed_bool(setting: Setting, value: Any, origin: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS + FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ConfigError(f"{setting.key} ({origin}) must be true or false, not {value!r}")
 
 
 def resolve_workspace(home: str | Path | None = None, case: str | None = None, **given: Any) -> Workspace:
