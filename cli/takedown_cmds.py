@@ -25,10 +25,19 @@ from ..takedown.sending import SmtpSettings, prepare_notice, send_notice
 from . import options
 from .common import console, err_console, print_json
 from .queue_cmds import BY, JSON, STORE, default_actor, review_store, takedown_app
-from .workspace import current_workspace
+from .workspace import SETTINGS_BY_KEY, current_workspace
 
 # SMTP credentials come from the environment or the owner-only config file (cli/workspace.py:
 # LEAKTRACK_SMTP_USER, LEAKTRACK_SMTP_PASSWORD, [smtp] user/password), never from options.
+# Server, port, security and From: option > LEAKTRACK_SMTP_* > [smtp] > these defaults.
+SMTP_DEFAULT_HOST = "localhost"
+SMTP_DEFAULT_SECURITY = "starttls"
+
+
+def smtp_help(key: str, text: str) -> str:
+    setting = SETTINGS_BY_KEY[key]
+    return f"{text} [default: ${setting.env}, else the config file's '{key}', else {setting.default}]"
+
 
 RDAP_BOOTSTRAP = typer.Option(
     takedown_settings.RDAP_BOOTSTRAP_BASE,
@@ -107,15 +116,13 @@ def takedown_send(
     template: Path | None = typer.Option(
         None, "--template", help="A Jinja2 template instead of the role's own."
     ),
-    smtp_host: str = typer.Option("localhost", "--smtp-host", help="SMTP server."),
-    smtp_port: int | None = typer.Option(
-        None, "--smtp-port", help="SMTP port (default: 587, 465 for tls, 25 for none)."
-    ),
-    smtp_security: str = typer.Option(
-        "starttls", "--smtp-security", help="starttls, tls or none (a local relay)."
+    smtp_host: str | None = typer.Option(None, "--smtp-host", help=smtp_help("smtp.host", "SMTP server.")),
+    smtp_port: int | None = typer.Option(None, "--smtp-port", help=smtp_help("smtp.port", "SMTP port.")),
+    smtp_security: str | None = typer.Option(
+        None, "--smtp-security", help=smtp_help("smtp.security", "starttls, tls or none (a local relay).")
     ),
     mail_from: str | None = typer.Option(
-        None, "--from", help="The From address (required unless --dry-run)."
+        None, "--from", help=smtp_help("smtp.sender", "The From address (required unless --dry-run).")
     ),
     rdap_bootstrap: str = RDAP_BOOTSTRAP,
     lookup_timeout: float = LOOKUP_TIMEOUT,
@@ -124,13 +131,22 @@ def takedown_send(
 ) -> None:
     """Send the next notice for a copy by SMTP (first notice, reminder or escalation) and record it.
 
-    SMTP credentials: $LEAKTRACK_SMTP_USER and $LEAKTRACK_SMTP_PASSWORD.
+    SMTP server, port, security and From address: the options, else $LEAKTRACK_SMTP_*, else the
+    config file's [smtp]. Credentials: $LEAKTRACK_SMTP_USER and $LEAKTRACK_SMTP_PASSWORD, or
+    [smtp] user and password in an owner-only config file.
     """
-    if smtp_security not in takedown_settings.SMTP_SECURITY_MODES:
-        raise typer.BadParameter("use starttls, tls or none", param_hint="--smtp-security")
-    from_address = mail_from or "leaktrack@localhost"  # a real one is required to send (below)
-    if not dry_run and not mail_from:
-        raise typer.BadParameter("say which address the notice is sent from", param_hint="--from")
+    given = {"smtp.host": smtp_host, "smtp.port": smtp_port, "smtp.security": smtp_security}
+    smtp_config = current_workspace(**given, **{"smtp.sender": mail_from}).smtp
+    security = smtp_config.get("security", SMTP_DEFAULT_SECURITY)
+    if security not in takedown_settings.SMTP_SECURITY_MODES:
+        raise typer.BadParameter(f"use starttls, tls or none, not {security!r}", param_hint="--smtp-security")
+    sender_address = smtp_config.get("sender")
+    from_address = sender_address or "leaktrack@localhost"  # a real one is required to send (below)
+    if not dry_run and not sender_address:
+        raise typer.BadParameter(
+            "say which address the notice is sent from (or `leaktrack config set smtp.sender ADDRESS`)",
+            param_hint="--from",
+        )
     wording = NoticeWording(affected_people=affected, data_description=data, harm=harm)
     with review_store(store_url) as store:
         match = store.get(match_id)
@@ -139,14 +155,13 @@ def takedown_send(
         if dry_run:
             sys.stdout.write(prepared.preview())
             return
-        smtp_secrets = current_workspace().smtp
         smtp = SmtpSettings(
-            host=smtp_host,
-            port=smtp_port,
-            security=smtp_security,
+            host=smtp_config.get("host", SMTP_DEFAULT_HOST),
+            port=smtp_config.get("port"),
+            security=security,
             sender=from_address,
-            username=smtp_secrets.get("user"),
-            password=smtp_secrets.get("password"),
+            username=smtp_config.get("user"),
+            password=smtp_config.get("password"),
         )
         notice = send_notice(store, prepared, smtp, by or default_actor(), utcnow())
     _say(

@@ -256,3 +256,51 @@ def test_cli_send_to_a_refusing_server_is_one_line_and_exit_1(store, smtp_server
         == f"Error: SMTP server 127.0.0.1:{controller.port} refused the notice: 554 5.6.0 Message rejected"
     )
     assert store.list_notices() == []
+
+
+def write_smtp_config(home, text: str) -> None:
+    home.mkdir(exist_ok=True)
+    (home / "config.toml").write_text(text)
+    (home / "config.toml").chmod(0o600)
+
+
+def test_cli_send_takes_server_port_security_and_from_address_from_the_config_file(
+    store, smtp_server, leaktrack_home
+):
+    controller, inbox = smtp_server
+    write_smtp_config(
+        leaktrack_home,
+        f'[smtp]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "none"\nsender = "desk@responder.example"\n',
+    )
+    result = cli("takedown", "send", match_id_for_url(GITLAB), "--store", f"sqlite:///{store.path}")
+    assert result.exit_code == 0, result.output
+    assert inbox.messages[0][1] == ["abuse@gitlab.com"]
+    assert "desk@responder.example" in email.message_from_bytes(inbox.messages[0][2])["From"]
+
+
+def test_cli_send_options_win_over_the_config_file(store, smtp_server, leaktrack_home):
+    controller, inbox = smtp_server
+    write_smtp_config(
+        leaktrack_home, '[smtp]\nhost = "192.0.2.1"\nport = 1\nsecurity = "tls"\nsender = "x@x.example"\n'
+    )
+    args = ["--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-security", "none"]
+    result = cli(
+        "takedown",
+        "send",
+        match_id_for_url(GITLAB),
+        *args,
+        "--from",
+        "t@responder.example",
+        "--store",
+        f"sqlite:///{store.path}",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(inbox.messages) == 1
+
+
+def test_cli_send_refuses_an_unknown_security_mode_from_the_config_file(store, leaktrack_home):
+    write_smtp_config(leaktrack_home, '[smtp]\nsecurity = "ssl3"\nsender = "desk@responder.example"\n')
+    result = cli("takedown", "send", match_id_for_url(GITLAB), "--store", f"sqlite:///{store.path}")
+    assert result.exit_code == 2
+    assert "use starttls, tls or none, not 'ssl3'" in result.output
+    assert store.list_notices() == []
