@@ -148,7 +148,26 @@ def run_crawl(
         close_shared_scanners()
         if job.redis_url:
             expire_job_keys(job.redis_url, job.redis_job)
-    return outcome_of(crawlers)
+    outcome = outcome_of(crawlers)
+    if settings.getbool("LEAKTRACK_SCAN"):
+        withhold_dataset_values_in_errors(
+            outcome, settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
+        )
+    return outcome
+
+
+def withhold_dataset_values_in_errors(outcome: CrawlOutcome, fingerprints_path: str, key_file: str) -> None:
+    """The error messages a sweep keeps in its record and prints in its summary ("HTTP 404 from
+    <url>", redirects, timeouts) with the URL parts and names quoting a dataset value withheld,
+    as in the log (``fingerprints.stored_text``)."""
+    from ..fingerprints.stored_text import withhold_dataset_values
+    from .scanning import load_fingerprints
+
+    fingerprints = load_fingerprints(fingerprints_path, key_file)
+    outcome.errors = {
+        name: [withhold_dataset_values(message, fingerprints) for message in messages]
+        for name, messages in outcome.errors.items()
+    }
 
 
 # Scrapy loggers that log a failed download with its traceback (robots.txt, the engine).

@@ -119,3 +119,31 @@ def test_a_mirror_sweep_keeps_no_dataset_value_from_file_and_member_names(
     for where, text in kept.items():
         for value in plaintext_values(small_leak):
             assert value not in text, (where, value)
+
+
+def test_error_messages_of_a_sweep_name_no_dataset_value(
+    local_site, crawl_settings, leak_fingerprints, small_leak, capfd
+):
+    """A link to a file named after a person that answers 404: the error is counted and its
+    message kept in the sweep record, with the file name withheld."""
+    given, surname, _ = person(small_leak)
+    add_mirror(local_site, {"pub/readme.txt": "nothing here"})
+    local_site.put(
+        "/mirror/pub/",
+        f'<html><body><a href="{surname}.{given}.pdf">{surname}.{given}.pdf</a></body></html>',
+    )
+    capfd.readouterr()
+
+    summary = sweep_with(sources_for(mirror_source(local_site)), leak_fingerprints, crawl_settings)
+
+    logs = capfd.readouterr().err
+    assert summary.per_source["mirror"]["errors"] == 1
+    [error] = summary.errors
+    assert "404" in error and WITHHELD_PART in error
+    with home_store() as store:
+        record = json.dumps(
+            [vars(s) if hasattr(s, "__dict__") else s for s in store.list_sweeps(limit=5)], default=str
+        )
+    for where, text in {"sweep errors": error, "sweep record": record, "logs": logs}.items():
+        for value in (given, surname):
+            assert value not in text, (where, value)
