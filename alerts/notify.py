@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..index import MatchStore
@@ -24,6 +25,9 @@ class AlertSettings:
     digest: bool = False  # one message per sweep instead of one per copy
     quiet: bool = False  # remember the events, send nothing (first sweeps of a backlog)
     review_url: str | None = None  # the desk's address, for links in the alerts
+    # Applied to each copy's URL before it leaves for a channel (the sweep passes
+    # ``fingerprints.stored_text.withhold_url_parts``: parts quoting the leak are withheld).
+    withhold_url: Callable[[str], str] | None = None
     attempts: int = ATTEMPTS
     retry_base_seconds: float = RETRY_BASE_SECONDS
 
@@ -89,7 +93,12 @@ def send_alerts(store: MatchStore, events: list[AlertEvent], settings: AlertSett
             report.failures.append(str(error))
     groups = [claimed] if settings.digest else [[event] for event in claimed]
     for group in groups:
-        title, text, message = _text(group, settings.review_url)
+        shown = (
+            [replace(event, url=settings.withhold_url(event.url)) for event in group]
+            if settings.withhold_url
+            else group
+        )
+        title, text, message = _text(shown, settings.review_url)
         failures = [_deliver(channel, title, text, message, settings) for channel in channels]
         report.failures += [failure for failure in failures if failure]
         if channels and any(failure is None for failure in failures):

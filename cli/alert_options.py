@@ -83,6 +83,9 @@ def send_sweep_alerts(
     from ..alerts.notify import alert_since
     from ..index import open_store
 
+    # The parts of a copy's URL that quote the leak (a file named after a person) are withheld
+    # from the alert (``fingerprints.stored_text``).
+    settings.withhold_url = _url_withholder(workspace.fingerprints, workspace.key_file)
     try:
         with open_store(workspace.store_url) as store:
             report = alert_since(store, summary.started_at, settings)
@@ -95,3 +98,11 @@ def send_sweep_alerts(
         err_console.print(f"alert failed: {failure}", markup=False, highlight=False)
     err_console.print(report.summary(), markup=False, highlight=False)
     return report
+
+
+def _url_withholder(fingerprints_path, key_file):
+    """``withhold_url_parts`` bound to the fingerprints, loaded on the first alert only."""
+    from ..fingerprints.stored_text import withhold_url_parts
+    from ..spiders.scanning import load_fingerprints
+
+    return lambda url: withhold_url_parts(url, load_fingerprints(str(fingerprints_path), str(key_file)))

@@ -67,3 +67,34 @@ def test_watch_alerts_after_each_sweep(local_site, leak_fingerprints, tmp_path, 
     assert result.exit_code == 0, result.output
     (message,) = hook.messages()  # digest: one message for the sweep's two copies
     assert len(message["alerts"]) == 2
+
+
+def test_an_alert_withholds_the_parts_of_a_copys_url_that_name_a_leaked_person(
+    local_site, leak_fingerprints, small_leak, tmp_path, monkeypatch
+):
+    """Issue 8: alerts leave for chat and mail services; a file named after a person (here
+    ``Surname.Given.csv``) is named ``[withheld]`` there. The store keeps the URL verbatim."""
+    from fixtures_sites import home_store
+
+    monkeypatch.setenv("LEAKTRACK_WEBHOOK_SECRET", SECRET)
+    given, surname = small_leak.rows[1][small_leak.columns.index("full_name")].split()
+    path = f"/files/{surname}.{given}.csv"
+    local_site.put(path, leak_fingerprints.copies["uppercase"].data)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'allow_private_networks = true\n\n[[sources]]\nname = "known"\nkind = "urls"\nurls = ["{local_site.url(path)}"]\n',
+        encoding="utf-8",
+    )
+    hook = Receiver()
+    try:
+        result = invoke(*sweep_args(sources, leak_fingerprints, "--alert", hook.url))
+    finally:
+        hook.close()
+
+    assert result.exit_code == 0, result.output
+    [message] = hook.messages()
+    assert message["alerts"][0]["url"] == local_site.url("/files/[withheld]")
+    body = "".join(body.decode() for _, body in hook.requests)
+    assert surname not in body and given not in body
+    with home_store() as store:
+        assert [match.url for match in store.list_matches()] == [local_site.url(path)]
