@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Control bytes that never appear in text (tab, newlines, form feed and escape excepted: the
 # latter shows up in terminal logs pasted with colours).
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
-_CONTROL_CHARS = {chr(b): None for b in _CONTROL_BYTES}
+_CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)  # str.translate looks characters up by code point
 
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 
