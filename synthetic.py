@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from anyascii import anyascii
 from faker import Faker
@@ -194,7 +195,7 @@ class _PeopleFactory:
         span = (_LAST_BIRTH_DATE - _FIRST_BIRTH_DATE).days
         return (_FIRST_BIRTH_DATE + dt.timedelta(days=self.rng.randrange(span))).isoformat()
 
-    def a_numbers(self, count: int, exclude: set[str] = frozenset()) -> list[str]:
+    def a_numbers(self, count: int, exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
         numbers: list[str] = []
         taken = set(exclude)
         while len(numbers) < count:
@@ -206,7 +207,7 @@ class _PeopleFactory:
         return numbers
 
     def people(
-        self, count: int, facilities: list[str], exclude_a_numbers: set[str] = frozenset()
+        self, count: int, facilities: list[str], exclude_a_numbers: set[str] | frozenset[str] = frozenset()
     ) -> tuple[list[list[str]], list[bool], list[PersonName]]:
         """``count`` rows in the leak's schema, whether each name is in a native script, and
         each name in parts."""
@@ -268,7 +269,7 @@ def render_delimited(
     rows: list[list[str]],
     delimiter: str = ",",
     newline: str = "\n",
-    quoting: int = csv.QUOTE_MINIMAL,
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
 ) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=quoting)

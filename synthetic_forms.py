@@ -234,7 +234,9 @@ def render_7z(members: dict[str, bytes]) -> bytes:
 def render_tar(members: dict[str, bytes], compression: str = "") -> bytes:
     """A tar, compressed with ``compression`` ("", "gz", "bz2" or "xz")."""
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=f"w:{compression}") as archive:
+    # typeshed lists tarfile's write modes as literals, one overload per compression; a mode
+    # made at run time matches none of them.
+    with tarfile.open(fileobj=out, mode=f"w:{compression}") as archive:  # type: ignore[call-overload]
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)

@@ -26,7 +26,7 @@ class _Growing:
     """A numpy array appended to in batches, with room kept at the end (amortized O(1))."""
 
     def __init__(self, dtype: type):
-        self._data = np.empty(1024, dtype=dtype)
+        self._data: np.ndarray = np.empty(1024, dtype=dtype)
         self.size = 0
 
     def extend(self, values: np.ndarray) -> None:

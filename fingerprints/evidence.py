@@ -117,7 +117,8 @@ def evidence_report(text: str, fingerprints: FingerprintSet, keep_lines: bool = 
 
 def marked_segments(text: str, record: RecordEvidence) -> list[tuple[str, str | None]]:
     """``text`` cut at the record's marks: [(plain, None), (marked, column), ...]."""
-    cut, at = [], 0
+    cut: list[tuple[str, str | None]] = []
+    at = 0
     for mark in sorted(record.marks, key=lambda m: m.start):
         if mark.start < at:
             continue

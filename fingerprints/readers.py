@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,6 +250,8 @@ def _shape(path: Path, rows: list[list[str] | None]) -> tuple[list[str], int]:
     last_row = max(i for i, row in enumerate(rows) if row is not None)
     start = first_row + _preamble_length(rows[first_row : last_row + 1])
     first = rows[start]
+    if first is None:  # cannot be: the preamble ends on a row (the last row is one)
+        raise DatasetError(f"no records in {path}")
     following = [row for row in rows[start + 1 :] if row is not None]
     width = max(len(row) for row in rows[start:] if row is not None)
     if tabular.looks_like_header(first, following):
@@ -264,9 +267,10 @@ def _preamble_length(rows: list[list[str] | None]) -> int:
     filled = [sum(1 for cell in row if cell.strip()) for row in rows[: params.PREAMBLE_SAMPLE_ROWS] if row]
     typical = sorted(filled)[len(filled) // 2]
     start = 0
-    while start < len(rows) - 1 and (
-        rows[start] is None or 2 * sum(1 for c in rows[start] if c.strip()) < typical
-    ):
+    while start < len(rows) - 1:
+        row = rows[start]
+        if row is not None and 2 * sum(1 for c in row if c.strip()) >= typical:
+            break
         start += 1
     if start:
         log.info("skipped %d title line(s) above the table", start)
@@ -375,8 +379,7 @@ def _chosen_columns(
     unknown = [name for name in columns or [] if name not in known]
     if unknown:
         raise DatasetError(f"unknown column(s) {', '.join(unknown)} in {path}; columns are: {available}")
-    seen: set[str] = set()
-    repeated = sorted({name for name in columns or [] if name in seen or seen.add(name)})
+    repeated = sorted(name for name, count in Counter(columns or []).items() if count > 1)
     if repeated:  # one field twice would pass for the two fields a match needs
         raise DatasetError(f"column(s) {', '.join(repeated)} named more than once in --columns")
     chosen = list(columns) if columns else list(names)

@@ -180,7 +180,7 @@ def extract_tar(reading: Reading, data: bytes, name: str, depth: int) -> None:
         reading.skip(name, f"corrupt tar ({describe(error)})")
         return
     with archive:
-        files = []
+        files: list[tarfile.TarInfo] = []
         try:
             files.extend(member for member in archive if member.isfile())
         except (tarfile.TarError, EOFError, OSError) as error:

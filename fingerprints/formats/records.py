@@ -164,17 +164,18 @@ def _join_block(
     parsed: list[list[tuple[str | None, str, bool]] | None], unlabeled_ok: bool
 ) -> list[str] | None:
     """The block's records as lines, or None to leave the block as it is."""
-    if len(parsed) < 2 or any(fields is None for fields in parsed):
+    lines = [fields for fields in parsed if fields is not None]
+    if len(parsed) < 2 or len(lines) < len(parsed):
         return None  # a table row, prose or a self-contained record line inside
-    if not any(label for fields in parsed for label, _, _ in fields):
+    if not any(label for fields in lines for label, _, _ in fields):
         if not unlabeled_ok or not _unlabeled_record(parsed):
             return None
-        return [FIELD_SEPARATOR.join(value for fields in parsed for _, value, _ in fields)]
+        return [FIELD_SEPARATOR.join(value for fields in lines for _, value, _ in fields)]
     records: list[list[str]] = []
     spans: list[int] = []  # source lines of each record
     labels: set[str] = set()
     seen_label = False
-    for fields in parsed:
+    for fields in lines:
         if records:
             spans[-1] += 1
         for label, value, item_start in fields:
@@ -241,7 +242,10 @@ def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] 
         if label is not None:
             if pending is not None:
                 fields.append((pending, "", False))
-            value = _clean_value(_LABELED.match(piece).group("value"))
+            labeled = _LABELED.match(piece)
+            if labeled is None:  # cannot be: the label was read by this same match
+                return None
+            value = _clean_value(labeled.group("value"))
             pending = None if value else label
             if value:
                 fields.append((label, value, False))
