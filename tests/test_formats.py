@@ -520,3 +520,11 @@ def test_damaged_documents_give_reasons_never_tracebacks(kind, excerpt, capsys):
         except DocumentError as refusal:
             assert "\n" not in str(refusal)
     assert capsys.readouterr().out == ""  # no library prints into our --json output
+
+
+def test_text_made_mostly_of_control_characters_is_not_text():
+    from leaktrack.fingerprints.formats.textcodec import decode_text
+
+    # Valid UTF-8, no NUL byte: only the control-character share tells it from text.
+    assert decode_text(b"\x01\x02\x03\x04\x05\x06 name" * 40) is None
+    assert decode_text(b"Ana Lopez,1990-01-02\n\tkept\x1b[0m\n") == "Ana Lopez,1990-01-02\n\tkept\x1b[0m\n"
