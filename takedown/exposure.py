@@ -91,7 +91,7 @@ def write_jsonl(
     records: dict[str, list[ExposedCopy]], stream: TextIO, people: tuple[list[str], dict] | None = None
 ) -> int:
     for record_id, copies in records.items():
-        line = {
+        line: dict[str, object] = {
             "record_id": record_id,
             "status": record_status(copies),
             "first_seen": copies[0].first_seen.isoformat(),

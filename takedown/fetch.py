@@ -45,7 +45,7 @@ def resolve_host(host: str) -> list[str]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as error:
         raise LookupFailed(f"cannot resolve {host}: {error}") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))  # the address of (address, port, ...)
 
 
 def _literal_address(host: str) -> list[str]:
@@ -60,6 +60,8 @@ def is_public_address(address: str) -> bool:
 
 
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = settings.LOOKUP_MAX_REDIRECTS
+
     def __init__(self, fetcher: Fetcher):
         self.fetcher = fetcher
 
@@ -83,9 +85,7 @@ class Fetcher:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.resolve = resolve
-        redirects = _GuardedRedirects(self)
-        redirects.max_redirections = settings.LOOKUP_MAX_REDIRECTS
-        self._opener = urllib.request.build_opener(redirects)
+        self._opener = urllib.request.build_opener(_GuardedRedirects(self))
 
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)

@@ -83,6 +83,7 @@ def notice_context(
 
 def _load_template(template_path: Path | None, name: str = settings.DEFAULT_TEMPLATE) -> jinja2.Template:
     # StrictUndefined: a typo in a custom template is an error, not a silent blank in a legal notice.
+    loader: jinja2.BaseLoader
     if template_path is None:
         loader = jinja2.PackageLoader("leaktrack.takedown", settings.TEMPLATE_DIR)
     else:

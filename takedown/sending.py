@@ -132,6 +132,7 @@ def _deliver(message: EmailMessage, smtp: SmtpSettings) -> None:
     where = f"{smtp.host}:{smtp.effective_port}"
     context = smtp.ssl_context or ssl.create_default_context()
     try:
+        client: smtplib.SMTP
         if smtp.security == "tls":
             client = smtplib.SMTP_SSL(smtp.host, smtp.effective_port, timeout=smtp.timeout, context=context)
         else:
