@@ -80,8 +80,11 @@ class CrawlState:
             " FROM seen_urls WHERE url = ?",
             (url,),
         ).fetchone()
-        return (
-            SeenUrl(*row[:5], was_leak=bool(row[5]), content_url=row[6], extraction=row[7]) if row else None
+        if row is None:
+            return None
+        url, source, content_sha256, etag, last_modified, was_leak, content_url, extraction = row
+        return SeenUrl(
+            url, source, content_sha256, etag, last_modified, bool(was_leak), content_url, extraction
         )
 
     def has_seen(self, url: str) -> bool:
