@@ -14,6 +14,7 @@ import html
 import mimetypes
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,7 @@ class LocalSite:
 
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
+        self.pastes: dict[str, str] = {}  # every paste add_pastes has laid out, by id
         self.requests: list[str] = []
         self.lock = threading.Lock()
         self.requested = threading.Condition(self.lock)  # notified on every request
@@ -177,14 +179,12 @@ def add_pastes(
     Calling it again with more pastes re-lays the archive, newest (last given) first, the way
     paste sites list recent pastes. ``site.pastes`` keeps every paste added so far.
     """
-    known: dict[str, str] = getattr(site, "pastes", {})
-    known.update(pastes)
-    site.pastes = known
+    site.pastes.update(pastes)
     for paste_id, text in pastes.items():
         title = (titles or {}).get(paste_id, f"Paste {paste_id}")
         site.put(f"/p/{paste_id}", paste_page(title, text))
         site.put(f"/raw/{paste_id}", text, "text/plain; charset=utf-8")
-    ids = list(reversed(known))
+    ids = list(reversed(site.pastes))
     pages = [ids[start : start + per_page] for start in range(0, len(ids), per_page)] or [[]]
     for number, page_ids in enumerate(pages, 1):
         next_link = f'<a href="/archive?page={number + 1}">next</a>' if number < len(pages) else ""
@@ -203,7 +203,7 @@ def paste_page(title: str, text: str) -> str:
     )
 
 
-def add_mirror(site: LocalSite, files: dict[str, bytes | str], root: str = "/mirror/") -> None:
+def add_mirror(site: LocalSite, files: Mapping[str, bytes | str], root: str = "/mirror/") -> None:
     """A mirror under ``root``: files at their paths, an 'Index of' listing for every directory."""
     for path, body in files.items():
         site.put(root + path.lstrip("/"), body)
