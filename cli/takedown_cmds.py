@@ -21,7 +21,7 @@ from ..takedown.finder import ContactFinder
 from ..takedown.mirrors import mirrors_of
 from ..takedown.notices import NoticeWording
 from ..takedown.schedule import SchedulePolicy, due_actions, record_check
-from ..takedown.sending import SmtpSettings, prepare_notice, send_notice
+from ..takedown.sending import prepare_notice, send_notice, smtp_settings
 from . import options
 from .common import console, err_console, print_json
 from .queue_cmds import BY, JSON, STORE, default_actor, review_store, takedown_app
@@ -29,9 +29,8 @@ from .workspace import SETTINGS_BY_KEY, current_workspace
 
 # SMTP credentials come from the environment or the owner-only config file (cli/workspace.py:
 # LEAKTRACK_SMTP_USER, LEAKTRACK_SMTP_PASSWORD, [smtp] user/password), never from options.
-# Server, port, security and From: option > LEAKTRACK_SMTP_* > [smtp] > these defaults.
-SMTP_DEFAULT_HOST = "localhost"
-SMTP_DEFAULT_SECURITY = "starttls"
+# Server, port, security, CA file and From: option > LEAKTRACK_SMTP_* > [smtp] > the defaults
+# of takedown/settings.py.
 
 
 def smtp_help(key: str, text: str) -> str:
@@ -133,11 +132,12 @@ def takedown_send(
 
     SMTP server, port, security and From address: the options, else $LEAKTRACK_SMTP_*, else the
     config file's [smtp]. Credentials: $LEAKTRACK_SMTP_USER and $LEAKTRACK_SMTP_PASSWORD, or
-    [smtp] user and password in an owner-only config file.
+    [smtp] user and password in an owner-only config file. The server's certificate is always
+    verified, against $LEAKTRACK_SMTP_CA_FILE (smtp.ca_file) when set.
     """
     given = {"smtp.host": smtp_host, "smtp.port": smtp_port, "smtp.security": smtp_security}
     smtp_config = current_workspace(**given, **{"smtp.sender": mail_from}).smtp
-    security = smtp_config.get("security", SMTP_DEFAULT_SECURITY)
+    security = smtp_config.get("security", takedown_settings.DEFAULT_SMTP_SECURITY)
     if security not in takedown_settings.SMTP_SECURITY_MODES:
         raise typer.BadParameter(f"use starttls, tls or none, not {security!r}", param_hint="--smtp-security")
     sender_address = smtp_config.get("sender")
@@ -147,22 +147,15 @@ def takedown_send(
             "say which address the notice is sent from (or `leaktrack config set smtp.sender ADDRESS`)",
             param_hint="--from",
         )
+    smtp = None if dry_run else smtp_settings(smtp_config)
     wording = NoticeWording(affected_people=affected, data_description=data, harm=harm)
     with review_store(store_url) as store:
         match = store.get(match_id)
         report = contact_finder(store, rdap_bootstrap, lookup_timeout).find([match.url])[match.url]
         prepared = prepare_notice(store, match_id, report, from_address, sender, wording, role, template)
-        if dry_run:
+        if smtp is None:
             sys.stdout.write(prepared.preview())
             return
-        smtp = SmtpSettings(
-            host=smtp_config.get("host", SMTP_DEFAULT_HOST),
-            port=smtp_config.get("port"),
-            security=security,
-            sender=from_address,
-            username=smtp_config.get("user"),
-            password=smtp_config.get("password"),
-        )
         notice = send_notice(store, prepared, smtp, by or default_actor(), utcnow())
     _say(
         f"{match_id}: {notice.kind} sent to {notice.recipient} ({notice.role}, from {notice.contact_source})"

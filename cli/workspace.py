@@ -85,6 +85,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp.password", "LEAKTRACK_SMTP_PASSWORD", "SMTP password.", "none", secret=True),
     Setting("smtp.sender", "LEAKTRACK_SMTP_SENDER", "From address of notices and alerts.", "none"),
     Setting(
+        "smtp.ca_file",
+        "LEAKTRACK_SMTP_CA_FILE",
+        "PEM file of the CA that signed the SMTP server's certificate (a private relay); "
+        "the certificate is always verified.",
+        "the system's CA certificates",
+        Path,
+    ),
+    Setting(
         "alerts.channels",
         "LEAKTRACK_ALERTS",
         "Alert URLs of sweep and watch when --alert is not given (apprise URLs such as mailto://, "

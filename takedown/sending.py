@@ -17,6 +17,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 
 from ..errors import LeaktrackError
 from ..index import Match, MatchStore
@@ -33,6 +34,9 @@ class TakedownSendError(LeaktrackError):
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """Where and how notices are sent. The server's certificate is always verified: against
+    ``ca_file`` when given (a team's own mail relay with a private CA), else the system's CAs."""
+
     host: str
     sender: str  # the From address
     port: int | None = None
@@ -40,11 +44,52 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = None
     timeout: float = settings.SMTP_TIMEOUT_SECONDS
-    ssl_context: ssl.SSLContext | None = None  # default: the system's CA certificates
+    ca_file: Path | None = None  # PEM CA certificate(s) the server's certificate must chain to
 
     @property
     def effective_port(self) -> int:
         return self.port or settings.DEFAULT_SMTP_PORT[self.security]
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.effective_port}"
+
+    def tls_context(self) -> ssl.SSLContext:
+        """A verifying client context (certificate chain and host name), never a lax one."""
+        try:
+            return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, ssl.SSLError) as error:
+            reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
+            raise TakedownSendError(f"cannot use the SMTP CA file {self.ca_file}: {reason}") from None
+
+
+def smtp_settings(config: dict[str, Any]) -> SmtpSettings:
+    """``SmtpSettings`` from the resolved ``[smtp]`` table (``Workspace.smtp``); a one-line
+    ``TakedownSendError`` when it cannot send: no From address, an unknown security mode, or
+    credentials that would cross the network unencrypted."""
+    security = config.get("security", settings.DEFAULT_SMTP_SECURITY)
+    if security not in settings.SMTP_SECURITY_MODES:
+        raise TakedownSendError(f"smtp.security: use starttls, tls or none, not {security!r}")
+    sender = config.get("sender")
+    if not sender:
+        raise TakedownSendError(
+            "no From address for notices: give --from or `leaktrack config set smtp.sender ADDRESS`"
+        )
+    if security == "none" and config.get("user"):
+        raise TakedownSendError(
+            "smtp.security is none but a user name is set: the password would be sent unencrypted "
+            "(use starttls or tls)"
+        )
+    ca_file = config.get("ca_file")
+    return SmtpSettings(
+        host=config.get("host", settings.DEFAULT_SMTP_HOST),
+        sender=sender,
+        port=config.get("port"),
+        security=security,
+        username=config.get("user"),
+        password=config.get("password"),
+        ca_file=Path(ca_file) if ca_file else None,
+    )
 
 
 @dataclass
@@ -129,8 +174,9 @@ def _message(rendered: RenderedNotice, contact: Contact, smtp_sender: str) -> Em
 
 
 def _deliver(message: EmailMessage, smtp: SmtpSettings) -> None:
-    where = f"{smtp.host}:{smtp.effective_port}"
-    context = smtp.ssl_context or ssl.create_default_context()
+    """Hand ``message`` to the server; every way this fails is one ``TakedownSendError`` line."""
+    where = smtp.where
+    context = smtp.tls_context() if smtp.security != "none" else None
     try:
         client: smtplib.SMTP
         if smtp.security == "tls":
@@ -139,9 +185,9 @@ def _deliver(message: EmailMessage, smtp: SmtpSettings) -> None:
             client = smtplib.SMTP(smtp.host, smtp.effective_port, timeout=smtp.timeout)
         with client:
             if smtp.security == "starttls":
-                client.starttls(context=context)
+                _start_tls(client, context, where)
             if smtp.username:
-                client.login(smtp.username, smtp.password or "")
+                _log_in(client, smtp, where)
             refused = client.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         (address, (code, text)), *_ = error.recipients.items()
@@ -150,14 +196,43 @@ def _deliver(message: EmailMessage, smtp: SmtpSettings) -> None:
         raise TakedownSendError(
             f"SMTP server {where} refused the notice: {error.smtp_code} {_text(error.smtp_error)}"
         ) from None
-    except smtplib.SMTPNotSupportedError as error:
-        raise TakedownSendError(f"SMTP server {where}: {error} (try --smtp-security tls or none)") from None
+    except ssl.SSLCertVerificationError as error:
+        raise TakedownSendError(
+            f"SMTP server {where}: its certificate is not trusted ({error.verify_message}); "
+            "set smtp.ca_file to the CA that signed it if it is your own"
+        ) from None
     except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
         raise TakedownSendError(
-            f"cannot send through SMTP server {where}: {type(error).__name__}: {error}"
+            f"cannot send through SMTP server {where}: {type(error).__name__}: {_text(str(error))}"
         ) from None
     if refused:
         raise TakedownSendError(f"SMTP server {where} refused {', '.join(refused)}")
+
+
+def _start_tls(client: smtplib.SMTP, context: ssl.SSLContext | None, where: str) -> None:
+    """STARTTLS, or refuse: a server that does not offer it gets no notice (it would travel,
+    with the copy's URL and the credentials, in clear text)."""
+    client.ehlo()
+    if not client.has_extn("starttls"):
+        raise TakedownSendError(
+            f"SMTP server {where} does not offer STARTTLS; the notice was not sent unencrypted "
+            "(use --smtp-security tls if the server takes TLS on connect)"
+        )
+    client.starttls(context=context)
+
+
+def _log_in(client: smtplib.SMTP, smtp: SmtpSettings, where: str) -> None:
+    try:
+        client.login(smtp.username or "", smtp.password or "")
+    except smtplib.SMTPAuthenticationError as error:
+        raise TakedownSendError(
+            f"SMTP server {where} refused the login of {smtp.username}: "
+            f"{error.smtp_code} {_text(error.smtp_error)}"
+        ) from None
+    except smtplib.SMTPNotSupportedError:
+        raise TakedownSendError(
+            f"SMTP server {where} offers no login (AUTH) but a user name is set (smtp.user)"
+        ) from None
 
 
 def _text(value: bytes | str) -> str:

@@ -46,6 +46,8 @@ DEFAULT_HARM = "Its continued availability puts them at risk of harm."
 
 # -- sending (sending.py) -------------------------------------------------------------------------
 SMTP_SECURITY_MODES = ("starttls", "tls", "none")
+DEFAULT_SMTP_SECURITY = "starttls"
+DEFAULT_SMTP_HOST = "localhost"
 DEFAULT_SMTP_PORT = {"starttls": 587, "tls": 465, "none": 25}
 SMTP_TIMEOUT_SECONDS = 30.0
 

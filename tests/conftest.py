@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["fixtures_data", "fixtures_store", "fixtures_sites"]
+pytest_plugins = ["fixtures_data", "fixtures_store", "fixtures_sites", "smtp_servers"]
 
 
 @pytest.fixture(autouse=True)

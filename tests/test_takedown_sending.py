@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import email
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from fixtures_store import T0, found_copy
+from smtp_servers import Inbox, free_port
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
@@ -21,42 +20,6 @@ from leaktrack.takedown.sending import SmtpSettings, TakedownSendError, prepare_
 
 GITLAB = "https://gitlab.com/someone/dump/-/raw/main/list.csv"
 MIRROR = "https://files.example.co.uk/leak.csv"
-
-
-class Inbox:
-    """aiosmtpd handler: keeps what it accepts; refuses recipients or data when told to."""
-
-    def __init__(self, refuse_rcpt: str | None = None, refuse_data: str | None = None):
-        self.messages: list = []
-        self.refuse_rcpt = refuse_rcpt
-        self.refuse_data = refuse_data
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.refuse_rcpt:
-            return self.refuse_rcpt
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.refuse_data:
-            return self.refuse_data
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(request):
-    inbox = getattr(request, "param", None) or Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()  # returns once the server answers
-    yield controller, inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -208,9 +171,19 @@ def cli(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
+def send_cli(store, *options: str, controller=None):
+    """``takedown send`` of the GitLab copy, to ``controller``'s plain (local relay) server if given."""
+    server = []
+    if controller is not None:
+        server = ["--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-security", "none"]
+        server += ["--from", "t@responder.example"]
+    return cli(
+        "takedown", "send", match_id_for_url(GITLAB), *server, *options, "--store", f"sqlite:///{store.path}"
+    )
+
+
 def test_cli_send_dry_run_prints_the_mail_and_records_nothing(store, tmp_path):
-    url = f"sqlite:///{store.path}"
-    result = cli("takedown", "send", match_id_for_url(GITLAB), "--dry-run", "--store", url)
+    result = send_cli(store, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "To: abuse@gitlab.com" in result.stdout
     assert "Private information removal request" in result.stdout
@@ -219,17 +192,7 @@ def test_cli_send_dry_run_prints_the_mail_and_records_nothing(store, tmp_path):
 
 def test_cli_send_sends_through_smtp_and_prints_the_message_id(store, smtp_server):
     controller, inbox = smtp_server
-    args = ["--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-security", "none"]
-    result = cli(
-        "takedown",
-        "send",
-        match_id_for_url(GITLAB),
-        *args,
-        "--from",
-        "t@responder.example",
-        "--store",
-        f"sqlite:///{store.path}",
-    )
+    result = send_cli(store, controller=controller)
     assert result.exit_code == 0, result.output
     (notice,) = store.list_notices()
     assert f"Message-ID: {notice.message_id}" in result.stdout
@@ -239,17 +202,7 @@ def test_cli_send_sends_through_smtp_and_prints_the_message_id(store, smtp_serve
 @pytest.mark.parametrize("smtp_server", [Inbox(refuse_data="554 5.6.0 Message rejected")], indirect=True)
 def test_cli_send_to_a_refusing_server_is_one_line_and_exit_1(store, smtp_server):
     controller, _ = smtp_server
-    args = ["--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-security", "none"]
-    result = cli(
-        "takedown",
-        "send",
-        match_id_for_url(GITLAB),
-        *args,
-        "--from",
-        "t@responder.example",
-        "--store",
-        f"sqlite:///{store.path}",
-    )
+    result = send_cli(store, controller=controller)
     assert result.exit_code == 1
     assert (
         result.stderr.strip()
@@ -272,7 +225,7 @@ def test_cli_send_takes_server_port_security_and_from_address_from_the_config_fi
         leaktrack_home,
         f'[smtp]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "none"\nsender = "desk@responder.example"\n',
     )
-    result = cli("takedown", "send", match_id_for_url(GITLAB), "--store", f"sqlite:///{store.path}")
+    result = send_cli(store)
     assert result.exit_code == 0, result.output
     assert inbox.messages[0][1] == ["abuse@gitlab.com"]
     assert "desk@responder.example" in email.message_from_bytes(inbox.messages[0][2])["From"]
@@ -283,24 +236,14 @@ def test_cli_send_options_win_over_the_config_file(store, smtp_server, leaktrack
     write_smtp_config(
         leaktrack_home, '[smtp]\nhost = "192.0.2.1"\nport = 1\nsecurity = "tls"\nsender = "x@x.example"\n'
     )
-    args = ["--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port), "--smtp-security", "none"]
-    result = cli(
-        "takedown",
-        "send",
-        match_id_for_url(GITLAB),
-        *args,
-        "--from",
-        "t@responder.example",
-        "--store",
-        f"sqlite:///{store.path}",
-    )
+    result = send_cli(store, controller=controller)
     assert result.exit_code == 0, result.output
     assert len(inbox.messages) == 1
 
 
 def test_cli_send_refuses_an_unknown_security_mode_from_the_config_file(store, leaktrack_home):
     write_smtp_config(leaktrack_home, '[smtp]\nsecurity = "ssl3"\nsender = "desk@responder.example"\n')
-    result = cli("takedown", "send", match_id_for_url(GITLAB), "--store", f"sqlite:///{store.path}")
+    result = send_cli(store)
     assert result.exit_code == 2
     assert "use starttls, tls or none, not 'ssl3'" in result.output
     assert store.list_notices() == []
