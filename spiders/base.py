@@ -37,10 +37,9 @@ class SourceSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, source: Source | dict | str | None = None, **kwargs: Any):
-        spider = super().from_crawler(
-            crawler, *args, source=_resolve_source(source, crawler.settings, cls.kind), **kwargs
-        )
-        return spider
+        resolved = _resolve_source(source, crawler.settings, cls.kind)
+        apply_source_settings(crawler.settings, resolved)
+        return super().from_crawler(crawler, *args, source=resolved, **kwargs)
 
     def request(
         self,
@@ -86,6 +85,16 @@ class SourceSpider(scrapy.Spider):
             last_modified=_header(headers, b"Last-Modified"),
             not_modified=response.status == 304,
         )
+
+
+def apply_source_settings(settings, source: Source) -> None:
+    """The source's own politeness (``download_delay``, ``concurrent_requests``) over the run's:
+    each source is its own crawler, so an API's rate limit binds its source alone. Set before
+    the crawler's settings freeze (the spider is made first)."""
+    if source.download_delay is not None:
+        settings.set("DOWNLOAD_DELAY", source.download_delay, priority="cmdline")
+    if source.concurrent_requests is not None:
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrent_requests, priority="cmdline")
 
 
 def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> Source:

@@ -31,6 +31,7 @@ SPIDERS = {
     "mirror": "leaktrack.spiders.mirror.MirrorSpider",
     "urls": "leaktrack.spiders.urls.UrlsSpider",
     "feed": "leaktrack.spiders.feed.FeedSpider",
+    "wayback": "leaktrack.spiders.wayback.WaybackSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

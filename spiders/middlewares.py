@@ -7,6 +7,8 @@ Methods take an optional ``spider``: Scrapy before 2.14 passes it, later version
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
@@ -142,15 +144,21 @@ class IncrementalFetch:
 
 
 class RetryBackoff:
-    """Waits before a retried request: BASE * 2**(n-1) seconds for the n-th retry, capped.
+    """Waits before a retried request: BASE * 2**(n-1) seconds for the n-th retry, capped, or
+    longer when the answer said so (``Retry-After`` on a 429 or 503, in seconds or as an HTTP
+    date), up to LEAKTRACK_RETRY_AFTER_MAX.
 
-    Scrapy's RetryMiddleware retries at once; a struggling server deserves a pause.
-    The wait does not hold a download slot, so other requests proceed meanwhile.
+    Scrapy's RetryMiddleware retries at once; a struggling server deserves a pause, and an API
+    that rate-limits (the Wayback Machine, Common Crawl's index) bans clients that ignore it.
+    The wait does not hold a download slot, so other requests proceed meanwhile. Placed after
+    RetryMiddleware in process_response order, it notes Retry-After on the request before
+    RetryMiddleware copies it into the retry.
     """
 
     def __init__(self, crawler):
         self.base = crawler.settings.getfloat("LEAKTRACK_RETRY_BACKOFF_BASE")
         self.cap = crawler.settings.getfloat("LEAKTRACK_RETRY_BACKOFF_MAX")
+        self.retry_after_cap = crawler.settings.getfloat("LEAKTRACK_RETRY_AFTER_MAX")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -158,12 +166,41 @@ class RetryBackoff:
 
     async def process_request(self, request: Request, spider=None) -> None:
         retries = request.meta.get("retry_times", 0)
-        if retries and self.base > 0:
+        if not retries:
+            return None
+        delay = min(self.base * 2 ** (retries - 1), self.cap) if self.base > 0 else 0.0
+        delay = max(delay, min(request.meta.get(META_RETRY_AFTER, 0.0), self.retry_after_cap))
+        if delay > 0:
             from twisted.internet import reactor  # the installed one; importing early would pick a default
 
-            delay = min(self.base * 2 ** (retries - 1), self.cap)
             await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return None
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        if response.status in (429, 503):
+            seconds = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if seconds is not None:
+                request.meta[META_RETRY_AFTER] = seconds
+        return response
+
+
+META_RETRY_AFTER = "leaktrack_retry_after"  # seconds the last answer asked us to wait
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """A Retry-After header (RFC 9110: delay-seconds or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class OutcomeTally:

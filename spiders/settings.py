@@ -14,7 +14,13 @@ from __future__ import annotations
 import os
 
 BOT_NAME = "leaktrack"
-SPIDER_MODULES = ["leaktrack.spiders.paste", "leaktrack.spiders.mirror", "leaktrack.spiders.urls"]
+SPIDER_MODULES = [
+    "leaktrack.spiders.paste",
+    "leaktrack.spiders.mirror",
+    "leaktrack.spiders.urls",
+    "leaktrack.spiders.feed",
+    "leaktrack.spiders.wayback",
+]
 
 # --- leaktrack's own settings (read by our spiders, middlewares and pipelines) -------------
 
@@ -55,6 +61,11 @@ LEAKTRACK_INCREMENTAL = True
 # Retry backoff: the n-th retry of a request waits BASE * 2**(n-1) seconds, at most MAX.
 LEAKTRACK_RETRY_BACKOFF_BASE = 2.0
 LEAKTRACK_RETRY_BACKOFF_MAX = 60.0
+# The longest wait a Retry-After header (429/503 answers) may impose before a retry; a longer
+# one is cut to this (and a source answering 429 to the end is a dark source, see health.py).
+LEAKTRACK_RETRY_AFTER_MAX = 300.0
+# Wayback Machine (spiders/wayback.py): CDX rows asked for per page (``limit``), then resumeKey.
+LEAKTRACK_WAYBACK_PAGE_ROWS = 500
 # Mirror crawls stop at this link depth unless the source sets max_depth.
 LEAKTRACK_DEFAULT_MAX_DEPTH = 3
 # File name endings a mirror spider downloads as documents, with conditional requests on later

@@ -30,6 +30,18 @@ Minimal example::
     start_urls = ["https://paste.example/feed.xml"]
     raw_url = "https://paste.example/raw/{id}"  # optional, as for paste; item_links optional filter
 
+    [[sources]]
+    name = "archived-copies"
+    kind = "wayback"                 # the Internet Archive's captures (CDX API), fetched as archived
+    urls = ["https://agency.example/files/cases.csv"]       # captures of exactly these
+    url_prefixes = ["https://mirror.example/leak/"]         # and of everything under these
+    since = 2026-11-01               # optional: captures from this day on
+    download_delay = 2.0             # optional, any kind: seconds between requests to the site
+
+The archive and channel kinds send the API only what this file names (URLs, prefixes,
+channel names), never a value of the dataset; ``api_url`` / ``data_url`` point a kind at
+another server (a local stand-in, a pywb or Wayback mirror).
+
 Every mistake is a one-line ``SourcesError`` naming the source and the key.
 """
 
@@ -39,12 +51,13 @@ import re
 import string
 import tomllib
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import SourcesError
 
-KINDS = ("paste", "mirror", "urls", "feed")
+KINDS = ("paste", "mirror", "urls", "feed", "wayback")
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
 SOURCE_KEYS = {
     "name",
@@ -56,7 +69,21 @@ SOURCE_KEYS = {
     "max_depth",
     "urls",
     "obey_robots_txt",
+    "url_prefixes",
+    "since",
+    "api_url",
+    "data_url",
+    "collections",
+    "channels",
+    "download_delay",
+    "concurrent_requests",
 }
+# Kinds that query an archive's index for captures of given URLs and URL prefixes.
+ARCHIVE_KINDS = ("wayback", "commoncrawl")
+# Common Crawl's crawl (collection) names, e.g. CC-MAIN-2026-47.
+COLLECTION_RE = re.compile(r"^CC-MAIN-\d{4}-\d{2}$")
+# Telegram public usernames: 5 to 32 letters, digits and underscores, starting with a letter.
+CHANNEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 
 
 @dataclass
@@ -64,14 +91,22 @@ class Source:
     """One place to look, and how to take documents from it."""
 
     name: str
-    kind: str  # "paste", "mirror", "urls" or "feed"
+    kind: str  # one of KINDS
     start_urls: list[str] = field(default_factory=list)
     item_links: str | None = None  # paste: regex of links to pastes on listing pages
     next_page: str | None = None  # paste: regex of pagination links
     raw_url: str | None = None  # paste: template with {id} for the raw text
     max_depth: int | None = None  # mirror: link depth (default in settings)
-    urls: list[str] = field(default_factory=list)  # urls: fetch exactly these
+    urls: list[str] = field(default_factory=list)  # urls: fetch exactly these; archives: their captures
     obey_robots_txt: bool = True
+    url_prefixes: list[str] = field(default_factory=list)  # archives: captures of URLs under these
+    since: str | None = None  # archives, telegram: ISO date of the oldest capture or message taken
+    api_url: str | None = None  # archives, telegram: the API's base URL (default: the real service)
+    data_url: str | None = None  # commoncrawl: where the WARC files are served
+    collections: list[str] = field(default_factory=list)  # commoncrawl: crawls to query
+    channels: list[str] = field(default_factory=list)  # telegram: public channel usernames
+    download_delay: float | None = None  # any kind: seconds between requests (default in settings)
+    concurrent_requests: int | None = None  # any kind: requests at a time (default in settings)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,6 +188,14 @@ def _parse_source(raw: object, index: int, origin: str) -> Source:
         max_depth=_optional_positive_int(raw, "max_depth", where),
         urls=_url_list(raw, "urls", where),
         obey_robots_txt=_bool(raw, "obey_robots_txt", where, default=True),
+        url_prefixes=_url_list(raw, "url_prefixes", where),
+        since=_optional_date(raw, "since", where),
+        api_url=_optional_base_url(raw, "api_url", where),
+        data_url=_optional_base_url(raw, "data_url", where),
+        collections=_name_list(raw, "collections", where, COLLECTION_RE, "a crawl name like CC-MAIN-2026-47"),
+        channels=_name_list(raw, "channels", where, CHANNEL_RE, "a public channel username"),
+        download_delay=_optional_seconds(raw, "download_delay", where),
+        concurrent_requests=_optional_positive_int(raw, "concurrent_requests", where),
     )
     _check_kind_requirements(source, where)
     return source
@@ -165,6 +208,10 @@ def _check_kind_requirements(source: Source, where: str) -> None:
         raise SourcesError(f"{where}: a paste source needs item_links (regex of links to pastes)")
     if source.kind == "urls" and not source.urls:
         raise SourcesError(f"{where}: a urls source needs urls")
+    if source.kind in ARCHIVE_KINDS and not (source.urls or source.url_prefixes):
+        raise SourcesError(f"{where}: a {source.kind} source needs urls or url_prefixes")
+    if source.kind == "telegram" and not source.channels:
+        raise SourcesError(f"{where}: a telegram source needs channels")
     if source.raw_url is not None:
         _check_raw_url(source.raw_url, where)
 
@@ -204,6 +251,54 @@ def _url_list(raw: dict, key: str, where: str) -> list[str]:
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise SourcesError(f"{where}: {key} has {url!r}, not an http(s) URL")
     return list(value)
+
+
+def _optional_base_url(raw: dict, key: str, where: str) -> str | None:
+    value = _optional_str(raw, key, where)
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SourcesError(f"{where}: {key} has {value!r}, not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _optional_date(raw: dict, key: str, where: str) -> str | None:
+    """A TOML date (``since = 2026-11-01``) or the same as a string; kept as ISO text."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise SourcesError(f"{where}: {key} must be a date like 2026-11-01, not {value!r}") from None
+    if not isinstance(value, date):
+        raise SourcesError(f"{where}: {key} must be a date like 2026-11-01")
+    return value.isoformat()
+
+
+def _name_list(raw: dict, key: str, where: str, pattern: re.Pattern, what: str) -> list[str]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SourcesError(f"{where}: {key} must be a list of names")
+    for name in value:
+        if not pattern.match(name):
+            raise SourcesError(f"{where}: {key} has {name!r}, not {what}")
+    return list(value)
+
+
+def _optional_seconds(raw: dict, key: str, where: str) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise SourcesError(f"{where}: {key} must be a number of seconds (0 or more)")
+    return float(value)
 
 
 def _regex(raw: dict, key: str, where: str) -> str | None:
