@@ -101,7 +101,7 @@ def test_security_txt_fields_are_read_and_comments_skipped():
 def test_a_listed_platform_has_its_form_and_says_it_came_from_the_table():
     contact = platform_contact("gist.github.com", T0)
     assert contact.role == "platform"
-    assert contact.url == "https://support.github.com/contact/private-information"
+    assert contact.url == "https://support.github.com/contact?tags=docs-private-information"
     assert "platform table" in contact.source and contact.found_at == T0
     assert platform_contact("example.net") is None
 
