@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import import_module
 
 from ..errors import LeaktrackError
+from .api_sources import API_KINDS, has_query_texts, refuse_dataset_values_in_queries
 from .distributed import distributed_settings, expire_job_keys
 from .middlewares import ERROR_KIND_STAT
 from .scanning import close_shared_scanners
@@ -32,6 +33,7 @@ SPIDERS = {
     "urls": "leaktrack.spiders.urls.UrlsSpider",
     "feed": "leaktrack.spiders.feed.FeedSpider",
     "wayback": "leaktrack.spiders.wayback.WaybackSpider",
+    "github": "leaktrack.spiders.github.GitHubSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,
@@ -48,6 +50,7 @@ COUNTERS = (
     "refused_private",
     "errors",
     "empty_listings",
+    "rate_limit_waits",  # API kinds: refusals for rate limiting waited out (ratelimit.py)
 )
 
 
@@ -70,6 +73,9 @@ class CrawlJob:
     settings: dict = field(default_factory=dict)
     redis_url: str | None = None  # distributed sweep (see distributed.py)
     redis_job: str | None = None
+    # Named secrets (environment variable name -> value) resolved by the CLI, for the sources'
+    # token_env: they reach the spiders as an argument, never Scrapy settings (which Scrapy logs).
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -139,7 +145,8 @@ def run_crawl(
     for source in job.sources:  # one crawler per source, all in one reactor
         crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
         recheck = {"recheck": True, "recheck_targets": job.recheck_targets} if job.recheck else {}
-        process.crawl(crawler, source=source, **recheck)
+        secrets = {"secrets": job.secrets} if source.kind in API_KINDS else {}
+        process.crawl(crawler, source=source, **recheck, **secrets)
         crawlers[source.name] = crawler
     if on_progress:
         _report_periodically(crawlers, on_progress, settings.getfloat("LEAKTRACK_PROGRESS_INTERVAL"))
@@ -314,8 +321,10 @@ def _preflight(job: CrawlJob) -> None:
 
     check_setting_values(job.settings)
     fingerprints = None
-    if crawl_settings(job).getbool("LEAKTRACK_SCAN"):
+    if crawl_settings(job).getbool("LEAKTRACK_SCAN") or has_query_texts(job.sources):
         fingerprints = load_fingerprints(job.fingerprints_path, job.key_file)
+    if fingerprints is not None and not job.recheck:  # no dataset value goes to a search API
+        refuse_dataset_values_in_queries(job.sources, fingerprints)
     if not job.recheck:
         with open_store(job.store_url) as store:
             if fingerprints is not None:  # matches of another leak's fingerprints: refuse before crawling

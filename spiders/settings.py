@@ -110,6 +110,16 @@ LEAKTRACK_REMOVAL_PHRASES = (
     r"\b(removed|deleted|taken down|no longer available|not found|does not exist|doesn't exist"
     r"|has expired|is private|was reported|suspended)\b"
 )
+# API kinds (github, gitlab, paste_api, search; see ratelimit.py and api_base.py):
+# the longest wait for an API's rate-limit window to reset before the source gives up for this
+# sweep (GitHub's primary window is an hour; a sweep that waits longer is better run again later),
+# the first wait after a refusal that says no time (GitHub: "wait at least one minute"), doubled
+# at each further refusal, and how many refusals of one request are waited out.
+LEAKTRACK_API_MAX_WAIT = 900.0
+LEAKTRACK_API_SECONDARY_WAIT = 60.0
+LEAKTRACK_API_RATE_LIMIT_RETRIES = 3
+# Pages read per query or listing of an API source, unless the source sets max_pages.
+LEAKTRACK_API_MAX_PAGES = 10
 # How often (seconds) a running crawl reports its counts to the parent process.
 LEAKTRACK_PROGRESS_INTERVAL = 0.5
 # Error messages kept per source in a sweep's summary (the counts are always complete).
@@ -154,6 +164,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Below RetryMiddleware (550): sees only final outcomes, not every retried attempt.
     "leaktrack.spiders.middlewares.OutcomeTally": 60,
     "leaktrack.spiders.middlewares.RetryBackoff": 560,
+    # Above RetryMiddleware (550): a rate-limit refusal is waited out before Scrapy's retry sees it.
+    "leaktrack.spiders.ratelimit.ApiRateLimit": 570,
 }
 ITEM_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

@@ -38,9 +38,20 @@ Minimal example::
     since = 2026-11-01               # optional: captures from this day on
     download_delay = 2.0             # optional, any kind: seconds between requests to the site
 
+    [[sources]]
+    name = "github"
+    kind = "github"                  # API kinds: github, gitlab, paste_api, search (api_sources.py)
+    token_env = "GITHUB_TOKEN"       # names the environment variable; the token is never written here
+    filenames = ["asylum_cases_2026.csv"]
+    header_rows = ["case_no;surname;given_names;status;facility"]
+    gists = true
+
 The archive and channel kinds send the API only what this file names (URLs, prefixes,
 channel names), never a value of the dataset; ``api_url`` / ``data_url`` point a kind at
 another server (a local stand-in, a pywb or Wayback mirror).
+
+No value of the dataset is ever sent to a search API: query texts are checked against the
+fingerprints when a sweep starts (``api_sources.refuse_dataset_values_in_queries``).
 
 Every mistake is a one-line ``SourcesError`` naming the source and the key.
 """
@@ -56,8 +67,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import SourcesError
+from .api_sources import API_KEYS, API_KINDS, check_api_source, parse_api_keys
 
-KINDS = ("paste", "mirror", "urls", "feed", "wayback")
+KINDS = ("paste", "mirror", "urls", "feed", "wayback", *API_KINDS)
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
 SOURCE_KEYS = {
     "name",
@@ -77,6 +89,7 @@ SOURCE_KEYS = {
     "channels",
     "download_delay",
     "concurrent_requests",
+    *API_KEYS,
 }
 # Kinds that query an archive's index for captures of given URLs and URL prefixes.
 ARCHIVE_KINDS = ("wayback", "commoncrawl")
@@ -101,12 +114,21 @@ class Source:
     obey_robots_txt: bool = True
     url_prefixes: list[str] = field(default_factory=list)  # archives: captures of URLs under these
     since: str | None = None  # archives, telegram: ISO date of the oldest capture or message taken
-    api_url: str | None = None  # archives, telegram: the API's base URL (default: the real service)
+    api_url: str | None = None  # archives, telegram, API kinds: the API's base URL (default: the real service)
     data_url: str | None = None  # commoncrawl: where the WARC files are served
     collections: list[str] = field(default_factory=list)  # commoncrawl: crawls to query
     channels: list[str] = field(default_factory=list)  # telegram: public channel usernames
     download_delay: float | None = None  # any kind: seconds between requests (default in settings)
     concurrent_requests: int | None = None  # any kind: requests at a time (default in settings)
+    # API kinds (github, gitlab, paste_api, search): keys and checks in api_sources.py
+    token_env: str | None = None  # environment variable holding the token/key (resolved by the CLI)
+    profile: str | None = None  # paste_api: "pastebin"; search: "brave"
+    queries: list[str] = field(default_factory=list)  # github, search: query texts (never personal data)
+    filenames: list[str] = field(default_factory=list)  # github: file names to search for
+    header_rows: list[str] = field(default_factory=list)  # github: header rows, searched as phrases
+    gists: bool = False  # github: also read the public gists feed
+    raw_base_url: str | None = None  # github: where file bytes are served (raw.githubusercontent.com)
+    max_pages: int | None = None  # API listings and searches: pages read per query (default in settings)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -196,6 +218,7 @@ def _parse_source(raw: object, index: int, origin: str) -> Source:
         channels=_name_list(raw, "channels", where, CHANNEL_RE, "a public channel username"),
         download_delay=_optional_seconds(raw, "download_delay", where),
         concurrent_requests=_optional_positive_int(raw, "concurrent_requests", where),
+        **parse_api_keys(raw, kind, where),
     )
     _check_kind_requirements(source, where)
     return source
@@ -214,6 +237,8 @@ def _check_kind_requirements(source: Source, where: str) -> None:
         raise SourcesError(f"{where}: a telegram source needs channels")
     if source.raw_url is not None:
         _check_raw_url(source.raw_url, where)
+    if source.kind in API_KINDS:
+        check_api_source(source, where)
 
 
 def _check_raw_url(template: str, where: str) -> None:

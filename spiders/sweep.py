@@ -39,6 +39,7 @@ from .. import errors
 from ..errors import LeaktrackError
 from ..home import Workspace
 from ..index import SweepRecord, open_store
+from .api_sources import check_tokens
 from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
 from .distributed import check_redis_reachable, distributed_settings
 from .health import HISTORY_SWEEPS, SourceHealth, sweep_health
@@ -119,10 +120,14 @@ def run_sweep(
     on_progress: ProgressCallback | None = None,
     redis_url: str | None = None,
     redis_job: str | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> SweepSummary:
     """Sweep the sources once (all, or those named), store the matches and the sweep record.
 
     The fingerprints, key, store, crawl state, evidence folder and lock are the workspace's.
+
+    ``secrets`` maps environment variable names to values, for the sources' ``token_env``
+    (the CLI resolves them); they reach the crawl's spiders and nothing else.
 
     With ``redis_url``, this is one worker of a distributed sweep named ``redis_job``
     (see ``distributed.py``).
@@ -143,7 +148,9 @@ def run_sweep(
         redis_url=redis_url,
         redis_job=redis_job,
         settings=at_our_log_level(settings),
+        secrets=dict(secrets or {}),
     )
+    check_tokens(job.sources, job.secrets)
     with SweepStop() as stop, sweep_lock(workspace.sweep_lock) as lock:
         started = datetime.now(UTC)
         outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))

@@ -1,0 +1,187 @@
+"""What the API kinds share (github, gitlab, paste_api, search): authenticated JSON requests to
+the source's ``api_url``, Link-header paging, conditional requests with ETags, and incremental
+cursors kept in the crawl state.
+
+- The token (the value of the source's ``token_env``, resolved by the CLI and handed to the
+  spider, never in Scrapy settings, logs or stats) is sent only to the API's own origin, never
+  to the hosts the found items' bytes come from.
+- API requests skip robots.txt (an API's terms govern it; api.github.com's robots.txt forbids
+  every crawler) and are marked for ``ratelimit.ApiRateLimit``.
+- A listing answered with a body that is not the JSON the API documents is an error
+  (``malformed``) and an empty listing (source health: the source looks dark).
+- Cursors (newest date seen, ETags of listing pages) are saved when the crawl of the source
+  ends without errors, so what failed is looked at again by the next sweep. A listing answered
+  304 Not Modified counts as ``unchanged`` (the source is alive, nothing is new).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Response
+
+from ..errors import SourcesError
+from .api_sources import api_url
+from .base import SourceSpider
+from .meta import META_API
+from .middlewares import record_error
+from .state import CrawlState
+
+# Listing answers handled by the callback instead of the errback.
+NOT_MODIFIED = 304
+_LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
+
+
+class ApiSpider(SourceSpider):
+    """Base of the API kinds. ``secrets`` maps environment variable names to their values (the
+    CLI resolves the sources' ``token_env`` names); ``auth_headers`` says how a kind sends it."""
+
+    def __init__(self, *args: Any, secrets: Mapping[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.api = api_url(self.source)
+        self.token = self._token(secrets or {})
+        self.new_cursors: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.save_cursors, signal=signals.spider_closed)
+        return spider
+
+    def _token(self, secrets: Mapping[str, str]) -> str | None:
+        name = self.source.token_env
+        if not name:
+            return None
+        token = secrets.get(name)
+        if not token:
+            raise SourcesError(
+                f"source {self.source.name!r}: environment variable {name} (token_env) is not set"
+            )
+        return token
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that carry the token (each kind says how)."""
+        return {}
+
+    def api_headers(self) -> dict[str, str]:
+        """Headers every request to the API carries (media types, API version)."""
+        return {"Accept": "application/json"}
+
+    def api_request(
+        self, url: str, callback: Callable, conditional: bool = False, **meta: Any
+    ) -> scrapy.Request:
+        """A request to the API (token on the API's origin only; If-None-Match when
+        ``conditional`` and an ETag was saved for ``url``)."""
+        meta[META_API] = True
+        meta["dont_obey_robotstxt"] = True
+        if conditional:
+            meta["handle_httpstatus_list"] = [NOT_MODIFIED]
+            meta["etag_cursor"] = etag_cursor_name(self.source.name, url)
+        request = self.request(url, callback, **meta)
+        request.headers.update(self.api_headers())
+        if same_origin(url, self.api):
+            request.headers.update(self.auth_headers())
+        if conditional:
+            etag = self.cursor(meta["etag_cursor"])
+            if etag:
+                request.headers[b"If-None-Match"] = etag
+        return request
+
+    def content_request(
+        self, url: str, document_url: str, incremental: str | None = "skip_seen"
+    ) -> scrapy.Request:
+        """The bytes of one found item, handed to the scan pipeline as a document. Marked as an
+        API request (its host's limits are the API's) without robots.txt: the API names this URL."""
+        request = self.request(
+            url,
+            self.parse_content,
+            incremental=incremental,
+            document_url=document_url,
+            dont_obey_robotstxt=True,
+        )
+        request.meta[META_API] = True
+        if same_origin(url, self.api):
+            request.headers.update(self.auth_headers())
+        return request
+
+    def parse_content(self, response: Response):
+        yield self.document(response)
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def listing_json(self, response: Response) -> Any | None:
+        """The JSON of a listing answer, or None when it is 304 (counted unchanged) or not JSON
+        (counted as an error and an empty listing). Keeps the answer's ETag for ``conditional``."""
+        if response.status == NOT_MODIFIED:
+            self.crawler.stats.inc_value("leaktrack/unchanged")
+            return None
+        try:
+            data = json.loads(response.text)
+        except (ValueError, AttributeError):  # AttributeError: a body Scrapy did not take as text
+            self.malformed(response, "is not JSON")
+            return None
+        etag = response.headers.get(b"ETag")
+        if etag and response.meta.get("etag_cursor"):
+            self.new_cursors[response.meta["etag_cursor"]] = etag.decode("latin-1")
+        return data
+
+    def malformed(self, response: Response, what: str) -> None:
+        self.crawler.stats.inc_value("leaktrack/empty_listings")
+        limit = self.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
+        record_error(self.crawler.stats, f"answer from {response.url} {what}", limit, kind="malformed")
+
+    def max_pages(self) -> int:
+        return self.source.max_pages or self.settings.getint("LEAKTRACK_API_MAX_PAGES")
+
+    # --- cursors ----------------------------------------------------------------------------
+
+    @property
+    def incremental(self) -> bool:
+        return self.settings.getbool("LEAKTRACK_INCREMENTAL")
+
+    def cursor(self, name: str) -> str | None:
+        if not self.incremental:
+            return None
+        state = CrawlState(self.settings.get("LEAKTRACK_STATE"))
+        try:
+            return state.cursor(name)
+        finally:
+            state.close()
+
+    def save_cursors(self, spider=None) -> None:
+        if not self.incremental or not self.new_cursors or self.crawler.stats.get_value("leaktrack/errors"):
+            return  # after an error, the next sweep looks at the same listings again
+        state = CrawlState(self.settings.get("LEAKTRACK_STATE"))
+        try:
+            for name, value in self.new_cursors.items():
+                state.set_cursor(name, value)
+        finally:
+            state.close()
+
+
+def etag_cursor_name(source: str, url: str) -> str:
+    return f"etag:{source}:{url}"
+
+
+def next_link(response: Response) -> str | None:
+    """The ``rel="next"`` URL of an RFC 8288 Link header (GitHub's and GitLab's paging)."""
+    header = response.headers.get(b"Link")
+    if not header:
+        return None
+    for url, rels in _LINK_RE.findall(header.decode("latin-1")):
+        if "next" in rels.split():
+            return response.urljoin(url)
+    return None
+
+
+def same_origin(url: str, base: str) -> bool:
+    one, other = urlsplit(url), urlsplit(base)
+    return (one.scheme, one.hostname, one.port) == (other.scheme, other.hostname, other.port)

@@ -1,0 +1,221 @@
+"""The sources-file keys of the API kinds (``github``, ``gitlab``, ``paste_api``, ``search``),
+their defaults and checks, and the rule that no value of the dataset goes to a search API.
+
+Example (see docs/sources-apis.md for every key)::
+
+    contact = "mailto:leak-response@agency.example"
+
+    [[sources]]
+    name = "github"
+    kind = "github"                    # code search and the public gists feed (GitHub REST API)
+    token_env = "GITHUB_TOKEN"         # the environment variable holding the token (never the token)
+    filenames = ["asylum_cases_2026.csv"]            # -> filename:asylum_cases_2026.csv
+    header_rows = ["case_no;surname;given_names;status;facility"]  # -> "exact phrase"
+    queries = ["\\"Case Status Export v2\\""]          # distinctive non-personal strings, search syntax
+    gists = true                       # also read the public gists feed (newest first, since a cursor)
+
+    [[sources]]
+    name = "gitlab-snippets"
+    kind = "gitlab"                    # public snippets (GitLab REST API v4)
+    token_env = "GITLAB_TOKEN"         # optional
+
+    [[sources]]
+    name = "pastebin"
+    kind = "paste_api"
+    profile = "pastebin"               # Pastebin's scraping API (PRO accounts, whitelisted IP)
+
+    [[sources]]
+    name = "web-search"
+    kind = "search"
+    profile = "brave"                  # Brave Search API (X-Subscription-Token)
+    token_env = "BRAVE_SEARCH_KEY"
+    queries = ["\\"Case Status Export v2\\" filetype:csv"]
+
+Every query text (``queries``, ``filenames``, ``header_rows``) is sent to a third party. It must
+never hold a value of the dataset: ``refuse_dataset_values_in_queries`` checks every one against
+the fingerprints when a sweep starts and refuses the sweep with one line naming the source and
+the key (never the value). Imports no Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from ..errors import SourcesError
+
+if TYPE_CHECKING:
+    from ..fingerprints import FingerprintSet
+    from .sources import Source
+
+API_KINDS = ("github", "gitlab", "paste_api", "search")
+# Where each kind's API is unless the source says ``api_url`` (tests point it at 127.0.0.1).
+DEFAULT_API_URLS = {
+    "github": "https://api.github.com",
+    "gitlab": "https://gitlab.com/api/v4",
+    "paste_api:pastebin": "https://scrape.pastebin.com",
+    "search:brave": "https://api.search.brave.com/res/v1",
+}
+# Where GitHub serves a file's bytes without the API (what a recheck fetches again).
+DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
+PROFILES = {"paste_api": ("pastebin",), "search": ("brave",)}
+# The keys whose texts are sent to a search API: checked against the fingerprints.
+QUERY_KEYS = ("queries", "filenames", "header_rows")
+# (api_url, download_delay and concurrent_requests are keys of every kind: sources.py)
+API_KEYS = {
+    "token_env",
+    "profile",
+    "queries",
+    "filenames",
+    "header_rows",
+    "gists",
+    "raw_base_url",
+    "max_pages",
+}
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_api_keys(raw: dict, kind: str, where: str) -> dict:
+    """The API keys of one source as Source fields; SourcesError for a key of the wrong kind."""
+    present = sorted(key for key in API_KEYS if key in raw)
+    if kind not in API_KINDS:
+        if present:
+            raise SourcesError(f"{where}: {present[0]} is for the API kinds ({', '.join(API_KINDS)}) only")
+        return {}
+    return {
+        "token_env": _env_name(raw, where),
+        "profile": _profile(raw, kind, where),
+        "queries": _texts(raw, "queries", where),
+        "filenames": _texts(raw, "filenames", where),
+        "header_rows": _texts(raw, "header_rows", where),
+        "gists": _flag(raw, "gists", where),
+        "raw_base_url": _http_url(raw, "raw_base_url", where),
+        "max_pages": _positive_int(raw, "max_pages", where),
+    }
+
+
+def check_api_source(source: Source, where: str) -> None:
+    """What each API kind needs besides its keys' types."""
+    if source.kind == "github" and not (
+        source.queries or source.filenames or source.header_rows or source.gists
+    ):
+        raise SourcesError(f"{where}: a github source needs queries, filenames, header_rows or gists = true")
+    if source.kind == "search" and not source.queries:
+        raise SourcesError(f"{where}: a search source needs queries")
+    if source.kind == "search" and not source.token_env:
+        raise SourcesError(f"{where}: a search source needs token_env (its API key's environment variable)")
+    if source.kind != "github" and (source.filenames or source.header_rows or source.gists):
+        raise SourcesError(f"{where}: filenames, header_rows and gists are for github sources")
+    if source.kind in ("gitlab", "paste_api") and source.queries:
+        raise SourcesError(f"{where}: a {source.kind} source reads a listing, it takes no queries")
+
+
+def api_url(source: Source) -> str:
+    """The source's API base URL (its ``api_url``, else the kind's or profile's default), no
+    trailing slash."""
+    if source.api_url:
+        return source.api_url.rstrip("/")
+    key = f"{source.kind}:{source.profile}" if source.profile else source.kind
+    return DEFAULT_API_URLS[key]
+
+
+def query_texts(source: Source) -> Iterable[tuple[str, str]]:
+    """(key, text) of every text this source sends to a search API."""
+    for key in QUERY_KEYS:
+        for text in getattr(source, key):
+            yield key, text
+
+
+def refuse_dataset_values_in_queries(sources: Iterable[Source], fingerprints: FingerprintSet) -> None:
+    """SourcesError when a query text of a source holds a value of the dataset (a name, an id,
+    a date of birth), in any of the forms a short text can hide one (``stored_text``). The
+    message names the source, the key and the entry's position, never the value."""
+    from ..fingerprints.stored_text import holds_dataset_values_in_stored_text
+
+    for source in sources:
+        seen: dict[str, int] = {}
+        for key, text in query_texts(source):
+            seen[key] = seen.get(key, 0) + 1
+            if holds_dataset_values_in_stored_text(text, fingerprints):
+                raise SourcesError(
+                    f"source {source.name!r}: {key} entry #{seen[key]} holds a value of the dataset;"
+                    " no personal data is ever sent to a search API (search for file names,"
+                    " header rows and distinctive non-personal strings instead)"
+                )
+
+
+def has_query_texts(sources: Iterable[Source]) -> bool:
+    return any(True for source in sources for _ in query_texts(source))
+
+
+def check_tokens(sources: Iterable[Source], secrets: Mapping[str, str]) -> None:
+    """SourcesError when a source's ``token_env`` was not given a value (before any request)."""
+    for source in sources:
+        if source.kind in API_KINDS and source.token_env and not secrets.get(source.token_env):
+            raise SourcesError(
+                f"source {source.name!r}: the environment variable {source.token_env} (its token_env) is not set"
+            )
+
+
+def _http_url(raw: dict, key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SourcesError(f"{where}: {key} must be an http(s) URL")
+    return value
+
+
+def _env_name(raw: dict, where: str) -> str | None:
+    value = raw.get("token_env")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ENV_NAME_RE.fullmatch(value):
+        # A value that is not a variable name is most likely the token itself, pasted here.
+        raise SourcesError(
+            f"{where}: token_env names the environment variable that holds the token"
+            " (like GITHUB_TOKEN), never the token itself"
+        )
+    return value
+
+
+def _profile(raw: dict, kind: str, where: str) -> str | None:
+    known = PROFILES.get(kind)
+    value = raw.get("profile")
+    if known is None:
+        if value is not None:
+            raise SourcesError(f"{where}: profile is for paste_api and search sources")
+        return None
+    if value is None:
+        return known[0]
+    if value not in known:
+        raise SourcesError(f"{where}: profile must be one of {', '.join(known)}, not {value!r}")
+    return value
+
+
+def _texts(raw: dict, key: str, where: str) -> list[str]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise SourcesError(f"{where}: {key} must be a list of non-empty strings")
+    return [item.strip() for item in value]
+
+
+def _flag(raw: dict, key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise SourcesError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _positive_int(raw: dict, key: str, where: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SourcesError(f"{where}: {key} must be a positive integer")
+    return value
