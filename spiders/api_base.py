@@ -133,10 +133,11 @@ class ApiSpider(SourceSpider):
             self.new_cursors[response.meta["etag_cursor"]] = etag.decode("latin-1")
         return data
 
-    def malformed(self, response: Response, what: str) -> None:
+    def malformed(self, response: Response, what: str, kind: str = "malformed") -> None:
+        """A listing answer we cannot use: an error (of ``kind``) and an empty listing."""
         self.crawler.stats.inc_value("leaktrack/empty_listings")
         limit = self.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
-        record_error(self.crawler.stats, f"answer from {response.url} {what}", limit, kind="malformed")
+        record_error(self.crawler.stats, f"answer from {response.url} {what}", limit, kind=kind)
 
     def max_pages(self) -> int:
         return self.source.max_pages or self.settings.getint("LEAKTRACK_API_MAX_PAGES")

@@ -108,6 +108,11 @@ def check_api_source(source: Source, where: str) -> None:
         raise SourcesError(f"{where}: a search source needs token_env (its API key's environment variable)")
     if source.kind != "github" and (source.filenames or source.header_rows or source.gists):
         raise SourcesError(f"{where}: filenames, header_rows and gists are for github sources")
+    if source.kind == "paste_api" and source.profile == "pastebin" and source.token_env:
+        raise SourcesError(
+            f"{where}: Pastebin's scraping API takes no key (access is by the PRO account's"
+            " whitelisted IP address); remove token_env"
+        )
     if source.kind in ("gitlab", "paste_api") and source.queries:
         raise SourcesError(f"{where}: a {source.kind} source reads a listing, it takes no queries")
 

@@ -34,6 +34,7 @@ SPIDERS = {
     "feed": "leaktrack.spiders.feed.FeedSpider",
     "wayback": "leaktrack.spiders.wayback.WaybackSpider",
     "github": "leaktrack.spiders.github.GitHubSpider",
+    "paste_api": "leaktrack.spiders.paste_api.PasteApiSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,
