@@ -114,7 +114,9 @@ class Source:
     obey_robots_txt: bool = True
     url_prefixes: list[str] = field(default_factory=list)  # archives: captures of URLs under these
     since: str | None = None  # archives, telegram: ISO date of the oldest capture or message taken
-    api_url: str | None = None  # archives, telegram, API kinds: the API's base URL (default: the real service)
+    api_url: str | None = (
+        None  # archives, telegram, API kinds: the API's base URL (default: the real service)
+    )
     data_url: str | None = None  # commoncrawl: where the WARC files are served
     collections: list[str] = field(default_factory=list)  # commoncrawl: crawls to query
     channels: list[str] = field(default_factory=list)  # telegram: public channel usernames

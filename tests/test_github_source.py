@@ -247,7 +247,7 @@ def test_a_missing_token_is_refused_before_any_request(github, leak_fingerprints
     [
         ({}, "a github source needs queries, filenames, header_rows or gists = true"),
         ({"filenames": ["a.csv"], "token_env": "ghp_abc-123"}, "never the token itself"),
-        ({"filenames": ["a.csv"], "api_url": "ftp://x"}, "api_url must be an http"),
+        ({"filenames": ["a.csv"], "api_url": "ftp://x"}, r"api_url has .ftp://x., not an http\(s\) URL"),
         ({"filenames": ["a.csv"], "profile": "brave"}, "profile is for paste_api and search"),
     ],
 )
