@@ -71,15 +71,20 @@ class _KeyColumn:
 class ChunkTable:
     """Chunk -> id, and per id: tokens, token keys, id-number and date keys, prefilter hit."""
 
-    def __init__(self, hasher: KeyedHasher, prefilter_keys: np.ndarray):
+    def __init__(self, hasher: KeyedHasher, prefilter_keys: np.ndarray, known_keys: np.ndarray | None = None):
         self.hasher = hasher
         self.prefilter = prefilter_keys  # sorted unique uint64 (the file's, mapped)
+        # Every key some record has (the file's, mapped): tells words of the dataset however
+        # common they are in it (a surname shared by dozens of records).
+        self.known = np.empty(0, dtype=np.uint64) if known_keys is None else known_keys
         self.clear()
 
     def clear(self) -> None:
         self.ids: dict[bytes, int] = {}
         self.tokens: list[tuple[str, ...]] = []
         self._hits = _Growing(np.int8)
+        self._dates = _Growing(np.bool_)  # holds a date some records have (a prefilter hit)
+        self._words = _Growing(np.bool_)  # holds a word of the dataset, rare or not
         self._months = _Growing(np.bool_)
         self._numbers = _Growing(np.bool_)  # holds an id-like number that is not a date
         self.token_keys = _KeyColumn()
@@ -118,17 +123,18 @@ class ChunkTable:
         self.token_keys.extend(token_keys, token_counts)
         self.token_is_digits.extend(np.array(digits, dtype=bool))
         self.special_keys.extend(special_keys, special_counts)
-        self._hits.extend(
-            self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts)
-        )
+        hits, dates = self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts)
+        self._hits.extend(hits)
+        self._dates.extend(dates)
+        self._words.extend(self._dataset_words(chunks, token_keys, token_counts))
         self._months.extend(np.array(months, dtype=bool))
         self._numbers.extend(np.array(numbers, dtype=bool))
 
     def _prefilter_hits(
         self, token_keys, token_counts, special_keys, special_counts, id_counts
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: ID_HIT when one of its id numbers is a prefilter key, 1 when a token or
-        a date is, else 0 (one vectorized lookup for the whole batch)."""
+        a date is, else 0; and whether a date is (one vectorized lookup for the whole batch)."""
         n = len(token_counts)
         token_found = sorted_contains(self.prefilter, np.array(token_keys, dtype=np.uint64))
         special_found = sorted_contains(self.prefilter, np.array(special_keys, dtype=np.uint64))
@@ -141,13 +147,41 @@ class ChunkTable:
         hits[owner_of_token[token_found]] = 1
         hits[owner_of_special[special_found & ~is_id]] = 1
         hits[owner_of_special[special_found & is_id]] = ID_HIT
-        return hits
+        dates = np.zeros(n, dtype=bool)
+        dates[owner_of_special[special_found & ~is_id]] = True
+        return hits, dates
+
+    def _dataset_words(
+        self, chunks: list[bytes], token_keys: list[int], token_counts: list[int]
+    ) -> np.ndarray:
+        """Per chunk: whether it is one word (letters, at least PREFILTER_MIN_TOKEN_BYTES) that
+        some record holds, however many records do."""
+        n = len(token_counts)
+        single = np.array(token_counts, dtype=np.int64) == 1
+        starts = np.cumsum(token_counts) - np.array(token_counts, dtype=np.int64)
+        words = np.zeros(n, dtype=bool)
+        candidates = np.flatnonzero(single)
+        if len(candidates) == 0 or len(self.known) == 0:
+            return words
+        found = sorted_contains(self.known, np.array(token_keys, dtype=np.uint64)[starts[candidates]])
+        for i in candidates[found].tolist():
+            chunk = chunks[i]
+            words[i] = len(chunk) >= params.PREFILTER_MIN_TOKEN_BYTES and not chunk.isdigit()
+        return words
 
     def hit(self, chunk: bytes) -> int:
         return int(self._hits.array[self.ids[chunk]])
 
     def hits_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         return self._hits.array[chunk_ids]
+
+    def dates_of(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks hold a date of the dataset the prefilter looks for."""
+        return self._dates.array[chunk_ids]
+
+    def dataset_words_of(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks are a word some record holds (rare or not)."""
+        return self._words.array[chunk_ids]
 
     def with_month_name(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an English month name (a date may span chunks)."""

@@ -102,6 +102,15 @@ ROW_RIVAL_SCORE_RATIO = 0.6
 # common fields alone, and it is never one of the two whole values that match on their own.
 NAME_FORM_MAX_TOKENS = 5
 WEIGHT_ABBREVIATED_NAME = 0.6
+# An abbreviated name shared by several records (``J. Sezer``: a common surname) weighs less
+# and less by rarity, so with a birth date it never adds up. It matches when the line also
+# holds the record's whole date of birth and common fields weighing at least
+# INITIALS_WITH_DATE_MIN_COMMON_WEIGHT (a nationality of a dozen, or a facility), as long as
+# the form is shared by at most INITIALS_WITH_DATE_MAX_DF records: another person written
+# so is born on the same day as one of them about once in 25,000 / 50 = 500 (birth dates
+# spread over ~70 years), and must then also share the common field.
+INITIALS_WITH_DATE_MAX_DF = 50
+INITIALS_WITH_DATE_MIN_COMMON_WEIGHT = 0.1
 # Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
 CONFIDENT_SCORE = 2.0
 

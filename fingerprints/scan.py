@@ -33,7 +33,15 @@ from .arrays import (
     sorted_unique,
 )
 from .chunks import ID_HIT, ChunkTable
-from .fingerprint_set import FLAG_ABBREVIATED, FLAG_BAG, FLAG_INITIAL, FLAG_TOKEN, KIND_ID, FingerprintSet
+from .fingerprint_set import (
+    FLAG_ABBREVIATED,
+    FLAG_BAG,
+    FLAG_INITIAL,
+    FLAG_TOKEN,
+    KIND_DATE,
+    KIND_ID,
+    FingerprintSet,
+)
 from .keys import KeyedHasher, bag_keys, token_run_keys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
@@ -96,10 +104,18 @@ class _Scanner:
         self.hasher = KeyedHasher(fingerprints.key)
         self.common = fingerprints.common_columns
         self.id_columns = np.array([c.kind == KIND_ID for c in fingerprints.columns], dtype=bool)
+        self.date_columns = np.array([c.kind == KIND_DATE for c in fingerprints.columns], dtype=bool)
+        # An abbreviated name form's weight, WEIGHT_ABBREVIATED_NAME * df ** -RARITY_EXPONENT,
+        # when the form is shared by INITIALS_WITH_DATE_MAX_DF records:
+        self.min_initials_weight = (
+            params.WEIGHT_ABBREVIATED_NAME * params.INITIALS_WITH_DATE_MAX_DF**-params.RARITY_EXPONENT
+        ) * (1 - 1e-6)
         self.known_keys = fingerprints.known_keys
         self.known_bits = KeyBitset(fingerprints.known_bits)
         self.chunks = ChunkTable(
-            self.hasher, sorted_unique(np.concatenate((fingerprints.prefilter_keys, self._month_keys())))
+            self.hasher,
+            sorted_unique(np.concatenate((fingerprints.prefilter_keys, self._month_keys()))),
+            fingerprints.known_keys,
         )
 
     def _month_keys(self) -> np.ndarray:
@@ -114,29 +130,34 @@ class _Scanner:
     # -- 1. prefilter and candidate lines -------------------------------------------------
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
         """Lines holding an id number of the dataset or two chunks of rare dataset values
-        (one rare name token alone is too often an ordinary word: "page", "rose")."""
+        (one rare name token alone is too often an ordinary word: "page", "rose"), and lines
+        holding a birth date of the dataset beside a word of the dataset, however common
+        (``J. Sezer, 1986-11-15``: a surname shared by dozens of records is no rare value)."""
         distinct = set(x.split())
         self.chunks.learn(distinct)
         chunks = list(distinct)
         ids = np.fromiter(map(self.chunks.ids.__getitem__, chunks), dtype=np.int64, count=len(chunks))
         strengths = self.chunks.hits_of(ids)
         hits = {chunks[i]: int(strengths[i]) for i in np.flatnonzero(strengths).tolist()}
-        if sum(hits.values()) < ID_HIT:  # no line can hold enough: one rare word is no record
+        dated = bool(self.chunks.dates_of(ids).any()) and bool(self.chunks.dataset_words_of(ids).any())
+        if sum(hits.values()) < ID_HIT and not dated:  # one rare word is no record
             return []
         # A document full of hits is a leak or a name list: look at every line with a hit
         # (the evidence rules, not the prefilter, keep the precision).
         threshold = 1 if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS else ID_HIT
         data = np.frombuffer(x, dtype=np.uint8)
         newlines = np.flatnonzero(data == _NEWLINE)
-        strength = self._line_strengths(x, data, newlines)
+        strength = self._line_strengths(x, data, newlines, dated)
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
         return [(i, x[starts[i] : ends[i]]) for i in np.flatnonzero(strength >= threshold).tolist()]
 
-    def _line_strengths(self, x: bytes, data: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+    def _line_strengths(self, x: bytes, data: np.ndarray, newlines: np.ndarray, dated: bool) -> np.ndarray:
         """Per line, the summed prefilter strength of its distinct chunks, in one vectorized
         pass: chunk starts from the bytes (``token_bytes`` leaves space and newline as the only
-        bytes up to 32, the bytes ``split`` cuts at), chunk ids from the memo."""
+        bytes up to 32, the bytes ``split`` cuts at), chunk ids from the memo. When ``dated``
+        (the text holds a date of the dataset and a word of the dataset), a line with both
+        counts as ID_HIT: the evidence rules decide whether that word is the record's name."""
         separator = data <= _SPACE
         starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
         ids = self.chunks.ids
@@ -145,9 +166,16 @@ class _Scanner:
         hit = np.flatnonzero(strength)
         lines = np.searchsorted(newlines, starts[hit])
         pairs = np.unique((lines << 32) | occurrences[hit])  # a chunk counts once per line
-        return np.bincount(
+        strengths = np.bincount(
             pairs >> 32, weights=self.chunks.hits_of(pairs & 0xFFFFFFFF), minlength=len(newlines) + 1
         )
+        if dated:
+            with_date = np.zeros(len(strengths), dtype=bool)
+            with_date[np.searchsorted(newlines, starts[self.chunks.dates_of(occurrences)])] = True
+            with_word = np.zeros(len(strengths), dtype=bool)
+            with_word[np.searchsorted(newlines, starts[self.chunks.dataset_words_of(occurrences)])] = True
+            strengths[with_date & with_word] = np.maximum(strengths[with_date & with_word], ID_HIT)
+        return strengths
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
@@ -158,8 +186,7 @@ class _Scanner:
             pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans[: params.LSH_MAX_LINES]))
         if len(pairs) == 0:
             return LineMatches.none()
-        evidence, whole_found = self._evidence(encoded, pairs)
-        return self._decide(encoded, pairs, evidence, whole_found)
+        return self._decide(encoded, pairs, self._evidence(encoded, pairs))
 
     def _candidate_pairs(self, enc: _EncodedLines) -> np.ndarray:
         """Unique (line, record) pairs as int64 line << 32 | record.
@@ -205,9 +232,10 @@ class _Scanner:
         band_lines = np.repeat(lines_with[eligible], bands.shape[1])[found]
         return np.unique((np.repeat(band_lines, (hi - lo)[found]) << 32) | records)
 
-    def _evidence(self, enc: _EncodedLines, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(pairs x columns) evidence weight of each field of the record in the line, and
-        whether the field was found whole (not only some of its tokens)."""
+    def _evidence(self, enc: _EncodedLines, pairs: np.ndarray) -> _Evidence:
+        """(pairs x columns) evidence weight of each field of the record in the line, whether
+        the field was found whole (not only some of its tokens), and the weight of a name
+        found abbreviated (initials)."""
         fp = self.fp
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         starts = fp.entry_offsets[pair_records]
@@ -228,8 +256,9 @@ class _Scanner:
         partial = np.minimum(partial, params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR)
 
         whole = np.maximum(whole, name_forms.whole).reshape(len(pairs), n_columns)
-        evidence = np.maximum(whole, partial.reshape(len(pairs), n_columns))
-        return np.maximum(evidence, name_forms.abbreviated.reshape(len(pairs), n_columns)), whole > 0
+        abbreviated = name_forms.abbreviated.reshape(len(pairs), n_columns)
+        weights = np.maximum(np.maximum(whole, partial.reshape(len(pairs), n_columns)), abbreviated)
+        return _Evidence(weights, whole > 0, abbreviated)
 
     def _name_forms(
         self,
@@ -280,17 +309,13 @@ class _Scanner:
             np.maximum.at(result.abbreviated, groups[abbreviated], form_weights[at[abbreviated]])
         return result
 
-    def _decide(
-        self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray, whole_found: np.ndarray
-    ) -> LineMatches:
+    def _decide(self, enc: _EncodedLines, pairs: np.ndarray, found: _Evidence) -> LineMatches:
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        evidence, whole_found = found.weights, found.whole
         other_id = self._holds_another_id(enc, pairs, evidence)
         distinctive = evidence[:, ~self.common]
-        score = (
-            distinctive.sum(axis=1)
-            + np.minimum(evidence[:, self.common].sum(axis=1), params.COMMON_WEIGHT_CAP)
-            - params.OTHER_ID_PENALTY * other_id
-        )
+        common = np.minimum(evidence[:, self.common].sum(axis=1), params.COMMON_WEIGHT_CAP)
+        score = distinctive.sum(axis=1) + common - params.OTHER_ID_PENALTY * other_id
         fields = (evidence > 0).sum(axis=1)
         matched = (
             (score >= params.MATCH_SCORE_THRESHOLD)
@@ -300,6 +325,7 @@ class _Scanner:
         # Two whole distinctive values (name and date of birth, however common the name is in
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
         matched |= (whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS) & ~other_id
+        matched |= self._initials_with_birth_date(found, common) & ~other_id
         # The MinHash only decides between two partial distinctive fields (a typo'd name and
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
         rescuable = (
@@ -310,8 +336,22 @@ class _Scanner:
         )
         for i in np.flatnonzero(rescuable).tolist():
             matched[i] = self._minhash_close(enc, int(pair_lines[i]), int(pair_records[i]))
-        found = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
-        return found.without_rivals(enc.tokens_per_line)
+        lines = LineMatches(pair_records[matched], pair_lines[matched], score[matched])
+        return lines.without_rivals(enc.tokens_per_line)
+
+    def _initials_with_birth_date(self, found: _Evidence, common: np.ndarray) -> np.ndarray:
+        """Pairs whose line holds the record's name abbreviated (``J. Sezer``), its whole
+        date of birth and a common field of it: the name form may be shared by up to
+        ``INITIALS_WITH_DATE_MAX_DF`` records (a common surname), the date tells which one
+        (see ``params``). The score rules weigh such a form down by its rarity, so a
+        common surname with an initial and a birth date would never add up."""
+        if not self.date_columns.any():
+            return np.zeros(len(found.weights), dtype=bool)
+        return (
+            (found.abbreviated.max(axis=1) >= self.min_initials_weight)
+            & found.whole[:, self.date_columns].any(axis=1)
+            & (common >= params.INITIALS_WITH_DATE_MIN_COMMON_WEIGHT)
+        )
 
     def _holds_another_id(self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         """Pairs whose line holds an id number, but not the record's: evidence against the
@@ -347,6 +387,16 @@ class _Scanner:
         # |R & L| = J (|R| + |L|) / (1 + J); containment of the record in the line:
         containment = similarity * (record_size + len(shingles)) / ((1 + similarity) * record_size)
         return containment >= params.MINHASH_RESCUE_CONTAINMENT
+
+
+@dataclass
+class _Evidence:
+    """Per (pair, column): the evidence weight of the record's field found in the line,
+    whether it was found whole, and the weight of its name found abbreviated (initials)."""
+
+    weights: np.ndarray
+    whole: np.ndarray
+    abbreviated: np.ndarray
 
 
 @dataclass

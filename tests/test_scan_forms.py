@@ -13,6 +13,7 @@ from leaktrack.fingerprints.scan import _scanner_for
 from leaktrack.synthetic import (
     DATE_LANGUAGES,
     FIELD_LABELS,
+    PersonName,
     given_then_upper_surname,
     initials_and_surname,
     other_name_order,
@@ -181,3 +182,81 @@ def test_digits_ocr_reads_for_letters_in_a_name_are_read_as_letters(small_leak, 
 def test_month_names_that_are_everyday_words_do_not_make_a_line_a_candidate(fingerprints):
     text = "You may set it out of order, as we did a year ago in Mar and Dec.\n" * 3
     assert _scanner_for(fingerprints).candidate_lines(token_bytes(fold_text(text))) == []
+
+
+# -- Initials and a surname many records share ---------------------------------------------------
+SHARED_SURNAME_PEOPLE = 12  # more than the prefilter's rare-value limit (PREFILTER_MAX_DF)
+
+
+@pytest.fixture(scope="module")
+def shared_surname_leak(small_leak):
+    """The small leak and twelve more people named J... Sezer (Jale, Jülide, ...), each born
+    on another day: their surname and their ``J. Sezer`` are shared by twelve records."""
+    rng = random.Random(13)
+    given = [
+        "Jale",
+        "Jülide",
+        "Jan",
+        "Janset",
+        "Jale Nur",
+        "Jerfi",
+        "Jülide Su",
+        "Jiyan",
+        "Jasmin",
+        "Jülfem",
+        "Jan Ali",
+        "Jaklin",
+    ]
+    facilities = sorted(set(small_leak.column("facility")))
+    rows = [list(row) for row in small_leak.rows]
+    for n, first in enumerate(given[:SHARED_SURNAME_PEOPLE]):
+        born = f"{1950 + 4 * n}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        a_number = f"A-{rng.randrange(10**8, 10**9):09d}"
+        rows.append([a_number, f"{first} Sezer", "Turkey", born, "Pending interview", rng.choice(facilities)])
+    columns = small_leak.columns
+    assert columns == ["a_number", "full_name", "nationality", "date_of_birth", "case_status", "facility"]
+    ids = [str(i) for i in range(1, len(rows) + 1)]
+    return rows, build_fingerprint_set(columns, rows, ids, KEY)
+
+
+def initials(full_name):
+    """``J. N. Sezer`` for Jale Nur Sezer."""
+    *given, family = full_name.split()
+    return initials_and_surname(PersonName(" ".join(given), family))
+
+
+def sezer_rows(shared_surname_leak):
+    rows, _ = shared_surname_leak
+    return [(str(i + 1), row) for i, row in enumerate(rows) if row[1].endswith(" Sezer")]
+
+
+def test_initial_and_a_surname_many_records_share_match_with_birth_date_and_facility(shared_surname_leak):
+    _, fingerprints = shared_surname_leak
+    people = sezer_rows(shared_surname_leak)
+    text = "\n".join(f"{initials(row[1])}, {row[3]}, {row[2]}, {row[5]}" for _, row in people)
+    assert matched(text, fingerprints) == {record for record, _ in people}
+
+
+def test_one_line_of_an_initial_a_shared_surname_and_a_birth_date_is_matched(shared_surname_leak):
+    _, fingerprints = shared_surname_leak
+    record, row = sezer_rows(shared_surname_leak)[5]
+    assert row[1] == "Jerfi Sezer"
+    assert matched(f"Detained: J. Sezer, {row[3]}, {row[2]}\n", fingerprints) == {record}
+
+
+def test_initial_and_a_shared_surname_with_a_birth_date_none_of_them_has_is_not_matched(shared_surname_leak):
+    _, fingerprints = shared_surname_leak
+    people = sezer_rows(shared_surname_leak)
+    born = {row[3] for _, row in people}
+    others = [d for d in (f"19{y}-06-1{d}" for y in range(50, 99) for d in range(9)) if d not in born]
+    text = "\n".join(
+        f"{initials(row[1])}, {others[n]}, Turkey, {row[5]}" for n, (_, row) in enumerate(people)
+    )
+    assert matched(text, fingerprints) == set()
+
+
+def test_another_initial_with_a_shared_surname_and_a_birth_date_is_not_matched(shared_surname_leak):
+    _, fingerprints = shared_surname_leak
+    people = sezer_rows(shared_surname_leak)
+    text = "\n".join(f"K{initials(row[1])[1:]}, {row[3]}, {row[2]}, {row[5]}" for _, row in people)
+    assert matched(text, fingerprints) == set()
