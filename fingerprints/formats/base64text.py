@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import archives, images, limits, office, pdf
@@ -26,10 +27,8 @@ _DOCUMENT_MAGIC = (
 
 
 def extract_base64_runs(reading: Reading, text: str, name: str, depth: int) -> None:
-    if not _CHEAP_HINT.search(text):
-        return
     number = 0
-    for run in _RUN.finditer(text):
+    for run in _runs(text):
         encoded = run.group(0)
         if len(encoded) < limits.BASE64_MIN_CHARS:
             continue
@@ -42,6 +41,21 @@ def extract_base64_runs(reading: Reading, text: str, name: str, depth: int) -> N
         reading.count_members(part_name)
         reading.spend(part_name, len(decoded))
         reading.extract(decoded, part_name, None, depth + 1)
+
+
+def _runs(text: str) -> Iterator[re.Match]:
+    """The runs that hold a stretch of 64 base64 characters (every wrapped base64 block: its
+    lines are 64 or 76 wide), each from that stretch on. The run pattern is only tried where
+    the cheap hint is found: tried at every position of the text, its look-behind cost more
+    than the scan of ordinary text."""
+    position = 0
+    while (hint := _CHEAP_HINT.search(text, position)) is not None:
+        run = _RUN.match(text, hint.start())  # the hint is the leftmost: nothing base64 before
+        if run is None:  # cannot be (64 characters are a run); move on all the same
+            position = hint.end()
+            continue
+        yield run
+        position = run.end()
 
 
 def _decode(encoded: str) -> bytes | None:

@@ -21,6 +21,7 @@ The window is the block, and it never spans two people:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -66,34 +67,72 @@ _LONG_DIGITS = re.compile(r"\d{4}")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _BOUNDARY_MAX_CHARS = 80
 _HEAD_LABEL_LINE = re.compile(r"^\s*(?:- )?[^\W\d_][^:=\t\n]{0,40}[:=][ \t]*\S", re.M)
+# Blank lines end every block: the text is cut there first (a pattern that starts with a
+# literal newline, which the regex engine searches for at C speed).
+_BLANK_LINES = re.compile(r"(\n[ \t]*\n(?:[ \t]*\n)*)")
+# What a person's record block holds and other text between blank lines mostly does not: a
+# run of four digits (a year, a date, an id number, even as A-123-456, a phone, a house
+# number) or an e-mail address. A block without one holds names and words only: not joined
+# (such fields, a name and a nationality, never make a match on their own either).
+_RECORD_VALUE = re.compile(r"\d[-./ ]?\d[-./ ]?\d[-./ ]?\d|@")
 
 
 def join_record_blocks(text: str) -> str:
-    """``text`` with every multi-line record block replaced by one line (see the module)."""
+    """``text`` with every multi-line record block replaced by one line (see the module).
+
+    Linear and cheap on text that holds no records: the text is cut at its blank lines (C
+    speed), and only the pieces that hold a record's kind of value (``_RECORD_VALUE``) and
+    more than one line go through the line-by-line pass; prose, code and logs mostly stop
+    there."""
     if (
         len(text) > QUICK_CHECK_CHARS
         and len(_HEAD_LABEL_LINE.findall(text[:_HEAD_CHARS])) < _MIN_HEAD_LABEL_LINES
-    ):
+    ) or not _RECORD_VALUE.search(text):
         return text
-    lines = text.split("\n")
-    candidates = [(start, end) for start, end in _blocks(lines) if _may_be_fields(lines[start:end])]
+    pieces = _BLANK_LINES.split(text)  # even: text between blank lines; odd: the blank lines
+    candidates = []  # (piece, its lines, its candidate blocks)
+    for number in range(0, len(pieces), 2):
+        piece = pieces[number]
+        if "\n" not in piece or not _RECORD_VALUE.search(piece):
+            continue
+        lines = piece.split("\n")
+        blocks = [(start, end) for start, end in _blocks(lines) if _may_be_fields(lines[start:end])]
+        if blocks:
+            candidates.append((number, lines, blocks))
     if not candidates:
         return text
-    labels = _recurring_labels([line for start, end in candidates for line in lines[start:end]])
-    parsed = [(start, end, _parse_block(lines[start:end], labels)) for start, end in candidates]
-    unlabeled_ok = (
-        sum(1 for _, _, fields in parsed if fields and _unlabeled_record(fields)) >= MIN_UNLABELED_BLOCKS
+    labels = _recurring_labels(
+        [line for _, lines, blocks in candidates for start, end in blocks for line in lines[start:end]]
     )
+    parsed = [
+        (number, lines, [(start, end, _parse_block(lines[start:end], labels)) for start, end in blocks])
+        for number, lines, blocks in candidates
+    ]
+    unlabeled_ok = (
+        sum(1 for _, _, blocks in parsed for _, _, fields in blocks if fields and _unlabeled_record(fields))
+        >= MIN_UNLABELED_BLOCKS
+    )
+    changed = False
+    for number, lines, blocks in parsed:
+        joined = _joined_lines(lines, blocks, unlabeled_ok)
+        if joined is not None:
+            pieces[number] = joined
+            changed = True
+    return "".join(pieces) if changed else text
+
+
+def _joined_lines(lines: list[str], blocks: list, unlabeled_ok: bool) -> str | None:
+    """The piece with its record blocks joined, or None when none is."""
     out: list[str] = []
     done = 0
-    for start, end, fields in parsed:
+    for start, end, fields in blocks:
         joined = _join_block(fields, unlabeled_ok) if fields else None
         if joined is not None:
             out.extend(lines[done:start])
             out.extend(joined)
             done = end
     if not done:
-        return text
+        return None
     out.extend(lines[done:])
     return "\n".join(out)
 
@@ -206,15 +245,23 @@ def _unlabeled_record(parsed: list) -> bool:
     return any(_DIGITS.search(v) for v in values) and any(not _DIGITS.search(v) for v in values)
 
 
-def _pieces(line: str) -> tuple[bool, list[str]]:
+# A line is looked at up to three times (``_may_be_fields``, ``_recurring_labels``,
+# ``_fields``): its pieces and labels are remembered (bounded).
+@functools.lru_cache(maxsize=1 << 16)
+def _pieces(line: str) -> tuple[bool, tuple[str, ...]]:
     stripped = line.strip()
     item_start = stripped.startswith("- ")
     if item_start:
         stripped = stripped[2:].lstrip()
-    return item_start, [piece.strip() for piece in _GAP.split(stripped) if piece.strip()]
+    if "\t" not in stripped and "  " not in stripped:  # no gap: one piece (most lines)
+        return item_start, (stripped,) if stripped else ()
+    return item_start, tuple(piece.strip() for piece in _GAP.split(stripped) if piece.strip())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _label_of(piece: str) -> str | None:
+    if ":" not in piece and "=" not in piece:
+        return None
     match = _LABELED.match(piece)
     if match is None:
         return None
@@ -230,7 +277,7 @@ def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] 
         return None
     item_start, pieces = _pieces(line)
     if len(pieces) == 2 and pieces[0].casefold() in trusted and not _label_of(pieces[0]):
-        pieces = [f"{pieces[0]}: {pieces[1]}"]  # Label<TAB>value
+        pieces = (f"{pieces[0]}: {pieces[1]}",)  # Label<TAB>value
     if len(pieces) == 1 and (match := _LABELED.match(pieces[0])) and not match.group("value").strip():
         return []  # a heading such as "people:" or "Detainee:" (no value): no field
     fields: list[tuple[str | None, str, bool]] = []

@@ -38,10 +38,32 @@ def convert_text_tables(text: str) -> str:
     Each starts with a cheap test that most text fails at once, so plain text stays cheap.
     """
     if _MARKDOWN_HINT.search(text):
-        text = _MARKDOWN_BLOCK.sub(lambda m: markdown_table_to_lines(m.group(0)), text)
+        text = _convert_markdown_tables(text)
     if "  " in text and _starts_with_a_report(text):
         text = _convert_fixed_width_blocks(text)
     return text
+
+
+def _convert_markdown_tables(text: str) -> str:
+    """Every Markdown block (``_MARKDOWN_BLOCK``) as TAB-separated lines. The block pattern is
+    only tried at the lines where the cheap hint (a pipe at a line's end, another at the next
+    line's start) is found: tried at every position of the text, as ``sub`` does, it cost more
+    than the whole scan of a text with a few pipes."""
+    out: list[str] = []
+    done = position = 0
+    while (hint := _MARKDOWN_HINT.search(text, position)) is not None:
+        line_start = text.rfind("\n", done, hint.start()) + 1 if hint.start() > done else done
+        block = _MARKDOWN_BLOCK.match(text, max(line_start, done))
+        if block is None or block.start() != max(line_start, done):
+            position = hint.start() + 1  # this line does not start a table; the next may
+            continue
+        out.append(text[done : block.start()])
+        out.append(markdown_table_to_lines(block.group(0)))
+        done = position = block.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _starts_with_a_report(text: str) -> bool:
