@@ -146,9 +146,28 @@ def test_paragraphs_of_different_people_in_one_html_container_stay_apart():
 
 def test_a_record_longer_than_the_window_is_left_line_by_line():
     # Two blocks of the same 41 labels: trusted labels, but no record boundary within 40 lines.
-    block = "\n".join(f"Label {n}: value {n}" for n in range(MAX_BLOCK_LINES + 1))
+    block = "\n".join(f"Label {n}: value {1000 + n}" for n in range(MAX_BLOCK_LINES + 1))
     text = block + "\n\n" + block
     assert join_record_blocks(text) == text
+    shorter = "\n".join(block.splitlines()[:MAX_BLOCK_LINES])
+    assert len(join_record_blocks(shorter + "\n\n" + shorter).splitlines()) == 3  # the window allows 40
+
+
+def test_blocks_of_words_only_are_left_line_by_line():
+    # A Debian copyright header: fields, but no date, id number, phone or e-mail of a person.
+    block = "Format: https://www.debian.org/doc/copyright-format/\nUpstream-Name: java-atk-wrapper\nSource: http://download.gnome.org/"
+    text = block + "\n\n" + block + "\n"
+    assert join_record_blocks(text) == text
+
+
+def test_a_block_with_an_email_address_and_no_digits_is_joined():
+    text = "Name: Jane Example\nEmail: jane@example.org\n\nName: John Sample\nEmail: john@example.org\n"
+    assert join_record_blocks(text).split("\n") == [
+        "Jane Example | jane@example.org",
+        "",
+        "John Sample | john@example.org",
+        "",
+    ]
 
 
 def test_html_tables_are_still_rows_not_joined(people):
