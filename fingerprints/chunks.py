@@ -123,9 +123,11 @@ class ChunkTable:
         self.token_keys.extend(token_keys, token_counts)
         self.token_is_digits.extend(np.array(digits, dtype=bool))
         self.special_keys.extend(special_keys, special_counts)
-        hits, dates = self._prefilter_hits(token_keys, token_counts, special_keys, special_counts, id_counts)
+        hits, date_hits = self._prefilter_hits(
+            token_keys, token_counts, special_keys, special_counts, id_counts
+        )
         self._hits.extend(hits)
-        self._dates.extend(dates)
+        self._dates.extend(date_hits)
         self._words.extend(self._dataset_words(chunks, token_keys, token_counts))
         self._months.extend(np.array(months, dtype=bool))
         self._numbers.extend(np.array(numbers, dtype=bool))

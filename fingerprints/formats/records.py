@@ -109,12 +109,12 @@ def join_record_blocks(text: str) -> str:
         for number, lines, blocks in candidates
     ]
     unlabeled_ok = (
-        sum(1 for _, _, blocks in parsed for _, _, fields in blocks if fields and _unlabeled_record(fields))
+        sum(1 for _, _, read in parsed for _, _, fields in read if fields and _unlabeled_record(fields))
         >= MIN_UNLABELED_BLOCKS
     )
     changed = False
-    for number, lines, blocks in parsed:
-        joined = _joined_lines(lines, blocks, unlabeled_ok)
+    for number, lines, read in parsed:
+        joined = _joined_lines(lines, read, unlabeled_ok)
         if joined is not None:
             pieces[number] = joined
             changed = True
