@@ -10,7 +10,11 @@ For each size, in fresh processes (so that each figure is its own):
 - file size; load time and RSS after load (before any scan);
 - scan of one fixed corpus (synthetic chatter with 200 copied records and 100 name + date of
   birth lines of the dataset), cold (fresh process) and warm: MB/s and how many of the 100
-  name + date of birth lines were found (the hardest rule at scale: no id in the line).
+  name + date of birth lines were found (the hardest rule at scale: no id in the line);
+- the false-positive check beside it: 100 lines with the name of a record of the dataset and
+  an unrelated date (the record's own date moved by 1 to 3,000 days), each scanned alone;
+  any match is counted (a namesake born that day in the dataset would be a true coincidence:
+  at these sizes, expected well under one in a hundred lines).
 The 6,000-record size is the reference the scan speed at 10M is compared with. From the
 measured peaks, the build's memory at 100M is *projected* (a straight line through the two
 largest sizes), and printed as a projection, not a measurement.
@@ -53,13 +57,13 @@ TARGET_SCAN_RATIO = 0.8  # scan speed at 10M vs at 6,000
 
 
 def write_dataset(path: Path, count: int, seed: int) -> list[list[str]]:
-    """``count`` synthetic people as CSV; returns a sample of 300 rows for the corpus."""
+    """``count`` synthetic people as CSV; returns a sample of 400 rows for the corpus."""
     base = synthetic.generate_leak(20_000, seed=seed)
     rng = random.Random(seed)
     names = [row[1].split() for row in base.rows]
     pools = {name: base.column(name) for name in ("nationality", "case_status", "facility")}
     first_day = dt.date(1950, 1, 1).toordinal()
-    sample_at = set(rng.sample(range(count), min(300, count)))
+    sample_at = set(rng.sample(range(count), min(400, count)))
     sample = []
     numbers = rng.sample(range(10**8, 10**9), count) if count <= 20_000_000 else None
     with open(path, "w", newline="", encoding="utf-8") as out:
@@ -93,10 +97,18 @@ def write_corpus(path: Path, sample: list[list[str]], megabytes: float) -> None:
     rows = [",".join(r) for r in sample[:200]]
     name_dob = [f"{r[1]}, born {r[3]}" for r in sample[200:300]]
     lines = "\n".join(blocks).split("\n")
+    other_dates = [f"{r[1]}, born {_moved_date(r[3], rng)}" for r in sample[300:400]]
     for extra in rows + name_dob:
         lines.insert(rng.randrange(len(lines)), extra)
     path.write_text("\n".join(lines), encoding="utf-8")
     (path.with_suffix(".namedob")).write_text("\n".join(name_dob), encoding="utf-8")
+    (path.with_suffix(".otherdate")).write_text("\n".join(other_dates), encoding="utf-8")
+
+
+def _moved_date(iso: str, rng: random.Random) -> str:
+    """The date moved by 1 to 3,000 days either way: a date unrelated to the record."""
+    day = dt.date.fromisoformat(iso).toordinal() + rng.choice((-1, 1)) * rng.randint(1, 3000)
+    return dt.date.fromordinal(day).isoformat()
 
 
 class TreeRss:
@@ -183,6 +195,7 @@ def rss():
 from leaktrack.fingerprints import FingerprintSet, scan_text
 text = Path(sys.argv[3]).read_text(encoding="utf-8")
 name_dob = Path(sys.argv[4]).read_text(encoding="utf-8").split("\\n")
+other_date = Path(sys.argv[5]).read_text(encoding="utf-8").split("\\n")
 before = rss()
 started = time.perf_counter()
 fp = FingerprintSet.load(sys.argv[1], sys.argv[2])
@@ -195,9 +208,11 @@ def scan():
 cold, first = scan()
 warm = min(scan()[0] for _ in range(2))
 found = sum(1 for line in name_dob if scan_text(line, fp).matched_count)
+false = sum(1 for line in other_date if scan_text(line, fp).matched_count)
 print(json.dumps({"load": load, "rss_load": after - before, "rss_after_load": after,
                   "cold": cold, "warm": warm, "matched": first.matched_count,
-                  "name_dob_found": found, "name_dob_lines": len(name_dob)}))
+                  "name_dob_found": found, "name_dob_lines": len(name_dob),
+                  "other_date_matched": false, "other_date_lines": len(other_date)}))
 """
 
 
@@ -211,6 +226,7 @@ def load_and_scan(fp: Path, key: Path, corpus: Path) -> dict:
             str(key),
             str(corpus),
             str(corpus.with_suffix(".namedob")),
+            str(corpus.with_suffix(".otherdate")),
         ],
         capture_output=True,
         text=True,
@@ -230,11 +246,13 @@ def measure(size: int, folder: Path, args: argparse.Namespace, console: Console)
     console.log(f"{size:,} records: building ({dataset.stat().st_size / MB:,.0f} MB of CSV)")
     figures = {"size": size, "csv_bytes": dataset.stat().st_size}
     figures.update(build(dataset, out, key, args.workers, args.memory))
-    dataset.unlink()
+    if not args.keep:
+        dataset.unlink()
     console.log(f"{size:,} records: loading and scanning")
     figures.update(load_and_scan(out, key, corpus))
     figures["corpus_bytes"] = corpus.stat().st_size
-    out.unlink()
+    if not args.keep:
+        out.unlink()
     console.log(json.dumps(figures))
     return figures
 
@@ -249,6 +267,7 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         "load / RSS after",
         "scan cold / warm (CPU)",
         "name+DOB lines found",
+        "name+other date matched",
         title=f"bench/scale.py  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}, "
         f"{os.cpu_count()} CPUs, load average at start {args.load_at_start}, now {_load()}",
     )
@@ -263,6 +282,7 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
             f"{r['load'] * 1000:.0f} ms / {r['rss_after_load'] / MIB:.0f} MiB",
             f"{mb / r['cold']:.1f} / {mb / r['warm']:.1f} MB/s",
             f"{r['name_dob_found']} of {r['name_dob_lines']}",
+            f"{r['other_date_matched']} of {r['other_date_lines']}",
         )
     console.print(table)
     by_size = {r["size"]: r for r in rows}
@@ -310,12 +330,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory", default=None, help="build memory budget (default: a quarter of RAM)")
     parser.add_argument("--corpus-mb", type=float, default=20, help="size of the scanned corpus")
     parser.add_argument("--folder", default=None, help="where the temporary files go (default: /tmp)")
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="keep datasets, fingerprint files (key k.key) and corpora in this folder, to scan them again",
+    )
     args = parser.parse_args(argv)
     args.load_at_start = _load()
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000_000] if args.full else [])
     console = Console(width=160)
-    with tempfile.TemporaryDirectory(prefix="leaktrack-scale-", dir=args.folder) as folder:
-        rows = [measure(size, Path(folder), args, console) for size in sizes]
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        rows = [measure(size, Path(args.keep), args, console) for size in sizes]
+    else:
+        with tempfile.TemporaryDirectory(prefix="leaktrack-scale-", dir=args.folder) as folder:
+            rows = [measure(size, Path(folder), args, console) for size in sizes]
     report(rows, console, args)
 
 
