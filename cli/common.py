@@ -140,10 +140,12 @@ def fail(error: LeaktrackError) -> NoReturn:
     raise typer.Exit(error.exit_code) from None
 
 
-def new_app(help_text: str, completion: bool = False) -> typer.Typer:
+def new_app(
+    help_text: str, completion: bool = False, cls: type[LeaktrackGroup] = LeaktrackGroup
+) -> typer.Typer:
     """A Typer app (top level or command group) with leaktrack's conventions."""
     return typer.Typer(
-        cls=LeaktrackGroup,
+        cls=cls,
         help=help_text,
         no_args_is_help=True,
         pretty_exceptions_enable=False,

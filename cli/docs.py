@@ -185,7 +185,20 @@ def _short(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-GENERATED = {CLI_REFERENCE: cli_reference, SETTINGS_REFERENCE: settings_reference}
+def command_index() -> str:
+    """cli/command_index.py: the top-level commands' modules and summaries (lazy.py)."""
+    from .app import COMMAND_MODULES
+    from .lazy import command_index_source
+
+    return command_index_source(COMMAND_MODULES)
+
+
+COMMAND_INDEX = PACKAGE / "cli" / "command_index.py"
+GENERATED = {
+    CLI_REFERENCE: cli_reference,
+    SETTINGS_REFERENCE: settings_reference,
+    COMMAND_INDEX: command_index,
+}
 
 
 def out_of_date() -> list[Path]:
