@@ -10,12 +10,11 @@ import typer
 from rich.table import Table
 
 from ..errors import ExitCode
-from ..fingerprints import FingerprintSet, fingerprint_dataset_file
-from ..fingerprints.build import default_workers
+from ..fingerprints.fingerprint_set import FingerprintSet
 from ..fingerprints.formats.images import OCR_MISSING
 from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
-from ..index.open import refuse_refingerprinting
+from ..fingerprints.spill import default_workers
 from . import options
 from .common import console, err_console, print_json, print_json_lines, show_progress
 from .workspace import current_workspace
@@ -49,6 +48,9 @@ def fingerprint(
     as_json: bool = options.JSON,
 ) -> None:
     """Fingerprint a leaked dataset into a file that holds no plaintext of its records."""
+    from ..fingerprints.build import fingerprint_dataset_file
+    from ..index.open import refuse_refingerprinting  # the store, only to build (start-up: lazy.py)
+
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
     workspace = current_workspace(fingerprints=out, key_file=key_file)
     if workspace.fingerprints == current_workspace().fingerprints:  # the home's own fingerprints

@@ -14,8 +14,6 @@ from rich.markup import escape
 from ..errors import LeaktrackError
 from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
 from ..index.base import utcnow
-from ..takedown import exposure as exposure_report
-from ..takedown import notices
 from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
 from . import options
@@ -31,7 +29,6 @@ from .common import (
     print_json,
     show_progress,
 )
-from .evidence_views import evidence_view
 from .output import output_stream
 from .takedown_views import takedown_tables
 from .workspace import current_workspace
@@ -219,6 +216,7 @@ def _review_one(store: MatchStore, match: Match, by: str, evidence_dir: Path) ->
 
 def _evidence_of(match: Match, folder: Path):
     from ..spiders.evidence import load_evidence, warc_path_for
+    from .evidence_views import evidence_view  # the scanner with numpy: only to show evidence
 
     warc = warc_path_for(folder, match.id)
     return evidence_view(load_evidence(folder, match.id), warc if warc.exists() else None)
@@ -292,6 +290,8 @@ def takedown_draft(
     workspace = current_workspace(store=store_url)
     with open_store(workspace.store_url, must_exist=True) as store:
         match = store.get(match_id)
+    from ..takedown import notices  # jinja2: only for drafting (start-up, lazy.py)
+
     notice = notices.draft_notice(match, template, sender)
     with output_stream(out, workspace, force) as stream:
         stream.write(notice)
@@ -370,6 +370,8 @@ def _exposure_all(
     force: bool,
     store_url: str | None,
 ) -> None:
+    from ..takedown import exposure as exposure_report  # reads datasets: only here (lazy.py)
+
     if exposure_format not in exposure_report.EXPOSURE_FORMATS:
         raise typer.BadParameter("use jsonl or csv", param_hint="--format")
     workspace = current_workspace(store=store_url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,16 +17,15 @@ from ..index.base import utcnow
 from ..index.files import open_owner_only
 from ..takedown import exports, retention
 from ..takedown import settings as takedown_settings
-from ..takedown.fetch import Fetcher
-from ..takedown.finder import ContactFinder
 from ..takedown.mirrors import mirrors_of
-from ..takedown.notices import NoticeWording
 from ..takedown.schedule import SchedulePolicy, due_actions, record_check
-from ..takedown.sending import prepare_notice, send_notice, smtp_settings
 from . import options
 from .common import console, err_console, print_json
 from .queue_cmds import BY, JSON, STORE, default_actor, review_store, takedown_app
 from .workspace import SETTINGS_BY_KEY, current_workspace
+
+if TYPE_CHECKING:
+    from ..takedown.finder import ContactFinder
 
 # SMTP credentials come from the environment or the owner-only config file (cli/workspace.py:
 # LEAKTRACK_SMTP_USER, LEAKTRACK_SMTP_PASSWORD, [smtp] user/password), never from options.
@@ -49,6 +49,11 @@ LOOKUP_TIMEOUT = typer.Option(
 
 
 def contact_finder(store, rdap_bootstrap: str, lookup_timeout: float) -> ContactFinder:
+    # The finder (tldextract, requests) and the notices (jinja2), smtplib are imported by the
+    # commands that use them: every other command starts without them (lazy.py).
+    from ..takedown.fetch import Fetcher
+    from ..takedown.finder import ContactFinder
+
     return ContactFinder(store, Fetcher(timeout=lookup_timeout), rdap_bootstrap=rdap_bootstrap)
 
 
@@ -147,6 +152,9 @@ def takedown_send(
             "say which address the notice is sent from (or `leaktrack config set smtp.sender ADDRESS`)",
             param_hint="--from",
         )
+    from ..takedown.notices import NoticeWording
+    from ..takedown.sending import prepare_notice, send_notice, smtp_settings
+
     smtp = None if dry_run else smtp_settings(smtp_config)
     wording = NoticeWording(affected_people=affected, data_description=data, harm=harm)
     with review_store(store_url) as store:

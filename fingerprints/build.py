@@ -66,7 +66,7 @@ from .normalize import (
     textual_dates,
     transliterated_tokens,
 )
-from .spill import ArrayFile, PartitionedSpill, ordered_map
+from .spill import ArrayFile, PartitionedSpill, default_workers, ordered_map
 
 log = logging.getLogger(__name__)
 _COLUMN_SALT = np.uint64(0x9E3779B97F4A7C15)
@@ -385,11 +385,6 @@ def _signatures(parts: list[_ColumnEntries], n: int) -> tuple[np.ndarray, np.nda
 def default_memory_bytes() -> int:
     """A quarter of this machine's RAM."""
     return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
-
-
-def default_workers() -> int:
-    """Every core this process may run on."""
-    return len(os.sched_getaffinity(0))
 
 
 class _Build:

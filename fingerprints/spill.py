@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,11 @@ class PartitionedSpill:
             yield {column: values[order] for column, values in part.items()}
             for file in files.values():
                 file.path.unlink(missing_ok=True)
+
+
+def default_workers() -> int:
+    """Every core this process may run on (the build's and the scan's worker processes)."""
+    return len(os.sched_getaffinity(0))
 
 
 def ordered_map(
