@@ -19,6 +19,11 @@ The 6,000-record size is the reference the scan speed at 10M is compared with. F
 measured peaks, the build's memory at 100M is *projected* (a straight line through the two
 largest sizes), and printed as a projection, not a measurement.
 
+Start-up (``--startup``, also printed after the sizes): the CPU time of a few commands in a
+fresh process each (``--help``, ``scan`` of a 12-byte file against 6,000 records, ``queue
+list`` of an empty store), median of ``--startup-runs`` runs, beside ``python -c pass``
+measured the same way (target: every command under 0.3 s).
+
 Data is synthetic (``bench/speed.py``'s recombined people); everything lives in a temporary
 folder deleted at the end. Other work on the machine slows wall time: CPU time and the load
 average are printed beside it.
@@ -33,6 +38,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -311,6 +317,65 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         )
 
 
+STARTUP_TARGET_SECONDS = 0.3
+
+
+def startup_figures(folder: Path, runs: int) -> list[tuple[str, float]]:
+    """Median CPU time (user + system) of each command in a fresh process, ``runs`` times."""
+    home = folder / "startup-home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "LEAKTRACK_HOME": str(home)}
+    for name in ("LEAKTRACK_STORE", "LEAKTRACK_FINGERPRINTS", "LEAKTRACK_KEY_FILE", "LEAKTRACK_CASE"):
+        env.pop(name, None)
+    dataset = home / "leak.csv"
+    synthetic.generate_leak(6000, seed=3).write(dataset)
+    script = Path(sys.executable).parent / "leaktrack"  # the console script people run
+    leaktrack = [str(script)] if script.exists() else [sys.executable, "-m", "leaktrack.cli.app"]
+    subprocess.run([*leaktrack, "fingerprint", str(dataset)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from leaktrack.index import open_store; open_store('sqlite:///' + {str(home / 'matches.db')!r}).close()",
+        ],
+        env=env,
+        check=True,
+    )
+    document = home / "note.txt"
+    document.write_text("hello world\n")  # 12 bytes
+    commands = {
+        "python -c pass (reference)": [sys.executable, "-c", "pass"],
+        "leaktrack --help": [*leaktrack, "--help"],
+        "leaktrack --version": [*leaktrack, "--version"],
+        "leaktrack scan <12-byte file> (6,000 records)": [*leaktrack, "scan", str(document)],
+        "leaktrack queue list (empty store)": [*leaktrack, "queue", "list"],
+        "leaktrack config show": [*leaktrack, "config", "show"],
+    }
+    figures = []
+    for label, command in commands.items():
+        times = []
+        for _ in range(runs):
+            cpu = children_cpu()
+            subprocess.run(command, env=env, capture_output=True)
+            times.append(children_cpu() - cpu)
+        figures.append((label, statistics.median(times)))
+    return figures
+
+
+def report_startup(figures: list[tuple[str, float]], console: Console, runs: int) -> None:
+    table = Table(
+        "command",
+        "CPU time (median)",
+        "minus python -c pass",
+        title=f"start-up  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}, median of {runs} "
+        f"runs, load average {_load()} (target < {STARTUP_TARGET_SECONDS} s)",
+    )
+    reference = figures[0][1]
+    for label, seconds in figures:
+        table.add_row(label, f"{seconds * 1000:.0f} ms", f"{(seconds - reference) * 1000:.0f} ms")
+    console.print(table)
+
+
 def _commit() -> str:
     done = subprocess.run(
         ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -330,6 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory", default=None, help="build memory budget (default: a quarter of RAM)")
     parser.add_argument("--corpus-mb", type=float, default=20, help="size of the scanned corpus")
     parser.add_argument("--folder", default=None, help="where the temporary files go (default: /tmp)")
+    parser.add_argument("--startup", action="store_true", help="measure start-up only (no sizes)")
+    parser.add_argument("--startup-runs", type=int, default=7, help="runs of each command at start-up")
     parser.add_argument(
         "--keep",
         default=None,
@@ -339,6 +406,11 @@ def main(argv: list[str] | None = None) -> None:
     args.load_at_start = _load()
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000_000] if args.full else [])
     console = Console(width=160)
+    with tempfile.TemporaryDirectory(prefix="leaktrack-startup-", dir=args.folder) as folder:
+        startup = startup_figures(Path(folder), args.startup_runs)
+    if args.startup:
+        report_startup(startup, console, args.startup_runs)
+        return
     if args.keep:
         Path(args.keep).mkdir(parents=True, exist_ok=True)
         rows = [measure(size, Path(args.keep), args, console) for size in sizes]
@@ -346,6 +418,7 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="leaktrack-scale-", dir=args.folder) as folder:
             rows = [measure(size, Path(folder), args, console) for size in sizes]
     report(rows, console, args)
+    report_startup(startup, console, args.startup_runs)
 
 
 if __name__ == "__main__":
