@@ -32,10 +32,15 @@ def serve(
     ),
     store_url: str | None = options.STORE,
 ) -> None:
-    """Serve the review desk (log in with an account from `leaktrack users add`)."""
+    """Serve the review desk (log in with an account from `leaktrack users add`).
+
+    Its "Send notice" action sends by SMTP with the same settings as `takedown send`
+    ($LEAKTRACK_SMTP_*, the config file's [smtp]).
+    """
     import uvicorn
 
     from ..web.app import DeskConfig, create_app
+    from ..web.notice_sending import NoticeSending
     from ..web.sessions import load_or_create_secret
 
     workspace = current_workspace(store=store_url, fingerprints=fingerprints, key_file=key_file)
@@ -53,6 +58,9 @@ def serve(
         secret=secret,
         evidence_dir=workspace.evidence_dir,
         recheck=_rechecker(workspace),
+        # "Send notice" uses the [smtp] settings resolved here, as `takedown send` does; the
+        # page says what is missing when they do not allow sending.
+        sending=NoticeSending(smtp=workspace.smtp),
     )
     err_console.print(
         f"Review desk on http://{host}:{port}/ (Ctrl-C stops it)", markup=False, highlight=False

@@ -32,6 +32,10 @@ class TakedownSendError(LeaktrackError):
     """A notice cannot be sent: no contact to send it to, or the SMTP server refused it."""
 
 
+class SmtpDeliveryError(TakedownSendError):
+    """The SMTP server could not be reached, could not be trusted, or refused the notice."""
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where and how notices are sent. The server's certificate is always verified: against
@@ -191,22 +195,22 @@ def _deliver(message: EmailMessage, smtp: SmtpSettings) -> None:
             refused = client.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         (address, (code, text)), *_ = error.recipients.items()
-        raise TakedownSendError(f"SMTP server {where} refused {address}: {code} {_text(text)}") from None
+        raise SmtpDeliveryError(f"SMTP server {where} refused {address}: {code} {_text(text)}") from None
     except smtplib.SMTPResponseException as error:
-        raise TakedownSendError(
+        raise SmtpDeliveryError(
             f"SMTP server {where} refused the notice: {error.smtp_code} {_text(error.smtp_error)}"
         ) from None
     except ssl.SSLCertVerificationError as error:
-        raise TakedownSendError(
+        raise SmtpDeliveryError(
             f"SMTP server {where}: its certificate is not trusted ({error.verify_message}); "
             "set smtp.ca_file to the CA that signed it if it is your own"
         ) from None
     except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
-        raise TakedownSendError(
+        raise SmtpDeliveryError(
             f"cannot send through SMTP server {where}: {type(error).__name__}: {_text(str(error))}"
         ) from None
     if refused:
-        raise TakedownSendError(f"SMTP server {where} refused {', '.join(refused)}")
+        raise SmtpDeliveryError(f"SMTP server {where} refused {', '.join(refused)}")
 
 
 def _start_tls(client: smtplib.SMTP, context: ssl.SSLContext | None, where: str) -> None:
@@ -214,7 +218,7 @@ def _start_tls(client: smtplib.SMTP, context: ssl.SSLContext | None, where: str)
     with the copy's URL and the credentials, in clear text)."""
     client.ehlo()
     if not client.has_extn("starttls"):
-        raise TakedownSendError(
+        raise SmtpDeliveryError(
             f"SMTP server {where} does not offer STARTTLS; the notice was not sent unencrypted "
             "(use --smtp-security tls if the server takes TLS on connect)"
         )
@@ -225,12 +229,12 @@ def _log_in(client: smtplib.SMTP, smtp: SmtpSettings, where: str) -> None:
     try:
         client.login(smtp.username or "", smtp.password or "")
     except smtplib.SMTPAuthenticationError as error:
-        raise TakedownSendError(
+        raise SmtpDeliveryError(
             f"SMTP server {where} refused the login of {smtp.username}: "
             f"{error.smtp_code} {_text(error.smtp_error)}"
         ) from None
     except smtplib.SMTPNotSupportedError:
-        raise TakedownSendError(
+        raise SmtpDeliveryError(
             f"SMTP server {where} offers no login (AUTH) but a user name is set (smtp.user)"
         ) from None
 

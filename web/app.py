@@ -26,13 +26,23 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import ConcurrentUpdateError, InvalidTransitionError, LeaktrackError, NotFoundError, StoreError
+from ..errors import (
+    ConcurrentUpdateError,
+    InvalidTransitionError,
+    LeaktrackError,
+    NotFoundError,
+    StoreError,
+    TakedownTemplateError,
+)
 from ..index import STATUSES, MatchStore
+from ..index.base import utcnow
 from ..index.desk import AuditEntry, UserAccount
+from ..takedown.sending import SmtpDeliveryError, TakedownSendError
 from . import charts, queries, settings
 from .auth import LoginThrottle, add_user, check_login, set_disabled
 from .dashboard import DashboardCache
 from .evidence_view import evidence_for_page
+from .notice_sending import NoticeSending, preview_notice, send_previewed
 from .sessions import Session, SessionCodec
 
 log = logging.getLogger(__name__)
@@ -46,6 +56,7 @@ class DeskConfig:
     secret: bytes  # signs session cookies
     evidence_dir: Path | None = None  # where sweeps keep evidence reports and WARC captures
     recheck: Callable[[str], object] | None = None  # re-fetch one match now (match id -> result)
+    sending: NoticeSending | None = None  # how notices are sent by email (None: not from this desk)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
@@ -98,6 +109,8 @@ def create_app(config: DeskConfig) -> Starlette:
         Route("/copy/{match_id}/takedown", desk.page(desk.takedown_draft)),
         Route("/copy/{match_id}/takedown", desk.page(desk.takedown_sent), methods=["POST"]),
         Route("/copy/{match_id}/recheck", desk.page(desk.recheck), methods=["POST"]),
+        Route("/copy/{match_id}/send", desk.page(desk.notice_preview)),
+        Route("/copy/{match_id}/send", desk.page(desk.notice_send), methods=["POST"]),
         Route("/exposure", desk.page(desk.exposure)),
         Route("/sweeps", desk.page(desk.sweeps)),
         Route("/dashboard", desk.page(desk.dashboard)),
@@ -302,6 +315,7 @@ class _Desk:
             contact=queries.contact_for(match.host),
             evidence=evidence,
             message=ctx.request.query_params.get("done"),
+            can_send=self.config.sending is not None,
         )
 
     async def change_status(self, ctx: Context) -> Response:
@@ -335,6 +349,72 @@ class _Desk:
         ctx.store.record_takedown_sent(match_id, to=to, by=ctx.account.name, ref=ref, note=note)
         ctx.audit("takedown_sent", match_id, to=to, ref=ref)
         return RedirectResponse(f"/copy/{quote(match_id)}?done=takedown_sent", status_code=303)
+
+    # -- sending a notice by email (web/notice_sending.py) -------------------------------
+
+    def _sending(self) -> NoticeSending:
+        if self.config.sending is None:
+            raise HTTPException(503, "Sending notices is not set up for this desk.")
+        return self.config.sending
+
+    async def notice_preview(self, ctx: Context) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        sending = self._sending()
+        match = ctx.store.get(ctx.request.path_params["match_id"])
+        role = ctx.request.query_params.get("role") or None
+        try:
+            preview = await run_in_threadpool(preview_notice, sending, self.config.open_store, match.id, role)
+        except (TakedownSendError, TakedownTemplateError) as error:
+            return self._send_page(ctx, match, 409, error=str(error))
+        contact = preview.prepared.contact
+        ctx.audit("notice_previewed", match.id, to=contact.address, role=contact.role, source=contact.source)
+        return self._send_page(ctx, match, preview=preview, smtp_problem=sending.smtp_problem())
+
+    async def notice_send(self, ctx: Context) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        sending = self._sending()
+        match = ctx.store.get(ctx.request.path_params["match_id"])
+        role, to = ctx.form.get("role") or None, ctx.form.get("to", "")
+        notices = queries.int_field(ctx.form, "notices")
+        if notices is None or not to:
+            raise HTTPException(
+                400, "This confirmation does not say what was previewed; preview the notice again."
+            )
+        try:
+            notice = await run_in_threadpool(
+                send_previewed,
+                sending,
+                self.config.open_store,
+                match.id,
+                role,
+                to,
+                notices,
+                ctx.account.name,
+                utcnow(),
+            )
+        except (TakedownSendError, TakedownTemplateError) as error:
+            ctx.audit("notice_not_sent", match.id, to=to, role=role, error=str(error))
+            status = 502 if isinstance(error, SmtpDeliveryError) else 409
+            return self._send_page(ctx, ctx.store.get(match.id), status, error=str(error))
+        ctx.audit(
+            "notice_sent",
+            match.id,
+            kind=notice.kind,
+            to=notice.recipient,
+            role=notice.role,
+            contact_source=notice.contact_source,
+            message_id=notice.message_id,
+        )
+        done = f"{notice.kind} sent to {notice.recipient} (Message-ID {notice.message_id})"
+        return RedirectResponse(f"/copy/{quote(match.id)}?done={quote(done)}", status_code=303)
+
+    def _send_page(self, ctx: Context, match, status_code: int = 200, **values) -> HTMLResponse:
+        values = {"preview": None, "error": None, "smtp_problem": None} | values
+        return self.render(
+            ctx, "send_notice.html", status_code, title="Send a takedown notice", match=match, **values
+        )
 
     async def recheck(self, ctx: Context) -> Response:
         match = ctx.store.get(ctx.request.path_params["match_id"])
