@@ -6,6 +6,7 @@ downloads a browser here: it launches /usr/bin/chromium.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import threading
@@ -15,6 +16,7 @@ from desk_site import ADMIN, BARE_URL, KEPT_URL, REVIEWER, make_site
 
 from leaktrack.index import match_id_for_url
 from leaktrack.index.sqlite import SQLiteStore
+from leaktrack.web.notice_sending import NoticeSending
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -32,23 +34,46 @@ CHROMIUM_ARGS = [
 KEPT_ID = match_id_for_url(KEPT_URL)
 
 
-@pytest.fixture
-def desk_url(tmp_path, small_leak, leak_fingerprints):
-    """The desk served by uvicorn on a socket bound (and listening) before the test starts."""
+@contextlib.contextmanager
+def served(app):
+    """``app`` served by uvicorn on a socket bound (and listening) before the test starts."""
     import uvicorn
 
-    site = make_site(tmp_path, small_leak, leak_fingerprints)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)  # connections wait in the backlog until uvicorn accepts: no readiness race
-    server = uvicorn.Server(uvicorn.Config(site.app(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     host, port = listener.getsockname()
-    yield f"http://{host}:{port}", site
-    server.should_exit = True
-    thread.join(timeout=30)
-    listener.close()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
+@pytest.fixture
+def desk_url(tmp_path, small_leak, leak_fingerprints):
+    site = make_site(tmp_path, small_leak, leak_fingerprints)
+    with served(site.app()) as url:
+        yield url, site
+
+
+@pytest.fixture
+def sending_desk_url(tmp_path, small_leak, leak_fingerprints, smtp_server):
+    """The desk with "Send notice" set up, sending to a local relay (aiosmtpd) on 127.0.0.1."""
+    controller, inbox = smtp_server
+    site = make_site(tmp_path, small_leak, leak_fingerprints)
+    relay = {
+        "host": "127.0.0.1",
+        "port": controller.port,
+        "security": "none",
+        "sender": "desk@responder.example",
+    }
+    with served(site.app(sending=NoticeSending(smtp=relay))) as url:
+        yield url, site, inbox
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +196,25 @@ def test_a_forged_form_from_another_page_without_the_csrf_token_is_refused(page,
         page.click("#go")
     assert navigation.value.status in (401, 403)
     assert SQLiteStore(site.store_path).get(KEPT_ID).status == "new"
+
+
+def test_a_reviewer_previews_and_sends_a_notice_from_the_copys_page(page, sending_desk_url):
+    url, site, inbox = sending_desk_url
+    log_in(page, url, *REVIEWER)
+    page.wait_for_selector("#queue")
+    page.goto(f"{url}/copy/{KEPT_ID}")
+    page.click("#confirm")
+    expect(page.locator("#status")).to_have_text("confirmed")
+
+    page.click("#send-notice-link")
+    expect(page.locator("#recipient-address")).to_have_text("security@pastebin.com")
+    assert "platform table (pastebin.com" in page.locator("#contact-source").inner_text()
+    assert KEPT_URL in page.locator("#notice").inner_text()
+    assert inbox.messages == []
+
+    page.click("#send-notice")
+    expect(page.locator("#status")).to_have_text("takedown_sent")  # back on the copy's page
+    ((_, rcpt_tos, _),) = inbox.messages
+    assert rcpt_tos == ["security@pastebin.com"]
+    (notice,) = SQLiteStore(site.store_path).list_notices(KEPT_ID)
+    assert notice.message_id in page.locator("#done").inner_text()
