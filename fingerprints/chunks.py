@@ -12,6 +12,8 @@ memo holds ten chunks or a million (it used to rebuild every array per document)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from . import params
@@ -20,6 +22,29 @@ from .keys import KeyedHasher
 from .normalize import MONTHS, chunk_tokens, digit_date_readings, id_number
 
 ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
+
+
+def chunk_prefilter_info(
+    chunk: bytes,
+    hasher: KeyedHasher,
+    is_prefilter_key: Callable[[int], bool],
+    is_known_key: Callable[[int], bool],
+) -> tuple[int, bool, bool]:
+    """What ``ChunkTable`` finds of one chunk (it does many at once): its prefilter strength
+    (ID_HIT when one of its id numbers is a prefilter key, 1 when a token or a date is, else
+    0), whether a date is, and whether it is one word of the dataset, rare or not."""
+    tokens = chunk_tokens(chunk)
+    if any(is_prefilter_key(hasher.id_number(t)) for t in tokens if id_number(t)):
+        return ID_HIT, False, False  # the line is a candidate whatever else it holds
+    date = any(is_prefilter_key(hasher.date(d)) for t in tokens for d in digit_date_readings(t))
+    token = any(is_prefilter_key(hasher.token(t)) for t in tokens)
+    word = (
+        len(tokens) == 1
+        and len(chunk) >= params.PREFILTER_MIN_TOKEN_BYTES
+        and not chunk.isdigit()
+        and is_known_key(hasher.token(tokens[0]))
+    )
+    return int(date or token), date, word
 
 
 class _Growing:

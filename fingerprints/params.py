@@ -146,6 +146,9 @@ PREFILTER_MIN_TOKEN_BYTES = 3
 PREFILTER_FIND_MAX_CHUNKS = 16
 # Memo of document chunk -> keys is dropped when it grows past this many entries.
 CHUNK_MEMO_LIMIT = 2_000_000
+# The compiled first pass remembers the prefilter strength of this many distinct chunks
+# (~32 bytes each, 16 MB at most), then is dropped whole before the next document.
+FIRST_PASS_MEMO_CHUNKS = 2**19
 
 # --- Building (build.py, spill.py) ----------------------------------------------------------
 # What a row costs while a chunk is analysed in a worker (its cells, the analyses, entries and

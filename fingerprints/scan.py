@@ -42,6 +42,8 @@ from .fingerprint_set import (
     KIND_ID,
     FingerprintSet,
 )
+from .first_pass import AVAILABLE as first_pass_compiled
+from .first_pass import CompiledFirstPass
 from .keys import KeyedHasher, bag_keys, token_run_keys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
@@ -95,9 +97,11 @@ class LineMatches:
 
 
 class _Scanner:
-    """Per-FingerprintSet state: known keys and the chunk table (the memo across documents)."""
+    """Per-FingerprintSet state: known keys, the chunk table (the memo across documents) and
+    the compiled first pass (``first_pass.py``) unless ``compiled`` is False or it is not
+    built: then the first pass is ``candidate_lines``, in Python, with the same results."""
 
-    def __init__(self, fingerprints: FingerprintSet):
+    def __init__(self, fingerprints: FingerprintSet, compiled: bool | None = None):
         if fingerprints.key is None:
             raise ValueError("FingerprintSet has no key: load it with FingerprintSet.load")
         self.fp = fingerprints
@@ -112,11 +116,21 @@ class _Scanner:
         ) * (1 - 1e-6)
         self.known_keys = fingerprints.known_keys
         self.known_bits = KeyBitset(fingerprints.known_bits)
+        month_keys = self._month_keys()
         self.chunks = ChunkTable(
             self.hasher,
-            sorted_unique(np.concatenate((fingerprints.prefilter_keys, self._month_keys()))),
+            sorted_unique(np.concatenate((fingerprints.prefilter_keys, month_keys))),
             fingerprints.known_keys,
         )
+        self.first_pass: CompiledFirstPass | None = None
+        if compiled or (compiled is None and first_pass_compiled):
+            self.first_pass = CompiledFirstPass(
+                self.hasher,
+                fingerprints.prefilter_keys,
+                month_keys,
+                fingerprints.known_keys,
+                fingerprints.known_bits,
+            )
 
     def _month_keys(self) -> np.ndarray:
         """Month names count as prefilter hits: a spelled birth date ("7 March 1990") is three
@@ -128,11 +142,18 @@ class _Scanner:
         return np.array([self.hasher.token(month) for month in PREFILTER_MONTHS], dtype=np.uint64)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
+    def candidate_lines_of(self, text: str) -> list[tuple[int, bytes]]:
+        """``candidate_lines`` of a text, by the compiled first pass when there is one."""
+        if self.first_pass is not None:
+            return self.first_pass.candidate_lines(text)
+        return self.candidate_lines(token_bytes(fold_text(text)))
+
     def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
         """Lines holding an id number of the dataset or two chunks of rare dataset values
         (one rare name token alone is too often an ordinary word: "page", "rose"), and lines
         holding a birth date of the dataset beside a word of the dataset, however common
-        (``J. Sezer, 1986-11-15``: a surname shared by dozens of records is no rare value)."""
+        (``J. Sezer, 1986-11-15``: a surname shared by dozens of records is no rare value),
+        from ``token_bytes(fold_text(text))``: the pure-Python first pass."""
         distinct = set(x.split())
         self.chunks.learn(distinct)
         chunks = list(distinct)
@@ -179,6 +200,7 @@ class _Scanner:
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
+        self.chunks.learn({chunk for _, line in lines for chunk in line.split()})
         encoded = _EncodedLines.of(self, lines)
         pairs = self._candidate_pairs(encoded)
         orphans = np.setdiff1d(np.array([n for n, _ in lines], dtype=np.int64), pairs >> 32)
@@ -564,7 +586,7 @@ def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:
 def find_record_matches(text: str, fingerprints: FingerprintSet) -> LineMatches:
     """Every (record, line) match in ``text``, the building block of scan_text."""
     scanner = _scanner_for(fingerprints)
-    lines = scanner.candidate_lines(token_bytes(fold_text(text)))
+    lines = scanner.candidate_lines_of(text)
     return scanner.match_lines(lines) if lines else LineMatches.none()
 
 

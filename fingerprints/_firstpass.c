@@ -1,0 +1,921 @@
+/* The scanner's first pass, compiled: one pass over a document's UTF-8 bytes that folds,
+ * cuts chunks, keyed-hashes their tokens and tests them against the dataset's prefilter
+ * keys, and returns the lines worth a closer look (see first_pass.py, which wraps it, and
+ * scan.py, whose pure-Python _Scanner.candidate_lines gives the same results).
+ *
+ * Keys are the same keyed BLAKE2b (64-bit digests) as keys.KeyedHasher's: BLAKE2b is
+ * implemented here (RFC 7693), with the key block compressed once per scanner, so a token
+ * costs one compression. Each distinct chunk's prefilter strength is kept in a bounded memo
+ * (a fixed open-addressing table over an arena of chunk bytes, dropped whole when full), so
+ * common words cost a table probe, and a million distinct chunks cost bounded memory.
+ *
+ * Chunks holding non-ASCII bytes are handed to a Python callable that folds them as
+ * normalize.fold_text does (Unicode NFKD, case folding, marks): folding is local between
+ * ASCII separators, so a chunk folded alone reads as it does in the folded document.
+ *
+ * No numpy headers: arrays come in through the buffer protocol. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- BLAKE2b (RFC 7693) */
+
+static const uint64_t BLAKE2B_IV[8] = {
+    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
+    0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
+};
+
+static const uint8_t BLAKE2B_SIGMA[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+};
+
+static inline uint64_t rotr64(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
+
+static inline uint64_t load64_le(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+#define B2_G(a, b, c, d, x, y)          \
+    do {                                \
+        v[a] = v[a] + v[b] + (x);       \
+        v[d] = rotr64(v[d] ^ v[a], 32); \
+        v[c] = v[c] + v[d];             \
+        v[b] = rotr64(v[b] ^ v[c], 24); \
+        v[a] = v[a] + v[b] + (y);       \
+        v[d] = rotr64(v[d] ^ v[a], 16); \
+        v[c] = v[c] + v[d];             \
+        v[b] = rotr64(v[b] ^ v[c], 63); \
+    } while (0)
+
+static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t counter, int last) {
+    uint64_t v[16], m[16];
+    for (int i = 0; i < 16; i++) m[i] = load64_le(block + 8 * i);
+    for (int i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = BLAKE2B_IV[i];
+    }
+    v[12] ^= counter; /* messages here are far below 2**64 bytes: the high word stays 0 */
+    if (last) v[14] = ~v[14];
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *s = BLAKE2B_SIGMA[r];
+        B2_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
+        B2_G(1, 5, 9, 13, m[s[2]], m[s[3]]);
+        B2_G(2, 6, 10, 14, m[s[4]], m[s[5]]);
+        B2_G(3, 7, 11, 15, m[s[6]], m[s[7]]);
+        B2_G(0, 5, 10, 15, m[s[8]], m[s[9]]);
+        B2_G(1, 6, 11, 12, m[s[10]], m[s[11]]);
+        B2_G(2, 7, 8, 13, m[s[12]], m[s[13]]);
+        B2_G(3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+}
+
+/* The state after the key block of keyed BLAKE2b with an 8-byte digest: what every
+ * message of this key starts from. */
+typedef struct {
+    uint64_t h[8];
+} KeyState;
+
+static void key_state_init(KeyState *ks, const uint8_t *key, size_t key_len) {
+    uint8_t block[128] = {0};
+    memcpy(ks->h, BLAKE2B_IV, sizeof ks->h);
+    ks->h[0] ^= 0x01010000ULL ^ ((uint64_t)key_len << 8) ^ 8; /* fanout 1, depth 1, digest 8 */
+    memcpy(block, key, key_len);
+    blake2b_compress(ks->h, block, 128, 0);
+}
+
+/* keyed BLAKE2b-64 of prefix ':' data, as int.from_bytes(digest, "little") (keys.py: the
+ * message of a token is "t:" + token, of an id number "n:" + digits, of a date "d:" + iso). */
+static uint64_t keyed_hash(const KeyState *ks, char prefix, const uint8_t *data, size_t len) {
+    uint64_t h[8];
+    uint8_t block[128];
+    size_t total = len + 2, done = 0;
+    uint64_t counter = 128; /* the key block */
+    memcpy(h, ks->h, sizeof h);
+    block[0] = (uint8_t)prefix;
+    block[1] = ':';
+    size_t first = len < 126 ? len : 126;
+    memcpy(block + 2, data, first);
+    size_t in_block = first + 2;
+    const uint8_t *rest = data + first;
+    size_t rest_len = len - first;
+    /* The last block (even a full one) is compressed with the final flag. */
+    while (done + in_block < total) {
+        counter += 128;
+        blake2b_compress(h, block, counter, 0);
+        done += 128;
+        size_t take = rest_len < 128 ? rest_len : 128;
+        memcpy(block, rest, take);
+        rest += take;
+        rest_len -= take;
+        in_block = take;
+    }
+    memset(block + in_block, 0, 128 - in_block);
+    counter += in_block;
+    blake2b_compress(h, block, counter, 1);
+    return h[0];
+}
+
+/* ---------------------------------------------------------------- byte classes */
+
+/* normalize.token_bytes on ASCII: letters lowercased, digits kept, "-./'" deleted, newline
+ * kept, every other ASCII byte a separator; bytes >= 0x80 start a chunk to fold in Python. */
+enum { C_SEP = 0, C_NEWLINE = 1, C_DELETED = 2, C_HIGH = 3 };
+static uint8_t BYTE_CLASS[256]; /* a normalized byte ('0'-'9', 'a'-'z') or one of the above */
+
+static void init_byte_classes(void) {
+    for (int b = 0; b < 256; b++) {
+        uint8_t c = C_SEP;
+        if (b >= 0x80) c = C_HIGH;
+        else if (b >= 'a' && b <= 'z') c = (uint8_t)b;
+        else if (b >= 'A' && b <= 'Z') c = (uint8_t)(b + 32);
+        else if (b >= '0' && b <= '9') c = (uint8_t)b;
+        else if (b == '\n') c = C_NEWLINE;
+        else if (b == '-' || b == '.' || b == '/' || b == '\'') c = C_DELETED;
+        BYTE_CLASS[b] = c;
+    }
+}
+
+static inline int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+/* FNV-1a over normalized chunk bytes: the memo's and the hit sets' hash (not a key). */
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static inline uint64_t fnv1a(const uint8_t *p, size_t n) {
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * FNV_PRIME;
+    return h;
+}
+
+static inline uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* ---------------------------------------------------------------- growable buffers */
+
+typedef struct {
+    uint8_t *data;
+    size_t size, capacity;
+} Bytes;
+
+static int bytes_reserve(Bytes *b, size_t extra) {
+    if (b->size + extra <= b->capacity) return 0;
+    size_t capacity = b->capacity ? b->capacity : 256;
+    while (capacity < b->size + extra) capacity *= 2;
+    uint8_t *data = PyMem_Realloc(b->data, capacity);
+    if (!data) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->capacity = capacity;
+    return 0;
+}
+
+static void bytes_free(Bytes *b) {
+    PyMem_Free(b->data);
+    b->data = NULL;
+    b->size = b->capacity = 0;
+}
+
+/* ---------------------------------------------------------------- the chunk memo */
+
+#define MEMO_MAX_CHUNK 64 /* longer chunks (rare, mostly unique) are not remembered */
+
+/* What the pass knows of a chunk, in one byte: its prefilter strength (0, 1 or id_hit) and
+ * whether it holds a date the prefilter looks for, or is a word some record holds. */
+#define INFO_STRENGTH 3
+#define INFO_DATE 4
+#define INFO_WORD 8
+
+typedef struct {
+    uint64_t hash; /* 0: empty slot */
+    uint32_t offset;
+    uint8_t length;
+    uint8_t info;
+} MemoSlot;
+
+/* The table starts small and doubles while at most half full, up to max_count chunks (so
+ * its memory follows the distinct chunks seen, at most ~16 + 16 bytes a chunk); when full it
+ * takes no more, and is dropped whole before the next document. */
+#define MEMO_FIRST_SLOTS 4096
+
+typedef struct {
+    MemoSlot *slots;
+    size_t mask, count, max_count;
+    Bytes arena;
+    size_t arena_limit;
+} Memo;
+
+static int memo_init(Memo *m, size_t max_count) {
+    m->slots = PyMem_Calloc(MEMO_FIRST_SLOTS, sizeof(MemoSlot));
+    if (!m->slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    m->mask = MEMO_FIRST_SLOTS - 1;
+    m->count = 0;
+    m->max_count = max_count;
+    m->arena = (Bytes){0};
+    m->arena_limit = max_count * 16;
+    return 0;
+}
+
+static int memo_clear(Memo *m) {
+    MemoSlot *slots = PyMem_Calloc(MEMO_FIRST_SLOTS, sizeof(MemoSlot));
+    if (!slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyMem_Free(m->slots);
+    m->slots = slots;
+    m->mask = MEMO_FIRST_SLOTS - 1;
+    m->count = 0;
+    bytes_free(&m->arena);
+    return 0;
+}
+
+static inline int memo_full(const Memo *m) {
+    return m->count >= m->max_count || m->arena.size + MEMO_MAX_CHUNK > m->arena_limit;
+}
+
+/* Room for one more chunk: doubles the table when it would be more than half full. */
+static int memo_make_room(Memo *m) {
+    if (2 * (m->count + 1) <= m->mask + 1) return 0;
+    size_t n = 2 * (m->mask + 1);
+    MemoSlot *slots = PyMem_Calloc(n, sizeof(MemoSlot));
+    if (!slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i <= m->mask; i++) {
+        MemoSlot *s = &m->slots[i];
+        if (s->hash == 0) continue;
+        size_t j = (size_t)mix64(s->hash) & (n - 1);
+        while (slots[j].hash != 0) j = (j + 1) & (n - 1);
+        slots[j] = *s;
+    }
+    PyMem_Free(m->slots);
+    m->slots = slots;
+    m->mask = n - 1;
+    return 0;
+}
+
+/* The slot holding the chunk, or the empty slot where it would go. */
+static inline MemoSlot *memo_find(Memo *m, const uint8_t *chunk, size_t n, uint64_t hash) {
+    size_t i = (size_t)mix64(hash) & m->mask;
+    for (;;) {
+        MemoSlot *s = &m->slots[i];
+        if (s->hash == 0) return s;
+        if (s->hash == hash && s->length == n && memcmp(m->arena.data + s->offset, chunk, n) == 0) return s;
+        i = (i + 1) & m->mask;
+    }
+}
+
+/* ---------------------------------------------------------------- hit sets */
+
+/* Distinct hit chunks (a chunk counts once per line and once per document): entries keep
+ * their normalized bytes in a per-document arena; an open-addressing index finds them. */
+typedef struct {
+    uint64_t hash;
+    size_t offset, length;
+} Hit;
+
+typedef struct {
+    Hit *hits;
+    size_t count, capacity;
+    uint32_t *index; /* entry + 1, 0 empty */
+    size_t index_mask;
+} HitSet;
+
+static int hitset_init(HitSet *s) {
+    s->count = 0;
+    s->capacity = 16;
+    s->hits = PyMem_Malloc(s->capacity * sizeof(Hit));
+    s->index_mask = 63;
+    s->index = PyMem_Calloc(64, sizeof(uint32_t));
+    if (!s->hits || !s->index) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void hitset_free(HitSet *s) {
+    PyMem_Free(s->hits);
+    PyMem_Free(s->index);
+    s->hits = NULL;
+    s->index = NULL;
+}
+
+static void hitset_clear(HitSet *s) {
+    if (s->count == 0) return;
+    if (s->count * 8 < s->index_mask) {
+        for (size_t k = 0; k < s->count; k++) {
+            size_t i = (size_t)mix64(s->hits[k].hash) & s->index_mask;
+            while (s->index[i] != 0) {
+                s->index[i] = 0;
+                i = (i + 1) & s->index_mask;
+            }
+        }
+    } else {
+        memset(s->index, 0, (s->index_mask + 1) * sizeof(uint32_t));
+    }
+    s->count = 0;
+}
+
+static int hitset_grow(HitSet *s, const uint8_t *arena) {
+    size_t n = (s->index_mask + 1) * 2;
+    uint32_t *index = PyMem_Calloc(n, sizeof(uint32_t));
+    if (!index) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t k = 0; k < s->count; k++) {
+        size_t i = (size_t)mix64(s->hits[k].hash) & (n - 1);
+        while (index[i] != 0) i = (i + 1) & (n - 1);
+        index[i] = (uint32_t)(k + 1);
+    }
+    (void)arena;
+    PyMem_Free(s->index);
+    s->index = index;
+    s->index_mask = n - 1;
+    return 0;
+}
+
+/* 1 when added, 0 when already there, -1 on error. */
+static int hitset_add(HitSet *s, Bytes *arena, const uint8_t *chunk, size_t n, uint64_t hash) {
+    size_t i = (size_t)mix64(hash) & s->index_mask;
+    while (s->index[i] != 0) {
+        Hit *h = &s->hits[s->index[i] - 1];
+        if (h->hash == hash && h->length == n && memcmp(arena->data + h->offset, chunk, n) == 0) return 0;
+        i = (i + 1) & s->index_mask;
+    }
+    if (s->count == s->capacity) {
+        Hit *hits = PyMem_Realloc(s->hits, 2 * s->capacity * sizeof(Hit));
+        if (!hits) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->hits = hits;
+        s->capacity *= 2;
+    }
+    if (bytes_reserve(arena, n) < 0) return -1;
+    memcpy(arena->data + arena->size, chunk, n);
+    s->hits[s->count] = (Hit){hash, arena->size, n};
+    arena->size += n;
+    s->index[i] = (uint32_t)(++s->count);
+    if (s->count * 2 > s->index_mask && hitset_grow(s, arena->data) < 0) return -1;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- the FirstPass object */
+
+typedef struct {
+    PyObject_HEAD
+    KeyState key;
+    Py_buffer prefilter; /* uint64, sorted unique: the file's prefilter keys */
+    Py_buffer extra;     /* uint64, sorted unique: keys the scanner adds (month names) */
+    Py_buffer known;     /* uint64, sorted unique: every key some record has (known_keys) */
+    Py_buffer bits;      /* uint8: arrays.KeyBitset over known (known_bits) */
+    int have_buffers;
+    uint64_t bits_mask;
+    PyObject *fold; /* raw non-ASCII chunk -> [(normalized chunk, strength, date, word)] with any */
+    int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
+    Memo memo;
+    /* per document */
+    Bytes norm, hit_arena, out;
+    HitSet line_hits, doc_hits;
+} FirstPass;
+
+static inline int sorted_has(const Py_buffer *b, uint64_t key) {
+    const uint64_t *a = (const uint64_t *)b->buf;
+    Py_ssize_t lo = 0, hi = b->len / 8;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) >> 1;
+        if (a[mid] < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < b->len / 8 && a[lo] == key;
+}
+
+static inline int maybe_known(const FirstPass *fp, uint64_t key) {
+    uint64_t bit = key & fp->bits_mask;
+    return !fp->bits.len || ((const uint8_t *)fp->bits.buf)[bit >> 3] >> (bit & 7) & 1;
+}
+
+static inline int is_prefilter_key(const FirstPass *fp, uint64_t key) {
+    if (maybe_known(fp, key) && sorted_has(&fp->prefilter, key)) return 1;
+    return fp->extra.len && sorted_has(&fp->extra, key);
+}
+
+static inline int is_known_key(const FirstPass *fp, uint64_t key) {
+    return maybe_known(fp, key) && sorted_has(&fp->known, key);
+}
+
+static int days_in_month(int year, int month) {
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return 29;
+    return days[month - 1];
+}
+
+static int number_of(const uint8_t *p, size_t n) {
+    int v = 0;
+    for (size_t i = 0; i < n; i++) v = v * 10 + (p[i] - '0');
+    return v;
+}
+
+/* Is one of the date readings of a 6-8 digit token a prefilter key (normalize.
+ * digit_date_readings: YYYYMMDD, DDMMYYYY and MMDDYYYY, each part of 1-2 digits)? */
+static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
+    int readings[12][3], count = 0;
+    /* year first: the 2-4 digits after it split into month and day */
+    int year = number_of(d, 4);
+    for (size_t i = 1; i <= 2; i++) {
+        size_t right = n - 4 - i;
+        if (n - 4 >= i + 1 && right <= 2) {
+            readings[count][0] = year;
+            readings[count][1] = number_of(d + 4, i);
+            readings[count][2] = number_of(d + 4 + i, right);
+            count++;
+        }
+    }
+    /* year last: the 2-4 digits before it are day and month, or month and day */
+    year = number_of(d + n - 4, 4);
+    for (size_t i = 1; i <= 2; i++) {
+        size_t right = n - 4 - i;
+        if (n - 4 >= i + 1 && right <= 2) {
+            int first = number_of(d, i), second = number_of(d + i, right);
+            readings[count][0] = year;
+            readings[count][1] = second;
+            readings[count][2] = first;
+            count++;
+            readings[count][0] = year;
+            readings[count][1] = first;
+            readings[count][2] = second;
+            count++;
+        }
+    }
+    for (int r = 0; r < count; r++) {
+        int y = readings[r][0], m = readings[r][1], day = readings[r][2];
+        if (y < fp->date_min_year || y > fp->date_max_year || m < 1 || m > 12 || day < 1 ||
+            day > days_in_month(y, m))
+            continue;
+        char iso[11];
+        snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, day);
+        if (is_prefilter_key(fp, keyed_hash(&fp->key, 'd', (const uint8_t *)iso, 10))) return 1;
+    }
+    return 0;
+}
+
+/* What chunks.ChunkTable finds of a normalized ASCII chunk: strength id_hit when one of its
+ * id numbers is a prefilter key, 1 when a token or a date is, else 0; INFO_DATE when a date
+ * is; INFO_WORD when it is one word of letters, at least min_word_bytes, that some record
+ * holds. (With an id number found, the flags no longer matter: the line is a candidate.) */
+static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
+    int strength = 0, date = 0, tokens = 0;
+    uint64_t first_key = 0;
+    size_t i = 0;
+    while (i < n) {
+        int digits = is_digit(c[i]);
+        size_t j = i + 1;
+        while (j < n && is_digit(c[j]) == digits) j++;
+        size_t len = j - i;
+        uint64_t key = keyed_hash(&fp->key, 't', c + i, len);
+        if (tokens++ == 0) first_key = key;
+        if (!strength && is_prefilter_key(fp, key)) strength = 1;
+        if (digits) {
+            if ((int)len >= fp->min_id_digits && is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c + i, len)))
+                return fp->id_hit;
+            if (!date && len >= 6 && len <= 8 && date_hit(fp, c + i, len)) date = strength = 1;
+        }
+        i = j;
+    }
+    int word = tokens == 1 && !is_digit(c[0]) && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
+    return strength | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
+}
+
+/* Remember a chunk that memo_find did not find (its slot may move when the table grows). */
+static int memo_put(Memo *m, const uint8_t *c, size_t n, uint64_t hash, int info) {
+    if (memo_full(m)) return 0;
+    if (memo_make_room(m) < 0 || bytes_reserve(&m->arena, n) < 0) return -1;
+    MemoSlot *slot = memo_find(m, c, n, hash);
+    memcpy(m->arena.data + m->arena.size, c, n);
+    *slot = (MemoSlot){hash, (uint32_t)m->arena.size, (uint8_t)n, (uint8_t)info};
+    m->arena.size += n;
+    m->count++;
+    return 0;
+}
+
+static int memo_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
+    if (n > MEMO_MAX_CHUNK) return chunk_info(fp, c, n);
+    hash |= hash == 0; /* 0 marks an empty slot */
+    MemoSlot *slot = memo_find(&fp->memo, c, n, hash);
+    if (slot->hash != 0) return slot->info;
+    int info = chunk_info(fp, c, n);
+    if (memo_put(&fp->memo, c, n, hash, info) < 0) return -1;
+    return info;
+}
+
+/* Per-document state of the pass. */
+typedef struct {
+    long long line_strength, doc_strength;
+    size_t doc_distinct;
+    int line_flags, doc_flags; /* INFO_DATE | INFO_WORD seen in the line, in the document */
+} Tally;
+
+#define DOC_DISTINCT_CAP 1024 /* distinct hit chunks counted per document (the caller needs 17) */
+
+static int count_hit(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64_t hash, int info) {
+    int strength = info & INFO_STRENGTH;
+    t->line_flags |= info;
+    t->doc_flags |= info;
+    if (!strength) return 0;
+    int added = hitset_add(&fp->line_hits, &fp->hit_arena, c, n, hash);
+    if (added < 0) return -1;
+    if (added) t->line_strength += strength;
+    if (t->doc_distinct < DOC_DISTINCT_CAP) {
+        added = hitset_add(&fp->doc_hits, &fp->hit_arena, c, n, hash);
+        if (added < 0) return -1;
+        if (added) {
+            t->doc_distinct++;
+            t->doc_strength += strength;
+        }
+    }
+    return 0;
+}
+
+/* A chunk with non-ASCII bytes: the Python fold tells what its normalized chunks are. A
+ * chunk that is nothing to the prefilter is remembered in the memo under its raw bytes
+ * (which, holding bytes >= 0x80, never equal a normalized ASCII chunk). */
+static int fold_chunk(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n) {
+    MemoSlot *slot = NULL;
+    uint64_t hash = 0;
+    if (n <= MEMO_MAX_CHUNK) {
+        hash = fnv1a(raw, n);
+        hash |= hash == 0;
+        slot = memo_find(&fp->memo, raw, n, hash);
+        if (slot->hash != 0) return 0; /* only raw chunks that are nothing are remembered */
+    }
+    PyObject *hits = PyObject_CallFunction(fp->fold, "y#", (const char *)raw, (Py_ssize_t)n);
+    if (!hits) return -1;
+    PyObject *seq = PySequence_Fast(hits, "fold must return a sequence");
+    Py_DECREF(hits);
+    if (!seq) return -1;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    if (count == 0 && slot != NULL && memo_put(&fp->memo, raw, n, hash, 0) < 0) {
+        Py_DECREF(seq);
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        const char *chunk;
+        Py_ssize_t length;
+        int strength, date, word;
+        if (!PyArg_ParseTuple(item, "y#ipp", &chunk, &length, &strength, &date, &word)) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        int info = (strength & INFO_STRENGTH) | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
+        if (info != 0 &&
+            count_hit(fp, t, (const uint8_t *)chunk, (size_t)length, fnv1a((const uint8_t *)chunk, length),
+                      info) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_t end) {
+    /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
+    if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
+        t->line_strength = fp->id_hit;
+    if (t->line_strength > 0) {
+        if (bytes_reserve(&fp->out, 4 * sizeof(int64_t)) < 0) return -1;
+        int64_t row[4] = {line, (int64_t)start, (int64_t)end, t->line_strength};
+        memcpy(fp->out.data + fp->out.size, row, sizeof row);
+        fp->out.size += sizeof row;
+    }
+    t->line_strength = 0;
+    t->line_flags = 0;
+    hitset_clear(&fp->line_hits);
+    return 0;
+}
+
+/* One pass over the bytes; rows (line, start, end, strength) of lines with hits go to out. */
+static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t) {
+    long long line = 0;
+    size_t line_start = 0, chunk_start = 0;
+    int in_chunk = 0, high = 0;
+    uint64_t hash = FNV_OFFSET;
+    if (bytes_reserve(&fp->norm, size > 4096 ? 4096 : size + 1) < 0) return -1;
+    fp->norm.size = 0;
+    for (size_t i = 0; i <= size; i++) {
+        uint8_t c = i < size ? BYTE_CLASS[data[i]] : C_NEWLINE;
+        if (c > C_HIGH) { /* a normalized letter or digit */
+            if (!in_chunk) {
+                in_chunk = 1;
+                chunk_start = i;
+            }
+            if (fp->norm.size == fp->norm.capacity && bytes_reserve(&fp->norm, 1) < 0) return -1;
+            fp->norm.data[fp->norm.size++] = c;
+            hash = (hash ^ c) * FNV_PRIME;
+            continue;
+        }
+        if (c == C_DELETED || c == C_HIGH) {
+            if (!in_chunk) {
+                in_chunk = 1;
+                chunk_start = i;
+            }
+            high |= c == C_HIGH;
+            continue;
+        }
+        /* a separator or a newline ends the chunk */
+        if (in_chunk) {
+            if (high) {
+                if (fold_chunk(fp, t, data + chunk_start, i - chunk_start) < 0) return -1;
+            } else if (fp->norm.size) {
+                int info = memo_info(fp, fp->norm.data, fp->norm.size, hash);
+                if (info < 0) return -1;
+                if (info && count_hit(fp, t, fp->norm.data, fp->norm.size, hash, info) < 0) return -1;
+            }
+            in_chunk = high = 0;
+            fp->norm.size = 0;
+            hash = FNV_OFFSET;
+        }
+        if (c == C_NEWLINE) {
+            if (end_line(fp, t, line, line_start, i) < 0) return -1;
+            line++;
+            line_start = i + 1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
+    Py_buffer data;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
+    if (memo_full(&fp->memo) && memo_clear(&fp->memo) < 0) return NULL;
+    fp->out.size = fp->hit_arena.size = 0;
+    hitset_clear(&fp->line_hits);
+    hitset_clear(&fp->doc_hits);
+    Tally t = {0, 0, 0, 0, 0};
+    int failed = first_pass(fp, (const uint8_t *)data.buf, (size_t)data.len, &t) < 0;
+    PyBuffer_Release(&data);
+    PyObject *result = NULL;
+    if (!failed)
+        result = Py_BuildValue("nLNy#", (Py_ssize_t)t.doc_distinct, t.doc_strength,
+                               PyBool_FromLong((t.doc_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD)),
+                               fp->out.data ? (const char *)fp->out.data : "", (Py_ssize_t)fp->out.size);
+    /* what one huge document needed is not kept for the next */
+    if (fp->out.capacity > (1 << 20)) bytes_free(&fp->out);
+    if (fp->hit_arena.capacity > (1 << 20)) bytes_free(&fp->hit_arena);
+    if (fp->norm.capacity > (1 << 16)) bytes_free(&fp->norm);
+    if (fp->line_hits.capacity > 4096 || fp->doc_hits.capacity > 4096) {
+        hitset_free(&fp->line_hits);
+        hitset_free(&fp->doc_hits);
+        if (hitset_init(&fp->line_hits) < 0 || hitset_init(&fp->doc_hits) < 0) {
+            Py_XDECREF(result);
+            return NULL;
+        }
+    }
+    return result;
+}
+
+static PyObject *FirstPass_chunk_info(FirstPass *fp, PyObject *arg) {
+    Py_buffer chunk;
+    if (PyObject_GetBuffer(arg, &chunk, PyBUF_SIMPLE) < 0) return NULL;
+    const uint8_t *c = (const uint8_t *)chunk.buf;
+    for (Py_ssize_t i = 0; i < chunk.len; i++) {
+        if (BYTE_CLASS[c[i]] <= C_HIGH) {
+            PyBuffer_Release(&chunk);
+            PyErr_SetString(PyExc_ValueError, "not a normalized ASCII chunk (a-z, 0-9)");
+            return NULL;
+        }
+    }
+    int info = chunk.len ? chunk_info(fp, c, (size_t)chunk.len) : 0;
+    PyBuffer_Release(&chunk);
+    return PyLong_FromLong(info);
+}
+
+static PyObject *FirstPass_is_prefilter_key(FirstPass *fp, PyObject *arg) {
+    unsigned long long key = PyLong_AsUnsignedLongLong(arg);
+    if (key == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(is_prefilter_key(fp, (uint64_t)key));
+}
+
+static PyObject *FirstPass_is_known_key(FirstPass *fp, PyObject *arg) {
+    unsigned long long key = PyLong_AsUnsignedLongLong(arg);
+    if (key == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
+    return PyBool_FromLong(is_known_key(fp, (uint64_t)key));
+}
+
+static PyObject *FirstPass_memo_size(FirstPass *fp, PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromSize_t(fp->memo.count);
+}
+
+static int get_u64_array(PyObject *obj, Py_buffer *view, const char *what) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (view->itemsize != 8 || (view->format && strchr("QL", view->format[strlen(view->format) - 1]) == NULL)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous uint64 array", what);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"key",           "prefilter_keys", "extra_keys",     "known_keys",    "bits",
+                            "fold",          "id_hit",         "min_id_digits",  "min_word_bytes", "date_min_year",
+                            "date_max_year", "memo_chunks",    NULL};
+    Py_buffer key;
+    PyObject *prefilter, *extra, *known, *bits, *fold;
+    Py_ssize_t memo_chunks = 1 << 19;
+    if (fp->have_buffers) {
+        PyErr_SetString(PyExc_RuntimeError, "FirstPass is initialized once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*OOOOOiiiii|n", names, &key, &prefilter, &extra, &known, &bits,
+                                     &fold, &fp->id_hit, &fp->min_id_digits, &fp->min_word_bytes,
+                                     &fp->date_min_year, &fp->date_max_year,
+                                     &memo_chunks))
+        return -1;
+    if (key.len < 1 || key.len > 64) {
+        PyBuffer_Release(&key);
+        PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
+        return -1;
+    }
+    key_state_init(&fp->key, (const uint8_t *)key.buf, (size_t)key.len);
+    PyBuffer_Release(&key);
+    if (!PyCallable_Check(fold)) {
+        PyErr_SetString(PyExc_TypeError, "fold must be callable");
+        return -1;
+    }
+    if (memo_chunks < 1 || memo_chunks > (1 << 26)) {
+        PyErr_SetString(PyExc_ValueError, "memo_chunks out of range");
+        return -1;
+    }
+    if (get_u64_array(prefilter, &fp->prefilter, "prefilter_keys") < 0) return -1;
+    if (get_u64_array(extra, &fp->extra, "extra_keys") < 0) {
+        PyBuffer_Release(&fp->prefilter);
+        return -1;
+    }
+    if (get_u64_array(known, &fp->known, "known_keys") < 0) {
+        PyBuffer_Release(&fp->prefilter);
+        PyBuffer_Release(&fp->extra);
+        return -1;
+    }
+    if (PyObject_GetBuffer(bits, &fp->bits, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&fp->prefilter);
+        PyBuffer_Release(&fp->extra);
+        PyBuffer_Release(&fp->known);
+        return -1;
+    }
+    fp->have_buffers = 1;
+    if (fp->bits.len & (fp->bits.len - 1)) {
+        PyErr_SetString(PyExc_ValueError, "bits must be a power of two of bytes");
+        return -1;
+    }
+    fp->bits_mask = fp->bits.len ? (uint64_t)fp->bits.len * 8 - 1 : 0;
+    Py_INCREF(fold);
+    fp->fold = fold;
+    if (memo_init(&fp->memo, (size_t)memo_chunks) < 0) return -1;
+    if (hitset_init(&fp->line_hits) < 0 || hitset_init(&fp->doc_hits) < 0) return -1;
+    return 0;
+}
+
+static void FirstPass_dealloc(FirstPass *fp) {
+    if (fp->have_buffers) {
+        PyBuffer_Release(&fp->prefilter);
+        PyBuffer_Release(&fp->extra);
+        PyBuffer_Release(&fp->known);
+        PyBuffer_Release(&fp->bits);
+    }
+    Py_XDECREF(fp->fold);
+    PyMem_Free(fp->memo.slots);
+    bytes_free(&fp->memo.arena);
+    bytes_free(&fp->norm);
+    bytes_free(&fp->hit_arena);
+    bytes_free(&fp->out);
+    hitset_free(&fp->line_hits);
+    hitset_free(&fp->doc_hits);
+    Py_TYPE(fp)->tp_free((PyObject *)fp);
+}
+
+static PyMethodDef FirstPass_methods[] = {
+    {"lines", (PyCFunction)FirstPass_lines, METH_O,
+     "lines(data) -> (distinct hit chunks (capped), their summed strength, dated, rows): dated when\n"
+     "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength)\n"
+     "of every line with a hit, strength summed over its distinct chunks (id_hit at least for a\n"
+     "line with a date and a word of the dataset)."},
+    {"chunk_info", (PyCFunction)FirstPass_chunk_info, METH_O,
+     "Strength | INFO_DATE (4) | INFO_WORD (8) of one normalized ASCII chunk (no memo)."},
+    {"is_known_key", (PyCFunction)FirstPass_is_known_key, METH_O, "Does some record have this key?"},
+    {"is_prefilter_key", (PyCFunction)FirstPass_is_prefilter_key, METH_O,
+     "Is the key one the prefilter looks for (the file's or an extra key)?"},
+    {"memo_size", (PyCFunction)FirstPass_memo_size, METH_NOARGS, "Chunks in the memo."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FirstPassType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "leaktrack.fingerprints._firstpass.FirstPass",
+    .tp_basicsize = sizeof(FirstPass),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The compiled first pass of one fingerprint set and key.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)FirstPass_init,
+    .tp_dealloc = (destructor)FirstPass_dealloc,
+    .tp_methods = FirstPass_methods,
+};
+
+/* ---------------------------------------------------------------- module functions */
+
+static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
+    Py_buffer key;
+    const char *prefix;
+    Py_ssize_t prefix_len;
+    PyObject *items;
+    if (!PyArg_ParseTuple(args, "y*s#O", &key, &prefix, &prefix_len, &items)) return NULL;
+    if (key.len < 1 || key.len > 64 || prefix_len != 1) {
+        PyBuffer_Release(&key);
+        PyErr_SetString(PyExc_ValueError, "a 1-64 byte key and a one-letter prefix");
+        return NULL;
+    }
+    KeyState ks;
+    key_state_init(&ks, (const uint8_t *)key.buf, (size_t)key.len);
+    PyBuffer_Release(&key);
+    PyObject *seq = PySequence_Fast(items, "items must be a sequence of bytes");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * 8);
+    if (!out) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    uint64_t *keys = (uint64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char *data;
+        Py_ssize_t len;
+        if (PyBytes_AsStringAndSize(PySequence_Fast_GET_ITEM(seq, i), &data, &len) < 0) {
+            Py_DECREF(seq);
+            Py_DECREF(out);
+            return NULL;
+        }
+        uint64_t k = keyed_hash(&ks, prefix[0], (const uint8_t *)data, (size_t)len);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        k = __builtin_bswap64(k);
+#endif
+        memcpy(&keys[i], &k, 8);
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"keyed_hashes", keyed_hashes, METH_VARARGS,
+     "keyed_hashes(key, prefix, items) -> bytes: little-endian uint64 keyed BLAKE2b-64 of\n"
+     "prefix + ':' + item for each item (as keys.KeyedHasher)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_firstpass", "The scanner's compiled first pass (see first_pass.py).", -1,
+    module_methods,
+};
+
+PyMODINIT_FUNC PyInit__firstpass(void) {
+    init_byte_classes();
+    if (PyType_Ready(&FirstPassType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&FirstPassType);
+    if (PyModule_AddObject(m, "FirstPass", (PyObject *)&FirstPassType) < 0) {
+        Py_DECREF(&FirstPassType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

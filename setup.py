@@ -1,0 +1,16 @@
+"""The compiled first pass of the scanner (fingerprints/_firstpass.c), built by pip with the
+machine's C compiler. Everything else is in pyproject.toml. ``optional``: without a compiler
+the install still succeeds, and the scanner runs its pure-Python first pass (same results)."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "leaktrack.fingerprints._firstpass",
+            sources=["fingerprints/_firstpass.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        )
+    ]
+)

@@ -1,0 +1,215 @@
+"""The compiled first pass (fingerprints/_firstpass.c) gives what the pure-Python one gives.
+
+Both passes run over the same corpora (altered copies of the leak, look-alikes, paste
+filler, unicode-heavy text, ids and dates in many writings, Latin-1 and UTF-16 files) and
+must agree on every candidate line and every match. The compiled pass is built by
+``pip install -e .`` wherever a C compiler is, as in CI."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+import sysconfig
+
+import numpy as np
+import pytest
+
+from leaktrack.fingerprints import build_fingerprint_set, params, scan_bytes, scan_text
+from leaktrack.fingerprints import first_pass as first_pass_module
+from leaktrack.fingerprints.normalize import fold_text, token_bytes
+from leaktrack.fingerprints.scan import _Scanner
+from leaktrack.synthetic import negative_samples, unrelated_paste_text
+
+KEY = bytes(range(32))
+compiled_only = pytest.mark.skipif(
+    not first_pass_module.AVAILABLE, reason="the compiled first pass is not built (no C compiler)"
+)
+
+
+def test_compiled_first_pass_is_built_where_a_c_compiler_is():
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the pure-Python first pass runs")
+    assert first_pass_module.AVAILABLE, "fingerprints/_firstpass.c is not built: run `pip install -e .`"
+
+
+@pytest.fixture(scope="module")
+def fingerprints(small_leak):
+    return build_fingerprint_set(small_leak.columns, small_leak.rows, small_leak.ids, KEY)
+
+
+@pytest.fixture(scope="module")
+def scanners(fingerprints):
+    """(compiled, pure Python), each keeping its memo from one test to the next."""
+    if not first_pass_module.AVAILABLE:
+        pytest.skip("the compiled first pass is not built")
+    return _Scanner(fingerprints, compiled=True), _Scanner(fingerprints, compiled=False)
+
+
+def _assert_same_candidate_lines(scanners, text: str) -> list[tuple[int, bytes]]:
+    compiled, python = scanners
+    found = compiled.candidate_lines_of(text)
+    assert found == python.candidate_lines(token_bytes(fold_text(text)))
+    return found
+
+
+def _assert_same_matches(fingerprints, scanners, scan) -> None:
+    results = []
+    for scanner in scanners:
+        fingerprints._scanner = scanner
+        result = scan()
+        results.append((result.verdict, result.matched_records, result.confidences))
+    fingerprints._scanner = None
+    assert results[0] == results[1]
+
+
+def _unicode_heavy_text(leak, rng: random.Random) -> str:
+    """Rows of the leak's native-script names among text the folding must read alike."""
+    native = [i for i, is_native in enumerate(leak.native_script) if is_native]
+    lines = [" | ".join(leak.rows[i]) for i in rng.sample(native, min(30, len(native)))]
+    row = leak.rows[0]
+    lines += [
+        "ＧＡＲＣＩＡ ﬁle Straße İstanbul ΣΊΣΥΦΟΣ ǅemal e\u0301 \u0301start",  # fullwidth, ligature, ß, marks
+        f"{row[1].upper()}\u00a0{row[2]}\u2002Ｎｏ．\u2003{row[3]}",  # no-break and em spaces
+        "١٢٣٤٥٦٧٨٩ ١٩٩٠-٠٣-٠٧ ０３／０７／１９９０ Ａ１２３４５６７８９",  # Arabic-Indic and fullwidth digits
+        "zero\u200bwidth soft\u00adhyphen “quoted” — dash… ½ ⅞ №5 emoji 🙂 𝐁𝐨𝐥𝐝 \ud800 lone surrogate",
+        "Владимир Петров 07.03.1990 Αθήνα 北京市 王小明 김민수 محمد أحمد",
+    ]
+    rng.shuffle(lines)
+    return "\n".join(lines)
+
+
+def _ids_and_dates_text(leak, rng: random.Random) -> str:
+    """One record's fields in the writings a copy uses: id numbers with and without
+    separators, dates in digits (both orders, 6 to 8 digits) and with month names."""
+    name, a_number, birth = leak.columns.index("full_name"), leak.columns.index("a_number"), None
+    birth = leak.columns.index("date_of_birth")
+    lines = []
+    for i in rng.sample(range(len(leak.rows)), 40):
+        row = leak.rows[i]
+        year, month, day = row[birth].split("-")
+        digits = "".join(ch for ch in row[a_number] if ch.isdigit())
+        writings = [
+            row[a_number],
+            digits,
+            f"{digits[:3]}-{digits[3:6]}-{digits[6:]}",
+            f"{digits[:3]}.{digits[3:6]}.{digits[6:]}",
+            f"{day}/{month}/{year}",
+            f"{month}/{day}/{year}",
+            f"{year}{month}{day}",
+            f"{day}{month}{year[2:]}",
+            f"{int(day)} March {year}",
+            row[birth],
+        ]
+        lines.append(f"{row[name]} " + " ".join(rng.sample(writings, 3)))
+        lines.append(f"ref {digits} only, filed {row[birth]}")  # id and date without a name
+    return "\n".join(lines)
+
+
+@compiled_only
+def test_compiled_keyed_hashes_are_keys_keyed_blake2b():
+    from leaktrack.fingerprints import _firstpass
+
+    rng = random.Random(1)
+    for key_length in (16, 32, 64):
+        key = rng.randbytes(key_length)
+        items = [rng.randbytes(n) for n in [*range(0, 300), 1000, 4096]]
+        got = np.frombuffer(_firstpass.keyed_hashes(key, "t", items), dtype="<u8").tolist()
+        want = [
+            int.from_bytes(hashlib.blake2b(b"t:" + i, digest_size=8, key=key).digest(), "little")
+            for i in items
+        ]
+        assert got == want
+
+
+def test_both_passes_find_the_same_lines_in_every_altered_copy(scanners, small_leak_copies):
+    with_lines = 0
+    for sample in small_leak_copies:
+        try:
+            text = sample.data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # binary formats: their extracted text is compared below
+        with_lines += bool(_assert_same_candidate_lines(scanners, text))
+    assert with_lines >= len(small_leak_copies) // 2  # the copies do reach the second pass
+
+
+def test_both_passes_agree_on_look_alikes_and_paste_filler(scanners, small_leak):
+    rng = random.Random(3)
+    for sample in negative_samples(small_leak, seed=3, count=40):
+        _assert_same_candidate_lines(scanners, sample.data.decode("utf-8", "replace"))
+    for _ in range(20):
+        _assert_same_candidate_lines(scanners, unrelated_paste_text(rng, lines=200))
+
+
+def test_both_passes_agree_on_unicode_heavy_text(scanners, small_leak):
+    rng = random.Random(4)
+    for _ in range(5):
+        text = _unicode_heavy_text(small_leak, rng)
+        assert _assert_same_candidate_lines(scanners, text)
+
+
+def test_both_passes_agree_on_ids_and_dates_in_every_writing(scanners, small_leak):
+    text = _ids_and_dates_text(small_leak, random.Random(5))
+    assert len(_assert_same_candidate_lines(scanners, text)) >= 40
+
+
+def test_both_passes_give_the_same_matches(fingerprints, scanners, small_leak, small_leak_copies):
+    rng = random.Random(6)
+    texts = [s.data.decode("utf-8") for s in small_leak_copies if s.data.isascii() or _is_utf8(s.data)]
+    texts += [_unicode_heavy_text(small_leak, rng), _ids_and_dates_text(small_leak, rng)]
+    for text in texts:
+        _assert_same_matches(fingerprints, scanners, lambda: scan_text(text, fingerprints))  # noqa: B023
+
+
+def test_both_passes_give_the_same_matches_in_latin1_and_utf16_files(fingerprints, scanners, small_leak):
+    rows = [",".join(r) for r in small_leak.rows[:60]]
+    text = "full_name,a_number\n" + "\n".join(rows) + "\nJosé Ñúñez, Zoë Ångström, François Müller\n"
+    for encoding, name in (("latin-1", "copy.csv"), ("utf-16", "copy.txt"), ("utf-8-sig", "copy.txt")):
+        data = text.encode(encoding, "replace")
+        _assert_same_matches(fingerprints, scanners, lambda: scan_bytes(data, fingerprints, name=name))  # noqa: B023
+
+
+@compiled_only
+def test_the_compiled_memo_is_bounded_and_results_stay_the_same(fingerprints, small_leak):
+    scanner = _Scanner(fingerprints, compiled=True)
+    python = _Scanner(fingerprints, compiled=False)
+    scanner.first_pass = first_pass_module.CompiledFirstPass(
+        scanner.hasher,
+        fingerprints.prefilter_keys,
+        scanner._month_keys(),
+        fingerprints.known_keys,
+        fingerprints.known_bits,
+        memo_chunks=500,
+    )
+    rng = random.Random(7)
+    leaked = "\n".join(",".join(r) for r in small_leak.rows[:20])
+    for _ in range(4):
+        words = " ".join(f"w{rng.randrange(10**9)}x" for _ in range(3000))  # all distinct
+        text = f"{words}\n{leaked}\n{words}"
+        assert scanner.candidate_lines_of(text) == python.candidate_lines(token_bytes(fold_text(text)))
+        assert scanner.first_pass.memo_size() <= 500
+
+
+@compiled_only
+def test_a_clean_document_of_a_million_distinct_cells_leaves_no_chunk_in_the_python_memo(fingerprints):
+    """Issue 8: a one-line CSV of a million distinct cells cost 40 s and 1.2 GB, one Python
+    object per distinct chunk. The compiled pass keeps Python out of clean text."""
+    scanner = _Scanner(fingerprints, compiled=True)
+    fingerprints._scanner = scanner
+    try:  # cells of letters: "xbaaaa", "xbaaab", ... (digits would read as dates of birth)
+        row = ",".join("x" + "".join(chr(97 + int(d)) for d in str(100_000 + i)) for i in range(1_000_000))
+        result = scan_text("header\n" + row, fingerprints)
+    finally:
+        fingerprints._scanner = None
+    assert result.verdict == "clean"
+    assert len(scanner.chunks.ids) == 0
+    assert scanner.first_pass.memo_size() <= params.FIRST_PASS_MEMO_CHUNKS
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
