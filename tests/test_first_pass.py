@@ -154,6 +154,20 @@ def test_both_passes_agree_on_ids_and_dates_in_every_writing(scanners, small_lea
     assert len(_assert_same_candidate_lines(scanners, text)) >= 40
 
 
+def test_both_passes_agree_on_birth_dates_beside_words_of_the_dataset(scanners, small_leak):
+    """``J. Sezer, 1986-11-15``: a birth date beside a word of the dataset, however common,
+    makes a candidate line; the date beside other words does not."""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    lines = []
+    for i in random.Random(8).sample(range(len(small_leak.rows)), 30):
+        row = small_leak.rows[i]
+        words = row[name].split()
+        lines.append(f"{words[0][0]}. {words[-1]}, {row[birth]}")  # ASCII or native script
+        lines.append(f"the weather on {row[birth]} was fine")
+    found = _assert_same_candidate_lines(scanners, "\n".join(lines))
+    assert any(n % 2 == 0 for n, _ in found)
+
+
 def test_both_passes_give_the_same_matches(fingerprints, scanners, small_leak, small_leak_copies):
     rng = random.Random(6)
     texts = [s.data.decode("utf-8") for s in small_leak_copies if s.data.isascii() or _is_utf8(s.data)]
