@@ -35,6 +35,7 @@ SPIDERS = {
     "wayback": "leaktrack.spiders.wayback.WaybackSpider",
     "github": "leaktrack.spiders.github.GitHubSpider",
     "paste_api": "leaktrack.spiders.paste_api.PasteApiSpider",
+    "commoncrawl": "leaktrack.spiders.commoncrawl.CommonCrawlSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from ..fingerprints.results import ScanResult
 
 # How a spider took a document's text from an answer: the whole body as it came ("document"),
-# or a paste page's text area ("paste_page", see paste.paste_page_document).
-EXTRACTIONS = ("document", "paste_page")
+# a paste page's text area ("paste_page", see paste.paste_page_document), or the payload of a
+# WARC record fetched by a Range request ("warc_record", see commoncrawl.warc_record_document).
+EXTRACTIONS = ("document", "paste_page", "warc_record")
 
 
 @dataclass

@@ -20,6 +20,7 @@ SPIDER_MODULES = [
     "leaktrack.spiders.urls",
     "leaktrack.spiders.feed",
     "leaktrack.spiders.wayback",
+    "leaktrack.spiders.commoncrawl",
 ]
 
 # --- leaktrack's own settings (read by our spiders, middlewares and pipelines) -------------
@@ -66,6 +67,9 @@ LEAKTRACK_RETRY_BACKOFF_MAX = 60.0
 LEAKTRACK_RETRY_AFTER_MAX = 300.0
 # Wayback Machine (spiders/wayback.py): CDX rows asked for per page (``limit``), then resumeKey.
 LEAKTRACK_WAYBACK_PAGE_ROWS = 500
+# Common Crawl (spiders/commoncrawl.py): how many of the newest crawls a source without
+# ``collections`` asks (each crawl is a month or so of the web, read once per URL or prefix).
+LEAKTRACK_COMMONCRAWL_CRAWLS = 1
 # Mirror crawls stop at this link depth unless the source sets max_depth.
 LEAKTRACK_DEFAULT_MAX_DEPTH = 3
 # File name endings a mirror spider downloads as documents, with conditional requests on later

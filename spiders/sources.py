@@ -39,6 +39,13 @@ Minimal example::
     download_delay = 2.0             # optional, any kind: seconds between requests to the site
 
     [[sources]]
+    name = "common-crawl"
+    kind = "commoncrawl"             # Common Crawl's index API; records read from its WARC files
+    urls = ["https://agency.example/files/cases.csv"]
+    url_prefixes = ["https://mirror.example/leak/"]
+    collections = ["CC-MAIN-2026-47"]  # optional: the newest crawl when not given
+
+    [[sources]]
     name = "github"
     kind = "github"                  # API kinds: github, gitlab, paste_api, search (api_sources.py)
     token_env = "GITHUB_TOKEN"       # names the environment variable; the token is never written here
@@ -69,7 +76,7 @@ from urllib.parse import urlparse
 from ..errors import SourcesError
 from .api_sources import API_KEYS, API_KINDS, check_api_source, parse_api_keys
 
-KINDS = ("paste", "mirror", "urls", "feed", "wayback", *API_KINDS)
+KINDS = ("paste", "mirror", "urls", "feed", "wayback", "commoncrawl", *API_KINDS)
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
 SOURCE_KEYS = {
     "name",

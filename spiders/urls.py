@@ -42,6 +42,16 @@ class UrlsSpider(SourceSpider):
 
     def recheck_request(self, target: dict):
         """Fetch what the sweep fetched for this copy (``content_url``) and read it the same way."""
+        if target["extraction"] == "warc_record":  # a Common Crawl record: its bytes of a WARC file
+            from .commoncrawl import warc_record_request
+
+            return warc_record_request(
+                self,
+                target["content_url"],
+                self.parse_warc_record,
+                document_url=target["url"],
+                handle_httpstatus_list=list(GONE_STATUSES),
+            )
         callback = self.parse_paste_page if target["extraction"] == "paste_page" else self.parse_file
         return self.request(
             target["content_url"],
@@ -56,3 +66,10 @@ class UrlsSpider(SourceSpider):
 
     def parse_paste_page(self, response: Response):
         yield paste_page_document(self, response)
+
+    def parse_warc_record(self, response: Response):
+        from .commoncrawl import warc_record_document
+
+        document = warc_record_document(self, response)
+        if document is not None:
+            yield document

@@ -232,3 +232,35 @@ def test_retry_after_is_read_as_seconds_or_an_http_date(header, seconds):
     from leaktrack.spiders.middlewares import retry_after_seconds
 
     assert retry_after_seconds(header) == seconds
+
+
+def test_recheck_fetches_the_id_capture_again_and_says_gone_once_the_archive_removed_it(
+    archive, wayback, crawl_settings, leak_fingerprints
+):
+    from leaktrack.spiders.recheck import recheck
+
+    leak = leak_fingerprints.copies["excerpt_10_rows"]
+    archive.add("20261115093000", LEAK_URL, leak.data)
+    archive.add("20261116093000", MIRROR + "cases.csv", leak.data + b"\n")
+    sweep_with(wayback_config(wayback, url_prefixes=[MIRROR]), leak_fingerprints, crawl_settings)
+    with home_store() as store:
+        for match in store.list_matches(limit=None):
+            store.change_status(match.id, "confirmed", by="test")
+            store.record_takedown_sent(match.id, to="info@archive.example", ref="T-1", by="test")
+    archive.captures = [capture for capture in archive.captures if capture.original == LEAK_URL]
+    wayback.requests.clear()
+
+    results = recheck(
+        home_workspace().with_files(fingerprints=leak_fingerprints.path, key_file=leak_fingerprints.key_file),
+        allow_private_networks=True,
+        settings=crawl_settings,
+    )
+
+    assert {result.url: result.verdict for result in results} == {
+        f"{wayback.url}/web/20261115093000/{LEAK_URL}": "still up",
+        f"{wayback.url}/web/20261116093000/{MIRROR}cases.csv": "gone",
+    }
+    assert sorted(request.path for request in wayback.requests_for("/web/")) == [
+        f"/web/20261115093000id_/{LEAK_URL}",
+        f"/web/20261116093000id_/{MIRROR}cases.csv",
+    ]
