@@ -38,6 +38,7 @@ from .cursors import META_QUERY, CursorSpider
 from .items import FetchedDocument
 from .meta import META_DOCUMENT_URL
 from .middlewares import record_error
+from .sources import COLLECTION_RE
 from .urls import GONE_STATUSES
 from .wayback import ArchiveQuery, archive_queries, since_timestamp
 
@@ -249,11 +250,10 @@ def crawl_names(body: bytes) -> list[str]:
     if not isinstance(crawls, list):
         raise ValueError("not a JSON array of crawls")
     names = [crawl.get("id") for crawl in crawls if isinstance(crawl, dict)]
-    if not names or not all(
-        isinstance(name, str) and re.match(r"^CC-MAIN-\d{4}-\d{2}$", name) for name in names
-    ):
-        raise ValueError("no crawl ids like CC-MAIN-2026-47")
-    return sorted(names, reverse=True)
+    crawl_ids = [name for name in names if isinstance(name, str) and COLLECTION_RE.match(name)]
+    if not crawl_ids or len(crawl_ids) != len(crawls):
+        raise ValueError("not a list of crawls with ids like CC-MAIN-2026-47")
+    return sorted(crawl_ids, reverse=True)
 
 
 def page_count(body: bytes) -> int:
