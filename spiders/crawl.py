@@ -24,6 +24,7 @@ from ..errors import LeaktrackError
 from .api_sources import API_KINDS, has_query_texts, refuse_dataset_values_in_queries
 from .distributed import distributed_settings, expire_job_keys
 from .middlewares import ERROR_KIND_STAT
+from .outputs import refuse_personal_data_outputs
 from .scanning import close_shared_scanners
 from .sources import Source
 
@@ -322,6 +323,7 @@ def _preflight(job: CrawlJob) -> None:
     from .scanning import load_fingerprints
 
     check_setting_values(job.settings)
+    refuse_personal_data_outputs(crawl_settings(job))
     fingerprints = None
     if crawl_settings(job).getbool("LEAKTRACK_SCAN") or has_query_texts(job.sources):
         fingerprints = load_fingerprints(job.fingerprints_path, job.key_file)

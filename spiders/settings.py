@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+from .outputs import EXPORT_FIELDS
+
 BOT_NAME = "leaktrack"
 SPIDER_MODULES = [
     "leaktrack.spiders.paste",
@@ -171,6 +173,13 @@ DOWNLOADER_MIDDLEWARES = {
     # Above RetryMiddleware (550): a rate-limit refusal is waited out before Scrapy's retry sees it.
     "leaktrack.spiders.ratelimit.ApiRateLimit": 570,
 }
+# Scrapy's own outputs carry no downloaded text (spiders/outputs.py): `scrapy crawl -O file`
+# exports these item fields (not the body or the scan), and the HTTP cache stays off; the
+# guard refuses a crawl whose settings would write bodies anyway.
+FEED_EXPORT_FIELDS = EXPORT_FIELDS
+HTTPCACHE_ENABLED = False
+EXTENSIONS = {"leaktrack.spiders.outputs.OutputsGuard": 0}
+
 ITEM_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,
     "leaktrack.spiders.evidence.EvidencePipeline": 350,  # what matched, and the WARC capture (desk)
