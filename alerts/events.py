@@ -1,15 +1,18 @@
-"""What is worth an alert: copies first seen, or reappeared, since a moment (a sweep's start)."""
+"""What is worth an alert: copies first seen, or reappeared, since a moment (a sweep's start),
+and sources that went dark in a sweep (its stored per-source counts, judged by source health)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import ClassVar
 
 from ..index import MatchStore
 from ..index.base import Match, time_text
 from ..index.desk import QueueFilter
 
-NEW, REAPPEARED = "new", "reappeared"
+NEW, REAPPEARED, SOURCE_DARK = "new", "reappeared", "source_dark"
 _PAGE = 500
 
 
@@ -24,9 +27,29 @@ class AlertEvent:
     at: datetime
 
     @property
+    def subject(self) -> str:
+        """What the alert is about, for the store's memory of alerts sent: the copy."""
+        return self.match_id
+
+    @property
     def key(self) -> str:
         """What the store remembers: one "new" per copy, one "reappeared" per reappearance."""
         return NEW if self.kind == NEW else f"{REAPPEARED}@{time_text(self.at)}"
+
+    @property
+    def title(self) -> str:
+        return f"leaktrack: {self.kind} copy on {self.host} ({self.records_exposed} records)"
+
+    def shown(self, withhold_url: Callable[[str], str] | None) -> AlertEvent:
+        """The event as it leaves for a channel: URL parts quoting the leak withheld."""
+        return replace(self, url=withhold_url(self.url)) if withhold_url else self
+
+    @staticmethod
+    def line(payload: dict) -> str:
+        return (
+            f"{payload['event']}: {payload['url']} (source {payload['source']}, {payload['records_exposed']} records)"
+            + (f" review: {payload['review_url']}" if payload["review_url"] else "")
+        )
 
     def payload(self, review_url: str | None) -> dict:
         """The alert's content: no record ids, no title (a title can quote the leak)."""
@@ -65,3 +88,65 @@ def events_since(store: MatchStore, since: datetime) -> list[AlertEvent]:
         if m.status_changed_at and m.status_changed_at >= since
     ]
     return sorted(new + back, key=lambda event: (event.at, event.match_id))
+
+
+@dataclass(frozen=True)
+class DarkSourceEvent:
+    """A source that looked dark in a sweep (``spiders/health.py`` says why).
+
+    One alert per dark spell: the store remembers ``source:<name>`` / ``dark`` until a sweep
+    sees the source alive again (``alive_again`` releases it), so a source dark for ten sweeps
+    alerts once, and alerts again if it goes dark after coming back. The reasons are counts
+    and HTTP statuses, never URLs or text of the source.
+    """
+
+    source: str
+    sweep_id: str
+    reasons: tuple[str, ...]
+    at: datetime
+    kind: ClassVar[str] = SOURCE_DARK
+    key: ClassVar[str] = "dark"
+
+    @property
+    def subject(self) -> str:
+        return source_subject(self.source)
+
+    @property
+    def title(self) -> str:
+        return f"leaktrack: source {self.source} looks dark"
+
+    def shown(self, withhold_url: Callable[[str], str] | None) -> DarkSourceEvent:
+        return self
+
+    def payload(self, review_url: str | None) -> dict:
+        return {
+            "event": SOURCE_DARK,
+            "source": self.source,
+            "sweep": self.sweep_id,
+            "reasons": list(self.reasons),
+            "at": self.at.isoformat(),
+            "review_url": None,
+        }
+
+    @staticmethod
+    def line(payload: dict) -> str:
+        return f"source {payload['source']} looks dark in sweep {payload['sweep']}: {'; '.join(payload['reasons'])}"
+
+
+def source_subject(source: str) -> str:
+    """The store's alert memory names a source apart from copies (whose ids are hex digests)."""
+    return f"source:{source}"
+
+
+def dark_source_events(
+    health: dict[str, list[str]], sweep_id: str, at: datetime
+) -> tuple[list[DarkSourceEvent], list[str]]:
+    """A sweep's sources (name -> why it looked dark, [] when alive): the dark ones' events, and
+    the names of those alive (their dark spell, if any, is over)."""
+    dark = [
+        DarkSourceEvent(name, sweep_id, tuple(reasons), at)
+        for name, reasons in sorted(health.items())
+        if reasons
+    ]
+    alive = sorted(name for name, reasons in health.items() if not reasons)
+    return dark, alive

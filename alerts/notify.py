@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..index import MatchStore
 from .channels import AlertChannelError, channel_for
-from .events import AlertEvent, events_since
+from .events import AlertEvent, DarkSourceEvent, dark_source_events, events_since, source_subject
+
+Event = AlertEvent | DarkSourceEvent
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +49,15 @@ class AlertReport:
         return "alerts: " + ", ".join(parts)
 
 
-def _text(events: list[AlertEvent], review_url: str | None) -> tuple[str, str, dict]:
+def _text(events: list[Event], review_url: str | None) -> tuple[str, str, dict]:
     if len(events) == 1:
-        event = events[0]
-        title = f"leaktrack: {event.kind} copy on {event.host} ({event.records_exposed} records)"
-    else:
+        title = events[0].title
+    elif all(isinstance(event, AlertEvent) for event in events):
         title = f"leaktrack: {len(events)} copies new or back"
+    else:
+        title = f"leaktrack: {len(events)} alerts (copies new or back, sources dark)"
     payloads = [event.payload(review_url) for event in events]
-    lines = [
-        f"{p['event']}: {p['url']} (source {p['source']}, {p['records_exposed']} records)"
-        + (f" review: {p['review_url']}" if p["review_url"] else "")
-        for p in payloads
-    ]
+    lines = [event.line(payload) for event, payload in zip(events, payloads)]
     return title, "\n".join(lines), {"alerts": payloads}
 
 
@@ -76,11 +75,11 @@ def _deliver(channel, title: str, text: str, message: dict, settings: AlertSetti
     return reason
 
 
-def send_alerts(store: MatchStore, events: list[AlertEvent], settings: AlertSettings) -> AlertReport:
+def send_alerts(store: MatchStore, events: list[Event], settings: AlertSettings) -> AlertReport:
     """Claim each event (no repeats across runs), send, retry; an event no channel took is
     released so the next run tries again. A failing channel never raises: it is reported."""
     report = AlertReport(events=len(events))
-    claimed = [event for event in events if store.claim_alert(event.match_id, event.key)]
+    claimed = [event for event in events if store.claim_alert(event.subject, event.key)]
     report.repeats = len(events) - len(claimed)
     if settings.quiet or not claimed:
         report.quiet = len(claimed) if settings.quiet else 0
@@ -93,11 +92,7 @@ def send_alerts(store: MatchStore, events: list[AlertEvent], settings: AlertSett
             report.failures.append(str(error))
     groups = [claimed] if settings.digest else [[event] for event in claimed]
     for group in groups:
-        shown = (
-            [replace(event, url=settings.withhold_url(event.url)) for event in group]
-            if settings.withhold_url
-            else group
-        )
+        shown = [event.shown(settings.withhold_url) for event in group]
         title, text, message = _text(shown, settings.review_url)
         failures = [_deliver(channel, title, text, message, settings) for channel in channels]
         report.failures += [failure for failure in failures if failure]
@@ -105,10 +100,21 @@ def send_alerts(store: MatchStore, events: list[AlertEvent], settings: AlertSett
             report.sent += len(group)
         else:
             for event in group:
-                store.release_alert(event.match_id, event.key)
+                store.release_alert(event.subject, event.key)
     return report
 
 
-def alert_since(store: MatchStore, since: datetime, settings: AlertSettings) -> AlertReport:
-    """The alerts of everything new or back since ``since`` (a sweep's or a recheck's start)."""
-    return send_alerts(store, events_since(store, since), settings)
+def alert_since(
+    store: MatchStore,
+    since: datetime,
+    settings: AlertSettings,
+    source_health: dict[str, list[str]] | None = None,
+    sweep_id: str = "",
+) -> AlertReport:
+    """The alerts of everything new or back since ``since`` (a sweep's or a recheck's start),
+    and, given the sweep's ``source_health`` (source -> why it looked dark, [] when alive), of
+    each source that went dark (once per dark spell: see ``DarkSourceEvent``)."""
+    dark, alive = dark_source_events(source_health or {}, sweep_id, since)
+    for name in alive:  # its dark spell is over: the next one is alerted again
+        store.release_alert(source_subject(name), DarkSourceEvent.key)
+    return send_alerts(store, [*events_since(store, since), *dark], settings)

@@ -73,7 +73,8 @@ def send_sweep_alerts(
     review_url: str | None,
     keep_going: bool = False,
 ):
-    """Alerts for what the sweep found new or back; returns the report (None without alert URLs).
+    """Alerts for what the sweep found new or back, and for its sources that went dark; returns
+    the report (None without alert URLs).
 
     ``keep_going`` (watch): a store that cannot be reached is reported; the next sweep tries again.
     """
@@ -88,7 +89,13 @@ def send_sweep_alerts(
     settings.withhold_url = _url_withholder(workspace.fingerprints, workspace.key_file)
     try:
         with open_store(workspace.store_url) as store:
-            report = alert_since(store, summary.started_at, settings)
+            report = alert_since(
+                store,
+                summary.started_at,
+                settings,
+                source_health={health.source: health.reasons for health in summary.health},
+                sweep_id=summary.id,
+            )
     except LeaktrackError as error:
         if not keep_going:
             raise
