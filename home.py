@@ -109,6 +109,8 @@ class Workspace:
     retention_days: int | None = None  # how long removed and dismissed matches are kept
     smtp: dict[str, Any] = field(default_factory=dict)  # [smtp] of the config file (takedown)
     alerts: dict[str, Any] = field(default_factory=dict)  # [alerts] of the config file (desk)
+    # [redis] of the config file: url and password of distributed sweeps (spiders/distributed.py)
+    redis: dict[str, Any] = field(default_factory=dict)
     case: str | None = None  # the case (one leak) whose files these are; None: the home's own
 
     @classmethod

@@ -6,6 +6,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -38,6 +39,13 @@ KeepEvidenceOption = typer.Option(
     False, "--keep-evidence", help="Keep an owner-only copy of each matching document."
 )
 JsonOption = options.JSON
+RedisUrlOption = typer.Option(
+    None,
+    "--redis-url",
+    help="Share the crawl with other workers through Redis: redis://host:port/db, rediss:// for TLS "
+    "[default: $LEAKTRACK_REDIS_URL, else the config file's 'redis.url'; the password: "
+    "$LEAKTRACK_REDIS_PASSWORD or 'redis.password', never on the command line].",
+)
 SettingOption = typer.Option(
     None, "--set", "-s", help="Override a crawl setting, as scrapy -s NAME=VALUE (repeatable)."
 )
@@ -71,9 +79,7 @@ def sweep(
     keep_evidence: bool = KeepEvidenceOption,
     key_file: Path | None = KeyFileOption,
     setting: list[str] | None = SettingOption,
-    redis_url: str | None = typer.Option(
-        None, "--redis-url", help="Share the crawl with other workers through Redis."
-    ),
+    redis_url: str | None = RedisUrlOption,
     redis_job: str | None = typer.Option(
         None, "--redis-job", help="Name of the distributed sweep; workers with the same name cooperate."
     ),
@@ -130,8 +136,16 @@ def watch(
     alert_digest: bool | None = AlertDigestOption,
     alert_quiet: bool | None = AlertQuietOption,
     review_url: str | None = ReviewUrlOption,
+    redis_url: str | None = RedisUrlOption,
+    redis_job: str | None = typer.Option(
+        None,
+        "--redis-job",
+        help="Share each tick's sweep with other watch workers of this name (and --every) through Redis; "
+        "each tick is the job NAME.<start of its interval>.",
+    ),
 ) -> None:
     """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
+    from ..spiders.distributed import tick_job_name
     from ..spiders.sweep import run_sweep
     from ..spiders.watch import parse_interval
     from ..spiders.watch import watch as watch_sources
@@ -147,8 +161,20 @@ def watch(
         render_summary(summary, json_output, flush=True)
         send_sweep_alerts(summary, workspace, alert, alert_digest, alert_quiet, review_url, keep_going=True)
 
+    def sweep_once():
+        job = tick_job_name(redis_job, seconds, datetime.now(UTC)) if redis_job else None
+        return run_sweep(
+            sources_file,
+            workspace,
+            source or None,
+            keep_evidence,
+            settings=crawl_settings,
+            redis_url=redis_url,
+            redis_job=job,
+        )
+
     sweeps = watch_sources(
-        lambda: run_sweep(sources_file, workspace, source or None, keep_evidence, settings=crawl_settings),
+        sweep_once,
         seconds,
         max_sweeps,
         on_summary=on_summary,

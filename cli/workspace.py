@@ -124,9 +124,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "alerts.review_url", "LEAKTRACK_REVIEW_URL", "The review desk's address, for links in alerts.", "none"
     ),
+    Setting(
+        "redis.url",
+        "LEAKTRACK_REDIS_URL",
+        "Redis shared by the workers of distributed sweeps: redis://host:port/db, or rediss:// for TLS "
+        "(?ssl_ca_certs=/path/ca.pem); the password goes in redis.password.",
+        "none: sweeps run alone",
+    ),
+    Setting(
+        "redis.password", "LEAKTRACK_REDIS_PASSWORD", "Password of that Redis (AUTH).", "none", secret=True
+    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
-TABLES = ("smtp", "alerts")
+TABLES = ("smtp", "alerts", "redis")
 
 
 def home_folder(given: str | Path | None = None) -> Path:
@@ -271,6 +281,7 @@ def resolve_workspace(home: str | Path | None = None, case: str | None = None, *
         retention_days=plain["retention_days"],
         smtp=tables["smtp"],
         alerts=tables["alerts"],
+        redis=tables["redis"],
     )
 
 

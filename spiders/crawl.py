@@ -22,7 +22,7 @@ from importlib import import_module
 
 from ..errors import LeaktrackError
 from .api_sources import API_KINDS, has_query_texts, refuse_dataset_values_in_queries
-from .distributed import distributed_settings, expire_job_keys
+from .distributed import distributed_settings, expire_job_keys, remember_credentials
 from .middlewares import ERROR_KIND_STAT
 from .outputs import refuse_personal_data_outputs
 from .scanning import close_shared_scanners
@@ -137,6 +137,8 @@ def run_crawl(
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.misc import load_object
 
+    if job.redis_url:  # the scheduler's client finds them here, not in the settings
+        remember_credentials(job.redis_url)
     settings = crawl_settings(job)
     process = CrawlerProcess(settings)
     quiet_network_tracebacks()

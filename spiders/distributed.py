@@ -5,11 +5,23 @@ requests of a sweep are queued in Redis and each page is fetched by exactly one 
 Workers cooperate when they are given the same ``--redis-job`` name (e.g. cron passes the
 hour: ``--redis-job $(date -u +%Y%m%dT%H)``); a new job name starts a fresh crawl, since the
 duplicate filter remembers every page of its job. A job's keys expire after a week.
+
+Redis with a password, and TLS: ``rediss://host:port/db?ssl_ca_certs=/path/ca.pem`` (a
+``rediss://`` URL; the CA that signed the server's certificate, unless the system trusts it).
+The password comes apart from the URL (``LEAKTRACK_REDIS_PASSWORD`` or the config file's
+``[redis] password``; one in the URL is taken out of it too) and never enters Scrapy's
+settings or a log line: the settings name the URL without credentials, and the Redis client
+class the scheduler builds (``CredentialedRedis``) looks the credentials up in this process's
+memory (``remember_credentials``).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import redis
 
 from ..errors import SourcesError
 
@@ -18,7 +30,9 @@ JOB_KEY_TTL_SECONDS = 7 * 24 * 3600
 
 
 def distributed_settings(redis_url: str, job: str | None) -> dict:
-    """Scrapy settings that put the scheduler queue and duplicate filter of ``job`` in Redis."""
+    """Scrapy settings that put the scheduler queue and duplicate filter of ``job`` in Redis.
+
+    ``redis_url`` may hold credentials: the settings get the URL without them."""
     if not job:
         raise SourcesError("a distributed sweep needs a job name shared by its workers (--redis-job)")
     if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", job):
@@ -26,10 +40,12 @@ def distributed_settings(redis_url: str, job: str | None) -> dict:
     if not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SourcesError(f"{redis_url!r} is not a redis:// URL")
     prefix = KEY_PREFIX.format(job=job)
+    public_url, _, _ = split_credentials(redis_url)
     return {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "REDIS_URL": redis_url,
+        "REDIS_URL": public_url,
+        "REDIS_PARAMS": {"redis_cls": "leaktrack.spiders.distributed.CredentialedRedis"},
         # Kept when a worker finishes: another worker of the same job may still be crawling.
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": prefix + "%(spider)s:requests",
@@ -37,25 +53,82 @@ def distributed_settings(redis_url: str, job: str | None) -> dict:
     }
 
 
-def check_redis_reachable(redis_url: str, timeout: float = 5.0) -> None:
-    """Fail with one line before the crawl starts when Redis does not answer (otherwise the
-    scheduler fails inside Scrapy's start-up with tracebacks). The URL may hold a password:
-    the message names only what redis-py says (host and port)."""
-    import redis
+def split_credentials(redis_url: str) -> tuple[str, str | None, str | None]:
+    """``redis_url`` without its user name and password, and those two (None when absent)."""
+    parts = urlsplit(redis_url)
+    if parts.password is None and parts.username is None:
+        return redis_url, None, None
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{parts.port}" if parts.port else ""
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return urlunsplit(parts._replace(netloc=netloc)), username, password
 
+
+def with_password(redis_url: str, password: str | None) -> str:
+    """The URL a worker connects to: ``password`` (from the Workspace) unless the URL has one."""
+    if not password or split_credentials(redis_url)[2] is not None:
+        return redis_url
+    public_url, username, _ = split_credentials(redis_url)
+    parts = urlsplit(public_url)
+    user = quote(username or "", safe="")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{parts.netloc}"))
+
+
+# Credentials of the Redis URLs this process connects to, by the URL without them.
+_CREDENTIALS: dict[str, tuple[str | None, str | None]] = {}
+
+
+def remember_credentials(redis_url: str) -> str:
+    """Keep ``redis_url``'s credentials in this process's memory; returns the URL without them."""
+    public_url, username, password = split_credentials(redis_url)
+    if username is not None or password is not None:
+        _CREDENTIALS[public_url] = (username, password)
+    return public_url
+
+
+class CredentialedRedis(redis.StrictRedis):
+    """The scrapy-redis client: connects to a settings' URL (no credentials) with the
+    credentials ``remember_credentials`` kept for it."""
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs):
+        username, password = _CREDENTIALS.get(url, (None, None))
+        if username is not None:
+            kwargs.setdefault("username", username)
+        if password is not None:
+            kwargs.setdefault("password", password)
+        return super().from_url(url, **kwargs)
+
+
+def tick_job_name(base: str, every_seconds: float, now: datetime) -> str:
+    """The job name of a ``watch`` tick: ``base`` and the start of the interval ``now`` falls in
+    (intervals counted from the Unix epoch), so workers watching on the same schedule share
+    each tick's crawl, and every tick is a fresh crawl."""
+    start = int(now.timestamp() // every_seconds * every_seconds)
+    return f"{base}.{datetime.fromtimestamp(start, UTC):%Y%m%dT%H%M%S}"
+
+
+def check_redis_reachable(redis_url: str, timeout: float = 5.0) -> None:
+    """Fail with one line before the crawl starts when Redis does not answer or refuses our
+    password (otherwise the scheduler fails inside Scrapy's start-up with tracebacks). The
+    message names what redis-py says (host and port, never the password) and the URL without
+    credentials."""
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    public_url = split_credentials(redis_url)[0]
     try:
         client.ping()
+    except redis.exceptions.AuthenticationError as error:
+        raise SourcesError(f"Redis at {public_url} refused our credentials: {error}") from None
     except redis.exceptions.RedisError as error:
-        raise SourcesError(f"cannot reach Redis: {error}") from None
+        raise SourcesError(f"cannot reach Redis at {public_url}: {error}") from None
     finally:
         client.close()
 
 
 def expire_job_keys(redis_url: str, job: str, seconds: int = JOB_KEY_TTL_SECONDS) -> int:
     """Let a job's keys expire (they are kept while its workers run); returns how many."""
-    import redis
-
     client = redis.Redis.from_url(redis_url)
     try:
         keys = list(client.scan_iter(match=KEY_PREFIX.format(job=job) + "*"))

@@ -41,7 +41,7 @@ from ..home import Workspace
 from ..index import SweepRecord, open_store
 from .api_sources import check_tokens
 from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
-from .distributed import check_redis_reachable, distributed_settings
+from .distributed import check_redis_reachable, distributed_settings, with_password
 from .health import HISTORY_SWEEPS, SourceHealth, sweep_health
 from .sources import Source, SourcesConfig, load_sources
 
@@ -129,13 +129,16 @@ def run_sweep(
     ``secrets`` maps environment variable names to values, for the sources' ``token_env``
     (the CLI resolves them); they reach the crawl's spiders and nothing else.
 
-    With ``redis_url``, this is one worker of a distributed sweep named ``redis_job``
-    (see ``distributed.py``).
+    With ``redis_job`` (and ``redis_url``, else the workspace's ``redis.url``), this is one
+    worker of a distributed sweep named ``redis_job`` (see ``distributed.py``); the workspace's
+    ``redis.password`` is its password unless the URL holds one.
     """
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
     for warning in unknown_settings(settings or {}):
         logger.warning(warning)
+    redis_url = redis_url or (workspace.redis.get("url") if redis_job else None)
     if redis_url:
+        redis_url = with_password(redis_url, workspace.redis.get("password"))
         distributed_settings(redis_url, redis_job)  # a bad URL or job name fails before anything runs
         check_redis_reachable(redis_url)
     workspace.ensure_home()

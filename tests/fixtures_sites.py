@@ -128,34 +128,24 @@ def text_of(sample: Sample) -> str:
 
 
 @pytest.fixture
-def redis_url():
+def redis_url(tmp_path):
     """A real redis-server on a free loopback port, for distributed sweeps; skipped if absent."""
-    import shutil
-    import socket
-    import subprocess
+    from redis_server import RedisServer
 
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = RedisServer(tmp_path)
     try:
-        _wait_until_ready(server)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
 
 
-def _wait_until_ready(server) -> None:
-    """Read redis-server's log until it says it accepts connections (or it exits)."""
-    for line in server.stdout:
-        if "Ready to accept connections" in line:
-            return
-    pytest.fail("redis-server exited at start")
+@pytest.fixture(params=["password", "password+tls"])
+def secure_redis(request, tmp_path):
+    """A real redis-server that requires a password, and in turn also serves TLS only."""
+    from redis_server import RedisServer
+
+    server = RedisServer(tmp_path, password="s3cret-redis-Pa55", tls=request.param.endswith("tls"))
+    try:
+        yield server
+    finally:
+        server.stop()
