@@ -9,8 +9,9 @@ cursors kept in the crawl state.
   every crawler) and are marked for ``ratelimit.ApiRateLimit``.
 - A listing answered with a body that is not the JSON the API documents is an error
   (``malformed``) and an empty listing (source health: the source looks dark).
-- Cursors (newest date seen, ETags of listing pages) are saved when the crawl of the source
-  ends without errors, so what failed is looked at again by the next sweep. A listing answered
+- Cursors (newest date seen, ETags of listing pages) are saved per query, only when every
+  request of the query succeeded (``cursors.CursorSpider``), so what failed is looked at again
+  by the next sweep. A listing answered
   304 Not Modified counts as ``unchanged`` (the source is alive, nothing is new).
 """
 
@@ -23,36 +24,29 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
 from scrapy.http import Response
 
 from ..errors import SourcesError
 from .api_sources import api_url
-from .base import SourceSpider
+from .cursors import META_QUERY, CursorSpider
 from .meta import META_API
-from .middlewares import record_error
-from .state import CrawlState
 
 # Listing answers handled by the callback instead of the errback.
 NOT_MODIFIED = 304
 _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel="?([^";]+)"?')
 
 
-class ApiSpider(SourceSpider):
+class ApiSpider(CursorSpider):
     """Base of the API kinds. ``secrets`` maps environment variable names to their values (the
-    CLI resolves the sources' ``token_env`` names); ``auth_headers`` says how a kind sends it."""
+    CLI resolves the sources' ``token_env`` names); ``auth_headers`` says how a kind sends it.
+
+    Each request belongs to a query (a search, a listing: ``cursors.CursorSpider``), whose
+    cursors and ETags are written only when all its requests succeeded."""
 
     def __init__(self, *args: Any, secrets: Mapping[str, str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.api = api_url(self.source)
         self.token = self._token(secrets or {})
-        self.new_cursors: dict[str, str] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.save_cursors, signal=signals.spider_closed)
-        return spider
 
     def _token(self, secrets: Mapping[str, str]) -> str | None:
         name = self.source.token_env
@@ -76,16 +70,16 @@ class ApiSpider(SourceSpider):
         return {"Accept": "application/json"}
 
     def api_request(
-        self, url: str, callback: Callable, conditional: bool = False, **meta: Any
+        self, url: str, callback: Callable, query: str, conditional: bool = False, **meta: Any
     ) -> scrapy.Request:
-        """A request to the API (token on the API's origin only; If-None-Match when
-        ``conditional`` and an ETag was saved for ``url``)."""
+        """A request to the API for ``query`` (token on the API's origin only; If-None-Match
+        when ``conditional`` and the last complete sweep saved an ETag for ``url``)."""
         meta[META_API] = True
         meta["dont_obey_robotstxt"] = True
         if conditional:
             meta["handle_httpstatus_list"] = [NOT_MODIFIED]
             meta["etag_cursor"] = etag_cursor_name(self.source.name, url)
-        request = self.request(url, callback, **meta)
+        request = self.query_request(url, callback, query, **meta)
         request.headers.update(self.api_headers())
         if same_origin(url, self.api):
             request.headers.update(self.auth_headers())
@@ -96,13 +90,14 @@ class ApiSpider(SourceSpider):
         return request
 
     def content_request(
-        self, url: str, document_url: str, incremental: str | None = "skip_seen"
+        self, url: str, document_url: str, query: str, incremental: str | None = "skip_seen"
     ) -> scrapy.Request:
-        """The bytes of one found item, handed to the scan pipeline as a document. Marked as an
-        API request (its host's limits are the API's) without robots.txt: the API names this URL."""
-        request = self.request(
+        """The bytes of one item found by ``query``, handed to the scan pipeline as a document.
+        Without robots.txt (the API names this URL) and without the token on another origin."""
+        request = self.query_request(
             url,
             self.parse_content,
+            query,
             incremental=incremental,
             document_url=document_url,
             dont_obey_robotstxt=True,
@@ -119,53 +114,29 @@ class ApiSpider(SourceSpider):
 
     def listing_json(self, response: Response) -> Any | None:
         """The JSON of a listing answer, or None when it is 304 (counted unchanged) or not JSON
-        (counted as an error and an empty listing). Keeps the answer's ETag for ``conditional``."""
+        (an error and an empty listing). Notes the answer's ETag for a conditional request."""
+        query = response.meta[META_QUERY]
         if response.status == NOT_MODIFIED:
             self.crawler.stats.inc_value("leaktrack/unchanged")
             return None
         try:
             data = json.loads(response.text)
         except (ValueError, AttributeError):  # AttributeError: a body Scrapy did not take as text
-            self.malformed(response, "is not JSON")
+            self.malformed_listing(response, "is not JSON")
             return None
         etag = response.headers.get(b"ETag")
         if etag and response.meta.get("etag_cursor"):
-            self.new_cursors[response.meta["etag_cursor"]] = etag.decode("latin-1")
+            self.note_cursor(query, response.meta["etag_cursor"], etag.decode("latin-1"))
         return data
 
-    def malformed(self, response: Response, what: str, kind: str = "malformed") -> None:
-        """A listing answer we cannot use: an error (of ``kind``) and an empty listing."""
+    def malformed_listing(self, response: Response, what: str, kind: str = "malformed") -> None:
+        """A listing answer we cannot use: an error (of ``kind``) that holds its query's cursors
+        back, and an empty listing (source health)."""
         self.crawler.stats.inc_value("leaktrack/empty_listings")
-        limit = self.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
-        record_error(self.crawler.stats, f"answer from {response.url} {what}", limit, kind=kind)
+        self.malformed(f"answer from {response.url} {what}", response.meta[META_QUERY], kind=kind)
 
     def max_pages(self) -> int:
         return self.source.max_pages or self.settings.getint("LEAKTRACK_API_MAX_PAGES")
-
-    # --- cursors ----------------------------------------------------------------------------
-
-    @property
-    def incremental(self) -> bool:
-        return self.settings.getbool("LEAKTRACK_INCREMENTAL")
-
-    def cursor(self, name: str) -> str | None:
-        if not self.incremental:
-            return None
-        state = CrawlState(self.settings.get("LEAKTRACK_STATE"))
-        try:
-            return state.cursor(name)
-        finally:
-            state.close()
-
-    def save_cursors(self, spider=None) -> None:
-        if not self.incremental or not self.new_cursors or self.crawler.stats.get_value("leaktrack/errors"):
-            return  # after an error, the next sweep looks at the same listings again
-        state = CrawlState(self.settings.get("LEAKTRACK_STATE"))
-        try:
-            for name, value in self.new_cursors.items():
-                state.set_cursor(name, value)
-        finally:
-            state.close()
 
 
 def etag_cursor_name(source: str, url: str) -> str:

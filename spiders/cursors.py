@@ -74,15 +74,15 @@ class CursorSpider(SourceSpider):
         if query and not isinstance(failure.value, AlreadySeen):  # skipped on purpose: taken before
             self.incomplete.add(query)
 
-    def malformed(self, message: str, query: str | None = None) -> None:
+    def malformed(self, message: str, query: str | None = None, kind: str = "malformed") -> None:
         """An answer (or a row of one) not shaped as the API documents: an error of kind
-        ``malformed``. A malformed row is skipped and does not hold its query's cursor back (the
+        ``malformed`` (or ``kind``: an API's refusal given as a 200 answer). A malformed row is skipped and does not hold its query's cursor back (the
         next sweep would read it malformed again); an unreadable page does (``query``)."""
         record_error(
             self.crawler.stats,
             message,
             self.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES"),
-            kind="malformed",
+            kind=kind,
         )
         self.errors_explained += 1
         if query:

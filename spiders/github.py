@@ -10,7 +10,7 @@
   under its ``html_url``; a file seen by an earlier sweep at the same commit is not fetched again.
 - Public gists (``GET /gists/public?since=...``), with ``gists = true``: every file of every
   gist updated after the cursor (the newest ``updated_at`` taken, saved in the crawl state when
-  the sweep of the source ends without errors), fetched from its ``raw_url``.
+  every request of the gists listing succeeded), fetched from its ``raw_url``.
 
 Requests carry ``Authorization: Bearer <token>``, ``Accept: application/vnd.github+json`` and
 ``X-GitHub-Api-Version``; rate limits are obeyed by ``ratelimit.ApiRateLimit``.
@@ -28,10 +28,12 @@ from scrapy.http import Response
 
 from .api_base import ApiSpider, next_link
 from .api_sources import DEFAULT_GITHUB_RAW_URL
+from .cursors import META_QUERY
 from .sources import Source
 
 API_VERSION = "2022-11-28"
 PER_PAGE = 100  # the most GitHub gives per page, for code search and gists alike
+GISTS_QUERY = "gists"
 
 
 def code_search_queries(source: Source) -> list[str]:
@@ -54,7 +56,6 @@ class GitHubSpider(ApiSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.raw_base = (self.source.raw_base_url or DEFAULT_GITHUB_RAW_URL).rstrip("/")
-        self.newest_gist: str | None = None
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -65,9 +66,9 @@ class GitHubSpider(ApiSpider):
     async def start(self):
         for query in code_search_queries(self.source):
             url = f"{self.api}/search/code?" + urlencode({"q": query, "per_page": PER_PAGE})
-            yield self.api_request(url, self.parse_code_search, conditional=True, page=1)
+            yield self.api_request(url, self.parse_code_search, f"code:{query}", conditional=True, page=1)
         if self.source.gists:
-            yield self.api_request(self.gists_url(), self.parse_gists, page=1)
+            yield self.api_request(self.gists_url(), self.parse_gists, GISTS_QUERY, page=1)
 
     # --- code search --------------------------------------------------------------------------
 
@@ -77,14 +78,14 @@ class GitHubSpider(ApiSpider):
             return
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            self.malformed(response, "has no items list")
+            self.malformed_listing(response, "has no items list")
             return
         if data.get("incomplete_results"):  # GitHub's search timed out: some matches are missing
             self.crawler.stats.inc_value("leaktrack/incomplete_results")
         for item in items:
             content = self.file_content_url(item)
             if content:
-                yield self.content_request(content, document_url=item["html_url"])
+                yield self.content_request(content, item["html_url"], response.meta[META_QUERY])
         yield from self.next_page(response, self.parse_code_search, conditional=True)
 
     def file_content_url(self, item: Any) -> str | None:
@@ -112,7 +113,7 @@ class GitHubSpider(ApiSpider):
         if gists is None:
             return
         if not isinstance(gists, list):
-            self.malformed(response, "is not a list of gists")
+            self.malformed_listing(response, "is not a list of gists")
             return
         if not gists and response.meta["page"] == 1 and "since=" not in response.url:
             self.crawler.stats.inc_value("leaktrack/empty_listings")  # the public feed is never empty
@@ -124,15 +125,17 @@ class GitHubSpider(ApiSpider):
         if not isinstance(gist, dict) or not isinstance(gist.get("files"), dict):
             return
         updated = gist.get("updated_at")
-        if isinstance(updated, str) and (self.newest_gist is None or updated > self.newest_gist):
-            self.newest_gist = updated  # ISO 8601 UTC ("2026-11-30T02:00:00Z"): sorts as text
-            self.new_cursors[gists_cursor_name(self.source.name)] = updated
+        newest = self.noted(GISTS_QUERY, gists_cursor_name(self.source.name))
+        if isinstance(updated, str) and (newest is None or updated > newest):
+            # ISO 8601 UTC ("2026-11-30T02:00:00Z"): sorts as text
+            self.note_cursor(GISTS_QUERY, gists_cursor_name(self.source.name), updated)
         for name, file in gist["files"].items():
             if isinstance(file, dict) and file.get("raw_url"):
                 # The raw URL names the gist's revision: a changed gist is fetched again.
                 yield self.content_request(
                     file["raw_url"],
-                    document_url=f"{gist['html_url']}#file-{file_anchor(name)}",
+                    f"{gist['html_url']}#file-{file_anchor(name)}",
+                    GISTS_QUERY,
                     incremental=None,
                 )
 
@@ -142,7 +145,9 @@ class GitHubSpider(ApiSpider):
         page = response.meta["page"]
         url = next_link(response)
         if url and page < self.max_pages():
-            yield self.api_request(url, callback, conditional=conditional, page=page + 1)
+            yield self.api_request(
+                url, callback, response.meta[META_QUERY], conditional=conditional, page=page + 1
+            )
 
 
 def commit_of(contents_url: str, html_url: str) -> str | None:

@@ -12,8 +12,8 @@ us. The first is Pastebin's scraping API (PRO accounts; pastebin.com/doc_scrapin
   looks dark); Pastebin asks for at most about one request a second, which the profile sets
   as the source's download delay when ``api_url`` is Pastebin's own.
 
-Incremental: the newest ``date`` taken is the source's cursor (saved when the sweep of the source
-ends without errors); older items are skipped without a request (``skipped_seen``), and pastes
+Incremental: the newest ``date`` taken is the source's cursor (saved when every request of the
+listing succeeded); older items are skipped without a request (``skipped_seen``), and pastes
 taken before are skipped as seen URLs. The paste is reported under ``full_url``.
 """
 
@@ -86,6 +86,9 @@ PROFILES = {
 }
 
 
+LISTING_QUERY = "listing"
+
+
 def cursor_name(source: str) -> str:
     return f"paste_api:{source}:newest_date"
 
@@ -99,23 +102,22 @@ class PasteApiSpider(ApiSpider):
         self.profile = PROFILES[self.source.profile or "pastebin"]
         if not self.source.api_url or self.api == DEFAULT_API_URLS.get(f"paste_api:{self.profile.name}"):
             self.download_delay = self.profile.delay  # the site's own request; a stand-in sets its own
-        self.newest: int | None = None
 
     async def start(self):
         url = f"{self.api}{self.profile.listing_path}?{urlencode(self.profile.listing_params)}"
-        yield self.api_request(url, self.parse_listing)
+        yield self.api_request(url, self.parse_listing, LISTING_QUERY)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         refusal = self.profile.refusal(response.body)
         if refusal:
-            self.malformed(response, f"refuses us: {refusal}", kind="access_refused")
+            self.malformed_listing(response, f"refuses us: {refusal}", kind="access_refused")
             return
         data = self.listing_json(response)
         if data is None:
             return
         entries = self.profile.entries(data)
         if entries is None:
-            self.malformed(response, f"is not a {self.profile.name} listing")
+            self.malformed_listing(response, f"is not a {self.profile.name} listing")
             return
         if not entries:  # a busy paste site's newest pastes are never none
             self.crawler.stats.inc_value("leaktrack/empty_listings")
@@ -124,7 +126,7 @@ class PasteApiSpider(ApiSpider):
             if cursor and entry.date is not None and entry.date <= int(cursor):
                 self.crawler.stats.inc_value("leaktrack/skipped_seen")
                 continue
-            if entry.date is not None and (self.newest is None or entry.date > self.newest):
-                self.newest = entry.date
-                self.new_cursors[cursor_name(self.source.name)] = str(entry.date)
-            yield self.content_request(entry.raw_url, document_url=entry.page_url)
+            newest = self.noted(LISTING_QUERY, cursor_name(self.source.name))
+            if entry.date is not None and (newest is None or entry.date > int(newest)):
+                self.note_cursor(LISTING_QUERY, cursor_name(self.source.name), str(entry.date))
+            yield self.content_request(entry.raw_url, entry.page_url, LISTING_QUERY)

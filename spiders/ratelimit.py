@@ -27,13 +27,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 from .meta import META_API, META_SOURCE
+from .middlewares import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def rate_limit_of(response: Response, now: float) -> RateLimit:
         if left is not None and left <= 0
     ]
     exhausted = max(waits) if waits else (0.0 if any(left == 0 for left in remaining) else None)
-    return RateLimit(exhausted_for=exhausted, retry_after=_retry_after(response, now))
+    return RateLimit(exhausted_for=exhausted, retry_after=_retry_after(response))
 
 
 def is_rate_limit_refusal(response: Response, limit: RateLimit) -> bool:
@@ -173,17 +173,5 @@ def _seconds_until(reset: float | None, now: float) -> float:
     return max(0.0, reset - now) if reset > EPOCH_THRESHOLD else max(0.0, reset)
 
 
-def _retry_after(response: Response, now: float) -> float | None:
-    """``Retry-After`` in seconds: a number of seconds, or an HTTP date."""
-    value = response.headers.get(b"Retry-After")
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(text).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
+def _retry_after(response: Response) -> float | None:
+    return retry_after_seconds(response.headers.get(b"Retry-After"))
