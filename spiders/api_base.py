@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -134,6 +134,17 @@ class ApiSpider(CursorSpider):
         back, and an empty listing (source health)."""
         self.crawler.stats.inc_value("leaktrack/empty_listings")
         self.malformed(f"answer from {response.url} {what}", response.meta[META_QUERY], kind=kind)
+
+    def next_page(
+        self, response: Response, callback: Callable, conditional: bool = False
+    ) -> Iterator[scrapy.Request]:
+        """The request for the ``rel="next"`` page of a listing, up to ``max_pages``."""
+        page = response.meta["page"]
+        url = next_link(response)
+        if url and page < self.max_pages():
+            yield self.api_request(
+                url, callback, response.meta[META_QUERY], conditional=conditional, page=page + 1
+            )
 
     def max_pages(self) -> int:
         return self.source.max_pages or self.settings.getint("LEAKTRACK_API_MAX_PAGES")

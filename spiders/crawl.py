@@ -37,6 +37,7 @@ SPIDERS = {
     "github": "leaktrack.spiders.github.GitHubSpider",
     "paste_api": "leaktrack.spiders.paste_api.PasteApiSpider",
     "commoncrawl": "leaktrack.spiders.commoncrawl.CommonCrawlSpider",
+    "gitlab": "leaktrack.spiders.gitlab.GitLabSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import scrapy
 from scrapy.http import Response
 
-from .api_base import ApiSpider, next_link
+from .api_base import ApiSpider
 from .api_sources import DEFAULT_GITHUB_RAW_URL
 from .cursors import META_QUERY
 from .sources import Source
@@ -138,16 +138,6 @@ class GitHubSpider(ApiSpider):
                     GISTS_QUERY,
                     incremental=None,
                 )
-
-    # --- paging -------------------------------------------------------------------------------
-
-    def next_page(self, response: Response, callback, conditional: bool = False) -> Iterator[scrapy.Request]:
-        page = response.meta["page"]
-        url = next_link(response)
-        if url and page < self.max_pages():
-            yield self.api_request(
-                url, callback, response.meta[META_QUERY], conditional=conditional, page=page + 1
-            )
 
 
 def commit_of(contents_url: str, html_url: str) -> str | None:
