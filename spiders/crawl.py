@@ -38,6 +38,7 @@ SPIDERS = {
     "paste_api": "leaktrack.spiders.paste_api.PasteApiSpider",
     "commoncrawl": "leaktrack.spiders.commoncrawl.CommonCrawlSpider",
     "gitlab": "leaktrack.spiders.gitlab.GitLabSpider",
+    "search": "leaktrack.spiders.search.SearchSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,
