@@ -71,6 +71,14 @@ def sweep_workspace(
     return workspace.sources, workspace
 
 
+AllCasesOption = typer.Option(
+    False,
+    "--all-cases",
+    help="Scan every document for every case of the home too (each into its own store, crawl state "
+    "and evidence folder).",
+)
+
+
 def sweep(
     sources: Path | None = SourcesOption,
     fingerprints: Path | None = FingerprintsOption,
@@ -88,11 +96,7 @@ def sweep(
     alert_digest: bool | None = AlertDigestOption,
     alert_quiet: bool | None = AlertQuietOption,
     review_url: str | None = ReviewUrlOption,
-    all_cases: bool = typer.Option(
-        False,
-        "--all-cases",
-        help="Scan every document for every case of the home too (each into its own store).",
-    ),
+    all_cases: bool = AllCasesOption,
     strict: bool = typer.Option(
         False, "--strict", help="Exit 1 when a source looks dark (see `leaktrack sources status`)."
     ),
@@ -143,8 +147,13 @@ def watch(
         help="Share each tick's sweep with other watch workers of this name (and --every) through Redis; "
         "each tick is the job NAME.<start of its interval>.",
     ),
+    all_cases: bool = AllCasesOption,
 ) -> None:
-    """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick."""
+    """Sweep on a schedule until stopped (Ctrl-C or SIGTERM); a failed sweep is retried next tick.
+
+    With --all-cases every sweep scans for every case of the home; the cases are looked up again
+    at each sweep, so a case fingerprinted while watch runs joins at the next one.
+    """
     from ..spiders.distributed import tick_job_name
     from ..spiders.sweep import run_sweep
     from ..spiders.watch import parse_interval
@@ -161,6 +170,9 @@ def watch(
         render_summary(summary, json_output, flush=True)
         send_sweep_alerts(summary, workspace, alert, alert_digest, alert_quiet, review_url, keep_going=True)
 
+    if all_cases:
+        other_cases_settings(workspace)  # a case that cannot be swept: one line now, not at every tick
+
     def sweep_once():
         job = tick_job_name(redis_job, seconds, datetime.now(UTC)) if redis_job else None
         return run_sweep(
@@ -168,7 +180,7 @@ def watch(
             workspace,
             source or None,
             keep_evidence,
-            settings=crawl_settings,
+            settings=crawl_settings | (other_cases_settings(workspace) if all_cases else {}),
             redis_url=redis_url,
             redis_job=job,
         )

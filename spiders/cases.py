@@ -1,15 +1,23 @@
-"""One sweep for every case at once (``sweep --all-cases``): each document scanned for each leak.
+"""One sweep for every case at once (``sweep --all-cases``, ``watch --all-cases``): each
+document scanned for each leak.
 
 The sweep's own case goes through ``ScanPipeline`` and ``StorePipeline`` as always. This
 pipeline comes after them and scans each document again with the fingerprints of every
-*other* case (``LEAKTRACK_OTHER_CASES``: the cases' fingerprints, key and store), storing a
-leak verdict in that case's store with that case's dataset id, so the crawl (fetching, the
-guard, politeness) is done once for all cases while their matches stay apart.
+*other* case (``LEAKTRACK_OTHER_CASES``: each case's fingerprints, key, store, crawl state and
+evidence folder), so the crawl (fetching, the guard, politeness) is done once for all cases
+while everything each case keeps stays in its own folder, as if it had swept alone:
 
-The other cases have no crawl state of their own: a document the sweep's case saw unchanged
-is still scanned for them (its body was fetched), and a 304 answer (no body) re-sights what
-each case already holds for the URL. No evidence copy is kept for them. A page title is kept
-for a case only if it quotes none of that case's dataset values either.
+- its matches, in its store, with its dataset id;
+- its crawl state: the URLs it saw, their content hash and whether they held its leak, so a
+  document it already scanned unchanged is not scanned again for it (its copy is re-sighted),
+  ``recheck`` and ``takedown monitor`` in that case find their targets, and ``purge`` ages it;
+- its evidence: the evidence report of each copy (and the WARC capture and kept bytes with
+  ``--keep-evidence``), owner-only, in its evidence folder.
+
+One thing stays shared: conditional requests (ETag, Last-Modified) are made with the sweep's
+own crawl state. A 304 answer has no body, so a case that never saw that URL cannot scan it in
+this sweep (counted as ``leaktrack/other_cases_not_scanned``); a case that saw it re-sights what
+it holds. A page title is kept for a case only if it quotes none of that case's dataset values.
 
 Switched off (``NotConfigured``) when no other case is given. Imports the store through its
 interface only.
@@ -24,23 +32,28 @@ from pathlib import Path
 from scrapy.exceptions import NotConfigured
 
 from ..errors import DocumentError, LeaktrackError, NotFoundError
-from ..home import CASES_DIR, FINGERPRINTS_FILE, KEY_FILE, STORE_FILE, list_cases_in
+from ..home import CASES_DIR, STORE_FILE, Workspace, list_cases_in
 from ..index import FoundCopy, MatchStore, match_id_for_url, open_store
+from .evidence import save_evidence
 from .items import FetchedDocument
 from .middlewares import record_error
+from .pipelines import write_evidence
 from .scanning import DocumentScanner, load_fingerprints, shared_scanner
+from .state import CrawlState, SeenUrl
 
 OTHER_CASES_SETTING = "LEAKTRACK_OTHER_CASES"
 
 
 @dataclass(frozen=True)
 class CaseLane:
-    """Where one other case's fingerprints, key and store are."""
+    """Where one other case's fingerprints, key, store, crawl state and evidence are."""
 
     case: str  # "" for the home folder's own (unnamed) case
     fingerprints: str
     key_file: str
     store_url: str
+    crawl_state: str
+    evidence_dir: str
 
     @property
     def label(self) -> str:
@@ -56,16 +69,18 @@ def other_case_lanes(base_home: Path, current_case: str | None, store_url: str) 
     named = [(name, base_home / CASES_DIR / name) for name in list_cases_in(base_home)]
     lanes = []
     for case, folder in [("", base_home), *named]:
-        fingerprints = folder / FINGERPRINTS_FILE
-        if case == (current_case or "") or not fingerprints.is_file():
+        files = Workspace.in_folder(base_home, case or None)
+        if case == (current_case or "") or not files.fingerprints.is_file():
             continue
         shared = store_url if store_url.startswith(("http://", "https://")) else None
         lanes.append(
             CaseLane(
                 case,
-                str(fingerprints),
-                str(folder / KEY_FILE),
+                str(files.fingerprints),
+                str(files.key_file),
                 shared or f"sqlite:///{(folder / STORE_FILE).absolute()}",
+                str(files.crawl_state.absolute()),
+                str(files.evidence_dir.absolute()),
             )
         )
     return lanes
@@ -92,6 +107,20 @@ def check_lanes(lanes: list[CaseLane]) -> None:
             raise type(error)(f"{lane.label}: {error}") from None
 
 
+@dataclass
+class _OpenLane:
+    """One other case during the crawl: its scanner, store and crawl state, opened once."""
+
+    lane: CaseLane
+    scanner: DocumentScanner
+    store: MatchStore
+    state: CrawlState
+
+    def close(self) -> None:
+        self.state.close()
+        self.store.close()
+
+
 class OtherCasesPipeline:
     def __init__(self, crawler):
         settings = crawler.settings
@@ -100,12 +129,14 @@ class OtherCasesPipeline:
             raise NotConfigured
         self.stats = crawler.stats
         self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
+        self.keep_evidence = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
         workers = settings.getint("LEAKTRACK_SCAN_WORKERS")
-        self.lanes: list[tuple[CaseLane, DocumentScanner, MatchStore]] = [
-            (
+        self.lanes = [
+            _OpenLane(
                 lane,
                 shared_scanner(lane.fingerprints, lane.key_file, workers),
                 open_store(lane.store_url, case=lane.case),
+                CrawlState(lane.crawl_state),
             )
             for lane in lanes
         ]
@@ -115,23 +146,54 @@ class OtherCasesPipeline:
         return cls(crawler)
 
     async def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
-        for lane, scanner, store in self.lanes:
+        for lane in self.lanes:
             try:
-                await self.store_for_case(item, scanner, store)
+                await self.store_for_case(item, lane)
             except (DocumentError, LeaktrackError) as error:
-                record_error(self.stats, f"{lane.label}: {item.url}: {error}", self.limit)
+                record_error(self.stats, f"{lane.lane.label}: {item.url}: {error}", self.limit)
         return item
 
-    async def store_for_case(
-        self, item: FetchedDocument, scanner: DocumentScanner, store: MatchStore
-    ) -> None:
-        if item.not_modified or not item.body:
-            self.resight_known(item, store)
-            return
+    async def store_for_case(self, item: FetchedDocument, lane: _OpenLane) -> None:
+        """Scan (or re-sight) the document for one case, then remember it in that case's state:
+        as the sweep's own StorePipeline does, the state is written last, so a sweep stopped in
+        between scans the document again rather than forgetting a match."""
+        seen = lane.state.get(item.url)
+        if item.not_modified or not item.body:  # nothing to scan: re-sight what the case holds
+            if seen is not None and not seen.was_leak:
+                was_leak = False
+            else:
+                was_leak = self.resight_known(item, lane.store) is not None
+                if seen is None and not was_leak:
+                    self.stats.inc_value("leaktrack/other_cases_not_scanned")
+                    return
+            content_sha256 = seen.content_sha256 if seen else item.content_sha256 or ""
+        elif seen is not None and seen.content_sha256 == item.content_sha256:
+            self.stats.inc_value("leaktrack/other_cases_unchanged")
+            was_leak = seen.was_leak and self.resight_known(item, lane.store) is not None
+            content_sha256 = seen.content_sha256
+        else:
+            was_leak = await self.scan_for_case(item, lane)
+            content_sha256 = item.content_sha256 or ""
+        lane.state.remember(
+            SeenUrl(
+                url=item.url,
+                source=item.source,
+                content_sha256=content_sha256,
+                etag=item.etag,
+                last_modified=item.last_modified,
+                was_leak=was_leak,
+                content_url=item.content_url or item.url,
+                extraction=item.extraction,
+            )
+        )
+
+    async def scan_for_case(self, item: FetchedDocument, lane: _OpenLane) -> bool:
+        scanner = lane.scanner
         result = await scanner.scan(item.body, item.url, item.content_type)
         if not result.is_leak:
-            return
-        store.upsert_copies(
+            return False
+        kept = self.write_evidence(item, lane)
+        lane.store.upsert_copies(
             [
                 FoundCopy(
                     source=item.source,
@@ -140,18 +202,36 @@ class OtherCasesPipeline:
                     matched_records=list(result.matched_records),
                     containment=result.containment,
                     title=scanner.keepable_title(item.title),
+                    evidence_path=kept,
                     dataset_id=scanner.fingerprints.dataset_id,
                     partly_read=result.partly_read,
                 )
             ]
         )
         self.stats.inc_value("leaktrack/matches_other_cases")
+        return True
 
-    def resight_known(self, item: FetchedDocument, store: MatchStore) -> None:
+    def write_evidence(self, item: FetchedDocument, lane: _OpenLane) -> str | None:
+        """The case's evidence report (and capture and bytes when kept); the kept bytes' path.
+
+        Evidence is an aid: a folder that cannot be written is an error line, not a lost match."""
+        directory = Path(lane.lane.evidence_dir)
+        try:
+            save_evidence(item, lane.scanner.fingerprints, directory, self.keep_evidence)
+            return write_evidence(item, directory) if self.keep_evidence else None
+        except (OSError, ValueError) as error:
+            message = f"{lane.lane.label}: could not write the evidence of {item.url}: {error}"
+            record_error(self.stats, lane.scanner.loggable(message), self.limit)
+            return None
+
+    @staticmethod
+    def resight_known(item: FetchedDocument, store: MatchStore) -> str | None:
+        """Upsert what the case already holds for the URL (last seen moves, a removed copy
+        reappears); its match id, or None when the case holds nothing for it."""
         try:
             known = store.get(match_id_for_url(item.url))
         except NotFoundError:
-            return
+            return None
         store.upsert_copies(
             [
                 FoundCopy(
@@ -161,12 +241,14 @@ class OtherCasesPipeline:
                     matched_records=list(known.matched_records),
                     containment=known.containment,
                     title=known.title,
+                    evidence_path=known.evidence_path,
                     dataset_id=known.dataset_id,
                     partly_read=known.partly_read,
                 )
             ]
         )
+        return known.id
 
     def close_spider(self, spider=None) -> None:
-        for _, _, store in self.lanes:
-            store.close()
+        for lane in self.lanes:
+            lane.close()

@@ -87,6 +87,19 @@ def _reason_phrase(status: int) -> str:
         return ""
 
 
+def save_evidence(item: FetchedDocument, fingerprints, directory: Path, keep: bool) -> None:
+    """Write the document's evidence report in ``directory`` (and its WARC capture when ``keep``).
+
+    Also used for the other cases of an all-cases sweep (spiders/cases.py), each into its own
+    evidence folder with its own fingerprints. Raises OSError/ValueError when it cannot write."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    match_id = match_id_for_url(item.url)
+    report = evidence_report(EvidencePipeline.document_text(item), fingerprints, keep_lines=keep)
+    save_report(report, evidence_path_for(directory, match_id))
+    if keep:
+        write_warc_capture(warc_path_for(directory, match_id), item)
+
+
 class EvidencePipeline:
     """Writes each leak's evidence report (and its WARC capture when evidence is kept)."""
 
@@ -122,12 +135,8 @@ class EvidencePipeline:
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         if item.scan is None or not item.scan.is_leak or item.unchanged:
             return item
-        match_id = match_id_for_url(item.url)
         try:
-            report = evidence_report(self.document_text(item), self.fingerprints(), keep_lines=self.keep)
-            save_report(report, evidence_path_for(self.evidence_dir(), match_id))
-            if self.keep:
-                write_warc_capture(warc_path_for(self.evidence_dir(), match_id), item)
+            save_evidence(item, self.fingerprints(), self.evidence_dir(), self.keep)
         except (OSError, ValueError) as error:  # evidence is an aid: a full disk must not stop the sweep
             # Said once per crawl: a full disk fails every later document the same way.
             first = not self.stats.get_value("leaktrack/evidence_errors")

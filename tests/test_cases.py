@@ -155,6 +155,99 @@ def test_one_sweep_scans_for_every_case_and_stores_each_cases_matches_in_its_sto
     assert found["roster"] and found["second"] == found["roster"]
 
 
+def two_cases_and_a_published_leak(leaktrack_home, local_site, leak_fingerprints, small_leak_csv, tmp_path):
+    """Case "roster" (the sweep's own) and case "second", both of the published leak; the sources."""
+    import shutil
+
+    from test_cli_sweep import publish, write_sources
+
+    roster = leaktrack_home / "cases" / "roster"
+    roster.mkdir(parents=True)
+    shutil.copy(leak_fingerprints.path, roster / "fingerprints.ltfp")
+    shutil.copy(leak_fingerprints.key_file, roster / "fingerprint.key")
+    assert invoke("--case", "second", "fingerprint", str(small_leak_csv)).exit_code == 0
+    publish(local_site, leak_fingerprints)
+    return write_sources(tmp_path, local_site)
+
+
+def test_an_all_cases_sweep_keeps_each_cases_crawl_state_and_evidence_in_its_own_folder(
+    leaktrack_home, local_site, leak_fingerprints, small_leak_csv, tmp_path
+):
+    from fixtures_sites import fast_settings_args
+
+    from leaktrack.spiders.state import CrawlState
+
+    sources = two_cases_and_a_published_leak(
+        leaktrack_home, local_site, leak_fingerprints, small_leak_csv, tmp_path
+    )
+    sweep = ["--case", "roster", "sweep", "--all-cases", "--sources", str(sources), *fast_settings_args()]
+    assert invoke(*sweep).exit_code == 0
+    second = leaktrack_home / "cases" / "second"
+    with SQLiteStore(second / "matches.db") as store:
+        matches = store.list_matches(limit=None)
+    assert matches
+    state = CrawlState(second / "crawl-state.db")
+    try:
+        for match in matches:
+            seen = state.get(match.url)
+            assert seen is not None and seen.was_leak and seen.content_sha256 == match.content_sha256
+    finally:
+        state.close()
+    evidence = {match.id: second / "evidence" / f"{match.id}.evidence.json" for match in matches}
+    for path in evidence.values():
+        assert path.is_file() and path.stat().st_mode & 0o777 == 0o600
+    assert (second / "evidence").stat().st_mode & 0o777 == 0o700
+    written = {match_id: path.stat().st_mtime_ns for match_id, path in evidence.items()}
+
+    assert invoke(*sweep).exit_code == 0  # nothing changed on the sites
+    with SQLiteStore(second / "matches.db") as store:
+        again = {match.id: match for match in store.list_matches(limit=None)}
+    assert set(again) == set(written)
+    for match in matches:  # not scanned again: its evidence stays as written
+        assert evidence[match.id].stat().st_mtime_ns == written[match.id]
+    # The known file is fetched again (a conditional request; the pastes already seen are not):
+    # the case re-sights its copy from its own crawl state.
+    (file_match,) = [match for match in matches if match.url.endswith("/files/leak.csv")]
+    assert again[file_match.id].last_seen > file_match.last_seen
+
+
+def test_watch_all_cases_sweeps_for_every_case(
+    leaktrack_home, local_site, leak_fingerprints, small_leak_csv, tmp_path
+):
+    from fixtures_sites import fast_settings_args
+
+    sources = two_cases_and_a_published_leak(
+        leaktrack_home, local_site, leak_fingerprints, small_leak_csv, tmp_path
+    )
+    result = invoke(
+        "--case", "roster", "watch", "--all-cases", "--every", "1s", "--max-sweeps", "1",
+        "--sources", str(sources), *fast_settings_args(),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = {}
+    for case in ("roster", "second"):
+        with SQLiteStore(leaktrack_home / "cases" / case / "matches.db") as store:
+            found[case] = {m.url for m in store.list_matches(limit=None)}
+    assert found["roster"] and found["second"] == found["roster"]
+    assert (leaktrack_home / "cases" / "second" / "crawl-state.db").is_file()
+
+
+def test_watch_all_cases_refuses_a_case_that_cannot_be_swept_before_the_first_tick(
+    leaktrack_home, small_leak_csv, tmp_path
+):
+    assert invoke("--case", "a", "fingerprint", str(small_leak_csv)).exit_code == 0
+    assert invoke("--case", "b", "fingerprint", str(small_leak_csv)).exit_code == 0
+    copy = found_copy("https://paste.example/x", ["r1"])
+    copy.dataset_id = "e" * 32  # not case b's dataset
+    with SQLiteStore(leaktrack_home / "cases" / "b" / "matches.db") as store:
+        store.upsert_copies([copy])
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[sources]]\nname = "known"\nkind = "urls"\nurls = ["https://example.org/x"]\n')
+    result = invoke("--case", "a", "watch", "--all-cases", "--max-sweeps", "1", "--sources", str(sources))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: case b: this match store holds matches of dataset eeeeeeeeeeee")
+
+
 def test_a_sweep_for_all_cases_refuses_a_case_whose_store_holds_another_dataset(
     leaktrack_home, small_leak_csv, tmp_path
 ):
