@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import mmap
 import os
 import secrets
@@ -47,6 +48,7 @@ from ..errors import FingerprintFileError
 from . import params
 from .keys import KeyedHasher, read_key
 
+log = logging.getLogger(__name__)
 KIND_TEXT, KIND_ID, KIND_DATE, KIND_COMMON = "text", "id", "date", "common"
 FLAG_TOKEN = 1  # one token of a multi-token value (partial evidence, summed per column)
 FLAG_PREFILTER = 2  # a token, id number or date the document prefilter looks for
@@ -181,6 +183,8 @@ class FingerprintSet:
     minhash_seed: int = params.MINHASH_SEED
     dataset_id: str = field(default_factory=new_dataset_id)  # random, made at build
     key: bytes | None = field(default=None, repr=False)  # never saved
+    # Features of params.FILE_FEATURES a loaded file was built without (older leaktrack).
+    missing_features: tuple[str, ...] = ()
     _scanner: Any = field(default=None, repr=False, compare=False)  # scan.py's per-set state
     _mapping: Any = field(default=None, repr=False, compare=False)  # the mmap arrays view
 
@@ -259,7 +263,24 @@ class FingerprintSet:
         except (KeyError, TypeError, ValueError):
             raise FingerprintFileError(f"fingerprint file is corrupt: {path}") from None
         fingerprints._mapping = (path, header, mapping)
+        fingerprints.missing_features = _missing_features(path, header)
         return fingerprints
+
+
+def _missing_features(path: Path, header: dict) -> tuple[str, ...]:
+    """The features (``params.FILE_FEATURES``) the file was built without, each said in a
+    one-line warning: matching goes on without them."""
+    features = header.get("features")
+    built_with = set(features) if isinstance(features, list) else set()
+    missing = tuple(sorted(set(params.FILE_FEATURES) - built_with))
+    if missing:
+        log.warning(
+            "fingerprint file %s was built by an older leaktrack: it cannot find %s; "
+            "rebuild it with `leaktrack fingerprint`",
+            path,
+            ", nor ".join(params.FILE_FEATURES[name] for name in missing),
+        )
+    return missing
 
 
 def write_fingerprint_file(path: str | Path, arrays: dict[str, Any], header: dict) -> Path:
@@ -278,7 +299,14 @@ def write_fingerprint_file(path: str | Path, arrays: dict[str, Any], header: dic
                 else:
                     array.close()  # flushed to its file before the copy
                     writer.add_file(name, array.dtype, array.shape, array.path)
-            writer.finish({"format": "leaktrack-fingerprints", "version": params.FILE_VERSION, **header})
+            writer.finish(
+                {
+                    "format": "leaktrack-fingerprints",
+                    "version": params.FILE_VERSION,
+                    "features": sorted(params.FILE_FEATURES),
+                    **header,
+                }
+            )
         os.replace(tmp, path)
     except OSError as error:  # a folder in the way, a full disk: the user's to fix
         with contextlib.suppress(OSError):

@@ -12,6 +12,12 @@ from __future__ import annotations
 # --- The fingerprint file ------------------------------------------------------------------
 FILE_MAGIC = b"LTFP"
 FILE_VERSION = 2
+# What the matching of today finds in a file, listed in its header ("features"), each with
+# what a file built without it misses. A file that lacks one still loads (a crawl host may
+# hold only the file, not the dataset to rebuild from), with a one-line warning to rebuild.
+FILE_FEATURES = {
+    "name_forms": "names in another order or with initials (LAST, First; J. Garcia)",
+}
 # The dataset id, random per build, in bytes (32 hex digits): matches carry it, so that a
 # store never mixes matches of two datasets' fingerprints.
 DATASET_ID_BYTES = 16

@@ -223,6 +223,29 @@ def test_dataset_id_is_random_per_build_and_survives_the_file(saved, fingerprint
     assert again.dataset_id != fingerprints.dataset_id
 
 
+def test_header_lists_the_matching_features_the_file_was_built_with(saved):
+    _, _, header = _header(saved[0].read_bytes())
+    assert header["features"] == ["name_forms"]
+    assert FingerprintSet.load(*saved).missing_features == ()
+
+
+def test_file_built_before_name_forms_loads_with_a_one_line_warning_to_rebuild(
+    fingerprints, tmp_path, monkeypatch, caplog
+):
+    key_file = tmp_path / "fp.key"
+    key_file.write_text(KEY.hex())
+    with monkeypatch.context() as old_leaktrack:  # a leaktrack that wrote no features
+        old_leaktrack.setattr(params, "FILE_FEATURES", {})
+        path = fingerprints.save(tmp_path / "old.ltfp")
+    with caplog.at_level("WARNING"):
+        loaded = FingerprintSet.load(path, key_file)
+    assert loaded.missing_features == ("name_forms",)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "\n" not in warning
+    assert "built by an older leaktrack" in warning and "LAST, First" in warning
+    assert "rebuild it with `leaktrack fingerprint`" in warning
+
+
 def test_version_one_file_is_refused_with_a_rebuild_message(saved):
     path, key_file = saved
     path.write_bytes(b"LTFP" + (1).to_bytes(2, "little") + (20).to_bytes(4, "little") + b"{}" * 10)
