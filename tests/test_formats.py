@@ -121,6 +121,25 @@ def test_docx_table_of_other_people_never_combines_fields_of_different_rows(smal
     assert result.verdict == "clean", result.matched_records
 
 
+def test_docx_whose_body_declares_entities_is_skipped_with_a_reason(excerpt):
+    import io
+    import zipfile
+
+    columns, rows, _ = excerpt
+    original = zipfile.ZipFile(io.BytesIO(render_docx(columns, rows[:2])))
+    laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]>'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as hostile:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "word/document.xml":
+                data = laughs + data.split(b"?>", 1)[1]
+            hostile.writestr(info, data)
+    extraction = extract_texts(out.getvalue(), "laughs.docx")
+    assert extraction.text == ""
+    assert extraction.skipped == ["laughs.docx: DOCX with a DOCTYPE refused (entity expansion)"]
+
+
 # -- archives and compressed streams ---------------------------------------------------------------
 
 

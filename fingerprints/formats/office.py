@@ -6,10 +6,10 @@ streamed through the budget once before a reading library inflates it (XLSX, DOC
 part we read (ODF's content.xml) is read through the budget itself. XML with a DOCTYPE is
 refused (entity tricks); the parsers used resolve no external entities.
 
-Libraries: openpyxl (XLSX, read-only streaming), python-docx (DOCX body in order, tables as
-rows), xlrd 2 (XLS only, no formulas evaluated); ODF's table model is two elements, so
-content.xml is walked with the standard library's streaming parser instead of odfpy, which
-builds a whole DOM in pure Python.
+Libraries: openpyxl (XLSX, read-only streaming), xlrd 2 (XLS only, no formulas evaluated);
+DOCX's ``word/document.xml`` and ODF's ``content.xml`` are walked with the standard library's
+parser: their table models are a few elements, and python-docx (an object per paragraph, run
+and cell) cost ten times the parse, odfpy builds a whole DOM in pure Python.
 """
 
 from __future__ import annotations
@@ -66,13 +66,18 @@ def extract_zipped_office(
         _extract_odf(reading, kind, archive, name)
         return
     reading.count_members(name, len(members))
+    document = b""
     for info in members:
-        if read_zip_member(reading, archive, info, f"{name}::{info.filename}", keep=False) is None:
+        keep = kind == "docx" and info.filename == _DOCX_BODY
+        read = read_zip_member(reading, archive, info, f"{name}::{info.filename}", keep=keep)
+        if read is None:
             return
+        if keep:
+            document = read
     if kind == "xlsx":
         _xlsx_rows(reading, data, name)
     else:
-        _docx_lines(reading, data, name)
+        _docx_lines(reading, document, name)
 
 
 # --- XLSX -------------------------------------------------------------------------------------
@@ -119,37 +124,76 @@ def _count_cells(reading: Reading, name: str, count: int) -> bool:
 # --- DOCX -------------------------------------------------------------------------------------
 
 
-def _docx_lines(reading: Reading, data: bytes, name: str) -> None:
-    import docx
+_DOCX_BODY = "word/document.xml"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_P, _W_TBL, _W_TR, _W_TC, _W_T = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc", f"{_W}t"
+# A run's characters other than text (as python-docx reads them: a tab, a break, a hyphen).
+_W_CHARACTERS = {
+    f"{_W}tab": "\t",
+    f"{_W}ptab": "\t",
+    f"{_W}br": "\n",
+    f"{_W}cr": "\n",
+    f"{_W}noBreakHyphen": "-",
+}
+# Elements whose content is the paragraph's text (runs, links, tracked insertions, fields,
+# content controls); others (properties, deleted text, drawings) are not.
+_W_INLINE = frozenset(
+    f"{_W}{tag}"
+    for tag in ("r", "hyperlink", "ins", "smartTag", "fldSimple", "sdt", "sdtContent", "customXml")
+)
+# Body-level wrappers whose children are paragraphs and tables in document order.
+_W_BLOCK_WRAPPERS = frozenset(f"{_W}{tag}" for tag in ("sdt", "sdtContent", "customXml"))
 
+
+def _docx_lines(reading: Reading, document: bytes, name: str) -> None:
+    """The body of ``word/document.xml`` (read through the budget), walked with the standard
+    library's parser: python-docx builds an object per paragraph, run and cell, which cost
+    ten times the parse itself."""
+    if b"<!DOCTYPE" in document[:4096]:
+        reading.skip(name, "DOCX with a DOCTYPE refused (entity expansion)")
+        return
     try:
-        document = docx.Document(io.BytesIO(data))
-        lines = list(_docx_blocks(reading, document.iter_inner_content(), name))
-    except Exception as error:  # python-docx and lxml raise many types on malformed parts
-        reading.skip(name, f"corrupt DOCX ({type(error).__name__})")
+        body = ElementTree.fromstring(document).find(f"{_W}body")
+        lines = list(_docx_blocks(reading, [] if body is None else list(body), name))
+    except (ElementTree.ParseError, ValueError) as error:
+        reading.skip(name, f"corrupt DOCX ({describe(error)})")
         return
     reading.add(name, "docx", "\n".join(lines) + "\n")
 
 
-def _docx_blocks(reading: Reading, blocks: Iterator[Any], name: str) -> Iterator[str]:
+def _docx_blocks(reading: Reading, blocks: list[ElementTree.Element], name: str) -> Iterator[str]:
     """Paragraphs as lines (an empty paragraph as an empty line: it separates record blocks),
-    table rows as TAB-separated lines, nested tables after their row. Rows are read from
-    their XML cells (``<w:tc>``, a merged cell once): python-docx's ``row.cells`` rebuilds
-    the whole table's grid for every row, quadratic in the rows."""
-    from docx.table import _Cell
-
+    table rows as TAB-separated lines (a cell's paragraphs joined by spaces, a merged cell
+    once), nested tables after their row."""
     for block in blocks:
-        if hasattr(block, "rows"):
-            for tr in block._tbl.tr_lst:
-                cells = [_Cell(tc, block) for tc in tr.tc_lst]
+        if block.tag == _W_P:
+            yield one_line(_docx_text(block))
+        elif block.tag == _W_TBL:
+            for row in (row for row in block if row.tag == _W_TR):
+                cells = [cell for cell in row if cell.tag == _W_TC]
                 if not _count_cells(reading, name, len(cells)):
                     return
-                yield "\t".join(one_line(" ".join(p.text for p in cell.paragraphs)) for cell in cells)
+                yield "\t".join(
+                    one_line(" ".join(_docx_text(p) for p in cell if p.tag == _W_P)) for cell in cells
+                )
                 for cell in cells:
-                    for table in cell.tables:
-                        yield from _docx_blocks(reading, iter([table]), name)
-        else:
-            yield one_line(block.text)
+                    yield from _docx_blocks(reading, [t for t in cell if t.tag == _W_TBL], name)
+        elif block.tag in _W_BLOCK_WRAPPERS:
+            yield from _docx_blocks(reading, list(block), name)
+
+
+def _docx_text(element: ElementTree.Element) -> str:
+    """A paragraph's text: its runs' (and links', insertions', fields') text in order."""
+    parts: list[str] = []
+    for child in element:
+        tag = child.tag
+        if tag == _W_T:
+            parts.append(child.text or "")
+        elif tag in _W_CHARACTERS:
+            parts.append(_W_CHARACTERS[tag])
+        elif tag in _W_INLINE:
+            parts.append(_docx_text(child))
+    return "".join(parts)
 
 
 # --- ODT / ODS --------------------------------------------------------------------------------
