@@ -66,12 +66,26 @@ _NESTED_CONTAINERS = "div, article, section, table, ul, ol, dl, li, pre, textare
 def _join_record_containers(tree: Any) -> None:
     """Each innermost card, ``<li>`` or ``<dl>`` whose children read as one record's fields
     becomes one line, fields joined by " | " (see ``records.join_container_fields``)."""
+    holders = _holders_of_containers(tree)
     for node in tree.css(_RECORD_CONTAINERS):
-        if any(child.css_first(_NESTED_CONTAINERS) is not None for child in node.iter()):
-            continue  # (css_first matches the node itself too: ask its children)
+        if node.mem_id in holders:
+            continue  # a wrapper of containers, not one record
         line = join_container_fields(_child_texts(node))
         if line is not None:
             node.replace_with(_ROW_END + line + _ROW_END)
+
+
+def _holders_of_containers(tree: Any) -> set[int]:
+    """The nodes (``mem_id``) holding a container below them: each container marks its
+    ancestors, stopping at one marked already, so the page is walked once (asking every
+    node's children for a nested container cost a query per child)."""
+    holders: set[int] = set()
+    for inner in tree.css(_NESTED_CONTAINERS):
+        parent = inner.parent
+        while parent is not None and parent.mem_id not in holders:
+            holders.add(parent.mem_id)
+            parent = parent.parent
+    return holders
 
 
 def _child_texts(node: Any) -> list[str]:
