@@ -189,14 +189,14 @@ def _may_be_fields(block: list[str]) -> bool:
 def _recurring_labels(lines: list[str]) -> set[str]:
     """Labels that occur at least twice among ``lines``: field names. A "label" seen once is
     as likely a value ("Jane Doe: 1990-03-07" is a whole record), so it is not trusted."""
-    counts: Counter[str] = Counter()
+    labels: list[str] = []
     for line in lines:
         pieces = _pieces(line)[1]
         found = [_label_of(piece) for piece in pieces]
         if "\t" in line and len(pieces) == 2 and not found[0] and _tab_label(pieces[0]):
             found = [pieces[0]]
-        counts.update(label.casefold() for label in found if label)
-    return {label for label, count in counts.items() if count >= 2}
+        labels += [label.casefold() for label in found if label]
+    return {label for label, count in Counter(labels).items() if count >= 2}
 
 
 def _join_block(
@@ -260,13 +260,20 @@ def _pieces(line: str) -> tuple[bool, tuple[str, ...]]:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _label_of(piece: str) -> str | None:
+    labeled = _labeled(piece)
+    if labeled is None:
+        return None
+    label = labeled[0].strip()
+    return label if len(label.split()) <= MAX_LABEL_WORDS else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _labeled(piece: str) -> tuple[str, str] | None:
+    """(label, value) when the piece reads ``label: value`` or ``label = value``."""
     if ":" not in piece and "=" not in piece:
         return None
     match = _LABELED.match(piece)
-    if match is None:
-        return None
-    label = match.group("label").strip()
-    return label if len(label.split()) <= MAX_LABEL_WORDS else None
+    return None if match is None else (match.group("label"), match.group("value"))
 
 
 def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] | None:
@@ -278,7 +285,7 @@ def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] 
     item_start, pieces = _pieces(line)
     if len(pieces) == 2 and pieces[0].casefold() in trusted and not _label_of(pieces[0]):
         pieces = (f"{pieces[0]}: {pieces[1]}",)  # Label<TAB>value
-    if len(pieces) == 1 and (match := _LABELED.match(pieces[0])) and not match.group("value").strip():
+    if len(pieces) == 1 and (labeled := _labeled(pieces[0])) and not labeled[1].strip():
         return []  # a heading such as "people:" or "Detainee:" (no value): no field
     fields: list[tuple[str | None, str, bool]] = []
     pending: str | None = None
@@ -289,10 +296,7 @@ def _fields(line: str, trusted: set[str]) -> list[tuple[str | None, str, bool]] 
         if label is not None:
             if pending is not None:
                 fields.append((pending, "", False))
-            labeled = _LABELED.match(piece)
-            if labeled is None:  # cannot be: the label was read by this same match
-                return None
-            value = _clean_value(labeled.group("value"))
+            value = _clean_value(_labeled(piece)[1])  # type: ignore[index]  # (a label was read)
             pending = None if value else label
             if value:
                 fields.append((label, value, False))
