@@ -86,7 +86,13 @@ def run_leaktrack(leak, samples: list[Sample]) -> tuple[list[Outcome], float]:
     for sample in samples:
         started = time.perf_counter()
         extraction = extract_texts(sample.data, sample.filename, limits=BENCH_LIMITS)
-        result = scan_text(extraction.text, fingerprints, name=sample.filename, skipped=extraction.skipped)
+        result = scan_text(
+            extraction.text,
+            fingerprints,
+            name=sample.filename,
+            skipped=extraction.skipped,
+            ocr_line_ranges=extraction.ocr_line_ranges(),
+        )
         outcomes.append(
             Outcome(
                 sample,

@@ -214,6 +214,22 @@ def ocr_readings(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(words)), tuple(sorted(numbers))
 
 
+_LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_letter_edits(word: str) -> set[str]:
+    """Every word one letter away from ``word``: a letter deleted, replaced by a to z, or
+    inserted. What OCR does to one letter of a folded name (``asuncien`` for Asunción,
+    ``burg`` for Burç, ``ababeil`` for Ababei): the true name is among these."""
+    edits = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    for i in range(len(word) + 1):
+        edits.update(word[:i] + letter + word[i:] for letter in _LATIN_LETTERS)
+        if i < len(word):
+            edits.update(word[:i] + letter + word[i + 1 :] for letter in _LATIN_LETTERS)
+    edits.discard(word)
+    return edits
+
+
 def transliterated_tokens(value: str, native: list[str] | None = None) -> list[list[str]]:
     """Latin token sequences of a non-Latin value (empty for Latin values).
 

@@ -117,6 +117,15 @@ WEIGHT_ABBREVIATED_NAME = 0.6
 # spread over ~70 years), and must then also share the common field.
 INITIALS_WITH_DATE_MAX_DF = 50
 INITIALS_WITH_DATE_MIN_COMMON_WEIGHT = 0.1
+# OCR misreads a letter of a name (Asuncién, Burg for Burç, Ababeil): in lines read by OCR,
+# a record whose name is found but for one token, with its whole date of birth or id number,
+# has the line's other words of at least OCR_REPAIR_MIN_LETTERS letters tried one letter
+# away (``normalize.one_letter_edits``); one that is the missing token makes the name whole
+# (two whole values: a match). Typed text never gets this: there a name one letter off is
+# another person's (Mario and Maria, twins born the same day). At most
+# OCR_REPAIR_MAX_PAIRS (line, record) pairs a document are tried (~400 keyed hashes a word).
+OCR_REPAIR_MIN_LETTERS = 4
+OCR_REPAIR_MAX_PAIRS = 200
 # Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
 CONFIDENT_SCORE = 2.0
 

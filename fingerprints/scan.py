@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +40,12 @@ from .fingerprint_set import (
     FLAG_TOKEN,
     KIND_DATE,
     KIND_ID,
+    KIND_TEXT,
     FingerprintSet,
 )
 from .first_pass import AVAILABLE as first_pass_compiled
 from .first_pass import CompiledFirstPass
-from .keys import KeyedHasher, bag_keys, token_run_keys
+from .keys import KeyedHasher, bag_key, bag_keys, token_run_keys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
     MONTHS,
@@ -56,6 +57,7 @@ from .normalize import (
     looks_like_record_line,
     ocr_readings,
     one_digit_deletions,
+    one_letter_edits,
     textual_dates,
     token_bytes,
 )
@@ -109,6 +111,7 @@ class _Scanner:
         self.common = fingerprints.common_columns
         self.id_columns = np.array([c.kind == KIND_ID for c in fingerprints.columns], dtype=bool)
         self.date_columns = np.array([c.kind == KIND_DATE for c in fingerprints.columns], dtype=bool)
+        self.text_columns = np.array([c.kind == KIND_TEXT for c in fingerprints.columns], dtype=bool)
         # An abbreviated name form's weight, WEIGHT_ABBREVIATED_NAME * df ** -RARITY_EXPONENT,
         # when the form is shared by INITIALS_WITH_DATE_MAX_DF records:
         self.min_initials_weight = (
@@ -199,9 +202,14 @@ class _Scanner:
         return strengths
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
-    def match_lines(self, lines: list[tuple[int, bytes]]) -> LineMatches:
+    def match_lines(
+        self, lines: list[tuple[int, bytes]], ocr_line_ranges: Sequence[tuple[int, int]] = ()
+    ) -> LineMatches:
+        """The matches of candidate lines; ``ocr_line_ranges``: (first, end) line numbers of
+        the text that were read by OCR (see ``_ocr_repaired_names``)."""
         self.chunks.learn({chunk for _, line in lines for chunk in line.split()})
         encoded = _EncodedLines.of(self, lines)
+        encoded.ocr_lines = _lines_in(encoded.line_numbers, ocr_line_ranges)
         pairs = self._candidate_pairs(encoded)
         orphans = np.setdiff1d(np.array([n for n, _ in lines], dtype=np.int64), pairs >> 32)
         if len(orphans):
@@ -348,6 +356,8 @@ class _Scanner:
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
         matched |= (whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS) & ~other_id
         matched |= self._initials_with_birth_date(found, common) & ~other_id
+        if len(enc.ocr_lines):
+            matched |= self._ocr_repaired_names(enc, pairs, found, matched) & ~other_id
         # The MinHash only decides between two partial distinctive fields (a typo'd name and
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
         rescuable = (
@@ -374,6 +384,57 @@ class _Scanner:
             & found.whole[:, self.date_columns].any(axis=1)
             & (common >= params.INITIALS_WITH_DATE_MIN_COMMON_WEIGHT)
         )
+
+    def _ocr_repaired_names(
+        self, enc: _EncodedLines, pairs: np.ndarray, found: _Evidence, matched: np.ndarray
+    ) -> np.ndarray:
+        """Pairs not matched, in record-sized lines read by OCR, holding the record's whole
+        birth date or id number and some of its name, whose name is whole once one word of
+        the line is read one letter otherwise (see ``params.OCR_REPAIR_MIN_LETTERS``)."""
+        pair_lines = pairs >> 32
+        anchors = self.date_columns | self.id_columns
+        eligible = (
+            ~matched
+            & np.isin(pair_lines, enc.ocr_lines)
+            & (enc.tokens_per_line[pair_lines] <= params.ROW_MAX_TOKENS)
+            & found.whole[:, anchors].any(axis=1)
+            & (found.weights[:, self.text_columns] > 0).any(axis=1)
+        )
+        repaired = np.zeros(len(pairs), dtype=bool)
+        for i in np.flatnonzero(eligible)[: params.OCR_REPAIR_MAX_PAIRS].tolist():
+            repaired[i] = self._name_whole_but_one_letter(enc, int(pair_lines[i]), int(pairs[i] & 0xFFFFFFFF))
+        return repaired
+
+    def _name_whole_but_one_letter(self, enc: _EncodedLines, line: int, record: int) -> bool:
+        """Whether one of the record's names lacks exactly one token in the line, and a word
+        of the line one letter away from it completes the name (its order-free key)."""
+        fp = self.fp
+        start, end = int(fp.entry_offsets[record]), int(fp.entry_offsets[record + 1])
+        keys, flags, columns = (
+            fp.entry_keys[start:end],
+            fp.entry_flags[start:end],
+            fp.entry_columns[start:end],
+        )
+        held = sorted_contains(enc.salted_key_set, keys ^ (np.array([line], dtype=np.uint64) * _LINE_SALT))
+        record_keys = set(keys.tolist())
+        is_token = ((flags & FLAG_TOKEN) > 0) & ((flags & FLAG_BAG) == 0)
+        is_whole_form = ((flags & FLAG_BAG) > 0) & ((flags & FLAG_ABBREVIATED) == 0)
+        for column in np.flatnonzero(self.text_columns).tolist():
+            tokens = is_token & (columns == column)
+            missing = tokens & ~held
+            forms = set(keys[is_whole_form & (columns == column)].tolist())
+            if missing.sum() != 1 or not forms:
+                continue
+            target = int(keys[missing][0])
+            name_keys = [int(k) for k in keys[tokens & held].tolist()] + [target]
+            if bag_key(name_keys) not in forms:
+                continue
+            for word in enc.line_words(line, params.OCR_REPAIR_MIN_LETTERS):
+                if self.hasher.token(word) in record_keys:
+                    continue
+                if any(self.hasher.token(edit) == target for edit in one_letter_edits(word)):
+                    return True
+        return False
 
     def _holds_another_id(self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         """Pairs whose line holds an id number, but not the record's: evidence against the
@@ -443,6 +504,8 @@ class _EncodedLines:
     ):
         self.table = table
         self._id_variants: dict[int, set[int]] = {}
+        self.line_numbers = line_numbers
+        self.ocr_lines = np.empty(0, dtype=np.int64)  # those read by OCR (set by match_lines)
         self.line_index = {n: i for i, n in enumerate(line_numbers.tolist())}
         self.line_offsets = line_offsets
         self.chunk_ids = chunk_ids
@@ -537,6 +600,11 @@ class _EncodedLines:
             lines += [line] * len(read[chunk])
         return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
 
+    def line_words(self, line: int, min_letters: int) -> list[str]:
+        """The line's distinct words (letter tokens) of at least ``min_letters`` letters."""
+        tokens = (t for c in self._line_chunk_ids(line) for t in self.table.tokens[c])
+        return list(dict.fromkeys(t for t in tokens if len(t) >= min_letters and t.isalpha()))
+
     def id_variants(self, line: int) -> set[int]:
         """Keyed hashes of the line's id-like numbers (not dates) and their one-digit
         deletions, to meet a record's (``FingerprintSet.id_variant_keys``)."""
@@ -577,17 +645,27 @@ class _EncodedLines:
         return letters + special_keys.tolist()
 
 
+def _lines_in(lines: np.ndarray, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The line numbers that fall in one of the (first, end) ranges."""
+    inside = np.zeros(len(lines), dtype=bool)
+    for first, end in ranges:
+        inside |= (lines >= first) & (lines < end)
+    return lines[inside]
+
+
 def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:
     if fingerprints._scanner is None:
         fingerprints._scanner = _Scanner(fingerprints)
     return fingerprints._scanner
 
 
-def find_record_matches(text: str, fingerprints: FingerprintSet) -> LineMatches:
+def find_record_matches(
+    text: str, fingerprints: FingerprintSet, ocr_line_ranges: Sequence[tuple[int, int]] = ()
+) -> LineMatches:
     """Every (record, line) match in ``text``, the building block of scan_text."""
     scanner = _scanner_for(fingerprints)
     lines = scanner.candidate_lines_of(text)
-    return scanner.match_lines(lines) if lines else LineMatches.none()
+    return scanner.match_lines(lines, ocr_line_ranges) if lines else LineMatches.none()
 
 
 def holds_dataset_values(text: str, fingerprints: FingerprintSet) -> bool:
@@ -616,10 +694,13 @@ def scan_text(
     name: str = "<text>",
     skipped: list[str] | None = None,
     bytes_scanned: int | None = None,
+    ocr_line_ranges: Sequence[tuple[int, int]] = (),
 ) -> ScanResult:
-    """Scan plain text, line by line (a table row is one line, cells in any delimiter)."""
+    """Scan plain text, line by line (a table row is one line, cells in any delimiter).
+    ``ocr_line_ranges``: (first, end) line numbers read by OCR (``Extraction.ocr_line_ranges``),
+    where a name with one misread letter is still the name."""
     started = time.perf_counter()
-    matches = find_record_matches(text, fingerprints)
+    matches = find_record_matches(text, fingerprints, ocr_line_ranges)
     records, first = np.unique(matches.records, return_inverse=True)
     best = np.zeros(len(records))
     np.maximum.at(best, first, matches.confidences)
@@ -662,6 +743,7 @@ def scan_bytes(
         name=name or "<bytes>",
         skipped=list(extraction.skipped),
         bytes_scanned=len(data),
+        ocr_line_ranges=extraction.ocr_line_ranges(),
     )
     result.partly_read = extraction.partly_read
     result.seconds = time.perf_counter() - started

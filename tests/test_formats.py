@@ -547,3 +547,20 @@ def test_text_made_mostly_of_control_characters_is_not_text():
     # Valid UTF-8, no NUL byte: only the control-character share tells it from text.
     assert decode_text(b"\x01\x02\x03\x04\x05\x06 name" * 40) is None
     assert decode_text(b"Ana Lopez,1990-01-02\n\tkept\x1b[0m\n") == "Ana Lopez,1990-01-02\n\tkept\x1b[0m\n"
+
+
+def test_the_lines_of_texts_read_by_ocr_are_told_apart():
+    from leaktrack.fingerprints.formats.extractor import ExtractedText, Extraction
+
+    extraction = Extraction(
+        texts=[
+            ExtractedText("a.zip::list.csv", "csv", "x\ny\n"),
+            ExtractedText("a.zip::shot.png", "ocr", "GARCIA, Juan\n", ocr=True),
+            ExtractedText("a.zip::scan.pdf", "pdf", "one\ntwo", ocr=True),
+        ]
+    )
+    lines = extraction.text.split("\n")
+    assert [lines[first:end] for first, end in extraction.ocr_line_ranges()] == [
+        ["GARCIA, Juan", ""],
+        ["one", "two"],
+    ]

@@ -260,3 +260,52 @@ def test_another_initial_with_a_shared_surname_and_a_birth_date_is_not_matched(s
     people = sezer_rows(shared_surname_leak)
     text = "\n".join(f"K{initials(row[1])[1:]}, {row[3]}, {row[2]}, {row[5]}" for _, row in people)
     assert matched(text, fingerprints) == set()
+
+
+# -- letters OCR misreads inside names -------------------------------------------------------------
+
+
+def misread_one_letter(word, rng):
+    """The word with one letter read as another (Asunción -> Asuncién, Burç -> Burg)."""
+    at = rng.randrange(len(word))
+    return word[:at] + ("e" if word[at].lower() != "e" else "a") + word[at + 1 :]
+
+
+def ocr_rows(leak, seed):
+    """``LAST, First<TAB>spelled birth date<TAB>nationality`` with one letter of each given
+    name misread, as a screenshot's OCR gives them (Latin names of at least 4 letters)."""
+    rng = random.Random(seed)
+    rows = [
+        i for i in people(leak, seed=seed) if len(leak.names[i].given) >= 4 and " " not in leak.names[i].given
+    ]
+    rows = [i for i in rows if fold_text(leak.names[i].given).isascii()]
+    lines = [
+        f"{leak.names[i].family.upper()}, {misread_one_letter(leak.names[i].given, rng)}\t"
+        f"{spelled_date(cell(leak, i, 'date_of_birth'), 'en')}\t{cell(leak, i, 'nationality')}"
+        for i in rows
+    ]
+    return rows, "\n".join(lines) + "\n"
+
+
+def test_a_name_with_one_letter_misread_by_ocr_is_matched_with_its_birth_date(small_leak, fingerprints):
+    rows, text = ocr_rows(small_leak, seed=14)
+    assert len(rows) >= 10
+    lines = text.count("\n") + 1
+    found = set(scan_text(text, fingerprints, ocr_line_ranges=[(0, lines)]).matched_records)
+    assert found == ids(rows)
+
+
+def test_one_misread_letter_is_absorbed_in_text_read_by_ocr_only(small_leak, fingerprints):
+    rows, text = ocr_rows(small_leak, seed=14)
+    typed = set(scan_text(text, fingerprints).matched_records)
+    assert typed < ids(rows)  # a typed name with a wrong letter is another name
+
+
+def test_a_misread_name_with_another_birth_date_is_not_matched(small_leak, fingerprints):
+    rows, text = ocr_rows(small_leak, seed=15)
+    shifted = "\n".join(
+        line.replace(spelled_date(cell(small_leak, i, "date_of_birth"), "en"), "1st of January 1931")
+        for i, line in zip(rows, text.splitlines())
+    )
+    lines = shifted.count("\n") + 1
+    assert scan_text(shifted, fingerprints, ocr_line_ranges=[(0, lines)]).matched_records == []

@@ -34,6 +34,9 @@ class ExtractedText:
     name: str  # the document's name, or "archive.zip::member.csv" for what came out of an archive
     kind: str  # text, csv, json, jsonl, html, xlsx, docx, odt, ods, xls, pdf, ocr
     text: str
+    # Read by OCR, whole or in part (an image; a PDF with scanned pages): its names may hold
+    # misread letters, which the matcher absorbs in such lines only.
+    ocr: bool = False
 
 
 @dataclass
@@ -48,6 +51,16 @@ class Extraction:
     def text(self) -> str:
         """All extracted texts as one."""
         return "\n".join(t.text for t in self.texts)
+
+    def ocr_line_ranges(self) -> list[tuple[int, int]]:
+        """(first, end) line numbers in ``text`` of the texts read by OCR."""
+        ranges, line = [], 0
+        for extracted in self.texts:
+            lines = extracted.text.count("\n") + 1
+            if extracted.ocr:
+                ranges.append((line, line + lines))
+            line += lines
+        return ranges
 
 
 # Magic bytes of formats with no text we read (and a name for the skip reason).
@@ -164,11 +177,13 @@ class Reading:
         # reason goes back in ``skipped`` and the crawl logs it with such names withheld.
         self.extraction.skipped.append(f"{name}: {reason}")
 
-    def add(self, name: str, kind: str, text: str) -> None:
+    def add(self, name: str, kind: str, text: str, ocr: bool = False) -> None:
         if kind in _RECORD_BLOCK_KINDS:
             text = join_record_blocks(text)
         if text.strip():
-            self.extraction.texts.append(ExtractedText(name=name, kind=kind, text=text))
+            self.extraction.texts.append(
+                ExtractedText(name=name, kind=kind, text=text, ocr=ocr or kind == "ocr")
+            )
 
     # -- the budget ----------------------------------------------------------------------
 

@@ -31,11 +31,12 @@ def extract_pdf(reading: Reading, data: bytes, name: str) -> None:
         reason = "encrypted PDF" if "password" in str(error).lower() else f"corrupt PDF ({describe(error)})"
         reading.skip(name, reason)
         return
+    ocr_images = reading.ocr_images
     try:
         lines = list(_document_lines(reading, document, name))
     finally:
         document.close()
-    reading.add(name, "pdf", "\n".join(lines) + "\n")
+    reading.add(name, "pdf", "\n".join(lines) + "\n", ocr=reading.ocr_images > ocr_images)
 
 
 def _document_lines(reading: Reading, document: Any, name: str) -> Iterator[str]:
