@@ -128,6 +128,10 @@ LEAKTRACK_API_RATE_LIMIT_RETRIES = 3
 LEAKTRACK_API_MAX_PAGES = 10
 # How often (seconds) a running crawl reports its counts to the parent process.
 LEAKTRACK_PROGRESS_INTERVAL = 0.5
+# Distributed sweeps (spiders/distributed.py): a worker whose heartbeat in Redis is older than
+# this (seconds) counts as dead, and the requests it had taken go back to the queue. Longer
+# than any pause of a loaded worker's event loop; a dead worker's work waits this long.
+LEAKTRACK_REDIS_WORKER_TTL = 30.0
 # Error messages kept per source in a sweep's summary (the counts are always complete).
 LEAKTRACK_MAX_ERROR_MESSAGES = 50
 

@@ -136,3 +136,99 @@ def test_the_redis_password_never_enters_scrapy_settings(tmp_path):
     assert settings.get("REDIS_URL") == "rediss://127.0.0.1:6380/0?ssl_ca_certs=/etc/ca.pem"
     everything = repr({name: settings.get(name) for name in settings.attributes})
     assert "pa:ss@word" not in everything and "pa%3Ass%40word" not in everything
+
+
+def claims_in_redis(redis_url: str, job: str) -> set[str]:
+    """The URLs of the requests every worker of ``job`` has claimed (taken, not finished)."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(with_password(redis_url, None))
+    try:
+        return {
+            json.loads(member)["url"]
+            for key in client.scan_iter(match=f"leaktrack:{job}:*:claims")
+            for member in client.hkeys(key)
+        }
+    finally:
+        client.close()
+
+
+def test_a_worker_killed_mid_sweep_leaves_its_work_to_the_others_and_nothing_is_lost(
+    local_site, leak_fingerprints, redis_url, tmp_path
+):
+    import signal
+    import threading
+
+    from test_sweep_processes import children_of, wait_for_exit
+
+    pastes = {**decoy_pastes(leak_fingerprints, 8), **leak_pastes(leak_fingerprints)}
+    add_pastes(local_site, pastes, per_page=5)
+    release = threading.Event()
+    local_site.put("/raw/leak0", pastes["leak0"], "text/plain; charset=utf-8", hold=release)
+    sources = paste_site_sources(local_site, tmp_path)
+    store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
+    # A short heartbeat lifetime, so the surviving worker takes over within seconds.
+    command = worker_command(
+        sources, store, leak_fingerprints, redis_url, "round-1", "-s", "LEAKTRACK_REDIS_WORKER_TTL=5"
+    )
+
+    def start(name: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            command, env=worker_env(tmp_path, name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    doomed = start("doomed")
+    survivor = None
+    try:
+        assert local_site.wait_for_request("/raw/leak0"), "the first worker never reached the held paste"
+        survivor = start("survivor")  # joins while the doomed worker holds the paste open
+        (crawler,) = children_of(doomed.pid)
+        os.kill(crawler, signal.SIGSTOP)  # frozen: what it has claimed can be read, then it dies
+        taken = claims_in_redis(redis_url, "round-1")
+        os.kill(crawler, signal.SIGKILL)
+        assert wait_for_exit(crawler)
+        release.set()
+        doomed.communicate(timeout=300)
+        survivor_out, survivor_err = survivor.communicate(timeout=300)
+    finally:
+        release.set()
+        for worker in (doomed, survivor):
+            if worker is not None and worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    assert doomed.returncode != 0
+    assert survivor.returncode == 0, survivor_err
+    assert local_site.url("/raw/leak0") in taken
+    fetched = local_site.requests_for("/raw/")
+    assert sorted(set(fetched)) == sorted(f"/raw/{paste_id}" for paste_id in pastes)  # nothing lost
+    fetched_twice = {local_site.url(path) for path in set(fetched) if fetched.count(path) > 1}
+    assert local_site.url("/raw/leak0") in fetched_twice and fetched_twice <= taken  # only unfinished work
+    with open_store(store) as shared:
+        found = {match.url: set(match.matched_records) for match in shared.list_matches(limit=None)}
+    assert found == expected(local_site, leak_fingerprints)  # each copy stored once, whole
+
+
+def test_queued_requests_are_json_and_a_foreign_class_in_one_is_refused():
+    import pytest
+    from scrapy import Request
+    from scrapy.utils.request import request_from_dict
+
+    from leaktrack.spiders import redis_codec
+
+    request = Request(
+        "https://paste.example/raw/a",
+        headers={"If-None-Match": "abc"},
+        meta={"leaktrack_source": "pastes", "record": Source(name="a", kind="urls", urls=["https://x"])},
+    )
+
+    written = redis_codec.dumps(request.to_dict())
+    again = request_from_dict(redis_codec.loads(written))
+
+    assert written.startswith("{")  # JSON, never a pickle
+    assert again.url == request.url and again.headers == request.headers and again.meta == request.meta
+    forged = written.replace("leaktrack.spiders.sources:Source", "os:system")
+    with pytest.raises(ValueError, match="not a leaktrack dataclass"):
+        redis_codec.loads(forged)
