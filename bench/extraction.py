@@ -1,6 +1,7 @@
 """Throughput of document extraction, beside the least work each format needs, in one run.
 
-Run: ``.venv/bin/python bench/extraction.py [--megabytes 40] [--repeats 3] [--skip-ocr]``
+Run: ``.venv/bin/python bench/extraction.py [--megabytes 40] [--real-megabytes 8] [--repeats 3]
+[--skip-ocr] [--only LABEL,...]``
 
 For each format, synthetic documents (Faker people through ``synthetic_forms``, generated
 prose and logs) go through ``extract_texts``; the baseline measured in the same run is the
@@ -13,6 +14,12 @@ plus Tesseract for scanned PDFs. Times are CPU seconds (this process and its chi
 Tesseract counts), the median of ``--repeats`` runs; the header gives the date, commit and
 load. MB/s are of extracted text (so compressed inputs compare); PDFs also in pages/s and
 OCR in images (pages)/s.
+
+Real text as well as synthetic: text that ships with any Debian system (package documentation
+and changelogs under /usr/share/doc, manual pages' sources under /usr/share/man, the Python
+standard library's sources), up to ``--real-megabytes`` each. For plain-text cases the last
+column is ``scan_text`` of the extracted text against a 6,000-record synthetic leak, in the
+same run: extraction of plain text should not cost more than the scan.
 """
 
 from __future__ import annotations
@@ -74,6 +81,30 @@ class Case:
     baseline_name: str
     units: int = 0  # pages or images, when the format is counted in them
     unit_name: str = ""
+    plain_text: bool = False  # measured beside the scan of its text too
+
+
+def real_text(paths: list[str], pattern: str, megabytes: int) -> bytes:
+    """Files of this machine (gzipped ones decompressed) in sorted order, up to ``megabytes``,
+    each ending with a newline: real text as a sweep meets it."""
+    import glob
+
+    out, size = [], 0
+    for path in sorted(p for root in paths for p in glob.glob(f"{root}/**/{pattern}", recursive=True)):
+        try:
+            with open(path, "rb") as file:
+                data = file.read(4 * MB)
+            if path.endswith(".gz"):
+                data = gzip.decompress(data)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            continue
+        if b"\x00" in data[:4096]:
+            continue  # binary
+        out.append(data if data.endswith(b"\n") else data + b"\n")
+        size += len(out[-1])
+        if size >= megabytes * MB:
+            break
+    return b"".join(out)[: megabytes * MB]
 
 
 def cpu_seconds(work: Callable[[], object]) -> float:
@@ -169,10 +200,31 @@ def render_and_tesseract(data: bytes) -> list[str]:
         document.close()
 
 
-def cases(megabytes: int, skip_ocr: bool) -> Iterator[Case]:
+def cases(megabytes: int, skip_ocr: bool, real_megabytes: int = 8) -> Iterator[Case]:
     """The cases, each built just before it is measured (office writers are slow)."""
-    for build in case_builders(megabytes, skip_ocr):
+    for build in real_text_builders(real_megabytes) + case_builders(megabytes, skip_ocr):
         yield build()
+
+
+def real_text_builders(megabytes: int) -> list[Callable[[], Case]]:
+    if megabytes <= 0:
+        return []
+    families = [
+        ("real: Debian docs + changelogs", ["/usr/share/doc"], "*"),
+        ("real: man page sources", ["/usr/share/man/man1", "/usr/share/man/man8"], "*.gz"),
+        ("real: Python sources", ["/usr/lib/python3*"], "*.py"),
+    ]
+    return [
+        lambda label=label, roots=roots, pattern=pattern: Case(
+            label,
+            "text.txt",
+            real_text(roots, pattern, megabytes),
+            lambda d: d.decode("utf-8", "replace"),
+            "utf-8 decode",
+            plain_text=True,
+        )
+        for label, roots, pattern in families
+    ]
 
 
 def case_builders(megabytes: int, skip_ocr: bool) -> list[Callable[[], Case]]:
@@ -193,6 +245,7 @@ def case_builders(megabytes: int, skip_ocr: bool) -> list[Callable[[], Case]]:
             repeat_to(paste, size),
             lambda d: d.decode("utf-8"),
             "utf-8 decode",
+            plain_text=True,
         ),
         lambda: Case(
             "CSV",
@@ -332,6 +385,19 @@ def case_builders(megabytes: int, skip_ocr: bool) -> list[Callable[[], Case]]:
     return found
 
 
+def text_scanner() -> Callable[[str], object]:
+    """``scan_text`` against a 6,000-record synthetic leak's fingerprints, warmed up."""
+    import hashlib
+
+    from leaktrack.fingerprints import build_fingerprint_set, scan_text
+
+    leak = generate_leak(6000, seed=0)
+    key = hashlib.sha256(b"leaktrack bench/extraction key").digest()
+    fingerprints = build_fingerprint_set(leak.columns, leak.rows, leak.ids, key)
+    scan_text(leak.to_csv_bytes().decode("utf-8"), fingerprints)
+    return lambda text: scan_text(text, fingerprints)
+
+
 def header(repeats: int) -> str:
     try:
         commit = subprocess.run(
@@ -351,22 +417,32 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-ocr", action="store_true", help="leave out the OCR formats (slow)")
+    parser.add_argument("--real-megabytes", type=int, default=8, help="of each real-text family (0: none)")
+    parser.add_argument("--only", default="", help="comma-separated case labels to run (default all)")
     args = parser.parse_args()
+    only = {label.strip() for label in args.only.split(",") if label.strip()}
     print(header(args.repeats) + "\n", flush=True)
     print(
-        f"{'format':26} {'input MB':>8} {'text MB':>8} {'ours MB/s':>9} {'per s':>12}   "
-        f"{'baseline':24} {'MB/s':>8} {'per s':>12}"
+        f"{'format':30} {'input MB':>8} {'text MB':>8} {'ours MB/s':>9} {'per s':>12}   "
+        f"{'baseline':24} {'MB/s':>8} {'per s':>12} {'scan MB/s':>10}"
     )
-    for case in cases(args.megabytes, args.skip_ocr):
+    scan = text_scanner()
+    for case in cases(args.megabytes, args.skip_ocr, args.real_megabytes):
+        if only and case.label not in only:
+            continue
         extraction = extract_texts(case.data, case.name)
         text_mb = sum(len(t.text.encode("utf-8")) for t in extraction.texts) / MB
         ours = median_cpu(lambda: extract_texts(case.data, case.name), args.repeats)  # noqa: B023 (called at once)
         floor = median_cpu(lambda: case.baseline(case.data), args.repeats)  # noqa: B023
         units = f"{case.units / ours:.1f} {case.unit_name}" if case.units else ""
         floor_units = f"{case.units / floor:.1f} {case.unit_name}" if case.units else ""
+        scanned = ""
+        if case.plain_text:
+            seconds = median_cpu(lambda: scan(extraction.text), args.repeats)  # noqa: B023
+            scanned = f"{text_mb / seconds:.1f}"
         print(
-            f"{case.label:26} {len(case.data) / MB:>8.2f} {text_mb:>8.2f} {text_mb / ours:>9.1f} {units:>12}   "
-            f"{case.baseline_name:24} {text_mb / floor:>8.1f} {floor_units:>12}",
+            f"{case.label:30} {len(case.data) / MB:>8.2f} {text_mb:>8.2f} {text_mb / ours:>9.1f} {units:>12}   "
+            f"{case.baseline_name:24} {text_mb / floor:>8.1f} {floor_units:>12} {scanned:>10}",
             flush=True,
         )
     print("\n(MB/s are of extracted text, so compressed and uncompressed inputs compare)")

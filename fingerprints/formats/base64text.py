@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 # A run starts where the previous character is not base64, so that the scan is linear; line
 # breaks inside a run are allowed (base64(1) wraps at 76 columns), as are "=" at its end.
 _RUN = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{16,}[ \t]*\r?\n)*[A-Za-z0-9+/]{16,}={0,2}")
-_CHEAP_HINT = re.compile(r"[A-Za-z0-9+/]{64}")
+_HINT_CHARS = 64  # a wrapped base64 block's lines are 64 or 76 wide
+_BASE64_TABLE = bytes(
+    1 if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/") else 0 for b in range(256)
+)
 _DOCUMENT_MAGIC = (
     archives.ZIP_MAGIC
     + (archives.GZIP_MAGIC, archives.BZIP2_MAGIC, archives.XZ_MAGIC, archives.SEVEN_ZIP_MAGIC)
@@ -44,18 +47,31 @@ def extract_base64_runs(reading: Reading, text: str, name: str, depth: int) -> N
 
 
 def _runs(text: str) -> Iterator[re.Match]:
-    """The runs that hold a stretch of 64 base64 characters (every wrapped base64 block: its
-    lines are 64 or 76 wide), each from that stretch on. The run pattern is only tried where
-    the cheap hint is found: tried at every position of the text, its look-behind cost more
-    than the scan of ordinary text."""
+    """The runs that hold a stretch of ``_HINT_CHARS`` base64 characters (every wrapped base64
+    block), each from that stretch on. The run pattern is only tried there: tried at every
+    position of the text, its look-behind cost more than the scan of ordinary text."""
     position = 0
-    while (hint := _CHEAP_HINT.search(text, position)) is not None:
-        run = _RUN.match(text, hint.start())  # the hint is the leftmost: nothing base64 before
-        if run is None:  # cannot be (64 characters are a run); move on all the same
-            position = hint.end()
-            continue
-        yield run
-        position = run.end()
+    for start in _long_run_starts(text):
+        if start < position:
+            continue  # inside the run read last (a wrapped block's next line)
+        run = _RUN.match(text, start)  # a run's start: nothing base64 before it
+        if run is not None:
+            yield run
+            position = run.end()
+
+
+def _long_run_starts(text: str) -> list[int]:
+    """Where the stretches of at least ``_HINT_CHARS`` base64 characters begin, found with
+    numpy over the text as ASCII (one byte a character, others read as "?"): the pattern
+    a pattern of 64 such characters searched for costs as much as the scan on text of long words."""
+    import numpy as np
+
+    is_base64 = np.frombuffer(_BASE64_TABLE, dtype=np.bool_)[
+        np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8)
+    ]
+    edges = np.diff(np.concatenate(([False], is_base64, [False])).view(np.int8))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return starts[ends - starts >= _HINT_CHARS].tolist()
 
 
 def _decode(encoded: str) -> bytes | None:
