@@ -63,6 +63,13 @@ DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
 PROFILES = {"paste_api": ("pastebin",), "search": ("brave",)}
 # The keys whose texts are sent to a search API: checked against the fingerprints.
 QUERY_KEYS = ("queries", "filenames", "header_rows")
+# The same for the archive and channel kinds: what they send the Internet Archive, Common Crawl
+# and Telegram (spiders/wayback.py, commoncrawl.py, telegram.py).
+ARCHIVE_QUERY_KEYS = {
+    "wayback": ("urls", "url_prefixes"),
+    "commoncrawl": ("urls", "url_prefixes"),
+    "telegram": ("channels",),
+}
 # (api_url, download_delay and concurrent_requests are keys of every kind: sources.py)
 API_KEYS = {
     "token_env",
@@ -127,8 +134,8 @@ def api_url(source: Source) -> str:
 
 
 def query_texts(source: Source) -> Iterable[tuple[str, str]]:
-    """(key, text) of every text this source sends to a search API."""
-    for key in QUERY_KEYS:
+    """(key, text) of every text this source sends to a search API or an archive's index."""
+    for key in QUERY_KEYS + ARCHIVE_QUERY_KEYS.get(source.kind, ()):
         for text in getattr(source, key):
             yield key, text
 

@@ -39,6 +39,7 @@ SPIDERS = {
     "commoncrawl": "leaktrack.spiders.commoncrawl.CommonCrawlSpider",
     "gitlab": "leaktrack.spiders.gitlab.GitLabSpider",
     "search": "leaktrack.spiders.search.SearchSpider",
+    "telegram": "leaktrack.spiders.telegram.TelegramSpider",
 }
 RECHECK_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

@@ -76,8 +76,13 @@ class CursorSpider(SourceSpider):
 
     def malformed(self, message: str, query: str | None = None, kind: str = "malformed") -> None:
         """An answer (or a row of one) not shaped as the API documents: an error of kind
-        ``malformed`` (or ``kind``: an API's refusal given as a 200 answer). A malformed row is skipped and does not hold its query's cursor back (the
-        next sweep would read it malformed again); an unreadable page does (``query``)."""
+        ``malformed`` (or ``kind``: an API's refusal given as a 200 answer). A malformed row is
+        skipped and does not hold its query's cursor back (the next sweep would read it malformed
+        again); an unreadable page does (``query``)."""
+        self.report_error(message, kind=kind, query=query)
+
+    def report_error(self, message: str, kind: str, query: str | None = None) -> None:
+        """Count an error of ``kind`` the spider found itself; ``query``: its cursors stay."""
         record_error(
             self.crawler.stats,
             message,

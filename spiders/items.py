@@ -8,8 +8,9 @@ from ..fingerprints.results import ScanResult
 
 # How a spider took a document's text from an answer: the whole body as it came ("document"),
 # a paste page's text area ("paste_page", see paste.paste_page_document), or the payload of a
-# WARC record fetched by a Range request ("warc_record", see commoncrawl.warc_record_document).
-EXTRACTIONS = ("document", "paste_page", "warc_record")
+# WARC record fetched by a Range request ("warc_record", see commoncrawl.warc_record_document),
+# or one message of a Telegram page ("telegram_message", see telegram.telegram_message_document).
+EXTRACTIONS = ("document", "paste_page", "warc_record", "telegram_message")
 
 
 @dataclass

@@ -23,6 +23,7 @@ SPIDER_MODULES = [
     "leaktrack.spiders.feed",
     "leaktrack.spiders.wayback",
     "leaktrack.spiders.commoncrawl",
+    "leaktrack.spiders.telegram",
 ]
 
 # --- leaktrack's own settings (read by our spiders, middlewares and pipelines) -------------
@@ -72,6 +73,9 @@ LEAKTRACK_WAYBACK_PAGE_ROWS = 500
 # Common Crawl (spiders/commoncrawl.py): how many of the newest crawls a source without
 # ``collections`` asks (each crawl is a month or so of the web, read once per URL or prefix).
 LEAKTRACK_COMMONCRAWL_CRAWLS = 1
+# Telegram (spiders/telegram.py): preview pages (about 20 messages each) read back per channel
+# per sweep, at most; a first sweep without ``since`` stops there.
+LEAKTRACK_TELEGRAM_MAX_PAGES = 50
 # Mirror crawls stop at this link depth unless the source sets max_depth.
 LEAKTRACK_DEFAULT_MAX_DEPTH = 3
 # File name endings a mirror spider downloads as documents, with conditional requests on later

@@ -46,6 +46,12 @@ Minimal example::
     collections = ["CC-MAIN-2026-47"]  # optional: the newest crawl when not given
 
     [[sources]]
+    name = "channels"
+    kind = "telegram"                # public channels' web previews (t.me/s/NAME), newest first
+    channels = ["leakdrops"]
+    since = 2026-11-01               # optional: pages back to this day on the first sweep
+
+    [[sources]]
     name = "github"
     kind = "github"                  # API kinds: github, gitlab, paste_api, search (api_sources.py)
     token_env = "GITHUB_TOKEN"       # names the environment variable; the token is never written here
@@ -76,7 +82,7 @@ from urllib.parse import urlparse
 from ..errors import SourcesError
 from .api_sources import API_KEYS, API_KINDS, check_api_source, parse_api_keys
 
-KINDS = ("paste", "mirror", "urls", "feed", "wayback", "commoncrawl", *API_KINDS)
+KINDS = ("paste", "mirror", "urls", "feed", "wayback", "commoncrawl", "telegram", *API_KINDS)
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
 SOURCE_KEYS = {
     "name",

@@ -52,7 +52,8 @@ class UrlsSpider(SourceSpider):
                 document_url=target["url"],
                 handle_httpstatus_list=list(GONE_STATUSES),
             )
-        callback = self.parse_paste_page if target["extraction"] == "paste_page" else self.parse_file
+        callbacks = {"paste_page": self.parse_paste_page, "telegram_message": self.parse_telegram_message}
+        callback = callbacks.get(target["extraction"], self.parse_file)
         return self.request(
             target["content_url"],
             callback,
@@ -66,6 +67,11 @@ class UrlsSpider(SourceSpider):
 
     def parse_paste_page(self, response: Response):
         yield paste_page_document(self, response)
+
+    def parse_telegram_message(self, response: Response):
+        from .telegram import telegram_message_document
+
+        yield telegram_message_document(self, response)
 
     def parse_warc_record(self, response: Response):
         from .commoncrawl import warc_record_document

@@ -264,3 +264,16 @@ def test_recheck_fetches_the_id_capture_again_and_says_gone_once_the_archive_rem
         f"/web/20261115093000id_/{LEAK_URL}",
         f"/web/20261116093000id_/{MIRROR}cases.csv",
     ]
+
+
+def test_a_url_naming_a_person_of_the_dataset_is_refused_before_any_request(
+    wayback, small_leak, crawl_settings, leak_fingerprints
+):
+    surname = small_leak.rows[1][small_leak.columns.index("full_name")].split()[-1]
+    config = wayback_config(wayback, url_prefixes=[f"https://mirror.example/people/{surname.lower()}-list/"])
+
+    with pytest.raises(SourcesError, match="url_prefixes entry #1 holds a value of the dataset") as refused:
+        sweep_with(config, leak_fingerprints, crawl_settings)
+
+    assert surname.lower() not in str(refused.value).lower()
+    assert wayback.requests == []
