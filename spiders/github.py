@@ -102,7 +102,7 @@ class GitHubSpider(ApiSpider):
     # --- gists --------------------------------------------------------------------------------
 
     def gists_url(self) -> str:
-        query = {"per_page": PER_PAGE}
+        query: dict[str, str | int] = {"per_page": PER_PAGE}
         since = self.cursor(gists_cursor_name(self.source.name))
         if since:
             query["since"] = since

@@ -58,11 +58,9 @@ def pastebin_entries(data: Any) -> list[PasteEntry] | None:
             isinstance(item.get(k), str) for k in ("key", "full_url", "scrape_url")
         ):
             return None
-        date = item.get("date")
+        date = str(item.get("date"))
         entries.append(
-            PasteEntry(
-                item["key"], item["full_url"], item["scrape_url"], int(date) if str(date).isdigit() else None
-            )
+            PasteEntry(item["key"], item["full_url"], item["scrape_url"], int(date) if date.isdigit() else None)
         )
     return entries
 
