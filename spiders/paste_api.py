@@ -60,7 +60,9 @@ def pastebin_entries(data: Any) -> list[PasteEntry] | None:
             return None
         date = str(item.get("date"))
         entries.append(
-            PasteEntry(item["key"], item["full_url"], item["scrape_url"], int(date) if date.isdigit() else None)
+            PasteEntry(
+                item["key"], item["full_url"], item["scrape_url"], int(date) if date.isdigit() else None
+            )
         )
     return entries
 

@@ -261,3 +261,40 @@ def test_api_keys_are_refused_on_other_kinds():
         parse_sources(
             {"sources": [{"name": "u", "kind": "urls", "urls": ["https://x.example/"], "token_env": "T"}]}
         )
+
+
+def test_the_sweep_command_refuses_a_query_holding_a_dataset_value_with_one_line(
+    github, small_leak, leak_fingerprints, tmp_path
+):
+    from fixtures_sites import fast_settings_args
+    from typer.testing import CliRunner
+
+    from leaktrack.cli.app import app
+
+    a_number = small_leak.rows[5][small_leak.columns.index("a_number")]
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        "allow_private_networks = true\n[[sources]]\n"
+        f'name = "github"\nkind = "github"\napi_url = "{github.url}"\nqueries = ["{a_number}"]\n',
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            "--sources",
+            str(sources),
+            "--fingerprints",
+            str(leak_fingerprints.path),
+            "--key-file",
+            str(leak_fingerprints.key_file),
+            *fast_settings_args(),
+        ],
+    )
+
+    assert result.exit_code != 0
+    assert "queries entry #1 holds a value of the dataset" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert a_number not in result.output
+    assert github.requests == []
