@@ -10,7 +10,8 @@ us. The first is Pastebin's scraping API (PRO accounts; pastebin.com/doc_scrapin
 - access is by the account's whitelisted IP address, not a key: any other address gets
   ``YOUR IP: ... DOES NOT HAVE ACCESS ...`` as a 200 text answer (an error here, and the source
   looks dark); Pastebin asks for at most about one request a second, which the profile sets
-  as the source's download delay when ``api_url`` is Pastebin's own.
+  as the source's download delay when ``api_url`` is Pastebin's own and the source sets no
+  ``download_delay``.
 
 Incremental: the newest ``date`` taken is the source's cursor (saved when every request of the
 listing succeeded); older items are skipped without a request (``skipped_seen``), and pastes
@@ -100,8 +101,11 @@ class PasteApiSpider(ApiSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.profile = PROFILES[self.source.profile or "pastebin"]
-        if not self.source.api_url or self.api == DEFAULT_API_URLS.get(f"paste_api:{self.profile.name}"):
+        if self.source.download_delay is None and self.is_the_sites_own_api():
             self.download_delay = self.profile.delay  # the site's own request; a stand-in sets its own
+
+    def is_the_sites_own_api(self) -> bool:
+        return self.api == DEFAULT_API_URLS.get(f"paste_api:{self.profile.name}")
 
     async def start(self):
         url = f"{self.api}{self.profile.listing_path}?{urlencode(self.profile.listing_params)}"

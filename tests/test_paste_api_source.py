@@ -91,3 +91,15 @@ def test_pastebin_takes_no_key_and_paste_api_takes_no_queries():
         parse_sources({"sources": [{"name": "p", "kind": "paste_api", "profile": "ghostbin"}]})
     with pytest.raises(SourcesError, match="takes no key"):
         parse_sources({"sources": [{"name": "p", "kind": "paste_api", "token_env": "PASTEBIN_KEY"}]})
+
+
+def test_pastebins_own_api_gets_its_one_request_a_second_unless_the_source_says_otherwise():
+    from leaktrack.spiders.paste_api import PasteApiSpider
+
+    def spider(**keys):
+        source = parse_sources({"sources": [{"name": "p", "kind": "paste_api", **keys}]}).sources[0]
+        return PasteApiSpider(source=source)
+
+    assert spider().download_delay == 1.0
+    assert not hasattr(spider(api_url="http://127.0.0.1:9/"), "download_delay")
+    assert not hasattr(spider(download_delay=5.0), "download_delay")  # the setting applies instead
