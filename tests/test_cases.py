@@ -280,3 +280,49 @@ def test_other_case_lanes_are_every_case_with_fingerprints_but_the_sweeps_own(tm
         ("a", "http://es.example:9200"),
         ("b", "http://es.example:9200"),
     ]
+
+
+def test_a_304_re_sights_what_another_case_holds_and_is_counted_unscanned_where_it_holds_nothing(
+    tmp_path, leak_fingerprints
+):
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, OtherCasesPipeline, lanes_to_setting
+    from leaktrack.spiders.items import FetchedDocument
+    from leaktrack.spiders.state import CrawlState, SeenUrl
+
+    known, unseen = "https://paste.example/known", "https://paste.example/unseen"
+    lane = CaseLane(
+        "b",
+        str(leak_fingerprints.path),
+        str(leak_fingerprints.key_file),
+        f"sqlite:///{tmp_path / 'b.db'}",
+        str(tmp_path / "b-state.db"),
+        str(tmp_path / "b-evidence"),
+    )
+    copy = found_copy(known, ["r1"])
+    with SQLiteStore(tmp_path / "b.db") as store:
+        (held,) = store.upsert_copies([copy])
+    state = CrawlState(lane.crawl_state)
+    state.remember(SeenUrl(known, "pastes", copy.content_sha256, None, None, True))
+    state.close()
+    settings = {
+        OTHER_CASES_SETTING: lanes_to_setting([lane]),
+        "LEAKTRACK_SCAN": True,
+        "LEAKTRACK_SCAN_WORKERS": 1,
+    }
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = OtherCasesPipeline.from_crawler(crawler)
+    try:
+        for url in (known, unseen):  # 304 answers: no body to scan
+            item = FetchedDocument(source="pastes", url=url, body=b"", not_modified=True)
+            asyncio.run(pipeline.process_item(item))
+    finally:
+        pipeline.close_spider()
+
+    assert crawler.stats.get_value("leaktrack/other_cases_not_scanned") == 1
+    with SQLiteStore(tmp_path / "b.db") as store:
+        assert store.get(held.id).last_seen > held.last_seen  # re-sighted
+        assert [m.url for m in store.list_matches(limit=None)] == [known]
