@@ -27,13 +27,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from .. import errors
 from ..errors import LeaktrackError
@@ -249,33 +250,45 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class SweepStop:
-    """SIGINT/SIGTERM while a sweep runs: noted, and passed on to the crawl child.
+    """SIGINT/SIGTERM while a sweep (or a watch) runs: noted, and passed on to the crawl child.
 
     The first asks the child for a graceful stop (one SIGTERM: documents in flight finish,
-    the store and crawl state are closed); a second kills it. Nothing is raised meanwhile, so
-    no signal can cut the start of the child or the writing of the sweep record in two; the
-    sweep raises KeyboardInterrupt once its record is stored. Outside the main thread (where no
-    signal is delivered) it installs nothing.
+    the store and crawl state are closed); a second kills it. Nothing is raised from the
+    handler: the sweep raises SweepInterrupted once its record is stored, and a watch waiting
+    between sweeps (``wait``) returns. Raising KeyboardInterrupt from a handler would cut
+    whatever runs at that moment (the start of the child, the writing of the record), and
+    CPython 3.11 marks a KeyboardInterrupt that passes through ``exec``/``eval`` of a string
+    (a dataclass or namedtuple being built by a lazy import) as unhandled even when caught
+    later: the process then kills itself with SIGINT at exit instead of exiting 0.
+
+    A SweepStop entered while another one is installed (a sweep inside a watch) starts with the
+    outer one's request, so a signal that arrived between them stops the sweep before its
+    crawl starts, and hands its own signals back to the outer one on exit. Outside the main
+    thread (where no signal is delivered) it installs nothing.
     """
 
     def __init__(self) -> None:
         self.signals = 0
         self.child: subprocess.Popen | None = None
-        self.previous: dict[int, object] = {}
+        self.previous: dict[int, Any] = {}
+        self.outer: SweepStop | None = None
 
     @property
     def requested(self) -> bool:
-        return self.signals > 0
+        return self.signals > 0 or (self.outer is not None and self.outer.requested)
 
     def __enter__(self) -> SweepStop:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self.previous[signum] = signal.signal(signum, self._note)
+            self.outer = _stop_of(self.previous[signal.SIGTERM])
         return self
 
     def __exit__(self, *exc) -> None:
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
+        if self.outer is not None:
+            self.outer.signals += self.signals
 
     def _note(self, signum, frame) -> None:
         self.signals += 1
@@ -290,6 +303,19 @@ class SweepStop:
         elif self.signals > 1:
             self.child.kill()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``, or less if a stop is requested meanwhile; True when requested.
+
+        The signals are held back while we look at the flag and taken by ``sigtimedwait``, so
+        one arriving between the look and the wait cannot be missed."""
+        if not self.previous:  # not the main thread: no signal reaches us anyway
+            time.sleep(seconds)
+            return self.requested
+        with self.signals_held():
+            if not self.requested and signal.sigtimedwait(STOP_SIGNALS, seconds) is not None:
+                self.signals += 1
+        return self.requested
+
     @contextmanager
     def signals_held(self) -> Iterator[None]:
         """Hold SIGINT/SIGTERM back (they stay pending) while the child is spawned and noted."""
@@ -298,6 +324,12 @@ class SweepStop:
             yield
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _stop_of(handler: Any) -> SweepStop | None:
+    """The SweepStop whose handler ``handler`` is, if any."""
+    owner = getattr(handler, "__self__", None)
+    return owner if isinstance(owner, SweepStop) else None
 
 
 def run_crawl_process(

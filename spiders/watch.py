@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import logging
 import re
-import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
-from .sweep import SweepInterrupted, SweepLockedError, SweepSummary
+from .sweep import SweepInterrupted, SweepLockedError, SweepStop, SweepSummary
 
 logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# Longer intervals are typos, and time.sleep() overflows on huge ones.
+# Longer intervals are typos, and the wait between sweeps overflows on huge ones.
 MAX_INTERVAL_SECONDS = 365 * 86400
 
 
@@ -37,25 +35,6 @@ def parse_interval(text: str) -> float:
     return seconds
 
 
-@contextmanager
-def signals_stop() -> Iterator[None]:
-    """SIGINT and SIGTERM (Ctrl-C, systemd, docker, kill) stop the watcher for the duration.
-
-    SIGINT too: a shell starts a background job (``leaktrack watch &``) with SIGINT ignored,
-    and Python then installs no handler of its own.
-    """
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def watch(
     sweep_once: Callable[[], SweepSummary],
     every_seconds: float,
@@ -64,20 +43,28 @@ def watch(
     on_failure: Callable[[Exception], None] | None = None,
 ) -> int:
     """Sweep every ``every_seconds`` (measured start to start) until stopped; returns sweeps run
-    (finished, failed or interrupted; not the ticks refused because another sweep ran)."""
+    (finished, failed or interrupted; not the ticks refused because another sweep ran).
+
+    SIGINT and SIGTERM stop it (``SweepStop``: a flag, never an exception raised wherever the
+    signal lands): between sweeps the wait ends at once; a sweep in progress stops and records
+    itself; a summary being reported (alerts being sent) is finished first.
+    """
     tally = {"run": 0, "refused": 0}
-    with signals_stop():
+    interrupted = False
+    with SweepStop() as stop:
         try:
-            while max_sweeps is None or tally["run"] < max_sweeps:
+            while not stop.requested and (max_sweeps is None or tally["run"] < max_sweeps):
                 started = time.monotonic()
                 summary = _one_tick(sweep_once, on_failure, tally)
                 if summary is not None and on_summary:
                     on_summary(summary)
                 if max_sweeps is not None and tally["run"] >= max_sweeps:
                     break
-                time.sleep(max(0.0, started + every_seconds - time.monotonic()))
-        except KeyboardInterrupt:
-            logger.warning("watch stopped after %d sweep(s)", tally["run"])
+                stop.wait(max(0.0, started + every_seconds - time.monotonic()))
+        except SweepInterrupted:  # the sweep stopped on a signal and recorded itself
+            interrupted = True
+    if interrupted or stop.requested:
+        logger.warning("watch stopped after %d sweep(s)", tally["run"])
     if tally["refused"]:
         logger.warning("%d tick(s) skipped: another sweep held the sweep lock", tally["refused"])
     return tally["run"]
