@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import stat
 import threading
-import time
 
 import pytest
 from fixtures_store import found_copy
@@ -180,18 +179,20 @@ def test_a_writer_waits_for_another_writer_instead_of_failing(db_path):
         (match,) = store.upsert_copies([found_copy("https://p.example/1", ["r1"])])
         holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         holder.execute("BEGIN IMMEDIATE")
-        locked = threading.Event()
+        store_begins_writing = threading.Event()
+        # The store's own connection says when its write transaction starts (it then finds the
+        # lock held and waits): only then does the other writer commit.
+        store._db.set_trace_callback(lambda sql: sql.startswith("BEGIN") and store_begins_writing.set())
 
-        def hold_the_lock_briefly():
-            locked.set()
-            time.sleep(0.3)
-            holder.execute("COMMIT")
+        def commit_once_the_store_writes():
+            if store_begins_writing.wait(timeout=120):
+                holder.execute("COMMIT")
 
-        thread = threading.Thread(target=hold_the_lock_briefly)
+        thread = threading.Thread(target=commit_once_the_store_writes)
         thread.start()
-        locked.wait()
         assert store.change_status(match.id, "confirmed", by="alice").status == "confirmed"
         thread.join()
+        store._db.set_trace_callback(None)
 
 
 def _sweep_in_process(path: str, prefix: str, count: int) -> None:
@@ -226,23 +227,26 @@ def test_two_sweeps_and_a_review_in_separate_processes_lose_nothing(db_path):
     assert consistent(db_path)
 
 
-def _sweep_forever(path: str) -> None:
+def _sweep_forever(path: str, batches_written) -> None:
     with SQLiteStore(path) as store:
         for n in range(10**9):
             store.upsert_copies(
                 found_copy(f"https://k.example/{n}/{i}", [f"r{n}-{i}", f"r{i}"]) for i in range(50)
             )
+            if n == 10:
+                batches_written.set()
 
 
 def test_a_sweep_killed_mid_write_leaves_a_consistent_store(db_path):
     SQLiteStore(db_path).close()
-    worker = multiprocessing.get_context("fork").Process(target=_sweep_forever, args=(str(db_path),))
+    context = multiprocessing.get_context("fork")
+    batches_written = context.Event()
+    worker = context.Process(target=_sweep_forever, args=(str(db_path), batches_written))
     worker.start()
     try:
-        while raw(db_path).execute("SELECT COUNT(*) FROM matches").fetchone()[0] < 500:
-            time.sleep(0.05)
+        assert batches_written.wait(timeout=120), "the sweep wrote nothing"
     finally:
-        os.kill(worker.pid, signal.SIGKILL)
+        os.kill(worker.pid, signal.SIGKILL)  # writing its next batch
         worker.join()
     assert consistent(db_path)
     with SQLiteStore(db_path) as store:
