@@ -25,7 +25,7 @@ from .alert_options import (
 )
 from .common import console, err_console, print_json, show_progress
 from .store_views import queue_table
-from .workspace import current_workspace
+from .workspace import current_workspace, source_secrets
 
 COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
 COLUMN_TITLES = {"documents": "scanned", "skipped_seen": "seen before"}
@@ -118,6 +118,7 @@ def sweep(
             on_progress=show,
             redis_url=redis_url,
             redis_job=redis_job,
+            secrets=source_secrets(sources_file),
         )
     render_summary(summary, json_output)
     send_sweep_alerts(summary, workspace, alert, alert_digest, alert_quiet, review_url)
@@ -183,6 +184,7 @@ def watch(
             settings=crawl_settings | (other_cases_settings(workspace) if all_cases else {}),
             redis_url=redis_url,
             redis_job=job,
+            secrets=source_secrets(sources_file),  # read at each tick, like the sources file
         )
 
     sweeps = watch_sources(

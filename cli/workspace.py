@@ -285,6 +285,17 @@ def resolve_workspace(home: str | Path | None = None, case: str | None = None, *
     )
 
 
+def source_secrets(sources_file: Path) -> dict[str, str]:
+    """The tokens the sources file's API sources name (``token_env = "GITHUB_TOKEN"``), read from
+    the environment: environment variable name -> value, for ``run_sweep(secrets=...)``. The
+    values go to the crawl's spiders only (never settings, logs or files); a name that is not set
+    is left out, and the sweep refuses that source with one line."""
+    from ..spiders.sources import load_sources
+
+    names = {source.token_env for source in load_sources(sources_file).sources if source.token_env}
+    return {name: os.environ[name] for name in sorted(names) if os.environ.get(name)}
+
+
 def current_workspace(**given: Any) -> Workspace:
     """The Workspace of the running command, from its options (keys of SETTINGS) and --home."""
     return resolve_workspace(run.home, run.case, **given)

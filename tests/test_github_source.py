@@ -298,3 +298,33 @@ def test_the_sweep_command_refuses_a_query_holding_a_dataset_value_with_one_line
     assert len(result.output.strip().splitlines()) == 1
     assert a_number not in result.output
     assert github.requests == []
+
+
+def test_the_sweep_command_reads_the_token_from_the_environment_variable_the_source_names(
+    github, leak_fingerprints, tmp_path, monkeypatch
+):
+    from fixtures_sites import fast_settings_args
+    from typer.testing import CliRunner
+
+    from leaktrack.cli.app import app
+
+    github.add_file("someone/dump", "leak.csv", leak_text(leak_fingerprints))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        "allow_private_networks = true\n[[sources]]\n"
+        f'name = "github"\nkind = "github"\napi_url = "{github.url}"\nraw_base_url = "{github.url}/raw"\n'
+        'token_env = "LEAKTRACK_TEST_GH_TOKEN"\nfilenames = ["leak.csv"]\n',
+        encoding="utf-8",
+    )
+    args = ["sweep", "--sources", str(sources), "--fingerprints", str(leak_fingerprints.path)]
+    args += ["--key-file", str(leak_fingerprints.key_file), *fast_settings_args(), "--json"]
+
+    missing = CliRunner().invoke(app, args)
+    monkeypatch.setenv("LEAKTRACK_TEST_GH_TOKEN", TOKEN)
+    swept = CliRunner().invoke(app, args)
+
+    assert missing.exit_code != 0
+    assert "LEAKTRACK_TEST_GH_TOKEN (its token_env) is not set" in missing.output
+    assert swept.exit_code == 0, swept.output
+    assert '"matches": 1' in swept.output
+    assert TOKEN not in swept.output
