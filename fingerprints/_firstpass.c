@@ -448,44 +448,78 @@ static int number_of(const uint8_t *p, size_t n) {
 
 /* Is one of the date readings of a 6-8 digit token a prefilter key (normalize.
  * digit_date_readings: YYYYMMDD, DDMMYYYY and MMDDYYYY, each part of 1-2 digits)? */
-static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
-    int readings[12][3], count = 0;
+/* The valid dates a 6-8 digit token reads as (normalize.digit_date_readings: YYYYMMDD,
+ * DDMMYYYY and MMDDYYYY, each part of 1-2 digits, years in range), sorted and unique, as
+ * year * 10000 + month * 100 + day (the order of their ISO strings). */
+static int date_readings(const uint8_t *d, size_t n, int min_year, int max_year, int out[6]) {
+    int raw[6][3], count = 0, valid = 0;
+    if (n < 6 || n > 8) return 0;
     /* year first: the 2-4 digits after it split into month and day */
     int year = number_of(d, 4);
     for (size_t i = 1; i <= 2; i++) {
-        size_t right = n - 4 - i;
-        if (n - 4 >= i + 1 && right <= 2) {
-            readings[count][0] = year;
-            readings[count][1] = number_of(d + 4, i);
-            readings[count][2] = number_of(d + 4 + i, right);
+        if (n - 4 >= i + 1 && n - 4 - i <= 2) {
+            raw[count][0] = year;
+            raw[count][1] = number_of(d + 4, i);
+            raw[count][2] = number_of(d + 4 + i, n - 4 - i);
             count++;
         }
     }
     /* year last: the 2-4 digits before it are day and month, or month and day */
     year = number_of(d + n - 4, 4);
     for (size_t i = 1; i <= 2; i++) {
-        size_t right = n - 4 - i;
-        if (n - 4 >= i + 1 && right <= 2) {
-            int first = number_of(d, i), second = number_of(d + i, right);
-            readings[count][0] = year;
-            readings[count][1] = second;
-            readings[count][2] = first;
+        if (n - 4 >= i + 1 && n - 4 - i <= 2) {
+            int first = number_of(d, i), second = number_of(d + i, n - 4 - i);
+            raw[count][0] = year;
+            raw[count][1] = second;
+            raw[count][2] = first;
             count++;
-            readings[count][0] = year;
-            readings[count][1] = first;
-            readings[count][2] = second;
+            raw[count][0] = year;
+            raw[count][1] = first;
+            raw[count][2] = second;
             count++;
         }
     }
     for (int r = 0; r < count; r++) {
-        int y = readings[r][0], m = readings[r][1], day = readings[r][2];
-        if (y < fp->date_min_year || y > fp->date_max_year || m < 1 || m > 12 || day < 1 ||
-            day > days_in_month(y, m))
-            continue;
-        char iso[11];
-        snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, day);
-        if (is_prefilter_key(fp, keyed_hash(&fp->key, 'd', (const uint8_t *)iso, 10))) return 1;
+        int y = raw[r][0], m = raw[r][1], day = raw[r][2];
+        if (y < min_year || y > max_year || m < 1 || m > 12 || day < 1 || day > days_in_month(y, m)) continue;
+        int v = y * 10000 + m * 100 + day, at = valid;
+        for (int k = 0; k < valid; k++) {
+            if (out[k] >= v) {
+                at = k;
+                break;
+            }
+        }
+        if (at < valid && out[at] == v) continue;
+        memmove(out + at + 1, out + at, (size_t)(valid - at) * sizeof(int));
+        out[at] = v;
+        valid++;
     }
+    return valid;
+}
+
+/* keyed hash of a date's ISO string, "d:YYYY-MM-DD" */
+static uint64_t date_key(const KeyState *ks, int date) {
+    char iso[10];
+    int y = date / 10000, m = date / 100 % 100, day = date % 100;
+    iso[0] = (char)('0' + y / 1000);
+    iso[1] = (char)('0' + y / 100 % 10);
+    iso[2] = (char)('0' + y / 10 % 10);
+    iso[3] = (char)('0' + y % 10);
+    iso[4] = '-';
+    iso[5] = (char)('0' + m / 10);
+    iso[6] = (char)('0' + m % 10);
+    iso[7] = '-';
+    iso[8] = (char)('0' + day / 10);
+    iso[9] = (char)('0' + day % 10);
+    return keyed_hash(ks, 'd', (const uint8_t *)iso, 10);
+}
+
+/* Is one of the date readings of a digit token a prefilter key? */
+static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
+    int dates[6];
+    int count = date_readings(d, n, fp->date_min_year, fp->date_max_year, dates);
+    for (int r = 0; r < count; r++)
+        if (is_prefilter_key(fp, date_key(&fp->key, dates[r]))) return 1;
     return 0;
 }
 
@@ -894,10 +928,194 @@ static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* Does normalize.ocr_readings find anything in a normalized ASCII chunk of letters and
+ * digits? A run of [0-9olis] of min_id_digits or more with two digits, not all digits (a
+ * number), or a run of [a-z015] with two letters, not all letters (a word). */
+static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
+    for (size_t i = 0; i < n;) { /* numbers */
+        size_t j = i, digits = 0;
+        while (j < n && (is_digit(c[j]) || c[j] == 'o' || c[j] == 'l' || c[j] == 'i' || c[j] == 's')) {
+            digits += is_digit(c[j]);
+            j++;
+        }
+        if (j - i >= (size_t)min_id_digits && digits >= 2 && digits < j - i) return 1;
+        i = j > i ? j : i + 1;
+    }
+    for (size_t i = 0; i < n;) { /* words */
+        size_t j = i, letters = 0;
+        while (j < n && (!is_digit(c[j]) || c[j] == '0' || c[j] == '1' || c[j] == '5')) {
+            letters += !is_digit(c[j]);
+            j++;
+        }
+        if (letters >= 2 && letters < j - i) return 1;
+        i = j > i ? j : i + 1;
+    }
+    return 0;
+}
+
+/* A growable array of fixed-size items in a bytes-like buffer. */
+static int put_u64(Bytes *b, uint64_t v) {
+    if (bytes_reserve(b, 8) < 0) return -1;
+    memcpy(b->data + b->size, &v, 8);
+    b->size += 8;
+    return 0;
+}
+
+static int put_i64(Bytes *b, int64_t v) { return put_u64(b, (uint64_t)v); }
+
+static int put_u8(Bytes *b, uint8_t v) {
+    if (bytes_reserve(b, 1) < 0) return -1;
+    b->data[b->size++] = v;
+    return 0;
+}
+
+/* What chunks.ChunkTable learns of normalized ASCII chunks, for many at once. */
+static PyObject *chunk_keys(PyObject *self, PyObject *args) {
+    Py_buffer key;
+    PyObject *items;
+    int min_id_digits, min_year, max_year;
+    if (!PyArg_ParseTuple(args, "y*Oiii", &key, &items, &min_id_digits, &min_year, &max_year)) return NULL;
+    if (key.len < 1 || key.len > 64) {
+        PyBuffer_Release(&key);
+        PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
+        return NULL;
+    }
+    KeyState ks;
+    key_state_init(&ks, (const uint8_t *)key.buf, (size_t)key.len);
+    PyBuffer_Release(&key);
+    PyObject *seq = PySequence_Fast(items, "chunks must be a sequence of bytes");
+    if (!seq) return NULL;
+    Bytes token_keys = {0}, token_counts = {0}, token_digits = {0}, special_keys = {0}, special_counts = {0},
+          id_counts = {0}, numbers = {0}, chunk_dates = {0}, traits = {0};
+    PyObject *result = NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        char *data;
+        Py_ssize_t len;
+        if (PyBytes_AsStringAndSize(PySequence_Fast_GET_ITEM(seq, k), &data, &len) < 0) goto done;
+        const uint8_t *c = (const uint8_t *)data;
+        int year = 0;
+        for (Py_ssize_t i = 0; i < len; i++) {
+            if (BYTE_CLASS[c[i]] <= C_HIGH) {
+                PyErr_SetString(PyExc_ValueError, "not a normalized ASCII chunk (a-z, 0-9)");
+                goto done;
+            }
+        }
+        int64_t tokens = 0, ids = 0;
+        int number = 0;
+        chunk_dates.size = 0; /* a chunk's specials: its ids, then its tokens' date readings */
+        for (Py_ssize_t i = 0; i < len;) {
+            int digits = is_digit(c[i]);
+            Py_ssize_t j = i + 1;
+            while (j < len && is_digit(c[j]) == digits) j++;
+            size_t tl = (size_t)(j - i);
+            if (put_u64(&token_keys, keyed_hash(&ks, 't', c + i, tl)) < 0 || put_u8(&token_digits, (uint8_t)digits) < 0)
+                goto done;
+            tokens++;
+            year |= digits && tl == 4;
+            if (digits) {
+                int dates[6];
+                int count = date_readings(c + i, tl, min_year, max_year, dates);
+                if ((int)tl >= min_id_digits) {
+                    if (put_u64(&special_keys, keyed_hash(&ks, 'n', c + i, tl)) < 0) goto done;
+                    ids++;
+                    number |= count == 0;
+                }
+                for (int r = 0; r < count; r++)
+                    if (put_u64(&chunk_dates, date_key(&ks, dates[r])) < 0) goto done;
+            }
+            i = j;
+        }
+        if (bytes_reserve(&special_keys, chunk_dates.size) < 0) goto done;
+        if (chunk_dates.size) memcpy(special_keys.data + special_keys.size, chunk_dates.data, chunk_dates.size);
+        special_keys.size += chunk_dates.size;
+        int64_t dates_count = (int64_t)(chunk_dates.size / 8);
+        if (put_i64(&token_counts, tokens) < 0 || put_i64(&special_counts, ids + dates_count) < 0 ||
+            put_i64(&id_counts, ids) < 0 || put_u8(&numbers, (uint8_t)number) < 0 ||
+            put_u8(&traits, (uint8_t)((tokens >= 2 && ocr_readable(c, (size_t)len, min_id_digits)) | (year << 1))) < 0)
+            goto done;
+    }
+    result = Py_BuildValue("y#y#y#y#y#y#y#y#", token_keys.data ? (char *)token_keys.data : "",
+                           (Py_ssize_t)token_keys.size, token_counts.data ? (char *)token_counts.data : "",
+                           (Py_ssize_t)token_counts.size, token_digits.data ? (char *)token_digits.data : "",
+                           (Py_ssize_t)token_digits.size, special_keys.data ? (char *)special_keys.data : "",
+                           (Py_ssize_t)special_keys.size, special_counts.data ? (char *)special_counts.data : "",
+                           (Py_ssize_t)special_counts.size, id_counts.data ? (char *)id_counts.data : "",
+                           (Py_ssize_t)id_counts.size, numbers.data ? (char *)numbers.data : "",
+                           (Py_ssize_t)numbers.size, traits.data ? (char *)traits.data : "", (Py_ssize_t)traits.size);
+done:
+    Py_DECREF(seq);
+    bytes_free(&token_keys);
+    bytes_free(&token_counts);
+    bytes_free(&token_digits);
+    bytes_free(&special_keys);
+    bytes_free(&special_counts);
+    bytes_free(&id_counts);
+    bytes_free(&numbers);
+    bytes_free(&chunk_dates);
+    bytes_free(&traits);
+    return result;
+}
+
+/* Keyed hashes ("v:" + digits) of the id-like numbers of a normalized ASCII line that read
+ * as no date, and of each of their one-digit deletions (scan._EncodedLines.id_variants). */
+static PyObject *id_variant_keys(PyObject *self, PyObject *args) {
+    Py_buffer key, line;
+    int min_id_digits, min_year, max_year;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*iii", &key, &line, &min_id_digits, &min_year, &max_year)) return NULL;
+    PyObject *result = NULL;
+    Bytes out = {0}, deletion = {0};
+    if (key.len < 1 || key.len > 64) {
+        PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
+        goto done;
+    }
+    KeyState ks;
+    key_state_init(&ks, (const uint8_t *)key.buf, (size_t)key.len);
+    const uint8_t *c = (const uint8_t *)line.buf;
+    size_t n = (size_t)line.len;
+    for (size_t i = 0; i < n;) {
+        if (!is_digit(c[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && is_digit(c[j])) j++;
+        size_t len = j - i;
+        int dates[6];
+        if ((int)len >= min_id_digits && date_readings(c + i, len, min_year, max_year, dates) == 0) {
+            if (put_u64(&out, keyed_hash(&ks, 'v', c + i, len)) < 0) goto done;
+            if (bytes_reserve(&deletion, len) < 0) goto done;
+            for (size_t d = 0; d < len; d++) {
+                memcpy(deletion.data, c + i, d);
+                memcpy(deletion.data + d, c + i + d + 1, len - d - 1);
+                if (put_u64(&out, keyed_hash(&ks, 'v', deletion.data, len - 1)) < 0) goto done;
+            }
+        }
+        i = j;
+    }
+    result = PyBytes_FromStringAndSize(out.data ? (char *)out.data : "", (Py_ssize_t)out.size);
+done:
+    PyBuffer_Release(&key);
+    PyBuffer_Release(&line);
+    bytes_free(&out);
+    bytes_free(&deletion);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"keyed_hashes", keyed_hashes, METH_VARARGS,
      "keyed_hashes(key, prefix, items) -> bytes: little-endian uint64 keyed BLAKE2b-64 of\n"
      "prefix + ':' + item for each item (as keys.KeyedHasher)."},
+    {"chunk_keys", chunk_keys, METH_VARARGS,
+     "chunk_keys(key, chunks, min_id_digits, date_min_year, date_max_year) -> 8 byte strings:\n"
+     "token keys (uint64), tokens per chunk (int64), token is digits (uint8), special keys (uint64:\n"
+     "each chunk's id numbers, then its date readings), specials per chunk (int64), ids per chunk\n"
+     "(int64), holds an id-like number that reads as no date (uint8), traits (uint8: 1 OCR look-alikes\n"
+     "read as something, 2 holds a 4-digit number); as chunks.ChunkTable."},
+    {"id_variant_keys", id_variant_keys, METH_VARARGS,
+     "id_variant_keys(key, line, min_id_digits, date_min_year, date_max_year) -> bytes: uint64 keyed\n"
+     "hashes of the line's id-like numbers that read as no date and of their one-digit deletions."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -12,14 +12,21 @@ memo holds ten chunks or a million (it used to rebuild every array per document)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import params
-from .arrays import expand_ranges, sorted_contains
+from .arrays import expand_ranges, sorted_contains, sorted_unique
 from .keys import KeyedHasher
-from .normalize import MONTHS, chunk_tokens, digit_date_readings, id_number
+from .normalize import MONTHS, chunk_tokens, digit_date_readings, id_number, ocr_readings, one_digit_deletions
+
+try:
+    from . import _firstpass
+except ImportError:  # not built: every chunk is learnt in Python (same arrays)
+    _firstpass = None
 
 ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
 
@@ -75,10 +82,10 @@ class _KeyColumn:
         self.keys = _Growing(np.uint64)
         self.ends = _Growing(np.int64)  # end offset of each chunk's keys
 
-    def extend(self, keys: list[int], counts: list[int]) -> None:
-        self.keys.extend(np.array(keys, dtype=np.uint64))
+    def extend(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.keys.extend(keys)
         base = self.ends.array[-1] if self.ends.size else 0
-        self.ends.extend(base + np.cumsum(np.array(counts, dtype=np.int64)))
+        self.ends.extend(base + np.cumsum(counts))
 
     def gather(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keys of the given chunks, concatenated, and how many each chunk has."""
@@ -93,11 +100,50 @@ class _KeyColumn:
         return expand_ranges(starts, counts), counts
 
 
-class ChunkTable:
-    """Chunk -> id, and per id: tokens, token keys, id-number and date keys, prefilter hit."""
+_ASCII_LINE_TOKENS = re.compile(r"[a-z]+|[0-9]+")
 
-    def __init__(self, hasher: KeyedHasher, prefilter_keys: np.ndarray, known_keys: np.ndarray | None = None):
+
+def tokens_of_line(line: bytes) -> list[str]:
+    """The tokens of a line of ``normalize.token_bytes`` (an ASCII line in one regex pass)."""
+    if line.isascii():
+        return _ASCII_LINE_TOKENS.findall(line.decode("ascii"))
+    return [t for chunk in line.split() for t in chunk_tokens(chunk)]
+
+
+@dataclass
+class _Learnt:
+    """What a batch of chunks brings, as arrays (see ``ChunkTable``)."""
+
+    token_keys: np.ndarray  # uint64, every token of every chunk
+    token_counts: np.ndarray  # int64 per chunk
+    token_is_digits: np.ndarray  # bool per token
+    special_keys: np.ndarray  # uint64: each chunk's id numbers, then its date readings
+    special_counts: np.ndarray  # int64 per chunk
+    id_counts: np.ndarray  # int64 per chunk
+    months: np.ndarray  # bool per chunk: holds a month name
+    numbers: np.ndarray  # bool per chunk: holds an id-like number that is not a date
+    ocr_readable: (
+        np.ndarray
+    )  # bool per chunk: mixes letters and digits that OCR look-alikes read as something
+    with_year: np.ndarray  # bool per chunk: holds a 4-digit number (a year of a spelled date)
+
+
+class ChunkTable:
+    """Chunk -> id, and per id: tokens, token keys, id-number and date keys, prefilter hit.
+
+    ASCII chunks are learnt by the compiled ``_firstpass.chunk_keys`` when it is built (and
+    ``compiled`` is not False), the others in Python: the same arrays either way."""
+
+    def __init__(
+        self,
+        hasher: KeyedHasher,
+        prefilter_keys: np.ndarray,
+        known_keys: np.ndarray | None = None,
+        compiled: bool | None = None,
+    ):
         self.hasher = hasher
+        self.compiled = _firstpass is not None and compiled is not False
+        self._month_token_keys = np.sort(np.array([hasher.token(m) for m in MONTHS], dtype=np.uint64))
         self.prefilter = prefilter_keys  # sorted unique uint64 (the file's, mapped)
         # Every key some record has (the file's, mapped): tells words of the dataset however
         # common they are in it (a surname shared by dozens of records).
@@ -106,12 +152,14 @@ class ChunkTable:
 
     def clear(self) -> None:
         self.ids: dict[bytes, int] = {}
-        self.tokens: list[tuple[str, ...]] = []
+        self.chunks_by_id: list[bytes] = []
         self._hits = _Growing(np.int8)
         self._dates = _Growing(np.bool_)  # holds a date some records have (a prefilter hit)
         self._words = _Growing(np.bool_)  # holds a word of the dataset, rare or not
         self._months = _Growing(np.bool_)
         self._numbers = _Growing(np.bool_)  # holds an id-like number that is not a date
+        self._ocr_readable = _Growing(np.bool_)
+        self._with_year = _Growing(np.bool_)
         self.token_keys = _KeyColumn()
         self.token_is_digits = _Growing(np.bool_)  # aligned with token_keys.keys
         self.special_keys = _KeyColumn()  # id numbers and every reading of a date
@@ -127,13 +175,29 @@ class ChunkTable:
             new = list(chunks)
         self._add(new)
 
+    def tokens_of(self, chunk_id: int) -> tuple[str, ...]:
+        """The tokens of a chunk (made again when asked: no Python object per chunk kept)."""
+        return chunk_tokens(self.chunks_by_id[chunk_id])
+
     def _add(self, chunks: list[bytes]) -> None:
+        if self.compiled:
+            if b"".join(chunks).isascii():  # the common case, in one C call
+                ascii_chunks, chunks = chunks, []
+            else:
+                ascii_chunks = [c for c in chunks if c.isascii()]
+                chunks = [c for c in chunks if not c.isascii()]
+            if ascii_chunks:
+                self._extend(ascii_chunks, self._learn_compiled(ascii_chunks))
+        if chunks:
+            self._extend(chunks, self._learn_in_python(chunks))
+
+    def _learn_in_python(self, chunks: list[bytes]) -> _Learnt:
         token_keys, token_counts, special_keys, special_counts, months, numbers = [], [], [], [], [], []
-        id_counts, digits = [], []
+        id_counts, digits, readable, years = [], [], [], []
         for chunk in chunks:
-            self.ids[chunk] = len(self.tokens)
             tokens = chunk_tokens(chunk)
-            self.tokens.append(tokens)
+            readable.append(len(tokens) >= 2 and any(ocr_readings("".join(tokens))))
+            years.append(any(t.isdigit() and len(t) == 4 for t in tokens))
             keys = [self.hasher.token(t) for t in tokens]
             ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
             dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
@@ -145,26 +209,74 @@ class ChunkTable:
             id_counts.append(len(ids))
             months.append(any(t in MONTHS for t in tokens))
             numbers.append(any(id_number(t) and not digit_date_readings(t) for t in tokens))
-        self.token_keys.extend(token_keys, token_counts)
-        self.token_is_digits.extend(np.array(digits, dtype=bool))
-        self.special_keys.extend(special_keys, special_counts)
-        hits, date_hits = self._prefilter_hits(
-            token_keys, token_counts, special_keys, special_counts, id_counts
+        return _Learnt(
+            np.array(token_keys, dtype=np.uint64),
+            np.array(token_counts, dtype=np.int64),
+            np.array(digits, dtype=bool),
+            np.array(special_keys, dtype=np.uint64),
+            np.array(special_counts, dtype=np.int64),
+            np.array(id_counts, dtype=np.int64),
+            np.array(months, dtype=bool),
+            np.array(numbers, dtype=bool),
+            np.array(readable, dtype=bool),
+            np.array(years, dtype=bool),
         )
+
+    def _learn_compiled(self, chunks: list[bytes]) -> _Learnt:
+        """The same arrays for normalized ASCII chunks, in C (a million distinct chunks cost
+        about a second instead of forty)."""
+        assert _firstpass is not None
+        parts = _firstpass.chunk_keys(
+            self.hasher.key, chunks, params.MIN_ID_DIGITS, params.DATE_MIN_YEAR, params.DATE_MAX_YEAR
+        )
+        token_keys, token_counts, digits, special_keys, special_counts, id_counts, numbers, traits = (
+            np.frombuffer(part, dtype=dtype)
+            for part, dtype in zip(
+                parts, (np.uint64, np.int64, np.uint8, np.uint64, np.int64, np.int64, np.uint8, np.uint8)
+            )
+        )
+        # A month name is a token whose key is a month name's (MONTHS, keyed like any token).
+        month_tokens = sorted_contains(self._month_token_keys, token_keys)
+        months = np.bincount(
+            np.repeat(np.arange(len(chunks)), token_counts), weights=month_tokens, minlength=len(chunks)
+        )
+        return _Learnt(
+            token_keys,
+            token_counts,
+            digits.astype(bool),
+            special_keys,
+            special_counts,
+            id_counts,
+            months > 0,
+            numbers.astype(bool),
+            (traits & 1) > 0,
+            (traits & 2) > 0,
+        )
+
+    def _extend(self, chunks: list[bytes], learnt: _Learnt) -> None:
+        first = len(self.chunks_by_id)
+        self.ids.update(zip(chunks, range(first, first + len(chunks))))
+        self.chunks_by_id += chunks
+        self.token_keys.extend(learnt.token_keys, learnt.token_counts)
+        self.token_is_digits.extend(learnt.token_is_digits)
+        self.special_keys.extend(learnt.special_keys, learnt.special_counts)
+        hits, date_hits = self._prefilter_hits(learnt)
         self._hits.extend(hits)
         self._dates.extend(date_hits)
-        self._words.extend(self._dataset_words(chunks, token_keys, token_counts))
-        self._months.extend(np.array(months, dtype=bool))
-        self._numbers.extend(np.array(numbers, dtype=bool))
+        self._words.extend(self._dataset_words(chunks, learnt.token_keys, learnt.token_counts))
+        self._months.extend(learnt.months)
+        self._numbers.extend(learnt.numbers)
+        self._ocr_readable.extend(learnt.ocr_readable)
+        self._with_year.extend(learnt.with_year)
 
-    def _prefilter_hits(
-        self, token_keys, token_counts, special_keys, special_counts, id_counts
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _prefilter_hits(self, learnt: _Learnt) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: ID_HIT when one of its id numbers is a prefilter key, 1 when a token or
         a date is, else 0; and whether a date is (one vectorized lookup for the whole batch)."""
+        token_counts, special_counts, id_counts = learnt.token_counts, learnt.special_counts, learnt.id_counts
+        special_keys = learnt.special_keys
         n = len(token_counts)
-        token_found = sorted_contains(self.prefilter, np.array(token_keys, dtype=np.uint64))
-        special_found = sorted_contains(self.prefilter, np.array(special_keys, dtype=np.uint64))
+        token_found = sorted_contains(self.prefilter, learnt.token_keys)
+        special_found = sorted_contains(self.prefilter, special_keys)
         owner_of_token = np.repeat(np.arange(n), token_counts)
         owner_of_special = np.repeat(np.arange(n), special_counts)
         # The first id_counts[i] special keys of chunk i are id numbers, the rest dates.
@@ -179,7 +291,7 @@ class ChunkTable:
         return hits, dates
 
     def _dataset_words(
-        self, chunks: list[bytes], token_keys: list[int], token_counts: list[int]
+        self, chunks: list[bytes], token_keys: np.ndarray, token_counts: np.ndarray
     ) -> np.ndarray:
         """Per chunk: whether it is one word (letters, at least PREFILTER_MIN_TOKEN_BYTES) that
         some record holds, however many records do."""
@@ -190,7 +302,7 @@ class ChunkTable:
         candidates = np.flatnonzero(single)
         if len(candidates) == 0 or len(self.known) == 0:
             return words
-        found = sorted_contains(self.known, np.array(token_keys, dtype=np.uint64)[starts[candidates]])
+        found = sorted_contains(self.known, token_keys[starts[candidates]])
         for i in candidates[found].tolist():
             chunk = chunks[i]
             words[i] = len(chunk) >= params.PREFILTER_MIN_TOKEN_BYTES and not chunk.isdigit()
@@ -213,6 +325,28 @@ class ChunkTable:
     def with_month_name(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an English month name (a date may span chunks)."""
         return self._months.array[chunk_ids]
+
+    def id_variant_keys(self, line: bytes) -> np.ndarray:
+        """Sorted keyed hashes of a line's id-like numbers (not dates) and of their one-digit
+        deletions, to meet a record's (``FingerprintSet.id_variant_keys``)."""
+        if self.compiled and line.isascii():
+            assert _firstpass is not None
+            found = _firstpass.id_variant_keys(
+                self.hasher.key, line, params.MIN_ID_DIGITS, params.DATE_MIN_YEAR, params.DATE_MAX_YEAR
+            )
+            return sorted_unique(np.frombuffer(found, dtype=np.uint64))
+        numbers = {t for t in tokens_of_line(line) if id_number(t) and not digit_date_readings(t)}
+        keys = [self.hasher.id_variant(v) for n in numbers for v in one_digit_deletions(n)]
+        return sorted_unique(np.array(keys, dtype=np.uint64))
+
+    def ocr_readable(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks mix letters and digits that OCR's look-alikes read as a word
+        or a number (``normalize.ocr_readings`` finds something)."""
+        return self._ocr_readable.array[chunk_ids]
+
+    def with_year(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks hold a 4-digit number (a spelled date's year)."""
+        return self._with_year.array[chunk_ids]
 
     def with_id_number(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an id-like number that is not a date."""

@@ -32,7 +32,7 @@ from .arrays import (
     sorted_contains,
     sorted_unique,
 )
-from .chunks import ID_HIT, ChunkTable
+from .chunks import ID_HIT, ChunkTable, tokens_of_line
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -56,7 +56,6 @@ from .normalize import (
     id_number,
     looks_like_record_line,
     ocr_readings,
-    one_digit_deletions,
     one_letter_edits,
     textual_dates,
     token_bytes,
@@ -124,6 +123,7 @@ class _Scanner:
             self.hasher,
             sorted_unique(np.concatenate((fingerprints.prefilter_keys, month_keys))),
             fingerprints.known_keys,
+            compiled=compiled,
         )
         self.first_pass: CompiledFirstPass | None = None
         if compiled or (compiled is None and first_pass_compiled):
@@ -455,7 +455,7 @@ class _Scanner:
             for i in np.flatnonzero(other).tolist():
                 record = int(pair_records[i])
                 line_variants = enc.id_variants(int(pair_lines[i]))
-                if not line_variants.isdisjoint(keys[offsets[record] : offsets[record + 1]].tolist()):
+                if sorted_contains(line_variants, keys[offsets[record] : offsets[record + 1]]).any():
                     other[i] = False
                     evidence[i, id_column] = params.WEIGHT_ID_TYPO
         return other
@@ -501,9 +501,11 @@ class _EncodedLines:
         line_offsets: np.ndarray,
         chunk_ids: np.ndarray,
         chunk_lines: np.ndarray,
+        line_bytes: dict[int, bytes],
     ):
         self.table = table
-        self._id_variants: dict[int, set[int]] = {}
+        self.line_bytes = line_bytes  # line number -> the line as token_bytes
+        self._id_variants: dict[int, np.ndarray] = {}
         self.line_numbers = line_numbers
         self.ocr_lines = np.empty(0, dtype=np.int64)  # those read by OCR (set by match_lines)
         self.line_index = {n: i for i, n in enumerate(line_numbers.tolist())}
@@ -545,6 +547,7 @@ class _EncodedLines:
             offsets_of(counts),
             np.array(chunk_ids, dtype=np.int64),
             np.repeat(line_numbers, counts),
+            dict(lines),
         )
         encoded.keep_known(scanner)
         return encoded
@@ -567,12 +570,13 @@ class _EncodedLines:
         return self.chunk_ids[self.line_offsets[i] : self.line_offsets[i + 1]].tolist()
 
     def _textual_date_keys(self) -> tuple[np.ndarray, np.ndarray]:
-        """Keys of dates written with month names ("7 March 1990"), which span chunks."""
+        """Keys of dates written with month names ("7 March 1990"), which span chunks: in the
+        lines holding a month name and a 4-digit year."""
         keys, lines = [], []
-        with_month = self.table.with_month_name(self.chunk_ids)
-        for line in np.unique(self.chunk_lines[with_month]).tolist():
-            tokens = [t for c in self._line_chunk_ids(line) for t in self.table.tokens[c]]
-            for iso in textual_dates(tokens):
+        with_month = np.unique(self.chunk_lines[self.table.with_month_name(self.chunk_ids)])
+        with_year = np.unique(self.chunk_lines[self.table.with_year(self.chunk_ids)])
+        for line in np.intersect1d(with_month, with_year, assume_unique=True).tolist():
+            for iso in textual_dates(tokens_of_line(self.line_bytes[line])):
                 keys.append(self.table.hasher.date(iso))
                 lines.append(line)
         return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
@@ -583,11 +587,8 @@ class _EncodedLines:
         are found as the record's fields are; they do not join runs of tokens (a name found
         so counts through its order-free key, ``_Scanner._name_forms``)."""
         hasher, read = self.table.hasher, {}
-        for chunk in np.unique(self.chunk_ids).tolist():
-            tokens = self.table.tokens[chunk]
-            if len(tokens) < 2:  # a chunk of letters only or digits only: nothing to read
-                continue
-            words, numbers = ocr_readings("".join(tokens))
+        for chunk in np.unique(self.chunk_ids[self.table.ocr_readable(self.chunk_ids)]).tolist():
+            words, numbers = ocr_readings("".join(self.table.tokens_of(chunk)))
             found = [hasher.token(w) for w in words]
             found += [hasher.id_number(n) for n in numbers if id_number(n)]
             found += [hasher.date(d) for n in numbers for d in digit_date_readings(n)]
@@ -602,23 +603,15 @@ class _EncodedLines:
 
     def line_words(self, line: int, min_letters: int) -> list[str]:
         """The line's distinct words (letter tokens) of at least ``min_letters`` letters."""
-        tokens = (t for c in self._line_chunk_ids(line) for t in self.table.tokens[c])
+        tokens = tokens_of_line(self.line_bytes[line])
         return list(dict.fromkeys(t for t in tokens if len(t) >= min_letters and t.isalpha()))
 
-    def id_variants(self, line: int) -> set[int]:
-        """Keyed hashes of the line's id-like numbers (not dates) and their one-digit
+    def id_variants(self, line: int) -> np.ndarray:
+        """Sorted keyed hashes of the line's id-like numbers (not dates) and their one-digit
         deletions, to meet a record's (``FingerprintSet.id_variant_keys``)."""
         variants = self._id_variants.get(line)
         if variants is None:
-            numbers = {
-                t
-                for c in self._line_chunk_ids(line)
-                for t in self.table.tokens[c]
-                if id_number(t) and not digit_date_readings(t)
-            }
-            variants = self._id_variants[line] = {
-                self.table.hasher.id_variant(v) for n in numbers for v in one_digit_deletions(n)
-            }
+            variants = self._id_variants[line] = self.table.id_variant_keys(self.line_bytes[line])
         return variants
 
     def shingle_keys(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -639,7 +632,7 @@ class _EncodedLines:
         """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""
         ids = np.array(self._line_chunk_ids(line), dtype=np.int64)
         token_keys, _ = self.table.token_keys.gather(ids)
-        tokens = [t for c in ids.tolist() for t in self.table.tokens[c]]
+        tokens = [t for c in ids.tolist() for t in self.table.tokens_of(c)]
         special_keys, _ = self.table.special_keys.gather(ids)
         letters = [k for t, k in zip(tokens, token_keys.tolist()) if not t.isdigit()]
         return letters + special_keys.tolist()
