@@ -90,7 +90,8 @@ class CommonCrawlSpider(CursorSpider):
         for query in archive_queries(self.source):
             for crawl in crawls:
                 name = f"{query.cursor_name(self.source.name, self.kind)}:{crawl}"
-                if self.cursor(name) == "done":
+                if self.cursor(name) == "done":  # read by an earlier sweep: a skip, as for a seen URL
+                    self.crawler.stats.inc_value("leaktrack/skipped_seen")  # (the source stays alive)
                     continue
                 self.note_cursor(name, name, "done")
                 yield self.query_request(

@@ -184,7 +184,23 @@ def test_a_crawl_read_once_is_not_asked_again_and_content_taken_is_skipped(
 
     assert {request.path for request in index.requests_for("/CC-MAIN-")} == {f"/{newer}-index"}
     assert len(index.requests_for("/crawl-data/")) == 1
-    assert summary.per_source["cc"]["skipped_seen"] == 1
+    assert summary.per_source["cc"]["skipped_seen"] == 2  # the crawl read before, the same content
+
+
+def test_sweeps_with_nothing_new_to_read_leave_the_source_alive(
+    crawl, index, crawl_settings, leak_fingerprints
+):
+    for second in range(6):
+        crawl.add(
+            CRAWL, f"{MIRROR}part{second}.txt", f"2026112010101{second}", f"part {second}\n", "text/plain"
+        )
+    config = commoncrawl_config(index, url_prefixes=[MIRROR], collections=[CRAWL])
+    sweep_with(config, leak_fingerprints, crawl_settings)
+
+    summary = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    assert summary.per_source["cc"]["documents"] == 0
+    assert summary.dark_sources == []
 
 
 def test_a_record_decompressing_past_the_limit_is_refused():
