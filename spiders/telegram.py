@@ -82,6 +82,11 @@ class TelegramSpider(CursorSpider):
         channel, name = response.meta["channel"], response.meta[META_QUERY]
         on_preview = "/s/" in urlparse(response.url).path
         messages = channel_messages(response, self.own_hosts) if on_preview else []
+        unreadable = (
+            len(response.css("div.tgme_widget_message[data-post]")) - len(messages) if on_preview else 0
+        )
+        if unreadable:
+            self.malformed(f"{unreadable} message(s) without a readable post id on {response.url}")
         if not messages:  # no public preview (redirected to the channel's card), or markup changed
             self.crawler.stats.inc_value("leaktrack/empty_listings")
             return

@@ -3,7 +3,7 @@ stand-in shaped as Telegram's pages, swept by real Scrapy crawls."""
 
 import pytest
 from fixtures_sites import home_store, home_workspace, sweep_with, text_of
-from mockserver.scripted import too_many_requests
+from mockserver.scripted import too_many_requests, unavailable
 from mockserver.telegram import Telegram, telegram_server
 
 from leaktrack.errors import SourcesError
@@ -121,6 +121,29 @@ def test_a_rate_limited_preview_is_retried_after_the_wait_asked(
 
     assert len(tme.requests_for("/s/")) == 2
     assert (summary.per_source["tg"]["documents"], summary.per_source["tg"]["errors"]) == (1, 0)
+
+
+def test_an_outage_is_retried_and_a_message_without_a_post_id_is_counted_and_skipped(
+    telegram, tme, crawl_settings, leak_fingerprints
+):
+    channel = telegram.channel("leakdrops")
+    channel.post(1, "2026-11-20T12:00:00+00:00", "hello")
+    channel.post(2, "2026-11-20T13:00:00+00:00", "world")
+    original_route = telegram.route
+
+    def route_with_a_broken_post(request):
+        reply = original_route(request)
+        reply.body = reply.body.replace(b'data-post="leakdrops/2"', b'data-post="leakdrops/"')
+        return reply
+
+    tme.route = route_with_a_broken_post
+    tme.fail_next("/s/", unavailable())
+
+    summary = sweep_with(telegram_config(tme), leak_fingerprints, crawl_settings)
+
+    counts = summary.per_source["tg"]
+    assert len(tme.requests_for("/s/")) == 2
+    assert (counts["documents"], counts["errors"], counts["errors_malformed"]) == (1, 1, 1)
 
 
 def test_recheck_reads_the_message_again_and_says_gone_once_it_is_deleted(
