@@ -504,11 +504,11 @@ class _Build:
         candidates = self.spill(
             "candidates", {"key": np.uint64, "record": np.int32, "is_token": np.uint8}, total
         )
+        paired = self.spill("paired", {"key": np.uint64, "record": np.int32}, total)
         prefilter = self.spill("prefilter", {"key": np.uint64}, total)
         known = self.spill("known", {"key": np.uint64}, total)
         common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)
         n = self.records
-        rare_limit = params.RARE_MAX_SHARE * n
         for r0, r1 in _record_blocks(offsets, params.BUILD_BLOCK_ENTRIES):
             e0, e1 = int(offsets[r0]), int(offsets[r1])
             key, col, flag = np.asarray(keys[e0:e1]), np.asarray(cols[e0:e1]), np.asarray(flags[e0:e1])
@@ -524,19 +524,21 @@ class _Build:
             )
             # An initial letter is no rare value, however few records have it (a "q" in any
             # line), nor are the keys of name forms, which no line holds as such.
-            proposes = (
-                ~is_common
-                & (d <= max(params.CANDIDATE_MAX_DF, rare_limit))
-                & ((flag & (FLAG_INITIAL | FLAG_BAG)) == 0)
-            )
+            evidence = ~is_common & ((flag & (FLAG_INITIAL | FLAG_BAG)) == 0)
+            proposes = evidence & (d <= params.CANDIDATE_MAX_DF)
             candidates.append(
                 key[proposes],
                 record=rec[proposes],
                 is_token=((flag[proposes] & FLAG_TOKEN) > 0).astype(np.uint8),
             )
-            looked_for = (
-                ~is_common & (d <= max(params.PREFILTER_MAX_DF, rare_limit)) & ((flag & FLAG_PREFILTER) > 0)
-            )
+            # Whole values (names, dates, ids) too common to propose alone propose in pairs;
+            # the tokens of a name do not (the whole name or a date is in any line they help).
+            in_pairs = evidence & (d > params.CANDIDATE_MAX_DF) & (d <= params.PAIRED_MAX_DF)
+            in_pairs &= (flag & FLAG_TOKEN) == 0
+            paired.append(key[in_pairs], record=rec[in_pairs])
+            # Id numbers and dates at any frequency, name tokens when rare (params).
+            looked_for = ~is_common & ((flag & FLAG_PREFILTER) > 0)
+            looked_for &= ((flag & FLAG_TOKEN) == 0) | (d <= params.PREFILTER_MAX_DF)
             prefilter.append(sorted_unique(key[looked_for]))
             known.append(sorted_unique(key))
             self.progress("weighing", r1, n)
@@ -546,6 +548,7 @@ class _Build:
                 "candidate", candidates, {"key": "keys", "record": "records", "is_token": "is_token"}
             )
         )
+        out.update(self._parts_to_files("paired", paired, {"key": "keys", "record": "records"}))
         out["prefilter_keys"] = self._unique_parts_to_file("prefilter_keys", prefilter)
         out["known_keys"] = self._unique_parts_to_file("known_keys", known)
         out["known_bits"] = _bits_of_file(out["known_keys"])

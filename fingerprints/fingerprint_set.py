@@ -80,6 +80,9 @@ _ARRAYS = (
     "lsh_records",
 )
 _RECORD_ID_ARRAYS = ("row_numbers", "record_id_offsets", "record_id_bytes")
+# Arrays added since version 2 files were first written: a file without them loads, with
+# them empty (it scans as it did when it was built).
+_LATER_ARRAYS = {"paired_keys": np.uint64, "paired_records": np.int32}
 
 
 def new_dataset_id() -> str:
@@ -180,6 +183,10 @@ class FingerprintSet:
     known_bits: np.ndarray  # uint8 bitset of known_keys' low bits (arrays.KeyBitset)
     lsh_keys: np.ndarray  # uint64, sorted: every LSH band key of every record (minhash.py)
     lsh_records: np.ndarray  # int32, aligned with lsh_keys
+    # Values too common to propose candidates alone (params.PAIRED_MAX_DF), with each record
+    # holding them: sorted by key; a line's two such values propose the records they share.
+    paired_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
+    paired_records: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
     minhash_seed: int = params.MINHASH_SEED
     dataset_id: str = field(default_factory=new_dataset_id)  # random, made at build
     key: bytes | None = field(default=None, repr=False)  # never saved
@@ -198,7 +205,7 @@ class FingerprintSet:
     # -- file ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the file owner-only, atomically (a crash never leaves half a file)."""
-        arrays: dict[str, Any] = {name: getattr(self, name) for name in _ARRAYS}
+        arrays: dict[str, Any] = {name: getattr(self, name) for name in (*_ARRAYS, *_LATER_ARRAYS)}
         arrays.update(RecordIds.of(self.record_ids, numbered=self.id_column is None).arrays())
         header = {
             "dataset_id": self.dataset_id,
@@ -259,6 +266,7 @@ class FingerprintSet:
                 minhash_seed=header["minhash_seed"],
                 dataset_id=str(header["dataset_id"]),
                 **{name: arrays[name] for name in _ARRAYS},
+                **{name: arrays.get(name, np.empty(0, dtype)) for name, dtype in _LATER_ARRAYS.items()},
             )
         except (KeyError, TypeError, ValueError):
             raise FingerprintFileError(f"fingerprint file is corrupt: {path}") from None

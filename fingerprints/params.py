@@ -130,15 +130,29 @@ OCR_REPAIR_MAX_PAIRS = 200
 CONFIDENT_SCORE = 2.0
 
 # --- Candidates and the prefilter -----------------------------------------------------------
-# A keyed value shared by more records than this does not propose candidates (it still
-# corroborates): a first name shared by 500 records would make every line a 500-way compare.
+# These limits are counts of records, the same at any dataset size: what a value tells about
+# who a line is about is how many records share it, and what a lookup costs is how many
+# records it proposes. (They grew with the dataset, to 0.005% of its records: at a million
+# records every line holding a value shared by 50 was compared with 50 records, and a birth
+# date shared by 51 was no longer looked for at all.)
+#
+# A keyed value shared by at most this many records proposes them as candidates on its own
+# (a token of a longer value needs a second vote): a first name shared by 500 records would
+# make every line a 500-way compare.
 CANDIDATE_MAX_DF = 8
-# The prefilter looks for name tokens, id numbers and dates held by at most this many records.
+# A value shared by more records proposes only the records that a second value of the same
+# line also proposes (``paired_keys``: a common name and a birth date shared by hundreds meet
+# in the one record that has both), and only for lines that no rarer value placed; up to this
+# many records per value, which bounds the cost of such a line (a sorted merge of the two
+# lists). A birth date at 10 million records is shared by ~450, at 100 million by ~4,500.
+PAIRED_MAX_DF = 8192
+# The prefilter looks for name tokens held by at most this many records, and for every id
+# number and date of birth of the dataset however many share it: dates come from a calendar
+# (~37,000 days a century), so they are as rare in ordinary text at 100 million records as at
+# 6,000, while a name token shared by many records is usually an ordinary word too ("rose").
+# A name token shared by more counts beside a date (``scan.candidate_lines``: a line holding a
+# birth date of the dataset and a word of the dataset, however common).
 PREFILTER_MAX_DF = 8
-# ...both limits grow with the dataset to this share of its records: in a million records a
-# birth date is shared by ~45 and most name tokens by more, and a copy of names and birth
-# dates must still reach the scanner (1M records: 50).
-RARE_MAX_SHARE = 5e-5
 # Lines that pass the prefilter but share no rare value with any record (a million-record
 # dataset where the name and the birth date are each shared by dozens) get candidates from a
 # MinHash LSH over the records' MinHashes (``minhash.py``): signatures of MINHASH_NUM_PERM

@@ -8,7 +8,8 @@
 2. Encoding: for those lines, the keyed hashes of every run of 1..MAX_VALUE_TOKENS tokens,
    of id numbers and dates (numpy, all lines at once), keeping only keys some record has.
 3. Candidates: records sharing a rare keyed value with a line (``candidate_keys``); lines
-   left without any are looked up in the MinHash LSH tables of the fingerprint file.
+   left without any get the records two of their commoner values share (``paired_keys``),
+   then are looked up in the MinHash LSH tables of the fingerprint file.
 4. Evidence: which of each candidate record's entries the line holds, weighed per field;
    the decision rules and their thresholds are documented in ``params``.
 """
@@ -212,6 +213,9 @@ class _Scanner:
         encoded.ocr_lines = _lines_in(encoded.line_numbers, ocr_line_ranges)
         pairs = self._candidate_pairs(encoded)
         orphans = np.setdiff1d(np.array([n for n, _ in lines], dtype=np.int64), pairs >> 32)
+        if len(orphans) and len(self.fp.paired_keys):
+            pairs = np.union1d(pairs, self._paired_pairs(encoded, orphans))
+            orphans = np.setdiff1d(orphans, pairs >> 32)
         if len(orphans):
             pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans[: params.LSH_MAX_LINES]))
         if len(pairs) == 0:
@@ -234,6 +238,26 @@ class _Scanner:
         strong = np.zeros(len(pairs), dtype=bool)
         strong[which[self.fp.candidate_is_token[positions] == 0]] = True
         return pairs[strong | (votes >= 2)]
+
+    def _paired_pairs(self, enc: _EncodedLines, lines: np.ndarray) -> np.ndarray:
+        """(line, record) pairs for lines without exact candidates, from values too common to
+        propose alone (``paired_keys``, at most ``params.PAIRED_MAX_DF`` records each): the
+        records that two different values of the line both propose (a common name and a birth
+        date shared by hundreds meet in the one record holding both)."""
+        mine = np.isin(enc.key_lines, lines)
+        keys, key_lines = enc.keys[mine], enc.key_lines[mine]
+        order = np.lexsort((key_lines, keys))
+        keys, key_lines = keys[order], key_lines[order]
+        once = np.ones(len(keys), dtype=bool)  # each (key, line) votes once
+        once[1:] = (keys[1:] != keys[:-1]) | (key_lines[1:] != key_lines[:-1])
+        keys, key_lines = keys[once], key_lines[once]
+        lo = np.searchsorted(self.fp.paired_keys, keys, side="left")
+        counts = np.searchsorted(self.fp.paired_keys, keys, side="right") - lo
+        found = counts > 0
+        records = self.fp.paired_records[expand_ranges(lo[found], counts[found])].astype(np.int64)
+        proposals = (np.repeat(key_lines[found], counts[found]) << 32) | records
+        pairs, votes = np.unique(proposals, return_counts=True)
+        return pairs[votes >= 2]
 
     def _lsh_pairs(self, enc: _EncodedLines, lines: np.ndarray) -> np.ndarray:
         """(line, record) pairs for lines without exact candidates, from the MinHash LSH

@@ -21,6 +21,7 @@ _COMPARED = (
     "entry_flags",
     "entry_weights",
     "prefilter_keys",
+    "paired_keys",
     "minhashes",
     "shingle_counts",
     "known_keys",
