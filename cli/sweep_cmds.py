@@ -100,6 +100,12 @@ def sweep(
     strict: bool = typer.Option(
         False, "--strict", help="Exit 1 when a source looks dark (see `leaktrack sources status`)."
     ),
+    scrapyd: list[str] | None = typer.Option(
+        None,
+        "--scrapyd",
+        help="Crawl on this Scrapyd daemon (repeatable; leaktrack deployed there: docs/operations.md) "
+        "and follow its jobs to the end; with --redis-job every daemon shares every source.",
+    ),
 ) -> None:
     """Sweep the sources once: fetch, scan, and put every copy of the leak in the queue."""
     from ..spiders.sweep import run_sweep
@@ -119,6 +125,7 @@ def sweep(
             redis_url=redis_url,
             redis_job=redis_job,
             secrets=source_secrets(sources_file),
+            scrapyd=scrapyd or None,
         )
     render_summary(summary, json_output)
     send_sweep_alerts(summary, workspace, alert, alert_digest, alert_quiet, review_url)

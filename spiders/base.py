@@ -7,6 +7,7 @@ settings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,8 @@ def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> 
         return source
     if isinstance(source, dict):
         return Source.from_dict(source)
+    if isinstance(source, str) and source.lstrip().startswith("{"):  # -a source=<JSON> (Scrapyd jobs)
+        return Source.from_dict(json.loads(source))
     if isinstance(source, str):
         path = settings.get("LEAKTRACK_SOURCES")
         if not path:

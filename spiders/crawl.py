@@ -108,29 +108,29 @@ def crawl_settings(job: CrawlJob):
 
     settings = Settings()
     settings.setmodule("leaktrack.spiders.settings", priority="project")
-    contact = job.contact or settings.get("LEAKTRACK_CONTACT")
-    settings.set(
-        "USER_AGENT", settings.get("USER_AGENT_TEMPLATE").format(contact=contact), priority="project"
-    )
-    settings.setdict(
-        {
-            "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
-            "LEAKTRACK_KEY_FILE": job.key_file,
-            "LEAKTRACK_STORE": job.store_url,
-            "LEAKTRACK_STATE": job.state_path,
-            "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
-            "LEAKTRACK_KEEP_EVIDENCE": job.keep_evidence,
-            "LEAKTRACK_EVIDENCE_DIR": job.evidence_dir,
-        },
-        priority="cmdline",
-    )
-    if job.recheck:
-        settings.set("LEAKTRACK_INCREMENTAL", False, priority="cmdline")
-        settings.set("ITEM_PIPELINES", RECHECK_PIPELINES, priority="cmdline")
-    if job.redis_url:
-        settings.setdict(distributed_settings(job.redis_url, job.redis_job), priority="cmdline")
-    settings.setdict(job.settings, priority="cmdline")
+    settings.setdict(job_settings(job, settings), priority="cmdline")
     return settings
+
+
+def job_settings(job: CrawlJob, defaults) -> dict:
+    """What a job sets over the settings module (``defaults``): its files, options, the
+    distributed queue, then the per-run overrides. Also what a Scrapyd job is scheduled with."""
+    contact = job.contact or defaults.get("LEAKTRACK_CONTACT")
+    overrides = {
+        "USER_AGENT": defaults.get("USER_AGENT_TEMPLATE").format(contact=contact),
+        "LEAKTRACK_FINGERPRINTS": job.fingerprints_path,
+        "LEAKTRACK_KEY_FILE": job.key_file,
+        "LEAKTRACK_STORE": job.store_url,
+        "LEAKTRACK_STATE": job.state_path,
+        "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": job.allow_private_networks,
+        "LEAKTRACK_KEEP_EVIDENCE": job.keep_evidence,
+        "LEAKTRACK_EVIDENCE_DIR": job.evidence_dir,
+    }
+    if job.recheck:
+        overrides |= {"LEAKTRACK_INCREMENTAL": False, "ITEM_PIPELINES": RECHECK_PIPELINES}
+    if job.redis_url:
+        overrides |= distributed_settings(job.redis_url, job.redis_job)
+    return overrides | job.settings
 
 
 def run_crawl(
@@ -283,6 +283,57 @@ def counts_of(crawler) -> dict[str, int]:
     return counts
 
 
+REPORT_MARK = "leaktrack-report "
+
+
+class CrawlReport:
+    """Logs one line at the end of a crawl run by ``scrapy crawl`` (a Scrapyd job): the
+    source's counts and error messages as JSON after ``REPORT_MARK``, which ``sweep --scrapyd``
+    reads from the job's log to record the sweep like a local one. Error messages are withheld
+    like the log (``withhold_dataset_values_in_errors``). Off unless LEAKTRACK_CRAWL_REPORT."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
+        if not crawler.settings.getbool("LEAKTRACK_CRAWL_REPORT"):
+            raise NotConfigured
+        report = cls(crawler)
+        crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        return report
+
+    def spider_closed(self, spider=None, reason: str = "") -> None:
+        source = self.crawler.spider.source.name
+        outcome = outcome_of({source: self.crawler})
+        settings = self.crawler.settings
+        if settings.getbool("LEAKTRACK_SCAN"):
+            withhold_dataset_values_in_errors(
+                outcome, settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
+            )
+        report = {"source": source, "counts": outcome.per_source[source], "errors": outcome.errors[source]}
+        logging.getLogger(__name__).warning(REPORT_MARK + json.dumps(report, sort_keys=True))
+
+
+class LogsWithoutDatasetValues:
+    """``withhold_dataset_values_in_logs`` for crawls started by ``scrapy crawl`` (Scrapyd jobs),
+    as ``run_crawl`` does for leaktrack's own."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy.exceptions import NotConfigured
+
+        settings = crawler.settings
+        if settings.getbool("LEAKTRACK_SCAN") and settings.get("LEAKTRACK_FINGERPRINTS"):
+            withhold_dataset_values_in_logs(
+                settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
+            )
+        raise NotConfigured  # nothing to keep running: the log record factory is installed
+
+
 def _report_periodically(crawlers: dict, on_progress: Callable, interval: float) -> None:
     from twisted.internet import reactor
     from twisted.internet.task import LoopingCall
@@ -313,7 +364,7 @@ def child_main(argv: list[str]) -> int:
     # scrapy-redis 0.9 still passes spider= to the stats collector; harmless, not for our logs.
     warnings.filterwarnings("ignore", message=".*'spider' argument.*", module="scrapy_redis")
     try:
-        _preflight(job)
+        preflight(job)
         outcome = run_crawl(job, on_progress=lambda counts: send({"event": "progress", "per_source": counts}))
     except LeaktrackError as error:
         send({"event": "error", "type": type(error).__name__, "message": str(error)})
@@ -322,7 +373,7 @@ def child_main(argv: list[str]) -> int:
     return 0
 
 
-def _preflight(job: CrawlJob) -> None:
+def preflight(job: CrawlJob) -> None:
     """Fail early with one clear line when the fingerprints or the store cannot be opened."""
     from ..index import open_store
     from .scanning import load_fingerprints

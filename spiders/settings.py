@@ -24,6 +24,10 @@ SPIDER_MODULES = [
     "leaktrack.spiders.wayback",
     "leaktrack.spiders.commoncrawl",
     "leaktrack.spiders.telegram",
+    "leaktrack.spiders.github",
+    "leaktrack.spiders.paste_api",
+    "leaktrack.spiders.gitlab",
+    "leaktrack.spiders.search",
 ]
 
 # --- leaktrack's own settings (read by our spiders, middlewares and pipelines) -------------
@@ -136,6 +140,9 @@ LEAKTRACK_PROGRESS_INTERVAL = 0.5
 # this (seconds) counts as dead, and the requests it had taken go back to the queue. Longer
 # than any pause of a loaded worker's event loop; a dead worker's work waits this long.
 LEAKTRACK_REDIS_WORKER_TTL = 30.0
+# Log each crawl's counts and errors as one JSON line at its end (crawl.CrawlReport): set for
+# the jobs sweep --scrapyd schedules, which reads them back from Scrapyd's logs.
+LEAKTRACK_CRAWL_REPORT = False
 # Error messages kept per source in a sweep's summary (the counts are always complete).
 LEAKTRACK_MAX_ERROR_MESSAGES = 50
 
@@ -186,7 +193,12 @@ DOWNLOADER_MIDDLEWARES = {
 # guard refuses a crawl whose settings would write bodies anyway.
 FEED_EXPORT_FIELDS = EXPORT_FIELDS
 HTTPCACHE_ENABLED = False
-EXTENSIONS = {"leaktrack.spiders.outputs.OutputsGuard": 0}
+EXTENSIONS = {
+    "leaktrack.spiders.outputs.OutputsGuard": 0,
+    # scrapy crawl and Scrapyd jobs: logs without dataset values, and the report sweep --scrapyd reads
+    "leaktrack.spiders.crawl.LogsWithoutDatasetValues": 1,
+    "leaktrack.spiders.crawl.CrawlReport": 900,
+}
 
 ITEM_PIPELINES = {
     "leaktrack.spiders.pipelines.ScanPipeline": 300,

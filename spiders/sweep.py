@@ -122,8 +122,12 @@ def run_sweep(
     redis_url: str | None = None,
     redis_job: str | None = None,
     secrets: dict[str, str] | None = None,
+    scrapyd: list[str] | None = None,
 ) -> SweepSummary:
     """Sweep the sources once (all, or those named), store the matches and the sweep record.
+
+    With ``scrapyd`` (daemon URLs), the sources are crawled by jobs scheduled there, followed to
+    their end and recorded like a local crawl (``scrapyd.py``).
 
     The fingerprints, key, store, crawl state, evidence folder and lock are the workspace's.
 
@@ -157,7 +161,10 @@ def run_sweep(
     check_tokens(job.sources, job.secrets)
     with SweepStop() as stop, sweep_lock(workspace.sweep_lock) as lock:
         started = datetime.now(UTC)
-        outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))
+        if scrapyd:
+            outcome = run_scrapyd_jobs(scrapyd, job, stop)
+        else:
+            outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))
         summary = summarize(started, outcome, stop.requested)
         with open_store(job.store_url) as store:
             summary.health = sweep_health(summary, store.list_sweeps(limit=HISTORY_SWEEPS))
@@ -165,6 +172,19 @@ def run_sweep(
     if stop.requested:
         raise SweepInterrupted
     return summary
+
+
+def run_scrapyd_jobs(scrapyds: list[str], job: CrawlJob, stop: SweepStop) -> CrawlOutcome:
+    """The crawl on Scrapyd daemons, checked here first as a local crawl is (one-line errors)."""
+    from .crawl import preflight
+    from .distributed import expire_job_keys
+    from .scrapyd import run_on_scrapyd
+
+    preflight(job)
+    outcome, _ = run_on_scrapyd(scrapyds, job, stop_requested=lambda: stop.requested)
+    if job.redis_url and job.redis_job:
+        expire_job_keys(job.redis_url, job.redis_job)
+    return outcome
 
 
 def summarize(started: datetime, outcome: CrawlOutcome, interrupted: bool) -> SweepSummary:
