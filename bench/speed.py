@@ -49,6 +49,8 @@ from rich.table import Table
 
 from leaktrack import synthetic
 from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, scan_bytes, scan_text
+from leaktrack.fingerprints.first_pass import AVAILABLE as FIRST_PASS_COMPILED
+from leaktrack.fingerprints.scan import _Scanner
 
 HERE = Path(__file__).resolve().parent
 KEY = bytes(range(32))
@@ -206,6 +208,20 @@ def library_cpu(texts: list[bytes], fingerprints: FingerprintSet, cold: bool) ->
     return cpu() - started, found
 
 
+def first_pass_cpu(
+    texts: list[str], fingerprints: FingerprintSet, compiled: bool, cold: bool
+) -> tuple[float, int]:
+    """CPU seconds of the first pass alone (which lines are worth a closer look) over every
+    text, compiled (``_firstpass.c``) or pure Python, and candidate lines found."""
+    if cold or fingerprints._scanner is None or (fingerprints._scanner.first_pass is not None) != compiled:
+        fingerprints._scanner = _Scanner(fingerprints, compiled=compiled)
+    scanner = fingerprints._scanner
+    started, found = cpu(), 0
+    for text in texts:
+        found += len(scanner.candidate_lines_of(text))
+    return cpu() - started, found
+
+
 def engine_cpu(texts: list[bytes], fingerprints: FingerprintSet, cold: bool) -> tuple[float, int]:
     """CPU seconds of scan_text over every text decoded as UTF-8: the engine alone, without
     document extraction (``formats``), for the share of the two."""
@@ -237,24 +253,58 @@ def median_of(runs: int, measure) -> tuple[float, int]:
     return statistics.median(r[0] for r in results), results[-1][1]
 
 
+# Run in a fresh process: the peak RSS of a scan (VmHWM reset through /proc/self/clear_refs
+# just before it, so that loading and imports do not count) and the RSS before it.
+_MEMORY_PROBE = (
+    "import sys; from pathlib import Path\n"
+    "def status(field): return int([l for l in Path('/proc/self/status').read_text().splitlines()"
+    " if l.startswith(field)][0].split()[1]) * 1024\n"
+    "def reset_peak(): Path('/proc/self/clear_refs').write_text('5')\n"
+)
+
+
 def peak_scan_memory(path: Path, fp: Path, key: Path) -> tuple[int, int, int]:
     """(peak RSS of scanning one file, RSS after load, document bytes), in a fresh process."""
-    code = (
-        "import resource, sys; from pathlib import Path\n"
+    code = _MEMORY_PROBE + (
         "from leaktrack.fingerprints import FingerprintSet, scan_bytes\n"
         "fp = FingerprintSet.load(sys.argv[1], sys.argv[2])\n"
         "scan_bytes(b'warm up: every import a scan makes', fp, name='w.txt')\n"
         "data = Path(sys.argv[3]).read_bytes()\n"
-        "loaded = int([l for l in Path('/proc/self/status').read_text().splitlines()"
-        " if l.startswith('VmRSS')][0].split()[1]) * 1024\n"
+        "loaded = status('VmRSS'); reset_peak()\n"
         "scan_bytes(data, fp, name='doc.txt')\n"
-        "print(loaded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+        "print(loaded, status('VmHWM'))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(fp), str(key), str(path)], capture_output=True, text=True
     )
     loaded, peak = map(int, done.stdout.split())
     return peak, loaded, path.stat().st_size
+
+
+def wide_csv_scan(tmp: Path, fp: Path, key: Path, cells: int) -> tuple[float, int, int]:
+    """(CPU seconds, peak RSS above the loaded set, bytes) of scanning a one-line CSV of
+    ``cells`` distinct cells (v0,v1,...: issue 8's file), in a fresh process."""
+    path = tmp / "wide.csv"
+    path.write_text("header\n" + ",".join(f"v{i}" for i in range(cells)) + "\n")
+    code = _MEMORY_PROBE + (
+        "import resource\n"
+        "from leaktrack.fingerprints import FingerprintSet, scan_bytes\n"
+        "from leaktrack.fingerprints.scan import scan_file\n"
+        "fp = FingerprintSet.load(sys.argv[1], sys.argv[2])\n"
+        "scan_bytes(b'warm up: every import a scan makes', fp, name='w.csv')\n"
+        "loaded = status('VmRSS'); reset_peak()\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF); before = usage.ru_utime + usage.ru_stime\n"
+        "scan_file(sys.argv[3], fp)\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print(usage.ru_utime + usage.ru_stime - before, status('VmHWM') - loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(fp), str(key), str(path)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"wide CSV scan failed: {done.stderr[-500:]}")
+    seconds, peak = done.stdout.split()
+    return float(seconds), int(peak), path.stat().st_size
 
 
 def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figure]:
@@ -278,6 +328,8 @@ def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figur
         grep_seconds, grep_lines = median_of(args.runs, lambda: grep_cpu(names_file, folder))  # noqa: B023
         grep_rate = size / grep_seconds
         console.log(f"{label}: {size:.0f} MB in {len(texts)} files, grep -F {grep_rate:.0f} MB/s CPU")
+        if label == "real":
+            figures += first_pass_figures(texts, fingerprints, size, grep_rate, grep_lines, args.runs)
         for cold in (True, False):
             if not cold:
                 library_cpu(texts, fingerprints, cold=True)  # the memo of one full pass
@@ -320,6 +372,16 @@ def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figur
                 )
             )
     figures += pastes(real, leak, fingerprints, args)
+    seconds, peak, size = wide_csv_scan(tmp, fp_file, key_file, args.wide_cells)
+    figures.append(
+        Figure(
+            f"one-line CSV of {args.wide_cells:,} cells (v0,v1,...; {size / MB:.1f} MB), CLI's scan_file",
+            f"{seconds:.1f} s CPU, {peak / MB:.0f} MB peak above the loaded set",
+            "",
+            "issue 8: was 41.6 s, 1.2 GB",
+            "",
+        )
+    )
     largest = max((tmp / "real").iterdir(), key=lambda p: p.stat().st_size)
     peak, loaded, size = peak_scan_memory(largest, fp_file, key_file)
     figures.append(
@@ -333,6 +395,30 @@ def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figur
     )
     if args.profile:
         profile(corpora["real"], fingerprints, console)
+    return figures
+
+
+def first_pass_figures(texts, fingerprints, size, grep_rate, grep_lines, runs) -> list[Figure]:
+    """The first pass alone over the real text (decoded once), compiled and pure Python,
+    cold and warm: how fast the lines worth a closer look are found."""
+    decoded = [data.decode("utf-8", "replace") for data in texts]
+    figures = []
+    for compiled in (True, False) if FIRST_PASS_COMPILED else (False,):
+        for cold in (True, False):
+            if not cold:
+                first_pass_cpu(decoded, fingerprints, compiled, cold=True)
+            seconds, found = median_of(runs, lambda: first_pass_cpu(decoded, fingerprints, compiled, cold))  # noqa: B023
+            rate = size / seconds
+            figures.append(
+                Figure(
+                    f"real, first pass only, {'compiled' if compiled else 'pure Python'}, {'cold' if cold else 'warm'}",
+                    f"{rate:.1f} MB/s CPU, {found} candidate lines",
+                    f"grep -F {grep_rate:.0f} MB/s CPU ({rate / grep_rate:.3f}), {grep_lines} lines",
+                    "",
+                    "",
+                )
+            )
+    fingerprints._scanner = None
     return figures
 
 
@@ -401,6 +487,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heavy-mb", type=float, default=8, help="size of the leak-heavy corpus")
     parser.add_argument("--pastes", type=int, default=10_000, help="5 kB pastes scanned in one sweep")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the median is shown)")
+    parser.add_argument(
+        "--wide-cells", type=int, default=1_000_000, help="cells of the one-line CSV (issue 8)"
+    )
     parser.add_argument("--profile", action="store_true", help="print the hot spots of a warm scan")
     args = parser.parse_args(argv)
     console = Console(width=170)

@@ -731,10 +731,15 @@ def scan_text(
         containment=found / max(records_in_document, found, 1),
         confidences=dict(zip(ids, best.tolist())),
         records_in_document=records_in_document,
-        bytes_scanned=len(text.encode("utf-8", "surrogatepass")) if bytes_scanned is None else bytes_scanned,
+        bytes_scanned=_utf8_length(text) if bytes_scanned is None else bytes_scanned,
         seconds=time.perf_counter() - started,
         skipped=list(skipped or []),
     )
+
+
+def _utf8_length(text: str) -> int:
+    """Bytes of ``text`` in UTF-8 (without a copy when it is ASCII: most text is)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _records_in_document(text: str, matched_lines: set[int]) -> int:
