@@ -11,8 +11,8 @@ cursors kept in the crawl state.
   (``malformed``) and an empty listing (source health: the source looks dark).
 - Cursors (newest date seen, ETags of listing pages) are saved per query, only when every
   request of the query succeeded (``cursors.CursorSpider``), so what failed is looked at again
-  by the next sweep. A listing answered
-  304 Not Modified counts as ``unchanged`` (the source is alive, nothing is new).
+  by the next sweep. A listing answered 304 Not Modified counts as ``unchanged`` (the source is
+  alive, nothing is new).
 """
 
 from __future__ import annotations
