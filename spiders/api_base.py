@@ -3,8 +3,9 @@ the source's ``api_url``, Link-header paging, conditional requests with ETags, a
 cursors kept in the crawl state.
 
 - The token (the value of the source's ``token_env``, resolved by the CLI and handed to the
-  spider, never in Scrapy settings, logs or stats) is sent only to the API's own origin, never
-  to the hosts the found items' bytes come from.
+  spider, never in Scrapy settings, logs or stats) is put on a request only as it is sent
+  (``ApiAuthorization``), and only to the API's own origin, never to the hosts the found items'
+  bytes come from.
 - API requests skip robots.txt (an API's terms govern it; api.github.com's robots.txt forbids
   every crawler) and are marked for ``ratelimit.ApiRateLimit``.
 - A listing answered with a body that is not the JSON the API documents is an error
@@ -81,8 +82,6 @@ class ApiSpider(CursorSpider):
             meta["etag_cursor"] = etag_cursor_name(self.source.name, url)
         request = self.query_request(url, callback, query, **meta)
         request.headers.update(self.api_headers())
-        if same_origin(url, self.api):
-            request.headers.update(self.auth_headers())
         if conditional:
             etag = self.cursor(meta["etag_cursor"])
             if etag:
@@ -103,8 +102,6 @@ class ApiSpider(CursorSpider):
             dont_obey_robotstxt=True,
         )
         request.meta[META_API] = True
-        if same_origin(url, self.api):
-            request.headers.update(self.auth_headers())
         return request
 
     def parse_content(self, response: Response):
@@ -148,6 +145,47 @@ class ApiSpider(CursorSpider):
 
     def max_pages(self) -> int:
         return self.source.max_pages or self.settings.getint("LEAKTRACK_API_MAX_PAGES")
+
+
+class ApiAuthorization:
+    """Downloader middleware: puts an API spider's token on its requests to the API's origin as
+    they are sent, and takes it off the answered request before any other middleware sees it.
+
+    A request object never holds the token while it waits in a queue (a distributed sweep keeps
+    its queue in Redis), is copied for a retry or a redirect, or is logged: the token lives in
+    the spider only. Placed above RedirectMiddleware (600) so that its ``process_response``
+    runs first."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: scrapy.Request, spider=None) -> None:
+        spider = spider or self.crawler.spider
+        if (
+            request.meta.get(META_API)
+            and isinstance(spider, ApiSpider)
+            and same_origin(request.url, spider.api)
+        ):
+            request.headers.update(spider.auth_headers())
+        return None
+
+    def process_response(self, request: scrapy.Request, response: Response, spider=None) -> Response:
+        self.take_token_off(request, spider or self.crawler.spider)
+        return response
+
+    def process_exception(self, request: scrapy.Request, exception: BaseException, spider=None) -> None:
+        self.take_token_off(request, spider or self.crawler.spider)
+        return None
+
+    @staticmethod
+    def take_token_off(request: scrapy.Request, spider) -> None:
+        if request.meta.get(META_API) and isinstance(spider, ApiSpider):
+            for name in spider.auth_headers():
+                request.headers.pop(name, None)
 
 
 def etag_cursor_name(source: str, url: str) -> str:

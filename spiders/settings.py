@@ -187,6 +187,9 @@ DOWNLOADER_MIDDLEWARES = {
     "leaktrack.spiders.middlewares.RetryBackoff": 560,
     # Above RetryMiddleware (550): a rate-limit refusal is waited out before Scrapy's retry sees it.
     "leaktrack.spiders.ratelimit.ApiRateLimit": 570,
+    # Above RedirectMiddleware (600): API tokens go on as a request is sent and come off before
+    # a redirect or retry copies it (spiders/api_base.py).
+    "leaktrack.spiders.api_base.ApiAuthorization": 650,
 }
 # Scrapy's own outputs carry no downloaded text (spiders/outputs.py): `scrapy crawl -O file`
 # exports these item fields (not the body or the scan), and the HTTP cache stays off; the

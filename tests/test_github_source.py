@@ -328,3 +328,37 @@ def test_the_sweep_command_reads_the_token_from_the_environment_variable_the_sou
     assert swept.exit_code == 0, swept.output
     assert '"matches": 1' in swept.output
     assert TOKEN not in swept.output
+
+
+def test_requests_hold_the_token_only_while_they_are_sent():
+    from scrapy.http import TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.spiders.api_base import ApiAuthorization
+    from leaktrack.spiders.github import GitHubSpider
+
+    source = parse_source(
+        {
+            "name": "gh",
+            "kind": "github",
+            "api_url": "https://api.example",
+            "token_env": "T",
+            "filenames": ["a.csv"],
+        }
+    )
+    crawler = get_crawler(GitHubSpider)
+    spider = GitHubSpider(source=source, secrets={"T": "secret-token"})
+    crawler.spider = spider
+    middleware = ApiAuthorization(crawler)
+    queued = spider.api_request("https://api.example/search/code?q=x", spider.parse_code_search, "q")
+    raw = spider.content_request("https://raw.example/o/r/c/a.csv", "https://github.example/o/r", "q")
+    assert b"Authorization" not in queued.headers  # what a queue (Redis) or a log could see
+
+    middleware.process_request(queued, spider)
+    middleware.process_request(raw, spider)
+    sent = queued.headers.get(b"Authorization")
+    middleware.process_response(queued, TextResponse(queued.url, status=500, request=queued), spider)
+
+    assert sent == b"Bearer secret-token"
+    assert b"Authorization" not in queued.headers  # a retry or redirect copies it without
+    assert b"Authorization" not in raw.headers  # another origin never gets it
