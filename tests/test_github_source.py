@@ -211,11 +211,17 @@ def test_malformed_json_is_an_error_and_the_source_looks_dark(github, leak_finge
     assert summary.dark_sources[0].reasons == ["1 listing page(s) with no item links"]
 
 
-def test_the_token_is_kept_nowhere(github, leak_fingerprints, crawl_settings):
+def test_the_token_is_kept_nowhere(github, leak_fingerprints, crawl_settings, capfd):
     github.add_file("someone/dump", "leak.csv", leak_text(leak_fingerprints))
+    github.fail_next("/search/code", server_error(502))  # a retry copies the request
+    crawl_settings["LOG_LEVEL"] = "DEBUG"  # every request and answer of the crawl in its log
 
     summary = sweep(github_source(github, filenames=["leak.csv"]), leak_fingerprints, crawl_settings)
 
+    log = capfd.readouterr()
+    assert "Crawled (200)" in log.err
+    assert TOKEN not in log.err + log.out
+    assert github.requests_for("/search/code")[-1].headers["Authorization"] == f"Bearer {TOKEN}"
     assert TOKEN not in str(summary.to_dict())
     workspace = home_workspace()
     for path in workspace.home.rglob("*"):
