@@ -3,10 +3,11 @@
 Each query of a source (a URL, a URL prefix, a channel) has named cursors in the crawl state
 (``CrawlState.cursor``): the newest capture timestamp or message id taken, the crawls already
 read, the digests of captures taken. A spider notes new values while it crawls and they are
-written when the crawl closes, and only for queries whose every request succeeded: after a
-failure the next sweep looks at the same captures or messages again (those already taken are
-skipped as seen URLs). An error the spider cannot tie to a query (a store that cannot be
-written) keeps every cursor where it was.
+written when the crawl closes, and only for queries whose every request succeeded (or was
+answered 404/410: asking again would not bring it back): after a failure the next sweep looks at
+the same captures or messages again (those already taken are skipped as seen URLs). An error
+the spider cannot tie to a query (a store that cannot be written) keeps every cursor where it
+was.
 """
 
 from __future__ import annotations
@@ -15,13 +16,23 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from .base import SourceSpider
 from .middlewares import AlreadySeen, record_error
 from .state import CrawlState
+from .urls import GONE_STATUSES
 
 # Request meta key: the query (a cursor name) a request was made for.
 META_QUERY = "leaktrack_query"
+
+
+def asking_again_is_futile(error: BaseException) -> bool:
+    """A request skipped on purpose (taken before), or answered 404/410 (a file a message links
+    to was removed): the next sweep would get no more, so its query's cursor may move on."""
+    if isinstance(error, AlreadySeen):
+        return True
+    return isinstance(error, HttpError) and error.response.status in GONE_STATUSES
 
 
 class CursorSpider(SourceSpider):
@@ -71,7 +82,7 @@ class CursorSpider(SourceSpider):
         super().request_failed(failure)
         self.errors_explained += (self.crawler.stats.get_value("leaktrack/errors") or 0) - errors_before
         query = failure.request.meta.get(META_QUERY)
-        if query and not isinstance(failure.value, AlreadySeen):  # skipped on purpose: taken before
+        if query and not asking_again_is_futile(failure.value):
             self.incomplete.add(query)
 
     def malformed(self, message: str, query: str | None = None, kind: str = "malformed") -> None:

@@ -100,6 +100,22 @@ def test_the_next_sweep_takes_only_new_messages_and_stops_paging_at_the_last_one
     assert (counts["documents"], counts["skipped_seen"]) == (5, 1)
 
 
+def test_a_link_to_a_removed_file_is_an_error_but_does_not_hold_the_cursor_back(
+    telegram, tme, local_site, crawl_settings, leak_fingerprints
+):
+    channel = telegram.channel("leakdrops")
+    channel.post(1, "2026-11-20T12:00:00+00:00", "mirror:", links=[local_site.url("/dl/removed.csv")])
+
+    summary = sweep_with(telegram_config(tme), leak_fingerprints, crawl_settings)
+
+    assert summary.per_source["tg"]["errors_http_404"] == 1
+    state = CrawlState(home_workspace().crawl_state)
+    try:
+        assert state.cursor("telegram:tg:leakdrops") == "1"
+    finally:
+        state.close()
+
+
 def test_a_channel_without_a_public_preview_is_a_dark_source(
     telegram, tme, crawl_settings, leak_fingerprints
 ):
