@@ -258,7 +258,10 @@ def crawl_names(body: bytes) -> list[str]:
 
 
 def page_count(body: bytes) -> int:
-    """``showNumPages=true``'s answer: ``{"pages": n, "pageSize": ..., "blocks": ...}``."""
+    """``showNumPages=true``'s answer: ``{"pages": n, "pageSize": ..., "blocks": ...}``; an empty
+    body is no pages (pywb 2.5+ answers "no captures" with an empty 200 rather than a 404)."""
+    if not body.strip():
+        return 0
     try:
         answer = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -157,10 +157,12 @@ class WaybackSpider(CursorSpider):
 def cdx_rows(body: bytes) -> tuple[list[dict], str | None]:
     """The rows (dicts by the header row's field names) and resume key of a JSON CDX answer.
 
-    Documented shape: ``[]`` when nothing matched; else ``[[header...], [row...], ...]``, and
+    Documented shape: ``[]`` (or an empty body) when nothing matched; else ``[[header...], [row...], ...]``, and
     with ``showResumeKey=true`` and more rows to come, ``[]`` then ``[resume_key]`` at the end.
     ValueError when the answer is not that shape at all; a row of the wrong length comes back as
     ``{PROBLEM: why}``."""
+    if not body.strip():  # some CDX servers answer "no captures" with an empty body
+        return [], None
     try:
         table = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

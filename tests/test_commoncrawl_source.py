@@ -119,11 +119,22 @@ def test_every_index_page_is_read(crawl, index, crawl_settings, leak_fingerprint
 def test_no_captures_is_the_index_404_and_not_an_error(crawl, index, crawl_settings, leak_fingerprints):
     crawl.lines_per_page = 1
     index.fail_next(f"/{CRAWL}-index", Reply.json({"pages": 1, "pageSize": 5, "blocks": 1}))
+    # then page 0: {"error": "No Captures found for: ..."} with 404, as the index answers
 
     summary = sweep_with(commoncrawl_config(index, collections=[CRAWL]), leak_fingerprints, crawl_settings)
 
     counts = summary.per_source["cc"]
     assert (counts["requests"], counts["documents"], counts["errors"]) == (2, 0, 0)
+    assert summary.dark_sources == []
+
+
+def test_no_captures_as_an_empty_200_is_not_an_error_either(crawl, index, crawl_settings, leak_fingerprints):
+    index.fail_next(f"/{CRAWL}-index", Reply.text("", content_type="text/plain"))  # pywb 2.5+
+
+    summary = sweep_with(commoncrawl_config(index, collections=[CRAWL]), leak_fingerprints, crawl_settings)
+
+    counts = summary.per_source["cc"]
+    assert (counts["requests"], counts["errors"]) == (1, 0)
     assert summary.dark_sources == []
 
 

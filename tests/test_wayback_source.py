@@ -155,7 +155,14 @@ def test_an_answer_that_is_not_cdx_json_is_an_error_and_a_dark_source(
     assert summary.dark_sources[0].reasons == ["1 listing page(s) with no item links"]
 
 
-def test_no_captures_is_an_empty_answer_not_an_error(archive, wayback, crawl_settings, leak_fingerprints):
+@pytest.mark.parametrize("answer", ["[]", ""])
+def test_no_captures_is_an_empty_answer_not_an_error(
+    answer, archive, wayback, crawl_settings, leak_fingerprints
+):
+    from mockserver.scripted import Reply
+
+    wayback.fail_next("/cdx/", Reply.text(answer, content_type="application/json"))
+
     summary = sweep_with(wayback_config(wayback), leak_fingerprints, crawl_settings)
 
     counts = summary.per_source["wayback"]
