@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .credentials import Secrets
 from .errors import LeaktrackError
 
 DEFAULT_HOME = ".leaktrack"
@@ -112,6 +113,8 @@ class Workspace:
     # [redis] of the config file: url and password of distributed sweeps (spiders/distributed.py)
     redis: dict[str, Any] = field(default_factory=dict)
     case: str | None = None  # the case (one leak) whose files these are; None: the home's own
+    # Store credentials and the sources' API tokens, by environment variable name (credentials.py)
+    secrets: Secrets = field(default_factory=Secrets)
 
     @classmethod
     def in_folder(cls, home: str | Path, case: str | None = None, **overrides: Any) -> Workspace:

@@ -82,13 +82,13 @@ def send_sweep_alerts(
     if not settings.urls and not settings.quiet:
         return None
     from ..alerts.notify import alert_since
-    from ..index import open_store
+    from ..index import open_workspace_store
 
     # The parts of a copy's URL that quote the leak (a file named after a person) are withheld
     # from the alert (``fingerprints.stored_text``).
     settings.withhold_url = _url_withholder(workspace.fingerprints, workspace.key_file)
     try:
-        with open_store(workspace.store_url) as store:
+        with open_workspace_store(workspace) as store:
             report = alert_since(
                 store,
                 summary.started_at,

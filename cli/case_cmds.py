@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..fingerprints import FingerprintSet
 from ..home import Workspace, list_cases_in
-from ..index import open_store
+from ..index import open_workspace_store
 from . import options
 from .common import console, print_json, run
 from .workspace import current_workspace, home_folder
@@ -47,7 +47,7 @@ def case_summary(workspace: Workspace) -> dict:
     )
     matches = 0
     if workspace.store_path is None or workspace.store_path.is_file():
-        with open_store(workspace.store_url) as store:
+        with open_workspace_store(workspace) as store:
             matches = sum(store.stats().by_status.values())
     return {
         "case": workspace.case,

@@ -55,7 +55,7 @@ def fingerprint(
     workspace = current_workspace(fingerprints=out, key_file=key_file)
     if workspace.fingerprints == current_workspace().fingerprints:  # the home's own fingerprints
         # The home's store holds another dataset's matches?
-        refuse_refingerprinting(workspace.fingerprints, workspace.store_url)
+        refuse_refingerprinting(workspace.fingerprints, workspace.store_url, workspace.secrets)
     budget = parse_size(memory) if memory is not None else None
     workspace.ensure_home()
     with _build_progress() as progress:

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import LeaktrackError
-from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_store, settings
+from ..index import NEEDS_REVIEW_STATUSES, STATUSES, Match, MatchStore, export, open_workspace_store, settings
 from ..index.base import utcnow
 from ..takedown.metrics import takedown_figures
 from ..takedown.platforms import platform_contact
@@ -44,7 +44,7 @@ NOTE = typer.Option(None, "--note", help="Why: kept in the match's history.")
 
 def review_store(store_url: str | None) -> MatchStore:
     """The workspace's store, which must exist: a mistyped path must not show an empty queue."""
-    return open_store(current_workspace(store=store_url).store_url, must_exist=True)
+    return open_workspace_store(current_workspace(store=store_url), must_exist=True)
 
 
 def default_actor() -> str:
@@ -171,7 +171,7 @@ def queue_review(
 ) -> None:
     """Walk the new and reappeared matches one at a time: c=confirm d=dismiss s=skip o=open q=quit."""
     workspace = current_workspace(store=store_url)
-    with open_store(workspace.store_url, must_exist=True) as store:
+    with open_workspace_store(workspace, must_exist=True) as store:
         pending = [
             m.id for status in NEEDS_REVIEW_STATUSES for m in store.list_matches(status, source, limit=None)
         ]
@@ -246,7 +246,7 @@ def queue_export(
     """Every match, streamed: for reports, other tools, or notifying the people exposed."""
     write = export.WRITERS[export_format.value]
     workspace = current_workspace(store=store_url)
-    with open_store(workspace.store_url, must_exist=True) as store:
+    with open_workspace_store(workspace, must_exist=True) as store:
         matches = export.matches_to_export(store, status.value if status else None)
         matches = counted(
             matches, "Exporting matches", show_progress() and not output_shares_the_terminal(out)
@@ -288,7 +288,7 @@ def takedown_draft(
 ) -> None:
     """Draft a removal request with the evidence (URL, dates, SHA-256, record count), no personal data."""
     workspace = current_workspace(store=store_url)
-    with open_store(workspace.store_url, must_exist=True) as store:
+    with open_workspace_store(workspace, must_exist=True) as store:
         match = store.get(match_id)
     from ..takedown import notices  # jinja2: only for drafting (start-up, lazy.py)
 
@@ -377,7 +377,7 @@ def _exposure_all(
     workspace = current_workspace(store=store_url)
     spinning = show_progress() and not output_shares_the_terminal(out)
     with (
-        open_store(workspace.store_url, must_exist=True) as store,
+        open_workspace_store(workspace, must_exist=True) as store,
         busy("Collecting exposed records", spinning),
     ):
         records = exposure_report.exposed_records(store, utcnow())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from ..index import open_store
+from ..index import open_workspace_store
 from ..spiders.health import source_history
 from . import options
 from .common import console, new_app, print_json
@@ -21,7 +21,7 @@ def sources_status(
     as_json: bool = options.JSON,
 ) -> None:
     """Each source's health in the last sweeps, newest first: alive, or dark and why."""
-    with open_store(current_workspace(store=store).store_url) as match_store:
+    with open_workspace_store(current_workspace(store=store)) as match_store:
         recorded = match_store.list_sweeps(limit=sweeps)
     history = source_history(recorded)
     if as_json:

@@ -280,7 +280,7 @@ def other_cases_settings(workspace: Workspace) -> dict[str, str]:
 
     base_home = workspace.config_path.parent  # the home folder that holds every case
     lanes = other_case_lanes(base_home, workspace.case, workspace.store_url)
-    check_lanes(lanes)
+    check_lanes(lanes, workspace.secrets)
     return {OTHER_CASES_SETTING: lanes_to_setting(lanes)}
 
 

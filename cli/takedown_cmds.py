@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ..index import open_store
+from ..index import open_workspace_store
 from ..index.base import utcnow
 from ..index.files import open_owner_only
 from ..takedown import exports, retention
@@ -357,7 +357,7 @@ def purge(
             state.close()
 
     age, kinds = retention.parse_age(older_than), retention.parse_kinds(what)
-    with open_store(workspace.store_url, must_exist=True) as store:
+    with open_workspace_store(workspace, must_exist=True) as store:
         report = retention.purge(
             store, age, kinds, utcnow(), by or default_actor(), dry_run, forget_crawl_state
         )

@@ -7,7 +7,7 @@ from enum import Enum
 
 import typer
 
-from ..index import open_store
+from ..index import open_workspace_store
 from ..index.desk import ROLES
 from ..web.auth import add_user, set_disabled
 from .common import console, new_app, print_json
@@ -36,7 +36,7 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with open_store(current_workspace(store=store_url).store_url) as store:
+    with open_workspace_store(current_workspace(store=store_url)) as store:
         account = add_user(store, name, role.value, password, by=f"cli:{default_actor()}")
     console.print(f"Saved {account.name} ({account.role}).", markup=False, highlight=False)
 

@@ -8,7 +8,7 @@ import typer
 
 from ..errors import LeaktrackError
 from ..home import Workspace
-from ..index import open_store
+from ..index import open_workspace_store
 from ..web import settings
 from . import options
 from .common import err_console
@@ -46,7 +46,7 @@ def serve(
     workspace = current_workspace(store=store_url, fingerprints=fingerprints, key_file=key_file)
     workspace = workspace.with_files(evidence_dir=evidence_dir)
     home = workspace.ensure_home()
-    with open_store(workspace.store_url) as store:  # fail now, with one line, if the store cannot be opened
+    with open_workspace_store(workspace) as store:  # fail now, with one line, if the store cannot be opened
         if not store.list_users():
             raise LeaktrackError("no desk accounts yet: add one with `leaktrack users add NAME --role admin`")
     try:
@@ -54,7 +54,7 @@ def serve(
     except (OSError, ValueError) as error:
         raise LeaktrackError(f"desk secret: {error}") from None
     config = DeskConfig(
-        open_store=lambda: open_store(workspace.store_url),
+        open_store=lambda: open_workspace_store(workspace),
         secret=secret,
         evidence_dir=workspace.evidence_dir,
         recheck=_rechecker(workspace),

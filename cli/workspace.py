@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..credentials import Secrets
 from ..errors import LeaktrackError
 from ..home import CONFIG_FILE, DEFAULT_HOME, Workspace
+from ..index import settings as store_settings
+from ..index.open import with_store_url_options
 from .common import run
 
 HOME_ENV = "LEAKTRACK_HOME"
@@ -134,9 +137,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis.password", "LEAKTRACK_REDIS_PASSWORD", "Password of that Redis (AUTH).", "none", secret=True
     ),
+    Setting(
+        "es.index_prefix",
+        store_settings.ES_INDEX_PREFIX_ENV,
+        "Prefix of an Elasticsearch store's indices (one per deployment sharing a cluster).",
+        store_settings.ES_DEFAULT_INDEX_PREFIX,
+    ),
+    Setting(
+        "es.ca_certs",
+        store_settings.ES_CA_CERTS_ENV,
+        "CA certificate file of an Elasticsearch cluster signed by a private CA.",
+        "the system's CAs",
+        Path,
+    ),
+    Setting("es.api_key", store_settings.ES_API_KEY_ENV, "Elasticsearch API key.", "none", secret=True),
+    Setting("es.user", store_settings.ES_USER_ENV, "Elasticsearch user (basic auth).", "none"),
+    Setting("es.password", store_settings.ES_PASSWORD_ENV, "Elasticsearch password.", "none", secret=True),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
-TABLES = ("smtp", "alerts", "redis")
+TABLES = ("smtp", "alerts", "redis", "es")
+# The store's credentials: into Workspace.secrets, by environment variable name (credentials.py).
+ES_CREDENTIALS = ("es.api_key", "es.user", "es.password")
 
 
 def home_folder(given: str | Path | None = None) -> Path:
@@ -270,10 +291,18 @@ def resolve_workspace(home: str | Path | None = None, case: str | None = None, *
         if "." in key and item.value is not None:
             table, name = key.split(".", 1)
             tables[table][name] = item.value
+    es = tables["es"]
+    store_url = plain["store"] and with_store_url_options(
+        plain["store"], index_prefix=es.get("index_prefix"), ca_certs=str(es.get("ca_certs") or "")
+    )
+    secrets = Secrets(
+        {values[key].setting.env: values[key].value for key in ES_CREDENTIALS if values[key].value}
+    )
     return Workspace.in_folder(
         folder,
         case,
-        store_url=plain["store"],
+        store_url=store_url,
+        secrets=secrets,
         fingerprints=plain["fingerprints"],
         key_file=plain["key_file"],
         sources=plain["sources"],

@@ -13,7 +13,7 @@ from .base import (
     SweepRecord,
     match_id_for_url,
 )
-from .open import open_store
+from .open import open_store, open_workspace_store
 
 __all__ = [
     "NEEDS_REVIEW_STATUSES",
@@ -28,4 +28,5 @@ __all__ = [
     "SweepRecord",
     "match_id_for_url",
     "open_store",
+    "open_workspace_store",
 ]

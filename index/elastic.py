@@ -21,8 +21,9 @@ store then refreshes, re-reads and retries once, and reports ConcurrentUpdateErr
 conflicts too. Searches are near-real-time (about 1 s behind writes) unless the store is opened
 with ``refresh=True`` (tests, demos), which makes every write visible before it returns.
 
-Credentials come from the environment (``settings.ES_*_ENV``) or the URL's ``user:password``,
-and are given to the client separately from the URL, so no log line or error message shows them.
+Credentials come from the run's ``Secrets`` (named by ``settings.ES_*_ENV``; the CLI resolves
+them, see ``credentials.py``) or the URL's ``user:password``, and are given to the client
+separately from the URL, so no log line or error message shows them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -96,23 +97,25 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
-def client_options(url: str) -> dict[str, Any]:
-    """Keyword arguments for ``Elasticsearch(...)``: the redacted URL plus auth from env or URL."""
+def client_options(
+    url: str, secrets: Mapping[str, str] | None = None, ca_certs: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``Elasticsearch(...)``: the redacted URL plus auth from the
+    secrets (``settings.ES_API_KEY_ENV``, ``ES_USER_ENV``, ``ES_PASSWORD_ENV``) or the URL."""
+    secrets = secrets or {}
     parts = urlsplit(url)
     options: dict[str, Any] = {"hosts": [redact_url(url)]}
-    api_key = os.environ.get(settings.ES_API_KEY_ENV)
-    user = os.environ.get(settings.ES_USER_ENV) or (unquote(parts.username) if parts.username else None)
-    password = os.environ.get(settings.ES_PASSWORD_ENV) or (
-        unquote(parts.password) if parts.password else None
-    )
+    api_key = secrets.get(settings.ES_API_KEY_ENV)
+    user = secrets.get(settings.ES_USER_ENV) or (unquote(parts.username) if parts.username else None)
+    password = secrets.get(settings.ES_PASSWORD_ENV) or (unquote(parts.password) if parts.password else None)
     if api_key:
         options["api_key"] = api_key
     elif user:
         options["basic_auth"] = (user, password or "")
-    if os.environ.get(settings.ES_CA_CERTS_ENV):
-        options["ca_certs"] = os.environ[settings.ES_CA_CERTS_ENV]
-        if not os.path.isfile(options["ca_certs"]):  # else TLS fails later, telling to set what is set
-            raise StoreError(f"{settings.ES_CA_CERTS_ENV}={options['ca_certs']} is not a file")
+    if ca_certs:
+        if not os.path.isfile(ca_certs):  # else TLS fails later, telling to set what is set
+            raise StoreError(f"{settings.ES_CA_CERTS_ENV}={ca_certs} is not a file")
+        options["ca_certs"] = ca_certs
     return options
 
 
@@ -336,18 +339,20 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
         index_prefix: str | None = None,
         refresh: bool = False,
         request_timeout: float = settings.ES_REQUEST_TIMEOUT_SECONDS,
+        secrets: Mapping[str, str] | None = None,
+        ca_certs: str | None = None,
     ):
         try:
             self.url = redact_url(url)
         except ValueError as error:  # a port out of range, a broken [IPv6] host; the URL may hold a password
             raise StoreError(f"bad Elasticsearch URL: {_first_line(error)}") from None
-        self.names = IndexNames(
-            index_prefix or os.environ.get(settings.ES_INDEX_PREFIX_ENV) or settings.ES_DEFAULT_INDEX_PREFIX
-        )
+        self.names = IndexNames(index_prefix or settings.ES_DEFAULT_INDEX_PREFIX)
         # True: every write is searchable before it returns (read-your-writes, for tests).
         self.refresh = refresh
         try:
-            self.client = Elasticsearch(**client_options(url), request_timeout=request_timeout)
+            self.client = Elasticsearch(
+                **client_options(url, secrets, ca_certs), request_timeout=request_timeout
+            )
         except ValueError as error:
             raise StoreError(f"bad Elasticsearch URL {self.url!r}: {_first_line(error)}") from None
         try:

@@ -39,8 +39,9 @@ EVIDENCE_FILE_MODE = 0o600
 DEFAULT_ACTOR = "cli"
 
 # -- Elasticsearch (index/elastic.py) -----------------------------------------------------------
-# Environment variables read by the Elasticsearch store; secrets come only from here (or the
-# URL's user:password), never from command-line options that end up in shell history.
+# Environment variables of the Elasticsearch settings (cli/workspace.py resolves them, or es.* of
+# the config file); the credentials' names are also their names in the run's Secrets
+# (credentials.py). Never command-line options, which end up in shell history.
 ES_API_KEY_ENV = "LEAKTRACK_ES_API_KEY"
 ES_USER_ENV = "LEAKTRACK_ES_USER"
 ES_PASSWORD_ENV = "LEAKTRACK_ES_PASSWORD"

@@ -44,10 +44,10 @@ class ApiSpider(CursorSpider):
     Each request belongs to a query (a search, a listing: ``cursors.CursorSpider``), whose
     cursors and ETags are written only when all its requests succeeded."""
 
-    def __init__(self, *args: Any, secrets: Mapping[str, str] | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.api = api_url(self.source)
-        self.token = self._token(secrets or {})
+        self.token = self._token(self.secrets)
 
     def _token(self, secrets: Mapping[str, str]) -> str | None:
         name = self.source.token_env

@@ -8,12 +8,13 @@ settings.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
+from ..credentials import Secrets
 from ..errors import SourcesError
 from .items import FetchedDocument
 from .meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
@@ -30,11 +31,16 @@ class SourceSpider(scrapy.Spider):
 
     kind = ""
 
-    def __init__(self, source: Source | dict | None = None, **kwargs: Any):
+    def __init__(
+        self, source: Source | dict | None = None, *, secrets: Mapping[str, str] | None = None, **kwargs: Any
+    ):
         if not isinstance(source, Source):
             raise SourcesError(f"the {self.name} spider needs a source")
         super().__init__(name=f"{self.name}:{source.name}", **kwargs)
         self.source = source
+        # The run's secrets (API tokens, the store's credentials), an argument and never a
+        # setting: Scrapy logs its settings (see credentials.py).
+        self.secrets = Secrets(secrets)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, source: Source | dict | str | None = None, **kwargs: Any):
@@ -137,3 +143,9 @@ def page_title(response: Response) -> str | None:
 def is_html(response: Response) -> bool:
     content_type = (_header(response.headers, b"Content-Type") or "").lower()
     return "html" in content_type and hasattr(response, "css")
+
+
+def crawl_secrets(crawler: Any) -> Secrets:
+    """The secrets of the crawl ``crawler`` runs (its spider's), for pipelines that open the
+    store; none for a crawler without a spider of ours (Scrapy's test crawlers)."""
+    return getattr(crawler.spider, "secrets", None) or Secrets()

@@ -26,6 +26,7 @@ interface only.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from scrapy.exceptions import NotConfigured
 from ..errors import DocumentError, LeaktrackError, NotFoundError
 from ..home import CASES_DIR, STORE_FILE, Workspace, list_cases_in
 from ..index import FoundCopy, MatchStore, match_id_for_url, open_store
+from .base import crawl_secrets
 from .evidence import save_evidence
 from .items import FetchedDocument
 from .middlewares import record_error
@@ -95,13 +97,13 @@ def lanes_from_setting(text: str | None) -> list[CaseLane]:
     return [CaseLane(**lane) for lane in json.loads(text)] if text else []
 
 
-def check_lanes(lanes: list[CaseLane]) -> None:
+def check_lanes(lanes: list[CaseLane], secrets: Mapping[str, str] | None = None) -> None:
     """Fail before crawling, with one line, when a case's fingerprints cannot be loaded or its
-    store holds another dataset's matches."""
+    store holds another dataset's matches (``secrets``: the stores' credentials)."""
     for lane in lanes:
         try:
             dataset_id = load_fingerprints(lane.fingerprints, lane.key_file).dataset_id
-            with open_store(lane.store_url, case=lane.case) as store:
+            with open_store(lane.store_url, case=lane.case, secrets=secrets) as store:
                 store.refuse_other_dataset(dataset_id)
         except LeaktrackError as error:
             raise type(error)(f"{lane.label}: {error}") from None
@@ -135,7 +137,7 @@ class OtherCasesPipeline:
             _OpenLane(
                 lane,
                 shared_scanner(lane.fingerprints, lane.key_file, workers),
-                open_store(lane.store_url, case=lane.case),
+                open_store(lane.store_url, case=lane.case, secrets=crawl_secrets(crawler)),
                 CrawlState(lane.crawl_state),
             )
             for lane in lanes

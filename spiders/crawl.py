@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import import_module
 
+from ..credentials import Secrets
 from ..errors import LeaktrackError
-from .api_sources import API_KINDS, has_query_texts, refuse_dataset_values_in_queries
+from .api_sources import has_query_texts, refuse_dataset_values_in_queries
 from .distributed import distributed_settings, expire_job_keys, remember_credentials
 from .middlewares import ERROR_KIND_STAT
 from .outputs import refuse_personal_data_outputs
@@ -153,8 +154,8 @@ def run_crawl(
     for source in job.sources:  # one crawler per source, all in one reactor
         crawler = process.create_crawler(load_object(SPIDERS[source.kind]))
         recheck = {"recheck": True, "recheck_targets": job.recheck_targets} if job.recheck else {}
-        secrets = {"secrets": job.secrets} if source.kind in API_KINDS else {}
-        process.crawl(crawler, source=source, **recheck, **secrets)
+        # Every spider gets the secrets (API tokens; its pipelines the store's credentials).
+        process.crawl(crawler, source=source, secrets=Secrets(job.secrets), **recheck)
         crawlers[source.name] = crawler
     if on_progress:
         _report_periodically(crawlers, on_progress, settings.getfloat("LEAKTRACK_PROGRESS_INTERVAL"))
@@ -386,7 +387,7 @@ def preflight(job: CrawlJob) -> None:
     if fingerprints is not None and not job.recheck:  # no dataset value goes to a search API
         refuse_dataset_values_in_queries(job.sources, fingerprints)
     if not job.recheck:
-        with open_store(job.store_url) as store:
+        with open_store(job.store_url, secrets=job.secrets) as store:
             if fingerprints is not None:  # matches of another leak's fingerprints: refuse before crawling
                 store.refuse_other_dataset(fingerprints.dataset_id)
     if job.redis_url:

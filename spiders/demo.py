@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import LeaktrackError
 from ..home import FINGERPRINTS_FILE, STORE_FILE, Workspace
-from ..index import Match, open_store
+from ..index import Match, open_workspace_store
 from ..synthetic import Sample, generate_leak, negative_samples, transformed_copies
 from .settings import LOCAL_SITE_SETTINGS
 from .sites import LocalSite, add_mirror, add_pastes
@@ -73,7 +73,7 @@ def run_demo(home: Path, records: int = 300, on_progress: ProgressCallback | Non
         sources = write_sources(home / "demo-sources.toml", site)
         steps.append(f"swept them with the sources file {sources}")
         summary = run_sweep(sources, workspace, settings=LOCAL_SITE_SETTINGS, on_progress=on_progress)
-    with open_store(workspace.store_url) as store:
+    with open_workspace_store(workspace) as store:
         queue = store.list_matches(limit=None)
     found = {match.url for match in queue} & {copy["url"] for copy in hidden}
     steps.append(f"found {len(found)} of the {len(hidden)} hidden copies; the takedown queue follows")

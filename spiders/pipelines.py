@@ -25,6 +25,7 @@ from scrapy.logformatter import LogFormatter
 
 from ..errors import DocumentError, LeaktrackError, NotFoundError, StoreError
 from ..index import FoundCopy, match_id_for_url
+from .base import crawl_secrets
 from .items import FetchedDocument
 from .middlewares import record_error
 from .scanning import load_fingerprints, shared_scanner
@@ -113,7 +114,7 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
-        self.store = open_store(settings.get("LEAKTRACK_STORE"))
+        self.store = open_store(settings.get("LEAKTRACK_STORE"), secrets=crawl_secrets(crawler))
         self.state = CrawlState(settings.get("LEAKTRACK_STATE"))
         self.keep_evidence = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
         self.evidence_dir = settings.get("LEAKTRACK_EVIDENCE_DIR")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..home import Workspace
-from ..index import TRANSITIONS, Match, open_store
+from ..index import TRANSITIONS, Match, open_workspace_store
 from .crawl import CrawlJob
 from .state import CrawlState
 from .sweep import ProgressCallback, at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
@@ -53,7 +53,7 @@ def recheck(
 ) -> list[RecheckResult]:
     """Re-fetch every match in ``status`` (store, fingerprints and crawl state of ``workspace``);
     move the gone ones to ``removed``. ``on_progress``: per-source counts while the crawl runs."""
-    with open_store(workspace.store_url) as store:
+    with open_workspace_store(workspace) as store:
         matches = store.list_matches(status=status, limit=None)
     if not matches:
         return []
@@ -71,7 +71,7 @@ def recheck(
     )
     outcome = run_crawl_process(job, on_progress)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
-    with open_store(job.store_url) as store:
+    with open_workspace_store(workspace) as store:
         return [
             apply_verdict(store, match, targets[match.url], answers.get(match.url), state_path)
             for match in matches

@@ -39,7 +39,7 @@ from typing import Any, TypedDict
 from .. import errors
 from ..errors import LeaktrackError
 from ..home import Workspace
-from ..index import SweepRecord, open_store
+from ..index import SweepRecord, open_workspace_store
 from .api_sources import check_tokens
 from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
 from .distributed import check_redis_reachable, distributed_settings, with_password
@@ -131,8 +131,9 @@ def run_sweep(
 
     The fingerprints, key, store, crawl state, evidence folder and lock are the workspace's.
 
-    ``secrets`` maps environment variable names to values, for the sources' ``token_env``
-    (the CLI resolves them); they reach the crawl's spiders and nothing else.
+    The crawl gets the workspace's secrets (the store's credentials, the sources' tokens; see
+    ``credentials.py``) and ``secrets`` (environment variable name -> value) besides; they
+    reach the crawl child on its stdin, with the job, and nothing else.
 
     With ``redis_job`` (and ``redis_url``, else the workspace's ``redis.url``), this is one
     worker of a distributed sweep named ``redis_job`` (see ``distributed.py``); the workspace's
@@ -156,7 +157,7 @@ def run_sweep(
         redis_url=redis_url,
         redis_job=redis_job,
         settings=at_our_log_level(settings),
-        secrets=dict(secrets or {}),
+        secrets=workspace.secrets.merged(secrets).to_dict(),
     )
     check_tokens(job.sources, job.secrets)
     with SweepStop() as stop, sweep_lock(workspace.sweep_lock) as lock:
@@ -166,7 +167,7 @@ def run_sweep(
         else:
             outcome = run_crawl_process(job, on_progress, stop, keep_fds=(lock.fileno(),))
         summary = summarize(started, outcome, stop.requested)
-        with open_store(job.store_url) as store:
+        with open_workspace_store(workspace) as store:
             summary.health = sweep_health(summary, store.list_sweeps(limit=HISTORY_SWEEPS))
             store.record_sweep(summary.to_record())
     if stop.requested:

@@ -19,6 +19,8 @@ import pytest
 from elasticsearch import Elasticsearch, __versionstr__
 from es_standin import StandinServer
 
+from leaktrack.credentials import Secrets
+from leaktrack.index import settings
 from leaktrack.index.elastic import ElasticsearchStore, IndexNames, client_options
 
 REAL_ES_URL_ENV = "LEAKTRACK_TEST_ES_URL"
@@ -54,12 +56,19 @@ def real_store(tmp_path: Path) -> ElasticsearchStore:
     if not _real_prefixes:
         atexit.register(_delete_real_indices, url)
     _real_prefixes.append(unique_prefix())
-    return ElasticsearchStore(url, index_prefix=_real_prefixes[-1], refresh=True)
+    return ElasticsearchStore(url, index_prefix=_real_prefixes[-1], refresh=True, secrets=real_secrets())
+
+
+def real_secrets() -> Secrets:
+    """The real cluster's credentials, from the environment as the CLI reads them (the store
+    itself reads none: ``credentials.py``)."""
+    names = (settings.ES_API_KEY_ENV, settings.ES_USER_ENV, settings.ES_PASSWORD_ENV)
+    return Secrets({name: os.environ.get(name, "") for name in names})
 
 
 def _delete_real_indices(url: str) -> None:
     # By name, not by wildcard: Elasticsearch 8+ refuses wildcard deletes (destructive_requires_name).
-    client = Elasticsearch(**client_options(url))
+    client = Elasticsearch(**client_options(url, real_secrets()))
     try:
         for prefix in _real_prefixes:
             for index in client.indices.get(index=f"{prefix}-*"):

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from leaktrack.cli.app import app
 from leaktrack.cli.workspace import resolve_workspace
 from leaktrack.fingerprints import FingerprintSet
-from leaktrack.index import open_store
+from leaktrack.index import open_workspace_store
 from leaktrack.index.sqlite import SQLiteStore
 
 CASE_ENV = "LEAKTRACK_CASE"
@@ -20,7 +20,7 @@ CASE_ENV = "LEAKTRACK_CASE"
 
 def case_store(case: str):
     """The store of ``case`` as the CLI resolves it (home, LEAKTRACK_STORE, ...)."""
-    return open_store(resolve_workspace(case=case).store_url)
+    return open_workspace_store(resolve_workspace(case=case))
 
 
 def dataset_of(folder) -> str:

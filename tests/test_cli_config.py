@@ -151,15 +151,10 @@ def test_no_module_below_the_cli_reads_the_environment_or_picks_the_home_folder(
         path
         for folder in ("fingerprints", "spiders", "index", "takedown", "alerts", "web")
         for path in (PACKAGE / folder).rglob("*.py")
-    ] + [PACKAGE / "home.py", PACKAGE / "errors.py"]
+    ] + [PACKAGE / "home.py", PACKAGE / "errors.py", PACKAGE / "credentials.py"]
     readers = {
         str(path.relative_to(PACKAGE))
         for path in below_cli
         if re.search(r"os\.environ|os\.getenv|Path\.home\(\)|expanduser", path.read_text())
     }
-    assert readers <= ELASTICSEARCH_CREDENTIALS, sorted(readers - ELASTICSEARCH_CREDENTIALS)
-
-
-# The Elasticsearch client still reads its credentials (ES_API_KEY, ...) and index prefix from
-# the environment itself (not yet moved into the Workspace).
-ELASTICSEARCH_CREDENTIALS = {"index/elastic.py", "index/open.py"}
+    assert readers == set(), sorted(readers)

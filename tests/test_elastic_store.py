@@ -16,8 +16,9 @@ from fixtures_store import found_copy
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
+from leaktrack.credentials import Secrets
 from leaktrack.errors import ConcurrentUpdateError, StoreError
-from leaktrack.index import match_id_for_url, settings
+from leaktrack.index import match_id_for_url, open_store, settings
 from leaktrack.index.elastic import ElasticsearchStore
 
 URL_A = "https://pastebin.com/aaaa"
@@ -246,21 +247,54 @@ def test_url_credentials_go_to_basic_auth_and_never_into_errors_or_logs(standin,
     assert sent.headers["authorization"] == "Basic " + base64.b64encode(f"ana:{SECRET}".encode()).decode()
 
 
-def test_api_key_from_the_environment_is_sent_and_never_logged(standin, monkeypatch, caplog):
+def test_an_api_key_among_the_secrets_is_sent_and_never_logged(standin, caplog):
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setenv("LEAKTRACK_ES_API_KEY", SECRET)
     standin.cluster.required_auth = f"ApiKey {SECRET}"
-    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as store:
+    secrets = Secrets({settings.ES_API_KEY_ENV: SECRET})
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True, secrets=secrets) as store:
         store.upsert_copies([found_copy(URL_A, ["r1"])])
     assert SECRET not in caplog.text
 
 
-def test_user_and_password_from_the_environment_are_sent_as_basic_auth(standin, monkeypatch):
-    monkeypatch.setenv("LEAKTRACK_ES_USER", "ana")
-    monkeypatch.setenv("LEAKTRACK_ES_PASSWORD", SECRET)
+def test_user_and_password_among_the_secrets_are_sent_as_basic_auth(standin):
     standin.cluster.required_auth = "Basic " + base64.b64encode(f"ana:{SECRET}".encode()).decode()
-    with ElasticsearchStore(standin.url, index_prefix="lt") as store:
+    secrets = Secrets({settings.ES_USER_ENV: "ana", settings.ES_PASSWORD_ENV: SECRET})
+    with ElasticsearchStore(standin.url, index_prefix="lt", secrets=secrets) as store:
         assert store.list_matches() == []
+
+
+def test_the_store_reads_no_credentials_from_the_environment_itself(standin, monkeypatch):
+    """Resolved once, by the CLI (cli/workspace.py): the library only takes what it is given."""
+    monkeypatch.setenv(settings.ES_API_KEY_ENV, SECRET)
+    standin.cluster.required_auth = f"ApiKey {SECRET}"
+    with pytest.raises(StoreError, match="refused the credentials"):
+        ElasticsearchStore(standin.url, index_prefix="lt")
+
+
+def test_the_cli_gives_the_store_an_api_key_from_the_environment(es_store, standin, monkeypatch):
+    es_store.upsert_copies([found_copy(URL_A, ["r1"])])
+    standin.cluster.required_auth = f"ApiKey {SECRET}"
+    monkeypatch.setenv(settings.ES_API_KEY_ENV, SECRET)
+    monkeypatch.setenv(settings.ES_INDEX_PREFIX_ENV, "lt")
+    result = CliRunner().invoke(app, ["queue", "list", "--json", "--store", standin.url])
+    assert result.exit_code == 0, result.output
+    assert URL_A in result.output and SECRET not in result.output
+
+
+def test_the_cli_refused_credentials_are_one_line_without_the_secret(standin, monkeypatch):
+    standin.cluster.required_auth = "ApiKey something-else"
+    monkeypatch.setenv(settings.ES_API_KEY_ENV, SECRET)
+    result = CliRunner().invoke(app, ["queue", "list", "--store", standin.url])
+    assert result.exit_code == 1
+    assert "refused the credentials" in result.output
+    assert SECRET not in result.output and "Traceback" not in result.output
+
+
+def test_the_index_prefix_and_ca_certs_ride_in_the_store_url(standin):
+    """What is not secret goes in the URL, so a crawl child opening it opens the same indices."""
+    with open_store(f"{standin.url}?index_prefix=lt-url") as store:
+        assert store.names.prefix == "lt-url"
+        assert "index_prefix" not in store.url
 
 
 def test_a_url_without_a_port_is_a_store_error():
@@ -343,11 +377,12 @@ def test_a_url_of_a_web_server_that_is_not_elasticsearch_says_so(tmp_path):
 
 
 @pytest.mark.parametrize("ca_certs", ["missing.pem", "."], ids=["missing-file", "a-folder"])
-def test_a_ca_certs_setting_that_is_no_file_is_named_in_the_error(monkeypatch, tmp_path, ca_certs):
+def test_a_ca_certs_setting_that_is_no_file_is_named_in_the_error(tmp_path, ca_certs):
     """Not "TLS failed (set LEAKTRACK_ES_CA_CERTS)" when it is set: say that the file is not there."""
-    monkeypatch.setenv(settings.ES_CA_CERTS_ENV, str(tmp_path / ca_certs))
     with pytest.raises(StoreError, match=f"{settings.ES_CA_CERTS_ENV}=.*is not a file"):
-        ElasticsearchStore(f"https://127.0.0.1:{closed_port()}", index_prefix="lt")
+        ElasticsearchStore(
+            f"https://127.0.0.1:{closed_port()}", index_prefix="lt", ca_certs=str(tmp_path / ca_certs)
+        )
 
 
 def test_search_pages_with_search_after_and_keeps_newest_first_among_equal_scores(es_store, monkeypatch):

@@ -7,7 +7,7 @@ process, the same verdict rule (``apply_verdict``), so the desk and the CLI judg
 from __future__ import annotations
 
 from ..home import Workspace
-from ..index import open_store
+from ..index import open_workspace_store
 from ..spiders.crawl import CrawlJob
 from ..spiders.recheck import RecheckResult, apply_verdict, recheck_targets
 from ..spiders.sweep import at_our_log_level, run_crawl_process, sources_for_urls, workspace_files
@@ -17,7 +17,7 @@ def recheck_one(
     match_id: str, workspace: Workspace, allow_private_networks: bool = False, settings: dict | None = None
 ) -> RecheckResult:
     """Recheck one match of the workspace's store, with its fingerprints and crawl state."""
-    with open_store(workspace.store_url) as store:
+    with open_workspace_store(workspace) as store:
         match = store.get(match_id)
     workspace.ensure_home()
     files = workspace_files(workspace)
@@ -33,7 +33,7 @@ def recheck_one(
     )
     outcome = run_crawl_process(job)
     answers = {answer["url"]: answer for answer in outcome.recheck_answers}
-    with open_store(job.store_url) as store:
+    with open_workspace_store(workspace) as store:
         return apply_verdict(
             store, store.get(match_id), targets[match.url], answers.get(match.url), state_path
         )
