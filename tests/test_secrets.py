@@ -124,7 +124,9 @@ def test_a_sweep_into_a_guarded_elasticsearch_store_passes_the_key_to_the_crawl_
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "Overridden settings" in finished.stderr  # Scrapy did log its settings
     assert SECRET not in finished.stderr and SECRET not in finished.stdout
-    assert json.loads(finished.stdout)["per_source"]["pastes"]["matches"] == 1
+    assert json.loads(finished.stdout)["per_source"]["pastes"]["matches"] == 1, (
+        finished.stdout + finished.stderr[-4000:]
+    )
     store_url = f"{guarded_standin.url}?index_prefix=lt-secrets"
     with open_store(store_url, secrets={settings.ES_API_KEY_ENV: SECRET}) as store:
         (match,) = store.list_matches()
