@@ -415,6 +415,7 @@ typedef struct {
     Py_buffer known;     /* uint64, sorted unique: every key some record has (known_keys) */
     Py_buffer bits;      /* uint8: arrays.KeyBitset over known (known_bits) */
     int have_buffers;
+    int busy; /* in lines(): the fold callback runs Python, so another thread could call in */
     uint64_t bits_mask;
     PyObject *fold; /* raw non-ASCII chunk -> [(normalized chunk, strength, date, word)] with any */
     int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
@@ -726,13 +727,22 @@ static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t)
 
 static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     Py_buffer data;
+    if (fp->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "FirstPass.lines is already running (one thread at a time)");
+        return NULL;
+    }
     if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
-    if (memo_full(&fp->memo) && memo_clear(&fp->memo) < 0) return NULL;
+    if (memo_full(&fp->memo) && memo_clear(&fp->memo) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    fp->busy = 1;
     fp->out.size = fp->hit_arena.size = 0;
     hitset_clear(&fp->line_hits);
     hitset_clear(&fp->doc_hits);
     Tally t = {0, 0, 0, 0, 0};
     int failed = first_pass(fp, (const uint8_t *)data.buf, (size_t)data.len, &t) < 0;
+    fp->busy = 0;
     PyBuffer_Release(&data);
     PyObject *result = NULL;
     if (!failed)

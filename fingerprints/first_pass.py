@@ -15,6 +15,8 @@ fallback when the module is not built; ``tests/test_first_pass.py`` compares the
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import params
@@ -50,6 +52,7 @@ class CompiledFirstPass:
         if _firstpass is None:
             raise RuntimeError("the compiled first pass is not built (pip install -e . with a C compiler)")
         self.hasher = hasher
+        self._lock = threading.Lock()  # one document at a time (the desk rechecks in threads)
         self._folded: dict[bytes, list[tuple[bytes, int, bool, bool]]] = {}
         self._pass = _firstpass.FirstPass(
             key=hasher.key,
@@ -72,7 +75,8 @@ class CompiledFirstPass:
         beside a word of the dataset; every line with a hit when the document holds more than
         ``PREFILTER_FIND_MAX_CHUNKS`` distinct hits (``scan._Scanner.candidate_lines``)."""
         data = text.encode("utf-8", "surrogatepass")
-        distinct, strength, dated, rows = self._pass.lines(data)
+        with self._lock:
+            distinct, strength, dated, rows = self._pass.lines(data)
         if strength < ID_HIT and not dated:
             return []
         threshold = 1 if distinct > params.PREFILTER_FIND_MAX_CHUNKS else ID_HIT
