@@ -1,12 +1,21 @@
 """Crawl throughput: pages per second of a sweep over a large local paste site, scanning on vs off.
 
     .venv/bin/python bench/crawl.py [--pastes 5000] [--records 6000] [--per-page 50]
+    .venv/bin/python bench/crawl.py --workers 1,2,4 [--pastes 1500]   # distributed, through Redis
 
 Serves a synthetic paste site (archive pages + raw endpoints) on 127.0.0.1, a few pastes
 being altered copies of a synthetic leak and the rest unrelated text, and sweeps it twice
 from scratch through the real crawler: once with scanning off (the baseline: crawl only) and
 once with every paste scanned against the leak's fingerprints. Target: scanning costs under
 20% of crawl throughput. Everything happens in a temporary folder, deleted afterwards.
+
+With ``--workers 1,2,4`` it measures distributed sweeps instead: for each worker count, that
+many ``leaktrack sweep --redis-url`` processes share one sweep of the same site through a
+redis-server the benchmark starts on 127.0.0.1, scanning off and on (each worker scans inline,
+one process per worker). It prints documents/s (all workers' documents over the wall time from
+the first start to the last exit), the speed-up over one worker measured in the same run, and
+the CPU seconds the workers used (theirs and their children's, per 1000 documents), beside the
+machine's core count and load. Target: near-linear up to the cores available.
 """
 
 from __future__ import annotations
@@ -56,6 +65,11 @@ def parse_args() -> argparse.Namespace:
         "--repeat", type=int, default=3, help="off/on pairs to run; medians are reported (default 3)"
     )
     parser.add_argument(
+        "--workers",
+        default=None,
+        help="comma-separated worker counts for distributed sweeps through Redis (e.g. 1,2,4)",
+    )
+    parser.add_argument(
         "--scan-workers",
         type=int,
         default=None,
@@ -83,6 +97,8 @@ def run(options: argparse.Namespace, workdir: Path) -> int:
         f"leak: {options.records} records, {len(leak_ids)} altered copies hidden; "
         f"scan workers: {scan_workers(options)}"
     )
+    if options.workers:
+        return run_distributed(options, workdir, pastes, fingerprints)
     with LocalSite() as site:
         add_pastes(site, pastes, per_page=options.per_page)
         workers = {} if options.scan_workers is None else {"LEAKTRACK_SCAN_WORKERS": options.scan_workers}
@@ -203,6 +219,158 @@ def report(runs) -> int:
         f"[{date.today().isoformat()}, {os.cpu_count()} cores]"
     )
     return 0
+
+
+def run_distributed(
+    options: argparse.Namespace, workdir: Path, pastes: dict[str, str], fingerprints: Path
+) -> int:
+    from leaktrack.spiders.sites import LocalSite, add_pastes
+
+    counts = [int(count) for count in options.workers.split(",")]
+    print(f"machine: {os.cpu_count()} cores, load {load_text()}; each worker scans inline (1 process)")
+    results: dict[tuple[int, bool], list[dict]] = {}
+    with RedisServer(workdir) as redis_url, LocalSite() as site:
+        add_pastes(site, pastes, per_page=options.per_page)
+        sources = workdir / "sources.toml"
+        sources.write_text(
+            "allow_private_networks = true\n[[sources]]\nname = 'bench'\nkind = 'paste'\n"
+            f"start_urls = ['{site.url('/archive')}']\nitem_links = '/p/[A-Za-z0-9]+$'\n"
+            f"next_page = 'page=\\d+'\nraw_url = '{site.url('/raw/{id}')}'\n"
+        )
+        # Rounds alternate over every configuration, so load from other jobs hits all alike.
+        for round_number in range(options.repeat):
+            for count in counts:
+                for scanning in (False, True):
+                    folder = workdir / f"r{round_number}-w{count}-{'on' if scanning else 'off'}"
+                    result = distributed_sweep(sources, folder, fingerprints, redis_url, count, scanning)
+                    results.setdefault((count, scanning), []).append(result)
+                    print(
+                        f"  round {round_number + 1}: {count} worker(s), scanning {'on ' if scanning else 'off'}: "
+                        f"{result['documents']} documents in {result['seconds']:.1f} s, "
+                        f"{result['cpu']:.1f} CPU s, load {load_text()}",
+                        flush=True,
+                    )
+    return report_distributed(results, counts, len(pastes))
+
+
+def distributed_sweep(
+    sources: Path, folder: Path, fingerprints: Path, redis_url: str, count: int, scanning: bool
+) -> dict:
+    """``count`` sweep workers sharing one Redis job; wall time, documents, CPU seconds."""
+    import json
+    import resource
+    import subprocess
+    import time
+
+    from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
+
+    settings = {**LOCAL_SITE_SETTINGS, "LEAKTRACK_SCAN_WORKERS": 0, "LEAKTRACK_SCAN": scanning}
+    command = [
+        sys.executable, "-m", "leaktrack.cli.app", "sweep", "--sources", str(sources),
+        "--store", f"sqlite:///{folder / 'shared-matches.db'}",
+        "--fingerprints", str(fingerprints), "--key-file", str(fingerprints.with_suffix(".key")),
+        "--redis-url", redis_url, "--redis-job", folder.name, "--json",
+        *[arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")],
+    ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(
+            command,
+            env={**os.environ, "LEAKTRACK_HOME": str(folder / f"worker{n}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(count)
+    ]
+    outputs, errors = zip(*(worker.communicate() for worker in workers))
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if any(worker.returncode for worker in workers):
+        raise SystemExit(
+            f"a worker failed: {[worker.returncode for worker in workers]}: {errors[-1][-2000:]}"
+        )
+    summaries = [json.loads(output) for output in outputs]
+    documents = sum(summary["totals"]["documents"] + summary["totals"]["unchanged"] for summary in summaries)
+    pages = sum(summary["totals"]["pages"] for summary in summaries)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"documents": documents if scanning else pages, "pages": pages, "seconds": seconds, "cpu": cpu}
+
+
+def report_distributed(results: dict, counts: list[int], pastes: int) -> int:
+    def median(key: tuple[int, bool], field: str) -> float:
+        return statistics.median(result[field] for result in results[key])
+
+    def rate(key: tuple[int, bool]) -> float:
+        return statistics.median(result["documents"] / result["seconds"] for result in results[key])
+
+    print(
+        f"\n{'workers':>7}  {'scanning':<9}{'docs/s':>9}{'speed-up':>10}{'wall s':>9}{'CPU s':>8}"
+        f"{'CPU s/1000 docs':>17}"
+    )
+    for scanning in (False, True):
+        reference = rate((counts[0], scanning))
+        for count in counts:
+            key = (count, scanning)
+            per_thousand = 1000 * median(key, "cpu") / max(1, median(key, "documents"))
+            print(
+                f"{count:>7}  {'on' if scanning else 'off':<9}{rate(key):>9.1f}{rate(key) / reference:>9.2f}x"
+                f"{median(key, 'seconds'):>9.1f}{median(key, 'cpu'):>8.1f}{per_thousand:>17.2f}"
+            )
+    print(
+        f"\n{pastes} pastes per sweep (scanning off counts pages fetched: archive pages and pastes); "
+        f"medians of {len(next(iter(results.values())))} run(s); speed-up against {counts[0]} worker(s) "
+        f"in the same run  [{date.today().isoformat()}, {os.cpu_count()} cores, load {load_text()}]"
+    )
+    return 0
+
+
+def load_text() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+class RedisServer:
+    """A redis-server on a free port of 127.0.0.1 for the distributed runs (no persistence)."""
+
+    def __init__(self, folder: Path):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = folder
+
+    def __enter__(self) -> str:
+        import subprocess
+
+        if not shutil.which("redis-server"):
+            raise SystemExit("--workers needs redis-server (apt-get install redis-server)")
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=self.folder,
+        )
+        for line in self.process.stdout:
+            if "Ready to accept connections" in line:
+                return f"redis://127.0.0.1:{self.port}/0"
+        raise SystemExit("redis-server exited at start")
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
 
 
 if __name__ == "__main__":
