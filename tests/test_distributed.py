@@ -232,3 +232,16 @@ def test_queued_requests_are_json_and_a_foreign_class_in_one_is_refused():
     forged = written.replace("leaktrack.spiders.sources:Source", "os:system")
     with pytest.raises(ValueError, match="not a leaktrack dataclass"):
         redis_codec.loads(forged)
+
+
+def test_watch_workers_on_one_schedule_share_each_ticks_job_and_each_tick_is_a_new_one():
+    from datetime import UTC, datetime
+
+    from leaktrack.spiders.distributed import tick_job_name
+
+    early = tick_job_name("hourly", 1800, datetime(2026, 11, 30, 3, 1, 5, tzinfo=UTC))
+    late = tick_job_name("hourly", 1800, datetime(2026, 11, 30, 3, 29, 59, tzinfo=UTC))
+    next_tick = tick_job_name("hourly", 1800, datetime(2026, 11, 30, 3, 30, 0, tzinfo=UTC))
+
+    assert early == late == "hourly.20261130T030000"
+    assert next_tick == "hourly.20261130T033000"
