@@ -19,7 +19,6 @@ from ..credentials import Secrets
 from ..errors import LeaktrackError
 from ..home import CONFIG_FILE, DEFAULT_HOME, Workspace
 from ..index import settings as store_settings
-from ..index.open import with_store_url_options
 from .common import run
 
 HOME_ENV = "LEAKTRACK_HOME"
@@ -292,6 +291,8 @@ def resolve_workspace(home: str | Path | None = None, case: str | None = None, *
             table, name = key.split(".", 1)
             tables[table][name] = item.value
     es = tables["es"]
+    from ..index.open import with_store_url_options  # the store's modules: not at start-up
+
     store_url = plain["store"] and with_store_url_options(
         plain["store"], index_prefix=es.get("index_prefix"), ca_certs=str(es.get("ca_certs") or "")
     )

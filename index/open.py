@@ -15,12 +15,15 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreError
 from ..home import Workspace, case_of_store_url
 from . import settings
-from .base import MatchStore
+
+if TYPE_CHECKING:  # annotations only: resolving a store URL loads no store (start-up)
+    from .base import MatchStore
 
 SQLITE_PREFIX = "sqlite:///"
 ELASTICSEARCH_SCHEMES = ("http://", "https://")
