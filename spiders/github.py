@@ -122,8 +122,8 @@ class GitHubSpider(ApiSpider):
         yield from self.next_page(response, self.parse_gists)
 
     def gist_files(self, gist: Any) -> Iterator[scrapy.Request]:
-        if not isinstance(gist, dict) or not isinstance(gist.get("files"), dict):
-            return
+        if not isinstance(gist, dict) or not isinstance(gist.get("files"), dict) or not gist.get("html_url"):
+            return  # not a gist as GitHub documents it: nothing to take
         updated = gist.get("updated_at")
         newest = self.noted(GISTS_QUERY, gists_cursor_name(self.source.name))
         if isinstance(updated, str) and (newest is None or updated > newest):
