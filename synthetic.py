@@ -21,6 +21,7 @@ import html
 import io
 import json
 import random
+import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -334,6 +335,25 @@ def render_xlsx(columns: list[str], rows: list[list[str]], sheet_title: str = "S
         sheet.append(row)
     out = io.BytesIO()
     workbook.save(out)
+    return _without_save_time(out.getvalue())
+
+
+# openpyxl stamps the save time into docProps/core.xml and every zip member's date, so two
+# generations from one seed either side of a clock tick differed; the bytes must follow the seed.
+_SAVE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _without_save_time(xlsx: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as saved, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as fixed:
+        for member in saved.infolist():
+            data = saved.read(member)
+            if member.filename == "docProps/core.xml":
+                data = _SAVE_TIME.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            fixed.writestr(
+                zipfile.ZipInfo(member.filename, date_time=_FIXED_ZIP_TIME), data, zipfile.ZIP_DEFLATED
+            )
     return out.getvalue()
 
 
