@@ -163,7 +163,7 @@ def run_crawl(
         process.start()
     finally:
         close_shared_scanners()
-        if job.redis_url:
+        if job.redis_url and job.redis_job:  # a distributed crawl always has its job's name
             expire_job_keys(job.redis_url, job.redis_job)
     outcome = outcome_of(crawlers)
     if settings.getbool("LEAKTRACK_SCAN"):

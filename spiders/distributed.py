@@ -251,8 +251,15 @@ class SweepScheduler(Scheduler):
         self.heartbeat = LoopingCall(self.beat)
         self.heartbeat.start(HEARTBEAT_SECONDS, now=False)
 
+    @property
+    def worker_keys(self) -> WorkerKeys:
+        """This worker's Redis keys (set by ``open``, which Scrapy calls before anything else)."""
+        if self.keys is None:
+            raise RuntimeError("the scheduler is used before it was opened")
+        return self.keys
+
     def beat(self) -> None:
-        self.server.set(self.keys.alive(), "1", px=int(self.worker_ttl * 1000))
+        self.server.set(self.worker_keys.alive(), "1", px=int(self.worker_ttl * 1000))
         self.release_finished()
 
     def next_request(self):
@@ -270,7 +277,7 @@ class SweepScheduler(Scheduler):
             return
         finished = [request for request in self.claimed if request not in slot.inprogress]
         if finished:
-            self.server.hdel(self.keys.claims(), *(self.claimed.pop(request) for request in finished))
+            self.server.hdel(self.worker_keys.claims(), *(self.claimed.pop(request) for request in finished))
 
     def spider_idle(self, spider=None) -> None:
         self.release_finished()
@@ -280,11 +287,11 @@ class SweepScheduler(Scheduler):
 
     def return_claims_of_dead_workers(self) -> int:
         returned = 0
-        for member in self.server.smembers(self.keys.workers):
+        for member in self.server.smembers(self.worker_keys.workers):
             worker = member.decode() if isinstance(member, bytes) else member
-            if worker != self.keys.worker and not self.server.exists(self.keys.alive(worker)):
-                returned += self.server.eval(RETURN_CLAIMS, 2, self.keys.claims(worker), self.keys.queue)
-                self.server.srem(self.keys.workers, worker)
+            if worker != self.worker_keys.worker and not self.server.exists(self.worker_keys.alive(worker)):
+                returned += self.server.eval(RETURN_CLAIMS, 2, self.worker_keys.claims(worker), self.worker_keys.queue)
+                self.server.srem(self.worker_keys.workers, worker)
         if returned:
             logger.warning(
                 "%d request(s) of a worker that stopped answering went back to the queue", returned
@@ -292,9 +299,9 @@ class SweepScheduler(Scheduler):
         return returned
 
     def others_busy(self) -> bool:
-        for member in self.server.smembers(self.keys.workers):
+        for member in self.server.smembers(self.worker_keys.workers):
             worker = member.decode() if isinstance(member, bytes) else member
-            if worker != self.keys.worker and self.server.hlen(self.keys.claims(worker)):
+            if worker != self.worker_keys.worker and self.server.hlen(self.worker_keys.claims(worker)):
                 return True
         return False
 
@@ -306,7 +313,7 @@ class SweepScheduler(Scheduler):
             self.heartbeat.stop()
         self.release_finished()
         # Whatever is still claimed was not finished (a stop, a failure): back for the others.
-        self.server.eval(RETURN_CLAIMS, 2, self.keys.claims(), self.keys.queue)
-        self.server.srem(self.keys.workers, self.keys.worker)
-        self.server.delete(self.keys.alive())
+        self.server.eval(RETURN_CLAIMS, 2, self.worker_keys.claims(), self.worker_keys.queue)
+        self.server.srem(self.worker_keys.workers, self.worker_keys.worker)
+        self.server.delete(self.worker_keys.alive())
         super().close(reason)

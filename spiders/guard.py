@@ -21,10 +21,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution
 from zope.interface import implementer
 
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
@@ -86,7 +87,7 @@ def system_lookup(host: str) -> list[str]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         return []
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 class NameServerLookup:
@@ -155,15 +156,15 @@ class GuardedResolver:
     def from_crawler(cls, crawler, reactor) -> GuardedResolver:
         settings = crawler.settings
         servers = settings.getlist("LEAKTRACK_DNS_SERVERS")
-        if servers:
-            lookup = NameServerLookup(servers, settings.getfloat("DNS_TIMEOUT"))
-        else:
 
-            def lookup(host: str) -> defer.Deferred:
-                from twisted.internet.threads import deferToThreadPool
+        def lookup_in_thread(host: str) -> defer.Deferred:
+            from twisted.internet.threads import deferToThreadPool
 
-                return deferToThreadPool(reactor, reactor.getThreadPool(), system_lookup, host)
+            return deferToThreadPool(reactor, reactor.getThreadPool(), system_lookup, host)
 
+        lookup: Callable[[str], defer.Deferred] = (
+            NameServerLookup(servers, settings.getfloat("DNS_TIMEOUT")) if servers else lookup_in_thread
+        )
         return cls(reactor, settings.getbool("LEAKTRACK_ALLOW_PRIVATE_NETWORKS"), lookup)
 
     def install_on_reactor(self) -> None:
@@ -178,12 +179,13 @@ class GuardedResolver:
 
     def resolveHostName(  # noqa: N802 (Twisted's interface)
         self,
-        resolutionReceiver: IResolutionReceiver,  # noqa: N803
+        # An IResolutionReceiver: zope interfaces are no classes to mypy (their methods lack self).
+        resolutionReceiver: Any,  # noqa: N803
         hostName: str,  # noqa: N803
         portNumber: int = 0,  # noqa: N803
         addressTypes=None,  # noqa: N803
         transportSemantics: str = "TCP",  # noqa: N803
-    ) -> IHostResolution:
+    ) -> _Resolution:  # an IHostResolution
         resolution = _Resolution(hostName)
         resolutionReceiver.resolutionBegan(resolution)
 

@@ -247,8 +247,10 @@ class OutcomeTally:
 
 def record_failure(crawler, failure: Failure) -> None:
     """The errback of every leaktrack request: count the failure, keep its reason."""
-    reason = failure_reason(failure.value, failure.request)
-    refused_at_connection = connection_refusal(failure.value, failure.request)
+    # Scrapy sets .request on the failures it passes to errbacks; twisted's Failure does not declare it.
+    request: Request = failure.request  # type: ignore[attr-defined]
+    reason = failure_reason(failure.value, request)
+    refused_at_connection = connection_refusal(failure.value, request)
     if refused_at_connection:
         crawler.stats.inc_value("leaktrack/refused_private")
         reason = refused_at_connection

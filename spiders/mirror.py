@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from ..fingerprints.formats import document_kind
@@ -29,6 +29,7 @@ LISTING_SORT_LINKS = r"\?C=[NMSD];O=[AD]$"
 class MirrorSpider(SourceSpider):
     name = "mirror"
     kind = "mirror"
+    document_extensions: tuple[str, ...] = ()  # LEAKTRACK_DOCUMENT_EXTENSIONS, set by from_crawler
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -48,7 +49,7 @@ class MirrorSpider(SourceSpider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         # The body's magic bytes overrule the Content-Type: a PDF or zip served as text/html
         # (a misconfigured or evasive mirror) is a document, not a page of links.
-        if not is_html(response) or document_kind(response.body):
+        if not is_html(response) or not isinstance(response, TextResponse) or document_kind(response.body):
             yield self.document(response)
             return
         if not is_directory_listing(response):

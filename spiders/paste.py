@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from .base import SourceSpider, page_title
@@ -26,14 +26,14 @@ class PasteSpider(SourceSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # deny_extensions=[]: a paste id may look like a file name ending.
-        self.item_links = LinkExtractor(allow=self.source.item_links, deny_extensions=[])
+        self.item_links = LinkExtractor(allow=self.source.item_links or (), deny_extensions=[])
         self.next_pages = LinkExtractor(allow=self.source.next_page) if self.source.next_page else None
 
     async def start(self):
         for url in self.source.start_urls:
             yield self.request(url, self.parse_listing)
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: TextResponse) -> Iterator[scrapy.Request]:  # an HTML listing
         links = self.item_links.extract_links(response)
         if not links:  # the site changed its markup, or answers an error page with 200 (health.py)
             self.crawler.stats.inc_value("leaktrack/empty_listings")

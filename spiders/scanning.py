@@ -14,15 +14,19 @@ import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ..fingerprints.results import ScanResult
 
-_worker_fingerprints = None  # the FingerprintSet of a worker process
+if TYPE_CHECKING:
+    from ..fingerprints import FingerprintSet
+
+_worker_fingerprints: FingerprintSet | None = None  # the FingerprintSet of a worker process
 WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
 
 
 @lru_cache(maxsize=4)
-def load_fingerprints(path: str, key_file: str):
+def load_fingerprints(path: str, key_file: str) -> FingerprintSet:
     """One FingerprintSet per file per process, shared by every source's crawler."""
     from ..fingerprints import FingerprintSet
 
@@ -40,6 +44,8 @@ def _init_worker(path: str, key_file: str) -> None:
 def _scan_in_worker(body: bytes, name: str, content_type: str | None) -> ScanResult:
     from ..fingerprints import scan_bytes
 
+    if _worker_fingerprints is None:
+        raise RuntimeError("a scan worker runs only after _init_worker loaded its fingerprints")
     return scan_bytes(body, _worker_fingerprints, name=name, content_type=content_type)
 
 

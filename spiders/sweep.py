@@ -34,7 +34,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import IO, Any, TypedDict
 
 from .. import errors
 from ..errors import LeaktrackError
@@ -377,13 +377,15 @@ def run_crawl_process(
             pass_fds=keep_fds,
         )
         stop.child = child
+    stdin, stdout = child.stdin, child.stdout
+    assert stdin is not None and stdout is not None  # both opened as pipes above
     # A signal held back above has been handled now: the child has it (or has been killed).
     if not stop.requested:
-        _send_job(child, job)
+        _send_job(stdin, job)
     else:
-        child.stdin.close()  # nothing to do: the child exits at once
+        stdin.close()  # nothing to do: the child exits at once
     events: list[dict] = []
-    _read_events(child, on_progress, events)
+    _read_events(stdout, on_progress, events)
     child.wait()
     final = [event for event in events if event["event"] in ("done", "error")]
     if stop.requested and not final:  # killed by a second signal, or before Scrapy's handlers were in place
@@ -391,10 +393,10 @@ def run_crawl_process(
     return _outcome_of(final[-1] if final else None, child.returncode)
 
 
-def _send_job(child: subprocess.Popen, job: CrawlJob) -> None:
+def _send_job(stdin: IO[str], job: CrawlJob) -> None:
     try:
-        child.stdin.write(job.to_json())
-        child.stdin.close()
+        stdin.write(job.to_json())
+        stdin.close()
     except BrokenPipeError:  # the child was stopped before it read its job; it says so by its exit
         pass
 
@@ -408,9 +410,9 @@ def _counted_so_far(job: CrawlJob, events: list[dict]) -> CrawlOutcome:
     return CrawlOutcome(per_source=counted, errors={})
 
 
-def _read_events(child: subprocess.Popen, on_progress: ProgressCallback | None, events: list[dict]) -> None:
+def _read_events(stdout: IO[str], on_progress: ProgressCallback | None, events: list[dict]) -> None:
     """Pass progress events on, and keep the last progress and the final event in ``events``."""
-    for line in child.stdout:
+    for line in stdout:
         try:
             event = json.loads(line)
         except ValueError:  # the last line of a child killed while writing it
