@@ -550,8 +550,9 @@ class _Build:
         )
         out.update(self._parts_to_files("paired", paired, {"key": "keys", "record": "records"}))
         out["prefilter_keys"] = self._unique_parts_to_file("prefilter_keys", prefilter)
-        out["known_keys"] = self._unique_parts_to_file("known_keys", known)
-        out["known_bits"] = _bits_of_file(out["known_keys"])
+        known_keys = self._unique_parts_to_file("known_keys", known)
+        out["known_keys"] = known_keys
+        out["known_bits"] = _bits_of_file(known_keys)
         return out
 
     def _parts_to_files(
@@ -740,7 +741,9 @@ def build_fingerprint_file(
             "minhash_seed": params.MINHASH_SEED,
         }
         write_fingerprint_file(out, arrays, header)
-        log.info("fingerprinted %d records, %d evidence entries", build.records, arrays["entry_keys"].length)
+        entry_keys = arrays["entry_keys"]
+        entries = entry_keys.length if isinstance(entry_keys, ArrayFile) else len(entry_keys)
+        log.info("fingerprinted %d records, %d evidence entries", build.records, entries)
     except OSError as error:  # a full disk while spilling: the user's to fix
         raise FingerprintFileError(
             f"cannot build fingerprint file {out}: {error.strerror or error}"

@@ -127,12 +127,19 @@ class RecordIds(Sequence[str]):
     def arrays(self) -> dict[str, np.ndarray]:
         if self.row_numbers is not None:
             return {"row_numbers": self.row_numbers}
-        return {"record_id_offsets": self.offsets, "record_id_bytes": self.blob}
+        offsets, blob = self._id_bytes()
+        return {"record_id_offsets": offsets, "record_id_bytes": blob}
+
+    def _id_bytes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The offsets and bytes of ids that are not row numbers (one form or the other is set)."""
+        if self.offsets is None or self.blob is None:
+            raise ValueError("record ids hold neither row numbers nor id bytes")
+        return self.offsets, self.blob
 
     def __len__(self) -> int:
         if self.row_numbers is not None:
             return len(self.row_numbers)
-        return len(self.offsets) - 1
+        return len(self._id_bytes()[0]) - 1
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
@@ -258,6 +265,11 @@ class FingerprintSet:
                 record_ids = RecordIds(
                     offsets=arrays.pop("record_id_offsets"), blob=arrays.pop("record_id_bytes")
                 )
+            # (by name: the arrays the file holds, those added later empty when an older file lacks them)
+            array_fields: dict[str, Any] = {name: arrays[name] for name in _ARRAYS}
+            array_fields |= {
+                name: arrays.get(name, np.empty(0, dtype)) for name, dtype in _LATER_ARRAYS.items()
+            }
             fingerprints = cls(
                 columns=[ColumnProfile(**c) for c in header["columns"]],
                 record_ids=record_ids,
@@ -265,8 +277,7 @@ class FingerprintSet:
                 key_check=header["key_check"],
                 minhash_seed=header["minhash_seed"],
                 dataset_id=str(header["dataset_id"]),
-                **{name: arrays[name] for name in _ARRAYS},
-                **{name: arrays.get(name, np.empty(0, dtype)) for name, dtype in _LATER_ARRAYS.items()},
+                **array_fields,
             )
         except (KeyError, TypeError, ValueError):
             raise FingerprintFileError(f"fingerprint file is corrupt: {path}") from None
@@ -338,7 +349,7 @@ class ArrayFileWriter:
 
     def add(self, name: str, array: np.ndarray) -> None:
         array = np.ascontiguousarray(array)
-        data = memoryview(array).cast("B") if array.size else b""
+        data = array.data.cast("B") if array.size else b""
         self._add(name, array.dtype, list(array.shape), [data])
 
     def add_file(self, name: str, dtype: Any, shape: list[int], source: Path) -> None:

@@ -16,6 +16,7 @@ fallback when the module is not built; ``tests/test_first_pass.py`` compares the
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -51,10 +52,10 @@ class CompiledFirstPass:
     ):
         if _firstpass is None:
             raise RuntimeError("the compiled first pass is not built (pip install -e . with a C compiler)")
-        self.hasher = hasher
+        self.hasher: KeyedHasher = hasher
         self._lock = threading.Lock()  # one document at a time (the desk rechecks in threads)
         self._folded: dict[bytes, list[tuple[bytes, int, bool, bool]]] = {}
-        self._pass = _firstpass.FirstPass(
+        self._pass: Any = _firstpass.FirstPass(  # the C extension (no stubs)
             key=hasher.key,
             prefilter_keys=np.ascontiguousarray(prefilter_keys, dtype=np.uint64),
             extra_keys=np.ascontiguousarray(np.sort(extra_keys), dtype=np.uint64),

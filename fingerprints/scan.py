@@ -556,7 +556,7 @@ class _EncodedLines:
     @classmethod
     def of(cls, scanner: _Scanner, lines: list[tuple[int, bytes]]) -> _EncodedLines:
         """Encode lines whose chunks the scanner's chunk table has learnt."""
-        get = scanner.chunks.ids.get
+        get = scanner.chunks.ids.__getitem__  # every chunk of these lines is learnt
         chunk_ids: list[int] = []
         per_line: list[int] = []
         for _, text in lines:

@@ -31,7 +31,7 @@ class ArrayFile:
 
     def append(self, values: np.ndarray) -> None:
         values = np.ascontiguousarray(values, dtype=self.dtype)
-        self._file.write(memoryview(values).cast("B") if values.size else b"")
+        self._file.write(values.data.cast("B") if values.size else b"")
         self.length += len(values)
 
     def close(self) -> None:

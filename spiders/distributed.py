@@ -290,7 +290,9 @@ class SweepScheduler(Scheduler):
         for member in self.server.smembers(self.worker_keys.workers):
             worker = member.decode() if isinstance(member, bytes) else member
             if worker != self.worker_keys.worker and not self.server.exists(self.worker_keys.alive(worker)):
-                returned += self.server.eval(RETURN_CLAIMS, 2, self.worker_keys.claims(worker), self.worker_keys.queue)
+                returned += self.server.eval(
+                    RETURN_CLAIMS, 2, self.worker_keys.claims(worker), self.worker_keys.queue
+                )
                 self.server.srem(self.worker_keys.workers, worker)
         if returned:
             logger.warning(

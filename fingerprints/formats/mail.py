@@ -7,13 +7,12 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from email.message import EmailMessage, MIMEPart
 from typing import TYPE_CHECKING
 
 from .limits import describe
 
 if TYPE_CHECKING:
-    from email.message import Message
-
     from .extractor import Reading
 
 _MAIL_SUFFIXES = (".eml", ".mbox", ".mbx")
@@ -47,7 +46,7 @@ def extract_mail(reading: Reading, data: bytes, name: str, depth: int) -> None:
         message_name = name if len(messages) == 1 else f"{name}::message{number}"
         reading.count_members(name)
         try:
-            message = email.message_from_bytes(message_bytes, policy=email.policy.default)
+            message = email.message_from_bytes(message_bytes, EmailMessage, policy=email.policy.default)
             _extract_part(reading, message, message_name, depth, mime_depth=1)
         except RecursionError:
             _read_raw(reading, message_bytes, message_name, depth)
@@ -74,7 +73,7 @@ def _mbox_messages(data: bytes) -> list[bytes]:
     return [re.sub(rb"^>(>*From )", rb"\1", part, flags=re.M) for part in parts if part.strip()]
 
 
-def _extract_part(reading: Reading, part: Message, name: str, depth: int, mime_depth: int) -> None:
+def _extract_part(reading: Reading, part: MIMEPart, name: str, depth: int, mime_depth: int) -> None:
     if mime_depth > reading.limits.max_mime_depth:
         reading.limit_reasons.append(f"{name} nests MIME parts deeper than {reading.limits.max_mime_depth}")
         return
@@ -85,20 +84,21 @@ def _extract_part(reading: Reading, part: Message, name: str, depth: int, mime_d
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload()
-        for child in inner if isinstance(inner, list) else [inner]:
-            _extract_part(reading, child, f"{name}::attached", depth, mime_depth + 1)
+        for attached in inner if isinstance(inner, list) else [inner]:
+            if isinstance(attached, MIMEPart):  # (the default policy parses every part as one)
+                _extract_part(reading, attached, f"{name}::attached", depth, mime_depth + 1)
         return
     _extract_leaf(reading, part, name, content_type, depth)
 
 
-def _extract_leaf(reading: Reading, part: Message, name: str, content_type: str, depth: int) -> None:
+def _extract_leaf(reading: Reading, part: MIMEPart, name: str, content_type: str, depth: int) -> None:
     filename = part.get_filename()
     try:
         payload = part.get_payload(decode=True)
     except (ValueError, LookupError, AssertionError) as error:
         reading.skip(name, f"undecodable MIME part ({describe(error)})")
         return
-    if not payload:
+    if not payload or not isinstance(payload, bytes):  # decode=True gives bytes for a leaf
         return
     reading.spend(name, len(payload))
     if filename:
