@@ -53,7 +53,7 @@ class CompiledFirstPass:
         if _firstpass is None:
             raise RuntimeError("the compiled first pass is not built (pip install -e . with a C compiler)")
         self.hasher: KeyedHasher = hasher
-        self._lock = threading.Lock()  # one document at a time (the desk rechecks in threads)
+        self._lock: threading.Lock = threading.Lock()  # one document at a time (the desk rechecks in threads)
         self._folded: dict[bytes, list[tuple[bytes, int, bool, bool]]] = {}
         self._pass: Any = _firstpass.FirstPass(  # the C extension (no stubs)
             key=hasher.key,
