@@ -22,6 +22,7 @@ from ..errors import NotFoundError, StoreError
 from . import settings
 from .base import Match, batches, time_from_text, time_text
 from .takedown_records import (
+    TIME_FIELDS,
     Notice,
     TakedownMetric,
     TakedownRecords,
@@ -36,16 +37,6 @@ if TYPE_CHECKING:
 
 
 TAKEDOWN_INDICES = ("lookups", "notices", "tracks")
-_TIME_FIELDS = {
-    "sent_at",
-    "first_seen",
-    "step_since",
-    "first_notice_at",
-    "removed_at",
-    "gone_since",
-    "resolved_at",
-    "reappeared_at",
-}
 
 
 def takedown_index(prefix: str, kind: str) -> str:
@@ -66,11 +57,11 @@ def takedown_templates(prefix: str, bodies: dict) -> dict[str, dict]:
 
 
 def _doc_of(record: Notice | TakedownTrack) -> dict:
-    return {key: time_text(value) if key in _TIME_FIELDS else value for key, value in record.__dict__.items()}
+    return {key: time_text(value) if key in TIME_FIELDS else value for key, value in record.__dict__.items()}
 
 
 def _fields_of(doc: dict) -> dict:
-    return {key: time_from_text(value) if key in _TIME_FIELDS else value for key, value in doc.items()}
+    return {key: time_from_text(value) if key in TIME_FIELDS else value for key, value in doc.items()}
 
 
 def _lookup_id(key: str) -> str:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 from ..errors import NotFoundError
 from . import settings
 from .base import Match, batches, time_from_text, time_text
-from .takedown_records import METRIC_GROUPS, Notice, TakedownMetric, TakedownRecords, TakedownTrack
+from .takedown_records import (
+    METRIC_GROUPS,
+    TIME_FIELDS,
+    Notice,
+    TakedownMetric,
+    TakedownRecords,
+    TakedownTrack,
+)
 
 # Hours from first seen to notice and from notice to removal, stored with each track so the
 # per-host and per-source metrics add up numbers read from one covering index (bench/store.py:
@@ -105,24 +112,14 @@ _TRACK_COLUMNS = (
     "resolved_at",
     "reappeared_at",
 )
-_TIME_FIELDS = {
-    "sent_at",
-    "first_seen",
-    "step_since",
-    "first_notice_at",
-    "removed_at",
-    "gone_since",
-    "resolved_at",
-    "reappeared_at",
-}
 
 
 def _row_of(record: Notice | TakedownTrack, columns: tuple[str, ...]) -> tuple:
-    return tuple(time_text(getattr(record, c)) if c in _TIME_FIELDS else getattr(record, c) for c in columns)
+    return tuple(time_text(getattr(record, c)) if c in TIME_FIELDS else getattr(record, c) for c in columns)
 
 
 def _fields_of(row: sqlite3.Row, columns: tuple[str, ...]) -> dict:
-    return {c: time_from_text(row[c]) if c in _TIME_FIELDS else row[c] for c in columns}
+    return {c: time_from_text(row[c]) if c in TIME_FIELDS else row[c] for c in columns}
 
 
 def _hours(later: datetime, earlier: datetime) -> float:

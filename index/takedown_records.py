@@ -26,6 +26,19 @@ TRACK_STEPS = ("notified", "reminded", "monitoring", "resolved", "reappeared")
 
 # What ``takedown_metrics`` groups by.
 METRIC_GROUPS = ("host", "source")
+# Fields of notices and tracks holding a time: both backends store them as text (time_text).
+TIME_FIELDS = frozenset(
+    {
+        "sent_at",
+        "first_seen",
+        "step_since",
+        "first_notice_at",
+        "removed_at",
+        "gone_since",
+        "resolved_at",
+        "reappeared_at",
+    }
+)
 
 
 @dataclass
