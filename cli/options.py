@@ -7,6 +7,7 @@ Each file or store option has an environment variable (shown in --help) and a co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -62,8 +63,20 @@ CASE = typer.Option(
 )
 QUIET_HELP = "No progress display and no notes on stderr; errors only."
 VERBOSE_HELP = "Log debug output to stderr."
-QUIET = typer.Option(False, "--quiet", "-q", help=QUIET_HELP)
-VERBOSE = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP)
+
+
+def quiet_option(callback: Callable[[bool], None] | None = None) -> Any:
+    """--quiet/-q: one declaration for the top level and every command."""
+    return typer.Option(False, "--quiet", "-q", help=QUIET_HELP, callback=callback)
+
+
+def verbose_option(callback: Callable[[bool], None] | None = None) -> Any:
+    """--verbose/-v: one declaration for the top level and every command."""
+    return typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP, callback=callback)
+
+
+QUIET = quiet_option()
+VERBOSE = verbose_option()
 FORCE = typer.Option(
     False, "--force", help="Replace the --out file if it exists (never a file leaktrack keeps)."
 )
@@ -80,16 +93,8 @@ def per_command_options() -> list[Any]:
 
     @probe.command()
     def _probe(
-        quiet: bool = typer.Option(
-            False, "--quiet", "-q", help=QUIET_HELP, callback=lambda value: be_quiet() if value else None
-        ),
-        verbose: bool = typer.Option(
-            False,
-            "--verbose",
-            "-v",
-            help=VERBOSE_HELP,
-            callback=lambda value: be_verbose() if value else None,
-        ),
+        quiet: bool = quiet_option(lambda value: be_quiet() if value else None),
+        verbose: bool = verbose_option(lambda value: be_verbose() if value else None),
     ) -> None:
         pass
 
