@@ -24,7 +24,7 @@ from ..credentials import Secrets
 from ..errors import LeaktrackError
 from .api_sources import has_query_texts, refuse_dataset_values_in_queries
 from .distributed import distributed_settings, expire_job_keys, remember_credentials
-from .middlewares import ERROR_KIND_STAT
+from .middlewares import ERROR_KIND_STAT, record_error
 from .outputs import refuse_personal_data_outputs
 from .scanning import close_shared_scanners
 from .sources import Source
@@ -333,6 +333,33 @@ class LogsWithoutDatasetValues:
                 settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
             )
         raise NotConfigured  # nothing to keep running: the log record factory is installed
+
+
+class PipelineFailures:
+    """Counts a document whose item pipeline raised something other than DropItem (a bug in the
+    scanner or the store, or a broken install): Scrapy logs the traceback and goes on without the
+    document, so without this the sweep would report a quiet zero, as if nothing had been found."""
+
+    def __init__(self, crawler):
+        from scrapy import signals
+
+        self.stats = crawler.stats
+        self.limit = crawler.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def item_error(self, item, response, spider, failure) -> None:
+        url = getattr(item, "url", None) or getattr(response, "url", "?")
+        name = type(failure.value).__name__
+        record_error(
+            self.stats,
+            f"not scanned or stored: {url}: {name} (a bug: traceback in the log)",
+            self.limit,
+            "pipeline",
+        )
 
 
 def _report_periodically(crawlers: dict, on_progress: Callable, interval: float) -> None:

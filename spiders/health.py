@@ -61,7 +61,11 @@ def error_kind(status: int | None = None, exception: BaseException | None = None
         return "dns"
     if "Timeout" in name or "TimedOut" in name:
         return "timeout"
-    if "Connection" in name or "Connect" in name or "ResponseNever" in name:
+    # A server that goes away mid-response surfaces as Scrapy's DownloadFailedError or
+    # ResponseDataLossError (Twisted's ResponseFailed inside): the connection failed too.
+    if any(
+        part in name for part in ("Connect", "ResponseNever", "ResponseFailed", "DownloadFailed", "DataLoss")
+    ):
         return "connection"
     return "other"
 

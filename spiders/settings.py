@@ -201,6 +201,8 @@ EXTENSIONS = {
     # scrapy crawl and Scrapyd jobs: logs without dataset values, and the report sweep --scrapyd reads
     "leaktrack.spiders.crawl.LogsWithoutDatasetValues": 1,
     "leaktrack.spiders.crawl.CrawlReport": 900,
+    # a document whose pipeline raised (a bug) is an error of the sweep, not a quiet zero
+    "leaktrack.spiders.crawl.PipelineFailures": 10,
 }
 
 ITEM_PIPELINES = {

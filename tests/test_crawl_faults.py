@@ -56,3 +56,30 @@ def test_a_source_whose_server_dies_mid_sweep_records_its_errors_and_the_others_
         (record,) = store.list_sweeps()
     assert found == expected(local_site, leak_fingerprints)
     assert record.per_source["dying"]["errors"] == dead["errors"]
+
+
+def test_a_document_whose_pipeline_raised_is_an_error_of_its_source_not_a_quiet_zero():
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from leaktrack.spiders.crawl import PipelineFailures, counts_of
+    from leaktrack.spiders.items import FetchedDocument
+
+    crawler = get_crawler(settings_dict={"LEAKTRACK_MAX_ERROR_MESSAGES": 5})
+    crawler.stats.open_spider()
+    extension = PipelineFailures.from_crawler(crawler)  # kept: signals hold handlers weakly
+    item = FetchedDocument(url="http://paste.example/raw/abc", body=b"x", source="pastes")
+    try:
+        raise AttributeError("module has no attribute chunk_keys")
+    except AttributeError:
+        failure = Failure()
+    crawler.signals.send_catch_log(
+        signal=signals.item_error, item=item, response=None, spider=None, failure=failure
+    )
+
+    counts = counts_of(crawler)
+    assert extension.limit == 5
+    assert counts["errors"] == 1 and counts["errors_pipeline"] == 1
+    (message,) = crawler.stats.get_value("leaktrack/error_messages")
+    assert "http://paste.example/raw/abc" in message and "AttributeError" in message

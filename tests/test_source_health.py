@@ -100,6 +100,13 @@ def test_dark_reasons_read_counts_and_history():
     assert error_kind(exception=TimeoutError()) == "timeout"
 
 
+def test_a_server_gone_mid_response_counts_as_a_connection_error():
+    from scrapy.exceptions import DownloadConnectionRefusedError, DownloadFailedError, ResponseDataLossError
+
+    for error in (DownloadFailedError(), ResponseDataLossError(), DownloadConnectionRefusedError()):
+        assert error_kind(exception=error) == "connection", error
+
+
 def write_sources(tmp_path, site):
     path = tmp_path / "sources.toml"
     path.write_text(
