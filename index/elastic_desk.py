@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
 from importlib import resources
-from typing import TYPE_CHECKING
 
 from elasticsearch import ConflictError
 
 from ..errors import NotFoundError
 from . import settings
-from .base import Match, required_time_from_text, time_text, utcnow
+from .base import required_time_from_text, time_text, utcnow
 from .desk import (
     AuditEntry,
     DeskRecords,
@@ -30,12 +27,7 @@ from .desk import (
     check_role,
     check_sort,
 )
-
-if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
-
-    from .elastic import IndexNames, StoredMatch
-
+from .elastic_members import ElasticStoreMembers
 
 DESK_TEMPLATE_KEYS = ("users", "audit", "alerts")
 
@@ -75,20 +67,7 @@ def queue_filter_query(where: QueueFilter) -> dict:
     return {"bool": {"filter": filters}}
 
 
-class ElasticDeskRecords(DeskRecords):
-    if TYPE_CHECKING:  # provided by ElasticsearchStore, which this is mixed into
-        url: str
-        names: IndexNames
-        client: Elasticsearch
-        _newest_first_sort: list[dict[str, str]]
-
-        def _errors(self, doing: str) -> AbstractContextManager[None]: ...
-        def _create_index(self, name: str, aliases: dict) -> None: ...
-        def _fetch(self, match_ids: Iterable[str]) -> dict[str, StoredMatch]: ...
-        def get(self, match_id: str) -> Match: ...
-        def _search_pages(self, index: str, query: dict, sort: list, page_size: int) -> Iterator[dict]: ...
-        def _matches(self, query: dict, sort: list, limit: int | None) -> list[Match]: ...
-
+class ElasticDeskRecords(ElasticStoreMembers, DeskRecords):
     @property
     def _users_index(self) -> str:
         return f"{self.names.prefix}-users"

@@ -11,16 +11,16 @@ command (``takedown send`` then ``takedown due``), so they are written with
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from elasticsearch.helpers import streaming_bulk
 
 from ..errors import NotFoundError, StoreError
 from . import settings
 from .base import Match, batches, time_from_text, time_text
+from .elastic_members import ElasticStoreMembers
 from .takedown_records import (
     TIME_FIELDS,
     Notice,
@@ -29,12 +29,6 @@ from .takedown_records import (
     TakedownTrack,
     metrics_from_tracks,
 )
-
-if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
-
-    from .elastic import IndexNames, StoredMatch
-
 
 TAKEDOWN_INDICES = ("lookups", "notices", "tracks")
 
@@ -69,22 +63,9 @@ def _lookup_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class ElasticTakedownRecords(TakedownRecords):
+class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
     """Mixed into ``ElasticsearchStore``: uses its ``client``, ``names``, ``_errors``, ``_matches``
     and ``_search_pages``."""
-
-    if TYPE_CHECKING:  # provided by ElasticsearchStore, which this is mixed into
-        url: str
-        names: IndexNames
-        client: Elasticsearch
-        _newest_first_sort: list[dict[str, str]]
-
-        def _errors(self, doing: str) -> AbstractContextManager[None]: ...
-        def _create_index(self, name: str, aliases: dict) -> None: ...
-        def _fetch(self, match_ids: Iterable[str]) -> dict[str, StoredMatch]: ...
-        def get(self, match_id: str) -> Match: ...
-        def _search_pages(self, index: str, query: dict, sort: list, page_size: int) -> Iterator[dict]: ...
-        def _matches(self, query: dict, sort: list, limit: int | None) -> list[Match]: ...
 
     def _takedown_index(self, kind: str) -> str:
         return takedown_index(self.names.prefix, kind)

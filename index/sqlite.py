@@ -164,22 +164,11 @@ _MATCH_COLUMN_NAMES = (
 )
 _MATCH_COLUMNS = ", ".join(_MATCH_COLUMN_NAMES)
 _MATCH_COLUMNS_OF_M = ", ".join("m." + column for column in _MATCH_COLUMN_NAMES)
-# What a re-sweep rewrites: not url/host (the id comes from the URL) nor takedown_to/ref (status changes set them).
-_SWEEP_UPDATED_COLUMNS = (
-    "source",
-    "title",
-    "content_sha256",
-    "matched_count",
-    "containment",
-    "status",
-    "first_seen",
-    "last_seen",
-    "status_changed_at",
-    "evidence_path",
-    "version",
-    "dataset_id",  # a match stored before dataset ids gets the one it is found again with
-    "partly_read",
-)
+# What a re-sweep rewrites: every column but the id, url/host (the id comes from the URL) and
+# takedown_to/ref (status changes set them). A match stored before dataset ids gets the one it
+# is found again with.
+_NOT_SWEEP_UPDATED = {"id", "url", "host", "takedown_to", "takedown_ref"}
+_SWEEP_UPDATED_COLUMNS = tuple(column for column in _MATCH_COLUMN_NAMES if column not in _NOT_SWEEP_UPDATED)
 # sqlite3 errors caused by the file or the environment (or a hand-edited store), not by our SQL: StoreErrors.
 _ENVIRONMENT_ERRORS = (
     "not a database",
