@@ -79,12 +79,7 @@ _VERSION_DETAILS = {
     },
 }
 
-FIELD_TYPES = {
-    "text",
-    "match_only_text",
-    "keyword",
-    "constant_keyword",
-    "wildcard",
+NUMERIC_TYPES = {
     "long",
     "integer",
     "short",
@@ -94,6 +89,13 @@ FIELD_TYPES = {
     "half_float",
     "scaled_float",
     "unsigned_long",
+}
+FIELD_TYPES = NUMERIC_TYPES | {
+    "text",
+    "match_only_text",
+    "keyword",
+    "constant_keyword",
+    "wildcard",
     "date",
     "date_nanos",
     "boolean",
@@ -128,17 +130,6 @@ FIELD_TYPES = {
     "aggregate_metric_double",
     "counted_keyword",
     "passthrough",
-}
-NUMERIC_TYPES = {
-    "long",
-    "integer",
-    "short",
-    "byte",
-    "double",
-    "float",
-    "half_float",
-    "scaled_float",
-    "unsigned_long",
 }
 INTEGER_TYPES = {"long", "integer", "short", "byte", "unsigned_long"}
 DATE_TYPES = {"date", "date_nanos"}
