@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from ..errors import SourcesError
+from .source_values import flag, optional_positive_int
 
 if TYPE_CHECKING:
     from ..fingerprints import FingerprintSet
@@ -97,9 +98,9 @@ def parse_api_keys(raw: dict, kind: str, where: str) -> dict:
         "queries": _texts(raw, "queries", where),
         "filenames": _texts(raw, "filenames", where),
         "header_rows": _texts(raw, "header_rows", where),
-        "gists": _flag(raw, "gists", where),
+        "gists": flag(raw, "gists", where, default=False),
         "raw_base_url": _http_url(raw, "raw_base_url", where),
-        "max_pages": _positive_int(raw, "max_pages", where),
+        "max_pages": optional_positive_int(raw, "max_pages", where),
     }
 
 
@@ -215,19 +216,3 @@ def _texts(raw: dict, key: str, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise SourcesError(f"{where}: {key} must be a list of non-empty strings")
     return [item.strip() for item in value]
-
-
-def _flag(raw: dict, key: str, where: str) -> bool:
-    value = raw.get(key, False)
-    if not isinstance(value, bool):
-        raise SourcesError(f"{where}: {key} must be true or false")
-    return value
-
-
-def _positive_int(raw: dict, key: str, where: str) -> int | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SourcesError(f"{where}: {key} must be a positive integer")
-    return value

@@ -81,6 +81,7 @@ from urllib.parse import urlparse
 
 from ..errors import SourcesError
 from .api_sources import API_KEYS, API_KINDS, check_api_source, parse_api_keys
+from .source_values import flag, optional_positive_int
 
 KINDS = ("paste", "mirror", "urls", "feed", "wayback", "commoncrawl", "telegram", *API_KINDS)
 TOP_LEVEL_KEYS = {"allow_private_networks", "contact", "sources"}
@@ -192,7 +193,7 @@ def parse_sources(data: dict, origin: str = "sources") -> SourcesConfig:
         raise SourcesError(
             f"{origin}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})"
         )
-    allow_private = _bool(data, "allow_private_networks", origin, default=False)
+    allow_private = flag(data, "allow_private_networks", origin, default=False)
     contact = _optional_str(data, "contact", origin)
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
@@ -222,9 +223,9 @@ def _parse_source(raw: object, index: int, origin: str) -> Source:
         item_links=_regex(raw, "item_links", where),
         next_page=_regex(raw, "next_page", where),
         raw_url=_optional_str(raw, "raw_url", where),
-        max_depth=_optional_positive_int(raw, "max_depth", where),
+        max_depth=optional_positive_int(raw, "max_depth", where),
         urls=_url_list(raw, "urls", where),
-        obey_robots_txt=_bool(raw, "obey_robots_txt", where, default=True),
+        obey_robots_txt=flag(raw, "obey_robots_txt", where, default=True),
         url_prefixes=_url_list(raw, "url_prefixes", where),
         since=_optional_date(raw, "since", where),
         api_url=_optional_base_url(raw, "api_url", where),
@@ -232,7 +233,7 @@ def _parse_source(raw: object, index: int, origin: str) -> Source:
         collections=_name_list(raw, "collections", where, COLLECTION_RE, "a crawl name like CC-MAIN-2026-47"),
         channels=_name_list(raw, "channels", where, CHANNEL_RE, "a public channel username"),
         download_delay=_optional_seconds(raw, "download_delay", where),
-        concurrent_requests=_optional_positive_int(raw, "concurrent_requests", where),
+        concurrent_requests=optional_positive_int(raw, "concurrent_requests", where),
         **parse_api_keys(raw, kind, where),
     )
     _check_kind_requirements(source, where)
@@ -355,20 +356,4 @@ def _optional_str(raw: dict, key: str, where: str) -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
         raise SourcesError(f"{where}: {key} must be a string")
-    return value
-
-
-def _optional_positive_int(raw: dict, key: str, where: str) -> int | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SourcesError(f"{where}: {key} must be a positive integer")
-    return value
-
-
-def _bool(raw: dict, key: str, where: str, default: bool) -> bool:
-    value = raw.get(key, default)
-    if not isinstance(value, bool):
-        raise SourcesError(f"{where}: {key} must be true or false")
     return value
