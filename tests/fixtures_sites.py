@@ -7,6 +7,7 @@ downloader in a child process, exactly as ``leaktrack sweep`` does.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,43 @@ FAST_CRAWL_SETTINGS = {
 def fast_settings_args() -> list[str]:
     """FAST_CRAWL_SETTINGS as the command line's -s NAME=VALUE options."""
     return [arg for name, value in FAST_CRAWL_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
+
+
+def fingerprint_args(fingerprints) -> list[str]:
+    """A test's fingerprint set (``leak_fingerprints``) as every command's options."""
+    return ["--fingerprints", str(fingerprints.path), "--key-file", str(fingerprints.key_file)]
+
+
+def crawl_args(command: str, sources, fingerprints, *extra: str) -> list[str]:
+    """``sweep`` or ``watch`` over a sources file, with FAST_CRAWL_SETTINGS, then ``extra``."""
+    return [
+        command,
+        "--sources",
+        str(sources),
+        *fingerprint_args(fingerprints),
+        *fast_settings_args(),
+        *extra,
+    ]
+
+
+def sweep_args(sources, fingerprints, *extra: str) -> list[str]:
+    """The CLI arguments of ``leaktrack sweep`` for a test (for CliRunner or a child process)."""
+    return crawl_args("sweep", sources, fingerprints, *extra)
+
+
+def redis_sweep_args(sources, fingerprints, redis_url: str, job: str, *extra: str) -> list[str]:
+    """A distributed sweep: job ``job`` shared through Redis, the summary as JSON.
+    FAST_CRAWL_SETTINGS' generous download timeout matters here: "exactly once" is the
+    claim, and a timeout under load would retry and fetch twice."""
+    return sweep_args(sources, fingerprints, "--redis-url", redis_url, "--redis-job", job, "--json", *extra)
+
+
+def sweep_worker_command(
+    sources, fingerprints, store: str, redis_url: str, job: str, *extra: str
+) -> list[str]:
+    """One worker of a distributed sweep into the shared ``store``, as a child process."""
+    arguments = redis_sweep_args(sources, fingerprints, redis_url, job, "--store", store, *extra)
+    return [sys.executable, "-m", "leaktrack.cli.app", *arguments]
 
 
 @pytest.fixture

@@ -3,7 +3,15 @@
 import json
 
 import pytest
-from fixtures_sites import FAST_CRAWL_SETTINGS, fast_settings_args, home_store, home_workspace, text_of
+from fixtures_sites import (
+    FAST_CRAWL_SETTINGS,
+    fast_settings_args,
+    fingerprint_args,
+    home_store,
+    home_workspace,
+    sweep_args,
+    text_of,
+)
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
@@ -34,20 +42,6 @@ def invoke(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
-def sweep_args(sources, leak_fingerprints, *extra: str) -> list[str]:
-    return [
-        "sweep",
-        "--sources",
-        str(sources),
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        *fast_settings_args(),
-        *extra,
-    ]
-
-
 def publish(site, leak_fingerprints) -> None:
     add_pastes(site, {"leak0": text_of(leak_fingerprints.copies["excerpt_10_rows"]), "other": "just a note"})
     site.put("/files/leak.csv", leak_fingerprints.copies["uppercase"].data)
@@ -64,15 +58,7 @@ def sweep_and_send_takedowns(site, leak_fingerprints, tmp_path) -> None:
 
 
 def recheck_args(leak_fingerprints, *extra: str) -> list[str]:
-    return [
-        "recheck",
-        "--allow-private-networks",
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        *extra,
-    ]
+    return ["recheck", "--allow-private-networks", *fingerprint_args(leak_fingerprints), *extra]
 
 
 def test_sweep_json_prints_the_summary_per_source(local_site, leak_fingerprints, tmp_path):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
-from fixtures_sites import fast_settings_args
+from fixtures_sites import sweep_worker_command
 from test_sweep import decoy_pastes, expected, leak_pastes
 
 from leaktrack.index import open_store
@@ -27,35 +26,6 @@ def paste_site_sources(site, tmp_path):
     return sources
 
 
-def worker_command(
-    sources, store: str, leak_fingerprints, redis_url: str, job: str, *extra: str
-) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "leaktrack.cli.app",
-        "sweep",
-        "--sources",
-        str(sources),
-        "--store",
-        store,
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        "--redis-url",
-        redis_url,
-        "--redis-job",
-        job,
-        "--json",
-        *fast_settings_args(),
-        # "Exactly once" is the claim: a timeout under load would retry and fetch twice.
-        "-s",
-        "DOWNLOAD_TIMEOUT=60",
-        *extra,
-    ]
-
-
 def worker_env(tmp_path, name: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "LEAKTRACK_HOME": str(tmp_path / name), **extra}
 
@@ -67,8 +37,8 @@ def test_workers_share_a_sweep_through_redis_that_requires_a_password(
     add_pastes(local_site, pastes, per_page=5)
     sources = paste_site_sources(local_site, tmp_path)
     store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
-    command = worker_command(
-        sources, store, leak_fingerprints, secure_redis.url, "round-1", "-v", "-s", "LOG_LEVEL=DEBUG"
+    command = sweep_worker_command(
+        sources, leak_fingerprints, store, secure_redis.url, "round-1", "-v", "-s", "LOG_LEVEL=DEBUG"
     )
     password = {"LEAKTRACK_REDIS_PASSWORD": secure_redis.password}
     workers = [
@@ -100,7 +70,7 @@ def test_a_wrong_redis_password_is_a_one_line_error_that_does_not_echo_it(
     store = f"sqlite:///{tmp_path / 'matches.db'}"
 
     worker = subprocess.run(
-        worker_command(sources, store, leak_fingerprints, secure_redis.url, "round-1"),
+        sweep_worker_command(sources, leak_fingerprints, store, secure_redis.url, "round-1"),
         env=worker_env(tmp_path, "worker", LEAKTRACK_REDIS_PASSWORD="not-the-password"),
         capture_output=True,
         text=True,
@@ -170,8 +140,8 @@ def test_a_worker_killed_mid_sweep_leaves_its_work_to_the_others_and_nothing_is_
     sources = paste_site_sources(local_site, tmp_path)
     store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
     # A short heartbeat lifetime, so the surviving worker takes over within seconds.
-    command = worker_command(
-        sources, store, leak_fingerprints, redis_url, "round-1", "-s", "LEAKTRACK_REDIS_WORKER_TTL=5"
+    command = sweep_worker_command(
+        sources, leak_fingerprints, store, redis_url, "round-1", "-s", "LEAKTRACK_REDIS_WORKER_TTL=5"
     )
 
     def start(name: str) -> subprocess.Popen:

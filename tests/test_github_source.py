@@ -2,7 +2,7 @@
 127.0.0.1 (tests/mockserver/github.py), swept by real Scrapy crawls in a child process."""
 
 import pytest
-from fixtures_sites import home_store, home_workspace, sources_for, sweep_with, text_of
+from fixtures_sites import home_store, home_workspace, sources_for, sweep_args, sweep_with, text_of
 from mockserver.github import TOKEN, GitHubApi, malformed_json, secondary_rate_limit, server_error
 from mockserver.scripted import Reply
 
@@ -272,7 +272,6 @@ def test_api_keys_are_refused_on_other_kinds():
 def test_the_sweep_command_refuses_a_query_holding_a_dataset_value_with_one_line(
     github, small_leak, leak_fingerprints, tmp_path
 ):
-    from fixtures_sites import fast_settings_args
     from typer.testing import CliRunner
 
     from leaktrack.cli.app import app
@@ -285,19 +284,7 @@ def test_the_sweep_command_refuses_a_query_holding_a_dataset_value_with_one_line
         encoding="utf-8",
     )
 
-    result = CliRunner().invoke(
-        app,
-        [
-            "sweep",
-            "--sources",
-            str(sources),
-            "--fingerprints",
-            str(leak_fingerprints.path),
-            "--key-file",
-            str(leak_fingerprints.key_file),
-            *fast_settings_args(),
-        ],
-    )
+    result = CliRunner().invoke(app, sweep_args(sources, leak_fingerprints))
 
     assert result.exit_code != 0
     assert "queries entry #1 holds a value of the dataset" in result.output
@@ -309,7 +296,6 @@ def test_the_sweep_command_refuses_a_query_holding_a_dataset_value_with_one_line
 def test_the_sweep_command_reads_the_token_from_the_environment_variable_the_source_names(
     github, leak_fingerprints, tmp_path, monkeypatch
 ):
-    from fixtures_sites import fast_settings_args
     from typer.testing import CliRunner
 
     from leaktrack.cli.app import app
@@ -322,8 +308,7 @@ def test_the_sweep_command_reads_the_token_from_the_environment_variable_the_sou
         'token_env = "LEAKTRACK_TEST_GH_TOKEN"\nfilenames = ["leak.csv"]\n',
         encoding="utf-8",
     )
-    args = ["sweep", "--sources", str(sources), "--fingerprints", str(leak_fingerprints.path)]
-    args += ["--key-file", str(leak_fingerprints.key_file), *fast_settings_args(), "--json"]
+    args = sweep_args(sources, leak_fingerprints, "--json")
 
     missing = CliRunner().invoke(app, args)
     monkeypatch.setenv("LEAKTRACK_TEST_GH_TOKEN", TOKEN)

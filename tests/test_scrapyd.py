@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fixtures_sites import fast_settings_args, home_store
+from fixtures_sites import home_store, redis_sweep_args, sweep_args
 from scrapyd_server import ScrapydServer
 from test_cli_sweep import invoke
 from test_distributed import paste_site_sources
@@ -56,22 +56,7 @@ def test_a_sweep_runs_on_two_scrapyds_sharing_one_redis_and_is_recorded_like_a_l
     scrapyd_options = [option for url in two_scrapyds for option in ("--scrapyd", url)]
 
     result = invoke(
-        "sweep",
-        "--sources",
-        str(sources),
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        "--redis-url",
-        redis_url,
-        "--redis-job",
-        "scrapyd-round-1",
-        "--json",
-        *scrapyd_options,
-        *fast_settings_args(),
-        "-s",
-        "DOWNLOAD_TIMEOUT=60",
+        *redis_sweep_args(sources, leak_fingerprints, redis_url, "scrapyd-round-1", *scrapyd_options)
     )
 
     assert result.exit_code == 0, result.output
@@ -88,17 +73,8 @@ def test_a_sweep_runs_on_two_scrapyds_sharing_one_redis_and_is_recorded_like_a_l
 
 def test_an_unreachable_scrapyd_is_a_one_line_error(local_site, leak_fingerprints, tmp_path):
     pytest.importorskip("scrapyd_client")
-    result = invoke(
-        "sweep",
-        "--sources",
-        str(paste_site_sources(local_site, tmp_path)),
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        "--scrapyd",
-        "http://127.0.0.1:1",
-    )
+    sources = paste_site_sources(local_site, tmp_path)
+    result = invoke(*sweep_args(sources, leak_fingerprints, "--scrapyd", "http://127.0.0.1:1"))
 
     assert result.exit_code != 0
     assert "cannot reach Scrapyd at http://127.0.0.1:1" in result.output

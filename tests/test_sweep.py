@@ -10,20 +10,19 @@ import io
 import os
 import stat
 import subprocess
-import sys
 import threading
 import zipfile
 
 import pytest
 from fixtures_sites import (
     TEST_DOWNLOAD_TIMEOUT,
-    fast_settings_args,
     home_store,
     home_workspace,
     mirror_source,
     paste_source,
     sources_for,
     sweep_with,
+    sweep_worker_command,
     text_of,
     urls_source,
 )
@@ -443,29 +442,7 @@ def test_distributed_sweep_workers_fetch_each_paste_once_through_redis(
         f"next_page = 'page=\\d+'\nraw_url = '{local_site.url('/raw/{id}')}'\n"
     )
     store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
-    command = [
-        sys.executable,
-        "-m",
-        "leaktrack.cli.app",
-        "sweep",
-        "--sources",
-        str(sources),
-        "--store",
-        store,
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        "--redis-url",
-        redis_url,
-        "--redis-job",
-        "test-round-1",
-        "--json",
-        *fast_settings_args(),
-        # "Exactly once" is the claim: a timeout under load would retry and fetch twice.
-        "-s",
-        "DOWNLOAD_TIMEOUT=30",
-    ]
+    command = sweep_worker_command(sources, leak_fingerprints, store, redis_url, "test-round-1")
     workers = [
         subprocess.Popen(
             command,

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from fixtures_sites import fast_settings_args, text_of
+from fixtures_sites import fast_settings_args, sweep_args, text_of
 from test_cli_sweep import write_sources
 
 from leaktrack.index import open_store
@@ -53,20 +53,6 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
 
 def home_env(home: Path) -> dict[str, str]:
     return {**os.environ, "LEAKTRACK_HOME": str(home)}
-
-
-def sweep_args(sources, leak_fingerprints, *extra: str) -> list[str]:
-    return [
-        "sweep",
-        "--sources",
-        str(sources),
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        *fast_settings_args(),
-        *extra,
-    ]
 
 
 def sweep_cli(sources, leak_fingerprints, home: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ import sys
 import threading
 
 import pytest
-from fixtures_sites import fast_settings_args, home_store, home_workspace, text_of
+from fixtures_sites import crawl_args, fast_settings_args, home_store, home_workspace, text_of
 from test_cli_sweep import write_sources
 from typer.testing import CliRunner
 
@@ -33,17 +33,7 @@ def test_malformed_interval_is_refused(text):
 
 
 def watch_args(sources, leak_fingerprints, *extra: str) -> list[str]:
-    return [
-        "watch",
-        "--sources",
-        str(sources),
-        "--fingerprints",
-        str(leak_fingerprints.path),
-        "--key-file",
-        str(leak_fingerprints.key_file),
-        *fast_settings_args(),
-        *extra,
-    ]
+    return crawl_args("watch", sources, leak_fingerprints, *extra)
 
 
 def test_watch_runs_incremental_sweeps_until_max_sweeps(local_site, leak_fingerprints, tmp_path):
