@@ -232,8 +232,13 @@ def test_watch_all_cases_sweeps_for_every_case(
     assert (leaktrack_home / "cases" / "second" / "crawl-state.db").is_file()
 
 
-def test_watch_all_cases_refuses_a_case_that_cannot_be_swept_before_the_first_tick(
-    leaktrack_home, small_leak_csv, tmp_path
+@pytest.mark.parametrize(
+    "command",
+    [["sweep", "--all-cases"], ["watch", "--all-cases", "--max-sweeps", "1"]],
+    ids=["sweep", "watch"],
+)
+def test_an_all_cases_run_refuses_a_case_whose_store_holds_another_dataset_before_crawling(
+    command, leaktrack_home, small_leak_csv, tmp_path
 ):
     assert invoke("--case", "a", "fingerprint", str(small_leak_csv)).exit_code == 0
     assert invoke("--case", "b", "fingerprint", str(small_leak_csv)).exit_code == 0
@@ -243,23 +248,7 @@ def test_watch_all_cases_refuses_a_case_that_cannot_be_swept_before_the_first_ti
         store.upsert_copies([copy])
     sources = tmp_path / "sources.toml"
     sources.write_text('[[sources]]\nname = "known"\nkind = "urls"\nurls = ["https://example.org/x"]\n')
-    result = invoke("--case", "a", "watch", "--all-cases", "--max-sweeps", "1", "--sources", str(sources))
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: case b: this match store holds matches of dataset eeeeeeeeeeee")
-
-
-def test_a_sweep_for_all_cases_refuses_a_case_whose_store_holds_another_dataset(
-    leaktrack_home, small_leak_csv, tmp_path
-):
-    assert invoke("--case", "a", "fingerprint", str(small_leak_csv)).exit_code == 0
-    assert invoke("--case", "b", "fingerprint", str(small_leak_csv)).exit_code == 0
-    copy = found_copy("https://paste.example/x", ["r1"])
-    copy.dataset_id = "e" * 32  # not case b's dataset
-    with SQLiteStore(leaktrack_home / "cases" / "b" / "matches.db") as store:
-        store.upsert_copies([copy])
-    sources = tmp_path / "sources.toml"
-    sources.write_text('[[sources]]\nname = "known"\nkind = "urls"\nurls = ["https://example.org/x"]\n')
-    result = invoke("--case", "a", "sweep", "--all-cases", "--sources", str(sources))
+    result = invoke("--case", "a", *command, "--sources", str(sources))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: case b: this match store holds matches of dataset eeeeeeeeeeee")
     assert len(result.stderr.strip().splitlines()) == 1

@@ -12,10 +12,9 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
+from fixtures_data import person_of
 from fixtures_sites import home_store, home_workspace, mirror_source, sources_for, sweep_with
 
-from leaktrack.fingerprints import build_fingerprint_set
 from leaktrack.fingerprints.stored_text import (
     WITHHELD_PART,
     withhold_dataset_values,
@@ -26,21 +25,10 @@ from leaktrack.spiders.sites import add_mirror
 ROW = 1  # Monika Nowotnik, A-261-973-069 in the small synthetic leak
 
 
-@pytest.fixture(scope="module")
-def fingerprints(small_leak):
-    return build_fingerprint_set(small_leak.columns, small_leak.rows, small_leak.ids, bytes(range(32)))
-
-
-def person(small_leak) -> tuple[str, str, str]:
-    row = small_leak.rows[ROW]
-    given, surname = row[small_leak.columns.index("full_name")].split()
-    return given, surname, row[small_leak.columns.index("a_number")]
-
-
 def plaintext_values(small_leak) -> list[str]:
     """What must not appear anywhere but in the copy's URL: the names, and the A-number's digits
     in every grouping a log line could show."""
-    given, surname, a_number = person(small_leak)
+    given, surname, a_number = person_of(small_leak, ROW)
     digits = a_number.split("-")[1:]
     return [given, surname, "".join(digits), " ".join(digits), "_".join(digits)]
 
@@ -58,28 +46,30 @@ def zip_of(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_url_parts_and_member_names_quoting_values_are_withheld(small_leak, fingerprints):
-    given, surname, a_number = person(small_leak)
+def test_url_parts_and_member_names_quoting_values_are_withheld(small_leak, small_leak_fingerprints):
+    given, surname, a_number = person_of(small_leak, ROW)
     digits = " ".join(a_number.split("-")[1:])
     url = f"http://127.0.0.1:8080/share/{surname}.{given}/scan.zip?ref=A%20{digits.replace(' ', '%20')}"
 
-    assert withhold_url_parts(url, fingerprints) == (
+    assert withhold_url_parts(url, small_leak_fingerprints) == (
         f"http://127.0.0.1:8080/share/{WITHHELD_PART}/scan.zip?{WITHHELD_PART}"
     )
     reason = f"http://127.0.0.1:8080/f/x.zip::{surname}{given}.zip: corrupt zip (File is not a zip file)"
-    assert withhold_dataset_values(reason, fingerprints) == (
+    assert withhold_dataset_values(reason, small_leak_fingerprints) == (
         f"http://127.0.0.1:8080/f/x.zip::{WITHHELD_PART}: corrupt zip (File is not a zip file)"
     )
     quoted = f"Bad CRC-32 for file 'A {digits}.csv'"
-    assert withhold_dataset_values(quoted, fingerprints) == f"Bad CRC-32 for file '{WITHHELD_PART}'"
+    assert (
+        withhold_dataset_values(quoted, small_leak_fingerprints) == f"Bad CRC-32 for file '{WITHHELD_PART}'"
+    )
     ordinary = "http://127.0.0.1:8080/pub/2024/roster.zip::q3/report.csv: unreadable archive member"
-    assert withhold_dataset_values(ordinary, fingerprints) == ordinary
+    assert withhold_dataset_values(ordinary, small_leak_fingerprints) == ordinary
 
 
 def test_a_mirror_sweep_keeps_no_dataset_value_from_file_and_member_names(
     local_site, crawl_settings, leak_fingerprints, small_leak, capfd
 ):
-    given, surname, a_number = person(small_leak)
+    given, surname, a_number = person_of(small_leak, ROW)
     digits = " ".join(a_number.split("-")[1:])
     archive = zip_of(
         {
@@ -126,7 +116,7 @@ def test_error_messages_of_a_sweep_name_no_dataset_value(
 ):
     """A link to a file named after a person that answers 404: the error is counted and its
     message kept in the sweep record, with the file name withheld."""
-    given, surname, _ = person(small_leak)
+    given, surname, _ = person_of(small_leak, ROW)
     add_mirror(local_site, {"pub/readme.txt": "nothing here"})
     local_site.put(
         "/mirror/pub/",
