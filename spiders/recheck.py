@@ -27,7 +27,14 @@ from .sweep import ProgressCallback, at_our_log_level, run_crawl_process, source
 from .urls import GONE_STATUSES
 
 RECHECK_ACTOR = "recheck"
-VERDICTS = ("gone", "no longer matching", "changed", "still up", "could not check")
+VERDICTS = (
+    "gone",
+    "no longer matching",
+    "changed",
+    "still up",
+    "could not check",
+    "disallowed by robots.txt",
+)
 CLOSING_VERDICTS = ("gone", "no longer matching")
 
 
@@ -39,6 +46,7 @@ class RecheckResult:
     http_status: int | None
     status: str  # the match's status after the recheck
     days_outstanding: int | None  # days since the takedown notice, while still up
+    reason: str = ""  # why this verdict (judge)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -108,6 +116,11 @@ def judge(target: dict, answer: dict | None) -> tuple[str, str]:
     """The verdict on one copy, and why (the history note when it closes the takedown)."""
     if answer is None:
         return "could not check", "no answer (timeout, server error, DNS or refused)"
+    if answer.get("robots_disallowed"):
+        return (
+            "disallowed by robots.txt",
+            f"not fetched: robots.txt forbids {answer['content_url']} to our crawler",
+        )
     status = answer["http_status"]
     if status in GONE_STATUSES:
         return "gone", f"HTTP {status}"
@@ -132,7 +145,9 @@ def apply_verdict(store, match: Match, target: dict, answer: dict | None, state_
     if verdict in CLOSING_VERDICTS and "removed" in TRANSITIONS[match.status]:
         match = store.change_status(match.id, "removed", by=RECHECK_ACTOR, note=f"recheck: {reason}")
         forget_url(match.url, state_path)
-    return RecheckResult(match.id, match.url, verdict, http_status, match.status, match.days_outstanding())
+    return RecheckResult(
+        match.id, match.url, verdict, http_status, match.status, match.days_outstanding(), reason
+    )
 
 
 def forget_url(url: str, state_path: str) -> None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from .base import SourceSpider
+from .meta import META_DOCUMENT_URL
 from .paste import paste_page_document
 
 # Answers that mean "the copy is gone"; a recheck must see them instead of an error.
 GONE_STATUSES = (404, 410)
+# What Scrapy's RobotsTxtMiddleware raises IgnoreRequest with (scrapy/downloadermiddlewares/robotstxt.py).
+ROBOTS_REFUSAL = "Forbidden by robots.txt"
+RECHECK_ANSWERS_STAT = "leaktrack/recheck_answers"
 
 
 class UrlsSpider(SourceSpider):
@@ -51,7 +56,7 @@ class UrlsSpider(SourceSpider):
                 self.parse_warc_record,
                 document_url=target["url"],
                 handle_httpstatus_list=list(GONE_STATUSES),
-            )
+            ).replace(errback=self.recheck_failed)
         callbacks = {"paste_page": self.parse_paste_page, "telegram_message": self.parse_telegram_message}
         callback = callbacks.get(target["extraction"], self.parse_file)
         return self.request(
@@ -60,7 +65,22 @@ class UrlsSpider(SourceSpider):
             document_url=target["url"],
             handle_httpstatus_list=list(GONE_STATUSES),
             dont_filter=True,
-        )
+        ).replace(errback=self.recheck_failed)
+
+    def recheck_failed(self, failure) -> None:
+        """A recheck's request that came to nothing: counted like any failure, and, when the
+        site's robots.txt forbade it, noted as an answer saying so (``recheck.judge``: "not
+        checked, disallowed by robots.txt", never "gone"): not the same as a host that did not
+        answer."""
+        self.request_failed(failure)
+        error, request = failure.value, failure.request
+        if isinstance(error, IgnoreRequest) and str(error) == ROBOTS_REFUSAL:
+            answers = self.crawler.stats.get_value(RECHECK_ANSWERS_STAT) or []
+            url = request.meta.get(META_DOCUMENT_URL, request.url)
+            answers.append(
+                {"url": url, "content_url": request.url, "http_status": None, "robots_disallowed": True}
+            )
+            self.crawler.stats.set_value(RECHECK_ANSWERS_STAT, answers)
 
     def parse_file(self, response: Response):
         yield self.document(response)

@@ -5,7 +5,8 @@ with a ``route(request) -> Reply`` function shaped as the real API documents its
 ``fail_next(prefix, *replies)`` queues replies (a 429 with Retry-After, a 503) served before
 the route answers a path starting with ``prefix``: the rate-limit and outage cases. Every
 request is kept (path, query, headers) so a test can tell what the crawl asked for, and
-``wait_for`` lets a test wait on a request instead of sleeping.
+``wait_for`` lets a test wait on a request instead of sleeping. ``robots_txt`` is what the
+host answers for ``/robots.txt`` (by default a 404: everything allowed).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class ScriptedServer:
         self.route = route
         self.requests: list[SeenRequest] = []
         self.failures: list[tuple[str, Reply]] = []
+        # The host's /robots.txt (None: 404, everything allowed), e.g. "User-agent: *\nDisallow: /"
+        self.robots_txt: str | None = None
         self.lock = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -85,6 +88,9 @@ class ScriptedServer:
                 if request.path.startswith(prefix):
                     del self.failures[index]
                     return reply
+            robots_txt = self.robots_txt
+        if request.path == "/robots.txt" and robots_txt is not None:
+            return Reply.text(robots_txt)
         return self.route(request)
 
     def __enter__(self) -> ScriptedServer:
