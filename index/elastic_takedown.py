@@ -22,12 +22,14 @@ from . import settings
 from .base import Match, batches, time_from_text, time_text
 from .elastic_members import ElasticStoreMembers
 from .takedown_records import (
+    METRIC_GROUPS,
     TIME_FIELDS,
     Notice,
     TakedownMetric,
     TakedownRecords,
     TakedownTrack,
-    metrics_from_tracks,
+    hours_to_notice,
+    hours_to_removal,
 )
 
 TAKEDOWN_INDICES = ("lookups", "notices", "tracks")
@@ -58,6 +60,44 @@ def _fields_of(doc: dict) -> dict:
     return {key: time_from_text(value) if key in TIME_FIELDS else value for key, value in doc.items()}
 
 
+# Kept in each track document beside the times they come from, so that takedown_metrics is one
+# aggregation in the cluster, not every track streamed to Python (0.5 s of CPU at 1M tracks).
+DERIVED_TRACK_FIELDS = ("hours_to_notice", "hours_to_removal")
+
+
+def _track_doc(track: TakedownTrack) -> dict:
+    return {
+        **_doc_of(track),
+        "hours_to_notice": hours_to_notice(track),
+        "hours_to_removal": hours_to_removal(track),
+    }
+
+
+def _track_of(doc: dict) -> TakedownTrack:
+    return TakedownTrack(**_fields_of({k: v for k, v in doc.items() if k not in DERIVED_TRACK_FIELDS}))
+
+
+def _metric_of(bucket: dict, key: str) -> TakedownMetric:
+    return TakedownMetric(
+        key=key,
+        notified=bucket["doc_count"],
+        removed=bucket["removed"]["value"],
+        hours_to_notice_mean=bucket["notice_mean"]["value"],
+        hours_to_notice_max=bucket["notice_max"]["value"],
+        hours_to_removal_mean=bucket["removal_mean"]["value"],
+        hours_to_removal_max=bucket["removal_max"]["value"],
+    )
+
+
+_METRIC_AGGREGATIONS = {
+    "removed": {"value_count": {"field": "hours_to_removal"}},
+    "notice_mean": {"avg": {"field": "hours_to_notice"}},
+    "notice_max": {"max": {"field": "hours_to_notice"}},
+    "removal_mean": {"avg": {"field": "hours_to_removal"}},
+    "removal_max": {"max": {"field": "hours_to_removal"}},
+}
+
+
 def _lookup_id(key: str) -> str:
     # Keys hold URLs and colons; a hash is a safe document id of fixed length.
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -78,6 +118,33 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
             for kind in TAKEDOWN_INDICES:
                 if not self.client.indices.exists(index=self._takedown_index(kind)):
                     self._create_index(self._takedown_index(kind), {})
+        with self._errors("adding new fields to the takedown tracks"):
+            # A tracks index made before the derived fields existed gets them (strict mapping),
+            # and its tracks are written again with them, once: none lacks them afterwards.
+            properties = bodies["takedown_tracks"]["mappings"]["properties"]
+            self.client.indices.put_mapping(index=self._takedown_index("tracks"), properties=properties)
+            self.client.indices.refresh(index=self._takedown_index("tracks"))
+            lacking = {"bool": {"must_not": [{"exists": {"field": "hours_to_notice"}}]}}
+            older = [_track_of(doc) for doc in self._hits("tracks", lacking, [{"match_id": "asc"}])]
+        if older:
+            self._save_tracks(older, "adding derived fields to the takedown tracks")
+
+    def _save_tracks(self, tracks: list[TakedownTrack], doing: str) -> None:
+        actions = (
+            {"_index": self._takedown_index("tracks"), "_id": track.match_id, "_source": _track_doc(track)}
+            for track in tracks
+        )
+        with self._errors(doing):
+            for ok, item in streaming_bulk(
+                self.client,
+                actions,
+                raise_on_error=False,
+                refresh="wait_for",
+                chunk_size=settings.ES_BULK_CHUNK_SIZE,
+            ):
+                if not ok:
+                    result = next(iter(item.values()))
+                    raise StoreError(f"Elasticsearch at {self.url} refused track {result.get('_id')}")
 
     def _put(self, kind: str, doc_id: str, document: dict, doing: str) -> None:
         with self._errors(doing):
@@ -123,7 +190,7 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
             self.get(track.match_id)
         except NotFoundError:
             raise NotFoundError(f"no match with id {track.match_id!r}") from None
-        self._put("tracks", track.match_id, _doc_of(track), "saving a takedown track")
+        self._put("tracks", track.match_id, _track_doc(track), "saving a takedown track")
 
     def get_track(self, match_id: str) -> TakedownTrack | None:
         return self.tracks_of([match_id]).get(match_id)
@@ -132,7 +199,7 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
         found: dict[str, TakedownTrack] = {}
         for batch in batches(match_ids, settings.ITER_PAGE_SIZE):
             hits = self._hits("tracks", {"ids": {"values": batch}}, [{"match_id": "asc"}])
-            found.update((doc["match_id"], TakedownTrack(**_fields_of(doc))) for doc in hits)
+            found.update((doc["match_id"], _track_of(doc)) for doc in hits)
         return found
 
     def match_states(self, match_ids: list[str]) -> dict[str, tuple[str, datetime | None]]:
@@ -152,16 +219,33 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
             }
         }
         sort = [{"step_since": "asc"}, {"match_id": "asc"}]
-        return [TakedownTrack(**_fields_of(doc)) for doc in self._hits("tracks", query, sort, limit)]
+        return [_track_of(doc) for doc in self._hits("tracks", query, sort, limit)]
 
     def iter_tracks(self) -> Iterator[TakedownTrack]:
         sort = [{"match_id": "asc"}]
-        yield from (TakedownTrack(**_fields_of(doc)) for doc in self._hits("tracks", {"match_all": {}}, sort))
+        yield from (_track_of(doc) for doc in self._hits("tracks", {"match_all": {}}, sort))
 
     def takedown_metrics(self, group_by: str = "host") -> list[TakedownMetric]:
-        if group_by not in ("host", "source"):
+        if group_by not in METRIC_GROUPS:
             raise ValueError(f"group_by must be host or source, not {group_by!r}")
-        return metrics_from_tracks(self.iter_tracks(), group_by)
+        metrics = []
+        composite: dict[str, Any] = {
+            "size": settings.ITER_PAGE_SIZE,
+            "sources": [{"key": {"terms": {"field": group_by}}}],
+        }
+        while True:
+            with self._errors("computing takedown metrics"):
+                response = self.client.search(
+                    index=self._takedown_index("tracks"),
+                    size=0,
+                    aggs={"groups": {"composite": composite, "aggs": _METRIC_AGGREGATIONS}},
+                )
+            page = response["aggregations"]["groups"]
+            metrics += [_metric_of(bucket, bucket["key"]["key"]) for bucket in page["buckets"]]
+            if len(page["buckets"]) < composite["size"] or "after_key" not in page:
+                break  # a short page is the last: no round trip for an empty one
+            composite["after"] = page["after_key"]
+        return sorted(metrics, key=lambda metric: (-metric.notified, metric.key))
 
     def delete_matches(self, match_ids: list[str]) -> int:
         deleted = 0

@@ -20,6 +20,8 @@ from .takedown_records import (
     TakedownMetric,
     TakedownRecords,
     TakedownTrack,
+    hours_to_notice,
+    hours_to_removal,
 )
 
 # Hours from first seen to notice and from notice to removal, stored with each track so the
@@ -122,10 +124,6 @@ def _fields_of(row: sqlite3.Row, columns: tuple[str, ...]) -> dict:
     return {c: time_from_text(row[c]) if c in TIME_FIELDS else row[c] for c in columns}
 
 
-def _hours(later: datetime, earlier: datetime) -> float:
-    return (later - earlier).total_seconds() / 3600
-
-
 class SQLiteTakedownRecords(TakedownRecords):
     """Mixed into ``SQLiteStore``: uses its ``_write``/``_read``/``_load``."""
 
@@ -171,13 +169,11 @@ class SQLiteTakedownRecords(TakedownRecords):
         if not self._load([track.match_id]):
             raise NotFoundError(f"no match with id {track.match_id!r}")
         columns = (*_TRACK_COLUMNS, "hours_to_notice", "hours_to_removal")
-        to_notice = _hours(track.first_notice_at, track.first_seen)
-        to_removal = _hours(track.removed_at, track.first_notice_at) if track.removed_at else None
         with self._write() as db:
             db.execute(
                 f"INSERT OR REPLACE INTO takedown_tracks ({', '.join(columns)})"
                 f" VALUES ({', '.join('?' * len(columns))})",
-                (*_row_of(track, _TRACK_COLUMNS), to_notice, to_removal),
+                (*_row_of(track, _TRACK_COLUMNS), hours_to_notice(track), hours_to_removal(track)),
             )
 
     def get_track(self, match_id: str) -> TakedownTrack | None:

@@ -10,8 +10,7 @@ Message-IDs and which template was used.
 from __future__ import annotations
 
 import abc
-import statistics
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -96,31 +95,18 @@ class TakedownMetric:
         return dict(self.__dict__)
 
 
-def _hours(later: datetime, earlier: datetime) -> float:
+def hours_between(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 3600
 
 
-def metrics_from_tracks(tracks: Iterable[TakedownTrack], group_by: str) -> list[TakedownMetric]:
-    """The per-host or per-source metrics, as every backend must report them; most notified first."""
-    groups: dict[str, list[TakedownTrack]] = {}
-    for track in tracks:
-        groups.setdefault(getattr(track, group_by), []).append(track)
-    metrics = []
-    for key, members in groups.items():
-        to_notice = [_hours(t.first_notice_at, t.first_seen) for t in members]
-        to_removal = [_hours(t.removed_at, t.first_notice_at) for t in members if t.removed_at]
-        metrics.append(
-            TakedownMetric(
-                key=key,
-                notified=len(members),
-                removed=len(to_removal),
-                hours_to_notice_mean=statistics.fmean(to_notice),
-                hours_to_notice_max=max(to_notice),
-                hours_to_removal_mean=statistics.fmean(to_removal) if to_removal else None,
-                hours_to_removal_max=max(to_removal) if to_removal else None,
-            )
-        )
-    return sorted(metrics, key=lambda metric: (-metric.notified, metric.key))
+def hours_to_notice(track: TakedownTrack) -> float:
+    """First seen -> first notice, the metrics' "time to act"."""
+    return hours_between(track.first_notice_at, track.first_seen)
+
+
+def hours_to_removal(track: TakedownTrack) -> float | None:
+    """First notice -> removal, for a removed copy."""
+    return hours_between(track.removed_at, track.first_notice_at) if track.removed_at else None
 
 
 class TakedownRecords(abc.ABC):
@@ -167,7 +153,9 @@ class TakedownRecords(abc.ABC):
 
     @abc.abstractmethod
     def takedown_metrics(self, group_by: str = "host") -> list[TakedownMetric]:
-        """``metrics_from_tracks`` over every track, grouped by ``host`` or ``source``."""
+        """Per ``host`` or ``source`` (METRIC_GROUPS), over every track: copies notified and
+        removed, ``hours_to_notice`` mean and max, ``hours_to_removal`` mean and max over the
+        removed ones; most notified first, then by key."""
 
     @abc.abstractmethod
     def delete_matches(self, match_ids: list[str]) -> int:

@@ -1177,8 +1177,12 @@ def _aggregate(aggs: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dic
             query = Query(body)
             kept = [h for h in hits if query.score(mappings[h.index], h.doc_id, h.doc.source) is not None]
             results[name] = {"doc_count": len(kept), **_aggregate(sub, kept, mappings)}
-        elif kind in ("terms", "cardinality", "composite"):
-            results[name] = _bucket_aggregation(kind, body, hits, mappings)
+        elif kind in ("terms", "composite"):
+            results[name] = _bucket_aggregation(kind, body, hits, mappings, sub)
+        elif kind == "cardinality":
+            results[name] = _bucket_aggregation(kind, body, hits, mappings, {})
+        elif kind in METRIC_AGGREGATIONS:
+            results[name] = _metric(kind, body, hits, mappings)
         else:
             raise EsError(
                 400,
@@ -1199,42 +1203,79 @@ def _field_values_for_agg(field_name: str, hit: Hit, mappings: dict[str, Mapping
     return list(dict.fromkeys(mapping.values(hit.doc.source, field_name)))
 
 
-def _bucket_aggregation(kind: str, body: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dict:
-    if kind == "composite":
-        return _composite(body, hits, mappings)
-    counts: dict[Any, int] = {}
+# Single-value metric aggregations over numeric fields: kind -> (values -> value). Empty: ES
+# answers null for avg/min/max and 0 for sum/value_count.
+METRIC_AGGREGATIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "avg": lambda values: sum(values) / len(values) if values else None,
+    "min": lambda values: min(values) if values else None,
+    "max": lambda values: max(values) if values else None,
+    "sum": lambda values: float(sum(values)),
+    "value_count": len,
+}
+
+
+def _metric(kind: str, body: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dict:
+    field_name = body["field"]
+    values = []
     for hit in hits:
-        for value in _field_values_for_agg(body["field"], hit, mappings):
-            counts[value] = counts.get(value, 0) + 1
+        mapping = mappings[hit.index]
+        field_type = mapping.field_type(field_name)
+        if field_type is not None and field_type not in NUMERIC_TYPES and kind != "value_count":
+            raise _bad_request(
+                f"Field [{field_name}] of type [{field_type}] is not supported for aggregation [{kind}]"
+            )
+        values.extend(v for v in mapping.values(hit.doc.source, field_name) if v is not None)
+    return {"value": METRIC_AGGREGATIONS[kind](values)}
+
+
+def _values_by_bucket(field_name: str, hits: list[Hit], mappings: dict[str, Mapping]) -> dict[Any, list[Hit]]:
+    members: dict[Any, list[Hit]] = {}
+    for hit in hits:
+        for value in _field_values_for_agg(field_name, hit, mappings):
+            members.setdefault(value, []).append(hit)
+    return members
+
+
+def _bucket_aggregation(
+    kind: str, body: dict, hits: list[Hit], mappings: dict[str, Mapping], sub: dict
+) -> dict:
+    if kind == "composite":
+        return _composite(body, hits, mappings, sub)
+    members = _values_by_bucket(body["field"], hits, mappings)
     if kind == "cardinality":
-        return {"value": len(counts)}
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return {"value": len(members)}
+    ordered = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     size = body.get("size", 10)
     shown = ordered[:size]
     return {
         "doc_count_error_upper_bound": 0,
-        "sum_other_doc_count": sum(count for _, count in ordered[size:]),
-        "buckets": [{"key": key, "doc_count": count} for key, count in shown],
+        "sum_other_doc_count": sum(len(kept) for _, kept in ordered[size:]),
+        "buckets": [
+            {"key": key, "doc_count": len(kept), **_aggregate(sub, kept, mappings)} for key, kept in shown
+        ],
     }
 
 
-def _composite(body: dict, hits: list[Hit], mappings: dict[str, Mapping]) -> dict:
+def _composite(body: dict, hits: list[Hit], mappings: dict[str, Mapping], sub: dict) -> dict:
     sources = body.get("sources") or []
     if len(sources) != 1 or list(list(sources[0].values())[0]) != ["terms"]:
         raise _bad_request("the stand-in supports composite aggregations with one terms source only")
     ((source_name, spec),) = sources[0].items()
-    field_name = spec["terms"]["field"]
-    counts: dict[Any, int] = {}
-    for hit in hits:
-        for value in _field_values_for_agg(field_name, hit, mappings):
-            counts[value] = counts.get(value, 0) + 1
-    keys = sorted(counts)
+    members = _values_by_bucket(spec["terms"]["field"], hits, mappings)
+    keys = sorted(members)
     after = (body.get("after") or {}).get(source_name)
     if after is not None:
         keys = [key for key in keys if key > after]
     page = keys[: body.get("size", 10)]
     result: dict[str, Any] = {
-        "buckets": [{"key": {source_name: key}, "doc_count": counts[key]} for key in page]
+        "buckets": [
+            {
+                "key": {source_name: key},
+                "doc_count": len(members[key]),
+                **_aggregate(sub, members[key], mappings),
+            }
+            for key in page
+        ]
     }
     if page:
         result["after_key"] = {source_name: page[-1]}

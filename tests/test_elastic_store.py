@@ -9,17 +9,20 @@ from __future__ import annotations
 import base64
 import logging
 import socket
+from datetime import datetime, timedelta
 
 import pytest
 from es_standin import StandinServer
-from fixtures_store import found_copy
+from fixtures_store import T0, found_copy
 from typer.testing import CliRunner
 
 from leaktrack.cli.app import app
 from leaktrack.credentials import Secrets
 from leaktrack.errors import ConcurrentUpdateError, StoreError
 from leaktrack.index import match_id_for_url, open_store, settings
+from leaktrack.index.base import time_text
 from leaktrack.index.elastic import ElasticsearchStore
+from leaktrack.index.takedown_records import TakedownTrack
 
 URL_A = "https://pastebin.com/aaaa"
 URL_B = "https://gist.github.com/someone/bbbb"
@@ -413,3 +416,51 @@ def test_a_matches_index_made_before_dataset_ids_gets_the_field_on_open(standin)
         copy.dataset_id = "c" * 32
         (match,) = store.upsert_copies([copy])
         assert store.get(match.id).dataset_id == "c" * 32
+
+
+# -- takedown metrics --------------------------------------------------------------------
+
+
+def _notified_track(match_id: str, hours_to_notice: float, hours_to_removal: float | None = None):
+    notice = T0 + timedelta(hours=hours_to_notice)
+    removed = notice + timedelta(hours=hours_to_removal) if hours_to_removal is not None else None
+    return TakedownTrack(
+        match_id=match_id,
+        host="h.example",
+        source="pastes",
+        first_seen=T0,
+        step="monitoring" if removed else "notified",
+        step_since=notice,
+        role="platform",
+        first_notice_at=notice,
+        removed_at=removed,
+    )
+
+
+def test_takedown_metrics_are_one_aggregation_in_the_cluster_not_every_track_read(es_store, standin):
+    first, second = es_store.upsert_copies([found_copy(URL_A, ["r1"]), found_copy(URL_B, ["r1"])])
+    es_store.save_track(_notified_track(first.id, 2, hours_to_removal=10))
+    es_store.save_track(_notified_track(second.id, 4))
+    standin.cluster.requests.clear()
+
+    (metric,) = es_store.takedown_metrics("host")
+
+    assert (metric.notified, metric.removed, metric.hours_to_removal_max) == (2, 1, 10)
+    assert metric.hours_to_notice_mean == pytest.approx(3)
+    (search,) = standin.cluster.requests_to("POST", "/lt-takedown-tracks/_search")
+    assert search.json()["size"] == 0 and "groups" in search.json()["aggs"]
+
+
+def test_tracks_kept_before_the_derived_hours_get_them_when_the_store_is_opened(standin):
+    store = ElasticsearchStore(standin.url, index_prefix="lt", refresh=True)
+    (match,) = store.upsert_copies([found_copy(URL_A, ["r1"])])
+    track = _notified_track(match.id, 2, hours_to_removal=10)
+    older = {k: time_text(v) if isinstance(v, datetime) else v for k, v in track.__dict__.items()}
+    store.client.index(index="lt-takedown-tracks", id=match.id, document=older, refresh=True)
+    store.close()
+
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=True) as reopened:
+        (metric,) = reopened.takedown_metrics("host")
+        assert reopened.get_track(match.id) == track
+
+    assert (metric.removed, metric.hours_to_notice_max, metric.hours_to_removal_max) == (1, 2, 10)

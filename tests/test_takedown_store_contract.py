@@ -8,6 +8,7 @@ import pytest
 from fixtures_store import T0, found_copy
 
 from leaktrack.errors import NotFoundError
+from leaktrack.index import settings
 from leaktrack.index.takedown_records import Notice, TakedownTrack
 
 URL_A = "https://pastebin.com/aaaa"
@@ -123,6 +124,20 @@ def test_metrics_per_host_and_per_source_count_notified_and_removed_with_their_h
     assert (two.key, two.notified, two.removed, two.hours_to_removal_mean) == ("two.example", 1, 0, None)
     by_source = {m.key: m.notified for m in store.takedown_metrics("source")}
     assert by_source == {"pastes": 2, "mirrors": 1}
+
+
+def test_metrics_cover_every_host_when_there_are_more_than_one_page_of_them(store, monkeypatch):
+    monkeypatch.setattr(settings, "ITER_PAGE_SIZE", 2)
+    copies = [found_copy(f"https://h{n}.example/a", ["r1"]) for n in range(5)]
+    copies += [found_copy("https://h0.example/b", ["r1"])]
+    for match in store.upsert_copies(copies):
+        store.save_track(track(match.id, match.host))
+
+    metrics = store.takedown_metrics("host")
+
+    assert [(m.key, m.notified) for m in metrics] == [("h0.example", 2)] + [
+        (f"h{n}.example", 1) for n in range(1, 5)
+    ]
 
 
 def test_iter_tracks_streams_every_track(store):
