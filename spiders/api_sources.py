@@ -31,6 +31,14 @@ Example (see docs/sources-apis.md for every key)::
     token_env = "BRAVE_SEARCH_KEY"
     queries = ["\\"Case Status Export v2\\" filetype:csv"]
 
+    [[sources]]
+    name = "google"
+    kind = "search"
+    profile = "google"                 # Google Programmable Search (Custom Search JSON API)
+    engine_id = "0123456789abcdef0"    # the search engine's ID (cx)
+    token_env = "GOOGLE_CSE_KEY"
+    queries = ["\\"Case Status Export v2\\" filetype:csv"]
+
 Every query text (``queries``, ``filenames``, ``header_rows``) is sent to a third party. It must
 never hold a value of the dataset: ``refuse_dataset_values_in_queries`` checks every one against
 the fingerprints when a sweep starts and refuses the sweep with one line naming the source and
@@ -58,10 +66,11 @@ DEFAULT_API_URLS = {
     "gitlab": "https://gitlab.com/api/v4",
     "paste_api:pastebin": "https://scrape.pastebin.com",
     "search:brave": "https://api.search.brave.com/res/v1",
+    "search:google": "https://www.googleapis.com/customsearch/v1",
 }
 # Where GitHub serves a file's bytes without the API (what a recheck fetches again).
 DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
-PROFILES = {"paste_api": ("pastebin",), "search": ("brave",)}
+PROFILES = {"paste_api": ("pastebin",), "search": ("brave", "google")}
 # The keys whose texts are sent to a search API: checked against the fingerprints.
 QUERY_KEYS = ("queries", "filenames", "header_rows")
 # The same for the archive and channel kinds: what they send the Internet Archive, Common Crawl
@@ -81,6 +90,7 @@ API_KEYS = {
     "gists",
     "raw_base_url",
     "max_pages",
+    "engine_id",
 }
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -101,6 +111,7 @@ def parse_api_keys(raw: dict, kind: str, where: str) -> dict:
         "gists": flag(raw, "gists", where, default=False),
         "raw_base_url": _http_url(raw, "raw_base_url", where),
         "max_pages": optional_positive_int(raw, "max_pages", where),
+        "engine_id": _engine_id(raw, where),
     }
 
 
@@ -114,6 +125,12 @@ def check_api_source(source: Source, where: str) -> None:
         raise SourcesError(f"{where}: a search source needs queries")
     if source.kind == "search" and not source.token_env:
         raise SourcesError(f"{where}: a search source needs token_env (its API key's environment variable)")
+    if source.kind == "search" and source.profile == "google" and not source.engine_id:
+        raise SourcesError(
+            f"{where}: a google search source needs engine_id (the Programmable Search Engine's ID, cx)"
+        )
+    if source.engine_id and not (source.kind == "search" and source.profile == "google"):
+        raise SourcesError(f'{where}: engine_id is for search sources with profile = "google"')
     if source.kind != "github" and (source.filenames or source.header_rows or source.gists):
         raise SourcesError(f"{where}: filenames, header_rows and gists are for github sources")
     if source.kind == "paste_api" and source.profile == "pastebin" and source.token_env:
@@ -179,6 +196,21 @@ def _http_url(raw: dict, key: str, where: str) -> str | None:
     parsed = urlparse(value) if isinstance(value, str) else None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise SourcesError(f"{where}: {key} must be an http(s) URL")
+    return value
+
+
+# Programmable Search Engine IDs (cx): letters, digits and a few separators.
+_ENGINE_ID_RE = re.compile(r"[A-Za-z0-9:_-]{1,128}")
+
+
+def _engine_id(raw: dict, where: str) -> str | None:
+    value = raw.get("engine_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ENGINE_ID_RE.fullmatch(value):
+        raise SourcesError(
+            f"{where}: engine_id must be a Programmable Search Engine ID (cx), like 0123456789abcdef0"
+        )
     return value
 
 

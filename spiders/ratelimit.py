@@ -16,7 +16,8 @@ it: ``Retry-After`` first, else the reset time when nothing is left, else at lea
 ``LEAKTRACK_API_MAX_WAIT``, or more than ``LEAKTRACK_API_RATE_LIMIT_RETRIES`` refusals of one
 request, gives up: the refusal is counted as an HTTP error, and source health reports the source
 as refused. A 403 without any of these signs is a permission error (a token without the scope),
-not retried.
+not retried. A refusal that says the quota for the day is spent (Google's "Queries per day",
+``dailyLimitExceeded``) is given up at once: waiting would hold the sweep for hours.
 
 Only requests of the API kinds (meta ``META_API``) are looked at; the wait is per source (a
 token's limits are the source's).
@@ -44,6 +45,8 @@ RESET_HEADERS = (b"X-RateLimit-Reset", b"RateLimit-Reset")
 RATE_LIMIT_STATUSES = (403, 429)
 # How APIs word a rate-limit refusal that carries no headers (GitHub's secondary limits).
 RATE_LIMIT_WORDS = (b"rate limit", b"abuse detection")
+# How APIs word a refusal for a daily quota (Google APIs' RESOURCE_EXHAUSTED messages).
+DAILY_QUOTA_WORDS = (b"per day", b"dailylimitexceeded")
 META_REFUSALS = "leaktrack_rate_limit_refusals"
 
 
@@ -78,6 +81,11 @@ def is_rate_limit_refusal(response: Response, limit: RateLimit) -> bool:
         return True
     body = response.body[:2000].lower()
     return any(words in body for words in RATE_LIMIT_WORDS)
+
+
+def is_daily_quota_refusal(response: Response) -> bool:
+    body = response.body[:2000].lower()
+    return any(words in body for words in DAILY_QUOTA_WORDS)
 
 
 def refusal_wait(limit: RateLimit, refusals: int, secondary_wait: float) -> float:
@@ -125,6 +133,10 @@ class ApiRateLimit:
         if not is_rate_limit_refusal(response, limit):
             return response
         refusals = request.meta.get(META_REFUSALS, 0)
+        if is_daily_quota_refusal(response):
+            logger.warning("%s: the API's quota for the day is spent (%s), giving up", source, request.url)
+            request.meta["dont_retry"] = True
+            return response
         wait = refusal_wait(limit, refusals, self.secondary_wait)
         if refusals >= self.max_refusals or wait > self.max_wait:
             logger.warning(

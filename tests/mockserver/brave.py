@@ -102,17 +102,21 @@ class BraveSearchApi(ScriptedServer):
         return Reply.json(body, 200, RATE_HEADERS)
 
     def page(self, request: SeenRequest) -> Reply:
-        """A result's page, with an ETag; 304 to a matching If-None-Match."""
-        name = request.path.removeprefix("/site/")
-        for result in self.results:
-            if result.name == name:
-                etag = f'"{name}"'
-                if header(request, "If-None-Match") == etag:
-                    return Reply(304, b"", {"ETag": etag})
-                return Reply(
-                    200, result.text.encode(), {"Content-Type": "text/plain; charset=utf-8", "ETag": etag}
-                )
-        return Reply.text("not found", 404)
+        return result_page(self.results, request)
+
+
+def result_page(results: list[Result], request: SeenRequest) -> Reply:
+    """A result's page (``/site/<name>``), with an ETag; 304 to a matching If-None-Match."""
+    name = request.path.removeprefix("/site/")
+    for result in results:
+        if result.name == name:
+            etag = f'"{name}"'
+            if header(request, "If-None-Match") == etag:
+                return Reply(304, b"", {"ETag": etag})
+            return Reply(
+                200, result.text.encode(), {"Content-Type": "text/plain; charset=utf-8", "ETag": etag}
+            )
+    return Reply.text("not found", 404)
 
 
 def rate_limited() -> Reply:
