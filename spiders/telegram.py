@@ -15,11 +15,22 @@ an earlier sweep took (cursor per channel: the highest message id taken), or the
 redirects to the channel's card) or a page without messages is an empty listing: a dark source.
 ``recheck`` reads the message's embed page again (extraction ``telegram_message``); a deleted
 message is an emptied answer, so the copy is gone.
+
+Edited messages: the preview marks a message edited in its footer's metadata (``edited``
+before the date, in ``tgme_widget_message_meta``). The crawl state keeps, per channel, each
+recent message's *edit state* (a hash of its edit mark and text; no text), beside the cursor.
+A message already taken whose edit state changed (edited since, or its text changed) is read
+and scanned again, with its new links; one taken before edit states were kept is read again
+once when it is marked edited. Edits are seen on the pages a sweep reads: the newest page
+always, and older pages back to the cursor. The states are written with the cursor (only when
+the channel's requests all succeeded), for the newest ``EDIT_STATES_KEPT`` messages.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 from collections.abc import Iterator, Set
 from dataclasses import dataclass, field
@@ -39,6 +50,8 @@ from .urls import GONE_STATUSES
 
 DEFAULT_API_URL = "https://t.me"
 POST_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]{3,31})/(\d+)$")
+# Edit states kept per channel: the newest messages' (a few preview pages of 20).
+EDIT_STATES_KEPT = 500
 
 
 @dataclass
@@ -48,6 +61,13 @@ class ChannelMessage:
     published: datetime | None
     text: str  # the message's text and its attachments' names, one per line
     links: list[str] = field(default_factory=list)  # http(s) links in the message, absolute
+    edited: bool = False  # marked "edited" in its footer
+
+    @property
+    def edit_state(self) -> str:
+        """What an edit changes (the mark and the text), hashed: kept in the crawl state."""
+        marked = b"edited\n" if self.edited else b"\n"
+        return hashlib.sha256(marked + self.text.encode("utf-8")).hexdigest()[:16]
 
 
 class TelegramSpider(CursorSpider):
@@ -91,18 +111,44 @@ class TelegramSpider(CursorSpider):
             self.crawler.stats.inc_value("leaktrack/empty_listings")
             return
         taken = int(self.cursor(name) or 0)
+        states = self.edit_states(name)
         for message in messages:
-            if message.id <= taken or (self.since and message.published and message.published < self.since):
+            if self.since and message.published and message.published < self.since:
                 self.crawler.stats.inc_value("leaktrack/skipped_seen")
                 continue
+            if message.id <= taken and not self.edited_since_taken(message, states):
+                states[str(message.id)] = message.edit_state
+                self.crawler.stats.inc_value("leaktrack/skipped_seen")
+                continue
+            if message.id <= taken:
+                self.crawler.stats.inc_value("leaktrack/telegram_edits_read")
             newest = max(message.id, int(self.noted(name, name) or 0))
             self.note_cursor(name, name, str(newest))
+            states[str(message.id)] = message.edit_state
             yield self.message_document(response, message)
             for link in message.links:
                 yield self.query_request(
                     link, self.parse_linked_file, name, incremental="skip_seen", document_url=link
                 )
+        self.note_cursor(name, edits_cursor_name(name), json.dumps(newest_states(states)))
         yield from self.older_page(response, messages, taken, channel)
+
+    def edit_states(self, name: str) -> dict[str, str]:
+        """Message id -> edit state of the channel's recent messages: as this crawl noted them
+        so far, else as the last complete sweep left them."""
+        noted = self.noted(name, edits_cursor_name(name)) or self.cursor(edits_cursor_name(name))
+        try:
+            states = json.loads(noted) if noted else {}
+        except ValueError:  # a crawl state from elsewhere: read the marked messages again
+            states = {}
+        return states if isinstance(states, dict) else {}
+
+    @staticmethod
+    def edited_since_taken(message: ChannelMessage, states: dict[str, str]) -> bool:
+        known = states.get(str(message.id))
+        if known is None:  # taken before edit states were kept: an edit mark may be newer
+            return message.edited
+        return known != message.edit_state
 
     def older_page(self, response: Response, messages: list[ChannelMessage], taken: int, channel: str):
         oldest = messages[0]
@@ -140,6 +186,16 @@ class TelegramSpider(CursorSpider):
         yield self.document(response)
 
 
+def edits_cursor_name(name: str) -> str:
+    """The crawl-state cursor holding a channel's edit states, beside its cursor ``name``."""
+    return f"{name}:edits"
+
+
+def newest_states(states: dict[str, str]) -> dict[str, str]:
+    newest = sorted(states, key=int, reverse=True)[:EDIT_STATES_KEPT]
+    return {message_id: states[message_id] for message_id in sorted(newest, key=int)}
+
+
 def embed_url(api_url: str, channel: str, message_id: int) -> str:
     """The one-message widget page of a message (what ``recheck`` reads again)."""
     return f"{api_url}/{channel}/{message_id}?embed=1&mode=tme"
@@ -170,7 +226,20 @@ def message_of(node: parsel.Selector, response: Response, own_hosts: Set[str]) -
         published=message_date(node.css(".tgme_widget_message_date time::attr(datetime)").get()),
         text="\n".join(lines),
         links=message_links(node, response, own_hosts),
+        edited=is_marked_edited(node),
     )
+
+
+def is_marked_edited(node: parsel.Selector) -> bool:
+    """Telegram writes "edited" in the footer's metadata, before the date link (some page
+    versions wrap it in ``tgme_widget_message_edited``)."""
+    if node.css(".tgme_widget_message_edited"):
+        return True
+    meta = node.css(".tgme_widget_message_meta")
+    words = " ".join(
+        meta.xpath("./text() | ./*[not(contains(@class, 'tgme_widget_message_date'))]//text()").getall()
+    )
+    return "edited" in words.lower()
 
 
 def text_lines(fragment: str) -> list[str]:

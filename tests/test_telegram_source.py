@@ -195,3 +195,91 @@ def test_a_telegram_source_needs_channels_named_as_telegram_names_them():
         parse_sources({"sources": [{"name": "t", "kind": "telegram"}]})
     with pytest.raises(SourcesError, match="channels has 't.me/leaks', not a public channel username"):
         parse_sources({"sources": [{"name": "t", "kind": "telegram", "channels": ["t.me/leaks"]}]})
+
+
+def test_a_message_edited_between_sweeps_is_read_and_scanned_again(
+    telegram, tme, crawl_settings, leak_fingerprints
+):
+    rows = leak_fingerprints.copies["excerpt_10_rows"]
+    channel = telegram.channel("leakdrops")
+    channel.post(1, "2026-11-20T08:00:00+00:00", "files coming")
+    placeholder = channel.post(2, "2026-11-20T09:00:00+00:00", "list: (will add soon)")
+    channel.post(3, "2026-11-20T10:00:00+00:00", "stay tuned")
+    config = telegram_config(tme)
+    first = sweep_with(config, leak_fingerprints, crawl_settings)
+    assert (first.per_source["tg"]["documents"], stored_matches()) == (3, {})
+
+    placeholder.edit("list:\n" + text_of(rows))
+    second = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    assert stored_matches() == {f"{tme.url}/leakdrops/2": rows.expected_records}
+    counts = second.per_source["tg"]
+    assert (counts["documents"], counts["matches"], counts["skipped_seen"]) == (1, 1, 2)
+
+
+def test_an_unedited_channel_is_not_scanned_again_and_an_edit_is_read_once(
+    telegram, tme, crawl_settings, leak_fingerprints
+):
+    channel = telegram.channel("leakdrops")
+    channel.post(1, "2026-11-20T08:00:00+00:00", "hello")
+    second_message = channel.post(2, "2026-11-20T09:00:00+00:00", "typo hree")
+    config = telegram_config(tme)
+    sweep_with(config, leak_fingerprints, crawl_settings)
+
+    quiet = sweep_with(config, leak_fingerprints, crawl_settings)
+    second_message.edit("typo here")
+    edited = sweep_with(config, leak_fingerprints, crawl_settings)
+    after = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    documents = [summary.per_source["tg"]["documents"] for summary in (quiet, edited, after)]
+    assert documents == [0, 1, 0]
+
+
+def test_a_sweep_that_failed_reads_the_edit_again_next_time(
+    telegram, tme, local_site, crawl_settings, leak_fingerprints
+):
+    """Edit states are written with the cursor: only when every request of the channel succeeded."""
+    rows = leak_fingerprints.copies["excerpt_10_rows"]
+    channel = telegram.channel("leakdrops")
+    message = channel.post(1, "2026-11-20T08:00:00+00:00", "soon")
+    config = telegram_config(tme)
+    sweep_with(config, leak_fingerprints, crawl_settings)
+    local_site.put("/dl/part2.csv", "Internal error", status=500)
+    message.edit(text_of(rows) + "\n" + local_site.url("/dl/part2.csv"))
+    message.links = [local_site.url("/dl/part2.csv")]
+
+    failed = sweep_with(config, leak_fingerprints, crawl_settings)
+    local_site.put("/dl/part2.csv", "nothing here")
+    again = sweep_with(config, leak_fingerprints, crawl_settings)
+
+    assert failed.per_source["tg"]["errors"] == 1
+    assert again.per_source["tg"]["errors"] == 0
+    assert (
+        again.per_source["tg"]["documents"] + again.per_source["tg"]["unchanged"] == 2
+    )  # the message, the file
+
+
+def test_the_edit_mark_is_read_from_the_footer_in_both_of_telegrams_forms():
+    from scrapy.http import HtmlResponse
+
+    from leaktrack.spiders.telegram import channel_messages
+
+    def footer(meta: str, post: int) -> str:
+        return (
+            f'<div class="tgme_widget_message" data-post="leakdrops/{post}"><div class="tgme_widget_message_text">hi</div>'
+            f'<span class="tgme_widget_message_meta">{meta}<a class="tgme_widget_message_date" href="#">'
+            '<time datetime="2026-11-20T08:00:00+00:00">08:00</time></a></span></div>'
+        )
+
+    page = (
+        footer("", 1)
+        + footer("edited ", 2)
+        + footer('<span class="tgme_widget_message_edited">edited</span>', 3)
+    )
+    response = HtmlResponse("https://t.me/s/leakdrops", body=page.encode(), encoding="utf-8")
+
+    assert [(message.id, message.edited) for message in channel_messages(response)] == [
+        (1, False),
+        (2, True),
+        (3, True),
+    ]

@@ -4,7 +4,8 @@ Pages are shaped as t.me serves them: ``/s/<channel>`` lists the latest ``per_pa
 oldest first, each a ``div.tgme_widget_message`` with ``data-post="<channel>/<id>"``, its
 text in ``div.tgme_widget_message_text`` (lines joined with ``<br/>``, links as ``<a>``),
 attached documents as ``tgme_widget_message_document`` title and size, and the date in the
-footer's ``a.tgme_widget_message_date > time[datetime]``; an ``a.tme_messages_more`` with
+footer's ``a.tgme_widget_message_date > time[datetime]``, preceded by ``edited`` in the footer's
+``span.tgme_widget_message_meta`` once the message was edited; an ``a.tme_messages_more`` with
 ``data-before`` links to ``?before=<oldest id>`` while older messages remain. A message's embed
 page (``/<channel>/<id>?embed=1``) shows that message alone, or "Post not found". A channel
 without a public preview redirects ``/s/<channel>`` to its card, ``/<channel>``.
@@ -25,6 +26,12 @@ class PostedMessage:
     text: str = ""
     links: list[str] = field(default_factory=list)
     document: tuple[str, str] | None = None  # (file name, size text)
+    edited: bool = False
+
+    def edit(self, text: str) -> None:
+        """The channel's author edits the message: new text, and the footer says "edited"."""
+        self.text = text
+        self.edited = True
 
 
 @dataclass
@@ -113,6 +120,7 @@ def message_html(channel: str, message: PostedMessage) -> str:
         f'<a href="?q=%23leak">#leak</a></div>'
         '<div class="tgme_widget_message_footer compact js-message_footer"><div class="tgme_widget_message_info short">'
         '<span class="tgme_widget_message_views">1.2K</span><span class="tgme_widget_message_meta">'
+        f"{'edited ' if message.edited else ''}"
         f'<a class="tgme_widget_message_date" href="https://t.me/{channel}/{message.id}">'
         f'<time datetime="{message.date}" class="time">00:00</time></a></span></div></div>'
         "</div></div></div>"
