@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +69,10 @@ from .spill import ordered_map
 log = logging.getLogger(__name__)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _NEWLINE, _SPACE = 10, 32
+# Candidate lines matched at once: enough for numpy to pay, few enough that a large
+# document's intermediate arrays (keys of every run of tokens, pairs x columns) stay small.
+MATCH_BATCH_LINES = 4096
+_ID_VARIANT_MEMO_CHUNKS = 200_000  # chunks whose id variants are remembered (dropped whole when full)
 
 
 @dataclass
@@ -80,6 +86,16 @@ class LineMatches:
     @classmethod
     def none(cls) -> LineMatches:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+
+    @classmethod
+    def concatenated(cls, parts: Sequence[LineMatches]) -> LineMatches:
+        if not parts:
+            return cls.none()
+        return cls(
+            np.concatenate([p.records for p in parts]),
+            np.concatenate([p.lines for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+        )
 
     @property
     def confidences(self) -> np.ndarray:
@@ -126,6 +142,7 @@ class _Scanner:
             fingerprints.known_keys,
             compiled=compiled,
         )
+        self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
         self.first_pass: CompiledFirstPass | None = None
         if compiled or (compiled is None and first_pass_compiled):
             self.first_pass = CompiledFirstPass(
@@ -204,23 +221,57 @@ class _Scanner:
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(
-        self, lines: list[tuple[int, bytes]], ocr_line_ranges: Sequence[tuple[int, int]] = ()
+        self, lines: Sequence[tuple[int, bytes]], ocr_line_ranges: Sequence[tuple[int, int]] = ()
     ) -> LineMatches:
-        """The matches of candidate lines; ``ocr_line_ranges``: (first, end) line numbers of
-        the text that were read by OCR (see ``_ocr_repaired_names``)."""
-        self.chunks.learn({chunk for _, line in lines for chunk in line.split()})
-        encoded = _EncodedLines.of(self, lines)
-        encoded.ocr_lines = _lines_in(encoded.line_numbers, ocr_line_ranges)
+        """The matches of candidate lines (line number, the line as ``token_bytes``), in
+        increasing line order; ``ocr_line_ranges``: (first, end) line numbers of the text
+        that were read by OCR (see ``_ocr_repaired_names``).
+
+        Lines are matched in batches of ``MATCH_BATCH_LINES`` (every rule looks at one line
+        at a time), so a large document's intermediate arrays stay bounded; the per-document
+        budgets of the fallbacks (LSH lines, OCR repairs) are spent in line order across
+        batches, as over the whole document at once."""
+        numbers = np.fromiter(map(itemgetter(0), lines), dtype=np.int64, count=len(lines))
+        if not (numbers[1:] > numbers[:-1]).all():
+            lines = sorted(dict(lines).items())
+            numbers = np.fromiter(map(itemgetter(0), lines), dtype=np.int64, count=len(lines))
+        budget = _FallbackBudget(params.LSH_MAX_LINES, params.OCR_REPAIR_MAX_PAIRS)
+        found = [
+            self._match_batch(
+                numbers[start : start + MATCH_BATCH_LINES],
+                b"\n".join(map(itemgetter(1), lines[start : start + MATCH_BATCH_LINES])),
+                ocr_line_ranges,
+                budget,
+            )
+            for start in range(0, len(lines), MATCH_BATCH_LINES)
+        ]
+        return LineMatches.concatenated(found)
+
+    def _match_batch(
+        self,
+        line_numbers: np.ndarray,
+        text: bytes,
+        ocr_line_ranges: Sequence[tuple[int, int]],
+        budget: _FallbackBudget,
+    ) -> LineMatches:
+        """The matches of a batch of lines (``text``: the lines joined by newlines). Inside,
+        a line is its index in the batch."""
+        encoded = _EncodedLines(self, line_numbers, text)
+        encoded.read_by_ocr = _lines_in(encoded.line_numbers, ocr_line_ranges)
         pairs = self._candidate_pairs(encoded)
-        orphans = np.setdiff1d(np.array([n for n, _ in lines], dtype=np.int64), pairs >> 32)
-        if len(orphans) and len(self.fp.paired_keys):
-            pairs = np.union1d(pairs, self._paired_pairs(encoded, orphans))
-            orphans = np.setdiff1d(orphans, pairs >> 32)
+        without = np.ones(len(line_numbers), dtype=bool)
+        without[pairs >> 32] = False
+        if without.any() and len(self.fp.paired_keys):
+            pairs = np.union1d(pairs, self._paired_pairs(encoded, without))
+            without[pairs >> 32] = False
+        orphans = np.flatnonzero(without)[: budget.lsh_lines]
         if len(orphans):
-            pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans[: params.LSH_MAX_LINES]))
+            budget.lsh_lines -= len(orphans)
+            pairs = np.union1d(pairs, self._lsh_pairs(encoded, orphans))
         if len(pairs) == 0:
             return LineMatches.none()
-        return self._decide(encoded, pairs, self._evidence(encoded, pairs))
+        found = self._decide(encoded, pairs, self._evidence(encoded, pairs), budget)
+        return LineMatches(found.records, encoded.line_numbers[found.lines], found.scores)
 
     def _candidate_pairs(self, enc: _EncodedLines) -> np.ndarray:
         """Unique (line, record) pairs as int64 line << 32 | record.
@@ -244,7 +295,7 @@ class _Scanner:
         propose alone (``paired_keys``, at most ``params.PAIRED_MAX_DF`` records each): the
         records that two different values of the line both propose (a common name and a birth
         date shared by hundreds meet in the one record holding both)."""
-        mine = np.isin(enc.key_lines, lines)
+        mine = lines[enc.key_lines]  # lines: a mask of the batch's lines
         keys, key_lines = enc.keys[mine], enc.key_lines[mine]
         order = np.lexsort((key_lines, keys))
         keys, key_lines = keys[order], key_lines[order]
@@ -297,7 +348,7 @@ class _Scanner:
         entries = expand_ranges(starts, counts)
         entry_pair = np.repeat(np.arange(len(pairs)), counts)
         salted = fp.entry_keys[entries] ^ (pair_lines[entry_pair].astype(np.uint64) * _LINE_SALT)
-        held = sorted_contains(enc.salted_key_set, salted)
+        held = enc.salted_keys.contains(salted)
         name_forms = self._name_forms(enc, pairs, entries, entry_pair, held)
         entries, entry_pair = entries[held], entry_pair[held]
         n_columns = len(fp.columns)
@@ -363,7 +414,10 @@ class _Scanner:
             np.maximum.at(result.abbreviated, groups[abbreviated], form_weights[at[abbreviated]])
         return result
 
-    def _decide(self, enc: _EncodedLines, pairs: np.ndarray, found: _Evidence) -> LineMatches:
+    def _decide(
+        self, enc: _EncodedLines, pairs: np.ndarray, found: _Evidence, budget: _FallbackBudget
+    ) -> LineMatches:
+        """The pairs that match, by the rules of ``params``; their lines are the batch's."""
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         evidence, whole_found = found.weights, found.whole
         other_id = self._holds_another_id(enc, pairs, evidence)
@@ -380,8 +434,8 @@ class _Scanner:
         # the dataset) are independent proof: a namesake is rarely also a birthday twin.
         matched |= (whole_found[:, ~self.common].sum(axis=1) >= params.MIN_EVIDENCE_FIELDS) & ~other_id
         matched |= self._initials_with_birth_date(found, common) & ~other_id
-        if len(enc.ocr_lines):
-            matched |= self._ocr_repaired_names(enc, pairs, found, matched) & ~other_id
+        if enc.read_by_ocr.any():
+            matched |= self._ocr_repaired_names(enc, pairs, found, matched, budget) & ~other_id
         # The MinHash only decides between two partial distinctive fields (a typo'd name and
         # a date): one distinctive field alone is what a namesake or a birthday twin shows.
         rescuable = (
@@ -410,7 +464,12 @@ class _Scanner:
         )
 
     def _ocr_repaired_names(
-        self, enc: _EncodedLines, pairs: np.ndarray, found: _Evidence, matched: np.ndarray
+        self,
+        enc: _EncodedLines,
+        pairs: np.ndarray,
+        found: _Evidence,
+        matched: np.ndarray,
+        budget: _FallbackBudget,
     ) -> np.ndarray:
         """Pairs not matched, in record-sized lines read by OCR, holding the record's whole
         birth date or id number and some of its name, whose name is whole once one word of
@@ -419,13 +478,15 @@ class _Scanner:
         anchors = self.date_columns | self.id_columns
         eligible = (
             ~matched
-            & np.isin(pair_lines, enc.ocr_lines)
+            & enc.read_by_ocr[pair_lines]
             & (enc.tokens_per_line[pair_lines] <= params.ROW_MAX_TOKENS)
             & found.whole[:, anchors].any(axis=1)
             & (found.weights[:, self.text_columns] > 0).any(axis=1)
         )
         repaired = np.zeros(len(pairs), dtype=bool)
-        for i in np.flatnonzero(eligible)[: params.OCR_REPAIR_MAX_PAIRS].tolist():
+        tried = np.flatnonzero(eligible)[: budget.ocr_pairs]
+        budget.ocr_pairs -= len(tried)
+        for i in tried.tolist():
             repaired[i] = self._name_whole_but_one_letter(enc, int(pair_lines[i]), int(pairs[i] & 0xFFFFFFFF))
         return repaired
 
@@ -439,7 +500,7 @@ class _Scanner:
             fp.entry_flags[start:end],
             fp.entry_columns[start:end],
         )
-        held = sorted_contains(enc.salted_key_set, keys ^ (np.array([line], dtype=np.uint64) * _LINE_SALT))
+        held = enc.salted_keys.contains(keys ^ (np.array([line], dtype=np.uint64) * _LINE_SALT))
         record_keys = set(keys.tolist())
         is_token = ((flags & FLAG_TOKEN) > 0) & ((flags & FLAG_BAG) == 0)
         is_whole_form = ((flags & FLAG_BAG) > 0) & ((flags & FLAG_ABBREVIATED) == 0)
@@ -460,6 +521,16 @@ class _Scanner:
                     return True
         return False
 
+    def _id_variants_of(self, chunk: bytes) -> bytes:
+        """The keys (uint64 bytes) of a chunk's id-like numbers and their one-digit
+        deletions, remembered across documents (a leak's id numbers recur in its copies)."""
+        found = self._id_variant_memo.get(chunk)
+        if found is None:
+            if len(self._id_variant_memo) >= _ID_VARIANT_MEMO_CHUNKS:
+                self._id_variant_memo.clear()
+            found = self._id_variant_memo[chunk] = self.chunks.id_variant_keys(chunk).tobytes()
+        return found
+
     def _holds_another_id(self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         """Pairs whose line holds an id number, but not the record's: evidence against the
         record (a namesake born the same day, with his own A-number). It costs a penalty and
@@ -473,16 +544,25 @@ class _Scanner:
             return np.zeros(len(pairs), dtype=bool)
         pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
         other = enc.has_id_number[pair_lines] & (evidence[:, self.id_columns] == 0).all(axis=1)
-        if len(self.fp.id_variant_keys):
-            offsets, keys = self.fp.id_variant_offsets, self.fp.id_variant_keys
-            id_column = int(np.flatnonzero(self.id_columns)[0])
-            for i in np.flatnonzero(other).tolist():
-                record = int(pair_records[i])
-                line_variants = enc.id_variants(int(pair_lines[i]))
-                if sorted_contains(line_variants, keys[offsets[record] : offsets[record + 1]]).any():
-                    other[i] = False
-                    evidence[i, id_column] = params.WEIGHT_ID_TYPO
+        if len(self.fp.id_variant_keys) and other.any():
+            suspects = np.flatnonzero(other)
+            typos = suspects[self._shares_id_variant(enc, pair_lines[suspects], pair_records[suspects])]
+            other[typos] = False
+            evidence[typos, int(np.flatnonzero(self.id_columns)[0])] = params.WEIGHT_ID_TYPO
         return other
+
+    def _shares_id_variant(self, enc: _EncodedLines, lines: np.ndarray, records: np.ndarray) -> np.ndarray:
+        """Per (line, record): whether an id-like number of the line and one of the record's
+        ids share a one-digit deletion (``FingerprintSet.id_variant_keys``), all at once."""
+        offsets = self.fp.id_variant_offsets
+        starts = offsets[records].astype(np.int64)
+        counts = offsets[records + 1].astype(np.int64) - starts
+        owner = np.repeat(np.arange(len(records)), counts)
+        keys = self.fp.id_variant_keys[expand_ranges(starts, counts)]
+        salted = keys ^ (lines[owner].astype(np.uint64) * _LINE_SALT)
+        shares = np.zeros(len(records), dtype=bool)
+        shares[owner[sorted_contains(enc.id_variant_set(lines, self._id_variants_of), salted)]] = True
+        return shares
 
     def _minhash_close(self, enc: _EncodedLines, line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
@@ -516,82 +596,69 @@ class _NameForms:
 
 
 class _EncodedLines:
-    """Keyed hashes of candidate lines: token runs, id numbers and dates, with their line."""
+    """Keyed hashes of a batch of candidate lines (token runs, id numbers and dates), each
+    with its line: the line's index in the batch (``line_numbers`` maps it back).
 
-    def __init__(
-        self,
-        table: ChunkTable,
-        line_numbers: np.ndarray,
-        line_offsets: np.ndarray,
-        chunk_ids: np.ndarray,
-        chunk_lines: np.ndarray,
-        line_bytes: dict[int, bytes],
-    ):
+    The batch's lines come as one bytes object, joined by newlines: it is cut into chunks
+    once (``bytes.split``, in C), and each chunk's line is found from the byte offsets of
+    chunk starts and newlines with numpy, so no Python object is made per line."""
+
+    def __init__(self, scanner: _Scanner, line_numbers: np.ndarray, text: bytes):
+        table = scanner.chunks
+        chunks = text.split()
+        chunk_ids = _chunk_ids(table, chunks)
         self.table = table
-        self.line_bytes = line_bytes  # line number -> the line as token_bytes
-        self._id_variants: dict[int, np.ndarray] = {}
+        self.text = text
         self.line_numbers = line_numbers
-        self.ocr_lines = np.empty(0, dtype=np.int64)  # those read by OCR (set by match_lines)
-        self.line_index = {n: i for i, n in enumerate(line_numbers.tolist())}
-        self.line_offsets = line_offsets
+        self.read_by_ocr = np.zeros(len(line_numbers), dtype=bool)  # set by match_lines
+        data = np.frombuffer(text, dtype=np.uint8)
+        newlines = np.flatnonzero(data == _NEWLINE)
+        self.line_starts = np.concatenate(([0], newlines + 1))
+        self.line_ends = np.concatenate((newlines, [len(text)]))
+        # token_bytes leaves space and newline as the only bytes up to 32, the bytes split cuts at:
+        separator = data <= _SPACE
+        starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
+        if len(starts) != len(chunks):
+            raise ValueError("match_lines takes lines as normalize.token_bytes makes them")
         self.chunk_ids = chunk_ids
-        self.chunk_lines = chunk_lines
-        token_keys, token_counts = table.token_keys.gather(chunk_ids)
-        token_lines = np.repeat(chunk_lines, token_counts)
-        size = int(line_numbers.max(initial=0)) + 1
+        del chunks, separator
+        self.chunk_lines = np.searchsorted(newlines, starts)
+        size = len(line_numbers)
+        self.line_offsets = np.searchsorted(self.chunk_lines, np.arange(size + 1))
+        token_keys, token_counts = table.token_keys.gather(self.chunk_ids)
+        token_lines = np.repeat(self.chunk_lines, token_counts)
         self.tokens_per_line = np.bincount(token_lines, minlength=size)
-        self.has_id_number = (
-            np.bincount(chunk_lines, weights=table.with_id_number(chunk_ids), minlength=size) > 0
-        )
-        special_keys, special_counts = table.special_keys.gather(chunk_ids)
+        self.has_id_number = np.zeros(size, dtype=bool)
+        self.has_id_number[self.chunk_lines[table.with_id_number(self.chunk_ids)]] = True
+        special_keys, special_counts = table.special_keys.gather(self.chunk_ids)
         dates, date_lines = self._textual_date_keys()
         ocr_keys, ocr_lines = self._ocr_reading_keys()
-        dates, date_lines = np.concatenate((dates, ocr_keys)), np.concatenate((date_lines, ocr_lines))
         runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
-        self._all_keys = np.concatenate((token_keys, runs, special_keys, dates))
-        self._all_lines = np.concatenate(
-            (token_lines, run_lines, np.repeat(chunk_lines, special_counts), date_lines)
+        self._keep_known(
+            scanner,
+            np.concatenate((token_keys, runs, special_keys, dates, ocr_keys)),
+            np.concatenate(
+                (token_lines, run_lines, np.repeat(self.chunk_lines, special_counts), date_lines, ocr_lines)
+            ),
         )
 
-    @classmethod
-    def of(cls, scanner: _Scanner, lines: list[tuple[int, bytes]]) -> _EncodedLines:
-        """Encode lines whose chunks the scanner's chunk table has learnt."""
-        get = scanner.chunks.ids.__getitem__  # every chunk of these lines is learnt
-        chunk_ids: list[int] = []
-        per_line: list[int] = []
-        for _, text in lines:
-            before = len(chunk_ids)
-            chunk_ids.extend(map(get, text.split()))
-            per_line.append(len(chunk_ids) - before)
-        line_numbers = np.array([n for n, _ in lines], dtype=np.int64)
-        counts = np.array(per_line, dtype=np.int64)
-        encoded = cls(
-            scanner.chunks,
-            line_numbers,
-            offsets_of(counts),
-            np.array(chunk_ids, dtype=np.int64),
-            np.repeat(line_numbers, counts),
-            dict(lines),
-        )
-        encoded.keep_known(scanner)
-        return encoded
-
-    def keep_known(self, scanner: _Scanner) -> None:
+    def _keep_known(self, scanner: _Scanner, keys: np.ndarray, lines: np.ndarray) -> None:
         """Drop keys of no record (most runs of tokens) before any per-pair work; sort by
         key, so that every later lookup walks its haystack in order."""
-        keys, lines = self._all_keys, self._all_lines
         maybe = scanner.known_bits.may_contain(keys)
         keys, lines = keys[maybe], lines[maybe]
-        known = sorted_contains(scanner.known_keys, keys)
-        keys, lines = keys[known], lines[known]
         order = np.argsort(keys)
-        self.keys, self.key_lines = keys[order], lines[order]
-        self.salted_key_set = sorted_unique(self.keys ^ (self.key_lines.astype(np.uint64) * _LINE_SALT))
-        del self._all_keys, self._all_lines
+        keys, lines = keys[order], lines[order]
+        known = _sorted_in(scanner.known_keys, keys)
+        self.keys, self.key_lines = keys[known], lines[known]
+        self.salted_keys = _KeySet(self.keys ^ (self.key_lines.astype(np.uint64) * _LINE_SALT))
 
-    def _line_chunk_ids(self, line: int) -> list[int]:
-        i = self.line_index[line]
-        return self.chunk_ids[self.line_offsets[i] : self.line_offsets[i + 1]].tolist()
+    def line_bytes(self, line: int) -> bytes:
+        """The line as ``token_bytes``."""
+        return self.text[self.line_starts[line] : self.line_ends[line]]
+
+    def _line_chunk_ids(self, line: int) -> np.ndarray:
+        return self.chunk_ids[self.line_offsets[line] : self.line_offsets[line + 1]]
 
     def _textual_date_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Keys of dates written with month names ("7 March 1990"), which span chunks: in the
@@ -600,7 +667,7 @@ class _EncodedLines:
         with_month = np.unique(self.chunk_lines[self.table.with_month_name(self.chunk_ids)])
         with_year = np.unique(self.chunk_lines[self.table.with_year(self.chunk_ids)])
         for line in np.intersect1d(with_month, with_year, assume_unique=True).tolist():
-            for iso in textual_dates(tokens_of_line(self.line_bytes[line])):
+            for iso in textual_dates(tokens_of_line(self.line_bytes(line))):
                 keys.append(self.table.hasher.date(iso))
                 lines.append(line)
         return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
@@ -627,22 +694,28 @@ class _EncodedLines:
 
     def line_words(self, line: int, min_letters: int) -> list[str]:
         """The line's distinct words (letter tokens) of at least ``min_letters`` letters."""
-        tokens = tokens_of_line(self.line_bytes[line])
+        tokens = tokens_of_line(self.line_bytes(line))
         return list(dict.fromkeys(t for t in tokens if len(t) >= min_letters and t.isalpha()))
 
-    def id_variants(self, line: int) -> np.ndarray:
-        """Sorted keyed hashes of the line's id-like numbers (not dates) and their one-digit
-        deletions, to meet a record's (``FingerprintSet.id_variant_keys``)."""
-        variants = self._id_variants.get(line)
-        if variants is None:
-            variants = self._id_variants[line] = self.table.id_variant_keys(self.line_bytes[line])
-        return variants
+    def id_variant_set(self, lines: np.ndarray, variants_of: Callable[[bytes], bytes]) -> np.ndarray:
+        """Sorted keyed hashes of the given lines' id-like numbers (not dates) and their
+        one-digit deletions, each salted with its line (``FingerprintSet.id_variant_keys``),
+        from ``variants_of`` each distinct chunk holding such a number."""
+        wanted = np.zeros(len(self.line_numbers), dtype=bool)
+        wanted[lines] = True
+        where = np.flatnonzero(wanted[self.chunk_lines] & self.table.with_id_number(self.chunk_ids))
+        chunks, which = np.unique(self.chunk_ids[where], return_inverse=True)
+        per_chunk = [variants_of(self.table.chunks_by_id[c]) for c in chunks.tolist()]
+        counts = np.fromiter(map(len, per_chunk), dtype=np.int64, count=len(per_chunk)) // 8
+        keys = np.frombuffer(b"".join(per_chunk), dtype=np.uint64)
+        taken = expand_ranges(offsets_of(counts)[which], counts[which])
+        key_lines = np.repeat(self.chunk_lines[where], counts[which])
+        return sorted_unique(keys[taken] ^ (key_lines.astype(np.uint64) * _LINE_SALT))
 
     def shingle_keys(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The MinHash shingles of the given lines (letter tokens, ids and dates, as the
         records'), concatenated, with the line of each."""
-        index = np.array([self.line_index[n] for n in lines.tolist()], dtype=np.int64)
-        starts, ends = self.line_offsets[index], self.line_offsets[index + 1]
+        starts, ends = self.line_offsets[lines], self.line_offsets[lines + 1]
         chunk_ids = self.chunk_ids[expand_ranges(starts, ends - starts)]
         chunk_lines = np.repeat(lines, ends - starts)
         positions, token_counts = self.table.token_keys.positions(chunk_ids)
@@ -654,7 +727,7 @@ class _EncodedLines:
 
     def shingles(self, line: int) -> list[int]:
         """The line's MinHash shingles, as the record's: letter tokens, ids and dates."""
-        ids = np.array(self._line_chunk_ids(line), dtype=np.int64)
+        ids = self._line_chunk_ids(line)
         token_keys, _ = self.table.token_keys.gather(ids)
         tokens = [t for c in ids.tolist() for t in self.table.tokens_of(c)]
         special_keys, _ = self.table.special_keys.gather(ids)
@@ -662,12 +735,56 @@ class _EncodedLines:
         return letters + special_keys.tolist()
 
 
+@dataclass
+class _FallbackBudget:
+    """What is left of a document's budgets for the costly fallbacks (see ``params``)."""
+
+    lsh_lines: int
+    ocr_pairs: int
+
+
+def _chunk_ids(table: ChunkTable, chunks: list[bytes]) -> np.ndarray:
+    """The chunk table's ids of the chunks, learning those it has not seen (one dict lookup
+    per chunk, in C; a second pass only when there were new chunks)."""
+    ids = np.fromiter(map(table.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
+    new = np.flatnonzero(ids < 0)
+    if len(new) == 0:
+        return ids
+    table.learn({chunks[i] for i in new.tolist()})  # may drop the table: ids made afresh
+    return np.fromiter(map(table.ids.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+
+
+class _KeySet:
+    """A set of 64-bit keys for many membership tests: sorted, behind a bitset
+    (``arrays.KeyBitset``) that rules out most absent keys before the binary search."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = sorted_unique(keys)
+        self.bits = KeyBitset(KeyBitset.bits_of(self.keys))
+
+    def contains(self, needles: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(needles), dtype=bool)
+        if len(self.keys):
+            maybe = np.flatnonzero(self.bits.may_contain(needles))
+            found[maybe] = _sorted_in(self.keys, needles[maybe])
+        return found
+
+
+def _sorted_in(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Membership of each needle in a sorted unique array (no sorting of the needles:
+    for needles already sorted, or a haystack small enough to stay in cache)."""
+    if len(haystack) == 0:
+        return np.zeros(len(needles), dtype=bool)
+    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[at] == needles
+
+
 def _lines_in(lines: np.ndarray, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
-    """The line numbers that fall in one of the (first, end) ranges."""
+    """Which of the line numbers fall in one of the (first, end) ranges."""
     inside = np.zeros(len(lines), dtype=bool)
     for first, end in ranges:
         inside |= (lines >= first) & (lines < end)
-    return lines[inside]
+    return inside
 
 
 def _scanner_for(fingerprints: FingerprintSet) -> _Scanner:
