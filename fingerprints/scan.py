@@ -606,22 +606,22 @@ class _EncodedLines:
     def __init__(self, scanner: _Scanner, line_numbers: np.ndarray, text: bytes):
         table = scanner.chunks
         chunks = text.split()
-        chunk_ids = _chunk_ids(table, chunks)
+        data = np.frombuffer(text, dtype=np.uint8)
+        # token_bytes leaves space and newline as the only bytes up to 32, the bytes split cuts at:
+        separator = data <= _SPACE
+        starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
+        del separator
+        if len(starts) != len(chunks):
+            raise ValueError("match_lines takes lines as normalize.token_bytes makes them")
+        self.chunk_ids = _chunk_ids(table, chunks)
+        del chunks
         self.table = table
         self.text = text
         self.line_numbers = line_numbers
         self.read_by_ocr = np.zeros(len(line_numbers), dtype=bool)  # set by match_lines
-        data = np.frombuffer(text, dtype=np.uint8)
         newlines = np.flatnonzero(data == _NEWLINE)
         self.line_starts = np.concatenate(([0], newlines + 1))
         self.line_ends = np.concatenate((newlines, [len(text)]))
-        # token_bytes leaves space and newline as the only bytes up to 32, the bytes split cuts at:
-        separator = data <= _SPACE
-        starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
-        if len(starts) != len(chunks):
-            raise ValueError("match_lines takes lines as normalize.token_bytes makes them")
-        self.chunk_ids = chunk_ids
-        del chunks, separator
         self.chunk_lines = np.searchsorted(newlines, starts)
         size = len(line_numbers)
         self.line_offsets = np.searchsorted(self.chunk_lines, np.arange(size + 1))
