@@ -116,6 +116,17 @@ static void key_state_init(KeyState *ks, const uint8_t *key, size_t key_len) {
     blake2b_compress(ks->h, block, 128, 0);
 }
 
+/* A PyArg "O&" converter: a bytes-like BLAKE2b key (1 to 64 bytes) -> its KeyState. */
+static int parse_key(PyObject *obj, void *out) {
+    Py_buffer key;
+    if (PyObject_GetBuffer(obj, &key, PyBUF_SIMPLE) < 0) return 0;
+    int ok = key.len >= 1 && key.len <= 64;
+    if (ok) key_state_init((KeyState *)out, (const uint8_t *)key.buf, (size_t)key.len);
+    else PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
+    PyBuffer_Release(&key);
+    return ok;
+}
+
 /* keyed BLAKE2b-64 of prefix ':' data, as int.from_bytes(digest, "little") (keys.py: the
  * message of a token is "t:" + token, of an id number "n:" + digits, of a date "d:" + iso). */
 static uint64_t keyed_hash(const KeyState *ks, char prefix, const uint8_t *data, size_t len) {
@@ -810,25 +821,17 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"key",           "prefilter_keys", "extra_keys",     "known_keys",    "bits",
                             "fold",          "id_hit",         "min_id_digits",  "min_word_bytes", "date_min_year",
                             "date_max_year", "memo_chunks",    NULL};
-    Py_buffer key;
     PyObject *prefilter, *extra, *known, *bits, *fold;
     Py_ssize_t memo_chunks = 1 << 19;
     if (fp->have_buffers) {
         PyErr_SetString(PyExc_RuntimeError, "FirstPass is initialized once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*OOOOOiiiii|n", names, &key, &prefilter, &extra, &known, &bits,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOiiiii|n", names, parse_key, &fp->key, &prefilter, &extra, &known, &bits,
                                      &fold, &fp->id_hit, &fp->min_id_digits, &fp->min_word_bytes,
                                      &fp->date_min_year, &fp->date_max_year,
                                      &memo_chunks))
         return -1;
-    if (key.len < 1 || key.len > 64) {
-        PyBuffer_Release(&key);
-        PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
-        return -1;
-    }
-    key_state_init(&fp->key, (const uint8_t *)key.buf, (size_t)key.len);
-    PyBuffer_Release(&key);
     if (!PyCallable_Check(fold)) {
         PyErr_SetString(PyExc_TypeError, "fold must be callable");
         return -1;
@@ -913,19 +916,15 @@ static PyTypeObject FirstPassType = {
 /* ---------------------------------------------------------------- module functions */
 
 static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
-    Py_buffer key;
+    KeyState ks;
     const char *prefix;
     Py_ssize_t prefix_len;
     PyObject *items;
-    if (!PyArg_ParseTuple(args, "y*s#O", &key, &prefix, &prefix_len, &items)) return NULL;
-    if (key.len < 1 || key.len > 64 || prefix_len != 1) {
-        PyBuffer_Release(&key);
-        PyErr_SetString(PyExc_ValueError, "a 1-64 byte key and a one-letter prefix");
+    if (!PyArg_ParseTuple(args, "O&s#O", parse_key, &ks, &prefix, &prefix_len, &items)) return NULL;
+    if (prefix_len != 1) {
+        PyErr_SetString(PyExc_ValueError, "a one-letter prefix");
         return NULL;
     }
-    KeyState ks;
-    key_state_init(&ks, (const uint8_t *)key.buf, (size_t)key.len);
-    PyBuffer_Release(&key);
     PyObject *seq = PySequence_Fast(items, "items must be a sequence of bytes");
     if (!seq) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -996,18 +995,11 @@ static int put_u8(Bytes *b, uint8_t v) {
 
 /* What chunks.ChunkTable learns of normalized ASCII chunks, for many at once. */
 static PyObject *chunk_keys(PyObject *self, PyObject *args) {
-    Py_buffer key;
+    KeyState ks;
     PyObject *items;
     int min_id_digits, min_year, max_year;
-    if (!PyArg_ParseTuple(args, "y*Oiii", &key, &items, &min_id_digits, &min_year, &max_year)) return NULL;
-    if (key.len < 1 || key.len > 64) {
-        PyBuffer_Release(&key);
-        PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
+    if (!PyArg_ParseTuple(args, "O&Oiii", parse_key, &ks, &items, &min_id_digits, &min_year, &max_year))
         return NULL;
-    }
-    KeyState ks;
-    key_state_init(&ks, (const uint8_t *)key.buf, (size_t)key.len);
-    PyBuffer_Release(&key);
     PyObject *seq = PySequence_Fast(items, "chunks must be a sequence of bytes");
     if (!seq) return NULL;
     Bytes token_keys = {0}, token_counts = {0}, token_digits = {0}, special_keys = {0}, special_counts = {0},
@@ -1085,18 +1077,14 @@ done:
 /* Keyed hashes ("v:" + digits) of the id-like numbers of a normalized ASCII line that read
  * as no date, and of each of their one-digit deletions (scan._EncodedLines.id_variants). */
 static PyObject *id_variant_keys(PyObject *self, PyObject *args) {
-    Py_buffer key, line;
+    KeyState ks;
+    Py_buffer line;
     int min_id_digits, min_year, max_year;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*iii", &key, &line, &min_id_digits, &min_year, &max_year)) return NULL;
+    if (!PyArg_ParseTuple(args, "O&y*iii", parse_key, &ks, &line, &min_id_digits, &min_year, &max_year))
+        return NULL;
     PyObject *result = NULL;
     Bytes out = {0}, deletion = {0};
-    if (key.len < 1 || key.len > 64) {
-        PyErr_SetString(PyExc_ValueError, "BLAKE2b keys are 1 to 64 bytes");
-        goto done;
-    }
-    KeyState ks;
-    key_state_init(&ks, (const uint8_t *)key.buf, (size_t)key.len);
     const uint8_t *c = (const uint8_t *)line.buf;
     size_t n = (size_t)line.len;
     for (size_t i = 0; i < n;) {
@@ -1121,7 +1109,6 @@ static PyObject *id_variant_keys(PyObject *self, PyObject *args) {
     }
     result = PyBytes_FromStringAndSize(out.data ? (char *)out.data : "", (Py_ssize_t)out.size);
 done:
-    PyBuffer_Release(&key);
     PyBuffer_Release(&line);
     bytes_free(&out);
     bytes_free(&deletion);

@@ -294,3 +294,20 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+@compiled_only
+@pytest.mark.parametrize("key", [b"", bytes(65)])
+def test_every_compiled_entry_point_refuses_a_key_blake2b_cannot_take(fingerprints, key):
+    from leaktrack.fingerprints import _firstpass
+
+    keys = np.empty(0, dtype=np.uint64)
+    calls = [
+        lambda: _firstpass.keyed_hashes(key, "t", [b"x"]),
+        lambda: _firstpass.chunk_keys(key, [b"x"], 6, 1900, 2099),
+        lambda: _firstpass.id_variant_keys(key, b"123456789", 6, 1900, 2099),
+        lambda: _firstpass.FirstPass(key, keys, keys, keys, np.zeros(8, np.uint8), len, 2, 6, 3, 1900, 2099),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="BLAKE2b keys are 1 to 64 bytes"):
+            call()
