@@ -229,11 +229,17 @@ static void bytes_free(Bytes *b) {
 
 #define MEMO_MAX_CHUNK 64 /* longer chunks (rare, mostly unique) are not remembered */
 
-/* What the pass knows of a chunk, in one byte: its prefilter strength (0, 1 or id_hit) and
- * whether it holds a date the prefilter looks for, or is a word some record holds. */
+/* What the pass knows of a chunk, in one byte (chunks.py's INFO_* are the same bits): its
+ * prefilter strength (0, 1 or id_hit); whether it holds a date the prefilter looks for, or is
+ * a word some record holds; and what the matcher may read as an id number or a date there:
+ * a number of min_id_digits digits or more, letters and digits that OCR look-alikes read as
+ * something, a month name, a 4-digit number (a spelled date needs both of the last two). */
 #define INFO_STRENGTH 3
 #define INFO_DATE 4
 #define INFO_WORD 8
+#define INFO_NUMBER 16
+#define INFO_MONTH 32
+#define INFO_YEAR 64
 
 typedef struct {
     uint64_t hash; /* 0: empty slot */
@@ -423,6 +429,7 @@ typedef struct {
     KeyState key;
     Py_buffer prefilter; /* uint64, sorted unique: the file's prefilter keys */
     Py_buffer extra;     /* uint64, sorted unique: keys the scanner adds (month names) */
+    Py_buffer months;    /* uint64, sorted unique: token keys of every month name (normalize.MONTHS) */
     Py_buffer known;     /* uint64, sorted unique: every key some record has (known_keys) */
     Py_buffer bits;      /* uint8: arrays.KeyBitset over known (known_bits) */
     int have_buffers;
@@ -524,6 +531,31 @@ static int date_readings(const uint8_t *d, size_t n, int min_year, int max_year,
     return valid;
 }
 
+/* Does normalize.ocr_readings find anything in a normalized ASCII chunk of letters and
+ * digits? A run of [0-9olis] of min_id_digits or more with two digits, not all digits (a
+ * number), or a run of [a-z015] with two letters, not all letters (a word). */
+static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
+    for (size_t i = 0; i < n;) { /* numbers */
+        size_t j = i, digits = 0;
+        while (j < n && (is_digit(c[j]) || c[j] == 'o' || c[j] == 'l' || c[j] == 'i' || c[j] == 's')) {
+            digits += is_digit(c[j]);
+            j++;
+        }
+        if (j - i >= (size_t)min_id_digits && digits >= 2 && digits < j - i) return 1;
+        i = j > i ? j : i + 1;
+    }
+    for (size_t i = 0; i < n;) { /* words */
+        size_t j = i, letters = 0;
+        while (j < n && (!is_digit(c[j]) || c[j] == '0' || c[j] == '1' || c[j] == '5')) {
+            letters += !is_digit(c[j]);
+            j++;
+        }
+        if (letters >= 2 && letters < j - i) return 1;
+        i = j > i ? j : i + 1;
+    }
+    return 0;
+}
+
 /* keyed hash of a date's ISO string, "d:YYYY-MM-DD" */
 static uint64_t date_key(const KeyState *ks, int date) {
     char iso[10];
@@ -553,9 +585,10 @@ static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
 /* What chunks.ChunkTable finds of a normalized ASCII chunk: strength id_hit when one of its
  * id numbers is a prefilter key, 1 when a token or a date is, else 0; INFO_DATE when a date
  * is; INFO_WORD when it is one word of letters, at least min_word_bytes, that some record
- * holds. (With an id number found, the flags no longer matter: the line is a candidate.) */
+ * holds; INFO_NUMBER, INFO_MONTH, INFO_YEAR as chunks.chunk_prefilter_info. (With an id
+ * number found, the other flags no longer matter: the line is a candidate.) */
 static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
-    int strength = 0, date = 0, tokens = 0;
+    int strength = 0, date = 0, tokens = 0, traits = 0;
     uint64_t first_key = 0;
     size_t i = 0;
     while (i < n) {
@@ -567,14 +600,20 @@ static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
         if (tokens++ == 0) first_key = key;
         if (!strength && is_prefilter_key(fp, key)) strength = 1;
         if (digits) {
-            if ((int)len >= fp->min_id_digits && is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c + i, len)))
-                return fp->id_hit;
+            if (len == 4) traits |= INFO_YEAR;
+            if ((int)len >= fp->min_id_digits) {
+                traits |= INFO_NUMBER;
+                if (is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c + i, len))) return fp->id_hit | INFO_NUMBER;
+            }
             if (!date && len >= 6 && len <= 8 && date_hit(fp, c + i, len)) date = strength = 1;
+        } else if (!(traits & INFO_MONTH) && sorted_has(&fp->months, key)) {
+            traits |= INFO_MONTH;
         }
         i = j;
     }
+    if (tokens >= 2 && ocr_readable(c, n, fp->min_id_digits)) traits |= INFO_NUMBER;
     int word = tokens == 1 && !is_digit(c[0]) && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
-    return strength | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
+    return strength | traits | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
 }
 
 /* Remember a chunk that memo_find did not find (its slot may move when the table grows). */
@@ -603,7 +642,7 @@ static int memo_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
 typedef struct {
     long long line_strength, doc_strength;
     size_t doc_distinct;
-    int line_flags, doc_flags; /* INFO_DATE | INFO_WORD seen in the line, in the document */
+    int line_flags, doc_flags; /* the INFO_ flags of the line's chunks, of the document's */
 } Tally;
 
 #define DOC_DISTINCT_CAP 1024 /* distinct hit chunks counted per document (the caller needs 17) */
@@ -653,12 +692,11 @@ static int fold_chunk(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
         const char *chunk;
         Py_ssize_t length;
-        int strength, date, word;
-        if (!PyArg_ParseTuple(item, "y#ipp", &chunk, &length, &strength, &date, &word)) {
+        int info;
+        if (!PyArg_ParseTuple(item, "y#i", &chunk, &length, &info)) {
             Py_DECREF(seq);
             return -1;
         }
-        int info = (strength & INFO_STRENGTH) | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
         if (info != 0 &&
             count_hit(fp, t, (const uint8_t *)chunk, (size_t)length, fnv1a((const uint8_t *)chunk, length),
                       info) < 0) {
@@ -675,8 +713,10 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
         t->line_strength = fp->id_hit;
     if (t->line_strength > 0) {
-        if (bytes_reserve(&fp->out, 4 * sizeof(int64_t)) < 0) return -1;
-        int64_t row[4] = {line, (int64_t)start, (int64_t)end, t->line_strength};
+        /* what the matcher may read as an id number or a date (chunks.line_has_number) */
+        int numbered = (t->line_flags & INFO_NUMBER) || (t->line_flags & (INFO_MONTH | INFO_YEAR)) == (INFO_MONTH | INFO_YEAR);
+        if (bytes_reserve(&fp->out, 5 * sizeof(int64_t)) < 0) return -1;
+        int64_t row[5] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
         memcpy(fp->out.data + fp->out.size, row, sizeof row);
         fp->out.size += sizeof row;
     }
@@ -686,7 +726,8 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
     return 0;
 }
 
-/* One pass over the bytes; rows (line, start, end, strength) of lines with hits go to out. */
+/* One pass over the bytes; rows (line, start, end, strength, numbered) of lines with hits go
+ * to out. */
 static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t) {
     long long line = 0;
     size_t line_start = 0, chunk_start = 0;
@@ -818,16 +859,16 @@ static int get_u64_array(PyObject *obj, Py_buffer *view, const char *what) {
 }
 
 static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
-    static char *names[] = {"key",           "prefilter_keys", "extra_keys",     "known_keys",    "bits",
-                            "fold",          "id_hit",         "min_id_digits",  "min_word_bytes", "date_min_year",
-                            "date_max_year", "memo_chunks",    NULL};
-    PyObject *prefilter, *extra, *known, *bits, *fold;
+    static char *names[] = {"key",           "prefilter_keys", "extra_keys",    "month_keys",     "known_keys",
+                            "bits",          "fold",           "id_hit",        "min_id_digits",  "min_word_bytes",
+                            "date_min_year", "date_max_year",  "memo_chunks",   NULL};
+    PyObject *prefilter, *extra, *months, *known, *bits, *fold;
     Py_ssize_t memo_chunks = 1 << 19;
     if (fp->have_buffers) {
         PyErr_SetString(PyExc_RuntimeError, "FirstPass is initialized once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOiiiii|n", names, parse_key, &fp->key, &prefilter, &extra, &known, &bits,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOOiiiii|n", names, parse_key, &fp->key, &prefilter, &extra, &months, &known, &bits,
                                      &fold, &fp->id_hit, &fp->min_id_digits, &fp->min_word_bytes,
                                      &fp->date_min_year, &fp->date_max_year,
                                      &memo_chunks))
@@ -845,14 +886,21 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
         PyBuffer_Release(&fp->prefilter);
         return -1;
     }
+    if (get_u64_array(months, &fp->months, "month_keys") < 0) {
+        PyBuffer_Release(&fp->prefilter);
+        PyBuffer_Release(&fp->extra);
+        return -1;
+    }
     if (get_u64_array(known, &fp->known, "known_keys") < 0) {
         PyBuffer_Release(&fp->prefilter);
         PyBuffer_Release(&fp->extra);
+        PyBuffer_Release(&fp->months);
         return -1;
     }
     if (PyObject_GetBuffer(bits, &fp->bits, PyBUF_C_CONTIGUOUS) < 0) {
         PyBuffer_Release(&fp->prefilter);
         PyBuffer_Release(&fp->extra);
+        PyBuffer_Release(&fp->months);
         PyBuffer_Release(&fp->known);
         return -1;
     }
@@ -873,6 +921,7 @@ static void FirstPass_dealloc(FirstPass *fp) {
     if (fp->have_buffers) {
         PyBuffer_Release(&fp->prefilter);
         PyBuffer_Release(&fp->extra);
+        PyBuffer_Release(&fp->months);
         PyBuffer_Release(&fp->known);
         PyBuffer_Release(&fp->bits);
     }
@@ -890,11 +939,12 @@ static void FirstPass_dealloc(FirstPass *fp) {
 static PyMethodDef FirstPass_methods[] = {
     {"lines", (PyCFunction)FirstPass_lines, METH_O,
      "lines(data) -> (distinct hit chunks (capped), their summed strength, dated, rows): dated when\n"
-     "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength)\n"
-     "of every line with a hit, strength summed over its distinct chunks (id_hit at least for a\n"
-     "line with a date and a word of the dataset)."},
+     "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength,\n"
+     "numbered) of every line with a hit, strength summed over its distinct chunks (id_hit at least\n"
+     "for a line with a date and a word of the dataset), numbered 1 when the line holds what the\n"
+     "matcher may read as an id number or a date (chunks.line_has_number)."},
     {"chunk_info", (PyCFunction)FirstPass_chunk_info, METH_O,
-     "Strength | INFO_DATE (4) | INFO_WORD (8) of one normalized ASCII chunk (no memo)."},
+     "The INFO_ flags (chunks.py) of one normalized ASCII chunk (no memo)."},
     {"is_known_key", (PyCFunction)FirstPass_is_known_key, METH_O, "Does some record have this key?"},
     {"is_prefilter_key", (PyCFunction)FirstPass_is_prefilter_key, METH_O,
      "Is the key one the prefilter looks for (the file's or an extra key)?"},
@@ -950,31 +1000,6 @@ static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
     }
     Py_DECREF(seq);
     return out;
-}
-
-/* Does normalize.ocr_readings find anything in a normalized ASCII chunk of letters and
- * digits? A run of [0-9olis] of min_id_digits or more with two digits, not all digits (a
- * number), or a run of [a-z015] with two letters, not all letters (a word). */
-static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
-    for (size_t i = 0; i < n;) { /* numbers */
-        size_t j = i, digits = 0;
-        while (j < n && (is_digit(c[j]) || c[j] == 'o' || c[j] == 'l' || c[j] == 'i' || c[j] == 's')) {
-            digits += is_digit(c[j]);
-            j++;
-        }
-        if (j - i >= (size_t)min_id_digits && digits >= 2 && digits < j - i) return 1;
-        i = j > i ? j : i + 1;
-    }
-    for (size_t i = 0; i < n;) { /* words */
-        size_t j = i, letters = 0;
-        while (j < n && (!is_digit(c[j]) || c[j] == '0' || c[j] == '1' || c[j] == '5')) {
-            letters += !is_digit(c[j]);
-            j++;
-        }
-        if (letters >= 2 && letters < j - i) return 1;
-        i = j > i ? j : i + 1;
-    }
-    return 0;
 }
 
 /* A growable array of fixed-size items in a bytes-like buffer. */
@@ -1144,6 +1169,13 @@ PyMODINIT_FUNC PyInit__firstpass(void) {
     Py_INCREF(&FirstPassType);
     if (PyModule_AddObject(m, "FirstPass", (PyObject *)&FirstPassType) < 0) {
         Py_DECREF(&FirstPassType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    /* the chunk flags, for a test that they are chunks.py's */
+    if (PyModule_AddIntConstant(m, "INFO_DATE", INFO_DATE) < 0 || PyModule_AddIntConstant(m, "INFO_WORD", INFO_WORD) < 0 ||
+        PyModule_AddIntConstant(m, "INFO_NUMBER", INFO_NUMBER) < 0 ||
+        PyModule_AddIntConstant(m, "INFO_MONTH", INFO_MONTH) < 0 || PyModule_AddIntConstant(m, "INFO_YEAR", INFO_YEAR) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -30,19 +30,26 @@ except ImportError:  # not built: every chunk is learnt in Python (same arrays)
 
 ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a line
 
+# What the first pass knows of a chunk, as bits beside its strength (0, 1 or ID_HIT: the
+# low two bits); ``_firstpass.c`` uses the same bits. DATE: it holds a date the prefilter
+# looks for; WORD: it is one word some record holds, rare or not. NUMBER, MONTH and YEAR: what
+# the matcher may read as an id number or a date (see ``line_has_number``).
+INFO_STRENGTH, INFO_DATE, INFO_WORD, INFO_NUMBER, INFO_MONTH, INFO_YEAR = 3, 4, 8, 16, 32, 64
+
 
 def chunk_prefilter_info(
     chunk: bytes,
     hasher: KeyedHasher,
     is_prefilter_key: Callable[[int], bool],
     is_known_key: Callable[[int], bool],
-) -> tuple[int, bool, bool]:
-    """What ``ChunkTable`` finds of one chunk (it does many at once): its prefilter strength
-    (ID_HIT when one of its id numbers is a prefilter key, 1 when a token or a date is, else
-    0), whether a date is, and whether it is one word of the dataset, rare or not."""
+) -> int:
+    """What ``ChunkTable`` finds of one chunk (it does many at once), as INFO_ bits: its
+    prefilter strength (ID_HIT when one of its id numbers is a prefilter key, 1 when a token
+    or a date is, else 0), whether a date is, whether it is one word of the dataset, rare or
+    not, and what in it the matcher may read as a number (``number_traits``)."""
     tokens = chunk_tokens(chunk)
     if any(is_prefilter_key(hasher.id_number(t)) for t in tokens if id_number(t)):
-        return ID_HIT, False, False  # the line is a candidate whatever else it holds
+        return ID_HIT | INFO_NUMBER  # the line is a candidate whatever else it holds
     date = any(is_prefilter_key(hasher.date(d)) for t in tokens for d in digit_date_readings(t))
     token = any(is_prefilter_key(hasher.token(t)) for t in tokens)
     word = (
@@ -51,7 +58,32 @@ def chunk_prefilter_info(
         and not chunk.isdigit()
         and is_known_key(hasher.token(tokens[0]))
     )
-    return int(date or token), date, word
+    return (
+        int(date or token) | number_traits(tokens) | (INFO_DATE if date else 0) | (INFO_WORD if word else 0)
+    )
+
+
+def number_traits(tokens: tuple[str, ...] | list[str]) -> int:
+    """INFO_NUMBER when a chunk's tokens hold an id-like number (``normalize.id_number``: every
+    digit date is one) or letters and digits that OCR look-alikes read as something
+    (``normalize.ocr_readings``); INFO_MONTH for a month name, INFO_YEAR for a 4-digit number."""
+    number = any(map(id_number, tokens)) or (len(tokens) >= 2 and any(ocr_readings("".join(tokens))))
+    month = any(t in MONTHS for t in tokens)
+    year = any(t.isdigit() and len(t) == 4 for t in tokens)
+    return (INFO_NUMBER if number else 0) | (INFO_MONTH if month else 0) | (INFO_YEAR if year else 0)
+
+
+def line_has_number(number: np.ndarray, month: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Per line: does it hold what the matcher may read as an id number or a date (a number,
+    an OCR reading of one, or a month name beside a 4-digit year: "7 March 1990")? Given per
+    line whether some chunk has INFO_NUMBER, INFO_MONTH, INFO_YEAR. A line without any gives
+    evidence of text columns only (``first_pass.candidate_rows``)."""
+    return number | (month & year)
+
+
+def month_token_keys(hasher: KeyedHasher) -> np.ndarray:
+    """Sorted keys of every month name (``normalize.MONTHS``) as a token."""
+    return np.sort(np.array([hasher.token(m) for m in MONTHS], dtype=np.uint64))
 
 
 class _Growing:
@@ -143,7 +175,7 @@ class ChunkTable:
     ):
         self.hasher = hasher
         self.compiled = _firstpass is not None and compiled is not False
-        self._month_token_keys = np.sort(np.array([hasher.token(m) for m in MONTHS], dtype=np.uint64))
+        self._month_token_keys = month_token_keys(hasher)
         self.prefilter = prefilter_keys  # sorted unique uint64 (the file's, mapped)
         # Every key some record has (the file's, mapped): tells words of the dataset however
         # common they are in it (a surname shared by dozens of records).
@@ -158,6 +190,7 @@ class ChunkTable:
         self._words = _Growing(np.bool_)  # holds a word of the dataset, rare or not
         self._months = _Growing(np.bool_)
         self._numbers = _Growing(np.bool_)  # holds an id-like number that is not a date
+        self._number_readings = _Growing(np.bool_)  # holds an id-like number or an OCR reading of one
         self._ocr_readable = _Growing(np.bool_)
         self._with_year = _Growing(np.bool_)
         self.token_keys = _KeyColumn()
@@ -266,6 +299,7 @@ class ChunkTable:
         self._words.extend(self._dataset_words(chunks, learnt.token_keys, learnt.token_counts))
         self._months.extend(learnt.months)
         self._numbers.extend(learnt.numbers)
+        self._number_readings.extend((learnt.id_counts > 0) | learnt.ocr_readable)
         self._ocr_readable.extend(learnt.ocr_readable)
         self._with_year.extend(learnt.with_year)
 
@@ -347,6 +381,11 @@ class ChunkTable:
     def with_year(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold a 4-digit number (a spelled date's year)."""
         return self._with_year.array[chunk_ids]
+
+    def with_number_reading(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks hold an id-like number (a digit date too), or letters and digits
+        that OCR look-alikes read as something: INFO_NUMBER (``number_traits``)."""
+        return self._number_readings.array[chunk_ids]
 
     def with_id_number(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an id-like number that is not a date."""

@@ -35,7 +35,7 @@ from .arrays import (
     sorted_contains,
     sorted_unique,
 )
-from .chunks import ID_HIT, ChunkTable, tokens_of_line
+from .chunks import ID_HIT, ChunkTable, line_has_number, tokens_of_line
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -47,7 +47,7 @@ from .fingerprint_set import (
     FingerprintSet,
 )
 from .first_pass import AVAILABLE as first_pass_compiled
-from .first_pass import CompiledFirstPass
+from .first_pass import CompiledFirstPass, candidate_rows
 from .keys import KeyedHasher, bag_key, bag_keys, token_run_keys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
@@ -143,6 +143,9 @@ class _Scanner:
             compiled=compiled,
         )
         self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
+        # With fewer than two text columns, a line needs a number to be matched at all
+        # (``first_pass.candidate_rows``).
+        self.numbers_needed = int(self.text_columns.sum()) < 2
         self.first_pass: CompiledFirstPass | None = None
         if compiled or (compiled is None and first_pass_compiled):
             self.first_pass = CompiledFirstPass(
@@ -151,6 +154,7 @@ class _Scanner:
                 month_keys,
                 fingerprints.known_keys,
                 fingerprints.known_bits,
+                self.numbers_needed,
             )
 
     def _month_keys(self) -> np.ndarray:
@@ -174,7 +178,8 @@ class _Scanner:
         (one rare name token alone is too often an ordinary word: "page", "rose"), and lines
         holding a birth date of the dataset beside a word of the dataset, however common
         (``J. Sezer, 1986-11-15``: a surname shared by dozens of records is no rare value),
-        from ``token_bytes(fold_text(text))``: the pure-Python first pass."""
+        with more lines and fewer as ``first_pass.candidate_rows`` says, from
+        ``token_bytes(fold_text(text))``: the pure-Python first pass."""
         distinct = set(x.split())
         self.chunks.learn(distinct)
         chunks = list(distinct)
@@ -184,18 +189,22 @@ class _Scanner:
         dated = bool(self.chunks.dates_of(ids).any()) and bool(self.chunks.dataset_words_of(ids).any())
         if sum(hits.values()) < ID_HIT and not dated:  # one rare word is no record
             return []
-        # A document full of hits is a leak or a name list: look at every line with a hit
-        # (the evidence rules, not the prefilter, keep the precision).
-        threshold = 1 if len(hits) > params.PREFILTER_FIND_MAX_CHUNKS else ID_HIT
         data = np.frombuffer(x, dtype=np.uint8)
         newlines = np.flatnonzero(data == _NEWLINE)
-        strength = self._line_strengths(x, data, newlines, dated)
+        strength, numbered = self._line_strengths(x, data, newlines, dated)
+        lines = np.flatnonzero(strength)
+        chosen = lines[
+            candidate_rows(lines, strength[lines], numbered[lines], len(hits), self.numbers_needed)
+        ]
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
-        return [(i, x[starts[i] : ends[i]]) for i in np.flatnonzero(strength >= threshold).tolist()]
+        return [(i, x[starts[i] : ends[i]]) for i in chosen.tolist()]
 
-    def _line_strengths(self, x: bytes, data: np.ndarray, newlines: np.ndarray, dated: bool) -> np.ndarray:
-        """Per line, the summed prefilter strength of its distinct chunks, in one vectorized
+    def _line_strengths(
+        self, x: bytes, data: np.ndarray, newlines: np.ndarray, dated: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per line, the summed prefilter strength of its distinct chunks, and whether it holds
+        what the matcher may read as a number (``chunks.line_has_number``), in one vectorized
         pass: chunk starts from the bytes (``token_bytes`` leaves space and newline as the only
         bytes up to 32, the bytes ``split`` cuts at), chunk ids from the memo. When ``dated``
         (the text holds a date of the dataset and a word of the dataset), a line with both
@@ -212,12 +221,22 @@ class _Scanner:
             pairs >> 32, weights=self.chunks.hits_of(pairs & 0xFFFFFFFF), minlength=len(newlines) + 1
         )
         if dated:
-            with_date = np.zeros(len(strengths), dtype=bool)
-            with_date[np.searchsorted(newlines, starts[self.chunks.dates_of(occurrences)])] = True
-            with_word = np.zeros(len(strengths), dtype=bool)
-            with_word[np.searchsorted(newlines, starts[self.chunks.dataset_words_of(occurrences)])] = True
+            with_date = self._lines_with(self.chunks.dates_of(occurrences), starts, newlines)
+            with_word = self._lines_with(self.chunks.dataset_words_of(occurrences), starts, newlines)
             strengths[with_date & with_word] = np.maximum(strengths[with_date & with_word], ID_HIT)
-        return strengths
+        return strengths, line_has_number(
+            self._lines_with(self.chunks.with_number_reading(occurrences), starts, newlines),
+            self._lines_with(self.chunks.with_month_name(occurrences), starts, newlines),
+            self._lines_with(self.chunks.with_year(occurrences), starts, newlines),
+        )
+
+    @staticmethod
+    def _lines_with(chunks: np.ndarray, starts: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+        """Per line, whether one of the chunks (a mask over the text's chunk occurrences,
+        which start at ``starts``) is in it."""
+        found = np.zeros(len(newlines) + 1, dtype=bool)
+        found[np.searchsorted(newlines, starts[chunks])] = True
+        return found
 
     # -- 2-4. lines -> matches -----------------------------------------------------------
     def match_lines(

@@ -23,6 +23,8 @@ from leaktrack.fingerprints.normalize import fold_text, token_bytes
 from leaktrack.fingerprints.scan import _Scanner
 from leaktrack.synthetic import negative_samples, unrelated_paste_text
 
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+
 KEY = bytes(range(32))
 compiled_only = pytest.mark.skipif(
     not first_pass_module.AVAILABLE, reason="the compiled first pass is not built (no C compiler)"
@@ -244,6 +246,7 @@ def test_the_compiled_memo_is_bounded_and_results_stay_the_same(fingerprints, sm
         scanner._month_keys(),
         fingerprints.known_keys,
         fingerprints.known_bits,
+        scanner.numbers_needed,
         memo_chunks=500,
     )
     rng = random.Random(7)
@@ -306,8 +309,136 @@ def test_every_compiled_entry_point_refuses_a_key_blake2b_cannot_take(fingerprin
         lambda: _firstpass.keyed_hashes(key, "t", [b"x"]),
         lambda: _firstpass.chunk_keys(key, [b"x"], 6, 1900, 2099),
         lambda: _firstpass.id_variant_keys(key, b"123456789", 6, 1900, 2099),
-        lambda: _firstpass.FirstPass(key, keys, keys, keys, np.zeros(8, np.uint8), len, 2, 6, 3, 1900, 2099),
+        lambda: _firstpass.FirstPass(
+            key, keys, keys, keys, keys, np.zeros(8, np.uint8), len, 2, 6, 3, 1900, 2099
+        ),
     ]
     for call in calls:
         with pytest.raises(ValueError, match="BLAKE2b keys are 1 to 64 bytes"):
             call()
+
+
+def _one_hit_tokens(scanner, leak, count: int) -> list[str]:
+    """Name tokens that are one prefilter hit each (rare dataset values): the everyday words
+    a big page may hold by chance."""
+    name = leak.columns.index("full_name")
+    found: list[str] = []
+    for row in leak.rows:
+        for token in row[name].split():
+            if token.isascii() and token.isalpha() and token not in found:
+                chunk = token_bytes(fold_text(token))
+                scanner.chunks.learn({chunk})
+                if scanner.chunks.hit(chunk) == 1:
+                    found.append(token)
+        if len(found) >= count:
+            return found
+    raise AssertionError("too few rare name tokens in the leak")
+
+
+def _filler(rng: random.Random, lines: int) -> list[str]:
+    return unrelated_paste_text(rng, lines=lines).split("\n")[:lines]
+
+
+def test_in_a_big_page_one_hit_lines_are_candidates_only_where_hits_are_dense(scanners, small_leak):
+    """A page of more than PREFILTER_FIND_MAX_CHUNKS distinct hits: one-hit lines scattered
+    through it (a rare dataset token that is an everyday word, beside a number) stay out; the
+    same kind of lines one after another (a block of a leak) come in."""
+    rng = random.Random(10)
+    tokens = _one_hit_tokens(scanners[1], small_leak, 30)
+    lines: list[str] = []
+    scattered, dense = [], []
+    for token in tokens[:24]:
+        lines += _filler(rng, 2 * params.PREFILTER_DENSE_WINDOW_LINES)
+        scattered.append(len(lines))
+        lines.append(f"{token} page {rng.randrange(10**6, 10**7)}")
+    lines += _filler(rng, 2 * params.PREFILTER_DENSE_WINDOW_LINES)
+    for token in tokens[24:]:
+        dense.append(len(lines))
+        lines.append(f"{token} page {rng.randrange(10**6, 10**7)}")
+    found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
+    assert not found & set(scattered)
+    assert set(dense) <= found
+
+
+def test_a_leaked_name_without_any_number_is_no_candidate_line(scanners, small_leak):
+    """With one text column (the name), a line needs an id number or a date, in digits, in
+    OCR's misreadings or spelled, to be matched: names in ordinary text stay out."""
+    compiled, python = scanners
+    assert compiled.numbers_needed and python.numbers_needed
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    rows = random.Random(11).sample([r for r in small_leak.rows if r[name].isascii()], 10)
+    lines = []
+    for row in rows:
+        year, month, day = row[birth].split("-")
+        lines += [
+            f"thanks to {row[name]} for the patch",  # no number
+            f"thanks to {row[name]} for the patch of {row[birth]}",  # digits
+            f"{row[name]}, born {int(day)} {MONTH_NAMES[int(month) - 1]} {year}",  # spelled
+            f"{row[name]} b. {row[birth].replace('1', 'l')}",  # OCR's l for 1
+        ]
+    found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
+    assert not any(n % 4 == 0 for n in found)
+    assert {n for n in range(len(lines)) if n % 4} <= found
+
+
+def test_with_two_text_columns_a_name_alone_may_be_matched_and_stays_a_candidate(small_leak):
+    name = small_leak.columns.index("full_name")
+    columns = [*small_leak.columns, "email"]
+    rows = [
+        [*row, f"{row[name].split()[0].lower()}.{i}@mail.example"] for i, row in enumerate(small_leak.rows)
+    ]
+    fingerprints = build_fingerprint_set(columns, rows, small_leak.ids, KEY)
+    python = _Scanner(fingerprints, compiled=False)
+    assert not python.numbers_needed
+    row = next(r for r in rows if r[name].isascii())
+    text = f"thanks to {row[name]} ({row[-1]}) for the patch"
+    assert python.candidate_lines(token_bytes(fold_text(text)))
+    if first_pass_module.AVAILABLE:
+        assert _Scanner(fingerprints, compiled=True).candidate_lines_of(text) == python.candidate_lines(
+            token_bytes(fold_text(text))
+        )
+
+
+def test_the_first_pass_cuts_lose_no_match_in_any_altered_copy(fingerprints, small_leak_copies, monkeypatch):
+    """The lines the density and number rules keep from the matcher hold no match: every
+    copy gives the same records with them as with every line that has a hit."""
+    texts = [s.data.decode("utf-8") for s in small_leak_copies if _is_utf8(s.data)]
+    cut = _Scanner(fingerprints, compiled=False)
+    every = _Scanner(fingerprints, compiled=False)
+    every.numbers_needed = False
+    results = []
+    for scanner, min_lines in ((cut, params.PREFILTER_DENSE_MIN_LINES), (every, 0)):
+        monkeypatch.setattr(params, "PREFILTER_DENSE_MIN_LINES", min_lines)
+        fingerprints._scanner = scanner
+        try:
+            results.append([scan_text(text, fingerprints).matched_records for text in texts])
+        finally:
+            fingerprints._scanner = None
+    assert results[0] == results[1]
+    assert sum(map(len, results[0])) > 0
+
+
+@compiled_only
+def test_the_compiled_chunk_flags_are_the_ones_of_chunks_py():
+    from leaktrack.fingerprints import _firstpass, chunks
+
+    for flag in ("INFO_DATE", "INFO_WORD", "INFO_NUMBER", "INFO_MONTH", "INFO_YEAR"):
+        assert getattr(_firstpass, flag) == getattr(chunks, flag), flag
+
+
+@compiled_only
+def test_compiled_and_python_chunk_flags_agree(scanners, small_leak):
+    """Per normalized chunk, the C pass's INFO_ bits are ``chunks.chunk_prefilter_info``'s."""
+    from leaktrack.fingerprints.chunks import chunk_prefilter_info
+
+    compiled = scanners[0].first_pass
+    rng = random.Random(12)
+    chunks = {token_bytes(fold_text(t)) for row in small_leak.rows[:80] for t in row if t.isascii()}
+    chunks = {c for chunk in chunks for c in chunk.split()}
+    chunks |= {b"march", b"may", b"1990", b"7march1990", b"l990o3o7", b"j0se", b"a123456789", b"12345"}
+    chunks |= {str(rng.randrange(10 ** rng.randrange(1, 10))).encode() for _ in range(300)}
+    for chunk in sorted(chunks):
+        want = chunk_prefilter_info(
+            chunk, compiled.hasher, compiled._pass.is_prefilter_key, compiled._pass.is_known_key
+        )
+        assert compiled._pass.chunk_info(chunk) == want, chunk
