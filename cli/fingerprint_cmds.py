@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..errors import ExitCode
 from ..fingerprints.fingerprint_set import FingerprintSet
-from ..fingerprints.formats.images import OCR_MISSING
+from ..fingerprints.formats.limits import OCR_MISSING
 from ..fingerprints.results import ScanResult
 from ..fingerprints.scan import scan_paths
 from ..fingerprints.spill import default_workers

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..errors import DocumentError
 from . import formats
-from .formats import Extraction, ExtractionLimits, html_nesting_estimate
+from .formats import Extraction, ExtractionLimits
 
 __all__ = ["Extraction", "ExtractionLimits", "extract_texts", "html_nesting_estimate"]
 
@@ -25,3 +25,10 @@ def extract_texts(
         return formats.extract_texts(data, name=name, content_type=content_type, limits=limits)
     except formats.DocumentRefused as refusal:
         raise DocumentError(str(refusal)) from None
+
+
+def html_nesting_estimate(text: str) -> int:
+    """The deepest run of opened-but-not-closed elements of a page (``formats.html``)."""
+    from .formats.html import html_nesting_estimate as estimate  # (the HTML family, on use)
+
+    return estimate(text)

@@ -117,6 +117,54 @@ def test_scan_of_a_small_file_loads_neither_the_store_nor_the_crawler(tmp_path, 
     assert not {m for m in modules if m.startswith(("leaktrack.index.base", "leaktrack.index.sqlite"))}
 
 
+# The readers of documents other than plain text, and the standard library behind them.
+OTHER_FORMAT_READERS = {
+    "leaktrack.fingerprints.formats.archives",
+    "leaktrack.fingerprints.formats.html",
+    "leaktrack.fingerprints.formats.images",
+    "leaktrack.fingerprints.formats.jsondoc",
+    "leaktrack.fingerprints.formats.mail",
+    "leaktrack.fingerprints.formats.office",
+    "leaktrack.fingerprints.formats.pdf",
+    "charset_normalizer",
+    "email.parser",
+    "selectolax",
+    "tarfile",
+    "xml.etree",
+    "zipfile",
+}
+
+
+def readers_in(modules: set[str]) -> set[str]:
+    return {
+        name for name in modules if any(name == r or name.startswith(r + ".") for r in OTHER_FORMAT_READERS)
+    }
+
+
+def test_scan_of_a_text_file_imports_no_reader_of_other_formats(tmp_path, small_leak_csv):
+    built = CliRunner().invoke(app, ["fingerprint", str(small_leak_csv), "--json"])
+    assert built.exit_code == 0, built.output
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("meeting notes\nroom 4, 10:30\n")
+    (folder / "report.txt").write_text("name  room  time\nAnna  4     10:30\nBen   5     11:00\n")
+    modules = modules_after(tmp_path, "scan", str(folder), "--workers", "1")
+    assert "leaktrack.fingerprints.formats.text" in modules  # it did read the texts
+    assert readers_in(modules) == set()
+
+
+def test_scan_imports_a_reader_when_a_document_of_its_kind_comes(tmp_path, small_leak_csv):
+    import zipfile
+
+    built = CliRunner().invoke(app, ["fingerprint", str(small_leak_csv), "--json"])
+    assert built.exit_code == 0, built.output
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as archive:
+        archive.writestr("notes.txt", "meeting notes\n")
+    modules = modules_after(tmp_path, "scan", str(tmp_path / "notes.zip"))
+    assert {"leaktrack.fingerprints.formats.archives", "zipfile"} <= readers_in(modules)
+    assert "leaktrack.fingerprints.formats.pdf" not in modules
+
+
 def test_queue_list_loads_neither_the_scanner_nor_the_takedown_finder(tmp_path, workspace):
     from leaktrack.index import open_store
 

@@ -3,7 +3,8 @@
 Everything a stranger uploads (archives, office documents, PDFs, images, mail, HTML, JSON,
 text tables, base64 inside text) is
 turned here into plain text, one table row or one record block per line, under the budget of
-``limits.ExtractionLimits``. One module per family of formats, the limits beside them. This
+``limits.ExtractionLimits``. One module per family of formats, the limits beside them; a
+family's module is imported when a document of its kind comes (``sniff``). This
 folder imports nothing else of leaktrack (``tests/test_formats_imports.py`` reads the imports):
 a reviewer of the parsing of hostile input reads this folder only, and the matching core
 receives lines.
@@ -11,10 +12,15 @@ receives lines.
 
 from __future__ import annotations
 
-from .extractor import ExtractedText, Extraction, Reading, document_kind
-from .html import html_nesting_estimate, html_to_lines
-from .limits import DocumentRefused, ExtractionLimits
+from typing import TYPE_CHECKING, Any
+
+from .extractor import ExtractedText, Extraction, Reading
+from .limits import OCR_MISSING, DocumentRefused, ExtractionLimits
+from .sniff import document_kind
 from .text import text_to_lines
+
+if TYPE_CHECKING:
+    from .html import html_nesting_estimate, html_to_lines
 
 __all__ = [
     "DocumentRefused",
@@ -25,8 +31,18 @@ __all__ = [
     "extract_texts",
     "html_nesting_estimate",
     "html_to_lines",
+    "OCR_MISSING",
     "text_to_lines",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The HTML family's names, imported on first use (PEP 562): text documents need none."""
+    if name in ("html_nesting_estimate", "html_to_lines"):
+        from . import html
+
+        return getattr(html, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def extract_texts(

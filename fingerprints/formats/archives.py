@@ -20,20 +20,26 @@ from typing import TYPE_CHECKING
 
 from . import limits
 from .limits import LimitReached, MemberLimit, describe
+from .sniff import GZIP_MAGIC, XZ_MAGIC
 
 if TYPE_CHECKING:
     from .extractor import Reading
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-GZIP_MAGIC = b"\x1f\x8b"
-BZIP2_MAGIC = b"BZh"  # then the block size digit and the block magic 0x314159265359
-XZ_MAGIC = b"\xfd7zXZ\x00"
-SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
-_TAR_MAGIC = b"ustar"  # at offset 257 of a POSIX or GNU tar header
 
+def extract_zip(reading: Reading, data: bytes, name: str, depth: int) -> None:
+    """A zip archive, or an office document that is a zip of XML parts."""
+    from . import office  # (office reads its parts with read_zip_member, below)
 
-def is_tar(data: bytes) -> bool:
-    return data[257:262] == _TAR_MAGIC
+    opened = open_zip(reading, data, name)
+    if opened is None:
+        return
+    archive, members = opened
+    with archive:
+        kind = office.zipped_office_kind(archive, members)
+        if kind:
+            office.extract_zipped_office(reading, kind, archive, members, data, name)
+        else:
+            extract_zip_members(reading, archive, members, name, depth)
 
 
 def open_zip(
@@ -97,14 +103,6 @@ def read_zip_member(
         reading.skip(member_name, f"unreadable archive member ({describe(error)})")
         return None
     return b"".join(chunks)
-
-
-def is_compressed_stream(data: bytes) -> bool:
-    return (
-        data.startswith(GZIP_MAGIC)
-        or data.startswith(XZ_MAGIC)
-        or (data.startswith(BZIP2_MAGIC) and data[3:4].isdigit() and data[4:10] == b"1AY&SY")
-    )
 
 
 # Suffix of a compressed stream -> suffix of what it holds.

@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from . import archives, images, limits, office, pdf
+from . import limits
+from .sniff import document_kind
 from .textcodec import decode_text
 
 if TYPE_CHECKING:
@@ -23,10 +24,6 @@ _HINT_CHARS = 64  # a wrapped base64 block's lines are 64 or 76 wide
 _BASE64_TABLE = bytes(
     1 if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/") else 0 for b in range(256)
 )
-_DOCUMENT_MAGIC = (
-    archives.ZIP_MAGIC
-    + (archives.GZIP_MAGIC, archives.BZIP2_MAGIC, archives.XZ_MAGIC, archives.SEVEN_ZIP_MAGIC)
-) + (pdf.PDF_MAGIC, office.OLE2_MAGIC)
 
 
 def extract_base64_runs(reading: Reading, text: str, name: str, depth: int) -> None:
@@ -84,8 +81,8 @@ def _decode(encoded: str) -> bytes | None:
 
 
 def _worth_reading(decoded: bytes) -> bool:
-    """A document we read (by its magic bytes, or a tar or an image), or text."""
-    if decoded.startswith(_DOCUMENT_MAGIC) or archives.is_tar(decoded) or images.image_kind(decoded):
+    """A document we read (``sniff.document_kind``), or text."""
+    if document_kind(decoded):
         return True
     text = decode_text(decoded[:65536])
     return text is not None and sum(ch.isprintable() or ch in "\t\n" for ch in text) > 0.95 * len(text)

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from . import archives, base64text, images, mail, office, pdf
+from . import base64text
 from .limits import (
     HTML_MAX_NESTING,
     BudgetSpent,
@@ -23,6 +23,7 @@ from .limits import (
     MemberLimit,
 )
 from .records import join_record_blocks
+from .sniff import binary_kind, document_kind, looks_like_mail, reader_of
 from .text import text_to_lines
 from .textcodec import decode_text
 
@@ -61,21 +62,6 @@ class Extraction:
                 ranges.append((line, line + lines))
             line += lines
         return ranges
-
-
-# Magic bytes of formats with no text we read (and a name for the skip reason).
-_BINARY_MAGIC = (
-    (b"GIF8", "GIF image (not read: screenshots come as PNG, JPEG or WebP)"),
-    (b"RIFF", "RIFF media"),
-    (b"ID3", "MP3 audio"),
-    (b"\x00\x00\x00\x18ftyp", "MP4 video"),
-    (b"\x00\x00\x00\x20ftyp", "MP4 video"),
-    (b"\x7fELF", "ELF executable"),
-    (b"MZ", "Windows executable"),
-    (b"Rar!", "RAR archive (not supported)"),
-    (b"\x00asm", "WebAssembly"),
-    (b"SQLite format 3", "SQLite database (not supported)"),
-)
 
 
 # Kinds whose lines may hold records written one field a line (text documents join their
@@ -119,39 +105,13 @@ class Reading:
             self.limit_reasons.append(str(limit))
 
     def _dispatch(self, data: bytes, name: str, content_type: str | None, depth: int) -> None:
-        if data.startswith(archives.ZIP_MAGIC):
-            self._zip(data, name, depth)
-        elif archives.is_compressed_stream(data):
-            archives.extract_compressed_stream(self, data, name, depth)
-        elif data.startswith(archives.SEVEN_ZIP_MAGIC):
-            archives.extract_7z(self, data, name, depth)
-        elif archives.is_tar(data):
-            archives.extract_tar(self, data, name, depth)
-        elif data.startswith(pdf.PDF_MAGIC):
-            pdf.extract_pdf(self, data, name)
-        elif data.startswith(office.OLE2_MAGIC):
-            office.extract_ole2(self, data, name)
-        elif images.image_kind(data):
-            images.extract_image(self, data, name)
+        kind = document_kind(data)
+        if kind is not None:
+            reader_of(kind)(self, data, name, depth)
+        elif binary := binary_kind(data):
+            self.skip(name, binary)
         else:
-            binary = _binary_kind(data)
-            if binary:
-                self.skip(name, binary)
-            else:
-                self._text_document(data, name, content_type, depth)
-
-    def _zip(self, data: bytes, name: str, depth: int) -> None:
-        """A zip archive, or an office document that is a zip of XML parts."""
-        opened = archives.open_zip(self, data, name)
-        if opened is None:
-            return
-        archive, members = opened
-        with archive:
-            kind = office.zipped_office_kind(archive, members)
-            if kind:
-                office.extract_zipped_office(self, kind, archive, members, data, name)
-            else:
-                archives.extract_zip_members(self, archive, members, name, depth)
+            self._text_document(data, name, content_type, depth)
 
     def _text_document(self, data: bytes, name: str, content_type: str | None, depth: int) -> None:
         text = decode_text(data)
@@ -160,8 +120,8 @@ class Reading:
             return
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if mail.looks_like_mail(text, name, content_type):
-            mail.extract_mail(self, data, name, depth)
+        if looks_like_mail(text, name, content_type):
+            reader_of("mail")(self, data, name, depth)
             return
         kind, converted = text_to_lines(text, name, content_type)
         if kind == "html-stripped":
@@ -220,34 +180,6 @@ class Reading:
         if self.ocr_images >= self.limits.max_ocr_images:
             raise BudgetSpent(f"stopped at {self.limits.max_ocr_images} images read by OCR (at {name})")
         self.ocr_images += 1
-
-
-def document_kind(data: bytes) -> str | None:
-    """The kind of binary document ``data`` is by its magic bytes (whatever a server's
-    Content-Type says), or None for text and unknown bytes."""
-    if data.startswith(archives.ZIP_MAGIC):
-        return "zip"
-    if archives.is_compressed_stream(data):
-        return "compressed"
-    if data.startswith(archives.SEVEN_ZIP_MAGIC):
-        return "7z"
-    if archives.is_tar(data):
-        return "tar"
-    if data.startswith(pdf.PDF_MAGIC):
-        return "pdf"
-    if data.startswith(office.OLE2_MAGIC):
-        return "ole2"
-    return images.image_kind(data)
-
-
-def _binary_kind(data: bytes) -> str | None:
-    for magic, kind in _BINARY_MAGIC:
-        if data.startswith(magic):
-            # "MZ" also begins words of ordinary text; a real binary has NUL bytes.
-            if magic in (b"MZ", b"ID3", b"RIFF", b"GIF8") and b"\x00" not in data[:4096]:
-                continue
-            return kind
-    return None
 
 
 __all__ = ["ExtractedText", "Extraction", "LimitReached", "Reading", "document_kind"]

@@ -19,19 +19,13 @@ import re
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from .limits import MemberLimit, describe
+from .limits import OCR_MISSING, MemberLimit, describe
+from .sniff import image_kind
 
 if TYPE_CHECKING:
     from .extractor import Reading
 
-OCR_MISSING = "OCR not available (install Debian's tesseract-ocr to read images and scanned PDFs)"
 
-_IMAGE_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-)
 _TESSERACT_CONFIG = "--psm 6 -c preserve_interword_spaces=1"
 _GUTTER = re.compile(r" {2,}")
 # A token made of digits and the letters OCR confuses with them, holding at least two real
@@ -41,24 +35,14 @@ _SPACED_HYPHEN = re.compile(r"(?<=[0-9])(?: +- *|- +)(?=[0-9])")
 _DIGIT_REPAIRS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5"})
 
 
-def image_kind(data: bytes) -> str | None:
-    for magic, kind in _IMAGE_MAGIC:
-        if data.startswith(magic):
-            return kind
-    if data.startswith(b"BM") and len(data) > 26 and b"\x00" in data[:26]:
-        return "BMP"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WebP"
-    return None
-
-
 @functools.cache
 def ocr_available() -> bool:
     """Whether the tesseract binary is on PATH (checked once per process)."""
     return shutil.which("tesseract") is not None
 
 
-def extract_image(reading: Reading, data: bytes, name: str) -> None:
+def extract_image(reading: Reading, data: bytes, name: str, depth: int) -> None:
+    """An image's text by OCR (``depth``: the readers' one signature; images hold no parts)."""
     if not ocr_available():
         reading.skip(name, OCR_MISSING)
         return

@@ -36,6 +36,8 @@ EXTRACT_MAX_OCR_IMAGES = 40
 # Checked from the header before decoding, so a 100,000 x 100,000 "pixel bomb" (a few kB of
 # PNG, 10 GB decoded) is refused without allocating it.
 EXTRACT_MAX_IMAGE_PIXELS = 40_000_000
+# The skip reason of an image or scanned page when Tesseract is not installed.
+OCR_MISSING = "OCR not available (install Debian's tesseract-ocr to read images and scanned PDFs)"
 # Seconds Tesseract may spend on one image before it is killed.
 OCR_SECONDS_PER_IMAGE = 30.0
 # Scanned pages are rendered at this resolution for OCR (Tesseract reads 10-pt text best

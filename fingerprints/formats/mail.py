@@ -15,29 +15,7 @@ from .limits import describe
 if TYPE_CHECKING:
     from .extractor import Reading
 
-_MAIL_SUFFIXES = (".eml", ".mbox", ".mbx")
-_MAIL_TYPES = ("message/rfc822", "application/mbox")
-_HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
-_MAIL_HEADERS = re.compile(
-    r"^(?:from|to|subject|date|received|return-path|message-id|mime-version|delivered-to|content-type):",
-    re.I | re.M,
-)
 _MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.M)
-# Header lines looked at to tell a mail from text that starts with "Subject: ..." by chance.
-_HEAD_LINES = 40
-_MIN_MAIL_HEADERS = 3
-
-
-def looks_like_mail(text: str, name: str, content_type: str | None) -> bool:
-    if name.lower().endswith(_MAIL_SUFFIXES) or (content_type or "").lower().startswith(_MAIL_TYPES):
-        return True
-    head = text[:8192].split("\n\n", 1)[0]
-    lines = head.split("\n")[:_HEAD_LINES]
-    if lines and lines[0].startswith("From ") and len(lines) > 1:
-        lines = lines[1:]
-    if not lines or not _HEADER_LINE.match(lines[0]):
-        return False
-    return len(_MAIL_HEADERS.findall("\n".join(lines))) >= _MIN_MAIL_HEADERS
 
 
 def extract_mail(reading: Reading, data: bytes, name: str, depth: int) -> None:

@@ -27,8 +27,6 @@ from .limits import describe
 if TYPE_CHECKING:
     from .extractor import Reading
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
 _ODF_MIMETYPES = {
     b"application/vnd.oasis.opendocument.text": "odt",
     b"application/vnd.oasis.opendocument.spreadsheet": "ods",
@@ -274,9 +272,9 @@ def _odf_text(element: ElementTree.Element) -> str:
 # --- Legacy XLS -------------------------------------------------------------------------------
 
 
-def extract_ole2(reading: Reading, data: bytes, name: str) -> None:
+def extract_ole2(reading: Reading, data: bytes, name: str, depth: int) -> None:
     """An OLE2 compound file: an Excel 97-2003 workbook is read; other legacy Office
-    documents (.doc, .ppt) are skipped with a reason."""
+    documents (.doc, .ppt) are skipped with a reason (``depth``: the readers' one signature)."""
     import xlrd
 
     try:

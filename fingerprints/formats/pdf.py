@@ -19,10 +19,10 @@ from .limits import BudgetSpent, describe
 if TYPE_CHECKING:
     from .extractor import Reading
 
-PDF_MAGIC = b"%PDF"
 
-
-def extract_pdf(reading: Reading, data: bytes, name: str) -> None:
+def extract_pdf(reading: Reading, data: bytes, name: str, depth: int) -> None:
+    """The text layer, scanned pages by OCR (``depth``: the readers' one signature; the
+    attachments of a PDF are not read)."""
     import pypdfium2 as pdfium
 
     try:
@@ -112,7 +112,7 @@ def _has_images(page: Any) -> bool:
 def _scanned_page_lines(reading: Reading, page: Any, page_name: str) -> Iterator[str]:
     """A page without a text layer: rendered and read by OCR, under the image limits."""
     if not images.ocr_available():
-        reading.skip(page_name, images.OCR_MISSING)
+        reading.skip(page_name, limits.OCR_MISSING)
         return
     scale = limits.OCR_RENDER_DPI / 72
     width, height = page.get_size()

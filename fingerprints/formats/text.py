@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 
 from . import limits, tabular
-from .html import html_is_too_deep, parsed_html_to_lines, stripped_html_to_lines
-from .jsondoc import json_to_lines
 from .records import join_record_blocks
 from .tables import MARKDOWN_SEPARATOR_LINE, convert_text_tables, delimited_to_lines
 
@@ -22,10 +20,14 @@ def text_to_lines(text: str, name: str = "", content_type: str | None = None) ->
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     head = text[:_HEAD_CHARS].lstrip("\ufeff \t\n")
     if "html" in hint or suffix in ("html", "htm", "xhtml") or _looks_like_html(head):
+        from .html import html_is_too_deep, parsed_html_to_lines, stripped_html_to_lines
+
         if html_is_too_deep(text):
             return "html-stripped", stripped_html_to_lines(text)
         return "html", parsed_html_to_lines(text)
     if head[:1] in ("[", "{") or "json" in hint or suffix in ("json", "jsonl", "ndjson"):
+        from .jsondoc import json_to_lines
+
         converted = json_to_lines(text)
         if converted is not None:
             return converted

@@ -11,8 +11,6 @@ from __future__ import annotations
 import codecs
 import logging
 
-import charset_normalizer
-
 from . import limits
 
 log = logging.getLogger(__name__)
@@ -111,6 +109,8 @@ def _bomless_utf16(head: bytes) -> str | None:
 def _guess_legacy_encoding(data: bytes) -> str | None:
     if _control_byte_share(data[: limits.ENCODING_SNIFF_BYTES]) > limits.MAX_CONTROL_SHARE:
         return None
+    import charset_normalizer  # (only for bytes that are not UTF-8: most text is)
+
     best = charset_normalizer.from_bytes(data[: limits.ENCODING_GUESS_BYTES]).best()
     guess = best.encoding if best is not None else None
     if guess is None or guess in _WESTERN_CODEPAGES:
