@@ -26,8 +26,12 @@ _MARKDOWN_SEPARATOR = re.compile(r"^[\s|:\-+]+$")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 MARKDOWN_SEPARATOR_LINE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+", re.M)
 
-# Runs of report-like lines, in a string of one flag byte per line (1: has gaps).
-_GAPPED_RUN = re.compile(b"\x01{%d,}" % limits.FIXED_WIDTH_MIN_LINES)
+# A row of a fixed-width table: a line with FIXED_WIDTH_MIN_GUTTERS inner gaps (2+ spaces
+# between non-space characters: indentation is no gap). Written to start with its two spaces,
+# which the regex engine searches for at memory speed.
+_INNER_GAPS_ROW = re.compile(
+    r"  (?<=\S  ) *" + r"[^ \n][^\n]*? {2,}" * (limits.FIXED_WIDTH_MIN_GUTTERS - 1) + r"\S"
+)
 _GAP = re.compile(" {2,}")
 _RULE_LINE = re.compile(r"^[\s\-=_+*|]+$")
 
@@ -35,11 +39,12 @@ _RULE_LINE = re.compile(r"^[\s\-=_+*|]+$")
 def convert_text_tables(text: str) -> str:
     """Markdown tables and fixed-width report blocks in plain text become TAB-separated lines.
 
-    Each starts with a cheap test that most text fails at once, so plain text stays cheap.
+    Each starts with a whole-text search that most text fails at once (a pipe line followed
+    by another; a line with inner gaps), so plain text costs two regex searches.
     """
     if _MARKDOWN_HINT.search(text):
         text = _convert_markdown_tables(text)
-    if "  " in text and _starts_with_a_report(text):
+    if _starts_with_a_report(text):
         text = _convert_fixed_width_blocks(text)
     return text
 
@@ -69,33 +74,58 @@ def _convert_markdown_tables(text: str) -> str:
 def _starts_with_a_report(text: str) -> bool:
     """Whether the first ``limits.REPORT_SNIFF_CHARS`` hold a fixed-width table.
 
-    Only such documents pay for the line-by-line pass (a report is one from its first page);
-    a report block deep inside other text keeps its spaces, which the scanner reads as
-    separators anyway: only its lines do not count as table rows.
+    Only such documents pay for the pass over the whole text (a report is one from its first
+    page); a report block deep inside other text keeps its spaces, which the scanner reads
+    as separators anyway: only its lines do not count as table rows.
     """
     head = text[: limits.REPORT_SNIFF_CHARS]
-    return _convert_fixed_width_blocks(head) != head
+    return _convert_fixed_width_blocks(head) is not head
 
 
 def _convert_fixed_width_blocks(text: str) -> str:
-    lines = text.split("\n")
-    # One byte per line (1: has an inner gap), so that a bytes regex finds the runs.
-    # Prefilter: a table line has a gap per gutter; a gap of 4+ spaces counts twice, and
-    # indentation counts too, which _common_gutters then sorts out.
-    gapped = bytes([line.count("  ") >= limits.FIXED_WIDTH_MIN_GUTTERS for line in lines])
+    """``text`` with its fixed-width blocks as TAB-separated lines, or ``text`` itself.
+
+    A block is a run of at least FIXED_WIDTH_MIN_LINES lines that each hold
+    FIXED_WIDTH_MIN_GUTTERS gaps (indentation counts: a row may leave its first cells blank),
+    one of them a row with inner gaps (``_INNER_GAPS_ROW``). The rows are found by one regex
+    search over the text, and only their runs are cut into lines: indented code and prose
+    are never looked at line by line.
+    """
     out: list[str] = []
-    done = 0
-    for run in _GAPPED_RUN.finditer(gapped):
-        block = lines[run.start() : run.end()]
-        converted = fixed_width_to_lines(block)
-        if converted is not block:
-            out.extend(lines[done : run.start()])
-            out.extend(converted)
-            done = run.end()
-    if not done:
+    done = position = 0
+    while (row := _INNER_GAPS_ROW.search(text, position)) is not None:
+        start, end = _gapped_run_around(text, row.start())
+        lines = text[start:end].split("\n")
+        if len(lines) >= limits.FIXED_WIDTH_MIN_LINES:
+            converted = fixed_width_to_lines(lines)
+            if converted is not lines:
+                out += [text[done:start], "\n".join(converted)]
+                done = end
+        position = max(end, row.end())
+    if not out:
         return text
-    out.extend(lines[done:])
-    return "\n".join(out)
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _gapped_run_around(text: str, at: int) -> tuple[int, int]:
+    """(start, end) of the run of gapped lines (FIXED_WIDTH_MIN_GUTTERS "  " each) around
+    the line holding position ``at`` (which is gapped), from the start of its first line
+    to the end of its last one (before the newline)."""
+    start = text.rfind("\n", 0, at) + 1
+    while start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        if text.count("  ", previous, start - 1) < limits.FIXED_WIDTH_MIN_GUTTERS:
+            break
+        start = previous
+    end = text.find("\n", at)
+    while end >= 0:
+        following = text.find("\n", end + 1)
+        line_end = len(text) if following < 0 else following
+        if text.count("  ", end + 1, line_end) < limits.FIXED_WIDTH_MIN_GUTTERS:
+            break
+        end = following
+    return start, len(text) if end < 0 else end
 
 
 def markdown_table_to_lines(block: str) -> str:

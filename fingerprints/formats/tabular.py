@@ -25,9 +25,7 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     None when no candidate gives at least two columns on most lines, or when the best one's
     share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = [
-        line for line in text[: limits.SNIFF_CHARS].splitlines()[: limits.SNIFF_LINES] if line.strip()
-    ]
+    sample_lines = [line for line in _first_lines(text[: limits.SNIFF_CHARS]) if line.strip()]
     if not sample_lines:
         return None
     best, best_score = None, (0.0, 0)
@@ -38,6 +36,18 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     if best is None or best_score[0] < min_consistency:
         return None
     return best
+
+
+def _first_lines(head: str) -> list[str]:
+    """``head.splitlines()[:SNIFF_LINES]``, without splitting the rest of ``head``: the first
+    lines end at or before its SNIFF_LINES-th newline (splitlines also splits at other line
+    ends, never at fewer)."""
+    end = -1
+    for _ in range(limits.SNIFF_LINES):
+        end = head.find("\n", end + 1)
+        if end < 0:
+            return head.splitlines()[: limits.SNIFF_LINES]
+    return head[: end + 1].splitlines()[: limits.SNIFF_LINES]
 
 
 def _shape_score(lines: list[str], delimiter: str) -> tuple[float, int]:
