@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FingerprintFileError
 from . import params
+
+try:  # the compiled first pass hashes many values in one call (firstpass's _firstpass.c)
+    from . import _firstpass
+except ImportError:  # no C compiler at install: hashlib, one value at a time (same keys)
+    _firstpass = None
 
 _MASK64 = (1 << 64) - 1
 _CHAIN_OFFSET = 0xCBF29CE484222325  # FNV-1a's 64-bit offset basis and prime, over 64-bit words
@@ -107,8 +112,13 @@ def bag_keys(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 def bag_key(keys: Sequence[int]) -> int:
     """The order-free key of some tokens' keys (same result as bag_keys)."""
+    return bag_key_of_sum(sum(keys), len(keys))
+
+
+def bag_key_of_sum(total: int, count: int) -> int:
+    """``bag_key`` of ``count`` keys whose sum (any Python int: taken modulo 2**64) is ``total``."""
     # In Python integers (one value at a time, numpy scalars cost ~40 us per call at build).
-    h = (sum(keys) + len(keys) * _BAG_GOLDEN) & _MASK64
+    h = (total + count * _BAG_GOLDEN) & _MASK64
     h ^= h >> 30
     h = (h * 0xBF58476D1CE4E5B9) & _MASK64
     h ^= h >> 27
@@ -117,35 +127,76 @@ def bag_key(keys: Sequence[int]) -> int:
 
 
 class KeyedHasher:
-    """Keyed 64-bit BLAKE2b of tokens, id numbers and dates, memoized per distinct input."""
+    """Keyed 64-bit BLAKE2b of tokens, id numbers and dates, memoized per distinct input.
+
+    The message of a value is its kind's letter, ``:`` and the value: ``t:`` a token, ``n:``
+    an id number, ``v:`` an id number's one-digit variant, ``d:`` an ISO date."""
 
     def __init__(self, key: bytes):
         self.key = key
-        self._memo: dict[str, int] = {}
+        self._memos: dict[str, dict[str, int]] = {"t": {}, "n": {}, "v": {}, "d": {}}
 
     def _hash(self, text: str) -> int:
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8, key=self.key).digest()
         return int.from_bytes(digest, "little")
 
+    def many(self, prefix: str, values: Sequence[str]) -> np.ndarray:
+        """uint64 keys of many values of one kind at once (``prefix`` as above), not
+        memoized: the build's way to key values that are mostly distinct (id numbers)."""
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+        if _firstpass is not None:
+            return np.frombuffer(_firstpass.keyed_hashes(self.key, prefix, encoded), dtype="<u8").astype(
+                np.uint64
+            )
+        keyed = hashlib.blake2b(digest_size=8, key=self.key)  # the key block, compressed once
+        head = prefix.encode() + b":"
+        out = np.empty(len(encoded), dtype=np.uint64)
+        for i, value in enumerate(encoded):
+            h = keyed.copy()
+            h.update(head + value)
+            out[i] = int.from_bytes(h.digest(), "little")
+        return out
+
+    def prime(self, prefix: str, values: Iterable[str]) -> dict[str, int]:
+        """Key the values not yet memoized in one call; returns the memo of that kind, which
+        then holds every one of them (the build keys a chunk's tokens before its records and
+        looks them up in the memo)."""
+        memo = self._memos[prefix]
+        missing = list({v for v in values if v not in memo})
+        if missing:
+            if len(memo) + len(missing) > params.CHUNK_MEMO_LIMIT:
+                memo.clear()
+            memo.update(zip(missing, self.many(prefix, missing).tolist()))
+        return memo
+
+    def memo(self, prefix: str) -> dict[str, int]:
+        """The memo of one kind (value -> key): a lookup without a call, after ``prime``."""
+        return self._memos[prefix]
+
+    def memo_size(self) -> int:
+        """Values memoized, of every kind."""
+        return sum(map(len, self._memos.values()))
+
     def token(self, token: str) -> int:
-        return self._keyed("t:" + token)
+        return self._keyed("t", token)
 
     def id_number(self, digits: str) -> int:
-        return self._keyed("n:" + digits)
+        return self._keyed("n", digits)
 
     def id_variant(self, digits: str) -> int:
         """An id number or one of its one-digit deletions (typo matching; never evidence)."""
-        return self._keyed("v:" + digits)
+        return self._keyed("v", digits)
 
     def date(self, iso: str) -> int:
-        return self._keyed("d:" + iso)
+        return self._keyed("d", iso)
 
-    def _keyed(self, text: str) -> int:
-        value = self._memo.get(text)
+    def _keyed(self, prefix: str, text: str) -> int:
+        memo = self._memos[prefix]
+        value = memo.get(text)
         if value is None:
-            if len(self._memo) > params.CHUNK_MEMO_LIMIT:
-                self._memo.clear()
-            value = self._memo[text] = self._hash(text)
+            if len(memo) > params.CHUNK_MEMO_LIMIT:
+                memo.clear()
+            value = memo[text] = self._hash(prefix + ":" + text)
         return value
 
     def key_check(self) -> str:

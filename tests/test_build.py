@@ -100,3 +100,41 @@ def test_spill_parts_come_back_sorted_as_one_array(tmp_path):
     merged = np.concatenate([p["key"] for p in parts])
     assert np.array_equal(merged, np.sort(keys))
     assert np.array_equal(keys[np.concatenate([p["record"] for p in parts])], merged)
+
+
+def test_values_analysed_word_by_word_equal_their_analysis_as_a_whole(leak):
+    """The build analyses many-word values from memoized word analyses (names recombine a
+    few thousand words); folding, tokens and transliteration must come out as for the whole."""
+    memo = build._WordMemo()
+    tricky = [
+        "王 小明",
+        "WangXiao Ming 李",
+        "Иван  Петров",
+        "a\x85b c",
+        "José  Ñúñez-O'Brien",
+        " x ",
+        "McDonald Ölaf",
+        "ﬁsh ＡＢＣ 7 March 1990",
+        "Ａ １２３ ٣٤٥٦٧٨٩",
+        "ı İstanbul",
+        "Đặng Thị 1990-03-07",
+        "le 1er mars 1990",
+    ]
+    values = {v for row in leak.rows for v in row if " " in v} | set(tricky)
+    assert [memo.analyse(v) for v in values] == [build.analyse_value(v) for v in values]
+
+
+def test_id_variants_of_many_values_are_each_values_own(leak):
+    """Keyed in one call for a column (compiled when built), split back value by value."""
+    builder = build.EntryBuilder(build.KeyedHasher(KEY))
+    ascii_values = ["A-112-233-455", "no number", "123456 7654321", "19900307"]
+    for values in (ascii_values, [*ascii_values, "٣٤٥٦٧٨٩"]):  # Arabic-Indic digits: in Python
+        analyses = [build.analyse_value(v) for v in values]
+        counts, keys = builder.id_variant_keys(build.KIND_ID, analyses)
+        offsets = np.concatenate(([0], np.cumsum(counts)))
+        for i, a in enumerate(analyses):
+            expected = {
+                builder.hasher.id_variant(v) for d in a.id_numbers for v in build.one_digit_deletions(d)
+            }
+            assert set(keys[offsets[i] : offsets[i + 1]].tolist()) == expected
+            assert counts[i] == len(expected)
