@@ -24,7 +24,7 @@ from ..credentials import Secrets
 from ..errors import LeaktrackError
 from .api_sources import has_query_texts, refuse_dataset_values_in_queries
 from .distributed import distributed_settings, expire_job_keys, remember_credentials
-from .middlewares import ERROR_KIND_STAT, record_error
+from .health import ERROR_KIND_STAT
 from .outputs import refuse_personal_data_outputs
 from .scanning import close_shared_scanners
 from .sources import Source
@@ -144,6 +144,9 @@ def run_crawl(
     if job.redis_url:  # the scheduler's client finds them here, not in the settings
         remember_credentials(job.redis_url)
     settings = crawl_settings(job)
+    # Our crawls name their spider classes (SPIDERS): Scrapy's spider loader need not import
+    # every spider module first (``scrapy crawl`` still finds them through SPIDER_MODULES).
+    settings.set("SPIDER_MODULES", [], priority="cmdline")
     process = CrawlerProcess(settings)
     quiet_network_tracebacks()
     if settings.getbool("LEAKTRACK_SCAN"):
@@ -352,6 +355,8 @@ class PipelineFailures:
         return cls(crawler)
 
     def item_error(self, item, response, spider, failure) -> None:
+        from .middlewares import record_error
+
         url = getattr(item, "url", None) or getattr(response, "url", "?")
         name = type(failure.value).__name__
         record_error(
@@ -402,10 +407,14 @@ def child_main(argv: list[str]) -> int:
 
 
 def preflight(job: CrawlJob) -> None:
-    """Fail early with one clear line when the fingerprints or the store cannot be opened."""
+    """Fail early with one clear line when the fingerprints or the store cannot be opened, and
+    name the -s settings nobody reads (here, in the crawl process, which imports Scrapy anyway:
+    the sweep command itself does not)."""
     from ..index import open_store
     from .scanning import load_fingerprints
 
+    for warning in unknown_settings(job.settings):
+        logging.getLogger(__name__).warning(warning)
     check_setting_values(job.settings)
     refuse_personal_data_outputs(crawl_settings(job))
     fingerprints = None

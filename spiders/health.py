@@ -26,6 +26,8 @@ HISTORY_SWEEPS = 3
 MANY_DOCUMENTS = 5
 # HTTP answers that say a source refuses us (missing/refused key, banned, rate limited).
 REFUSING_STATUSES = (401, 403, 429)
+# The crawl's stats key prefix under which errors are counted by kind (middlewares.record_error).
+ERROR_KIND_STAT = "leaktrack/error_kind/"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from .guard import CONNECTION_REFUSALS, GuardedResolver, addresses_refusal, is_ip_literal, system_lookup
-from .health import error_kind
+from .health import ERROR_KIND_STAT, error_kind
 from .meta import META_DOCUMENT_URL, META_INCREMENTAL
 from .state import CrawlState
 
@@ -43,9 +43,6 @@ class AddressRefused(IgnoreRequest):
 
 class AlreadySeen(IgnoreRequest):
     """A paste an earlier sweep already downloaded: not fetched again."""
-
-
-ERROR_KIND_STAT = "leaktrack/error_kind/"
 
 
 def record_error(stats, message: str, limit: int, kind: str = "other") -> None:
@@ -245,8 +242,14 @@ class OutcomeTally:
         return response
 
 
+# Signal sent by ``record_failure`` once a request's failure is recorded: nothing more comes of
+# that request (a distributed sweep's scheduler lets go of its claim, redis_queue.py).
+request_failed = object()
+
+
 def record_failure(crawler, failure: Failure) -> None:
-    """The errback of every leaktrack request: count the failure, keep its reason."""
+    """The errback of every leaktrack request: count the failure, keep its reason, and say
+    that the request is finished (``request_failed``)."""
     # Scrapy sets .request on the failures it passes to errbacks; twisted's Failure does not declare it.
     request: Request = failure.request  # type: ignore[attr-defined]
     reason = failure_reason(failure.value, request)
@@ -257,6 +260,7 @@ def record_failure(crawler, failure: Failure) -> None:
     if reason:
         limit = crawler.settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
         record_error(crawler.stats, reason, limit, kind=failure_kind(failure.value, refused_at_connection))
+    crawler.signals.send_catch_log(signal=request_failed, request=request)
 
 
 def failure_kind(error: BaseException, refused_at_connection: str | None) -> str:

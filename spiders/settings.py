@@ -140,6 +140,9 @@ LEAKTRACK_PROGRESS_INTERVAL = 0.5
 # this (seconds) counts as dead, and the requests it had taken go back to the queue. Longer
 # than any pause of a loaded worker's event loop; a dead worker's work waits this long.
 LEAKTRACK_REDIS_WORKER_TTL = 30.0
+# Requests a worker pops (and claims) from the shared queue per round trip to Redis. More saves
+# round trips; fewer leaves more for the other workers when the queue runs low.
+LEAKTRACK_REDIS_POP_BATCH = 4
 # Log each crawl's counts and errors as one JSON line at its end (crawl.CrawlReport): set for
 # the jobs sweep --scrapyd schedules, which reads them back from Scrapyd's logs.
 LEAKTRACK_CRAWL_REPORT = False
@@ -152,6 +155,10 @@ USER_AGENT_TEMPLATE = "leaktrack/0.1 (+personal-data leak takedown crawler; cont
 USER_AGENT = USER_AGENT_TEMPLATE.format(contact=LEAKTRACK_CONTACT)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
+# Items of one response processed in parallel. Scrapy starts this many asyncio tasks for every
+# response's output whatever it holds (its default, 100, was a third of a crawl worker's CPU:
+# 100 tasks a page, measured by bench/crawl.py); our callbacks yield one document or a few.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True

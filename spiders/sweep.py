@@ -41,7 +41,7 @@ from ..errors import LeaktrackError
 from ..home import Workspace
 from ..index import SweepRecord, open_workspace_store
 from .api_sources import check_tokens
-from .crawl import COUNTERS, CrawlJob, CrawlOutcome, unknown_settings
+from .crawl import COUNTERS, CrawlJob, CrawlOutcome
 from .distributed import check_redis_reachable, distributed_settings, with_password
 from .health import HISTORY_SWEEPS, SourceHealth, sweep_health
 from .sources import Source, SourcesConfig, load_sources
@@ -140,8 +140,6 @@ def run_sweep(
     ``redis.password`` is its password unless the URL holds one.
     """
     config = sources if isinstance(sources, SourcesConfig) else load_sources(sources)
-    for warning in unknown_settings(settings or {}):
-        logger.warning(warning)
     redis_url = redis_url or (workspace.redis.get("url") if redis_job else None)
     if redis_url:
         redis_url = with_password(redis_url, workspace.redis.get("password"))
