@@ -215,3 +215,59 @@ def test_watch_workers_on_one_schedule_share_each_ticks_job_and_each_tick_is_a_n
 
     assert early == late == "hourly.20261130T030000"
     assert next_tick == "hourly.20261130T033000"
+
+
+def test_workers_share_a_wayback_sweep_each_capture_fetched_once_and_the_cdx_cursor_paged(
+    leak_fingerprints, redis_url, tmp_path
+):
+    """An archive kind through Redis: its queued requests carry the spider's own records (the
+    CDX query, the capture) as JSON, the CDX pages (resumeKey) and every capture are fetched by
+    one worker or the other, exactly once, and each leaked capture is stored whole."""
+    from mockserver.wayback import WaybackArchive, wayback_server
+
+    archive = WaybackArchive()
+    mirror = "https://mirror.example/leak/"
+    leaked = {
+        f"{mirror}copy{n}.csv": leak_fingerprints.copies[kind]
+        for n, kind in enumerate(("excerpt_10_rows", "reordered_columns"))
+    }
+    for n, (original, copy) in enumerate(leaked.items()):
+        archive.add(f"2026111509300{n}", original, copy.data)
+    for n in range(12):  # clean captures: more CDX rows than one page holds
+        archive.add(f"202611161200{n:02d}", f"{mirror}notes{n}.txt", f"minutes {n}", mimetype="text/plain")
+    sources = tmp_path / "sources.toml"
+    with wayback_server(archive) as server:
+        sources.write_text(
+            "allow_private_networks = true\n[[sources]]\nname = 'wayback'\nkind = 'wayback'\n"
+            f"url_prefixes = ['{mirror}']\napi_url = '{server.url}'\n"
+        )
+        store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
+        command = worker_command(
+            sources, store, leak_fingerprints, redis_url, "archive-1", "-s", "LEAKTRACK_WAYBACK_PAGE_ROWS=5"
+        )
+        workers = [
+            subprocess.Popen(
+                command,
+                env=worker_env(tmp_path, f"worker{n}"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in (1, 2)
+        ]
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+        captures = [request.path for request in server.requests_for("/web/")]
+        cdx_pages = [request.param("resumeKey") for request in server.requests_for("/cdx/")]
+
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert sorted(captures) == sorted(
+        f"/web/{capture.timestamp}id_/{capture.original}" for capture in archive.captures
+    )  # every capture, each once
+    assert sorted(cdx_pages, key=str) == sorted([None, "5", "10"], key=str)  # each page once
+    with open_store(store) as shared:
+        found = {match.url: set(match.matched_records) for match in shared.list_matches(limit=None)}
+    assert found == {
+        f"{server.url}/web/{capture.timestamp}/{capture.original}": leaked[capture.original].expected_records
+        for capture in archive.captures
+        if capture.original in leaked
+    }
