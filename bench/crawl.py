@@ -27,10 +27,15 @@ import shutil
 import statistics
 import sys
 import tempfile
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from proc_cpu import cpu_seconds
+from static_site import NginxSite, nginx_available
+
 TARGET_MAX_SLOWDOWN = 0.20
+TARGET_SCAN_SHARE = 0.25  # issue 10: scanning under 25% of a mirror sweep's CPU
 LEAK_COPIES = 20
 LOOKALIKE_SHARE = 0.10
 LOOKALIKE_KINDS = {
@@ -70,6 +75,19 @@ def parse_args() -> argparse.Namespace:
         help="comma-separated worker counts for distributed sweeps through Redis (e.g. 1,2,4)",
     )
     parser.add_argument(
+        "--site",
+        choices=("nginx", "python"),
+        default="nginx" if nginx_available() else "python",
+        help="who serves the local site: nginx from pre-rendered files (default when installed: "
+        "apt-get install nginx-light), or the Python stand-in (its CPU shares the workers' cores)",
+    )
+    parser.add_argument(
+        "--mirror",
+        action="store_true",
+        help="instead: the CPU share of scanning in a sweep of a mirror of mixed documents "
+        "(bench/quality.py's mix), scanning off and on",
+    )
+    parser.add_argument(
         "--scan-workers",
         type=int,
         default=None,
@@ -79,6 +97,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace, workdir: Path) -> int:
+    if options.mirror:
+        return run_mirror(options, workdir)
     from leaktrack.spiders.demo import fingerprint_dataset
     from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
     from leaktrack.spiders.sites import LocalSite, add_pastes
@@ -168,26 +188,21 @@ def utf8_or_none(sample) -> str | None:
         return None
 
 
-def sweep_once(site, home: Path, fingerprints: Path, settings: dict):
+def sweep_once(site, home: Path, fingerprints: Path, settings: dict, kind: str = "paste"):
     from leaktrack.home import Workspace
     from leaktrack.spiders.sources import parse_sources
     from leaktrack.spiders.sweep import run_sweep
 
-    config = parse_sources(
-        {
-            "allow_private_networks": True,
-            "sources": [
-                {
-                    "name": "bench",
-                    "kind": "paste",
-                    "start_urls": [site.url("/archive")],
-                    "item_links": "/p/[A-Za-z0-9]+$",
-                    "next_page": r"page=\d+",
-                    "raw_url": site.url("/raw/{id}"),
-                }
-            ],
-        }
-    )
+    paste = {
+        "kind": "paste",
+        "start_urls": [site.url("/archive")],
+        "item_links": "/p/[A-Za-z0-9]+$",
+        "next_page": r"page=\d+",
+        "raw_url": site.url("/raw/{id}"),
+    }
+    mirror = {"kind": "mirror", "start_urls": [site.url("/mirror/")]}
+    source = {"name": "bench", **(paste if kind == "paste" else mirror)}
+    config = parse_sources({"allow_private_networks": True, "sources": [source]})
     workspace = Workspace.in_folder(
         home, fingerprints=fingerprints, key_file=fingerprints.with_suffix(".key")
     )
@@ -224,13 +239,13 @@ def report(runs) -> int:
 def run_distributed(
     options: argparse.Namespace, workdir: Path, pastes: dict[str, str], fingerprints: Path
 ) -> int:
-    from leaktrack.spiders.sites import LocalSite, add_pastes
-
     counts = [int(count) for count in options.workers.split(",")]
-    print(f"machine: {os.cpu_count()} cores, load {load_text()}; each worker scans inline (1 process)")
+    print(
+        f"machine: {os.cpu_count()} cores shared by the workers, the site ({options.site}) and "
+        f"redis-server; load {load_text()}; each worker scans inline (1 process)"
+    )
     results: dict[tuple[int, bool], list[dict]] = {}
-    with RedisServer(workdir) as redis_url, LocalSite() as site:
-        add_pastes(site, pastes, per_page=options.per_page)
+    with RedisServer(workdir) as redis, paste_site(options, pastes, workdir) as site:
         sources = workdir / "sources.toml"
         sources.write_text(
             "allow_private_networks = true\n[[sources]]\nname = 'bench'\nkind = 'paste'\n"
@@ -242,15 +257,36 @@ def run_distributed(
             for count in counts:
                 for scanning in (False, True):
                     folder = workdir / f"r{round_number}-w{count}-{'on' if scanning else 'off'}"
-                    result = distributed_sweep(sources, folder, fingerprints, redis_url, count, scanning)
+                    site_before, redis_before = site.cpu_seconds(), redis.cpu_seconds()
+                    result = distributed_sweep(sources, folder, fingerprints, redis.url, count, scanning)
+                    result["site_cpu"] = site.cpu_seconds() - site_before
+                    result["redis_cpu"] = redis.cpu_seconds() - redis_before
                     results.setdefault((count, scanning), []).append(result)
                     print(
                         f"  round {round_number + 1}: {count} worker(s), scanning {'on ' if scanning else 'off'}: "
-                        f"{result['documents']} documents in {result['seconds']:.1f} s, "
-                        f"{result['cpu']:.1f} CPU s, load {load_text()}",
+                        f"{result['documents']} documents in {result['seconds']:.1f} s; CPU s: workers "
+                        f"{result['cpu']:.1f}, site {result['site_cpu']:.1f}, redis {result['redis_cpu']:.1f}; "
+                        f"load {load_text()}",
                         flush=True,
                     )
-    return report_distributed(results, counts, len(pastes))
+    return report_distributed(results, counts, len(pastes), options.site)
+
+
+def paste_site(options: argparse.Namespace, pastes: dict[str, str], workdir: Path):
+    """The paste site: nginx serving the stand-in's pages from files, or the stand-in itself
+    (then its CPU is this process's, which does nothing else while the workers crawl)."""
+    from leaktrack.spiders.sites import LocalSite, add_pastes
+
+    site = LocalSite()
+    add_pastes(site, pastes, per_page=options.per_page)
+    return served_site(options, site, workdir)
+
+
+def process_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def distributed_sweep(
@@ -298,7 +334,7 @@ def distributed_sweep(
     return {"documents": documents if scanning else pages, "pages": pages, "seconds": seconds, "cpu": cpu}
 
 
-def report_distributed(results: dict, counts: list[int], pastes: int) -> int:
+def report_distributed(results: dict, counts: list[int], pastes: int, site: str) -> int:
     def median(key: tuple[int, bool], field: str) -> float:
         return statistics.median(result[field] for result in results[key])
 
@@ -306,24 +342,115 @@ def report_distributed(results: dict, counts: list[int], pastes: int) -> int:
         return statistics.median(result["documents"] / result["seconds"] for result in results[key])
 
     print(
-        f"\n{'workers':>7}  {'scanning':<9}{'docs/s':>9}{'speed-up':>10}{'wall s':>9}{'CPU s':>8}"
-        f"{'CPU s/1000 docs':>17}"
+        f"\n{'workers':>7}  {'scanning':<9}{'docs/s':>9}{'speed-up':>10}{'wall s':>9}{'workers CPU s':>15}"
+        f"{'CPU ms/doc':>12}{'site CPU s':>12}{'redis CPU s':>13}"
     )
     for scanning in (False, True):
         reference = rate((counts[0], scanning))
         for count in counts:
             key = (count, scanning)
-            per_thousand = 1000 * median(key, "cpu") / max(1, median(key, "documents"))
+            per_document = 1000 * median(key, "cpu") / max(1, median(key, "documents"))
             print(
                 f"{count:>7}  {'on' if scanning else 'off':<9}{rate(key):>9.1f}{rate(key) / reference:>9.2f}x"
-                f"{median(key, 'seconds'):>9.1f}{median(key, 'cpu'):>8.1f}{per_thousand:>17.2f}"
+                f"{median(key, 'seconds'):>9.1f}{median(key, 'cpu'):>15.1f}{per_document:>12.2f}"
+                f"{median(key, 'site_cpu'):>12.1f}{median(key, 'redis_cpu'):>13.1f}"
             )
     print(
         f"\n{pastes} pastes per sweep (scanning off counts pages fetched: archive pages and pastes); "
-        f"medians of {len(next(iter(results.values())))} run(s); speed-up against {counts[0]} worker(s) "
-        f"in the same run  [{date.today().isoformat()}, {os.cpu_count()} cores, load {load_text()}]"
+        f"site: {site}; medians of {len(next(iter(results.values())))} run(s); speed-up against "
+        f"{counts[0]} worker(s) in the same run; workers' CPU includes each one's start-up "
+        f"[{date.today().isoformat()}, {os.cpu_count()} cores, load {load_text()}]"
     )
     return 0
+
+
+def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
+    """The CPU share of scanning in a sweep of a mirror of mixed documents: bench/quality.py's
+    mix (one altered copy per kind and per form, screenshots and scanned PDFs included, and its
+    look-alike negatives), swept from scratch with scanning off and on, the CPU of the sweep
+    (its crawl process and scan workers) measured each time."""
+    import resource
+
+    from leaktrack.spiders.demo import fingerprint_dataset
+    from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
+    from leaktrack.spiders.sites import LocalSite, add_mirror
+    from leaktrack.synthetic import (
+        form_copies,
+        form_negative_samples,
+        generate_leak,
+        negative_samples,
+        transformed_copies,
+    )
+
+    leak = generate_leak(options.records, seed=0)
+    fingerprints = workdir / "leak.ltfp"
+    fingerprint_dataset(leak.write(workdir / "leak.csv"), fingerprints, workdir / "leak.key")
+    samples = [
+        *transformed_copies(leak, seed=0),
+        *form_copies(leak, seed=0),
+        *negative_samples(leak, seed=0, count=150),
+        *form_negative_samples(leak, seed=0, count=52),
+    ]
+    files = {f"{n:04d}-{sample.filename}": sample.data for n, sample in enumerate(samples)}
+    print(
+        f"mirror: {len(files)} documents ({sum(map(len, files.values())) / 1e6:.1f} MB), bench/quality.py's mix; "
+        f"leak: {options.records} records; scan workers: {scan_workers(options)}; site: {options.site}; "
+        f"{os.cpu_count()} cores, load {load_text()}"
+    )
+    site = LocalSite()
+    add_mirror(site, files)
+    settings = {} if options.scan_workers is None else {"LEAKTRACK_SCAN_WORKERS": options.scan_workers}
+    runs = []
+    with served_site(options, site, workdir) as served:
+        for run_number in range(options.repeat):
+            pair = []
+            for scanning in (False, True):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                site_before = served.cpu_seconds()
+                summary = sweep_once(
+                    served,
+                    workdir / f"mirror{run_number}-{scanning}",
+                    fingerprints,
+                    {**LOCAL_SITE_SETTINGS, **settings, "LEAKTRACK_SCAN": scanning},
+                    kind="mirror",
+                )
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                totals = summary.totals()
+                pair.append({"cpu": cpu, "seconds": summary.seconds, "pages": totals["pages"],
+                             "documents": totals["documents"], "matches": totals["matches"],
+                             "site_cpu": served.cpu_seconds() - site_before})  # fmt: skip
+                print(
+                    f"  round {run_number + 1}: scanning {'on ' if scanning else 'off'}: {totals['pages']} pages, "
+                    f"{totals['documents']} scanned, {totals['matches']} matches, {summary.seconds:.1f} s, "
+                    f"sweep CPU {cpu:.1f} s, site CPU {pair[-1]['site_cpu']:.1f} s, load {load_text()}",
+                    flush=True,
+                )
+            runs.append(pair)
+    cpu_off = statistics.median(off["cpu"] for off, _ in runs)
+    cpu_on = statistics.median(on["cpu"] for _, on in runs)
+    share = statistics.median(1 - off["cpu"] / on["cpu"] for off, on in runs)
+    verdict = "PASS" if share < TARGET_SCAN_SHARE else "MISS"
+    print(
+        f"\nsweep CPU (median of {len(runs)}): scanning off {cpu_off:.1f} s, on {cpu_on:.1f} s; "
+        f"scanning is {share:.0%} of the sweep's CPU (target < {TARGET_SCAN_SHARE:.0%}): {verdict}  "
+        f"[{date.today().isoformat()}, {os.cpu_count()} cores, load {load_text()}]"
+    )
+    return 0
+
+
+@contextmanager
+def served_site(options: argparse.Namespace, site, workdir: Path):
+    """``site`` (a LocalSite laid out, not started) served by nginx from files, or by itself."""
+    if options.site == "nginx":
+        with NginxSite(site, workdir / "nginx") as served:
+            yield served
+        return
+    if not nginx_available():
+        print("nginx is not installed (apt-get install nginx-light): the Python site serves instead")
+    with site:
+        site.cpu_seconds = process_cpu_seconds
+        yield site
 
 
 def load_text() -> str:
@@ -341,7 +468,7 @@ class RedisServer:
             self.port = probe.getsockname()[1]
         self.folder = folder
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> RedisServer:
         import subprocess
 
         if not shutil.which("redis-server"):
@@ -365,8 +492,12 @@ class RedisServer:
         )
         for line in self.process.stdout:
             if "Ready to accept connections" in line:
-                return f"redis://127.0.0.1:{self.port}/0"
+                self.url = f"redis://127.0.0.1:{self.port}/0"
+                return self
         raise SystemExit("redis-server exited at start")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
