@@ -242,8 +242,8 @@ def test_workers_share_a_wayback_sweep_each_capture_fetched_once_and_the_cdx_cur
             f"url_prefixes = ['{mirror}']\napi_url = '{server.url}'\n"
         )
         store = f"sqlite:///{tmp_path / 'shared-matches.db'}"
-        command = worker_command(
-            sources, store, leak_fingerprints, redis_url, "archive-1", "-s", "LEAKTRACK_WAYBACK_PAGE_ROWS=5"
+        command = sweep_worker_command(
+            sources, leak_fingerprints, store, redis_url, "archive-1", "-s", "LEAKTRACK_WAYBACK_PAGE_ROWS=5"
         )
         workers = [
             subprocess.Popen(
