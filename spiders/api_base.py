@@ -2,8 +2,9 @@
 the source's ``api_url``, Link-header paging, conditional requests with ETags, and incremental
 cursors kept in the crawl state.
 
-- The token (the value of the source's ``token_env``, resolved by the CLI and handed to the
-  spider, never in Scrapy settings, logs or stats) is put on a request only as it is sent
+- The token (the value of the source's ``token_env``, read from the environment by
+  ``leaktrack sweep`` or, for ``scrapy crawl``, by ``base.scrapy_crawl_secrets``, and handed to
+  the spider, never in Scrapy settings, spider arguments, logs or stats) is put on a request only as it is sent
   (``ApiAuthorization``), and only to the API's own origin, never to the hosts the found items'
   bytes come from.
 - API requests skip robots.txt (an API's terms govern it; api.github.com's robots.txt forbids
@@ -56,7 +57,8 @@ class ApiSpider(CursorSpider):
         token = secrets.get(name)
         if not token:
             raise SourcesError(
-                f"source {self.source.name!r}: environment variable {name} (token_env) is not set"
+                f"source {self.source.name!r}: environment variable {name} (token_env) is not set;"
+                f" export {name} before leaktrack sweep or scrapy crawl"
             )
         return token
 

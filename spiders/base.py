@@ -8,6 +8,7 @@ settings.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,6 +46,9 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, source: Source | dict | str | None = None, **kwargs: Any):
         resolved = _resolve_source(source, crawler.settings, cls.kind)
+        if isinstance(source, str):  # started by `scrapy crawl -a source=...`: this is the run's edge
+            kwargs["secrets"] = scrapy_crawl_secrets(resolved, os.environ)
+            refuse_unchecked_queries(resolved, crawler.settings)
         apply_source_settings(crawler.settings, resolved)
         return super().from_crawler(crawler, *args, source=resolved, **kwargs)
 
@@ -102,6 +106,34 @@ def apply_source_settings(settings, source: Source) -> None:
         settings.set("DOWNLOAD_DELAY", source.download_delay, priority="cmdline")
     if source.concurrent_requests is not None:
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrent_requests, priority="cmdline")
+
+
+def scrapy_crawl_secrets(source: Source, environ: Mapping[str, str]) -> Secrets:
+    """The token of a source run by ``scrapy crawl``, from the environment variable its
+    ``token_env`` names, as ``leaktrack sweep`` reads it (cli/workspace.py ``source_secrets``).
+    It reaches the spider as its ``secrets``: never a setting or a spider argument (``-a``),
+    which Scrapy and Scrapyd log."""
+    name = source.token_env
+    return Secrets({name: environ[name]} if name and environ.get(name) else {})
+
+
+def refuse_unchecked_queries(source: Source, settings) -> None:
+    """What ``leaktrack sweep`` checks before a crawl (``crawl.preflight``), for a source run by
+    ``scrapy crawl``: no query text it sends a third party (a search API, an archive's index,
+    Telegram) holds a value of the dataset. Without fingerprints to check against, refused."""
+    from .api_sources import has_query_texts, refuse_dataset_values_in_queries
+
+    if not has_query_texts([source]):
+        return
+    path, key_file = settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
+    if not path or not key_file:
+        raise SourcesError(
+            f"source {source.name!r} sends queries to a third party, checked against the fingerprints"
+            " first: give -s LEAKTRACK_FINGERPRINTS=FILE -s LEAKTRACK_KEY_FILE=FILE (or run leaktrack sweep)"
+        )
+    from .scanning import load_fingerprints
+
+    refuse_dataset_values_in_queries([source], load_fingerprints(path, key_file))
 
 
 def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> Source:

@@ -202,6 +202,8 @@ DOWNLOADER_MIDDLEWARES = {
 # exports these item fields (not the body or the scan), and the HTTP cache stays off; the
 # guard refuses a crawl whose settings would write bodies anyway.
 FEED_EXPORT_FIELDS = EXPORT_FIELDS
+# `scrapy crawl` says a user's error (LeaktrackError) in one line, as leaktrack's commands do.
+COMMANDS_MODULE = "leaktrack.spiders.commands"
 HTTPCACHE_ENABLED = False
 EXTENSIONS = {
     "leaktrack.spiders.outputs.OutputsGuard": 0,
