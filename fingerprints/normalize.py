@@ -27,10 +27,14 @@ import datetime as dt
 import functools
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from anyascii import anyascii
 
 from . import params
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @functools.cache
@@ -45,6 +49,7 @@ def _marks_re() -> re.Pattern:
 
 
 _DELETED_BYTES = b"-./'"
+_NEWLINE = 10
 _KEPT_ASCII = set(b"abcdefghijklmnopqrstuvwxyz0123456789\n")
 _TOKEN_TABLE = bytes(
     b if (b in _KEPT_ASCII or b >= 0x80) else (b + 32 if 65 <= b <= 90 else 0x20) for b in range(256)
@@ -254,7 +259,29 @@ def transliterated_tokens(value: str, native: list[str] | None = None) -> list[l
 
 
 def looks_like_record_line(line: str) -> bool:
-    """A table row rather than prose: a tab, or several commas, semicolons or pipes."""
-    if "\t" in line:
-        return True
-    return max(line.count(","), line.count(";"), line.count("|")) >= params.RECORD_LINE_MIN_SEPARATORS
+    """A table row rather than prose (see ``record_lines``)."""
+    return bool(record_lines(line.encode("utf-8", "surrogatepass"))[0])
+
+
+_TAB = 9
+_RECORD_SEPARATORS = b",;|"
+
+
+def record_lines(data: bytes) -> np.ndarray:
+    """Per line of UTF-8 ``data`` (as ``data.split(b"\\n")`` cuts it), whether it looks like
+    a table row rather than prose: a tab, or ``RECORD_LINE_MIN_SEPARATORS`` commas,
+    semicolons or pipes. All lines at once (numpy), no Python object per line."""
+    import numpy as np  # on first use: light commands import this module without numpy
+
+    array = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(array == _NEWLINE)
+
+    def per_line(byte: int) -> np.ndarray:
+        return np.bincount(
+            np.searchsorted(newlines, np.flatnonzero(array == byte)), minlength=len(newlines) + 1
+        )
+
+    rows = per_line(_TAB) > 0
+    for separator in _RECORD_SEPARATORS:
+        rows |= per_line(separator) >= params.RECORD_LINE_MIN_SEPARATORS
+    return rows

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DocumentError
-from . import params
+from . import normalize, params
 from .arrays import (
     KeyBitset,
     expand_ranges,
@@ -57,7 +57,6 @@ from .normalize import (
     digit_date_readings,
     fold_text,
     id_number,
-    looks_like_record_line,
     ocr_readings,
     one_letter_edits,
     textual_dates,
@@ -69,9 +68,12 @@ from .spill import ordered_map
 log = logging.getLogger(__name__)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _NEWLINE, _SPACE = 10, 32
-# Candidate lines matched at once: enough for numpy to pay, few enough that a large
-# document's intermediate arrays (keys of every run of tokens, pairs x columns) stay small.
-MATCH_BATCH_LINES = 4096
+# Bytes of candidate lines matched at once: enough for numpy to pay (a few thousand lines),
+# few enough that the intermediate arrays (keys of every run of tokens, pairs x columns;
+# some 30 bytes a byte of line) stay a few MB, whatever the document's size.
+MATCH_BATCH_BYTES = 1 << 17
+_BITSET_SLICE = 1 << 16
+_TEXT_BLOCK_CHARS = 1 << 20  # a document's text is walked in blocks of lines about this long
 _ID_VARIANT_MEMO_CHUNKS = 200_000  # chunks whose id variants are remembered (dropped whole when full)
 
 
@@ -246,8 +248,8 @@ class _Scanner:
         increasing line order; ``ocr_line_ranges``: (first, end) line numbers of the text
         that were read by OCR (see ``_ocr_repaired_names``).
 
-        Lines are matched in batches of ``MATCH_BATCH_LINES`` (every rule looks at one line
-        at a time), so a large document's intermediate arrays stay bounded; the per-document
+        Lines are matched in batches of about ``MATCH_BATCH_BYTES`` (every rule looks at one
+        line at a time), so a large document's intermediate arrays stay bounded; the per-document
         budgets of the fallbacks (LSH lines, OCR repairs) are spent in line order across
         batches, as over the whole document at once."""
         numbers = np.fromiter(map(itemgetter(0), lines), dtype=np.int64, count=len(lines))
@@ -257,12 +259,12 @@ class _Scanner:
         budget = _FallbackBudget(params.LSH_MAX_LINES, params.OCR_REPAIR_MAX_PAIRS)
         found = [
             self._match_batch(
-                numbers[start : start + MATCH_BATCH_LINES],
-                b"\n".join(map(itemgetter(1), lines[start : start + MATCH_BATCH_LINES])),
+                numbers[start:end],
+                b"\n".join(map(itemgetter(1), lines[start:end])),
                 ocr_line_ranges,
                 budget,
             )
-            for start in range(0, len(lines), MATCH_BATCH_LINES)
+            for start, end in _batches(lines)
         ]
         return LineMatches.concatenated(found)
 
@@ -650,22 +652,27 @@ class _EncodedLines:
         self.has_id_number = np.zeros(size, dtype=bool)
         self.has_id_number[self.chunk_lines[table.with_id_number(self.chunk_ids)]] = True
         special_keys, special_counts = table.special_keys.gather(self.chunk_ids)
-        dates, date_lines = self._textual_date_keys()
-        ocr_keys, ocr_lines = self._ocr_reading_keys()
-        runs, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
         self._keep_known(
             scanner,
-            np.concatenate((token_keys, runs, special_keys, dates, ocr_keys)),
-            np.concatenate(
-                (token_lines, run_lines, np.repeat(self.chunk_lines, special_counts), date_lines, ocr_lines)
-            ),
+            [
+                (token_keys, token_lines),
+                token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS),
+                (special_keys, np.repeat(self.chunk_lines, special_counts)),
+                self._textual_date_keys(),
+                self._ocr_reading_keys(),
+            ],
         )
 
-    def _keep_known(self, scanner: _Scanner, keys: np.ndarray, lines: np.ndarray) -> None:
-        """Drop keys of no record (most runs of tokens) before any per-pair work; sort by
-        key, so that every later lookup walks its haystack in order."""
-        maybe = scanner.known_bits.may_contain(keys)
-        keys, lines = keys[maybe], lines[maybe]
+    def _keep_known(self, scanner: _Scanner, families: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Keep the (key, line)s of keys some record has (few: most runs of tokens are no
+        value), sorted by key, so that every later lookup walks its haystack in order. Each
+        family of keys passes the file's bitset first, in slices: only survivors are joined."""
+        kept = [
+            (keys[maybe], lines[maybe]) for keys, lines in families for maybe in [_maybe_known(scanner, keys)]
+        ]
+        keys = np.concatenate([keys for keys, _ in kept])
+        lines = np.concatenate([lines for _, lines in kept])
+        del families, kept
         order = np.argsort(keys)
         keys, lines = keys[order], lines[order]
         known = _sorted_in(scanner.known_keys, keys)
@@ -754,12 +761,37 @@ class _EncodedLines:
         return letters + special_keys.tolist()
 
 
+def _batches(lines: Sequence[tuple[int, bytes]]) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive runs of lines of about ``MATCH_BATCH_BYTES`` each (at
+    least one line)."""
+    sizes = np.fromiter(map(len, map(itemgetter(1), lines)), dtype=np.int64, count=len(lines)) + 1
+    ends = np.cumsum(sizes)
+    start = 0
+    while start < len(lines):
+        before = int(ends[start - 1]) if start else 0
+        end = max(start + 1, int(np.searchsorted(ends, before + MATCH_BATCH_BYTES, side="right")))
+        yield start, end
+        start = end
+
+
 @dataclass
 class _FallbackBudget:
     """What is left of a document's budgets for the costly fallbacks (see ``params``)."""
 
     lsh_lines: int
     ocr_pairs: int
+
+
+def _maybe_known(scanner: _Scanner, keys: np.ndarray) -> np.ndarray:
+    """``known_bits.may_contain`` in slices of ``_BITSET_SLICE`` keys (bounded temporaries)."""
+    if len(keys) <= _BITSET_SLICE:
+        return scanner.known_bits.may_contain(keys)
+    return np.concatenate(
+        [
+            scanner.known_bits.may_contain(keys[i : i + _BITSET_SLICE])
+            for i in range(0, len(keys), _BITSET_SLICE)
+        ]
+    )
 
 
 def _chunk_ids(table: ChunkTable, chunks: list[bytes]) -> np.ndarray:
@@ -858,7 +890,7 @@ def scan_text(
     best = np.zeros(len(records))
     np.maximum.at(best, first, matches.confidences)
     found = len(records)
-    records_in_document = _records_in_document(text, set(matches.lines.tolist())) if found else 0
+    records_in_document = _records_in_document(text, matches.lines) if found else 0
     ids = [fingerprints.record_ids[r] for r in records.tolist()]
     return ScanResult(
         input=name,
@@ -875,16 +907,36 @@ def scan_text(
 
 def _utf8_length(text: str) -> int:
     """Bytes of ``text`` in UTF-8 (without a copy when it is ASCII: most text is)."""
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if text.isascii():
+        return len(text)
+    return sum(len(block) for block in _utf8_blocks(text))
 
 
-def _records_in_document(text: str, matched_lines: set[int]) -> int:
+def _records_in_document(text: str, matched_lines: np.ndarray) -> int:
     """Lines that look like records (the containment denominator); matched lines count."""
-    return sum(
-        1
-        for number, line in enumerate(text.split("\n"))
-        if number in matched_lines or looks_like_record_line(line)
-    )
+    found, first_line = 0, 0
+    for block in _utf8_blocks(text):
+        rows = normalize.record_lines(block)
+        if block.endswith(b"\n"):
+            rows = rows[:-1]  # the next block's lines follow
+        matched = matched_lines[(matched_lines >= first_line) & (matched_lines < first_line + len(rows))]
+        rows[matched - first_line] = True
+        found += int(np.count_nonzero(rows))
+        first_line += len(rows)
+    return found
+
+
+def _utf8_blocks(text: str) -> Iterator[bytes]:
+    """The text in UTF-8, in blocks of whole lines of about ``_TEXT_BLOCK_CHARS`` characters
+    (a longer line is a block of its own): a large document is never copied whole."""
+    start = 0
+    while start < len(text):
+        end = start + _TEXT_BLOCK_CHARS
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            end = cut + 1 if cut >= 0 else (text.find("\n", end) + 1 or len(text))
+        yield text[start:end].encode("utf-8", "surrogatepass")
+        start = end
 
 
 def scan_bytes(

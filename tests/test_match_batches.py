@@ -36,7 +36,7 @@ def test_matches_are_the_same_in_small_batches(small_leak_copies, small_leak_fin
     text = _document(small_leak_copies)
     whole = _as_tuples(find_record_matches(text, small_leak_fingerprints))
     assert len(whole) > 100
-    monkeypatch.setattr(scan, "MATCH_BATCH_LINES", 7)
+    monkeypatch.setattr(scan, "MATCH_BATCH_BYTES", 300)
     assert _as_tuples(find_record_matches(text, small_leak_fingerprints)) == whole
 
 
@@ -58,7 +58,7 @@ def test_lsh_budget_is_spent_in_line_order_across_batches(small_leak, small_leak
     assert len(every_orphan) > 20
     looked_up.clear()
     monkeypatch.setattr(params, "LSH_MAX_LINES", 12)
-    monkeypatch.setattr(scan, "MATCH_BATCH_LINES", 5)
+    monkeypatch.setattr(scan, "MATCH_BATCH_BYTES", 40)
     find_record_matches(text, small_leak_fingerprints)
     assert looked_up == every_orphan[:12]
 
