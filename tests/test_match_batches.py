@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from leaktrack.fingerprints import params, scan
+from leaktrack.fingerprints.normalize import fold_text, token_bytes
 from leaktrack.fingerprints.scan import find_record_matches
 
 # Kinds whose lines reach most rules: exact values, typos (LSH and MinHash rescue, id
@@ -44,7 +45,10 @@ def test_lsh_budget_is_spent_in_line_order_across_batches(small_leak, small_leak
     # Each line: one person's first name beside another's surname, rare words of the leak
     # that propose no record together, so every line is left to the LSH lookup.
     names = small_leak.column("full_name")
-    text = "\n".join(f"{names[i].split()[0]} {names[i + 1].split()[-1]}" for i in range(60))
+    lines = [
+        (i, token_bytes(fold_text(f"{names[i].split()[0]} {names[i + 1].split()[-1]}"))) for i in range(60)
+    ]
+    scanner = scan._scanner_for(small_leak_fingerprints)
     looked_up: list[int] = []
     lsh_pairs = scan._Scanner._lsh_pairs
 
@@ -53,13 +57,13 @@ def test_lsh_budget_is_spent_in_line_order_across_batches(small_leak, small_leak
         return lsh_pairs(self, enc, lines)
 
     monkeypatch.setattr(scan._Scanner, "_lsh_pairs", recording)
-    find_record_matches(text, small_leak_fingerprints)
+    scanner.match_lines(lines)
     every_orphan = list(looked_up)
     assert len(every_orphan) > 20
     looked_up.clear()
     monkeypatch.setattr(params, "LSH_MAX_LINES", 12)
     monkeypatch.setattr(scan, "MATCH_BATCH_BYTES", 40)
-    find_record_matches(text, small_leak_fingerprints)
+    scanner.match_lines(lines)
     assert looked_up == every_orphan[:12]
 
 
