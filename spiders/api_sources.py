@@ -25,6 +25,12 @@ Example (see docs/sources-apis.md for every key)::
     profile = "pastebin"               # Pastebin's scraping API (PRO accounts, whitelisted IP)
 
     [[sources]]
+    name = "dpaste-uploaders"
+    kind = "paste_api"
+    profile = "dpaste"                 # dpaste.com's API: the public items of given accounts
+    users = ["1234"]                   # dpaste.com account ids seen re-uploading the leak
+
+    [[sources]]
     name = "web-search"
     kind = "search"
     profile = "brave"                  # Brave Search API (X-Subscription-Token)
@@ -65,14 +71,15 @@ DEFAULT_API_URLS = {
     "github": "https://api.github.com",
     "gitlab": "https://gitlab.com/api/v4",
     "paste_api:pastebin": "https://scrape.pastebin.com",
+    "paste_api:dpaste": "https://dpaste.com",
     "search:brave": "https://api.search.brave.com/res/v1",
     "search:google": "https://www.googleapis.com/customsearch/v1",
 }
 # Where GitHub serves a file's bytes without the API (what a recheck fetches again).
 DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
-PROFILES = {"paste_api": ("pastebin",), "search": ("brave", "google")}
+PROFILES = {"paste_api": ("pastebin", "dpaste"), "search": ("brave", "google")}
 # The keys whose texts are sent to a search API: checked against the fingerprints.
-QUERY_KEYS = ("queries", "filenames", "header_rows")
+QUERY_KEYS = ("queries", "filenames", "header_rows", "users")
 # The same for the archive and channel kinds: what they send the Internet Archive, Common Crawl
 # and Telegram (spiders/wayback.py, commoncrawl.py, telegram.py).
 ARCHIVE_QUERY_KEYS = {
@@ -91,6 +98,7 @@ API_KEYS = {
     "raw_base_url",
     "max_pages",
     "engine_id",
+    "users",
 }
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -112,6 +120,7 @@ def parse_api_keys(raw: dict, kind: str, where: str) -> dict:
         "raw_base_url": _http_url(raw, "raw_base_url", where),
         "max_pages": optional_positive_int(raw, "max_pages", where),
         "engine_id": _engine_id(raw, where),
+        "users": _user_ids(raw, where),
     }
 
 
@@ -138,6 +147,13 @@ def check_api_source(source: Source, where: str) -> None:
             f"{where}: Pastebin's scraping API takes no key (access is by the PRO account's"
             " whitelisted IP address); remove token_env"
         )
+    dpaste = source.kind == "paste_api" and source.profile == "dpaste"
+    if dpaste and not source.users:
+        raise SourcesError(
+            f"{where}: a dpaste source needs users (the dpaste.com account ids whose items to read)"
+        )
+    if source.users and not dpaste:
+        raise SourcesError(f'{where}: users is for paste_api sources with profile = "dpaste"')
     if source.kind in ("gitlab", "paste_api") and source.queries:
         raise SourcesError(f"{where}: a {source.kind} source reads a listing, it takes no queries")
 
@@ -201,6 +217,16 @@ def _http_url(raw: dict, key: str, where: str) -> str | None:
 
 # Programmable Search Engine IDs (cx): letters, digits and a few separators.
 _ENGINE_ID_RE = re.compile(r"[A-Za-z0-9:_-]{1,128}")
+
+
+def _user_ids(raw: dict, where: str) -> list[str]:
+    value = raw.get("users", [])
+    if not isinstance(value, list) or not all(isinstance(item, (str, int)) for item in value):
+        raise SourcesError(f"{where}: users must be a list of account ids")
+    users = [str(item).strip() for item in value]
+    if not all(user.isdigit() for user in users):
+        raise SourcesError(f"{where}: users must be dpaste.com account ids (numbers, like 1234)")
+    return users
 
 
 def _engine_id(raw: dict, where: str) -> str | None:

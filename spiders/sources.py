@@ -138,7 +138,7 @@ class Source:
     concurrent_requests: int | None = None  # any kind: requests at a time (default in settings)
     # API kinds (github, gitlab, paste_api, search): keys and checks in api_sources.py
     token_env: str | None = None  # environment variable holding the token/key (resolved by the CLI)
-    profile: str | None = None  # paste_api: "pastebin"; search: "brave" or "google"
+    profile: str | None = None  # paste_api: "pastebin" or "dpaste"; search: "brave" or "google"
     queries: list[str] = field(default_factory=list)  # github, search: query texts (never personal data)
     filenames: list[str] = field(default_factory=list)  # github: file names to search for
     header_rows: list[str] = field(default_factory=list)  # github: header rows, searched as phrases
@@ -146,6 +146,7 @@ class Source:
     raw_base_url: str | None = None  # github: where file bytes are served (raw.githubusercontent.com)
     max_pages: int | None = None  # API listings and searches: pages read per query (default in settings)
     engine_id: str | None = None  # search, profile google: the Programmable Search Engine's ID (cx)
+    users: list[str] = field(default_factory=list)  # paste_api, profile dpaste: account ids to watch
 
     def to_dict(self) -> dict:
         return asdict(self)
