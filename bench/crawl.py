@@ -88,6 +88,12 @@ def parse_args() -> argparse.Namespace:
         "(bench/quality.py's mix), scanning off and on",
     )
     parser.add_argument(
+        "--no-forms",
+        action="store_true",
+        help="with --mirror: the one-record-a-row copies and text negatives only (no PDFs, office "
+        "files, screenshots: no OCR), as bench/quality.py --no-forms",
+    )
+    parser.add_argument(
         "--scan-workers",
         type=int,
         default=None,
@@ -385,15 +391,13 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
     leak = generate_leak(options.records, seed=0)
     fingerprints = workdir / "leak.ltfp"
     fingerprint_dataset(leak.write(workdir / "leak.csv"), fingerprints, workdir / "leak.key")
-    samples = [
-        *transformed_copies(leak, seed=0),
-        *form_copies(leak, seed=0),
-        *negative_samples(leak, seed=0, count=150),
-        *form_negative_samples(leak, seed=0, count=52),
-    ]
+    samples = [*transformed_copies(leak, seed=0), *negative_samples(leak, seed=0, count=150)]
+    if not options.no_forms:
+        samples += [*form_copies(leak, seed=0), *form_negative_samples(leak, seed=0, count=52)]
     files = {f"{n:04d}-{sample.filename}": sample.data for n, sample in enumerate(samples)}
     print(
-        f"mirror: {len(files)} documents ({sum(map(len, files.values())) / 1e6:.1f} MB), bench/quality.py's mix; "
+        f"mirror: {len(files)} documents ({sum(map(len, files.values())) / 1e6:.1f} MB), bench/quality.py's mix"
+        f"{' without its forms (--no-forms)' if options.no_forms else ''}; "
         f"leak: {options.records} records; scan workers: {scan_workers(options)}; site: {options.site}; "
         f"{os.cpu_count()} cores, load {load_text()}"
     )
