@@ -17,9 +17,9 @@ the queue is empty and no worker holds a claim, ends: the sweep is done. While i
 looks for dead workers once per ``HEARTBEAT_SECONDS``: the only periodic check, and only for a
 worker killed without a word.
 
-Round trips are what a worker spends besides Scrapy: one per queued request (duplicate filter
-and queue in one script) and one per popped batch (the finished claims are dropped in the same
-script); the scripts run by EVALSHA.
+Round trips are what a worker spends besides Scrapy: one per popped batch, which also queues the
+requests the worker's callbacks yielded since the last one (duplicate filter and queue in one
+script each, pipelined) and then drops its finished claims; the scripts run by EVALSHA.
 """
 
 from __future__ import annotations
@@ -168,6 +168,7 @@ class SweepScheduler(Scheduler):
         self.in_spider: set[bytes] = set()  # reached the spider: not finished by a redirect or retry
         self.items: dict[bytes, int] = {}  # documents of a request still in the item pipelines
         self.popped: deque[Request] = deque()  # claimed, not yet handed to the engine
+        self.pushes: list[Request] = []  # to queue with the next round trip (enqueue_request)
         self.waking: Request | None = None  # handed to the engine to wake it (see take_work)
         self.news: Any = None  # this worker's subscription to the news channel
         self.listening = False
@@ -217,6 +218,8 @@ class SweepScheduler(Scheduler):
 
     def beat(self) -> None:
         self.server.set(self.worker_keys.alive(), "1", px=int(self.worker_ttl * 1000))
+        if self.pushes or self.finished:  # a busy engine that has not asked for requests lately
+            self.release_and_pop(0)
 
     # --- queueing and popping ------------------------------------------------------------
 
@@ -226,20 +229,33 @@ class SweepScheduler(Scheduler):
             self.popped.append(request)
             return True
         predecessor = request.meta.pop(META_CLAIM, None)
-        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        keys = self.worker_keys
-        queued = self.push_script(
-            keys=[self.df.key, keys.queue, keys.news],
-            args=[fingerprint, -request.priority, self.queue._encode_request(request)],
-        )
         if predecessor in self.claimed and predecessor not in self.in_spider:
-            self.finish(predecessor)  # a redirect or retry, queued in its place
+            self.finish(predecessor)  # a redirect or retry, queued in its place (before the release)
+        if request.meta.get("redirect_urls"):
+            # At once: a redirect back to a page of the sweep must be told as dropped
+            # (OutcomeTally counts redirect loops from the request_dropped signal).
+            return self.push_now(request)
+        # Held until this worker's next round trip (next_request, an idle look, the heartbeat),
+        # which queues them before it lets go of any claim: a callback's links cost one trip.
+        # A duplicate among them is counted by the duplicate filter, without request_dropped.
+        self.pushes.append(request)
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def push_now(self, request: Request) -> bool:
+        keys = self.worker_keys
+        queued = self.push_script(keys=[self.df.key, keys.queue, keys.news], args=self.push_args(request))
         if not queued:
             self.df.log(request, self.spider)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def push_args(self, request: Request) -> list:
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        return [fingerprint, -request.priority, self.queue._encode_request(request)]
 
     def next_request(self) -> Request | None:
         if not self.popped:
@@ -251,10 +267,25 @@ class SweepScheduler(Scheduler):
         return self.popped.popleft()
 
     def release_and_pop(self, wanted: int) -> list[Request]:
-        """Drop the finished claims from Redis and claim up to ``wanted`` requests, in one trip."""
+        """In one round trip: queue the requests held back, drop the finished claims, and claim
+        up to ``wanted`` requests."""
         keys = self.worker_keys
+        pushes, self.pushes = self.pushes, []
         finished, self.finished = self.finished, []
-        members = self.pop_script(keys=[keys.queue, keys.claims(), keys.news], args=[wanted, *finished])
+        pop_keys = [keys.queue, keys.claims(), keys.news]
+        if pushes:
+            trip = self.server.pipeline(transaction=False)
+            for request in pushes:
+                self.push_script(
+                    keys=[self.df.key, keys.queue, keys.news], args=self.push_args(request), client=trip
+                )
+            self.pop_script(keys=pop_keys, args=[wanted, *finished], client=trip)
+            *queued, members = trip.execute()
+            for request, was_queued in zip(pushes, queued, strict=True):
+                if not was_queued:
+                    self.df.log(request, self.spider)
+        else:
+            members = self.pop_script(keys=pop_keys, args=[wanted, *finished])
         requests = []
         for member in members:
             request = self.queue._decode_request(member)
@@ -264,6 +295,8 @@ class SweepScheduler(Scheduler):
         return requests
 
     def has_pending_requests(self) -> bool:
+        if self.pushes:
+            self.release_and_pop(0)
         return bool(self.popped) or len(self.queue) > 0
 
     # --- when a request is finished (ClaimTracker and the signals) ------------------------
