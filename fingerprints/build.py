@@ -56,7 +56,7 @@ from .fingerprint_set import (
     new_dataset_id,
     write_fingerprint_file,
 )
-from .keys import KeyedHasher, bag_key_of_sum, combine_keys, load_or_create_key
+from .keys import KeyedHasher, bag_key_of_sum, bag_keys, combine_keys, combined_keys, load_or_create_key
 
 try:  # the scanner's compiled first pass also keys an id number's one-digit deletions
     from . import _firstpass
@@ -229,7 +229,11 @@ def profile_from_counts(
 
 
 class EntryBuilder:
-    """Turns analysed values into evidence entries (key -> flags, base weight) and shingles."""
+    """Turns analysed values into evidence entries (key -> flags, base weight) and shingles.
+
+    ``entries`` and ``shingles`` state the rules one value at a time; the build applies them
+    to a chunk's column at once in numpy (``_value_entries``, ``_value_shingles``: a test
+    holds the two equal)."""
 
     def __init__(self, hasher: KeyedHasher):
         self.hasher = hasher
@@ -500,14 +504,14 @@ def _column_entries(
 ) -> _ColumnEntries:
     """Entries of each distinct value once, spread to the records holding it."""
     builder.prime(kind, analyses)
-    entries = [builder.entries(kind, a) for a in analyses]
-    shingles = [builder.shingles(kind, a) for a in analyses]
+    by_tokens = np.array([i for i, a in enumerate(analyses) if not _keyed_whole(kind, a)], dtype=np.int64)
+    table = _TokenTable(builder, [analyses[i] for i in by_tokens.tolist()], by_tokens)
+    entry_counts, keys, flags, bases = _value_entries(builder, kind, analyses, table)
+    shingle_counts, shingle_keys = _value_shingles(builder, kind, analyses, table)
     variant_counts, variant_keys = builder.id_variant_keys(kind, analyses)
-    entry_rows, entry_pos = _spread(codes, _sizes(entries))
-    shingle_rows, shingle_pos = _spread(codes, _sizes(shingles))
+    entry_rows, entry_pos = _spread(codes, entry_counts)
+    shingle_rows, shingle_pos = _spread(codes, shingle_counts)
     variant_rows, variant_pos = _spread(codes, variant_counts)
-    keys, flags, bases = _entry_arrays(entries)
-    shingle_keys = np.fromiter(chain.from_iterable(shingles), dtype=np.uint64)
     return _ColumnEntries(
         entry_rows,
         keys[entry_pos],
@@ -517,6 +521,188 @@ def _column_entries(
         shingle_keys[shingle_pos],
         variant_rows,
         variant_keys[variant_pos],
+    )
+
+
+def _keyed_whole(kind: str, a: ValueAnalysis) -> bool:
+    """Is the value keyed by its id numbers or dates (not its tokens)?"""
+    return (kind == KIND_ID and bool(a.id_numbers)) or (kind == KIND_DATE and bool(a.dates))
+
+
+def _value_entries(
+    builder: EntryBuilder, kind: str, analyses: list[ValueAnalysis], table: _TokenTable
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``EntryBuilder.entries`` of many values at once: entries per value, then every
+    value's keys, flags and base weights (in key order within a value)."""
+    whole = [i for i, a in enumerate(analyses) if _keyed_whole(kind, a)]
+    parts: list[tuple[np.ndarray, ...]] = []
+    if whole:
+        entries = [builder.entries(kind, analyses[i]) for i in whole]
+        keys, flags, bases = _entry_arrays(entries)
+        values = np.repeat(np.array(whole, dtype=np.int64), _sizes(entries))
+        parts.append((values, keys, flags, bases, np.zeros(len(keys), dtype=np.int64)))
+    parts += table.entries(common=kind == KIND_COMMON)
+    values, keys, flags, bases, ranks = (np.concatenate(column) for column in zip(*parts))
+    # One entry per (value, key): the heaviest, and of equal ones the first made (as the
+    # dict of ``entries``: a token keeps its largest share, a name form its first writer).
+    order = np.lexsort((ranks, -bases, keys, values))
+    values, keys = values[order], keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
+    kept = order[first]
+    return (
+        np.bincount(values[first], minlength=len(analyses)),
+        keys[first],
+        flags[kept].astype(np.uint8),
+        bases[kept].astype(np.float32),
+    )
+
+
+def _value_shingles(
+    builder: EntryBuilder, kind: str, analyses: list[ValueAnalysis], table: _TokenTable
+) -> tuple[np.ndarray, np.ndarray]:
+    """``EntryBuilder.shingles`` of many values at once: shingles per value, then all."""
+    if kind == KIND_COMMON:
+        return np.zeros(len(analyses), dtype=np.int64), np.empty(0, dtype=np.uint64)
+    numbers, dates = builder.hasher.memo("n"), builder.hasher.memo("d")
+    values, keys = [table.values_of_tokens[table.letters]], [table.keys[table.letters]]
+    # an id column's numbers or a date column's dates; a text value's numbers and dates
+    pairs = [
+        (i, numbers[d])
+        for i, a in enumerate(analyses)
+        if kind != KIND_DATE or not a.dates
+        for d in a.id_numbers
+    ]
+    pairs += [
+        (i, dates[d]) for i, a in enumerate(analyses) if kind != KIND_ID or not a.id_numbers for d in a.dates
+    ]
+    values.append(np.array([i for i, _ in pairs], dtype=np.int64))
+    keys.append(np.array([k for _, k in pairs], dtype=np.uint64))
+    all_values, all_keys = np.concatenate(values), np.concatenate(keys)
+    order = np.lexsort((all_keys, all_values))
+    all_values, all_keys = all_values[order], all_keys[order]
+    first = np.ones(len(all_keys), dtype=bool)
+    first[1:] = (all_keys[1:] != all_keys[:-1]) | (all_values[1:] != all_values[:-1])
+    return np.bincount(all_values[first], minlength=len(analyses)), all_keys[first]
+
+
+# Ranks of a variant's entries in the order ``EntryBuilder.entries`` makes them: the whole
+# value, its tokens, then its name forms and initials.
+_RANKS_PER_VARIANT = 4096
+_FORM_RANK = 2048
+
+
+class _TokenTable:
+    """The token sequences (variants) of many values as flat arrays: what their entries are
+    made of (``EntryBuilder.entries``' text path, computed for all the values at once)."""
+
+    def __init__(self, builder: EntryBuilder, analyses: list[ValueAnalysis], value_ids: np.ndarray):
+        variants = [(i, tokens) for i, a in enumerate(analyses) for tokens in a.variants]
+        tokens = [t for _, sequence in variants for t in sequence]
+        memo = builder.hasher.memo("t")
+        distinct = list(set(tokens))
+        position = {t: p for p, t in enumerate(distinct)}
+        index = np.fromiter(map(position.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        self.keys = np.fromiter(map(memo.__getitem__, distinct), dtype=np.uint64, count=len(distinct))[index]
+        initial_keys = np.fromiter((memo[t[0]] for t in distinct), dtype=np.uint64, count=len(distinct))
+        self.initial_keys = initial_keys[index]
+        self.letters = np.fromiter((not t.isdigit() for t in distinct), dtype=bool, count=len(distinct))[
+            index
+        ]
+        self.looked_for = np.fromiter(
+            (len(t.encode("utf-8", "surrogatepass")) >= params.PREFILTER_MIN_TOKEN_BYTES for t in distinct),
+            dtype=bool,
+            count=len(distinct),
+        )[index]
+        initial_ok = np.fromiter(
+            (len(t) > 1 and t[0].isalpha() for t in distinct), dtype=bool, count=len(distinct)
+        )
+        self.lengths = np.fromiter((len(s) for _, s in variants), dtype=np.int64, count=len(variants))
+        self.starts = offsets_of(self.lengths)[:-1]
+        self.variant_values = value_ids[
+            np.fromiter((i for i, _ in variants), dtype=np.int64, count=len(variants))
+        ]
+        self.variant_of_token = np.repeat(np.arange(len(variants), dtype=np.int64), self.lengths)
+        self.values_of_tokens = self.variant_values[self.variant_of_token]
+        self.positions = np.arange(len(tokens), dtype=np.int64) - self.starts[self.variant_of_token]
+        # a variant is abbreviated when every token can give an initial
+        bad = np.bincount(self.variant_of_token[~initial_ok[index]], minlength=len(variants))
+        self.initials_ok = bad == 0
+
+    def entries(self, common: bool) -> list[tuple[np.ndarray, ...]]:
+        """(values, keys, flags, bases, ranks) of the entries, in parts; a rank orders the
+        entries as ``EntryBuilder.entries`` makes them (variant by variant)."""
+        n_variants = len(self.lengths)
+        rank0 = np.arange(n_variants, dtype=np.int64) * _RANKS_PER_VARIANT
+        whole = combined_keys(self.keys, self.starts, np.minimum(self.lengths, params.MAX_VALUE_TOKENS))
+        parts = [_part(self.variant_values, whole, 0, params.WEIGHT_TEXT, rank0)]
+        if common or n_variants == 0:
+            return parts
+        share = params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR / np.maximum(self.lengths, 1)
+        flags = np.where(self.looked_for, _TOKEN_PREFILTER, FLAG_TOKEN)
+        token_ranks = rank0[self.variant_of_token] + 1 + np.minimum(self.positions, _FORM_RANK - 2)
+        parts.append((self.values_of_tokens, self.keys, flags, share[self.variant_of_token], token_ranks))
+        named = (self.lengths >= 2) & (self.lengths <= params.NAME_FORM_MAX_TOKENS)
+        # each variant's sum of keys (modulo 2**64: uint64 sums wrap, as bag keys take them)
+        running = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(self.keys, dtype=np.uint64)))
+        sums = running[self.starts + self.lengths] - running[self.starts]
+        v = np.flatnonzero(named)
+        parts.append(
+            _part(
+                self.variant_values[v],
+                bag_keys(sums[v], self.lengths[v]),
+                FLAG_BAG,
+                params.WEIGHT_TEXT,
+                rank0[v] + _FORM_RANK,
+            )
+        )
+        abbreviated = np.flatnonzero(named & self.initials_ok)
+        swapped = self.initial_keys - self.keys  # wraps modulo 2**64, as the sums do
+        head, tail = sums[abbreviated].copy(), sums[abbreviated].copy()
+        lengths, starts = self.lengths[abbreviated], self.starts[abbreviated]
+        for k in range(1, params.NAME_FORM_MAX_TOKENS):
+            more = np.flatnonzero(lengths > k)
+            head[more] += swapped[starts[more] + k - 1]
+            tail[more] += swapped[starts[more] + lengths[more] - k]
+            owners = self.variant_values[abbreviated[more]]
+            ranks = rank0[abbreviated[more]] + _FORM_RANK + 2 * k
+            form = FLAG_BAG | FLAG_ABBREVIATED
+            parts.append(
+                _part(
+                    owners,
+                    bag_keys(head[more], lengths[more]),
+                    form,
+                    params.WEIGHT_ABBREVIATED_NAME,
+                    ranks - 1,
+                )
+            )
+            parts.append(
+                _part(
+                    owners, bag_keys(tail[more], lengths[more]), form, params.WEIGHT_ABBREVIATED_NAME, ranks
+                )
+            )
+        with_initials = np.isin(self.variant_of_token, abbreviated)
+        parts.append(
+            _part(
+                self.values_of_tokens[with_initials],
+                self.initial_keys[with_initials],
+                FLAG_INITIAL,
+                0.0,
+                rank0[self.variant_of_token[with_initials]] + _FORM_RANK + 16 + self.positions[with_initials],
+            )
+        )
+        return parts
+
+
+def _part(
+    values: np.ndarray, keys: np.ndarray, flag: int, base: float, ranks: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    return (
+        values,
+        keys,
+        np.full(len(keys), flag, dtype=np.uint8),
+        np.full(len(keys), base, dtype=np.float64),
+        np.asarray(ranks, dtype=np.int64),
     )
 
 

@@ -75,6 +75,16 @@ def combine_keys(keys: Sequence[int]) -> int:
     return h
 
 
+def combined_keys(token_keys: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``combine_keys`` of many runs at once: run i is ``token_keys[starts[i]:starts[i] +
+    lengths[i]]``."""
+    h = np.full(len(starts), _CHAIN_OFFSET, dtype=np.uint64)
+    for j in range(int(lengths.max(initial=0))):
+        more = lengths > j
+        h[more] = (h[more] ^ token_keys[starts[more] + j]) * np.uint64(_CHAIN_PRIME)
+    return h
+
+
 def token_run_keys(
     token_keys: np.ndarray, line_of_token: np.ndarray, max_tokens: int
 ) -> tuple[np.ndarray, np.ndarray]:

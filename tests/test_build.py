@@ -138,3 +138,34 @@ def test_id_variants_of_many_values_are_each_values_own(leak):
             }
             assert set(keys[offsets[i] : offsets[i + 1]].tolist()) == expected
             assert counts[i] == len(expected)
+
+
+@pytest.mark.parametrize("kind", [build.KIND_TEXT, build.KIND_ID, build.KIND_DATE, build.KIND_COMMON])
+def test_entries_and_shingles_of_a_column_at_once_are_each_values_own(leak, kind):
+    """The build makes a chunk's entries column by column in numpy (``_TokenTable``);
+    ``EntryBuilder.entries`` and ``shingles`` state the rules one value at a time."""
+    builder = build.EntryBuilder(build.KeyedHasher(KEY))
+    values = sorted({v for row in leak.rows[:1500] for v in row}) + [
+        "王小明",
+        "Иван Петров",
+        "A-123-456-789",
+        "",
+        "J",
+    ]
+    analyses = [build.analyse_value(v) for v in values]
+    builder.prime(kind, analyses)
+    by_tokens = np.array(
+        [i for i, a in enumerate(analyses) if not build._keyed_whole(kind, a)], dtype=np.int64
+    )
+    table = build._TokenTable(builder, [analyses[i] for i in by_tokens.tolist()], by_tokens)
+    counts, keys, flags, bases = build._value_entries(builder, kind, analyses, table)
+    shingle_counts, shingles = build._value_shingles(builder, kind, analyses, table)
+    entry_offsets, shingle_offsets = np.cumsum([0, *counts]), np.cumsum([0, *shingle_counts])
+    for i, a in enumerate(analyses):
+        at = slice(entry_offsets[i], entry_offsets[i + 1])
+        made = {k: (f, b) for k, f, b in zip(keys[at].tolist(), flags[at].tolist(), bases[at].tolist())}
+        expected = {k: (f, float(np.float32(b))) for k, (f, b) in builder.entries(kind, a).items()}
+        assert made == expected, values[i]
+        assert set(shingles[shingle_offsets[i] : shingle_offsets[i + 1]].tolist()) == builder.shingles(
+            kind, a
+        )
