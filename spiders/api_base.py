@@ -3,7 +3,7 @@ the source's ``api_url``, Link-header paging, conditional requests with ETags, a
 cursors kept in the crawl state.
 
 - The token (the value of the source's ``token_env``, read from the environment by
-  ``leaktrack sweep`` or, for ``scrapy crawl``, by ``base.scrapy_crawl_secrets``, and handed to
+  ``leaktrack sweep`` or, for ``scrapy crawl``, by ``cli/scrapy_commands/crawl.py``, and handed to
   the spider, never in Scrapy settings, spider arguments, logs or stats) is put on a request only as it is sent
   (``ApiAuthorization``), and only to the API's own origin, never to the hosts the found items'
   bytes come from.

@@ -8,7 +8,6 @@ settings.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,8 +45,7 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, source: Source | dict | str | None = None, **kwargs: Any):
         resolved = _resolve_source(source, crawler.settings, cls.kind)
-        if isinstance(source, str):  # started by `scrapy crawl -a source=...`: this is the run's edge
-            kwargs["secrets"] = scrapy_crawl_secrets(resolved, os.environ)
+        if isinstance(source, str):  # started by `scrapy crawl -a source=...` (tokens: cli/scrapy_commands)
             refuse_unchecked_queries(resolved, crawler.settings)
         apply_source_settings(crawler.settings, resolved)
         return super().from_crawler(crawler, *args, source=resolved, **kwargs)
@@ -106,15 +104,6 @@ def apply_source_settings(settings, source: Source) -> None:
         settings.set("DOWNLOAD_DELAY", source.download_delay, priority="cmdline")
     if source.concurrent_requests is not None:
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.concurrent_requests, priority="cmdline")
-
-
-def scrapy_crawl_secrets(source: Source, environ: Mapping[str, str]) -> Secrets:
-    """The token of a source run by ``scrapy crawl``, from the environment variable its
-    ``token_env`` names, as ``leaktrack sweep`` reads it (cli/workspace.py ``source_secrets``).
-    It reaches the spider as its ``secrets``: never a setting or a spider argument (``-a``),
-    which Scrapy and Scrapyd log."""
-    name = source.token_env
-    return Secrets({name: environ[name]} if name and environ.get(name) else {})
 
 
 def refuse_unchecked_queries(source: Source, settings) -> None:

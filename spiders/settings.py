@@ -202,8 +202,9 @@ DOWNLOADER_MIDDLEWARES = {
 # exports these item fields (not the body or the scan), and the HTTP cache stays off; the
 # guard refuses a crawl whose settings would write bodies anyway.
 FEED_EXPORT_FIELDS = EXPORT_FIELDS
-# `scrapy crawl` says a user's error (LeaktrackError) in one line, as leaktrack's commands do.
-COMMANDS_MODULE = "leaktrack.spiders.commands"
+# `scrapy crawl` reads the sources' tokens from the environment (the run's edge) and says a
+# user's error (LeaktrackError) in one line, as leaktrack's commands do.
+COMMANDS_MODULE = "leaktrack.cli.scrapy_commands"
 HTTPCACHE_ENABLED = False
 EXTENSIONS = {
     "leaktrack.spiders.outputs.OutputsGuard": 0,

@@ -1,8 +1,13 @@
-"""``scrapy crawl``, with a LeaktrackError (an unknown source, an unset token variable, a query
-holding a dataset value, an output that would write downloaded text) said in one line and exit
-status 2, as leaktrack's own commands do, instead of Scrapy's traceback of the failed start.
+"""``scrapy crawl`` as Scrapy's, with two differences, through ``COMMANDS_MODULE``
+(spiders/settings.py):
 
-Replaces Scrapy's ``crawl`` command through ``COMMANDS_MODULE`` (spiders/settings.py).
+- The tokens of the sources file's API sources are read from the environment variables their
+  ``token_env`` names (``workspace.source_secrets``, as ``leaktrack sweep`` reads them) and
+  handed to the spider as its ``secrets``: never a setting or a ``-a`` argument, which Scrapy
+  and Scrapyd log.
+- A LeaktrackError (an unknown source, an unset token variable, a query holding a dataset value,
+  an output that would write downloaded text) is said in one line with exit status 2, as
+  leaktrack's own commands do, instead of Scrapy's traceback of the failed start.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from ...errors import LeaktrackError
+from ...credentials import Secrets
+from ...errors import LeaktrackError, SourcesError
 
 USER_ERROR_EXIT = 2
 logger = logging.getLogger(__name__)
@@ -24,7 +30,12 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give one spider: scrapy crawl SPIDER -a source=NAME")
         assert self.crawler_process
-        started = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        try:
+            arguments = {**opts.spargs, "secrets": self.tokens(opts.spargs)}
+        except LeaktrackError as error:
+            self.say(error)
+            return
+        started = self.crawler_process.crawl(self._create_crawler(args[0]), **arguments)
         if hasattr(started, "addErrback"):  # a Deferred (Twisted's CrawlerProcess)
             started.addErrback(self.said_in_one_line)
         else:  # an asyncio Task (Scrapy's asyncio-only CrawlerProcess)
@@ -32,6 +43,15 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed and not self.exitcode:
             self.exitcode = 1
+
+    def tokens(self, spider_arguments: dict) -> Secrets:
+        """The tokens the sources file names, from this process's environment."""
+        from ..workspace import source_secrets
+
+        if "secrets" in spider_arguments:
+            raise SourcesError("secrets are never spider arguments (-a): set the variable token_env names")
+        sources_file = self.settings.get("LEAKTRACK_SOURCES") if self.settings else None
+        return Secrets(source_secrets(sources_file) if sources_file else {})
 
     def said_in_one_line(self, failure):
         if not failure.check(LeaktrackError):
