@@ -233,13 +233,15 @@ static void bytes_free(Bytes *b) {
  * prefilter strength (0, 1 or id_hit); whether it holds a date the prefilter looks for, or is
  * a word some record holds; and what the matcher may read as an id number or a date there:
  * a number of min_id_digits digits or more, letters and digits that OCR look-alikes read as
- * something, a month name, a 4-digit number (a spelled date needs both of the last two). */
+ * something, a month name, a 4-digit number (a spelled date needs both of the last two);
+ * and whether some of that is more than a digit date (INFO_OTHER_NUMBER). */
 #define INFO_STRENGTH 3
 #define INFO_DATE 4
 #define INFO_WORD 8
 #define INFO_NUMBER 16
 #define INFO_MONTH 32
 #define INFO_YEAR 64
+#define INFO_OTHER_NUMBER 128 /* an id of the dataset, a number that reads as no date, an OCR reading */
 
 typedef struct {
     uint64_t hash; /* 0: empty slot */
@@ -603,7 +605,11 @@ static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
             if (len == 4) traits |= INFO_YEAR;
             if ((int)len >= fp->min_id_digits) {
                 traits |= INFO_NUMBER;
-                if (is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c + i, len))) return fp->id_hit | INFO_NUMBER;
+                if (is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c + i, len)))
+                    return fp->id_hit | INFO_NUMBER | INFO_OTHER_NUMBER;
+                int dates[6];
+                if (date_readings(c + i, len, fp->date_min_year, fp->date_max_year, dates) == 0)
+                    traits |= INFO_OTHER_NUMBER;
             }
             if (!date && len >= 6 && len <= 8 && date_hit(fp, c + i, len)) date = strength = 1;
         } else if (!(traits & INFO_MONTH) && sorted_has(&fp->months, key)) {
@@ -611,7 +617,7 @@ static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
         }
         i = j;
     }
-    if (tokens >= 2 && ocr_readable(c, n, fp->min_id_digits)) traits |= INFO_NUMBER;
+    if (tokens >= 2 && ocr_readable(c, n, fp->min_id_digits)) traits |= INFO_NUMBER | INFO_OTHER_NUMBER;
     int word = tokens == 1 && !is_digit(c[0]) && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
     return strength | traits | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
 }
@@ -713,8 +719,11 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
         t->line_strength = fp->id_hit;
     if (t->line_strength > 0) {
-        /* what the matcher may read as an id number or a date (chunks.line_has_number) */
-        int numbered = (t->line_flags & INFO_NUMBER) || (t->line_flags & (INFO_MONTH | INFO_YEAR)) == (INFO_MONTH | INFO_YEAR);
+        /* what the matcher may read as an id number or a date, and whether only dates
+         * (chunks.line_number_flags) */
+        int spelled = (t->line_flags & (INFO_MONTH | INFO_YEAR)) == (INFO_MONTH | INFO_YEAR);
+        int numbered = (t->line_flags & INFO_NUMBER) || spelled;
+        if (numbered && !(t->line_flags & INFO_OTHER_NUMBER)) numbered |= 2;
         if (bytes_reserve(&fp->out, 5 * sizeof(int64_t)) < 0) return -1;
         int64_t row[5] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
         memcpy(fp->out.data + fp->out.size, row, sizeof row);
@@ -726,8 +735,8 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
     return 0;
 }
 
-/* One pass over the bytes; rows (line, start, end, strength, numbered) of lines with hits go
- * to out. */
+/* One pass over the bytes; rows (line, start, end, strength, number flags) of lines with hits
+ * go to out. */
 static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t) {
     long long line = 0;
     size_t line_start = 0, chunk_start = 0;
@@ -940,9 +949,9 @@ static PyMethodDef FirstPass_methods[] = {
     {"lines", (PyCFunction)FirstPass_lines, METH_O,
      "lines(data) -> (distinct hit chunks (capped), their summed strength, dated, rows): dated when\n"
      "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength,\n"
-     "numbered) of every line with a hit, strength summed over its distinct chunks (id_hit at least\n"
-     "for a line with a date and a word of the dataset), numbered 1 when the line holds what the\n"
-     "matcher may read as an id number or a date (chunks.line_has_number)."},
+     "number flags) of every line with a hit, strength summed over its distinct chunks (id_hit at\n"
+     "least for a line with a date and a word of the dataset), number flags as\n"
+     "chunks.line_number_flags."},
     {"chunk_info", (PyCFunction)FirstPass_chunk_info, METH_O,
      "The INFO_ flags (chunks.py) of one normalized ASCII chunk (no memo)."},
     {"is_known_key", (PyCFunction)FirstPass_is_known_key, METH_O, "Does some record have this key?"},
@@ -1174,6 +1183,7 @@ PyMODINIT_FUNC PyInit__firstpass(void) {
     }
     /* the chunk flags, for a test that they are chunks.py's */
     if (PyModule_AddIntConstant(m, "INFO_DATE", INFO_DATE) < 0 || PyModule_AddIntConstant(m, "INFO_WORD", INFO_WORD) < 0 ||
+        PyModule_AddIntConstant(m, "INFO_OTHER_NUMBER", INFO_OTHER_NUMBER) < 0 ||
         PyModule_AddIntConstant(m, "INFO_NUMBER", INFO_NUMBER) < 0 ||
         PyModule_AddIntConstant(m, "INFO_MONTH", INFO_MONTH) < 0 || PyModule_AddIntConstant(m, "INFO_YEAR", INFO_YEAR) < 0) {
         Py_DECREF(m);

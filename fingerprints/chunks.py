@@ -33,8 +33,14 @@ ID_HIT = 2  # prefilter strength of an id number: enough on its own to look at a
 # What the first pass knows of a chunk, as bits beside its strength (0, 1 or ID_HIT: the
 # low two bits); ``_firstpass.c`` uses the same bits. DATE: it holds a date the prefilter
 # looks for; WORD: it is one word some record holds, rare or not. NUMBER, MONTH and YEAR: what
-# the matcher may read as an id number or a date (see ``line_has_number``).
+# the matcher may read as an id number or a date (see ``line_number_flags``); OTHER_NUMBER:
+# some of that is more than a digit date (an id of the dataset, a number that reads as no
+# date, an OCR reading).
 INFO_STRENGTH, INFO_DATE, INFO_WORD, INFO_NUMBER, INFO_MONTH, INFO_YEAR = 3, 4, 8, 16, 32, 64
+INFO_OTHER_NUMBER = 128
+# Per line (``line_number_flags``): it holds what the matcher may read as an id number or a
+# date; it does, but only as dates (in digits, or spelled).
+LINE_NUMBERED, LINE_ONLY_DATES = 1, 2
 
 
 def chunk_prefilter_info(
@@ -49,7 +55,7 @@ def chunk_prefilter_info(
     not, and what in it the matcher may read as a number (``number_traits``)."""
     tokens = chunk_tokens(chunk)
     if any(is_prefilter_key(hasher.id_number(t)) for t in tokens if id_number(t)):
-        return ID_HIT | INFO_NUMBER  # the line is a candidate whatever else it holds
+        return ID_HIT | INFO_NUMBER | INFO_OTHER_NUMBER  # the line is a candidate whatever else it holds
     date = any(is_prefilter_key(hasher.date(d)) for t in tokens for d in digit_date_readings(t))
     token = any(is_prefilter_key(hasher.token(t)) for t in tokens)
     word = (
@@ -66,19 +72,32 @@ def chunk_prefilter_info(
 def number_traits(tokens: tuple[str, ...] | list[str]) -> int:
     """INFO_NUMBER when a chunk's tokens hold an id-like number (``normalize.id_number``: every
     digit date is one) or letters and digits that OCR look-alikes read as something
-    (``normalize.ocr_readings``); INFO_MONTH for a month name, INFO_YEAR for a 4-digit number."""
-    number = any(map(id_number, tokens)) or (len(tokens) >= 2 and any(ocr_readings("".join(tokens))))
+    (``normalize.ocr_readings``), INFO_OTHER_NUMBER too unless they are digit dates only;
+    INFO_MONTH for a month name, INFO_YEAR for a 4-digit number."""
+    ocr = len(tokens) >= 2 and any(ocr_readings("".join(tokens)))
+    number = ocr or any(map(id_number, tokens))
+    other = ocr or any(id_number(t) and not digit_date_readings(t) for t in tokens)
     month = any(t in MONTHS for t in tokens)
     year = any(t.isdigit() and len(t) == 4 for t in tokens)
-    return (INFO_NUMBER if number else 0) | (INFO_MONTH if month else 0) | (INFO_YEAR if year else 0)
+    return (
+        (INFO_NUMBER if number else 0)
+        | (INFO_OTHER_NUMBER if other else 0)
+        | (INFO_MONTH if month else 0)
+        | (INFO_YEAR if year else 0)
+    )
 
 
-def line_has_number(number: np.ndarray, month: np.ndarray, year: np.ndarray) -> np.ndarray:
-    """Per line: does it hold what the matcher may read as an id number or a date (a number,
-    an OCR reading of one, or a month name beside a 4-digit year: "7 March 1990")? Given per
-    line whether some chunk has INFO_NUMBER, INFO_MONTH, INFO_YEAR. A line without any gives
-    evidence of text columns only (``first_pass.candidate_rows``)."""
-    return number | (month & year)
+def line_number_flags(
+    number: np.ndarray, other: np.ndarray, month: np.ndarray, year: np.ndarray
+) -> np.ndarray:
+    """Per line, LINE_NUMBERED when it holds what the matcher may read as an id number or a
+    date (a number, an OCR reading of one, or a month name beside a 4-digit year: "7 March
+    1990"), and LINE_ONLY_DATES when that is dates only (digit dates, spelled dates); given per
+    line whether some chunk has INFO_NUMBER, INFO_OTHER_NUMBER, INFO_MONTH, INFO_YEAR. A line
+    without a number gives evidence of text columns only, one with dates only of a date and
+    text columns (``first_pass.candidate_rows``, ``first_pass.DateWordTest``)."""
+    numbered = number | (month & year)
+    return numbered * LINE_NUMBERED | (numbered & ~other) * LINE_ONLY_DATES
 
 
 def month_token_keys(hasher: KeyedHasher) -> np.ndarray:
@@ -386,6 +405,16 @@ class ChunkTable:
         """Which of the chunks hold an id-like number (a digit date too), or letters and digits
         that OCR look-alikes read as something: INFO_NUMBER (``number_traits``)."""
         return self._number_readings.array[chunk_ids]
+
+    def with_other_number(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Which of the chunks hold more than digit dates that the matcher reads as a number:
+        an id of the dataset, an id-like number that reads as no date, an OCR reading
+        (INFO_OTHER_NUMBER)."""
+        return (
+            self._numbers.array[chunk_ids]
+            | self._ocr_readable.array[chunk_ids]
+            | (self._hits.array[chunk_ids] == ID_HIT)
+        )
 
     def with_id_number(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an id-like number that is not a date."""

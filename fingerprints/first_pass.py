@@ -11,7 +11,9 @@ folded document.
 
 It gives the same candidate lines as the pure-Python ``scan._Scanner.candidate_lines`` (the
 fallback when the module is not built; ``tests/test_first_pass.py`` compares the two): both
-find per line its strength and whether it holds a number, and ``candidate_rows`` chooses.
+find per line its strength and whether it holds a number, ``candidate_rows`` chooses, and
+``DateWordTest`` drops the lines whose only numbers are dates no record holds beside one of
+their words.
 """
 
 from __future__ import annotations
@@ -22,9 +24,18 @@ from typing import Any
 import numpy as np
 
 from . import params
-from .chunks import ID_HIT, chunk_prefilter_info, month_token_keys
+from .arrays import expand_ranges, sorted_contains, sorted_unique
+from .chunks import (
+    ID_HIT,
+    LINE_NUMBERED,
+    LINE_ONLY_DATES,
+    chunk_prefilter_info,
+    month_token_keys,
+    tokens_of_line,
+)
+from .fingerprint_set import FingerprintSet
 from .keys import KeyedHasher
-from .normalize import fold_text, token_bytes
+from .normalize import digit_date_readings, fold_text, textual_dates, token_bytes
 
 try:
     from . import _firstpass
@@ -33,14 +44,19 @@ except ImportError:  # not built (no C compiler at install): scan.py's pure-Pyth
 
 AVAILABLE = _firstpass is not None
 _FOLD_MEMO_LIMIT = 100_000  # folded non-ASCII chunks remembered (dropped whole when full)
+_LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 
 
 def candidate_rows(
-    lines: np.ndarray, strengths: np.ndarray, numbered: np.ndarray, distinct_hits: int, numbers_needed: bool
+    lines: np.ndarray,
+    strengths: np.ndarray,
+    number_flags: np.ndarray,
+    distinct_hits: int,
+    numbers_needed: bool,
 ) -> np.ndarray:
     """Which lines with a prefilter hit are worth the matcher's look, given (sorted) their line
     numbers, strengths and whether they hold what the matcher may read as an id number or a
-    date (``chunks.line_has_number``), and the document's distinct hits.
+    date (``chunks.line_number_flags``), and the document's distinct hits.
 
     - A line of strength ID_HIT: an id number of the dataset, two chunks of rare dataset
       values, or a date of the dataset beside a word of the dataset.
@@ -65,8 +81,75 @@ def candidate_rows(
         )
         candidate |= neighbours >= params.PREFILTER_DENSE_MIN_LINES
     if numbers_needed:
-        candidate &= numbered
+        candidate &= (number_flags & LINE_NUMBERED) > 0
     return candidate
+
+
+class DateWordTest:
+    """For a dataset with fewer than two text columns: a line whose only numbers are dates, in
+    digits or spelled (``chunks.LINE_ONLY_DATES``), can be matched only to a record holding one
+    of those dates and one of its words (a name token, an initial): a date and common fields
+    alone, or a name and another person's date, match no rule of the matcher (see
+    ``candidate_rows``). Ordinary text that names a person of the leak beside a date ("... was
+    seen on 1988-04-02", a changelog's "-- Colin Watson <...>  Sat, 4 Dec 2004") stays out of
+    the matcher. The dates are read as the matcher reads them (``digit_date_readings`` of a
+    token, ``textual_dates`` of the line's tokens).
+
+    The records of a date come from the file's sorted postings (``candidate_keys`` for a date
+    of at most CANDIDATE_MAX_DF records, ``paired_keys`` up to PAIRED_MAX_DF); a date of the
+    dataset in neither (shared by more) keeps its line."""
+
+    def __init__(self, fingerprints: FingerprintSet, hasher: KeyedHasher):
+        self.fp = fingerprints
+        self.hasher = hasher
+
+    def keep(self, lines: list[tuple[int, bytes]], number_flags: np.ndarray) -> list[tuple[int, bytes]]:
+        """The (line number, token bytes) lines without those whose only numbers are dates
+        that no record holds beside one of the line's words (``number_flags`` per line)."""
+        only_dates = np.flatnonzero(number_flags & LINE_ONLY_DATES)
+        if len(only_dates) == 0:
+            return lines
+        held = self.held([lines[i][1] for i in only_dates.tolist()])
+        dropped = set(only_dates[~held].tolist())
+        return [line for i, line in enumerate(lines) if i not in dropped]
+
+    def held(self, lines: list[bytes]) -> np.ndarray:
+        """Per line (token bytes): does some record hold one of its dates and one of its
+        tokens, or is one of its dates a date of the dataset too common to be listed?"""
+        words, word_lines, dates, date_lines = [], [], [], []
+        for i, line in enumerate(lines):
+            tokens = tokens_of_line(line)
+            read = [iso for token in tokens for iso in digit_date_readings(token)] + textual_dates(tokens)
+            words += map(self.hasher.token, tokens)
+            word_lines += [i] * len(tokens)
+            dates += map(self.hasher.date, read)
+            date_lines += [i] * len(read)
+        held = np.zeros(len(lines), dtype=bool)
+        dates_array = np.array(dates, dtype=np.uint64)
+        date_lines_array = np.array(date_lines, dtype=np.int64)
+        records, record_lines, listed = [], [], np.zeros(len(dates), dtype=bool)
+        for keys, postings in (
+            (self.fp.candidate_keys, self.fp.candidate_records),
+            (self.fp.paired_keys, self.fp.paired_records),
+        ):
+            lo = np.searchsorted(keys, dates_array, side="left")
+            counts = np.searchsorted(keys, dates_array, side="right") - lo
+            listed |= counts > 0
+            records.append(np.asarray(postings)[expand_ranges(lo, counts)].astype(np.int64))
+            record_lines.append(np.repeat(date_lines_array, counts))
+        too_common = ~listed & sorted_contains(self.fp.prefilter_keys, dates_array)
+        held[date_lines_array[too_common]] = True
+        record, record_line = np.concatenate(records), np.concatenate(record_lines)
+        starts = self.fp.entry_offsets[record]
+        counts = self.fp.entry_offsets[record + 1] - starts
+        entry_keys = self.fp.entry_keys[expand_ranges(starts, counts)]
+        entry_lines = np.repeat(record_line, counts)
+        line_words = sorted_unique(
+            np.array(words, dtype=np.uint64) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
+        )
+        found = sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
+        held[entry_lines[found]] = True
+        return held
 
 
 class CompiledFirstPass:
@@ -74,7 +157,8 @@ class CompiledFirstPass:
 
     ``prefilter_keys`` (sorted) and ``extra_keys`` are the keys looked for; ``known_keys``
     (sorted) every key some record has, and ``known_bits`` the file's ``arrays.KeyBitset`` of
-    them; ``numbers_needed`` as in ``candidate_rows``."""
+    them; ``date_words``, for a dataset with fewer than two text columns, its ``DateWordTest``
+    (then the ``numbers_needed`` rule of ``candidate_rows`` applies too)."""
 
     def __init__(
         self,
@@ -83,13 +167,13 @@ class CompiledFirstPass:
         extra_keys: np.ndarray,
         known_keys: np.ndarray,
         known_bits: np.ndarray,
-        numbers_needed: bool,
+        date_words: DateWordTest | None,
         memo_chunks: int = params.FIRST_PASS_MEMO_CHUNKS,
     ):
         if _firstpass is None:
             raise RuntimeError("the compiled first pass is not built (pip install -e . with a C compiler)")
         self.hasher: KeyedHasher = hasher
-        self.numbers_needed = numbers_needed
+        self.date_words = date_words
         self._lock: threading.Lock = threading.Lock()  # one document at a time (the desk rechecks in threads)
         self._folded: dict[bytes, list[tuple[bytes, int]]] = {}
         self._pass: Any = _firstpass.FirstPass(  # the C extension (no stubs)
@@ -117,13 +201,13 @@ class CompiledFirstPass:
         if strength < ID_HIT and not dated:
             return []
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
-        found = found[
-            candidate_rows(found[:, 0], found[:, 3], found[:, 4] > 0, distinct, self.numbers_needed)
-        ]
-        return [
+        numbers_needed = self.date_words is not None
+        found = found[candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)]
+        lines = [
             (line, token_bytes(fold_text(data[start:end].decode("utf-8", "surrogatepass"))))
             for line, start, end in found[:, :3].tolist()
         ]
+        return lines if self.date_words is None else self.date_words.keep(lines, found[:, 4])
 
     def memo_size(self) -> int:
         """Distinct chunks the memo holds."""

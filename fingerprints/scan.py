@@ -35,7 +35,7 @@ from .arrays import (
     sorted_contains,
     sorted_unique,
 )
-from .chunks import ID_HIT, ChunkTable, line_has_number, tokens_of_line
+from .chunks import ID_HIT, ChunkTable, line_number_flags, tokens_of_line
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -47,7 +47,7 @@ from .fingerprint_set import (
     FingerprintSet,
 )
 from .first_pass import AVAILABLE as first_pass_compiled
-from .first_pass import CompiledFirstPass, candidate_rows
+from .first_pass import CompiledFirstPass, DateWordTest, candidate_rows
 from .keys import KeyedHasher, bag_key, bag_keys, token_run_keys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
@@ -145,9 +145,11 @@ class _Scanner:
             compiled=compiled,
         )
         self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
-        # With fewer than two text columns, a line needs a number to be matched at all
-        # (``first_pass.candidate_rows``).
+        # With fewer than two text columns, a line needs a number to be matched at all, and
+        # one whose only numbers are digit dates a date some record holds beside one of its
+        # words (``first_pass.candidate_rows``, ``DateWordTest``).
         self.numbers_needed = int(self.text_columns.sum()) < 2
+        self.date_words = DateWordTest(fingerprints, self.hasher) if self.numbers_needed else None
         self.first_pass: CompiledFirstPass | None = None
         if compiled or (compiled is None and first_pass_compiled):
             self.first_pass = CompiledFirstPass(
@@ -156,7 +158,7 @@ class _Scanner:
                 month_keys,
                 fingerprints.known_keys,
                 fingerprints.known_bits,
-                self.numbers_needed,
+                self.date_words,
             )
 
     def _month_keys(self) -> np.ndarray:
@@ -193,20 +195,20 @@ class _Scanner:
             return []
         data = np.frombuffer(x, dtype=np.uint8)
         newlines = np.flatnonzero(data == _NEWLINE)
-        strength, numbered = self._line_strengths(x, data, newlines, dated)
+        strength, number_flags = self._line_strengths(x, data, newlines, dated)
         lines = np.flatnonzero(strength)
-        chosen = lines[
-            candidate_rows(lines, strength[lines], numbered[lines], len(hits), self.numbers_needed)
-        ]
+        flags = number_flags[lines]
+        chosen = lines[candidate_rows(lines, strength[lines], flags, len(hits), self.numbers_needed)]
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
-        return [(i, x[starts[i] : ends[i]]) for i in chosen.tolist()]
+        found = [(i, x[starts[i] : ends[i]]) for i in chosen.tolist()]
+        return found if self.date_words is None else self.date_words.keep(found, number_flags[chosen])
 
     def _line_strengths(
         self, x: bytes, data: np.ndarray, newlines: np.ndarray, dated: bool
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per line, the summed prefilter strength of its distinct chunks, and whether it holds
-        what the matcher may read as a number (``chunks.line_has_number``), in one vectorized
+        what the matcher may read as a number (``chunks.line_number_flags``), in one vectorized
         pass: chunk starts from the bytes (``token_bytes`` leaves space and newline as the only
         bytes up to 32, the bytes ``split`` cuts at), chunk ids from the memo. When ``dated``
         (the text holds a date of the dataset and a word of the dataset), a line with both
@@ -226,8 +228,9 @@ class _Scanner:
             with_date = self._lines_with(self.chunks.dates_of(occurrences), starts, newlines)
             with_word = self._lines_with(self.chunks.dataset_words_of(occurrences), starts, newlines)
             strengths[with_date & with_word] = np.maximum(strengths[with_date & with_word], ID_HIT)
-        return strengths, line_has_number(
+        return strengths, line_number_flags(
             self._lines_with(self.chunks.with_number_reading(occurrences), starts, newlines),
+            self._lines_with(self.chunks.with_other_number(occurrences), starts, newlines),
             self._lines_with(self.chunks.with_month_name(occurrences), starts, newlines),
             self._lines_with(self.chunks.with_year(occurrences), starts, newlines),
         )

@@ -246,7 +246,7 @@ def test_the_compiled_memo_is_bounded_and_results_stay_the_same(fingerprints, sm
         scanner._month_keys(),
         fingerprints.known_keys,
         fingerprints.known_bits,
-        scanner.numbers_needed,
+        scanner.date_words,
         memo_chunks=500,
     )
     rng = random.Random(7)
@@ -400,12 +400,12 @@ def test_with_two_text_columns_a_name_alone_may_be_matched_and_stays_a_candidate
 
 
 def test_the_first_pass_cuts_lose_no_match_in_any_altered_copy(fingerprints, small_leak_copies, monkeypatch):
-    """The lines the density and number rules keep from the matcher hold no match: every
-    copy gives the same records with them as with every line that has a hit."""
+    """The lines the density, number and date rules keep from the matcher hold no match:
+    every copy gives the same records with them as with every line that has a hit."""
     texts = [s.data.decode("utf-8") for s in small_leak_copies if _is_utf8(s.data)]
     cut = _Scanner(fingerprints, compiled=False)
     every = _Scanner(fingerprints, compiled=False)
-    every.numbers_needed = False
+    every.numbers_needed, every.date_words = False, None
     results = []
     for scanner, min_lines in ((cut, params.PREFILTER_DENSE_MIN_LINES), (every, 0)):
         monkeypatch.setattr(params, "PREFILTER_DENSE_MIN_LINES", min_lines)
@@ -442,3 +442,27 @@ def test_compiled_and_python_chunk_flags_agree(scanners, small_leak):
             chunk, compiled.hasher, compiled._pass.is_prefilter_key, compiled._pass.is_known_key
         )
         assert compiled._pass.chunk_info(chunk) == want, chunk
+
+
+def test_a_leaked_name_beside_someone_elses_date_is_no_candidate_line(scanners, small_leak):
+    """A line whose only numbers are dates (digits or spelled) comes in when one record holds
+    one of its dates and one of its words: a name beside its own birth date, initials beside
+    it; not a leaked name beside another person's birth date, or a date beside other words."""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    rows = random.Random(13).sample([r for r in small_leak.rows if r[name].isascii()], 12)
+    lines = []
+    for row, other in zip(rows, rows[1:] + rows[:1]):
+        assert other[birth] != row[birth]
+        year, month, day = other[birth].split("-")
+        spelled = f"{int(day)} {MONTH_NAMES[int(month) - 1]} {year}"
+        words = row[name].split()
+        lines += [
+            f"{row[name]} was seen on {other[birth]}",  # out: another person's date
+            f"{row[name]}, born {spelled}",  # out: spelled, another person's
+            f"release of {row[birth]} by the team",  # out: a date of the dataset, no word of its record
+            f"{row[name]} was seen on {row[birth]}",  # in
+            f"{words[0][0]}. {words[-1]} {row[birth].replace('-', '/')}",  # in: initials and surname
+        ]
+    found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
+    assert not any(n % 5 in (0, 1, 2) for n in found)
+    assert {n for n in range(len(lines)) if n % 5 in (3, 4)} <= found
