@@ -404,27 +404,33 @@ class _Scanner:
         line, tokens of several people's names could add up to a record's."""
         fp, n_columns = self.fp, len(self.fp.columns)
         size = len(pairs) * n_columns
-        flags = fp.entry_flags[entries]
+        result = _NameForms(np.zeros(size), np.zeros(size))
         row_sized = enc.tokens_per_line[pairs >> 32] <= params.ROW_MAX_TOKENS
-        found = held & row_sized[entry_pair]
-        group = entry_pair * n_columns + fp.entry_columns[entries]
-        keys = fp.entry_keys[entries]
-        token = found & ((flags & FLAG_TOKEN) > 0)
-        initial = found & ((flags & FLAG_INITIAL) > 0)
+        in_rows = held & row_sized[entry_pair]
+        found = entries[in_rows]
+        flags = fp.entry_flags[found]
+        group = entry_pair[in_rows] * n_columns + fp.entry_columns[found]
+        keys = fp.entry_keys[found]
+        token = (flags & FLAG_TOKEN) > 0
+        initial = (flags & FLAG_INITIAL) > 0
         sums = np.zeros(size, dtype=np.uint64)
         np.add.at(sums, group[token], keys[token])
         sizes = np.bincount(group[token], minlength=size)
         with_initials = sums.copy()
         np.add.at(with_initials, group[initial], keys[initial])
         sizes_with_initials = sizes + np.bincount(group[initial], minlength=size)
-        # The record's forms, salted with their pair and column, looked up in order:
-        is_form = (flags & FLAG_BAG) > 0
-        form_salted = keys[is_form] ^ (group[is_form].astype(np.uint64) * _LINE_SALT)
+        looked_for = sizes_with_initials >= 2  # never fewer than sizes
+        if not looked_for.any():
+            return result
+        # The record's forms in those (pair, column)s, salted with them, looked up in order:
+        forms = np.flatnonzero((fp.entry_flags[entries] & FLAG_BAG) > 0)
+        form_group = entry_pair[forms] * n_columns + fp.entry_columns[entries[forms]]
+        forms, form_group = entries[forms[looked_for[form_group]]], form_group[looked_for[form_group]]
+        form_salted = fp.entry_keys[forms] ^ (form_group.astype(np.uint64) * _LINE_SALT)
         order = np.argsort(form_salted)
         form_salted = form_salted[order]
-        form_weights = fp.entry_weights[entries[is_form]][order]
-        form_abbreviated = ((flags[is_form] & FLAG_ABBREVIATED) > 0)[order]
-        result = _NameForms(np.zeros(size), np.zeros(size))
+        form_weights = fp.entry_weights[forms][order]
+        form_abbreviated = ((fp.entry_flags[forms] & FLAG_ABBREVIATED) > 0)[order]
         for sums_of, sizes_of in ((sums, sizes), (with_initials, sizes_with_initials)):
             groups = np.flatnonzero(sizes_of >= 2)
             if len(groups) == 0 or len(form_salted) == 0:
