@@ -73,7 +73,7 @@ _NEWLINE, _SPACE = 10, 32
 # some 30 bytes a byte of line) stay a few MB, whatever the document's size.
 MATCH_BATCH_BYTES = 1 << 17
 _BITSET_SLICE = 1 << 16
-_TEXT_BLOCK_CHARS = 1 << 20  # a document's text is walked in blocks of lines about this long
+_TEXT_BLOCK_CHARS = 1 << 18  # a document's text is walked in blocks of lines about this long
 _ID_VARIANT_MEMO_CHUNKS = 200_000  # chunks whose id variants are remembered (dropped whole when full)
 
 
@@ -303,11 +303,14 @@ class _Scanner:
         A record proposed by one name token alone is dropped: without its id number, whole
         name or birth date also in the line, it cannot gather enough distinctive evidence."""
         keys = self.fp.candidate_keys
+        if len(keys) == 0:
+            return np.empty(0, dtype=np.int64)
         lo = np.searchsorted(keys, enc.keys, side="left")
-        counts = np.searchsorted(keys, enc.keys, side="right") - lo
-        found = counts > 0
-        positions = expand_ranges(lo[found], counts[found])
-        lines = np.repeat(enc.key_lines[found], counts[found])
+        found = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == enc.keys)  # few keys propose
+        lo = lo[found]
+        counts = np.searchsorted(keys, enc.keys[found], side="right") - lo
+        positions = expand_ranges(lo, counts)
+        lines = np.repeat(enc.key_lines[found], counts)
         proposals = (lines << 32) | self.fp.candidate_records[positions].astype(np.int64)
         pairs, which, votes = np.unique(proposals, return_inverse=True, return_counts=True)
         strong = np.zeros(len(pairs), dtype=bool)
