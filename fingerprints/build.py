@@ -850,14 +850,15 @@ class _Build:
             "id_variant_keys",
         ):
             out[name] = files[name]
-        out.update(self._lsh_tables(files["minhashes"].read(), files["shingle_counts"].read()))
+        out.update(self._lsh_tables(files["minhashes"], files["shingle_counts"]))
         return out
 
     def _weights_and_tables(self, files, offsets, profiles, salted, df) -> dict[str, ArrayFile | np.ndarray]:
-        keys, cols = files["entry_keys"].read(), files["entry_columns"].read()
-        flags, bases = files["entry_flags"].read(), files["entry_bases"].read()
+        keys, cols, flags, bases = (
+            files[name] for name in ("entry_keys", "entry_columns", "entry_flags", "entry_bases")
+        )
         weights = self.file("entry_weights", np.float32)
-        total = len(keys)
+        total = keys.length
         candidates = self.spill(
             "candidates", {"key": np.uint64, "record": np.int32, "is_token": np.uint8}, total
         )
@@ -868,7 +869,7 @@ class _Build:
         n = self.records
         for r0, r1 in _record_blocks(offsets, params.BUILD_BLOCK_ENTRIES):
             e0, e1 = int(offsets[r0]), int(offsets[r1])
-            key, col, flag = np.asarray(keys[e0:e1]), np.asarray(cols[e0:e1]), np.asarray(flags[e0:e1])
+            key, col, flag = keys.read_range(e0, e1), cols.read_range(e0, e1), flags.read_range(e0, e1)
             rec = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(offsets[r0 : r1 + 1]))
             d = _frequencies_of(salted, df, _salted(key, col))
             is_common = common[col]
@@ -876,7 +877,7 @@ class _Build:
                 np.where(
                     is_common,
                     params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / d),
-                    np.asarray(bases[e0:e1]) * d**-params.RARITY_EXPONENT,
+                    bases.read_range(e0, e1) * d**-params.RARITY_EXPONENT,
                 )
             )
             # An initial letter is no rare value, however few records have it (a "q" in any
@@ -929,14 +930,15 @@ class _Build:
             file.append(sorted_unique(part["key"]))
         return file
 
-    def _lsh_tables(self, minhashes: np.ndarray, shingle_counts: np.ndarray) -> dict[str, ArrayFile]:
+    def _lsh_tables(self, minhashes: ArrayFile, shingle_counts: ArrayFile) -> dict[str, ArrayFile]:
         bands = params.MINHASH_NUM_PERM // params.LSH_ROWS
         spill = self.spill("lsh", {"key": np.uint64, "record": np.int32}, self.records * bands)
         step = max(1, params.BUILD_BLOCK_ENTRIES // params.MINHASH_NUM_PERM)
         for r0 in range(0, self.records, step):
-            records = r0 + np.flatnonzero(np.asarray(shingle_counts[r0 : r0 + step])).astype(np.int32)
-            if len(records):
-                keys = band_keys(np.asarray(minhashes[records]))
+            with_shingles = np.flatnonzero(shingle_counts.read_range(r0, r0 + step))
+            if len(with_shingles):
+                keys = band_keys(minhashes.read_range(r0, r0 + step)[with_shingles])
+                records = (r0 + with_shingles).astype(np.int32)
                 spill.append(keys.reshape(-1), record=np.repeat(records, bands))
         files = self._parts_to_files("lsh", spill, {"key": "keys", "record": "records"})
         return files
@@ -1043,10 +1045,9 @@ def _record_blocks(offsets: np.ndarray, entries: int) -> Iterator[tuple[int, int
 
 def _bits_of_file(known_keys: ArrayFile) -> np.ndarray:
     """The known keys' bitset (``arrays.KeyBitset``), set block by block."""
-    keys = known_keys.read()
-    bits = KeyBitset.empty_bits(len(keys))
-    for start in range(0, len(keys), params.BUILD_BLOCK_ENTRIES):
-        KeyBitset.set_bits(bits, np.asarray(keys[start : start + params.BUILD_BLOCK_ENTRIES]))
+    bits = KeyBitset.empty_bits(known_keys.length)
+    for start in range(0, known_keys.length, params.BUILD_BLOCK_ENTRIES):
+        KeyBitset.set_bits(bits, known_keys.read_range(start, start + params.BUILD_BLOCK_ENTRIES))
     return bits
 
 

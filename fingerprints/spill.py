@@ -41,6 +41,17 @@ class ArrayFile:
     def shape(self) -> list[int]:
         return [self.length] if self.width is None else [self.length, self.width]
 
+    def read_range(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` read into memory (no mapping: a pass over a file of gigabytes
+        in blocks leaves none of its pages in this process's resident memory)."""
+        self.close()
+        stop = min(stop, self.length)
+        row = self.dtype.itemsize * (self.width or 1)
+        values = np.fromfile(
+            self.path, dtype=self.dtype, count=max(stop - start, 0) * (self.width or 1), offset=start * row
+        )
+        return values if self.width is None else values.reshape(-1, self.width)
+
     def read(self) -> np.ndarray:
         """The whole array, mapped read-only (pages in on use, shared, not held)."""
         self.close()
