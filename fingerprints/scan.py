@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -63,7 +65,6 @@ from .normalize import (
     token_bytes,
 )
 from .results import ScanResult
-from .spill import ordered_map
 
 log = logging.getLogger(__name__)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
@@ -1006,14 +1007,19 @@ def scan_paths(
     unreadable file, a pipe or device unless ``allow_special_files``) raises DocumentError,
     or, when ``errors`` is given, is listed there and the scan goes on with the next file.
 
-    With ``workers`` > 1, files are scanned in that many forked processes, which share the
-    mapped fingerprint file's pages; results come in the order of the files."""
+    With ``workers`` > 1, files are scanned in that many forked processes (``_scan_in_pool``),
+    which share the mapped fingerprint file's pages and the scanner built here; results come
+    in the order of the files."""
     global _forked_fingerprints
     jobs = [(str(path), allow_special_files) for path in _files_below(paths)]
+    _scanner_for(fingerprints)  # built once, before the fork: the workers inherit it
     _forked_fingerprints = fingerprints  # inherited by the forked workers, never pickled
-    died = DocumentError("a scanning worker process died (killed, or out of memory?)")
     try:
-        for outcome in ordered_map(_scan_in_worker, jobs, workers, died=died):
+        if workers <= 1 or len(jobs) < 2:
+            outcomes = map(_scan_in_worker, jobs)
+        else:
+            outcomes = _scan_in_pool(jobs, workers)
+        for outcome in outcomes:
             if isinstance(outcome, ScanResult):
                 yield outcome
             elif errors is None:
@@ -1025,6 +1031,57 @@ def scan_paths(
 
 
 _forked_fingerprints: FingerprintSet | None = None
+
+
+def _scan_in_pool(jobs: list[tuple[str, bool]], workers: int) -> Iterator[ScanResult | str]:
+    """``map(_scan_in_worker, jobs)`` in ``workers`` forked processes, in the jobs' order.
+
+    The largest files are handed out first and a worker takes the next file as soon as it is
+    done (not in the order results are given back), so that no core idles while one big file
+    ends the scan. At most ``JOBS_IN_FLIGHT_PER_WORKER`` files per worker are read at once (the
+    memory bound); results that come early wait here (they are small)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    waiting = iter(_largest_first(jobs))
+    done: dict[int, ScanResult | str] = {}
+    next_to_give = 0
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        running = {}
+        try:
+            while running or next_to_give < len(jobs):
+                for number in itertools.islice(waiting, JOBS_IN_FLIGHT_PER_WORKER * workers - len(running)):
+                    running[pool.submit(_scan_in_worker, jobs[number])] = number
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done[running.pop(future)] = future.result()
+                while next_to_give in done:
+                    yield done.pop(next_to_give)
+                    next_to_give += 1
+        except BrokenProcessPool:
+            raise DocumentError("a scanning worker process died (killed, or out of memory?)") from None
+        finally:
+            for future in running:
+                future.cancel()
+
+
+# Files read at once per scanning worker: one scanned, one waiting to be taken when it is done.
+JOBS_IN_FLIGHT_PER_WORKER = 2
+
+
+def _largest_first(jobs: list[tuple[str, bool]]) -> list[int]:
+    """The jobs' numbers, largest file first (a file that cannot be read counts as empty:
+    its error comes quickly)."""
+
+    def size(number: int) -> int:
+        try:
+            return os.stat(jobs[number][0]).st_size
+        except OSError:
+            return 0
+
+    return sorted(range(len(jobs)), key=size, reverse=True)
 
 
 def _scan_in_worker(job: tuple[str, bool]) -> ScanResult | str:

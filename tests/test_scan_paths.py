@@ -1,0 +1,67 @@
+"""Scanning files and folders (``scan_paths``): every file below a folder, every core, the
+results in the order of the files whatever order the workers finish them in."""
+
+from __future__ import annotations
+
+import gzip
+import random
+
+import pytest
+
+from leaktrack.errors import DocumentError
+from leaktrack.fingerprints.scan import _largest_first, scan_paths
+from leaktrack.synthetic import render_delimited, unrelated_paste_text
+
+
+@pytest.fixture
+def folder_of_sizes(tmp_path, small_leak):
+    """Files whose names sort smallest first: a leak excerpt in the largest, the last one."""
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    for number in range(6):
+        (folder / f"{number}-notes.txt").write_text(
+            unrelated_paste_text(random.Random(number)) * (number + 1)
+        )
+    (folder / "sub" / "z-leak.csv").write_text(
+        render_delimited(small_leak.columns, small_leak.rows[:40], ",") * 30
+    )
+    return folder
+
+
+def test_scan_paths_in_workers_gives_every_file_in_name_order_like_one_process(
+    folder_of_sizes, small_leak_fingerprints
+):
+    one = list(scan_paths([folder_of_sizes], small_leak_fingerprints, workers=1))
+    two = list(scan_paths([folder_of_sizes], small_leak_fingerprints, workers=2))
+    names = [r.input for r in two]
+    assert names == [r.input for r in one] == sorted(names)
+    assert [(r.verdict, r.matched_records) for r in two] == [(r.verdict, r.matched_records) for r in one]
+    assert [r.verdict for r in two] == ["clean"] * 6 + ["leak"]
+
+
+def test_the_largest_files_are_handed_to_the_workers_first(tmp_path):
+    sizes = {"a.txt": 10, "b.txt": 3000, "c.txt": 0, "d.txt": 200}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    jobs = [(str(tmp_path / name), False) for name in sizes] + [(str(tmp_path / "gone.txt"), False)]
+    assert [jobs[n][0].rsplit("/", 1)[1] for n in _largest_first(jobs)][:4] == [
+        "b.txt",
+        "d.txt",
+        "a.txt",
+        "c.txt",
+    ]
+
+
+def test_a_file_that_cannot_be_scanned_is_listed_and_the_others_are_scanned_in_workers(
+    folder_of_sizes, small_leak_fingerprints
+):
+    (folder_of_sizes / "3-bomb.gz").write_bytes(gzip.compress(bytes(20 * 2**20)))
+    errors: list[str] = []
+    results = list(scan_paths([folder_of_sizes], small_leak_fingerprints, errors, workers=2))
+    assert len(results) == 7 and [r.verdict for r in results].count("leak") == 1
+    assert len(errors) == 1 and "3-bomb.gz" in errors[0] and "bomb" in errors[0]
+
+
+def test_a_missing_path_is_reported_before_anything_is_scanned(folder_of_sizes, small_leak_fingerprints):
+    with pytest.raises(DocumentError, match="file not found"):
+        next(scan_paths([folder_of_sizes, folder_of_sizes / "nope.txt"], small_leak_fingerprints, workers=2))
