@@ -57,6 +57,21 @@ MAX_FIELD_LINE_CHARS = 160
 
 FIELD_SEPARATOR = " | "
 
+# A line that may hold fields (``_may_be_fields``' test of one line, as a regex): at most
+# MAX_FIELD_LINE_CHARS long, with a label's ":" or "=" or a TAB, or one short value (after a
+# YAML "- "). A piece without two such lines one after the other holds no block to join, and
+# is not cut into lines at all (most prose, logs and tables).
+_FIELD_LINE = (
+    rf"(?=[^\n]{{0,{MAX_FIELD_LINE_CHARS}}}$)"
+    rf"(?:[^:=\t\n]*+[:=\t][^\n]*|[^\S\n]*+(?:- [^\S\n]*+)?\S[^\n]{{0,{MAX_UNLABELED_CHARS - 1}}}[^\S\n]*)$"
+)
+# (Searched in the piece after a newline: a pattern that starts with a literal character is
+# tried only where that character is, one that starts with "^" at every position.)
+_TWO_FIELD_LINES = re.compile(f"\n(?>{_FIELD_LINE})\n(?>{_FIELD_LINE})", re.M)
+# Lines that all may hold fields; each line atomic (it ends at its line end either way): a
+# failing block is then given up at once, not retried in 2**lines ways.
+_FIELD_LINES_ONLY = re.compile(f"(?>{_FIELD_LINE})(?:\n(?>{_FIELD_LINE}))*+", re.M)
+
 _GAP = re.compile(r"\t| {2,}")
 _LABELED = re.compile(
     r"""^["']?(?P<label>[^\W\d_][^:=\t"']{0,"""
@@ -69,6 +84,12 @@ _DIGITS = re.compile(r"\d")
 _LONG_DIGITS = re.compile(r"\d{4}")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _BOUNDARY_MAX_CHARS = 80
+# Every line that may be a boundary (``_is_boundary``: blank, a rule or brackets, a vCard
+# frame), and few others, for one search over a piece instead of a test of each line.
+# (After a newline, like _TWO_FIELD_LINES.)
+_MAY_BE_BOUNDARY = re.compile(
+    r"\n[^\S\n]*+(?:[-=_*~#+.]{3,}|[\[\]{}(),]+|(?i:BEGIN|END|VERSION):[^\n]*)?[^\S\n]*$", re.M
+)
 _HEAD_LABEL_LINE = re.compile(r"^\s*(?:- )?[^\W\d_][^:=\t\n]{0,40}[:=][ \t]*\S", re.M)
 # Blank lines end every block: the text is cut there first (a pattern that starts with a
 # literal newline, which the regex engine searches for at C speed).
@@ -98,10 +119,10 @@ def join_record_blocks(text: str) -> str:
     candidates = []  # (piece, its lines, its candidate blocks)
     for number in _pieces_with_record_values(text, pieces):
         piece = pieces[number]
-        if "\n" not in piece:
+        if "\n" not in piece or not _TWO_FIELD_LINES.search("\n" + piece):
             continue
         lines = piece.split("\n")
-        blocks = [(start, end) for start, end in _blocks(lines) if _may_be_fields(lines[start:end])]
+        blocks = [(start, end) for start, end in _blocks(piece, lines) if _may_be_fields(lines[start:end])]
         if blocks:
             candidates.append((number, lines, blocks))
     if not candidates:
@@ -162,22 +183,27 @@ def _joined_lines(lines: list[str], blocks: list, unlabeled_ok: bool) -> str | N
     return "\n".join(out)
 
 
-def _blocks(lines: list[str]):
-    """(start, end) of runs of non-boundary lines."""
-    start = None
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or (
-            len(stripped) <= _BOUNDARY_MAX_CHARS
-            and (_BOUNDARY.match(stripped) or _VCARD_FRAME.match(stripped))
-        ):
-            if start is not None:
-                yield start, number
-            start = None
-        elif start is None:
-            start = number
-    if start is not None:
+def _blocks(piece: str, lines: list[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of the runs of non-boundary lines of ``piece`` (cut into ``lines``); the
+    boundaries are found by one regex search over the piece (``_MAY_BE_BOUNDARY``)."""
+    start = line = position = 0
+    for candidate in _MAY_BE_BOUNDARY.finditer("\n" + piece):
+        line += piece.count("\n", position, candidate.start())  # (the line after the newline found)
+        position = candidate.start()
+        if _is_boundary(lines[line]):
+            if start < line:
+                yield start, line
+            start = line + 1
+    if start < len(lines):
         yield start, len(lines)
+
+
+def _is_boundary(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or (
+        len(stripped) <= _BOUNDARY_MAX_CHARS
+        and bool(_BOUNDARY.match(stripped) or _VCARD_FRAME.match(stripped))
+    )
 
 
 def _parse_block(block: list[str], labels: set[str]) -> list | None:
@@ -196,8 +222,8 @@ def _parse_block(block: list[str], labels: set[str]) -> list | None:
 def _may_be_fields(block: list[str]) -> bool:
     """A cheap test, before labels are known, that every line of the block may hold fields:
     prose, log and table lines fail it at their first line."""
-    if len(block) < 2:
-        return False
+    if len(block) < 2 or not _FIELD_LINES_ONLY.fullmatch("\n".join(block)):
+        return False  # (a line that fails the regex fails the test below: code stops here)
     for line in block:
         if len(line) > MAX_FIELD_LINE_CHARS:
             return False

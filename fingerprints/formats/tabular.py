@@ -30,12 +30,23 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
         return None
     best, best_score = None, (0.0, 0)
     for delimiter in DELIMITERS:
+        if not _may_reach(sample_lines, delimiter, min_consistency):
+            continue
         score = _shape_score(sample_lines, delimiter)
         if score > best_score:
             best, best_score = delimiter, score
     if best is None or best_score[0] < min_consistency:
         return None
     return best
+
+
+def _may_reach(lines: list[str], delimiter: str, min_consistency: float) -> bool:
+    """Whether ``delimiter`` may split ``lines`` consistently enough, without parsing them:
+    without quotes each line is a row, and a row without the delimiter is one cell, so the
+    share of lines holding it bounds its score (most prose and code stop here)."""
+    if any('"' in line for line in lines):
+        return True
+    return sum(delimiter in line for line in lines) >= min_consistency * len(lines)
 
 
 def _first_lines(head: str) -> list[str]:
