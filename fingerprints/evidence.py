@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from . import params
+from .arrays import offsets_of
 from .fingerprint_set import FingerprintSet
-from .keys import KeyedHasher, combine_keys
-from .normalize import digit_date_readings, id_number, textual_dates, value_tokens
+from .keys import KeyedHasher, combined_keys
+from .normalize import MONTHS, digit_date_readings, id_number, textual_dates, value_tokens
 from .scan import find_record_matches
 
 # Words as the scanner chunks them: whitespace and the usual cell delimiters split, "-" and "/" do not
@@ -92,14 +93,17 @@ def evidence_report(text: str, fingerprints: FingerprintSet, keep_lines: bool = 
     matches = find_record_matches(text, fingerprints)
     if len(matches.lines) == 0:
         return EvidenceReport([])
-    hasher = KeyedHasher(fingerprints.key)
     lines = text.split("\n")
+    matched = matches.lines.tolist()
+    # Each matched line keyed once, all together, whatever the records it matched:
+    keyed = _keyed_lines(
+        {n: lines[n] if n < len(lines) else "" for n in matched}, KeyedHasher(fingerprints.key)
+    )
     records: list[RecordEvidence] = []
-    for record, line, confidence in zip(
-        matches.records.tolist(), matches.lines.tolist(), matches.confidences.tolist()
-    ):
-        line_text = lines[line] if line < len(lines) else ""
-        marks = _marks(line_text, _record_columns(fingerprints, record), hasher, fingerprints)
+    for record, line, confidence in zip(matches.records.tolist(), matched, matches.confidences.tolist()):
+        marks = keyed[line].marks(
+            _record_columns(fingerprints, record), lines[line] if line < len(lines) else ""
+        )
         fields = sorted({mark.column for mark in marks}, key=_column_order(fingerprints))
         records.append(
             RecordEvidence(
@@ -176,28 +180,89 @@ def _word_keys(tokens: list[str], hasher: KeyedHasher) -> list[int]:
     return keys
 
 
-def _marks(line: str, entries: dict[int, str], hasher: KeyedHasher, fp: FingerprintSet) -> list[FieldMark]:
-    words = [(m.start(), m.end(), value_tokens(m.group())) for m in _WORD_RE.finditer(line)]
-    marked: dict[int, str] = {}  # word index -> column
-    for i, (_, _, tokens) in enumerate(words):
-        for key in _word_keys(tokens, hasher):
-            if key in entries:
-                marked.setdefault(i, entries[key])
-    # Whole values (a full name, one word of a common field) and spelled dates.
-    for i in range(len(words)):
-        run: list[str] = []
-        for j in range(i, min(len(words), i + max(params.MAX_VALUE_TOKENS, _DATE_WORDS))):
-            run.extend(words[j][2])
-            candidates = [combine_keys([hasher.token(t) for t in run[: params.MAX_VALUE_TOKENS]])]
-            if j > i and j - i < _DATE_WORDS:
-                candidates.extend(hasher.date(d) for d in _dates_needing_every_word(words[i : j + 1]))
-            column = next((entries[k] for k in candidates if k in entries), None)
-            if column:
-                for k in range(i, j + 1):
-                    marked.setdefault(k, column)
-    return _merged(
-        [FieldMark(words[i][0], words[i][1], column) for i, column in sorted(marked.items())], line
+@dataclass
+class _LineKeys:
+    """The keyed hashes a line shows, made once per line whatever the records it matched:
+    per word, its token, id and date keys (``_word_keys``); per run of words from word
+    ``first`` to word ``last`` (the first ``MAX_VALUE_TOKENS`` tokens, or a spelled date of up
+    to ``_DATE_WORDS`` words), the keys of the value it may be."""
+
+    spans: list[tuple[int, int]]  # [start, end) of each word in the line
+    word_keys: list[list[int]]
+    run_first: list[int]  # per run, in marking order (by first word, then last)
+    run_last: list[int]
+    run_keys: list[int]  # the run's first MAX_VALUE_TOKENS tokens as one value
+    run_dates: dict[int, list[int]]  # run -> keys of the spelled dates only it reads
+
+    def marks(self, entries: dict[int, str], line: str) -> list[FieldMark]:
+        """The spans of the line that show the record's entries (key -> column name)."""
+        marked: dict[int, str] = {}  # word index -> column
+        for i, keys in enumerate(self.word_keys):
+            for key in keys:
+                if key in entries:
+                    marked.setdefault(i, entries[key])
+        # Whole values (a full name, one word of a common field) and spelled dates, in order:
+        runs = {run for run, key in enumerate(self.run_keys) if key in entries}
+        runs.update(run for run, dates in self.run_dates.items() if any(k in entries for k in dates))
+        for run in sorted(runs):
+            keys = [self.run_keys[run], *self.run_dates.get(run, ())]
+            column = next(entries[k] for k in keys if k in entries)
+            for i in range(self.run_first[run], self.run_last[run] + 1):
+                marked.setdefault(i, column)
+        return _merged([FieldMark(*self.spans[i], column) for i, column in sorted(marked.items())], line)
+
+
+def _keyed_lines(lines: dict[int, str], hasher: KeyedHasher) -> dict[int, _LineKeys]:
+    """``_LineKeys`` of each line (number -> text); the runs of every line at once (numpy,
+    ``keys.combined_keys``), Python only for the words and the runs around a month name."""
+    token_keys: list[int] = []
+    firsts: list[int] = []  # each word's first token in token_keys (then the end)
+    words_per_line: list[list[tuple[int, int, list[str]]]] = []
+    for line in lines.values():
+        words = [(m.start(), m.end(), value_tokens(m.group())) for m in _WORD_RE.finditer(line)]
+        for _, _, tokens in words:
+            firsts.append(len(token_keys))
+            token_keys.extend(hasher.token(t) for t in tokens)
+        words_per_line.append(words)
+    firsts.append(len(token_keys))
+    starts = np.array(firsts, dtype=np.int64)
+    counts = np.array([len(words) for words in words_per_line], dtype=np.int64)
+    word_line = np.repeat(np.arange(len(counts)), counts)
+    local = np.arange(len(word_line)) - offsets_of(counts)[word_line]  # word index in its line
+    width = np.minimum(max(params.MAX_VALUE_TOKENS, _DATE_WORDS), counts[word_line] - local)
+    run_first = np.repeat(np.arange(len(word_line)), width)  # global word indexes
+    run_last = run_first + np.arange(len(run_first)) - np.repeat(offsets_of(width)[:-1], width)
+    lengths = np.minimum(params.MAX_VALUE_TOKENS, starts[run_last + 1] - starts[run_first])
+    run_keys = combined_keys(np.array(token_keys, dtype=np.uint64), starts[run_first], lengths)
+    # A spelled date needs a month name (textual_dates reads around month names only):
+    months = np.array(
+        [any(t in MONTHS for t in tokens) for words in words_per_line for _, _, tokens in words]
     )
+    month_sums = offsets_of(months.astype(np.int64))
+    spelled = (run_last > run_first) & (run_last - run_first < _DATE_WORDS)
+    spelled &= month_sums[run_last + 1] > month_sums[run_first]
+    run_line = word_line[run_first]
+    run_offsets = offsets_of(np.bincount(run_line, minlength=len(counts)))
+    word_offsets = offsets_of(counts)
+    keyed = {}
+    for n, (number, words) in enumerate(zip(lines, words_per_line)):
+        runs = slice(run_offsets[n], run_offsets[n + 1])
+        base = word_offsets[n]
+        run_dates = {}
+        for run in np.flatnonzero(spelled[runs]).tolist():
+            i, j = int(run_first[runs][run] - base), int(run_last[runs][run] - base)
+            dates = [hasher.date(d) for d in _dates_needing_every_word(words[i : j + 1])]
+            if dates:
+                run_dates[run] = dates
+        keyed[number] = _LineKeys(
+            [(start, end) for start, end, _ in words],
+            [_word_keys(tokens, hasher) for _, _, tokens in words],
+            (run_first[runs] - base).tolist(),
+            (run_last[runs] - base).tolist(),
+            run_keys[runs].tolist(),
+            run_dates,
+        )
+    return keyed
 
 
 def _dates_needing_every_word(words: list[tuple[int, int, list[str]]]) -> set[str]:
