@@ -277,10 +277,13 @@ def load_and_scan(fp: Path, key: Path, corpus: Path) -> dict:
 def measure(size: int, folder: Path, args: argparse.Namespace, console: Console) -> dict:
     dataset, out, key = folder / f"d{size}.csv", folder / f"d{size}.ltfp", folder / "k.key"
     key.write_text(KEY_HEX)
-    console.log(f"{size:,} records: writing the dataset")
-    sample = write_dataset(dataset, size, seed=size % 1000 + 1)
     corpus = folder / f"corpus{size}.txt"
-    write_corpus(corpus, sample, args.corpus_mb)
+    if args.keep and dataset.exists() and corpus.with_suffix(".rows").exists():
+        console.log(f"{size:,} records: the dataset and corpus kept in {folder}")
+    else:
+        console.log(f"{size:,} records: writing the dataset")
+        sample = write_dataset(dataset, size, seed=size % 1000 + 1)
+        write_corpus(corpus, sample, args.corpus_mb)
     console.log(f"{size:,} records: building ({dataset.stat().st_size / MB:,.0f} MB of CSV)")
     figures = {"size": size, "csv_bytes": dataset.stat().st_size}
     figures.update(build(dataset, out, key, args.workers, args.memory))
@@ -435,7 +438,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--keep",
         default=None,
-        help="keep datasets, fingerprint files (key k.key) and corpora in this folder, to scan them again",
+        help="keep datasets, fingerprint files (key k.key) and corpora in this folder, to scan them again "
+        "(a dataset and corpus already there are used again)",
     )
     args = parser.parse_args(argv)
     args.load_at_start = _load()

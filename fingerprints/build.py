@@ -11,7 +11,8 @@ The dataset is read in chunks of rows, twice, and never held whole:
    hash, column, flags, base weight), MinHash signature and id-number variants, in record
    order, appended to files. Each (key, column) also goes to a key-partitioned spill file.
 3. *Frequencies*: each spill part is sorted and counted alone (``spill.PartitionedSpill``):
-   how many records share each keyed value (its document frequency, df).
+   how many records share each keyed value (its document frequency, df); the counts go back
+   to the entries in entry order through a second spill (``_Build._entry_frequencies``).
 4. *Weights and lookup tables*: the entries are read again in blocks; each gets its weight
    from its df, and the keys rare enough to propose candidates, the prefilter's keys, the
    known keys and the LSH band keys go to spill parts, sorted per part.
@@ -19,7 +20,8 @@ The dataset is read in chunks of rows, twice, and never held whole:
 
 Memory is bounded by ``memory_bytes`` (default: a quarter of RAM): it sets the rows per chunk
 and the number of spill parts; what grows with the records is on disk, in a temporary folder
-beside the output. The df table (12 bytes per distinct keyed value) is the one part held whole.
+beside the output. What is held whole grows by ~45 bytes a record: the entry and id-variant
+offsets and the known keys' bitset (``docs/scale.md``).
 """
 
 from __future__ import annotations
@@ -821,7 +823,8 @@ class _Build:
         }
         files = {name: self.file(name, dtype) for name, dtype in names.items()}
         files["minhashes"] = self.file("minhashes", np.uint32, params.MINHASH_NUM_PERM)
-        df_spill = self.spill("df", {"key": np.uint64}, self.records * self.n_columns * 4)
+        df_spill = self.spill("df", {"key": np.uint64, "entry": np.int64}, self.records * self.n_columns * 4)
+        entries = 0
         for chunk in self.run_jobs(_entries_job, "fingerprinting", profiles):
             for name, values in (
                 ("entry_keys", chunk.keys),
@@ -835,10 +838,13 @@ class _Build:
                 ("minhashes", chunk.signatures),
             ):
                 files[name].append(values)
-            df_spill.append(_salted(chunk.keys, chunk.columns))
-        salted, df = _frequencies(df_spill)
+            df_spill.append(
+                _salted(chunk.keys, chunk.columns), entry=np.arange(entries, entries + len(chunk.keys))
+            )
+            entries += len(chunk.keys)
+        entry_df = self._entry_frequencies(df_spill, entries)
         entry_offsets = offsets_of(np.array(files["entry_counts"].read()))
-        out.update(self._weights_and_tables(files, entry_offsets, profiles, salted, df))
+        out.update(self._weights_and_tables(files, entry_offsets, profiles, entry_df))
         out["entry_offsets"] = entry_offsets
         out["id_variant_offsets"] = offsets_of(np.array(files["variant_counts"].read()))
         for name in (
@@ -853,7 +859,30 @@ class _Build:
         out.update(self._lsh_tables(files["minhashes"], files["shingle_counts"]))
         return out
 
-    def _weights_and_tables(self, files, offsets, profiles, salted, df) -> dict[str, ArrayFile | np.ndarray]:
+    def _entry_frequencies(self, spill: PartitionedSpill, total: int) -> ArrayFile:
+        """Each entry's document frequency (how many entries hold its key in its column), in
+        entry order, by an external join: each part of the spill (keys of a range) is sorted
+        and counted, and every (entry, df) goes to a second spill routed by entry ranges,
+        whose parts sorted by entry are the frequencies in entry order. Memory is one part,
+        at any number of records (a table of the distinct keys would be ~90 bytes a record:
+        9 GB at 100 million)."""
+        shift = np.uint64(64 - max(total - 1, 1).bit_length())  # entry ranges in the top bits
+        by_entry = self.spill("df_by_entry", {"key": np.uint64, "df": np.uint32}, total)
+        for part in spill.sorted_parts():
+            keys = part["key"]
+            if len(keys) == 0:
+                continue
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            counts = np.diff(np.append(starts, len(keys)))
+            by_entry.append(part["entry"].astype(np.uint64) << shift, df=np.repeat(counts, counts))
+        frequencies = self.file("entry_df", np.uint32)
+        for part in by_entry.sorted_parts():
+            frequencies.append(part["df"])
+        return frequencies
+
+    def _weights_and_tables(
+        self, files, offsets, profiles, entry_df: ArrayFile
+    ) -> dict[str, ArrayFile | np.ndarray]:
         keys, cols, flags, bases = (
             files[name] for name in ("entry_keys", "entry_columns", "entry_flags", "entry_bases")
         )
@@ -871,7 +900,7 @@ class _Build:
             e0, e1 = int(offsets[r0]), int(offsets[r1])
             key, col, flag = keys.read_range(e0, e1), cols.read_range(e0, e1), flags.read_range(e0, e1)
             rec = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(offsets[r0 : r1 + 1]))
-            d = _frequencies_of(salted, df, _salted(key, col))
+            d = entry_df.read_range(e0, e1).astype(np.float64)
             is_common = common[col]
             weights.append(
                 np.where(
@@ -1004,32 +1033,6 @@ def _group_counts(values: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
     return np.diff(np.append(starts, len(values)))
-
-
-def _frequencies(spill: PartitionedSpill) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct salted keys and how many entries hold each (document frequency)."""
-    keys, counts = [], []
-    for part in spill.sorted_parts():
-        k = part["key"]
-        if len(k) == 0:
-            continue
-        starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-        keys.append(k[starts])
-        counts.append(np.diff(np.append(starts, len(k))).astype(np.uint32))
-    if not keys:
-        return np.empty(0, np.uint64), np.empty(0, np.uint32)
-    return np.concatenate(keys), np.concatenate(counts)
-
-
-def _frequencies_of(salted: np.ndarray, df: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """The document frequency of each salted key (every one is in ``salted``), as float64.
-
-    The needles are searched in sorted order: binary searches for increasing needles walk
-    the table (gigabytes at 10M records) in order and stay in cache (``arrays.sorted_contains``)."""
-    order = np.argsort(needles)
-    out = np.empty(len(needles), dtype=np.float64)
-    out[order] = df[np.searchsorted(salted, needles[order])]
-    return out
 
 
 def _record_blocks(offsets: np.ndarray, entries: int) -> Iterator[tuple[int, int]]:
