@@ -233,7 +233,7 @@ static void bytes_free(Bytes *b) {
  * prefilter strength (0, 1 or id_hit); whether it holds a date the prefilter looks for, or is
  * a word some record holds; and what the matcher may read as an id number or a date there:
  * a number of min_id_digits digits or more, letters and digits that OCR look-alikes read as
- * something, a month name, a 4-digit number (a spelled date needs both of the last two);
+ * a number, a month name, a 4-digit number (a spelled date needs both of the last two);
  * and whether some of that is more than a digit date (INFO_OTHER_NUMBER). */
 #define INFO_STRENGTH 3
 #define INFO_DATE 4
@@ -533,11 +533,10 @@ static int date_readings(const uint8_t *d, size_t n, int min_year, int max_year,
     return valid;
 }
 
-/* Does normalize.ocr_readings find anything in a normalized ASCII chunk of letters and
- * digits? A run of [0-9olis] of min_id_digits or more with two digits, not all digits (a
- * number), or a run of [a-z015] with two letters, not all letters (a word). */
-static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
-    for (size_t i = 0; i < n;) { /* numbers */
+/* Does normalize.ocr_readings find a number in a normalized ASCII chunk of letters and
+ * digits: a run of [0-9olis] of min_id_digits or more with two digits, not all digits? */
+static int ocr_number_readable(const uint8_t *c, size_t n, int min_id_digits) {
+    for (size_t i = 0; i < n;) {
         size_t j = i, digits = 0;
         while (j < n && (is_digit(c[j]) || c[j] == 'o' || c[j] == 'l' || c[j] == 'i' || c[j] == 's')) {
             digits += is_digit(c[j]);
@@ -546,7 +545,14 @@ static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
         if (j - i >= (size_t)min_id_digits && digits >= 2 && digits < j - i) return 1;
         i = j > i ? j : i + 1;
     }
-    for (size_t i = 0; i < n;) { /* words */
+    return 0;
+}
+
+/* Does normalize.ocr_readings find anything in it: a number, or a word (a run of [a-z015]
+ * with two letters, not all letters)? */
+static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
+    if (ocr_number_readable(c, n, min_id_digits)) return 1;
+    for (size_t i = 0; i < n;) {
         size_t j = i, letters = 0;
         while (j < n && (!is_digit(c[j]) || c[j] == '0' || c[j] == '1' || c[j] == '5')) {
             letters += !is_digit(c[j]);
@@ -617,7 +623,7 @@ static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
         }
         i = j;
     }
-    if (tokens >= 2 && ocr_readable(c, n, fp->min_id_digits)) traits |= INFO_NUMBER | INFO_OTHER_NUMBER;
+    if (tokens >= 2 && ocr_number_readable(c, n, fp->min_id_digits)) traits |= INFO_NUMBER | INFO_OTHER_NUMBER;
     int word = tokens == 1 && !is_digit(c[0]) && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
     return strength | traits | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
 }
@@ -1083,7 +1089,8 @@ static PyObject *chunk_keys(PyObject *self, PyObject *args) {
         int64_t dates_count = (int64_t)(chunk_dates.size / 8);
         if (put_i64(&token_counts, tokens) < 0 || put_i64(&special_counts, ids + dates_count) < 0 ||
             put_i64(&id_counts, ids) < 0 || put_u8(&numbers, (uint8_t)number) < 0 ||
-            put_u8(&traits, (uint8_t)((tokens >= 2 && ocr_readable(c, (size_t)len, min_id_digits)) | (year << 1))) < 0)
+            put_u8(&traits, (uint8_t)((tokens >= 2 && ocr_readable(c, (size_t)len, min_id_digits)) | (year << 1) |
+                                      ((tokens >= 2 && ocr_number_readable(c, (size_t)len, min_id_digits)) << 2))) < 0)
             goto done;
     }
     result = Py_BuildValue("y#y#y#y#y#y#y#y#", token_keys.data ? (char *)token_keys.data : "",
@@ -1158,7 +1165,8 @@ static PyMethodDef module_methods[] = {
      "token keys (uint64), tokens per chunk (int64), token is digits (uint8), special keys (uint64:\n"
      "each chunk's id numbers, then its date readings), specials per chunk (int64), ids per chunk\n"
      "(int64), holds an id-like number that reads as no date (uint8), traits (uint8: 1 OCR look-alikes\n"
-     "read as something, 2 holds a 4-digit number); as chunks.ChunkTable."},
+     "read as something, 2 holds a 4-digit number, 4 OCR look-alikes read as a number); as\n"
+     "chunks.ChunkTable."},
     {"id_variant_keys", id_variant_keys, METH_VARARGS,
      "id_variant_keys(key, line, min_id_digits, date_min_year, date_max_year) -> bytes: uint64 keyed\n"
      "hashes of the line's id-like numbers that read as no date and of their one-digit deletions."},

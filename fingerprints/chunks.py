@@ -71,10 +71,11 @@ def chunk_prefilter_info(
 
 def number_traits(tokens: tuple[str, ...] | list[str]) -> int:
     """INFO_NUMBER when a chunk's tokens hold an id-like number (``normalize.id_number``: every
-    digit date is one) or letters and digits that OCR look-alikes read as something
+    digit date is one) or letters and digits that OCR look-alikes read as a number
     (``normalize.ocr_readings``), INFO_OTHER_NUMBER too unless they are digit dates only;
-    INFO_MONTH for a month name, INFO_YEAR for a 4-digit number."""
-    ocr = len(tokens) >= 2 and any(ocr_readings("".join(tokens)))
+    INFO_MONTH for a month name, INFO_YEAR for a 4-digit number. (An OCR reading as a word is
+    text: a name, not a number.)"""
+    ocr = len(tokens) >= 2 and bool(ocr_readings("".join(tokens))[1])
     number = ocr or any(map(id_number, tokens))
     other = ocr or any(id_number(t) and not digit_date_readings(t) for t in tokens)
     month = any(t in MONTHS for t in tokens)
@@ -177,6 +178,7 @@ class _Learnt:
         np.ndarray
     )  # bool per chunk: mixes letters and digits that OCR look-alikes read as something
     with_year: np.ndarray  # bool per chunk: holds a 4-digit number (a year of a spelled date)
+    ocr_numbers: np.ndarray  # bool per chunk: ... read as a number (INFO_NUMBER)
 
 
 class ChunkTable:
@@ -210,6 +212,7 @@ class ChunkTable:
         self._months = _Growing(np.bool_)
         self._numbers = _Growing(np.bool_)  # holds an id-like number that is not a date
         self._number_readings = _Growing(np.bool_)  # holds an id-like number or an OCR reading of one
+        self._ocr_numbers = _Growing(np.bool_)  # OCR look-alikes read as a number
         self._ocr_readable = _Growing(np.bool_)
         self._with_year = _Growing(np.bool_)
         self.token_keys = _KeyColumn()
@@ -245,10 +248,12 @@ class ChunkTable:
 
     def _learn_in_python(self, chunks: list[bytes]) -> _Learnt:
         token_keys, token_counts, special_keys, special_counts, months, numbers = [], [], [], [], [], []
-        id_counts, digits, readable, years = [], [], [], []
+        id_counts, digits, readable, years, ocr_numbers = [], [], [], [], []
         for chunk in chunks:
             tokens = chunk_tokens(chunk)
-            readable.append(len(tokens) >= 2 and any(ocr_readings("".join(tokens))))
+            readings = ocr_readings("".join(tokens)) if len(tokens) >= 2 else ((), ())
+            readable.append(any(readings))
+            ocr_numbers.append(bool(readings[1]))
             years.append(any(t.isdigit() and len(t) == 4 for t in tokens))
             keys = [self.hasher.token(t) for t in tokens]
             ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
@@ -272,6 +277,7 @@ class ChunkTable:
             np.array(numbers, dtype=bool),
             np.array(readable, dtype=bool),
             np.array(years, dtype=bool),
+            np.array(ocr_numbers, dtype=bool),
         )
 
     def _learn_compiled(self, chunks: list[bytes]) -> _Learnt:
@@ -303,6 +309,7 @@ class ChunkTable:
             numbers.astype(bool),
             (traits & 1) > 0,
             (traits & 2) > 0,
+            (traits & 4) > 0,
         )
 
     def _extend(self, chunks: list[bytes], learnt: _Learnt) -> None:
@@ -318,7 +325,8 @@ class ChunkTable:
         self._words.extend(self._dataset_words(chunks, learnt.token_keys, learnt.token_counts))
         self._months.extend(learnt.months)
         self._numbers.extend(learnt.numbers)
-        self._number_readings.extend((learnt.id_counts > 0) | learnt.ocr_readable)
+        self._number_readings.extend((learnt.id_counts > 0) | learnt.ocr_numbers)
+        self._ocr_numbers.extend(learnt.ocr_numbers)
         self._ocr_readable.extend(learnt.ocr_readable)
         self._with_year.extend(learnt.with_year)
 
@@ -403,16 +411,16 @@ class ChunkTable:
 
     def with_number_reading(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an id-like number (a digit date too), or letters and digits
-        that OCR look-alikes read as something: INFO_NUMBER (``number_traits``)."""
+        that OCR look-alikes read as a number: INFO_NUMBER (``number_traits``)."""
         return self._number_readings.array[chunk_ids]
 
     def with_other_number(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold more than digit dates that the matcher reads as a number:
-        an id of the dataset, an id-like number that reads as no date, an OCR reading
-        (INFO_OTHER_NUMBER)."""
+        an id of the dataset, an id-like number that reads as no date, an OCR reading as a
+        number (INFO_OTHER_NUMBER)."""
         return (
             self._numbers.array[chunk_ids]
-            | self._ocr_readable.array[chunk_ids]
+            | self._ocr_numbers.array[chunk_ids]
             | (self._hits.array[chunk_ids] == ID_HIT)
         )
 

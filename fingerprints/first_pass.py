@@ -33,9 +33,17 @@ from .chunks import (
     month_token_keys,
     tokens_of_line,
 )
-from .fingerprint_set import FingerprintSet
+from .fingerprint_set import FLAG_INITIAL, FingerprintSet
 from .keys import KeyedHasher
-from .normalize import digit_date_readings, fold_text, textual_dates, token_bytes
+from .normalize import (
+    MONTHS,
+    chunk_tokens,
+    digit_date_readings,
+    fold_text,
+    ocr_readings,
+    textual_dates,
+    token_bytes,
+)
 
 try:
     from . import _firstpass
@@ -88,7 +96,7 @@ def candidate_rows(
 class DateWordTest:
     """For a dataset with fewer than two text columns: a line whose only numbers are dates, in
     digits or spelled (``chunks.LINE_ONLY_DATES``), can be matched only to a record holding one
-    of those dates and one of its words (a name token, an initial): a date and common fields
+    of those dates and one of its words (a name token, or an OCR reading of one): a date and common fields
     alone, or a name and another person's date, match no rule of the matcher (see
     ``candidate_rows``). Ordinary text that names a person of the leak beside a date ("... was
     seen on 1988-04-02", a changelog's "-- Colin Watson <...>  Sat, 4 Dec 2004") stays out of
@@ -115,15 +123,22 @@ class DateWordTest:
 
     def held(self, lines: list[bytes]) -> np.ndarray:
         """Per line (token bytes): does some record hold one of its dates and one of its
-        tokens, or is one of its dates a date of the dataset too common to be listed?"""
+        tokens in a distinctive field (not as an initial), or is one of its dates a date of the
+        dataset too common to be listed?"""
         words, word_lines, dates, date_lines = [], [], [], []
         for i, line in enumerate(lines):
             tokens = tokens_of_line(line)
-            read = [iso for token in tokens for iso in digit_date_readings(token)] + textual_dates(tokens)
-            words += map(self.hasher.token, tokens)
+            read = [iso for t in tokens if t.isdigit() and 6 <= len(t) <= 8 for iso in digit_date_readings(t)]
+            if not MONTHS.keys().isdisjoint(tokens):
+                read += textual_dates(tokens)
+            # words OCR look-alikes read ("j0se"): a name as the matcher finds it
+            tokens += [w for chunk in line.split() for w in ocr_readings("".join(chunk_tokens(chunk)))[0]]
+            words += tokens
             word_lines += [i] * len(tokens)
-            dates += map(self.hasher.date, read)
+            dates += read
             date_lines += [i] * len(read)
+        words = list(map(self.hasher.token, words))
+        dates = list(map(self.hasher.date, dates))
         held = np.zeros(len(lines), dtype=bool)
         dates_array = np.array(dates, dtype=np.uint64)
         date_lines_array = np.array(date_lines, dtype=np.int64)
@@ -142,8 +157,13 @@ class DateWordTest:
         record, record_line = np.concatenate(records), np.concatenate(record_lines)
         starts = self.fp.entry_offsets[record]
         counts = self.fp.entry_offsets[record + 1] - starts
-        entry_keys = self.fp.entry_keys[expand_ranges(starts, counts)]
-        entry_lines = np.repeat(record_line, counts)
+        entries = expand_ranges(starts, counts)
+        # Not a facility's words, nor a name's initials: a name found with initials has one of
+        # its tokens whole too (``build.EntryBuilder.add_name_forms``).
+        distinctive = ~self.fp.common_columns[self.fp.entry_columns[entries]]
+        distinctive &= (self.fp.entry_flags[entries] & FLAG_INITIAL) == 0
+        entry_keys = self.fp.entry_keys[entries][distinctive]
+        entry_lines = np.repeat(record_line, counts)[distinctive]
         line_words = sorted_unique(
             np.array(words, dtype=np.uint64) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
         )

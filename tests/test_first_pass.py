@@ -466,3 +466,30 @@ def test_a_leaked_name_beside_someone_elses_date_is_no_candidate_line(scanners, 
     found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
     assert not any(n % 5 in (0, 1, 2) for n in found)
     assert {n for n in range(len(lines)) if n % 5 in (3, 4)} <= found
+
+
+def test_a_name_in_ocr_look_alikes_counts_as_words_but_not_as_a_number(scanners, small_leak):
+    """``J0SE MART1NEZ``: OCR's look-alikes read as the name (the matcher finds it so), so
+    beside the record's own birth date the line comes in; alone, it holds no number. (A rare
+    token of nobody in the lines makes each line two prefilter hits with the date.)"""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    look_alike = str.maketrans("oOlLsS", "001155")
+    rows = [
+        r
+        for r in small_leak.rows
+        if r[name].isascii() and all(set(w.lower()) & set("ols") for w in r[name].split())
+    ][:8]
+    assert rows
+    words_of_rows = {w.lower() for r in rows for w in r[name].split()}
+    stranger = next(t for t in _one_hit_tokens(scanners[1], small_leak, 40) if t.lower() not in words_of_rows)
+    lines = []
+    for row, other in zip(rows, rows[1:] + rows[:1]):
+        misread = row[name].translate(look_alike)
+        lines += [
+            f"{stranger} {misread} {row[birth]}",  # in
+            f"{stranger} {misread} {other[birth]}",  # out: another person's date
+            f"{stranger} {misread} was here",  # out: no number
+        ]
+    found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
+    assert {n for n in range(0, len(lines), 3)} <= found
+    assert not any(n % 3 for n in found)
