@@ -20,6 +20,7 @@ cursors kept in the crawl state.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
+from ..credentials import Secrets
 from ..errors import SourcesError
 from .api_sources import api_url
 from .cursors import META_QUERY, CursorSpider
@@ -49,6 +51,7 @@ class ApiSpider(CursorSpider):
         super().__init__(*args, **kwargs)
         self.api = api_url(self.source)
         self.token = self._token(self.secrets)
+        redact_in_logs(self.secrets)
 
     def _token(self, secrets: Mapping[str, str]) -> str | None:
         name = self.source.token_env
@@ -188,6 +191,30 @@ class ApiAuthorization:
         if request.meta.get(META_API) and isinstance(spider, ApiSpider):
             for name in spider.auth_headers():
                 request.headers.pop(name, None)
+
+
+def redact_in_logs(secrets: Secrets) -> None:
+    """Every log record of this (crawl) process made with ``secrets``' values masked: a backstop.
+    No token is put where a log line would show it (URLs, settings, arguments); should one get
+    there anyway (a header dumped by a debugging middleware, a key pasted into ``api_url``),
+    the line still does not show it. In the log record factory, as
+    ``crawl.withhold_dataset_values_in_logs`` is, so that Scrapy's own loggers are covered."""
+    if not secrets:
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def record_without_secrets(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: logging reports it itself
+            return record
+        masked = secrets.redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+    logging.setLogRecordFactory(record_without_secrets)
 
 
 def etag_cursor_name(source: str, url: str) -> str:

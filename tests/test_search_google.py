@@ -207,3 +207,24 @@ def test_the_date_restriction_counts_days_since_the_cursor():
     url = provider.search_url("https://www.googleapis.com/customsearch/v1", "q", 11, "2026-11-23", today)
 
     assert url.endswith("?cx=0123456789abcdef0&q=q&num=10&start=11&dateRestrict=d8")
+
+
+def test_a_key_that_reaches_a_log_line_anyway_is_masked(google, caplog):
+    """The backstop: a key pasted where a line shows it (here a message quoting it) is masked."""
+    import logging
+
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.spiders.search import SearchSpider
+    from leaktrack.spiders.sources import Source
+
+    source = Source(**{**google_source(google), "queries": [QUERY]})
+    before = logging.getLogRecordFactory()
+    try:
+        SearchSpider.from_crawler(get_crawler(SearchSpider), source=source, secrets=SECRETS)
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("scrapy.core.engine").info("Crawled (200) <GET %s?key=%s>", google.url, KEY)
+    finally:
+        logging.setLogRecordFactory(before)
+
+    assert KEY not in caplog.text and "?key=***" in caplog.text
