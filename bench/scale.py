@@ -355,6 +355,46 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         )
 
 
+def rescan(kept: list[tuple[int, Path]], runs: int, console: Console) -> None:
+    """Scan speed of kept fingerprint files (``--keep``) side by side: each file loaded and
+    scanned in a fresh process, the sizes alternated, ``runs`` times; medians of the CPU
+    time. The ratio of the largest size's warm speed to the smallest's is the issue's
+    "scan at 10M within 20% of 6,000" (same corpus generator, same machine, same minutes)."""
+    results: dict[int, list[dict]] = {size: [] for size, _ in kept}
+    for _ in range(runs):
+        for size, folder in kept:
+            corpus = folder / f"corpus{size}.txt"
+            figures = load_and_scan(folder / f"d{size}.ltfp", folder / "k.key", corpus)
+            figures["mb"] = corpus.stat().st_size / MB
+            results[size].append(figures)
+    table = Table(
+        "records",
+        "load (median)",
+        "RSS after load",
+        "scan cold (median CPU)",
+        "scan warm (median CPU)",
+        title=f"rescan  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}, median of {runs} "
+        f"alternating runs, load average {_load()}",
+    )
+    warm = {}
+    for size, rows in results.items():
+        mb = rows[0]["mb"]
+        warm[size] = mb / statistics.median(r["warm"] for r in rows)
+        table.add_row(
+            f"{size:,}",
+            f"{statistics.median(r['load'] for r in rows) * 1000:.0f} ms",
+            f"{statistics.median(r['rss_after_load'] for r in rows) / MIB:.0f} MiB",
+            f"{mb / statistics.median(r['cold'] for r in rows):.1f} MB/s",
+            f"{warm[size]:.1f} MB/s",
+        )
+    console.print(table)
+    small, large = min(warm), max(warm)
+    console.print(
+        f"warm scan at {large:,} / at {small:,} records: {warm[large] / warm[small]:.2f} "
+        f"(target >= {TARGET_SCAN_RATIO})"
+    )
+
+
 STARTUP_TARGET_SECONDS = 0.3
 
 
@@ -441,8 +481,21 @@ def main(argv: list[str] | None = None) -> None:
         help="keep datasets, fingerprint files (key k.key) and corpora in this folder, to scan them again "
         "(a dataset and corpus already there are used again)",
     )
+    parser.add_argument(
+        "--rescan",
+        default=None,
+        help="SIZE:FOLDER,...: scan kept files (--keep) again, alternating sizes, --runs times; no build",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs of --rescan")
     args = parser.parse_args(argv)
     args.load_at_start = _load()
+    if args.rescan:
+        kept = [
+            (int(size), Path(folder))
+            for size, folder in (item.split(":", 1) for item in args.rescan.split(","))
+        ]
+        rescan(kept, args.runs, Console(width=160))
+        return
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000_000] if args.full else [])
     console = Console(width=160)
     with tempfile.TemporaryDirectory(prefix="leaktrack-startup-", dir=args.folder) as folder:
