@@ -1036,52 +1036,85 @@ _forked_fingerprints: FingerprintSet | None = None
 def _scan_in_pool(jobs: list[tuple[str, bool]], workers: int) -> Iterator[ScanResult | str]:
     """``map(_scan_in_worker, jobs)`` in ``workers`` forked processes, in the jobs' order.
 
-    The largest files are handed out first and a worker takes the next file as soon as it is
+    The largest files are handed out first and a worker takes the next batch as soon as it is
     done (not in the order results are given back), so that no core idles while one big file
-    ends the scan. At most ``JOBS_IN_FLIGHT_PER_WORKER`` files per worker are read at once (the
-    memory bound); results that come early wait here (they are small)."""
+    ends the scan. Small files go in batches (``_file_batches``): one hand-over per file cost more
+    than scanning a small file. Workers read their files one at a time; results that come
+    early wait here (they are small)."""
+    import gc
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    waiting = iter(_largest_first(jobs))
+    waiting = iter(_file_batches(jobs))
     done: dict[int, ScanResult | str] = {}
     next_to_give = 0
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        running = {}
+    # The objects made so far (the scanner, the loaded set) are left to the workers as they
+    # are: a collection in a worker would otherwise write to every one's header, and the
+    # kernel would copy each page it touches.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            running: dict = {}
+            try:
+                while running or next_to_give < len(jobs):
+                    for batch in itertools.islice(
+                        waiting, BATCHES_IN_FLIGHT_PER_WORKER * workers - len(running)
+                    ):
+                        running[pool.submit(_scan_batch_in_worker, [(n, jobs[n]) for n in batch])] = batch
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        del running[future]
+                        done.update(future.result())
+                    while next_to_give in done:
+                        yield done.pop(next_to_give)
+                        next_to_give += 1
+            except BrokenProcessPool:
+                raise DocumentError("a scanning worker process died (killed, or out of memory?)") from None
+            finally:
+                for future in running:
+                    future.cancel()
+    finally:
+        gc.unfreeze()
+
+
+# Batches handed to each scanning worker at once: one scanned, one waiting to be taken.
+BATCHES_IN_FLIGHT_PER_WORKER = 2
+# A batch of small files: up to this many bytes or files (a larger file is a batch alone).
+BATCH_BYTES = 256 * 1024
+BATCH_FILES = 64
+
+
+def _file_batches(jobs: list[tuple[str, bool]]) -> Iterator[list[int]]:
+    """The jobs' numbers in batches, largest file first (a file that cannot be read counts as
+    empty: its error comes quickly)."""
+    batch: list[int] = []
+    size = 0
+    for number, file_size in _largest_first(jobs):
+        if batch and (size + file_size > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            yield batch
+            batch, size = [], 0
+        batch.append(number)
+        size += file_size
+    if batch:
+        yield batch
+
+
+def _largest_first(jobs: list[tuple[str, bool]]) -> list[tuple[int, int]]:
+    """(number, size) of the jobs' files, largest first (0 for a file that cannot be read)."""
+
+    def size(path: str) -> int:
         try:
-            while running or next_to_give < len(jobs):
-                for number in itertools.islice(waiting, JOBS_IN_FLIGHT_PER_WORKER * workers - len(running)):
-                    running[pool.submit(_scan_in_worker, jobs[number])] = number
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    done[running.pop(future)] = future.result()
-                while next_to_give in done:
-                    yield done.pop(next_to_give)
-                    next_to_give += 1
-        except BrokenProcessPool:
-            raise DocumentError("a scanning worker process died (killed, or out of memory?)") from None
-        finally:
-            for future in running:
-                future.cancel()
-
-
-# Files read at once per scanning worker: one scanned, one waiting to be taken when it is done.
-JOBS_IN_FLIGHT_PER_WORKER = 2
-
-
-def _largest_first(jobs: list[tuple[str, bool]]) -> list[int]:
-    """The jobs' numbers, largest file first (a file that cannot be read counts as empty:
-    its error comes quickly)."""
-
-    def size(number: int) -> int:
-        try:
-            return os.stat(jobs[number][0]).st_size
+            return os.stat(path).st_size
         except OSError:
             return 0
 
-    return sorted(range(len(jobs)), key=size, reverse=True)
+    return sorted(((n, size(path)) for n, (path, _) in enumerate(jobs)), key=lambda job: -job[1])
+
+
+def _scan_batch_in_worker(batch: list[tuple[int, tuple[str, bool]]]) -> list[tuple[int, ScanResult | str]]:
+    return [(number, _scan_in_worker(job)) for number, job in batch]
 
 
 def _scan_in_worker(job: tuple[str, bool]) -> ScanResult | str:

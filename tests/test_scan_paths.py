@@ -9,7 +9,8 @@ import random
 import pytest
 
 from leaktrack.errors import DocumentError
-from leaktrack.fingerprints.scan import _largest_first, scan_paths
+from leaktrack.fingerprints import scan
+from leaktrack.fingerprints.scan import scan_paths
 from leaktrack.synthetic import render_delimited, unrelated_paste_text
 
 
@@ -39,17 +40,14 @@ def test_scan_paths_in_workers_gives_every_file_in_name_order_like_one_process(
     assert [r.verdict for r in two] == ["clean"] * 6 + ["leak"]
 
 
-def test_the_largest_files_are_handed_to_the_workers_first(tmp_path):
-    sizes = {"a.txt": 10, "b.txt": 3000, "c.txt": 0, "d.txt": 200}
+def test_the_largest_files_are_handed_to_the_workers_first_and_small_ones_in_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(scan, "BATCH_BYTES", 1000)
+    sizes = {"a.txt": 10, "b.txt": 3000, "c.txt": 0, "d.txt": 200, "e.txt": 900}
     for name, size in sizes.items():
         (tmp_path / name).write_bytes(b"x" * size)
     jobs = [(str(tmp_path / name), False) for name in sizes] + [(str(tmp_path / "gone.txt"), False)]
-    assert [jobs[n][0].rsplit("/", 1)[1] for n in _largest_first(jobs)][:4] == [
-        "b.txt",
-        "d.txt",
-        "a.txt",
-        "c.txt",
-    ]
+    batches = [[jobs[n][0].rsplit("/", 1)[1] for n in batch] for batch in scan._file_batches(jobs)]
+    assert batches == [["b.txt"], ["e.txt"], ["d.txt", "a.txt", "c.txt", "gone.txt"]]
 
 
 def test_a_file_that_cannot_be_scanned_is_listed_and_the_others_are_scanned_in_workers(
