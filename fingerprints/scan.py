@@ -1015,6 +1015,7 @@ def scan_paths(
     _scanner_for(fingerprints)  # built once, before the fork: the workers inherit it
     _forked_fingerprints = fingerprints  # inherited by the forked workers, never pickled
     try:
+        outcomes: Iterable[ScanResult | str]
         if workers <= 1 or len(jobs) < 2:
             outcomes = map(_scan_in_worker, jobs)
         else:

@@ -104,7 +104,7 @@ class BraveSearch:
     results_per_page = 20  # the most Brave gives per request
     last_offset = 9  # offset (a page number) is at most 9
     first_position = 0
-    error_statuses = ()  # Brave's ErrorResponse: HTTP errors as any site's
+    error_statuses: tuple[int, ...] = ()  # Brave's ErrorResponse: HTTP errors as any site's
 
     def __init__(self, source: Source):
         self.source = source
@@ -148,7 +148,7 @@ class GoogleProgrammableSearch:
     results_per_page = 10  # the most Google gives per request
     last_result = 100  # start + num - 1 <= 100: a query has at most 100 results
     first_position = 1  # start: the 1-based index of the first result
-    error_statuses = (400, 403, 429)
+    error_statuses: tuple[int, ...] = (400, 403, 429)
 
     def __init__(self, source: Source):
         self.engine_id = source.engine_id

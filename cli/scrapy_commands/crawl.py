@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from typing import cast
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
@@ -39,7 +41,7 @@ class Command(ScrapyCrawlCommand):
         if hasattr(started, "addErrback"):  # a Deferred (Twisted's CrawlerProcess)
             started.addErrback(self.said_in_one_line)
         else:  # an asyncio Task (Scrapy's asyncio-only CrawlerProcess)
-            started.add_done_callback(self.task_done)
+            cast(asyncio.Future, started).add_done_callback(self.task_done)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed and not self.exitcode:
             self.exitcode = 1
