@@ -358,10 +358,12 @@ def _without_save_time(xlsx: bytes) -> bytes:
 
 
 def zip_members(members: dict[str, bytes]) -> bytes:
+    """A zip of ``members``, dated _FIXED_ZIP_TIME (a name alone would take the clock's time,
+    and two generations from one seed either side of a tick would differ)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
