@@ -137,10 +137,10 @@ class DateWordTest:
             word_lines += [i] * len(tokens)
             dates += read
             date_lines += [i] * len(read)
-        words = list(map(self.hasher.token, words))
-        dates = list(map(self.hasher.date, dates))
+        word_keys = list(map(self.hasher.token, words))
+        date_keys = list(map(self.hasher.date, dates))
         held = np.zeros(len(lines), dtype=bool)
-        dates_array = np.array(dates, dtype=np.uint64)
+        dates_array = np.array(date_keys, dtype=np.uint64)
         date_lines_array = np.array(date_lines, dtype=np.int64)
         records, record_lines, listed = [], [], np.zeros(len(dates), dtype=bool)
         for keys, postings in (
@@ -165,7 +165,7 @@ class DateWordTest:
         entry_keys = self.fp.entry_keys[entries][distinctive]
         entry_lines = np.repeat(record_line, counts)[distinctive]
         line_words = sorted_unique(
-            np.array(words, dtype=np.uint64) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
+            np.array(word_keys, dtype=np.uint64) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
         )
         found = sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
         held[entry_lines[found]] = True
@@ -193,7 +193,7 @@ class CompiledFirstPass:
         if _firstpass is None:
             raise RuntimeError("the compiled first pass is not built (pip install -e . with a C compiler)")
         self.hasher: KeyedHasher = hasher
-        self.date_words = date_words
+        self.date_words: DateWordTest | None = date_words
         self._lock: threading.Lock = threading.Lock()  # one document at a time (the desk rechecks in threads)
         self._folded: dict[bytes, list[tuple[bytes, int]]] = {}
         self._pass: Any = _firstpass.FirstPass(  # the C extension (no stubs)
