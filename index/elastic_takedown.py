@@ -11,7 +11,7 @@ command (``takedown send`` then ``takedown due``), so they are written with
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +134,11 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
             {"_index": self._takedown_index("tracks"), "_id": track.match_id, "_source": _track_doc(track)}
             for track in tracks
         )
+        self._bulk(actions, doing)
+
+    def _bulk(self, actions: Iterable[dict], doing: str, missing_is_fine: bool = False) -> None:
+        """Send ``actions`` through ``_bulk``, visible to searches on return; StoreError on
+        the first refused one (a 404 too, unless ``missing_is_fine``)."""
         with self._errors(doing):
             for ok, item in streaming_bulk(
                 self.client,
@@ -142,9 +147,9 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
                 refresh="wait_for",
                 chunk_size=settings.ES_BULK_CHUNK_SIZE,
             ):
-                if not ok:
-                    result = next(iter(item.values()))
-                    raise StoreError(f"Elasticsearch at {self.url} refused track {result.get('_id')}")
+                result = next(iter(item.values()))
+                if not ok and not (missing_is_fine and result.get("status") == 404):
+                    raise StoreError(f"Elasticsearch at {self.url} refused {doing}: {result.get('_id')}")
 
     def _put(self, kind: str, doc_id: str, document: dict, doing: str) -> None:
         with self._errors(doing):
@@ -259,17 +264,7 @@ class ElasticTakedownRecords(ElasticStoreMembers, TakedownRecords):
             actions += [
                 {"_op_type": "delete", "_index": self._takedown_index("tracks"), "_id": i} for i in found
             ]
-            with self._errors("deleting matches"):
-                for ok, item in streaming_bulk(
-                    self.client,
-                    actions,
-                    raise_on_error=False,
-                    refresh="wait_for",
-                    chunk_size=settings.ES_BULK_CHUNK_SIZE,
-                ):
-                    result = next(iter(item.values()))
-                    if not ok and result.get("status") != 404:  # a track that never existed
-                        raise StoreError(f"Elasticsearch at {self.url} refused deleting {result.get('_id')}")
+            self._bulk(actions, "deleting matches", missing_is_fine=True)  # a track that never existed
             deleted += len(found)
         return deleted
 

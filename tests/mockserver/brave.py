@@ -51,11 +51,14 @@ def error_response(status: int, code: str, detail: str) -> dict:
     }
 
 
-class BraveSearchApi(ScriptedServer):
-    def __init__(self, key: str = KEY, count_cap: int = 20):
+class SearchEngineServer(ScriptedServer):
+    """A search engine's API at ``api_path`` (answered by ``search``) and the pages of its
+    results at ``/site/<name>``."""
+
+    api_path = ""
+
+    def __init__(self):
         super().__init__(self.route_request)
-        self.key = key
-        self.count_cap = count_cap  # below 20 to make paging with a few results
         self.results: list[Result] = []
 
     def add_result(self, query: str, name: str, text: str, title: str = "a page") -> Result:
@@ -64,13 +67,25 @@ class BraveSearchApi(ScriptedServer):
         return result
 
     def route_request(self, request: SeenRequest) -> Reply:
-        if request.path == "/res/v1/web/search":
-            return self.web_search(request)
+        if request.path == self.api_path:
+            return self.search(request)
         if request.path.startswith("/site/"):
-            return self.page(request)
+            return result_page(self.results, request)
         return Reply.text("not found", 404)
 
-    def web_search(self, request: SeenRequest) -> Reply:
+    def search(self, request: SeenRequest) -> Reply:
+        raise NotImplementedError
+
+
+class BraveSearchApi(SearchEngineServer):
+    api_path = "/res/v1/web/search"
+
+    def __init__(self, key: str = KEY, count_cap: int = 20):
+        super().__init__()
+        self.key = key
+        self.count_cap = count_cap  # below 20 to make paging with a few results
+
+    def search(self, request: SeenRequest) -> Reply:
         if header(request, "X-Subscription-Token") != self.key:
             body = error_response(
                 401, "SUBSCRIPTION_TOKEN_INVALID", "The provided subscription token is invalid."
@@ -100,9 +115,6 @@ class BraveSearchApi(ScriptedServer):
             },
         }
         return Reply.json(body, 200, RATE_HEADERS)
-
-    def page(self, request: SeenRequest) -> Reply:
-        return result_page(self.results, request)
 
 
 def result_page(results: list[Result], request: SeenRequest) -> Reply:

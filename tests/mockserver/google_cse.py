@@ -27,9 +27,9 @@ Shaped as Google documents the API:
 
 from __future__ import annotations
 
-from .brave import Result, result_page
+from .brave import Result, SearchEngineServer
 from .github import header
-from .scripted import Reply, ScriptedServer, SeenRequest
+from .scripted import Reply, SeenRequest
 
 KEY = "AIzaSyStandin00000000000000000000000000"
 ENGINE_ID = "0123456789abcdef0"
@@ -90,25 +90,14 @@ def permission_denied() -> Reply:
     )
 
 
-class GoogleCustomSearchApi(ScriptedServer):
+class GoogleCustomSearchApi(SearchEngineServer):
+    api_path = "/customsearch/v1"
+
     def __init__(self, key: str = KEY, engine_id: str = ENGINE_ID, page_size: int = PER_REQUEST_MAX):
-        super().__init__(self.route_request)
+        super().__init__()
         self.key = key
         self.engine_id = engine_id
         self.page_size = page_size  # below 10 to make paging with a few results
-        self.results: list[Result] = []
-
-    def add_result(self, query: str, name: str, text: str, title: str = "a page") -> Result:
-        result = Result(query, name, title, text)
-        self.results.append(result)
-        return result
-
-    def route_request(self, request: SeenRequest) -> Reply:
-        if request.path == "/customsearch/v1":
-            return self.search(request)
-        if request.path.startswith("/site/"):
-            return result_page(self.results, request)
-        return Reply.text("not found", 404)
 
     def search(self, request: SeenRequest) -> Reply:
         if (request.param("key") or header(request, "X-Goog-Api-Key")) != self.key:
