@@ -379,9 +379,12 @@ class SweepScheduler(Scheduler):
             return
         if not isinstance(result, bool):  # Redis failed under the thread: say so, and go on looking
             logger.warning("waiting for news of the sweep failed: %s", result.getErrorMessage())
-        engine = self.crawler.engine
-        if engine is None or not engine.spider_is_idle():
+        if self.crawler.engine is None or self.claimed or self.popped:
             return  # busy: its own downloads drive it, and spider_idle comes when they are done
+        # Not ``engine.spider_is_idle()``: it asks ``has_pending_requests``, which is true as
+        # soon as the shared queue holds anything, news or not, so a worker woken by news of a
+        # queue another worker filled would wait for Scrapy's 5 s heartbeat to look (on a quiet
+        # machine the first worker then took every request, the second none).
         if not self.take_work():
             from .pipelines import stop_crawl
 
