@@ -7,6 +7,7 @@ downloader in a child process, exactly as ``leaktrack sweep`` does.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,3 +188,37 @@ def secure_redis(request, tmp_path):
         yield server
     finally:
         server.stop()
+
+
+def scrapy_crawl(tmp_path, *args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``scrapy crawl`` as a responder runs it, in ``tmp_path``, with leaktrack's settings
+    module (scrapy.cfg), and ``environ`` over this process's environment."""
+    (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = leaktrack.spiders.settings\n")
+    inherited = {key: value for key, value in os.environ.items() if key != "SCRAPY_SETTINGS_MODULE"}
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", *args],
+        cwd=tmp_path,
+        env={**inherited, **(environ or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def scrapy_crawl_options(tmp_path, fingerprints, **overrides) -> list[str]:
+    """The -s options that give ``scrapy crawl`` a test's sources file (``tmp_path/sources.toml``),
+    fingerprints, store, crawl state and evidence folder, private networks allowed (the sources
+    file's allow_private_networks is the sweep's; scrapy crawl takes the setting); an override
+    of None leaves a setting out."""
+    settings = {
+        **FAST_CRAWL_SETTINGS,
+        "LEAKTRACK_SOURCES": tmp_path / "sources.toml",
+        "LEAKTRACK_FINGERPRINTS": fingerprints.path,
+        "LEAKTRACK_KEY_FILE": fingerprints.key_file,
+        "LEAKTRACK_STORE": f"sqlite:///{tmp_path / 'matches.db'}",
+        "LEAKTRACK_STATE": tmp_path / "state.db",
+        "LEAKTRACK_EVIDENCE_DIR": tmp_path / "evidence",
+        "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": "true",
+        **overrides,
+    }
+    return [arg for name, value in settings.items() if value is not None for arg in ("-s", f"{name}={value}")]

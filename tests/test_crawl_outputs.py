@@ -2,12 +2,15 @@
 body, and the HTTP cache stays off (spiders/outputs.py)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from fixtures_sites import FAST_CRAWL_SETTINGS, sources_for, sweep_with, urls_source
+from fixtures_sites import (
+    scrapy_crawl,
+    scrapy_crawl_options,
+    sources_for,
+    sweep_with,
+    urls_source,
+)
 from scrapy.settings import Settings
 
 from leaktrack.errors import LeaktrackError
@@ -25,19 +28,6 @@ def leaktrack_settings(**overrides) -> Settings:
     return settings
 
 
-def scrapy_crawl(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    """``scrapy crawl`` as a responder runs it, with leaktrack's settings module (scrapy.cfg)."""
-    (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = leaktrack.spiders.settings\n")
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", *args],
-        cwd=tmp_path,
-        env={key: value for key, value in os.environ.items() if key != "SCRAPY_SETTINGS_MODULE"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_scrapy_crawl_feed_export_writes_fields_without_the_downloaded_text(
     local_site, leak_fingerprints, small_leak, tmp_path
 ):
@@ -47,18 +37,7 @@ def test_scrapy_crawl_feed_export_writes_fields_without_the_downloaded_text(
         f"allow_private_networks = true\n[[sources]]\nname = 'known'\nkind = 'urls'\n"
         f"urls = ['{local_site.url('/files/a.csv')}']\n"
     )
-    settings = {
-        **FAST_CRAWL_SETTINGS,
-        "LEAKTRACK_SOURCES": tmp_path / "sources.toml",
-        "LEAKTRACK_FINGERPRINTS": leak_fingerprints.path,
-        "LEAKTRACK_KEY_FILE": leak_fingerprints.key_file,
-        "LEAKTRACK_STORE": f"sqlite:///{tmp_path / 'matches.db'}",
-        "LEAKTRACK_STATE": tmp_path / "state.db",
-        "LEAKTRACK_EVIDENCE_DIR": tmp_path / "evidence",
-        # the sources file's allow_private_networks is the sweep's; scrapy crawl takes the setting
-        "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": "true",
-    }
-    options = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+    options = scrapy_crawl_options(tmp_path, leak_fingerprints)
 
     crawl = scrapy_crawl(tmp_path, "urls", "-a", "source=known", *options, "-O", "items.json")
 

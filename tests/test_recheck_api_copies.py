@@ -26,20 +26,25 @@ def run_recheck(leak_fingerprints, crawl_settings):
     return recheck(workspace, allow_private_networks=True, settings=crawl_settings)
 
 
+def sweep_brave(brave: BraveSearchApi, leak_fingerprints, crawl_settings) -> None:
+    """A sweep of a Brave search source asking QUERY of ``brave``."""
+    source = {
+        "name": "web",
+        "kind": "search",
+        "profile": "brave",
+        "api_url": brave.url + "/res/v1",
+        "token_env": "BRAVE_SEARCH_KEY",
+        "queries": [QUERY],
+    }
+    sweep_with(sources_for(source), leak_fingerprints, crawl_settings, secrets={"BRAVE_SEARCH_KEY": KEY})
+
+
 def test_recheck_of_a_search_result_whose_site_now_forbids_it_says_so_and_keeps_it_open(
     leak_fingerprints, crawl_settings
 ):
     with BraveSearchApi() as brave:
         result = brave.add_result(QUERY, "copy", text_of(leak_fingerprints.copies["excerpt_10_rows"]))
-        source = {
-            "name": "web",
-            "kind": "search",
-            "profile": "brave",
-            "api_url": brave.url + "/res/v1",
-            "token_env": "BRAVE_SEARCH_KEY",
-            "queries": [QUERY],
-        }
-        sweep_with(sources_for(source), leak_fingerprints, crawl_settings, secrets={"BRAVE_SEARCH_KEY": KEY})
+        sweep_brave(brave, leak_fingerprints, crawl_settings)
         request_takedowns()
         # The page no longer matches (read, that would close the takedown), but its site now
         # forbids crawlers: a recheck must not read it.
@@ -96,15 +101,7 @@ def test_recheck_of_an_allowed_search_result_reads_it_and_closes_a_removed_copy(
 ):
     with BraveSearchApi() as brave:
         brave.add_result(QUERY, "copy", text_of(leak_fingerprints.copies["excerpt_10_rows"]))
-        source = {
-            "name": "web",
-            "kind": "search",
-            "profile": "brave",
-            "api_url": brave.url + "/res/v1",
-            "token_env": "BRAVE_SEARCH_KEY",
-            "queries": [QUERY],
-        }
-        sweep_with(sources_for(source), leak_fingerprints, crawl_settings, secrets={"BRAVE_SEARCH_KEY": KEY})
+        sweep_brave(brave, leak_fingerprints, crawl_settings)
         request_takedowns()
         brave.results.clear()  # the page answers 404 now
         brave.robots_txt = "User-agent: *\nDisallow: /private/\n"

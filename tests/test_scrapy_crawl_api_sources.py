@@ -3,12 +3,9 @@ source's token_env names (never a setting, a spider argument, a log line or an o
 queries are checked against the fingerprints first, and a user's error is one line."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-from fixtures_sites import FAST_CRAWL_SETTINGS, text_of
+from fixtures_sites import scrapy_crawl, scrapy_crawl_options, text_of
 from mockserver.github import header
 from mockserver.google_cse import ENGINE_ID, KEY, GoogleCustomSearchApi
 
@@ -29,35 +26,6 @@ def write_sources(tmp_path, server, queries=(QUERY,)) -> None:
     )
 
 
-def crawl_options(tmp_path, leak_fingerprints, **overrides) -> list[str]:
-    settings = {
-        **FAST_CRAWL_SETTINGS,
-        "LEAKTRACK_SOURCES": tmp_path / "sources.toml",
-        "LEAKTRACK_FINGERPRINTS": leak_fingerprints.path,
-        "LEAKTRACK_KEY_FILE": leak_fingerprints.key_file,
-        "LEAKTRACK_STORE": f"sqlite:///{tmp_path / 'matches.db'}",
-        "LEAKTRACK_STATE": tmp_path / "state.db",
-        "LEAKTRACK_EVIDENCE_DIR": tmp_path / "evidence",
-        "LEAKTRACK_ALLOW_PRIVATE_NETWORKS": "true",
-        **overrides,
-    }
-    return [arg for name, value in settings.items() if value is not None for arg in ("-s", f"{name}={value}")]
-
-
-def scrapy_crawl(tmp_path, *args: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
-    """``scrapy crawl`` as a responder runs it, with leaktrack's settings module (scrapy.cfg)."""
-    (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = leaktrack.spiders.settings\n")
-    inherited = {key: value for key, value in os.environ.items() if key != "SCRAPY_SETTINGS_MODULE"}
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", *args],
-        cwd=tmp_path,
-        env={**inherited, **environ},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_scrapy_crawl_of_a_search_source_takes_its_key_from_the_environment_and_shows_it_nowhere(
     google, leak_fingerprints, tmp_path
 ):
@@ -70,7 +38,7 @@ def test_scrapy_crawl_of_a_search_source_takes_its_key_from_the_environment_and_
         "search",
         "-a",
         "source=google",
-        *crawl_options(tmp_path, leak_fingerprints, LOG_LEVEL="DEBUG"),
+        *scrapy_crawl_options(tmp_path, leak_fingerprints, LOG_LEVEL="DEBUG"),
         "-O",
         "items.json",
         environ={"LT_TEST_CSE_KEY": KEY},
@@ -94,7 +62,12 @@ def test_scrapy_crawl_of_a_token_source_without_its_variable_is_one_line(google,
     write_sources(tmp_path, google)
 
     crawl = scrapy_crawl(
-        tmp_path, "search", "-a", "source=google", *crawl_options(tmp_path, leak_fingerprints), environ={}
+        tmp_path,
+        "search",
+        "-a",
+        "source=google",
+        *scrapy_crawl_options(tmp_path, leak_fingerprints),
+        environ={},
     )
 
     assert crawl.returncode == 2
@@ -117,7 +90,7 @@ def test_scrapy_crawl_refuses_a_query_holding_a_dataset_value_before_any_request
         "search",
         "-a",
         "source=google",
-        *crawl_options(tmp_path, leak_fingerprints),
+        *scrapy_crawl_options(tmp_path, leak_fingerprints),
         environ={"LT_TEST_CSE_KEY": KEY},
     )
 
@@ -132,7 +105,7 @@ def test_scrapy_crawl_without_fingerprints_refuses_to_send_unchecked_queries(
     google, leak_fingerprints, tmp_path
 ):
     write_sources(tmp_path, google)
-    options = crawl_options(
+    options = scrapy_crawl_options(
         tmp_path,
         leak_fingerprints,
         LEAKTRACK_FINGERPRINTS=None,

@@ -16,6 +16,7 @@ Shaped as Brave documents its Web Search API (api-dashboard.search.brave.com/app
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .github import header
@@ -55,10 +56,10 @@ class SearchEngineServer(ScriptedServer):
     """A search engine's API at ``api_path`` (answered by ``search``) and the pages of its
     results at ``/site/<name>``."""
 
-    api_path = ""
-
-    def __init__(self):
+    def __init__(self, api_path: str, search: Callable[[SeenRequest], Reply]):
         super().__init__(self.route_request)
+        self.api_path = api_path
+        self.search = search
         self.results: list[Result] = []
 
     def add_result(self, query: str, name: str, text: str, title: str = "a page") -> Result:
@@ -73,19 +74,14 @@ class SearchEngineServer(ScriptedServer):
             return result_page(self.results, request)
         return Reply.text("not found", 404)
 
-    def search(self, request: SeenRequest) -> Reply:
-        raise NotImplementedError
-
 
 class BraveSearchApi(SearchEngineServer):
-    api_path = "/res/v1/web/search"
-
     def __init__(self, key: str = KEY, count_cap: int = 20):
-        super().__init__()
+        super().__init__("/res/v1/web/search", self.web_search)
         self.key = key
         self.count_cap = count_cap  # below 20 to make paging with a few results
 
-    def search(self, request: SeenRequest) -> Reply:
+    def web_search(self, request: SeenRequest) -> Reply:
         if header(request, "X-Subscription-Token") != self.key:
             body = error_response(
                 401, "SUBSCRIPTION_TOKEN_INVALID", "The provided subscription token is invalid."

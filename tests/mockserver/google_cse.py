@@ -91,15 +91,13 @@ def permission_denied() -> Reply:
 
 
 class GoogleCustomSearchApi(SearchEngineServer):
-    api_path = "/customsearch/v1"
-
     def __init__(self, key: str = KEY, engine_id: str = ENGINE_ID, page_size: int = PER_REQUEST_MAX):
-        super().__init__()
+        super().__init__("/customsearch/v1", self.custom_search)
         self.key = key
         self.engine_id = engine_id
         self.page_size = page_size  # below 10 to make paging with a few results
 
-    def search(self, request: SeenRequest) -> Reply:
+    def custom_search(self, request: SeenRequest) -> Reply:
         if (request.param("key") or header(request, "X-Goog-Api-Key")) != self.key:
             return invalid_key()
         try:
