@@ -1,7 +1,8 @@
-/* The scanner's first pass, compiled: one pass over a document's UTF-8 bytes that folds,
- * cuts chunks, keyed-hashes their tokens and tests them against the dataset's prefilter
- * keys, and returns the lines worth a closer look (see first_pass.py, which wraps it, and
- * scan.py, whose pure-Python _Scanner.candidate_lines gives the same results).
+/* The scanner's first pass, compiled: one pass over a document's text (the str's own code
+ * points, never a copy in UTF-8) that folds, cuts chunks, keyed-hashes their tokens and tests
+ * them against the dataset's prefilter keys, and returns the lines worth a closer look (see
+ * first_pass.py, which wraps it, and scan.py, whose pure-Python _Scanner.candidate_lines
+ * gives the same results).
  *
  * Keys are the same keyed BLAKE2b (64-bit digests) as keys.KeyedHasher's: BLAKE2b is
  * implemented here (RFC 7693), with the key block compressed once per scanner, so a token
@@ -9,9 +10,11 @@
  * (a fixed open-addressing table over an arena of chunk bytes, dropped whole when full), so
  * common words cost a table probe, and a million distinct chunks cost bounded memory.
  *
- * Chunks holding non-ASCII bytes are handed to a Python callable that folds them as
- * normalize.fold_text does (Unicode NFKD, case folding, marks): folding is local between
- * ASCII separators, so a chunk folded alone reads as it does in the folded document.
+ * Chunks holding non-ASCII characters are folded as normalize.fold_text does (Unicode NFKD,
+ * case folding, marks) character by character, from a table of what each character folds
+ * to, learnt from Python the first time it is seen. A chunk holding a character that does
+ * not fold alone (see first_pass.fold_character) is handed whole to Python: folding is local
+ * between ASCII separators, so a chunk folded alone reads as it does in the folded document.
  *
  * No numpy headers: arrays come in through the buffer protocol. */
 #define PY_SSIZE_T_CLEAN
@@ -424,6 +427,25 @@ static int hitset_add(HitSet *s, Bytes *arena, const uint8_t *chunk, size_t n, u
     return 1;
 }
 
+/* ---------------------------------------------------------------- folding non-ASCII characters */
+
+/* What normalize.fold_text and token_bytes make of one non-ASCII character, learnt from
+ * Python (first_pass.fold_character) the first time the character is seen, and kept in pages
+ * of 256 code points. A chunk whose characters are all FOLD_SAFE is folded here, character by
+ * character: the folded chunk is the concatenation of its characters' folded bytes (see
+ * fold_character for why that holds). A chunk holding any other character goes to Python whole.
+ * token_class is the character's own class in normalize.chunk_tokens (its regex): a letter of
+ * a letter run, a digit of a digit run, or other (dropped, it ends a token). */
+enum { FOLD_UNKNOWN = 0, FOLD_SAFE = 1, FOLD_UNSAFE = 2 };
+enum { TOKEN_LETTER = 0, TOKEN_DIGIT = 1, TOKEN_OTHER = 2 };
+#define FOLD_MAX_BYTES 29
+#define CHAR_PAGES (0x110000 >> 8)
+
+typedef struct {
+    uint8_t state, token_class, length;
+    uint8_t bytes[FOLD_MAX_BYTES];
+} CharFold;
+
 /* ---------------------------------------------------------------- the FirstPass object */
 
 typedef struct {
@@ -435,13 +457,15 @@ typedef struct {
     Py_buffer known;     /* uint64, sorted unique: every key some record has (known_keys) */
     Py_buffer bits;      /* uint8: arrays.KeyBitset over known (known_bits) */
     int have_buffers;
-    int busy; /* in lines(): the fold callback runs Python, so another thread could call in */
+    int busy; /* in lines(): the fold callbacks run Python, so another thread could call in */
     uint64_t bits_mask;
-    PyObject *fold; /* raw non-ASCII chunk -> [(normalized chunk, strength, date, word)] with any */
+    PyObject *fold;      /* raw chunk (UTF-8) -> [(normalized chunk, INFO_ bits)] of those with any */
+    PyObject *fold_char; /* code point -> (its normalized bytes or None, its TOKEN_ class) */
     int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
     Memo memo;
+    CharFold *char_pages[CHAR_PAGES]; /* what fold_char said of each code point seen, by page */
     /* per document */
-    Bytes norm, hit_arena, out;
+    Bytes norm, hit_arena, out, raw, pieces;
     HitSet line_hits, doc_hits;
 } FirstPass;
 
@@ -590,24 +614,126 @@ static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
     return 0;
 }
 
-/* What chunks.ChunkTable finds of a normalized ASCII chunk: strength id_hit when one of its
- * id numbers is a prefilter key, 1 when a token or a date is, else 0; INFO_DATE when a date
- * is; INFO_WORD when it is one word of letters, at least min_word_bytes, that some record
- * holds; INFO_NUMBER, INFO_MONTH, INFO_YEAR as chunks.chunk_prefilter_info. (With an id
- * number found, the other flags no longer matter: the line is a candidate.) */
-static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
-    int strength = 0, date = 0, tokens = 0, traits = 0;
+/* ------------------------------------------------ normalized chunks holding non-ASCII letters */
+
+/* The CharFold of a non-ASCII code point, asked of Python (fold_char) the first time; NULL
+ * on error. */
+static CharFold *char_fold(FirstPass *fp, uint32_t cp) {
+    CharFold **page = &fp->char_pages[cp >> 8];
+    if (*page == NULL) {
+        *page = PyMem_Calloc(256, sizeof(CharFold));
+        if (*page == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    CharFold *f = &(*page)[cp & 255];
+    if (f->state != FOLD_UNKNOWN) return f;
+    PyObject *answer = PyObject_CallFunction(fp->fold_char, "I", (unsigned int)cp);
+    if (answer == NULL) return NULL;
+    PyObject *folded;
+    int token_class;
+    if (!PyArg_ParseTuple(answer, "Oi", &folded, &token_class)) {
+        Py_DECREF(answer);
+        return NULL;
+    }
+    if (token_class < TOKEN_LETTER || token_class > TOKEN_OTHER) {
+        Py_DECREF(answer);
+        PyErr_SetString(PyExc_ValueError, "fold_char: a token class is 0, 1 or 2");
+        return NULL;
+    }
+    uint8_t state = FOLD_UNSAFE;
+    if (folded != Py_None) {
+        char *bytes;
+        Py_ssize_t length;
+        if (PyBytes_AsStringAndSize(folded, &bytes, &length) < 0) {
+            Py_DECREF(answer);
+            return NULL;
+        }
+        /* only what token_bytes leaves: a-z, 0-9, space, non-ASCII UTF-8 */
+        int plain = length <= FOLD_MAX_BYTES;
+        for (Py_ssize_t i = 0; plain && i < length; i++) {
+            uint8_t b = (uint8_t)bytes[i];
+            plain = b >= 0x80 || b == ' ' || BYTE_CLASS[b] > C_HIGH;
+        }
+        if (plain) {
+            memcpy(f->bytes, bytes, (size_t)length);
+            f->length = (uint8_t)length;
+            state = FOLD_SAFE;
+        }
+    }
+    Py_DECREF(answer);
+    f->token_class = (uint8_t)token_class;
+    f->state = state;
+    return f;
+}
+
+/* The code point of the valid UTF-8 character at c (made by Python), and its length. */
+static inline uint32_t utf8_char(const uint8_t *c, size_t *length) {
+    if (c[0] < 0x80) {
+        *length = 1;
+        return c[0];
+    }
+    if (c[0] < 0xE0) {
+        *length = 2;
+        return (uint32_t)(c[0] & 0x1F) << 6 | (c[1] & 0x3F);
+    }
+    if (c[0] < 0xF0) {
+        *length = 3;
+        return (uint32_t)(c[0] & 0x0F) << 12 | (uint32_t)(c[1] & 0x3F) << 6 | (c[2] & 0x3F);
+    }
+    *length = 4;
+    return (uint32_t)(c[0] & 0x07) << 18 | (uint32_t)(c[1] & 0x3F) << 12 | (uint32_t)(c[2] & 0x3F) << 6 |
+           (c[3] & 0x3F);
+}
+
+/* The TOKEN_ class of the character at c[i] of a normalized chunk and its length in bytes;
+ * -1 on error. */
+static inline int char_class(FirstPass *fp, const uint8_t *c, size_t i, size_t *length) {
+    if (c[i] < 0x80) {
+        *length = 1;
+        return is_digit(c[i]) ? TOKEN_DIGIT : TOKEN_LETTER;
+    }
+    CharFold *f = char_fold(fp, utf8_char(c + i, length));
+    return f ? f->token_class : -1;
+}
+
+/* What chunks.chunk_prefilter_info finds of a normalized chunk (``normalize.token_bytes``
+ * of folded text: a-z, 0-9 and non-ASCII characters): strength id_hit when one of its id
+ * numbers is a prefilter key, 1 when a token or a date is, else 0; INFO_DATE when a date
+ * is; INFO_WORD when it is one token of at least min_word_bytes bytes, not all digits, that
+ * some record holds; INFO_NUMBER, INFO_MONTH, INFO_YEAR, INFO_OTHER_NUMBER as
+ * chunks.number_traits. (With an id number found, the other flags no longer matter: the
+ * line is a candidate.) Tokens are chunk_tokens': runs of letters, runs of digits, other
+ * characters dropped. -1 on error; -2 for a non-ASCII digit, which this pass leaves to
+ * Python (ids and dates are read from ASCII digits here). */
+static int chunk_info(FirstPass *fp, const uint8_t *c, size_t n) {
+    int strength = 0, date = 0, tokens = 0, traits = 0, other = 0, all_digits = n > 0;
     uint64_t first_key = 0;
-    size_t i = 0;
+    size_t i = 0, step;
     while (i < n) {
-        int digits = is_digit(c[i]);
-        size_t j = i + 1;
-        while (j < n && is_digit(c[j]) == digits) j++;
+        int kind = char_class(fp, c, i, &step);
+        if (kind < 0) return -1;
+        all_digits &= c[i] < 0x80 && kind == TOKEN_DIGIT;
+        if (kind == TOKEN_OTHER) {
+            other = 1;
+            i += step;
+            continue;
+        }
+        if (kind == TOKEN_DIGIT && c[i] >= 0x80) return -2;
+        size_t j = i + step;
+        while (j < n) {
+            int next = char_class(fp, c, j, &step);
+            if (next < 0) return -1;
+            if (next != kind) break;
+            if (kind == TOKEN_DIGIT && c[j] >= 0x80) return -2;
+            j += step;
+        }
         size_t len = j - i;
         uint64_t key = keyed_hash(&fp->key, 't', c + i, len);
         if (tokens++ == 0) first_key = key;
         if (!strength && is_prefilter_key(fp, key)) strength = 1;
-        if (digits) {
+        if (kind == TOKEN_DIGIT) {
             if (len == 4) traits |= INFO_YEAR;
             if ((int)len >= fp->min_id_digits) {
                 traits |= INFO_NUMBER;
@@ -623,8 +749,35 @@ static int chunk_info(const FirstPass *fp, const uint8_t *c, size_t n) {
         }
         i = j;
     }
-    if (tokens >= 2 && ocr_number_readable(c, n, fp->min_id_digits)) traits |= INFO_NUMBER | INFO_OTHER_NUMBER;
-    int word = tokens == 1 && !is_digit(c[0]) && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
+    if (tokens >= 2) {
+        /* OCR look-alikes are read in the tokens joined (normalize.number_traits) */
+        int readable;
+        if (!other) {
+            readable = ocr_number_readable(c, n, fp->min_id_digits);
+        } else {
+            uint8_t *joined = PyMem_Malloc(n);
+            if (joined == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            size_t m = 0;
+            for (i = 0; i < n; i += step) {
+                int kind = char_class(fp, c, i, &step);
+                if (kind < 0) {
+                    PyMem_Free(joined);
+                    return -1;
+                }
+                if (kind != TOKEN_OTHER) {
+                    memcpy(joined + m, c + i, step);
+                    m += step;
+                }
+            }
+            readable = ocr_number_readable(joined, m, fp->min_id_digits);
+            PyMem_Free(joined);
+        }
+        if (readable) traits |= INFO_NUMBER | INFO_OTHER_NUMBER;
+    }
+    int word = tokens == 1 && !all_digits && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
     return strength | traits | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
 }
 
@@ -640,12 +793,14 @@ static int memo_put(Memo *m, const uint8_t *c, size_t n, uint64_t hash, int info
     return 0;
 }
 
+/* chunk_info of a normalized chunk (hash: its fnv1a), through the memo. */
 static int memo_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
     if (n > MEMO_MAX_CHUNK) return chunk_info(fp, c, n);
     hash |= hash == 0; /* 0 marks an empty slot */
     MemoSlot *slot = memo_find(&fp->memo, c, n, hash);
     if (slot->hash != 0) return slot->info;
     int info = chunk_info(fp, c, n);
+    if (info < 0) return info;
     if (memo_put(&fp->memo, c, n, hash, info) < 0) return -1;
     return info;
 }
@@ -678,14 +833,17 @@ static int count_hit(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64
     return 0;
 }
 
-/* A chunk with non-ASCII bytes: the Python fold tells what its normalized chunks are. A
- * chunk that is nothing to the prefilter is remembered in the memo under its raw bytes
- * (which, holding bytes >= 0x80, never equal a normalized ASCII chunk). */
-static int fold_chunk(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n) {
+/* Raw chunks folded in Python are remembered in the memo under their UTF-8 bytes with this
+ * mixed into the hash, so that they never meet a normalized chunk of the same bytes. */
+#define RAW_CHUNK_SALT 0x5bd1e9955bd1e995ULL
+
+/* A raw chunk (UTF-8) with a character this pass does not fold: Python's fold tells what
+ * its normalized chunks are. A raw chunk that is nothing to the prefilter is remembered. */
+static int fold_in_python(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n) {
     MemoSlot *slot = NULL;
     uint64_t hash = 0;
     if (n <= MEMO_MAX_CHUNK) {
-        hash = fnv1a(raw, n);
+        hash = fnv1a(raw, n) ^ RAW_CHUNK_SALT;
         hash |= hash == 0;
         slot = memo_find(&fp->memo, raw, n, hash);
         if (slot->hash != 0) return 0; /* only raw chunks that are nothing are remembered */
@@ -720,6 +878,83 @@ static int fold_chunk(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n) {
     return 0;
 }
 
+/* Code points [start, end) of a str in UTF-8, lone surrogates as three bytes (Python's
+ * "surrogatepass"), into out. */
+static int utf8_of(Bytes *out, const void *text, int kind, size_t start, size_t end) {
+    out->size = 0;
+    if (bytes_reserve(out, 4 * (end - start)) < 0) return -1;
+    uint8_t *o = out->data;
+    for (size_t i = start; i < end; i++) {
+        Py_UCS4 cp = PyUnicode_READ(kind, text, i);
+        if (cp < 0x80) {
+            *o++ = (uint8_t)cp;
+        } else if (cp < 0x800) {
+            *o++ = (uint8_t)(0xC0 | cp >> 6);
+            *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            *o++ = (uint8_t)(0xE0 | cp >> 12);
+            *o++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+            *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+        } else {
+            *o++ = (uint8_t)(0xF0 | cp >> 18);
+            *o++ = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+            *o++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+            *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+        }
+    }
+    out->size = (size_t)(o - out->data);
+    return 0;
+}
+
+/* A raw chunk, code points [start, end) of the text, holding non-ASCII characters: folded
+ * here when each of them folds alone (char_fold), into normalized chunks (a folded character
+ * may hold spaces: "⑴" is " 1 "), each counted as the main loop counts ASCII chunks; else
+ * folded whole in Python. */
+static int fold_high_chunk(FirstPass *fp, Tally *t, const void *text, int kind, size_t start, size_t end) {
+    Bytes *folded = &fp->pieces;
+    folded->size = 0;
+    for (size_t i = start; i < end; i++) {
+        Py_UCS4 cp = PyUnicode_READ(kind, text, i);
+        if (cp < 0x80) {
+            uint8_t c = BYTE_CLASS[cp];
+            if (c > C_HIGH) { /* else a deleted byte: the raw chunk holds no separator */
+                if (bytes_reserve(folded, 1) < 0) return -1;
+                folded->data[folded->size++] = c;
+            }
+            continue;
+        }
+        CharFold *f = char_fold(fp, cp);
+        if (f == NULL) return -1;
+        if (f->state != FOLD_SAFE) goto in_python;
+        if (bytes_reserve(folded, f->length) < 0) return -1;
+        memcpy(folded->data + folded->size, f->bytes, f->length);
+        folded->size += f->length;
+    }
+    /* the infos first (a non-ASCII digit sends the whole raw chunk to Python), then the hits */
+    for (int counting = 0; counting <= 1; counting++) {
+        const uint8_t *c = folded->data;
+        size_t n = folded->size;
+        for (size_t i = 0; i < n;) {
+            if (c[i] == ' ') {
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < n && c[j] != ' ') j++;
+            uint64_t hash = fnv1a(c + i, j - i);
+            int info = memo_info(fp, c + i, j - i, hash);
+            if (info == -2) goto in_python;
+            if (info < 0) return -1;
+            if (counting && info && count_hit(fp, t, c + i, j - i, hash, info) < 0) return -1;
+            i = j;
+        }
+    }
+    return 0;
+in_python:
+    if (utf8_of(&fp->raw, text, kind, start, end) < 0) return -1;
+    return fold_in_python(fp, t, fp->raw.data, fp->raw.size);
+}
+
 static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_t end) {
     /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
@@ -741,9 +976,11 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
     return 0;
 }
 
-/* One pass over the bytes; rows (line, start, end, strength, number flags) of lines with hits
- * go to out. */
-static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t) {
+/* One pass over the code points of a str of one PyUnicode kind (inlined for each, so that
+ * the kind is a constant); rows (line, start, end, strength, number flags) of lines with hits
+ * go to out, start and end in code points. */
+static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const void *text, const int kind,
+                                                             size_t size, Tally *t) {
     long long line = 0;
     size_t line_start = 0, chunk_start = 0;
     int in_chunk = 0, high = 0;
@@ -751,7 +988,8 @@ static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t)
     if (bytes_reserve(&fp->norm, size > 4096 ? 4096 : size + 1) < 0) return -1;
     fp->norm.size = 0;
     for (size_t i = 0; i <= size; i++) {
-        uint8_t c = i < size ? BYTE_CLASS[data[i]] : C_NEWLINE;
+        Py_UCS4 cp = i < size ? PyUnicode_READ(kind, text, i) : '\n';
+        uint8_t c = cp < 0x80 ? BYTE_CLASS[cp] : C_HIGH;
         if (c > C_HIGH) { /* a normalized letter or digit */
             if (!in_chunk) {
                 in_chunk = 1;
@@ -773,10 +1011,10 @@ static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t)
         /* a separator or a newline ends the chunk */
         if (in_chunk) {
             if (high) {
-                if (fold_chunk(fp, t, data + chunk_start, i - chunk_start) < 0) return -1;
+                if (fold_high_chunk(fp, t, text, kind, chunk_start, i) < 0) return -1;
             } else if (fp->norm.size) {
                 int info = memo_info(fp, fp->norm.data, fp->norm.size, hash);
-                if (info < 0) return -1;
+                if (info < 0) return -1; /* (an ASCII chunk has no non-ASCII digit) */
                 if (info && count_hit(fp, t, fp->norm.data, fp->norm.size, hash, info) < 0) return -1;
             }
             in_chunk = high = 0;
@@ -792,25 +1030,45 @@ static int first_pass(FirstPass *fp, const uint8_t *data, size_t size, Tally *t)
     return 0;
 }
 
+static int first_pass_ucs1(FirstPass *fp, const void *text, size_t size, Tally *t) {
+    return first_pass(fp, text, PyUnicode_1BYTE_KIND, size, t);
+}
+
+static int first_pass_ucs2(FirstPass *fp, const void *text, size_t size, Tally *t) {
+    return first_pass(fp, text, PyUnicode_2BYTE_KIND, size, t);
+}
+
+static int first_pass_ucs4(FirstPass *fp, const void *text, size_t size, Tally *t) {
+    return first_pass(fp, text, PyUnicode_4BYTE_KIND, size, t);
+}
+
 static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
-    Py_buffer data;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "lines() takes the document's text (str)");
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(arg) < 0) return NULL;
+#endif
     if (fp->busy) {
         PyErr_SetString(PyExc_RuntimeError, "FirstPass.lines is already running (one thread at a time)");
         return NULL;
     }
-    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
-    if (memo_full(&fp->memo) && memo_clear(&fp->memo) < 0) {
-        PyBuffer_Release(&data);
-        return NULL;
-    }
+    if (memo_full(&fp->memo) && memo_clear(&fp->memo) < 0) return NULL;
     fp->busy = 1;
     fp->out.size = fp->hit_arena.size = 0;
     hitset_clear(&fp->line_hits);
     hitset_clear(&fp->doc_hits);
     Tally t = {0, 0, 0, 0, 0};
-    int failed = first_pass(fp, (const uint8_t *)data.buf, (size_t)data.len, &t) < 0;
+    const void *text = PyUnicode_DATA(arg);
+    size_t size = (size_t)PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg), failed;
+    Py_INCREF(arg); /* the fold callbacks run Python */
+    if (kind == PyUnicode_1BYTE_KIND) failed = first_pass_ucs1(fp, text, size, &t) < 0;
+    else if (kind == PyUnicode_2BYTE_KIND) failed = first_pass_ucs2(fp, text, size, &t) < 0;
+    else failed = first_pass_ucs4(fp, text, size, &t) < 0;
+    Py_DECREF(arg);
     fp->busy = 0;
-    PyBuffer_Release(&data);
     PyObject *result = NULL;
     if (!failed)
         result = Py_BuildValue("nLNy#", (Py_ssize_t)t.doc_distinct, t.doc_strength,
@@ -820,6 +1078,8 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     if (fp->out.capacity > (1 << 20)) bytes_free(&fp->out);
     if (fp->hit_arena.capacity > (1 << 20)) bytes_free(&fp->hit_arena);
     if (fp->norm.capacity > (1 << 16)) bytes_free(&fp->norm);
+    if (fp->raw.capacity > (1 << 16)) bytes_free(&fp->raw);
+    if (fp->pieces.capacity > (1 << 16)) bytes_free(&fp->pieces);
     if (fp->line_hits.capacity > 4096 || fp->doc_hits.capacity > 4096) {
         hitset_free(&fp->line_hits);
         hitset_free(&fp->doc_hits);
@@ -835,16 +1095,20 @@ static PyObject *FirstPass_chunk_info(FirstPass *fp, PyObject *arg) {
     Py_buffer chunk;
     if (PyObject_GetBuffer(arg, &chunk, PyBUF_SIMPLE) < 0) return NULL;
     const uint8_t *c = (const uint8_t *)chunk.buf;
-    for (Py_ssize_t i = 0; i < chunk.len; i++) {
-        if (BYTE_CLASS[c[i]] <= C_HIGH) {
-            PyBuffer_Release(&chunk);
-            PyErr_SetString(PyExc_ValueError, "not a normalized ASCII chunk (a-z, 0-9)");
-            return NULL;
-        }
+    int plain = 1;
+    for (Py_ssize_t i = 0; plain && i < chunk.len; i++) plain = c[i] >= 0x80 || BYTE_CLASS[c[i]] > C_HIGH;
+    PyObject *valid = plain ? PyUnicode_DecodeUTF8((const char *)c, chunk.len, "strict") : NULL;
+    if (valid == NULL) {
+        PyBuffer_Release(&chunk);
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "not a normalized chunk (a-z, 0-9 and non-ASCII UTF-8)");
+        return NULL;
     }
+    Py_DECREF(valid);
     int info = chunk.len ? chunk_info(fp, c, (size_t)chunk.len) : 0;
     PyBuffer_Release(&chunk);
-    return PyLong_FromLong(info);
+    if (info == -2) PyErr_SetString(PyExc_ValueError, "a chunk with non-ASCII digits is folded in Python");
+    return info < 0 ? NULL : PyLong_FromLong(info);
 }
 
 static PyObject *FirstPass_is_prefilter_key(FirstPass *fp, PyObject *arg) {
@@ -875,21 +1139,21 @@ static int get_u64_array(PyObject *obj, Py_buffer *view, const char *what) {
 
 static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"key",           "prefilter_keys", "extra_keys",    "month_keys",     "known_keys",
-                            "bits",          "fold",           "id_hit",        "min_id_digits",  "min_word_bytes",
-                            "date_min_year", "date_max_year",  "memo_chunks",   NULL};
-    PyObject *prefilter, *extra, *months, *known, *bits, *fold;
+                            "bits",          "fold",           "fold_char",     "id_hit",         "min_id_digits",
+                            "min_word_bytes", "date_min_year", "date_max_year", "memo_chunks",   NULL};
+    PyObject *prefilter, *extra, *months, *known, *bits, *fold, *fold_char;
     Py_ssize_t memo_chunks = 1 << 19;
     if (fp->have_buffers) {
         PyErr_SetString(PyExc_RuntimeError, "FirstPass is initialized once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOOiiiii|n", names, parse_key, &fp->key, &prefilter, &extra, &months, &known, &bits,
-                                     &fold, &fp->id_hit, &fp->min_id_digits, &fp->min_word_bytes,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOOOiiiii|n", names, parse_key, &fp->key, &prefilter, &extra, &months, &known, &bits,
+                                     &fold, &fold_char, &fp->id_hit, &fp->min_id_digits, &fp->min_word_bytes,
                                      &fp->date_min_year, &fp->date_max_year,
                                      &memo_chunks))
         return -1;
-    if (!PyCallable_Check(fold)) {
-        PyErr_SetString(PyExc_TypeError, "fold must be callable");
+    if (!PyCallable_Check(fold) || !PyCallable_Check(fold_char)) {
+        PyErr_SetString(PyExc_TypeError, "fold and fold_char must be callable");
         return -1;
     }
     if (memo_chunks < 1 || memo_chunks > (1 << 26)) {
@@ -927,6 +1191,8 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
     fp->bits_mask = fp->bits.len ? (uint64_t)fp->bits.len * 8 - 1 : 0;
     Py_INCREF(fold);
     fp->fold = fold;
+    Py_INCREF(fold_char);
+    fp->fold_char = fold_char;
     if (memo_init(&fp->memo, (size_t)memo_chunks) < 0) return -1;
     if (hitset_init(&fp->line_hits) < 0 || hitset_init(&fp->doc_hits) < 0) return -1;
     return 0;
@@ -941,11 +1207,15 @@ static void FirstPass_dealloc(FirstPass *fp) {
         PyBuffer_Release(&fp->bits);
     }
     Py_XDECREF(fp->fold);
+    Py_XDECREF(fp->fold_char);
+    for (size_t page = 0; page < CHAR_PAGES; page++) PyMem_Free(fp->char_pages[page]);
     PyMem_Free(fp->memo.slots);
     bytes_free(&fp->memo.arena);
     bytes_free(&fp->norm);
     bytes_free(&fp->hit_arena);
     bytes_free(&fp->out);
+    bytes_free(&fp->raw);
+    bytes_free(&fp->pieces);
     hitset_free(&fp->line_hits);
     hitset_free(&fp->doc_hits);
     Py_TYPE(fp)->tp_free((PyObject *)fp);
@@ -953,13 +1223,14 @@ static void FirstPass_dealloc(FirstPass *fp) {
 
 static PyMethodDef FirstPass_methods[] = {
     {"lines", (PyCFunction)FirstPass_lines, METH_O,
-     "lines(data) -> (distinct hit chunks (capped), their summed strength, dated, rows): dated when\n"
+     "lines(text) -> (distinct hit chunks (capped), their summed strength, dated, rows): dated when\n"
      "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength,\n"
-     "number flags) of every line with a hit, strength summed over its distinct chunks (id_hit at\n"
+     "number flags) of every line with a hit (start and end in code points), strength summed over\n"
+     "its distinct chunks (id_hit at\n"
      "least for a line with a date and a word of the dataset), number flags as\n"
      "chunks.line_number_flags."},
     {"chunk_info", (PyCFunction)FirstPass_chunk_info, METH_O,
-     "The INFO_ flags (chunks.py) of one normalized ASCII chunk (no memo)."},
+     "The INFO_ flags (chunks.py) of one normalized chunk (no memo)."},
     {"is_known_key", (PyCFunction)FirstPass_is_known_key, METH_O, "Does some record have this key?"},
     {"is_prefilter_key", (PyCFunction)FirstPass_is_prefilter_key, METH_O,
      "Is the key one the prefilter looks for (the file's or an extra key)?"},

@@ -1,13 +1,14 @@
 """The scanner's first pass, compiled: which lines of a document are worth a closer look.
 
-One pass over the document's UTF-8 bytes (``_firstpass.c``, built by pip with the machine's C
-compiler) folds ASCII as ``normalize.fold_text`` and ``token_bytes`` do, cuts chunks,
+One pass over the document's text (``_firstpass.c``, built by pip with the machine's C
+compiler) folds as ``normalize.fold_text`` and ``token_bytes`` do, cuts chunks,
 keyed-hashes their tokens (the keyed BLAKE2b of ``keys.KeyedHasher``, implemented in C) and
 looks them up among the dataset's prefilter keys. Each distinct chunk's strength is kept in a
 bounded memo, so a common word costs one table probe and a million distinct chunks cost the
-same memory as ten. Chunks with non-ASCII bytes are folded here, in Python, one by one:
-folding is local between ASCII separators, so a chunk folded alone reads as it does in the
-folded document.
+same memory as ten. Non-ASCII characters are folded in C from what ``fold_character`` says of
+each (asked once per character); a chunk with a character that does not fold alone is folded
+here, in Python, whole: folding is local between ASCII separators, so a chunk folded alone
+reads as it does in the folded document.
 
 It gives the same candidate lines as the pure-Python ``scan._Scanner.candidate_lines`` (the
 fallback when the module is not built; ``tests/test_first_pass.py`` compares the two): both
@@ -18,7 +19,9 @@ their words.
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -53,6 +56,37 @@ except ImportError:  # not built (no C compiler at install): scan.py's pure-Pyth
 AVAILABLE = _firstpass is not None
 _FOLD_MEMO_LIMIT = 100_000  # folded non-ASCII chunks remembered (dropped whole when full)
 _LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
+# A character's class in ``normalize.chunk_tokens`` (its regex: runs of letters, runs of
+# digits, anything else dropped); the C pass's TOKEN_ classes.
+TOKEN_LETTER, TOKEN_DIGIT, TOKEN_OTHER = 0, 1, 2
+_LETTER, _DIGIT = re.compile(r"[^\W\d_]"), re.compile(r"\d")
+
+
+def fold_character(code_point: int) -> tuple[bytes | None, int]:
+    """What the compiled pass needs to know of a non-ASCII character: its folded bytes,
+    ``token_bytes(fold_text(character))``, when a chunk holding it folds as the concatenation
+    of its characters folded alone (else None: such a chunk is folded whole, in Python), and
+    its class in ``chunk_tokens`` (TOKEN_LETTER, TOKEN_DIGIT or TOKEN_OTHER).
+
+    ``fold_text`` is NFKD, case folding and the removal of combining marks, each character by
+    character, except NFKD's canonical reordering: it moves characters of a nonzero combining
+    class among themselves. A character folds alone when every such character of its
+    decomposition folds to nothing (a mark removed), so reordering changes nothing. Also left
+    to Python: lone surrogates, and characters whose folded bytes hold a non-ASCII digit (the
+    compiled pass reads ids and dates from ASCII digits only)."""
+    character = chr(code_point)
+    token_class = (
+        TOKEN_LETTER if _LETTER.match(character) else TOKEN_DIGIT if _DIGIT.match(character) else TOKEN_OTHER
+    )
+    if 0xD800 <= code_point <= 0xDFFF:
+        return None, token_class
+    decomposed = unicodedata.normalize("NFKD", character)
+    if any(unicodedata.combining(part) and fold_text(part) for part in decomposed):
+        return None, token_class
+    folded = fold_text(character)
+    if any(not part.isascii() and _DIGIT.match(part) for part in folded):
+        return None, token_class
+    return token_bytes(folded), token_class
 
 
 def candidate_rows(
@@ -110,6 +144,7 @@ class DateWordTest:
     def __init__(self, fingerprints: FingerprintSet, hasher: KeyedHasher):
         self.fp = fingerprints
         self.hasher = hasher
+        self.common_columns = fingerprints.common_columns
 
     def keep(self, lines: list[tuple[int, bytes]], number_flags: np.ndarray) -> list[tuple[int, bytes]]:
         """The (line number, token bytes) lines without those whose only numbers are dates
@@ -131,16 +166,20 @@ class DateWordTest:
             read = [iso for t in tokens if t.isdigit() and 6 <= len(t) <= 8 for iso in digit_date_readings(t)]
             if not MONTHS.keys().isdisjoint(tokens):
                 read += textual_dates(tokens)
-            # words OCR look-alikes read ("j0se"): a name as the matcher finds it
-            tokens += [w for chunk in line.split() for w in ocr_readings("".join(chunk_tokens(chunk)))[0]]
+            # words OCR look-alikes read ("j0se"): a name as the matcher finds it (only in a
+            # chunk mixing letters and digits)
+            tokens += [
+                w
+                for chunk in line.split()
+                if not (chunk.isalpha() or chunk.isdigit())
+                for w in ocr_readings("".join(chunk_tokens(chunk)))[0]
+            ]
             words += tokens
             word_lines += [i] * len(tokens)
             dates += read
             date_lines += [i] * len(read)
-        word_keys = list(map(self.hasher.token, words))
-        date_keys = list(map(self.hasher.date, dates))
         held = np.zeros(len(lines), dtype=bool)
-        dates_array = np.array(date_keys, dtype=np.uint64)
+        dates_array = self._keys("d", dates)
         date_lines_array = np.array(date_lines, dtype=np.int64)
         records, record_lines, listed = [], [], np.zeros(len(dates), dtype=bool)
         for keys, postings in (
@@ -160,16 +199,24 @@ class DateWordTest:
         entries = expand_ranges(starts, counts)
         # Not a facility's words, nor a name's initials: a name found with initials has one of
         # its tokens whole too (``build.EntryBuilder.add_name_forms``).
-        distinctive = ~self.fp.common_columns[self.fp.entry_columns[entries]]
+        distinctive = ~self.common_columns[self.fp.entry_columns[entries]]
         distinctive &= (self.fp.entry_flags[entries] & FLAG_INITIAL) == 0
         entry_keys = self.fp.entry_keys[entries][distinctive]
         entry_lines = np.repeat(record_line, counts)[distinctive]
         line_words = sorted_unique(
-            np.array(word_keys, dtype=np.uint64) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
+            self._keys("t", words) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
         )
         found = sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
         held[entry_lines[found]] = True
         return held
+
+    def _keys(self, prefix: str, values: list[str]) -> np.ndarray:
+        """uint64 keys of values of one kind (``KeyedHasher``'s prefixes), in one C call when
+        the compiled module is built."""
+        if _firstpass is not None:
+            return self.hasher.many(prefix, values)
+        keyed = {"t": self.hasher.token, "d": self.hasher.date}[prefix]
+        return np.array([keyed(v) for v in values], dtype=np.uint64)
 
 
 class CompiledFirstPass:
@@ -204,6 +251,7 @@ class CompiledFirstPass:
             known_keys=np.ascontiguousarray(known_keys, dtype=np.uint64),
             bits=np.ascontiguousarray(known_bits, dtype=np.uint8),
             fold=self._fold_chunk,
+            fold_char=fold_character,
             id_hit=ID_HIT,
             min_id_digits=params.MIN_ID_DIGITS,
             min_word_bytes=params.PREFILTER_MIN_TOKEN_BYTES,
@@ -215,17 +263,15 @@ class CompiledFirstPass:
     def candidate_lines(self, text: str) -> list[tuple[int, bytes]]:
         """(line number, the line as ``token_bytes(fold_text(line))``) of the lines
         ``candidate_rows`` chooses (as ``scan._Scanner.candidate_lines``)."""
-        data = text.encode("utf-8", "surrogatepass")
         with self._lock:
-            distinct, strength, dated, rows = self._pass.lines(data)
+            distinct, strength, dated, rows = self._pass.lines(text)
         if strength < ID_HIT and not dated:
             return []
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
         numbers_needed = self.date_words is not None
         found = found[candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)]
         lines = [
-            (line, token_bytes(fold_text(data[start:end].decode("utf-8", "surrogatepass"))))
-            for line, start, end in found[:, :3].tolist()
+            (line, token_bytes(fold_text(text[start:end]))) for line, start, end in found[:, :3].tolist()
         ]
         return lines if self.date_words is None else self.date_words.keep(lines, found[:, 4])
 

@@ -11,6 +11,7 @@ import hashlib
 import random
 import shutil
 import sysconfig
+import unicodedata
 
 import numpy as np
 import pytest
@@ -151,6 +152,75 @@ def test_both_passes_agree_on_unicode_heavy_text(scanners, small_leak):
     for _ in range(5):
         text = _unicode_heavy_text(small_leak, rng)
         assert _assert_same_candidate_lines(scanners, text)
+
+
+def _assert_same_line_strengths(scanners, text: str) -> int:
+    """The compiled pass's rows (every line with a prefilter hit: its strength and number
+    flags; start and end in code points) and its document totals are the pure-Python pass's,
+    before ``candidate_rows`` chooses: a stronger check than the candidate lines. Returns how
+    many lines have a hit."""
+    compiled, python = scanners
+    distinct, strength, dated, rows = compiled.first_pass._pass.lines(text)
+    x = token_bytes(fold_text(text))
+    chunks = list(set(x.split()))
+    python.chunks.learn(set(chunks))
+    ids = np.array([python.chunks.ids[c] for c in chunks], dtype=np.int64)
+    hits = python.chunks.hits_of(ids)
+    want_dated = bool(python.chunks.dates_of(ids).any() and python.chunks.dataset_words_of(ids).any())
+    assert (distinct, strength, dated) == (int(np.count_nonzero(hits)), int(hits.sum()), want_dated)
+    data = np.frombuffer(x, dtype=np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    strengths, flags = python._line_strengths(x, data, newlines, want_dated)
+    rows = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
+    lines = np.flatnonzero(strengths)
+    assert rows[:, 0].tolist() == lines.tolist()
+    assert rows[:, 3].tolist() == strengths[lines].astype(np.int64).tolist()
+    assert rows[:, 4].tolist() == flags[lines].tolist()
+    by_line = x.split(b"\n")
+    for line, start, end in rows[:, :3].tolist():
+        assert token_bytes(fold_text(text[start:end])) == by_line[line]
+    return len(lines)
+
+
+def _every_kind_of_character(rng: random.Random) -> list[str]:
+    """Assigned characters from every block of Unicode's 17 planes (a few of each 128),
+    with the ones folding is known to stumble on: marks that reorder, the mark that case
+    folds to a letter (U+0345), letters that fold to several (ß, ǅ, ﬁ, İ), spaces and digits
+    of other scripts, separators that fold to ASCII punctuation (⑴, ½), lone surrogates."""
+    found = []
+    for block in range(0, 0x110000, 128):
+        candidates = [chr(c) for c in range(block, block + 128) if unicodedata.category(chr(c)) != "Cn"]
+        found += rng.sample(candidates, min(3, len(candidates)))
+    found += list("ß ǅ ﬁ İ ſ ᾳ ᾼ ΐ ὒ ѐ й ё \u0345 \u0301 \u0327 \u0308 \u05b0 \u0e49 \u093e \u094d")
+    found += list("\u00a0 \u2002 \u3000 ⑴ ½ № ’ — … ‐ ․ ／ ١ ۴ ߁ ५ ０ ９ Ａ ｚ 🙂 𝐁 𝟎 \ud800 \udfff")
+    return [c for c in found if c != " " and c not in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"]
+
+
+def test_both_passes_agree_on_every_kind_of_character(scanners, small_leak):
+    """Words of the dataset (Latin, native scripts, ids, dates) run into characters from all
+    of Unicode: the compiled pass folds non-ASCII characters itself, one by one, and leaves
+    to Python the chunks holding a character that does not fold alone; either way each line
+    has the pure-Python pass's strength and flags."""
+    rng = random.Random(14)
+    characters = _every_kind_of_character(rng)
+    words = [w for row in small_leak.rows[:300] for value in row for w in value.split()]
+    with_hits = 0
+    for _ in range(6):
+        lines = []
+        for _ in range(400):
+            parts = []
+            for _ in range(rng.randrange(1, 7)):
+                word = rng.choice(words)
+                word = rng.choice([word, word.upper(), unicodedata.normalize("NFD", word), word.title()])
+                if rng.random() < 0.6:
+                    at = rng.randrange(len(word) + 1)
+                    extra = "".join(rng.choices(characters, k=rng.randrange(1, 3)))
+                    word = word[:at] + extra + word[at:] if rng.random() < 0.5 else extra + word
+                parts.append(word)
+            lines.append(rng.choice([" ", ", ", "\t", " | ", "\u00a0"]).join(parts))
+        with_hits += _assert_same_line_strengths(scanners, "\n".join(lines))
+        _assert_same_candidate_lines(scanners, "\n".join(lines))
+    assert with_hits > 200  # the words do reach the prefilter
 
 
 def test_both_passes_agree_on_ids_and_dates_in_every_writing(scanners, small_leak):
@@ -310,7 +380,7 @@ def test_every_compiled_entry_point_refuses_a_key_blake2b_cannot_take(fingerprin
         lambda: _firstpass.chunk_keys(key, [b"x"], 6, 1900, 2099),
         lambda: _firstpass.id_variant_keys(key, b"123456789", 6, 1900, 2099),
         lambda: _firstpass.FirstPass(
-            key, keys, keys, keys, keys, np.zeros(8, np.uint8), len, 2, 6, 3, 1900, 2099
+            key, keys, keys, keys, keys, np.zeros(8, np.uint8), len, len, 2, 6, 3, 1900, 2099
         ),
     ]
     for call in calls:
