@@ -184,7 +184,7 @@ static void init_byte_classes(void) {
 
 static inline int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 
-/* FNV-1a over normalized chunk bytes: the memo's and the hit sets' hash (not a key). */
+/* FNV-1a over chunk bytes (a hash, not a key). */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -199,6 +199,21 @@ static inline uint64_t mix64(uint64_t h) {
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h;
+}
+
+/* A chunk of up to SHORT_CHUNK bytes (most words) is its own key in the memo: its bytes in a
+ * uint64, zero-padded (no chunk holds a zero byte), compared without reading its bytes again. */
+#define SHORT_CHUNK 8
+
+static inline uint64_t short_key(const uint8_t *c, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint64_t)c[i] << (8 * i);
+    return v;
+}
+
+/* The memo's and the hit sets' hash of a chunk: its short key mixed, or FNV-1a mixed. */
+static inline uint64_t chunk_hash(const uint8_t *c, size_t n) {
+    return mix64(n <= SHORT_CHUNK ? short_key(c, n) : fnv1a(c, n));
 }
 
 /* ---------------------------------------------------------------- growable buffers */
@@ -247,14 +262,19 @@ static void bytes_free(Bytes *b) {
 #define INFO_OTHER_NUMBER 128 /* an id of the dataset, a number that reads as no date, an OCR reading */
 
 typedef struct {
-    uint64_t hash; /* 0: empty slot */
-    uint32_t offset;
-    uint8_t length;
+    uint64_t key;    /* a short chunk's short_key, a longer one's chunk_hash */
+    uint32_t offset; /* a longer chunk's bytes in the arena */
+    uint8_t length;  /* 0: an empty slot */
+    uint8_t raw;     /* a raw chunk folded in Python and found to be nothing, not a normalized one */
     uint8_t info;
 } MemoSlot;
 
+static inline uint64_t slot_hash(const MemoSlot *s) {
+    return s->length <= SHORT_CHUNK ? mix64(s->key) : s->key;
+}
+
 /* The table starts small and doubles while at most half full, up to max_count chunks (so
- * its memory follows the distinct chunks seen, at most ~16 + 16 bytes a chunk); when full it
+ * its memory follows the distinct chunks seen, at most ~32 + 16 bytes a chunk); when full it
  * takes no more, and is dropped whole before the next document. */
 #define MEMO_FIRST_SLOTS 4096
 
@@ -308,9 +328,9 @@ static int memo_make_room(Memo *m) {
     }
     for (size_t i = 0; i <= m->mask; i++) {
         MemoSlot *s = &m->slots[i];
-        if (s->hash == 0) continue;
-        size_t j = (size_t)mix64(s->hash) & (n - 1);
-        while (slots[j].hash != 0) j = (j + 1) & (n - 1);
+        if (s->length == 0) continue;
+        size_t j = (size_t)slot_hash(s) & (n - 1);
+        while (slots[j].length != 0) j = (j + 1) & (n - 1);
         slots[j] = *s;
     }
     PyMem_Free(m->slots);
@@ -319,13 +339,17 @@ static int memo_make_room(Memo *m) {
     return 0;
 }
 
-/* The slot holding the chunk, or the empty slot where it would go. */
-static inline MemoSlot *memo_find(Memo *m, const uint8_t *chunk, size_t n, uint64_t hash) {
-    size_t i = (size_t)mix64(hash) & m->mask;
+/* The slot holding the chunk (of n <= MEMO_MAX_CHUNK bytes, hash its chunk_hash; raw or
+ * normalized), or the empty slot where it would go. */
+static inline MemoSlot *memo_find(Memo *m, const uint8_t *chunk, size_t n, uint64_t hash, int raw) {
+    uint64_t key = n <= SHORT_CHUNK ? short_key(chunk, n) : hash;
+    size_t i = (size_t)hash & m->mask;
     for (;;) {
         MemoSlot *s = &m->slots[i];
-        if (s->hash == 0) return s;
-        if (s->hash == hash && s->length == n && memcmp(m->arena.data + s->offset, chunk, n) == 0) return s;
+        if (s->length == 0) return s;
+        if (s->key == key && s->length == n && s->raw == raw &&
+            (n <= SHORT_CHUNK || memcmp(m->arena.data + s->offset, chunk, n) == 0))
+            return s;
         i = (i + 1) & m->mask;
     }
 }
@@ -440,6 +464,7 @@ enum { FOLD_UNKNOWN = 0, FOLD_SAFE = 1, FOLD_UNSAFE = 2 };
 enum { TOKEN_LETTER = 0, TOKEN_DIGIT = 1, TOKEN_OTHER = 2 };
 #define FOLD_MAX_BYTES 29
 #define CHAR_PAGES (0x110000 >> 8)
+#define HOT_SLOTS (1 << 14)
 
 typedef struct {
     uint8_t state, token_class, length;
@@ -463,6 +488,8 @@ typedef struct {
     PyObject *fold_char; /* code point -> (its normalized bytes or None, its TOKEN_ class) */
     int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
     Memo memo;
+    uint64_t *hot_keys; /* HOT_SLOTS short keys (0: empty) and their infos: see known_info */
+    uint8_t *hot_info;
     CharFold *char_pages[CHAR_PAGES]; /* what fold_char said of each code point seen, by page */
     /* per document */
     Bytes norm, hit_arena, out, raw, pieces;
@@ -782,26 +809,45 @@ static int chunk_info(FirstPass *fp, const uint8_t *c, size_t n) {
 }
 
 /* Remember a chunk that memo_find did not find (its slot may move when the table grows). */
-static int memo_put(Memo *m, const uint8_t *c, size_t n, uint64_t hash, int info) {
+static int memo_put(Memo *m, const uint8_t *c, size_t n, uint64_t hash, int raw, int info) {
     if (memo_full(m)) return 0;
-    if (memo_make_room(m) < 0 || bytes_reserve(&m->arena, n) < 0) return -1;
-    MemoSlot *slot = memo_find(m, c, n, hash);
-    memcpy(m->arena.data + m->arena.size, c, n);
-    *slot = (MemoSlot){hash, (uint32_t)m->arena.size, (uint8_t)n, (uint8_t)info};
-    m->arena.size += n;
+    if (memo_make_room(m) < 0) return -1;
+    MemoSlot *slot = memo_find(m, c, n, hash, raw);
+    *slot = (MemoSlot){n <= SHORT_CHUNK ? short_key(c, n) : hash, 0, (uint8_t)n, (uint8_t)raw, (uint8_t)info};
+    if (n > SHORT_CHUNK) {
+        if (bytes_reserve(&m->arena, n) < 0) return -1;
+        memcpy(m->arena.data + m->arena.size, c, n);
+        slot->offset = (uint32_t)m->arena.size;
+        m->arena.size += n;
+    }
     m->count++;
     return 0;
 }
 
-/* chunk_info of a normalized chunk (hash: its fnv1a), through the memo. */
+/* chunk_info of a normalized chunk (hash: its chunk_hash), through the memo. */
 static int memo_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
     if (n > MEMO_MAX_CHUNK) return chunk_info(fp, c, n);
-    hash |= hash == 0; /* 0 marks an empty slot */
-    MemoSlot *slot = memo_find(&fp->memo, c, n, hash);
-    if (slot->hash != 0) return slot->info;
+    MemoSlot *slot = memo_find(&fp->memo, c, n, hash, 0);
+    if (slot->length != 0) return slot->info;
     int info = chunk_info(fp, c, n);
     if (info < 0) return info;
-    if (memo_put(&fp->memo, c, n, hash, info) < 0) return -1;
+    if (memo_put(&fp->memo, c, n, hash, 0, info) < 0) return -1;
+    return info;
+}
+
+/* chunk_info of a normalized chunk, through the hot table first: the short chunks met last
+ * (most text is a few thousand words, met again and again), in a table small enough to stay
+ * in the processor's cache; the memo's table outgrows it. */
+static inline int known_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
+    if (n > SHORT_CHUNK) return memo_info(fp, c, n, hash);
+    uint64_t key = short_key(c, n);
+    size_t h = (size_t)hash & (HOT_SLOTS - 1);
+    if (fp->hot_keys[h] == key) return fp->hot_info[h];
+    int info = memo_info(fp, c, n, hash);
+    if (info >= 0) {
+        fp->hot_keys[h] = key;
+        fp->hot_info[h] = (uint8_t)info;
+    }
     return info;
 }
 
@@ -833,20 +879,15 @@ static int count_hit(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64
     return 0;
 }
 
-/* Raw chunks folded in Python are remembered in the memo under their UTF-8 bytes with this
- * mixed into the hash, so that they never meet a normalized chunk of the same bytes. */
-#define RAW_CHUNK_SALT 0x5bd1e9955bd1e995ULL
-
 /* A raw chunk (UTF-8) with a character this pass does not fold: Python's fold tells what
  * its normalized chunks are. A raw chunk that is nothing to the prefilter is remembered. */
 static int fold_in_python(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n) {
     MemoSlot *slot = NULL;
     uint64_t hash = 0;
     if (n <= MEMO_MAX_CHUNK) {
-        hash = fnv1a(raw, n) ^ RAW_CHUNK_SALT;
-        hash |= hash == 0;
-        slot = memo_find(&fp->memo, raw, n, hash);
-        if (slot->hash != 0) return 0; /* only raw chunks that are nothing are remembered */
+        hash = chunk_hash(raw, n);
+        slot = memo_find(&fp->memo, raw, n, hash, 1);
+        if (slot->length != 0) return 0; /* only raw chunks that are nothing are remembered */
     }
     PyObject *hits = PyObject_CallFunction(fp->fold, "y#", (const char *)raw, (Py_ssize_t)n);
     if (!hits) return -1;
@@ -854,7 +895,7 @@ static int fold_in_python(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n)
     Py_DECREF(hits);
     if (!seq) return -1;
     Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    if (count == 0 && slot != NULL && memo_put(&fp->memo, raw, n, hash, 0) < 0) {
+    if (count == 0 && slot != NULL && memo_put(&fp->memo, raw, n, hash, 1, 0) < 0) {
         Py_DECREF(seq);
         return -1;
     }
@@ -868,7 +909,7 @@ static int fold_in_python(FirstPass *fp, Tally *t, const uint8_t *raw, size_t n)
             return -1;
         }
         if (info != 0 &&
-            count_hit(fp, t, (const uint8_t *)chunk, (size_t)length, fnv1a((const uint8_t *)chunk, length),
+            count_hit(fp, t, (const uint8_t *)chunk, (size_t)length, chunk_hash((const uint8_t *)chunk, length),
                       info) < 0) {
             Py_DECREF(seq);
             return -1;
@@ -941,8 +982,8 @@ static int fold_high_chunk(FirstPass *fp, Tally *t, const void *text, int kind, 
             }
             size_t j = i;
             while (j < n && c[j] != ' ') j++;
-            uint64_t hash = fnv1a(c + i, j - i);
-            int info = memo_info(fp, c + i, j - i, hash);
+            uint64_t hash = chunk_hash(c + i, j - i);
+            int info = known_info(fp, c + i, j - i, hash);
             if (info == -2) goto in_python;
             if (info < 0) return -1;
             if (counting && info && count_hit(fp, t, c + i, j - i, hash, info) < 0) return -1;
@@ -984,7 +1025,6 @@ static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const
     long long line = 0;
     size_t line_start = 0, chunk_start = 0;
     int in_chunk = 0, high = 0;
-    uint64_t hash = FNV_OFFSET;
     if (bytes_reserve(&fp->norm, size > 4096 ? 4096 : size + 1) < 0) return -1;
     fp->norm.size = 0;
     for (size_t i = 0; i <= size; i++) {
@@ -997,7 +1037,6 @@ static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const
             }
             if (fp->norm.size == fp->norm.capacity && bytes_reserve(&fp->norm, 1) < 0) return -1;
             fp->norm.data[fp->norm.size++] = c;
-            hash = (hash ^ c) * FNV_PRIME;
             continue;
         }
         if (c == C_DELETED || c == C_HIGH) {
@@ -1013,13 +1052,13 @@ static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const
             if (high) {
                 if (fold_high_chunk(fp, t, text, kind, chunk_start, i) < 0) return -1;
             } else if (fp->norm.size) {
-                int info = memo_info(fp, fp->norm.data, fp->norm.size, hash);
+                uint64_t hash = chunk_hash(fp->norm.data, fp->norm.size);
+                int info = known_info(fp, fp->norm.data, fp->norm.size, hash);
                 if (info < 0) return -1; /* (an ASCII chunk has no non-ASCII digit) */
                 if (info && count_hit(fp, t, fp->norm.data, fp->norm.size, hash, info) < 0) return -1;
             }
             in_chunk = high = 0;
             fp->norm.size = 0;
-            hash = FNV_OFFSET;
         }
         if (c == C_NEWLINE) {
             if (end_line(fp, t, line, line_start, i) < 0) return -1;
@@ -1194,6 +1233,12 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
     Py_INCREF(fold_char);
     fp->fold_char = fold_char;
     if (memo_init(&fp->memo, (size_t)memo_chunks) < 0) return -1;
+    fp->hot_keys = PyMem_Calloc(HOT_SLOTS, sizeof(uint64_t));
+    fp->hot_info = PyMem_Calloc(HOT_SLOTS, 1);
+    if (!fp->hot_keys || !fp->hot_info) {
+        PyErr_NoMemory();
+        return -1;
+    }
     if (hitset_init(&fp->line_hits) < 0 || hitset_init(&fp->doc_hits) < 0) return -1;
     return 0;
 }
@@ -1210,6 +1255,8 @@ static void FirstPass_dealloc(FirstPass *fp) {
     Py_XDECREF(fp->fold_char);
     for (size_t page = 0; page < CHAR_PAGES; page++) PyMem_Free(fp->char_pages[page]);
     PyMem_Free(fp->memo.slots);
+    PyMem_Free(fp->hot_keys);
+    PyMem_Free(fp->hot_info);
     bytes_free(&fp->memo.arena);
     bytes_free(&fp->norm);
     bytes_free(&fp->hit_arena);
