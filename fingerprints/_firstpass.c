@@ -211,9 +211,12 @@ static inline uint64_t short_key(const uint8_t *c, size_t n) {
     return v;
 }
 
-/* The memo's and the hit sets' hash of a chunk: its short key mixed, or FNV-1a mixed. */
+/* The memo's and the hit sets' hash of a chunk: its short key mixed; its two halves' (up to
+ * 16 bytes); FNV-1a mixed. */
 static inline uint64_t chunk_hash(const uint8_t *c, size_t n) {
-    return mix64(n <= SHORT_CHUNK ? short_key(c, n) : fnv1a(c, n));
+    if (n <= SHORT_CHUNK) return mix64(short_key(c, n));
+    if (n <= 2 * SHORT_CHUNK) return mix64(short_key(c, SHORT_CHUNK) ^ mix64(short_key(c + SHORT_CHUNK, n - SHORT_CHUNK)));
+    return mix64(fnv1a(c, n));
 }
 
 /* ---------------------------------------------------------------- growable buffers */
@@ -464,7 +467,11 @@ enum { FOLD_UNKNOWN = 0, FOLD_SAFE = 1, FOLD_UNSAFE = 2 };
 enum { TOKEN_LETTER = 0, TOKEN_DIGIT = 1, TOKEN_OTHER = 2 };
 #define FOLD_MAX_BYTES 29
 #define CHAR_PAGES (0x110000 >> 8)
-#define HOT_SLOTS (1 << 14)
+#define HOT_SLOTS (1 << 15)
+
+typedef struct {
+    uint64_t low, high; /* short_key of a chunk's first 8 bytes, of the rest */
+} HotSlot;
 
 typedef struct {
     uint8_t state, token_class, length;
@@ -488,7 +495,7 @@ typedef struct {
     PyObject *fold_char; /* code point -> (its normalized bytes or None, its TOKEN_ class) */
     int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
     Memo memo;
-    uint64_t *hot_keys; /* HOT_SLOTS short keys (0: empty) and their infos: see known_info */
+    HotSlot *hot; /* HOT_SLOTS chunks (0, 0: empty) and their infos: see known_info */
     uint8_t *hot_info;
     CharFold *char_pages[CHAR_PAGES]; /* what fold_char said of each code point seen, by page */
     /* per document */
@@ -835,18 +842,20 @@ static int memo_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
     return info;
 }
 
-/* chunk_info of a normalized chunk, through the hot table first: the short chunks met last
- * (most text is a few thousand words, met again and again), in a table small enough to stay
- * in the processor's cache; the memo's table outgrows it. */
+/* chunk_info of a normalized chunk, through the hot table first: the chunks of up to 16
+ * bytes met last (most text is a few thousand words, met again and again), in a table small
+ * enough to stay in the processor's cache (the memo's table outgrows it), keyed by their
+ * bytes (two short keys). */
 static inline int known_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
-    if (n > SHORT_CHUNK) return memo_info(fp, c, n, hash);
-    uint64_t key = short_key(c, n);
-    size_t h = (size_t)hash & (HOT_SLOTS - 1);
-    if (fp->hot_keys[h] == key) return fp->hot_info[h];
+    if (n > 2 * SHORT_CHUNK) return memo_info(fp, c, n, hash);
+    uint64_t low = short_key(c, n < SHORT_CHUNK ? n : SHORT_CHUNK);
+    uint64_t high = n > SHORT_CHUNK ? short_key(c + SHORT_CHUNK, n - SHORT_CHUNK) : 0;
+    HotSlot *slot = &fp->hot[(size_t)hash & (HOT_SLOTS - 1)];
+    if (slot->low == low && slot->high == high) return fp->hot_info[slot - fp->hot];
     int info = memo_info(fp, c, n, hash);
     if (info >= 0) {
-        fp->hot_keys[h] = key;
-        fp->hot_info[h] = (uint8_t)info;
+        *slot = (HotSlot){low, high};
+        fp->hot_info[slot - fp->hot] = (uint8_t)info;
     }
     return info;
 }
@@ -1233,9 +1242,9 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
     Py_INCREF(fold_char);
     fp->fold_char = fold_char;
     if (memo_init(&fp->memo, (size_t)memo_chunks) < 0) return -1;
-    fp->hot_keys = PyMem_Calloc(HOT_SLOTS, sizeof(uint64_t));
+    fp->hot = PyMem_Calloc(HOT_SLOTS, sizeof(HotSlot));
     fp->hot_info = PyMem_Calloc(HOT_SLOTS, 1);
-    if (!fp->hot_keys || !fp->hot_info) {
+    if (!fp->hot || !fp->hot_info) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1255,7 +1264,7 @@ static void FirstPass_dealloc(FirstPass *fp) {
     Py_XDECREF(fp->fold_char);
     for (size_t page = 0; page < CHAR_PAGES; page++) PyMem_Free(fp->char_pages[page]);
     PyMem_Free(fp->memo.slots);
-    PyMem_Free(fp->hot_keys);
+    PyMem_Free(fp->hot);
     PyMem_Free(fp->hot_info);
     bytes_free(&fp->memo.arena);
     bytes_free(&fp->norm);
