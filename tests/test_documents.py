@@ -122,6 +122,27 @@ def test_fixed_width_report_columns_become_tab_separated():
     assert not any(set(line) <= set("- \t") for line in lines)  # the rule line is gone
 
 
+def test_fixed_width_columns_of_non_ascii_names_split_at_the_same_gaps():
+    report = (
+        "Nom                Date          Lieu\n"
+        "Zoë Brontë         1990-03-07    Ñandú\n"
+        "François Lefèvre   1985-12-01    Œil de Bœuf\n"
+        "Łukasz Żółw        2001-01-31    Kraków\n"
+    )
+    assert lines_of(report.encode(), "report.txt")[1:] == [
+        "Zoë Brontë\t1990-03-07\tÑandú",
+        "François Lefèvre\t1985-12-01\tŒil de Bœuf",
+        "Łukasz Żółw\t2001-01-31\tKraków",
+    ]
+
+
+def test_a_report_longer_than_its_sniffed_head_is_converted_to_its_end():
+    row = "GARCIA Juan        1990-03-07        A123456789\n"
+    report = row * (2 * limits.REPORT_SNIFF_CHARS // len(row))
+    lines = lines_of(report.encode(), "report.txt")
+    assert lines == ["GARCIA Juan\t1990-03-07\tA123456789"] * report.count("\n")
+
+
 def test_log_lines_with_one_padded_field_are_left_alone():
     log = "".join(f"2024-01-0{i} 10:00:00 INFO  job {i} done\n" for i in range(1, 6)).encode()
     assert lines_of(log) == log.decode().splitlines()

@@ -222,7 +222,12 @@ def _parse_block(block: list[str], labels: set[str]) -> list | None:
 def _may_be_fields(block: list[str]) -> bool:
     """A cheap test, before labels are known, that every line of the block may hold fields:
     prose, log and table lines fail it at their first line."""
-    if len(block) < 2 or not _FIELD_LINES_ONLY.fullmatch("\n".join(block)):
+    if len(block) < 2:
+        return False
+    text = "\n".join(block)
+    if len(block) > MAX_UNLABELED_BLOCK_LINES and ":" not in text and "=" not in text and "\t" not in text:
+        return False  # no label can be read in it, and unlabeled it is too long for one record
+    if not _FIELD_LINES_ONLY.fullmatch(text):
         return False  # (a line that fails the regex fails the test below: code stops here)
     for line in block:
         if len(line) > MAX_FIELD_LINE_CHARS:

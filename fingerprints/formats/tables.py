@@ -32,7 +32,6 @@ MARKDOWN_SEPARATOR_LINE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+", 
 _INNER_GAPS_ROW = re.compile(
     r"  (?<=\S  ) *" + r"[^ \n][^\n]*? {2,}" * (limits.FIXED_WIDTH_MIN_GUTTERS - 1) + r"\S"
 )
-_GAP = re.compile(" {2,}")
 _RULE_LINE = re.compile(r"^[\s\-=_+*|]+$")
 
 
@@ -44,9 +43,7 @@ def convert_text_tables(text: str) -> str:
     """
     if _MARKDOWN_HINT.search(text):
         text = _convert_markdown_tables(text)
-    if _starts_with_a_report(text):
-        text = _convert_fixed_width_blocks(text)
-    return text
+    return _convert_reports(text)
 
 
 def _convert_markdown_tables(text: str) -> str:
@@ -71,15 +68,22 @@ def _convert_markdown_tables(text: str) -> str:
     return "".join(out)
 
 
-def _starts_with_a_report(text: str) -> bool:
-    """Whether the first ``limits.REPORT_SNIFF_CHARS`` hold a fixed-width table.
+def _convert_reports(text: str) -> str:
+    """``text`` with its fixed-width blocks converted when its first
+    ``limits.REPORT_SNIFF_CHARS`` hold one, else ``text`` itself.
 
     Only such documents pay for the pass over the whole text (a report is one from its first
     page); a report block deep inside other text keeps its spaces, which the scanner reads
-    as separators anyway: only its lines do not count as table rows.
+    as separators anyway: only its lines do not count as table rows. A text no longer than
+    the head is converted once (the head's conversion is the text's).
     """
     head = text[: limits.REPORT_SNIFF_CHARS]
-    return _convert_fixed_width_blocks(head) is not head
+    converted = _convert_fixed_width_blocks(head)
+    if converted is head:
+        return text
+    if head is text:
+        return converted
+    return _convert_fixed_width_blocks(text)
 
 
 def _convert_fixed_width_blocks(text: str) -> str:
@@ -159,22 +163,43 @@ def fixed_width_to_lines(lines: list[str]) -> list[str]:
 
 
 def _common_gutters(lines: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of the column ranges of 2+ spaces blank in every line, starting inside it."""
+    """(start, end) of the column ranges of 2+ spaces blank in every line, starting inside it.
+
+    The blank columns of each line are one integer (bit c: column c is a space, or past the
+    line's end), so lines are intersected a machine word at a time; the gaps are the runs
+    of 2+ set bits. A block is given up as soon as fewer than FIXED_WIDTH_MIN_GUTTERS gaps
+    run through its first lines."""
     content = [line for line in lines if line.strip() and not _RULE_LINE.match(line)]
     if not content:
         return []
     width = max(len(line) for line in content)
-    gutters = [(m.start(), m.end()) for m in _GAP.finditer(content[0].ljust(width))]
+    common = _blank_columns(content[0], width)
     for line in content[1:]:
-        padded = line.ljust(width)
-        narrowed = []
-        for start, end in gutters:
-            narrowed += [(start + m.start(), start + m.end()) for m in _GAP.finditer(padded[start:end])]
-        gutters = narrowed
-        if len(gutters) < limits.FIXED_WIDTH_MIN_GUTTERS:
+        common &= _blank_columns(line, width)
+        if _gap_count(common) < limits.FIXED_WIDTH_MIN_GUTTERS:
             return []
+    columns = format(common, f"0{width}b")[::-1]  # "1" where column c is blank in every line
     # A gap at the left edge is indentation and one reaching the right edge is padding.
-    return [(start, end) for start, end in gutters if start > 0 and end < width]
+    return [(m.start(), m.end()) for m in _BLANK_RUN.finditer(columns) if m.start() > 0 and m.end() < width]
+
+
+_SPACE_BITS = bytes.maketrans(bytes(range(256)), b"0" * 32 + b"1" + b"0" * 223)
+_BLANK_RUN = re.compile("1{2,}")
+
+
+def _blank_columns(line: str, width: int) -> int:
+    """Bit c set where column c of ``line`` (padded to ``width``) is a space."""
+    padded = line.ljust(width)
+    if padded.isascii():
+        bits = padded.encode("ascii").translate(_SPACE_BITS)
+        return int(bits[::-1], 2)
+    return int("".join("1" if ch == " " else "0" for ch in reversed(padded)), 2)
+
+
+def _gap_count(blank: int) -> int:
+    """The runs of 2+ set bits in ``blank``."""
+    pairs = blank & (blank >> 1)  # bit c: columns c and c + 1 both blank
+    return (pairs & ~(pairs << 1)).bit_count()
 
 
 def _spans(gutters: list[tuple[int, int]], width: int) -> Iterator[tuple[int, int]]:
