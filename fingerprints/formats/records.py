@@ -21,12 +21,10 @@ The window is the block, and it never spans two people:
 
 from __future__ import annotations
 
-import bisect
 import functools
-import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 # A block longer than this is not one record (a person has a dozen fields, a form a few
 # dozen lines): it is left line by line.
@@ -113,38 +111,66 @@ def join_record_blocks(text: str) -> str:
         and len(_HEAD_LABEL_LINE.findall(text[:_HEAD_CHARS])) < _MIN_HEAD_LABEL_LINES
     ):
         return text
-    if _record_value_at(text, 0) < 0:
-        return text
-    pieces = _BLANK_LINES.split(text)  # even: text between blank lines; odd: the blank lines
-    candidates = []  # (piece, its lines, its candidate blocks)
-    for number in _pieces_with_record_values(text, pieces):
-        piece = pieces[number]
-        if "\n" not in piece or not _TWO_FIELD_LINES.search("\n" + piece):
+    candidates = []  # (start, end, candidate blocks) of the pieces worth the line-by-line pass
+    for start, end in _pieces_with_record_values(text):
+        if text.find("\n", start, end) < 0 or not _two_field_lines_in(text, start, end):
             continue
+        piece = text[start:end]
         lines = piece.split("\n")
-        blocks = [(start, end) for start, end in _blocks(piece, lines) if _may_be_fields(lines[start:end])]
+        blocks = [(first, last) for first, last in _blocks(piece, lines) if _may_be_fields(lines[first:last])]
         if blocks:
-            candidates.append((number, lines, blocks))
+            candidates.append((start, end, blocks))
     if not candidates:
         return text
+    # The pieces are cut into lines again in each pass rather than kept, and only joined
+    # blocks are kept: most lines that reach this far are of blocks that are not records
+    # (code, PostScript), and a line kept as a str costs some 50 bytes beyond its characters,
+    # its fields some 200.
     labels = _recurring_labels(
-        [line for _, lines, blocks in candidates for start, end in blocks for line in lines[start:end]]
+        line
+        for start, end, blocks in candidates
+        for lines in (text[start:end].split("\n"),)
+        for first, last in blocks
+        for line in lines[first:last]
     )
-    parsed = [
-        (number, lines, [(start, end, _parse_block(lines[start:end], labels)) for start, end in blocks])
-        for number, lines, blocks in candidates
-    ]
-    unlabeled_ok = (
-        sum(1 for _, _, read in parsed for _, _, fields in read if fields and _unlabeled_record(fields))
-        >= MIN_UNLABELED_BLOCKS
-    )
-    changed = False
-    for number, lines, read in parsed:
-        joined = _joined_lines(lines, read, unlabeled_ok)
+    read = []  # (start, end, [(first, last, joined lines, unlabeled fields)]) of each piece
+    unlabeled_records = 0
+    for start, end, blocks in candidates:
+        lines = text[start:end].split("\n")
+        outcomes = []
+        for first, last in blocks:
+            fields = _parse_block(lines[first:last], labels)
+            if not fields:
+                continue
+            if _holds_a_label(fields):
+                joined = _join_block(fields, unlabeled_ok=False)  # (a labeled block's join ignores it)
+                if joined is not None:
+                    outcomes.append((first, last, joined, None))
+            elif _unlabeled_record(fields):
+                unlabeled_records += 1
+                outcomes.append((first, last, None, fields))  # joined once the text is counted
+        if outcomes:
+            read.append((start, end, outcomes))
+    unlabeled_ok = unlabeled_records >= MIN_UNLABELED_BLOCKS
+    out: list[str] = []
+    done = 0
+    for start, end, outcomes in read:
+        joined = _joined_lines(text[start:end].split("\n"), outcomes, unlabeled_ok)
         if joined is not None:
-            pieces[number] = joined
-            changed = True
-    return "".join(pieces) if changed else text
+            out += [text[done:start], joined]
+            done = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _two_field_lines_in(text: str, start: int, end: int) -> bool:
+    """Whether the piece ``text[start:end]`` holds two field lines one after the other
+    (``_TWO_FIELD_LINES``, searched from the newline before the piece, without a copy)."""
+    if start == 0:
+        return _TWO_FIELD_LINES.search("\n" + text[:end]) is not None
+    return _TWO_FIELD_LINES.search(text, start - 1, end) is not None
 
 
 def _record_value_at(text: str, start: int) -> int:
@@ -155,24 +181,30 @@ def _record_value_at(text: str, start: int) -> int:
     return at if at >= 0 else (digits.start() if digits else -1)
 
 
-def _pieces_with_record_values(text: str, pieces: list[str]) -> Iterator[int]:
-    """The (even) numbers of the pieces that hold a record's kind of value, searching the
-    text once: from each hit on to the end of its piece."""
-    ends = list(itertools.accumulate(len(piece) for piece in pieces))
+def _pieces_with_record_values(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the pieces of ``text`` between its blank lines (``_BLANK_LINES``) that
+    hold a record's kind of value, searching the text once: from each hit on to the end of
+    its piece. The blank lines are found as the search goes (a blank line never holds a
+    value), so the text is never cut into all its pieces."""
+    blank_lines = _BLANK_LINES.finditer(text)
+    piece_start, following = 0, next(blank_lines, None)
     position = 0
     while (found := _record_value_at(text, position)) >= 0:
-        number = bisect.bisect_right(ends, found)
-        if number % 2 == 0:  # (a separator is blank: never holds one)
-            yield number
-        position = ends[number]
+        while following is not None and following.end() <= found:
+            piece_start, following = following.end(), next(blank_lines, None)
+        piece_end = len(text) if following is None else following.start()
+        yield piece_start, piece_end
+        position = piece_end
 
 
 def _joined_lines(lines: list[str], blocks: list, unlabeled_ok: bool) -> str | None:
-    """The piece with its record blocks joined, or None when none is."""
+    """The piece with its record blocks joined, or None when none is; ``blocks``: (first,
+    last, the joined lines of a labeled block, or None and the fields of an unlabeled one)."""
     out: list[str] = []
     done = 0
-    for start, end, fields in blocks:
-        joined = _join_block(fields, unlabeled_ok) if fields else None
+    for start, end, joined, fields in blocks:
+        if fields is not None:
+            joined = _join_block(fields, unlabeled_ok)
         if joined is not None:
             out.extend(lines[done:start])
             out.extend(joined)
@@ -242,7 +274,11 @@ def _may_be_fields(block: list[str]) -> bool:
     return True
 
 
-def _recurring_labels(lines: list[str]) -> set[str]:
+def _holds_a_label(parsed: list) -> bool:
+    return any(label for fields in parsed for label, _, _ in fields)
+
+
+def _recurring_labels(lines: Iterable[str]) -> set[str]:
     """Labels that occur at least twice among ``lines``: field names. A "label" seen once is
     as likely a value ("Jane Doe: 1990-03-07" is a whole record), so it is not trusted."""
     labels: list[str] = []
@@ -262,7 +298,7 @@ def _join_block(
     lines = [fields for fields in parsed if fields is not None]
     if len(parsed) < 2 or len(lines) < len(parsed):
         return None  # a table row, prose or a self-contained record line inside
-    if not any(label for fields in lines for label, _, _ in fields):
+    if not _holds_a_label(lines):
         if not unlabeled_ok or not _unlabeled_record(parsed):
             return None
         return [FIELD_SEPARATOR.join(value for fields in lines for _, value, _ in fields)]
