@@ -308,6 +308,25 @@ def test_decompressed_total_over_the_limit_is_refused_while_holding_little_memor
     assert peak < 4 * MB + len(data) + 2 * MB
 
 
+def test_a_large_text_without_blank_lines_is_read_holding_about_one_copy_of_it():
+    # Short lines, some of them field-like, never a blank line between them (PostScript,
+    # a long log): the record-block pass must not hold the text as one str per line (some
+    # 50 bytes a line beyond its characters), nor the base64 pass several copies of it.
+    lines = [
+        f"[{i % 97}.25 {i % 13}] /F{i % 7} Tf" if i % 50 else f"{i}: {i * 7 % 10000:04d}"
+        for i in range(200_000)
+    ]
+    data = "\n".join(lines).encode()
+    tracemalloc.start()
+    try:
+        extraction = extract_texts(data, "page.ps")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert extraction.text.encode() == data
+    assert peak < 2.5 * len(data)
+
+
 def _patch_central_directory(
     data: bytes, compress_size: int | None = None, file_size: int | None = None, crc: int | None = None
 ) -> bytes:

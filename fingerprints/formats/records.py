@@ -111,35 +111,28 @@ def join_record_blocks(text: str) -> str:
         and len(_HEAD_LABEL_LINE.findall(text[:_HEAD_CHARS])) < _MIN_HEAD_LABEL_LINES
     ):
         return text
-    candidates = []  # (start, end, candidate blocks) of the pieces worth the line-by-line pass
+    candidates = []  # (start, end, [(start, end) of its candidate blocks]) of pieces
     for start, end in _pieces_with_record_values(text):
         if text.find("\n", start, end) < 0 or not _two_field_lines_in(text, start, end):
             continue
-        piece = text[start:end]
-        lines = piece.split("\n")
-        blocks = [(first, last) for first, last in _blocks(piece, lines) if _may_be_fields(lines[first:last])]
+        blocks = [block for block in _blocks(text, start, end) if _may_be_fields(text, *block)]
         if blocks:
             candidates.append((start, end, blocks))
     if not candidates:
         return text
-    # The pieces are cut into lines again in each pass rather than kept, and only joined
-    # blocks are kept: most lines that reach this far are of blocks that are not records
-    # (code, PostScript), and a line kept as a str costs some 50 bytes beyond its characters,
-    # its fields some 200.
+    # Blocks are cut into lines in each pass rather than kept, and only joined blocks are
+    # kept: most lines that reach this far are of blocks that are not records (code,
+    # PostScript), and a line kept as a str costs some 50 bytes beyond its characters, its
+    # fields some 200.
     labels = _recurring_labels(
-        line
-        for start, end, blocks in candidates
-        for lines in (text[start:end].split("\n"),)
-        for first, last in blocks
-        for line in lines[first:last]
+        line for _, _, blocks in candidates for block in blocks for line in _lines(text, *block)
     )
-    read = []  # (start, end, [(first, last, joined lines, unlabeled fields)]) of each piece
+    read = []  # (start, end, [(start, end, joined lines, unlabeled fields)]) of each piece
     unlabeled_records = 0
     for start, end, blocks in candidates:
-        lines = text[start:end].split("\n")
         outcomes = []
         for first, last in blocks:
-            fields = _parse_block(lines[first:last], labels)
+            fields = _parse_block(text[first:last].split("\n"), labels)
             if not fields:
                 continue
             if _holds_a_label(fields):
@@ -155,7 +148,7 @@ def join_record_blocks(text: str) -> str:
     out: list[str] = []
     done = 0
     for start, end, outcomes in read:
-        joined = _joined_lines(text[start:end].split("\n"), outcomes, unlabeled_ok)
+        joined = _joined_piece(text, start, end, outcomes, unlabeled_ok)
         if joined is not None:
             out += [text[done:start], joined]
             done = end
@@ -163,6 +156,14 @@ def join_record_blocks(text: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[str]:
+    """The lines of ``text[start:end]``, one at a time (the piece is never cut whole)."""
+    while (newline := text.find("\n", start, end)) >= 0:
+        yield text[start:newline]
+        start = newline + 1
+    yield text[start:end]
 
 
 def _two_field_lines_in(text: str, start: int, end: int) -> bool:
@@ -197,37 +198,54 @@ def _pieces_with_record_values(text: str) -> Iterator[tuple[int, int]]:
         position = piece_end
 
 
-def _joined_lines(lines: list[str], blocks: list, unlabeled_ok: bool) -> str | None:
-    """The piece with its record blocks joined, or None when none is; ``blocks``: (first,
-    last, the joined lines of a labeled block, or None and the fields of an unlabeled one)."""
-    out: list[str] = []
-    done = 0
-    for start, end, joined, fields in blocks:
+def _joined_piece(text: str, start: int, end: int, blocks: list, unlabeled_ok: bool) -> str | None:
+    """The piece ``text[start:end]`` with its record blocks joined, or None when none is;
+    ``blocks``: (start, end, the joined lines of a labeled block, or None and the fields of an
+    unlabeled one). Written as groups of lines joined by newlines, so that a block joined into
+    no line leaves no empty line behind."""
+    groups: list[str] = []  # each one or more whole lines
+    done = start  # where the lines not yet written start
+    for first, last, joined, fields in blocks:
         if fields is not None:
             joined = _join_block(fields, unlabeled_ok)
-        if joined is not None:
-            out.extend(lines[done:start])
-            out.extend(joined)
-            done = end
-    if not done:
+        if joined is None:
+            continue
+        if first > done:
+            groups.append(text[done : first - 1])  # (the lines before the block, newline aside)
+        groups += joined
+        done = last + 1
+    if done == start:
         return None
-    out.extend(lines[done:])
-    return "\n".join(out)
+    if done <= end:
+        groups.append(text[done:end])
+    return "\n".join(groups)
 
 
-def _blocks(piece: str, lines: list[str]) -> Iterator[tuple[int, int]]:
-    """(start, end) of the runs of non-boundary lines of ``piece`` (cut into ``lines``); the
-    boundaries are found by one regex search over the piece (``_MAY_BE_BOUNDARY``)."""
-    start = line = position = 0
-    for candidate in _MAY_BE_BOUNDARY.finditer("\n" + piece):
-        line += piece.count("\n", position, candidate.start())  # (the line after the newline found)
-        position = candidate.start()
-        if _is_boundary(lines[line]):
-            if start < line:
-                yield start, line
-            start = line + 1
-    if start < len(lines):
-        yield start, len(lines)
+def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) in ``text`` of the runs of non-boundary lines of the piece
+    ``text[start:end]``; the boundaries are found by one regex search over the piece
+    (``_MAY_BE_BOUNDARY``), and only the lines it finds are cut out."""
+    run = start  # where the run of non-boundary lines starts
+    for line_start in _may_be_boundary_lines(text, start, end):
+        line_end = text.find("\n", line_start, end)
+        line_end = end if line_end < 0 else line_end
+        if _is_boundary(text[line_start:line_end]):
+            if run < line_start:
+                yield run, line_start - 1
+            run = line_end + 1
+    if run < end:
+        yield run, end
+
+
+def _may_be_boundary_lines(text: str, start: int, end: int) -> Iterator[int]:
+    """Where the lines of the piece ``text[start:end]`` that ``_MAY_BE_BOUNDARY`` finds start
+    (it is searched from the newline before each line)."""
+    if start == 0:  # the text's first line has no newline before it
+        first_end = text.find("\n", 0, end)
+        if _MAY_BE_BOUNDARY.match("\n" + text[: end if first_end < 0 else first_end]):
+            yield 0
+    for candidate in _MAY_BE_BOUNDARY.finditer(text, max(start - 1, 0), end):
+        yield candidate.start() + 1
 
 
 def _is_boundary(line: str) -> bool:
@@ -251,17 +269,17 @@ def _parse_block(block: list[str], labels: set[str]) -> list | None:
     return parsed
 
 
-def _may_be_fields(block: list[str]) -> bool:
-    """A cheap test, before labels are known, that every line of the block may hold fields:
-    prose, log and table lines fail it at their first line."""
-    if len(block) < 2:
-        return False
-    text = "\n".join(block)
-    if len(block) > MAX_UNLABELED_BLOCK_LINES and ":" not in text and "=" not in text and "\t" not in text:
+def _may_be_fields(text: str, start: int, end: int) -> bool:
+    """A cheap test, before labels are known, that every line of the block ``text[start:end]``
+    may hold fields: prose, log and table lines fail it at their first line."""
+    newlines = text.count("\n", start, end)
+    if newlines == 0:
+        return False  # one line
+    if newlines >= MAX_UNLABELED_BLOCK_LINES and all(text.find(c, start, end) < 0 for c in ":=\t"):
         return False  # no label can be read in it, and unlabeled it is too long for one record
-    if not _FIELD_LINES_ONLY.fullmatch(text):
+    if not _FIELD_LINES_ONLY.fullmatch(text, start, end):
         return False  # (a line that fails the regex fails the test below: code stops here)
-    for line in block:
+    for line in _lines(text, start, end):
         if len(line) > MAX_FIELD_LINE_CHARS:
             return False
         pieces = _pieces(line)[1]
