@@ -11,6 +11,14 @@ setup(
             sources=["fingerprints/_firstpass.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        # The keys of candidate lines (fingerprints/_linekeys.c, wrapped by line_keys.py, which
+        # holds the numpy fallback giving the same keys).
+        Extension(
+            "leaktrack.fingerprints._linekeys",
+            sources=["fingerprints/_linekeys.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -6,7 +6,8 @@
    the dataset. Only lines holding an id number or two such chunks go further; a document
    without one is clean, and most of the web stops here.
 2. Encoding: for those lines, the keyed hashes of every run of 1..MAX_VALUE_TOKENS tokens,
-   of id numbers and dates (numpy, all lines at once), keeping only keys some record has.
+   of id numbers and dates, keeping only keys some record has (``line_keys``: compiled, or
+   numpy over all lines at once).
 3. Candidates: records sharing a rare keyed value with a line (``candidate_keys``); lines
    left without any get the records two of their commoner values share (``paired_keys``),
    then are looked up in the MinHash LSH tables of the fingerprint file.
@@ -22,7 +23,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -50,7 +50,8 @@ from .fingerprint_set import (
 )
 from .first_pass import AVAILABLE as first_pass_compiled
 from .first_pass import CompiledFirstPass, DateWordTest, candidate_rows
-from .keys import KeyedHasher, bag_key, bag_keys, token_run_keys
+from .keys import KeyedHasher, bag_key, bag_keys
+from .line_keys import LineKeys
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
     MONTHS,
@@ -73,7 +74,6 @@ _NEWLINE, _SPACE = 10, 32
 # few enough that the intermediate arrays (keys of every run of tokens, pairs x columns;
 # some 30 bytes a byte of line) stay a few MB, whatever the document's size.
 MATCH_BATCH_BYTES = 1 << 17
-_BITSET_SLICE = 1 << 16
 _TEXT_BLOCK_CHARS = 1 << 18  # a document's text is walked in blocks of lines about this long
 _ID_VARIANT_MEMO_CHUNKS = 200_000  # chunks whose id variants are remembered (dropped whole when full)
 
@@ -137,7 +137,6 @@ class _Scanner:
             params.WEIGHT_ABBREVIATED_NAME * params.INITIALS_WITH_DATE_MAX_DF**-params.RARITY_EXPONENT
         ) * (1 - 1e-6)
         self.known_keys = fingerprints.known_keys
-        self.known_bits = KeyBitset(fingerprints.known_bits)
         month_keys = self._month_keys()
         self.chunks = ChunkTable(
             self.hasher,
@@ -146,6 +145,8 @@ class _Scanner:
             compiled=compiled,
         )
         self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
+        # The keys of candidate lines, by _linekeys.c unless compiled is False:
+        self.line_keys = LineKeys(self.chunks, fingerprints.known_bits, fingerprints.known_keys, compiled)
         # With fewer than two text columns, a line needs a number to be matched at all, and
         # one whose only numbers are digit dates a date some record holds beside one of its
         # words (``first_pass.candidate_rows``, ``DateWordTest``).
@@ -633,63 +634,38 @@ class _EncodedLines:
     """Keyed hashes of a batch of candidate lines (token runs, id numbers and dates), each
     with its line: the line's index in the batch (``line_numbers`` maps it back).
 
-    The batch's lines come as one bytes object, joined by newlines: it is cut into chunks
-    once (``bytes.split``, in C), and each chunk's line is found from the byte offsets of
-    chunk starts and newlines with numpy, so no Python object is made per line."""
+    The batch's lines come as one bytes object, joined by newlines: ``line_keys.LineKeys``
+    gives each chunk's id in the chunk table and its line, and the keys of the lines that some
+    record has, so no Python object is made per line."""
 
     def __init__(self, scanner: _Scanner, line_numbers: np.ndarray, text: bytes):
         table = scanner.chunks
-        chunks = text.split()
-        data = np.frombuffer(text, dtype=np.uint8)
-        # token_bytes leaves space and newline as the only bytes up to 32, the bytes split cuts at:
-        separator = data <= _SPACE
-        starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
-        del separator
-        if len(starts) != len(chunks):
-            raise ValueError("match_lines takes lines as normalize.token_bytes makes them")
-        self.chunk_ids = _chunk_ids(table, chunks)
-        del chunks
+        chunks = scanner.line_keys.batch_chunks(text)
+        self.chunk_ids = chunks.ids
         self.table = table
         self.text = text
         self.line_numbers = line_numbers
+        if chunks.line_count != len(line_numbers):
+            raise ValueError("match_lines takes lines without newlines")
         self.read_by_ocr = np.zeros(len(line_numbers), dtype=bool)  # set by match_lines
-        newlines = np.flatnonzero(data == _NEWLINE)
+        newlines = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == _NEWLINE)
         self.line_starts = np.concatenate(([0], newlines + 1))
         self.line_ends = np.concatenate((newlines, [len(text)]))
-        self.chunk_lines = np.searchsorted(newlines, starts)
+        self.chunk_lines = chunks.lines
         size = len(line_numbers)
         self.line_offsets = np.searchsorted(self.chunk_lines, np.arange(size + 1))
-        token_keys, token_counts = table.token_keys.gather(self.chunk_ids)
-        token_lines = np.repeat(self.chunk_lines, token_counts)
-        self.tokens_per_line = np.bincount(token_lines, minlength=size)
         self.has_id_number = np.zeros(size, dtype=bool)
         self.has_id_number[self.chunk_lines[table.with_id_number(self.chunk_ids)]] = True
-        special_keys, special_counts = table.special_keys.gather(self.chunk_ids)
-        self._keep_known(
-            scanner,
-            [
-                (token_keys, token_lines),
-                token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS),
-                (special_keys, np.repeat(self.chunk_lines, special_counts)),
-                self._textual_date_keys(),
-                self._ocr_reading_keys(),
-            ],
-        )
+        found = scanner.line_keys.known_line_keys(chunks)
+        self.tokens_per_line = found.tokens_per_line
+        rare = scanner.line_keys.known_only([self._textual_date_keys(), self._ocr_reading_keys()])
+        self._keep(np.concatenate((found.keys, rare[0])), np.concatenate((found.lines, rare[1])))
 
-    def _keep_known(self, scanner: _Scanner, families: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Keep the (key, line)s of keys some record has (few: most runs of tokens are no
-        value), sorted by key, so that every later lookup walks its haystack in order. Each
-        family of keys passes the file's bitset first, in slices: only survivors are joined."""
-        kept = [
-            (keys[maybe], lines[maybe]) for keys, lines in families for maybe in [_maybe_known(scanner, keys)]
-        ]
-        keys = np.concatenate([keys for keys, _ in kept])
-        lines = np.concatenate([lines for _, lines in kept])
-        del families, kept
+    def _keep(self, keys: np.ndarray, lines: np.ndarray) -> None:
+        """The (key, line)s of keys some record has (few: most runs of tokens are no value),
+        sorted by key, so that every later lookup walks its haystack in order."""
         order = np.argsort(keys)
-        keys, lines = keys[order], lines[order]
-        known = _sorted_in(scanner.known_keys, keys)
-        self.keys, self.key_lines = keys[known], lines[known]
+        self.keys, self.key_lines = keys[order], lines[order]
         self.salted_keys = _KeySet(self.keys ^ (self.key_lines.astype(np.uint64) * _LINE_SALT))
 
     def line_bytes(self, line: int) -> bytes:
@@ -793,29 +769,6 @@ class _FallbackBudget:
 
     lsh_lines: int
     ocr_pairs: int
-
-
-def _maybe_known(scanner: _Scanner, keys: np.ndarray) -> np.ndarray:
-    """``known_bits.may_contain`` in slices of ``_BITSET_SLICE`` keys (bounded temporaries)."""
-    if len(keys) <= _BITSET_SLICE:
-        return scanner.known_bits.may_contain(keys)
-    return np.concatenate(
-        [
-            scanner.known_bits.may_contain(keys[i : i + _BITSET_SLICE])
-            for i in range(0, len(keys), _BITSET_SLICE)
-        ]
-    )
-
-
-def _chunk_ids(table: ChunkTable, chunks: list[bytes]) -> np.ndarray:
-    """The chunk table's ids of the chunks, learning those it has not seen (one dict lookup
-    per chunk, in C; a second pass only when there were new chunks)."""
-    ids = np.fromiter(map(table.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
-    new = np.flatnonzero(ids < 0)
-    if len(new) == 0:
-        return ids
-    table.learn({chunks[i] for i in new.tolist()})  # may drop the table: ids made afresh
-    return np.fromiter(map(table.ids.__getitem__, chunks), dtype=np.int64, count=len(chunks))
 
 
 class _KeySet:

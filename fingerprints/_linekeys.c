@@ -1,0 +1,507 @@
+/* The scanner's second pass, compiled: the keys of candidate lines (see line_keys.py, which
+ * wraps it and holds the numpy code that gives the same results when this is not built).
+ *
+ * In leak-heavy text every line is a candidate, and the second pass turns some ten chunks a
+ * line into a few dozen keys (tokens, every run of up to MAX_VALUE_TOKENS tokens, id numbers
+ * and dates) of which a quarter is some record's. numpy did it in a dozen passes over arrays
+ * four times the size of what is kept; here it is one walk over the chunks that keeps only the
+ * keys the fingerprint file knows (its bitset, then a binary search of its sorted keys).
+ *
+ * What a chunk's keys are stays chunks.ChunkTable's to say (chunk -> id, per id its token and
+ * special keys, in flat arrays handed over through the buffer protocol):
+ *
+ * - ChunkIds.occurrences(table, text, lookup): the ids of the batch's chunks (token_bytes
+ *   lines joined by newlines) in the table, and the line of each. A bounded mirror of the
+ *   table's chunk -> id dict answers most of them (one probe; a Python dict lookup of a fresh
+ *   bytes object cost ~0.4 us); the chunks it lacks, each distinct one once, go to ``lookup``
+ *   (the table's own lookup, which learns new chunks). It mirrors one dict object: when the
+ *   table is cleared (a new ids dict), the mirror is dropped, and the call answers None when
+ *   that happened during its own lookup (the caller then asks the table for every chunk).
+ * - line_keys(...): per line, its tokens' keys, the chain key of every run of 1..max_tokens
+ *   tokens (keys.combine_keys), and its chunks' id and date keys, of those the ones some record
+ *   has, with their line; and how many tokens each line holds. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CHAIN_OFFSET 0xcbf29ce484222325ULL /* keys.py's _CHAIN_OFFSET and _CHAIN_PRIME */
+#define CHAIN_PRIME 0x100000001b3ULL
+#define MAX_RUN 16 /* the longest run of tokens keyed (params.MAX_VALUE_TOKENS is 4) */
+
+/* ---------------------------------------------------------------- growable output */
+
+typedef struct {
+    char *data;
+    size_t size, capacity;
+} Buffer;
+
+static int buffer_put(Buffer *b, const void *item, size_t n) {
+    if (b->size + n > b->capacity) {
+        size_t capacity = b->capacity ? b->capacity : 4096;
+        while (capacity < b->size + n) capacity *= 2;
+        char *data = PyMem_Realloc(b->data, capacity);
+        if (!data) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->data = data;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->size, item, n);
+    b->size += n;
+    return 0;
+}
+
+static PyObject *buffer_bytes(Buffer *b) {
+    PyObject *out = PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->size);
+    PyMem_Free(b->data);
+    b->data = NULL;
+    b->size = b->capacity = 0;
+    return out;
+}
+
+/* ---------------------------------------------------------------- ChunkIds */
+
+/* The bytes bytes.split() cuts at; token_bytes leaves only space and newline of them. */
+static inline int is_space(uint8_t c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+static inline uint64_t chunk_hash(const uint8_t *p, Py_ssize_t n) {
+    uint64_t h = CHAIN_OFFSET;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * CHAIN_PRIME;
+    h ^= h >> 29;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+#define MIRROR_MAX_CHUNK 255 /* longer chunks (rare, mostly unique) are looked up every time */
+#define MIRROR_MEAN_BYTES 32 /* the mirror's arena holds at most this many bytes a chunk */
+#define FIRST_SLOTS 4096
+
+/* An open-addressing table of chunks (bytes in an arena, length first) -> int64 value. */
+typedef struct {
+    uint64_t hash; /* 0: empty */
+    uint32_t offset;
+    uint32_t length;
+    int64_t value;
+} Slot;
+
+typedef struct {
+    Slot *slots;
+    size_t mask, count;
+    Buffer arena;
+} Table;
+
+static int table_init(Table *t) {
+    t->slots = PyMem_Calloc(FIRST_SLOTS, sizeof(Slot));
+    if (!t->slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->mask = FIRST_SLOTS - 1;
+    t->count = 0;
+    t->arena.size = 0;
+    return 0;
+}
+
+static void table_free(Table *t) {
+    PyMem_Free(t->slots);
+    PyMem_Free(t->arena.data);
+    *t = (Table){0};
+}
+
+static int table_clear(Table *t) {
+    table_free(t);
+    return table_init(t);
+}
+
+/* The slot holding the chunk, or the empty slot where it would go. */
+static inline Slot *table_find(const Table *t, const uint8_t *chunk, Py_ssize_t n, uint64_t hash) {
+    size_t i = (size_t)hash & t->mask;
+    for (;;) {
+        Slot *s = &t->slots[i];
+        if (s->hash == 0) return s;
+        if (s->hash == hash && s->length == (uint32_t)n && memcmp(t->arena.data + s->offset, chunk, (size_t)n) == 0)
+            return s;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Puts a chunk that table_find did not find; the table doubles while at most half full. */
+static int table_put(Table *t, const uint8_t *chunk, Py_ssize_t n, uint64_t hash, int64_t value) {
+    if (2 * (t->count + 1) > t->mask + 1) {
+        size_t size = 2 * (t->mask + 1);
+        Slot *slots = PyMem_Calloc(size, sizeof(Slot));
+        if (!slots) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (size_t i = 0; i <= t->mask; i++) {
+            if (t->slots[i].hash == 0) continue;
+            size_t j = (size_t)t->slots[i].hash & (size - 1);
+            while (slots[j].hash != 0) j = (j + 1) & (size - 1);
+            slots[j] = t->slots[i];
+        }
+        PyMem_Free(t->slots);
+        t->slots = slots;
+        t->mask = size - 1;
+    }
+    if (t->arena.size + (size_t)n > UINT32_MAX) {
+        PyErr_SetString(PyExc_MemoryError, "chunk table arena full");
+        return -1;
+    }
+    Slot *s = table_find(t, chunk, n, hash);
+    *s = (Slot){hash, (uint32_t)t->arena.size, (uint32_t)n, value};
+    t->count++;
+    return buffer_put(&t->arena, chunk, (size_t)n);
+}
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *mirrored; /* the chunks.ChunkTable ids dict the mirror holds ids of */
+    Table mirror;
+    Py_ssize_t max_chunks;
+} ChunkIds;
+
+static PyObject *table_ids_dict(PyObject *table) { return PyObject_GetAttrString(table, "ids"); }
+
+/* Follows the table's ids dict: a new one (the table was cleared) drops the mirror. */
+static int follow(ChunkIds *self, PyObject *table) {
+    PyObject *ids = table_ids_dict(table);
+    if (!ids) return -1;
+    int same = ids == self->mirrored;
+    if (!same || (Py_ssize_t)self->mirror.count >= self->max_chunks) {
+        Py_XSETREF(self->mirrored, ids);
+        return table_clear(&self->mirror);
+    }
+    Py_DECREF(ids);
+    return 0;
+}
+
+static int value_error(void) {
+    PyErr_SetString(PyExc_ValueError, "match_lines takes lines as normalize.token_bytes makes them");
+    return -1;
+}
+
+static PyObject *ChunkIds_occurrences(ChunkIds *self, PyObject *args) {
+    PyObject *table, *lookup;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "Oy*O", &table, &view, &lookup)) return NULL;
+    const uint8_t *text = view.buf;
+    Py_ssize_t size = view.len;
+    Buffer ids = {0}, lines = {0};
+    Table missing = {0}; /* distinct chunks the mirror lacks -> their number */
+    PyObject *missing_list = NULL, *found = NULL, *result = NULL, *mirrored = NULL;
+    Py_buffer found_view = {0};
+    if (follow(self, table) < 0 || table_init(&missing) < 0) goto done;
+    if (!(missing_list = PyList_New(0))) goto done;
+    mirrored = Py_NewRef(self->mirrored); /* the dict whose ids the mirror gives below */
+    int64_t line = 0;
+    for (Py_ssize_t i = 0; i < size;) {
+        uint8_t c = text[i];
+        if (is_space(c)) {
+            line += c == '\n';
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        for (; i < size && !is_space(text[i]); i++)
+            if (text[i] < ' ' && value_error() < 0) goto done;
+        Py_ssize_t n = i - start;
+        uint64_t hash = chunk_hash(text + start, n);
+        int64_t id;
+        Slot *s = n <= MIRROR_MAX_CHUNK ? table_find(&self->mirror, text + start, n, hash) : NULL;
+        if (s && s->hash) {
+            id = s->value;
+        } else {
+            Slot *m = table_find(&missing, text + start, n, hash);
+            if (!m->hash) {
+                PyObject *chunk = PyBytes_FromStringAndSize((const char *)text + start, n);
+                if (!chunk || PyList_Append(missing_list, chunk) < 0) {
+                    Py_XDECREF(chunk);
+                    goto done;
+                }
+                Py_DECREF(chunk);
+                if (table_put(&missing, text + start, n, hash, (int64_t)missing.count) < 0) goto done;
+                m = table_find(&missing, text + start, n, hash);
+            }
+            id = -1 - m->value;
+        }
+        if (buffer_put(&ids, &id, 8) < 0 || buffer_put(&lines, &line, 8) < 0) goto done;
+    }
+    if (PyList_GET_SIZE(missing_list)) {
+        found = PyObject_CallOneArg(lookup, missing_list);
+        if (!found || PyObject_GetBuffer(found, &found_view, PyBUF_C_CONTIGUOUS) < 0) goto done;
+        if (found_view.itemsize != 8 || found_view.len != PyList_GET_SIZE(missing_list) * 8) {
+            PyErr_SetString(PyExc_ValueError, "lookup must give one int64 id per chunk");
+            goto done;
+        }
+        PyObject *after = table_ids_dict(table);
+        if (!after) goto done;
+        int cleared = after != mirrored;
+        Py_DECREF(after);
+        if (cleared) { /* the ids the mirror gave are the old table's */
+            if (follow(self, table) < 0) goto done;
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        const int64_t *looked_up = found_view.buf;
+        int64_t *out = (int64_t *)ids.data;
+        for (size_t k = 0; k < ids.size / 8; k++)
+            if (out[k] < 0) out[k] = looked_up[-1 - out[k]];
+        /* the new chunks join the mirror, while it has room */
+        for (size_t j = 0; j <= missing.mask; j++) {
+            Slot *m = &missing.slots[j];
+            if (!m->hash || m->length > MIRROR_MAX_CHUNK || (Py_ssize_t)self->mirror.count >= self->max_chunks ||
+                self->mirror.arena.size > (size_t)self->max_chunks * MIRROR_MEAN_BYTES || self->mirrored != mirrored)
+                continue;
+            const uint8_t *chunk = (const uint8_t *)missing.arena.data + m->offset;
+            Slot *s = table_find(&self->mirror, chunk, m->length, m->hash);
+            if (!s->hash && table_put(&self->mirror, chunk, m->length, m->hash, looked_up[m->value]) < 0) goto done;
+        }
+    }
+    {
+        PyObject *id_bytes = buffer_bytes(&ids), *line_bytes = buffer_bytes(&lines);
+        if (id_bytes && line_bytes) result = Py_BuildValue("(OOn)", id_bytes, line_bytes, (Py_ssize_t)line + 1);
+        Py_XDECREF(id_bytes);
+        Py_XDECREF(line_bytes);
+    }
+done:
+    Py_XDECREF(mirrored);
+    if (found_view.obj) PyBuffer_Release(&found_view);
+    Py_XDECREF(found);
+    Py_XDECREF(missing_list);
+    table_free(&missing);
+    PyMem_Free(ids.data);
+    PyMem_Free(lines.data);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyObject *ChunkIds_size(ChunkIds *self, PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromSize_t(self->mirror.count);
+}
+
+static int ChunkIds_init(ChunkIds *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"max_chunks", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "n", names, &self->max_chunks)) return -1;
+    if (self->max_chunks < 1 || self->max_chunks > (1 << 26)) {
+        PyErr_SetString(PyExc_ValueError, "max_chunks out of range");
+        return -1;
+    }
+    table_free(&self->mirror);
+    return table_init(&self->mirror);
+}
+
+static void ChunkIds_dealloc(ChunkIds *self) {
+    Py_XDECREF(self->mirrored);
+    table_free(&self->mirror);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef ChunkIds_methods[] = {
+    {"occurrences", (PyCFunction)ChunkIds_occurrences, METH_VARARGS,
+     "occurrences(table, text, lookup) -> (ids int64 bytes, lines int64 bytes, line count), or None\n"
+     "when lookup cleared the table: the chunk table's id and the line of each chunk of text (as\n"
+     "bytes.split() cuts it); lookup(list of distinct chunks the mirror lacks) -> int64 ids."},
+    {"size", (PyCFunction)ChunkIds_size, METH_NOARGS, "Chunks the mirror holds."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ChunkIdsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "leaktrack.fingerprints._linekeys.ChunkIds",
+    .tp_basicsize = sizeof(ChunkIds),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A bounded mirror of a chunks.ChunkTable's chunk -> id dict (see line_keys.py).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)ChunkIds_init,
+    .tp_dealloc = (destructor)ChunkIds_dealloc,
+    .tp_methods = ChunkIds_methods,
+};
+
+/* ---------------------------------------------------------------- line_keys */
+
+typedef struct {
+    const uint8_t *bits;
+    uint64_t bits_mask;
+    int have_bits;
+    const uint64_t *known;
+    int64_t known_count;
+    const int64_t *buckets; /* known[buckets[b]:buckets[b + 1]] are the keys whose top bits are b */
+    int shift;
+    Buffer keys, lines;
+} Kept;
+
+/* arrays.KeyBitset.may_contain, then the exact test of scan._sorted_in. */
+static inline int is_known(const Kept *k, uint64_t key) {
+    if (k->have_bits) {
+        uint64_t bit = key & k->bits_mask;
+        if (!(k->bits[bit >> 3] >> (bit & 7) & 1)) return 0;
+    }
+    uint64_t bucket = key >> k->shift;
+    /* clamped: offsets that are not known_keys' cannot make it read outside it */
+    int64_t lo = k->buckets[bucket], end = k->buckets[bucket + 1];
+    if (lo < 0) lo = 0;
+    if (end > k->known_count) end = k->known_count;
+    int64_t hi = end;
+    while (lo < hi) {
+        int64_t mid = (lo + hi) >> 1;
+        if (k->known[mid] < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < end && k->known[lo] == key;
+}
+
+static inline int keep_if_known(Kept *k, uint64_t key, int64_t line) {
+    if (!is_known(k, key)) return 0;
+    if (buffer_put(&k->keys, &key, 8) < 0 || buffer_put(&k->lines, &line, 8) < 0) return -1;
+    return 0;
+}
+
+static int get_array(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *what) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (view->itemsize != itemsize) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous array of %zd-byte items", what, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* Start and end of chunk c's keys in a chunks.ChunkTable _KeyColumn (``ends``: end offsets). */
+static inline int key_range(const int64_t *ends, Py_ssize_t chunks, Py_ssize_t key_count, int64_t c,
+                            int64_t *start, int64_t *end) {
+    if (c < 0 || c >= chunks) return -1;
+    *start = c ? ends[c - 1] : 0;
+    *end = ends[c];
+    return (*start < 0 || *end < *start || *end > key_count) ? -1 : 0;
+}
+
+static PyObject *line_keys(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[9];
+    Py_ssize_t line_count;
+    int max_tokens, bucket_bits;
+    if (!PyArg_ParseTuple(args, "OOnOOOOOOOii", &objects[0], &objects[1], &line_count, &objects[2], &objects[3],
+                          &objects[4], &objects[5], &objects[6], &objects[7], &objects[8], &bucket_bits, &max_tokens))
+        return NULL;
+    if (bucket_bits < 1 || bucket_bits > 32) {
+        PyErr_SetString(PyExc_ValueError, "bucket_bits out of range");
+        return NULL;
+    }
+    if (max_tokens < 1 || max_tokens > MAX_RUN || line_count < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_tokens out of range");
+        return NULL;
+    }
+    static const Py_ssize_t sizes[9] = {8, 8, 8, 8, 8, 8, 1, 8, 8};
+    static const char *names[9] = {"chunk_ids", "chunk_lines", "token_ends", "token_keys", "special_ends",
+                                   "special_keys", "bits", "known_keys", "known_buckets"};
+    Py_buffer views[9];
+    int taken = 0;
+    PyObject *result = NULL;
+    int64_t *per_line = NULL;
+    Kept kept = {0};
+    for (; taken < 9; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    const int64_t *chunk_ids = views[0].buf, *chunk_lines = views[1].buf;
+    const int64_t *token_ends = views[2].buf, *special_ends = views[4].buf;
+    const uint64_t *token_keys = views[3].buf, *special_keys = views[5].buf;
+    Py_ssize_t chunks = views[0].len / 8, table_chunks = views[2].len / 8, token_count = views[3].len / 8;
+    Py_ssize_t special_chunks = views[4].len / 8, special_count = views[5].len / 8;
+    if (views[1].len != views[0].len) {
+        PyErr_SetString(PyExc_ValueError, "chunk_ids and chunk_lines differ in length");
+        goto done;
+    }
+    if (views[6].len & (views[6].len - 1)) {
+        PyErr_SetString(PyExc_ValueError, "bits must be a power of two of bytes");
+        goto done;
+    }
+    kept.bits = views[6].buf;
+    kept.have_bits = views[6].len > 0;
+    kept.bits_mask = kept.have_bits ? (uint64_t)views[6].len * 8 - 1 : 0;
+    kept.known = views[7].buf;
+    kept.buckets = views[8].buf;
+    kept.shift = 64 - bucket_bits;
+    if (views[8].len != (((Py_ssize_t)1 << bucket_bits) + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "known_buckets must have 2 ** bucket_bits + 1 offsets");
+        goto done;
+    }
+    kept.known_count = views[7].len / 8;
+    per_line = PyMem_Calloc((size_t)line_count + 1, 8);
+    if (!per_line) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* runs[s]: chain key of the tokens from the s-th of the last max_tokens to the current one */
+    uint64_t runs[MAX_RUN];
+    int open = 0; /* tokens of the current line so far, up to max_tokens */
+    int64_t line = -1;
+    for (Py_ssize_t n = 0; n < chunks; n++) {
+        int64_t chunk = chunk_ids[n], start, end;
+        if (chunk_lines[n] < line || chunk_lines[n] >= line_count) {
+            PyErr_SetString(PyExc_ValueError, "chunk_lines must be increasing line numbers below line_count");
+            goto done;
+        }
+        if (chunk_lines[n] != line) {
+            line = chunk_lines[n];
+            open = 0;
+        }
+        if (key_range(token_ends, table_chunks, token_count, chunk, &start, &end) < 0) goto out_of_table;
+        for (int64_t t = start; t < end; t++) {
+            uint64_t key = token_keys[t];
+            per_line[line]++;
+            if (keep_if_known(&kept, key, line) < 0) goto done;
+            /* every run ending at this token: the open ones grow by it, and a new one starts */
+            if (open < max_tokens) open++;
+            for (int s = open - 1; s > 0; s--) runs[s] = (runs[s - 1] ^ key) * CHAIN_PRIME;
+            runs[0] = (CHAIN_OFFSET ^ key) * CHAIN_PRIME;
+            for (int s = 0; s < open; s++)
+                if (keep_if_known(&kept, runs[s], line) < 0) goto done;
+        }
+        if (key_range(special_ends, special_chunks, special_count, chunk, &start, &end) < 0) goto out_of_table;
+        for (int64_t t = start; t < end; t++)
+            if (keep_if_known(&kept, special_keys[t], line) < 0) goto done;
+    }
+    {
+        PyObject *keys = buffer_bytes(&kept.keys), *lines = buffer_bytes(&kept.lines);
+        PyObject *tokens = PyBytes_FromStringAndSize((const char *)per_line, line_count * 8);
+        if (keys && lines && tokens) result = Py_BuildValue("(OOO)", keys, lines, tokens);
+        Py_XDECREF(keys);
+        Py_XDECREF(lines);
+        Py_XDECREF(tokens);
+    }
+    goto done;
+out_of_table:
+    PyErr_SetString(PyExc_ValueError, "a chunk id is not in the chunk table");
+done:
+    PyMem_Free(per_line);
+    PyMem_Free(kept.keys.data);
+    PyMem_Free(kept.lines.data);
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"line_keys", line_keys, METH_VARARGS,
+     "line_keys(chunk_ids, chunk_lines, line_count, token_ends, token_keys, special_ends, special_keys,\n"
+     "bits, known_keys, known_buckets, bucket_bits, max_tokens) -> (keys uint64 bytes, their lines\n"
+     "int64 bytes, tokens per line int64 bytes): the token, run and special keys of the lines that\n"
+     "the bitset and the sorted known keys hold (known_buckets: where each value of the keys' top\n"
+     "bucket_bits bits starts in known_keys; see line_keys.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_linekeys", "The keys of candidate lines, compiled (see line_keys.py).", -1,
+    module_methods,
+};
+
+PyMODINIT_FUNC PyInit__linekeys(void) {
+    if (PyType_Ready(&ChunkIdsType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddObjectRef(m, "ChunkIds", (PyObject *)&ChunkIdsType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,188 @@
+"""The keys of a batch of candidate lines, which the matcher (``scan._EncodedLines``) looks up.
+
+A batch is candidate lines as ``normalize.token_bytes`` makes them, joined by newlines. Its
+chunks get the ids of the scanner's chunk memo (``chunks.ChunkTable``: per chunk its token keys
+and its id-number and date keys); per line, the keys looked up are its tokens' keys, the chain
+key (``keys.combine_keys``) of every run of 1..``params.MAX_VALUE_TOKENS`` tokens (a value of
+several words), and its chunks' id and date keys. Only the keys some record has are kept
+(``FingerprintSet.known_bits``, then its sorted ``known_keys``): a quarter, in leak-heavy text.
+
+Compiled in ``_linekeys.c`` (built by pip with the machine's C compiler: one walk over the
+chunks, no array per family of keys) when it is built and ``compiled`` is not False; else the
+numpy code here, which gives the same keys (``tests/test_line_keys.py`` compares the two).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+
+from . import params
+from .arrays import KeyBitset
+from .chunks import ChunkTable
+from .keys import token_run_keys
+
+try:
+    from . import _linekeys
+except ImportError:  # not built (no C compiler at install): numpy, same keys
+    _linekeys = None
+
+AVAILABLE = _linekeys is not None
+_NEWLINE, _SPACE = 10, 32
+_BITSET_SLICE = 1 << 16  # keys tested against the bitset at once (bounded temporaries)
+# Chunks whose table ids the compiled mirror holds (some 40 bytes each; dropped whole when full).
+MIRROR_CHUNKS = 1 << 19
+# Known keys per bucket of the compiled lookup's index, and at most 2**20 buckets (8 MB).
+_KEYS_PER_BUCKET, _MAX_BUCKET_BITS = 4, 20
+
+
+@dataclass
+class BatchChunks:
+    """A batch's chunks in text order: each one's id in the chunk table and its line."""
+
+    ids: np.ndarray  # int64
+    lines: np.ndarray  # int64, non-decreasing
+    line_count: int
+
+
+@dataclass
+class KnownKeys:
+    """The keys of a batch's lines that some record has, each with its line (in no particular
+    order; a key shown twice in a line is there twice), and per line its tokens."""
+
+    keys: np.ndarray  # uint64
+    lines: np.ndarray  # int64
+    tokens_per_line: np.ndarray  # int64
+
+
+class LineKeys:
+    """The keys of batches of candidate lines, for one scanner's chunk table and fingerprint
+    file (``known_bits``, sorted ``known_keys``); compiled unless ``compiled`` is False or
+    ``_linekeys`` is not built."""
+
+    def __init__(
+        self, table: ChunkTable, known_bits: np.ndarray, known_keys: np.ndarray, compiled: bool | None = None
+    ):
+        self.table = table
+        self.known_bits = known_bits
+        self.known_keys = known_keys
+        self.compiled = _linekeys is not None and compiled is not False
+        self._ids: Any = None  # the C extension's ChunkIds (no stubs)
+        self._bits = np.ascontiguousarray(known_bits, dtype=np.uint8)
+        self._known = np.ascontiguousarray(known_keys, dtype=np.uint64)
+        self._bucket_bits = int(
+            np.clip((len(self._known) // _KEYS_PER_BUCKET).bit_length(), 1, _MAX_BUCKET_BITS)
+        )
+        self._buckets = np.empty(0, dtype=np.int64)
+        if _linekeys is not None and self.compiled:
+            self._ids = _linekeys.ChunkIds(MIRROR_CHUNKS)
+            self._buckets = bucket_offsets(self._known, self._bucket_bits)
+
+    def batch_chunks(self, text: bytes) -> BatchChunks:
+        """The chunks of ``text`` (lines of ``token_bytes`` joined by newlines), learning those the
+        table has not seen."""
+        if self.compiled:
+            found = self._ids.occurrences(self.table, text, self._lookup)
+            if found is not None:  # None: the table was cleared meanwhile (ids changed)
+                ids, lines, line_count = found
+                return BatchChunks(
+                    np.frombuffer(ids, dtype=np.int64), np.frombuffer(lines, dtype=np.int64), line_count
+                )
+        chunks = text.split()
+        data = np.frombuffer(text, dtype=np.uint8)
+        # token_bytes leaves space and newline as the only bytes up to 32, the bytes split cuts at:
+        separator = data <= _SPACE
+        starts = np.flatnonzero(~separator & np.concatenate(([True], separator[:-1])))
+        del separator
+        if len(starts) != len(chunks):
+            raise ValueError("match_lines takes lines as normalize.token_bytes makes them")
+        newlines = np.flatnonzero(data == _NEWLINE)
+        ids = chunk_ids(self.table, chunks)
+        return BatchChunks(ids, np.searchsorted(newlines, starts), len(newlines) + 1)
+
+    def _lookup(self, chunks: list[bytes]) -> np.ndarray:
+        return chunk_ids(self.table, chunks)
+
+    def known_line_keys(self, chunks: BatchChunks) -> KnownKeys:
+        """The token, run and id/date keys of the batch's lines that some record has."""
+        table = self.table
+        if _linekeys is not None and self.compiled:
+            keys, lines, tokens = _linekeys.line_keys(
+                chunks.ids,
+                chunks.lines,
+                chunks.line_count,
+                table.token_keys.ends.array,
+                table.token_keys.keys.array,
+                table.special_keys.ends.array,
+                table.special_keys.keys.array,
+                self._bits,
+                self._known,
+                self._buckets,
+                self._bucket_bits,
+                params.MAX_VALUE_TOKENS,
+            )
+            return KnownKeys(
+                np.frombuffer(keys, dtype=np.uint64),
+                np.frombuffer(lines, dtype=np.int64),
+                np.frombuffer(tokens, dtype=np.int64),
+            )
+        token_keys, token_counts = table.token_keys.gather(chunks.ids)
+        token_lines = np.repeat(chunks.lines, token_counts)
+        special_keys, special_counts = table.special_keys.gather(chunks.ids)
+        families = [
+            (token_keys, token_lines),
+            token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS),
+            (special_keys, np.repeat(chunks.lines, special_counts)),
+        ]
+        keys, lines = self.known_only(families)
+        return KnownKeys(keys, lines, np.bincount(token_lines, minlength=chunks.line_count))
+
+    def known_only(self, families: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """The (key, line)s of the families that some record has: each family passes the bitset
+        first, in slices; only survivors are joined and searched for."""
+        bits = KeyBitset(self.known_bits)
+        kept = [(keys[maybe], lines[maybe]) for keys, lines in families for maybe in [_maybe(bits, keys)]]
+        keys = np.concatenate([keys for keys, _ in kept])
+        lines = np.concatenate([lines for _, lines in kept])
+        known = _sorted_in(self.known_keys, keys)
+        return keys[known], lines[known]
+
+
+def bucket_offsets(known_keys: np.ndarray, bits: int) -> np.ndarray:
+    """Where the keys whose top ``bits`` bits are b start in the sorted keys, for each b, then
+    the end: a lookup searches one bucket of a few keys instead of the whole array."""
+    firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits)
+    return np.append(np.searchsorted(known_keys, firsts), len(known_keys)).astype(np.int64)
+
+
+def _maybe(bits: KeyBitset, keys: np.ndarray) -> np.ndarray:
+    if len(keys) <= _BITSET_SLICE:
+        return bits.may_contain(keys)
+    return np.concatenate(
+        [bits.may_contain(keys[i : i + _BITSET_SLICE]) for i in range(0, len(keys), _BITSET_SLICE)]
+    )
+
+
+def _sorted_in(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Membership of each needle in a sorted unique array."""
+    if len(haystack) == 0:
+        return np.zeros(len(needles), dtype=bool)
+    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[at] == needles
+
+
+def chunk_ids(table: ChunkTable, chunks: list[bytes]) -> np.ndarray:
+    """The chunk table's ids of the chunks, learning those it has not seen (one dict lookup
+    per chunk, in C; a second pass only when there were new chunks)."""
+    ids = np.fromiter(map(table.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
+    new = np.flatnonzero(ids < 0)
+    if len(new) == 0:
+        return ids
+    before = table.ids
+    table.learn({chunks[i] for i in new.tolist()})
+    if table.ids is not before:  # the table was dropped to make room: the others are new to it too
+        table.learn(set(chunks))
+    return np.fromiter(map(table.ids.__getitem__, chunks), dtype=np.int64, count=len(chunks))

@@ -1,0 +1,157 @@
+"""The compiled keys of candidate lines (fingerprints/_linekeys.c) are the numpy ones.
+
+The second pass turns a batch of candidate lines into the chunk table's ids of its chunks and
+the keys of its lines that some record has (``line_keys.LineKeys``). Both ways of doing it run
+over the same batches (altered copies of the leak, paste filler, unicode-heavy text) and must
+give the same ids, lines, keys and token counts, and the scanner the same matches. The module
+is built by ``pip install -e .`` wherever a C compiler is, as in CI."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sysconfig
+
+import numpy as np
+import pytest
+
+from leaktrack.fingerprints import line_keys as line_keys_module
+from leaktrack.fingerprints import params, scan
+from leaktrack.fingerprints.line_keys import LineKeys
+from leaktrack.fingerprints.normalize import fold_text, token_bytes
+from leaktrack.fingerprints.scan import LineMatches, _Scanner
+from leaktrack.synthetic import negative_samples, unrelated_paste_text
+
+
+def test_compiled_line_keys_are_built_where_a_c_compiler_is():
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the numpy line keys run")
+    assert line_keys_module.AVAILABLE, "fingerprints/_linekeys.c is not built: run `pip install -e .`"
+
+
+@pytest.fixture
+def scanners(small_leak_fingerprints):
+    """(compiled line keys, numpy line keys), each with a fresh chunk table."""
+    if not line_keys_module.AVAILABLE:
+        pytest.skip("the compiled line keys are not built")
+    compiled, numpy_only = _Scanner(small_leak_fingerprints), _Scanner(small_leak_fingerprints)
+    numpy_only.line_keys = LineKeys(
+        numpy_only.chunks,
+        small_leak_fingerprints.known_bits,
+        small_leak_fingerprints.known_keys,
+        compiled=False,
+    )
+    assert compiled.line_keys.compiled and not numpy_only.line_keys.compiled
+    return compiled, numpy_only
+
+
+def _texts(leak, copies) -> list[str]:
+    rng = random.Random(7)
+    texts = [c.data.decode("utf-8", "replace") for c in copies]
+    texts += [s.data.decode("utf-8", "replace") for s in negative_samples(leak, seed=3)[:20]]
+    filler = unrelated_paste_text(rng, 200)
+    rows = [" ; ".join(leak.rows[i]) for i in rng.sample(range(len(leak.rows)), 40)]
+    texts.append(
+        "\n".join(row if i % 2 else f"{row}\n{filler[i * 50 : i * 50 + 300]}" for i, row in enumerate(rows))
+    )
+    texts.append(
+        "\n".join(
+            [
+                "ＧＡＲＣＩＡ ﬁle Straße İstanbul ΣΊΣΥΦΟΣ ǅemal e\u0301 \u0301start",
+                "١٢٣٤٥٦٧٨٩ ١٩٩٠-٠٣-٠٧ ０３／０７／１９９０ Ａ１２３４５６７８９",
+            ]
+            + [" | ".join(row).upper() for row in leak.rows[:30]]
+        )
+    )
+    return texts
+
+
+def _batches(scanner: _Scanner, text: str) -> list[bytes]:
+    lines = scanner.candidate_lines_of(text) or [(0, token_bytes(fold_text(text.split("\n")[0])))]
+    return [b"\n".join(line for _, line in lines[start:end]) for start, end in scan._batches(lines)]
+
+
+def _sorted_pairs(keys: np.ndarray, lines: np.ndarray) -> list[tuple[int, int]]:
+    order = np.lexsort((lines, keys))
+    return list(zip(keys[order].tolist(), lines[order].tolist()))
+
+
+def test_both_give_the_same_chunks_and_known_keys_of_every_batch(scanners, small_leak, small_leak_copies):
+    compiled, numpy_only = scanners
+    seen = 0
+    for text in _texts(small_leak, small_leak_copies):
+        for batch in _batches(compiled, text):
+            mine, theirs = compiled.line_keys.batch_chunks(batch), numpy_only.line_keys.batch_chunks(batch)
+            # The chunk ids are each table's own; the chunks they stand for must be the same:
+            assert [compiled.chunks.chunks_by_id[i] for i in mine.ids.tolist()] == [
+                numpy_only.chunks.chunks_by_id[i] for i in theirs.ids.tolist()
+            ]
+            assert mine.lines.tolist() == theirs.lines.tolist()
+            assert mine.line_count == theirs.line_count
+            keys, others = (
+                compiled.line_keys.known_line_keys(mine),
+                numpy_only.line_keys.known_line_keys(theirs),
+            )
+            assert _sorted_pairs(keys.keys, keys.lines) == _sorted_pairs(others.keys, others.lines)
+            assert keys.tokens_per_line.tolist() == others.tokens_per_line.tolist()
+            seen += len(keys.keys)
+    assert seen > 10_000  # the batches hold many keys of the dataset
+
+
+def _matches(matches: LineMatches) -> list[tuple[int, int, float]]:
+    order = np.lexsort((matches.records, matches.lines))
+    return list(
+        zip(matches.lines[order].tolist(), matches.records[order].tolist(), matches.scores[order].tolist())
+    )
+
+
+def test_both_give_the_same_matches(scanners, small_leak, small_leak_copies):
+    compiled, numpy_only = scanners
+    found = 0
+    for text in _texts(small_leak, small_leak_copies):
+        lines = compiled.candidate_lines_of(text)
+        for ocr_line_ranges in ((), [(0, 10**9)]):
+            mine = _matches(compiled.match_lines(lines, ocr_line_ranges))
+            assert mine == _matches(numpy_only.match_lines(lines, ocr_line_ranges))
+            found += len(mine)
+    assert found > 1000
+
+
+def test_ids_stay_right_when_the_chunk_table_is_dropped_to_make_room(
+    scanners, small_leak_copies, monkeypatch
+):
+    """The compiled mirror of the table's ids follows the table when it is cleared, also
+    between the chunks it knew and the ones it had to look up in one batch."""
+    compiled, numpy_only = scanners
+    monkeypatch.setattr(params, "CHUNK_MEMO_LIMIT", 500)
+    text = "\n".join(c.data.decode("utf-8", "replace") for c in small_leak_copies[:6])
+    batches = _batches(compiled, text)
+    for batch in batches + batches[:1] + batches:
+        for scanner in (compiled, numpy_only):
+            chunks = scanner.line_keys.batch_chunks(batch)
+            assert [scanner.chunks.chunks_by_id[i] for i in chunks.ids.tolist()] == batch.split()
+            assert len(scanner.chunks.ids) <= max(500, len(set(batch.split())))
+
+
+def test_the_compiled_mirror_is_bounded(scanners, small_leak_copies, monkeypatch):
+    compiled, _ = scanners
+    monkeypatch.setattr(line_keys_module, "MIRROR_CHUNKS", 300)
+    compiled.line_keys = LineKeys(compiled.chunks, compiled.fp.known_bits, compiled.fp.known_keys)
+    for copy in small_leak_copies[:8]:
+        for batch in _batches(compiled, copy.data.decode("utf-8", "replace")):
+            chunks = compiled.line_keys.batch_chunks(batch)
+            assert [compiled.chunks.chunks_by_id[i] for i in chunks.ids.tolist()] == batch.split()
+            assert compiled.line_keys._ids.size() <= 300
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_lines_not_made_by_token_bytes_are_refused(small_leak_fingerprints, compiled):
+    if compiled and not line_keys_module.AVAILABLE:
+        pytest.skip("the compiled line keys are not built")
+    scanner = _Scanner(small_leak_fingerprints)
+    scanner.line_keys = LineKeys(
+        scanner.chunks, small_leak_fingerprints.known_bits, small_leak_fingerprints.known_keys, compiled
+    )
+    with pytest.raises(ValueError, match="token_bytes"):
+        scanner.line_keys.batch_chunks(b"garcia\x01lopez 1990")
