@@ -19,7 +19,11 @@
  *   that happened during its own lookup (the caller then asks the table for every chunk).
  * - line_keys(...): per line, its tokens' keys, the chain key of every run of 1..max_tokens
  *   tokens (keys.combine_keys), and its chunks' id and date keys, of those the ones some record
- *   has, with their line; and how many tokens each line holds. */
+ *   has, with their line; and how many tokens each line holds.
+ * - held_entries(...): for each (line, record) pair, which of the record's evidence entries are
+ *   keys of the line, and which are name forms; numpy expanded every entry of every pair (some
+ *   sixty) into arrays, and looked each up in a set of all the batch's keys salted with their
+ *   line, to keep a handful. Here a pair's entries meet its line's few keys, sorted. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
@@ -480,6 +484,100 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- held_entries */
+
+static int compare_keys(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static PyObject *held_entries(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[6];
+    int bag_flag;
+    if (!PyArg_ParseTuple(args, "OOOOOOi", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &bag_flag))
+        return NULL;
+    static const Py_ssize_t sizes[6] = {8, 8, 8, 1, 8, 8};
+    static const char *names[6] = {"pairs", "entry_offsets", "entry_keys", "entry_flags", "line_offsets", "line_keys"};
+    Py_buffer views[6];
+    int taken = 0;
+    PyObject *result = NULL;
+    Buffer held = {0}, held_pairs = {0}, forms = {0}, form_pairs = {0};
+    uint64_t *mine = NULL; /* the current line's keys, sorted */
+    size_t mine_capacity = 0;
+    for (; taken < 6; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    const int64_t *pairs = views[0].buf, *offsets = views[1].buf, *line_offsets = views[4].buf;
+    const uint64_t *entry_keys = views[2].buf, *line_keys = views[5].buf;
+    const uint8_t *entry_flags = views[3].buf;
+    Py_ssize_t pair_count = views[0].len / 8, records = views[1].len / 8 - 1, entries = views[2].len / 8;
+    Py_ssize_t lines = views[4].len / 8 - 1, key_count = views[5].len / 8;
+    if (views[3].len != entries) {
+        PyErr_SetString(PyExc_ValueError, "entry_flags must match entry_keys");
+        goto done;
+    }
+    int64_t current = -1, mine_count = 0;
+    uint64_t mask = 0; /* bit k >> 58 of each of the line's keys k: rules out most entries at once */
+    for (int64_t p = 0; p < pair_count; p++) {
+        int64_t line = pairs[p] >> 32, record = pairs[p] & 0xffffffff;
+        if (line < 0 || line >= lines || record >= records || offsets[record] < 0 ||
+            offsets[record + 1] < offsets[record] || offsets[record + 1] > entries) {
+            PyErr_SetString(PyExc_ValueError, "a pair's line or record is out of range");
+            goto done;
+        }
+        if (line != current) {
+            int64_t first = line_offsets[line], end = line_offsets[line + 1];
+            if (first < 0 || end < first || end > key_count) {
+                PyErr_SetString(PyExc_ValueError, "line_offsets must be offsets into line_keys");
+                goto done;
+            }
+            current = line;
+            mine_count = end - first;
+            if ((size_t)mine_count > mine_capacity) {
+                uint64_t *grown = PyMem_Realloc(mine, (size_t)mine_count * 8);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                mine = grown;
+                mine_capacity = (size_t)mine_count;
+            }
+            memcpy(mine, line_keys + first, (size_t)mine_count * 8);
+            qsort(mine, (size_t)mine_count, 8, compare_keys);
+            mask = 0;
+            for (int64_t i = 0; i < mine_count; i++) mask |= (uint64_t)1 << (mine[i] >> 58);
+        }
+        for (int64_t e = offsets[record]; e < offsets[record + 1]; e++) {
+            if ((entry_flags[e] & bag_flag) && (buffer_put(&forms, &e, 8) < 0 || buffer_put(&form_pairs, &p, 8) < 0))
+                goto done;
+            uint64_t key = entry_keys[e];
+            if (!(mask >> (key >> 58) & 1)) continue;
+            int64_t lo = 0, hi = mine_count;
+            while (lo < hi) {
+                int64_t mid = (lo + hi) >> 1;
+                if (mine[mid] < key) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo < mine_count && mine[lo] == key && (buffer_put(&held, &e, 8) < 0 || buffer_put(&held_pairs, &p, 8) < 0))
+                goto done;
+        }
+    }
+    {
+        PyObject *out[4] = {buffer_bytes(&held), buffer_bytes(&held_pairs), buffer_bytes(&forms), buffer_bytes(&form_pairs)};
+        if (out[0] && out[1] && out[2] && out[3]) result = Py_BuildValue("(OOOO)", out[0], out[1], out[2], out[3]);
+        for (int i = 0; i < 4; i++) Py_XDECREF(out[i]);
+    }
+done:
+    PyMem_Free(mine);
+    PyMem_Free(held.data);
+    PyMem_Free(held_pairs.data);
+    PyMem_Free(forms.data);
+    PyMem_Free(form_pairs.data);
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"line_keys", line_keys, METH_VARARGS,
      "line_keys(chunk_ids, chunk_lines, line_count, token_ends, token_keys, special_ends, special_keys,\n"
@@ -487,6 +585,11 @@ static PyMethodDef module_methods[] = {
      "int64 bytes, tokens per line int64 bytes): the token, run and special keys of the lines that\n"
      "the bitset and the sorted known keys hold (known_buckets: where each value of the keys' top\n"
      "bucket_bits bits starts in known_keys; see line_keys.py)."},
+    {"held_entries", held_entries, METH_VARARGS,
+     "held_entries(pairs, entry_offsets, entry_keys, entry_flags, line_offsets, line_keys, bag_flag) ->\n"
+     "(held entries, their pairs, form entries, their pairs; int64 bytes each): of each (line << 32 |\n"
+     "record) pair, in order, the record's entries whose key is one of the line's keys\n"
+     "(line_keys[line_offsets[line]:line_offsets[line + 1]]), and the entries with bag_flag."},
     {NULL, NULL, 0, NULL},
 };
 

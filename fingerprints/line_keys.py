@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import params
-from .arrays import KeyBitset
+from .arrays import KeyBitset, expand_ranges, sorted_unique
 from .chunks import ChunkTable
+from .fingerprint_set import FLAG_BAG, FingerprintSet
 from .keys import token_run_keys
 
 try:
@@ -32,6 +33,7 @@ except ImportError:  # not built (no C compiler at install): numpy, same keys
 
 AVAILABLE = _linekeys is not None
 _NEWLINE, _SPACE = 10, 32
+LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _BITSET_SLICE = 1 << 16  # keys tested against the bitset at once (bounded temporaries)
 # Chunks whose table ids the compiled mirror holds (some 40 bytes each; dropped whole when full).
 MIRROR_CHUNKS = 1 << 19
@@ -59,14 +61,14 @@ class KnownKeys:
 
 
 class LineKeys:
-    """The keys of batches of candidate lines, for one scanner's chunk table and fingerprint
-    file (``known_bits``, sorted ``known_keys``); compiled unless ``compiled`` is False or
+    """The keys of batches of candidate lines, and which records' entries they hold, for one
+    scanner's chunk table and fingerprint set; compiled unless ``compiled`` is False or
     ``_linekeys`` is not built."""
 
-    def __init__(
-        self, table: ChunkTable, known_bits: np.ndarray, known_keys: np.ndarray, compiled: bool | None = None
-    ):
+    def __init__(self, table: ChunkTable, fingerprints: FingerprintSet, compiled: bool | None = None):
         self.table = table
+        self.fp = fingerprints
+        known_bits, known_keys = fingerprints.known_bits, fingerprints.known_keys
         self.known_bits = known_bits
         self.known_keys = known_keys
         self.compiled = _linekeys is not None and compiled is not False
@@ -149,6 +151,76 @@ class LineKeys:
         lines = np.concatenate([lines for _, lines in kept])
         known = _sorted_in(self.known_keys, keys)
         return keys[known], lines[known]
+
+    def held_entries(self, pairs: np.ndarray, lines: LineKeySets) -> HeldEntries:
+        """Of each (line << 32 | record) pair, in order, the record's evidence entries whose key
+        is one of the line's, and the record's name forms (``FLAG_BAG``), held or not."""
+        fp = self.fp
+        if _linekeys is not None and self.compiled:
+            parts = _linekeys.held_entries(
+                pairs,
+                np.ascontiguousarray(fp.entry_offsets, dtype=np.int64),
+                np.ascontiguousarray(fp.entry_keys, dtype=np.uint64),
+                np.ascontiguousarray(fp.entry_flags, dtype=np.uint8),
+                lines.offsets,
+                lines.keys,
+                FLAG_BAG,
+            )
+            return HeldEntries(*(np.frombuffer(part, dtype=np.int64) for part in parts))
+        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
+        starts = fp.entry_offsets[pair_records]
+        counts = fp.entry_offsets[pair_records + 1] - starts
+        entries = expand_ranges(starts, counts)
+        entry_pair = np.repeat(np.arange(len(pairs)), counts)
+        salted = fp.entry_keys[entries] ^ (pair_lines[entry_pair].astype(np.uint64) * LINE_SALT)
+        held = lines.salted.contains(salted)
+        forms = np.flatnonzero((fp.entry_flags[entries] & FLAG_BAG) > 0)
+        return HeldEntries(entries[held], entry_pair[held], entries[forms], entry_pair[forms])
+
+
+class LineKeySets:
+    """The keys of a batch's lines (each with its line), as the matcher asks about them: grouped
+    by line (``offsets``, ``keys``), and as one set of keys salted with their line (``salted``:
+    made on first use; ``key ^ line * LINE_SALT``)."""
+
+    def __init__(self, keys: np.ndarray, lines: np.ndarray, line_count: int):
+        self._keys, self._lines = keys, lines
+        order = np.argsort(lines, kind="stable")
+        self.keys = np.ascontiguousarray(keys[order], dtype=np.uint64)
+        self.offsets = np.searchsorted(lines[order], np.arange(line_count + 1)).astype(np.int64)
+        self._salted: KeySet | None = None
+
+    @property
+    def salted(self) -> KeySet:
+        if self._salted is None:
+            self._salted = KeySet(self._keys ^ (self._lines.astype(np.uint64) * LINE_SALT))
+        return self._salted
+
+
+@dataclass
+class HeldEntries:
+    """Evidence entries of (line, record) pairs (``LineKeys.held_entries``), in pair order."""
+
+    entries: np.ndarray  # int64 index into the FingerprintSet's entry arrays: held by the line
+    pairs: np.ndarray  # int64 index of each one's pair
+    forms: np.ndarray  # int64: the records' name forms (FLAG_BAG), held or not
+    form_pairs: np.ndarray
+
+
+class KeySet:
+    """A set of 64-bit keys for many membership tests: sorted, behind a bitset
+    (``arrays.KeyBitset``) that rules out most absent keys before the binary search."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = sorted_unique(keys)
+        self.bits = KeyBitset(KeyBitset.bits_of(self.keys))
+
+    def contains(self, needles: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(needles), dtype=bool)
+        if len(self.keys):
+            maybe = np.flatnonzero(self.bits.may_contain(needles))
+            found[maybe] = _sorted_in(self.keys, needles[maybe])
+        return found
 
 
 def bucket_offsets(known_keys: np.ndarray, bits: int) -> np.ndarray:

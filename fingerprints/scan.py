@@ -31,7 +31,6 @@ import numpy as np
 from ..errors import DocumentError
 from . import normalize, params
 from .arrays import (
-    KeyBitset,
     expand_ranges,
     offsets_of,
     sorted_contains,
@@ -51,7 +50,8 @@ from .fingerprint_set import (
 from .first_pass import AVAILABLE as first_pass_compiled
 from .first_pass import CompiledFirstPass, DateWordTest, candidate_rows
 from .keys import KeyedHasher, bag_key, bag_keys
-from .line_keys import LineKeys
+from .line_keys import LINE_SALT as _LINE_SALT
+from .line_keys import HeldEntries, LineKeys, LineKeySets
 from .minhash import band_keys, jaccard, record_signatures, signature_of
 from .normalize import (
     MONTHS,
@@ -68,7 +68,6 @@ from .normalize import (
 from .results import ScanResult
 
 log = logging.getLogger(__name__)
-_LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 _NEWLINE, _SPACE = 10, 32
 # Bytes of candidate lines matched at once: enough for numpy to pay (a few thousand lines),
 # few enough that the intermediate arrays (keys of every run of tokens, pairs x columns;
@@ -146,7 +145,7 @@ class _Scanner:
         )
         self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
         # The keys of candidate lines, by _linekeys.c unless compiled is False:
-        self.line_keys = LineKeys(self.chunks, fingerprints.known_bits, fingerprints.known_keys, compiled)
+        self.line_keys = LineKeys(self.chunks, fingerprints, compiled)
         # With fewer than two text columns, a line needs a number to be matched at all, and
         # one whose only numbers are digit dates a date some record holds beside one of its
         # words (``first_pass.candidate_rows``, ``DateWordTest``).
@@ -371,15 +370,9 @@ class _Scanner:
         the field was found whole (not only some of its tokens), and the weight of a name
         found abbreviated (initials)."""
         fp = self.fp
-        pair_lines, pair_records = pairs >> 32, pairs & 0xFFFFFFFF
-        starts = fp.entry_offsets[pair_records]
-        counts = fp.entry_offsets[pair_records + 1] - starts
-        entries = expand_ranges(starts, counts)
-        entry_pair = np.repeat(np.arange(len(pairs)), counts)
-        salted = fp.entry_keys[entries] ^ (pair_lines[entry_pair].astype(np.uint64) * _LINE_SALT)
-        held = enc.salted_keys.contains(salted)
-        name_forms = self._name_forms(enc, pairs, entries, entry_pair, held)
-        entries, entry_pair = entries[held], entry_pair[held]
+        held = self.line_keys.held_entries(pairs, enc.line_keys)
+        name_forms = self._name_forms(enc, pairs, held)
+        entries, entry_pair = held.entries, held.pairs
         n_columns = len(fp.columns)
         group = entry_pair * n_columns + fp.entry_columns[entries]
         weights = fp.entry_weights[entries].astype(np.float64)
@@ -394,14 +387,7 @@ class _Scanner:
         weights = np.maximum(np.maximum(whole, partial.reshape(len(pairs), n_columns)), abbreviated)
         return _Evidence(weights, whole > 0, abbreviated)
 
-    def _name_forms(
-        self,
-        enc: _EncodedLines,
-        pairs: np.ndarray,
-        entries: np.ndarray,
-        entry_pair: np.ndarray,
-        held: np.ndarray,
-    ) -> _NameForms:
+    def _name_forms(self, enc: _EncodedLines, pairs: np.ndarray, held: HeldEntries) -> _NameForms:
         """Names found in another form than written (``build.EntryBuilder.add_name_forms``):
         per (pair, column), the keys of the record's name tokens (and initials) found in the
         line are summed into an order-free key, which matches one of the record's name forms
@@ -411,10 +397,10 @@ class _Scanner:
         size = len(pairs) * n_columns
         result = _NameForms(np.zeros(size), np.zeros(size))
         row_sized = enc.tokens_per_line[pairs >> 32] <= params.ROW_MAX_TOKENS
-        in_rows = held & row_sized[entry_pair]
-        found = entries[in_rows]
+        in_rows = row_sized[held.pairs]
+        found = held.entries[in_rows]
         flags = fp.entry_flags[found]
-        group = entry_pair[in_rows] * n_columns + fp.entry_columns[found]
+        group = held.pairs[in_rows] * n_columns + fp.entry_columns[found]
         keys = fp.entry_keys[found]
         token = (flags & FLAG_TOKEN) > 0
         initial = (flags & FLAG_INITIAL) > 0
@@ -428,9 +414,8 @@ class _Scanner:
         if not looked_for.any():
             return result
         # The record's forms in those (pair, column)s, salted with them, looked up in order:
-        forms = np.flatnonzero((fp.entry_flags[entries] & FLAG_BAG) > 0)
-        form_group = entry_pair[forms] * n_columns + fp.entry_columns[entries[forms]]
-        forms, form_group = entries[forms[looked_for[form_group]]], form_group[looked_for[form_group]]
+        form_group = held.form_pairs * n_columns + fp.entry_columns[held.forms]
+        forms, form_group = held.forms[looked_for[form_group]], form_group[looked_for[form_group]]
         form_salted = fp.entry_keys[forms] ^ (form_group.astype(np.uint64) * _LINE_SALT)
         order = np.argsort(form_salted)
         form_salted = form_salted[order]
@@ -535,7 +520,7 @@ class _Scanner:
             fp.entry_flags[start:end],
             fp.entry_columns[start:end],
         )
-        held = enc.salted_keys.contains(keys ^ (np.array([line], dtype=np.uint64) * _LINE_SALT))
+        held = enc.line_keys.salted.contains(keys ^ (np.array([line], dtype=np.uint64) * _LINE_SALT))
         record_keys = set(keys.tolist())
         is_token = ((flags & FLAG_TOKEN) > 0) & ((flags & FLAG_BAG) == 0)
         is_whole_form = ((flags & FLAG_BAG) > 0) & ((flags & FLAG_ABBREVIATED) == 0)
@@ -663,10 +648,11 @@ class _EncodedLines:
 
     def _keep(self, keys: np.ndarray, lines: np.ndarray) -> None:
         """The (key, line)s of keys some record has (few: most runs of tokens are no value),
-        sorted by key, so that every later lookup walks its haystack in order."""
+        sorted by key, so that every later lookup walks its haystack in order; and by line
+        (``line_keys``: the compiled keys come in line order already)."""
+        self.line_keys = LineKeySets(keys, lines, len(self.line_numbers))
         order = np.argsort(keys)
         self.keys, self.key_lines = keys[order], lines[order]
-        self.salted_keys = _KeySet(self.keys ^ (self.key_lines.astype(np.uint64) * _LINE_SALT))
 
     def line_bytes(self, line: int) -> bytes:
         """The line as ``token_bytes``."""
@@ -769,22 +755,6 @@ class _FallbackBudget:
 
     lsh_lines: int
     ocr_pairs: int
-
-
-class _KeySet:
-    """A set of 64-bit keys for many membership tests: sorted, behind a bitset
-    (``arrays.KeyBitset``) that rules out most absent keys before the binary search."""
-
-    def __init__(self, keys: np.ndarray):
-        self.keys = sorted_unique(keys)
-        self.bits = KeyBitset(KeyBitset.bits_of(self.keys))
-
-    def contains(self, needles: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(needles), dtype=bool)
-        if len(self.keys):
-            maybe = np.flatnonzero(self.bits.may_contain(needles))
-            found[maybe] = _sorted_in(self.keys, needles[maybe])
-        return found
 
 
 def _sorted_in(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:

@@ -36,12 +36,7 @@ def scanners(small_leak_fingerprints):
     if not line_keys_module.AVAILABLE:
         pytest.skip("the compiled line keys are not built")
     compiled, numpy_only = _Scanner(small_leak_fingerprints), _Scanner(small_leak_fingerprints)
-    numpy_only.line_keys = LineKeys(
-        numpy_only.chunks,
-        small_leak_fingerprints.known_bits,
-        small_leak_fingerprints.known_keys,
-        compiled=False,
-    )
+    numpy_only.line_keys = LineKeys(numpy_only.chunks, small_leak_fingerprints, compiled=False)
     assert compiled.line_keys.compiled and not numpy_only.line_keys.compiled
     return compiled, numpy_only
 
@@ -137,7 +132,7 @@ def test_ids_stay_right_when_the_chunk_table_is_dropped_to_make_room(
 def test_the_compiled_mirror_is_bounded(scanners, small_leak_copies, monkeypatch):
     compiled, _ = scanners
     monkeypatch.setattr(line_keys_module, "MIRROR_CHUNKS", 300)
-    compiled.line_keys = LineKeys(compiled.chunks, compiled.fp.known_bits, compiled.fp.known_keys)
+    compiled.line_keys = LineKeys(compiled.chunks, compiled.fp)
     for copy in small_leak_copies[:8]:
         for batch in _batches(compiled, copy.data.decode("utf-8", "replace")):
             chunks = compiled.line_keys.batch_chunks(batch)
@@ -150,8 +145,27 @@ def test_lines_not_made_by_token_bytes_are_refused(small_leak_fingerprints, comp
     if compiled and not line_keys_module.AVAILABLE:
         pytest.skip("the compiled line keys are not built")
     scanner = _Scanner(small_leak_fingerprints)
-    scanner.line_keys = LineKeys(
-        scanner.chunks, small_leak_fingerprints.known_bits, small_leak_fingerprints.known_keys, compiled
-    )
+    scanner.line_keys = LineKeys(scanner.chunks, small_leak_fingerprints, compiled)
     with pytest.raises(ValueError, match="token_bytes"):
         scanner.line_keys.batch_chunks(b"garcia\x01lopez 1990")
+
+
+def test_both_find_the_same_held_entries_and_name_forms_in_the_same_order(
+    scanners, small_leak, small_leak_copies
+):
+    """The order matters: evidence weights are summed in it."""
+    compiled, numpy_only = scanners
+    held = 0
+    for text in _texts(small_leak, small_leak_copies):
+        lines = compiled.candidate_lines_of(text)
+        for start, end in scan._batches(lines):
+            batch = b"\n".join(line for _, line in lines[start:end])
+            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
+            encoded = scan._EncodedLines(compiled, numbers, batch)
+            pairs = compiled._candidate_pairs(encoded)
+            mine = compiled.line_keys.held_entries(pairs, encoded.line_keys)
+            theirs = numpy_only.line_keys.held_entries(pairs, encoded.line_keys)
+            for field in ("entries", "pairs", "forms", "form_pairs"):
+                assert getattr(mine, field).tolist() == getattr(theirs, field).tolist()
+            held += len(mine.entries)
+    assert held > 10_000
