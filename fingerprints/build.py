@@ -307,7 +307,8 @@ class EntryBuilder:
         value (~10 a value, all distinct: keyed in one call, not memoized)."""
         if kind != KIND_ID:
             return np.zeros(len(analyses), dtype=np.int64), np.empty(0, dtype=np.uint64)
-        numbers = b" ".join(" ".join(a.id_numbers).encode() for a in analyses)
+        flat = [d for a in analyses for d in a.id_numbers]
+        numbers = " ".join(flat).encode()
         if _firstpass is None or not numbers.isascii():
             variants = [{v for d in a.id_numbers for v in one_digit_deletions(d)} for a in analyses]
             return _sizes(variants), self.hasher.many("v", list(chain.from_iterable(variants)))
@@ -315,8 +316,11 @@ class EntryBuilder:
         # no number reads as a date, so every id number counts (as ``id_variants``).
         found = _firstpass.id_variant_keys(self.hasher.key, numbers, params.MIN_ID_DIGITS, 1, 0)
         keys = np.frombuffer(found, dtype=np.uint64)
-        counts = np.array([sum(1 + len(d) for d in a.id_numbers) for a in analyses], dtype=np.int64)
-        owners = np.repeat(np.arange(len(analyses)), counts)
+        # a number of n digits has n + 1 variants (itself and n deletions)
+        per_number = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat)) + 1
+        owners = np.repeat(
+            np.repeat(np.arange(len(analyses)), _sizes([a.id_numbers for a in analyses])), per_number
+        )
         # A number's deletions repeat where two neighbouring digits are equal: keep one each.
         order = np.lexsort((keys, owners))
         keys, owners = keys[order], owners[order]
@@ -325,11 +329,9 @@ class EntryBuilder:
         return np.bincount(owners[keep], minlength=len(analyses)), keys[keep]
 
     def prime(self, kind: str, analyses: list[ValueAnalysis]) -> None:
-        """Key the tokens (and their initials), id numbers and dates that the values' entries
-        and shingles use in one call each (``KeyedHasher.prime``), before they are made one
-        by one."""
-        numbers = [d for a in analyses for d in a.id_numbers]
-        dates = [d for a in analyses for d in a.dates]
+        """Key the tokens (and their initials) that the values' entries and shingles use in
+        one call (``KeyedHasher.prime``), before they are looked up one by one. (Id numbers
+        and dates are keyed in one call per column without a memo: ``_ValueNumbers``.)"""
         if kind == KIND_ID:
             analyses = [a for a in analyses if not a.id_numbers]
         elif kind == KIND_DATE:
@@ -337,8 +339,6 @@ class EntryBuilder:
         tokens = {t for a in analyses for tokens in a.variants for t in tokens}
         tokens.update([t[0] for t in tokens])
         self.hasher.prime("t", tokens)
-        self.hasher.prime("n", numbers)
-        self.hasher.prime("d", dates)
 
     def shingles(self, kind: str, a: ValueAnalysis) -> set[int]:
         """MinHash shingles: letter tokens, id numbers, dates. Common fields have none:
@@ -508,10 +508,11 @@ def _column_entries(
 ) -> _ColumnEntries:
     """Entries of each distinct value once, spread to the records holding it."""
     builder.prime(kind, analyses)
-    by_tokens = np.array([i for i, a in enumerate(analyses) if not _keyed_whole(kind, a)], dtype=np.int64)
+    numbers = _ValueNumbers(builder.hasher, analyses)
+    by_tokens = np.flatnonzero(~numbers.keyed_whole(kind))
     table = _TokenTable(builder, [analyses[i] for i in by_tokens.tolist()], by_tokens)
-    entry_counts, keys, flags, bases = _value_entries(builder, kind, analyses, table)
-    shingle_counts, shingle_keys = _value_shingles(builder, kind, analyses, table)
+    entry_counts, keys, flags, bases = _value_entries(kind, numbers, table)
+    shingle_counts, shingle_keys = _value_shingles(kind, numbers, table)
     variant_counts, variant_keys = builder.id_variant_keys(kind, analyses)
     entry_rows, entry_pos = _spread(codes, entry_counts)
     shingle_rows, shingle_pos = _spread(codes, shingle_counts)
@@ -528,23 +529,39 @@ def _column_entries(
     )
 
 
-def _keyed_whole(kind: str, a: ValueAnalysis) -> bool:
-    """Is the value keyed by its id numbers or dates (not its tokens)?"""
-    return (kind == KIND_ID and bool(a.id_numbers)) or (kind == KIND_DATE and bool(a.dates))
+class _ValueNumbers:
+    """The id numbers and dates of many values as flat arrays (the value of each, its keyed
+    hash), keyed in one call per kind without a memo (id numbers are mostly distinct)."""
+
+    def __init__(self, hasher: KeyedHasher, analyses: list[ValueAnalysis]):
+        self.count = len(analyses)
+        number_counts = _sizes([a.id_numbers for a in analyses])
+        date_counts = _sizes([a.dates for a in analyses])
+        self.number_values = np.repeat(np.arange(self.count, dtype=np.int64), number_counts)
+        self.number_keys = hasher.many("n", [d for a in analyses for d in a.id_numbers])
+        self.date_values = np.repeat(np.arange(self.count, dtype=np.int64), date_counts)
+        self.date_keys = hasher.many("d", [d for a in analyses for d in a.dates])
+        self.has_numbers, self.has_dates = number_counts > 0, date_counts > 0
+
+    def keyed_whole(self, kind: str) -> np.ndarray:
+        """Which values are keyed by their id numbers or dates (not their tokens)."""
+        if kind == KIND_ID:
+            return self.has_numbers
+        if kind == KIND_DATE:
+            return self.has_dates
+        return np.zeros(self.count, dtype=bool)
 
 
 def _value_entries(
-    builder: EntryBuilder, kind: str, analyses: list[ValueAnalysis], table: _TokenTable
+    kind: str, numbers: _ValueNumbers, table: _TokenTable
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``EntryBuilder.entries`` of many values at once: entries per value, then every
     value's keys, flags and base weights (in key order within a value)."""
-    whole = [i for i, a in enumerate(analyses) if _keyed_whole(kind, a)]
     parts: list[tuple[np.ndarray, ...]] = []
-    if whole:
-        entries = [builder.entries(kind, analyses[i]) for i in whole]
-        keys, flags, bases = _entry_arrays(entries)
-        values = np.repeat(np.array(whole, dtype=np.int64), _sizes(entries))
-        parts.append((values, keys, flags, bases, np.zeros(len(keys), dtype=np.int64)))
+    if kind == KIND_ID:  # a value with id numbers is keyed by them alone
+        parts.append(_part(numbers.number_values, numbers.number_keys, FLAG_PREFILTER, params.WEIGHT_ID))
+    elif kind == KIND_DATE:  # a value with dates is keyed by them alone
+        parts.append(_part(numbers.date_values, numbers.date_keys, FLAG_PREFILTER, params.WEIGHT_DATE))
     parts += table.entries(common=kind == KIND_COMMON)
     values, keys, flags, bases, ranks = (np.concatenate(column) for column in zip(*parts))
     # One entry per (value, key): the heaviest, and of equal ones the first made (as the
@@ -555,39 +572,35 @@ def _value_entries(
     first[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
     kept = order[first]
     return (
-        np.bincount(values[first], minlength=len(analyses)),
+        np.bincount(values[first], minlength=numbers.count),
         keys[first],
         flags[kept].astype(np.uint8),
         bases[kept].astype(np.float32),
     )
 
 
-def _value_shingles(
-    builder: EntryBuilder, kind: str, analyses: list[ValueAnalysis], table: _TokenTable
-) -> tuple[np.ndarray, np.ndarray]:
+def _value_shingles(kind: str, numbers: _ValueNumbers, table: _TokenTable) -> tuple[np.ndarray, np.ndarray]:
     """``EntryBuilder.shingles`` of many values at once: shingles per value, then all."""
     if kind == KIND_COMMON:
-        return np.zeros(len(analyses), dtype=np.int64), np.empty(0, dtype=np.uint64)
-    numbers, dates = builder.hasher.memo("n"), builder.hasher.memo("d")
-    values, keys = [table.values_of_tokens[table.letters]], [table.keys[table.letters]]
+        return np.zeros(numbers.count, dtype=np.int64), np.empty(0, dtype=np.uint64)
     # an id column's numbers or a date column's dates; a text value's numbers and dates
-    pairs = [
-        (i, numbers[d])
-        for i, a in enumerate(analyses)
-        if kind != KIND_DATE or not a.dates
-        for d in a.id_numbers
-    ]
-    pairs += [
-        (i, dates[d]) for i, a in enumerate(analyses) if kind != KIND_ID or not a.id_numbers for d in a.dates
-    ]
-    values.append(np.array([i for i, _ in pairs], dtype=np.int64))
-    keys.append(np.array([k for _, k in pairs], dtype=np.uint64))
-    all_values, all_keys = np.concatenate(values), np.concatenate(keys)
+    numbers_kept = ~numbers.has_dates[numbers.number_values] if kind == KIND_DATE else slice(None)
+    dates_kept = ~numbers.has_numbers[numbers.date_values] if kind == KIND_ID else slice(None)
+    all_values = np.concatenate(
+        (
+            table.values_of_tokens[table.letters],
+            numbers.number_values[numbers_kept],
+            numbers.date_values[dates_kept],
+        )
+    )
+    all_keys = np.concatenate(
+        (table.keys[table.letters], numbers.number_keys[numbers_kept], numbers.date_keys[dates_kept])
+    )
     order = np.lexsort((all_keys, all_values))
     all_values, all_keys = all_values[order], all_keys[order]
     first = np.ones(len(all_keys), dtype=bool)
     first[1:] = (all_keys[1:] != all_keys[:-1]) | (all_values[1:] != all_values[:-1])
-    return np.bincount(all_values[first], minlength=len(analyses)), all_keys[first]
+    return np.bincount(all_values[first], minlength=numbers.count), all_keys[first]
 
 
 # Ranks of a variant's entries in the order ``EntryBuilder.entries`` makes them: the whole
@@ -699,28 +712,21 @@ class _TokenTable:
 
 
 def _part(
-    values: np.ndarray, keys: np.ndarray, flag: int, base: float, ranks: np.ndarray
+    values: np.ndarray, keys: np.ndarray, flag: int, base: float, ranks: np.ndarray | None = None
 ) -> tuple[np.ndarray, ...]:
+    """(values, keys, flags, bases, ranks) of entries of one flag and base weight (ranks:
+    all 0 when not given)."""
     return (
         values,
         keys,
         np.full(len(keys), flag, dtype=np.uint8),
         np.full(len(keys), base, dtype=np.float64),
-        np.asarray(ranks, dtype=np.int64),
+        np.zeros(len(keys), dtype=np.int64) if ranks is None else np.asarray(ranks, dtype=np.int64),
     )
 
 
 def _sizes(collections: list) -> np.ndarray:
     return np.fromiter(map(len, collections), dtype=np.int64, count=len(collections))
-
-
-def _entry_arrays(entries: list[dict[int, tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keys, flags and base weights of every value's entries, concatenated."""
-    keys = np.fromiter(chain.from_iterable(entries), dtype=np.uint64)
-    info = list(chain.from_iterable(e.values() for e in entries))
-    flags = np.fromiter((f for f, _ in info), dtype=np.uint8, count=len(info))
-    bases = np.fromiter((b for _, b in info), dtype=np.float32, count=len(info))
-    return keys, flags, bases
 
 
 def _spread(codes: np.ndarray, per_value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

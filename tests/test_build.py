@@ -142,7 +142,8 @@ def test_id_variants_of_many_values_are_each_values_own(leak):
 
 @pytest.mark.parametrize("kind", [build.KIND_TEXT, build.KIND_ID, build.KIND_DATE, build.KIND_COMMON])
 def test_entries_and_shingles_of_a_column_at_once_are_each_values_own(leak, kind):
-    """The build makes a chunk's entries column by column in numpy (``_TokenTable``);
+    """The build makes a chunk's entries column by column in numpy (``_TokenTable``,
+    ``_ValueNumbers``);
     ``EntryBuilder.entries`` and ``shingles`` state the rules one value at a time."""
     builder = build.EntryBuilder(build.KeyedHasher(KEY))
     values = sorted({v for row in leak.rows[:1500] for v in row}) + [
@@ -154,12 +155,11 @@ def test_entries_and_shingles_of_a_column_at_once_are_each_values_own(leak, kind
     ]
     analyses = [build.analyse_value(v) for v in values]
     builder.prime(kind, analyses)
-    by_tokens = np.array(
-        [i for i, a in enumerate(analyses) if not build._keyed_whole(kind, a)], dtype=np.int64
-    )
+    numbers = build._ValueNumbers(builder.hasher, analyses)
+    by_tokens = np.flatnonzero(~numbers.keyed_whole(kind))
     table = build._TokenTable(builder, [analyses[i] for i in by_tokens.tolist()], by_tokens)
-    counts, keys, flags, bases = build._value_entries(builder, kind, analyses, table)
-    shingle_counts, shingles = build._value_shingles(builder, kind, analyses, table)
+    counts, keys, flags, bases = build._value_entries(kind, numbers, table)
+    shingle_counts, shingles = build._value_shingles(kind, numbers, table)
     entry_offsets, shingle_offsets = np.cumsum([0, *counts]), np.cumsum([0, *shingle_counts])
     for i, a in enumerate(analyses):
         at = slice(entry_offsets[i], entry_offsets[i + 1])
