@@ -25,7 +25,7 @@ from . import params
 
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
-_BLOCK_SHINGLES = 400_000  # rows of the (shingles x permutations) matrix held at once
+_BLOCK_SHINGLES = 8192  # rows of the (shingles x permutations) matrix held at once (~2 MB)
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 _BAND_PRIME = np.uint64(0x100000001B3)
 
@@ -59,27 +59,37 @@ def record_signatures(
 ) -> np.ndarray:
     """(records x num_perm) uint32 signatures; shingles of record i are
     ``shingles[record_offsets[i]:record_offsets[i + 1]]``. A record without shingles gets
-    the empty signature (all 2**32 - 1)."""
+    the empty signature (all 2**32 - 1).
+
+    Computed over blocks of ~``_BLOCK_SHINGLES`` shingles (a (shingles x permutations)
+    matrix that stays in cache), with the modulo of the Mersenne prime by shifts and adds
+    (exact; numpy's uint64 ``%`` is a division per element)."""
     a, b = permutations(num_perm, seed)
-    n_records = len(record_offsets) - 1
-    out = np.full((n_records, num_perm), int(_MAX_HASH), dtype=np.uint32)
-    start_rec = 0
-    while start_rec < n_records:
-        end_rec = (
-            int(np.searchsorted(record_offsets, record_offsets[start_rec] + _BLOCK_SHINGLES, side="right"))
-            - 1
-        )
-        end_rec = min(max(end_rec, start_rec + 1), n_records)
-        lo, hi = int(record_offsets[start_rec]), int(record_offsets[end_rec])
-        if hi > lo:
-            hv = (shingles[lo:hi] & _MAX_HASH).reshape(-1, 1)
-            phv = ((hv * a + b) % _MERSENNE_PRIME) & _MAX_HASH
-            starts = record_offsets[start_rec:end_rec] - lo
-            nonempty = record_offsets[start_rec + 1 : end_rec + 1] > record_offsets[start_rec:end_rec]
-            mins = np.minimum.reduceat(phv, starts[nonempty], axis=0)
-            out[start_rec:end_rec][nonempty] = mins.astype(np.uint32)
-        start_rec = end_rec
+    out = np.full((len(record_offsets) - 1, num_perm), int(_MAX_HASH), dtype=np.uint32)
+    nonempty = np.flatnonzero(record_offsets[1:] > record_offsets[:-1])
+    ends = record_offsets[nonempty + 1]
+    first = 0
+    while first < len(nonempty):
+        start = int(record_offsets[nonempty[first]])
+        last = max(int(np.searchsorted(ends, start + _BLOCK_SHINGLES, side="right")), first + 1)
+        records = nonempty[first:last]
+        values = _permuted(shingles[start : int(ends[last - 1])], a, b)
+        out[records] = np.minimum.reduceat(values, record_offsets[records] - start, axis=0)
+        first = last
     return out
+
+
+def _permuted(shingles: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(shingles x permutations) uint32: the low 32 bits of ``(a h + b) mod (2**61 - 1)`` of
+    each shingle's low 32 bits h (``a h + b`` wraps modulo 2**64, as datasketch's does)."""
+    x = (shingles & _MAX_HASH).reshape(-1, 1) * a
+    x += b
+    # x mod p for p = 2**61 - 1: x = hi * 2**61 + lo is hi + lo (mod p), and hi + lo <= p + 7
+    mod = x & _MERSENNE_PRIME
+    x >>= np.uint64(61)
+    mod += x
+    mod[mod >= _MERSENNE_PRIME] -= _MERSENNE_PRIME
+    return mod.astype(np.uint32)  # the low 32 bits
 
 
 def signature_of(
