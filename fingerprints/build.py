@@ -772,10 +772,18 @@ class _Build:
         return ArrayFile(self.folder / name, dtype, width)
 
     def spill(self, name: str, dtypes: dict, entries: int) -> PartitionedSpill:
-        """A spill whose parts each fit a share of the memory budget once sorted."""
+        """A spill whose parts each fit a share of the memory budget once sorted: one part
+        per worker is sorted in a thread while the build works on another."""
         row_bytes = sum(np.dtype(d).itemsize for d in dtypes.values())
-        parts = -(-entries * row_bytes * params.BUILD_SORT_OVERHEAD // self.memory)
-        return PartitionedSpill(self.folder, name, dtypes, int(min(max(parts, 1), params.BUILD_MAX_PARTS)))
+        in_memory = self.workers + 1
+        parts = -(-entries * row_bytes * params.BUILD_SORT_OVERHEAD * in_memory // self.memory)
+        return PartitionedSpill(
+            self.folder,
+            name,
+            dtypes,
+            int(min(max(parts, 1), params.BUILD_MAX_PARTS)),
+            threads=self.workers,
+        )
 
     def run_jobs(self, job, stage: str, profiles):
         total = self.records or None

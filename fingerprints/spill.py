@@ -10,6 +10,7 @@ whatever the number of records.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -63,7 +64,8 @@ class ArrayFile:
 class PartitionedSpill:
     """Rows of aligned columns, routed by the top bits of a uint64 key column to part files."""
 
-    def __init__(self, folder: Path, name: str, dtypes: dict[str, Any], parts: int):
+    def __init__(self, folder: Path, name: str, dtypes: dict[str, Any], parts: int, threads: int = 1):
+        self.threads = max(1, threads)  # parts read and sorted at once (``sorted_parts``)
         self.bits = max(1, int(parts - 1).bit_length())
         self.parts = 1 << self.bits
         self.dtypes = dtypes
@@ -83,18 +85,35 @@ class PartitionedSpill:
                 file.append(values[column][rows])
 
     def sorted_parts(self) -> Iterator[dict[str, np.ndarray]]:
-        """Each part's columns in memory, sorted by key (stable: ties keep append order)."""
-        for files in self.files:
-            part = {column: np.array(file.read()) for column, file in files.items()}
-            order = np.argsort(part["key"], kind="stable")
-            ordered = {column: values[order] for column, values in part.items()}
-            # Not held across the yield: the caller holds the sorted part while the next
-            # one loads (at 10M records, parts of hundreds of MB).
-            del part, order
-            yield ordered
-            del ordered
-            for file in files.values():
-                file.path.unlink(missing_ok=True)
+        """Each part's columns in memory, sorted by key (stable: ties keep append order).
+
+        The next ``threads`` parts are read and sorted in threads while the caller works on
+        one (numpy's reads, sorts and gathers release the GIL): every core is busy in the
+        build's merges. At most ``threads + 1`` parts are in memory at once."""
+        with concurrent.futures.ThreadPoolExecutor(self.threads) as pool:
+            pending: collections.deque = collections.deque()
+            try:
+                for p in range(self.parts):
+                    pending.append(pool.submit(self._sorted_part, p))
+                    if len(pending) > self.threads:
+                        yield self._done(pending.popleft())
+                while pending:
+                    yield self._done(pending.popleft())
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _sorted_part(self, p: int) -> tuple[int, dict[str, np.ndarray]]:
+        part = {column: np.array(file.read()) for column, file in self.files[p].items()}
+        order = np.argsort(part["key"], kind="stable")
+        return p, {column: values[order] for column, values in part.items()}
+
+    def _done(self, future: concurrent.futures.Future) -> dict[str, np.ndarray]:
+        """A sorted part, its files removed (the part is in memory)."""
+        p, ordered = future.result()
+        for file in self.files[p].values():
+            file.path.unlink(missing_ok=True)
+        return ordered
 
 
 def default_workers() -> int:
