@@ -467,7 +467,7 @@ enum { FOLD_UNKNOWN = 0, FOLD_SAFE = 1, FOLD_UNSAFE = 2 };
 enum { TOKEN_LETTER = 0, TOKEN_DIGIT = 1, TOKEN_OTHER = 2 };
 #define FOLD_MAX_BYTES 29
 #define CHAR_PAGES (0x110000 >> 8)
-#define HOT_SLOTS (1 << 15)
+#define HOT_SLOTS (1 << 14)
 
 typedef struct {
     uint64_t low, high; /* short_key of a chunk's first 8 bytes, of the rest */
@@ -477,6 +477,12 @@ typedef struct {
     uint8_t state, token_class, length;
     uint8_t bytes[FOLD_MAX_BYTES];
 } CharFold;
+
+/* What fold_char said of each code point seen, by page. One table for the process: what a
+ * character folds to depends on Unicode alone (Python's unicodedata), not on a fingerprint
+ * set or key, so every scanner shares what one learnt (a few thousand characters at most,
+ * 8 kB a page of 256). */
+static CharFold *char_pages[CHAR_PAGES];
 
 /* ---------------------------------------------------------------- the FirstPass object */
 
@@ -497,7 +503,6 @@ typedef struct {
     Memo memo;
     HotSlot *hot; /* HOT_SLOTS chunks (0, 0: empty) and their infos: see known_info */
     uint8_t *hot_info;
-    CharFold *char_pages[CHAR_PAGES]; /* what fold_char said of each code point seen, by page */
     /* per document */
     Bytes norm, hit_arena, out, raw, pieces;
     HitSet line_hits, doc_hits;
@@ -653,7 +658,7 @@ static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
 /* The CharFold of a non-ASCII code point, asked of Python (fold_char) the first time; NULL
  * on error. */
 static CharFold *char_fold(FirstPass *fp, uint32_t cp) {
-    CharFold **page = &fp->char_pages[cp >> 8];
+    CharFold **page = &char_pages[cp >> 8];
     if (*page == NULL) {
         *page = PyMem_Calloc(256, sizeof(CharFold));
         if (*page == NULL) {
@@ -1262,7 +1267,6 @@ static void FirstPass_dealloc(FirstPass *fp) {
     }
     Py_XDECREF(fp->fold);
     Py_XDECREF(fp->fold_char);
-    for (size_t page = 0; page < CHAR_PAGES; page++) PyMem_Free(fp->char_pages[page]);
     PyMem_Free(fp->memo.slots);
     PyMem_Free(fp->hot);
     PyMem_Free(fp->hot_info);

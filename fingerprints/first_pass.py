@@ -159,26 +159,20 @@ class DateWordTest:
     def held(self, lines: list[bytes]) -> np.ndarray:
         """Per line (token bytes): does some record hold one of its dates and one of its
         tokens in a distinctive field (not as an initial), or is one of its dates a date of the
-        dataset too common to be listed?"""
-        words, word_lines, dates, date_lines = [], [], [], []
-        for i, line in enumerate(lines):
-            tokens = tokens_of_line(line)
+        dataset too common to be listed? The dates first: most such lines (a changelog's
+        dates, a name beside another person's date) hold no date any record has, and their
+        words are never looked at."""
+        tokens_of = [tokens_of_line(line) for line in lines]
+        dates, date_lines = [], []
+        for i, tokens in enumerate(tokens_of):
             read = [iso for t in tokens if t.isdigit() and 6 <= len(t) <= 8 for iso in digit_date_readings(t)]
             if not MONTHS.keys().isdisjoint(tokens):
                 read += textual_dates(tokens)
-            # words OCR look-alikes read ("j0se"): a name as the matcher finds it (only in a
-            # chunk mixing letters and digits)
-            tokens += [
-                w
-                for chunk in line.split()
-                if not (chunk.isalpha() or chunk.isdigit())
-                for w in ocr_readings("".join(chunk_tokens(chunk)))[0]
-            ]
-            words += tokens
-            word_lines += [i] * len(tokens)
             dates += read
             date_lines += [i] * len(read)
         held = np.zeros(len(lines), dtype=bool)
+        if not dates:
+            return held
         dates_array = self._keys("d", dates)
         date_lines_array = np.array(date_lines, dtype=np.int64)
         records, record_lines, listed = [], [], np.zeros(len(dates), dtype=bool)
@@ -194,6 +188,15 @@ class DateWordTest:
         too_common = ~listed & sorted_contains(self.fp.prefilter_keys, dates_array)
         held[date_lines_array[too_common]] = True
         record, record_line = np.concatenate(records), np.concatenate(record_lines)
+        if len(record):
+            held[self._lines_with_a_word_of(lines, tokens_of, record, record_line)] = True
+        return held
+
+    def _lines_with_a_word_of(
+        self, lines: list[bytes], tokens_of: list[list[str]], record: np.ndarray, record_line: np.ndarray
+    ) -> np.ndarray:
+        """The lines (of ``record_line``) holding a token of their record (``record``) in a
+        distinctive field, not as an initial."""
         starts = self.fp.entry_offsets[record]
         counts = self.fp.entry_offsets[record + 1] - starts
         entries = expand_ranges(starts, counts)
@@ -203,12 +206,23 @@ class DateWordTest:
         distinctive &= (self.fp.entry_flags[entries] & FLAG_INITIAL) == 0
         entry_keys = self.fp.entry_keys[entries][distinctive]
         entry_lines = np.repeat(record_line, counts)[distinctive]
+        words, word_lines = [], []
+        for i in np.unique(record_line).tolist():
+            # words OCR look-alikes read ("j0se"): a name as the matcher finds it (only in a
+            # chunk mixing letters and digits)
+            tokens = tokens_of[i] + [
+                w
+                for chunk in lines[i].split()
+                if not (chunk.isalpha() or chunk.isdigit())
+                for w in ocr_readings("".join(chunk_tokens(chunk)))[0]
+            ]
+            words += tokens
+            word_lines += [i] * len(tokens)
         line_words = sorted_unique(
             self._keys("t", words) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
         )
         found = sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
-        held[entry_lines[found]] = True
-        return held
+        return entry_lines[found]
 
     def _keys(self, prefix: str, values: list[str]) -> np.ndarray:
         """uint64 keys of values of one kind (``KeyedHasher``'s prefixes), in one C call when
