@@ -114,7 +114,7 @@ def candidate_rows(
       an OCR misreading of them, or a month name and a year). This is what keeps ordinary text
       that names people of the leak out of the matcher."""
     candidate = strengths >= ID_HIT
-    if distinct_hits > params.PREFILTER_FIND_MAX_CHUNKS:
+    if distinct_hits > params.PREFILTER_FIND_MAX_CHUNKS:  # (see none_chosen)
         window = params.PREFILTER_DENSE_WINDOW_LINES
         neighbours = (
             np.searchsorted(lines, lines + window, side="right")
@@ -125,6 +125,13 @@ def candidate_rows(
     if numbers_needed:
         candidate &= (number_flags & LINE_NUMBERED) > 0
     return candidate
+
+
+def none_chosen(strongest_line: int, distinct_hits: int) -> bool:
+    """``candidate_rows`` chooses no line of a document whose strongest line is below ID_HIT
+    and whose distinct hits do not call for the density rule (most documents with a hit or
+    two): said without building its arrays."""
+    return strongest_line < ID_HIT and distinct_hits <= params.PREFILTER_FIND_MAX_CHUNKS
 
 
 class DateWordTest:
@@ -278,8 +285,8 @@ class CompiledFirstPass:
         """(line number, the line as ``token_bytes(fold_text(line))``) of the lines
         ``candidate_rows`` chooses (as ``scan._Scanner.candidate_lines``)."""
         with self._lock:
-            distinct, strength, dated, rows = self._pass.lines(text)
-        if strength < ID_HIT and not dated:
+            distinct, strength, dated, rows, strongest = self._pass.lines(text)
+        if (strength < ID_HIT and not dated) or none_chosen(strongest, distinct):
             return []
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
         numbers_needed = self.date_words is not None

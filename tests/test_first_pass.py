@@ -160,7 +160,7 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     before ``candidate_rows`` chooses: a stronger check than the candidate lines. Returns how
     many lines have a hit."""
     compiled, python = scanners
-    distinct, strength, dated, rows = compiled.first_pass._pass.lines(text)
+    distinct, strength, dated, rows, strongest = compiled.first_pass._pass.lines(text)
     x = token_bytes(fold_text(text))
     chunks = list(set(x.split()))
     python.chunks.learn(set(chunks))
@@ -176,6 +176,7 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     assert rows[:, 0].tolist() == lines.tolist()
     assert rows[:, 3].tolist() == strengths[lines].astype(np.int64).tolist()
     assert rows[:, 4].tolist() == flags[lines].tolist()
+    assert strongest == (int(strengths.max()) if len(lines) else 0)
     by_line = x.split(b"\n")
     for line, start, end in rows[:, :3].tolist():
         assert token_bytes(fold_text(text[start:end])) == by_line[line]
