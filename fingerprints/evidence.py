@@ -27,7 +27,7 @@ from .arrays import offsets_of
 from .fingerprint_set import FingerprintSet
 from .keys import KeyedHasher, combined_keys
 from .normalize import MONTHS, digit_date_readings, id_number, textual_dates, value_tokens
-from .scan import find_record_matches
+from .scan import LineMatches, find_record_matches
 
 # Words as the scanner chunks them: whitespace and the usual cell delimiters split, "-" and "/" do not
 # (an A-number "A-447-712-782" and a date "1990-12-20" are one value each).
@@ -86,11 +86,15 @@ class EvidenceReport:
         return cls(records, {int(k): v for k, v in data.get("lines", {}).items()})
 
 
-def evidence_report(text: str, fingerprints: FingerprintSet, keep_lines: bool = False) -> EvidenceReport:
-    """What matched in ``text``: per matched (record, line), the fields and their spans."""
+def evidence_report(
+    text: str, fingerprints: FingerprintSet, keep_lines: bool = False, matches: LineMatches | None = None
+) -> EvidenceReport:
+    """What matched in ``text``: per matched (record, line), the fields and their spans.
+    ``matches``: the scan's own (``scan.ScanDetail``), when the caller scanned ``text`` already."""
     if fingerprints.key is None:
         raise ValueError("the fingerprint set was loaded without its key")
-    matches = find_record_matches(text, fingerprints)
+    if matches is None:
+        matches = find_record_matches(text, fingerprints)
     if len(matches.lines) == 0:
         return EvidenceReport([])
     lines = text.split("\n")

@@ -809,6 +809,16 @@ def _only_month_names(chunk: bytes) -> bool:
     return bool(words) and all(w in MONTHS for w in words)
 
 
+@dataclass
+class ScanDetail:
+    """What a scan read and matched, for a caller that goes on with it (a sweep writes a leak's
+    evidence report from it: ``evidence.evidence_report(..., matches=)``), so nothing is
+    extracted or matched twice. Filled in by ``scan_text`` and ``scan_bytes`` when given."""
+
+    text: str = ""
+    matches: LineMatches | None = None
+
+
 def scan_text(
     text: str,
     fingerprints: FingerprintSet,
@@ -816,12 +826,16 @@ def scan_text(
     skipped: list[str] | None = None,
     bytes_scanned: int | None = None,
     ocr_line_ranges: Sequence[tuple[int, int]] = (),
+    detail: ScanDetail | None = None,
 ) -> ScanResult:
     """Scan plain text, line by line (a table row is one line, cells in any delimiter).
     ``ocr_line_ranges``: (first, end) line numbers read by OCR (``Extraction.ocr_line_ranges``),
-    where a name with one misread letter is still the name."""
+    where a name with one misread letter is still the name. ``detail``: filled in with the
+    text and its (record, line) matches."""
     started = time.perf_counter()
     matches = find_record_matches(text, fingerprints, ocr_line_ranges)
+    if detail is not None:
+        detail.text, detail.matches = text, matches
     size = _utf8_length(text) if bytes_scanned is None else bytes_scanned
     if len(matches.records) == 0:  # most documents: none of the numpy below (~20 us a document)
         return ScanResult(
@@ -887,9 +901,14 @@ def _utf8_blocks(text: str) -> Iterator[bytes]:
 
 
 def scan_bytes(
-    data: bytes, fingerprints: FingerprintSet, name: str | None = None, content_type: str | None = None
+    data: bytes,
+    fingerprints: FingerprintSet,
+    name: str | None = None,
+    content_type: str | None = None,
+    detail: ScanDetail | None = None,
 ) -> ScanResult:
-    """Scan a downloaded or local file of any supported format (see ``documents``)."""
+    """Scan a downloaded or local file of any supported format (see ``documents``).
+    ``detail``: filled in with the extracted text and its matches (``ScanDetail``)."""
     from .documents import extract_texts
 
     started = time.perf_counter()
@@ -901,6 +920,7 @@ def scan_bytes(
         skipped=list(extraction.skipped),
         bytes_scanned=len(data),
         ocr_line_ranges=extraction.ocr_line_ranges(),
+        detail=detail,
     )
     result.partly_read = extraction.partly_read
     result.seconds = time.perf_counter() - started

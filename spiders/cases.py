@@ -33,6 +33,7 @@ from pathlib import Path
 from scrapy.exceptions import NotConfigured
 
 from ..errors import DocumentError, LeaktrackError, NotFoundError
+from ..fingerprints.evidence import EvidenceReport
 from ..home import CASES_DIR, STORE_FILE, Workspace, list_cases_in
 from ..index import FoundCopy, MatchStore, match_id_for_url, open_store
 from .base import crawl_secrets
@@ -191,10 +192,11 @@ class OtherCasesPipeline:
 
     async def scan_for_case(self, item: FetchedDocument, lane: _OpenLane) -> bool:
         scanner = lane.scanner
-        result = await scanner.scan(item.body, item.url, item.content_type)
+        scanned = await scanner.scan(item.body, item.url, item.content_type, True, self.keep_evidence)
+        result = scanned.result
         if not result.is_leak:
             return False
-        kept = self.write_evidence(item, lane)
+        kept = self.write_evidence(item, lane, scanned.evidence)
         lane.store.upsert_copies(
             [
                 FoundCopy(
@@ -213,13 +215,16 @@ class OtherCasesPipeline:
         self.stats.inc_value("leaktrack/matches_other_cases")
         return True
 
-    def write_evidence(self, item: FetchedDocument, lane: _OpenLane) -> str | None:
-        """The case's evidence report (and capture and bytes when kept); the kept bytes' path.
+    def write_evidence(
+        self, item: FetchedDocument, lane: _OpenLane, report: EvidenceReport | None
+    ) -> str | None:
+        """The case's evidence report (the scan's, and capture and bytes when kept); the kept
+        bytes' path.
 
         Evidence is an aid: a folder that cannot be written is an error line, not a lost match."""
         directory = Path(lane.lane.evidence_dir)
         try:
-            save_evidence(item, lane.scanner.fingerprints, directory, self.keep_evidence)
+            save_evidence(item, lane.scanner.fingerprints, directory, self.keep_evidence, report)
             return write_evidence(item, directory) if self.keep_evidence else None
         except (OSError, ValueError) as error:
             message = f"{lane.lane.label}: could not write the evidence of {item.url}: {error}"

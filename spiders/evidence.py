@@ -11,6 +11,9 @@ with a leak verdict it writes, in the evidence folder, owner-only (0600, folder 
   WARC record per capture appended (warcio), so it can be handed to a host or a court as is.
 
 A document that was not rescanned (unchanged since the last sweep) keeps its earlier evidence.
+The report is made by the scan itself (``ScanPipeline`` asks for it when this pipeline runs:
+``evidence_wanted``), from the text and matches it has at hand, so a leak is not extracted
+and matched a second time here.
 """
 
 from __future__ import annotations
@@ -87,14 +90,18 @@ def _reason_phrase(status: int) -> str:
         return ""
 
 
-def save_evidence(item: FetchedDocument, fingerprints, directory: Path, keep: bool) -> None:
-    """Write the document's evidence report in ``directory`` (and its WARC capture when ``keep``).
+def save_evidence(
+    item: FetchedDocument, fingerprints, directory: Path, keep: bool, report: EvidenceReport | None = None
+) -> None:
+    """Write the document's evidence report in ``directory`` (and its WARC capture when ``keep``):
+    ``report`` (the scan's, see ``scanning.scan_document``), else one made here from the body.
 
     Also used for the other cases of an all-cases sweep (spiders/cases.py), each into its own
     evidence folder with its own fingerprints. Raises OSError/ValueError when it cannot write."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     match_id = match_id_for_url(item.url)
-    report = evidence_report(EvidencePipeline.document_text(item), fingerprints, keep_lines=keep)
+    if report is None:
+        report = evidence_report(EvidencePipeline.document_text(item), fingerprints, keep_lines=keep)
     save_report(report, evidence_path_for(directory, match_id))
     if keep:
         write_warc_capture(warc_path_for(directory, match_id), item)
@@ -126,17 +133,17 @@ class EvidencePipeline:
         return self.directory
 
     def fingerprints(self):
-        if self._fingerprints is None:  # loaded on the first leak only: most crawls find few
-            from ..fingerprints.fingerprint_set import FingerprintSet
+        if self._fingerprints is None:  # the scanner's (loaded once per process), on the first leak
+            from .scanning import load_fingerprints
 
-            self._fingerprints = FingerprintSet.load(self.fingerprints_file, self.key_file)
+            self._fingerprints = load_fingerprints(self.fingerprints_file, self.key_file)
         return self._fingerprints
 
     def process_item(self, item: FetchedDocument, spider=None) -> FetchedDocument:
         if item.scan is None or not item.scan.is_leak or item.unchanged:
             return item
         try:
-            save_evidence(item, self.fingerprints(), self.evidence_dir(), self.keep)
+            save_evidence(item, self.fingerprints(), self.evidence_dir(), self.keep, item.evidence)
         except (OSError, ValueError) as error:  # evidence is an aid: a full disk must not stop the sweep
             # Said once per crawl: a full disk fails every later document the same way.
             first = not self.stats.get_value("leaktrack/evidence_errors")
@@ -155,3 +162,15 @@ class EvidencePipeline:
         from ..fingerprints.documents import extract_texts
 
         return extract_texts(item.body, name=item.url, content_type=item.content_type).text
+
+
+def evidence_wanted(settings) -> bool:
+    """Whether a crawl with these settings writes evidence reports (``EvidencePipeline`` runs):
+    what is scanned for it comes with its report (``ScanPipeline``)."""
+    pipelines = settings.getwithbase("ITEM_PIPELINES")
+    path = f"{EvidencePipeline.__module__}.{EvidencePipeline.__qualname__}"
+    return (
+        settings.getbool("LEAKTRACK_SCAN")
+        and bool(settings.get("LEAKTRACK_EVIDENCE_DIR"))
+        and pipelines.get(path) is not None
+    )

@@ -26,9 +26,10 @@ from scrapy.logformatter import LogFormatter
 from ..errors import DocumentError, LeaktrackError, NotFoundError, StoreError
 from ..index import FoundCopy, match_id_for_url
 from .base import crawl_secrets
+from .evidence import evidence_wanted
 from .items import FetchedDocument
 from .middlewares import record_error
-from .scanning import load_fingerprints, shared_scanner
+from .scanning import ScannedDocument, load_fingerprints, shared_scanner
 from .state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ class ScanPipeline:
         self.state = (
             CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
         )
+        # A leak's evidence report is made with its scan (spiders/evidence.py)
+        self.evidence = evidence_wanted(settings)
+        self.keep_evidence_lines = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -66,7 +70,8 @@ class ScanPipeline:
             self.stats.inc_value("leaktrack/unchanged")
             return item
         if self.scanning:
-            item.scan = await self.scan(item)
+            scanned = await self.scan(item)
+            item.scan, item.evidence = scanned.result, scanned.evidence
             self.stats.inc_value("leaktrack/documents")
         return item
 
@@ -81,17 +86,19 @@ class ScanPipeline:
             return True
         return seen.content_sha256 == item.content_sha256
 
-    async def scan(self, item: FetchedDocument):
+    async def scan(self, item: FetchedDocument) -> ScannedDocument:
         try:
-            result = await self.scanner.scan(item.body, item.url, item.content_type)
+            scanned = await self.scanner.scan(
+                item.body, item.url, item.content_type, self.evidence, self.keep_evidence_lines
+            )
         except DocumentError as error:
             message = self.scanner.loggable(f"refused {item.url}: {error}")
             record_error(self.stats, message, self.limit)
             raise DropItem(message) from None
-        for reason in result.skipped:
+        for reason in scanned.result.skipped:
             # A reason names the archive member or attachment (``<url>::<member>: why``).
             logger.info("skipped part of %s", self.scanner.loggable(reason))
-        return result
+        return scanned
 
     def close_spider(self, spider=None) -> None:
         if self.state:

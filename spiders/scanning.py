@@ -13,6 +13,7 @@ import asyncio
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from ..fingerprints.results import ScanResult
 
 if TYPE_CHECKING:
     from ..fingerprints import FingerprintSet
+    from ..fingerprints.evidence import EvidenceReport
 
 _worker_fingerprints: FingerprintSet | None = None  # the FingerprintSet of a worker process
 WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
@@ -41,16 +43,46 @@ def _init_worker(path: str, key_file: str) -> None:
     _worker_fingerprints = load_fingerprints(path, key_file)
 
 
-def _scan_in_worker(body: bytes, name: str, content_type: str | None) -> ScanResult:
-    from ..fingerprints import scan_bytes
+@dataclass
+class ScannedDocument:
+    """A document's scan and, for a leak when it was asked for, its evidence report."""
 
+    result: ScanResult
+    evidence: EvidenceReport | None = None
+
+
+def scan_document(
+    body: bytes,
+    fingerprints: FingerprintSet,
+    name: str,
+    content_type: str | None,
+    evidence: bool = False,
+    keep_lines: bool = False,
+) -> ScannedDocument:
+    """``scan_bytes``, and with ``evidence`` the evidence report of a leak (with its lines when
+    ``keep_lines``), made from the scan's own text and matches (``ScanDetail``): a leak is
+    extracted and matched once, in the process that scanned it (a scan worker, not the crawl's)."""
+    from ..fingerprints.evidence import evidence_report
+    from ..fingerprints.scan import ScanDetail, scan_bytes
+
+    detail = ScanDetail() if evidence else None
+    result = scan_bytes(body, fingerprints, name=name, content_type=content_type, detail=detail)
+    if detail is None or not result.is_leak:
+        return ScannedDocument(result)
+    report = evidence_report(detail.text, fingerprints, keep_lines=keep_lines, matches=detail.matches)
+    return ScannedDocument(result, report)
+
+
+def _scan_in_worker(
+    body: bytes, name: str, content_type: str | None, evidence: bool, keep_lines: bool
+) -> ScannedDocument:
     if _worker_fingerprints is None:
         raise RuntimeError("a scan worker runs only after _init_worker loaded its fingerprints")
-    return scan_bytes(body, _worker_fingerprints, name=name, content_type=content_type)
+    return scan_document(body, _worker_fingerprints, name, content_type, evidence, keep_lines)
 
 
 class DocumentScanner:
-    """``scan_bytes`` for the pipelines, in ``workers`` processes (0: inline)."""
+    """``scan_document`` for the pipelines, in ``workers`` processes (0: inline)."""
 
     def __init__(self, fingerprints_path: str, key_file: str, workers: int):
         self.fingerprints = load_fingerprints(fingerprints_path, key_file)  # fails early, in this process
@@ -64,12 +96,19 @@ class DocumentScanner:
                 initargs=(fingerprints_path, key_file),
             )
 
-    async def scan(self, body: bytes, name: str, content_type: str | None) -> ScanResult:
+    async def scan(
+        self,
+        body: bytes,
+        name: str,
+        content_type: str | None,
+        evidence: bool = False,
+        keep_lines: bool = False,
+    ) -> ScannedDocument:
+        """The document's scan, and with ``evidence`` a leak's evidence report (``scan_document``)."""
         if self.pool is None:
-            from ..fingerprints import scan_bytes
-
-            return scan_bytes(body, self.fingerprints, name=name, content_type=content_type)
-        return await asyncio.wrap_future(self.pool.submit(_scan_in_worker, body, name, content_type))
+            return scan_document(body, self.fingerprints, name, content_type, evidence, keep_lines)
+        scanned = self.pool.submit(_scan_in_worker, body, name, content_type, evidence, keep_lines)
+        return await asyncio.wrap_future(scanned)
 
     def keepable_title(self, title: str | None) -> str | None:
         """The page title, or a placeholder when it quotes a rare value of the leaked dataset,
