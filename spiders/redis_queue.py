@@ -156,10 +156,11 @@ class SweepScheduler(Scheduler):
     (see the module's docstring). A worker that stops early (SIGTERM) puts its unfinished
     claims back for the others."""
 
-    def __init__(self, *args, worker_ttl: float = 30.0, pop_batch: int = 1, **kwargs):
+    def __init__(self, *args, worker_ttl: float = 30.0, pop_batch: int = 1, max_claims: int = 16, **kwargs):
         super().__init__(*args, **kwargs)
         self.worker_ttl = worker_ttl
         self.pop_batch = pop_batch
+        self.max_claims = max_claims
         self.keys: WorkerKeys | None = None
         self.crawler: Any = None
         self.heartbeat: LoopingCall | None = None
@@ -179,6 +180,7 @@ class SweepScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.worker_ttl = crawler.settings.getfloat("LEAKTRACK_REDIS_WORKER_TTL")
         scheduler.pop_batch = max(1, crawler.settings.getint("LEAKTRACK_REDIS_POP_BATCH"))
+        scheduler.max_claims = max(1, crawler.settings.getint("LEAKTRACK_REDIS_MAX_CLAIMS"))
         scheduler.crawler = crawler
         _SCHEDULERS[crawler] = scheduler
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -259,7 +261,15 @@ class SweepScheduler(Scheduler):
 
     def next_request(self) -> Request | None:
         if not self.popped:
-            self.popped.extend(self.release_and_pop(self.pop_batch))
+            # Popped ones count among the claims: at most max_claims in this worker, in any stage.
+            room = min(self.pop_batch, self.max_claims - len(self.claimed))
+            if room <= 0:
+                # The engine asks again as each of its responses is through the spider and the
+                # pipelines (Scrapy schedules its next call then), when a claim is finished.
+                if self.pushes:  # a callback's links wait for no claim of ours
+                    self.release_and_pop(0)
+                return None
+            self.popped.extend(self.release_and_pop(room))
         if not self.popped:
             return None
         if self.stats:

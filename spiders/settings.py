@@ -143,6 +143,12 @@ LEAKTRACK_REDIS_WORKER_TTL = 30.0
 # Requests a worker pops (and claims) from the shared queue per round trip to Redis. More saves
 # round trips; fewer leaves more for the other workers when the queue runs low.
 LEAKTRACK_REDIS_POP_BATCH = 4
+# Requests a worker holds claimed at most (fetching, waiting to be scanned, in the pipelines):
+# it takes more only as it finishes some. Without a bound, a worker takes as many as its
+# downloader and Scrapy's scraper queue hold (CONCURRENT_REQUESTS, then up to
+# SCRAPER_SLOT_MAX_ACTIVE_SIZE, 5 MB of responses: a thousand pastes), fetched far faster
+# than it scans them, while a worker started a second later finds the queue empty.
+LEAKTRACK_REDIS_MAX_CLAIMS = 16
 # Log each crawl's counts and errors as one JSON line at its end (crawl.CrawlReport): set for
 # the jobs sweep --scrapyd schedules, which reads them back from Scrapyd's logs.
 LEAKTRACK_CRAWL_REPORT = False
