@@ -131,7 +131,21 @@ def job_settings(job: CrawlJob, defaults) -> dict:
         overrides |= {"LEAKTRACK_INCREMENTAL": False, "ITEM_PIPELINES": RECHECK_PIPELINES}
     if job.redis_url:
         overrides |= distributed_settings(job.redis_url, job.redis_job)
-    return overrides | job.settings
+    return overrides | job.settings | cookie_middleware(job.settings, defaults)
+
+
+def cookie_middleware(overrides: dict, defaults) -> dict:
+    """Scrapy's cookies middleware back among the downloader's (settings.SWITCHED_OFF) for a run
+    that turns cookies on."""
+    from scrapy.settings import Settings
+
+    if not Settings({"COOKIES_ENABLED": overrides.get("COOKIES_ENABLED", False)}).getbool("COOKIES_ENABLED"):
+        return {}
+    from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
+
+    middleware = defaults.get("COOKIES_MIDDLEWARE")
+    base = dict(defaults.getdict("DOWNLOADER_MIDDLEWARES_BASE"))
+    return {"DOWNLOADER_MIDDLEWARES_BASE": {**base, middleware: DOWNLOADER_MIDDLEWARES_BASE[middleware]}}
 
 
 def run_crawl(
