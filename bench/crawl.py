@@ -49,6 +49,10 @@ LOOKALIKE_KINDS = {
 
 
 def main() -> int:
+    import signal
+
+    # Stopped by SIGTERM (timeout, kill): unwind, so the site and redis-server stop with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     options = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="leaktrack-bench-crawl-"))
     try:
@@ -92,6 +96,13 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="with --mirror: the one-record-a-row copies and text negatives only (no PDFs, office "
         "files, screenshots: no OCR), as bench/quality.py --no-forms",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --workers: a setting for every worker (-s NAME=VALUE), e.g. LEAKTRACK_REDIS_MAX_CLAIMS=8",
     )
     parser.add_argument(
         "--scan-workers",
@@ -246,9 +257,11 @@ def run_distributed(
     options: argparse.Namespace, workdir: Path, pastes: dict[str, str], fingerprints: Path
 ) -> int:
     counts = [int(count) for count in options.workers.split(",")]
+    extra = dict(setting.split("=", 1) for setting in options.set)
     print(
         f"machine: {os.cpu_count()} cores shared by the workers, the site ({options.site}) and "
-        f"redis-server; load {load_text()}; each worker scans inline (1 process)"
+        f"redis-server; load {load_text()}; each worker scans inline (1 process); commit {commit()}"
+        + (f"; settings {extra}" if extra else "")
     )
     results: dict[tuple[int, bool], list[dict]] = {}
     with RedisServer(workdir) as redis, paste_site(options, pastes, workdir) as site:
@@ -264,15 +277,21 @@ def run_distributed(
                 for scanning in (False, True):
                     folder = workdir / f"r{round_number}-w{count}-{'on' if scanning else 'off'}"
                     site_before, redis_before = site.cpu_seconds(), redis.cpu_seconds()
-                    result = distributed_sweep(sources, folder, fingerprints, redis.url, count, scanning)
+                    result = distributed_sweep(
+                        sources, folder, fingerprints, redis.url, count, scanning, extra
+                    )
                     result["site_cpu"] = site.cpu_seconds() - site_before
                     result["redis_cpu"] = redis.cpu_seconds() - redis_before
                     results.setdefault((count, scanning), []).append(result)
+                    each = ", ".join(
+                        f"{w['documents']} docs {w['cpu']:.1f} CPU s {w['seconds']:.1f} s"
+                        for w in result["workers"]
+                    )
                     print(
                         f"  round {round_number + 1}: {count} worker(s), scanning {'on ' if scanning else 'off'}: "
                         f"{result['documents']} documents in {result['seconds']:.1f} s; CPU s: workers "
-                        f"{result['cpu']:.1f}, site {result['site_cpu']:.1f}, redis {result['redis_cpu']:.1f}; "
-                        f"load {load_text()}",
+                        f"{result['cpu']:.1f} ({each}), site {result['site_cpu']:.1f}, "
+                        f"redis {result['redis_cpu']:.1f}; load {load_text()}",
                         flush=True,
                     )
     return report_distributed(results, counts, len(pastes), options.site)
@@ -296,25 +315,25 @@ def process_cpu_seconds() -> float:
 
 
 def distributed_sweep(
-    sources: Path, folder: Path, fingerprints: Path, redis_url: str, count: int, scanning: bool
+    sources: Path, folder: Path, fingerprints: Path, redis_url: str, count: int, scanning: bool, extra: dict
 ) -> dict:
-    """``count`` sweep workers sharing one Redis job; wall time, documents, CPU seconds."""
+    """``count`` sweep workers sharing one Redis job: wall time, documents and CPU seconds, in all
+    and per worker (each worker's own process tree: its ``sweep`` command and crawl child)."""
     import json
-    import resource
     import subprocess
+    import threading
     import time
 
     from leaktrack.spiders.settings import LOCAL_SITE_SETTINGS
 
-    settings = {**LOCAL_SITE_SETTINGS, "LEAKTRACK_SCAN_WORKERS": 0, "LEAKTRACK_SCAN": scanning}
+    settings = {**LOCAL_SITE_SETTINGS, "LEAKTRACK_SCAN_WORKERS": 0, "LEAKTRACK_SCAN": scanning, **extra}
     command = [
         sys.executable, "-m", "leaktrack.cli.app", "sweep", "--sources", str(sources),
         "--store", f"sqlite:///{folder / 'shared-matches.db'}",
         "--fingerprints", str(fingerprints), "--key-file", str(fingerprints.with_suffix(".key")),
         "--redis-url", redis_url, "--redis-job", folder.name, "--json",
-        *[arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")],
+        *[arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
     ]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     workers = [
         subprocess.Popen(
@@ -326,48 +345,99 @@ def distributed_sweep(
         )
         for n in range(count)
     ]
-    outputs, errors = zip(*(worker.communicate() for worker in workers))
+    outputs: dict[int, tuple[str, str]] = {}
+    ended: dict[int, tuple[float, float]] = {}
+
+    def follow(number: int, worker: subprocess.Popen) -> None:
+        """Read the worker's output to its end, then take its exit status and CPU (os.wait4: the
+        worker and the crawl child it waited for) and the wall time from the common start."""
+        errors: list[str] = []
+        error_reader = threading.Thread(target=lambda: errors.append(worker.stderr.read()))
+        error_reader.start()
+        output = worker.stdout.read()
+        error_reader.join()
+        _, status, usage = os.wait4(worker.pid, 0)
+        worker.returncode = os.waitstatus_to_exitcode(status)
+        ended[number] = (usage.ru_utime + usage.ru_stime, time.perf_counter() - started)
+        outputs[number] = (output, errors[0])
+
+    followers = [threading.Thread(target=follow, args=(n, w)) for n, w in enumerate(workers)]
+    for follower in followers:
+        follower.start()
+    for follower in followers:
+        follower.join()
     seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if any(worker.returncode for worker in workers):
         raise SystemExit(
-            f"a worker failed: {[worker.returncode for worker in workers]}: {errors[-1][-2000:]}"
+            f"a worker failed: {[worker.returncode for worker in workers]}: {outputs[count - 1][1][-2000:]}"
         )
-    summaries = [json.loads(output) for output in outputs]
-    documents = sum(summary["totals"]["documents"] + summary["totals"]["unchanged"] for summary in summaries)
-    pages = sum(summary["totals"]["pages"] for summary in summaries)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"documents": documents if scanning else pages, "pages": pages, "seconds": seconds, "cpu": cpu}
+    summaries = [json.loads(outputs[n][0]) for n in range(count)]
+    per_worker = []
+    for number, summary in enumerate(summaries):
+        totals = summary["totals"]
+        documents = totals["documents"] + totals["unchanged"] if scanning else totals["pages"]
+        per_worker.append({"documents": documents, "cpu": ended[number][0], "seconds": ended[number][1]})
+    return {
+        "documents": sum(worker["documents"] for worker in per_worker),
+        "seconds": seconds,
+        "cpu": sum(worker["cpu"] for worker in per_worker),
+        "workers": per_worker,
+    }
 
 
 def report_distributed(results: dict, counts: list[int], pastes: int, site: str) -> int:
-    def median(key: tuple[int, bool], field: str) -> float:
-        return statistics.median(result[field] for result in results[key])
+    """Medians over the rounds. Besides documents/s and the speed-up (which a loaded machine
+    distorts: other jobs take the workers' cores), what load does not distort: documents per
+    CPU second of the workers (constant when adding workers costs no CPU of its own), and the
+    cores the workers kept busy (their CPU seconds over the wall time)."""
 
-    def rate(key: tuple[int, bool]) -> float:
-        return statistics.median(result["documents"] / result["seconds"] for result in results[key])
+    def median(key: tuple[int, bool], value) -> float:
+        return statistics.median(value(result) for result in results[key])
+
+    def rate(result: dict) -> float:
+        return result["documents"] / result["seconds"]
+
+    def per_cpu(result: dict) -> float:
+        return result["documents"] / result["cpu"]
 
     print(
-        f"\n{'workers':>7}  {'scanning':<9}{'docs/s':>9}{'speed-up':>10}{'wall s':>9}{'workers CPU s':>15}"
-        f"{'CPU ms/doc':>12}{'site CPU s':>12}{'redis CPU s':>13}"
+        f"\n{'workers':>7}  {'scanning':<9}{'docs/s':>9}{'speed-up':>10}{'wall s':>8}{'CPU s':>8}"
+        f"{'docs/CPU s':>12}{'vs 1':>7}{'cores busy':>12}{'CPU s per worker':>24}{'site, redis CPU s':>19}"
     )
     for scanning in (False, True):
-        reference = rate((counts[0], scanning))
+        reference = (counts[0], scanning)
         for count in counts:
             key = (count, scanning)
-            per_document = 1000 * median(key, "cpu") / max(1, median(key, "documents"))
+            per_worker = " ".join(
+                f"{median(key, lambda r, n=n: r['workers'][n]['cpu']):.1f}" for n in range(count)
+            )
             print(
-                f"{count:>7}  {'on' if scanning else 'off':<9}{rate(key):>9.1f}{rate(key) / reference:>9.2f}x"
-                f"{median(key, 'seconds'):>9.1f}{median(key, 'cpu'):>15.1f}{per_document:>12.2f}"
-                f"{median(key, 'site_cpu'):>12.1f}{median(key, 'redis_cpu'):>13.1f}"
+                f"{count:>7}  {'on' if scanning else 'off':<9}{median(key, rate):>9.1f}"
+                f"{median(key, rate) / median(reference, rate):>9.2f}x"
+                f"{median(key, lambda r: r['seconds']):>8.1f}{median(key, lambda r: r['cpu']):>8.1f}"
+                f"{median(key, per_cpu):>12.1f}{median(key, per_cpu) / median(reference, per_cpu):>6.2f}x"
+                f"{median(key, lambda r: r['cpu'] / r['seconds']):>12.2f}{per_worker:>24}"
+                f"{median(key, lambda r: r['site_cpu']):>10.1f}, {median(key, lambda r: r['redis_cpu']):.1f}"
             )
     print(
         f"\n{pastes} pastes per sweep (scanning off counts pages fetched: archive pages and pastes); "
         f"site: {site}; medians of {len(next(iter(results.values())))} run(s); speed-up against "
-        f"{counts[0]} worker(s) in the same run; workers' CPU includes each one's start-up "
-        f"[{date.today().isoformat()}, {os.cpu_count()} cores, load {load_text()}]"
+        f"{counts[0]} worker(s) in the same run; CPU: each worker's process tree (its sweep command "
+        f"and crawl child), start-up included; cores busy: workers' CPU s / wall s "
+        f"[{date.today().isoformat()}, commit {commit()}, {os.cpu_count()} cores, load {load_text()}]"
     )
     return 0
+
+
+def commit() -> str:
+    import subprocess
+
+    found = subprocess.run(
+        ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
