@@ -400,6 +400,18 @@ class ChunkTable:
         keys = [self.hasher.id_variant(v) for n in numbers for v in one_digit_deletions(n)]
         return sorted_unique(np.array(keys, dtype=np.uint64))
 
+    def id_variant_bytes(self, chunk: bytes) -> bytes:
+        """``id_variant_keys`` of one chunk as uint64 bytes, neither sorted nor deduplicated:
+        for a caller that sorts the keys of many chunks at once (a numpy sort per chunk cost
+        more than making its keys: a one-line CSV of 867,762 distinct id-like cells spent 6 of
+        its 11 s there)."""
+        if self.compiled and chunk.isascii():
+            assert _firstpass is not None
+            return _firstpass.id_variant_keys(
+                self.hasher.key, chunk, params.MIN_ID_DIGITS, params.DATE_MIN_YEAR, params.DATE_MAX_YEAR
+            )
+        return self.id_variant_keys(chunk).tobytes()
+
     def ocr_readable(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks mix letters and digits that OCR's look-alikes read as a word
         or a number (``normalize.ocr_readings`` finds something)."""

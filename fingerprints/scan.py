@@ -548,7 +548,8 @@ class _Scanner:
         if found is None:
             if len(self._id_variant_memo) >= _ID_VARIANT_MEMO_CHUNKS:
                 self._id_variant_memo.clear()
-            found = self._id_variant_memo[chunk] = self.chunks.id_variant_keys(chunk).tobytes()
+            # (unsorted: ``_EncodedLines.id_variant_set`` sorts the keys of all chunks at once)
+            found = self._id_variant_memo[chunk] = self.chunks.id_variant_bytes(chunk)
         return found
 
     def _holds_another_id(self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
