@@ -1032,56 +1032,68 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
     return 0;
 }
 
+/* The class (BYTE_CLASS) of the code point at text[i]. */
+static inline __attribute__((always_inline)) uint8_t class_at(const void *text, const int kind, size_t i) {
+    if (kind == PyUnicode_1BYTE_KIND) return BYTE_CLASS[((const uint8_t *)text)[i]]; /* >= 0x80: C_HIGH */
+    Py_UCS4 cp = PyUnicode_READ(kind, text, i);
+    return cp < 0x80 ? BYTE_CLASS[cp] : C_HIGH;
+}
+
+/* A chunk ended: its normalized bytes are in fp->norm (high: it holds non-ASCII characters,
+ * code points [start, end) of the text). */
+static inline int end_chunk(FirstPass *fp, Tally *t, const void *text, int kind, size_t start, size_t end, int high) {
+    if (high) return fold_high_chunk(fp, t, text, kind, start, end);
+    size_t n = fp->norm.size;
+    if (n == 0) return 0; /* only deleted bytes ("--") */
+    uint64_t hash = chunk_hash(fp->norm.data, n);
+    int info = known_info(fp, fp->norm.data, n, hash);
+    if (info < 0) return -1; /* (an ASCII chunk has no non-ASCII digit) */
+    return info ? count_hit(fp, t, fp->norm.data, n, hash, info) : 0;
+}
+
 /* One pass over the code points of a str of one PyUnicode kind (inlined for each, so that
- * the kind is a constant); rows (line, start, end, strength, number flags) of lines with hits
- * go to out, start and end in code points. */
+ * the kind is a constant): separators skipped, then a chunk's characters normalized into
+ * fp->norm in a tight loop; rows (line, start, end, strength, number flags) of lines with
+ * hits go to out, start and end in code points. */
 static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const void *text, const int kind,
                                                              size_t size, Tally *t) {
     long long line = 0;
-    size_t line_start = 0, chunk_start = 0;
-    int in_chunk = 0, high = 0;
+    size_t line_start = 0, i = 0;
     if (bytes_reserve(&fp->norm, size > 4096 ? 4096 : size + 1) < 0) return -1;
-    fp->norm.size = 0;
-    for (size_t i = 0; i <= size; i++) {
-        Py_UCS4 cp = i < size ? PyUnicode_READ(kind, text, i) : '\n';
-        uint8_t c = cp < 0x80 ? BYTE_CLASS[cp] : C_HIGH;
-        if (c > C_HIGH) { /* a normalized letter or digit */
-            if (!in_chunk) {
-                in_chunk = 1;
-                chunk_start = i;
-            }
-            if (fp->norm.size == fp->norm.capacity && bytes_reserve(&fp->norm, 1) < 0) return -1;
-            fp->norm.data[fp->norm.size++] = c;
-            continue;
-        }
-        if (c == C_DELETED || c == C_HIGH) {
-            if (!in_chunk) {
-                in_chunk = 1;
-                chunk_start = i;
-            }
-            high |= c == C_HIGH;
-            continue;
-        }
-        /* a separator or a newline ends the chunk */
-        if (in_chunk) {
-            if (high) {
-                if (fold_high_chunk(fp, t, text, kind, chunk_start, i) < 0) return -1;
-            } else if (fp->norm.size) {
-                uint64_t hash = chunk_hash(fp->norm.data, fp->norm.size);
-                int info = known_info(fp, fp->norm.data, fp->norm.size, hash);
-                if (info < 0) return -1; /* (an ASCII chunk has no non-ASCII digit) */
-                if (info && count_hit(fp, t, fp->norm.data, fp->norm.size, hash, info) < 0) return -1;
-            }
-            in_chunk = high = 0;
-            fp->norm.size = 0;
-        }
+    for (;;) {
+        uint8_t c = C_SEP;
+        while (i < size && (c = class_at(text, kind, i)) == C_SEP) i++;
+        if (i == size) break;
         if (c == C_NEWLINE) {
             if (end_line(fp, t, line, line_start, i) < 0) return -1;
             line++;
-            line_start = i + 1;
+            line_start = ++i;
+            continue;
         }
+        size_t start = i;
+        int high = 0;
+        uint8_t *norm = fp->norm.data;
+        size_t n = 0, room = fp->norm.capacity;
+        for (; i < size; i++) {
+            c = class_at(text, kind, i);
+            if (c > C_HIGH) { /* a normalized letter or digit */
+                if (n == room) {
+                    fp->norm.size = n;
+                    if (bytes_reserve(&fp->norm, 1) < 0) return -1;
+                    norm = fp->norm.data;
+                    room = fp->norm.capacity;
+                }
+                norm[n++] = c;
+            } else if (c == C_HIGH) {
+                high = 1;
+            } else if (c != C_DELETED) {
+                break; /* a separator or a newline ends the chunk */
+            }
+        }
+        fp->norm.size = n;
+        if (end_chunk(fp, t, text, kind, start, i, high) < 0) return -1;
     }
-    return 0;
+    return end_line(fp, t, line, line_start, size);
 }
 
 static int first_pass_ucs1(FirstPass *fp, const void *text, size_t size, Tally *t) {
