@@ -468,6 +468,7 @@ enum { TOKEN_LETTER = 0, TOKEN_DIGIT = 1, TOKEN_OTHER = 2 };
 #define FOLD_MAX_BYTES 29
 #define CHAR_PAGES (0x110000 >> 8)
 #define HOT_SLOTS (1 << 14)
+#define TOKEN_SLOTS (1 << 13)
 
 typedef struct {
     uint64_t low, high; /* short_key of a chunk's first 8 bytes, of the rest */
@@ -503,6 +504,8 @@ typedef struct {
     Memo memo;
     HotSlot *hot; /* HOT_SLOTS chunks (0, 0: empty) and their infos: see known_info */
     uint8_t *hot_info;
+    HotSlot *token_keys; /* TOKEN_SLOTS tokens (0, 0: empty) and their TOKEN_ bits: cached_token_bits */
+    uint8_t *token_bits;
     /* per document */
     Bytes norm, hit_arena, out, raw, pieces;
     HitSet line_hits, doc_hits;
@@ -737,6 +740,35 @@ static inline int char_class(FirstPass *fp, const uint8_t *c, size_t i, size_t *
     return f ? f->token_class : -1;
 }
 
+/* What the prefilter finds of one token (TOKEN_ bits): its key is a prefilter key; it is a
+ * month name; as digits, its id number or one of its date readings is a prefilter key. Its
+ * key goes to *key. */
+enum { TOKEN_IS_KEY = 1, TOKEN_IS_MONTH = 2, TOKEN_ID_IS_KEY = 4, TOKEN_DATE_IS_KEY = 8 };
+
+static int token_bits(FirstPass *fp, const uint8_t *c, size_t len, int digits, uint64_t *key) {
+    *key = keyed_hash(&fp->key, 't', c, len);
+    int bits = is_prefilter_key(fp, *key) ? TOKEN_IS_KEY : 0;
+    if (!digits) return bits | (sorted_has(&fp->months, *key) ? TOKEN_IS_MONTH : 0);
+    if ((int)len >= fp->min_id_digits && is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c, len))) bits |= TOKEN_ID_IS_KEY;
+    if (len >= 6 && len <= 8 && date_hit(fp, c, len)) bits |= TOKEN_DATE_IS_KEY;
+    return bits;
+}
+
+/* token_bits through the token table (up to 16 bytes, the last token met in each slot). */
+static int cached_token_bits(FirstPass *fp, const uint8_t *c, size_t len, int digits) {
+    uint64_t key;
+    if (len > 2 * SHORT_CHUNK) return token_bits(fp, c, len, digits, &key);
+    uint64_t low = short_key(c, len < SHORT_CHUNK ? len : SHORT_CHUNK);
+    uint64_t high = len > SHORT_CHUNK ? short_key(c + SHORT_CHUNK, len - SHORT_CHUNK) : 0;
+    size_t h = (size_t)mix64(low ^ mix64(high + len)) & (TOKEN_SLOTS - 1);
+    HotSlot *slot = &fp->token_keys[h];
+    if (slot->low == low && slot->high == high) return fp->token_bits[h];
+    int bits = token_bits(fp, c, len, digits, &key);
+    *slot = (HotSlot){low, high};
+    fp->token_bits[h] = (uint8_t)bits;
+    return bits;
+}
+
 /* What chunks.chunk_prefilter_info finds of a normalized chunk (``normalize.token_bytes``
  * of folded text: a-z, 0-9 and non-ASCII characters): strength id_hit when one of its id
  * numbers is a prefilter key, 1 when a token or a date is, else 0; INFO_DATE when a date
@@ -749,7 +781,7 @@ static inline int char_class(FirstPass *fp, const uint8_t *c, size_t i, size_t *
 static int chunk_info(FirstPass *fp, const uint8_t *c, size_t n) {
     int strength = 0, date = 0, tokens = 0, traits = 0, other = 0, all_digits = n > 0;
     uint64_t first_key = 0;
-    size_t i = 0, step;
+    size_t i = 0, step, first = 0, first_length = 0;
     while (i < n) {
         int kind = char_class(fp, c, i, &step);
         if (kind < 0) return -1;
@@ -769,21 +801,26 @@ static int chunk_info(FirstPass *fp, const uint8_t *c, size_t n) {
             j += step;
         }
         size_t len = j - i;
-        uint64_t key = keyed_hash(&fp->key, 't', c + i, len);
-        if (tokens++ == 0) first_key = key;
-        if (!strength && is_prefilter_key(fp, key)) strength = 1;
+        /* a token alone in its chunk is keyed here (its key may be a word's, below); one of
+         * several through the token table (many chunks share their tokens: x86, 0x1f, v2) */
+        int bits = i == 0 && j == n ? token_bits(fp, c, len, kind == TOKEN_DIGIT, &first_key)
+                                    : cached_token_bits(fp, c + i, len, kind == TOKEN_DIGIT);
+        if (tokens++ == 0) {
+            first = i;
+            first_length = len;
+        }
+        if (bits & TOKEN_IS_KEY) strength = 1;
         if (kind == TOKEN_DIGIT) {
             if (len == 4) traits |= INFO_YEAR;
             if ((int)len >= fp->min_id_digits) {
                 traits |= INFO_NUMBER;
-                if (is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c + i, len)))
-                    return fp->id_hit | INFO_NUMBER | INFO_OTHER_NUMBER;
+                if (bits & TOKEN_ID_IS_KEY) return fp->id_hit | INFO_NUMBER | INFO_OTHER_NUMBER;
                 int dates[6];
                 if (date_readings(c + i, len, fp->date_min_year, fp->date_max_year, dates) == 0)
                     traits |= INFO_OTHER_NUMBER;
             }
-            if (!date && len >= 6 && len <= 8 && date_hit(fp, c + i, len)) date = strength = 1;
-        } else if (!(traits & INFO_MONTH) && sorted_has(&fp->months, key)) {
+            if (bits & TOKEN_DATE_IS_KEY) date = strength = 1;
+        } else if (bits & TOKEN_IS_MONTH) {
             traits |= INFO_MONTH;
         }
         i = j;
@@ -816,7 +853,9 @@ static int chunk_info(FirstPass *fp, const uint8_t *c, size_t n) {
         }
         if (readable) traits |= INFO_NUMBER | INFO_OTHER_NUMBER;
     }
-    int word = tokens == 1 && !all_digits && (int)n >= fp->min_word_bytes && is_known_key(fp, first_key);
+    int word = tokens == 1 && !all_digits && (int)n >= fp->min_word_bytes;
+    if (word && first_length != n) first_key = keyed_hash(&fp->key, 't', c + first, first_length);
+    word = word && is_known_key(fp, first_key);
     return strength | traits | (date ? INFO_DATE : 0) | (word ? INFO_WORD : 0);
 }
 
@@ -1263,7 +1302,9 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
     if (memo_init(&fp->memo, (size_t)memo_chunks) < 0) return -1;
     fp->hot = PyMem_Calloc(HOT_SLOTS, sizeof(HotSlot));
     fp->hot_info = PyMem_Calloc(HOT_SLOTS, 1);
-    if (!fp->hot || !fp->hot_info) {
+    fp->token_keys = PyMem_Calloc(TOKEN_SLOTS, sizeof(HotSlot));
+    fp->token_bits = PyMem_Calloc(TOKEN_SLOTS, 1);
+    if (!fp->hot || !fp->hot_info || !fp->token_keys || !fp->token_bits) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1283,6 +1324,8 @@ static void FirstPass_dealloc(FirstPass *fp) {
     Py_XDECREF(fp->fold_char);
     PyMem_Free(fp->memo.slots);
     PyMem_Free(fp->hot);
+    PyMem_Free(fp->token_keys);
+    PyMem_Free(fp->token_bits);
     PyMem_Free(fp->hot_info);
     bytes_free(&fp->memo.arena);
     bytes_free(&fp->norm);

@@ -224,6 +224,19 @@ def test_both_passes_agree_on_every_kind_of_character(scanners, small_leak):
     assert with_hits > 200  # the words do reach the prefilter
 
 
+def test_a_token_is_told_from_another_that_shares_its_first_bytes(scanners, small_leak):
+    """The compiled pass remembers what each token of a chunk is (``garcia`` in ``garcia2``,
+    ``x86``) by its bytes: a long name token and a word sharing its first eight letters, in
+    chunks of several tokens, each keep their own prefilter strength."""
+    long_tokens = [t for t in _one_hit_tokens(scanners[1], small_leak, 400) if len(t) >= 10]
+    assert long_tokens
+    lines = []
+    for token in long_tokens:
+        other = token[:8] + "q" * (len(token) - 8)
+        lines += [f"{other}2 {other}3", f"{token}2 {token}3", f"{token[:8]}7 {token}x7"]
+    assert _assert_same_line_strengths(scanners, "\n".join(lines)) >= len(long_tokens)
+
+
 def test_both_passes_agree_on_ids_and_dates_in_every_writing(scanners, small_leak):
     text = _ids_and_dates_text(small_leak, random.Random(5))
     assert len(_assert_same_candidate_lines(scanners, text)) >= 40
