@@ -93,6 +93,7 @@ class SourceSpider(scrapy.Spider):
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             not_modified=response.status == 304,
+            robots_exempt=bool(response.meta.get("dont_obey_robotstxt")),
         )
 
 

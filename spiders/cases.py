@@ -40,9 +40,9 @@ from .base import crawl_secrets
 from .evidence import save_evidence
 from .items import FetchedDocument
 from .middlewares import record_error
-from .pipelines import write_evidence
+from .pipelines import seen_url_of, write_evidence
 from .scanning import DocumentScanner, load_fingerprints, shared_scanner
-from .state import CrawlState, SeenUrl
+from .state import CrawlState
 
 OTHER_CASES_SETTING = "LEAKTRACK_OTHER_CASES"
 
@@ -177,18 +177,7 @@ class OtherCasesPipeline:
         else:
             was_leak = await self.scan_for_case(item, lane)
             content_sha256 = item.content_sha256 or ""
-        lane.state.remember(
-            SeenUrl(
-                url=item.url,
-                source=item.source,
-                content_sha256=content_sha256,
-                etag=item.etag,
-                last_modified=item.last_modified,
-                was_leak=was_leak,
-                content_url=item.content_url or item.url,
-                extraction=item.extraction,
-            )
-        )
+        lane.state.remember(seen_url_of(item, content_sha256, was_leak))
 
     async def scan_for_case(self, item: FetchedDocument, lane: _OpenLane) -> bool:
         scanner = lane.scanner

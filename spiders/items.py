@@ -39,6 +39,9 @@ class FetchedDocument:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False  # a 304 answer to our conditional request
+    # Fetched without robots.txt: an API named the URL (api_base.content_request), or the source
+    # does not obey robots.txt. A recheck fetches it the same way (recheck.py).
+    robots_exempt: bool = False
     # Filled in by the pipelines:
     content_sha256: str | None = None
     unchanged: bool = False  # same content as the last sweep saw: not rescanned

@@ -162,18 +162,7 @@ class StorePipeline:
 
     def store_item(self, item: FetchedDocument) -> None:
         was_leak = self.store_known_leak(item) if item.unchanged else self.store_new_scan(item)
-        self.state.remember(
-            SeenUrl(
-                url=item.url,
-                source=item.source,
-                content_sha256=item.content_sha256 or "",
-                etag=item.etag,
-                last_modified=item.last_modified,
-                was_leak=was_leak,
-                content_url=item.content_url or item.url,
-                extraction=item.extraction,
-            )
-        )
+        self.state.remember(seen_url_of(item, item.content_sha256 or "", was_leak))
 
     def store_new_scan(self, item: FetchedDocument) -> bool:
         if item.scan is None or not item.scan.is_leak:
@@ -223,6 +212,22 @@ class StorePipeline:
     def close_spider(self, spider=None) -> None:
         self.state.close()
         self.store.close()
+
+
+def seen_url_of(item: FetchedDocument, content_sha256: str, was_leak: bool) -> SeenUrl:
+    """What the crawl state remembers of a stored document: how it was fetched and read (what a
+    recheck does again), its content hash and whether it was a leak."""
+    return SeenUrl(
+        url=item.url,
+        source=item.source,
+        content_sha256=content_sha256,
+        etag=item.etag,
+        last_modified=item.last_modified,
+        was_leak=was_leak,
+        content_url=item.content_url or item.url,
+        extraction=item.extraction,
+        robots_exempt=item.robots_exempt,
+    )
 
 
 def loggable(text: str, fingerprints) -> str:

@@ -2,7 +2,11 @@
 
 Each copy is fetched again the way the sweep that matched it fetched it: the same content URL
 (a paste's raw endpoint, not its page) read through the same extraction (both kept in the crawl
-state), with the same Scrapy settings, guard and politeness. Verdicts:
+state), with the same Scrapy settings, guard and politeness, and under robots.txt exactly when
+the sweep's fetch was: a file an API named (a GitHub code search hit's raw URL, a gist's) was
+taken without it, as the API's terms govern it, so its recheck is too. raw.githubusercontent.com
+is not for crawlers; were its robots.txt obeyed, no GitHub copy could ever be seen gone. A
+search engine's result is someone's site, fetched and rechecked under its robots.txt. Verdicts:
 
 - ``gone``: 404/410, an emptied answer, or a short removal notice ("removed", "deleted", ...);
   the match moves to ``removed``.
@@ -98,6 +102,7 @@ def recheck_targets(matches: list[Match], state_path: str) -> dict[str, dict]:
                     "url": match.url,
                     "content_url": seen.content_url,
                     "extraction": seen.extraction or "document",
+                    "robots_exempt": seen.robots_exempt,
                     "known": True,
                 }
             else:
@@ -105,6 +110,7 @@ def recheck_targets(matches: list[Match], state_path: str) -> dict[str, dict]:
                     "url": match.url,
                     "content_url": match.url,
                     "extraction": "document",
+                    "robots_exempt": False,
                     "known": False,
                 }
         return targets

@@ -38,6 +38,9 @@ ADDED_COLUMNS = {
     # taken (items.EXTRACTIONS): recheck fetches and reads exactly that again.
     "content_url": "TEXT",
     "extraction": "TEXT",
+    # 1 when the sweep fetched it without robots.txt (an API named the URL, or the source does
+    # not obey robots.txt): recheck fetches it the same way. NULL (older files): with robots.txt.
+    "robots_exempt": "INTEGER",
 }
 
 
@@ -51,6 +54,7 @@ class SeenUrl:
     was_leak: bool
     content_url: str | None = None
     extraction: str | None = None
+    robots_exempt: bool = False
 
 
 class CrawlState:
@@ -80,15 +84,23 @@ class CrawlState:
 
     def get(self, url: str) -> SeenUrl | None:
         row = self._db.execute(
-            "SELECT url, source, content_sha256, etag, last_modified, was_leak, content_url, extraction"
-            " FROM seen_urls WHERE url = ?",
+            "SELECT url, source, content_sha256, etag, last_modified, was_leak, content_url, extraction,"
+            " robots_exempt FROM seen_urls WHERE url = ?",
             (url,),
         ).fetchone()
         if row is None:
             return None
-        url, source, content_sha256, etag, last_modified, was_leak, content_url, extraction = row
+        url, source, content_sha256, etag, last_modified, was_leak, content_url, extraction, exempt = row
         return SeenUrl(
-            url, source, content_sha256, etag, last_modified, bool(was_leak), content_url, extraction
+            url,
+            source,
+            content_sha256,
+            etag,
+            last_modified,
+            bool(was_leak),
+            content_url,
+            extraction,
+            bool(exempt),
         )
 
     def has_seen(self, url: str) -> bool:
@@ -98,13 +110,13 @@ class CrawlState:
         now = datetime.now(UTC).isoformat()
         self._db.execute(
             """INSERT INTO seen_urls (url, source, content_sha256, etag, last_modified, was_leak,
-                   content_url, extraction, first_seen, last_seen)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   content_url, extraction, robots_exempt, first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(url) DO UPDATE SET source = excluded.source,
                    content_sha256 = excluded.content_sha256, etag = excluded.etag,
                    last_modified = excluded.last_modified, was_leak = excluded.was_leak,
                    content_url = excluded.content_url, extraction = excluded.extraction,
-                   last_seen = excluded.last_seen""",
+                   robots_exempt = excluded.robots_exempt, last_seen = excluded.last_seen""",
             (
                 seen.url,
                 seen.source,
@@ -114,6 +126,7 @@ class CrawlState:
                 int(seen.was_leak),
                 seen.content_url,
                 seen.extraction,
+                int(seen.robots_exempt),
                 now,
                 now,
             ),

@@ -47,6 +47,8 @@ class UrlsSpider(SourceSpider):
 
     def recheck_request(self, target: dict):
         """Fetch what the sweep fetched for this copy (``content_url``) and read it the same way."""
+        # Without robots.txt where the sweep's fetch was (recheck.py), as the sweep fetched it.
+        exempt = {"dont_obey_robotstxt": True} if target.get("robots_exempt") else {}
         if target["extraction"] == "warc_record":  # a Common Crawl record: its bytes of a WARC file
             from .commoncrawl import warc_record_request
 
@@ -56,6 +58,7 @@ class UrlsSpider(SourceSpider):
                 self.parse_warc_record,
                 document_url=target["url"],
                 handle_httpstatus_list=list(GONE_STATUSES),
+                **exempt,
             ).replace(errback=self.recheck_failed)
         callbacks = {"paste_page": self.parse_paste_page, "telegram_message": self.parse_telegram_message}
         callback = callbacks.get(target["extraction"], self.parse_file)
@@ -65,6 +68,7 @@ class UrlsSpider(SourceSpider):
             document_url=target["url"],
             handle_httpstatus_list=list(GONE_STATUSES),
             dont_filter=True,
+            **exempt,
         ).replace(errback=self.recheck_failed)
 
     def recheck_failed(self, failure) -> None:

@@ -1,6 +1,9 @@
-"""recheck of copies found through API sources (a code host's search, a search engine): the
-copy is fetched again under robots.txt, like a sweep fetches someone else's site, and a
-robots.txt that forbids it is said as such, never taken for a removal."""
+"""recheck of copies found through API sources (a code host's search, a search engine): each copy
+is fetched again as the sweep fetched it. A search result (someone's site) under its robots.txt,
+and a robots.txt that forbids it is said as such, never taken for a removal; a file the API
+named (a code search hit's raw URL) without robots.txt, as the sweep took it."""
+
+import sqlite3
 
 from fixtures_sites import home_store, home_workspace, sources_for, sweep_with, text_of
 from mockserver.brave import KEY, BraveSearchApi
@@ -65,33 +68,63 @@ def test_recheck_of_a_search_result_whose_site_now_forbids_it_says_so_and_keeps_
         assert store.get(checked.match_id).status == "takedown_sent"
 
 
-def test_recheck_of_a_code_search_hit_obeys_the_raw_hosts_robots_txt(leak_fingerprints, crawl_settings):
+def sweep_github(github: GitHubApi, leak_fingerprints, crawl_settings) -> None:
+    """A sweep of a GitHub code search source finding the file ``github`` holds."""
+    source = {
+        "name": "github",
+        "kind": "github",
+        "api_url": github.url,
+        "raw_base_url": github.url + "/raw",
+        "token_env": "GITHUB_TOKEN",
+        "filenames": ["asylum_cases_2026.csv"],
+    }
+    swept = sweep_with(
+        sources_for(source), leak_fingerprints, crawl_settings, secrets={"GITHUB_TOKEN": TOKEN}
+    )
+    assert swept.per_source["github"]["matches"] == 1
+
+
+def test_recheck_of_a_code_search_hit_fetches_the_raw_url_the_api_named_whatever_robots_txt_says(
+    leak_fingerprints, crawl_settings
+):
     """The sweep took the file from the URL the API named (an API's terms govern it, not
-    robots.txt); the recheck fetches a known URL again, as a crawler, and obeys the host."""
+    robots.txt), and the recheck fetches that URL again the same way: a raw host that forbids
+    every crawler (raw.githubusercontent.com is not for crawlers) must not leave every GitHub
+    copy "disallowed by robots.txt", never seen gone."""
+    with GitHubApi() as github:
+        file = github.add_file(
+            "someone/dump", "data/asylum_cases_2026.csv", text_of(leak_fingerprints.copies["excerpt_10_rows"])
+        )
+        github.robots_txt = DISALLOW_ALL
+        sweep_github(github, leak_fingerprints, crawl_settings)
+        request_takedowns()
+
+        [still_up] = run_recheck(leak_fingerprints, crawl_settings)
+        github.files.remove(file)  # taken down: raw.githubusercontent.com answers 404
+        [checked] = run_recheck(leak_fingerprints, crawl_settings)
+
+        assert not github.requests_for("/robots.txt")
+    assert (still_up.verdict, still_up.status) == ("still up", "takedown_sent")
+    assert (checked.verdict, checked.http_status, checked.status) == ("gone", 404, "removed")
+
+
+def test_recheck_of_a_copy_kept_by_an_older_crawl_state_obeys_robots_txt(leak_fingerprints, crawl_settings):
+    """A crawl state written before it noted how each copy was fetched says nothing of it: the
+    recheck then fetches as a crawler, under robots.txt, and says so when forbidden."""
     with GitHubApi() as github:
         github.add_file(
             "someone/dump", "data/asylum_cases_2026.csv", text_of(leak_fingerprints.copies["excerpt_10_rows"])
         )
         github.robots_txt = DISALLOW_ALL
-        source = {
-            "name": "github",
-            "kind": "github",
-            "api_url": github.url,
-            "raw_base_url": github.url + "/raw",
-            "token_env": "GITHUB_TOKEN",
-            "filenames": ["asylum_cases_2026.csv"],
-        }
-        swept = sweep_with(
-            sources_for(source), leak_fingerprints, crawl_settings, secrets={"GITHUB_TOKEN": TOKEN}
-        )
-        assert swept.per_source["github"]["matches"] == 1
+        sweep_github(github, leak_fingerprints, crawl_settings)
         request_takedowns()
+        with sqlite3.connect(home_workspace().crawl_state) as state:
+            state.execute("UPDATE seen_urls SET robots_exempt = NULL")  # as an older file has it
         fetched_before = len(github.requests_for("/raw/"))
 
         [checked] = run_recheck(leak_fingerprints, crawl_settings)
 
         assert len(github.requests_for("/raw/")) == fetched_before
-        assert github.requests_for("/robots.txt")
     assert (checked.verdict, checked.status) == ("disallowed by robots.txt", "takedown_sent")
     assert "robots.txt forbids" in checked.reason and "/raw/someone/dump/" in checked.reason
 
