@@ -430,10 +430,13 @@ def report_distributed(results: dict, counts: list[int], pastes: int, site: str)
 
 
 def commit() -> str:
+    """The commit of the leaktrack the workers run (the imported package's checkout)."""
     import subprocess
 
+    import leaktrack
+
     found = subprocess.run(
-        ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short", "HEAD"],
+        ["git", "-C", str(Path(leaktrack.__file__).parent), "rev-parse", "--short", "HEAD"],
         capture_output=True,
         text=True,
     )
