@@ -130,6 +130,7 @@ def one_digit_deletions(digits: str) -> set[str]:
     return {digits} | {digits[:i] + digits[i + 1 :] for i in range(len(digits))}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every date of the years in range: a few dict lookups, not a datetime
 def _iso_date(year: int, month: int, day: int) -> str | None:
     if not params.DATE_MIN_YEAR <= year <= params.DATE_MAX_YEAR:
         return None
