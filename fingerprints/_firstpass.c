@@ -1197,6 +1197,56 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     return result;
 }
 
+/* token_bytes(fold_text(...)) of code points [start, end) of a text holding no newline, into
+ * out: 1, or 0 when a character does not fold alone (the caller folds it in Python), -1 on
+ * error. */
+static int normalized_line(FirstPass *fp, Bytes *out, const void *text, int kind, size_t start, size_t end) {
+    out->size = 0;
+    if (bytes_reserve(out, end - start) < 0) return -1;
+    for (size_t i = start; i < end; i++) {
+        Py_UCS4 cp = PyUnicode_READ(kind, text, i);
+        if (cp < 0x80) {
+            uint8_t c = BYTE_CLASS[cp];
+            if (c == C_DELETED) continue;
+            if (bytes_reserve(out, 1) < 0) return -1;
+            out->data[out->size++] = c > C_HIGH ? c : c == C_NEWLINE ? '\n' : ' ';
+            continue;
+        }
+        CharFold *f = char_fold(fp, cp);
+        if (f == NULL) return -1;
+        if (f->state != FOLD_SAFE) return 0;
+        if (bytes_reserve(out, f->length) < 0) return -1;
+        memcpy(out->data + out->size, f->bytes, f->length);
+        out->size += f->length;
+    }
+    return 1;
+}
+
+static PyObject *FirstPass_normalized_lines(FirstPass *fp, PyObject *args) {
+    PyObject *text, *ranges;
+    if (!PyArg_ParseTuple(args, "UO", &text, &ranges)) return NULL;
+    PyObject *seq = PySequence_Fast(ranges, "ranges must be a sequence of (start, end)");
+    if (seq == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), length = PyUnicode_GET_LENGTH(text);
+    PyObject *result = PyList_New(count);
+    Bytes out = {0};
+    for (Py_ssize_t k = 0; result != NULL && k < count; k++) {
+        Py_ssize_t start, end;
+        int folded = -1;
+        if (PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "nn", &start, &end)) {
+            if (start < 0 || end < start || end > length) PyErr_SetString(PyExc_ValueError, "a range out of the text");
+            else folded = normalized_line(fp, &out, PyUnicode_DATA(text), PyUnicode_KIND(text), (size_t)start, (size_t)end);
+        }
+        PyObject *line = folded < 0 ? NULL : folded == 0 ? Py_NewRef(Py_None)
+                                         : PyBytes_FromStringAndSize(out.data ? (const char *)out.data : "", (Py_ssize_t)out.size);
+        if (line == NULL) Py_CLEAR(result);
+        else PyList_SET_ITEM(result, k, line);
+    }
+    Py_DECREF(seq);
+    bytes_free(&out);
+    return result;
+}
+
 static PyObject *FirstPass_chunk_info(FirstPass *fp, PyObject *arg) {
     Py_buffer chunk;
     if (PyObject_GetBuffer(arg, &chunk, PyBUF_SIMPLE) < 0) return NULL;
@@ -1347,6 +1397,9 @@ static PyMethodDef FirstPass_methods[] = {
      "its distinct chunks (id_hit at\n"
      "least for a line with a date and a word of the dataset), number flags as\n"
      "chunks.line_number_flags."},
+    {"normalized_lines", (PyCFunction)FirstPass_normalized_lines, METH_VARARGS,
+     "normalized_lines(text, ranges) -> [token_bytes(fold_text(text[start:end])) or None] for each\n"
+     "(start, end) of a line: None where a character does not fold alone (fold it in Python)."},
     {"chunk_info", (PyCFunction)FirstPass_chunk_info, METH_O,
      "The INFO_ flags (chunks.py) of one normalized chunk (no memo)."},
     {"is_known_key", (PyCFunction)FirstPass_is_known_key, METH_O, "Does some record have this key?"},

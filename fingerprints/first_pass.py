@@ -291,8 +291,11 @@ class CompiledFirstPass:
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
         numbers_needed = self.date_words is not None
         found = found[candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)]
+        rows = found[:, :3].tolist()
+        folded = self._pass.normalized_lines(text, [(start, end) for _, start, end in rows])
         lines = [
-            (line, token_bytes(fold_text(text[start:end]))) for line, start, end in found[:, :3].tolist()
+            (line, normalized if normalized is not None else token_bytes(fold_text(text[start:end])))
+            for (line, start, end), normalized in zip(rows, folded)
         ]
         return lines if self.date_words is None else self.date_words.keep(lines, found[:, 4])
 

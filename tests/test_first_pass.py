@@ -178,8 +178,12 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     assert rows[:, 4].tolist() == flags[lines].tolist()
     assert strongest == (int(strengths.max()) if len(lines) else 0)
     by_line = x.split(b"\n")
-    for line, start, end in rows[:, :3].tolist():
+    ranges = [(start, end) for _, start, end in rows[:, :3].tolist()]
+    folded_in_c = compiled.first_pass._pass.normalized_lines(text, ranges)
+    for line, (start, end), folded in zip(rows[:, 0].tolist(), ranges, folded_in_c):
         assert token_bytes(fold_text(text[start:end])) == by_line[line]
+        assert folded in (None, by_line[line])  # None: a character that folds only in Python
+    assert folded_in_c.count(None) < len(ranges) / 2
     return len(lines)
 
 
