@@ -23,7 +23,9 @@
  * - held_entries(...): for each (line, record) pair, which of the record's evidence entries are
  *   keys of the line, and which are name forms; numpy expanded every entry of every pair (some
  *   sixty) into arrays, and looked each up in a set of all the batch's keys salted with their
- *   line, to keep a handful. Here a pair's entries meet its line's few keys, sorted. */
+ *   line, to keep a handful. Here a pair's entries meet its line's few keys, sorted.
+ * - candidate_pairs(...): per line, the records its keys propose (the file's candidate
+ *   postings), counted per record in a small sort of the line's own proposals. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
@@ -32,6 +34,8 @@
 #define CHAIN_OFFSET 0xcbf29ce484222325ULL /* keys.py's _CHAIN_OFFSET and _CHAIN_PRIME */
 #define CHAIN_PRIME 0x100000001b3ULL
 #define MAX_RUN 16 /* the longest run of tokens keyed (params.MAX_VALUE_TOKENS is 4) */
+#define PREFETCH_FAR 16 /* items ahead whose offsets are asked for, and whose data */
+#define PREFETCH_NEAR 6
 
 /* ---------------------------------------------------------------- growable output */
 
@@ -441,6 +445,23 @@ static PyObject *line_keys(PyObject *self, PyObject *args) {
     int64_t line = -1;
     for (Py_ssize_t n = 0; n < chunks; n++) {
         int64_t chunk = chunk_ids[n], start, end;
+        /* The table is larger than the cache and a batch's chunks are all over it: ask for the
+         * offsets of a chunk some way ahead, and for the keys of a nearer one (its offsets have
+         * come by then), so that the loads overlap. */
+        if (n + PREFETCH_FAR < chunks) {
+            int64_t ahead = chunk_ids[n + PREFETCH_FAR];
+            if (ahead > 0 && ahead < table_chunks && ahead < special_chunks) {
+                __builtin_prefetch(&token_ends[ahead - 1]);
+                __builtin_prefetch(&special_ends[ahead - 1]);
+            }
+        }
+        if (n + PREFETCH_NEAR < chunks) {
+            int64_t near = chunk_ids[n + PREFETCH_NEAR];
+            if (near > 0 && near < table_chunks && near < special_chunks) {
+                if (token_ends[near - 1] < token_count) __builtin_prefetch(&token_keys[token_ends[near - 1]]);
+                if (special_ends[near - 1] < special_count) __builtin_prefetch(&special_keys[special_ends[near - 1]]);
+            }
+        }
         if (chunk_lines[n] < line || chunk_lines[n] >= line_count) {
             PyErr_SetString(PyExc_ValueError, "chunk_lines must be increasing line numbers below line_count");
             goto done;
@@ -521,6 +542,19 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
     uint64_t mask = 0; /* bit k >> 58 of each of the line's keys k: rules out most entries at once */
     for (int64_t p = 0; p < pair_count; p++) {
         int64_t line = pairs[p] >> 32, record = pairs[p] & 0xffffffff;
+        /* records are all over the file: their offsets asked for ahead, then their entries */
+        if (p + PREFETCH_FAR < pair_count) {
+            int64_t ahead = pairs[p + PREFETCH_FAR] & 0xffffffff;
+            if (ahead < records) __builtin_prefetch(&offsets[ahead]);
+        }
+        if (p + PREFETCH_NEAR < pair_count) {
+            int64_t near = pairs[p + PREFETCH_NEAR] & 0xffffffff;
+            if (near < records && offsets[near] >= 0 && offsets[near] < entries) {
+                __builtin_prefetch(&entry_keys[offsets[near]]);
+                __builtin_prefetch(&entry_keys[offsets[near]] + 8);
+                __builtin_prefetch(&entry_flags[offsets[near]]);
+            }
+        }
         if (line < 0 || line >= lines || record >= records || offsets[record] < 0 ||
             offsets[record + 1] < offsets[record] || offsets[record + 1] > entries) {
             PyErr_SetString(PyExc_ValueError, "a pair's line or record is out of range");
@@ -578,6 +612,95 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- candidate_pairs */
+
+static PyObject *candidate_pairs(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[6];
+    int bucket_bits;
+    if (!PyArg_ParseTuple(args, "OOOOOOi", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &bucket_bits))
+        return NULL;
+    if (bucket_bits < 1 || bucket_bits > 32) {
+        PyErr_SetString(PyExc_ValueError, "bucket_bits out of range");
+        return NULL;
+    }
+    static const Py_ssize_t sizes[6] = {8, 8, 8, 8, 4, 1};
+    static const char *names[6] = {"line_offsets", "line_keys", "candidate_keys", "candidate_buckets",
+                                   "candidate_records", "candidate_is_token"};
+    Py_buffer views[6];
+    int taken = 0;
+    PyObject *result = NULL;
+    Buffer out = {0};
+    uint64_t *proposals = NULL; /* one line's: record << 1 | is_token */
+    size_t capacity = 0;
+    for (; taken < 6; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    const int64_t *line_offsets = views[0].buf, *buckets = views[3].buf;
+    const uint64_t *line_keys = views[1].buf, *keys = views[2].buf;
+    const int32_t *records = views[4].buf;
+    const uint8_t *is_token = views[5].buf;
+    Py_ssize_t lines = views[0].len / 8 - 1, key_count = views[1].len / 8;
+    int64_t candidates = views[2].len / 8;
+    int shift = 64 - bucket_bits;
+    if (views[3].len != (((Py_ssize_t)1 << bucket_bits) + 1) * 8 || views[4].len / 4 != candidates ||
+        views[5].len != candidates) {
+        PyErr_SetString(PyExc_ValueError, "candidate arrays of different lengths");
+        goto done;
+    }
+    for (Py_ssize_t line = 0; line < lines; line++) {
+        int64_t first = line_offsets[line], end = line_offsets[line + 1];
+        if (first < 0 || end < first || end > key_count) {
+            PyErr_SetString(PyExc_ValueError, "line_offsets must be offsets into line_keys");
+            goto done;
+        }
+        size_t count = 0;
+        for (int64_t k = first; k < end; k++) {
+            uint64_t key = line_keys[k], bucket = key >> shift;
+            int64_t lo = buckets[bucket], stop = buckets[bucket + 1]; /* clamped: no read outside keys */
+            if (lo < 0) lo = 0;
+            if (stop > candidates) stop = candidates;
+            int64_t hi = stop;
+            while (lo < hi) {
+                int64_t mid = (lo + hi) >> 1;
+                if (keys[mid] < key) lo = mid + 1;
+                else hi = mid;
+            }
+            for (; lo < stop && keys[lo] == key; lo++) {
+                if (count == capacity) {
+                    size_t grown = capacity ? 2 * capacity : 64;
+                    uint64_t *more = PyMem_Realloc(proposals, grown * 8);
+                    if (!more) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    proposals = more;
+                    capacity = grown;
+                }
+                proposals[count++] = (uint64_t)(uint32_t)records[lo] << 1 | (is_token[lo] != 0);
+            }
+        }
+        if (!count) continue;
+        qsort(proposals, count, 8, compare_keys);
+        /* a record proposed twice, or once by a key that is more than one token of a value */
+        for (size_t i = 0; i < count;) {
+            size_t j = i;
+            while (j < count && proposals[j] >> 1 == proposals[i] >> 1) j++;
+            if (j - i >= 2 || !(proposals[i] & 1)) {
+                int64_t pair = (int64_t)line << 32 | (int64_t)(proposals[i] >> 1);
+                if (buffer_put(&out, &pair, 8) < 0) goto done;
+            }
+            i = j;
+        }
+    }
+    result = buffer_bytes(&out);
+done:
+    PyMem_Free(proposals);
+    PyMem_Free(out.data);
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"line_keys", line_keys, METH_VARARGS,
      "line_keys(chunk_ids, chunk_lines, line_count, token_ends, token_keys, special_ends, special_keys,\n"
@@ -590,6 +713,11 @@ static PyMethodDef module_methods[] = {
      "(held entries, their pairs, form entries, their pairs; int64 bytes each): of each (line << 32 |\n"
      "record) pair, in order, the record's entries whose key is one of the line's keys\n"
      "(line_keys[line_offsets[line]:line_offsets[line + 1]]), and the entries with bag_flag."},
+    {"candidate_pairs", candidate_pairs, METH_VARARGS,
+     "candidate_pairs(line_offsets, line_keys, candidate_keys, candidate_buckets, candidate_records,\n"
+     "candidate_is_token, bucket_bits) -> int64 bytes: sorted unique line << 32 | record of the records\n"
+     "the lines' keys propose (candidate_keys, sorted, with their postings) twice, or once by a key\n"
+     "that is not one token of a longer value."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -27,7 +27,7 @@ from .arrays import offsets_of
 from .fingerprint_set import FingerprintSet
 from .keys import KeyedHasher, combined_keys
 from .normalize import MONTHS, digit_date_readings, id_number, textual_dates, value_tokens
-from .scan import LineMatches, find_record_matches
+from .scan import LineMatches, _scanner_for, find_record_matches
 
 # Words as the scanner chunks them: whitespace and the usual cell delimiters split, "-" and "/" do not
 # (an A-number "A-447-712-782" and a date "1990-12-20" are one value each).
@@ -101,7 +101,8 @@ def evidence_report(
     matched = matches.lines.tolist()
     # Each matched line keyed once, all together, whatever the records it matched:
     keyed = _keyed_lines(
-        {n: lines[n] if n < len(lines) else "" for n in matched}, KeyedHasher(fingerprints.key)
+        {n: lines[n] if n < len(lines) else "" for n in matched},
+        _scanner_for(fingerprints).hasher,  # its memo of keyed tokens is kept across documents
     )
     records: list[RecordEvidence] = []
     for record, line, confidence in zip(matches.records.tolist(), matched, matches.confidences.tolist()):

@@ -79,9 +79,13 @@ class LineKeys:
             np.clip((len(self._known) // _KEYS_PER_BUCKET).bit_length(), 1, _MAX_BUCKET_BITS)
         )
         self._buckets = np.empty(0, dtype=np.int64)
+        self._candidates = np.ascontiguousarray(fingerprints.candidate_keys, dtype=np.uint64)
+        self._candidate_bits = _bucket_bits_for(len(self._candidates))
+        self._candidate_buckets = np.empty(0, dtype=np.int64)
         if _linekeys is not None and self.compiled:
             self._ids = _linekeys.ChunkIds(MIRROR_CHUNKS)
             self._buckets = bucket_offsets(self._known, self._bucket_bits)
+            self._candidate_buckets = bucket_offsets(self._candidates, self._candidate_bits)
 
     def batch_chunks(self, text: bytes) -> BatchChunks:
         """The chunks of ``text`` (lines of ``token_bytes`` joined by newlines), learning those the
@@ -152,6 +156,37 @@ class LineKeys:
         known = _sorted_in(self.known_keys, keys)
         return keys[known], lines[known]
 
+    def candidate_pairs(self, lines: LineKeySets) -> np.ndarray:
+        """Sorted unique (line << 32 | record) of the records the lines' keys propose
+        (``FingerprintSet.candidate_keys``) twice, or once by a key that is not one token of a
+        longer value (``candidate_is_token``)."""
+        fp = self.fp
+        if len(fp.candidate_keys) == 0:
+            return np.empty(0, dtype=np.int64)
+        if _linekeys is not None and self.compiled:
+            found = _linekeys.candidate_pairs(
+                lines.offsets,
+                lines.keys,
+                self._candidates,
+                self._candidate_buckets,
+                np.ascontiguousarray(fp.candidate_records, dtype=np.int32),
+                np.ascontiguousarray(fp.candidate_is_token, dtype=np.uint8),
+                self._candidate_bits,
+            )
+            return np.frombuffer(found, dtype=np.int64)
+        keys = fp.candidate_keys
+        lo = np.searchsorted(keys, lines.keys, side="left")
+        found = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == lines.keys)  # few keys propose
+        lo = lo[found]
+        counts = np.searchsorted(keys, lines.keys[found], side="right") - lo
+        positions = expand_ranges(lo, counts)
+        proposal_lines = np.repeat(lines.lines[found], counts)
+        proposals = (proposal_lines << 32) | fp.candidate_records[positions].astype(np.int64)
+        pairs, which, votes = np.unique(proposals, return_inverse=True, return_counts=True)
+        strong = np.zeros(len(pairs), dtype=bool)
+        strong[which[fp.candidate_is_token[positions] == 0]] = True
+        return pairs[strong | (votes >= 2)]
+
     def held_entries(self, pairs: np.ndarray, lines: LineKeySets) -> HeldEntries:
         """Of each (line << 32 | record) pair, in order, the record's evidence entries whose key
         is one of the line's, and the record's name forms (``FLAG_BAG``), held or not."""
@@ -187,7 +222,8 @@ class LineKeySets:
         self._keys, self._lines = keys, lines
         order = np.argsort(lines, kind="stable")
         self.keys = np.ascontiguousarray(keys[order], dtype=np.uint64)
-        self.offsets = np.searchsorted(lines[order], np.arange(line_count + 1)).astype(np.int64)
+        self.lines = lines[order]
+        self.offsets = np.searchsorted(self.lines, np.arange(line_count + 1)).astype(np.int64)
         self._salted: KeySet | None = None
 
     @property
@@ -221,6 +257,10 @@ class KeySet:
             maybe = np.flatnonzero(self.bits.may_contain(needles))
             found[maybe] = _sorted_in(self.keys, needles[maybe])
         return found
+
+
+def _bucket_bits_for(key_count: int) -> int:
+    return int(np.clip((key_count // _KEYS_PER_BUCKET).bit_length(), 1, _MAX_BUCKET_BITS))
 
 
 def bucket_offsets(known_keys: np.ndarray, bits: int) -> np.ndarray:

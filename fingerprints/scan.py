@@ -303,20 +303,7 @@ class _Scanner:
 
         A record proposed by one name token alone is dropped: without its id number, whole
         name or birth date also in the line, it cannot gather enough distinctive evidence."""
-        keys = self.fp.candidate_keys
-        if len(keys) == 0:
-            return np.empty(0, dtype=np.int64)
-        lo = np.searchsorted(keys, enc.keys, side="left")
-        found = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == enc.keys)  # few keys propose
-        lo = lo[found]
-        counts = np.searchsorted(keys, enc.keys[found], side="right") - lo
-        positions = expand_ranges(lo, counts)
-        lines = np.repeat(enc.key_lines[found], counts)
-        proposals = (lines << 32) | self.fp.candidate_records[positions].astype(np.int64)
-        pairs, which, votes = np.unique(proposals, return_inverse=True, return_counts=True)
-        strong = np.zeros(len(pairs), dtype=bool)
-        strong[which[self.fp.candidate_is_token[positions] == 0]] = True
-        return pairs[strong | (votes >= 2)]
+        return self.line_keys.candidate_pairs(enc.line_keys)
 
     def _paired_pairs(self, enc: _EncodedLines, lines: np.ndarray) -> np.ndarray:
         """(line, record) pairs for lines without exact candidates, from values too common to
@@ -649,11 +636,10 @@ class _EncodedLines:
 
     def _keep(self, keys: np.ndarray, lines: np.ndarray) -> None:
         """The (key, line)s of keys some record has (few: most runs of tokens are no value),
-        sorted by key, so that every later lookup walks its haystack in order; and by line
-        (``line_keys``: the compiled keys come in line order already)."""
+        in no particular order (a key shown twice in a line is there twice), and grouped by
+        line (``line_keys``: the compiled keys come in line order already)."""
+        self.keys, self.key_lines = keys, lines
         self.line_keys = LineKeySets(keys, lines, len(self.line_numbers))
-        order = np.argsort(keys)
-        self.keys, self.key_lines = keys[order], lines[order]
 
     def line_bytes(self, line: int) -> bytes:
         """The line as ``token_bytes``."""

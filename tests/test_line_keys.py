@@ -150,22 +150,24 @@ def test_lines_not_made_by_token_bytes_are_refused(small_leak_fingerprints, comp
         scanner.line_keys.batch_chunks(b"garcia\x01lopez 1990")
 
 
-def test_both_find_the_same_held_entries_and_name_forms_in_the_same_order(
+def test_both_find_the_same_candidate_pairs_held_entries_and_name_forms_in_order(
     scanners, small_leak, small_leak_copies
 ):
     """The order matters: evidence weights are summed in it."""
     compiled, numpy_only = scanners
-    held = 0
+    held = proposed = 0
     for text in _texts(small_leak, small_leak_copies):
         lines = compiled.candidate_lines_of(text)
         for start, end in scan._batches(lines):
             batch = b"\n".join(line for _, line in lines[start:end])
             numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
             encoded = scan._EncodedLines(compiled, numbers, batch)
-            pairs = compiled._candidate_pairs(encoded)
+            pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+            assert pairs.tolist() == numpy_only.line_keys.candidate_pairs(encoded.line_keys).tolist()
             mine = compiled.line_keys.held_entries(pairs, encoded.line_keys)
             theirs = numpy_only.line_keys.held_entries(pairs, encoded.line_keys)
             for field in ("entries", "pairs", "forms", "form_pairs"):
                 assert getattr(mine, field).tolist() == getattr(theirs, field).tolist()
             held += len(mine.entries)
-    assert held > 10_000
+            proposed += len(pairs)
+    assert held > 10_000 and proposed > 1000
