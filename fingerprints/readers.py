@@ -74,10 +74,14 @@ class DatasetSource:
         ids: list[str] = []
         rows: list[list[str]] = []
         positions, id_position = self.positions, self.id_position
+        # every column chosen, in the file's order: a full row is its own cells
+        whole = positions == list(range(len(positions)))
         for number, row in self.numbered_rows():
             ids.append(_record_id(row, number, id_position, self.id_column))
             width = len(row)
-            rows.append([row[p] if p < width else "" for p in positions])
+            rows.append(
+                row if whole and width == len(positions) else [row[p] if p < width else "" for p in positions]
+            )
             if len(rows) >= size:
                 yield ids, rows
                 ids, rows = [], []
@@ -170,7 +174,7 @@ def _delimited_source(
         try:
             with open(path, encoding=encoding, errors="replace", newline="") as file:
                 for row in csv.reader(file, delimiter=delimiter):
-                    yield row if any(cell.strip() for cell in row) else None
+                    yield row if "".join(row).strip() else None  # a cell not all whitespace
         except csv.Error as error:
             raise DatasetError(f"{path} is not a readable table: {error}") from None
         except OSError as error:
