@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DatasetError, LeaktrackError
+from .arrays import offsets_of
 
 
 class ArrayFile:
@@ -66,7 +67,7 @@ class PartitionedSpill:
 
     def __init__(self, folder: Path, name: str, dtypes: dict[str, Any], parts: int, threads: int = 1):
         self.threads = max(1, threads)  # parts read and sorted at once (``sorted_parts``)
-        self.bits = max(1, int(parts - 1).bit_length())
+        self.bits = min(max(1, int(parts - 1).bit_length()), 16)
         self.parts = 1 << self.bits
         self.dtypes = dtypes
         self.files = [
@@ -75,9 +76,10 @@ class PartitionedSpill:
         ]
 
     def append(self, key: np.ndarray, **columns: np.ndarray) -> None:
-        part = (key >> np.uint64(64 - self.bits)).astype(np.int64)
+        # part numbers in 8 or 16 bits: numpy's stable sort of them is a radix sort (~10x)
+        part = (key >> np.uint64(64 - self.bits)).astype(np.uint8 if self.bits <= 8 else np.uint16)
         order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(self.parts + 1))
+        bounds = offsets_of(np.bincount(part, minlength=self.parts))
         values = {"key": key, **columns}
         for p in np.flatnonzero(np.diff(bounds)).tolist():
             rows = order[bounds[p] : bounds[p + 1]]
