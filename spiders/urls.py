@@ -47,29 +47,28 @@ class UrlsSpider(SourceSpider):
 
     def recheck_request(self, target: dict):
         """Fetch what the sweep fetched for this copy (``content_url``) and read it the same way."""
-        # Without robots.txt where the sweep's fetch was (recheck.py), as the sweep fetched it.
-        exempt = {"dont_obey_robotstxt": True} if target.get("robots_exempt") else {}
         if target["extraction"] == "warc_record":  # a Common Crawl record: its bytes of a WARC file
             from .commoncrawl import warc_record_request
 
-            return warc_record_request(
+            request = warc_record_request(
                 self,
                 target["content_url"],
                 self.parse_warc_record,
                 document_url=target["url"],
                 handle_httpstatus_list=list(GONE_STATUSES),
-                **exempt,
-            ).replace(errback=self.recheck_failed)
-        callbacks = {"paste_page": self.parse_paste_page, "telegram_message": self.parse_telegram_message}
-        callback = callbacks.get(target["extraction"], self.parse_file)
-        return self.request(
-            target["content_url"],
-            callback,
-            document_url=target["url"],
-            handle_httpstatus_list=list(GONE_STATUSES),
-            dont_filter=True,
-            **exempt,
-        ).replace(errback=self.recheck_failed)
+            )
+        else:
+            callbacks = {"paste_page": self.parse_paste_page, "telegram_message": self.parse_telegram_message}
+            request = self.request(
+                target["content_url"],
+                callbacks.get(target["extraction"], self.parse_file),
+                document_url=target["url"],
+                handle_httpstatus_list=list(GONE_STATUSES),
+                dont_filter=True,
+            )
+        if target.get("robots_exempt"):  # the sweep fetched it without robots.txt (recheck.py)
+            request.meta["dont_obey_robotstxt"] = True
+        return request.replace(errback=self.recheck_failed)
 
     def recheck_failed(self, failure) -> None:
         """A recheck's request that came to nothing: counted like any failure, and, when the
