@@ -8,6 +8,7 @@ call ``current_workspace(...)`` with the options they were given and pass the re
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tomllib
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..credentials import Secrets
-from ..errors import LeaktrackError
+from ..errors import LeaktrackError, SourcesError
 from ..home import CONFIG_FILE, DEFAULT_HOME, Workspace
 from ..index import settings as store_settings
 from .common import run
@@ -324,6 +325,31 @@ def source_secrets(sources_file: Path) -> dict[str, str]:
 
     names = {source.token_env for source in load_sources(sources_file).sources if source.token_env}
     return {name: os.environ[name] for name in sorted(names) if os.environ.get(name)}
+
+
+def given_source_secrets(source: Any) -> dict[str, str]:
+    """The token of a source given whole to ``scrapy crawl`` (``-a source=<JSON>``, as
+    ``sweep --scrapyd`` schedules it), read from this process's environment: on a Scrapyd host,
+    the environment Scrapyd was started with. {} for a source without ``token_env``; a
+    SourcesError when its variable is not set here."""
+    from ..spiders.sources import Source
+
+    if not isinstance(source, str) or not source.lstrip().startswith("{"):
+        return {}
+    try:
+        given = Source.from_dict(json.loads(source))
+    except ValueError:
+        raise SourcesError("-a source=... is neither a source's name nor its JSON") from None
+    name = given.token_env
+    if not name:
+        return {}
+    if not os.environ.get(name):
+        raise SourcesError(
+            f"source {given.name!r}: the environment variable {name} (its token_env) is not set where"
+            f" this crawl runs; a Scrapyd job reads it from its host's environment: start scrapyd"
+            f" with {name} set"
+        )
+    return {name: os.environ[name]}
 
 
 def current_workspace(**given: Any) -> Workspace:

@@ -332,8 +332,14 @@ class CrawlReport:
             withhold_dataset_values_in_errors(
                 outcome, settings.get("LEAKTRACK_FINGERPRINTS"), settings.get("LEAKTRACK_KEY_FILE")
             )
-        report = {"source": source, "counts": outcome.per_source[source], "errors": outcome.errors[source]}
-        logging.getLogger(__name__).warning(REPORT_MARK + json.dumps(report, sort_keys=True))
+        log_crawl_report(source, outcome.per_source[source], outcome.errors[source])
+
+
+def log_crawl_report(source: str, counts: dict[str, int], errors: list[str]) -> None:
+    """The line ``sweep --scrapyd`` reads from a job's log (``CrawlReport``): also written by a
+    ``scrapy crawl`` that could not start (``cli/scrapy_commands``), with its one error."""
+    report = {"source": source, "counts": counts, "errors": errors}
+    logging.getLogger(__name__).warning(REPORT_MARK + json.dumps(report, sort_keys=True))
 
 
 class LogsWithoutDatasetValues:

@@ -10,10 +10,16 @@ the report line its log ends with (``crawl.CrawlReport``), so the sweep is recor
 local one. With a Redis job, every source is scheduled on every Scrapyd and the jobs share the
 crawl through Redis (``distributed.py``); without, sources are spread over the daemons.
 
-What a Scrapyd job is given is visible to anyone who can read that Scrapyd (its job list and
-logs): no secret may go there. A Redis password or an API token is refused here; the paths of
-the fingerprints, key, store and crawl state must mean the same on the Scrapyd hosts (a shared
-mount, or the same layout).
+What a Scrapyd job is given is visible to anyone who can read that Scrapyd (its job list, its
+queue database, its logs): no secret may go there. A Redis password or a store URL with one is
+refused here. An API source's token is never sent either: the job gets the source with the
+*name* of its ``token_env``, and reads the value from its own process's environment, which
+Scrapyd passes on from its own (``cli/scrapy_commands/crawl.py``). So each Scrapyd host that
+runs token sources is started with the variables set (``GITHUB_TOKEN=... scrapyd``, or a
+systemd ``EnvironmentFile=``, owner-only), and the sweeping machine needs none of them. A host
+without one says so in the job's report line, an error of the source in the sweep's summary.
+The paths of the fingerprints, key, store and crawl state must mean the same on the Scrapyd
+hosts (a shared mount, or the same layout).
 """
 
 from __future__ import annotations
@@ -148,9 +154,6 @@ def schedule_sweep(scrapyds: list[str], job: CrawlJob, project: str = PROJECT) -
     from scrapy.utils.misc import load_object
     from scrapyd_client.pyclient import ScrapydClient
 
-    tokens = [source.name for source in job.sources if getattr(source, "token_env", None)]
-    if tokens:
-        raise ScrapydError(f"source(s) {', '.join(tokens)} need an API token, which cannot go to Scrapyd")
     settings = [("setting", f"{name}={value}") for name, value in scrapyd_settings(job).items()]
     scheduled = []
     for index, source in enumerate(job.sources):

@@ -157,7 +157,8 @@ def run_sweep(
         settings=at_our_log_level(settings),
         secrets=workspace.secrets.merged(secrets).to_dict(),
     )
-    check_tokens(job.sources, job.secrets)
+    if not scrapyd:  # on Scrapyd, each job reads its token on its host (scrapyd.py)
+        check_tokens(job.sources, job.secrets)
     with SweepStop() as stop, sweep_lock(workspace.sweep_lock) as lock:
         started = datetime.now(UTC)
         if scrapyd:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,10 @@ from redis_server import free_port
 
 
 class ScrapydServer:
-    def __init__(self, folder: Path):
+    """``env``: the daemon's environment (its jobs get it: a host's API tokens), else ours.
+    ``log_lines``: what the daemon logged (its own log, jobs' stderr), read as it comes."""
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None):
         pytest.importorskip("scrapyd")
         folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -34,12 +38,18 @@ class ScrapydServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env=env,
         )
+        self.log_lines: list[str] = []
         for line in self.process.stdout:  # its log, until it listens
+            self.log_lines.append(line)
             if f"Site starting on {self.port}" in line:
                 break
         else:
             pytest.fail("scrapyd exited at start")
+        # Read on, so that its log never fills the pipe and stalls it.
+        self.reader = threading.Thread(target=lambda: self.log_lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
 
     @property
     def url(self) -> str:
@@ -48,4 +58,5 @@ class ScrapydServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=60)
+        self.reader.join(timeout=60)
         self.process.stdout.close()

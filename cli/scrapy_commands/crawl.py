@@ -2,12 +2,15 @@
 (spiders/settings.py):
 
 - The tokens of the sources file's API sources are read from the environment variables their
-  ``token_env`` names (``workspace.source_secrets``, as ``leaktrack sweep`` reads them) and
-  handed to the spider as its ``secrets``: never a setting or a ``-a`` argument, which Scrapy
-  and Scrapyd log.
+  ``token_env`` names (``workspace.source_secrets``, as ``leaktrack sweep`` reads them), and so
+  is the token of a source given whole as JSON (a Scrapyd job of ``sweep --scrapyd``: its
+  host's environment holds it), and handed to the spider as its ``secrets``: never a setting or
+  a ``-a`` argument, which Scrapy and Scrapyd log.
 - A LeaktrackError (an unknown source, an unset token variable, a query holding a dataset value,
   an output that would write downloaded text) is said in one line with exit status 2, as
-  leaktrack's own commands do, instead of Scrapy's traceback of the failed start.
+  leaktrack's own commands do, instead of Scrapy's traceback of the failed start; for a source
+  given whole, also as its report line in the log (``crawl.log_crawl_report``), so that
+  ``sweep --scrapyd`` records it as the source's error.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give one spider: scrapy crawl SPIDER -a source=NAME")
         assert self.crawler_process
+        self.source_name = given_source_name(opts.spargs.get("source"))
         try:
             arguments = {**opts.spargs, "secrets": self.tokens(opts.spargs)}
         except LeaktrackError as error:
@@ -47,13 +51,15 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
 
     def tokens(self, spider_arguments: dict) -> Secrets:
-        """The tokens the sources file names, from this process's environment."""
-        from ..workspace import source_secrets
+        """The tokens the sources file names, or the token of the source given whole (a Scrapyd
+        job's), from this process's environment."""
+        from ..workspace import given_source_secrets, source_secrets
 
         if "secrets" in spider_arguments:
             raise SourcesError("secrets are never spider arguments (-a): set the variable token_env names")
         sources_file = self.settings.get("LEAKTRACK_SOURCES") if self.settings else None
-        return Secrets(source_secrets(sources_file) if sources_file else {})
+        named = source_secrets(sources_file) if sources_file else {}
+        return Secrets({**named, **given_source_secrets(spider_arguments.get("source"))})
 
     def said_in_one_line(self, failure):
         if not failure.check(LeaktrackError):
@@ -73,3 +79,21 @@ class Command(ScrapyCrawlCommand):
     def say(self, error: BaseException) -> None:
         print(f"error: {error}", file=sys.stderr)
         self.exitcode = USER_ERROR_EXIT
+        source = getattr(self, "source_name", None)
+        if source:  # a source given whole, as a Scrapyd job's: sweep --scrapyd reads this line
+            from ...spiders.crawl import log_crawl_report
+
+            log_crawl_report(source, {"errors": 1}, [str(error)])
+
+
+def given_source_name(source) -> str | None:
+    """The name of a source given whole as JSON (``-a source=<JSON>``), else None."""
+    import json
+
+    if not isinstance(source, str) or not source.lstrip().startswith("{"):
+        return None
+    try:
+        name = json.loads(source).get("name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
