@@ -71,6 +71,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--per-page", type=int, default=50, help="pastes per archive page (default 50)")
     parser.add_argument(
+        "--pager",
+        type=int,
+        default=1,
+        help="archive pages each archive page links to ahead (default 1: a 'next' link only, one "
+        "chain of pages found one after another; 10: a numbered pager of the next ten)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=3, help="off/on pairs to run; medians are reported (default 3)"
     )
     parser.add_argument(
@@ -130,14 +137,15 @@ def run(options: argparse.Namespace, workdir: Path) -> int:
     bytes_total = sum(len(text.encode("utf-8")) for text in pastes.values())
     print(
         f"site: {len(pastes)} pastes ({bytes_total / 1e6:.1f} MB; code, logs, configs, prose and "
-        f"{LOOKALIKE_SHARE:.0%} look-alike people lists), {options.per_page} per archive page; "
+        f"{LOOKALIKE_SHARE:.0%} look-alike people lists), {options.per_page} per archive page, "
+        f"each linking to the next {options.pager}; "
         f"leak: {options.records} records, {len(leak_ids)} altered copies hidden; "
         f"scan workers: {scan_workers(options)}"
     )
     if options.workers:
         return run_distributed(options, workdir, pastes, fingerprints)
     with LocalSite() as site:
-        add_pastes(site, pastes, per_page=options.per_page)
+        add_pastes(site, pastes, per_page=options.per_page, pager=options.pager)
         workers = {} if options.scan_workers is None else {"LEAKTRACK_SCAN_WORKERS": options.scan_workers}
         runs = []
         # Alternating off/on runs, each from scratch: load from other jobs hits both alike.
@@ -303,7 +311,7 @@ def paste_site(options: argparse.Namespace, pastes: dict[str, str], workdir: Pat
     from leaktrack.spiders.sites import LocalSite, add_pastes
 
     site = LocalSite()
-    add_pastes(site, pastes, per_page=options.per_page)
+    add_pastes(site, pastes, per_page=options.per_page, pager=options.pager)
     return served_site(options, site, workdir)
 
 

@@ -46,6 +46,8 @@ class LocalSite:
         self.pages: dict[str, Page] = {}
         self.pastes: dict[str, str] = {}  # every paste add_pastes has laid out, by id
         self.requests: list[str] = []
+        self.serving = 0  # requests being answered now
+        self.most_serving = 0  # the most answered at once so far (a crawler's concurrency)
         self.lock = threading.Lock()
         self.requested = threading.Condition(self.lock)  # notified on every request
         self.server = QuietHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -105,8 +107,14 @@ class LocalSite:
     def lookup(self, path: str) -> Page | None:
         with self.lock:
             self.requests.append(path)
+            self.serving += 1
+            self.most_serving = max(self.most_serving, self.serving)
             self.requested.notify_all()
             return self.pages.get(path)
+
+    def answered(self) -> None:
+        with self.lock:
+            self.serving -= 1
 
 
 class QuietHTTPServer(ThreadingHTTPServer):
@@ -132,7 +140,12 @@ def _handler_for(site: LocalSite):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            page = site.lookup(self.path)
+            try:
+                self.answer_page(site.lookup(self.path))
+            finally:
+                site.answered()
+
+        def answer_page(self, page: Page | None) -> None:
             if page is None:
                 self.answer(404, b"<html><title>Not found</title><body>Not found</body></html>", "text/html")
                 return
@@ -172,9 +185,17 @@ def _handler_for(site: LocalSite):
 
 
 def add_pastes(
-    site: LocalSite, pastes: dict[str, str], per_page: int = 20, titles: dict[str, str] | None = None
+    site: LocalSite,
+    pastes: dict[str, str],
+    per_page: int = 20,
+    titles: dict[str, str] | None = None,
+    pager: int = 1,
 ) -> None:
     """A paste site: /archive (page 1), /archive?page=N, /p/ID (HTML), /raw/ID (text).
+
+    Each archive page links to the next ``pager`` pages (1: a "next" link only, as Pastebin's
+    archive; more: a numbered pager, as most paginated listings show), so a crawler finds the
+    pages that many at a time instead of one after another.
 
     Calling it again with more pastes re-lays the archive, newest (last given) first, the way
     paste sites list recent pastes. ``site.pastes`` keeps every paste added so far.
@@ -187,7 +208,11 @@ def add_pastes(
     ids = list(reversed(site.pastes))
     pages = [ids[start : start + per_page] for start in range(0, len(ids), per_page)] or [[]]
     for number, page_ids in enumerate(pages, 1):
-        next_link = f'<a href="/archive?page={number + 1}">next</a>' if number < len(pages) else ""
+        ahead = range(number + 1, min(number + pager, len(pages)) + 1)
+        next_link = " ".join(
+            f'<a href="/archive?page={later}">{"next" if later == number + 1 else later}</a>'
+            for later in ahead
+        )
         links = "\n".join(
             f'<li><a href="/p/{paste_id}">{html.escape(paste_id)}</a></li>' for paste_id in page_ids
         )

@@ -63,6 +63,34 @@ def test_workers_share_a_sweep_through_redis_that_requires_a_password(
         assert secure_redis.password not in stdout + stderr
 
 
+def test_a_worker_holds_no_more_claims_than_its_bound_however_many_requests_it_may_send(
+    local_site, leak_fingerprints, redis_url, tmp_path
+):
+    # Without the bound, a worker took as many requests as its downloader and Scrapy's scraper
+    # queue hold (16 at a time here), fetched faster than it scans them, and left a worker started
+    # later with nothing to do.
+    pastes = decoy_pastes(leak_fingerprints, 30)
+    add_pastes(local_site, pastes, per_page=10, pager=3)
+    for paste_id, text in pastes.items():  # slow answers: requests pile up unless the bound holds
+        local_site.put(f"/raw/{paste_id}", text, "text/plain; charset=utf-8", delay=0.05)
+    store = f"sqlite:///{tmp_path / 'matches.db'}"
+    command = sweep_worker_command(
+        paste_site_sources(local_site, tmp_path), leak_fingerprints, store, redis_url, "bounded",
+        "-s", "LEAKTRACK_REDIS_MAX_CLAIMS=3", "-s", "CONCURRENT_REQUESTS=16",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    )  # fmt: skip
+
+    worker = subprocess.run(
+        command, env=worker_env(tmp_path, "worker"), capture_output=True, text=True, timeout=300
+    )
+
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert sorted(local_site.requests_for("/raw/")) == sorted(f"/raw/{paste_id}" for paste_id in pastes)
+    # the pager (each archive page links to the next three) fetched each archive page once
+    assert sorted(local_site.requests_for("/archive")) == ["/archive", "/archive?page=2", "/archive?page=3"]
+    assert local_site.most_serving <= 3
+
+
 def test_a_wrong_redis_password_is_a_one_line_error_that_does_not_echo_it(
     local_site, leak_fingerprints, secure_redis, tmp_path
 ):
