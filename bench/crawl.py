@@ -272,12 +272,23 @@ def run_distributed(
         + (f"; settings {extra}" if extra else "")
     )
     results: dict[tuple[int, bool], list[dict]] = {}
+    startup: dict[bool, list[float]] = {}
     with RedisServer(workdir) as redis, paste_site(options, pastes, workdir) as site:
-        sources = workdir / "sources.toml"
-        sources.write_text(
-            "allow_private_networks = true\n[[sources]]\nname = 'bench'\nkind = 'paste'\n"
-            f"start_urls = ['{site.url('/archive')}']\nitem_links = '/p/[A-Za-z0-9]+$'\n"
-            f"next_page = 'page=\\d+'\nraw_url = '{site.url('/raw/{id}')}'\n"
+        sources = paste_sources(site, workdir / "sources.toml")
+        with paste_site(options, {"P000000": "a one-line paste"}, workdir / "tiny") as tiny:
+            tiny_sources = paste_sources(tiny, workdir / "tiny.toml")
+            # A worker's start-up (and its end): one worker sweeping a one-paste site.
+            for run_number in range(3):
+                for scanning in (False, True):
+                    folder = workdir / f"startup{run_number}-{'on' if scanning else 'off'}"
+                    tiny_run = distributed_sweep(
+                        tiny_sources, folder, fingerprints, redis.url, 1, scanning, extra
+                    )
+                    startup.setdefault(scanning, []).append(tiny_run["cpu"])
+        print(
+            "  one worker's start-up and end (a one-paste sweep), CPU s, median of 3: scanning off "
+            f"{statistics.median(startup[False]):.2f}, on {statistics.median(startup[True]):.2f}",
+            flush=True,
         )
         # Rounds alternate over every configuration, so load from other jobs hits all alike.
         for round_number in range(options.repeat):
@@ -302,7 +313,18 @@ def run_distributed(
                         f"redis {result['redis_cpu']:.1f}; load {load_text()}",
                         flush=True,
                     )
-    return report_distributed(results, counts, len(pastes), options.site)
+    startups = {scanning: statistics.median(cpu) for scanning, cpu in startup.items()}
+    return report_distributed(results, counts, len(pastes), options.site, startups)
+
+
+def paste_sources(site, path: Path) -> Path:
+    """A sources file with one paste source crawling ``site``'s archive."""
+    path.write_text(
+        "allow_private_networks = true\n[[sources]]\nname = 'bench'\nkind = 'paste'\n"
+        f"start_urls = ['{site.url('/archive')}']\nitem_links = '/p/[A-Za-z0-9]+$'\n"
+        f"next_page = 'page=\\d+'\nraw_url = '{site.url('/raw/{id}')}'\n"
+    )
+    return path
 
 
 def paste_site(options: argparse.Namespace, pastes: dict[str, str], workdir: Path):
@@ -393,11 +415,14 @@ def distributed_sweep(
     }
 
 
-def report_distributed(results: dict, counts: list[int], pastes: int, site: str) -> int:
+def report_distributed(
+    results: dict, counts: list[int], pastes: int, site: str, startups: dict[bool, float]
+) -> int:
     """Medians over the rounds. Besides documents/s and the speed-up (which a loaded machine
     distorts: other jobs take the workers' cores), what load does not distort: documents per
-    CPU second of the workers (constant when adding workers costs no CPU of its own), and the
-    cores the workers kept busy (their CPU seconds over the wall time)."""
+    CPU second of the workers (constant when adding workers costs no CPU of its own), the same
+    after each worker's start-up (measured on its own in the same run: what a long sweep comes
+    to), and the cores the workers kept busy (their CPU seconds over the wall time)."""
 
     def median(key: tuple[int, bool], value) -> float:
         return statistics.median(value(result) for result in results[key])
@@ -408,14 +433,22 @@ def report_distributed(results: dict, counts: list[int], pastes: int, site: str)
     def per_cpu(result: dict) -> float:
         return result["documents"] / result["cpu"]
 
+    def per_cpu_after_startup(result: dict, scanning: bool) -> float:
+        return result["documents"] / (result["cpu"] - len(result["workers"]) * startups[scanning])
+
     print(
         f"\n{'workers':>7}  {'scanning':<9}{'docs/s':>9}{'speed-up':>10}{'wall s':>8}{'CPU s':>8}"
-        f"{'docs/CPU s':>12}{'vs 1':>7}{'cores busy':>12}{'CPU s per worker':>24}{'site, redis CPU s':>19}"
+        f"{'docs/CPU s':>12}{'vs 1':>7}{'after start-up':>16}{'vs 1':>7}{'cores busy':>12}"
+        f"{'CPU s per worker':>24}{'site, redis CPU s':>19}"
     )
     for scanning in (False, True):
         reference = (counts[0], scanning)
         for count in counts:
             key = (count, scanning)
+
+            def steady(result: dict, scanning: bool = scanning) -> float:
+                return per_cpu_after_startup(result, scanning)
+
             per_worker = " ".join(
                 f"{median(key, lambda r, n=n: r['workers'][n]['cpu']):.1f}" for n in range(count)
             )
@@ -424,6 +457,7 @@ def report_distributed(results: dict, counts: list[int], pastes: int, site: str)
                 f"{median(key, rate) / median(reference, rate):>9.2f}x"
                 f"{median(key, lambda r: r['seconds']):>8.1f}{median(key, lambda r: r['cpu']):>8.1f}"
                 f"{median(key, per_cpu):>12.1f}{median(key, per_cpu) / median(reference, per_cpu):>6.2f}x"
+                f"{median(key, steady):>16.1f}{median(key, steady) / median(reference, steady):>6.2f}x"
                 f"{median(key, lambda r: r['cpu'] / r['seconds']):>12.2f}{per_worker:>24}"
                 f"{median(key, lambda r: r['site_cpu']):>10.1f}, {median(key, lambda r: r['redis_cpu']):.1f}"
             )
@@ -431,7 +465,9 @@ def report_distributed(results: dict, counts: list[int], pastes: int, site: str)
         f"\n{pastes} pastes per sweep (scanning off counts pages fetched: archive pages and pastes); "
         f"site: {site}; medians of {len(next(iter(results.values())))} run(s); speed-up against "
         f"{counts[0]} worker(s) in the same run; CPU: each worker's process tree (its sweep command "
-        f"and crawl child), start-up included; cores busy: workers' CPU s / wall s "
+        f"and crawl child), start-up included; after start-up: documents per CPU s less each "
+        f"worker's start-up and end, measured alone above (scanning off {startups[False]:.2f} CPU s, "
+        f"on {startups[True]:.2f}); cores busy: workers' CPU s / wall s "
         f"[{date.today().isoformat()}, commit {commit()}, {os.cpu_count()} cores, load {load_text()}]"
     )
     return 0
