@@ -285,7 +285,13 @@ def measure(size: int, folder: Path, args: argparse.Namespace, console: Console)
         sample = write_dataset(dataset, size, seed=size % 1000 + 1)
         write_corpus(corpus, sample, args.corpus_mb)
     console.log(f"{size:,} records: building ({dataset.stat().st_size / MB:,.0f} MB of CSV)")
-    figures = {"size": size, "csv_bytes": dataset.stat().st_size}
+    # the commit and load of the build itself (a 10M run lasts long enough for both to change)
+    figures = {
+        "size": size,
+        "csv_bytes": dataset.stat().st_size,
+        "commit": _commit(),
+        "load_at_build": _load(),
+    }
     figures.update(build(dataset, out, key, args.workers, args.memory))
     if not args.keep:
         dataset.unlink()
@@ -303,6 +309,7 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
     table = Table(
         "records",
         "build wall / CPU",
+        "CPU µs a record",
         "records/s (wall)",
         "peak RSS tree / largest",
         "file",
@@ -318,7 +325,8 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         mb = r["corpus_bytes"] / MB
         table.add_row(
             f"{r['size']:,}",
-            f"{r['seconds']:.0f} s / {r['cpu']:.0f} s",
+            f"{r['seconds']:.0f} s / {r['cpu']:.0f} s\n(commit {r['commit']}, load {r['load_at_build']})",
+            f"{r['cpu'] / r['records'] * 1e6:.0f}",
             f"{r['records'] / r['seconds']:,.0f}",
             f"{r['peak_rss_sum'] / MIB:,.0f} / {r['peak_rss_one'] / MIB:,.0f} MiB",
             f"{r['bytes'] / MB:,.0f} MB",
