@@ -169,3 +169,20 @@ def test_entries_and_shingles_of_a_column_at_once_are_each_values_own(leak, kind
         assert set(shingles[shingle_offsets[i] : shingle_offsets[i + 1]].tolist()) == builder.shingles(
             kind, a
         )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["A-1", "Ana Lopez", ""], ["", "", "x"]],
+        [[""]],
+        [["a\x1fb", "c"], ["d", "e"]],  # a cell holding the cell separator
+        [["a\x1eb", "c"], ["d", "e"]],  # ... the row separator
+        [["\x1f\x1e", ""]],
+        [["x", "y"], ["p\x1fq"]],  # a separator where a shorter row lacks a cell
+    ],
+)
+def test_rows_packed_for_a_worker_come_back_as_they_were(rows):
+    """A chunk goes to a worker as one string; an untrusted cell holding a separator must
+    neither split nor join cells."""
+    assert build.unpacked_rows(build.packed_rows(rows)) == rows
