@@ -7,8 +7,11 @@
  * Keys are the same keyed BLAKE2b (64-bit digests) as keys.KeyedHasher's: BLAKE2b is
  * implemented here (RFC 7693), with the key block compressed once per scanner, so a token
  * costs one compression. Each distinct chunk's prefilter strength is kept in a bounded memo
- * (a fixed open-addressing table over an arena of chunk bytes, dropped whole when full), so
- * common words cost a table probe, and a million distinct chunks cost bounded memory.
+ * (an open-addressing table, a chunk of up to 8 bytes its own key, longer ones in an arena;
+ * dropped whole when full), so common words cost a table probe, and a million distinct
+ * chunks cost bounded memory. In front of it, a small table of the chunks met last stays in
+ * the processor's cache (most text is a few thousand words met again and again), and the
+ * tokens of chunks of several (x86, garcia2) are keyed through a table of their own.
  *
  * Chunks holding non-ASCII characters are folded as normalize.fold_text does (Unicode NFKD,
  * case folding, marks) character by character, from a table of what each character folds

@@ -4,8 +4,9 @@ One pass over the document's text (``_firstpass.c``, built by pip with the machi
 compiler) folds as ``normalize.fold_text`` and ``token_bytes`` do, cuts chunks,
 keyed-hashes their tokens (the keyed BLAKE2b of ``keys.KeyedHasher``, implemented in C) and
 looks them up among the dataset's prefilter keys. Each distinct chunk's strength is kept in a
-bounded memo, so a common word costs one table probe and a million distinct chunks cost the
-same memory as ten. Non-ASCII characters are folded in C from what ``fold_character`` says of
+bounded memo, so a common word costs one table probe (in the processor's cache) and a million
+distinct chunks cost the same memory as ten. The text is read as the str holds it (no UTF-8
+copy of the document). Non-ASCII characters are folded in C from what ``fold_character`` says of
 each (asked once per character); a chunk with a character that does not fold alone is folded
 here, in Python, whole: folding is local between ASCII separators, so a chunk folded alone
 reads as it does in the folded document.
