@@ -173,6 +173,7 @@ class DateWordTest:
         tokens_of = [tokens_of_line(line) for line in lines]
         dates, date_lines = [], []
         for i, tokens in enumerate(tokens_of):
+            # (digit tokens of any script: "١٩٩٠٠٣٠٧" reads as a date too)
             read = [iso for t in tokens if t.isdigit() and 6 <= len(t) <= 8 for iso in digit_date_readings(t)]
             if not MONTHS.keys().isdisjoint(tokens):
                 read += textual_dates(tokens)
@@ -183,21 +184,27 @@ class DateWordTest:
             return held
         dates_array = self._keys("d", dates)
         date_lines_array = np.array(date_lines, dtype=np.int64)
-        records, record_lines, listed = [], [], np.zeros(len(dates), dtype=bool)
-        for keys, postings in (
-            (self.fp.candidate_keys, self.fp.candidate_records),
-            (self.fp.paired_keys, self.fp.paired_records),
-        ):
-            lo = np.searchsorted(keys, dates_array, side="left")
-            counts = np.searchsorted(keys, dates_array, side="right") - lo
-            listed |= counts > 0
-            records.append(np.asarray(postings)[expand_ranges(lo, counts)].astype(np.int64))
-            record_lines.append(np.repeat(date_lines_array, counts))
+        postings = [
+            (
+                np.searchsorted(keys, dates_array, side="left"),
+                np.searchsorted(keys, dates_array, side="right"),
+                records,
+            )
+            for keys, records in (
+                (self.fp.candidate_keys, self.fp.candidate_records),
+                (self.fp.paired_keys, self.fp.paired_records),
+            )
+        ]
+        listed = (postings[0][1] > postings[0][0]) | (postings[1][1] > postings[1][0])
         too_common = ~listed & sorted_contains(self.fp.prefilter_keys, dates_array)
         held[date_lines_array[too_common]] = True
-        record, record_line = np.concatenate(records), np.concatenate(record_lines)
-        if len(record):
-            held[self._lines_with_a_word_of(lines, tokens_of, record, record_line)] = True
+        if not listed.any():  # most date-only lines: no record has their dates
+            return held
+        record = np.concatenate(
+            [np.asarray(records)[expand_ranges(lo, hi - lo)].astype(np.int64) for lo, hi, records in postings]
+        )
+        record_line = np.concatenate([np.repeat(date_lines_array, hi - lo) for lo, hi, _ in postings])
+        held[self._lines_with_a_word_of(lines, tokens_of, record, record_line)] = True
         return held
 
     def _lines_with_a_word_of(
