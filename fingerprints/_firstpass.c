@@ -909,7 +909,7 @@ static inline int known_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t
 
 /* Per-document state of the pass. */
 typedef struct {
-    long long line_strength, doc_strength, strongest_line;
+    long long line_strength, doc_strength, strongest_line, strongest_numbered_line;
     size_t doc_distinct;
     int line_flags, doc_flags; /* the INFO_ flags of the line's chunks, of the document's */
 } Tally;
@@ -1065,6 +1065,7 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
         if (bytes_reserve(&fp->out, 5 * sizeof(int64_t)) < 0) return -1;
         int64_t row[5] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
         if (t->line_strength > t->strongest_line) t->strongest_line = t->line_strength;
+        if ((numbered & 1) && t->line_strength > t->strongest_numbered_line) t->strongest_numbered_line = t->line_strength;
         memcpy(fp->out.data + fp->out.size, row, sizeof row);
         fp->out.size += sizeof row;
     }
@@ -1167,7 +1168,7 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     fp->out.size = fp->hit_arena.size = 0;
     hitset_clear(&fp->line_hits);
     hitset_clear(&fp->doc_hits);
-    Tally t = {0, 0, 0, 0, 0, 0};
+    Tally t = {0, 0, 0, 0, 0, 0, 0};
     const void *text = PyUnicode_DATA(arg);
     size_t size = (size_t)PyUnicode_GET_LENGTH(arg);
     int kind = PyUnicode_KIND(arg), failed;
@@ -1179,10 +1180,10 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     fp->busy = 0;
     PyObject *result = NULL;
     if (!failed)
-        result = Py_BuildValue("nLNy#L", (Py_ssize_t)t.doc_distinct, t.doc_strength,
+        result = Py_BuildValue("nLNy#(LL)", (Py_ssize_t)t.doc_distinct, t.doc_strength,
                                PyBool_FromLong((t.doc_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD)),
                                fp->out.data ? (const char *)fp->out.data : "", (Py_ssize_t)fp->out.size,
-                               t.strongest_line);
+                               t.strongest_line, t.strongest_numbered_line);
     /* what one huge document needed is not kept for the next */
     if (fp->out.capacity > (1 << 20)) bytes_free(&fp->out);
     if (fp->hit_arena.capacity > (1 << 20)) bytes_free(&fp->hit_arena);
@@ -1393,8 +1394,8 @@ static void FirstPass_dealloc(FirstPass *fp) {
 
 static PyMethodDef FirstPass_methods[] = {
     {"lines", (PyCFunction)FirstPass_lines, METH_O,
-     "lines(text) -> (distinct hit chunks (capped), their summed strength, dated, rows, the strongest\n"
-     "row's strength): dated when\n"
+     "lines(text) -> (distinct hit chunks (capped), their summed strength, dated, rows, (the strongest\n"
+     "row's strength, the strongest row's with a number)): dated when\n"
      "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength,\n"
      "number flags) of every line with a hit (start and end in code points), strength summed over\n"
      "its distinct chunks (id_hit at\n"

@@ -128,11 +128,14 @@ def candidate_rows(
     return candidate
 
 
-def none_chosen(strongest_line: int, distinct_hits: int) -> bool:
-    """``candidate_rows`` chooses no line of a document whose strongest line is below ID_HIT
-    and whose distinct hits do not call for the density rule (most documents with a hit or
-    two): said without building its arrays."""
-    return strongest_line < ID_HIT and distinct_hits <= params.PREFILTER_FIND_MAX_CHUNKS
+def none_chosen(strongest: tuple[int, int], distinct_hits: int, numbers_needed: bool) -> bool:
+    """``candidate_rows`` chooses no line of a document, given the strength of its strongest
+    line and of its strongest line holding a number (``chunks.LINE_NUMBERED``), said without
+    building its arrays: when the lines it may choose (with a number, when ``numbers_needed``)
+    are all below ID_HIT, in a document whose distinct hits do not call for the density rule
+    (most documents with a hit or two); or when there is no such line at all."""
+    best = strongest[1] if numbers_needed else strongest[0]
+    return best == 0 or (best < ID_HIT and distinct_hits <= params.PREFILTER_FIND_MAX_CHUNKS)
 
 
 class DateWordTest:
@@ -294,10 +297,10 @@ class CompiledFirstPass:
         ``candidate_rows`` chooses (as ``scan._Scanner.candidate_lines``)."""
         with self._lock:
             distinct, strength, dated, rows, strongest = self._pass.lines(text)
-        if (strength < ID_HIT and not dated) or none_chosen(strongest, distinct):
+        numbers_needed = self.date_words is not None
+        if (strength < ID_HIT and not dated) or none_chosen(strongest, distinct, numbers_needed):
             return []
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
-        numbers_needed = self.date_words is not None
         found = found[candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)]
         rows = found[:, :3].tolist()
         folded = self._pass.normalized_lines(text, [(start, end) for _, start, end in rows])
