@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import limits
+from .lines import line_blocks
 from .sniff import document_kind
 from .textcodec import decode_text
 
@@ -60,14 +61,14 @@ def _runs(text: str) -> Iterator[re.Match]:
 
 def _long_run_starts(text: str) -> list[int]:
     """Where the stretches of at least ``_HINT_CHARS`` base64 characters begin. A stretch never
-    crosses a line, so the text is read in blocks of whole lines (``_line_blocks``), each as
+    crosses a line, so the text is read in blocks of whole lines (``lines.line_blocks``), each as
     ASCII (one byte a character, others read as "?") translated by ``_BASE64_TABLE``: whether
     a block holds a stretch at all by ``find``, where by a regex over the translated bytes,
     which starts at the literal \\x01 at memory speed (a regex of 64 base64 characters over
     the text costs as much as the whole scan on text of long words). A few blocks at a time
     are copied, never the whole text."""
     starts: list[int] = []
-    for offset, block in _line_blocks(text):
+    for offset, block in line_blocks(text):
         translated = block.encode("ascii", "replace").translate(_BASE64_TABLE)
         if translated.find(_HINT_STRETCH) >= 0:
             starts += [offset + stretch.start() for stretch in _STRETCH.finditer(translated)]
@@ -75,22 +76,6 @@ def _long_run_starts(text: str) -> list[int]:
 
 
 _STRETCH = re.compile(b"\x01{%d,}" % _HINT_CHARS)
-_BLOCK_CHARS = 1 << 18  # characters of text translated at a time (a longer line is a block)
-
-
-def _line_blocks(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, block) of ``text`` in blocks of whole lines of about ``_BLOCK_CHARS``."""
-    if len(text) <= _BLOCK_CHARS:
-        yield 0, text
-        return
-    start = 0
-    while start < len(text):
-        end = start + _BLOCK_CHARS
-        if end < len(text):
-            cut = text.rfind("\n", start, end)
-            end = cut + 1 if cut > start else (text.find("\n", end) + 1 or len(text))
-        yield start, text[start:end]
-        start = end
 
 
 def _decode(encoded: str) -> bytes | None:
