@@ -44,9 +44,12 @@ def _may_reach(lines: list[str], delimiter: str, min_consistency: float) -> bool
     """Whether ``delimiter`` may split ``lines`` consistently enough, without parsing them:
     without quotes each line is a row, and a row without the delimiter is one cell, so the
     share of lines holding it bounds its score (most prose and code stop here)."""
+    holding = sum(delimiter in line for line in lines)
     if any('"' in line for line in lines):
-        return True
-    return sum(delimiter in line for line in lines) >= min_consistency * len(lines)
+        # Quoted cells may span lines, so lines do not bound rows; but a row of two cells
+        # holds the delimiter, so without it every row is one cell.
+        return holding > 0
+    return holding >= min_consistency * len(lines)
 
 
 def _first_lines(head: str) -> list[str]:
