@@ -271,6 +271,18 @@ def test_base64_of_a_csv_on_one_line_inside_json_is_decoded(small_leak, fingerpr
     assert result.verdict == "leak"
 
 
+def test_base64_runs_deep_inside_a_large_text_are_each_decoded():
+    # Several hundred kB of prose around them: the text is read a block of lines at a time,
+    # and a run is found whichever block it falls in.
+    prose = "Minutes of the meeting, nothing to report, words and words again.\n" * 6000
+    runs = [render_base64_paste(f"Jane Example {n},1990-03-0{n}\n".encode() * 40) for n in range(1, 4)]
+    text = prose + runs[0] + "\n" + prose + prose + runs[1] + "\n" + prose + runs[2]
+    extraction = extract_texts(text.encode(), "minutes.txt")
+    decoded = [t.text for t in extraction.texts[1:]]
+    assert [t.name for t in extraction.texts[1:]] == [f"minutes.txt::base64-{n}" for n in (1, 2, 3)]
+    assert all(f"Jane Example {n}\t1990-03-0{n}" in decoded[n - 1] for n in (1, 2, 3))  # (a CSV each)
+
+
 def test_short_or_binary_base64_runs_are_left_alone():
     import base64
 
