@@ -900,13 +900,14 @@ def scan_bytes(
 
     started = time.perf_counter()
     extraction = extract_texts(data, name=name, content_type=content_type)
+    text, ocr_line_ranges = extraction.take_text()  # (the parts let go: one copy scanned)
     result = scan_text(
-        extraction.text,
+        text,
         fingerprints,
         name=name or "<bytes>",
         skipped=list(extraction.skipped),
         bytes_scanned=len(data),
-        ocr_line_ranges=extraction.ocr_line_ranges(),
+        ocr_line_ranges=ocr_line_ranges,
         detail=detail,
     )
     result.partly_read = extraction.partly_read
