@@ -1,6 +1,7 @@
-"""The compiled first pass of the scanner (fingerprints/_firstpass.c), built by pip with the
-machine's C compiler. Everything else is in pyproject.toml. ``optional``: without a compiler
-the install still succeeds, and the scanner runs its pure-Python first pass (same results)."""
+"""The compiled first pass of the scanner (fingerprints/_firstpass.c) and the compiled keys of
+its second pass (fingerprints/_linekeys.c), built by pip with the machine's C compiler.
+Everything else is in pyproject.toml. ``optional``: without a compiler the install still
+succeeds, and the scanner runs its pure-Python first pass and numpy second pass (same results)."""
 
 from setuptools import Extension, setup
 
