@@ -10,7 +10,9 @@ Corpora (written as folders of files in a temporary folder, deleted at the end):
 - *names*: a fifth of the real text with full names of the leak scattered through it and
   lines holding one leaked name and an unrelated date (ordinary text that names people
   of the leak, but holds no record);
-- *leak-heavy*: altered text copies of the 6,000-record synthetic leak;
+- *leak-heavy*: altered text copies of the 6,000-record synthetic leak (every line a
+  candidate; the second pass alone is also timed with its per-token work compiled and in
+  numpy);
 - *pastes*: 10,000 pastes of 5 kB (real text, one in ten with a 10-row leak excerpt),
   scanned one after the other in one process as a sweep does.
 
@@ -50,6 +52,8 @@ from rich.table import Table
 from leaktrack import synthetic
 from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, scan_bytes, scan_text
 from leaktrack.fingerprints.first_pass import AVAILABLE as FIRST_PASS_COMPILED
+from leaktrack.fingerprints.line_keys import AVAILABLE as LINE_KEYS_COMPILED
+from leaktrack.fingerprints.line_keys import LineKeys
 from leaktrack.fingerprints.scan import _Scanner
 
 HERE = Path(__file__).resolve().parent
@@ -332,6 +336,8 @@ def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figur
         console.log(f"{label}: {size:.0f} MB in {len(texts)} files, grep -F {grep_rate:.0f} MB/s CPU")
         if label in ("real", "names"):  # the names corpus: how many of its lines the matcher sees
             figures += first_pass_figures(label, texts, fingerprints, size, grep_rate, grep_lines, args.runs)
+        if label == "leak-heavy":  # every line is a candidate: the second pass is most of the cost
+            figures += second_pass_figures(texts, fingerprints, args.runs)
         for cold in (True, False):
             if not cold:
                 library_cpu(texts, fingerprints, cold=True)  # the memo of one full pass
@@ -421,6 +427,42 @@ def first_pass_figures(label, texts, fingerprints, size, grep_rate, grep_lines, 
                     "",
                 )
             )
+    fingerprints._scanner = None
+    return figures
+
+
+def second_pass_figures(texts: list[bytes], fingerprints: FingerprintSet, runs: int) -> list[Figure]:
+    """The second pass alone (``match_lines`` over the corpus' candidate lines, warm), with its
+    per-token work compiled (``_linekeys.c``) and in numpy (``line_keys.py``'s fallback), in CPU
+    microseconds a candidate line: what the compiled part buys, measured in the same run."""
+    figures = []
+    scanners = {"compiled": _Scanner(fingerprints)}
+    numpy_only = _Scanner(fingerprints)
+    numpy_only.line_keys = LineKeys(numpy_only.chunks, fingerprints, compiled=False)
+    scanners["numpy"] = numpy_only
+    lines = [scanners["compiled"].candidate_lines_of(data.decode("utf-8", "replace")) for data in texts]
+    count = sum(map(len, lines))
+    for how, scanner in scanners.items():
+        if how == "compiled" and not LINE_KEYS_COMPILED:
+            continue
+
+        def second_pass(scanner=scanner) -> tuple[float, int]:
+            started, found = cpu(), 0
+            for candidate in lines:
+                found += len(scanner.match_lines(candidate).lines)
+            return cpu() - started, found
+
+        second_pass()  # the chunk memo of one full pass: warm
+        seconds, found = median_of(runs, second_pass)
+        figures.append(
+            Figure(
+                f"leak-heavy, second pass only (match_lines), {how}",
+                f"{seconds / count * 1e6:.1f} us CPU a candidate line ({count} lines, {found} matches)",
+                "",
+                "",
+                "",
+            )
+        )
     fingerprints._scanner = None
     return figures
 
