@@ -142,7 +142,7 @@ def join_record_blocks(text: str) -> str:
     read = []  # (start, end, [(start, end, joined lines, unlabeled fields)]) of each piece
     unlabeled_records = 0
     for start, end, blocks in candidates:
-        outcomes = []
+        outcomes: list[tuple[int, int, list[str] | None, list | None]] = []
         for first, last in blocks:
             fields = _parse_block(text[first:last].split("\n"), labels)
             if not fields:
@@ -160,9 +160,9 @@ def join_record_blocks(text: str) -> str:
     out: list[str] = []
     done = 0
     for start, end, outcomes in read:
-        joined = _joined_piece(text, start, end, outcomes, unlabeled_ok)
-        if joined is not None:
-            out += [text[done:start], joined]
+        joined_piece = _joined_piece(text, start, end, outcomes, unlabeled_ok)
+        if joined_piece is not None:
+            out += [text[done:start], joined_piece]
             done = end
     if not out:
         return text
