@@ -4,7 +4,7 @@ Each query of a source (a URL, a URL prefix, a channel) has named cursors in the
 (``CrawlState.cursor``): the newest capture timestamp or message id taken, the crawls already
 read, the digests of captures taken. A spider notes new values while it crawls and they are
 written when the crawl closes, and only for queries whose every request succeeded (or was
-answered 404/410: asking again would not bring it back): after a failure the next sweep looks at
+answered 404/410/451: asking again would not bring it back): after a failure the next sweep looks at
 the same captures or messages again (those already taken are skipped as seen URLs). An error
 the spider cannot tie to a query (a store that cannot be written) keeps every cursor where it
 was.
@@ -28,8 +28,8 @@ META_QUERY = "leaktrack_query"
 
 
 def asking_again_is_futile(error: BaseException) -> bool:
-    """A request skipped on purpose (taken before), or answered 404/410 (a file a message links
-    to was removed): the next sweep would get no more, so its query's cursor may move on."""
+    """A request skipped on purpose (taken before), or answered 404/410/451 (a file a message links
+    to was removed or withheld): the next sweep would get no more, so its query's cursor may move on."""
     if isinstance(error, AlreadySeen):
         return True
     return isinstance(error, HttpError) and error.response.status in GONE_STATUSES

@@ -8,7 +8,7 @@ taken without it, as the API's terms govern it, so its recheck is too. raw.githu
 is not for crawlers; were its robots.txt obeyed, no GitHub copy could ever be seen gone. A
 search engine's result is someone's site, fetched and rechecked under its robots.txt. Verdicts:
 
-- ``gone``: 404/410, an emptied answer, or a short removal notice ("removed", "deleted", ...);
+- ``gone``: 404/410/451, an emptied answer, or a short removal notice ("removed", "deleted", ...);
   the match moves to ``removed``.
 - ``no longer matching``: the same content URL, read the same way and in full, answered without
   a redirect and no longer matches: a verified removal, the match moves to ``removed``.

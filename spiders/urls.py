@@ -12,7 +12,10 @@ from .meta import META_DOCUMENT_URL
 from .paste import paste_page_document
 
 # Answers that mean "the copy is gone"; a recheck must see them instead of an error.
-GONE_STATUSES = (404, 410)
+# 451 (RFC 7725, Unavailable For Legal Reasons) is how hosts withhold content after a legal
+# request: GitHub answers it for a repository disabled by a DMCA notice, the very outcome a
+# takedown asks for.
+GONE_STATUSES = (404, 410, 451)
 # What Scrapy's RobotsTxtMiddleware raises IgnoreRequest with (scrapy/downloadermiddlewares/robotstxt.py).
 ROBOTS_REFUSAL = "Forbidden by robots.txt"
 RECHECK_ANSWERS_STAT = "leaktrack/recheck_answers"

@@ -7,7 +7,7 @@ from leaktrack.spiders.recheck import recheck
 from leaktrack.spiders.sites import add_pastes
 from leaktrack.web.recheck import recheck_one
 
-FILES = ("gone", "gone410", "emptied", "moved", "still", "broken")
+FILES = ("gone", "gone410", "withheld451", "emptied", "moved", "still", "broken")
 
 
 def publish_and_request_takedowns(site, leak_fingerprints, crawl_settings) -> dict[str, str]:
@@ -31,6 +31,7 @@ def publish_and_request_takedowns(site, leak_fingerprints, crawl_settings) -> di
 def take_down(site) -> None:
     site.remove("/files/gone.csv")
     site.put("/files/gone410.csv", "Gone", status=410)
+    site.put("/files/withheld451.csv", "Repository unavailable due to DMCA takedown.", status=451)
     site.put(
         "/files/emptied.csv",
         "<html><title>Removed</title><body>This paste was removed by a moderator.</body></html>",
@@ -64,6 +65,7 @@ def test_recheck_marks_gone_copies_removed_and_keeps_the_rest(local_site, crawl_
     assert verdicts == {
         "gone": ("gone", 404, "removed"),
         "gone410": ("gone", 410, "removed"),
+        "withheld451": ("gone", 451, "removed"),
         "emptied": ("gone", 200, "removed"),
         "moved": ("gone", 200, "removed"),
         "still": ("still up", 200, "takedown_sent"),
