@@ -560,6 +560,23 @@ def test_a_leaked_name_beside_someone_elses_date_is_no_candidate_line(scanners, 
     assert {n for n in range(len(lines)) if n % 5 in (3, 4)} <= found
 
 
+def test_a_birth_date_in_arabic_indic_digits_counts_as_the_date_it_reads(scanners, small_leak):
+    """``١٩٨٦١١١٥`` reads as 1986-11-15 (digits of any script are digits): beside the record's
+    own name the line comes in, beside another person's name it does not, as in ASCII digits."""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    arabic_indic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    rows = random.Random(21).sample([r for r in small_leak.rows if r[name].isascii()], 10)
+    lines = []
+    for row, other in zip(rows, rows[1:] + rows[:1]):
+        assert other[birth] != row[birth]
+        lines += [
+            f"{row[name]} {row[birth].replace('-', '').translate(arabic_indic)}",  # in
+            f"{row[name]} {other[birth].replace('-', '').translate(arabic_indic)}",  # out
+        ]
+    found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
+    assert found == set(range(0, len(lines), 2))
+
+
 def test_a_name_in_ocr_look_alikes_counts_as_words_but_not_as_a_number(scanners, small_leak):
     """``J0SE MART1NEZ``: OCR's look-alikes read as the name (the matcher finds it so), so
     beside the record's own birth date the line comes in; alone, it holds no number. (A rare
