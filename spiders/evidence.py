@@ -112,15 +112,13 @@ class EvidencePipeline:
 
     def __init__(self, crawler):
         settings = crawler.settings
-        if not settings.getbool("LEAKTRACK_SCAN"):
-            raise NotConfigured("nothing is scanned, so nothing matched")
+        off = no_evidence_reason(settings)
+        if off:
+            raise NotConfigured(off)
         self.keep = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
         self.fingerprints_file = settings.get("LEAKTRACK_FINGERPRINTS")
         self.key_file = settings.get("LEAKTRACK_KEY_FILE")
-        configured = settings.get("LEAKTRACK_EVIDENCE_DIR")
-        if not configured:  # every leaktrack run sets it (the Workspace's evidence_dir)
-            raise NotConfigured("LEAKTRACK_EVIDENCE_DIR is not set: no evidence folder")
-        self.directory = Path(configured)
+        self.directory = Path(settings.get("LEAKTRACK_EVIDENCE_DIR"))
         self.stats = crawler.stats
         self._fingerprints = None
 
@@ -169,8 +167,13 @@ def evidence_wanted(settings) -> bool:
     what is scanned for it comes with its report (``ScanPipeline``)."""
     pipelines = settings.getwithbase("ITEM_PIPELINES")
     path = f"{EvidencePipeline.__module__}.{EvidencePipeline.__qualname__}"
-    return (
-        settings.getbool("LEAKTRACK_SCAN")
-        and bool(settings.get("LEAKTRACK_EVIDENCE_DIR"))
-        and pipelines.get(path) is not None
-    )
+    return no_evidence_reason(settings) is None and pipelines.get(path) is not None
+
+
+def no_evidence_reason(settings) -> str | None:
+    """Why ``EvidencePipeline`` switches itself off with these settings (``NotConfigured``), else None."""
+    if not settings.getbool("LEAKTRACK_SCAN"):
+        return "nothing is scanned, so nothing matched"
+    if not settings.get("LEAKTRACK_EVIDENCE_DIR"):  # every leaktrack run sets it (Workspace.evidence_dir)
+        return "LEAKTRACK_EVIDENCE_DIR is not set: no evidence folder"
+    return None
