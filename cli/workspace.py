@@ -332,9 +332,9 @@ def given_source_secrets(source: Any) -> dict[str, str]:
     ``sweep --scrapyd`` schedules it), read from this process's environment: on a Scrapyd host,
     the environment Scrapyd was started with. {} for a source without ``token_env``; a
     SourcesError when its variable is not set here."""
-    from ..spiders.sources import Source
+    from ..spiders.sources import Source, is_source_json
 
-    if not isinstance(source, str) or not source.lstrip().startswith("{"):
+    if not is_source_json(source):
         return {}
     try:
         given = Source.from_dict(json.loads(source))

@@ -19,7 +19,7 @@ from ..errors import SourcesError
 from .items import FetchedDocument
 from .meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
 from .middlewares import record_failure
-from .sources import Source, load_sources
+from .sources import Source, is_source_json, load_sources
 
 
 class SourceSpider(scrapy.Spider):
@@ -131,7 +131,7 @@ def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> 
         return source
     if isinstance(source, dict):
         return Source.from_dict(source)
-    if isinstance(source, str) and source.lstrip().startswith("{"):  # -a source=<JSON> (Scrapyd jobs)
+    if is_source_json(source):
         return Source.from_dict(json.loads(source))
     if isinstance(source, str):
         path = settings.get("LEAKTRACK_SOURCES")

@@ -77,6 +77,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeGuard
 from urllib.parse import urlparse
 
 from ..errors import SourcesError
@@ -154,6 +155,12 @@ class Source:
     @classmethod
     def from_dict(cls, data: dict) -> Source:
         return cls(**data)
+
+
+def is_source_json(argument: object) -> TypeGuard[str]:
+    """Whether a spider's ``source`` argument is a source given whole, as JSON (``-a source=<JSON>``,
+    as ``sweep --scrapyd`` schedules it), not a name in the sources file."""
+    return isinstance(argument, str) and argument.lstrip().startswith("{")
 
 
 @dataclass

@@ -90,7 +90,9 @@ def given_source_name(source) -> str | None:
     """The name of a source given whole as JSON (``-a source=<JSON>``), else None."""
     import json
 
-    if not isinstance(source, str) or not source.lstrip().startswith("{"):
+    from ...spiders.sources import is_source_json
+
+    if not is_source_json(source):
         return None
     try:
         name = json.loads(source).get("name")
