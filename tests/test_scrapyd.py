@@ -139,7 +139,7 @@ def test_a_token_source_on_scrapyd_reads_its_token_from_the_scrapyd_hosts_enviro
     from mockserver.github import TOKEN, GitHubApi
 
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # the sweeping machine has no token
-    host_env = {key: value for key, value in os.environ.items()} | {"GITHUB_TOKEN": TOKEN}
+    host_env = {**os.environ, "GITHUB_TOKEN": TOKEN}
     with GitHubApi() as github:
         github.add_file(
             "someone/dump", "data/asylum_cases_2026.csv", text_of(leak_fingerprints.copies["excerpt_10_rows"])
