@@ -75,9 +75,7 @@ class LineKeys:
         self._ids: Any = None  # the C extension's ChunkIds (no stubs)
         self._bits = np.ascontiguousarray(known_bits, dtype=np.uint8)
         self._known = np.ascontiguousarray(known_keys, dtype=np.uint64)
-        self._bucket_bits = int(
-            np.clip((len(self._known) // _KEYS_PER_BUCKET).bit_length(), 1, _MAX_BUCKET_BITS)
-        )
+        self._bucket_bits = _bucket_bits_for(len(self._known))
         self._buckets = np.empty(0, dtype=np.int64)
         self._candidates = np.ascontiguousarray(fingerprints.candidate_keys, dtype=np.uint64)
         self._candidate_bits = _bucket_bits_for(len(self._candidates))
