@@ -39,6 +39,7 @@ from .chunks import (
 )
 from .fingerprint_set import FLAG_INITIAL, FingerprintSet
 from .keys import KeyedHasher
+from .line_keys import LINE_SALT as _LINE_SALT
 from .normalize import (
     MONTHS,
     chunk_tokens,
@@ -56,7 +57,6 @@ except ImportError:  # not built (no C compiler at install): scan.py's pure-Pyth
 
 AVAILABLE = _firstpass is not None
 _FOLD_MEMO_LIMIT = 100_000  # folded non-ASCII chunks remembered (dropped whole when full)
-_LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (line, key) sets
 # A character's class in ``normalize.chunk_tokens`` (its regex: runs of letters, runs of
 # digits, anything else dropped); the C pass's TOKEN_ classes.
 TOKEN_LETTER, TOKEN_DIGIT, TOKEN_OTHER = 0, 1, 2
