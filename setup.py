@@ -10,6 +10,7 @@ setup(
         Extension(
             "leaktrack.fingerprints._firstpass",
             sources=["fingerprints/_firstpass.c"],
+            depends=["fingerprints/_growable.h"],
             extra_compile_args=["-O3"],
             optional=True,
         ),
@@ -18,6 +19,7 @@ setup(
         Extension(
             "leaktrack.fingerprints._linekeys",
             sources=["fingerprints/_linekeys.c"],
+            depends=["fingerprints/_growable.h"],
             extra_compile_args=["-O3"],
             optional=True,
         ),

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_growable.h"
+
 /* ---------------------------------------------------------------- BLAKE2b (RFC 7693) */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -220,33 +222,6 @@ static inline uint64_t chunk_hash(const uint8_t *c, size_t n) {
     if (n <= SHORT_CHUNK) return mix64(short_key(c, n));
     if (n <= 2 * SHORT_CHUNK) return mix64(short_key(c, SHORT_CHUNK) ^ mix64(short_key(c + SHORT_CHUNK, n - SHORT_CHUNK)));
     return mix64(fnv1a(c, n));
-}
-
-/* ---------------------------------------------------------------- growable buffers */
-
-typedef struct {
-    uint8_t *data;
-    size_t size, capacity;
-} Bytes;
-
-static int bytes_reserve(Bytes *b, size_t extra) {
-    if (b->size + extra <= b->capacity) return 0;
-    size_t capacity = b->capacity ? b->capacity : 256;
-    while (capacity < b->size + extra) capacity *= 2;
-    uint8_t *data = PyMem_Realloc(b->data, capacity);
-    if (!data) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->data = data;
-    b->capacity = capacity;
-    return 0;
-}
-
-static void bytes_free(Bytes *b) {
-    PyMem_Free(b->data);
-    b->data = NULL;
-    b->size = b->capacity = 0;
 }
 
 /* ---------------------------------------------------------------- the chunk memo */
@@ -1464,12 +1439,7 @@ static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
 }
 
 /* A growable array of fixed-size items in a bytes-like buffer. */
-static int put_u64(Bytes *b, uint64_t v) {
-    if (bytes_reserve(b, 8) < 0) return -1;
-    memcpy(b->data + b->size, &v, 8);
-    b->size += 8;
-    return 0;
-}
+static int put_u64(Bytes *b, uint64_t v) { return bytes_put(b, &v, 8); }
 
 static int put_i64(Bytes *b, int64_t v) { return put_u64(b, (uint64_t)v); }
 
@@ -1594,7 +1564,7 @@ static PyObject *id_variant_keys(PyObject *self, PyObject *args) {
         }
         i = j;
     }
-    result = PyBytes_FromStringAndSize(out.data ? (char *)out.data : "", (Py_ssize_t)out.size);
+    result = bytes_take(&out);
 done:
     PyBuffer_Release(&line);
     bytes_free(&out);

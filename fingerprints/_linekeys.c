@@ -31,43 +31,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_growable.h"
+
 #define CHAIN_OFFSET 0xcbf29ce484222325ULL /* keys.py's _CHAIN_OFFSET and _CHAIN_PRIME */
 #define CHAIN_PRIME 0x100000001b3ULL
 #define MAX_RUN 16 /* the longest run of tokens keyed (params.MAX_VALUE_TOKENS is 4) */
 #define PREFETCH_FAR 16 /* items ahead whose offsets are asked for, and whose data */
 #define PREFETCH_NEAR 6
-
-/* ---------------------------------------------------------------- growable output */
-
-typedef struct {
-    char *data;
-    size_t size, capacity;
-} Buffer;
-
-static int buffer_put(Buffer *b, const void *item, size_t n) {
-    if (b->size + n > b->capacity) {
-        size_t capacity = b->capacity ? b->capacity : 4096;
-        while (capacity < b->size + n) capacity *= 2;
-        char *data = PyMem_Realloc(b->data, capacity);
-        if (!data) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        b->data = data;
-        b->capacity = capacity;
-    }
-    memcpy(b->data + b->size, item, n);
-    b->size += n;
-    return 0;
-}
-
-static PyObject *buffer_bytes(Buffer *b) {
-    PyObject *out = PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->size);
-    PyMem_Free(b->data);
-    b->data = NULL;
-    b->size = b->capacity = 0;
-    return out;
-}
 
 /* ---------------------------------------------------------------- ChunkIds */
 
@@ -96,7 +66,7 @@ typedef struct {
 typedef struct {
     Slot *slots;
     size_t mask, count;
-    Buffer arena;
+    Bytes arena;
 } Table;
 
 static int table_init(Table *t) {
@@ -160,7 +130,7 @@ static int table_put(Table *t, const uint8_t *chunk, Py_ssize_t n, uint64_t hash
     Slot *s = table_find(t, chunk, n, hash);
     *s = (Slot){hash, (uint32_t)t->arena.size, (uint32_t)n, value};
     t->count++;
-    return buffer_put(&t->arena, chunk, (size_t)n);
+    return bytes_put(&t->arena, chunk, (size_t)n);
 }
 
 typedef struct {
@@ -196,7 +166,7 @@ static PyObject *ChunkIds_occurrences(ChunkIds *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "Oy*O", &table, &view, &lookup)) return NULL;
     const uint8_t *text = view.buf;
     Py_ssize_t size = view.len;
-    Buffer ids = {0}, lines = {0};
+    Bytes ids = {0}, lines = {0};
     Table missing = {0}; /* distinct chunks the mirror lacks -> their number */
     PyObject *missing_list = NULL, *found = NULL, *result = NULL, *mirrored = NULL;
     Py_buffer found_view = {0};
@@ -234,7 +204,7 @@ static PyObject *ChunkIds_occurrences(ChunkIds *self, PyObject *args) {
             }
             id = -1 - m->value;
         }
-        if (buffer_put(&ids, &id, 8) < 0 || buffer_put(&lines, &line, 8) < 0) goto done;
+        if (bytes_put(&ids, &id, 8) < 0 || bytes_put(&lines, &line, 8) < 0) goto done;
     }
     if (PyList_GET_SIZE(missing_list)) {
         found = PyObject_CallOneArg(lookup, missing_list);
@@ -268,7 +238,7 @@ static PyObject *ChunkIds_occurrences(ChunkIds *self, PyObject *args) {
         }
     }
     {
-        PyObject *id_bytes = buffer_bytes(&ids), *line_bytes = buffer_bytes(&lines);
+        PyObject *id_bytes = bytes_take(&ids), *line_bytes = bytes_take(&lines);
         if (id_bytes && line_bytes) result = Py_BuildValue("(OOn)", id_bytes, line_bytes, (Py_ssize_t)line + 1);
         Py_XDECREF(id_bytes);
         Py_XDECREF(line_bytes);
@@ -336,7 +306,7 @@ typedef struct {
     int64_t known_count;
     const int64_t *buckets; /* known[buckets[b]:buckets[b + 1]] are the keys whose top bits are b */
     int shift;
-    Buffer keys, lines;
+    Bytes keys, lines;
 } Kept;
 
 /* arrays.KeyBitset.may_contain, then the exact test of scan._sorted_in. */
@@ -361,7 +331,7 @@ static inline int is_known(const Kept *k, uint64_t key) {
 
 static inline int keep_if_known(Kept *k, uint64_t key, int64_t line) {
     if (!is_known(k, key)) return 0;
-    if (buffer_put(&k->keys, &key, 8) < 0 || buffer_put(&k->lines, &line, 8) < 0) return -1;
+    if (bytes_put(&k->keys, &key, 8) < 0 || bytes_put(&k->lines, &line, 8) < 0) return -1;
     return 0;
 }
 
@@ -487,7 +457,7 @@ static PyObject *line_keys(PyObject *self, PyObject *args) {
             if (keep_if_known(&kept, special_keys[t], line) < 0) goto done;
     }
     {
-        PyObject *keys = buffer_bytes(&kept.keys), *lines = buffer_bytes(&kept.lines);
+        PyObject *keys = bytes_take(&kept.keys), *lines = bytes_take(&kept.lines);
         PyObject *tokens = PyBytes_FromStringAndSize((const char *)per_line, line_count * 8);
         if (keys && lines && tokens) result = Py_BuildValue("(OOO)", keys, lines, tokens);
         Py_XDECREF(keys);
@@ -524,7 +494,7 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
     Py_buffer views[6];
     int taken = 0;
     PyObject *result = NULL;
-    Buffer held = {0}, held_pairs = {0}, forms = {0}, form_pairs = {0};
+    Bytes held = {0}, held_pairs = {0}, forms = {0}, form_pairs = {0};
     uint64_t *mine = NULL; /* the current line's keys, sorted */
     size_t mine_capacity = 0;
     for (; taken < 6; taken++)
@@ -583,7 +553,7 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
             for (int64_t i = 0; i < mine_count; i++) mask |= (uint64_t)1 << (mine[i] >> 58);
         }
         for (int64_t e = offsets[record]; e < offsets[record + 1]; e++) {
-            if ((entry_flags[e] & bag_flag) && (buffer_put(&forms, &e, 8) < 0 || buffer_put(&form_pairs, &p, 8) < 0))
+            if ((entry_flags[e] & bag_flag) && (bytes_put(&forms, &e, 8) < 0 || bytes_put(&form_pairs, &p, 8) < 0))
                 goto done;
             uint64_t key = entry_keys[e];
             if (!(mask >> (key >> 58) & 1)) continue;
@@ -593,12 +563,12 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
                 if (mine[mid] < key) lo = mid + 1;
                 else hi = mid;
             }
-            if (lo < mine_count && mine[lo] == key && (buffer_put(&held, &e, 8) < 0 || buffer_put(&held_pairs, &p, 8) < 0))
+            if (lo < mine_count && mine[lo] == key && (bytes_put(&held, &e, 8) < 0 || bytes_put(&held_pairs, &p, 8) < 0))
                 goto done;
         }
     }
     {
-        PyObject *out[4] = {buffer_bytes(&held), buffer_bytes(&held_pairs), buffer_bytes(&forms), buffer_bytes(&form_pairs)};
+        PyObject *out[4] = {bytes_take(&held), bytes_take(&held_pairs), bytes_take(&forms), bytes_take(&form_pairs)};
         if (out[0] && out[1] && out[2] && out[3]) result = Py_BuildValue("(OOOO)", out[0], out[1], out[2], out[3]);
         for (int i = 0; i < 4; i++) Py_XDECREF(out[i]);
     }
@@ -631,7 +601,7 @@ static PyObject *candidate_pairs(PyObject *self, PyObject *args) {
     Py_buffer views[6];
     int taken = 0;
     PyObject *result = NULL;
-    Buffer out = {0};
+    Bytes out = {0};
     uint64_t *proposals = NULL; /* one line's: record << 1 | is_token */
     size_t capacity = 0;
     for (; taken < 6; taken++)
@@ -688,12 +658,12 @@ static PyObject *candidate_pairs(PyObject *self, PyObject *args) {
             while (j < count && proposals[j] >> 1 == proposals[i] >> 1) j++;
             if (j - i >= 2 || !(proposals[i] & 1)) {
                 int64_t pair = (int64_t)line << 32 | (int64_t)(proposals[i] >> 1);
-                if (buffer_put(&out, &pair, 8) < 0) goto done;
+                if (bytes_put(&out, &pair, 8) < 0) goto done;
             }
             i = j;
         }
     }
-    result = buffer_bytes(&out);
+    result = bytes_take(&out);
 done:
     PyMem_Free(proposals);
     PyMem_Free(out.data);
