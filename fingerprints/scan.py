@@ -744,15 +744,6 @@ class _FallbackBudget:
     ocr_pairs: int
 
 
-def _sorted_in(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """Membership of each needle in a sorted unique array (no sorting of the needles:
-    for needles already sorted, or a haystack small enough to stay in cache)."""
-    if len(haystack) == 0:
-        return np.zeros(len(needles), dtype=bool)
-    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
-    return haystack[at] == needles
-
-
 def _lines_in(lines: np.ndarray, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
     """Which of the line numbers fall in one of the (first, end) ranges."""
     inside = np.zeros(len(lines), dtype=bool)
