@@ -829,13 +829,13 @@ def scan_text(
     best = np.zeros(len(records))
     np.maximum.at(best, first, matches.confidences)
     found = len(records)
-    records_in_document = _records_in_document(text, matches.lines) if found else 0
+    records_in_document = _records_in_document(text, matches.lines)
     ids = [fingerprints.record_ids[r] for r in records.tolist()]
     return ScanResult(
         input=name,
-        verdict="leak" if found else "clean",
+        verdict="leak",
         matched_records=ids,
-        containment=found / max(records_in_document, found, 1),
+        containment=found / max(records_in_document, found),
         confidences=dict(zip(ids, best.tolist())),
         records_in_document=records_in_document,
         bytes_scanned=size,
