@@ -57,10 +57,8 @@ class Extraction:
         """``text`` and ``ocr_line_ranges()``, letting go of the texts: the caller that scans
         the whole holds one copy of it, not the parts as well (a text with one non-ASCII
         character is 2-4 bytes a character once joined to it)."""
-        ranges = self.ocr_line_ranges()
-        texts, self.texts = self.texts, []
-        whole = "\n".join(t.text for t in texts)
-        del texts
+        ranges, whole = self.ocr_line_ranges(), self.text
+        self.texts = []
         return whole, ranges
 
     def ocr_line_ranges(self) -> list[tuple[int, int]]:
