@@ -193,11 +193,16 @@ class ChunkTable:
         prefilter_keys: np.ndarray,
         known_keys: np.ndarray | None = None,
         compiled: bool | None = None,
+        extra_keys: np.ndarray | None = None,
     ):
         self.hasher = hasher
         self.compiled = _firstpass is not None and compiled is not False
         self._month_token_keys = month_token_keys(hasher)
         self.prefilter = prefilter_keys  # sorted unique uint64 (the file's, mapped)
+        # Keys looked for besides the file's (the scanner's month names), sorted: searched
+        # apart, so that the file's keys are used as mapped, not copied into one sorted array
+        # (a copy that grew with the records and paged in the whole array at set-up).
+        self.extra = np.empty(0, dtype=np.uint64) if extra_keys is None else sorted_unique(extra_keys)
         # Every key some record has (the file's, mapped): tells words of the dataset however
         # common they are in it (a surname shared by dozens of records).
         self.known = np.empty(0, dtype=np.uint64) if known_keys is None else known_keys
@@ -336,8 +341,8 @@ class ChunkTable:
         token_counts, special_counts, id_counts = learnt.token_counts, learnt.special_counts, learnt.id_counts
         special_keys = learnt.special_keys
         n = len(token_counts)
-        token_found = sorted_contains(self.prefilter, learnt.token_keys)
-        special_found = sorted_contains(self.prefilter, special_keys)
+        token_found = self._looked_for(learnt.token_keys)
+        special_found = self._looked_for(special_keys)
         owner_of_token = np.repeat(np.arange(n), token_counts)
         owner_of_special = np.repeat(np.arange(n), special_counts)
         # The first id_counts[i] special keys of chunk i are id numbers, the rest dates.
@@ -350,6 +355,13 @@ class ChunkTable:
         dates = np.zeros(n, dtype=bool)
         dates[owner_of_special[special_found & ~is_id]] = True
         return hits, dates
+
+    def _looked_for(self, keys: np.ndarray) -> np.ndarray:
+        """Which of the keys the prefilter looks for (the file's or the extra keys)."""
+        found = sorted_contains(self.prefilter, keys)
+        if len(self.extra):
+            found |= sorted_contains(self.extra, keys)
+        return found
 
     def _dataset_words(
         self, chunks: list[bytes], token_keys: np.ndarray, token_counts: np.ndarray

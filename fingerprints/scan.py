@@ -138,10 +138,7 @@ class _Scanner:
         self.known_keys = fingerprints.known_keys
         month_keys = self._month_keys()
         self.chunks = ChunkTable(
-            self.hasher,
-            sorted_unique(np.concatenate((fingerprints.prefilter_keys, month_keys))),
-            fingerprints.known_keys,
-            compiled=compiled,
+            self.hasher, fingerprints.prefilter_keys, fingerprints.known_keys, compiled, extra_keys=month_keys
         )
         self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
         # The keys of candidate lines, by _linekeys.c unless compiled is False:
