@@ -106,3 +106,47 @@ class KeyBitset:
         index = keys & self.mask
         byte = self.bytes[(index >> np.uint64(3)).astype(np.int64)]
         return (byte >> (index & np.uint64(7)).astype(np.uint8)) & np.uint8(1) > 0
+
+
+# The bucket index of a sorted key array (``bucket_offsets``): about this many keys a bucket,
+# at most 2**MAX_BUCKET_BITS buckets (8 MB of offsets).
+KEYS_PER_BUCKET, MAX_BUCKET_BITS = 4, 20
+
+
+def bucket_bits_for(key_count: int) -> int:
+    """How many top bits of a key choose its bucket among ``key_count`` sorted keys."""
+    return int(np.clip((key_count // KEYS_PER_BUCKET).bit_length(), 1, MAX_BUCKET_BITS))
+
+
+def bucket_offsets(sorted_keys: np.ndarray, bits: int) -> np.ndarray:
+    """Where the keys whose top ``bits`` bits are b start in the sorted keys, for each b, then
+    the end: a lookup searches one bucket of a few keys instead of the whole array."""
+    firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits)
+    return np.append(np.searchsorted(sorted_keys, firsts), len(sorted_keys)).astype(np.int64)
+
+
+class BucketCounter:
+    """``bucket_offsets`` of a sorted key array that streams by in blocks (the build writes
+    its key arrays so): the keys of each bucket counted, block by block."""
+
+    def __init__(self, key_count: int):
+        self.bits = bucket_bits_for(key_count)
+        self.counts = np.zeros(1 << self.bits, dtype=np.int64)
+
+    def add(self, keys: np.ndarray) -> None:
+        top = (np.asarray(keys, dtype=np.uint64) >> np.uint64(64 - self.bits)).astype(np.int64)
+        self.counts += np.bincount(top, minlength=len(self.counts))
+
+    def offsets(self) -> np.ndarray:
+        return offsets_of(self.counts)
+
+
+def stored_bucket_offsets(sorted_keys: np.ndarray, stored: np.ndarray) -> tuple[np.ndarray, int]:
+    """The bucket offsets of the keys and their bits: those stored beside them (a fingerprint
+    file's, made at build) when they fit the keys, else made here (an older file: a
+    ``searchsorted`` over the keys, paging much of them in, in every scanning process)."""
+    bits = len(stored).bit_length() - 1
+    if bits >= 1 and len(stored) == (1 << bits) + 1 and stored[0] == 0 and stored[-1] == len(sorted_keys):
+        return np.ascontiguousarray(stored, dtype=np.int64), bits
+    bits = bucket_bits_for(len(sorted_keys))
+    return bucket_offsets(sorted_keys, bits), bits

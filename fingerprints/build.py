@@ -45,7 +45,7 @@ from anyascii import anyascii
 
 from ..errors import DatasetError, FingerprintFileError
 from . import params
-from .arrays import KeyBitset, expand_ranges, offsets_of, sorted_unique
+from .arrays import BucketCounter, KeyBitset, expand_ranges, offsets_of, sorted_unique
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -979,16 +979,17 @@ class _Build:
             known.append(sorted_unique(key))
             self.progress("weighing", r1, n)
         out: dict[str, ArrayFile | np.ndarray] = {"entry_weights": weights}
-        out.update(
-            self._parts_to_files(
-                "candidate", candidates, {"key": "keys", "record": "records", "is_token": "is_token"}
-            )
+        candidate_files = self._parts_to_files(
+            "candidate", candidates, {"key": "keys", "record": "records", "is_token": "is_token"}
         )
+        out.update(candidate_files)
+        out["candidate_buckets"] = _bucket_offsets_of_file(candidate_files["candidate_keys"])
         out.update(self._parts_to_files("paired", paired, {"key": "keys", "record": "records"}))
         out["prefilter_keys"] = self._unique_parts_to_file("prefilter_keys", prefilter)
         known_keys = self._unique_parts_to_file("known_keys", known)
         out["known_keys"] = known_keys
         out["known_bits"] = _bits_of_file(known_keys)
+        out["known_buckets"] = _bucket_offsets_of_file(known_keys)
         return out
 
     def _parts_to_files(
@@ -1101,6 +1102,14 @@ def _bits_of_file(known_keys: ArrayFile) -> np.ndarray:
     for start in range(0, known_keys.length, params.BUILD_BLOCK_ENTRIES):
         KeyBitset.set_bits(bits, known_keys.read_range(start, start + params.BUILD_BLOCK_ENTRIES))
     return bits
+
+
+def _bucket_offsets_of_file(keys: ArrayFile) -> np.ndarray:
+    """The sorted keys' bucket index (``arrays.bucket_offsets``), counted block by block."""
+    counter = BucketCounter(keys.length)
+    for start in range(0, keys.length, params.BUILD_BLOCK_ENTRIES):
+        counter.add(keys.read_range(start, start + params.BUILD_BLOCK_ENTRIES))
+    return counter.offsets()
 
 
 # --- public ----------------------------------------------------------------------------------

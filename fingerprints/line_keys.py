@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import params
-from .arrays import KeyBitset, expand_ranges, sorted_unique
+from .arrays import KeyBitset, expand_ranges, sorted_unique, stored_bucket_offsets
 from .chunks import ChunkTable
 from .fingerprint_set import FLAG_BAG, FingerprintSet
 from .keys import token_run_keys
@@ -37,8 +37,6 @@ LINE_SALT = np.uint64(0x9E3779B97F4A7C15)  # mixes a line number into a key: (li
 _BITSET_SLICE = 1 << 16  # keys tested against the bitset at once (bounded temporaries)
 # Chunks whose table ids the compiled mirror holds (some 40 bytes each; dropped whole when full).
 MIRROR_CHUNKS = 1 << 19
-# Known keys per bucket of the compiled lookup's index, and at most 2**20 buckets (8 MB).
-_KEYS_PER_BUCKET, _MAX_BUCKET_BITS = 4, 20
 
 
 @dataclass
@@ -75,15 +73,18 @@ class LineKeys:
         self._ids: Any = None  # the C extension's ChunkIds (no stubs)
         self._bits = np.ascontiguousarray(known_bits, dtype=np.uint8)
         self._known = np.ascontiguousarray(known_keys, dtype=np.uint64)
-        self._bucket_bits = _bucket_bits_for(len(self._known))
+        self._bucket_bits = 1
         self._buckets = np.empty(0, dtype=np.int64)
         self._candidates = np.ascontiguousarray(fingerprints.candidate_keys, dtype=np.uint64)
-        self._candidate_bits = _bucket_bits_for(len(self._candidates))
+        self._candidate_bits = 1
         self._candidate_buckets = np.empty(0, dtype=np.int64)
         if _linekeys is not None and self.compiled:
             self._ids = _linekeys.ChunkIds(MIRROR_CHUNKS)
-            self._buckets = bucket_offsets(self._known, self._bucket_bits)
-            self._candidate_buckets = bucket_offsets(self._candidates, self._candidate_bits)
+            # The bucket indexes the build stored in the file (made here for an older file):
+            self._buckets, self._bucket_bits = stored_bucket_offsets(self._known, fingerprints.known_buckets)
+            self._candidate_buckets, self._candidate_bits = stored_bucket_offsets(
+                self._candidates, fingerprints.candidate_buckets
+            )
 
     def batch_chunks(self, text: bytes) -> BatchChunks:
         """The chunks of ``text`` (lines of ``token_bytes`` joined by newlines), learning those the
@@ -255,17 +256,6 @@ class KeySet:
             maybe = np.flatnonzero(self.bits.may_contain(needles))
             found[maybe] = _sorted_in(self.keys, needles[maybe])
         return found
-
-
-def _bucket_bits_for(key_count: int) -> int:
-    return int(np.clip((key_count // _KEYS_PER_BUCKET).bit_length(), 1, _MAX_BUCKET_BITS))
-
-
-def bucket_offsets(known_keys: np.ndarray, bits: int) -> np.ndarray:
-    """Where the keys whose top ``bits`` bits are b start in the sorted keys, for each b, then
-    the end: a lookup searches one bucket of a few keys instead of the whole array."""
-    firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits)
-    return np.append(np.searchsorted(known_keys, firsts), len(known_keys)).astype(np.int64)
 
 
 def _maybe(bits: KeyBitset, keys: np.ndarray) -> np.ndarray:

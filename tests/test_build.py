@@ -11,6 +11,7 @@ import pytest
 from leaktrack import synthetic
 from leaktrack.errors import DatasetError
 from leaktrack.fingerprints import build, build_fingerprint_set, fingerprint_dataset_file
+from leaktrack.fingerprints.arrays import bucket_bits_for, bucket_offsets
 from leaktrack.fingerprints.spill import PartitionedSpill
 
 KEY = bytes(range(32))
@@ -26,6 +27,8 @@ _COMPARED = (
     "shingle_counts",
     "known_keys",
     "known_bits",
+    "known_buckets",
+    "candidate_buckets",
     "lsh_keys",
     "lsh_records",
 )
@@ -71,6 +74,19 @@ def test_streamed_csv_with_a_small_budget_builds_what_rows_in_memory_build(leak,
 
 def _killed_job(rows):
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_stored_bucket_indexes_are_the_ones_the_scanner_makes_from_the_keys(leak, tmp_path, monkeypatch):
+    # Counted a block at a time at build (blocks of 5,000 keys here: several per array).
+    monkeypatch.setattr(build.params, "BUILD_BLOCK_ENTRIES", 5_000)
+    source = build.RowsSource(leak.columns, leak.rows, leak.ids, None)
+    built = build.FingerprintSet.open(build.build_fingerprint_file(source, KEY, tmp_path / "fp.ltfp"))
+    for keys, stored in (
+        (built.known_keys, built.known_buckets),
+        (built.candidate_keys, built.candidate_buckets),
+    ):
+        assert len(keys) > 3 * 5_000
+        assert np.array_equal(stored, bucket_offsets(keys, bucket_bits_for(len(keys))))
 
 
 def test_a_killed_worker_fails_the_build_with_a_one_line_error(leak, tmp_path, monkeypatch):

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from leaktrack.errors import FingerprintFileError
-from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, load_or_create_key, params
+from leaktrack.fingerprints import (
+    FingerprintSet,
+    build_fingerprint_set,
+    fingerprint_set,
+    load_or_create_key,
+    params,
+)
+from leaktrack.fingerprints.arrays import bucket_bits_for, bucket_offsets, stored_bucket_offsets
 from leaktrack.fingerprints.build import EntryBuilder, analyse_value
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.minhash import low32, lsh_query, permutations
@@ -19,6 +26,7 @@ from leaktrack.fingerprints.normalize import (
     transliterated_tokens,
     value_tokens,
 )
+from leaktrack.fingerprints.scan import find_record_matches
 
 KEY = bytes(range(32))
 
@@ -244,6 +252,42 @@ def test_file_built_before_name_forms_loads_with_a_one_line_warning_to_rebuild(
     assert "\n" not in warning
     assert "built by an older leaktrack" in warning and "LAST, First" in warning
     assert "rebuild it with `leaktrack fingerprint`" in warning
+
+
+def test_file_without_stored_bucket_indexes_loads_and_scans_the_same(
+    saved, tmp_path, monkeypatch, small_leak_copies
+):
+    """The bucket indexes of the known and candidate keys are stored since they cost every
+    scanning process a search over the mapped keys; a file from before has them made at
+    set-up, and finds the same records on the same lines with the same scores."""
+    path, key_file = saved
+    stored = FingerprintSet.load(path, key_file)
+    with monkeypatch.context() as old_leaktrack:  # a leaktrack that stored no bucket indexes
+        old_leaktrack.setattr(
+            fingerprint_set,
+            "_LATER_ARRAYS",
+            {k: v for k, v in fingerprint_set._LATER_ARRAYS.items() if not k.endswith("_buckets")},
+        )
+        old = FingerprintSet.load(stored.save(tmp_path / "old.ltfp"), key_file)
+    assert len(old.known_buckets) == 0 and len(old.candidate_buckets) == 0
+    assert len(stored.known_buckets) > 1 and len(stored.candidate_buckets) > 1
+    texts = [s.data.decode("utf-8", "replace") for s in small_leak_copies]
+    assert any(find_record_matches(t, stored).records.size for t in texts)
+    for text in texts:
+        a, b = find_record_matches(text, stored), find_record_matches(text, old)
+        assert np.array_equal(a.records, b.records) and np.array_equal(a.lines, b.lines)
+        assert np.array_equal(a.scores, b.scores)
+
+
+def test_stored_bucket_offsets_that_do_not_fit_the_keys_are_made_again():
+    keys = np.sort(np.random.default_rng(1).integers(0, 2**63, 5_000, dtype=np.uint64))
+    made = bucket_offsets(keys, bucket_bits_for(len(keys)))
+    for stored in (np.empty(0, np.int64), made[:-1], made[:-1] + 1, np.append(made[:-1], len(keys) + 1)):
+        offsets, bits = stored_bucket_offsets(keys, stored)
+        assert bits == bucket_bits_for(len(keys)) and np.array_equal(offsets, made)
+    other_bits = bucket_offsets(keys, 4)  # another size of index fits the keys as well
+    offsets, bits = stored_bucket_offsets(keys, other_bits)
+    assert bits == 4 and np.array_equal(offsets, other_bits)
 
 
 def test_version_one_file_is_refused_with_a_rebuild_message(saved):
