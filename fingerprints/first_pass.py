@@ -38,7 +38,7 @@ from .chunks import (
     tokens_of_line,
 )
 from .fingerprint_set import FLAG_INITIAL, FingerprintSet
-from .keys import KeyedHasher
+from .keys import KeyedHasher, token_run_keys
 from .line_keys import LINE_SALT as _LINE_SALT
 from .normalize import (
     MONTHS,
@@ -207,8 +207,44 @@ class DateWordTest:
             [np.asarray(records)[expand_ranges(lo, hi - lo)].astype(np.int64) for lo, hi, records in postings]
         )
         record_line = np.concatenate([np.repeat(date_lines_array, hi - lo) for lo, hi, _ in postings])
-        held[self._lines_with_a_word_of(lines, tokens_of, record, record_line)] = True
+        # The words' side first: a record that the postings list under a value of the line
+        # holds one of its words (most lines that name a person of the leak beside their own
+        # birth date); the entries of the date's records (hundreds a date at 10 million
+        # records) are read only for the lines left.
+        held[self._lines_with_a_listed_value_of(tokens_of, record, record_line)] = True
+        left = ~held[record_line]
+        held[self._lines_with_a_word_of(lines, tokens_of, record[left], record_line[left])] = True
         return held
+
+    def _lines_with_a_listed_value_of(
+        self, tokens_of: list[list[str]], record: np.ndarray, record_line: np.ndarray
+    ) -> np.ndarray:
+        """Lines (of ``record_line``) whose record (``record``) the file's postings
+        (``candidate_keys``, ``paired_keys``) list under one of the line's tokens or runs of
+        tokens. Every line found holds a token of its record in a distinctive field, not as an
+        initial, as ``_lines_with_a_word_of`` asks: the postings list only such entries
+        (``build``: no common column, no initial, no name form), and a record listed under a
+        run of tokens holds that run as a whole value, whose tokens it holds one by one
+        (``build.EntryBuilder.entries``). A line not found here may still hold one (a
+        token too common to be listed): it is asked of the record's entries."""
+        line_numbers = np.unique(record_line)
+        words = [tokens_of[i] for i in line_numbers.tolist()]
+        token_keys = self._keys("t", [w for line in words for w in line])
+        token_lines = np.repeat(line_numbers, [len(line) for line in words])
+        run_keys, run_lines = token_run_keys(token_keys, token_lines, params.MAX_VALUE_TOKENS)
+        keys = np.concatenate((token_keys, run_keys))
+        key_lines = np.concatenate((token_lines, run_lines))
+        proposed = []
+        for listed_keys, listed_records in (
+            (self.fp.candidate_keys, self.fp.candidate_records),
+            (self.fp.paired_keys, self.fp.paired_records),
+        ):
+            lo = np.searchsorted(listed_keys, keys, side="left")
+            counts = np.searchsorted(listed_keys, keys, side="right") - lo
+            found = np.asarray(listed_records)[expand_ranges(lo, counts)].astype(np.int64)
+            proposed.append((np.repeat(key_lines, counts) << 32) | found)
+        listed = sorted_unique(np.concatenate(proposed))
+        return record_line[sorted_contains(listed, (record_line << 32) | record)]
 
     def _lines_with_a_word_of(
         self, lines: list[bytes], tokens_of: list[list[str]], record: np.ndarray, record_line: np.ndarray
@@ -218,12 +254,8 @@ class DateWordTest:
         starts = self.fp.entry_offsets[record]
         counts = self.fp.entry_offsets[record + 1] - starts
         entries = expand_ranges(starts, counts)
-        # Not a facility's words, nor a name's initials: a name found with initials has one of
-        # its tokens whole too (``build.EntryBuilder.add_name_forms``).
-        distinctive = ~self.common_columns[self.fp.entry_columns[entries]]
-        distinctive &= (self.fp.entry_flags[entries] & FLAG_INITIAL) == 0
-        entry_keys = self.fp.entry_keys[entries][distinctive]
-        entry_lines = np.repeat(record_line, counts)[distinctive]
+        entry_keys = self.fp.entry_keys[entries]
+        entry_lines = np.repeat(record_line, counts)
         words, word_lines = [], []
         for i in np.unique(record_line).tolist():
             # words OCR look-alikes read ("j0se"): a name as the matcher finds it (only in a
@@ -239,8 +271,16 @@ class DateWordTest:
         line_words = sorted_unique(
             self._keys("t", words) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
         )
-        found = sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
-        return entry_lines[found]
+        found = np.flatnonzero(
+            sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
+        )
+        # Not a facility's words, nor a name's initials: a name found with initials has one of
+        # its tokens whole too (``build.EntryBuilder.add_name_forms``). (Asked of the few
+        # entries that are words of their line, not of every entry read.)
+        entries = entries[found]
+        distinctive = ~self.common_columns[self.fp.entry_columns[entries]]
+        distinctive &= (self.fp.entry_flags[entries] & FLAG_INITIAL) == 0
+        return entry_lines[found[distinctive]]
 
     def _keys(self, prefix: str, values: list[str]) -> np.ndarray:
         """uint64 keys of values of one kind (``KeyedHasher``'s prefixes), in one C call when
