@@ -213,7 +213,8 @@ class DateWordTest:
         # records) are read only for the lines left.
         held[self._lines_with_a_listed_value_of(tokens_of, record, record_line)] = True
         left = ~held[record_line]
-        held[self._lines_with_a_word_of(lines, tokens_of, record[left], record_line[left])] = True
+        if left.any():
+            held[self._lines_with_a_word_of(lines, tokens_of, record[left], record_line[left])] = True
         return held
 
     def _lines_with_a_listed_value_of(
