@@ -1,10 +1,15 @@
 """Images (PNG, JPEG, WebP, TIFF, BMP screenshots of a table or list): text by OCR.
 
-OCR is Tesseract (Debian's ``tesseract-ocr``) through pytesseract, which runs the binary with
-a timeout per image (``limits.OCR_SECONDS_PER_IMAGE``). Page segmentation mode 6 (one uniform
-block) with inter-word spaces kept reads a table screenshot row by row; a gap of 2+ spaces
-becomes a TAB (a column gutter). Digit-context repairs (``O``->0, ``l``/``I``->1, ``S``->5
-inside runs of digits) are made here; name-level OCR tolerance is the matcher's.
+OCR is Tesseract (Debian's ``tesseract-ocr``), run as a process per image with a timeout
+(``limits.OCR_SECONDS_PER_IMAGE``). The decoded image goes to it on stdin, so no copy of a
+screenshot (which may show the leak) is written to disk. Tesseract runs on
+one thread (``OMP_THREAD_LIMIT=1``): its OpenMP threads buy little wall time on a table and cost
+up to 6x the CPU spinning (a 2,194 x 4,283 screenshot: 38.5 s of CPU with its default threads,
+6.3 s with one, the same text, on this 2-core machine at load 10), and scanning already runs one
+process per core. Page segmentation mode 6 (one uniform block) with inter-word spaces kept
+reads a table screenshot row by row; a gap of 2+ spaces becomes a TAB (a column gutter).
+Digit-context repairs (``O``->0, ``l``/``I``->1, ``S``->5 inside runs of digits) are made
+here; name-level OCR tolerance is the matcher's.
 
 The pixel count is read from the header and checked before anything is decoded, so a pixel
 bomb (a few kB of PNG declaring 10^10 pixels) is refused without allocating it. Without
@@ -15,8 +20,10 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 import shutil
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 from .limits import OCR_MISSING, MemberLimit, describe
@@ -26,7 +33,7 @@ if TYPE_CHECKING:
     from .extractor import Reading
 
 
-_TESSERACT_CONFIG = "--psm 6 -c preserve_interword_spaces=1"
+_TESSERACT_OPTIONS = ("--psm", "6", "-c", "preserve_interword_spaces=1")
 _GUTTER = re.compile(r" {2,}")
 # A token made of digits and the letters OCR confuses with them, holding at least two real
 # digits and separated like an id or a date (A-123-456-789, 1990-03-07, 12/O3/1990).
@@ -79,23 +86,48 @@ def open_image(reading: Reading, data: bytes, name: str) -> Any | None:
 
 def ocr_image(reading: Reading, image: Any, name: str) -> str:
     """The image's text, one line per text line, column gutters as TABs; "" on a timeout."""
-    import pytesseract
-
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
+    seconds = reading.limits.ocr_seconds_per_image
     try:
-        text = pytesseract.image_to_string(
-            image, config=_TESSERACT_CONFIG, timeout=reading.limits.ocr_seconds_per_image
-        )
-    except RuntimeError as error:  # pytesseract's timeout
-        reading.skip(
-            name, f"OCR stopped after {reading.limits.ocr_seconds_per_image:g} s ({describe(error)})"
-        )
+        text = run_tesseract(image, seconds)
+    except subprocess.TimeoutExpired:
+        reading.skip(name, f"OCR stopped after {seconds:g} s (Tesseract process timeout)")
         return ""
-    except pytesseract.TesseractError as error:
-        reading.skip(name, f"OCR failed ({describe(error).strip()[:200]})")
+    except OcrFailed as error:
+        reading.skip(name, f"OCR failed ({str(error).strip()[:200]})")
         return ""
     return ocr_text_to_lines(text)
+
+
+class OcrFailed(Exception):
+    """Tesseract exited with an error (its message)."""
+
+
+def run_tesseract(image: Any, seconds: float) -> str:
+    """The text Tesseract reads in ``image`` (a decoded ``L`` or ``RGB`` Pillow image), killed
+    after ``seconds`` (``subprocess.TimeoutExpired``).
+
+    The pixels go on stdin as PNM (PGM/PPM: lossless, nothing to compress), encoded here from
+    the decoded image and never the bytes as fetched: Tesseract reads stdin that is no image
+    as a list of file names to open."""
+    pixels = io.BytesIO()
+    image.save(pixels, format="PPM")
+    done = subprocess.run(
+        ["tesseract", "stdin", "stdout", *_TESSERACT_OPTIONS],
+        input=pixels.getvalue(),
+        capture_output=True,
+        timeout=seconds,
+        env=tesseract_environment(),
+    )
+    if done.returncode != 0:
+        raise OcrFailed(done.stderr.decode("utf-8", "replace") or f"exit status {done.returncode}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def tesseract_environment() -> dict[str, str]:
+    """This process's environment, with Tesseract held to one thread (see the module's docstring)."""
+    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 
 def ocr_text_to_lines(text: str) -> str:
