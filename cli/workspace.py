@@ -8,7 +8,6 @@ call ``current_workspace(...)`` with the options they were given and pass the re
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import tomllib
@@ -332,14 +331,11 @@ def given_source_secrets(source: Any) -> dict[str, str]:
     ``sweep --scrapyd`` schedules it), read from this process's environment: on a Scrapyd host,
     the environment Scrapyd was started with. {} for a source without ``token_env``; a
     SourcesError when its variable is not set here."""
-    from ..spiders.sources import Source, is_source_json
+    from ..spiders.sources import GIVEN_SOURCE_JSON, is_source_json, parse_source_json
 
     if not is_source_json(source):
         return {}
-    try:
-        given = Source.from_dict(json.loads(source))
-    except ValueError:
-        raise SourcesError("-a source=... is neither a source's name nor its JSON") from None
+    given = parse_source_json(source, GIVEN_SOURCE_JSON)
     name = given.token_env
     if not name:
         return {}

@@ -7,7 +7,6 @@ settings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +18,15 @@ from ..errors import SourcesError
 from .items import FetchedDocument
 from .meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
 from .middlewares import record_failure
-from .sources import Source, is_source_json, load_sources
+from .sources import (
+    GIVEN_SOURCE_DICT,
+    GIVEN_SOURCE_JSON,
+    Source,
+    is_source_json,
+    load_sources,
+    parse_source_dict,
+    parse_source_json,
+)
 
 
 class SourceSpider(scrapy.Spider):
@@ -130,18 +137,21 @@ def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> 
     if isinstance(source, Source):
         return source
     if isinstance(source, dict):
-        return Source.from_dict(source)
+        return _of_kind(parse_source_dict(source, GIVEN_SOURCE_DICT), kind)
     if is_source_json(source):
-        return Source.from_dict(json.loads(source))
+        return _of_kind(parse_source_json(source, GIVEN_SOURCE_JSON), kind)
     if isinstance(source, str):
         path = settings.get("LEAKTRACK_SOURCES")
         if not path:
             raise SourcesError("-a source=NAME needs -s LEAKTRACK_SOURCES=FILE")
-        found = load_sources(path).select([source])[0]
-        if found.kind != kind:
-            raise SourcesError(f"source {source!r} is a {found.kind} source, not {kind}")
-        return found
+        return _of_kind(load_sources(path).select([source])[0], kind)
     raise SourcesError("give the spider a source: scrapy crawl SPIDER -a source=NAME")
+
+
+def _of_kind(source: Source, kind: str) -> Source:
+    if source.kind != kind:
+        raise SourcesError(f"source {source.name!r} is a {source.kind} source, not {kind}")
+    return source
 
 
 def _header(headers, name: bytes) -> str | None:

@@ -71,10 +71,11 @@ Every mistake is a one-line ``SourcesError`` naming the source and the key.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeGuard
@@ -154,13 +155,61 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: dict) -> Source:
+        """A source from ``to_dict`` (our own JSON, e.g. a CrawlJob's); one given by a person goes
+        through ``parse_source_dict``."""
         return cls(**data)
+
+
+def _field_defaults() -> dict[str, object]:
+    """Each optional field's default (name and kind have none)."""
+    defaults: dict[str, object] = {}
+    for spec in fields(Source):
+        if spec.default is not MISSING:
+            defaults[spec.name] = spec.default
+        elif spec.default_factory is not MISSING:
+            defaults[spec.name] = spec.default_factory()
+    return defaults
+
+
+_FIELD_DEFAULTS = _field_defaults()
+
+
+# How a source given whole to a spider is named in its errors.
+GIVEN_SOURCE_JSON = "-a source=<JSON>"
+GIVEN_SOURCE_DICT = "the spider's source"
 
 
 def is_source_json(argument: object) -> TypeGuard[str]:
     """Whether a spider's ``source`` argument is a source given whole, as JSON (``-a source=<JSON>``,
-    as ``sweep --scrapyd`` schedules it), not a name in the sources file."""
-    return isinstance(argument, str) and argument.lstrip().startswith("{")
+    as ``sweep --scrapyd`` schedules it), not a name in the sources file. A JSON list counts as
+    JSON, to be refused as such (``parse_source_json``) rather than looked up as a name."""
+    return isinstance(argument, str) and argument.lstrip()[:1] in ("{", "[")
+
+
+def parse_source_json(text: str, origin: str) -> Source:
+    """A source given whole as JSON (``-a source=<JSON>``, written by hand or by ``sweep
+    --scrapyd``), checked as the sources file's sources are; ``origin`` names it in errors."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise SourcesError(f"{origin} is not valid JSON ({error})") from None
+    return parse_source_dict(data, origin)
+
+
+def parse_source_dict(data: object, origin: str) -> Source:
+    """A source given whole (a dict, as ``Source.to_dict`` writes it or by hand), checked as the
+    sources file's sources are (``_parse_source``): every mistake a one-line SourcesError."""
+    if not isinstance(data, dict):
+        raise SourcesError(f"{origin} must be one source, a JSON object, not {type(data).__name__}")
+    # ``to_dict`` writes every field: one at its default says what leaving it out says (and the
+    # file refuses an API key on another kind, even at its default).
+    given = {key: value for key, value in data.items() if not _is_field_default(key, value)}
+    return _parse_source(given, 1, origin)
+
+
+def _is_field_default(key: str, value: object) -> bool:
+    default = _FIELD_DEFAULTS.get(key, MISSING)
+    return default is not MISSING and type(value) is type(default) and value == default
 
 
 @dataclass
