@@ -223,6 +223,7 @@ class ChunkTable:
         self.token_keys = _KeyColumn()
         self.token_is_digits = _Growing(np.bool_)  # aligned with token_keys.keys
         self.special_keys = _KeyColumn()  # id numbers and every reading of a date
+        self._id_counts = _Growing(np.int64)  # how many of a chunk's special keys are id numbers (the first)
 
     def learn(self, chunks: set[bytes]) -> None:
         """Make sure every chunk has an id (dropping the table first when it grew too big;
@@ -324,6 +325,7 @@ class ChunkTable:
         self.token_keys.extend(learnt.token_keys, learnt.token_counts)
         self.token_is_digits.extend(learnt.token_is_digits)
         self.special_keys.extend(learnt.special_keys, learnt.special_counts)
+        self._id_counts.extend(learnt.id_counts)
         hits, date_hits = self._prefilter_hits(learnt)
         self._hits.extend(hits)
         self._dates.extend(date_hits)
@@ -394,6 +396,10 @@ class ChunkTable:
     def dataset_words_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks are a word some record holds (rare or not)."""
         return self._words.array[chunk_ids]
+
+    def id_counts_of(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """How many of each chunk's special keys are id numbers (they come first, then dates)."""
+        return self._id_counts.array[chunk_ids]
 
     def with_month_name(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks hold an English month name (a date may span chunks)."""

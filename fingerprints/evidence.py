@@ -14,19 +14,32 @@ Imports only the fingerprint core (no Scrapy, no store).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import params
-from .arrays import offsets_of
+from .arrays import expand_ranges, offsets_of
 from .fingerprint_set import FingerprintSet
 from .keys import KeyedHasher, combined_keys
-from .normalize import MONTHS, digit_date_readings, id_number, textual_dates, value_tokens
+from .line_keys import LINE_SALT, LineKeySets, chunk_ids
+from .normalize import (
+    _DELETED_BYTES,
+    _TOKEN_TABLE,
+    MONTHS,
+    digit_date_readings,
+    fold_text,
+    id_number,
+    textual_dates,
+    token_bytes,
+    value_tokens,
+)
 from .scan import LineMatches, _scanner_for, find_record_matches
 
 # Words as the scanner chunks them: whitespace and the usual cell delimiters split, "-" and "/" do not
@@ -98,28 +111,36 @@ def evidence_report(
     if len(matches.lines) == 0:
         return EvidenceReport([])
     lines = text.split("\n")
-    matched = matches.lines.tolist()
-    # Each matched line keyed once, all together, whatever the records it matched:
-    keyed = _keyed_lines(
-        {n: lines[n] if n < len(lines) else "" for n in matched},
-        _scanner_for(fingerprints).hasher,  # its memo of keyed tokens is kept across documents
+    numbers, pair_lines = np.unique(matches.lines, return_inverse=True)
+    marked = _pair_marks(
+        fingerprints,
+        [lines[n] if n < len(lines) else "" for n in numbers.tolist()],
+        pair_lines,
+        matches.records,
     )
-    records: list[RecordEvidence] = []
-    for record, line, confidence in zip(matches.records.tolist(), matched, matches.confidences.tolist()):
-        marks = keyed[line].marks(
-            _record_columns(fingerprints, record), lines[line] if line < len(lines) else ""
+    names = [column.name for column in fingerprints.columns]
+    fields_of = _FieldLists(fingerprints)
+    record_ids = {r: str(fingerprints.record_ids[r]) for r in np.unique(matches.records).tolist()}
+    # In the order of (line, record id), as a stable sort of them would put the pairs:
+    id_rank = {record_id: rank for rank, record_id in enumerate(sorted(set(record_ids.values())))}
+    ranks = np.array([id_rank[record_ids[r]] for r in matches.records.tolist()], dtype=np.int64)
+    order = np.lexsort((ranks, matches.lines)).tolist()
+    columns = marked.columns_by_pair()
+    records = [
+        RecordEvidence(
+            record_id=record_ids[record],
+            line=line,
+            confidence=round(confidence, 3),
+            fields=fields_of(columns[i]),
+            marks=[FieldMark(s, e, names[c]) for s, e, c in marked.marks_of(i)] if keep_lines else [],
         )
-        fields = sorted({mark.column for mark in marks}, key=_column_order(fingerprints))
-        records.append(
-            RecordEvidence(
-                record_id=str(fingerprints.record_ids[record]),
-                line=line,
-                confidence=round(float(confidence), 3),
-                fields=fields,
-                marks=marks if keep_lines else [],
-            )
+        for i, record, line, confidence in zip(
+            order,
+            matches.records[order].tolist(),
+            matches.lines[order].tolist(),
+            matches.confidences[order].tolist(),
         )
-    records.sort(key=lambda r: (r.line, r.record_id))
+    ]
     kept = {r.line: lines[r.line] for r in records if r.line < len(lines)} if keep_lines else {}
     return EvidenceReport(records, kept)
 
@@ -161,17 +182,452 @@ def load_report(path: Path) -> EvidenceReport | None:
         return None
 
 
-def _column_order(fingerprints: FingerprintSet):
-    order = {column.name: i for i, column in enumerate(fingerprints.columns)}
-    return lambda name: order.get(name, len(order))
+class _FieldLists:
+    """The ``fields`` of a record's evidence from its marks' columns (name ids: the first column
+    of each name; a set of them as bits, or as a frozenset past 63 columns), in the fingerprint
+    set's column order; the same few lists recur, so each is made once."""
+
+    def __init__(self, fingerprints: FingerprintSet):
+        self.names = [column.name for column in fingerprints.columns]
+        order = {name: i for i, name in enumerate(self.names)}
+        self.order = lambda name: order.get(name, len(order))
+        self.made: dict[int | frozenset[int], list[str]] = {}
+
+    def __call__(self, columns: int | frozenset[int]) -> list[str]:
+        found = self.made.get(columns)
+        if found is None:
+            ids = columns if isinstance(columns, frozenset) else [c for c in range(64) if columns >> c & 1]
+            found = self.made[columns] = sorted({self.names[c] for c in ids}, key=self.order)
+        return list(found)
 
 
-def _record_columns(fingerprints: FingerprintSet, record: int) -> dict[int, str]:
-    """The record's evidence entries: keyed hash -> column name."""
+def _name_ids(fingerprints: FingerprintSet) -> np.ndarray:
+    """Per column, the first column of its name: marks of two columns of one name are one field."""
+    names = [column.name for column in fingerprints.columns]
+    return np.array([names.index(name) for name in names], dtype=np.int64)
+
+
+def _record_columns(fingerprints: FingerprintSet, record: int, name_ids: np.ndarray) -> dict[int, int]:
+    """The record's evidence entries: keyed hash -> its column's name id (a key two entries
+    share is the later one's)."""
     start, end = int(fingerprints.entry_offsets[record]), int(fingerprints.entry_offsets[record + 1])
     keys = np.asarray(fingerprints.entry_keys[start:end]).tolist()
-    columns = np.asarray(fingerprints.entry_columns[start:end]).tolist()
-    return {key: fingerprints.columns[column].name for key, column in zip(keys, columns)}
+    columns = name_ids[np.asarray(fingerprints.entry_columns[start:end], dtype=np.int64)].tolist()
+    return dict(zip(keys, columns))
+
+
+class _PairMarks:
+    """Per matched (record, line) pair, its marks: [start, end) of the line and the column's
+    name id, in line order: ``starts``, ``ends``, ``columns`` of the marks of pair i at
+    ``offsets[i]:offsets[i + 1]``."""
+
+    def __init__(self, offsets: np.ndarray, starts: np.ndarray, ends: np.ndarray, columns: np.ndarray):
+        self.offsets, self.starts, self.ends, self.columns = offsets, starts, ends, columns
+
+    @classmethod
+    def of_lists(cls, marks: list[list[tuple[int, int, int]]]) -> _PairMarks:
+        flat = np.array([m for pair in marks for m in pair], dtype=np.int64).reshape(-1, 3)
+        offsets = offsets_of(np.array([len(pair) for pair in marks], dtype=np.int64))
+        return cls(offsets, flat[:, 0], flat[:, 1], flat[:, 2])
+
+    def marks_of(self, pair: int) -> list[tuple[int, int, int]]:
+        at = slice(self.offsets[pair], self.offsets[pair + 1])
+        return list(zip(self.starts[at].tolist(), self.ends[at].tolist(), self.columns[at].tolist()))
+
+    def as_lists(self) -> list[list[tuple[int, int, int]]]:
+        return [self.marks_of(i) for i in range(len(self.offsets) - 1)]
+
+    def columns_by_pair(self) -> list[int] | list[frozenset[int]]:
+        """Per pair, the name ids of its marks: as bits of an int (a frozenset past 63 columns)."""
+        pairs = np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
+        if len(self.columns) and int(self.columns.max()) >= 63:
+            return [
+                frozenset(self.columns[self.offsets[i] : self.offsets[i + 1]].tolist())
+                for i in range(len(pairs))
+            ]
+        bits = np.zeros(len(self.offsets) - 1, dtype=np.int64)
+        np.bitwise_or.at(bits, pairs, np.left_shift(1, self.columns))
+        return bits.tolist()
+
+
+def _pair_marks(
+    fingerprints: FingerprintSet,
+    lines: list[str],
+    pair_lines: np.ndarray,
+    pair_records: np.ndarray,
+    vectorized: bool = True,
+) -> _PairMarks:
+    """The marks of each (line, record) pair (``pair_lines``: index into ``lines``), all pairs
+    at once (``_MarkedWords``), or, when not ``vectorized``, line by line in Python
+    (``_keyed_lines``, ``_LineKeys.marks``): the same marks (``tests/test_evidence_marks.py``)."""
+    name_ids = _name_ids(fingerprints)
+    if not vectorized:
+        return _PairMarks.of_lists(_marks_in_python(fingerprints, lines, pair_lines, pair_records, name_ids))
+    return _MarkedWords(fingerprints, lines, name_ids).marks(pair_lines, pair_records)
+
+
+def _marks_in_python(
+    fingerprints: FingerprintSet,
+    lines: list[str],
+    pair_lines: np.ndarray,
+    pair_records: np.ndarray,
+    name_ids: np.ndarray,
+) -> list[list[tuple[int, int, int]]]:
+    wanted = sorted(set(pair_lines.tolist()))
+    # Each matched line keyed once, all together, whatever the records it matched:
+    keyed = _keyed_lines(
+        {n: lines[n] for n in wanted},
+        _scanner_for(fingerprints).hasher,  # its memo of keyed tokens is kept across documents
+    )
+    found = []
+    for line, record in zip(pair_lines.tolist(), pair_records.tolist()):
+        marks = keyed[line].marks(_record_columns(fingerprints, record, name_ids), lines[line])
+        found.append([(m.start, m.end, int(m.column)) for m in marks])
+    return found
+
+
+class _MarkedWords:
+    """The words of a document's matched lines and the keys they show, for all lines at once:
+    what ``_keyed_lines`` and ``_LineKeys.marks`` make line by line, pair by pair, in numpy.
+
+    Words are cut as ``_WORD_RE`` cuts them, over the lines' code points. An ASCII word's chunks
+    (``normalize.token_bytes``) are cut in numpy too; a word with other characters is folded
+    alone (``fold_text``), as ``value_tokens`` folds it, and remembered. The keys of each chunk
+    are the scanner's chunk table's (``chunks.ChunkTable``: learnt by the scan that matched these
+    lines), the keys of runs of words are ``keys.combined_keys`` of their tokens' keys, and
+    spelled dates are read around month names as ``_keyed_lines`` reads them. Which of a
+    record's entries a line shows is ``line_keys.LineKeys.held_entries``; the rest is sorting.
+
+    Where ``_LineKeys.marks`` would take the first of several keys of one word (or of a run's
+    spelled dates) that name different columns of the record, the order of keys decides: such
+    a pair (rare: one token that is two fields of one record) is marked in Python instead."""
+
+    def __init__(self, fingerprints: FingerprintSet, lines: list[str], name_ids: np.ndarray):
+        self.fp = fingerprints
+        self.scanner = _scanner_for(fingerprints)
+        self.lines = lines
+        self.name_ids = name_ids
+        joined = "\n".join(lines)
+        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self._cut_words(points)
+        self._cut_chunks(joined, points)
+        self._key_words()
+        self._key_runs()
+        # Characters a gap between two marks of one field may hold (``_merged``):
+        gap_ok = _GAP_TABLE[np.minimum(points, len(_GAP_TABLE) - 1)]
+        self.not_gap_before = offsets_of(~gap_ok)
+
+    def _cut_words(self, points: np.ndarray) -> None:
+        separator = _separator_table()
+        between = separator[np.minimum(points, len(separator) - 1)]
+        inside = self.in_words = ~between
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], inside, [False])).astype(np.int8)))
+        self.word_starts, self.word_ends = edges[0::2], edges[1::2]  # in the joined text
+        newlines = np.flatnonzero(points == _NEWLINE)
+        self.word_lines = np.searchsorted(newlines, self.word_starts)
+        self.line_starts = np.concatenate(([0], newlines + 1))
+        self.words_per_line = np.bincount(self.word_lines, minlength=len(self.lines))
+
+    def _cut_chunks(self, joined: str, points: np.ndarray) -> None:
+        """Each word's chunk ids in the chunk table, in order (``word_chunks``: offsets)."""
+        n_words = len(self.word_starts)
+        wide = np.flatnonzero((points >= 128) & self.in_words)  # (other whitespace is in no word)
+        wide_words = np.unique(np.searchsorted(self.word_starts, wide, side="right") - 1)
+        kind = _CHUNK_KIND[np.minimum(points, 128)]
+        if len(wide_words):  # their characters are cut apart below
+            starts, ends = self.word_starts[wide_words], self.word_ends[wide_words]
+            kind[expand_ranges(starts, ends - starts)] = _APART
+        in_chunk = kind > _APART
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], in_chunk, [False])).astype(np.int8)))
+        run_starts, run_ends = edges[0::2], edges[1::2]
+        kept_before = offsets_of(kind == _KEPT)
+        with_letters = kept_before[run_ends] > kept_before[run_starts]  # runs of "-./'" only are no chunk
+        narrow_chunk_words = np.searchsorted(self.word_starts, run_starts[with_letters], side="right") - 1
+        narrow = np.where(in_chunk, points, _SPACE).astype(np.uint8).tobytes()
+        chunks = narrow.translate(_TOKEN_TABLE, _DELETED_BYTES).split()
+        if len(chunks) != len(narrow_chunk_words):
+            raise AssertionError(
+                "evidence: the chunks of ASCII words were cut otherwise than split() cuts them"
+            )
+        wide_chunk_words: list[int] = []
+        for word, start, end in zip(
+            wide_words.tolist(), self.word_starts[wide_words].tolist(), self.word_ends[wide_words].tolist()
+        ):
+            folded = _folded_chunks(joined[start:end])
+            chunks += folded
+            wide_chunk_words += [word] * len(folded)
+        words = np.concatenate((narrow_chunk_words, np.array(wide_chunk_words, dtype=np.int64)))
+        order = np.argsort(words, kind="stable")
+        self.chunk_ids = chunk_ids(self.scanner.chunks, chunks)[order]
+        self.chunk_words = words[order]
+        self.word_chunks = offsets_of(np.bincount(self.chunk_words, minlength=n_words))
+
+    def _key_words(self) -> None:
+        """Per word, its tokens' keys in order, and every key it shows (tokens, id numbers,
+        dates: ``_word_keys``'s) with its word and its rank in ``_word_keys``'s order (a token,
+        then its id number, then its dates: where several keys of a word are a record's, the
+        first one names the column). A chunk whose special keys belong to none or several of
+        its digit tokens (``a123b456789``) cannot be ranked so: its lines are marked in Python."""
+        table = self.scanner.chunks
+        chunks = self.chunk_ids
+        positions, token_counts = table.token_keys.positions(chunks)
+        self.token_keys = table.token_keys.keys.array[positions]
+        n_words = len(self.word_starts)
+        self.word_tokens = offsets_of(
+            np.bincount(self.chunk_words, weights=token_counts, minlength=n_words).astype(np.int64)
+        )
+        tokens = np.arange(len(positions))
+        token_chunks = np.repeat(np.arange(len(chunks)), token_counts)
+        digits = table.token_is_digits.array[positions]
+        digit_tokens = np.bincount(token_chunks[digits], minlength=len(chunks))
+        digit_token = np.zeros(len(chunks), dtype=np.int64)
+        digit_token[token_chunks[digits]] = tokens[digits]  # the one that matters: a chunk's only one
+        special, special_counts = table.special_keys.gather(chunks)
+        special_chunks = np.repeat(np.arange(len(chunks)), special_counts)
+        within = np.arange(len(special)) - np.repeat(offsets_of(special_counts)[:-1], special_counts)
+        is_id = within < table.id_counts_of(chunks)[special_chunks]
+        self.word_keys = np.concatenate((self.token_keys, special))
+        self.word_key_words = np.concatenate(
+            (self.chunk_words[token_chunks], self.chunk_words[special_chunks])
+        )
+        self.word_key_ranks = np.concatenate(
+            (tokens * _RANKS, digit_token[special_chunks] * _RANKS + np.where(is_id, _RANK_ID, _RANK_DATE))
+        )
+        unranked = self.chunk_words[(special_counts > 0) & (digit_tokens != 1)]
+        self.unranked_lines = np.unique(self.word_lines[unranked])
+        months = np.zeros(n_words, dtype=bool)
+        months[self.chunk_words[table.with_month_name(chunks)]] = True
+        self.month_words = months
+
+    def _key_runs(self) -> None:
+        """Runs of words as ``_keyed_lines`` makes them (by first word, then last), their keys,
+        and the spelled dates only all their words read."""
+        counts, starts = self.words_per_line, self.word_tokens
+        word_line = self.word_lines
+        local = np.arange(len(word_line)) - offsets_of(counts)[word_line]  # word index in its line
+        width = np.minimum(max(params.MAX_VALUE_TOKENS, _DATE_WORDS), counts[word_line] - local)
+        run_first = np.repeat(np.arange(len(word_line)), width)
+        run_last = run_first + np.arange(len(run_first)) - np.repeat(offsets_of(width)[:-1], width)
+        lengths = np.minimum(params.MAX_VALUE_TOKENS, starts[run_last + 1] - starts[run_first])
+        self.run_first, self.run_last = run_first, run_last
+        self.run_keys = combined_keys(self.token_keys, starts[run_first], lengths)
+        month_sums = offsets_of(self.month_words.astype(np.int64))
+        spelled = (run_last > run_first) & (run_last - run_first < _DATE_WORDS)
+        spelled &= month_sums[run_last + 1] > month_sums[run_first]
+        date_keys, date_runs = [], []
+        hasher = self.scanner.hasher
+        for run in np.flatnonzero(spelled).tolist():
+            words = tuple(self._word_tokens(w) for w in range(int(run_first[run]), int(run_last[run]) + 1))
+            for iso in _dates_of_words(words):
+                date_keys.append(hasher.date(iso))
+                date_runs.append(run)
+        self.date_keys = np.array(date_keys, dtype=np.uint64)
+        self.date_runs = np.array(date_runs, dtype=np.int64)
+
+    def _word_tokens(self, word: int) -> tuple[str, ...]:
+        table = self.scanner.chunks
+        ids = self.chunk_ids[self.word_chunks[word] : self.word_chunks[word + 1]].tolist()
+        return tuple(t for c in ids for t in table.tokens_of(c))
+
+    def marks(self, pair_lines: np.ndarray, pair_records: np.ndarray) -> _PairMarks:
+        """The marks of each (line, record) pair, as ``_LineKeys.marks`` makes them."""
+        rows = _KeyRows(self)
+        held = self.scanner.line_keys.held_entries(
+            (pair_lines.astype(np.int64) << 32) | pair_records.astype(np.int64), rows.by_line
+        )
+        fp = self.fp
+        keys = fp.entry_keys[held.entries]
+        # A key two entries of a record share names the later entry's column (``_record_columns``):
+        order = np.lexsort((held.entries, keys, held.pairs))
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = (held.pairs[order][1:] != held.pairs[order][:-1]) | (keys[order][1:] != keys[order][:-1])
+        chosen = order[last]
+        pairs, keys = held.pairs[chosen], keys[chosen]
+        columns = self.name_ids[fp.entry_columns[held.entries[chosen]].astype(np.int64)]
+        pair_of, row = rows.find(pair_lines[pairs], keys)
+        pairs, columns = pairs[pair_of], columns[pair_of]
+        word_marks, run_marks, puzzling = rows.marked(row, pairs, columns)
+        unranked = np.flatnonzero(np.isin(pair_lines, self.unranked_lines))
+        puzzling = np.union1d(puzzling, unranked)
+        pairs, starts, ends, columns = self._merged(*self._final_marks(word_marks, run_marks))
+        if len(puzzling):
+            again = _marks_in_python(
+                self.fp, self.lines, pair_lines[puzzling], pair_records[puzzling], self.name_ids
+            )
+            redone = _PairMarks.of_lists(again)
+            keep = ~np.isin(pairs, puzzling)
+            pairs = np.concatenate((pairs[keep], np.repeat(puzzling, np.diff(redone.offsets))))
+            starts = np.concatenate((starts[keep], redone.starts))
+            ends = np.concatenate((ends[keep], redone.ends))
+            columns = np.concatenate((columns[keep], redone.columns))
+            order = np.lexsort((starts, pairs))
+            pairs, starts, ends, columns = pairs[order], starts[order], ends[order], columns[order]
+        offsets = np.searchsorted(pairs, np.arange(len(pair_lines) + 1))
+        return _PairMarks(offsets, starts, ends, columns)
+
+    def _final_marks(self, word_marks, run_marks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pair, word, column) sorted by pair and word: a word's own key's column, else the
+        column of the first run (by first word, then last) that covers it."""
+        word_pairs, words, word_columns = word_marks
+        run_pairs, runs, run_columns = run_marks
+        spans = self.run_last[runs] - self.run_first[runs] + 1
+        covered = expand_ranges(self.run_first[runs], spans)
+        pairs = np.concatenate((word_pairs, np.repeat(run_pairs, spans)))
+        words = np.concatenate((words, covered))
+        columns = np.concatenate((word_columns, np.repeat(run_columns, spans)))
+        rank = np.concatenate((np.full(len(word_pairs), -1, dtype=np.int64), np.repeat(runs, spans)))
+        order = np.lexsort((rank, words, pairs))
+        pairs, words, columns = pairs[order], words[order], columns[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (pairs[1:] != pairs[:-1]) | (words[1:] != words[:-1])
+        return pairs[first], words[first], columns[first]
+
+    def _merged(
+        self, pairs: np.ndarray, words: np.ndarray, columns: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Adjacent marks of one column in a pair's line become one span (``_merged``): the
+        (pair, start, end, column) of each, in the line's characters."""
+        starts, ends = self.word_starts[words], self.word_ends[words]
+        joins = np.zeros(len(pairs), dtype=bool)
+        if len(pairs) > 1:
+            gap = self.not_gap_before[starts[1:]] - self.not_gap_before[ends[:-1]]
+            joins[1:] = (pairs[1:] == pairs[:-1]) & (columns[1:] == columns[:-1]) & (gap == 0)
+        heads = np.flatnonzero(~joins)
+        tails = np.append(heads[1:], len(pairs))[: len(heads)] - 1
+        line_start = self.line_starts[self.word_lines[words[heads]]]
+        return pairs[heads], starts[heads] - line_start, ends[tails] - line_start, columns[heads]
+
+
+class _KeyRows:
+    """Every key the matched lines show, each once per place: a word's (``kind`` _WORD, the
+    word), a run's value key (_RUN, the run) and its spelled dates (_DATE, the run); with their
+    line, grouped by line for ``held_entries`` and sorted by (line, key) to find them again."""
+
+    def __init__(self, words: _MarkedWords):
+        self.words = words
+        run_lines = words.word_lines[words.run_first]
+        self.keys = np.concatenate((words.word_keys, words.run_keys, words.date_keys))
+        self.lines = np.concatenate(
+            (words.word_lines[words.word_key_words], run_lines, run_lines[words.date_runs])
+        ).astype(np.int64)
+        self.kind = np.concatenate(
+            (
+                np.full(len(words.word_keys), _WORD, dtype=np.int8),
+                np.full(len(words.run_keys), _RUN, dtype=np.int8),
+                np.full(len(words.date_keys), _DATE, dtype=np.int8),
+            )
+        )
+        self.place = np.concatenate((words.word_key_words, np.arange(len(words.run_keys)), words.date_runs))
+        self.rank = np.concatenate(
+            (words.word_key_ranks, np.zeros(len(words.run_keys) + len(words.date_keys), dtype=np.int64))
+        )
+        self.by_line = LineKeySets(self.keys, self.lines, len(words.lines))
+        self.salted = self.keys ^ (self.lines.astype(np.uint64) * LINE_SALT)
+        self.order = np.argsort(self.salted)
+        self.sorted_salted = self.salted[self.order]
+
+    def find(self, lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query, row) of every row showing key ``keys[q]`` in line ``lines[q]``."""
+        salted = keys ^ (lines.astype(np.uint64) * LINE_SALT)
+        lo = np.searchsorted(self.sorted_salted, salted, side="left")
+        hi = np.searchsorted(self.sorted_salted, salted, side="right")
+        query = np.repeat(np.arange(len(keys)), hi - lo)
+        row = self.order[expand_ranges(lo, hi - lo)]
+        same = (self.keys[row] == keys[query]) & (self.lines[row] == lines[query])
+        return query[same], row[same]
+
+    def marked(self, row: np.ndarray, pairs: np.ndarray, columns: np.ndarray):
+        """The words each pair's entries mark by their own keys (pair, word, column), the runs
+        they mark (pair, run, column: the run's value key's column, else its spelled date's),
+        and the pairs where the order of keys that ``_LineKeys.marks`` follows is not known here:
+        two dates of one token, or two spelled dates of one run, name two columns."""
+        kind, place = self.kind[row], self.place[row]
+        is_word = kind == _WORD
+        word_marks, tied = _first_keys(
+            pairs[is_word], place[is_word], self.rank[row][is_word], columns[is_word]
+        )
+        is_run = ~is_word
+        run_pairs, runs, run_columns = pairs[is_run], place[is_run], columns[is_run]
+        dated = (kind[is_run] == _DATE).astype(np.int8)
+        order = np.lexsort((dated, runs, run_pairs))  # the value key first, then dates
+        run_pairs, runs, run_columns, dated = run_pairs[order], runs[order], run_columns[order], dated[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (run_pairs[1:] != run_pairs[:-1]) | (runs[1:] != runs[:-1])
+        group = np.cumsum(first) - 1
+        # a run without its value key, whose dates name two columns: the dates' order decides
+        other = np.zeros(len(order), dtype=bool)
+        other[1:] = (
+            ~first[1:]
+            & (run_columns[1:] != run_columns[:-1])
+            & (dated[np.flatnonzero(first)][group[1:]] == 1)
+        )
+        puzzling = np.unique(np.concatenate((run_pairs[other], tied)))
+        return word_marks, (run_pairs[first], runs[first], run_columns[first]), puzzling
+
+
+def _first_keys(
+    pairs: np.ndarray, words: np.ndarray, ranks: np.ndarray, columns: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Per (pair, word), the column of its first key (lowest rank) that is the record's; and the
+    pairs where two keys of that rank name two columns."""
+    order = np.lexsort((columns, ranks, words, pairs))
+    pairs, words, ranks, columns = pairs[order], words[order], ranks[order], columns[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (pairs[1:] != pairs[:-1]) | (words[1:] != words[:-1])
+    tie = ~first[1:] & (ranks[1:] == ranks[:-1]) & (columns[1:] != columns[:-1])
+    tie &= ranks[1:] == ranks[np.flatnonzero(first)][np.cumsum(first)[1:] - 1]
+    return (pairs[first], words[first], columns[first]), np.unique(pairs[1:][tie])
+
+
+_WORD, _RUN, _DATE = 0, 1, 2
+# A word key's rank: its token's index * _RANKS + what it is of the token (dates of one token tie)
+_RANKS, _RANK_ID, _RANK_DATE = 4, 1, 2
+_NEWLINE, _SPACE = 10, 32
+_APART, _DELETED, _KEPT = 0, 1, 2  # how token_bytes takes an ASCII character (_CHUNK_KIND)
+_CHUNK_KIND = np.array(
+    [
+        _DELETED if c in _DELETED_BYTES else _KEPT if chr(c).isascii() and chr(c).isalnum() else _APART
+        for c in range(128)
+    ]
+    + [_APART],  # a character of a word that is not ASCII: folded apart
+    dtype=np.int8,
+)
+# What ``_merged`` strips from a gap between two marks (" ,.-/"), as a table of code points:
+_GAP_TABLE = np.zeros(129, dtype=bool)
+_GAP_TABLE[list(b" ,.-/")] = True
+_FOLDED_MEMO: dict[str, list[bytes]] = {}
+_FOLDED_MEMO_WORDS = 100_000  # non-ASCII words whose chunks are remembered (dropped whole when full)
+_SPELLED_MEMO: dict[tuple[tuple[str, ...], ...], set[str]] = {}
+_SPELLED_MEMO_RUNS = 100_000
+
+
+@functools.cache
+def _separator_table() -> np.ndarray:
+    """Per code point up to U+3000 (the last whitespace character), whether ``_WORD_RE`` cuts
+    words there; the entry past the end (any higher code point) is False."""
+    last = 0x3000
+    table = np.array([_WORD_RE.fullmatch(chr(c)) is None for c in range(last + 1)] + [False])
+    return table
+
+
+def _folded_chunks(word: str) -> list[bytes]:
+    """The chunks of a word as ``value_tokens`` folds it alone."""
+    found = _FOLDED_MEMO.get(word)
+    if found is None:
+        if len(_FOLDED_MEMO) >= _FOLDED_MEMO_WORDS:
+            _FOLDED_MEMO.clear()
+        found = _FOLDED_MEMO[word] = token_bytes(fold_text(word)).split()
+    return found
+
+
+def _dates_of_words(words: tuple[tuple[str, ...], ...]) -> set[str]:
+    """``_dates_needing_every_word`` of words given by their tokens, remembered."""
+    found = _SPELLED_MEMO.get(words)
+    if found is None:
+        if len(_SPELLED_MEMO) >= _SPELLED_MEMO_RUNS:
+            _SPELLED_MEMO.clear()
+        found = _SPELLED_MEMO[words] = _dates_needing_every_word([(0, 0, list(t)) for t in words])
+    return found
 
 
 def _word_keys(tokens: list[str], hasher: KeyedHasher) -> list[int]:
@@ -199,9 +655,10 @@ class _LineKeys:
     run_keys: list[int]  # the run's first MAX_VALUE_TOKENS tokens as one value
     run_dates: dict[int, list[int]]  # run -> keys of the spelled dates only it reads
 
-    def marks(self, entries: dict[int, str], line: str) -> list[FieldMark]:
-        """The spans of the line that show the record's entries (key -> column name)."""
-        marked: dict[int, str] = {}  # word index -> column
+    def marks(self, entries: dict[int, Any], line: str) -> list[FieldMark]:
+        """The spans of the line that show the record's entries (key -> column: a name, or
+        anything that is equal for one field)."""
+        marked: dict[int, Any] = {}  # word index -> column
         for i, keys in enumerate(self.word_keys):
             for key in keys:
                 if key in entries:
