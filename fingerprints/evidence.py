@@ -26,9 +26,9 @@ import numpy as np
 
 from . import params
 from .arrays import expand_ranges, offsets_of
-from .fingerprint_set import FingerprintSet
+from .fingerprint_set import FingerprintSet, record_ids_of
 from .keys import KeyedHasher, combined_keys
-from .line_keys import LINE_SALT, LineKeySets, chunk_ids
+from .line_keys import LINE_SALT, LineKeySets
 from .normalize import (
     _DELETED_BYTES,
     _TOKEN_TABLE,
@@ -120,7 +120,10 @@ def evidence_report(
     )
     names = [column.name for column in fingerprints.columns]
     fields_of = _FieldLists(fingerprints)
-    record_ids = {r: str(fingerprints.record_ids[r]) for r in np.unique(matches.records).tolist()}
+    records_named = np.unique(matches.records)
+    record_ids = dict(
+        zip(records_named.tolist(), map(str, record_ids_of(fingerprints.record_ids, records_named)))
+    )
     # In the order of (line, record id), as a stable sort of them would put the pairs:
     id_rank = {record_id: rank for rank, record_id in enumerate(sorted(set(record_ids.values())))}
     ranks = np.array([id_rank[record_ids[r]] for r in matches.records.tolist()], dtype=np.int64)
@@ -344,21 +347,24 @@ class _MarkedWords:
         with_letters = kept_before[run_ends] > kept_before[run_starts]  # runs of "-./'" only are no chunk
         narrow_chunk_words = np.searchsorted(self.word_starts, run_starts[with_letters], side="right") - 1
         narrow = np.where(in_chunk, points, _SPACE).astype(np.uint8).tobytes()
-        chunks = narrow.translate(_TOKEN_TABLE, _DELETED_BYTES).split()
-        if len(chunks) != len(narrow_chunk_words):
-            raise AssertionError(
-                "evidence: the chunks of ASCII words were cut otherwise than split() cuts them"
-            )
+        wide_chunks: list[bytes] = []
         wide_chunk_words: list[int] = []
         for word, start, end in zip(
             wide_words.tolist(), self.word_starts[wide_words].tolist(), self.word_ends[wide_words].tolist()
         ):
             folded = _folded_chunks(joined[start:end])
-            chunks += folded
+            wide_chunks += folded
             wide_chunk_words += [word] * len(folded)
         words = np.concatenate((narrow_chunk_words, np.array(wide_chunk_words, dtype=np.int64)))
-        order = np.argsort(words, kind="stable")
-        self.chunk_ids = chunk_ids(self.scanner.chunks, chunks)[order]
+        # In one call (the table may be dropped to make room: the ids of one call hold together):
+        chunks = b" ".join([narrow.translate(_TOKEN_TABLE, _DELETED_BYTES), *wide_chunks])
+        ids = self.scanner.line_keys.batch_chunks(chunks).ids
+        if len(ids) != len(words):
+            raise AssertionError(
+                "evidence: the chunks of ASCII words were cut otherwise than split() cuts them"
+            )
+        order = np.argsort(words, kind="stable") if wide_chunk_words else slice(None)
+        self.chunk_ids = ids[order]
         self.chunk_words = words[order]
         self.word_chunks = offsets_of(np.bincount(self.chunk_words, minlength=n_words))
 
@@ -395,9 +401,10 @@ class _MarkedWords:
         )
         unranked = self.chunk_words[(special_counts > 0) & (digit_tokens != 1)]
         self.unranked_lines = np.unique(self.word_lines[unranked])
-        months = np.zeros(n_words, dtype=bool)
-        months[self.chunk_words[table.with_month_name(chunks)]] = True
-        self.month_words = months
+        self.month_words = np.zeros(n_words, dtype=bool)
+        self.month_words[self.chunk_words[table.with_month_name(chunks)]] = True
+        self.year_words = np.zeros(n_words, dtype=bool)  # a 4-digit number: a spelled date's year
+        self.year_words[self.chunk_words[table.with_year(chunks)]] = True
 
     def _key_runs(self) -> None:
         """Runs of words as ``_keyed_lines`` makes them (by first word, then last), their keys,
@@ -412,12 +419,18 @@ class _MarkedWords:
         self.run_first, self.run_last = run_first, run_last
         self.run_keys = combined_keys(self.token_keys, starts[run_first], lengths)
         month_sums = offsets_of(self.month_words.astype(np.int64))
+        year_sums = offsets_of(self.year_words.astype(np.int64))
         spelled = (run_last > run_first) & (run_last - run_first < _DATE_WORDS)
         spelled &= month_sums[run_last + 1] > month_sums[run_first]
+        spelled &= year_sums[run_last + 1] > year_sums[run_first]  # no spelled date without a year
         date_keys, date_runs = [], []
         hasher = self.scanner.hasher
+        tokens: dict[int, tuple[str, ...]] = {}  # a word is in up to _DATE_WORDS runs
         for run in np.flatnonzero(spelled).tolist():
-            words = tuple(self._word_tokens(w) for w in range(int(run_first[run]), int(run_last[run]) + 1))
+            words = tuple(
+                tokens[w] if w in tokens else tokens.setdefault(w, self._word_tokens(w))
+                for w in range(int(run_first[run]), int(run_last[run]) + 1)
+            )
             for iso in _dates_of_words(words):
                 date_keys.append(hasher.date(iso))
                 date_runs.append(run)
@@ -506,21 +519,25 @@ class _KeyRows:
     def __init__(self, words: _MarkedWords):
         self.words = words
         run_lines = words.word_lines[words.run_first]
-        self.keys = np.concatenate((words.word_keys, words.run_keys, words.date_keys))
+        keys = np.concatenate((words.word_keys, words.run_keys, words.date_keys))
+        known = words.scanner.line_keys.known(keys)  # (a record's entries are known keys)
+        self.keys = keys[known]
         self.lines = np.concatenate(
             (words.word_lines[words.word_key_words], run_lines, run_lines[words.date_runs])
-        ).astype(np.int64)
+        ).astype(np.int64)[known]
         self.kind = np.concatenate(
             (
                 np.full(len(words.word_keys), _WORD, dtype=np.int8),
                 np.full(len(words.run_keys), _RUN, dtype=np.int8),
                 np.full(len(words.date_keys), _DATE, dtype=np.int8),
             )
-        )
-        self.place = np.concatenate((words.word_key_words, np.arange(len(words.run_keys)), words.date_runs))
+        )[known]
+        self.place = np.concatenate((words.word_key_words, np.arange(len(words.run_keys)), words.date_runs))[
+            known
+        ]
         self.rank = np.concatenate(
             (words.word_key_ranks, np.zeros(len(words.run_keys) + len(words.date_keys), dtype=np.int64))
-        )
+        )[known]
         self.by_line = LineKeySets(self.keys, self.lines, len(words.lines))
         self.salted = self.keys ^ (self.lines.astype(np.uint64) * LINE_SALT)
         self.order = np.argsort(self.salted)

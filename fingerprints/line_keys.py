@@ -155,6 +155,13 @@ class LineKeys:
         known = _sorted_in(self.known_keys, keys)
         return keys[known], lines[known]
 
+    def known(self, keys: np.ndarray) -> np.ndarray:
+        """Which of the keys some record has (the bitset first, in slices; then the sorted keys)."""
+        found = _maybe(KeyBitset(self.known_bits), keys)
+        maybe = np.flatnonzero(found)
+        found[maybe] = _sorted_in(self.known_keys, keys[maybe])
+        return found
+
     def candidate_pairs(self, lines: LineKeySets) -> np.ndarray:
         """Sorted unique (line << 32 | record) of the records the lines' keys propose
         (``FingerprintSet.candidate_keys``) twice, or once by a key that is not one token of a
