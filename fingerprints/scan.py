@@ -46,6 +46,7 @@ from .fingerprint_set import (
     KIND_ID,
     KIND_TEXT,
     FingerprintSet,
+    record_ids_of,
 )
 from .first_pass import AVAILABLE as first_pass_compiled
 from .first_pass import CompiledFirstPass, DateWordTest, candidate_rows
@@ -827,7 +828,7 @@ def scan_text(
     np.maximum.at(best, first, matches.confidences)
     found = len(records)
     records_in_document = _records_in_document(text, matches.lines)
-    ids = [fingerprints.record_ids[r] for r in records.tolist()]
+    ids = record_ids_of(fingerprints.record_ids, records)
     return ScanResult(
         input=name,
         verdict="leak",

@@ -374,3 +374,18 @@ def test_bag_key_of_one_value_equals_the_scanners_vectorized_bag_keys():
         keys = [rng.getrandbits(64) for _ in range(rng.randint(1, 5))]
         total = np.array([sum(keys) % 2**64], dtype=np.uint64)
         assert bag_key(keys) == int(bag_keys(total, np.array([len(keys)]))[0])
+
+
+@pytest.mark.parametrize("numbered", [True, False])
+def test_record_ids_taken_many_at_once_are_the_ids_one_by_one(numbered):
+    from leaktrack.fingerprints.fingerprint_set import RecordIds, record_ids_of
+
+    ids = [str(n) for n in range(1, 300)] if numbered else [f"case-{n}-é\udcff" for n in range(300)]
+    record_ids = RecordIds.of(ids, numbered=numbered)
+    wanted = np.array([5, 0, 298, -1, 5, 17])
+    assert (
+        record_ids.take(wanted)
+        == [record_ids[i] for i in wanted.tolist()]
+        == [ids[i] for i in wanted.tolist()]
+    )
+    assert record_ids_of(record_ids, wanted) == record_ids_of(ids, wanted)
