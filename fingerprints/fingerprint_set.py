@@ -167,7 +167,7 @@ class RecordIds(Sequence[str]):
         if self.row_numbers is not None:
             return list(map(str, self.row_numbers[indexes].tolist()))
         offsets, blob = self._id_bytes()
-        data = memoryview(blob)  # (mapped: no copy of the file's ids)
+        data = memoryview(blob.data)  # (mapped: no copy of the file's ids)
         starts, ends = offsets[indexes].tolist(), offsets[indexes + 1].tolist()
         return [str(data[s:e], "utf-8", "surrogatepass") for s, e in zip(starts, ends)]
 
