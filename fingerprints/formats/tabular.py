@@ -25,12 +25,14 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     None when no candidate gives at least two columns on most lines, or when the best one's
     share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = [line for line in _first_lines(text[: limits.SNIFF_CHARS]) if line.strip()]
+    sample_lines = [line for line in _first_lines(text) if line.strip()]
     if not sample_lines:
         return None
+    sample = "\n".join(sample_lines)
     best, best_score = None, (0.0, 0)
     for delimiter in DELIMITERS:
-        if not _may_reach(sample_lines, delimiter, min_consistency):
+        # (a delimiter in no line splits none: every row one cell, no score; most text)
+        if delimiter not in sample or not _may_reach(sample_lines, delimiter, min_consistency):
             continue
         score = _shape_score(sample_lines, delimiter)
         if score > best_score:
@@ -52,16 +54,16 @@ def _may_reach(lines: list[str], delimiter: str, min_consistency: float) -> bool
     return holding >= min_consistency * len(lines)
 
 
-def _first_lines(head: str) -> list[str]:
-    """``head.splitlines()[:SNIFF_LINES]``, without splitting the rest of ``head``: the first
-    lines end at or before its SNIFF_LINES-th newline (splitlines also splits at other line
-    ends, never at fewer)."""
-    end = -1
+def _first_lines(text: str) -> list[str]:
+    """``text[:SNIFF_CHARS].splitlines()[:SNIFF_LINES]``, without copying the head or
+    splitting the rest of it: the first lines end at or before its SNIFF_LINES-th newline
+    (splitlines also splits at other line ends, never at fewer)."""
+    limit, end = min(len(text), limits.SNIFF_CHARS), -1
     for _ in range(limits.SNIFF_LINES):
-        end = head.find("\n", end + 1)
+        end = text.find("\n", end + 1, limit)
         if end < 0:
-            return head.splitlines()[: limits.SNIFF_LINES]
-    return head[: end + 1].splitlines()[: limits.SNIFF_LINES]
+            return text[:limit].splitlines()[: limits.SNIFF_LINES]
+    return text[: end + 1].splitlines()[: limits.SNIFF_LINES]
 
 
 def _shape_score(lines: list[str], delimiter: str) -> tuple[float, int]:
