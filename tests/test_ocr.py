@@ -1,14 +1,17 @@
 """How screenshots and scanned pages are handed to Tesseract (fingerprints/formats/images.py).
 
 What OCR finds is specified with the formats (tests/test_formats.py, tests/test_scan_forms.py);
-these say how Tesseract is run: on one thread, from memory, within its time limit.
+these say how Tesseract is run: on one thread, from memory, within its time limit, and only on
+an image that may show text.
 """
 
 from __future__ import annotations
 
+import io
 import tempfile
 
 import pytest
+from PIL import Image
 
 from leaktrack.fingerprints.documents import ExtractionLimits, extract_texts
 from leaktrack.fingerprints.formats import images
@@ -44,3 +47,53 @@ def test_ocr_past_its_time_limit_is_stopped_and_the_image_reported_as_skipped():
     extraction = extract_texts(render_table_image(COLUMNS, ROWS), "shot.png", limits=limits)
     assert extraction.text == ""
     assert extraction.skipped == ["shot.png: OCR stopped after 0.001 s (Tesseract process timeout)"]
+
+
+def image_bytes(image, image_format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def tesseract_runs(monkeypatch) -> list[tuple[int, int]]:
+    """The size of each image handed to Tesseract (which still reads it)."""
+    runs: list[tuple[int, int]] = []
+    run_tesseract = images.run_tesseract
+
+    def counted(image, seconds):
+        runs.append(image.size)
+        return run_tesseract(image, seconds)
+
+    monkeypatch.setattr(images, "run_tesseract", counted)
+    return runs
+
+
+@needs_ocr
+@pytest.mark.parametrize(
+    "image",
+    [Image.new("L", (1200, 800), 255), Image.new("RGB", (640, 480), (30, 30, 30)), Image.new("L", (1, 1), 0)],
+    ids=["white page", "dark canvas", "tracking pixel"],
+)
+def test_an_image_of_one_colour_or_smaller_than_a_letter_is_not_sent_to_tesseract(image, tesseract_runs):
+    extraction = extract_texts(image_bytes(image), "blank.png")
+    assert (extraction.text, extraction.skipped, tesseract_runs) == ("", [], [])
+
+
+@needs_ocr
+def test_a_screenshot_of_text_is_sent_to_tesseract_once(tesseract_runs):
+    screenshot = render_table_image(COLUMNS, ROWS)
+    extraction = extract_texts(screenshot, "shot.png")
+    assert "Oscar Silva" in extraction.text
+    assert tesseract_runs == [Image.open(io.BytesIO(screenshot)).size]
+
+
+@needs_ocr
+def test_a_blank_scanned_page_is_not_sent_to_tesseract_but_a_page_of_text_is(tesseract_runs):
+    blank = Image.new("L", (850, 1100), 255)
+    page_of_text = Image.open(io.BytesIO(render_table_image(COLUMNS, ROWS))).convert("L")
+    scan = io.BytesIO()
+    blank.save(scan, format="PDF", save_all=True, append_images=[page_of_text], resolution=100)
+    extraction = extract_texts(scan.getvalue(), "scan.pdf")
+    assert "Oscar Silva" in extraction.text
+    assert len(tesseract_runs) == 1

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from .limits import OCR_MISSING, MemberLimit, describe
+from .limits import OCR_MIN_IMAGE_SIDE, OCR_MISSING, MemberLimit, describe
 from .sniff import image_kind
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def extract_image(reading: Reading, data: bytes, name: str, depth: int) -> None:
         reading.skip(name, OCR_MISSING)
         return
     image = open_image(reading, data, name)
-    if image is None:
+    if image is None or not can_hold_text(image):
         return
     reading.count_ocr_image(name)
     text = ocr_image(reading, image, name)
@@ -82,6 +82,18 @@ def open_image(reading: Reading, data: bytes, name: str) -> Any | None:
         reading.skip(name, f"unreadable {image_kind(data)} image ({describe(error)})")
         return None
     return image
+
+
+def can_hold_text(image: Any) -> bool:
+    """Whether the decoded image may show text: not of one colour (a blank page, an empty
+    canvas) nor smaller than a line of text (``limits.OCR_MIN_IMAGE_SIDE``). Others are not worth
+    a Tesseract process, which reads nothing in them (~0.1 s of CPU each: a mail or a page with
+    a dozen spacers and tracking pixels)."""
+    if min(image.size) < OCR_MIN_IMAGE_SIDE:
+        return False
+    extrema = image.getextrema()  # (low, high), or one pair per band
+    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
+    return any(low != high for low, high in bands)
 
 
 def ocr_image(reading: Reading, image: Any, name: str) -> str:

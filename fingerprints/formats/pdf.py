@@ -120,8 +120,10 @@ def _scanned_page_lines(reading: Reading, page: Any, page_name: str) -> Iterator
     if pixels > reading.limits.max_image_pixels:
         reading.skip(page_name, f"page too large to render for OCR ({pixels:,} pixels)")
         return
-    reading.count_ocr_image(page_name)
+    reading.count_ocr_image(page_name)  # rendering is work too: a blank page counts
     image = page.render(scale=scale, grayscale=True).to_pil()
+    if not images.can_hold_text(image):  # a blank page (its images white, or hidden)
+        return
     text = images.ocr_image(reading, image, page_name)
     if text:
         yield from text.splitlines()
