@@ -671,6 +671,128 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- name_forms */
+
+#define BAG_GOLDEN 0x9E3779B97F4A7C15ULL /* keys.py's _BAG_GOLDEN and bag_keys' splitmix64 finalizer */
+
+static inline uint64_t bag_key(uint64_t sum, uint64_t count) {
+    uint64_t h = sum + count * BAG_GOLDEN;
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 31;
+    return h;
+}
+
+/* scan._Scanner._name_forms: per (pair, column) group of a row-sized pair, the sum and number of
+ * the keys of the name tokens held (FLAG_TOKEN), and with the initials held (FLAG_INITIAL) too;
+ * a group of two or more whose order-free key is one of the record's name forms there gets
+ * that form's weight, as a whole or an abbreviated (FLAG_ABBREVIATED) name. None when a group
+ * holds two forms of the found key that weigh differently: which one counts is then numpy's
+ * sort's choice, and numpy answers. */
+static PyObject *name_forms(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[9];
+    Py_ssize_t n_columns;
+    int token_flag, initial_flag, abbreviated_flag;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOniii", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6], &objects[7], &objects[8], &n_columns, &token_flag, &initial_flag,
+                          &abbreviated_flag))
+        return NULL;
+    static const Py_ssize_t sizes[9] = {8, 8, 8, 8, 1, 8, 1, 2, 4};
+    static const char *names[9] = {"held_entries", "held_pairs", "forms", "form_pairs", "row_sized",
+                                   "entry_keys", "entry_flags", "entry_columns", "entry_weights"};
+    Py_buffer views[9];
+    int taken = 0;
+    PyObject *result = NULL;
+    uint64_t *sums = NULL;
+    int64_t *counts = NULL, *chosen = NULL;
+    double *whole = NULL, *abbreviated = NULL;
+    for (; taken < 9; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    const int64_t *held = views[0].buf, *held_pairs = views[1].buf, *forms = views[2].buf, *form_pairs = views[3].buf;
+    const uint8_t *row_sized = views[4].buf, *flags = views[6].buf;
+    const uint64_t *keys = views[5].buf;
+    const uint16_t *columns = views[7].buf;
+    const float *weights = views[8].buf;
+    Py_ssize_t held_count = views[0].len / 8, form_count = views[2].len / 8, pairs = views[4].len;
+    Py_ssize_t entries = views[5].len / 8;
+    if (views[1].len != views[0].len || views[3].len != views[2].len || views[6].len != entries ||
+        views[7].len / 2 != entries || views[8].len / 4 != entries || n_columns < 1 || n_columns > 65536) {
+        PyErr_SetString(PyExc_ValueError, "name_forms: arrays of different lengths");
+        goto done;
+    }
+    size_t groups = (size_t)pairs * (size_t)n_columns;
+    /* [0, groups): tokens only; [groups, 2 groups): with the initials */
+    sums = PyMem_Calloc(2 * groups + 1, 8);
+    counts = PyMem_Calloc(2 * groups + 1, 8);
+    chosen = PyMem_Malloc((2 * groups + 1) * 8);
+    whole = PyMem_Calloc(groups + 1, 8);
+    abbreviated = PyMem_Calloc(groups + 1, 8);
+    if (!sums || !counts || !chosen || !whole || !abbreviated) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t g = 0; g < 2 * groups; g++) chosen[g] = -1;
+    for (Py_ssize_t i = 0; i < held_count; i++) {
+        int64_t e = held[i], p = held_pairs[i];
+        if (e < 0 || e >= entries || p < 0 || p >= pairs || columns[e] >= n_columns) goto out_of_range;
+        if (!row_sized[p]) continue;
+        size_t g = (size_t)p * (size_t)n_columns + columns[e];
+        if (flags[e] & token_flag) {
+            sums[g] += keys[e];
+            counts[g]++;
+            sums[groups + g] += keys[e];
+            counts[groups + g]++;
+        }
+        if (flags[e] & initial_flag) {
+            sums[groups + g] += keys[e];
+            counts[groups + g]++;
+        }
+    }
+    for (Py_ssize_t i = 0; i < form_count; i++) {
+        int64_t e = forms[i], p = form_pairs[i];
+        if (e < 0 || e >= entries || p < 0 || p >= pairs || columns[e] >= n_columns) goto out_of_range;
+        size_t g = (size_t)p * (size_t)n_columns + columns[e];
+        for (size_t at = g; at < 2 * groups; at += groups) { /* tokens only, then with the initials */
+            if (counts[at] < 2 || bag_key(sums[at], (uint64_t)counts[at]) != keys[e]) continue;
+            int64_t before = chosen[at];
+            if (before >= 0 && (weights[before] != weights[e] ||
+                                ((flags[before] ^ flags[e]) & abbreviated_flag))) {
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            chosen[at] = e;
+        }
+    }
+    for (size_t at = 0; at < 2 * groups; at++) {
+        int64_t e = chosen[at];
+        if (e < 0) continue;
+        double *to = (flags[e] & abbreviated_flag) ? abbreviated : whole;
+        size_t g = at % groups;
+        if ((double)weights[e] > to[g]) to[g] = (double)weights[e];
+    }
+    {
+        PyObject *w = PyBytes_FromStringAndSize((const char *)whole, (Py_ssize_t)(groups * 8));
+        PyObject *a = PyBytes_FromStringAndSize((const char *)abbreviated, (Py_ssize_t)(groups * 8));
+        if (w && a) result = Py_BuildValue("(OO)", w, a);
+        Py_XDECREF(w);
+        Py_XDECREF(a);
+    }
+    goto done;
+out_of_range:
+    PyErr_SetString(PyExc_ValueError, "name_forms: an entry, pair or column is out of range");
+done:
+    PyMem_Free(sums);
+    PyMem_Free(counts);
+    PyMem_Free(chosen);
+    PyMem_Free(whole);
+    PyMem_Free(abbreviated);
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"line_keys", line_keys, METH_VARARGS,
      "line_keys(chunk_ids, chunk_lines, line_count, token_ends, token_keys, special_ends, special_keys,\n"
@@ -688,6 +810,11 @@ static PyMethodDef module_methods[] = {
      "candidate_is_token, bucket_bits) -> int64 bytes: sorted unique line << 32 | record of the records\n"
      "the lines' keys propose (candidate_keys, sorted, with their postings) twice, or once by a key\n"
      "that is not one token of a longer value."},
+    {"name_forms", name_forms, METH_VARARGS,
+     "name_forms(held_entries, held_pairs, forms, form_pairs, row_sized, entry_keys, entry_flags,\n"
+     "entry_columns, entry_weights, n_columns, token_flag, initial_flag, abbreviated_flag) -> (whole,\n"
+     "abbreviated: float64 bytes, pairs x columns), or None when a group holds two forms of its found\n"
+     "key that weigh differently: the weights of names found in another form (scan._Scanner._name_forms)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,7 +23,7 @@ import numpy as np
 from . import params
 from .arrays import KeyBitset, expand_ranges, sorted_unique, stored_bucket_offsets
 from .chunks import ChunkTable
-from .fingerprint_set import FLAG_BAG, FingerprintSet
+from .fingerprint_set import FLAG_ABBREVIATED, FLAG_BAG, FLAG_INITIAL, FLAG_TOKEN, FingerprintSet
 from .keys import token_run_keys
 
 try:
@@ -217,6 +217,32 @@ class LineKeys:
         held = lines.salted.contains(salted)
         forms = np.flatnonzero((fp.entry_flags[entries] & FLAG_BAG) > 0)
         return HeldEntries(entries[held], entry_pair[held], entries[forms], entry_pair[forms])
+
+    def name_forms(self, held: HeldEntries, row_sized: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``scan._Scanner._name_forms``' weights (whole, abbreviated; per pair and column,
+        flattened) in C, or None: not compiled, or a group where two forms of the key found weigh
+        differently (then the numpy code there decides, as it always did)."""
+        if _linekeys is None or not self.compiled:
+            return None
+        fp = self.fp
+        found = _linekeys.name_forms(
+            held.entries,
+            held.pairs,
+            held.forms,
+            held.form_pairs,
+            np.ascontiguousarray(row_sized, dtype=np.uint8),
+            np.ascontiguousarray(fp.entry_keys, dtype=np.uint64),
+            np.ascontiguousarray(fp.entry_flags, dtype=np.uint8),
+            np.ascontiguousarray(fp.entry_columns, dtype=np.uint16),
+            np.ascontiguousarray(fp.entry_weights, dtype=np.float32),
+            len(fp.columns),
+            FLAG_TOKEN,
+            FLAG_INITIAL,
+            FLAG_ABBREVIATED,
+        )
+        if found is None:
+            return None
+        return np.frombuffer(found[0], dtype=np.float64), np.frombuffer(found[1], dtype=np.float64)
 
 
 class LineKeySets:

@@ -380,8 +380,11 @@ class _Scanner:
         line, tokens of several people's names could add up to a record's."""
         fp, n_columns = self.fp, len(self.fp.columns)
         size = len(pairs) * n_columns
-        result = _NameForms(np.zeros(size), np.zeros(size))
         row_sized = enc.tokens_per_line[pairs >> 32] <= params.ROW_MAX_TOKENS
+        compiled = self.line_keys.name_forms(held, row_sized)  # (line_keys.py: the same weights)
+        if compiled is not None:
+            return _NameForms(*compiled)
+        result = _NameForms(np.zeros(size), np.zeros(size))
         in_rows = row_sized[held.pairs]
         found = held.entries[in_rows]
         flags = fp.entry_flags[found]

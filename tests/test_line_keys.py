@@ -171,3 +171,23 @@ def test_both_find_the_same_candidate_pairs_held_entries_and_name_forms_in_order
             held += len(mine.entries)
             proposed += len(pairs)
     assert held > 10_000 and proposed > 1000
+
+
+def test_both_weigh_the_same_names_found_in_another_form(scanners, small_leak, small_leak_copies):
+    """Whole names reordered and names with initials (``_name_forms``), per pair and column."""
+    compiled, numpy_only = scanners
+    weighed = 0
+    for text in _texts(small_leak, small_leak_copies):
+        lines = compiled.candidate_lines_of(text)
+        for start, end in scan._batches(lines):
+            batch = b"\n".join(line for _, line in lines[start:end])
+            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
+            encoded = scan._EncodedLines(compiled, numbers, batch)
+            pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+            held = compiled.line_keys.held_entries(pairs, encoded.line_keys)
+            mine = compiled._name_forms(encoded, pairs, held)
+            theirs = numpy_only._name_forms(encoded, pairs, held)
+            assert mine.whole.tolist() == theirs.whole.tolist()
+            assert mine.abbreviated.tolist() == theirs.abbreviated.tolist()
+            weighed += int(np.count_nonzero(mine.whole)) + int(np.count_nonzero(mine.abbreviated))
+    assert weighed > 1000
