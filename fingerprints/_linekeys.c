@@ -793,6 +793,60 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- shares_id_variant */
+
+/* scan._Scanner._shares_id_variant: per (line, record) suspect, whether one of the line's id-like
+ * numbers and their one-digit deletions (keys grouped by line) is one of the record's
+ * (FingerprintSet.id_variant_keys); a few dozen keys a side, compared pairwise. */
+static PyObject *shares_id_variant(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[6];
+    if (!PyArg_ParseTuple(args, "OOOOOO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5]))
+        return NULL;
+    static const Py_ssize_t sizes[6] = {8, 8, 8, 8, 8, 8};
+    static const char *names[6] = {"lines", "records", "line_offsets", "line_keys", "record_offsets", "record_keys"};
+    Py_buffer views[6];
+    int taken = 0;
+    PyObject *result = NULL;
+    for (; taken < 6; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    const int64_t *lines = views[0].buf, *records = views[1].buf, *line_offsets = views[2].buf;
+    const int64_t *record_offsets = views[4].buf;
+    const uint64_t *line_keys = views[3].buf, *record_keys = views[5].buf;
+    Py_ssize_t count = views[0].len / 8, line_count = views[2].len / 8 - 1, record_count = views[4].len / 8 - 1;
+    Py_ssize_t line_key_count = views[3].len / 8, record_key_count = views[5].len / 8;
+    if (views[1].len != views[0].len) {
+        PyErr_SetString(PyExc_ValueError, "shares_id_variant: lines and records differ in length");
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize(NULL, count);
+    if (!result) goto done;
+    uint8_t *shares = (uint8_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t line = lines[i], record = records[i];
+        if (line < 0 || line >= line_count || record < 0 || record >= record_count) goto out_of_range;
+        int64_t l0 = line_offsets[line], l1 = line_offsets[line + 1];
+        int64_t r0 = record_offsets[record], r1 = record_offsets[record + 1];
+        if (l0 < 0 || l1 < l0 || l1 > line_key_count || r0 < 0 || r1 < r0 || r1 > record_key_count) goto out_of_range;
+        uint8_t found = 0;
+        for (int64_t a = r0; a < r1 && !found; a++)
+            for (int64_t b = l0; b < l1; b++)
+                if (record_keys[a] == line_keys[b]) {
+                    found = 1;
+                    break;
+                }
+        shares[i] = found;
+    }
+    goto done;
+out_of_range:
+    Py_CLEAR(result);
+    PyErr_SetString(PyExc_ValueError, "shares_id_variant: a line, record or offset is out of range");
+done:
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"line_keys", line_keys, METH_VARARGS,
      "line_keys(chunk_ids, chunk_lines, line_count, token_ends, token_keys, special_ends, special_keys,\n"
@@ -815,6 +869,10 @@ static PyMethodDef module_methods[] = {
      "entry_columns, entry_weights, n_columns, token_flag, initial_flag, abbreviated_flag) -> (whole,\n"
      "abbreviated: float64 bytes, pairs x columns), or None when a group holds two forms of its found\n"
      "key that weigh differently: the weights of names found in another form (scan._Scanner._name_forms)."},
+    {"shares_id_variant", shares_id_variant, METH_VARARGS,
+     "shares_id_variant(lines, records, line_offsets, line_keys, record_offsets, record_keys) -> uint8 bytes:\n"
+     "per (line, record), whether one of the line's keys (line_keys[line_offsets[line]:...]) is one of\n"
+     "the record's (record_keys[record_offsets[record]:...])."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -244,6 +244,35 @@ class LineKeys:
             return None
         return np.frombuffer(found[0], dtype=np.float64), np.frombuffer(found[1], dtype=np.float64)
 
+    def shares_id_variant(
+        self, lines: np.ndarray, records: np.ndarray, line_offsets: np.ndarray, line_keys: np.ndarray
+    ) -> np.ndarray:
+        """Per (line, record): whether one of the line's keys (grouped by line: ``line_offsets``,
+        ``line_keys``) is one of the record's id variant keys (``FingerprintSet.id_variant_keys``)."""
+        fp = self.fp
+        if _linekeys is not None and self.compiled:
+            found = _linekeys.shares_id_variant(
+                np.ascontiguousarray(lines, dtype=np.int64),
+                np.ascontiguousarray(records, dtype=np.int64),
+                np.ascontiguousarray(line_offsets, dtype=np.int64),
+                np.ascontiguousarray(line_keys, dtype=np.uint64),
+                np.ascontiguousarray(fp.id_variant_offsets, dtype=np.int64),
+                np.ascontiguousarray(fp.id_variant_keys, dtype=np.uint64),
+            )
+            return np.frombuffer(found, dtype=np.uint8).astype(bool)
+        # Both sides salted with the line and met in one sorted set:
+        key_lines = np.repeat(np.arange(len(line_offsets) - 1), np.diff(line_offsets))
+        held = sorted_unique(line_keys ^ (key_lines.astype(np.uint64) * LINE_SALT))
+        starts = fp.id_variant_offsets[records].astype(np.int64)
+        counts = fp.id_variant_offsets[records + 1].astype(np.int64) - starts
+        owner = np.repeat(np.arange(len(records)), counts)
+        salted = fp.id_variant_keys[expand_ranges(starts, counts)] ^ (
+            lines[owner].astype(np.uint64) * LINE_SALT
+        )
+        shares = np.zeros(len(records), dtype=bool)
+        shares[owner[_sorted_in(held, salted)]] = True
+        return shares
+
 
 class LineKeySets:
     """The keys of a batch's lines (each with its line), as the matcher asks about them: grouped

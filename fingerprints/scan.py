@@ -34,7 +34,6 @@ from .arrays import (
     expand_ranges,
     offsets_of,
     sorted_contains,
-    sorted_unique,
 )
 from .chunks import ID_HIT, ChunkTable, line_number_flags, tokens_of_line
 from .fingerprint_set import (
@@ -536,7 +535,7 @@ class _Scanner:
         if found is None:
             if len(self._id_variant_memo) >= _ID_VARIANT_MEMO_CHUNKS:
                 self._id_variant_memo.clear()
-            # (unsorted: ``_EncodedLines.id_variant_set`` sorts the keys of all chunks at once)
+            # (unsorted: a line's keys are met one by one, ``line_keys.LineKeys.shares_id_variant``)
             found = self._id_variant_memo[chunk] = self.chunks.id_variant_bytes(chunk)
         return found
 
@@ -563,15 +562,8 @@ class _Scanner:
     def _shares_id_variant(self, enc: _EncodedLines, lines: np.ndarray, records: np.ndarray) -> np.ndarray:
         """Per (line, record): whether an id-like number of the line and one of the record's
         ids share a one-digit deletion (``FingerprintSet.id_variant_keys``), all at once."""
-        offsets = self.fp.id_variant_offsets
-        starts = offsets[records].astype(np.int64)
-        counts = offsets[records + 1].astype(np.int64) - starts
-        owner = np.repeat(np.arange(len(records)), counts)
-        keys = self.fp.id_variant_keys[expand_ranges(starts, counts)]
-        salted = keys ^ (lines[owner].astype(np.uint64) * _LINE_SALT)
-        shares = np.zeros(len(records), dtype=bool)
-        shares[owner[sorted_contains(enc.id_variant_set(lines, self._id_variants_of), salted)]] = True
-        return shares
+        line_offsets, line_keys = enc.id_variant_lists(lines, self._id_variants_of)
+        return self.line_keys.shares_id_variant(lines, records, line_offsets, line_keys)
 
     def _minhash_close(self, enc: _EncodedLines, line: int, record: int) -> bool:
         """Is most of the record (its distinctive shingles) in the line, by MinHash?"""
@@ -686,10 +678,12 @@ class _EncodedLines:
         tokens = tokens_of_line(self.line_bytes(line))
         return list(dict.fromkeys(t for t in tokens if len(t) >= min_letters and t.isalpha()))
 
-    def id_variant_set(self, lines: np.ndarray, variants_of: Callable[[bytes], bytes]) -> np.ndarray:
-        """Sorted keyed hashes of the given lines' id-like numbers (not dates) and their
-        one-digit deletions, each salted with its line (``FingerprintSet.id_variant_keys``),
-        from ``variants_of`` each distinct chunk holding such a number."""
+    def id_variant_lists(
+        self, lines: np.ndarray, variants_of: Callable[[bytes], bytes]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The keyed hashes of the given lines' id-like numbers (not dates) and their one-digit
+        deletions (``FingerprintSet.id_variant_keys``), grouped by line (offsets per line of the
+        batch, keys), from ``variants_of`` each distinct chunk holding such a number."""
         wanted = np.zeros(len(self.line_numbers), dtype=bool)
         wanted[lines] = True
         where = np.flatnonzero(wanted[self.chunk_lines] & self.table.with_id_number(self.chunk_ids))
@@ -698,8 +692,8 @@ class _EncodedLines:
         counts = np.fromiter(map(len, per_chunk), dtype=np.int64, count=len(per_chunk)) // 8
         keys = np.frombuffer(b"".join(per_chunk), dtype=np.uint64)
         taken = expand_ranges(offsets_of(counts)[which], counts[which])
-        key_lines = np.repeat(self.chunk_lines[where], counts[which])
-        return sorted_unique(keys[taken] ^ (key_lines.astype(np.uint64) * _LINE_SALT))
+        key_lines = np.repeat(self.chunk_lines[where], counts[which])  # (chunks come in line order)
+        return np.searchsorted(key_lines, np.arange(len(self.line_numbers) + 1)), keys[taken]
 
     def shingle_keys(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The MinHash shingles of the given lines (letter tokens, ids and dates, as the

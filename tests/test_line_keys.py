@@ -191,3 +191,26 @@ def test_both_weigh_the_same_names_found_in_another_form(scanners, small_leak, s
             assert mine.abbreviated.tolist() == theirs.abbreviated.tolist()
             weighed += int(np.count_nonzero(mine.whole)) + int(np.count_nonzero(mine.abbreviated))
     assert weighed > 1000
+
+
+def test_both_tell_the_same_id_numbers_one_digit_off_a_records(scanners, small_leak, small_leak_copies):
+    """The other-id check (``_shares_id_variant``): a number one digit off the record's id is
+    a typo of it, not another person's id."""
+    compiled, numpy_only = scanners
+    shared = asked = 0
+    for text in _texts(small_leak, small_leak_copies):
+        lines = compiled.candidate_lines_of(text)
+        for start, end in scan._batches(lines):
+            batch = b"\n".join(line for _, line in lines[start:end])
+            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
+            encoded = scan._EncodedLines(compiled, numbers, batch)
+            pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+            pairs = pairs[encoded.has_id_number[pairs >> 32]]
+            pair_lines, records = pairs >> 32, pairs & 0xFFFFFFFF
+            offsets, keys = encoded.id_variant_lists(pair_lines, compiled._id_variants_of)
+            mine = compiled.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
+            theirs = numpy_only.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
+            assert mine.tolist() == theirs.tolist()
+            shared += int(mine.sum())
+            asked += len(mine)
+    assert 100 < shared < asked
