@@ -552,10 +552,12 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
     cpu_on = statistics.median(on["cpu"] for _, on in runs)
     share = statistics.median(1 - off["cpu"] / on["cpu"] for off, on in runs)
     verdict = "PASS" if share < TARGET_SCAN_SHARE else "MISS"
+    documents = statistics.median(on["documents"] for _, on in runs)
     print(
         f"\nsweep CPU (median of {len(runs)}): scanning off {cpu_off:.1f} s, on {cpu_on:.1f} s; "
-        f"scanning is {share:.0%} of the sweep's CPU (target < {TARGET_SCAN_SHARE:.0%}): {verdict}  "
-        f"[{date.today().isoformat()}, {os.cpu_count()} cores, load {load_text()}]"
+        f"scanning is {share:.0%} of the sweep's CPU (target < {TARGET_SCAN_SHARE:.0%}): {verdict}; "
+        f"{(cpu_on - cpu_off) / documents * 1000:.0f} ms of CPU a scanned document  "
+        f"[{date.today().isoformat()}, commit {commit()}, {os.cpu_count()} cores, load {load_text()}]"
     )
     return 0
 
