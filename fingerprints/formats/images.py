@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -34,6 +33,9 @@ if TYPE_CHECKING:
 
 
 _TESSERACT_OPTIONS = ("--psm", "6", "-c", "preserve_interword_spaces=1")
+# Tesseract is started through env(1) with its OpenMP threads held to one (see above): the rest
+# of its environment is this process's, which the library does not read.
+ON_ONE_THREAD = ("env", "OMP_THREAD_LIMIT=1")
 _GUTTER = re.compile(r" {2,}")
 # A token made of digits and the letters OCR confuses with them, holding at least two real
 # digits and separated like an id or a date (A-123-456-789, 1990-03-07, 12/O3/1990).
@@ -126,20 +128,14 @@ def run_tesseract(image: Any, seconds: float) -> str:
     pixels = io.BytesIO()
     image.save(pixels, format="PPM")
     done = subprocess.run(
-        ["tesseract", "stdin", "stdout", *_TESSERACT_OPTIONS],
+        [*ON_ONE_THREAD, "tesseract", "stdin", "stdout", *_TESSERACT_OPTIONS],
         input=pixels.getvalue(),
         capture_output=True,
         timeout=seconds,
-        env=tesseract_environment(),
     )
     if done.returncode != 0:
         raise OcrFailed(done.stderr.decode("utf-8", "replace") or f"exit status {done.returncode}")
     return done.stdout.decode("utf-8", "replace")
-
-
-def tesseract_environment() -> dict[str, str]:
-    """This process's environment, with Tesseract held to one thread (see the module's docstring)."""
-    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 
 def ocr_text_to_lines(text: str) -> str:
