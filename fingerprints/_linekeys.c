@@ -475,6 +475,53 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- known */
+
+/* Which of the keys some record has: line_keys' test (the bitset, then the bucketed sorted keys)
+ * for keys made elsewhere (the evidence report's words and runs of words). */
+static PyObject *known(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[4];
+    int bucket_bits;
+    if (!PyArg_ParseTuple(args, "OOOOi", &objects[0], &objects[1], &objects[2], &objects[3], &bucket_bits)) return NULL;
+    if (bucket_bits < 1 || bucket_bits > 32) {
+        PyErr_SetString(PyExc_ValueError, "bucket_bits out of range");
+        return NULL;
+    }
+    static const Py_ssize_t sizes[4] = {8, 1, 8, 8};
+    static const char *names[4] = {"keys", "bits", "known_keys", "known_buckets"};
+    Py_buffer views[4];
+    int taken = 0;
+    PyObject *result = NULL;
+    Kept kept = {0};
+    for (; taken < 4; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    if (views[1].len & (views[1].len - 1)) {
+        PyErr_SetString(PyExc_ValueError, "bits must be a power of two of bytes");
+        goto done;
+    }
+    if (views[3].len != (((Py_ssize_t)1 << bucket_bits) + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "known_buckets must have 2 ** bucket_bits + 1 offsets");
+        goto done;
+    }
+    kept.bits = views[1].buf;
+    kept.have_bits = views[1].len > 0;
+    kept.bits_mask = kept.have_bits ? (uint64_t)views[1].len * 8 - 1 : 0;
+    kept.known = views[2].buf;
+    kept.known_count = views[2].len / 8;
+    kept.buckets = views[3].buf;
+    kept.shift = 64 - bucket_bits;
+    const uint64_t *keys = views[0].buf;
+    Py_ssize_t count = views[0].len / 8;
+    result = PyBytes_FromStringAndSize(NULL, count);
+    if (!result) goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t i = 0; i < count; i++) out[i] = (uint8_t)is_known(&kept, keys[i]);
+done:
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 /* ---------------------------------------------------------------- held_entries */
 
 static int compare_keys(const void *a, const void *b) {
@@ -854,6 +901,9 @@ static PyMethodDef module_methods[] = {
      "int64 bytes, tokens per line int64 bytes): the token, run and special keys of the lines that\n"
      "the bitset and the sorted known keys hold (known_buckets: where each value of the keys' top\n"
      "bucket_bits bits starts in known_keys; see line_keys.py)."},
+    {"known", known, METH_VARARGS,
+     "known(keys, bits, known_keys, known_buckets, bucket_bits) -> uint8 bytes: per key, whether the\n"
+     "bitset and the sorted known keys hold it (as line_keys tests the keys it keeps)."},
     {"held_entries", held_entries, METH_VARARGS,
      "held_entries(pairs, entry_offsets, entry_keys, entry_flags, line_offsets, line_keys, bag_flag) ->\n"
      "(held entries, their pairs, form entries, their pairs; int64 bytes each): of each (line << 32 |\n"

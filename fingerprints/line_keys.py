@@ -157,6 +157,15 @@ class LineKeys:
 
     def known(self, keys: np.ndarray) -> np.ndarray:
         """Which of the keys some record has (the bitset first, in slices; then the sorted keys)."""
+        if _linekeys is not None and self.compiled:
+            found = _linekeys.known(
+                np.ascontiguousarray(keys, dtype=np.uint64),
+                self._bits,
+                self._known,
+                self._buckets,
+                self._bucket_bits,
+            )
+            return np.frombuffer(found, dtype=np.uint8).astype(bool)
         found = _maybe(KeyBitset(self.known_bits), keys)
         maybe = np.flatnonzero(found)
         found[maybe] = _sorted_in(self.known_keys, keys[maybe])

@@ -214,3 +214,18 @@ def test_both_tell_the_same_id_numbers_one_digit_off_a_records(scanners, small_l
             shared += int(mine.sum())
             asked += len(mine)
     assert 100 < shared < asked
+
+
+def test_both_tell_the_same_keys_known(scanners, small_leak_fingerprints):
+    """``LineKeys.known`` (the evidence report's keys): the bitset and the sorted keys, in C
+    as in numpy, on keys of the file, keys one bit off them and random keys."""
+    compiled, numpy_only = scanners
+    known = np.asarray(small_leak_fingerprints.known_keys, dtype=np.uint64)
+    rng = np.random.default_rng(3)
+    keys = np.concatenate(
+        (known, known ^ np.uint64(1), rng.integers(0, 2**63, 50_000, dtype=np.int64).astype(np.uint64))
+    )
+    rng.shuffle(keys)
+    mine, theirs = compiled.line_keys.known(keys), numpy_only.line_keys.known(keys)
+    assert mine.tolist() == theirs.tolist()
+    assert int(mine.sum()) == len(known)
