@@ -303,7 +303,8 @@ def _may_be_fields(text: str, start: int, end: int) -> list[str] | None:
         return None  # (a line that fails the regex fails the test below: code stops here)
     labels: list[str] = []
     for line in _lines(text, start, end):
-        line_labels = _line_labels(line)
+        # (a label needs a ":", "=" or TAB: most lines of code and lists have none)
+        line_labels = _line_labels(line) if ":" in line or "=" in line or "\t" in line else None
         if line_labels:
             labels += line_labels
             continue
