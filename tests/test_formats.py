@@ -297,6 +297,16 @@ def test_short_or_binary_base64_runs_are_left_alone():
     assert extraction.skipped == []
 
 
+def test_hex_runs_are_not_read_as_base64():
+    # PostScript's hex image data: every hex digit is a base64 letter too, and "0000..." read as
+    # base64 is b"\xd3M4" over and over, which an encoding guesser reads as Korean.
+    black, white = "\n".join(["0" * 64] * 10), "\n".join(["f" * 64] * 10)
+    text = f"%!PS-Adobe-3.0\n/picstr 64 string def\nimage\n{black}\nimage\n{white}\nshowpage\n"
+    extraction = extract_texts(text.encode(), "figure.ps")
+    assert [t.kind for t in extraction.texts] == ["text"]
+    assert extraction.text.isascii()
+
+
 def test_base64_nested_in_base64_stops_at_the_depth_limit():
     data = b"Jane Example,1990-03-07\n" * 40
     for _ in range(6):

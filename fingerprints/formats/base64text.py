@@ -26,13 +26,19 @@ _BASE64_TABLE = bytes(
     1 if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/") else 0 for b in range(256)
 )
 _HINT_STRETCH = b"\x01" * _HINT_CHARS  # in the text translated by _BASE64_TABLE
+# A run of hex digits only is hex (a PostScript or PDF image, a dump, hashes), not base64: a
+# real base64 run of BASE64_MIN_CHARS uses 22 of its 64 letters only by a chance of (22/64)^400.
+# Read as base64 it decodes to repeated junk that an encoding guesser calls Korean (0000...
+# is b"\xd3M4" again and again), which put junk in the text and held it all at 2 bytes a
+# character.
+_HEX_ONLY = re.compile(r"[0-9A-Fa-f\s]+")
 
 
 def extract_base64_runs(reading: Reading, text: str, name: str, depth: int) -> None:
     number = 0
     for run in _runs(text):
         encoded = run.group(0)
-        if len(encoded) < limits.BASE64_MIN_CHARS:
+        if len(encoded) < limits.BASE64_MIN_CHARS or _HEX_ONLY.fullmatch(encoded):
             continue
         decoded = _decode(encoded)
         if decoded is None or not _worth_reading(decoded):
