@@ -40,6 +40,7 @@ from .chunks import (
 from .fingerprint_set import FLAG_INITIAL, FingerprintSet
 from .keys import KeyedHasher, token_run_keys
 from .line_keys import LINE_SALT as _LINE_SALT
+from .line_keys import KeySet
 from .normalize import (
     MONTHS,
     chunk_tokens,
@@ -56,7 +57,10 @@ except ImportError:  # not built (no C compiler at install): scan.py's pure-Pyth
     _firstpass = None
 
 AVAILABLE = _firstpass is not None
-_FOLD_MEMO_LIMIT = 100_000  # folded non-ASCII chunks remembered (dropped whole when full)
+_FOLD_MEMO_LIMIT = 100_000
+# Records whose entries the date-word test reads at once (~17 entries a record at 10M records:
+# a few MB of temporaries, whatever the number of date lines in a document).
+_RECORDS_AT_ONCE = 1 << 16  # folded non-ASCII chunks remembered (dropped whole when full)
 # A character's class in ``normalize.chunk_tokens`` (its regex: runs of letters, runs of
 # digits, anything else dropped); the C pass's TOKEN_ classes.
 TOKEN_LETTER, TOKEN_DIGIT, TOKEN_OTHER = 0, 1, 2
@@ -258,11 +262,6 @@ class DateWordTest:
     ) -> np.ndarray:
         """The lines (of ``record_line``) holding a token of their record (``record``) in a
         distinctive field, not as an initial."""
-        starts = self.fp.entry_offsets[record]
-        counts = self.fp.entry_offsets[record + 1] - starts
-        entries = expand_ranges(starts, counts)
-        entry_keys = self.fp.entry_keys[entries]
-        entry_lines = np.repeat(record_line, counts)
         words, word_lines = [], []
         for i in np.unique(record_line).tolist():
             # words OCR look-alikes read ("j0se"): a name as the matcher finds it (only in a
@@ -275,11 +274,30 @@ class DateWordTest:
             ]
             words += tokens
             word_lines += [i] * len(tokens)
-        line_words = sorted_unique(
-            self._keys("t", words) ^ (np.array(word_lines, dtype=np.uint64) * _LINE_SALT)
-        )
+        keys = self._keys("t", words)
+        # A record's entry keys are known keys: a word the file's bitset rules out is no
+        # record's, and a line left without a word some record may hold is held by none (most
+        # words of a line of text; at 10M records a date's ~450 records have ~8,000 entries).
+        known = KeyBitset(self.fp.known_bits).may_contain(keys)
+        word_line_numbers = np.array(word_lines, dtype=np.int64)[known]
+        with_words = sorted_contains(sorted_unique(word_line_numbers), record_line)
+        record, record_line = record[with_words], record_line[with_words]
+        line_words = KeySet(keys[known] ^ (word_line_numbers.astype(np.uint64) * _LINE_SALT))
+        found = [
+            self._held_in(line_words, record[i : i + _RECORDS_AT_ONCE], record_line[i : i + _RECORDS_AT_ONCE])
+            for i in range(0, len(record), _RECORDS_AT_ONCE)
+        ]
+        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+    def _held_in(self, line_words: KeySet, record: np.ndarray, record_line: np.ndarray) -> np.ndarray:
+        """The lines (of ``record_line``) where an entry of their record (``record``) is one of
+        ``line_words`` (keys salted with their line) in a distinctive field, not as an initial."""
+        starts = self.fp.entry_offsets[record]
+        counts = self.fp.entry_offsets[record + 1] - starts
+        entries = expand_ranges(starts, counts)
+        entry_lines = np.repeat(record_line, counts)
         found = np.flatnonzero(
-            sorted_contains(line_words, entry_keys ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
+            line_words.contains(self.fp.entry_keys[entries] ^ (entry_lines.astype(np.uint64) * _LINE_SALT))
         )
         # Not a facility's words, nor a name's initials: a name found with initials has one of
         # its tokens whole too (``build.EntryBuilder.add_name_forms``). (Asked of the few

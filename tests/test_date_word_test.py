@@ -18,7 +18,7 @@ import random
 import numpy as np
 import pytest
 
-from leaktrack.fingerprints import build_fingerprint_set
+from leaktrack.fingerprints import build_fingerprint_set, first_pass
 from leaktrack.fingerprints.first_pass import DateWordTest
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.normalize import fold_text, token_bytes
@@ -115,6 +115,8 @@ def test_the_words_side_gives_what_every_entry_of_the_dates_records_gives(finger
     monkeypatch.setattr(test, "_lines_with_a_listed_value_of", lambda *args: np.empty(0, dtype=np.int64))
     every_entry = test.held(lines)
     assert np.array_equal(held, every_entry)
+    monkeypatch.setattr(first_pass, "_RECORDS_AT_ONCE", 7)  # the entries read a few records at a time
+    assert np.array_equal(test.held(lines), every_entry)
     by_words = np.zeros(len(lines), dtype=bool)
     by_words[np.concatenate(words_side)] = True
     # each way is taken: lines held from the words' side, lines held only by reading the
