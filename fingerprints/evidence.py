@@ -254,13 +254,14 @@ class _PairMarks:
 
     def columns_by_pair(self) -> list[int] | list[frozenset[int]]:
         """Per pair, the name ids of its marks: as bits of an int (a frozenset past 63 columns)."""
-        pairs = np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
+        n_pairs = len(self.offsets) - 1
         if len(self.columns) and int(self.columns.max()) >= 63:
             return [
                 frozenset(self.columns[self.offsets[i] : self.offsets[i + 1]].tolist())
-                for i in range(len(pairs))
+                for i in range(n_pairs)
             ]
-        bits = np.zeros(len(self.offsets) - 1, dtype=np.int64)
+        pairs = np.repeat(np.arange(n_pairs), np.diff(self.offsets))
+        bits = np.zeros(n_pairs, dtype=np.int64)
         np.bitwise_or.at(bits, pairs, np.left_shift(1, self.columns))
         return bits.tolist()
 

@@ -113,3 +113,17 @@ def test_words_are_cut_wherever_the_word_pattern_cuts_them():
     assert [c for c in range(len(table) - 1) if table[c]] == [
         c for c in range(len(table) - 1) if evidence._WORD_RE.fullmatch(chr(c)) is None
     ]
+
+
+def test_each_pairs_columns_are_its_own_marks_columns_past_63_columns_too():
+    """Per pair, the columns its marks name: as bits of an int, or as frozensets once a column
+    past the 63rd is marked; one entry a pair, whatever the number of marks."""
+    marks = [[(0, 4, 2), (5, 9, 7)], [], [(0, 3, 2)], [(1, 2, 0), (3, 4, 1), (5, 6, 2)]]
+    assert evidence._PairMarks.of_lists(marks).columns_by_pair() == [1 << 2 | 1 << 7, 0, 1 << 2, 0b111]
+    wide = [[(0, 4, 70), (5, 9, 7)], [], [(0, 3, 2)], [(1, 2, 63), (3, 4, 1), (5, 6, 63)]]
+    assert evidence._PairMarks.of_lists(wide).columns_by_pair() == [
+        frozenset({70, 7}),
+        frozenset(),
+        frozenset({2}),
+        frozenset({63, 1}),
+    ]
