@@ -329,6 +329,28 @@ static inline int is_known(const Kept *k, uint64_t key) {
     return lo < end && k->known[lo] == key;
 }
 
+/* The known-key test of the bitset (a power of two of bytes, or none) and the sorted known keys
+ * with their bucket index (2 ** bucket_bits + 1 offsets): line_keys' and known's. */
+static int kept_from(Kept *k, const Py_buffer *bits, const Py_buffer *known, const Py_buffer *buckets,
+                     int bucket_bits) {
+    if (bits->len & (bits->len - 1)) {
+        PyErr_SetString(PyExc_ValueError, "bits must be a power of two of bytes");
+        return -1;
+    }
+    if (buckets->len != (((Py_ssize_t)1 << bucket_bits) + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "known_buckets must have 2 ** bucket_bits + 1 offsets");
+        return -1;
+    }
+    k->bits = bits->buf;
+    k->have_bits = bits->len > 0;
+    k->bits_mask = k->have_bits ? (uint64_t)bits->len * 8 - 1 : 0;
+    k->known = known->buf;
+    k->known_count = known->len / 8;
+    k->buckets = buckets->buf;
+    k->shift = 64 - bucket_bits;
+    return 0;
+}
+
 static inline int keep_if_known(Kept *k, uint64_t key, int64_t line) {
     if (!is_known(k, key)) return 0;
     if (bytes_put(&k->keys, &key, 8) < 0 || bytes_put(&k->lines, &line, 8) < 0) return -1;
@@ -389,21 +411,7 @@ static PyObject *line_keys(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "chunk_ids and chunk_lines differ in length");
         goto done;
     }
-    if (views[6].len & (views[6].len - 1)) {
-        PyErr_SetString(PyExc_ValueError, "bits must be a power of two of bytes");
-        goto done;
-    }
-    kept.bits = views[6].buf;
-    kept.have_bits = views[6].len > 0;
-    kept.bits_mask = kept.have_bits ? (uint64_t)views[6].len * 8 - 1 : 0;
-    kept.known = views[7].buf;
-    kept.buckets = views[8].buf;
-    kept.shift = 64 - bucket_bits;
-    if (views[8].len != (((Py_ssize_t)1 << bucket_bits) + 1) * 8) {
-        PyErr_SetString(PyExc_ValueError, "known_buckets must have 2 ** bucket_bits + 1 offsets");
-        goto done;
-    }
-    kept.known_count = views[7].len / 8;
+    if (kept_from(&kept, &views[6], &views[7], &views[8], bucket_bits) < 0) goto done;
     per_line = PyMem_Calloc((size_t)line_count + 1, 8);
     if (!per_line) {
         PyErr_NoMemory();
@@ -496,21 +504,7 @@ static PyObject *known(PyObject *self, PyObject *args) {
     Kept kept = {0};
     for (; taken < 4; taken++)
         if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
-    if (views[1].len & (views[1].len - 1)) {
-        PyErr_SetString(PyExc_ValueError, "bits must be a power of two of bytes");
-        goto done;
-    }
-    if (views[3].len != (((Py_ssize_t)1 << bucket_bits) + 1) * 8) {
-        PyErr_SetString(PyExc_ValueError, "known_buckets must have 2 ** bucket_bits + 1 offsets");
-        goto done;
-    }
-    kept.bits = views[1].buf;
-    kept.have_bits = views[1].len > 0;
-    kept.bits_mask = kept.have_bits ? (uint64_t)views[1].len * 8 - 1 : 0;
-    kept.known = views[2].buf;
-    kept.known_count = views[2].len / 8;
-    kept.buckets = views[3].buf;
-    kept.shift = 64 - bucket_bits;
+    if (kept_from(&kept, &views[1], &views[2], &views[3], bucket_bits) < 0) goto done;
     const uint64_t *keys = views[0].buf;
     Py_ssize_t count = views[0].len / 8;
     result = PyBytes_FromStringAndSize(NULL, count);
