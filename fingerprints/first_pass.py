@@ -57,10 +57,10 @@ except ImportError:  # not built (no C compiler at install): scan.py's pure-Pyth
     _firstpass = None
 
 AVAILABLE = _firstpass is not None
-_FOLD_MEMO_LIMIT = 100_000
+_FOLD_MEMO_LIMIT = 100_000  # folded non-ASCII chunks remembered (dropped whole when full)
 # Records whose entries the date-word test reads at once (~17 entries a record at 10M records:
 # a few MB of temporaries, whatever the number of date lines in a document).
-_RECORDS_AT_ONCE = 1 << 16  # folded non-ASCII chunks remembered (dropped whole when full)
+_RECORDS_AT_ONCE = 1 << 16
 # A character's class in ``normalize.chunk_tokens`` (its regex: runs of letters, runs of
 # digits, anything else dropped); the C pass's TOKEN_ classes.
 TOKEN_LETTER, TOKEN_DIGIT, TOKEN_OTHER = 0, 1, 2
@@ -191,26 +191,13 @@ class DateWordTest:
             return held
         dates_array = self._keys("d", dates)
         date_lines_array = np.array(date_lines, dtype=np.int64)
-        postings = [
-            (
-                np.searchsorted(keys, dates_array, side="left"),
-                np.searchsorted(keys, dates_array, side="right"),
-                records,
-            )
-            for keys, records in (
-                (self.fp.candidate_keys, self.fp.candidate_records),
-                (self.fp.paired_keys, self.fp.paired_records),
-            )
-        ]
-        listed = (postings[0][1] > postings[0][0]) | (postings[1][1] > postings[1][0])
+        date_of, record = self._listed_records(dates_array)
+        listed = np.bincount(date_of, minlength=len(dates_array)) > 0
         too_common = ~listed & sorted_contains(self.fp.prefilter_keys, dates_array)
         held[date_lines_array[too_common]] = True
         if not listed.any():  # most date-only lines: no record has their dates
             return held
-        record = np.concatenate(
-            [np.asarray(records)[expand_ranges(lo, hi - lo)].astype(np.int64) for lo, hi, records in postings]
-        )
-        record_line = np.concatenate([np.repeat(date_lines_array, hi - lo) for lo, hi, _ in postings])
+        record_line = date_lines_array[date_of]
         # The words' side first: a record that the postings list under a value of the line
         # holds one of its words (most lines that name a person of the leak beside their own
         # birth date); the entries of the date's records (hundreds a date at 10 million
@@ -245,17 +232,23 @@ class DateWordTest:
         maybe = KeyBitset(self.fp.known_bits).may_contain(keys)
         order = np.argsort(keys[maybe])
         keys, key_lines = keys[maybe][order], key_lines[maybe][order]
-        proposed = []
+        key_of, found = self._listed_records(keys)
+        listed = sorted_unique((key_lines[key_of] << 32) | found)
+        return record_line[sorted_contains(listed, (record_line << 32) | record)]
+
+    def _listed_records(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``keys``, record) of every record the file's sorted postings list under
+        one of the keys: ``candidate_keys``, then ``paired_keys``."""
+        key_of, records = [], []
         for listed_keys, listed_records in (
             (self.fp.candidate_keys, self.fp.candidate_records),
             (self.fp.paired_keys, self.fp.paired_records),
         ):
             lo = np.searchsorted(listed_keys, keys, side="left")
             counts = np.searchsorted(listed_keys, keys, side="right") - lo
-            found = np.asarray(listed_records)[expand_ranges(lo, counts)].astype(np.int64)
-            proposed.append((np.repeat(key_lines, counts) << 32) | found)
-        listed = sorted_unique(np.concatenate(proposed))
-        return record_line[sorted_contains(listed, (record_line << 32) | record)]
+            key_of.append(np.repeat(np.arange(len(keys)), counts))
+            records.append(np.asarray(listed_records)[expand_ranges(lo, counts)].astype(np.int64))
+        return np.concatenate(key_of), np.concatenate(records)
 
     def _lines_with_a_word_of(
         self, lines: list[bytes], tokens_of: list[list[str]], record: np.ndarray, record_line: np.ndarray
