@@ -281,7 +281,7 @@ def any_handler_takes(record: logging.LogRecord) -> bool:
     what is below LOG_LEVEL in its handler, so every DEBUG record of a crawl is made ("Crawled
     (200) <GET ...>", "Scraped from ..." with the item): withholding one that no handler takes
     would cost a regex pass over its message (~0.3 ms a record) for nothing."""
-    logger: logging.Logger | None = logging.root if record.name == "root" else logging.getLogger(record.name)
+    logger: logging.Logger | None = logging.getLogger(record.name)  # ("root": the root logger)
     handlers_seen = False
     while logger is not None:
         for handler in logger.handlers:
