@@ -402,17 +402,16 @@ def rescan(kept: list[tuple[int, Path]], runs: int, console: Console) -> None:
     warm = {}
     for size, rows in results.items():
         mb = rows[0]["mb"]
-        warm[size] = mb / statistics.median(r["warm"] for r in rows)
+        median = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+        warm[size] = mb / median["warm"]
         table.add_row(
             f"{size:,}",
-            f"{statistics.median(r['load'] for r in rows) * 1000:.0f} ms",
-            f"{statistics.median(r['rss_after_load'] for r in rows) / MIB:.0f} MiB",
-            f"{statistics.median(r.get('setup', 0.0) for r in rows) * 1000:.0f} ms",
-            f"{mb / statistics.median(r['cold'] for r in rows):.1f} MB/s "
-            f"({statistics.median(r['cold'] for r in rows):.3f} s)",
-            f"{statistics.median(r.get('cold_minor_faults', 0) for r in rows):,.0f} / "
-            f"{statistics.median(r.get('cold_major_faults', 0) for r in rows):,.0f}",
-            f"{warm[size]:.1f} MB/s ({statistics.median(r['warm'] for r in rows):.3f} s)",
+            f"{median['load'] * 1000:.0f} ms",
+            f"{median['rss_after_load'] / MIB:.0f} MiB",
+            f"{median['setup'] * 1000:.0f} ms",
+            f"{mb / median['cold']:.1f} MB/s ({median['cold']:.3f} s)",
+            f"{median['cold_minor_faults']:,.0f} / {median['cold_major_faults']:,.0f}",
+            f"{warm[size]:.1f} MB/s ({median['warm']:.3f} s)",
             " ".join(f"{mb / r['warm']:.0f}" for r in rows),
         )
     console.print(table)
