@@ -31,8 +31,7 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     sample = "\n".join(sample_lines)
     best, best_score = None, (0.0, 0)
     for delimiter in DELIMITERS:
-        # (a delimiter in no line splits none: every row one cell, no score; most text)
-        if delimiter not in sample or not _may_reach(sample_lines, delimiter, min_consistency):
+        if not _may_reach(sample, sample_lines, delimiter, min_consistency):
             continue
         score = _shape_score(sample_lines, delimiter)
         if score > best_score:
@@ -42,16 +41,16 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     return best
 
 
-def _may_reach(lines: list[str], delimiter: str, min_consistency: float) -> bool:
-    """Whether ``delimiter`` may split ``lines`` consistently enough, without parsing them:
-    without quotes each line is a row, and a row without the delimiter is one cell, so the
-    share of lines holding it bounds its score (most prose and code stop here)."""
-    holding = sum(delimiter in line for line in lines)
-    if any('"' in line for line in lines):
-        # Quoted cells may span lines, so lines do not bound rows; but a row of two cells
-        # holds the delimiter, so without it every row is one cell.
-        return holding > 0
-    return holding >= min_consistency * len(lines)
+def _may_reach(sample: str, lines: list[str], delimiter: str, min_consistency: float) -> bool:
+    """Whether ``delimiter`` may split ``lines`` (joined: ``sample``) consistently enough,
+    without parsing them: a row of two cells holds the delimiter, so in no line it splits none
+    (most text); without quotes each line is a row, and a row without the delimiter is one
+    cell, so the share of lines holding it bounds its score (most prose and code stop here)."""
+    if delimiter not in sample:
+        return False
+    if '"' in sample:
+        return True  # quoted cells may span lines, so lines do not bound rows
+    return sum(delimiter in line for line in lines) >= min_consistency * len(lines)
 
 
 def _first_lines(text: str) -> list[str]:
