@@ -523,6 +523,44 @@ static int compare_keys(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* One line's keys, sorted: a copy remade only when the line changes (pairs come grouped by
+ * line), so that each of a record's keys is looked up by bisection. A line may hold hundreds
+ * of thousands of keys (a one-line CSV): comparing pairwise would cost keys x keys a pair. */
+typedef struct {
+    uint64_t *keys;
+    int64_t count, line;
+    size_t capacity;
+} SortedLine;
+
+/* 1 when the copy was remade, 0 when it is the same line's, -1 with MemoryError. */
+static int sorted_line_take(SortedLine *sorted, int64_t line, const uint64_t *keys, int64_t count) {
+    if (line == sorted->line) return 0;
+    if ((size_t)count > sorted->capacity) {
+        uint64_t *grown = PyMem_Realloc(sorted->keys, (size_t)count * 8);
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        sorted->keys = grown;
+        sorted->capacity = (size_t)count;
+    }
+    if (count) memcpy(sorted->keys, keys, (size_t)count * 8);
+    qsort(sorted->keys, (size_t)count, 8, compare_keys);
+    sorted->count = count;
+    sorted->line = line;
+    return 1;
+}
+
+static int sorted_line_holds(const SortedLine *sorted, uint64_t key) {
+    int64_t lo = 0, hi = sorted->count;
+    while (lo < hi) {
+        int64_t mid = (lo + hi) >> 1;
+        if (sorted->keys[mid] < key) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < sorted->count && sorted->keys[lo] == key;
+}
+
 static PyObject *held_entries(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *objects[6];
@@ -536,8 +574,7 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
     int taken = 0;
     PyObject *result = NULL;
     Bytes held = {0}, held_pairs = {0}, forms = {0}, form_pairs = {0};
-    uint64_t *mine = NULL; /* the current line's keys, sorted */
-    size_t mine_capacity = 0;
+    SortedLine mine = {.line = -1}; /* the current line's keys */
     for (; taken < 6; taken++)
         if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
     const int64_t *pairs = views[0].buf, *offsets = views[1].buf, *line_offsets = views[4].buf;
@@ -549,7 +586,6 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "entry_flags must match entry_keys");
         goto done;
     }
-    int64_t current = -1, mine_count = 0;
     uint64_t mask = 0; /* bit k >> 58 of each of the line's keys k: rules out most entries at once */
     for (int64_t p = 0; p < pair_count; p++) {
         int64_t line = pairs[p] >> 32, record = pairs[p] & 0xffffffff;
@@ -571,40 +607,22 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "a pair's line or record is out of range");
             goto done;
         }
-        if (line != current) {
+        if (line != mine.line) {
             int64_t first = line_offsets[line], end = line_offsets[line + 1];
             if (first < 0 || end < first || end > key_count) {
                 PyErr_SetString(PyExc_ValueError, "line_offsets must be offsets into line_keys");
                 goto done;
             }
-            current = line;
-            mine_count = end - first;
-            if ((size_t)mine_count > mine_capacity) {
-                uint64_t *grown = PyMem_Realloc(mine, (size_t)mine_count * 8);
-                if (!grown) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                mine = grown;
-                mine_capacity = (size_t)mine_count;
-            }
-            memcpy(mine, line_keys + first, (size_t)mine_count * 8);
-            qsort(mine, (size_t)mine_count, 8, compare_keys);
+            if (sorted_line_take(&mine, line, line_keys + first, end - first) < 0) goto done;
             mask = 0;
-            for (int64_t i = 0; i < mine_count; i++) mask |= (uint64_t)1 << (mine[i] >> 58);
+            for (int64_t i = 0; i < mine.count; i++) mask |= (uint64_t)1 << (mine.keys[i] >> 58);
         }
         for (int64_t e = offsets[record]; e < offsets[record + 1]; e++) {
             if ((entry_flags[e] & bag_flag) && (bytes_put(&forms, &e, 8) < 0 || bytes_put(&form_pairs, &p, 8) < 0))
                 goto done;
             uint64_t key = entry_keys[e];
             if (!(mask >> (key >> 58) & 1)) continue;
-            int64_t lo = 0, hi = mine_count;
-            while (lo < hi) {
-                int64_t mid = (lo + hi) >> 1;
-                if (mine[mid] < key) lo = mid + 1;
-                else hi = mid;
-            }
-            if (lo < mine_count && mine[lo] == key && (bytes_put(&held, &e, 8) < 0 || bytes_put(&held_pairs, &p, 8) < 0))
+            if (sorted_line_holds(&mine, key) && (bytes_put(&held, &e, 8) < 0 || bytes_put(&held_pairs, &p, 8) < 0))
                 goto done;
         }
     }
@@ -614,7 +632,7 @@ static PyObject *held_entries(PyObject *self, PyObject *args) {
         for (int i = 0; i < 4; i++) Py_XDECREF(out[i]);
     }
 done:
-    PyMem_Free(mine);
+    PyMem_Free(mine.keys);
     PyMem_Free(held.data);
     PyMem_Free(held_pairs.data);
     PyMem_Free(forms.data);
@@ -838,7 +856,7 @@ done:
 
 /* scan._Scanner._shares_id_variant: per (line, record) suspect, whether one of the line's id-like
  * numbers and their one-digit deletions (keys grouped by line) is one of the record's
- * (FingerprintSet.id_variant_keys); a few dozen keys a side, compared pairwise. */
+ * (FingerprintSet.id_variant_keys): the record's few dozen keys looked up in the line's, sorted. */
 static PyObject *shares_id_variant(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *objects[6];
@@ -850,6 +868,7 @@ static PyObject *shares_id_variant(PyObject *self, PyObject *args) {
     Py_buffer views[6];
     int taken = 0;
     PyObject *result = NULL;
+    SortedLine sorted = {.line = -1};
     for (; taken < 6; taken++)
         if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
     const int64_t *lines = views[0].buf, *records = views[1].buf, *line_offsets = views[2].buf;
@@ -870,13 +889,12 @@ static PyObject *shares_id_variant(PyObject *self, PyObject *args) {
         int64_t l0 = line_offsets[line], l1 = line_offsets[line + 1];
         int64_t r0 = record_offsets[record], r1 = record_offsets[record + 1];
         if (l0 < 0 || l1 < l0 || l1 > line_key_count || r0 < 0 || r1 < r0 || r1 > record_key_count) goto out_of_range;
+        if (sorted_line_take(&sorted, line, line_keys + l0, l1 - l0) < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
         uint8_t found = 0;
-        for (int64_t a = r0; a < r1 && !found; a++)
-            for (int64_t b = l0; b < l1; b++)
-                if (record_keys[a] == line_keys[b]) {
-                    found = 1;
-                    break;
-                }
+        for (int64_t a = r0; a < r1 && !found; a++) found = (uint8_t)sorted_line_holds(&sorted, record_keys[a]);
         shares[i] = found;
     }
     goto done;
@@ -884,6 +902,7 @@ out_of_range:
     Py_CLEAR(result);
     PyErr_SetString(PyExc_ValueError, "shares_id_variant: a line, record or offset is out of range");
 done:
+    PyMem_Free(sorted.keys);
     for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
     return result;
 }
