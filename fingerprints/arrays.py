@@ -57,6 +57,17 @@ def sorted_contains(sorted_unique_values: np.ndarray, values: np.ndarray) -> np.
     return found
 
 
+def group_starts(*sorted_columns: np.ndarray) -> np.ndarray:
+    """Per row of columns sorted together (as by ``np.lexsort``), whether it starts a group of
+    equal rows: True for the first row and wherever one of the columns changes."""
+    first = np.ones(len(sorted_columns[0]), dtype=bool)
+    changed = sorted_columns[0][1:] != sorted_columns[0][:-1]
+    for column in sorted_columns[1:]:
+        changed |= column[1:] != column[:-1]
+    first[1:] = changed
+    return first
+
+
 def group_sizes(values: np.ndarray) -> np.ndarray:
     """For each element, how many elements equal it."""
     if len(values) == 0:

@@ -45,7 +45,7 @@ from anyascii import anyascii
 
 from ..errors import DatasetError, FingerprintFileError
 from . import params
-from .arrays import BucketCounter, KeyBitset, expand_ranges, offsets_of, sorted_unique
+from .arrays import BucketCounter, KeyBitset, expand_ranges, group_starts, offsets_of, sorted_unique
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -596,8 +596,7 @@ def _value_entries(
     # dict of ``entries``: a token keeps its largest share, a name form its first writer).
     order = np.lexsort((ranks, -bases, keys, values))
     values, keys = values[order], keys[order]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
+    first = group_starts(values, keys)
     kept = order[first]
     return (
         np.bincount(values[first], minlength=numbers.count),
@@ -626,8 +625,7 @@ def _value_shingles(kind: str, numbers: _ValueNumbers, table: _TokenTable) -> tu
     )
     order = np.lexsort((all_keys, all_values))
     all_values, all_keys = all_values[order], all_keys[order]
-    first = np.ones(len(all_keys), dtype=bool)
-    first[1:] = (all_keys[1:] != all_keys[:-1]) | (all_values[1:] != all_values[:-1])
+    first = group_starts(all_values, all_keys)
     return np.bincount(all_values[first], minlength=numbers.count), all_keys[first]
 
 

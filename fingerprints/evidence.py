@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import params
-from .arrays import expand_ranges, offsets_of
+from .arrays import expand_ranges, group_starts, offsets_of
 from .fingerprint_set import FingerprintSet, record_ids_of
 from .keys import KeyedHasher, combined_keys
 from .line_keys import LINE_SALT, LineKeySets
@@ -130,8 +130,8 @@ def evidence_report(
         pair_lines,
         matches.records,
     )
-    names = [column.name for column in fingerprints.columns]
     fields_of = _FieldLists(fingerprints)
+    names = fields_of.names
     records_named = np.unique(matches.records)
     record_ids = dict(
         zip(records_named.tolist(), map(str, record_ids_of(fingerprints.record_ids, records_named)))
@@ -465,8 +465,9 @@ class _MarkedWords:
         keys = fp.entry_keys[held.entries]
         # A key two entries of a record share names the later entry's column (``_record_columns``):
         order = np.lexsort((held.entries, keys, held.pairs))
-        last = np.ones(len(order), dtype=bool)
-        last[:-1] = (held.pairs[order][1:] != held.pairs[order][:-1]) | (keys[order][1:] != keys[order][:-1])
+        last = np.roll(
+            group_starts(held.pairs[order], keys[order]), -1
+        )  # (a group ends where the next starts)
         chosen = order[last]
         pairs, keys = held.pairs[chosen], keys[chosen]
         columns = self.name_ids[fp.entry_columns[held.entries[chosen]].astype(np.int64)]
@@ -504,8 +505,7 @@ class _MarkedWords:
         rank = np.concatenate((np.full(len(word_pairs), -1, dtype=np.int64), np.repeat(runs, spans)))
         order = np.lexsort((rank, words, pairs))
         pairs, words, columns = pairs[order], words[order], columns[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = (pairs[1:] != pairs[:-1]) | (words[1:] != words[:-1])
+        first = group_starts(pairs, words)
         return pairs[first], words[first], columns[first]
 
     def _merged(
@@ -581,8 +581,7 @@ class _KeyRows:
         dated = (kind[is_run] == _DATE).astype(np.int8)
         order = np.lexsort((dated, runs, run_pairs))  # the value key first, then dates
         run_pairs, runs, run_columns, dated = run_pairs[order], runs[order], run_columns[order], dated[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = (run_pairs[1:] != run_pairs[:-1]) | (runs[1:] != runs[:-1])
+        first = group_starts(run_pairs, runs)
         group = np.cumsum(first) - 1
         # a run without its value key, whose dates name two columns: the dates' order decides
         other = np.zeros(len(order), dtype=bool)
@@ -602,8 +601,7 @@ def _first_keys(
     pairs where two keys of that rank name two columns."""
     order = np.lexsort((columns, ranks, words, pairs))
     pairs, words, ranks, columns = pairs[order], words[order], ranks[order], columns[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (pairs[1:] != pairs[:-1]) | (words[1:] != words[:-1])
+    first = group_starts(pairs, words)
     tie = ~first[1:] & (ranks[1:] == ranks[:-1]) & (columns[1:] != columns[:-1])
     tie &= ranks[1:] == ranks[np.flatnonzero(first)][np.cumsum(first)[1:] - 1]
     return (pairs[first], words[first], columns[first]), np.unique(pairs[1:][tie])

@@ -32,6 +32,7 @@ from ..errors import DocumentError
 from . import normalize, params
 from .arrays import (
     expand_ranges,
+    group_starts,
     offsets_of,
     sorted_contains,
 )
@@ -311,8 +312,7 @@ class _Scanner:
         keys, key_lines = enc.keys[mine], enc.key_lines[mine]
         order = np.lexsort((key_lines, keys))
         keys, key_lines = keys[order], key_lines[order]
-        once = np.ones(len(keys), dtype=bool)  # each (key, line) votes once
-        once[1:] = (keys[1:] != keys[:-1]) | (key_lines[1:] != key_lines[:-1])
+        once = group_starts(keys, key_lines)  # each (key, line) votes once
         keys, key_lines = keys[once], key_lines[once]
         lo = np.searchsorted(self.fp.paired_keys, keys, side="left")
         counts = np.searchsorted(self.fp.paired_keys, keys, side="right") - lo

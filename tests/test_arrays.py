@@ -31,3 +31,11 @@ def test_sorted_contains_of_nothing_is_all_false():
     keys = np.array([1, 2, 3], dtype=np.uint64)
     assert arrays.sorted_contains(np.empty(0, dtype=np.uint64), keys).tolist() == [False] * 3
     assert arrays.sorted_contains(keys, np.empty(0, dtype=np.uint64)).tolist() == []
+
+
+def test_group_starts_marks_the_first_row_of_each_run_of_equal_rows():
+    pairs = np.array([0, 0, 0, 1, 1, 2])
+    words = np.array([3, 3, 4, 4, 4, 4])
+    assert arrays.group_starts(pairs).tolist() == [True, False, False, True, False, True]
+    assert arrays.group_starts(pairs, words).tolist() == [True, False, True, True, False, True]
+    assert arrays.group_starts(np.array([], dtype=np.int64)).tolist() == []
