@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import shutil
 import sysconfig
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -152,26 +153,32 @@ def test_lines_not_made_by_token_bytes_are_refused(small_leak_fingerprints, comp
         scanner.line_keys.batch_chunks(b"garcia\x01lopez 1990")
 
 
+def _encoded_batches(scanner: _Scanner, leak, copies) -> Iterator[scan._EncodedLines]:
+    """The second pass's encoded batches of every test text's candidate lines, one at a time as
+    ``match_lines`` makes them."""
+    for text in _texts(leak, copies):
+        lines = scanner.candidate_lines_of(text)
+        for start, end in scan._batches(lines):
+            batch = b"\n".join(line for _, line in lines[start:end])
+            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
+            yield scan._EncodedLines(scanner, numbers, batch)
+
+
 def test_both_find_the_same_candidate_pairs_held_entries_and_name_forms_in_order(
     scanners, small_leak, small_leak_copies
 ):
     """The order matters: evidence weights are summed in it."""
     compiled, numpy_only = scanners
     held = proposed = 0
-    for text in _texts(small_leak, small_leak_copies):
-        lines = compiled.candidate_lines_of(text)
-        for start, end in scan._batches(lines):
-            batch = b"\n".join(line for _, line in lines[start:end])
-            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
-            encoded = scan._EncodedLines(compiled, numbers, batch)
-            pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
-            assert pairs.tolist() == numpy_only.line_keys.candidate_pairs(encoded.line_keys).tolist()
-            mine = compiled.line_keys.held_entries(pairs, encoded.line_keys)
-            theirs = numpy_only.line_keys.held_entries(pairs, encoded.line_keys)
-            for field in ("entries", "pairs", "forms", "form_pairs"):
-                assert getattr(mine, field).tolist() == getattr(theirs, field).tolist()
-            held += len(mine.entries)
-            proposed += len(pairs)
+    for encoded in _encoded_batches(compiled, small_leak, small_leak_copies):
+        pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+        assert pairs.tolist() == numpy_only.line_keys.candidate_pairs(encoded.line_keys).tolist()
+        mine = compiled.line_keys.held_entries(pairs, encoded.line_keys)
+        theirs = numpy_only.line_keys.held_entries(pairs, encoded.line_keys)
+        for field in ("entries", "pairs", "forms", "form_pairs"):
+            assert getattr(mine, field).tolist() == getattr(theirs, field).tolist()
+        held += len(mine.entries)
+        proposed += len(pairs)
     assert held > 10_000 and proposed > 1000
 
 
@@ -179,19 +186,14 @@ def test_both_weigh_the_same_names_found_in_another_form(scanners, small_leak, s
     """Whole names reordered and names with initials (``_name_forms``), per pair and column."""
     compiled, numpy_only = scanners
     weighed = 0
-    for text in _texts(small_leak, small_leak_copies):
-        lines = compiled.candidate_lines_of(text)
-        for start, end in scan._batches(lines):
-            batch = b"\n".join(line for _, line in lines[start:end])
-            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
-            encoded = scan._EncodedLines(compiled, numbers, batch)
-            pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
-            held = compiled.line_keys.held_entries(pairs, encoded.line_keys)
-            mine = compiled._name_forms(encoded, pairs, held)
-            theirs = numpy_only._name_forms(encoded, pairs, held)
-            assert mine.whole.tolist() == theirs.whole.tolist()
-            assert mine.abbreviated.tolist() == theirs.abbreviated.tolist()
-            weighed += int(np.count_nonzero(mine.whole)) + int(np.count_nonzero(mine.abbreviated))
+    for encoded in _encoded_batches(compiled, small_leak, small_leak_copies):
+        pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+        held = compiled.line_keys.held_entries(pairs, encoded.line_keys)
+        mine = compiled._name_forms(encoded, pairs, held)
+        theirs = numpy_only._name_forms(encoded, pairs, held)
+        assert mine.whole.tolist() == theirs.whole.tolist()
+        assert mine.abbreviated.tolist() == theirs.abbreviated.tolist()
+        weighed += int(np.count_nonzero(mine.whole)) + int(np.count_nonzero(mine.abbreviated))
     assert weighed > 1000
 
 
@@ -200,21 +202,16 @@ def test_both_tell_the_same_id_numbers_one_digit_off_a_records(scanners, small_l
     a typo of it, not another person's id."""
     compiled, numpy_only = scanners
     shared = asked = 0
-    for text in _texts(small_leak, small_leak_copies):
-        lines = compiled.candidate_lines_of(text)
-        for start, end in scan._batches(lines):
-            batch = b"\n".join(line for _, line in lines[start:end])
-            numbers = np.array([n for n, _ in lines[start:end]], dtype=np.int64)
-            encoded = scan._EncodedLines(compiled, numbers, batch)
-            pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
-            pairs = pairs[encoded.has_id_number[pairs >> 32]]
-            pair_lines, records = pairs >> 32, pairs & 0xFFFFFFFF
-            offsets, keys = encoded.id_variant_lists(pair_lines, compiled._id_variants_of)
-            mine = compiled.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
-            theirs = numpy_only.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
-            assert mine.tolist() == theirs.tolist()
-            shared += int(mine.sum())
-            asked += len(mine)
+    for encoded in _encoded_batches(compiled, small_leak, small_leak_copies):
+        pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+        pairs = pairs[encoded.has_id_number[pairs >> 32]]
+        pair_lines, records = pairs >> 32, pairs & 0xFFFFFFFF
+        offsets, keys = encoded.id_variant_lists(pair_lines, compiled._id_variants_of)
+        mine = compiled.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
+        theirs = numpy_only.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
+        assert mine.tolist() == theirs.tolist()
+        shared += int(mine.sum())
+        asked += len(mine)
     assert 100 < shared < asked
 
 
