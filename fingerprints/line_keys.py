@@ -146,14 +146,11 @@ class LineKeys:
         return KnownKeys(keys, lines, np.bincount(token_lines, minlength=chunks.line_count))
 
     def known_only(self, families: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        """The (key, line)s of the families that some record has: each family passes the bitset
-        first, in slices; only survivors are joined and searched for."""
-        bits = KeyBitset(self.known_bits)
-        kept = [(keys[maybe], lines[maybe]) for keys, lines in families for maybe in [_maybe(bits, keys)]]
-        keys = np.concatenate([keys for keys, _ in kept])
-        lines = np.concatenate([lines for _, lines in kept])
-        known = _sorted_in(self.known_keys, keys)
-        return keys[known], lines[known]
+        """The (key, line)s of the families that some record has (``known``), in order."""
+        keys = np.concatenate([keys for keys, _ in families])
+        lines = np.concatenate([lines for _, lines in families])
+        found = self.known(keys)
+        return keys[found], lines[found]
 
     def known(self, keys: np.ndarray) -> np.ndarray:
         """Which of the keys some record has (the bitset first, in slices; then the sorted keys)."""
