@@ -535,7 +535,7 @@ class _Scanner:
         if found is None:
             if len(self._id_variant_memo) >= _ID_VARIANT_MEMO_CHUNKS:
                 self._id_variant_memo.clear()
-            # (unsorted: a line's keys are met one by one, ``line_keys.LineKeys.shares_id_variant``)
+            # (unsorted: ``line_keys.LineKeys.shares_id_variant`` sorts each line's keys once)
             found = self._id_variant_memo[chunk] = self.chunks.id_variant_bytes(chunk)
         return found
 
