@@ -1,7 +1,9 @@
-"""The compiled first pass of the scanner (fingerprints/_firstpass.c) and the compiled keys of
-its second pass (fingerprints/_linekeys.c), built by pip with the machine's C compiler.
+"""The compiled first pass of the scanner (fingerprints/_firstpass.c), the compiled keys of
+its second pass (fingerprints/_linekeys.c) and plain text's compiled line tests
+(fingerprints/formats/_textshape.c), built by pip with the machine's C compiler.
 Everything else is in pyproject.toml. ``optional``: without a compiler the install still
-succeeds, and the scanner runs its pure-Python first pass and numpy second pass (same results)."""
+succeeds, and the scanner runs its pure-Python first pass and numpy second pass, and
+extraction its Python line tests (same results)."""
 
 from setuptools import Extension, setup
 
@@ -20,6 +22,15 @@ setup(
             "leaktrack.fingerprints._linekeys",
             sources=["fingerprints/_linekeys.c"],
             depends=["fingerprints/_growable.h"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
+        # Plain text's record-block and fixed-width line tests (fingerprints/formats/
+        # _textshape.c, wrapped by formats/records.py and formats/tables.py, whose Python code
+        # is the fallback giving the same results). Part of the formats wing: no leaktrack import.
+        Extension(
+            "leaktrack.fingerprints.formats._textshape",
+            sources=["fingerprints/formats/_textshape.c"],
             extra_compile_args=["-O3"],
             optional=True,
         ),

@@ -28,6 +28,13 @@ from collections.abc import Iterable, Iterator
 
 from .lines import line_blocks
 
+try:  # the line tests compiled (_textshape.c); this module's Python gives the same results
+    from . import _textshape
+except ImportError:  # built without a C compiler
+    _textshape = None
+
+COMPILED = _textshape is not None
+
 # A block longer than this is not one record (a person has a dozen fields, a form a few
 # dozen lines): it is left line by line.
 MAX_BLOCK_LINES = 40
@@ -121,17 +128,15 @@ def join_record_blocks(text: str) -> str:
         return text
     candidates = []  # (start, end, [(start, end) of its candidate blocks]) of pieces
     seen_labels: list[str] = []  # every label of the candidate blocks' lines
-    for start, end in _pieces_with_record_values(text):
-        if text.find("\n", start, end) < 0 or not _two_field_lines_in(text, start, end):
-            continue
-        blocks = []
-        for block in _blocks(text, start, end):
+    for start, end, blocks in field_block_pieces(text):
+        kept = []
+        for block in blocks:  # (their labels; each passes, unless the compiled test were wrong)
             block_labels = _may_be_fields(text, *block)
             if block_labels is not None:
-                blocks.append(block)
+                kept.append(block)
                 seen_labels += block_labels
-        if blocks:
-            candidates.append((start, end, blocks))
+        if kept:
+            candidates.append((start, end, kept))
     if not candidates:
         return text
     # Blocks are cut into lines again to be parsed rather than kept, and only joined blocks
@@ -168,6 +173,27 @@ def join_record_blocks(text: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def field_block_pieces(text: str, compiled: bool = True) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(start, end, blocks) of the pieces of ``text`` between blank lines that hold a record's
+    kind of value (``_pieces_with_record_values``) and two field lines one after the other
+    (``_two_field_lines_in``), each with (start, end) of its blocks (``_blocks``) that may hold
+    fields (``_may_be_fields``); pieces without such a block are left out.
+
+    ``compiled``: by ``_textshape.record_blocks`` when it is built, which tests every line in
+    C (most of this pass's cost on text without records: Python code, changelogs), else by
+    the Python below, which defines the result."""
+    if compiled and _textshape is not None:
+        return _textshape.record_blocks(text)
+    pieces = []
+    for start, end in _pieces_with_record_values(text):
+        if text.find("\n", start, end) < 0 or not _two_field_lines_in(text, start, end):
+            continue
+        blocks = [block for block in _blocks(text, start, end) if _may_be_fields(text, *block) is not None]
+        if blocks:
+            pieces.append((start, end, blocks))
+    return pieces
 
 
 def _lines(text: str, start: int, end: int) -> Iterator[str]:
@@ -288,6 +314,18 @@ def _parse_block(block: list[str], labels: set[str]) -> list | None:
             return None
         parsed.append(fields)
     return parsed
+
+
+if _textshape is not None:  # the limits above are the compiled tests' too (one place)
+    _textshape.configure_records(
+        MAX_FIELD_LINE_CHARS,
+        MAX_UNLABELED_CHARS,
+        MAX_UNLABELED_WORDS,
+        MAX_LABEL_CHARS,
+        MAX_LABEL_WORDS,
+        _BOUNDARY_MAX_CHARS,
+        MAX_UNLABELED_BLOCK_LINES,
+    )
 
 
 def _may_be_fields(text: str, start: int, end: int) -> list[str] | None:

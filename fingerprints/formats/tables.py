@@ -9,6 +9,13 @@ from collections.abc import Iterator
 from . import limits, tabular
 from .cells import one_line
 
+try:  # the fixed-width line tests compiled (_textshape.c); the Python below gives the same results
+    from . import _textshape
+except ImportError:  # built without a C compiler
+    _textshape = None
+
+COMPILED = _textshape is not None
+
 
 def delimited_to_lines(text: str, delimiter: str) -> str:
     if delimiter == "\t":
@@ -91,25 +98,49 @@ def _convert_fixed_width_blocks(text: str) -> str:
 
     A block is a run of at least FIXED_WIDTH_MIN_LINES lines that each hold
     FIXED_WIDTH_MIN_GUTTERS gaps (indentation counts: a row may leave its first cells blank),
-    one of them a row with inner gaps (``_INNER_GAPS_ROW``). The rows are found by one regex
-    search over the text, and only their runs are cut into lines: indented code and prose
-    are never looked at line by line.
+    one of them a row with inner gaps (``_INNER_GAPS_ROW``). The runs are found by one pass
+    over the text (``gapped_runs``), their common gutters without cutting them into lines
+    (``common_gutters_in``), and only runs with gutters are cut: indented code and prose are
+    never looked at line by line in Python.
     """
     out: list[str] = []
-    done = position = 0
-    while (row := _INNER_GAPS_ROW.search(text, position)) is not None:
-        start, end = _gapped_run_around(text, row.start())
-        lines = text[start:end].split("\n")
-        if len(lines) >= limits.FIXED_WIDTH_MIN_LINES:
-            converted = fixed_width_to_lines(lines)
-            if converted is not lines:
-                out += [text[done:start], "\n".join(converted)]
-                done = end
-        position = max(end, row.end())
+    done = 0
+    for start, end in gapped_runs(text):
+        gutters = common_gutters_in(text, start, end)
+        if len(gutters) >= limits.FIXED_WIDTH_MIN_GUTTERS:
+            out += [text[done:start], "\n".join(_cells(text[start:end].split("\n"), gutters))]
+            done = end
     if not out:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def gapped_runs(text: str, compiled: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of the runs of at least FIXED_WIDTH_MIN_LINES gapped lines around the
+    rows with inner gaps (``_INNER_GAPS_ROW``, ``_gapped_run_around``), in order.
+
+    ``compiled``: by ``_textshape.fixed_width_runs`` when it is built (the row pattern, tried
+    where text has two spaces, costs the most on indented code), else by the regex below,
+    which defines the result."""
+    if compiled and _textshape is not None:
+        return _textshape.fixed_width_runs(text, limits.FIXED_WIDTH_MIN_LINES, limits.FIXED_WIDTH_MIN_GUTTERS)
+    runs = []
+    position = 0
+    while (row := _INNER_GAPS_ROW.search(text, position)) is not None:
+        start, end = _gapped_run_around(text, row.start())
+        if text.count("\n", start, end) + 1 >= limits.FIXED_WIDTH_MIN_LINES:
+            runs.append((start, end))
+        position = max(end, row.end())
+    return runs
+
+
+def common_gutters_in(text: str, start: int, end: int, compiled: bool = True) -> list[tuple[int, int]]:
+    """``_common_gutters`` of the lines of ``text[start:end]``: by ``_textshape.common_gutters``
+    when it is built (without cutting the run into lines), else in Python."""
+    if compiled and _textshape is not None:
+        return _textshape.common_gutters(text, start, end, limits.FIXED_WIDTH_MIN_GUTTERS)
+    return _common_gutters(text[start:end].split("\n"))
 
 
 def _gapped_run_around(text: str, at: int) -> tuple[int, int]:
@@ -152,6 +183,11 @@ def fixed_width_to_lines(lines: list[str]) -> list[str]:
     gutters = _common_gutters(lines)
     if len(gutters) < limits.FIXED_WIDTH_MIN_GUTTERS:
         return lines
+    return _cells(lines, gutters)
+
+
+def _cells(lines: list[str], gutters: list[tuple[int, int]]) -> list[str]:
+    """Each line but rules cut at ``gutters``, its cells TAB-separated."""
     width = max(len(line) for line in lines)
     out = []
     for line in lines:

@@ -1,0 +1,637 @@
+/* The line classification of plain text's record-block and fixed-width passes, compiled
+ * (records.py and tables.py wrap it; their pure-Python code is the definition, gives the same
+ * results when this extension is not built, and tests/test_formats_textshape.py compares the
+ * two). One pass over the str's own code points (any kind: Latin-1, UCS-2, UCS-4), no copy.
+ *
+ * The regexes of the Python passes are Unicode-aware; here each of their classes is the
+ * CPython predicate the regex engine itself uses for str patterns: \s is Py_UNICODE_ISSPACE,
+ * \d Py_UNICODE_ISDECIMAL, [^\W\d_] Py_UNICODE_ISALNUM and not a decimal nor "_" (str.strip
+ * and str.split use the same whitespace). The one case-insensitive pattern (the vCard frame,
+ * BEGIN|END|VERSION) also matches the non-ASCII letters re.IGNORECASE folds onto I and S.
+ *
+ * This file imports nothing of leaktrack and reads nothing but the str it is given: it is
+ * part of the formats wing (untrusted bytes to lines). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t length;
+} Text;
+
+static inline Py_UCS4 char_at(const Text *t, Py_ssize_t i) { return PyUnicode_READ(t->kind, t->data, i); }
+
+static inline int is_space(Py_UCS4 c) { return Py_UNICODE_ISSPACE(c); }
+
+static inline int is_decimal(Py_UCS4 c) {
+    if (c < 128) return c >= '0' && c <= '9';
+    return Py_UNICODE_ISDECIMAL(c);
+}
+
+/* [^\W\d_]: a word character that is neither a decimal digit nor "_" (a letter, mostly). */
+static inline int is_word_letter(Py_UCS4 c) {
+    if (c < 128) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
+}
+
+static int text_of(PyObject *object, Text *t) {
+    if (!PyUnicode_Check(object)) {
+        PyErr_SetString(PyExc_TypeError, "a str is required");
+        return -1;
+    }
+    if (PyUnicode_READY(object) < 0) return -1;
+    t->kind = PyUnicode_KIND(object);
+    t->data = PyUnicode_DATA(object);
+    t->length = PyUnicode_GET_LENGTH(object);
+    return 0;
+}
+
+static Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize_t to) {
+    if (from >= to) return -1;
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const char *found = memchr((const char *)t->data + from, (int)c, (size_t)(to - from));
+        return found ? found - (const char *)t->data : -1;
+    }
+    for (Py_ssize_t i = from; i < to; i++)
+        if (char_at(t, i) == c) return i;
+    return -1;
+}
+
+static Py_ssize_t line_end(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t found = find_char(t, '\n', from, to);
+    return found < 0 ? to : found;
+}
+
+static int holds_any(const Text *t, Py_ssize_t from, Py_ssize_t to, const char *chars) {
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 c = char_at(t, i);
+        if (c < 128 && c && strchr(chars, (int)c)) return 1;
+    }
+    return 0;
+}
+
+/* (first, end) of text[from:to] without the whitespace at both ends (str.strip). */
+static void strip(const Text *t, Py_ssize_t *from, Py_ssize_t *to) {
+    while (*from < *to && is_space(char_at(t, *from))) (*from)++;
+    while (*to > *from && is_space(char_at(t, *to - 1))) (*to)--;
+}
+
+/* len(text[from:to].split()) */
+static Py_ssize_t word_count(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t words = 0;
+    int inside = 0;
+    for (Py_ssize_t i = from; i < to; i++) {
+        int space = is_space(char_at(t, i));
+        if (!space && !inside) words++;
+        inside = !space;
+    }
+    return words;
+}
+
+/* --------------------------------------------------------------- records.py's line tests */
+
+/* Numbers of records.py (passed in once by records_module_setup). */
+static Py_ssize_t MAX_FIELD_LINE_CHARS = 160, MAX_UNLABELED_CHARS = 60, MAX_UNLABELED_WORDS = 8;
+static Py_ssize_t MAX_LABEL_CHARS = 40, MAX_LABEL_WORDS = 4, BOUNDARY_MAX_CHARS = 80;
+static Py_ssize_t MAX_UNLABELED_BLOCK_LINES = 12;
+
+/* _FIELD_LINE: at most MAX_FIELD_LINE_CHARS, and a ":", "=" or TAB, or one short value
+ * (after a YAML "- ") with whitespace around it. */
+static int is_field_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    if (to - from > MAX_FIELD_LINE_CHARS) return 0;
+    if (holds_any(t, from, to, ":=\t")) return 1;
+    Py_ssize_t first = from, end = to;
+    strip(t, &first, &end);
+    if (first == end) return 0;
+    Py_ssize_t last = end - 1;
+    if (last - first <= MAX_UNLABELED_CHARS - 1) return 1;
+    if (end - first >= 2 && char_at(t, first) == '-' && char_at(t, first + 1) == ' ') {
+        Py_ssize_t value = first + 2;
+        while (value < end && is_space(char_at(t, value))) value++;
+        return value < end && last - value <= MAX_UNLABELED_CHARS - 1;
+    }
+    return 0;
+}
+
+static int is_letter_ignoring_case(Py_UCS4 c, char upper) {
+    if (c < 128) return c == (Py_UCS4)upper || c == (Py_UCS4)(upper + 32);
+    if (upper == 'I') return c == 0x130 || c == 0x131; /* re.IGNORECASE's extra foldings */
+    if (upper == 'S') return c == 0x17f;
+    return 0;
+}
+
+/* _VCARD_FRAME on a stripped line: BEGIN:, END: or VERSION: in any case. */
+static int is_vcard_frame(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    static const char *frames[] = {"BEGIN:", "END:", "VERSION:"};
+    for (int f = 0; f < 3; f++) {
+        const char *frame = frames[f];
+        Py_ssize_t n = (Py_ssize_t)strlen(frame), i;
+        if (to - from < n) continue;
+        for (i = 0; i < n - 1; i++)
+            if (!is_letter_ignoring_case(char_at(t, from + i), frame[i])) break;
+        if (i == n - 1 && char_at(t, from + n - 1) == ':') return 1;
+    }
+    return 0;
+}
+
+static int all_in(const Text *t, Py_ssize_t from, Py_ssize_t to, const char *chars) {
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 c = char_at(t, i);
+        if (c >= 128 || !c || !strchr(chars, (int)c)) return 0;
+    }
+    return 1;
+}
+
+/* _is_boundary: blank, a rule, brackets alone, a vCard frame. */
+static int is_boundary(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    strip(t, &from, &to);
+    if (from == to) return 1;
+    if (to - from > BOUNDARY_MAX_CHARS) return 0;
+    if (to - from >= 3 && all_in(t, from, to, "-=_*~#+.")) return 1;
+    if (all_in(t, from, to, "[]{}(),")) return 1;
+    return is_vcard_frame(t, from, to);
+}
+
+/* _label_of(piece) is not None: the stripped piece reads `label: value` or `label = value`
+ * (_LABELED) with a label of at most MAX_LABEL_WORDS words. */
+static int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t start = from;
+    Py_UCS4 c = char_at(t, start);
+    if (c == '"' || c == '\'') start++;
+    if (start >= to || !is_word_letter(char_at(t, start))) return 0;
+    Py_ssize_t stop = -1; /* the first of :=\t"' after the label's first character */
+    for (Py_ssize_t i = start + 1; i < to; i++) {
+        c = char_at(t, i);
+        if (c == ':' || c == '=' || c == '\t' || c == '"' || c == '\'') {
+            stop = i;
+            break;
+        }
+    }
+    if (stop < 0) return 0;
+    Py_ssize_t label_end;
+    c = char_at(t, stop);
+    if (c == ':' || c == '=') {
+        label_end = stop; /* the shortest label: whitespace before the separator is not its */
+        while (label_end > start + 1 && is_space(char_at(t, label_end - 1))) label_end--;
+        if (label_end - start > MAX_LABEL_CHARS) return 0;
+    } else if (c == '\t') {
+        label_end = stop; /* (\s* may take the TAB: the label ends before the whitespace) */
+        while (label_end > start + 1 && is_space(char_at(t, label_end - 1))) label_end--;
+        if (label_end - start > MAX_LABEL_CHARS) return 0;
+        Py_ssize_t i = stop;
+        while (i < to && is_space(char_at(t, i))) i++;
+        if (i >= to || (char_at(t, i) != ':' && char_at(t, i) != '=')) return 0;
+    } else { /* a closing quote, then whitespace and the separator */
+        if (stop - start > MAX_LABEL_CHARS) return 0;
+        label_end = stop;
+        Py_ssize_t i = stop + 1;
+        while (i < to && is_space(char_at(t, i))) i++;
+        if (i >= to || (char_at(t, i) != ':' && char_at(t, i) != '=')) return 0;
+    }
+    Py_ssize_t label_start = start;
+    strip(t, &label_start, &label_end);
+    return word_count(t, label_start, label_end) <= MAX_LABEL_WORDS;
+}
+
+/* _tab_label: short, few words, no digits. */
+static int is_tab_label(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    if (to - from > MAX_LABEL_CHARS || word_count(t, from, to) > MAX_LABEL_WORDS) return 0;
+    for (Py_ssize_t i = from; i < to; i++)
+        if (is_decimal(char_at(t, i))) return 0;
+    return 1;
+}
+
+/* _one_value: short, few words, not words AND a run of four digits. */
+static int is_one_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    if (to - from > MAX_UNLABELED_CHARS || word_count(t, from, to) > MAX_UNLABELED_WORDS) return 0;
+    int digits = 0, letters = 0, long_digits = 0, word = 0;
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 c = char_at(t, i);
+        digits = is_decimal(c) ? digits + 1 : 0;
+        letters = is_word_letter(c) ? letters + 1 : 0;
+        long_digits |= digits >= 4;
+        word |= letters >= 2;
+    }
+    return !(long_digits && word);
+}
+
+/* _pieces(line)[1]: the stripped line after a "- " item start, cut at TABs and runs of 2+
+ * spaces, each piece stripped, empty ones dropped. Returns their number, the bounds of the
+ * first two, and (when `labels`) whether one of them is labeled (is_labeled_piece). */
+static Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t bounds[2][2], int labels,
+                              int *labeled) {
+    strip(t, &from, &to);
+    if (to - from >= 2 && char_at(t, from) == '-' && char_at(t, from + 1) == ' ') {
+        from += 2;
+        while (from < to && is_space(char_at(t, from))) from++;
+    }
+    Py_ssize_t count = 0, piece = from, i = from;
+    *labeled = 0;
+    for (;;) {
+        Py_ssize_t gap_end = i;
+        if (i < to) {
+            Py_UCS4 c = char_at(t, i);
+            if (c == '\t') gap_end = i + 1;
+            else if (c == ' ' && i + 1 < to && char_at(t, i + 1) == ' ') {
+                gap_end = i + 2;
+                while (gap_end < to && char_at(t, gap_end) == ' ') gap_end++;
+            }
+        }
+        if (i < to && gap_end == i) {
+            i++;
+            continue;
+        }
+        Py_ssize_t a = piece, b = i; /* a piece ends at a gap or the line's end */
+        strip(t, &a, &b);
+        if (a < b) {
+            if (count < 2) {
+                bounds[count][0] = a;
+                bounds[count][1] = b;
+            }
+            count++;
+            if (labels && !*labeled) *labeled = is_labeled_piece(t, a, b);
+        }
+        if (i >= to) return count;
+        piece = i = gap_end;
+    }
+}
+
+/* The line's test in _may_be_fields: it holds labels (_line_labels), or is one value. */
+static int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t bounds[2][2];
+    int labels = holds_any(t, from, to, ":=\t"), labeled;
+    Py_ssize_t count = line_pieces(t, from, to, bounds, labels, &labeled);
+    if (labeled) return 1;
+    if (labels && count == 2 && find_char(t, '\t', from, to) >= 0 && is_tab_label(t, bounds[0][0], bounds[0][1]))
+        return 1;
+    return count == 1 && is_one_value(t, bounds[0][0], bounds[0][1]);
+}
+
+/* _may_be_fields(text, from, to) is not None. */
+static int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t newlines = 0;
+    for (Py_ssize_t i = from; (i = find_char(t, '\n', i, to)) >= 0; i++) newlines++;
+    if (newlines == 0) return 0;
+    if (newlines >= MAX_UNLABELED_BLOCK_LINES && !holds_any(t, from, to, ":=\t")) return 0;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(t, line, to);
+        if (!is_field_line(t, line, end)) return 0;
+        if (end >= to) break;
+        line = end + 1;
+    }
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(t, line, to);
+        if (!is_field_material(t, line, end)) return 0;
+        if (end >= to) break;
+        line = end + 1;
+    }
+    return 1;
+}
+
+/* _two_field_lines_in: two field lines one after the other in the piece. */
+static int two_field_lines_in(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    int previous = 0;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(t, line, to);
+        int field = is_field_line(t, line, end);
+        if (field && previous) return 1;
+        previous = field;
+        if (end >= to) return 0;
+        line = end + 1;
+    }
+}
+
+/* _FOUR_DIGITS (ASCII digits, each after at most one of "-./ ") or an "@" in the piece. */
+static int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    int digits = 0, separated = 0; /* digits of the run so far; the last was a separator */
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 c = char_at(t, i);
+        if (c >= '0' && c <= '9') {
+            if (++digits >= 4) return 1;
+            separated = 0;
+        } else if (c == '@')
+            return 1;
+        else if (digits && !separated && (c == '-' || c == '.' || c == '/' || c == ' '))
+            separated = 1;
+        else
+            digits = separated = 0;
+    }
+    return 0;
+}
+
+/* The next match of _BLANK_LINES (a newline, then blank lines of spaces and TABs each ending
+ * in a newline) at or after from: its (start, end), or start -1. */
+static void next_blank_lines(const Text *t, Py_ssize_t from, Py_ssize_t *start, Py_ssize_t *end) {
+    Py_ssize_t i = from;
+    while ((i = find_char(t, '\n', i, t->length)) >= 0) {
+        Py_ssize_t j = i + 1;
+        while (j < t->length && (char_at(t, j) == ' ' || char_at(t, j) == '\t')) j++;
+        if (j < t->length && char_at(t, j) == '\n') {
+            *start = i;
+            *end = j + 1;
+            for (;;) {
+                Py_ssize_t k = *end;
+                while (k < t->length && (char_at(t, k) == ' ' || char_at(t, k) == '\t')) k++;
+                if (k >= t->length || char_at(t, k) != '\n') break;
+                *end = k + 1;
+            }
+            return;
+        }
+        i = j;
+    }
+    *start = *end = -1;
+}
+
+static int append_pair(PyObject *list, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *pair = Py_BuildValue("(nn)", a, b);
+    if (!pair) return -1;
+    int failed = PyList_Append(list, pair);
+    Py_DECREF(pair);
+    return failed;
+}
+
+/* The piece's blocks (_blocks: runs of non-boundary lines) that pass _may_be_fields. */
+static PyObject *field_blocks(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    PyObject *blocks = PyList_New(0);
+    if (!blocks) return NULL;
+    Py_ssize_t run = from;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(t, line, to);
+        if (is_boundary(t, line, end)) {
+            if (run < line && may_be_fields(t, run, line - 1) && append_pair(blocks, run, line - 1) < 0) goto fail;
+            run = end + 1;
+        }
+        if (end >= to) break;
+        line = end + 1;
+    }
+    if (run < to && may_be_fields(t, run, to) && append_pair(blocks, run, to) < 0) goto fail;
+    return blocks;
+fail:
+    Py_DECREF(blocks);
+    return NULL;
+}
+
+static PyObject *record_blocks(PyObject *self, PyObject *arg) {
+    Text t;
+    if (text_of(arg, &t) < 0) return NULL;
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t piece = 0;
+    for (;;) {
+        Py_ssize_t blank_start, blank_end;
+        next_blank_lines(&t, piece, &blank_start, &blank_end);
+        Py_ssize_t piece_end = blank_start < 0 ? t.length : blank_start;
+        if (holds_record_value(&t, piece, piece_end) && find_char(&t, '\n', piece, piece_end) >= 0 &&
+            two_field_lines_in(&t, piece, piece_end)) {
+            PyObject *blocks = field_blocks(&t, piece, piece_end);
+            if (!blocks) goto fail;
+            if (PyList_GET_SIZE(blocks)) {
+                PyObject *entry = Py_BuildValue("(nnN)", piece, piece_end, blocks);
+                if (!entry || PyList_Append(out, entry) < 0) {
+                    Py_XDECREF(entry);
+                    goto fail;
+                }
+                Py_DECREF(entry);
+            } else
+                Py_DECREF(blocks);
+        }
+        if (blank_start < 0) break;
+        piece = blank_end;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyObject *configure_records(PyObject *self, PyObject *args) {
+    if (!PyArg_ParseTuple(args, "nnnnnnn", &MAX_FIELD_LINE_CHARS, &MAX_UNLABELED_CHARS, &MAX_UNLABELED_WORDS,
+                          &MAX_LABEL_CHARS, &MAX_LABEL_WORDS, &BOUNDARY_MAX_CHARS, &MAX_UNLABELED_BLOCK_LINES))
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------- tables.py's fixed-width blocks */
+
+/* _INNER_GAPS_ROW in the line: a non-space, 2+ spaces, then gutters - 1 times a cell (a
+ * character neither space nor newline, then anything) and 2+ spaces, and a non-space. The
+ * leftmost gap and the earliest gap after each cell decide (a later one leaves less room). */
+static int has_inner_gaps(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t gutters) {
+    Py_ssize_t i = from + 1;
+    for (; i + 1 < to; i++)
+        if (char_at(t, i) == ' ' && char_at(t, i + 1) == ' ' && !is_space(char_at(t, i - 1))) break;
+    if (i + 1 >= to) return 0;
+    while (i < to && char_at(t, i) == ' ') i++;
+    if (gutters == 1) return i < to && !is_space(char_at(t, i));
+    for (Py_ssize_t cell = 1; cell < gutters; cell++) {
+        if (i >= to) return 0;
+        i++; /* the cell's first character (not a space: the run of spaces ended) */
+        int last = cell == gutters - 1;
+        for (;; i++) {
+            if (i + 1 >= to) return 0;
+            if (char_at(t, i) != ' ' || char_at(t, i + 1) != ' ') continue;
+            Py_ssize_t after = i + 2;
+            while (after < to && char_at(t, after) == ' ') after++;
+            if (after < to && (!last || !is_space(char_at(t, after)))) {
+                i = after;
+                break;
+            }
+            i = after - 1; /* (the loop's i++ lands on the run's end) */
+        }
+        if (last) return 1;
+    }
+    return 1;
+}
+
+/* text.count("  ", from, to): runs of spaces, two spaces a count. */
+static Py_ssize_t double_spaces(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t count = 0, run = 0;
+    for (Py_ssize_t i = from; i < to; i++) {
+        if (char_at(t, i) == ' ') run++;
+        else {
+            count += run / 2;
+            run = 0;
+        }
+    }
+    return count + run / 2;
+}
+
+static PyObject *fixed_width_runs(PyObject *self, PyObject *args) {
+    PyObject *object;
+    Py_ssize_t min_lines, gutters;
+    Text t;
+    if (!PyArg_ParseTuple(args, "Unn", &object, &min_lines, &gutters) || text_of(object, &t) < 0) return NULL;
+    if (gutters < 1) {
+        PyErr_SetString(PyExc_ValueError, "gutters must be at least 1");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    for (Py_ssize_t line = 0; line < t.length;) {
+        Py_ssize_t end = line_end(&t, line, t.length);
+        if (!has_inner_gaps(&t, line, end, gutters)) {
+            line = end + 1;
+            continue;
+        }
+        /* _gapped_run_around: the gapped lines before and after it */
+        Py_ssize_t start = line, lines = 1;
+        while (start > 0) {
+            Py_ssize_t previous = start - 1;
+            while (previous > 0 && char_at(&t, previous - 1) != '\n') previous--;
+            if (double_spaces(&t, previous, start - 1) < gutters) break;
+            start = previous;
+            lines++;
+        }
+        while (end < t.length) {
+            Py_ssize_t following = line_end(&t, end + 1, t.length);
+            if (double_spaces(&t, end + 1, following) < gutters) break;
+            end = following;
+            lines++;
+        }
+        if (lines >= min_lines && append_pair(out, start, end) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        line = end + 1;
+    }
+    return out;
+}
+
+/* _RULE_LINE: only whitespace and -=_+*| (and not empty). */
+static int is_rule_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    if (from >= to) return 0;
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 c = char_at(t, i);
+        if (!is_space(c) && !(c < 128 && c && strchr("-=_+*|", (int)c))) return 0;
+    }
+    return 1;
+}
+
+static int is_content_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t a = from, b = to;
+    strip(t, &a, &b);
+    return a < b && !is_rule_line(t, from, to);
+}
+
+/* Runs of 2+ set bits in the first `bits` bits of words. */
+static Py_ssize_t gap_count(const uint64_t *words, Py_ssize_t count) {
+    Py_ssize_t gaps = 0;
+    uint64_t previous_pairs_top = 0;
+    for (Py_ssize_t w = 0; w < count; w++) {
+        uint64_t next_low = w + 1 < count ? (words[w + 1] & 1) : 0;
+        uint64_t pairs = words[w] & ((words[w] >> 1) | (next_low << 63));
+        uint64_t starts = pairs & ~((pairs << 1) | previous_pairs_top);
+        gaps += __builtin_popcountll(starts);
+        previous_pairs_top = pairs >> 63;
+    }
+    return gaps;
+}
+
+/* _common_gutters of text[from:to].split("\n"): the column ranges of 2+ spaces blank in
+ * every content line, inside it; [] when fewer than `gutters` gaps run through the first
+ * lines (given up as Python gives up). */
+static PyObject *common_gutters(PyObject *self, PyObject *args) {
+    PyObject *object;
+    Py_ssize_t from, to, gutters;
+    Text t;
+    if (!PyArg_ParseTuple(args, "Unnn", &object, &from, &to, &gutters) || text_of(object, &t) < 0) return NULL;
+    if (from < 0 || to > t.length || from > to) {
+        PyErr_SetString(PyExc_ValueError, "bounds out of the text");
+        return NULL;
+    }
+    Py_ssize_t width = 0, contents = 0;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(&t, line, to);
+        if (is_content_line(&t, line, end)) {
+            contents++;
+            if (end - line > width) width = end - line;
+        }
+        if (end >= to) break;
+        line = end + 1;
+    }
+    PyObject *out = PyList_New(0);
+    if (!out || !contents) return out;
+    Py_ssize_t count = (width + 63) / 64;
+    uint64_t *common = PyMem_Malloc(sizeof(uint64_t) * (size_t)count * 2);
+    if (!common) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    uint64_t *blank = common + count;
+    int first = 1;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(&t, line, to);
+        if (is_content_line(&t, line, end)) {
+            /* bit c: column c is a space or past the line's end (the line padded to width) */
+            Py_ssize_t length = end - line;
+            memset(blank, 0, sizeof(uint64_t) * (size_t)count);
+            for (Py_ssize_t c = 0; c < length; c++)
+                if (char_at(&t, line + c) == ' ') blank[c >> 6] |= 1ULL << (c & 63);
+            for (Py_ssize_t c = length; c < width; c++) {
+                if ((c & 63) == 0 && c + 64 <= width) {
+                    blank[c >> 6] = ~0ULL;
+                    c += 63;
+                } else
+                    blank[c >> 6] |= 1ULL << (c & 63);
+            }
+            if (first) {
+                memcpy(common, blank, sizeof(uint64_t) * (size_t)count);
+                first = 0;
+            } else {
+                for (Py_ssize_t w = 0; w < count; w++) common[w] &= blank[w];
+                if (gap_count(common, count) < gutters) {
+                    PyMem_Free(common);
+                    return out;
+                }
+            }
+        }
+        if (end >= to) break;
+        line = end + 1;
+    }
+    for (Py_ssize_t c = 0; c < width;) {
+        if (!((common[c >> 6] >> (c & 63)) & 1)) {
+            c++;
+            continue;
+        }
+        Py_ssize_t run_end = c;
+        while (run_end < width && ((common[run_end >> 6] >> (run_end & 63)) & 1)) run_end++;
+        if (run_end - c >= 2 && c > 0 && run_end < width && append_pair(out, c, run_end) < 0) {
+            PyMem_Free(common);
+            Py_DECREF(out);
+            return NULL;
+        }
+        c = run_end;
+    }
+    PyMem_Free(common);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"record_blocks", record_blocks, METH_O,
+     "record_blocks(text) -> [(start, end, [(first, last), ...])]: the pieces of text between\n"
+     "blank lines that hold a record's kind of value and two field lines one after the other,\n"
+     "each with its blocks that may hold fields (records.py's _pieces_with_record_values,\n"
+     "_two_field_lines_in, _blocks and _may_be_fields); pieces without such a block left out."},
+    {"configure_records", configure_records, METH_VARARGS,
+     "configure_records(max_field_line_chars, max_unlabeled_chars, max_unlabeled_words,\n"
+     "max_label_chars, max_label_words, boundary_max_chars, max_unlabeled_block_lines):\n"
+     "records.py's limits, given once."},
+    {"fixed_width_runs", fixed_width_runs, METH_VARARGS,
+     "fixed_width_runs(text, min_lines, gutters) -> [(start, end)]: the runs of gapped lines\n"
+     "around each row with inner gaps, of at least min_lines lines (tables.py)."},
+    {"common_gutters", common_gutters, METH_VARARGS,
+     "common_gutters(text, start, end, gutters) -> [(start, end)]: tables._common_gutters of\n"
+     "the lines of text[start:end]."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_textshape",
+    "Plain text's record-block and fixed-width line tests, compiled (see records.py, tables.py).", -1,
+    module_methods,
+};
+
+PyMODINIT_FUNC PyInit__textshape(void) { return PyModule_Create(&module); }

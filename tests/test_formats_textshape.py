@@ -1,0 +1,214 @@
+"""The compiled line tests of plain text's record-block and fixed-width passes
+(``formats/_textshape.c``) give exactly what the Python passes they stand for give: the
+blocks that may hold fields, the runs of gapped lines, the gutters common to a run.
+
+Compared on hand-written cases, on texts generated from the characters and line shapes
+these passes look at (labels, separators, YAML items, rules, vCard frames, digits of other
+scripts, whitespace other than spaces, the letters re.IGNORECASE folds onto I and S), and on
+real text when the machine has some."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from pathlib import Path
+
+import pytest
+
+from leaktrack.fingerprints.formats import records, tables
+from leaktrack.fingerprints.formats.records import field_block_pieces, join_record_blocks
+from leaktrack.fingerprints.formats.tables import common_gutters_in, convert_text_tables, gapped_runs
+
+pytestmark = pytest.mark.skipif(not records.COMPILED, reason="the _textshape extension is not built")
+
+HAND_WRITTEN = [
+    "",
+    "\n",
+    "Name: Jane Example\nDOB: 1990-03-07\n\nName: John Sample\nDOB: 1985-01-02\n",
+    "Jane Example\n1990-03-07\n\nJohn Sample\n1985-01-02\n",
+    "- name: Jane Example\n  dob: 1990-03-07\n- name: John Sample\n  dob: 1985-01-02\n",
+    "BEGIN:VCARD\nFN:Jane Example\nBDAY:1990-03-07\nEND:VCARD\nbegin:vcard\nFN:J\nbday:1985\nend:vcard\n",
+    "VERſION:3.0\nFN:Jane\nBDAY:1990-01-01\nİND: x\nENd:VCARD\n",
+    "x = 1\ny = 2023\nz = 'a@b'\n",
+    '{\n  "name": "Jane Example",\n  "dob": "1990-03-07",\n},\n{\n  "name": "John",\n  "dob": "1985"\n}\n',
+    "Name\tJane Example\nDOB\t1990-03-07\nName\tJohn Sample\nDOB\t1985-01-02\n",
+    "NAME:  Jane Example      A-NUMBER:  A123-456-789\nDOB:   1990-03-07         CASE:  open\n",
+    "   \n1990\nfoo\n \t\nbar 2024\nbaz\n",
+    "Name  Date        Place\nJane  1990-03-07  Springfield\nJohn  1985-01-02  Shelbyville\n",
+    "-----  ----------  -----------\nJane   1990-03-07  Springfield\n-----  ----------  -----------\n",
+    "  indented  code  here\n    more  indented  code\n  x  y  z\n",
+    "Ｎａｍｅ：Ｊａｎｅ\nＤＯＢ：１９９０\n٣٤٥٦ label: v\nx²y: 1234\n",
+    "a\u00a0b: 1990\nc\u2028d: 2000\n\x1cx: 1\n\x0bq=1990\n",
+    "Jane  Example\t1990-03-07\nJohn  Sample\t1985-01-02\n",
+    "'Name' : Jane 1990\n\"DOB\"= 1990-03-07\n'x y z w v': 1\n\"q\" \t: 2000\n",
+    "a" * 200 + ": 1990\n" + "b" * 61 + "\n- " + "c" * 60 + "\n-  " + "d" * 61 + "\n",
+]
+
+# Line shapes and characters the passes tell apart (ASCII and beyond).
+_PIECES = [
+    "Name",
+    "name",
+    "DOB",
+    "A-Number",
+    "Date of birth",
+    "x",
+    "Jane Example",
+    "John",
+    "1990-03-07",
+    "1990",
+    "12-34",
+    "1 2 3 4",
+    "1.2.3.4",
+    "12--34",
+    "a@b.org",
+    "@",
+    ":",
+    "=",
+    " : ",
+    " = ",
+    "\t",
+    "  ",
+    "   ",
+    " ",
+    "- ",
+    "-",
+    "---",
+    "===",
+    "***",
+    "...",
+    "~~~",
+    "#+#",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    "BEGIN:",
+    "END:",
+    "VERSION:",
+    "begin:",
+    "VERſION:",
+    "İND:",
+    "BEGİN:",
+    "'",
+    '"',
+    "_",
+    "__init__",
+    "²",
+    "٣٤٥٦",
+    "ab",
+    "Ωμέγα",
+    "Дата рождения",
+    "名前",
+    "\u00a0",
+    "\u2028",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\r",
+    "\u3000",
+    "é",
+    "x" * 39,
+    "y" * 41,
+    "z" * 59,
+    "w" * 61,
+    "one two three four five",
+    "a b c d e f g h i",
+]
+
+
+def _generated_text(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randint(1, 40)):
+        if rng.random() < 0.15:
+            lines.append(rng.choice(["", " ", "\t", "  \t "]))
+            continue
+        pieces = [rng.choice(_PIECES) for _ in range(rng.randint(1, 7))]
+        lines.append("".join(pieces) if rng.random() < 0.5 else " ".join(pieces))
+    return "\n".join(lines) + rng.choice(["", "\n", "\n\n", " "])
+
+
+def _generated_report(rng: random.Random) -> str:
+    """Aligned columns, with rules, blank cells, ragged and non-ASCII lines among them."""
+    widths = [rng.randint(1, 12) for _ in range(rng.randint(1, 6))]
+    lines = []
+    for _ in range(rng.randint(1, 14)):
+        kind = rng.random()
+        if kind < 0.1:
+            lines.append("  ".join("-" * w for w in widths))
+        elif kind < 0.2:
+            lines.append(rng.choice(["", "   ", "plain prose  with  gaps", "x"]))
+        else:
+            cells = [
+                "".join(rng.choice("ab1 é名\t") for _ in range(rng.randint(0, w))).ljust(w) for w in widths
+            ]
+            lines.append(" " * rng.randint(0, 3) + (" " * rng.randint(1, 3)).join(cells))
+    return "\n".join(lines)
+
+
+def _cases() -> list[str]:
+    rng = random.Random(20261130)
+    cases = list(HAND_WRITTEN)
+    cases += [_generated_text(rng) for _ in range(3000)]
+    cases += [_generated_report(rng) for _ in range(1500)]
+    cases += ["\n\n".join(_generated_text(rng) for _ in range(4)) for _ in range(300)]
+    return cases
+
+
+CASES = _cases()
+
+
+def _real_texts(limit: int = 40) -> list[str]:
+    """Some of the machine's own documentation, when it has any (Debian ships it)."""
+    texts = []
+    for path in sorted(Path("/usr/share/doc").glob("*/changelog*.gz"))[:limit]:
+        try:
+            texts.append(gzip.decompress(path.read_bytes()).decode("utf-8", "replace"))
+        except (OSError, EOFError):
+            continue
+    return texts
+
+
+def test_compiled_record_blocks_are_the_python_ones_on_every_case():
+    for text in CASES:
+        assert field_block_pieces(text, compiled=True) == field_block_pieces(text, compiled=False), repr(text)
+
+
+def test_compiled_gapped_runs_and_gutters_are_the_python_ones_on_every_case():
+    for text in CASES:
+        runs = gapped_runs(text, compiled=False)
+        assert gapped_runs(text, compiled=True) == runs, repr(text)
+        for start, end in runs + [(0, len(text))]:
+            assert common_gutters_in(text, start, end, compiled=True) == common_gutters_in(
+                text, start, end, compiled=False
+            ), repr(text[start:end])
+
+
+def test_compiled_and_python_passes_agree_on_real_text():
+    for text in _real_texts():
+        assert field_block_pieces(text, compiled=True) == field_block_pieces(text, compiled=False)
+        assert gapped_runs(text, compiled=True) == gapped_runs(text, compiled=False)
+
+
+def test_extraction_is_the_same_without_the_extension(monkeypatch):
+    texts = HAND_WRITTEN + CASES[-300:] + _real_texts(10)
+    compiled = [convert_text_tables(join_record_blocks(text)) for text in texts]
+    monkeypatch.setattr(records, "_textshape", None)
+    monkeypatch.setattr(tables, "_textshape", None)
+    assert [convert_text_tables(join_record_blocks(text)) for text in texts] == compiled
+
+
+def test_the_cases_reach_every_outcome():
+    """The generated cases hold blocks that pass and fail, runs with and without gutters: a
+    comparison of two empty results would prove nothing."""
+    pieces = [field_block_pieces(text, compiled=False) for text in CASES]
+    assert sum(1 for p in pieces if p) > 100
+    runs = [(text, run) for text in CASES for run in gapped_runs(text, compiled=False)]
+    with_gutters = sum(
+        1 for text, (start, end) in runs if common_gutters_in(text, start, end, compiled=False)
+    )
+    assert with_gutters > 50 and len(runs) - with_gutters > 50
+    joined = sum(1 for text in CASES if join_record_blocks(text) != text)
+    assert joined > 50
