@@ -1027,6 +1027,9 @@ in_python:
     return fold_in_python(fp, t, fp->raw.data, fp->raw.size);
 }
 
+/* A row of lines(): line, start, end (code points), strength, number flags (int64 each). */
+#define ROW_FIELDS 5
+
 static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_t end) {
     /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
@@ -1037,8 +1040,8 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
         int spelled = (t->line_flags & (INFO_MONTH | INFO_YEAR)) == (INFO_MONTH | INFO_YEAR);
         int numbered = (t->line_flags & INFO_NUMBER) || spelled;
         if (numbered && !(t->line_flags & INFO_OTHER_NUMBER)) numbered |= 2;
-        if (bytes_reserve(&fp->out, 5 * sizeof(int64_t)) < 0) return -1;
-        int64_t row[5] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
+        if (bytes_reserve(&fp->out, ROW_FIELDS * sizeof(int64_t)) < 0) return -1;
+        int64_t row[ROW_FIELDS] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
         if (t->line_strength > t->strongest_line) t->strongest_line = t->line_strength;
         if ((numbered & 1) && t->line_strength > t->strongest_numbered_line) t->strongest_numbered_line = t->line_strength;
         memcpy(fp->out.data + fp->out.size, row, sizeof row);
@@ -1201,28 +1204,55 @@ static int normalized_line(FirstPass *fp, Bytes *out, const void *text, int kind
     return 1;
 }
 
-static PyObject *FirstPass_normalized_lines(FirstPass *fp, PyObject *args) {
-    PyObject *text, *ranges;
-    if (!PyArg_ParseTuple(args, "UO", &text, &ranges)) return NULL;
-    PyObject *seq = PySequence_Fast(ranges, "ranges must be a sequence of (start, end)");
-    if (seq == NULL) return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), length = PyUnicode_GET_LENGTH(text);
-    PyObject *result = PyList_New(count);
+/* The rows' lines as (line number, token_bytes(fold_text(line))) tuples, made here: building them
+ * in Python (a list of ranges in, a zip of two lists out) cost more than folding the lines. */
+static PyObject *FirstPass_line_bytes(FirstPass *fp, PyObject *args) {
+    PyObject *text;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "Uy*", &text, &view)) return NULL;
+    PyObject *result = NULL, *unfolded = NULL;
     Bytes out = {0};
-    for (Py_ssize_t k = 0; result != NULL && k < count; k++) {
-        Py_ssize_t start, end;
-        int folded = -1;
-        if (PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "nn", &start, &end)) {
-            if (start < 0 || end < start || end > length) PyErr_SetString(PyExc_ValueError, "a range out of the text");
-            else folded = normalized_line(fp, &out, PyUnicode_DATA(text), PyUnicode_KIND(text), (size_t)start, (size_t)end);
-        }
-        PyObject *line = folded < 0 ? NULL : folded == 0 ? Py_NewRef(Py_None)
-                                         : PyBytes_FromStringAndSize(out.data ? (const char *)out.data : "", (Py_ssize_t)out.size);
-        if (line == NULL) Py_CLEAR(result);
-        else PyList_SET_ITEM(result, k, line);
+    if (view.len % (ROW_FIELDS * 8)) {
+        PyErr_SetString(PyExc_ValueError, "rows must be int64 rows of lines() (line, start, end, strength, flags)");
+        goto done;
     }
-    Py_DECREF(seq);
+    const int64_t *rows = view.buf;
+    Py_ssize_t count = view.len / (ROW_FIELDS * 8), length = PyUnicode_GET_LENGTH(text);
+    if (!(result = PyList_New(count)) || !(unfolded = PyList_New(0))) goto failed;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        const int64_t *row = rows + k * ROW_FIELDS;
+        if (row[1] < 0 || row[2] < row[1] || row[2] > length) {
+            PyErr_SetString(PyExc_ValueError, "a range out of the text");
+            goto failed;
+        }
+        int folded = normalized_line(fp, &out, PyUnicode_DATA(text), PyUnicode_KIND(text), (size_t)row[1], (size_t)row[2]);
+        if (folded < 0) goto failed;
+        PyObject *line = folded ? PyBytes_FromStringAndSize(out.data ? (const char *)out.data : "", (Py_ssize_t)out.size)
+                                : Py_NewRef(Py_None);
+        PyObject *pair = line ? Py_BuildValue("(LN)", (long long)row[0], line) : NULL;
+        if (!pair) goto failed;
+        PyList_SET_ITEM(result, k, pair);
+        if (!folded) {
+            PyObject *at = PyLong_FromSsize_t(k);
+            if (!at || PyList_Append(unfolded, at) < 0) {
+                Py_XDECREF(at);
+                goto failed;
+            }
+            Py_DECREF(at);
+        }
+    }
+    {
+        PyObject *both = Py_BuildValue("(OO)", result, unfolded);
+        Py_DECREF(result);
+        result = both;
+    }
+    goto done;
+failed:
+    Py_CLEAR(result);
+done:
+    Py_XDECREF(unfolded);
     bytes_free(&out);
+    PyBuffer_Release(&view);
     return result;
 }
 
@@ -1376,9 +1406,10 @@ static PyMethodDef FirstPass_methods[] = {
      "its distinct chunks (id_hit at\n"
      "least for a line with a date and a word of the dataset), number flags as\n"
      "chunks.line_number_flags."},
-    {"normalized_lines", (PyCFunction)FirstPass_normalized_lines, METH_VARARGS,
-     "normalized_lines(text, ranges) -> [token_bytes(fold_text(text[start:end])) or None] for each\n"
-     "(start, end) of a line: None where a character does not fold alone (fold it in Python)."},
+    {"line_bytes", (PyCFunction)FirstPass_line_bytes, METH_VARARGS,
+     "line_bytes(text, rows) -> ([(line, token_bytes(fold_text(text[start:end])) or None)], [index of each\n"
+     "None]) for rows of lines() (int64 line, start, end, strength, flags): None where a character\n"
+     "does not fold alone (fold the line in Python)."},
     {"chunk_info", (PyCFunction)FirstPass_chunk_info, METH_O,
      "The INFO_ flags (chunks.py) of one normalized chunk (no memo)."},
     {"is_known_key", (PyCFunction)FirstPass_is_known_key, METH_O, "Does some record have this key?"},

@@ -360,12 +360,10 @@ class CompiledFirstPass:
             return []
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
         found = found[candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)]
-        rows = found[:, :3].tolist()
-        folded = self._pass.normalized_lines(text, [(start, end) for _, start, end in rows])
-        lines = [
-            (line, normalized if normalized is not None else token_bytes(fold_text(text[start:end])))
-            for (line, start, end), normalized in zip(rows, folded)
-        ]
+        lines, unfolded = self._pass.line_bytes(text, found)
+        for i in unfolded:  # a character that does not fold alone: the line is folded here
+            line, start, end = found[i, :3].tolist()
+            lines[i] = (line, token_bytes(fold_text(text[start:end])))
         return lines if self.date_words is None else self.date_words.keep(lines, found[:, 4])
 
     def memo_size(self) -> int:

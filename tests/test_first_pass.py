@@ -182,12 +182,13 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
         int(strengths[numbered].max()) if len(numbered) else 0,
     )
     by_line = x.split(b"\n")
-    ranges = [(start, end) for _, start, end in rows[:, :3].tolist()]
-    folded_in_c = compiled.first_pass._pass.normalized_lines(text, ranges)
-    for line, (start, end), folded in zip(rows[:, 0].tolist(), ranges, folded_in_c):
+    folded_in_c, unfolded = compiled.first_pass._pass.line_bytes(text, np.ascontiguousarray(rows))
+    assert [line for line, _ in folded_in_c] == rows[:, 0].tolist()
+    for (line, start, end), (_, folded) in zip(rows[:, :3].tolist(), folded_in_c):
         assert token_bytes(fold_text(text[start:end])) == by_line[line]
         assert folded in (None, by_line[line])  # None: a character that folds only in Python
-    assert folded_in_c.count(None) < len(ranges) / 2
+    assert unfolded == [i for i, (_, folded) in enumerate(folded_in_c) if folded is None]
+    assert len(unfolded) < len(rows) / 2
     return len(lines)
 
 
