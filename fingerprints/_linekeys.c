@@ -160,51 +160,100 @@ static int value_error(void) {
     return -1;
 }
 
-static PyObject *ChunkIds_occurrences(ChunkIds *self, PyObject *args) {
-    PyObject *table, *lookup;
-    Py_buffer view;
-    if (!PyArg_ParseTuple(args, "Oy*O", &table, &view, &lookup)) return NULL;
-    const uint8_t *text = view.buf;
-    Py_ssize_t size = view.len;
-    Bytes ids = {0}, lines = {0};
-    Table missing = {0}; /* distinct chunks the mirror lacks -> their number */
-    PyObject *missing_list = NULL, *found = NULL, *result = NULL, *mirrored = NULL;
-    Py_buffer found_view = {0};
-    if (follow(self, table) < 0 || table_init(&missing) < 0) goto done;
-    if (!(missing_list = PyList_New(0))) goto done;
-    mirrored = Py_NewRef(self->mirrored); /* the dict whose ids the mirror gives below */
-    int64_t line = 0;
-    for (Py_ssize_t i = 0; i < size;) {
+/* A chunk of the batch's text: where it is, its hash and its line. */
+typedef struct {
+    Py_ssize_t start, length;
+    uint64_t hash;
+    int64_t line;
+} Cut;
+
+#define CUTS_AT_ONCE 4096 /* chunks cut and hashed before they are looked up (128 kB) */
+
+/* The next chunks of text from *at (up to CUTS_AT_ONCE, into cuts), cut and hashed ahead of their
+ * look-up, so that the mirror's slot of a chunk some way ahead is asked for while this one is
+ * looked up: the slots are all over a table larger than the cache, and one miss a chunk was most
+ * of the time. The count, or -1 with ValueError (a control byte). */
+static Py_ssize_t cut_chunks(const uint8_t *text, Py_ssize_t size, Py_ssize_t *at, int64_t *line, Cut *cuts) {
+    Py_ssize_t count = 0, i = *at;
+    while (i < size && count < CUTS_AT_ONCE) {
         uint8_t c = text[i];
         if (is_space(c)) {
-            line += c == '\n';
+            *line += c == '\n';
             i++;
             continue;
         }
         Py_ssize_t start = i;
         for (; i < size && !is_space(text[i]); i++)
-            if (text[i] < ' ' && value_error() < 0) goto done;
-        Py_ssize_t n = i - start;
-        uint64_t hash = chunk_hash(text + start, n);
+            if (text[i] < ' ') return value_error();
+        cuts[count++] = (Cut){start, i - start, chunk_hash(text + start, i - start), *line};
+    }
+    *at = i;
+    return count;
+}
+
+/* The id of each chunk of cuts in the mirror, or -1 - its number among the chunks the mirror lacks
+ * (listed, each once, in missing and missing_list), into ids; the lines into lines. */
+static int look_up_cuts(ChunkIds *self, const uint8_t *text, const Cut *cut, Py_ssize_t count, Table *missing,
+                        PyObject *missing_list, Bytes *ids, Bytes *lines) {
+    const Table *mirror = &self->mirror;
+    if (bytes_reserve(ids, (size_t)count * 8) < 0 || bytes_reserve(lines, (size_t)count * 8) < 0) return -1;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        /* the slot of a chunk far ahead, and the bytes of a nearer one (its slot has come) */
+        if (k + PREFETCH_FAR < count) __builtin_prefetch(&mirror->slots[cut[k + PREFETCH_FAR].hash & mirror->mask]);
+        if (k + PREFETCH_NEAR < count) {
+            const Slot *near = &mirror->slots[cut[k + PREFETCH_NEAR].hash & mirror->mask];
+            if (near->hash) __builtin_prefetch(mirror->arena.data + near->offset);
+        }
+        const uint8_t *chunk = text + cut[k].start;
+        Py_ssize_t n = cut[k].length;
+        uint64_t hash = cut[k].hash;
         int64_t id;
-        Slot *s = n <= MIRROR_MAX_CHUNK ? table_find(&self->mirror, text + start, n, hash) : NULL;
+        Slot *s = n <= MIRROR_MAX_CHUNK ? table_find(&self->mirror, chunk, n, hash) : NULL;
         if (s && s->hash) {
             id = s->value;
         } else {
-            Slot *m = table_find(&missing, text + start, n, hash);
+            Slot *m = table_find(missing, chunk, n, hash);
             if (!m->hash) {
-                PyObject *chunk = PyBytes_FromStringAndSize((const char *)text + start, n);
-                if (!chunk || PyList_Append(missing_list, chunk) < 0) {
-                    Py_XDECREF(chunk);
-                    goto done;
+                PyObject *bytes = PyBytes_FromStringAndSize((const char *)chunk, n);
+                if (!bytes || PyList_Append(missing_list, bytes) < 0) {
+                    Py_XDECREF(bytes);
+                    return -1;
                 }
-                Py_DECREF(chunk);
-                if (table_put(&missing, text + start, n, hash, (int64_t)missing.count) < 0) goto done;
-                m = table_find(&missing, text + start, n, hash);
+                Py_DECREF(bytes);
+                if (table_put(missing, chunk, n, hash, (int64_t)missing->count) < 0) return -1;
+                m = table_find(missing, chunk, n, hash);
             }
             id = -1 - m->value;
         }
-        if (bytes_put(&ids, &id, 8) < 0 || bytes_put(&lines, &line, 8) < 0) goto done;
+        memcpy(ids->data + ids->size, &id, 8);
+        memcpy(lines->data + lines->size, &cut[k].line, 8);
+        ids->size += 8;
+        lines->size += 8;
+    }
+    return 0;
+}
+
+static PyObject *ChunkIds_occurrences(ChunkIds *self, PyObject *args) {
+    PyObject *table, *lookup;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "Oy*O", &table, &view, &lookup)) return NULL;
+    const uint8_t *text = view.buf;
+    Bytes ids = {0}, lines = {0};
+    Table missing = {0}; /* distinct chunks the mirror lacks -> their number */
+    PyObject *missing_list = NULL, *found = NULL, *result = NULL, *mirrored = NULL;
+    Py_buffer found_view = {0};
+    int64_t line = 0;
+    Cut *cuts = PyMem_Malloc(CUTS_AT_ONCE * sizeof(Cut));
+    if (!cuts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (follow(self, table) < 0 || table_init(&missing) < 0) goto done;
+    if (!(missing_list = PyList_New(0))) goto done;
+    mirrored = Py_NewRef(self->mirrored); /* the dict whose ids the mirror gives below */
+    for (Py_ssize_t at = 0; at < view.len;) {
+        Py_ssize_t count = cut_chunks(text, view.len, &at, &line, cuts);
+        if (count < 0 || look_up_cuts(self, text, cuts, count, &missing, missing_list, &ids, &lines) < 0) goto done;
     }
     if (PyList_GET_SIZE(missing_list)) {
         found = PyObject_CallOneArg(lookup, missing_list);
@@ -251,6 +300,7 @@ done:
     table_free(&missing);
     PyMem_Free(ids.data);
     PyMem_Free(lines.data);
+    PyMem_Free(cuts);
     PyBuffer_Release(&view);
     return result;
 }
@@ -296,6 +346,43 @@ static PyTypeObject ChunkIdsType = {
     .tp_methods = ChunkIds_methods,
 };
 
+/* ---------------------------------------------------------------- sorted keys */
+
+/* The first index in [lo, hi) of sorted keys whose key is not below ``key`` (hi when none), without
+ * a branch per step: which half goes on is a conditional move, where a branch would be mispredicted
+ * every other step (the keys looked for are random). */
+static inline int64_t lower_bound(const uint64_t *keys, int64_t lo, int64_t hi, uint64_t key) {
+    if (lo >= hi) return hi;
+    const uint64_t *base = keys + lo;
+    int64_t n = hi - lo;
+    while (n > 1) {
+        int64_t half = n >> 1;
+        base = base[half] < key ? base + half : base;
+        n -= half;
+    }
+    return (base - keys) + (*base < key);
+}
+
+static int compare_keys(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts keys in place: a line's few keys by insertion (qsort's calls through a pointer cost more
+ * than the sort), many by qsort. */
+static void sort_keys(uint64_t *keys, size_t count) {
+    if (count > 32) {
+        qsort(keys, count, 8, compare_keys);
+        return;
+    }
+    for (size_t i = 1; i < count; i++) {
+        uint64_t key = keys[i];
+        size_t j = i;
+        for (; j > 0 && keys[j - 1] > key; j--) keys[j] = keys[j - 1];
+        keys[j] = key;
+    }
+}
+
 /* ---------------------------------------------------------------- line_keys */
 
 typedef struct {
@@ -320,12 +407,7 @@ static inline int is_known(const Kept *k, uint64_t key) {
     int64_t lo = k->buckets[bucket], end = k->buckets[bucket + 1];
     if (lo < 0) lo = 0;
     if (end > k->known_count) end = k->known_count;
-    int64_t hi = end;
-    while (lo < hi) {
-        int64_t mid = (lo + hi) >> 1;
-        if (k->known[mid] < key) lo = mid + 1;
-        else hi = mid;
-    }
+    lo = lower_bound(k->known, lo, end, key);
     return lo < end && k->known[lo] == key;
 }
 
@@ -518,11 +600,6 @@ done:
 
 /* ---------------------------------------------------------------- held_entries */
 
-static int compare_keys(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* One line's keys, sorted: a copy remade only when the line changes (pairs come grouped by
  * line), so that each of a record's keys is looked up by bisection. A line may hold hundreds
  * of thousands of keys (a one-line CSV): comparing pairwise would cost keys x keys a pair. */
@@ -545,19 +622,14 @@ static int sorted_line_take(SortedLine *sorted, int64_t line, const uint64_t *ke
         sorted->capacity = (size_t)count;
     }
     if (count) memcpy(sorted->keys, keys, (size_t)count * 8);
-    qsort(sorted->keys, (size_t)count, 8, compare_keys);
+    sort_keys(sorted->keys, (size_t)count);
     sorted->count = count;
     sorted->line = line;
     return 1;
 }
 
 static int sorted_line_holds(const SortedLine *sorted, uint64_t key) {
-    int64_t lo = 0, hi = sorted->count;
-    while (lo < hi) {
-        int64_t mid = (lo + hi) >> 1;
-        if (sorted->keys[mid] < key) lo = mid + 1;
-        else hi = mid;
-    }
+    int64_t lo = lower_bound(sorted->keys, 0, sorted->count, key);
     return lo < sorted->count && sorted->keys[lo] == key;
 }
 
@@ -685,17 +757,18 @@ static PyObject *candidate_pairs(PyObject *self, PyObject *args) {
         }
         size_t count = 0;
         for (int64_t k = first; k < end; k++) {
+            /* the bucket of a key far ahead (in this line or the next), and the keys of a nearer
+             * one's bucket: the postings are larger than the cache, and the keys random */
+            if (k + PREFETCH_FAR < key_count) __builtin_prefetch(&buckets[line_keys[k + PREFETCH_FAR] >> shift]);
+            if (k + PREFETCH_NEAR < key_count) {
+                int64_t near = buckets[line_keys[k + PREFETCH_NEAR] >> shift];
+                if (near >= 0 && near < candidates) __builtin_prefetch(&keys[near]);
+            }
             uint64_t key = line_keys[k], bucket = key >> shift;
             int64_t lo = buckets[bucket], stop = buckets[bucket + 1]; /* clamped: no read outside keys */
             if (lo < 0) lo = 0;
             if (stop > candidates) stop = candidates;
-            int64_t hi = stop;
-            while (lo < hi) {
-                int64_t mid = (lo + hi) >> 1;
-                if (keys[mid] < key) lo = mid + 1;
-                else hi = mid;
-            }
-            for (; lo < stop && keys[lo] == key; lo++) {
+            for (lo = lower_bound(keys, lo, stop, key); lo < stop && keys[lo] == key; lo++) {
                 if (count == capacity) {
                     size_t grown = capacity ? 2 * capacity : 64;
                     uint64_t *more = PyMem_Realloc(proposals, grown * 8);
@@ -710,7 +783,7 @@ static PyObject *candidate_pairs(PyObject *self, PyObject *args) {
             }
         }
         if (!count) continue;
-        qsort(proposals, count, 8, compare_keys);
+        sort_keys(proposals, count);
         /* a record proposed twice, or once by a key that is more than one token of a value */
         for (size_t i = 0; i < count;) {
             size_t j = i;
