@@ -5,13 +5,21 @@ every download waits for it. With ``LEAKTRACK_SCAN_WORKERS`` > 0 documents are s
 many worker processes (each loads the fingerprints once), so downloading and scanning use
 separate cores. 0 scans inline (simplest; what the tests use for speed, except the one that
 checks the workers).
+
+Workers are forked from the crawl process while it still runs one thread (Scrapy builds the
+pipelines before it starts the reactor and its thread pool), so they start with the modules and
+the mapped fingerprints already loaded: a spawned worker imports and compiles them again, about
+a sixth of a 181-document sweep's scanning CPU (``bench/crawl.py --mirror``). Once other threads
+run, forking is unsafe (a lock one of them holds stays held in the child), so workers are spawned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,6 +81,14 @@ def scan_document(
     return ScannedDocument(result, report)
 
 
+def worker_start_method() -> str:
+    """How scan workers start: forked while this process runs one thread (see the module's
+    docstring), else spawned."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
 def _scan_in_worker(
     body: bytes, name: str, content_type: str | None, evidence: bool, keep_lines: bool
 ) -> ScannedDocument:
@@ -87,14 +103,18 @@ class DocumentScanner:
     def __init__(self, fingerprints_path: str, key_file: str, workers: int):
         self.fingerprints = load_fingerprints(fingerprints_path, key_file)  # fails early, in this process
         self.pool = None
-        if workers > 0:
-            # spawn, not fork: forking a process that runs a Twisted reactor and threads is unsafe.
-            self.pool = ProcessPoolExecutor(
+        self.start_method = worker_start_method() if workers > 0 else None
+        if self.start_method is not None:
+            pool = ProcessPoolExecutor(
                 workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=multiprocessing.get_context(self.start_method),
                 initializer=_init_worker,
                 initargs=(fingerprints_path, key_file),
             )
+            if self.start_method == "fork":
+                # Fork them now: a fork pool forks at its first task, when the reactor's threads run.
+                pool.submit(os.getpid).result()
+            self.pool = pool
 
     async def scan(
         self,
