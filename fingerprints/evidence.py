@@ -178,11 +178,16 @@ def marked_segments(text: str, record: RecordEvidence) -> list[tuple[str, str | 
 
 def save_report(report: EvidenceReport, path: Path) -> Path:
     """Write the report owner-only (0600), replacing an older one atomically."""
+    return save_report_json(report.to_json(), path)
+
+
+def save_report_json(report_json: str, path: Path) -> Path:
+    """``save_report`` of a report already made JSON (``EvidenceReport.to_json``)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(report.to_json())
+        handle.write(report_json)
     os.chmod(partial, 0o600)
     os.replace(partial, path)
     return path

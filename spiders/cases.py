@@ -33,7 +33,6 @@ from pathlib import Path
 from scrapy.exceptions import NotConfigured
 
 from ..errors import DocumentError, LeaktrackError, NotFoundError
-from ..fingerprints.evidence import EvidenceReport
 from ..home import CASES_DIR, STORE_FILE, Workspace, list_cases_in
 from ..index import FoundCopy, MatchStore, match_id_for_url, open_store
 from .base import crawl_secrets
@@ -185,7 +184,7 @@ class OtherCasesPipeline:
         result = scanned.result
         if not result.is_leak:
             return False
-        kept = self.write_evidence(item, lane, scanned.evidence)
+        kept = self.write_evidence(item, lane, scanned.evidence_json)
         lane.store.upsert_copies(
             [
                 FoundCopy(
@@ -204,16 +203,14 @@ class OtherCasesPipeline:
         self.stats.inc_value("leaktrack/matches_other_cases")
         return True
 
-    def write_evidence(
-        self, item: FetchedDocument, lane: _OpenLane, report: EvidenceReport | None
-    ) -> str | None:
+    def write_evidence(self, item: FetchedDocument, lane: _OpenLane, report_json: str | None) -> str | None:
         """The case's evidence report (the scan's, and capture and bytes when kept); the kept
         bytes' path.
 
         Evidence is an aid: a folder that cannot be written is an error line, not a lost match."""
         directory = Path(lane.lane.evidence_dir)
         try:
-            save_evidence(item, lane.scanner.fingerprints, directory, self.keep_evidence, report)
+            save_evidence(item, lane.scanner.fingerprints, directory, self.keep_evidence, report_json)
             return write_evidence(item, directory) if self.keep_evidence else None
         except (OSError, ValueError) as error:
             message = f"{lane.lane.label}: could not write the evidence of {item.url}: {error}"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from scrapy.exceptions import NotConfigured
 
-from ..fingerprints.evidence import EvidenceReport, evidence_report, load_report, save_report
+from ..fingerprints.evidence import EvidenceReport, evidence_report, load_report, save_report_json
 from ..index import match_id_for_url
 from .items import FetchedDocument
 
@@ -91,18 +91,20 @@ def _reason_phrase(status: int) -> str:
 
 
 def save_evidence(
-    item: FetchedDocument, fingerprints, directory: Path, keep: bool, report: EvidenceReport | None = None
+    item: FetchedDocument, fingerprints, directory: Path, keep: bool, report_json: str | None = None
 ) -> None:
     """Write the document's evidence report in ``directory`` (and its WARC capture when ``keep``):
-    ``report`` (the scan's, see ``scanning.scan_document``), else one made here from the body.
+    ``report_json`` (the scan's, see ``scanning.scan_document``), else one made here from the body.
 
     Also used for the other cases of an all-cases sweep (spiders/cases.py), each into its own
     evidence folder with its own fingerprints. Raises OSError/ValueError when it cannot write."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     match_id = match_id_for_url(item.url)
-    if report is None:
-        report = evidence_report(EvidencePipeline.document_text(item), fingerprints, keep_lines=keep)
-    save_report(report, evidence_path_for(directory, match_id))
+    if report_json is None:
+        report_json = evidence_report(
+            EvidencePipeline.document_text(item), fingerprints, keep_lines=keep
+        ).to_json()
+    save_report_json(report_json, evidence_path_for(directory, match_id))
     if keep:
         write_warc_capture(warc_path_for(directory, match_id), item)
 
@@ -141,7 +143,7 @@ class EvidencePipeline:
         if item.scan is None or not item.scan.is_leak or item.unchanged:
             return item
         try:
-            save_evidence(item, self.fingerprints(), self.evidence_dir(), self.keep, item.evidence)
+            save_evidence(item, self.fingerprints(), self.evidence_dir(), self.keep, item.evidence_json)
         except (OSError, ValueError) as error:  # evidence is an aid: a full disk must not stop the sweep
             # Said once per crawl: a full disk fails every later document the same way.
             first = not self.stats.get_value("leaktrack/evidence_errors")

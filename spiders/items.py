@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..fingerprints.results import ScanResult
-
-if TYPE_CHECKING:
-    from ..fingerprints.evidence import EvidenceReport
 
 # How a spider took a document's text from an answer: the whole body as it came ("document"),
 # a paste page's text area ("paste_page", see paste.paste_page_document), or the payload of a
@@ -46,5 +42,5 @@ class FetchedDocument:
     content_sha256: str | None = None
     unchanged: bool = False  # same content as the last sweep saw: not rescanned
     scan: ScanResult | None = field(default=None, repr=False)
-    # A leak's evidence report, made by the scan (spiders/evidence.py writes it)
-    evidence: EvidenceReport | None = field(default=None, repr=False)
+    # A leak's evidence report as JSON, made by the scan (spiders/evidence.py writes it)
+    evidence_json: str | None = field(default=None, repr=False)

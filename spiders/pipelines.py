@@ -71,7 +71,7 @@ class ScanPipeline:
             return item
         if self.scanning:
             scanned = await self.scan(item)
-            item.scan, item.evidence = scanned.result, scanned.evidence
+            item.scan, item.evidence_json = scanned.result, scanned.evidence_json
             self.stats.inc_value("leaktrack/documents")
         return item
 

@@ -20,13 +20,15 @@ KINDS = ("excerpt_10_rows", "json_renamed_keys", "xlsx")
 
 def findings(scanned: ScannedDocument) -> tuple:
     """What a scan found (its verdict, records, evidence), not what it took (``seconds``)."""
-    return (dataclasses.replace(scanned.result, seconds=0.0), scanned.evidence and scanned.evidence.to_json())
+    return (dataclasses.replace(scanned.result, seconds=0.0), scanned.evidence_json)
 
 
 def scanned_alike(scanner: DocumentScanner, body: bytes, name: str) -> bool:
     """Whether the worker's scan and evidence of ``body`` are the inline ones."""
     in_worker = asyncio.run(scanner.scan(body, name, None, evidence=True))
-    return findings(in_worker) == findings(scan_document(body, scanner.fingerprints, name, None, evidence=True))
+    return findings(in_worker) == findings(
+        scan_document(body, scanner.fingerprints, name, None, evidence=True)
+    )
 
 
 FORKED_SCAN = """
@@ -93,4 +95,3 @@ def test_no_workers_scan_inline(leak_fingerprints):
     assert scanner.pool is None and scanner.start_method is None
     copy = leak_fingerprints.copies["excerpt_10_rows"]
     assert scanned_alike(scanner, copy.data, copy.filename)
-
