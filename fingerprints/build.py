@@ -59,9 +59,18 @@ from .fingerprint_set import (
     ColumnProfile,
     FingerprintSet,
     new_dataset_id,
+    numbers_needed,
     write_fingerprint_file,
 )
-from .keys import KeyedHasher, bag_key_of_sum, bag_keys, combine_keys, combined_keys, load_or_create_key
+from .keys import (
+    KeyedHasher,
+    bag_key_of_sum,
+    bag_keys,
+    combine_keys,
+    combined_keys,
+    date_word_keys,
+    load_or_create_key,
+)
 
 try:  # the scanner's compiled first pass also keys an id number's one-digit deletions
     from . import _firstpass
@@ -941,7 +950,11 @@ class _Build:
         paired = self.spill("paired", {"key": np.uint64, "record": np.int32}, total)
         prefilter = self.spill("prefilter", {"key": np.uint64}, total)
         known = self.spill("known", {"key": np.uint64}, total)
+        # (date, word) pairs for the date-word test (``FingerprintSet.date_word_keys``): only a
+        # dataset of fewer than two text columns has that test.
+        date_words = self.spill("date_words", {"key": np.uint64}, total) if numbers_needed(profiles) else None
         common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)
+        date_column = np.array([p.kind == KIND_DATE for p in profiles], dtype=bool)
         n = self.records
         for r0, r1 in _record_blocks(offsets, params.BUILD_BLOCK_ENTRIES):
             e0, e1 = int(offsets[r0]), int(offsets[r1])
@@ -970,6 +983,11 @@ class _Build:
             in_pairs = evidence & (d > params.CANDIDATE_MAX_DF) & (d <= params.PAIRED_MAX_DF)
             in_pairs &= (flag & FLAG_TOKEN) == 0
             paired.append(key[in_pairs], record=rec[in_pairs])
+            if date_words is not None:
+                listed_dates = (proposes | in_pairs) & date_column[col]
+                date_words.append(
+                    sorted_unique(date_word_pairs(key, rec, listed_dates, word_entries(flag, is_common)))
+                )
             # Id numbers and dates at any frequency, name tokens when rare (params).
             looked_for = ~is_common & ((flag & FLAG_PREFILTER) > 0)
             looked_for &= ((flag & FLAG_TOKEN) == 0) | (d <= params.PREFILTER_MAX_DF)
@@ -988,6 +1006,10 @@ class _Build:
         out["known_keys"] = known_keys
         out["known_bits"] = _bits_of_file(known_keys)
         out["known_buckets"] = _bucket_offsets_of_file(known_keys)
+        if date_words is not None:
+            pairs = self._unique_parts_to_file("date_word_keys", date_words)
+            out["date_word_keys"] = pairs
+            out["date_word_bits"] = _bits_of_file(pairs)
         return out
 
     def _parts_to_files(
@@ -1067,6 +1089,26 @@ class _RecordIdFiles:
         if self.numbered:
             return {"row_numbers": self.numbers}
         return {"record_id_offsets": offsets_of(np.array(self.lengths.read())), "record_id_bytes": self.blob}
+
+
+def word_entries(flags: np.ndarray, is_common: np.ndarray) -> np.ndarray:
+    """Which entries may be a word a line shows, in a distinctive field and not as an
+    initial (what ``first_pass.DateWordTest`` asks of a record): not of a common column, not
+    a name form nor an initial (``FLAG_BAG``, ``FLAG_INITIAL``), not an id number or a date
+    (``FLAG_PREFILTER`` alone: keyed with their own prefixes, never a word's key)."""
+    return ~is_common & ((flags & (FLAG_INITIAL | FLAG_BAG)) == 0) & (flags != FLAG_PREFILTER)
+
+
+def date_word_pairs(
+    keys: np.ndarray, records: np.ndarray, dates: np.ndarray, words: np.ndarray
+) -> np.ndarray:
+    """``keys.date_word_keys`` of each entry marked in ``dates`` with each entry marked in
+    ``words`` of the same record; the entries (``keys``, their ``records``) in record order."""
+    date_at, word_at = np.flatnonzero(dates), np.flatnonzero(words)
+    word_records = records[word_at]
+    first = np.searchsorted(word_records, records[date_at], side="left")
+    counts = np.searchsorted(word_records, records[date_at], side="right") - first
+    return date_word_keys(np.repeat(keys[date_at], counts), keys[word_at[expand_ranges(first, counts)]])
 
 
 def _salted(keys: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -87,6 +87,8 @@ _LATER_ARRAYS = {
     "paired_records": np.int32,
     "known_buckets": np.int64,
     "candidate_buckets": np.int64,
+    "date_word_keys": np.uint64,
+    "date_word_bits": np.uint8,
 }
 
 
@@ -105,6 +107,13 @@ class ColumnProfile:
     kind: str  # text, id, date or common
     unique_share: float  # share of rows whose value no other row holds
     bits: float = 0.0  # entropy of the column's values
+
+
+def numbers_needed(columns: Sequence[ColumnProfile]) -> bool:
+    """A dataset of fewer than two text columns: a line is matched only when it holds a
+    number, and a line whose only numbers are dates only when a record holds one of them
+    beside one of its words (``first_pass.candidate_rows``, ``first_pass.DateWordTest``)."""
+    return sum(c.kind == KIND_TEXT for c in columns) < 2
 
 
 class RecordIds(Sequence[str]):
@@ -224,6 +233,15 @@ class FingerprintSet:
     # makes them then (``arrays.stored_bucket_offsets``).
     known_buckets: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     candidate_buckets: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    # For a dataset with fewer than two text columns (``numbers_needed``): the keys
+    # (``keys.date_word_keys``) of every (date, word) pair some record holds, a date listed in
+    # the postings above and a word in a distinctive field, not an initial (sorted unique), and
+    # their ``arrays.KeyBitset``. ``first_pass.DateWordTest`` asks them whether a line's date
+    # and word belong to one record in a few lookups, whatever the records sharing the date.
+    # Empty in an older file (the test reads the date's records' entries then) and in a file
+    # of a dataset with two text columns or more (no such test).
+    date_word_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
+    date_word_bits: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
     minhash_seed: int = params.MINHASH_SEED
     dataset_id: str = field(default_factory=new_dataset_id)  # random, made at build
     key: bytes | None = field(default=None, repr=False)  # never saved
@@ -234,6 +252,11 @@ class FingerprintSet:
 
     def __len__(self) -> int:
         return len(self.record_ids)
+
+    @property
+    def numbers_needed(self) -> bool:
+        """``numbers_needed`` of the file's columns."""
+        return numbers_needed(self.columns)
 
     @property
     def common_columns(self) -> np.ndarray:

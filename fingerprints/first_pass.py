@@ -38,7 +38,7 @@ from .chunks import (
     tokens_of_line,
 )
 from .fingerprint_set import FLAG_INITIAL, FingerprintSet
-from .keys import KeyedHasher, token_run_keys
+from .keys import KeyedHasher, date_word_keys, token_run_keys
 from .line_keys import LINE_SALT as _LINE_SALT
 from .line_keys import KeySet
 from .normalize import (
@@ -154,12 +154,19 @@ class DateWordTest:
 
     The records of a date come from the file's sorted postings (``candidate_keys`` for a date
     of at most CANDIDATE_MAX_DF records, ``paired_keys`` up to PAIRED_MAX_DF); a date of the
-    dataset in neither (shared by more) keeps its line."""
+    dataset in neither (shared by more) keeps its line.
+
+    A file built with the (date, word) pairs its records hold (``date_word_keys``) answers in
+    a few lookups a line, whatever the records sharing its date; an older file is answered
+    from the postings and the entries of the date's records (hundreds a date at 10 million
+    records), with the same verdicts."""
 
     def __init__(self, fingerprints: FingerprintSet, hasher: KeyedHasher):
         self.fp = fingerprints
         self.hasher = hasher
         self.common_columns = fingerprints.common_columns
+        bits = fingerprints.date_word_bits
+        self.date_word_bits: KeyBitset | None = KeyBitset(bits) if len(bits) else None
 
     def keep(self, lines: list[tuple[int, bytes]], number_flags: np.ndarray) -> list[tuple[int, bytes]]:
         """The (line number, token bytes) lines without those whose only numbers are dates
@@ -191,6 +198,8 @@ class DateWordTest:
             return held
         dates_array = self._keys("d", dates)
         date_lines_array = np.array(date_lines, dtype=np.int64)
+        if self.date_word_bits is not None:
+            return self._held_by_pairs(self.date_word_bits, lines, tokens_of, dates_array, date_lines_array)
         date_of, record = self._listed_records(dates_array)
         listed = np.bincount(date_of, minlength=len(dates_array)) > 0
         too_common = ~listed & sorted_contains(self.fp.prefilter_keys, dates_array)
@@ -207,6 +216,42 @@ class DateWordTest:
         if left.any():
             held[self._lines_with_a_word_of(lines, tokens_of, record[left], record_line[left])] = True
         return held
+
+    def _held_by_pairs(
+        self,
+        pair_bits: KeyBitset,
+        lines: list[bytes],
+        tokens_of: list[list[str]],
+        dates: np.ndarray,
+        date_lines: np.ndarray,
+    ) -> np.ndarray:
+        """``held`` from the file's (date, word) pairs: a line is held when one of its dates
+        beside one of its words is a pair of some record, or when one of its dates is a date
+        of the dataset that the postings do not list (too common)."""
+        held = np.zeros(len(lines), dtype=bool)
+        # Every date of the dataset, however common, is a prefilter key: a date not among
+        # them is no record's (most dates of ordinary text at small sizes).
+        of_dataset = sorted_contains(self.fp.prefilter_keys, dates)
+        dates, date_lines = dates[of_dataset], date_lines[of_dataset]
+        if len(dates) == 0:
+            return held
+        words, word_lines = self._words_of(lines, tokens_of, np.unique(date_lines))
+        first = np.searchsorted(word_lines, date_lines, side="left")
+        counts = np.searchsorted(word_lines, date_lines, side="right") - first
+        pairs = date_word_keys(np.repeat(dates, counts), words[expand_ranges(first, counts)])
+        pair_lines = np.repeat(date_lines, counts)
+        maybe = pair_bits.may_contain(pairs)  # one byte read a pair rules out most
+        found = sorted_contains(self.fp.date_word_keys, pairs[maybe])
+        held[pair_lines[maybe][found]] = True
+        left = ~held[date_lines]
+        if left.any():
+            too_common = ~self._listed(dates[left])
+            held[date_lines[left][too_common]] = True
+        return held
+
+    def _listed(self, keys: np.ndarray) -> np.ndarray:
+        """Per key: do the file's postings (``candidate_keys``, ``paired_keys``) list it?"""
+        return sorted_contains(self.fp.candidate_keys, keys) | sorted_contains(self.fp.paired_keys, keys)
 
     def _lines_with_a_listed_value_of(
         self, tokens_of: list[list[str]], record: np.ndarray, record_line: np.ndarray
@@ -255,10 +300,27 @@ class DateWordTest:
     ) -> np.ndarray:
         """The lines (of ``record_line``) holding a token of their record (``record``) in a
         distinctive field, not as an initial."""
+        keys, word_line_numbers = self._words_of(lines, tokens_of, np.unique(record_line))
+        # A line left without a word some record may hold is held by none (most words of a
+        # line of text; at 10M records a date's ~450 records have ~8,000 entries).
+        with_words = sorted_contains(sorted_unique(word_line_numbers), record_line)
+        record, record_line = record[with_words], record_line[with_words]
+        line_words = KeySet(keys ^ (word_line_numbers.astype(np.uint64) * _LINE_SALT))
+        found = [
+            self._held_in(line_words, record[i : i + _RECORDS_AT_ONCE], record_line[i : i + _RECORDS_AT_ONCE])
+            for i in range(0, len(record), _RECORDS_AT_ONCE)
+        ]
+        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+    def _words_of(
+        self, lines: list[bytes], tokens_of: list[list[str]], line_numbers: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The keys of the words of the lines ``line_numbers`` (sorted) that some record may
+        hold, and the line of each (non-decreasing): their tokens, and the words OCR
+        look-alikes read ("j0se": a name as the matcher finds it, only in a chunk mixing
+        letters and digits)."""
         words, word_lines = [], []
-        for i in np.unique(record_line).tolist():
-            # words OCR look-alikes read ("j0se"): a name as the matcher finds it (only in a
-            # chunk mixing letters and digits)
+        for i in line_numbers.tolist():
             tokens = tokens_of[i] + [
                 w
                 for chunk in lines[i].split()
@@ -269,18 +331,9 @@ class DateWordTest:
             word_lines += [i] * len(tokens)
         keys = self._keys("t", words)
         # A record's entry keys are known keys: a word the file's bitset rules out is no
-        # record's, and a line left without a word some record may hold is held by none (most
-        # words of a line of text; at 10M records a date's ~450 records have ~8,000 entries).
+        # record's.
         known = KeyBitset(self.fp.known_bits).may_contain(keys)
-        word_line_numbers = np.array(word_lines, dtype=np.int64)[known]
-        with_words = sorted_contains(sorted_unique(word_line_numbers), record_line)
-        record, record_line = record[with_words], record_line[with_words]
-        line_words = KeySet(keys[known] ^ (word_line_numbers.astype(np.uint64) * _LINE_SALT))
-        found = [
-            self._held_in(line_words, record[i : i + _RECORDS_AT_ONCE], record_line[i : i + _RECORDS_AT_ONCE])
-            for i in range(0, len(record), _RECORDS_AT_ONCE)
-        ]
-        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        return keys[known], np.array(word_lines, dtype=np.int64)[known]
 
     def _held_in(self, line_words: KeySet, record: np.ndarray, record_line: np.ndarray) -> np.ndarray:
         """The lines (of ``record_line``) where an entry of their record (``record``) is one of

@@ -29,6 +29,7 @@ _CHAIN_OFFSET = 0xCBF29CE484222325  # FNV-1a's 64-bit offset basis and prime, ov
 _CHAIN_PRIME = 0x100000001B3
 _KEY_CHECK_MESSAGE = b"leaktrack key check v1"
 _BAG_GOLDEN = 0x9E3779B97F4A7C15
+_PAIR_ODD = 0xD6E8FEB86659FD93  # odd: multiplying by it is a bijection of 64-bit keys
 
 
 def load_or_create_key(path: str | Path) -> bytes:
@@ -106,6 +107,16 @@ def token_run_keys(
     if not runs:
         return np.empty(0, np.uint64), np.empty(0, np.int64)
     return np.concatenate(runs), np.concatenate(lines)
+
+
+def date_word_keys(date_keys: np.ndarray, word_keys: np.ndarray) -> np.ndarray:
+    """The keys of (date, word) pairs, from a date's and a word's keys (aligned arrays): the
+    date's key times an odd constant (a bijection modulo 2**64) xor the word's. Two pairs that
+    share their date or their word never share a key; other pairs only by chance (2**-64).
+    The fingerprint file lists the pairs each record holds (``FingerprintSet.date_word_keys``)."""
+    return (np.asarray(date_keys, dtype=np.uint64) * np.uint64(_PAIR_ODD)) ^ np.asarray(
+        word_keys, dtype=np.uint64
+    )
 
 
 def bag_keys(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:

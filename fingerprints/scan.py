@@ -147,7 +147,7 @@ class _Scanner:
         # With fewer than two text columns, a line needs a number to be matched at all, and
         # one whose only numbers are digit dates a date some record holds beside one of its
         # words (``first_pass.candidate_rows``, ``DateWordTest``).
-        self.numbers_needed = int(self.text_columns.sum()) < 2
+        self.numbers_needed = fingerprints.numbers_needed
         self.date_words = DateWordTest(fingerprints, self.hasher) if self.numbers_needed else None
         self.first_pass: CompiledFirstPass | None = None
         if compiled or (compiled is None and first_pass_compiled):

@@ -1,10 +1,12 @@
-"""The date-word test (``first_pass.DateWordTest``) asked from the words' side gives what
-reading every entry of the date's records gives.
+"""The date-word test (``first_pass.DateWordTest``) asked of the file's (date, word) pairs,
+or from the words' side, gives what reading every entry of the date's records gives.
 
 A line whose only numbers are dates is kept for the matcher when some record holds one of its
-dates and one of its words. The test first asks the file's postings for records listed under
-the line's tokens and runs of tokens (cheap), and reads the entries of the date's records only
-for the lines left (hundreds of records a date at 10 million records). Here birth dates are
+dates and one of its words. A file built with the (date, word) pairs of its records
+(``FingerprintSet.date_word_keys``) answers that in a few lookups a line. An older file is
+asked the postings for records listed under the line's tokens and runs of tokens (cheap), and
+the entries of the date's records are read only for the lines left (hundreds of records a
+date at 10 million records). Here birth dates are
 shared by dozens of records and first names and surnames by dozens too (so that tokens are not
 listed on their own, as at scale), and the lines mix every case: a person's name beside their
 own date, the name turned round, initials, another person's date, rare names beside a date of
@@ -12,13 +14,14 @@ others, words of no record."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 
 import numpy as np
 import pytest
 
-from leaktrack.fingerprints import build_fingerprint_set, first_pass
+from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, first_pass, params
 from leaktrack.fingerprints.first_pass import DateWordTest
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.normalize import fold_text, token_bytes
@@ -80,6 +83,23 @@ def fingerprints(dataset):
     return build_fingerprint_set(columns, rows, [str(i + 1) for i in range(len(rows))], KEY)
 
 
+@pytest.fixture(scope="module")
+def fingerprints_with_common_dates(dataset):
+    """The same records with the clustered birth dates (~50 records each) too common to be
+    listed in the postings: such a date keeps its line whatever its words."""
+    columns, rows = dataset
+    with pytest.MonkeyPatch.context() as smaller:
+        smaller.setattr(params, "PAIRED_MAX_DF", 30)
+        return build_fingerprint_set(columns, rows, [str(i + 1) for i in range(len(rows))], KEY)
+
+
+def _without_pairs(fingerprints: FingerprintSet) -> FingerprintSet:
+    """The fingerprints as a file built before the (date, word) pairs loads them."""
+    return dataclasses.replace(
+        fingerprints, date_word_keys=np.empty(0, np.uint64), date_word_bits=np.empty(0, np.uint8)
+    )
+
+
 def _lines(rows) -> list[str]:
     rng = random.Random(5)
     lines = []
@@ -99,10 +119,44 @@ def _lines(rows) -> list[str]:
     return lines
 
 
+def _every_entry(fingerprints: FingerprintSet, lines: list[bytes]) -> np.ndarray:
+    """``held`` read from the date's records' entries alone (no pairs, no words' side)."""
+    test = DateWordTest(_without_pairs(fingerprints), KeyedHasher(KEY))
+    test._lines_with_a_listed_value_of = lambda *args: np.empty(0, dtype=np.int64)  # type: ignore[method-assign]
+    return test.held(lines)
+
+
+@pytest.mark.parametrize("built", ["fingerprints", "fingerprints_with_common_dates"])
+def test_the_date_word_pairs_give_what_every_entry_of_the_dates_records_gives(
+    built, dataset, request, monkeypatch
+):
+    fingerprints = request.getfixturevalue(built)
+    lines = [token_bytes(fold_text(line)) for line in _lines(dataset[1])]
+    test = DateWordTest(fingerprints, KeyedHasher(KEY))
+    assert test.date_word_bits is not None and len(fingerprints.date_word_keys) > len(fingerprints)
+    held = test.held(lines)
+    assert np.array_equal(held, _every_entry(fingerprints, lines))
+    # each way is taken: lines held by a pair, lines held by a date too common to be listed
+    # (only in the second file), lines not held at all
+    monkeypatch.setattr(test, "_listed", lambda keys: np.ones(len(keys), dtype=bool))
+    held_by_a_pair = test.held(lines)
+    assert held_by_a_pair.sum() > 1000
+    assert (~held).sum() > 1000
+    too_common = (held & ~held_by_a_pair).sum()
+    assert too_common > 100 if built == "fingerprints_with_common_dates" else too_common == 0
+
+
+def test_a_file_without_the_pairs_is_asked_from_its_entries(fingerprints, dataset):
+    lines = [token_bytes(fold_text(line)) for line in _lines(dataset[1])]
+    old = DateWordTest(_without_pairs(fingerprints), KeyedHasher(KEY))
+    assert old.date_word_bits is None
+    assert np.array_equal(old.held(lines), DateWordTest(fingerprints, KeyedHasher(KEY)).held(lines))
+
+
 def test_the_words_side_gives_what_every_entry_of_the_dates_records_gives(fingerprints, dataset, monkeypatch):
     assert [c.kind for c in fingerprints.columns][:2] == ["text", "date"]
     lines = [token_bytes(fold_text(line)) for line in _lines(dataset[1])]
-    test = DateWordTest(fingerprints, KeyedHasher(KEY))
+    test = DateWordTest(_without_pairs(fingerprints), KeyedHasher(KEY))
     words_side: list[np.ndarray] = []
     found = test._lines_with_a_listed_value_of
 

@@ -279,6 +279,36 @@ def test_file_without_stored_bucket_indexes_loads_and_scans_the_same(
         assert np.array_equal(a.scores, b.scores)
 
 
+def test_file_without_date_word_pairs_loads_and_finds_the_same(
+    saved, tmp_path, monkeypatch, small_leak, small_leak_copies
+):
+    """The (date, word) pairs of the records are stored since the date-word test read the
+    entries of hundreds of records a date at 10M; a file from before loads without them, its
+    test reads the entries, and finds the same records on the same lines with the same scores."""
+    path, key_file = saved
+    stored = FingerprintSet.load(path, key_file)
+    with monkeypatch.context() as old_leaktrack:  # a leaktrack that stored no pairs
+        old_leaktrack.setattr(
+            fingerprint_set,
+            "_LATER_ARRAYS",
+            {k: v for k, v in fingerprint_set._LATER_ARRAYS.items() if not k.startswith("date_word_")},
+        )
+        old = FingerprintSet.load(stored.save(tmp_path / "old.ltfp"), key_file)
+    assert len(old.date_word_keys) == 0 and len(old.date_word_bits) == 0
+    assert stored.numbers_needed and len(stored.date_word_keys) > len(stored)
+    rng = random.Random(3)
+    people = [(row[1], row[3]) for row in rng.sample(small_leak.rows, 200)]
+    dates = [date for _, date in people]
+    lines = [f"{name}, born {date}" for name, date in people[:100]]
+    lines += [f"{name} was seen on {rng.choice(dates)}" for name, _ in people[100:]]
+    texts = [s.data.decode("utf-8", "replace") for s in small_leak_copies] + ["\n".join(lines)]
+    assert find_record_matches(texts[-1], stored).records.size >= 100
+    for text in texts:
+        a, b = find_record_matches(text, stored), find_record_matches(text, old)
+        assert np.array_equal(a.records, b.records) and np.array_equal(a.lines, b.lines)
+        assert np.array_equal(a.scores, b.scores)
+
+
 def test_stored_bucket_offsets_that_do_not_fit_the_keys_are_made_again():
     keys = np.sort(np.random.default_rng(1).integers(0, 2**63, 5_000, dtype=np.uint64))
     made = bucket_offsets(keys, bucket_bits_for(len(keys)))
