@@ -1004,13 +1004,23 @@ class _Build:
         out["prefilter_keys"] = self._unique_parts_to_file("prefilter_keys", prefilter)
         known_keys = self._unique_parts_to_file("known_keys", known)
         out["known_keys"] = known_keys
-        out["known_bits"] = _bits_of_file(known_keys)
+        out["known_bits"] = self._bits_of_file("known_bits", known_keys)
         out["known_buckets"] = _bucket_offsets_of_file(known_keys)
         if date_words is not None:
             pairs = self._unique_parts_to_file("date_word_keys", date_words)
             out["date_word_keys"] = pairs
-            out["date_word_bits"] = _bits_of_file(pairs)
+            out["date_word_bits"] = self._bits_of_file("date_word_bits", pairs)
         return out
+
+    def _bits_of_file(self, name: str, keys: ArrayFile) -> ArrayFile:
+        """The keys' bitset (``arrays.KeyBitset``), set block by block, then written to a file
+        of its own: one bitset in memory at a time (~2 bytes a key, a GiB at 100M records)."""
+        bits = KeyBitset.empty_bits(keys.length)
+        for start in range(0, keys.length, params.BUILD_BLOCK_ENTRIES):
+            KeyBitset.set_bits(bits, keys.read_range(start, start + params.BUILD_BLOCK_ENTRIES))
+        file = self.file(name, np.uint8)
+        file.append(bits)
+        return file
 
     def _parts_to_files(
         self, prefix: str, spill: PartitionedSpill, names: dict[str, str]
@@ -1093,10 +1103,12 @@ class _RecordIdFiles:
 
 def word_entries(flags: np.ndarray, is_common: np.ndarray) -> np.ndarray:
     """Which entries may be a word a line shows, in a distinctive field and not as an
-    initial (what ``first_pass.DateWordTest`` asks of a record): not of a common column, not
-    a name form nor an initial (``FLAG_BAG``, ``FLAG_INITIAL``), not an id number or a date
-    (``FLAG_PREFILTER`` alone: keyed with their own prefixes, never a word's key)."""
-    return ~is_common & ((flags & (FLAG_INITIAL | FLAG_BAG)) == 0) & (flags != FLAG_PREFILTER)
+    initial (what ``first_pass.DateWordTest`` asks of a record): the tokens of values
+    (``FLAG_TOKEN``; an initial is flagged ``FLAG_INITIAL`` alone) not of a common column.
+    Other entries are never a word's key: a whole value's key is a chain of its tokens' keys
+    (``keys.combine_keys``, even of one token), a name form's a bag key, id numbers and dates
+    are keyed with their own prefixes."""
+    return ~is_common & ((flags & FLAG_TOKEN) > 0)
 
 
 def date_word_pairs(
@@ -1134,14 +1146,6 @@ def _record_blocks(offsets: np.ndarray, entries: int) -> Iterator[tuple[int, int
         r1 = min(max(r1, r0 + 1), n)
         yield r0, r1
         r0 = r1
-
-
-def _bits_of_file(known_keys: ArrayFile) -> np.ndarray:
-    """The known keys' bitset (``arrays.KeyBitset``), set block by block."""
-    bits = KeyBitset.empty_bits(known_keys.length)
-    for start in range(0, known_keys.length, params.BUILD_BLOCK_ENTRIES):
-        KeyBitset.set_bits(bits, known_keys.read_range(start, start + params.BUILD_BLOCK_ENTRIES))
-    return bits
 
 
 def _bucket_offsets_of_file(keys: ArrayFile) -> np.ndarray:
