@@ -14,7 +14,12 @@ For each size, in fresh processes (so that each figure is its own):
 - the false-positive check beside it: 100 lines with the name of a record of the dataset and
   an unrelated date (the record's own date moved by 1 to 3,000 days), each scanned alone;
   any match is counted (a namesake born that day in the dataset would be a true coincidence:
-  at these sizes, expected well under one in a hundred lines).
+  at these sizes, expected well under one in a hundred lines);
+- scan of real text with leaked names (warm): ``bench/speed.py``'s real text (Debian's docs,
+  man pages, Python sources) with every 40th line given a full name of the dataset, a quarter
+  of them as a line "NAME was seen on DATE" with an unrelated date (``speed.names_texts``).
+  At 10M records each such date is a birth date of ~450 records, none of that name: the
+  date-word test's work (``first_pass.DateWordTest``).
 The 6,000-record size is the reference the scan speed at 10M is compared with. From the
 measured peaks, the build's memory at 100M is *projected* (a straight line through the two
 largest sizes), and printed as a projection, not a measurement.
@@ -48,6 +53,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from speed import names_texts, real_texts  # (bench/ is the script's folder on sys.path)
 
 from leaktrack import synthetic
 
@@ -110,6 +116,13 @@ def write_corpus(path: Path, sample: list[list[str]], megabytes: float) -> None:
     (path.with_suffix(".namedob")).write_text("\n".join(name_dob), encoding="utf-8")
     (path.with_suffix(".otherdate")).write_text("\n".join(other_dates), encoding="utf-8")
     (path.with_suffix(".rows")).write_text("\n".join(rows[:100]), encoding="utf-8")
+    write_names_corpus(path.with_suffix(".names"), sorted({r[1] for r in sample}), megabytes)
+
+
+def write_names_corpus(path: Path, names: list[str], megabytes: float) -> None:
+    """Real text with the dataset's full names scattered through it (``speed.names_texts``)."""
+    texts = names_texts(real_texts(int(megabytes * MB)), names, seed=2)
+    path.write_text("\n".join(t.decode("utf-8", "replace") for t in texts), encoding="utf-8")
 
 
 def _moved_date(iso: str, rng: random.Random) -> str:
@@ -193,8 +206,9 @@ def build(dataset: Path, out: Path, key: Path, workers: int | None, memory: str 
 
 
 _LOAD_AND_SCAN = """
-import json, sys, time, resource
+import dataclasses, json, sys, time, resource
 from pathlib import Path
+import numpy as np
 def rss():
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -209,7 +223,10 @@ started = time.perf_counter()
 fp = FingerprintSet.load(sys.argv[1], sys.argv[2])
 load = time.perf_counter() - started
 after = rss()
-def scan():
+names_text = Path(sys.argv[6]).read_text(encoding="utf-8")  # (not in the RSS after load)
+if sys.argv[7] == "entries":  # the date-word test as for a file without the (date, word) pairs
+    fp = dataclasses.replace(fp, date_word_keys=np.empty(0, np.uint64), date_word_bits=np.empty(0, np.uint8))
+def scan(text=text):
     cpu = time.process_time()
     result = scan_text(text, fp)
     return time.process_time() - cpu, result
@@ -225,10 +242,15 @@ cold, first = scan()
 cold += setup
 cold_faults = [after - before for after, before in zip(faults(), faults_before)]
 warm = min(scan()[0] for _ in range(2))
+names_first, names_found = scan(names_text)
+names_warm = min(names_first, *(scan(names_text)[0] for _ in range(2)))
 found = sum(1 for line in name_dob if scan_text(line, fp).matched_count)
 false = sum(1 for line in other_date if scan_text(line, fp).matched_count)
 print(json.dumps({"load": load, "rss_load": after - before, "rss_after_load": after,
                   "setup": setup, "cold": cold, "warm": warm, "matched": first.matched_count,
+                  "names_warm": names_warm, "names_matched": names_found.matched_count,
+                  "names_bytes": len(names_text.encode("utf-8")), "date_words": sys.argv[7],
+                  "date_word_pairs": int(len(fp.date_word_keys)),
                   "cold_minor_faults": cold_faults[0], "cold_major_faults": cold_faults[1],
                   "name_dob_found": found, "name_dob_lines": len(name_dob),
                   "other_date_matched": false, "other_date_lines": len(other_date)}))
@@ -266,7 +288,9 @@ def lsh_only(fp: Path, key: Path, corpus: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def load_and_scan(fp: Path, key: Path, corpus: Path) -> dict:
+def load_and_scan(fp: Path, key: Path, corpus: Path, date_words: str = "pairs") -> dict:
+    """Load and scan in a fresh process (``_LOAD_AND_SCAN``); ``date_words`` "entries" scans
+    as a file without the (date, word) pairs would (the date-word test reads entries)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -277,6 +301,8 @@ def load_and_scan(fp: Path, key: Path, corpus: Path) -> dict:
             str(corpus),
             str(corpus.with_suffix(".namedob")),
             str(corpus.with_suffix(".otherdate")),
+            str(corpus.with_suffix(".names")),
+            date_words,
         ],
         capture_output=True,
         text=True,
@@ -327,6 +353,7 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         "file",
         "load / RSS after",
         "scan cold / warm (CPU)",
+        "real text with names, warm (CPU)",
         "name+DOB lines found",
         "name+other date matched",
         "copied rows found by LSH alone",
@@ -344,6 +371,7 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
             f"{r['bytes'] / MB:,.0f} MB",
             f"{r['load'] * 1000:.0f} ms / {r['rss_after_load'] / MIB:.0f} MiB",
             f"{mb / r['cold']:.1f} / {mb / r['warm']:.1f} MB/s",
+            f"{r['names_bytes'] / MB / r['names_warm']:.1f} MB/s",
             f"{r['name_dob_found']} of {r['name_dob_lines']}",
             f"{r['other_date_matched']} of {r['other_date_lines']}",
             f"{r['lsh_only_found']} of {r['lsh_only_rows']}",
@@ -359,7 +387,8 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         )
     if ref and big:
         console.print(
-            f"warm scan at 10M / at 6,000: {ref['warm'] / big['warm']:.2f} (target >= {TARGET_SCAN_RATIO})"
+            f"warm scan at 10M / at 6,000: {ref['warm'] / big['warm']:.2f}, real text with leaked names "
+            f"{ref['names_warm'] / big['names_warm']:.2f} (target >= {TARGET_SCAN_RATIO})"
         )
     largest = sorted(by_size)[-2:]
     if len(largest) == 2:
@@ -375,20 +404,25 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         )
 
 
-def rescan(kept: list[tuple[int, Path]], runs: int, console: Console) -> None:
+def rescan(kept: list[tuple[int, Path]], runs: int, console: Console, entries_too: bool = False) -> None:
     """Scan speed of kept fingerprint files (``--keep``) side by side: each file loaded and
     scanned in a fresh process, the sizes alternated, ``runs`` times; medians of the CPU
     time. The ratio of the largest size's warm speed to the smallest's is the issue's
-    "scan at 10M within 20% of 6,000" (same corpus generator, same machine, same minutes)."""
-    results: dict[int, list[dict]] = {size: [] for size, _ in kept}
+    "scan at 10M within 20% of 6,000" (same corpus generator, same machine, same minutes).
+    ``entries_too``: each file also scanned as a file without the (date, word) pairs (the
+    date-word test reading the date's records' entries), alternated with the pairs."""
+    modes = ("pairs", "entries") if entries_too else ("pairs",)
+    results: dict[tuple[int, str], list[dict]] = {(size, mode): [] for size, _ in kept for mode in modes}
     for _ in range(runs):
         for size, folder in kept:
             corpus = folder / f"corpus{size}.txt"
-            figures = load_and_scan(folder / f"d{size}.ltfp", folder / "k.key", corpus)
-            figures["mb"] = corpus.stat().st_size / MB
-            results[size].append(figures)
+            for mode in modes:
+                figures = load_and_scan(folder / f"d{size}.ltfp", folder / "k.key", corpus, mode)
+                figures["mb"] = corpus.stat().st_size / MB
+                results[size, mode].append(figures)
     table = Table(
         "records",
+        "date-word test",
         "load (median)",
         "RSS after load",
         "scanner set-up (median CPU)",
@@ -396,30 +430,40 @@ def rescan(kept: list[tuple[int, Path]], runs: int, console: Console) -> None:
         "cold: page faults minor / major",
         "scan warm (median CPU)",
         "warm, each run",
+        "real text with names, warm (median CPU)",
+        "names, each run",
+        "names: records matched",
         title=f"rescan  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}, median of {runs} "
         f"alternating runs, load average {_load()}",
     )
-    warm = {}
-    for size, rows in results.items():
-        mb = rows[0]["mb"]
-        median = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
-        warm[size] = mb / median["warm"]
+    warm, names = {}, {}
+    for (size, mode), rows in results.items():
+        mb, names_mb = rows[0]["mb"], rows[0]["names_bytes"] / MB
+        median = {key: statistics.median(r[key] for r in rows) for key in rows[0] if key != "date_words"}
+        warm[size, mode] = mb / median["warm"]
+        names[size, mode] = names_mb / median["names_warm"]
         table.add_row(
             f"{size:,}",
+            f"{mode} ({rows[0]['date_word_pairs']:,} pairs)" if mode == "pairs" else mode,
             f"{median['load'] * 1000:.0f} ms",
             f"{median['rss_after_load'] / MIB:.0f} MiB",
             f"{median['setup'] * 1000:.0f} ms",
             f"{mb / median['cold']:.1f} MB/s ({median['cold']:.3f} s)",
             f"{median['cold_minor_faults']:,.0f} / {median['cold_major_faults']:,.0f}",
-            f"{warm[size]:.1f} MB/s ({median['warm']:.3f} s)",
+            f"{warm[size, mode]:.1f} MB/s ({median['warm']:.3f} s)",
             " ".join(f"{mb / r['warm']:.0f}" for r in rows),
+            f"{names[size, mode]:.1f} MB/s ({median['names_warm']:.3f} s)",
+            " ".join(f"{names_mb / r['names_warm']:.0f}" for r in rows),
+            " ".join(str(r["names_matched"]) for r in rows),
         )
     console.print(table)
-    small, large = min(warm), max(warm)
-    console.print(
-        f"warm scan at {large:,} / at {small:,} records: {warm[large] / warm[small]:.2f} "
-        f"(target >= {TARGET_SCAN_RATIO})"
-    )
+    small, large = min(size for size, _ in kept), max(size for size, _ in kept)
+    for mode in modes:
+        console.print(
+            f"{mode}: warm scan at {large:,} / at {small:,} records: {warm[large, mode] / warm[small, mode]:.2f}, "
+            f"real text with leaked names {names[large, mode] / names[small, mode]:.2f} "
+            f"(target >= {TARGET_SCAN_RATIO})"
+        )
 
 
 STARTUP_TARGET_SECONDS = 0.3
@@ -514,6 +558,12 @@ def main(argv: list[str] | None = None) -> None:
         help="SIZE:FOLDER,...: scan kept files (--keep) again, alternating sizes, --runs times; no build",
     )
     parser.add_argument("--runs", type=int, default=3, help="runs of --rescan")
+    parser.add_argument(
+        "--entries-too",
+        action="store_true",
+        help="with --rescan: also scan each file as one without the (date, word) pairs (the date-word "
+        "test reading the date's records' entries, as for a file built before them), alternated",
+    )
     args = parser.parse_args(argv)
     args.load_at_start = _load()
     if args.rescan:
@@ -521,7 +571,7 @@ def main(argv: list[str] | None = None) -> None:
             (int(size), Path(folder))
             for size, folder in (item.split(":", 1) for item in args.rescan.split(","))
         ]
-        rescan(kept, args.runs, Console(width=160))
+        rescan(kept, args.runs, Console(width=200), args.entries_too)
         return
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000_000] if args.full else [])
     console = Console(width=160)
