@@ -15,7 +15,8 @@ The dataset is read in chunks of rows, twice, and never held whole:
    to the entries in entry order through a second spill (``_Build._entry_frequencies``).
 4. *Weights and lookup tables*: the entries are read again in blocks; each gets its weight
    from its df, and the keys rare enough to propose candidates, the prefilter's keys, the
-   known keys and the LSH band keys go to spill parts, sorted per part.
+   known keys, the (date, word) pairs of each record (for a dataset of fewer than two text
+   columns) and the LSH band keys go to spill parts, sorted per part.
 5. The arrays are copied into one fingerprint file (``fingerprint_set.ArrayFileWriter``).
 
 Memory is bounded by ``memory_bytes`` (default: a quarter of RAM): it sets the rows per chunk
