@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import params
-from .arrays import expand_ranges, sorted_contains, sorted_unique
+from .arrays import expand_ranges, offsets_of, sorted_contains, sorted_unique
 from .keys import KeyedHasher
 from .normalize import MONTHS, chunk_tokens, digit_date_readings, id_number, ocr_readings, one_digit_deletions
 
@@ -224,6 +224,11 @@ class ChunkTable:
         self.token_is_digits = _Growing(np.bool_)  # aligned with token_keys.keys
         self.special_keys = _KeyColumn()  # id numbers and every reading of a date
         self._id_counts = _Growing(np.int64)  # how many of a chunk's special keys are id numbers (the first)
+        # Each chunk's id_variant_bytes keys, made the first time it is asked for (id_variants_of):
+        # at _variant_keys[start:start + count] (start -1: not made yet).
+        self._variant_starts = _Growing(np.int64)
+        self._variant_counts = _Growing(np.int64)
+        self._variant_keys = _Growing(np.uint64)
 
     def learn(self, chunks: set[bytes]) -> None:
         """Make sure every chunk has an id (dropping the table first when it grew too big;
@@ -336,6 +341,8 @@ class ChunkTable:
         self._ocr_numbers.extend(learnt.ocr_numbers)
         self._ocr_readable.extend(learnt.ocr_readable)
         self._with_year.extend(learnt.with_year)
+        self._variant_starts.extend(np.full(len(chunks), -1, dtype=np.int64))
+        self._variant_counts.extend(np.zeros(len(chunks), dtype=np.int64))
 
     def _prefilter_hits(self, learnt: _Learnt) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: ID_HIT when one of its id numbers is a prefilter key, 1 when a token or
@@ -429,6 +436,25 @@ class ChunkTable:
                 self.hasher.key, chunk, params.MIN_ID_DIGITS, params.DATE_MIN_YEAR, params.DATE_MAX_YEAR
             )
         return self.id_variant_keys(chunk).tobytes()
+
+    def id_variants_of(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, starts, counts): chunk ``chunk_ids[i]``'s ``id_variant_bytes`` keys are
+        ``keys[starts[i]:starts[i] + counts[i]]``. Each chunk's are made once, the first time it
+        is asked for, and kept with the chunk (a leak's id numbers recur in its copies): then a
+        batch's are gathered at once, where asking a memo chunk by chunk cost a Python call
+        each."""
+        new = np.unique(chunk_ids[self._variant_starts.array[chunk_ids] < 0])
+        if len(new):
+            made = [self.id_variant_bytes(self.chunks_by_id[c]) for c in new.tolist()]
+            counts = np.fromiter(map(len, made), dtype=np.int64, count=len(made)) // 8
+            self._variant_starts.array[new] = self._variant_keys.size + offsets_of(counts)[:-1]
+            self._variant_counts.array[new] = counts
+            self._variant_keys.extend(np.frombuffer(b"".join(made), dtype=np.uint64))
+        return (
+            self._variant_keys.array,
+            self._variant_starts.array[chunk_ids],
+            self._variant_counts.array[chunk_ids],
+        )
 
     def ocr_readable(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Which of the chunks mix letters and digits that OCR's look-alikes read as a word

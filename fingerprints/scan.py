@@ -21,7 +21,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -75,7 +75,6 @@ _NEWLINE, _SPACE = 10, 32
 # some 30 bytes a byte of line) stay a few MB, whatever the document's size.
 MATCH_BATCH_BYTES = 1 << 17
 _TEXT_BLOCK_CHARS = 1 << 18  # a document's text is walked in blocks of lines about this long
-_ID_VARIANT_MEMO_CHUNKS = 200_000  # chunks whose id variants are remembered (dropped whole when full)
 
 
 @dataclass
@@ -141,7 +140,6 @@ class _Scanner:
         self.chunks = ChunkTable(
             self.hasher, fingerprints.prefilter_keys, fingerprints.known_keys, compiled, extra_keys=month_keys
         )
-        self._id_variant_memo: dict[bytes, bytes] = {}  # see _id_variants_of
         # The keys of candidate lines, by _linekeys.c unless compiled is False:
         self.line_keys = LineKeys(self.chunks, fingerprints, compiled)
         # With fewer than two text columns, a line needs a number to be matched at all, and
@@ -528,17 +526,6 @@ class _Scanner:
                     return True
         return False
 
-    def _id_variants_of(self, chunk: bytes) -> bytes:
-        """The keys (uint64 bytes) of a chunk's id-like numbers and their one-digit
-        deletions, remembered across documents (a leak's id numbers recur in its copies)."""
-        found = self._id_variant_memo.get(chunk)
-        if found is None:
-            if len(self._id_variant_memo) >= _ID_VARIANT_MEMO_CHUNKS:
-                self._id_variant_memo.clear()
-            # (unsorted: ``line_keys.LineKeys.shares_id_variant`` sorts each line's keys once)
-            found = self._id_variant_memo[chunk] = self.chunks.id_variant_bytes(chunk)
-        return found
-
     def _holds_another_id(self, enc: _EncodedLines, pairs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
         """Pairs whose line holds an id number, but not the record's: evidence against the
         record (a namesake born the same day, with his own A-number). It costs a penalty and
@@ -562,7 +549,7 @@ class _Scanner:
     def _shares_id_variant(self, enc: _EncodedLines, lines: np.ndarray, records: np.ndarray) -> np.ndarray:
         """Per (line, record): whether an id-like number of the line and one of the record's
         ids share a one-digit deletion (``FingerprintSet.id_variant_keys``), all at once."""
-        line_offsets, line_keys = enc.id_variant_lists(lines, self._id_variants_of)
+        line_offsets, line_keys = enc.id_variant_lists(lines)
         return self.line_keys.shares_id_variant(lines, records, line_offsets, line_keys)
 
     def _minhash_close(self, enc: _EncodedLines, line: int, record: int) -> bool:
@@ -678,22 +665,20 @@ class _EncodedLines:
         tokens = tokens_of_line(self.line_bytes(line))
         return list(dict.fromkeys(t for t in tokens if len(t) >= min_letters and t.isalpha()))
 
-    def id_variant_lists(
-        self, lines: np.ndarray, variants_of: Callable[[bytes], bytes]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def id_variant_lists(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The keyed hashes of the given lines' id-like numbers (not dates) and their one-digit
         deletions (``FingerprintSet.id_variant_keys``), grouped by line (offsets per line of the
-        batch, keys), from ``variants_of`` each distinct chunk holding such a number."""
+        batch, keys), neither sorted nor deduplicated (``line_keys.LineKeys.shares_id_variant``
+        sorts each line's keys once): each chunk's, in the chunks' order
+        (``chunks.ChunkTable.id_variants_of``)."""
         wanted = np.zeros(len(self.line_numbers), dtype=bool)
         wanted[lines] = True
         where = np.flatnonzero(wanted[self.chunk_lines] & self.table.with_id_number(self.chunk_ids))
-        chunks, which = np.unique(self.chunk_ids[where], return_inverse=True)
-        per_chunk = [variants_of(self.table.chunks_by_id[c]) for c in chunks.tolist()]
-        counts = np.fromiter(map(len, per_chunk), dtype=np.int64, count=len(per_chunk)) // 8
-        keys = np.frombuffer(b"".join(per_chunk), dtype=np.uint64)
-        taken = expand_ranges(offsets_of(counts)[which], counts[which])
-        key_lines = np.repeat(self.chunk_lines[where], counts[which])  # (chunks come in line order)
-        return np.searchsorted(key_lines, np.arange(len(self.line_numbers) + 1)), keys[taken]
+        keys, starts, counts = self.table.id_variants_of(self.chunk_ids[where])
+        key_lines = np.repeat(self.chunk_lines[where], counts)  # (chunks come in line order)
+        return np.searchsorted(key_lines, np.arange(len(self.line_numbers) + 1)), keys[
+            expand_ranges(starts, counts)
+        ]
 
     def shingle_keys(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The MinHash shingles of the given lines (letter tokens, ids and dates, as the

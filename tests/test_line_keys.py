@@ -206,7 +206,7 @@ def test_both_tell_the_same_id_numbers_one_digit_off_a_records(scanners, small_l
         pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
         pairs = pairs[encoded.has_id_number[pairs >> 32]]
         pair_lines, records = pairs >> 32, pairs & 0xFFFFFFFF
-        offsets, keys = encoded.id_variant_lists(pair_lines, compiled._id_variants_of)
+        offsets, keys = encoded.id_variant_lists(pair_lines)
         mine = compiled.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
         theirs = numpy_only.line_keys.shares_id_variant(pair_lines, records, offsets, keys)
         assert mine.tolist() == theirs.tolist()
