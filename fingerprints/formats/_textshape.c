@@ -22,9 +22,52 @@ typedef struct {
     Py_ssize_t length;
 } Text;
 
+/* Functions reading a Text are inlined into each entry point, which calls them from one copy
+ * per string kind (BY_KIND): there the kind is a constant, and reading a character is a load. */
+#define TEXT_FN static inline __attribute__((always_inline))
+#define BY_KIND(t, expression)                                                                        \
+    switch ((t).kind) {                                                                         \
+    case PyUnicode_1BYTE_KIND: {                                                                \
+        const Text kind_text = {PyUnicode_1BYTE_KIND, (t).data, (t).length};                   \
+        return (expression);                                                                    \
+    }                                                                                           \
+    case PyUnicode_2BYTE_KIND: {                                                                \
+        const Text kind_text = {PyUnicode_2BYTE_KIND, (t).data, (t).length};                   \
+        return (expression);                                                                    \
+    }                                                                                           \
+    default: {                                                                                  \
+        const Text kind_text = {PyUnicode_4BYTE_KIND, (t).data, (t).length};                   \
+        return (expression);                                                                    \
+    }                                                                                           \
+    }
+
 static inline Py_UCS4 char_at(const Text *t, Py_ssize_t i) { return PyUnicode_READ(t->kind, t->data, i); }
 
-static inline int is_space(Py_UCS4 c) { return Py_UNICODE_ISSPACE(c); }
+/* Classes of ASCII characters the passes look for (filled in by init_classes). */
+enum {
+    SPACE = 1,       /* \s (str.isspace) */
+    LABEL_MARK = 2,  /* ":", "=" or TAB: where a label may end */
+    RULE = 4,        /* _BOUNDARY's rule characters */
+    BRACKET = 8,     /* _BOUNDARY's brackets and commas */
+    TABLE_RULE = 16, /* _RULE_LINE's characters besides whitespace */
+};
+static uint8_t ascii_class[128];
+
+static void add_class(const char *members, int class) {
+    for (const char *c = members; *c; c++) ascii_class[(unsigned char)*c] |= (uint8_t)class;
+}
+
+static void init_classes(void) {
+    add_class(" \t\n\v\f\r\x1c\x1d\x1e\x1f", SPACE);
+    add_class(":=\t", LABEL_MARK);
+    add_class("-=_*~#+.", RULE);
+    add_class("[]{}(),", BRACKET);
+    add_class("-=_+*|", TABLE_RULE);
+}
+
+static inline int in_class(Py_UCS4 c, int class) { return c < 128 && (ascii_class[c] & class); }
+
+static inline int is_space(Py_UCS4 c) { return c < 128 ? (ascii_class[c] & SPACE) != 0 : Py_UNICODE_ISSPACE(c); }
 
 static inline int is_decimal(Py_UCS4 c) {
     if (c < 128) return c >= '0' && c <= '9';
@@ -49,7 +92,7 @@ static int text_of(PyObject *object, Text *t) {
     return 0;
 }
 
-static Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize_t to) {
     if (from >= to) return -1;
     if (t->kind == PyUnicode_1BYTE_KIND) {
         const char *found = memchr((const char *)t->data + from, (int)c, (size_t)(to - from));
@@ -60,27 +103,25 @@ static Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize_
     return -1;
 }
 
-static Py_ssize_t line_end(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN Py_ssize_t line_end(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t found = find_char(t, '\n', from, to);
     return found < 0 ? to : found;
 }
 
-static int holds_any(const Text *t, Py_ssize_t from, Py_ssize_t to, const char *chars) {
-    for (Py_ssize_t i = from; i < to; i++) {
-        Py_UCS4 c = char_at(t, i);
-        if (c < 128 && c && strchr(chars, (int)c)) return 1;
-    }
+TEXT_FN int holds_any(const Text *t, Py_ssize_t from, Py_ssize_t to, int class) {
+    for (Py_ssize_t i = from; i < to; i++)
+        if (in_class(char_at(t, i), class)) return 1;
     return 0;
 }
 
 /* (first, end) of text[from:to] without the whitespace at both ends (str.strip). */
-static void strip(const Text *t, Py_ssize_t *from, Py_ssize_t *to) {
+TEXT_FN void strip(const Text *t, Py_ssize_t *from, Py_ssize_t *to) {
     while (*from < *to && is_space(char_at(t, *from))) (*from)++;
     while (*to > *from && is_space(char_at(t, *to - 1))) (*to)--;
 }
 
 /* len(text[from:to].split()) */
-static Py_ssize_t word_count(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN Py_ssize_t word_count(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t words = 0;
     int inside = 0;
     for (Py_ssize_t i = from; i < to; i++) {
@@ -100,9 +141,9 @@ static Py_ssize_t MAX_UNLABELED_BLOCK_LINES = 12;
 
 /* _FIELD_LINE: at most MAX_FIELD_LINE_CHARS, and a ":", "=" or TAB, or one short value
  * (after a YAML "- ") with whitespace around it. */
-static int is_field_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_field_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     if (to - from > MAX_FIELD_LINE_CHARS) return 0;
-    if (holds_any(t, from, to, ":=\t")) return 1;
+    if (holds_any(t, from, to, LABEL_MARK)) return 1;
     Py_ssize_t first = from, end = to;
     strip(t, &first, &end);
     if (first == end) return 0;
@@ -124,7 +165,7 @@ static int is_letter_ignoring_case(Py_UCS4 c, char upper) {
 }
 
 /* _VCARD_FRAME on a stripped line: BEGIN:, END: or VERSION: in any case. */
-static int is_vcard_frame(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_vcard_frame(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     static const char *frames[] = {"BEGIN:", "END:", "VERSION:"};
     for (int f = 0; f < 3; f++) {
         const char *frame = frames[f];
@@ -137,27 +178,25 @@ static int is_vcard_frame(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     return 0;
 }
 
-static int all_in(const Text *t, Py_ssize_t from, Py_ssize_t to, const char *chars) {
-    for (Py_ssize_t i = from; i < to; i++) {
-        Py_UCS4 c = char_at(t, i);
-        if (c >= 128 || !c || !strchr(chars, (int)c)) return 0;
-    }
+TEXT_FN int all_in(const Text *t, Py_ssize_t from, Py_ssize_t to, int class) {
+    for (Py_ssize_t i = from; i < to; i++)
+        if (!in_class(char_at(t, i), class)) return 0;
     return 1;
 }
 
 /* _is_boundary: blank, a rule, brackets alone, a vCard frame. */
-static int is_boundary(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_boundary(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     strip(t, &from, &to);
     if (from == to) return 1;
     if (to - from > BOUNDARY_MAX_CHARS) return 0;
-    if (to - from >= 3 && all_in(t, from, to, "-=_*~#+.")) return 1;
-    if (all_in(t, from, to, "[]{}(),")) return 1;
+    if (to - from >= 3 && all_in(t, from, to, RULE)) return 1;
+    if (all_in(t, from, to, BRACKET)) return 1;
     return is_vcard_frame(t, from, to);
 }
 
 /* _label_of(piece) is not None: the stripped piece reads `label: value` or `label = value`
  * (_LABELED) with a label of at most MAX_LABEL_WORDS words. */
-static int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t start = from;
     Py_UCS4 c = char_at(t, start);
     if (c == '"' || c == '\'') start++;
@@ -197,7 +236,7 @@ static int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 }
 
 /* _tab_label: short, few words, no digits. */
-static int is_tab_label(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_tab_label(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     if (to - from > MAX_LABEL_CHARS || word_count(t, from, to) > MAX_LABEL_WORDS) return 0;
     for (Py_ssize_t i = from; i < to; i++)
         if (is_decimal(char_at(t, i))) return 0;
@@ -205,7 +244,7 @@ static int is_tab_label(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 }
 
 /* _one_value: short, few words, not words AND a run of four digits. */
-static int is_one_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_one_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     if (to - from > MAX_UNLABELED_CHARS || word_count(t, from, to) > MAX_UNLABELED_WORDS) return 0;
     int digits = 0, letters = 0, long_digits = 0, word = 0;
     for (Py_ssize_t i = from; i < to; i++) {
@@ -221,7 +260,7 @@ static int is_one_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 /* _pieces(line)[1]: the stripped line after a "- " item start, cut at TABs and runs of 2+
  * spaces, each piece stripped, empty ones dropped. Returns their number, the bounds of the
  * first two, and (when `labels`) whether one of them is labeled (is_labeled_piece). */
-static Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t bounds[2][2], int labels,
+TEXT_FN Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t bounds[2][2], int labels,
                               int *labeled) {
     strip(t, &from, &to);
     if (to - from >= 2 && char_at(t, from) == '-' && char_at(t, from + 1) == ' ') {
@@ -260,9 +299,9 @@ static Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_
 }
 
 /* The line's test in _may_be_fields: it holds labels (_line_labels), or is one value. */
-static int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t bounds[2][2];
-    int labels = holds_any(t, from, to, ":=\t"), labeled;
+    int labels = holds_any(t, from, to, LABEL_MARK), labeled;
     Py_ssize_t count = line_pieces(t, from, to, bounds, labels, &labeled);
     if (labeled) return 1;
     if (labels && count == 2 && find_char(t, '\t', from, to) >= 0 && is_tab_label(t, bounds[0][0], bounds[0][1]))
@@ -271,11 +310,11 @@ static int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 }
 
 /* _may_be_fields(text, from, to) is not None. */
-static int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t newlines = 0;
     for (Py_ssize_t i = from; (i = find_char(t, '\n', i, to)) >= 0; i++) newlines++;
     if (newlines == 0) return 0;
-    if (newlines >= MAX_UNLABELED_BLOCK_LINES && !holds_any(t, from, to, ":=\t")) return 0;
+    if (newlines >= MAX_UNLABELED_BLOCK_LINES && !holds_any(t, from, to, LABEL_MARK)) return 0;
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(t, line, to);
         if (!is_field_line(t, line, end)) return 0;
@@ -292,7 +331,7 @@ static int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 }
 
 /* _two_field_lines_in: two field lines one after the other in the piece. */
-static int two_field_lines_in(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int two_field_lines_in(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     int previous = 0;
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(t, line, to);
@@ -305,7 +344,7 @@ static int two_field_lines_in(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 }
 
 /* _FOUR_DIGITS (ASCII digits, each after at most one of "-./ ") or an "@" in the piece. */
-static int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     int digits = 0, separated = 0; /* digits of the run so far; the last was a separator */
     for (Py_ssize_t i = from; i < to; i++) {
         Py_UCS4 c = char_at(t, i);
@@ -324,7 +363,7 @@ static int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 
 /* The next match of _BLANK_LINES (a newline, then blank lines of spaces and TABs each ending
  * in a newline) at or after from: its (start, end), or start -1. */
-static void next_blank_lines(const Text *t, Py_ssize_t from, Py_ssize_t *start, Py_ssize_t *end) {
+TEXT_FN void next_blank_lines(const Text *t, Py_ssize_t from, Py_ssize_t *start, Py_ssize_t *end) {
     Py_ssize_t i = from;
     while ((i = find_char(t, '\n', i, t->length)) >= 0) {
         Py_ssize_t j = i + 1;
@@ -354,7 +393,7 @@ static int append_pair(PyObject *list, Py_ssize_t a, Py_ssize_t b) {
 }
 
 /* The piece's blocks (_blocks: runs of non-boundary lines) that pass _may_be_fields. */
-static PyObject *field_blocks(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN PyObject *field_blocks(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     PyObject *blocks = PyList_New(0);
     if (!blocks) return NULL;
     Py_ssize_t run = from;
@@ -374,9 +413,8 @@ fail:
     return NULL;
 }
 
-static PyObject *record_blocks(PyObject *self, PyObject *arg) {
-    Text t;
-    if (text_of(arg, &t) < 0) return NULL;
+TEXT_FN PyObject *record_blocks_in(const Text *text) {
+    const Text t = *text;
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
     Py_ssize_t piece = 0;
@@ -407,6 +445,12 @@ fail:
     return NULL;
 }
 
+static PyObject *record_blocks(PyObject *self, PyObject *arg) {
+    Text t;
+    if (text_of(arg, &t) < 0) return NULL;
+    BY_KIND(t, record_blocks_in(&kind_text))
+}
+
 static PyObject *configure_records(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "nnnnnnn", &MAX_FIELD_LINE_CHARS, &MAX_UNLABELED_CHARS, &MAX_UNLABELED_WORDS,
                           &MAX_LABEL_CHARS, &MAX_LABEL_WORDS, &BOUNDARY_MAX_CHARS, &MAX_UNLABELED_BLOCK_LINES))
@@ -419,7 +463,7 @@ static PyObject *configure_records(PyObject *self, PyObject *args) {
 /* _INNER_GAPS_ROW in the line: a non-space, 2+ spaces, then gutters - 1 times a cell (a
  * character neither space nor newline, then anything) and 2+ spaces, and a non-space. The
  * leftmost gap and the earliest gap after each cell decide (a later one leaves less room). */
-static int has_inner_gaps(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t gutters) {
+TEXT_FN int has_inner_gaps(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t gutters) {
     Py_ssize_t i = from + 1;
     for (; i + 1 < to; i++)
         if (char_at(t, i) == ' ' && char_at(t, i + 1) == ' ' && !is_space(char_at(t, i - 1))) break;
@@ -447,7 +491,7 @@ static int has_inner_gaps(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssiz
 }
 
 /* text.count("  ", from, to): runs of spaces, two spaces a count. */
-static Py_ssize_t double_spaces(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN Py_ssize_t double_spaces(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t count = 0, run = 0;
     for (Py_ssize_t i = from; i < to; i++) {
         if (char_at(t, i) == ' ') run++;
@@ -459,15 +503,8 @@ static Py_ssize_t double_spaces(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     return count + run / 2;
 }
 
-static PyObject *fixed_width_runs(PyObject *self, PyObject *args) {
-    PyObject *object;
-    Py_ssize_t min_lines, gutters;
-    Text t;
-    if (!PyArg_ParseTuple(args, "Unn", &object, &min_lines, &gutters) || text_of(object, &t) < 0) return NULL;
-    if (gutters < 1) {
-        PyErr_SetString(PyExc_ValueError, "gutters must be at least 1");
-        return NULL;
-    }
+TEXT_FN PyObject *fixed_width_runs_in(const Text *text, Py_ssize_t min_lines, Py_ssize_t gutters) {
+    const Text t = *text;
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
     for (Py_ssize_t line = 0; line < t.length;) {
@@ -500,17 +537,29 @@ static PyObject *fixed_width_runs(PyObject *self, PyObject *args) {
     return out;
 }
 
+static PyObject *fixed_width_runs(PyObject *self, PyObject *args) {
+    PyObject *object;
+    Py_ssize_t min_lines, gutters;
+    Text t;
+    if (!PyArg_ParseTuple(args, "Unn", &object, &min_lines, &gutters) || text_of(object, &t) < 0) return NULL;
+    if (gutters < 1) {
+        PyErr_SetString(PyExc_ValueError, "gutters must be at least 1");
+        return NULL;
+    }
+    BY_KIND(t, fixed_width_runs_in(&kind_text, min_lines, gutters))
+}
+
 /* _RULE_LINE: only whitespace and -=_+*| (and not empty). */
-static int is_rule_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_rule_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     if (from >= to) return 0;
     for (Py_ssize_t i = from; i < to; i++) {
         Py_UCS4 c = char_at(t, i);
-        if (!is_space(c) && !(c < 128 && c && strchr("-=_+*|", (int)c))) return 0;
+        if (!is_space(c) && !in_class(c, TABLE_RULE)) return 0;
     }
     return 1;
 }
 
-static int is_content_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+TEXT_FN int is_content_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t a = from, b = to;
     strip(t, &a, &b);
     return a < b && !is_rule_line(t, from, to);
@@ -634,4 +683,7 @@ static struct PyModuleDef module = {
     module_methods,
 };
 
-PyMODINIT_FUNC PyInit__textshape(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__textshape(void) {
+    init_classes();
+    return PyModule_Create(&module);
+}
