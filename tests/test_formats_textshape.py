@@ -1,6 +1,7 @@
 """The compiled line tests of plain text's record-block and fixed-width passes
 (``formats/_textshape.c``) give exactly what the Python passes they stand for give: the
-blocks that may hold fields, the runs of gapped lines, the gutters common to a run.
+blocks that may hold fields, the runs of gapped lines, the gutters common to a run (and the
+long stretches of base64 letters the base64 pass reads runs from).
 
 Compared on hand-written cases, on texts generated from the characters and line shapes
 these passes look at (labels, separators, YAML items, rules, vCard frames, digits of other
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from leaktrack.fingerprints.formats import records, tables
+from leaktrack.fingerprints.formats import base64text, records, tables
 from leaktrack.fingerprints.formats.records import field_block_pieces, join_record_blocks
 from leaktrack.fingerprints.formats.tables import common_gutters_in, convert_text_tables, gapped_runs
 
@@ -186,10 +187,36 @@ def test_compiled_gapped_runs_and_gutters_are_the_python_ones_on_every_case():
             ), repr(text[start:end])
 
 
+def _generated_base64(rng: random.Random) -> str:
+    """Stretches of base64 letters around 64 long, wrapped or not, among other characters."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    parts = []
+    for _ in range(rng.randint(1, 12)):
+        parts.append("".join(rng.choice(letters) for _ in range(rng.choice([1, 16, 63, 64, 65, 76, 200]))))
+        parts.append(
+            rng.choice(["\n", "=\n", " ", "==", "-", "é", "名", "\u00a0", "\r\n", "", "_", ".", "Ａ"])
+        )
+    return "".join(parts)
+
+
+def test_compiled_base64_stretches_are_the_python_ones_on_every_case():
+    rng = random.Random(64)
+    texts = CASES + [_generated_base64(rng) for _ in range(1500)]
+    found = 0
+    for text in texts:
+        starts = base64text._long_run_starts(text, compiled=False)
+        assert base64text._long_run_starts(text, compiled=True) == starts, repr(text)
+        found += bool(starts)
+    assert found > 500
+
+
 def test_compiled_and_python_passes_agree_on_real_text():
     for text in _real_texts():
         assert field_block_pieces(text, compiled=True) == field_block_pieces(text, compiled=False)
         assert gapped_runs(text, compiled=True) == gapped_runs(text, compiled=False)
+        assert base64text._long_run_starts(text, compiled=True) == base64text._long_run_starts(
+            text, compiled=False
+        )
 
 
 def test_extraction_is_the_same_without_the_extension(monkeypatch):

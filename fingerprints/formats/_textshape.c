@@ -9,6 +9,8 @@
  * and str.split use the same whitespace). The one case-insensitive pattern (the vCard frame,
  * BEGIN|END|VERSION) also matches the non-ASCII letters re.IGNORECASE folds onto I and S.
  *
+ * It also finds the long stretches of base64 letters that base64text.py reads runs from.
+ *
  * This file imports nothing of leaktrack and reads nothing but the str it is given: it is
  * part of the formats wing (untrusted bytes to lines). */
 #define PY_SSIZE_T_CLEAN
@@ -50,6 +52,7 @@ enum {
     RULE = 4,        /* _BOUNDARY's rule characters */
     BRACKET = 8,     /* _BOUNDARY's brackets and commas */
     TABLE_RULE = 16, /* _RULE_LINE's characters besides whitespace */
+    BASE64 = 32,     /* base64text's letters: A-Z, a-z, 0-9, "+" and "/" */
 };
 static uint8_t ascii_class[128];
 
@@ -63,6 +66,7 @@ static void init_classes(void) {
     add_class("-=_*~#+.", RULE);
     add_class("[]{}(),", BRACKET);
     add_class("-=_+*|", TABLE_RULE);
+    add_class("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", BASE64);
 }
 
 static inline int in_class(Py_UCS4 c, int class) { return c < 128 && (ascii_class[c] & class); }
@@ -658,6 +662,47 @@ static PyObject *common_gutters(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* ------------------------------------------------------------ base64text.py's long stretches */
+
+/* Each stretch is found from one letter in every min_chars (a stretch that long holds one):
+ * from there back to its start and on to its end; most text is read a word in min_chars. */
+TEXT_FN PyObject *base64_stretches_in(const Text *text, Py_ssize_t min_chars) {
+    const Text t = *text;
+    PyObject *out = PyList_New(0);
+    if (!out || min_chars < 1) return out;
+    Py_ssize_t boundary = 0; /* no stretch starts before it: a non-letter, or a stretch's end, is at boundary - 1 */
+    for (Py_ssize_t probe = min_chars - 1; probe < t.length;) {
+        if (!in_class(char_at(&t, probe), BASE64)) {
+            boundary = probe + 1;
+            probe = boundary + min_chars - 1;
+            continue;
+        }
+        Py_ssize_t start = probe, end = probe + 1;
+        while (start > boundary && in_class(char_at(&t, start - 1), BASE64)) start--;
+        while (end < t.length && in_class(char_at(&t, end), BASE64)) end++;
+        if (end - start >= min_chars) {
+            PyObject *found = PyLong_FromSsize_t(start);
+            if (!found || PyList_Append(out, found) < 0) {
+                Py_XDECREF(found);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(found);
+        }
+        boundary = end + 1; /* (end is a non-letter or the text's end) */
+        probe = boundary + min_chars - 1;
+    }
+    return out;
+}
+
+static PyObject *base64_stretches(PyObject *self, PyObject *args) {
+    PyObject *object;
+    Py_ssize_t min_chars;
+    Text t;
+    if (!PyArg_ParseTuple(args, "Un", &object, &min_chars) || text_of(object, &t) < 0) return NULL;
+    BY_KIND(t, base64_stretches_in(&kind_text, min_chars))
+}
+
 static PyMethodDef module_methods[] = {
     {"record_blocks", record_blocks, METH_O,
      "record_blocks(text) -> [(start, end, [(first, last), ...])]: the pieces of text between\n"
@@ -674,6 +719,9 @@ static PyMethodDef module_methods[] = {
     {"common_gutters", common_gutters, METH_VARARGS,
      "common_gutters(text, start, end, gutters) -> [(start, end)]: tables._common_gutters of\n"
      "the lines of text[start:end]."},
+    {"base64_stretches", base64_stretches, METH_VARARGS,
+     "base64_stretches(text, min_chars) -> [start]: where the stretches of at least min_chars\n"
+     "base64 letters (A-Z, a-z, 0-9, +, /) begin (base64text._long_run_starts)."},
     {NULL, NULL, 0, NULL},
 };
 

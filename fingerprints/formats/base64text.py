@@ -18,6 +18,11 @@ from .textcodec import decode_text
 if TYPE_CHECKING:
     from .extractor import Reading
 
+try:  # the stretches found in C (_textshape.c); _long_run_starts' Python gives the same
+    from . import _textshape
+except ImportError:  # built without a C compiler
+    _textshape = None
+
 # A run starts where the previous character is not base64, so that the scan is linear; line
 # breaks inside a run are allowed (base64(1) wraps at 76 columns), as are "=" at its end.
 _RUN = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{16,}[ \t]*\r?\n)*[A-Za-z0-9+/]{16,}={0,2}")
@@ -65,14 +70,18 @@ def _runs(text: str) -> Iterator[re.Match]:
             position = run.end()
 
 
-def _long_run_starts(text: str) -> list[int]:
-    """Where the stretches of at least ``_HINT_CHARS`` base64 characters begin. A stretch never
-    crosses a line, so the text is read in blocks of whole lines (``lines.line_blocks``), each as
-    ASCII (one byte a character, others read as "?") translated by ``_BASE64_TABLE``: whether
-    a block holds a stretch at all by ``find``, where by a regex over the translated bytes,
-    which starts at the literal \\x01 at memory speed (a regex of 64 base64 characters over
-    the text costs as much as the whole scan on text of long words). A few blocks at a time
-    are copied, never the whole text."""
+def _long_run_starts(text: str, compiled: bool = True) -> list[int]:
+    """Where the stretches of at least ``_HINT_CHARS`` base64 characters begin: by
+    ``_textshape.base64_stretches`` (one pass over the text, no copy) when it is built, else
+    as follows, which defines the result. A stretch never crosses a line, so the text is read
+    in blocks of whole lines (``lines.line_blocks``), each as ASCII (one byte a character,
+    others read as "?") translated by ``_BASE64_TABLE``: whether a block holds a stretch at
+    all by ``find``, where by a regex over the translated bytes, which starts at the literal
+    \\x01 at memory speed (a regex of 64 base64 characters over the text costs as much as
+    the whole scan on text of long words). A few blocks at a time are copied, never the whole
+    text."""
+    if compiled and _textshape is not None:
+        return _textshape.base64_stretches(text, _HINT_CHARS)
     starts: list[int] = []
     for offset, block in line_blocks(text):
         translated = block.encode("ascii", "replace").translate(_BASE64_TABLE)
