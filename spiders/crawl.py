@@ -53,6 +53,7 @@ COUNTERS = (
     "documents",
     "matches",
     "unchanged",
+    "known_clean",  # images and PDFs scanned clean before at another URL or sweep: not read again
     "skipped_seen",
     "refused_private",
     "errors",

@@ -94,9 +94,9 @@ def dark_reasons(counts: dict[str, int], earlier: Sequence[dict[str, int]]) -> l
 
 
 def documents_reached(counts: dict[str, int]) -> int:
-    """Documents the source led us to: scanned, unchanged since the last fetch, or skipped as
-    already seen (an incremental sweep of a quiet site is alive)."""
-    return sum(counts.get(key, 0) for key in ("documents", "unchanged", "skipped_seen"))
+    """Documents the source led us to: scanned, unchanged since the last fetch, known clean by
+    their bytes, or skipped as already seen (an incremental sweep of a quiet site is alive)."""
+    return sum(counts.get(key, 0) for key in ("documents", "unchanged", "known_clean", "skipped_seen"))
 
 
 def sweep_health(sweep, earlier_sweeps: Sequence) -> list[SourceHealth]:

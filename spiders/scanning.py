@@ -16,6 +16,9 @@ run, forking is unsafe (a lock one of them holds stays held in the child), so wo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import hmac
 import multiprocessing
 import os
 import signal
@@ -25,7 +28,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .. import __version__
+from ..fingerprints.formats.sniff import IMAGE_KINDS, document_kind
 from ..fingerprints.results import ScanResult
+from .state import CleanContent
 
 if TYPE_CHECKING:
     from ..fingerprints import FingerprintSet
@@ -92,6 +98,36 @@ def scan_document(
     return ScannedDocument(result, report.to_json())
 
 
+def read_by_its_bytes_alone(body: bytes) -> bool:
+    """Whether the scan of ``body`` depends on its bytes alone: an image (OCR) or a PDF (its text
+    layer, its scanned pages by OCR), told by magic bytes whatever its name and Content-Type,
+    which only label its skip reasons (a PDF's attachments are not read)."""
+    kind = document_kind(body)
+    return kind == "pdf" or kind in IMAGE_KINDS
+
+
+def recalled_clean_scan(url: str, clean: CleanContent) -> ScanResult:
+    """The scan, for ``url``, of a content remembered clean (``CrawlState.clean_content``): what
+    scanning its bytes again would give, but for the time it takes."""
+    return ScanResult(
+        input=url,
+        verdict="clean",
+        matched_records=[],
+        containment=0.0,
+        records_in_document=clean.records_in_document,
+        bytes_scanned=clean.bytes_scanned,
+    )
+
+
+def clean_content_of(result: ScanResult) -> CleanContent | None:
+    """What to remember of a scan that found nothing and read everything, else None (a leak, a
+    record matched below the leak threshold, a part skipped or not read): only scans that
+    ``recalled_clean_scan`` gives back as they were are remembered."""
+    clean = CleanContent(result.records_in_document, result.bytes_scanned)
+    recalled = recalled_clean_scan(result.input, clean)
+    return clean if dataclasses.replace(result, seconds=0.0) == recalled else None
+
+
 def worker_start_method() -> str:
     """How scan workers start: forked while this process runs one thread (see the module's
     docstring), else spawned."""
@@ -140,6 +176,17 @@ class DocumentScanner:
             return scan_document(body, self.fingerprints, name, content_type, evidence, keep_lines)
         scanned = self.pool.submit(_scan_in_worker, body, name, content_type, evidence, keep_lines)
         return await asyncio.wrap_future(scanned)
+
+    def content_key(self, body: bytes, content_sha256: str) -> str | None:
+        """The keyed hash under which the crawl state remembers that ``body`` (SHA-256
+        ``content_sha256``) scanned clean: HMAC-SHA-256 under the fingerprints' key, of their
+        dataset id, this version and the content hash. Without the key, the state cannot tell
+        whether a given file was seen; other fingerprints or another version scan it afresh.
+        None for documents whose scan depends on more than their bytes (``read_by_its_bytes_alone``)."""
+        if self.fingerprints.key is None or not read_by_its_bytes_alone(body):
+            return None
+        message = "\0".join(("clean content", __version__, self.fingerprints.dataset_id, content_sha256))
+        return hmac.new(self.fingerprints.key, message.encode(), hashlib.sha256).hexdigest()
 
     def keepable_title(self, title: str | None) -> str | None:
         """The page title, or a placeholder when it quotes a rare value of the leaked dataset,

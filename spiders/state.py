@@ -3,7 +3,9 @@
 An SQLite file (``Workspace.crawl_state``: ``crawl-state.db`` in the home folder). It makes sweeps incremental: pastes
 already seen are not downloaded again, known files are fetched with conditional requests
 (ETag / Last-Modified) and re-scanned only when their content hash changed. It holds URLs and
-hashes only, never document text. Each write is its own transaction, so a sweep stopped at any
+hashes only, never document text; images and PDFs whose scan found nothing are remembered by a
+keyed hash of their bytes (``clean_contents``), so the same screenshot at another URL, in this
+sweep or a later one, is not OCR'd again. Each write is its own transaction, so a sweep stopped at any
 point leaves the state consistent (at worst a document is fetched again next time).
 """
 
@@ -24,6 +26,14 @@ CREATE TABLE IF NOT EXISTS seen_urls (
     last_modified TEXT,
     was_leak INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+-- Images and PDFs whose scan found nothing, by keyed content hash (scanning.DocumentScanner.
+-- content_key): what the scan concluded, no text, no URL.
+CREATE TABLE IF NOT EXISTS clean_contents (
+    content_key TEXT PRIMARY KEY,
+    records_in_document INTEGER NOT NULL,
+    bytes_scanned INTEGER NOT NULL,
     last_seen TEXT NOT NULL
 );
 -- Incremental cursors of sources that page by time (feed: the newest entry date taken).
@@ -55,6 +65,14 @@ class SeenUrl:
     content_url: str | None = None
     extraction: str | None = None
     robots_exempt: bool = False
+
+
+@dataclass
+class CleanContent:
+    """What the scan of a remembered clean content counted (``ScanResult``'s numbers)."""
+
+    records_in_document: int
+    bytes_scanned: int
 
 
 class CrawlState:
@@ -132,6 +150,28 @@ class CrawlState:
             ),
         )
 
+    def clean_content(self, content_key: str) -> CleanContent | None:
+        """The remembered clean scan of a content (``content_key``), now seen again; else None."""
+        row = self._db.execute(
+            "SELECT records_in_document, bytes_scanned FROM clean_contents WHERE content_key = ?",
+            (content_key,),
+        ).fetchone()
+        if row is None:
+            return None
+        self._db.execute(
+            "UPDATE clean_contents SET last_seen = ? WHERE content_key = ?",
+            (datetime.now(UTC).isoformat(), content_key),
+        )
+        return CleanContent(*row)
+
+    def remember_clean(self, content_key: str, clean: CleanContent) -> None:
+        self._db.execute(
+            """INSERT INTO clean_contents (content_key, records_in_document, bytes_scanned, last_seen)
+               VALUES (?, ?, ?, ?)
+               ON CONFLICT(content_key) DO UPDATE SET last_seen = excluded.last_seen""",
+            (content_key, clean.records_in_document, clean.bytes_scanned, datetime.now(UTC).isoformat()),
+        )
+
     def cursor(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
@@ -149,10 +189,12 @@ class CrawlState:
         return self._db.execute("SELECT COUNT(*) FROM seen_urls").fetchone()[0]
 
     def forget_last_seen_before(self, cut: datetime, dry_run: bool = False) -> int:
-        """Forget URLs last seen before ``cut`` (retention purge); how many (would) go."""
+        """Forget URLs (and remembered clean contents) last seen before ``cut`` (retention
+        purge); how many URLs (would) go."""
         where = "FROM seen_urls WHERE last_seen < ?"
         if dry_run:
             return self._db.execute(f"SELECT COUNT(*) {where}", (cut.isoformat(),)).fetchone()[0]
+        self._db.execute("DELETE FROM clean_contents WHERE last_seen < ?", (cut.isoformat(),))
         return self._db.execute(f"DELETE {where}", (cut.isoformat(),)).rowcount
 
     def close(self) -> None:
