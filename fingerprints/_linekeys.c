@@ -803,6 +803,62 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- field_weights */
+
+/* Per (pair, column) of held entries (held_entries' entries and pairs, in their order): the
+ * highest weight of a whole value found (not FLAG_TOKEN), and the weights of its tokens found,
+ * summed in the entries' order (as numpy's maximum.at and bincount, which took a dozen passes
+ * over the entries). */
+static PyObject *field_weights(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[5];
+    Py_ssize_t pairs, n_columns;
+    int token_flag;
+    if (!PyArg_ParseTuple(args, "OOnOOOni", &objects[0], &objects[1], &pairs, &objects[2], &objects[3], &objects[4],
+                          &n_columns, &token_flag))
+        return NULL;
+    static const Py_ssize_t sizes[5] = {8, 8, 2, 4, 1};
+    static const char *names[5] = {"held_entries", "held_pairs", "entry_columns", "entry_weights", "entry_flags"};
+    Py_buffer views[5];
+    int taken = 0;
+    PyObject *result = NULL, *whole = NULL, *partial = NULL;
+    for (; taken < 5; taken++)
+        if (get_array(objects[taken], &views[taken], sizes[taken], names[taken]) < 0) goto done;
+    const int64_t *held = views[0].buf, *held_pairs = views[1].buf;
+    const uint16_t *columns = views[2].buf;
+    const float *weights = views[3].buf;
+    const uint8_t *flags = views[4].buf;
+    Py_ssize_t held_count = views[0].len / 8, entries = views[2].len / 2;
+    if (views[1].len != views[0].len || views[3].len / 4 != entries || views[4].len != entries || pairs < 0 ||
+        n_columns < 1 || n_columns > 65536) {
+        PyErr_SetString(PyExc_ValueError, "field_weights: arrays of different lengths");
+        goto done;
+    }
+    Py_ssize_t groups = pairs * n_columns;
+    whole = PyBytes_FromStringAndSize(NULL, groups * 8);
+    partial = PyBytes_FromStringAndSize(NULL, groups * 8);
+    if (!whole || !partial) goto done;
+    double *best = (double *)PyBytes_AS_STRING(whole), *sums = (double *)PyBytes_AS_STRING(partial);
+    for (Py_ssize_t g = 0; g < groups; g++) best[g] = sums[g] = 0.0;
+    for (Py_ssize_t i = 0; i < held_count; i++) {
+        int64_t e = held[i], p = held_pairs[i];
+        if (e < 0 || e >= entries || p < 0 || p >= pairs || columns[e] >= n_columns) {
+            PyErr_SetString(PyExc_ValueError, "field_weights: an entry or pair out of range");
+            goto done;
+        }
+        Py_ssize_t g = p * n_columns + columns[e];
+        double weight = (double)weights[e];
+        if (flags[e] & token_flag) sums[g] += weight;
+        else if (weight > best[g]) best[g] = weight;
+    }
+    result = Py_BuildValue("(OO)", whole, partial);
+done:
+    Py_XDECREF(whole);
+    Py_XDECREF(partial);
+    for (int v = 0; v < taken; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 /* ---------------------------------------------------------------- name_forms */
 
 #define BAG_GOLDEN 0x9E3779B97F4A7C15ULL /* keys.py's _BAG_GOLDEN and bag_keys' splitmix64 finalizer */
@@ -1000,6 +1056,10 @@ static PyMethodDef module_methods[] = {
      "candidate_is_token, bucket_bits) -> int64 bytes: sorted unique line << 32 | record of the records\n"
      "the lines' keys propose (candidate_keys, sorted, with their postings) twice, or once by a key\n"
      "that is not one token of a longer value."},
+    {"field_weights", field_weights, METH_VARARGS,
+     "field_weights(held_entries, held_pairs, pair_count, entry_columns, entry_weights, entry_flags, n_columns,\n"
+     "token_flag) -> (whole, partial) float64 bytes per (pair, column): the highest weight of a whole value\n"
+     "held, the summed weights of the tokens held (scan._Scanner._field_weights)."},
     {"name_forms", name_forms, METH_VARARGS,
      "name_forms(held_entries, held_pairs, forms, form_pairs, row_sized, entry_keys, entry_flags,\n"
      "entry_columns, entry_weights, n_columns, token_flag, initial_flag, abbreviated_flag) -> (whole,\n"

@@ -224,6 +224,25 @@ class LineKeys:
         forms = np.flatnonzero((fp.entry_flags[entries] & FLAG_BAG) > 0)
         return HeldEntries(entries[held], entry_pair[held], entries[forms], entry_pair[forms])
 
+    def field_weights(self, held: HeldEntries, pair_count: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """``scan._Scanner._field_weights`` (per pair and column, flattened: the highest weight of
+        a whole value held, the summed weights of the tokens held) in C, or None when not
+        compiled."""
+        if _linekeys is None or not self.compiled:
+            return None
+        fp = self.fp
+        whole, partial = _linekeys.field_weights(
+            held.entries,
+            held.pairs,
+            pair_count,
+            np.ascontiguousarray(fp.entry_columns, dtype=np.uint16),
+            np.ascontiguousarray(fp.entry_weights, dtype=np.float32),
+            np.ascontiguousarray(fp.entry_flags, dtype=np.uint8),
+            len(fp.columns),
+            FLAG_TOKEN,
+        )
+        return np.frombuffer(whole, dtype=np.float64), np.frombuffer(partial, dtype=np.float64)
+
     def name_forms(self, held: HeldEntries, row_sized: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """``scan._Scanner._name_forms``' weights (whole, abbreviated; per pair and column,
         flattened) in C, or None: not compiled, or a group where two forms of the key found weigh

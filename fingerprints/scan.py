@@ -351,23 +351,32 @@ class _Scanner:
         """(pairs x columns) evidence weight of each field of the record in the line, whether
         the field was found whole (not only some of its tokens), and the weight of a name
         found abbreviated (initials)."""
-        fp = self.fp
+        n_columns = len(self.fp.columns)
         held = self.line_keys.held_entries(pairs, enc.line_keys)
         name_forms = self._name_forms(enc, pairs, held)
-        entries, entry_pair = held.entries, held.pairs
-        n_columns = len(fp.columns)
-        group = entry_pair * n_columns + fp.entry_columns[entries]
-        weights = fp.entry_weights[entries].astype(np.float64)
-        is_token = (fp.entry_flags[entries] & FLAG_TOKEN) > 0
-        whole = np.zeros(len(pairs) * n_columns)
-        np.maximum.at(whole, group[~is_token], weights[~is_token])
-        partial = np.bincount(group[is_token], weights=weights[is_token], minlength=len(whole))
+        whole, partial = self.line_keys.field_weights(held, len(pairs)) or self._field_weights(
+            held, len(pairs)
+        )
         partial = np.minimum(partial, params.WEIGHT_TEXT * params.TOKEN_PARTIAL_FACTOR)
 
         whole = np.maximum(whole, name_forms.whole).reshape(len(pairs), n_columns)
         abbreviated = name_forms.abbreviated.reshape(len(pairs), n_columns)
         weights = np.maximum(np.maximum(whole, partial.reshape(len(pairs), n_columns)), abbreviated)
         return _Evidence(weights, whole > 0, abbreviated)
+
+    def _field_weights(self, held: HeldEntries, pair_count: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per (pair, column), flattened: the highest weight of a whole value of the record's
+        field held by the line, and the summed weights of its tokens held (in numpy; compiled:
+        ``line_keys.LineKeys.field_weights``, the same sums in the same order)."""
+        fp = self.fp
+        entries, n_columns = held.entries, len(fp.columns)
+        group = held.pairs * n_columns + fp.entry_columns[entries]
+        weights = fp.entry_weights[entries].astype(np.float64)
+        is_token = (fp.entry_flags[entries] & FLAG_TOKEN) > 0
+        whole = np.zeros(pair_count * n_columns)
+        np.maximum.at(whole, group[~is_token], weights[~is_token])
+        partial = np.bincount(group[is_token], weights=weights[is_token], minlength=len(whole))
+        return whole, partial
 
     def _name_forms(self, enc: _EncodedLines, pairs: np.ndarray, held: HeldEntries) -> _NameForms:
         """Names found in another form than written (``build.EntryBuilder.add_name_forms``):

@@ -197,6 +197,25 @@ def test_both_weigh_the_same_names_found_in_another_form(scanners, small_leak, s
     assert weighed > 1000
 
 
+def test_both_weigh_the_same_fields_found_whole_and_in_part(scanners, small_leak, small_leak_copies):
+    """Per pair and column: the best whole value held and the summed weights of the tokens held
+    (``_field_weights``), to the last bit (the sums in the same order)."""
+    compiled, numpy_only = scanners
+    whole_found = partly_found = 0
+    for encoded in _encoded_batches(compiled, small_leak, small_leak_copies):
+        pairs = compiled.line_keys.candidate_pairs(encoded.line_keys)
+        held = compiled.line_keys.held_entries(pairs, encoded.line_keys)
+        mine = compiled.line_keys.field_weights(held, len(pairs))
+        assert mine is not None
+        theirs = numpy_only._field_weights(held, len(pairs))
+        assert numpy_only.line_keys.field_weights(held, len(pairs)) is None
+        assert mine[0].tolist() == theirs[0].tolist()
+        assert mine[1].tolist() == theirs[1].tolist()
+        whole_found += int(np.count_nonzero(mine[0]))
+        partly_found += int(np.count_nonzero(mine[1]))
+    assert whole_found > 1000 and partly_found > 1000
+
+
 def test_both_tell_the_same_id_numbers_one_digit_off_a_records(scanners, small_leak, small_leak_copies):
     """The other-id check (``_shares_id_variant``): a number one digit off the record's id is
     a typo of it, not another person's id."""
