@@ -331,11 +331,11 @@ def given_source_secrets(source: Any) -> dict[str, str]:
     ``sweep --scrapyd`` schedules it), read from this process's environment: on a Scrapyd host,
     the environment Scrapyd was started with. {} for a source without ``token_env``; a
     SourcesError when its variable is not set here."""
-    from ..spiders.sources import GIVEN_SOURCE_JSON, is_source_json, parse_source_json
+    from ..spiders.sources import is_source_json, parse_source_json
 
     if not is_source_json(source):
         return {}
-    given = parse_source_json(source, GIVEN_SOURCE_JSON)
+    given = parse_source_json(source)
     name = given.token_env
     if not name:
         return {}

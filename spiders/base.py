@@ -20,7 +20,6 @@ from .meta import META_DOCUMENT_URL, META_INCREMENTAL, META_SOURCE
 from .middlewares import record_failure
 from .sources import (
     GIVEN_SOURCE_DICT,
-    GIVEN_SOURCE_JSON,
     Source,
     is_source_json,
     load_sources,
@@ -139,7 +138,7 @@ def _resolve_source(source: Source | dict | str | None, settings, kind: str) -> 
     if isinstance(source, dict):
         return _of_kind(parse_source_dict(source, GIVEN_SOURCE_DICT), kind)
     if is_source_json(source):
-        return _of_kind(parse_source_json(source, GIVEN_SOURCE_JSON), kind)
+        return _of_kind(parse_source_json(source), kind)
     if isinstance(source, str):
         path = settings.get("LEAKTRACK_SOURCES")
         if not path:

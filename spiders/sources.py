@@ -186,7 +186,7 @@ def is_source_json(argument: object) -> TypeGuard[str]:
     return isinstance(argument, str) and argument.lstrip()[:1] in ("{", "[")
 
 
-def parse_source_json(text: str, origin: str) -> Source:
+def parse_source_json(text: str, origin: str = GIVEN_SOURCE_JSON) -> Source:
     """A source given whole as JSON (``-a source=<JSON>``, written by hand or by ``sweep
     --scrapyd``), checked as the sources file's sources are; ``origin`` names it in errors."""
     try:
@@ -261,11 +261,17 @@ def parse_sources(data: dict, origin: str = "sources") -> SourcesConfig:
     return SourcesConfig(sources=sources, allow_private_networks=allow_private, contact=contact)
 
 
+def source_name_of(raw: dict) -> str | None:
+    """A source's name as given (a non-blank string), else None."""
+    name = raw.get("name")
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def _parse_source(raw: object, index: int, origin: str) -> Source:
     if not isinstance(raw, dict):
         raise SourcesError(f"{origin}: source #{index} is not a table")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
+    name = source_name_of(raw)
+    if name is None:
         raise SourcesError(f"{origin}: source #{index} needs a name")
     where = f"{origin}: source {name!r}"
     unknown = set(raw) - SOURCE_KEYS

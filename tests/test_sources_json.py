@@ -111,3 +111,33 @@ def test_scrapy_crawl_of_a_mistaken_json_source_ends_in_one_line_and_exit_status
     assert crawl.returncode == 2, crawl.stderr[-3000:]
     assert message in crawl.stderr.splitlines()
     assert "Traceback" not in crawl.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        (json.dumps({**MIRROR, "bogus": 1}), "m"),  # invalid, but named: its error report names it
+        (json.dumps({**MIRROR, "name": "  "}), None),  # the sources file refuses a blank name
+        (json.dumps({**MIRROR, "name": 7}), None),
+        (json.dumps([MIRROR]), None),
+        ("{not json", None),
+        ("m", None),  # a name in the sources file, not a source given whole
+    ],
+    ids=["invalid", "blank name", "number", "list", "not json", "file name"],
+)
+def test_a_json_source_is_named_in_its_crawl_report_as_the_sources_file_names_one(source, name):
+    from leaktrack.cli.scrapy_commands.crawl import given_source_name
+
+    assert given_source_name(source) == name
+
+
+def test_scrapy_crawl_of_a_mistaken_named_json_source_reports_its_error_under_its_name(tmp_path):
+    from leaktrack.spiders.crawl import REPORT_MARK
+
+    source = json.dumps({**MIRROR, "bogus": 1})
+    crawl = scrapy_crawl(tmp_path, "mirror", "-a", f"source={source}", "-s", "LEAKTRACK_SCAN=false")
+
+    reports = [
+        json.loads(line.split(REPORT_MARK, 1)[1]) for line in crawl.stderr.splitlines() if REPORT_MARK in line
+    ]
+    assert [(report["source"], report["counts"]) for report in reports] == [("m", {"errors": 1})]

@@ -87,15 +87,17 @@ class Command(ScrapyCrawlCommand):
 
 
 def given_source_name(source) -> str | None:
-    """The name of a source given whole as JSON (``-a source=<JSON>``), else None."""
+    """The name of a source given whole as JSON (``-a source=<JSON>``), else None: named as the
+    sources file names one (``sources.source_name_of``), even when the rest of it is invalid, so
+    the one-line report of its error names it."""
     import json
 
-    from ...spiders.sources import is_source_json
+    from ...spiders.sources import is_source_json, source_name_of
 
     if not is_source_json(source):
         return None
     try:
-        name = json.loads(source).get("name")
-    except (ValueError, AttributeError):
+        given = json.loads(source)
+    except ValueError:
         return None
-    return name if isinstance(name, str) else None
+    return source_name_of(given) if isinstance(given, dict) else None
