@@ -1,6 +1,7 @@
 """The compiled line tests of plain text's record-block and fixed-width passes
 (``formats/_textshape.c``) give exactly what the Python passes they stand for give: the
-blocks that may hold fields, the runs of gapped lines, the gutters common to a run (and the
+blocks that may hold fields, the runs of gapped lines, the gutters common to a run, its
+lines cut into cells (and the
 long stretches of base64 letters the base64 pass reads runs from).
 
 Compared on hand-written cases, on texts generated from the characters and line shapes
@@ -18,7 +19,12 @@ import pytest
 
 from leaktrack.fingerprints.formats import base64text, records, tables
 from leaktrack.fingerprints.formats.records import field_block_pieces, join_record_blocks
-from leaktrack.fingerprints.formats.tables import common_gutters_in, convert_text_tables, gapped_runs
+from leaktrack.fingerprints.formats.tables import (
+    cells_of_run,
+    common_gutters_in,
+    convert_text_tables,
+    gapped_runs,
+)
 
 pytestmark = pytest.mark.skipif(not records.COMPILED, reason="the _textshape extension is not built")
 
@@ -182,9 +188,11 @@ def test_compiled_gapped_runs_and_gutters_are_the_python_ones_on_every_case():
         runs = gapped_runs(text, compiled=False)
         assert gapped_runs(text, compiled=True) == runs, repr(text)
         for start, end in runs + [(0, len(text))]:
-            assert common_gutters_in(text, start, end, compiled=True) == common_gutters_in(
-                text, start, end, compiled=False
-            ), repr(text[start:end])
+            gutters = common_gutters_in(text, start, end, compiled=False)
+            assert common_gutters_in(text, start, end, compiled=True) == gutters, repr(text[start:end])
+            for cut_at in (gutters, [(1, 3), (5, 8)], []):  # (and cut where no gutter runs)
+                cells = cells_of_run(text, start, end, cut_at, compiled=False)
+                assert cells_of_run(text, start, end, cut_at, compiled=True) == cells, repr(text[start:end])
 
 
 def _generated_base64(rng: random.Random) -> str:

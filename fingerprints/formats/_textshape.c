@@ -662,6 +662,120 @@ static PyObject *common_gutters(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* The run's lines but rule lines, each cut at the spans between gutters, its cells stripped
+ * and TAB-separated without trailing empty cells, the lines joined by newlines (tables._cells
+ * and its join): written when `out` is given, else only measured (length, largest character:
+ * a str is made of the kind its largest character needs). */
+TEXT_FN void write_cells(const Text *t, Py_ssize_t from, Py_ssize_t to, const Py_ssize_t *spans, Py_ssize_t count,
+                         PyObject *out, Py_ssize_t *length, Py_UCS4 *largest) {
+    int out_kind = out ? PyUnicode_KIND(out) : 0;
+    void *out_data = out ? PyUnicode_DATA(out) : NULL;
+    Py_ssize_t at = 0, written_lines = 0;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(t, line, to), size = end - line;
+        if (!is_rule_line(t, line, end)) {
+            if (written_lines++) {
+                if (out) PyUnicode_WRITE(out_kind, out_data, at, '\n');
+                at++;
+            }
+            Py_ssize_t last = -1; /* the last cell that is not empty: no TABs after it */
+            for (Py_ssize_t c = 0; c < count; c++) {
+                Py_ssize_t a = line + (spans[2 * c] < size ? spans[2 * c] : size);
+                Py_ssize_t b = line + (spans[2 * c + 1] < size ? spans[2 * c + 1] : size);
+                if (b < a) b = a;
+                strip(t, &a, &b);
+                if (a < b) last = c;
+            }
+            for (Py_ssize_t c = 0; c <= last; c++) {
+                Py_ssize_t a = line + (spans[2 * c] < size ? spans[2 * c] : size);
+                Py_ssize_t b = line + (spans[2 * c + 1] < size ? spans[2 * c + 1] : size);
+                if (b < a) b = a;
+                strip(t, &a, &b);
+                if (c) {
+                    if (out) PyUnicode_WRITE(out_kind, out_data, at, '\t');
+                    at++;
+                }
+                for (Py_ssize_t i = a; i < b; i++) {
+                    Py_UCS4 ch = char_at(t, i);
+                    if (out) PyUnicode_WRITE(out_kind, out_data, at, ch);
+                    else if (ch > *largest) *largest = ch;
+                    at++;
+                }
+            }
+        }
+        if (end >= to) break;
+        line = end + 1;
+    }
+    *length = at;
+}
+
+TEXT_FN PyObject *fixed_width_cells_in(const Text *text, Py_ssize_t from, Py_ssize_t to, const Py_ssize_t *spans,
+                                       Py_ssize_t count) {
+    const Text t = *text;
+    Py_ssize_t length = 0;
+    Py_UCS4 largest = 0;
+    write_cells(&t, from, to, spans, count, NULL, &length, &largest);
+    PyObject *out = PyUnicode_New(length, largest);
+    if (!out) return NULL;
+    write_cells(&t, from, to, spans, count, out, &length, &largest);
+    return out;
+}
+
+static PyObject *fixed_width_cells(PyObject *self, PyObject *args) {
+    PyObject *object, *gutters;
+    Py_ssize_t from, to;
+    Text t;
+    if (!PyArg_ParseTuple(args, "UnnO!", &object, &from, &to, &PyList_Type, &gutters) || text_of(object, &t) < 0)
+        return NULL;
+    if (from < 0 || to > t.length || from > to) {
+        PyErr_SetString(PyExc_ValueError, "bounds out of the text");
+        return NULL;
+    }
+    Py_ssize_t width = 0; /* the longest line's length: the last span's end */
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = find_char(&t, '\n', line, to);
+        end = end < 0 ? to : end;
+        if (end - line > width) width = end - line;
+        if (end >= to) break;
+        line = end + 1;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(gutters) + 1;
+    Py_ssize_t *spans = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)count);
+    if (!spans) return PyErr_NoMemory();
+    Py_ssize_t position = 0;
+    for (Py_ssize_t g = 0; g < count - 1; g++) { /* tables._spans */
+        Py_ssize_t start, end;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(gutters, g), "nn", &start, &end)) {
+            PyMem_Free(spans);
+            return NULL;
+        }
+        spans[2 * g] = position;
+        spans[2 * g + 1] = start;
+        position = end;
+    }
+    spans[2 * (count - 1)] = position;
+    spans[2 * (count - 1) + 1] = width;
+    PyObject *out = NULL;
+    switch (t.kind) {
+    case PyUnicode_1BYTE_KIND: {
+        const Text kind_text = {PyUnicode_1BYTE_KIND, t.data, t.length};
+        out = fixed_width_cells_in(&kind_text, from, to, spans, count);
+        break;
+    }
+    case PyUnicode_2BYTE_KIND: {
+        const Text kind_text = {PyUnicode_2BYTE_KIND, t.data, t.length};
+        out = fixed_width_cells_in(&kind_text, from, to, spans, count);
+        break;
+    }
+    default: {
+        const Text kind_text = {PyUnicode_4BYTE_KIND, t.data, t.length};
+        out = fixed_width_cells_in(&kind_text, from, to, spans, count);
+    }
+    }
+    PyMem_Free(spans);
+    return out;
+}
+
 /* ------------------------------------------------------------ base64text.py's long stretches */
 
 /* Each stretch is found from one letter in every min_chars (a stretch that long holds one):
@@ -719,6 +833,9 @@ static PyMethodDef module_methods[] = {
     {"common_gutters", common_gutters, METH_VARARGS,
      "common_gutters(text, start, end, gutters) -> [(start, end)]: tables._common_gutters of\n"
      "the lines of text[start:end]."},
+    {"fixed_width_cells", fixed_width_cells, METH_VARARGS,
+     "fixed_width_cells(text, start, end, gutters) -> str: the lines of text[start:end] but rule\n"
+     "lines cut at the gutters, TAB-separated ('\\n'.join(tables._cells(...)))."},
     {"base64_stretches", base64_stretches, METH_VARARGS,
      "base64_stretches(text, min_chars) -> [start]: where the stretches of at least min_chars\n"
      "base64 letters (A-Z, a-z, 0-9, +, /) begin (base64text._long_run_starts)."},

@@ -108,7 +108,7 @@ def _convert_fixed_width_blocks(text: str) -> str:
     for start, end in gapped_runs(text):
         gutters = common_gutters_in(text, start, end)
         if len(gutters) >= limits.FIXED_WIDTH_MIN_GUTTERS:
-            out += [text[done:start], "\n".join(_cells(text[start:end].split("\n"), gutters))]
+            out += [text[done:start], cells_of_run(text, start, end, gutters)]
             done = end
     if not out:
         return text
@@ -184,6 +184,16 @@ def fixed_width_to_lines(lines: list[str]) -> list[str]:
     if len(gutters) < limits.FIXED_WIDTH_MIN_GUTTERS:
         return lines
     return _cells(lines, gutters)
+
+
+def cells_of_run(
+    text: str, start: int, end: int, gutters: list[tuple[int, int]], compiled: bool = True
+) -> str:
+    """The lines of ``text[start:end]`` as ``_cells`` cuts them, joined by newlines: by
+    ``_textshape.fixed_width_cells`` (without a str a line or a cell) when it is built."""
+    if compiled and _textshape is not None:
+        return _textshape.fixed_width_cells(text, start, end, gutters)
+    return "\n".join(_cells(text[start:end].split("\n"), gutters))
 
 
 def _cells(lines: list[str], gutters: list[tuple[int, int]]) -> list[str]:
