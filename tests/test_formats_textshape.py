@@ -48,6 +48,8 @@ HAND_WRITTEN = [
     "a\u00a0b: 1990\nc\u2028d: 2000\n\x1cx: 1\n\x0bq=1990\n",
     "Jane  Example\t1990-03-07\nJohn  Sample\t1985-01-02\n",
     "'Name' : Jane 1990\n\"DOB\"= 1990-03-07\n'x y z w v': 1\n\"q\" \t: 2000\n",
+    "Straße: 1990-01-01\nSTRASSE: 1991\nİsim: 2000\nisim: 2001\nΣΊΣΥΦΟΣ: 1\nσίσυφος = 2\n",
+    "Name\tDOB: 1990\nName\tJane 2000\nDOB\tName: x\n",
     "a" * 200 + ": 1990\n" + "b" * 61 + "\n- " + "c" * 60 + "\n-  " + "d" * 61 + "\n",
 ]
 

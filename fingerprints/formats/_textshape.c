@@ -199,8 +199,8 @@ TEXT_FN int is_boundary(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 }
 
 /* _label_of(piece) is not None: the stripped piece reads `label: value` or `label = value`
- * (_LABELED) with a label of at most MAX_LABEL_WORDS words. */
-TEXT_FN int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+ * (_LABELED) with a label of at most MAX_LABEL_WORDS words; its bounds (stripped) in label_*. */
+TEXT_FN int labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t *label_from, Py_ssize_t *label_to) {
     Py_ssize_t start = from;
     Py_UCS4 c = char_at(t, start);
     if (c == '"' || c == '\'') start++;
@@ -236,7 +236,14 @@ TEXT_FN int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     }
     Py_ssize_t label_start = start;
     strip(t, &label_start, &label_end);
+    *label_from = label_start;
+    *label_to = label_end;
     return word_count(t, label_start, label_end) <= MAX_LABEL_WORDS;
+}
+
+TEXT_FN int is_labeled_piece(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t label_from, label_to;
+    return labeled_piece(t, from, to, &label_from, &label_to);
 }
 
 /* _tab_label: short, few words, no digits. */
@@ -302,6 +309,83 @@ TEXT_FN Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py
     }
 }
 
+/* text[from:to].casefold() (ASCII: lowered here). */
+static PyObject *casefolded(PyObject *text, Py_ssize_t from, Py_ssize_t to) {
+    PyObject *piece = PyUnicode_Substring(text, from, to);
+    if (!piece || !PyUnicode_IS_ASCII(piece)) {
+        PyObject *folded = piece ? PyObject_CallMethod(piece, "casefold", NULL) : NULL;
+        Py_XDECREF(piece);
+        return folded;
+    }
+    const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(piece);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(piece), i = 0;
+    while (i < length && !(chars[i] >= 'A' && chars[i] <= 'Z')) i++;
+    if (i == length) return piece;
+    PyObject *folded = PyUnicode_New(length, 127); /* (a new str: a short piece may be shared) */
+    if (folded) {
+        Py_UCS1 *out = PyUnicode_1BYTE_DATA(folded);
+        for (i = 0; i < length; i++) out[i] = (chars[i] >= 'A' && chars[i] <= 'Z') ? chars[i] + 32 : chars[i];
+    }
+    Py_DECREF(piece);
+    return folded;
+}
+
+static int append_folded(PyObject *list, PyObject *text, Py_ssize_t from, Py_ssize_t to) {
+    PyObject *label = casefolded(text, from, to);
+    if (!label) return -1;
+    int failed = PyList_Append(list, label);
+    Py_DECREF(label);
+    return failed;
+}
+
+/* Appends _line_labels(line) to `labels`: each labeled piece's label, or the first of two
+ * TAB-separated pieces when it reads as a label and is none (then the only label), casefolded. */
+TEXT_FN int append_line_labels(const Text *t, PyObject *text, Py_ssize_t from, Py_ssize_t to, PyObject *labels) {
+    Py_ssize_t line_from = from, line_to = to;
+    strip(t, &from, &to);
+    if (to - from >= 2 && char_at(t, from) == '-' && char_at(t, from + 1) == ' ') {
+        from += 2;
+        while (from < to && is_space(char_at(t, from))) from++;
+    }
+    Py_ssize_t count = 0, piece = from, i = from, first[2] = {0, 0}, start = PyList_GET_SIZE(labels);
+    int first_labeled = 0;
+    for (;;) {
+        Py_ssize_t gap_end = i;
+        if (i < to) {
+            Py_UCS4 c = char_at(t, i);
+            if (c == '\t') gap_end = i + 1;
+            else if (c == ' ' && i + 1 < to && char_at(t, i + 1) == ' ') {
+                gap_end = i + 2;
+                while (gap_end < to && char_at(t, gap_end) == ' ') gap_end++;
+            }
+        }
+        if (i < to && gap_end == i) {
+            i++;
+            continue;
+        }
+        Py_ssize_t a = piece, b = i, label_from, label_to;
+        strip(t, &a, &b);
+        if (a < b) {
+            int labeled = labeled_piece(t, a, b, &label_from, &label_to);
+            if (count == 0) {
+                first[0] = a;
+                first[1] = b;
+                first_labeled = labeled;
+            }
+            count++;
+            if (labeled && append_folded(labels, text, label_from, label_to) < 0) return -1;
+        }
+        if (i >= to) break;
+        piece = i = gap_end;
+    }
+    if (count == 2 && !first_labeled && find_char(t, '\t', line_from, line_to) >= 0 &&
+        is_tab_label(t, first[0], first[1])) {
+        if (PyList_SetSlice(labels, start, PyList_GET_SIZE(labels), NULL) < 0) return -1;
+        return append_folded(labels, text, first[0], first[1]);
+    }
+    return 0;
+}
+
 /* The line's test in _may_be_fields: it holds labels (_line_labels), or is one value. */
 TEXT_FN int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t bounds[2][2];
@@ -332,6 +416,30 @@ TEXT_FN int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
         line = end + 1;
     }
     return 1;
+}
+
+/* (first, last, labels) of a block that passed may_be_fields: the labels of its lines that
+ * hold ":", "=" or TAB, in order (what _may_be_fields returns). */
+TEXT_FN PyObject *field_block(const Text *t, PyObject *text, Py_ssize_t from, Py_ssize_t to) {
+    PyObject *labels = PyList_New(0);
+    if (!labels) return NULL;
+    for (Py_ssize_t line = from;;) {
+        Py_ssize_t end = line_end(t, line, to);
+        if (holds_any(t, line, end, LABEL_MARK) && append_line_labels(t, text, line, end, labels) < 0) {
+            Py_DECREF(labels);
+            return NULL;
+        }
+        if (end >= to) break;
+        line = end + 1;
+    }
+    return Py_BuildValue("(nnN)", from, to, labels);
+}
+
+static int append_new(PyObject *list, PyObject *item) {
+    if (!item) return -1;
+    int failed = PyList_Append(list, item);
+    Py_DECREF(item);
+    return failed;
 }
 
 /* _two_field_lines_in: two field lines one after the other in the piece. */
@@ -396,28 +504,31 @@ static int append_pair(PyObject *list, Py_ssize_t a, Py_ssize_t b) {
     return failed;
 }
 
-/* The piece's blocks (_blocks: runs of non-boundary lines) that pass _may_be_fields. */
-TEXT_FN PyObject *field_blocks(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+/* The piece's blocks (_blocks: runs of non-boundary lines) that pass _may_be_fields, with
+ * their labels. */
+TEXT_FN PyObject *field_blocks(const Text *t, PyObject *text, Py_ssize_t from, Py_ssize_t to) {
     PyObject *blocks = PyList_New(0);
     if (!blocks) return NULL;
     Py_ssize_t run = from;
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(t, line, to);
         if (is_boundary(t, line, end)) {
-            if (run < line && may_be_fields(t, run, line - 1) && append_pair(blocks, run, line - 1) < 0) goto fail;
+            if (run < line && may_be_fields(t, run, line - 1) &&
+                append_new(blocks, field_block(t, text, run, line - 1)) < 0)
+                goto fail;
             run = end + 1;
         }
         if (end >= to) break;
         line = end + 1;
     }
-    if (run < to && may_be_fields(t, run, to) && append_pair(blocks, run, to) < 0) goto fail;
+    if (run < to && may_be_fields(t, run, to) && append_new(blocks, field_block(t, text, run, to)) < 0) goto fail;
     return blocks;
 fail:
     Py_DECREF(blocks);
     return NULL;
 }
 
-TEXT_FN PyObject *record_blocks_in(const Text *text) {
+TEXT_FN PyObject *record_blocks_in(const Text *text, PyObject *text_object) {
     const Text t = *text;
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
@@ -428,7 +539,7 @@ TEXT_FN PyObject *record_blocks_in(const Text *text) {
         Py_ssize_t piece_end = blank_start < 0 ? t.length : blank_start;
         if (holds_record_value(&t, piece, piece_end) && find_char(&t, '\n', piece, piece_end) >= 0 &&
             two_field_lines_in(&t, piece, piece_end)) {
-            PyObject *blocks = field_blocks(&t, piece, piece_end);
+            PyObject *blocks = field_blocks(&t, text_object, piece, piece_end);
             if (!blocks) goto fail;
             if (PyList_GET_SIZE(blocks)) {
                 PyObject *entry = Py_BuildValue("(nnN)", piece, piece_end, blocks);
@@ -452,7 +563,7 @@ fail:
 static PyObject *record_blocks(PyObject *self, PyObject *arg) {
     Text t;
     if (text_of(arg, &t) < 0) return NULL;
-    BY_KIND(t, record_blocks_in(&kind_text))
+    BY_KIND(t, record_blocks_in(&kind_text, arg))
 }
 
 static PyObject *configure_records(PyObject *self, PyObject *args) {
@@ -819,10 +930,11 @@ static PyObject *base64_stretches(PyObject *self, PyObject *args) {
 
 static PyMethodDef module_methods[] = {
     {"record_blocks", record_blocks, METH_O,
-     "record_blocks(text) -> [(start, end, [(first, last), ...])]: the pieces of text between\n"
-     "blank lines that hold a record's kind of value and two field lines one after the other,\n"
-     "each with its blocks that may hold fields (records.py's _pieces_with_record_values,\n"
-     "_two_field_lines_in, _blocks and _may_be_fields); pieces without such a block left out."},
+     "record_blocks(text) -> [(start, end, [(first, last, labels), ...])]: the pieces of text\n"
+     "between blank lines that hold a record's kind of value and two field lines one after the\n"
+     "other, each with its blocks that may hold fields and their labels (records.py's\n"
+     "_pieces_with_record_values, _two_field_lines_in, _blocks and _may_be_fields); pieces\n"
+     "without such a block left out."},
     {"configure_records", configure_records, METH_VARARGS,
      "configure_records(max_field_line_chars, max_unlabeled_chars, max_unlabeled_words,\n"
      "max_label_chars, max_label_words, boundary_max_chars, max_unlabeled_block_lines):\n"

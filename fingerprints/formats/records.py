@@ -129,14 +129,9 @@ def join_record_blocks(text: str) -> str:
     candidates = []  # (start, end, [(start, end) of its candidate blocks]) of pieces
     seen_labels: list[str] = []  # every label of the candidate blocks' lines
     for start, end, blocks in field_block_pieces(text):
-        kept = []
-        for block in blocks:  # (their labels; each passes, unless the compiled test were wrong)
-            block_labels = _may_be_fields(text, *block)
-            if block_labels is not None:
-                kept.append(block)
-                seen_labels += block_labels
-        if kept:
-            candidates.append((start, end, kept))
+        candidates.append((start, end, [(first, last) for first, last, _ in blocks]))
+        for _, _, block_labels in blocks:
+            seen_labels += block_labels
     if not candidates:
         return text
     # Blocks are cut into lines again to be parsed rather than kept, and only joined blocks
@@ -175,11 +170,14 @@ def join_record_blocks(text: str) -> str:
     return "".join(out)
 
 
-def field_block_pieces(text: str, compiled: bool = True) -> list[tuple[int, int, list[tuple[int, int]]]]:
+def field_block_pieces(
+    text: str, compiled: bool = True
+) -> list[tuple[int, int, list[tuple[int, int, list[str]]]]]:
     """(start, end, blocks) of the pieces of ``text`` between blank lines that hold a record's
     kind of value (``_pieces_with_record_values``) and two field lines one after the other
-    (``_two_field_lines_in``), each with (start, end) of its blocks (``_blocks``) that may hold
-    fields (``_may_be_fields``); pieces without such a block are left out.
+    (``_two_field_lines_in``), each with (start, end, labels) of its blocks (``_blocks``) that
+    may hold fields (``_may_be_fields``, which gives the labels); pieces without such a block
+    are left out.
 
     ``compiled``: by ``_textshape.record_blocks`` when it is built, which tests every line in
     C (most of this pass's cost on text without records: Python code, changelogs), else by
@@ -190,7 +188,11 @@ def field_block_pieces(text: str, compiled: bool = True) -> list[tuple[int, int,
     for start, end in _pieces_with_record_values(text):
         if text.find("\n", start, end) < 0 or not _two_field_lines_in(text, start, end):
             continue
-        blocks = [block for block in _blocks(text, start, end) if _may_be_fields(text, *block) is not None]
+        blocks = [
+            (first, last, labels)
+            for first, last in _blocks(text, start, end)
+            if (labels := _may_be_fields(text, first, last)) is not None
+        ]
         if blocks:
             pieces.append((start, end, blocks))
     return pieces
