@@ -126,24 +126,21 @@ def join_record_blocks(text: str) -> str:
         and len(_HEAD_LABEL_LINE.findall(text[:_HEAD_CHARS])) < _MIN_HEAD_LABEL_LINES
     ):
         return text
-    candidates = []  # (start, end, [(start, end) of its candidate blocks]) of pieces
-    seen_labels: list[str] = []  # every label of the candidate blocks' lines
-    for start, end, blocks in field_block_pieces(text):
-        candidates.append((start, end, [(first, last) for first, last, _ in blocks]))
-        for _, _, block_labels in blocks:
-            seen_labels += block_labels
+    candidates = field_block_pieces(text)  # (start, end, [(start, end, labels) of its blocks])
     if not candidates:
         return text
     # Blocks are cut into lines again to be parsed rather than kept, and only joined blocks
     # are kept: most lines that reach this far are of blocks that are not records (code,
     # PostScript), and a line kept as a str costs some 50 bytes beyond its characters, its
     # fields some 200.
-    labels = _recurring_labels(seen_labels)
+    labels = _recurring_labels(  # (of every label of the candidate blocks' lines)
+        label for _, _, blocks in candidates for _, _, block_labels in blocks for label in block_labels
+    )
     read = []  # (start, end, [(start, end, joined lines, unlabeled fields)]) of each piece
     unlabeled_records = 0
     for start, end, blocks in candidates:
         outcomes: list[tuple[int, int, list[str] | None, list | None]] = []
-        for first, last in blocks:
+        for first, last, _ in blocks:
             fields = _parse_block(text[first:last].split("\n"), labels)
             if not fields:
                 continue
