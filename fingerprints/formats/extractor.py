@@ -88,6 +88,9 @@ class Reading:
         self.members = 0
         self.xlsx_cells = 0
         self.ocr_images = 0
+        # images.py: the OCR text of each distinct image read so far (by its pixels' digest), so
+        # the same image twice in this document (a zip, a mail, a PDF) is read by Tesseract once
+        self.ocr_texts: dict[bytes, str] = {}
         self.started = time.monotonic()
         self.limit_reasons: list[str] = []
 

@@ -19,6 +19,7 @@ Tesseract, images are skipped with the reason ``OCR_MISSING``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import re
 import shutil
@@ -99,37 +100,49 @@ def can_hold_text(image: Any) -> bool:
 
 
 def ocr_image(reading: Reading, image: Any, name: str) -> str:
-    """The image's text, one line per text line, column gutters as TABs; "" on a timeout."""
+    """The image's text, one line per text line, column gutters as TABs; "" on a timeout.
+
+    An image whose pixels this document showed before (``Reading.ocr_texts``) gets the text
+    Tesseract read then: its input would be the same bytes. Only for this document: no OCR
+    text outlives its extraction."""
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
+    pixels = tesseract_input(image)
+    digest = hashlib.sha256(pixels).digest()
+    if digest in reading.ocr_texts:
+        return reading.ocr_texts[digest]
     seconds = reading.limits.ocr_seconds_per_image
     try:
-        text = run_tesseract(image, seconds)
+        text = run_tesseract(pixels, seconds)
     except subprocess.TimeoutExpired:
         reading.skip(name, f"OCR stopped after {seconds:g} s (Tesseract process timeout)")
         return ""
     except OcrFailed as error:
         reading.skip(name, f"OCR failed ({str(error).strip()[:200]})")
         return ""
-    return ocr_text_to_lines(text)
+    reading.ocr_texts[digest] = ocr_text_to_lines(text)
+    return reading.ocr_texts[digest]
 
 
 class OcrFailed(Exception):
     """Tesseract exited with an error (its message)."""
 
 
-def run_tesseract(image: Any, seconds: float) -> str:
-    """The text Tesseract reads in ``image`` (a decoded ``L`` or ``RGB`` Pillow image), killed
-    after ``seconds`` (``subprocess.TimeoutExpired``).
-
-    The pixels go on stdin as PNM (PGM/PPM: lossless, nothing to compress), encoded here from
-    the decoded image and never the bytes as fetched: Tesseract reads stdin that is no image
-    as a list of file names to open."""
+def tesseract_input(image: Any) -> bytes:
+    """A decoded ``L`` or ``RGB`` Pillow image as Tesseract reads it on stdin: PNM (PGM/PPM:
+    lossless, nothing to compress), encoded here from the decoded image and never the bytes as
+    fetched, since Tesseract reads stdin that is no image as a list of file names to open."""
     pixels = io.BytesIO()
     image.save(pixels, format="PPM")
+    return pixels.getvalue()
+
+
+def run_tesseract(pixels: bytes, seconds: float) -> str:
+    """The text Tesseract reads in ``pixels`` (``tesseract_input``), killed after ``seconds``
+    (``subprocess.TimeoutExpired``)."""
     done = subprocess.run(
         [*ON_ONE_THREAD, "tesseract", "stdin", "stdout", *_TESSERACT_OPTIONS],
-        input=pixels.getvalue(),
+        input=pixels,
         capture_output=True,
         timeout=seconds,
     )
