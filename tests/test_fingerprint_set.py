@@ -254,6 +254,19 @@ def test_file_built_before_name_forms_loads_with_a_one_line_warning_to_rebuild(
     assert "rebuild it with `leaktrack fingerprint`" in warning
 
 
+def _as_saved_without(
+    stored: FingerprintSet, later_arrays: set[str], tmp_path, monkeypatch, key_file
+) -> FingerprintSet:
+    """The fingerprints saved by a leaktrack that did not write ``later_arrays`` yet, loaded."""
+    with monkeypatch.context() as old_leaktrack:
+        old_leaktrack.setattr(
+            fingerprint_set,
+            "_LATER_ARRAYS",
+            {k: v for k, v in fingerprint_set._LATER_ARRAYS.items() if k not in later_arrays},
+        )
+        return FingerprintSet.load(stored.save(tmp_path / "old.ltfp"), key_file)
+
+
 def test_file_without_stored_bucket_indexes_loads_and_scans_the_same(
     saved, tmp_path, monkeypatch, small_leak_copies
 ):
@@ -262,13 +275,7 @@ def test_file_without_stored_bucket_indexes_loads_and_scans_the_same(
     set-up, and finds the same records on the same lines with the same scores."""
     path, key_file = saved
     stored = FingerprintSet.load(path, key_file)
-    with monkeypatch.context() as old_leaktrack:  # a leaktrack that stored no bucket indexes
-        old_leaktrack.setattr(
-            fingerprint_set,
-            "_LATER_ARRAYS",
-            {k: v for k, v in fingerprint_set._LATER_ARRAYS.items() if not k.endswith("_buckets")},
-        )
-        old = FingerprintSet.load(stored.save(tmp_path / "old.ltfp"), key_file)
+    old = _as_saved_without(stored, {"known_buckets", "candidate_buckets"}, tmp_path, monkeypatch, key_file)
     assert len(old.known_buckets) == 0 and len(old.candidate_buckets) == 0
     assert len(stored.known_buckets) > 1 and len(stored.candidate_buckets) > 1
     texts = [s.data.decode("utf-8", "replace") for s in small_leak_copies]
@@ -287,13 +294,7 @@ def test_file_without_date_word_pairs_loads_and_finds_the_same(
     test reads the entries, and finds the same records on the same lines with the same scores."""
     path, key_file = saved
     stored = FingerprintSet.load(path, key_file)
-    with monkeypatch.context() as old_leaktrack:  # a leaktrack that stored no pairs
-        old_leaktrack.setattr(
-            fingerprint_set,
-            "_LATER_ARRAYS",
-            {k: v for k, v in fingerprint_set._LATER_ARRAYS.items() if not k.startswith("date_word_")},
-        )
-        old = FingerprintSet.load(stored.save(tmp_path / "old.ltfp"), key_file)
+    old = _as_saved_without(stored, {"date_word_keys", "date_word_bits"}, tmp_path, monkeypatch, key_file)
     assert len(old.date_word_keys) == 0 and len(old.date_word_bits) == 0
     assert stored.numbers_needed and len(stored.date_word_keys) > len(stored)
     rng = random.Random(3)
