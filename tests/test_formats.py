@@ -533,6 +533,41 @@ def test_a_file_over_the_limit_is_refused_without_being_read(tmp_path):
         read_limited(big, MB)
 
 
+def _stat_seeing_size(monkeypatch, size: int) -> None:
+    """os.stat as read_limited calls it, saying the file holds ``size`` bytes (a file that
+    grows between the stat and the read)."""
+    from leaktrack.fingerprints.formats import reading
+
+    real_stat = os.stat
+
+    def stat_then_grown(path, *args, **kwargs):
+        fields = list(real_stat(path, *args, **kwargs))
+        fields[6] = size  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(reading.os, "stat", stat_then_grown)
+
+
+def test_a_file_grown_since_stat_is_read_whole_within_the_limit(tmp_path, monkeypatch):
+    from leaktrack.fingerprints.formats.reading import read_limited
+
+    grown = tmp_path / "grown.txt"
+    grown.write_bytes(b"x" * 3000)
+    _stat_seeing_size(monkeypatch, 1000)
+    assert read_limited(grown, MB) == b"x" * 3000
+
+
+def test_a_file_grown_past_the_limit_since_stat_is_refused(tmp_path, monkeypatch):
+    from leaktrack.fingerprints.formats.limits import DocumentRefused
+    from leaktrack.fingerprints.formats.reading import read_limited
+
+    grown = tmp_path / "grown.txt"
+    grown.write_bytes(b"x" * (MB + 10))
+    _stat_seeing_size(monkeypatch, 10)
+    with pytest.raises(DocumentRefused, match="too large: more than 1,048,576 bytes"):
+        read_limited(grown, MB)
+
+
 # -- damaged files: a reason, never a traceback ------------------------------------------------------
 
 

@@ -32,8 +32,9 @@ def read_limited(
 ) -> bytes:
     """The bytes of ``path``, refused (``DocumentRefused``) past ``max_bytes`` without reading
     further. Non-regular files are refused unless ``allow_special``. OSErrors propagate."""
-    path = Path(path)
-    mode = os.stat(path).st_mode  # stat never blocks, even on a named pipe
+    path = path if isinstance(path, Path) else Path(path)  # (scan_file gives one: not parsed again)
+    status = os.stat(path)  # stat never blocks, even on a named pipe
+    mode = status.st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(21, "Is a directory", str(path))
     if not stat.S_ISREG(mode):
@@ -43,11 +44,16 @@ def read_limited(
                 f"{path} is {kind}, not a regular file: refused unless special files are allowed"
             )
         return _read_stream(path, max_bytes, idle_seconds)
-    size = os.stat(path).st_size
+    size = status.st_size
     if size > max_bytes:
         raise DocumentRefused(f"{path} is too large: {size:,} bytes > {max_bytes:,}")
     with open(path, "rb") as handle:
-        data = handle.read(max_bytes + 1)  # the file may have grown since stat
+        # The size stat gave and a byte more (a read of max_bytes + 1 allocates that much
+        # first: twice the cost of reading a small file); past it the file has grown since
+        # stat, and is read on to the limit.
+        data = handle.read(size + 1)
+        if len(data) > size:
+            data += handle.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:
         raise DocumentRefused(f"{path} is too large: more than {max_bytes:,} bytes")
     return data
