@@ -455,20 +455,28 @@ TEXT_FN int two_field_lines_in(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     }
 }
 
-/* _FOUR_DIGITS (ASCII digits, each after at most one of "-./ ") or an "@" in the piece. */
+/* _FOUR_DIGITS (ASCII digits, each after at most one of "-./ ") or an "@" in the piece. The
+ * run from a digit is read on only there (digits are few); a run that falls short is skipped
+ * whole (a start inside it reaches no further). */
 TEXT_FN int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
-    int digits = 0, separated = 0; /* digits of the run so far; the last was a separator */
     for (Py_ssize_t i = from; i < to; i++) {
         Py_UCS4 c = char_at(t, i);
-        if (c >= '0' && c <= '9') {
-            if (++digits >= 4) return 1;
-            separated = 0;
-        } else if (c == '@')
-            return 1;
-        else if (digits && !separated && (c == '-' || c == '.' || c == '/' || c == ' '))
-            separated = 1;
-        else
-            digits = separated = 0;
+        if (c > '@' || c < '0') continue; /* (letters and most punctuation: one test) */
+        if (c == '@') return 1;
+        if (c > '9') continue;
+        Py_ssize_t digits = 1, j = i + 1;
+        for (; digits < 4 && j < to; digits++) {
+            Py_UCS4 next = char_at(t, j);
+            if (next >= '0' && next <= '9')
+                j++;
+            else if ((next == '-' || next == '.' || next == '/' || next == ' ') && j + 1 < to &&
+                     char_at(t, j + 1) >= '0' && char_at(t, j + 1) <= '9')
+                j += 2;
+            else
+                break;
+        }
+        if (digits >= 4) return 1;
+        i = j - 1;
     }
     return 0;
 }
