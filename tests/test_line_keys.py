@@ -216,6 +216,22 @@ def test_both_weigh_the_same_fields_found_whole_and_in_part(scanners, small_leak
     assert whole_found > 1000 and partly_found > 1000
 
 
+def test_a_chunks_id_variants_are_its_own_whatever_chunks_are_asked_with_it(small_leak_fingerprints):
+    """``ChunkTable.id_variants_of`` gathers each chunk's ``id_variant_bytes`` keys (made once,
+    kept with the chunk): the same keys in the same order, for chunks asked for again, in
+    another order, or beside others (dates and words have none)."""
+    table = _Scanner(small_leak_fingerprints).chunks
+    chunks = [b"a123456789", b"123456789", b"19900307", b"garcia", b"x9876543210y", b"1234567"]
+    table.learn(set(chunks))
+    asked = chunks + chunks[::-1] + chunks[2:4]
+    for _ in range(2):  # made the first time, gathered the second
+        keys, starts, counts = table.id_variants_of(np.array([table.ids[c] for c in asked], dtype=np.int64))
+        for chunk, start, count in zip(asked, starts.tolist(), counts.tolist()):
+            assert keys[start : start + count].tobytes() == table.id_variant_bytes(chunk)
+    assert len(keys) == sum(len(table.id_variant_bytes(c)) for c in chunks) // 8
+    assert counts[asked.index(b"a123456789")] > 1 and counts[asked.index(b"garcia")] == 0
+
+
 def test_both_tell_the_same_id_numbers_one_digit_off_a_records(scanners, small_leak, small_leak_copies):
     """The other-id check (``_shares_id_variant``): a number one digit off the record's id is
     a typo of it, not another person's id."""
