@@ -23,6 +23,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 
@@ -610,12 +611,8 @@ class _EncodedLines:
         if chunks.line_count != len(line_numbers):
             raise ValueError("match_lines takes lines without newlines")
         self.read_by_ocr = np.zeros(len(line_numbers), dtype=bool)  # set by match_lines
-        newlines = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == _NEWLINE)
-        self.line_starts = np.concatenate(([0], newlines + 1))
-        self.line_ends = np.concatenate((newlines, [len(text)]))
         self.chunk_lines = chunks.lines
         size = len(line_numbers)
-        self.line_offsets = np.searchsorted(self.chunk_lines, np.arange(size + 1))
         self.has_id_number = np.zeros(size, dtype=bool)
         self.has_id_number[self.chunk_lines[table.with_id_number(self.chunk_ids)]] = True
         found = scanner.line_keys.known_line_keys(chunks)
@@ -630,9 +627,21 @@ class _EncodedLines:
         self.keys, self.key_lines = keys, lines
         self.line_keys = LineKeySets(keys, lines, len(self.line_numbers))
 
+    # Where each line is in the batch's text, and where its chunks are: made when first asked
+    # for (a spelled date, an OCR repair, the MinHash fallbacks), which most batches never are.
+    @cached_property
+    def _line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        newlines = np.flatnonzero(np.frombuffer(self.text, dtype=np.uint8) == _NEWLINE)
+        return np.concatenate(([0], newlines + 1)), np.concatenate((newlines, [len(self.text)]))
+
+    @cached_property
+    def line_offsets(self) -> np.ndarray:
+        return np.searchsorted(self.chunk_lines, np.arange(len(self.line_numbers) + 1))
+
     def line_bytes(self, line: int) -> bytes:
         """The line as ``token_bytes``."""
-        return self.text[self.line_starts[line] : self.line_ends[line]]
+        starts, ends = self._line_bounds
+        return self.text[starts[line] : ends[line]]
 
     def _line_chunk_ids(self, line: int) -> np.ndarray:
         return self.chunk_ids[self.line_offsets[line] : self.line_offsets[line + 1]]
