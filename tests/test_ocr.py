@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import subprocess
 import tempfile
-import zipfile
 
 import pytest
 from PIL import Image
 
 from leaktrack.fingerprints.documents import ExtractionLimits, extract_texts
 from leaktrack.fingerprints.formats import images
+from leaktrack.synthetic import zip_members
 from leaktrack.synthetic_forms import render_table_image
 
 needs_ocr = pytest.mark.skipif(not images.ocr_available(), reason="tesseract-ocr is not installed")
@@ -105,20 +105,12 @@ def test_a_blank_scanned_page_is_not_sent_to_tesseract_but_a_page_of_text_is(tes
     assert len(tesseract_runs) == 1
 
 
-def zipped(members: dict[str, bytes]) -> bytes:
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as writing:
-        for name, data in members.items():
-            writing.writestr(name, data)
-    return archive.getvalue()
-
-
 @needs_ocr
 def test_the_same_image_twice_in_a_document_is_sent_to_tesseract_once(tesseract_runs):
     screenshot = render_table_image(COLUMNS, ROWS)
     alone = extract_texts(screenshot, "shot.png").text
 
-    twice = extract_texts(zipped({"shots/a.png": screenshot, "shots/b.png": screenshot}), "shots.zip")
+    twice = extract_texts(zip_members({"shots/a.png": screenshot, "shots/b.png": screenshot}), "shots.zip")
 
     assert twice.text == "\n".join([alone, alone])  # each member's lines, as if each had been read
     assert len(tesseract_runs) == 2  # once alone, once for both members
@@ -129,7 +121,7 @@ def test_an_image_is_read_again_in_another_document(tesseract_runs):
     screenshot = render_table_image(COLUMNS, ROWS)
     other = render_table_image(COLUMNS, ROWS[:1])
 
-    extract_texts(zipped({"a.png": screenshot, "b.png": other}), "first.zip")
-    extract_texts(zipped({"c.png": screenshot}), "second.zip")
+    extract_texts(zip_members({"a.png": screenshot, "b.png": other}), "first.zip")
+    extract_texts(zip_members({"c.png": screenshot}), "second.zip")
 
     assert len(tesseract_runs) == 3  # no OCR text outlives its document
