@@ -576,24 +576,25 @@ def report_mirror(runs: list[dict]) -> int:
     """Medians over the rounds: each sweep's CPU, and scanning's share of it against the
     scanning-off sweep of its round (the target is the first scanning sweep's)."""
 
-    def median(label: str, value) -> float:
+    def median(value) -> float:
         return statistics.median(value(sweeps) for sweeps in runs)
 
+    def cpu(label: str) -> float:
+        return median(lambda sweeps: sweeps[label]["cpu"])
+
     def share(label: str) -> float:
-        return median(label, lambda sweeps: 1 - sweeps["scanning off"]["cpu"] / sweeps[label]["cpu"])
+        return median(lambda sweeps: 1 - sweeps["scanning off"]["cpu"] / sweeps[label]["cpu"])
 
     first = share("scanning on")
-    cpu_off = median("scanning off", lambda sweeps: sweeps["scanning off"]["cpu"])
-    scan_cpu = median("scanning on", lambda s: s["scanning on"]["cpu"] - s["scanning off"]["cpu"])
-    documents = median("scanning on", lambda sweeps: sweeps["scanning on"]["documents"])
+    scan_cpu = median(lambda sweeps: sweeps["scanning on"]["cpu"] - sweeps["scanning off"]["cpu"])
+    documents = median(lambda sweeps: sweeps["scanning on"]["documents"])
     print(f"\nsweep CPU, median of {len(runs)} round(s):")
     for label, *_ in MIRROR_SWEEPS:
-        cpu = median(label, lambda sweeps, label=label: sweeps[label]["cpu"])
         shown = "" if label == "scanning off" else f", scanning {share(label):.0%} of it"
-        print(f"  {label:<22}{cpu:5.1f} s{shown}")
+        print(f"  {label:<22}{cpu(label):5.1f} s{shown}")
     verdict = "PASS" if first < TARGET_SCAN_SHARE else "MISS"
     print(
-        f"scanning is {first:.0%} of a first sweep's CPU ({cpu_off:.1f} s off; target < {TARGET_SCAN_SHARE:.0%}): "
+        f"scanning is {first:.0%} of a first sweep's CPU ({cpu('scanning off'):.1f} s off; target < {TARGET_SCAN_SHARE:.0%}): "
         f"{verdict}; {scan_cpu / documents * 1000:.0f} ms of CPU a scanned document  "
         f"[{date.today().isoformat()}, commit {commit()}, {os.cpu_count()} cores, load {load_text()}]"
     )
