@@ -2,7 +2,8 @@
 (``formats/_textshape.c``) give exactly what the Python passes they stand for give: the
 blocks that may hold fields, the runs of gapped lines, the gutters common to a run, its
 lines cut into cells (and the
-long stretches of base64 letters the base64 pass reads runs from).
+long stretches of base64 letters the base64 pass reads runs from, and csv.reader's field
+counts for the delimiter sniffer).
 
 Compared on hand-written cases, on texts generated from the characters and line shapes
 these passes look at (labels, separators, YAML items, rules, vCard frames, digits of other
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from leaktrack.fingerprints.formats import base64text, records, tables
+from leaktrack.fingerprints.formats import base64text, records, tables, tabular
 from leaktrack.fingerprints.formats.records import field_block_pieces, join_record_blocks
 from leaktrack.fingerprints.formats.tables import (
     cells_of_run,
@@ -218,6 +219,30 @@ def test_compiled_base64_stretches_are_the_python_ones_on_every_case():
         assert base64text._long_run_starts(text, compiled=True) == starts, repr(text)
         found += bool(starts)
     assert found > 500
+
+
+def _generated_csv_lines(rng: random.Random) -> list[str]:
+    """Lines of cells: quoted and not, doubled quotes, quotes in mid-field, quoted fields
+    left open over lines and at the end, every delimiter the sniffer tries."""
+    cells = ['"', '""', '"a,b"', '"a""b"', 'x"y', '"open', 'close"', "a", "", " ", "é", "名", "1990"]
+    lines = []
+    for _ in range(rng.randint(1, 12)):
+        delimiter = rng.choice([",", ";", "\t", "|", " "])
+        lines.append(delimiter.join(rng.choice(cells) for _ in range(rng.randint(1, 6))))
+    return lines
+
+
+def test_compiled_csv_row_widths_are_csv_readers_on_every_case():
+    rng = random.Random(1)
+    samples = [_generated_csv_lines(rng) for _ in range(3000)]
+    samples += [text.splitlines() for text in CASES[:1000]] + [[""], ["a\0b,c"], []]
+    multi_line_rows = 0
+    for lines in samples:
+        for delimiter in tabular.DELIMITERS:
+            widths = tabular.row_widths(lines, delimiter, compiled=False)
+            assert tabular.row_widths(lines, delimiter, compiled=True) == widths, (lines, delimiter)
+            multi_line_rows += len(widths) < len(lines)
+    assert multi_line_rows > 500  # (quoted fields over lines were met)
 
 
 def test_compiled_and_python_passes_agree_on_real_text():

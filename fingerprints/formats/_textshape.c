@@ -9,7 +9,8 @@
  * and str.split use the same whitespace). The one case-insensitive pattern (the vCard frame,
  * BEGIN|END|VERSION) also matches the non-ASCII letters re.IGNORECASE folds onto I and S.
  *
- * It also finds the long stretches of base64 letters that base64text.py reads runs from.
+ * It also finds the long stretches of base64 letters that base64text.py reads runs from, and
+ * counts the fields of csv.reader's rows for tabular.py's delimiter sniffing.
  *
  * This file imports nothing of leaktrack and reads nothing but the str it is given: it is
  * part of the formats wing (untrusted bytes to lines). */
@@ -895,6 +896,94 @@ static PyObject *fixed_width_cells(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* --------------------------------------------------------- tabular.py's delimiter sniffing */
+
+/* The number of fields of each row csv.reader(lines, delimiter=delimiter) reads (the excel
+ * dialect: '"' quotes, doubled inside, no escape character, not strict), without making the
+ * rows: its parser's states, each field counted where it saves one. A quoted field left open
+ * at a line's end goes on in the next line (one row of several lines), and at the end of the
+ * lines is saved as it is. Lines hold no line breaks (tabular passes splitlines' lines). */
+enum { START_RECORD, START_FIELD, IN_FIELD, IN_QUOTED_FIELD, QUOTE_IN_QUOTED_FIELD };
+
+static PyObject *csv_row_widths(PyObject *self, PyObject *args) {
+    PyObject *lines, *delimiter_object;
+    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &lines, &delimiter_object)) return NULL;
+    if (PyUnicode_GET_LENGTH(delimiter_object) != 1) {
+        PyErr_SetString(PyExc_ValueError, "the delimiter is one character");
+        return NULL;
+    }
+    Py_UCS4 delimiter = PyUnicode_READ_CHAR(delimiter_object, 0);
+    PyObject *widths = PyList_New(0);
+    if (!widths) return NULL;
+    int state = START_RECORD;
+    Py_ssize_t fields = 0;
+    for (Py_ssize_t n = 0; n < PyList_GET_SIZE(lines); n++) {
+        Text t;
+        if (text_of(PyList_GET_ITEM(lines, n), &t) < 0) goto fail;
+        for (Py_ssize_t i = 0; i <= t.length; i++) {
+            int end = i == t.length; /* the parser's end-of-line mark */
+            Py_UCS4 c = end ? 0 : char_at(&t, i);
+            if (!end && (c == '\n' || c == '\r' || c == 0)) {
+                PyErr_SetString(PyExc_ValueError, "a line holds a line break or NUL");
+                goto fail;
+            }
+            switch (state) {
+            case START_RECORD:
+                if (end) break; /* an empty line: a row of no fields */
+                state = START_FIELD;
+                /* fallthrough */
+            case START_FIELD:
+                if (end) {
+                    fields++;
+                    state = START_RECORD;
+                } else if (c == '"')
+                    state = IN_QUOTED_FIELD;
+                else if (c == delimiter)
+                    fields++;
+                else
+                    state = IN_FIELD;
+                break;
+            case IN_FIELD:
+                if (end) {
+                    fields++;
+                    state = START_RECORD;
+                } else if (c == delimiter) {
+                    fields++;
+                    state = START_FIELD;
+                }
+                break;
+            case IN_QUOTED_FIELD:
+                if (!end && c == '"') state = QUOTE_IN_QUOTED_FIELD;
+                break;
+            default: /* QUOTE_IN_QUOTED_FIELD */
+                if (end) {
+                    fields++;
+                    state = START_RECORD;
+                } else if (c == '"')
+                    state = IN_QUOTED_FIELD;
+                else if (c == delimiter) {
+                    fields++;
+                    state = START_FIELD;
+                } else
+                    state = IN_FIELD;
+            }
+        }
+        if (state == START_RECORD) {
+            PyObject *width = PyLong_FromSsize_t(fields);
+            if (append_new(widths, width) < 0) goto fail;
+            fields = 0;
+        }
+    }
+    if (state == IN_QUOTED_FIELD) { /* the lines ended inside a quoted field: saved as it is */
+        PyObject *width = PyLong_FromSsize_t(fields + 1);
+        if (append_new(widths, width) < 0) goto fail;
+    }
+    return widths;
+fail:
+    Py_DECREF(widths);
+    return NULL;
+}
+
 /* ------------------------------------------------------------ base64text.py's long stretches */
 
 /* Each stretch is found from one letter in every min_chars (a stretch that long holds one):
@@ -956,6 +1045,9 @@ static PyMethodDef module_methods[] = {
     {"fixed_width_cells", fixed_width_cells, METH_VARARGS,
      "fixed_width_cells(text, start, end, gutters) -> str: the lines of text[start:end] but rule\n"
      "lines cut at the gutters, TAB-separated ('\\n'.join(tables._cells(...)))."},
+    {"csv_row_widths", csv_row_widths, METH_VARARGS,
+     "csv_row_widths(lines, delimiter) -> [int]: the fields of each row csv.reader(lines,\n"
+     "delimiter=delimiter) reads (tabular._shape_score), without making the rows."},
     {"base64_stretches", base64_stretches, METH_VARARGS,
      "base64_stretches(text, min_chars) -> [start]: where the stretches of at least min_chars\n"
      "base64 letters (A-Z, a-z, 0-9, +, /) begin (base64text._long_run_starts)."},

@@ -12,6 +12,11 @@ import re
 
 from . import limits
 
+try:  # csv.reader's field counts in C without the rows (_textshape.c); csv.reader gives the same
+    from . import _textshape
+except ImportError:  # built without a C compiler
+    _textshape = None
+
 DELIMITERS = (",", ";", "\t", "|")
 
 csv.field_size_limit(limits.CSV_MAX_FIELD_CHARS)
@@ -71,7 +76,7 @@ def _shape_score(lines: list[str], delimiter: str) -> tuple[float, int]:
     Ties are broken by the wider split: commas inside a semicolon-separated file give fewer,
     less regular columns.
     """
-    counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    counts = row_widths(lines, delimiter)
     widths = [c for c in counts if c >= 2]
     if len(widths) < 0.6 * len(counts):
         return (0.0, 0)
@@ -115,3 +120,16 @@ def _cell_recurs_in_its_column(cells: list[str], rows: list[list[str]]) -> bool:
         if any(column < len(row) and row[column].strip() == cell for row in rows):
             return True
     return False
+
+
+def row_widths(lines: list[str], delimiter: str, compiled: bool = True) -> list[int]:
+    """The number of fields of each row ``csv.reader(lines, delimiter=delimiter)`` reads: by
+    ``_textshape.csv_row_widths`` when it is built (the sniffer reads 50 lines for each
+    delimiter, and making the rows' strings was most of its cost), else by csv itself, which
+    defines the result (and reads lines the compiled count refuses: a NUL, a line break)."""
+    if compiled and _textshape is not None:
+        try:
+            return _textshape.csv_row_widths(lines, delimiter)
+        except ValueError:
+            pass
+    return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
