@@ -27,8 +27,8 @@ from .common import console, err_console, print_json, show_progress
 from .store_views import queue_table
 from .workspace import current_workspace, source_secrets
 
-COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "skipped_seen", "errors")
-COLUMN_TITLES = {"documents": "scanned", "skipped_seen": "seen before"}
+COUNT_COLUMNS = ("pages", "documents", "matches", "unchanged", "known_clean", "skipped_seen", "errors")
+COLUMN_TITLES = {"documents": "scanned", "known_clean": "known clean", "skipped_seen": "seen before"}
 
 SourcesOption = options.SOURCES
 FingerprintsOption = options.FINGERPRINTS

@@ -71,6 +71,7 @@ def test_sweep_json_prints_the_summary_per_source(local_site, leak_fingerprints,
     assert summary["per_source"]["pastes"]["matches"] == 1
     assert summary["per_source"]["known"]["matches"] == 1
     assert summary["totals"]["documents"] == 3
+    assert summary["totals"]["known_clean"] == 0  # no image or PDF met before
     assert summary["errors"] == []
 
 
