@@ -269,45 +269,58 @@ TEXT_FN int is_one_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     return !(long_digits && word);
 }
 
-/* _pieces(line)[1]: the stripped line after a "- " item start, cut at TABs and runs of 2+
- * spaces, each piece stripped, empty ones dropped. Returns their number, the bounds of the
- * first two, and (when `labels`) whether one of them is labeled (is_labeled_piece). */
-TEXT_FN Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t bounds[2][2], int labels,
-                              int *labeled) {
-    strip(t, &from, &to);
-    if (to - from >= 2 && char_at(t, from) == '-' && char_at(t, from + 1) == ' ') {
-        from += 2;
-        while (from < to && is_space(char_at(t, from))) from++;
+/* _pieces' `stripped`: the line stripped, and after a "- " item start. */
+TEXT_FN void item_content(const Text *t, Py_ssize_t *from, Py_ssize_t *to) {
+    strip(t, from, to);
+    if (*to - *from >= 2 && char_at(t, *from) == '-' && char_at(t, *from + 1) == ' ') {
+        *from += 2;
+        while (*from < *to && is_space(char_at(t, *from))) (*from)++;
     }
-    Py_ssize_t count = 0, piece = from, i = from;
-    *labeled = 0;
-    for (;;) {
-        Py_ssize_t gap_end = i;
-        if (i < to) {
+}
+
+/* The next of _pieces(line)[1] in item_content's text[*at:to]: cut at a TAB or a run of 2+
+ * spaces, stripped, empty ones skipped. 1 with its bounds in a, b (and *at past its gap), or 0
+ * when none is left. */
+TEXT_FN int next_piece(const Text *t, Py_ssize_t *at, Py_ssize_t to, Py_ssize_t *a, Py_ssize_t *b) {
+    while (*at <= to) {
+        Py_ssize_t i = *at, gap_end = to + 1; /* (the line's end: no piece after it) */
+        for (; i < to; i++) {
             Py_UCS4 c = char_at(t, i);
-            if (c == '\t') gap_end = i + 1;
-            else if (c == ' ' && i + 1 < to && char_at(t, i + 1) == ' ') {
+            if (c == '\t') {
+                gap_end = i + 1;
+                break;
+            }
+            if (c == ' ' && i + 1 < to && char_at(t, i + 1) == ' ') {
                 gap_end = i + 2;
                 while (gap_end < to && char_at(t, gap_end) == ' ') gap_end++;
+                break;
             }
         }
-        if (i < to && gap_end == i) {
-            i++;
-            continue;
-        }
-        Py_ssize_t a = piece, b = i; /* a piece ends at a gap or the line's end */
-        strip(t, &a, &b);
-        if (a < b) {
-            if (count < 2) {
-                bounds[count][0] = a;
-                bounds[count][1] = b;
-            }
-            count++;
-            if (labels && !*labeled) *labeled = is_labeled_piece(t, a, b);
-        }
-        if (i >= to) return count;
-        piece = i = gap_end;
+        *a = *at;
+        *b = i;
+        *at = gap_end;
+        strip(t, a, b);
+        if (*a < *b) return 1;
     }
+    return 0;
+}
+
+/* The number of _pieces(line)[1], the bounds of the first two, and (when `labels`) whether
+ * one of them is labeled (is_labeled_piece). */
+TEXT_FN Py_ssize_t line_pieces(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_ssize_t bounds[2][2], int labels,
+                              int *labeled) {
+    item_content(t, &from, &to);
+    Py_ssize_t count = 0, at = from, a, b;
+    *labeled = 0;
+    while (next_piece(t, &at, to, &a, &b)) {
+        if (count < 2) {
+            bounds[count][0] = a;
+            bounds[count][1] = b;
+        }
+        count++;
+        if (labels && !*labeled) *labeled = is_labeled_piece(t, a, b);
+    }
+    return count;
 }
 
 /* text[from:to].casefold() (ASCII: lowered here). */
@@ -343,41 +356,18 @@ static int append_folded(PyObject *list, PyObject *text, Py_ssize_t from, Py_ssi
  * TAB-separated pieces when it reads as a label and is none (then the only label), casefolded. */
 TEXT_FN int append_line_labels(const Text *t, PyObject *text, Py_ssize_t from, Py_ssize_t to, PyObject *labels) {
     Py_ssize_t line_from = from, line_to = to;
-    strip(t, &from, &to);
-    if (to - from >= 2 && char_at(t, from) == '-' && char_at(t, from + 1) == ' ') {
-        from += 2;
-        while (from < to && is_space(char_at(t, from))) from++;
-    }
-    Py_ssize_t count = 0, piece = from, i = from, first[2] = {0, 0}, start = PyList_GET_SIZE(labels);
+    item_content(t, &from, &to);
+    Py_ssize_t count = 0, at = from, a, b, first[2] = {0, 0}, start = PyList_GET_SIZE(labels);
     int first_labeled = 0;
-    for (;;) {
-        Py_ssize_t gap_end = i;
-        if (i < to) {
-            Py_UCS4 c = char_at(t, i);
-            if (c == '\t') gap_end = i + 1;
-            else if (c == ' ' && i + 1 < to && char_at(t, i + 1) == ' ') {
-                gap_end = i + 2;
-                while (gap_end < to && char_at(t, gap_end) == ' ') gap_end++;
-            }
+    while (next_piece(t, &at, to, &a, &b)) {
+        Py_ssize_t label_from, label_to;
+        int labeled = labeled_piece(t, a, b, &label_from, &label_to);
+        if (count++ == 0) {
+            first[0] = a;
+            first[1] = b;
+            first_labeled = labeled;
         }
-        if (i < to && gap_end == i) {
-            i++;
-            continue;
-        }
-        Py_ssize_t a = piece, b = i, label_from, label_to;
-        strip(t, &a, &b);
-        if (a < b) {
-            int labeled = labeled_piece(t, a, b, &label_from, &label_to);
-            if (count == 0) {
-                first[0] = a;
-                first[1] = b;
-                first_labeled = labeled;
-            }
-            count++;
-            if (labeled && append_folded(labels, text, label_from, label_to) < 0) return -1;
-        }
-        if (i >= to) break;
-        piece = i = gap_end;
+        if (labeled && append_folded(labels, text, label_from, label_to) < 0) return -1;
     }
     if (count == 2 && !first_labeled && find_char(t, '\t', line_from, line_to) >= 0 &&
         is_tab_label(t, first[0], first[1])) {
