@@ -39,7 +39,7 @@ from .base import crawl_secrets
 from .evidence import save_evidence
 from .items import FetchedDocument
 from .middlewares import record_error
-from .pipelines import seen_url_of, write_evidence
+from .pipelines import adopt_fingerprints, seen_url_of, write_evidence
 from .scanning import DocumentScanner, load_fingerprints, shared_scanner
 from .state import CrawlState
 
@@ -142,6 +142,12 @@ class OtherCasesPipeline:
             )
             for lane in lanes
         ]
+        for open_lane in self.lanes:
+            adopt_fingerprints(
+                open_lane.state,
+                open_lane.scanner.fingerprints.dataset_id,
+                f"{open_lane.lane.label}'s crawl state",
+            )
 
     @classmethod
     def from_crawler(cls, crawler):

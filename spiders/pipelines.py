@@ -59,6 +59,9 @@ class ScanPipeline:
         self.state = (
             CrawlState(settings.get("LEAKTRACK_STATE")) if settings.getbool("LEAKTRACK_INCREMENTAL") else None
         )
+        if self.state is not None and self.scanner is not None:
+            # (Built before the crawl starts: no request has asked the state anything yet.)
+            adopt_fingerprints(self.state, self.scanner.fingerprints.dataset_id, "the crawl state")
         # A leak's evidence report is made with its scan (spiders/evidence.py)
         self.evidence = evidence_wanted(settings)
         self.keep_evidence_lines = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
@@ -127,6 +130,18 @@ class ScanPipeline:
     def close_spider(self, spider=None) -> None:
         if self.state:
             self.state.close()
+
+
+def adopt_fingerprints(state: CrawlState, dataset_id: str, whose: str) -> None:
+    """``CrawlState.adopt_dataset``, saying so when the state was of other fingerprints."""
+    forgotten = state.adopt_dataset(dataset_id)
+    if forgotten:
+        logger.warning(
+            "%s was written with other fingerprints (another dataset id): its %d URLs are fetched"
+            " and scanned again with these",
+            whose,
+            forgotten,
+        )
 
 
 class StorePipeline:

@@ -1,18 +1,22 @@
 """Crawl state kept across sweeps: which URLs were seen, their content hash and HTTP validators.
 
-An SQLite file (``Workspace.crawl_state``: ``crawl-state.db`` in the home folder). It makes sweeps incremental: pastes
-already seen are not downloaded again, known files are fetched with conditional requests
-(ETag / Last-Modified) and re-scanned only when their content hash changed. It holds URLs and
-hashes only, never document text; images and PDFs whose scan found nothing are remembered by a
-keyed hash of their bytes (``clean_contents``), so the same screenshot at another URL, in this
-sweep or a later one, is not OCR'd again. Each write is its own transaction, so a sweep stopped at any
-point leaves the state consistent (at worst a document is fetched again next time).
+An SQLite file (``Workspace.crawl_state``: ``crawl-state.db`` in the home folder). It makes
+sweeps incremental: pastes already seen are not downloaded again, known files are fetched with
+conditional requests (ETag / Last-Modified) and re-scanned only when their content hash
+changed, as long as the fingerprints are the ones the state was written with
+(``adopt_dataset``: rebuilt fingerprints start it afresh). It holds URLs and hashes only, never
+document text; images and PDFs whose scan found nothing are remembered by a keyed hash of their
+bytes (``clean_contents``), so the same screenshot at another URL, in this sweep or a later
+one, is not OCR'd again. Each write is its own transaction, so a sweep stopped at any point
+leaves the state consistent (at worst a document is fetched again next time).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +42,12 @@ CREATE TABLE IF NOT EXISTS clean_contents (
 );
 -- Incremental cursors of sources that page by time (feed: the newest entry date taken).
 CREATE TABLE IF NOT EXISTS cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Facts about the state itself: the dataset id of the fingerprints its URLs were scanned with
+-- (``adopt_dataset``).
+CREATE TABLE IF NOT EXISTS state_facts (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
@@ -149,6 +159,47 @@ class CrawlState:
                 now,
             ),
         )
+
+    def adopt_dataset(self, dataset_id: str) -> int:
+        """Tie the state to the fingerprints a sweep scans with (their ``dataset_id``); how many
+        seen URLs it forgot (0 when it was already theirs).
+
+        "Unchanged since the last sweep, not scanned again" is only true of a document scanned
+        with these fingerprints. Rebuilt fingerprints (a new dataset id, even of the same file),
+        or a state written by sweeps that did not scan or by a leaktrack before this check,
+        would otherwise leave every URL seen before unscanned by them for good: a copy of a
+        record the old ones lacked never found. So a state of another dataset starts afresh:
+        seen URLs, cursors and clean contents are forgotten, and every URL is fetched and
+        scanned again. A URL that was a leak keeps what recheck needs of it (where its content
+        was read and how), its content hash and validators cleared, so it is scanned again too.
+        """
+        with self._transaction():
+            row = self._db.execute("SELECT value FROM state_facts WHERE name = 'dataset_id'").fetchone()
+            if row is not None and row[0] == dataset_id:
+                return 0
+            forgotten = self._db.execute("DELETE FROM seen_urls WHERE was_leak = 0").rowcount
+            forgotten += self._db.execute(
+                "UPDATE seen_urls SET content_sha256 = '', etag = NULL, last_modified = NULL"
+            ).rowcount
+            self._db.execute("DELETE FROM cursors")
+            self._db.execute("DELETE FROM clean_contents")
+            self._db.execute(
+                "INSERT INTO state_facts (name, value) VALUES ('dataset_id', ?)"
+                " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (dataset_id,),
+            )
+            return forgotten
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (the connection runs in autocommit): all of it or nothing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def clean_content(self, content_key: str) -> CleanContent | None:
         """The remembered clean scan of a content (``content_key``), now seen again; else None."""

@@ -191,6 +191,7 @@ def test_an_all_cases_sweep_keeps_each_cases_crawl_state_and_evidence_in_its_own
         for match in matches:
             seen = state.get(match.url)
             assert seen is not None and seen.was_leak and seen.content_sha256 == match.content_sha256
+        assert state.adopt_dataset(dataset_of(second)) == 0  # written with that case's fingerprints
     finally:
         state.close()
     evidence = {match.id: second / "evidence" / f"{match.id}.evidence.json" for match in matches}
