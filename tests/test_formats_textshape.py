@@ -198,6 +198,17 @@ def test_compiled_gapped_runs_and_gutters_are_the_python_ones_on_every_case():
                 assert cells_of_run(text, start, end, cut_at, compiled=True) == cells, repr(text[start:end])
 
 
+def test_compiled_cells_read_negative_gutters_as_python_slices_do():
+    """A gutter bound below zero counts from each line's end, as ``line[start:end]`` does: the
+    compiled cut read the characters before the line instead (before the text itself on its
+    first line). ``common_gutters_in`` gives no such gutter; the entry point is safe anyway."""
+    texts = ["a", "ab  cd\nef  gh", "é  x\n名  y", "\U0001f642  \ud800\nzz  🙂  q"]
+    for text in texts:
+        for gutters in ([(-5, -1)], [(-100, 2)], [(1, -1)], [(-2, -1), (-1, 0)], [(-(2**62), 2**62)]):
+            cells = cells_of_run(text, 0, len(text), gutters, compiled=False)
+            assert cells_of_run(text, 0, len(text), gutters, compiled=True) == cells, (text, gutters)
+
+
 def _generated_base64(rng: random.Random) -> str:
     """Stretches of base64 letters around 64 long, wrapped or not, among other characters."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

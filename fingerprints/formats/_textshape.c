@@ -772,6 +772,14 @@ static PyObject *common_gutters(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* A span's bound in a line of `size` characters, as the slice line[start:end] reads it: past
+ * the end is the end, and a negative one counts from the end (tables._cells slices; gutters
+ * are columns, never negative, but a bound read as given would reach before the line). */
+static inline Py_ssize_t slice_bound(Py_ssize_t bound, Py_ssize_t size) {
+    if (bound < 0) return bound + size < 0 ? 0 : bound + size;
+    return bound < size ? bound : size;
+}
+
 /* The run's lines but rule lines, each cut at the spans between gutters, its cells stripped
  * and TAB-separated without trailing empty cells, the lines joined by newlines (tables._cells
  * and its join): written when `out` is given, else only measured (length, largest character:
@@ -790,15 +798,15 @@ TEXT_FN void write_cells(const Text *t, Py_ssize_t from, Py_ssize_t to, const Py
             }
             Py_ssize_t last = -1; /* the last cell that is not empty: no TABs after it */
             for (Py_ssize_t c = 0; c < count; c++) {
-                Py_ssize_t a = line + (spans[2 * c] < size ? spans[2 * c] : size);
-                Py_ssize_t b = line + (spans[2 * c + 1] < size ? spans[2 * c + 1] : size);
+                Py_ssize_t a = line + slice_bound(spans[2 * c], size);
+                Py_ssize_t b = line + slice_bound(spans[2 * c + 1], size);
                 if (b < a) b = a;
                 strip(t, &a, &b);
                 if (a < b) last = c;
             }
             for (Py_ssize_t c = 0; c <= last; c++) {
-                Py_ssize_t a = line + (spans[2 * c] < size ? spans[2 * c] : size);
-                Py_ssize_t b = line + (spans[2 * c + 1] < size ? spans[2 * c + 1] : size);
+                Py_ssize_t a = line + slice_bound(spans[2 * c], size);
+                Py_ssize_t b = line + slice_bound(spans[2 * c + 1], size);
                 if (b < a) b = a;
                 strip(t, &a, &b);
                 if (c) {
