@@ -834,6 +834,10 @@ static PyObject *field_weights(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "field_weights: arrays of different lengths");
         goto done;
     }
+    if (pairs > PY_SSIZE_T_MAX / 8 / n_columns) { /* (the bytes' size would wrap round, to too few) */
+        PyErr_SetString(PyExc_ValueError, "field_weights: pair_count too large");
+        goto done;
+    }
     Py_ssize_t groups = pairs * n_columns;
     whole = PyBytes_FromStringAndSize(NULL, groups * 8);
     partial = PyBytes_FromStringAndSize(NULL, groups * 8);

@@ -216,6 +216,16 @@ def test_both_weigh_the_same_fields_found_whole_and_in_part(scanners, small_leak
     assert whole_found > 1000 and partly_found > 1000
 
 
+@pytest.mark.skipif(line_keys_module._linekeys is None, reason="the compiled line keys are not built")
+def test_field_weights_refuses_a_pair_count_whose_arrays_would_wrap_round():
+    """The per (pair, column) arrays are pair_count x columns x 8 bytes: a count that makes
+    that wrap round to a few bytes is refused, where the weights were written past them."""
+    one = np.zeros(1, dtype=np.int64)
+    columns, weights, flags = np.zeros(1, np.uint16), np.ones(1, np.float32), np.zeros(1, np.uint8)
+    with pytest.raises(ValueError, match="pair_count"):
+        line_keys_module._linekeys.field_weights(one, one + 1, 2**60, columns, weights, flags, 16, 1)
+
+
 def test_a_chunks_id_variants_are_its_own_whatever_chunks_are_asked_with_it(small_leak_fingerprints):
     """``ChunkTable.id_variants_of`` gathers each chunk's ``id_variant_bytes`` keys (made once,
     kept with the chunk): the same keys in the same order, for chunks asked for again, in
