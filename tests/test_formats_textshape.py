@@ -209,6 +209,19 @@ def test_compiled_cells_read_negative_gutters_as_python_slices_do():
             assert cells_of_run(text, 0, len(text), gutters, compiled=True) == cells, (text, gutters)
 
 
+def test_short_lines_under_a_line_of_many_gutters_are_cut_as_python_cuts_them():
+    """One long line of thousands of gutters over many short rows (a hostile report: every
+    row was read against every gutter, seconds a megabyte): the short rows' cells end at their
+    own end, and the cut is still the Python one's, also where a gutter is out of order."""
+    text = "ab  cd  ef\n" * 3 + "x  y  " * 2000 + "\n" + "ab  cd  é\n" * 300 + "名  x\n" * 5
+    (start, end), *_ = gapped_runs(text)
+    gutters = common_gutters_in(text, start, end)
+    assert len(gutters) > 3000 and gutters == common_gutters_in(text, start, end, compiled=False)
+    for cut_at in (gutters, gutters[:5] + [(1, 2)] + gutters[5:]):
+        cells = cells_of_run(text, start, end, cut_at, compiled=False)
+        assert cells_of_run(text, start, end, cut_at, compiled=True) == cells
+
+
 def _generated_base64(rng: random.Random) -> str:
     """Stretches of base64 letters around 64 long, wrapped or not, among other characters."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

@@ -783,9 +783,11 @@ static inline Py_ssize_t slice_bound(Py_ssize_t bound, Py_ssize_t size) {
 /* The run's lines but rule lines, each cut at the spans between gutters, its cells stripped
  * and TAB-separated without trailing empty cells, the lines joined by newlines (tables._cells
  * and its join): written when `out` is given, else only measured (length, largest character:
- * a str is made of the kind its largest character needs). */
+ * a str is made of the kind its largest character needs). When the spans start `ordered`
+ * (at columns from 0 up), a line's cells end at the first span starting past it: the rest
+ * are empty, and a short line under one long line of many gutters costs its own length. */
 TEXT_FN void write_cells(const Text *t, Py_ssize_t from, Py_ssize_t to, const Py_ssize_t *spans, Py_ssize_t count,
-                         PyObject *out, Py_ssize_t *length, Py_UCS4 *largest) {
+                         int ordered, PyObject *out, Py_ssize_t *length, Py_UCS4 *largest) {
     int out_kind = out ? PyUnicode_KIND(out) : 0;
     void *out_data = out ? PyUnicode_DATA(out) : NULL;
     Py_ssize_t at = 0, written_lines = 0;
@@ -797,7 +799,7 @@ TEXT_FN void write_cells(const Text *t, Py_ssize_t from, Py_ssize_t to, const Py
                 at++;
             }
             Py_ssize_t last = -1; /* the last cell that is not empty: no TABs after it */
-            for (Py_ssize_t c = 0; c < count; c++) {
+            for (Py_ssize_t c = 0; c < count && !(ordered && spans[2 * c] >= size); c++) {
                 Py_ssize_t a = line + slice_bound(spans[2 * c], size);
                 Py_ssize_t b = line + slice_bound(spans[2 * c + 1], size);
                 if (b < a) b = a;
@@ -828,14 +830,14 @@ TEXT_FN void write_cells(const Text *t, Py_ssize_t from, Py_ssize_t to, const Py
 }
 
 TEXT_FN PyObject *fixed_width_cells_in(const Text *text, Py_ssize_t from, Py_ssize_t to, const Py_ssize_t *spans,
-                                       Py_ssize_t count) {
+                                       Py_ssize_t count, int ordered) {
     const Text t = *text;
     Py_ssize_t length = 0;
     Py_UCS4 largest = 0;
-    write_cells(&t, from, to, spans, count, NULL, &length, &largest);
+    write_cells(&t, from, to, spans, count, ordered, NULL, &length, &largest);
     PyObject *out = PyUnicode_New(length, largest);
     if (!out) return NULL;
-    write_cells(&t, from, to, spans, count, out, &length, &largest);
+    write_cells(&t, from, to, spans, count, ordered, out, &length, &largest);
     return out;
 }
 
@@ -873,21 +875,23 @@ static PyObject *fixed_width_cells(PyObject *self, PyObject *args) {
     }
     spans[2 * (count - 1)] = position;
     spans[2 * (count - 1) + 1] = width;
+    int ordered = spans[0] >= 0; /* (common_gutters' gutters are) */
+    for (Py_ssize_t c = 1; c < count; c++) ordered &= spans[2 * c] >= spans[2 * (c - 1)];
     PyObject *out = NULL;
     switch (t.kind) {
     case PyUnicode_1BYTE_KIND: {
         const Text kind_text = {PyUnicode_1BYTE_KIND, t.data, t.length};
-        out = fixed_width_cells_in(&kind_text, from, to, spans, count);
+        out = fixed_width_cells_in(&kind_text, from, to, spans, count, ordered);
         break;
     }
     case PyUnicode_2BYTE_KIND: {
         const Text kind_text = {PyUnicode_2BYTE_KIND, t.data, t.length};
-        out = fixed_width_cells_in(&kind_text, from, to, spans, count);
+        out = fixed_width_cells_in(&kind_text, from, to, spans, count, ordered);
         break;
     }
     default: {
         const Text kind_text = {PyUnicode_4BYTE_KIND, t.data, t.length};
-        out = fixed_width_cells_in(&kind_text, from, to, spans, count);
+        out = fixed_width_cells_in(&kind_text, from, to, spans, count, ordered);
     }
     }
     PyMem_Free(spans);
