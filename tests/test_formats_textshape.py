@@ -222,6 +222,23 @@ def test_short_lines_under_a_line_of_many_gutters_are_cut_as_python_cuts_them():
         assert cells_of_run(text, start, end, cut_at, compiled=True) == cells
 
 
+def test_gutters_of_lines_ending_at_and_across_machine_words_are_the_python_ones():
+    """The compiled gutters count the gaps only where a line reaches (the columns past it are
+    blank): lines that end just before, at and after a 64-column word's edge, with gaps
+    across the edge, closing one gap after another, must give up and find what Python does."""
+    rng = random.Random(64)
+    for _ in range(400):
+        width = rng.choice([63, 64, 65, 127, 128, 129, 200])
+        lines = []
+        for _ in range(rng.randint(2, 8)):
+            length = rng.choice([1, 2, 62, 63, 64, 65, 66, 126, 127, 128, 129, width])
+            lines.append("".join(rng.choice("x  ") for _ in range(length)).rstrip() or "x")
+        text = "\n".join(lines)
+        assert common_gutters_in(text, 0, len(text), compiled=True) == common_gutters_in(
+            text, 0, len(text), compiled=False
+        ), text
+
+
 def _generated_base64(rng: random.Random) -> str:
     """Stretches of base64 letters around 64 long, wrapped or not, among other characters."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

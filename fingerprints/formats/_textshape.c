@@ -679,18 +679,39 @@ TEXT_FN int is_content_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     return a < b && !is_rule_line(t, from, to);
 }
 
-/* Runs of 2+ set bits in the first `bits` bits of words. */
-static Py_ssize_t gap_count(const uint64_t *words, Py_ssize_t count) {
+/* Bit c of word w: columns c and c + 1 both set (of the count words). */
+static inline uint64_t pairs_of(const uint64_t *words, Py_ssize_t count, Py_ssize_t w) {
+    uint64_t next_low = w + 1 < count ? (words[w + 1] & 1) : 0;
+    return words[w] & ((words[w] >> 1) | (next_low << 63));
+}
+
+/* The runs of 2+ set bits of the count words that start in words [lo, hi). */
+static Py_ssize_t gap_starts(const uint64_t *words, Py_ssize_t count, Py_ssize_t lo, Py_ssize_t hi) {
     Py_ssize_t gaps = 0;
-    uint64_t previous_pairs_top = 0;
-    for (Py_ssize_t w = 0; w < count; w++) {
-        uint64_t next_low = w + 1 < count ? (words[w + 1] & 1) : 0;
-        uint64_t pairs = words[w] & ((words[w] >> 1) | (next_low << 63));
-        uint64_t starts = pairs & ~((pairs << 1) | previous_pairs_top);
-        gaps += __builtin_popcountll(starts);
+    uint64_t previous_pairs_top = lo > 0 ? pairs_of(words, count, lo - 1) >> 63 : 0;
+    for (Py_ssize_t w = lo; w < hi; w++) {
+        uint64_t pairs = pairs_of(words, count, w);
+        gaps += __builtin_popcountll(pairs & ~((pairs << 1) | previous_pairs_top));
         previous_pairs_top = pairs >> 63;
     }
     return gaps;
+}
+
+/* The first `words` words of the line's blank columns (bit c: column c is a space, or past
+ * the line's `length` and before `width`: the line padded to width). */
+TEXT_FN void blank_columns(const Text *t, Py_ssize_t line, Py_ssize_t length, Py_ssize_t width, uint64_t *blank,
+                           Py_ssize_t words) {
+    memset(blank, 0, sizeof(uint64_t) * (size_t)words);
+    for (Py_ssize_t c = 0; c < length; c++)
+        if (char_at(t, line + c) == ' ') blank[c >> 6] |= 1ULL << (c & 63);
+    Py_ssize_t padded_to = words * 64 < width ? words * 64 : width;
+    for (Py_ssize_t c = length; c < padded_to; c++) {
+        if ((c & 63) == 0 && c + 64 <= padded_to) {
+            blank[c >> 6] = ~0ULL;
+            c += 63;
+        } else
+            blank[c >> 6] |= 1ULL << (c & 63);
+    }
 }
 
 /* _common_gutters of text[from:to].split("\n"): the column ranges of 2+ spaces blank in
@@ -725,27 +746,25 @@ static PyObject *common_gutters(PyObject *self, PyObject *args) {
     }
     uint64_t *blank = common + count;
     int first = 1;
+    Py_ssize_t gaps = 0; /* the runs of 2+ set bits of common */
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(&t, line, to);
         if (is_content_line(&t, line, end)) {
-            /* bit c: column c is a space or past the line's end (the line padded to width) */
             Py_ssize_t length = end - line;
-            memset(blank, 0, sizeof(uint64_t) * (size_t)count);
-            for (Py_ssize_t c = 0; c < length; c++)
-                if (char_at(&t, line + c) == ' ') blank[c >> 6] |= 1ULL << (c & 63);
-            for (Py_ssize_t c = length; c < width; c++) {
-                if ((c & 63) == 0 && c + 64 <= width) {
-                    blank[c >> 6] = ~0ULL;
-                    c += 63;
-                } else
-                    blank[c >> 6] |= 1ULL << (c & 63);
-            }
             if (first) {
-                memcpy(common, blank, sizeof(uint64_t) * (size_t)count);
+                blank_columns(&t, line, length, width, common, count);
+                gaps = gap_starts(common, count, 0, count);
                 first = 0;
             } else {
-                for (Py_ssize_t w = 0; w < count; w++) common[w] &= blank[w];
-                if (gap_count(common, count) < gutters) {
+                /* Past the words holding the line its padded columns are all blank: common stays
+                 * as it is there, and only the runs starting up to the word after them change
+                 * (one long line over many short ones costs the short ones' length, not its). */
+                Py_ssize_t touched = (length + 63) / 64, affected = touched < count ? touched + 1 : count;
+                blank_columns(&t, line, length, width, blank, touched);
+                gaps -= gap_starts(common, count, 0, affected);
+                for (Py_ssize_t w = 0; w < touched; w++) common[w] &= blank[w];
+                gaps += gap_starts(common, count, 0, affected);
+                if (gaps < gutters) {
                     PyMem_Free(common);
                     return out;
                 }
