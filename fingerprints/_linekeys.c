@@ -147,7 +147,8 @@ static int follow(ChunkIds *self, PyObject *table) {
     PyObject *ids = table_ids_dict(table);
     if (!ids) return -1;
     int same = ids == self->mirrored;
-    if (!same || (Py_ssize_t)self->mirror.count >= self->max_chunks) {
+    /* (No slots: the last clearing ran out of memory; the mirror is made again, not read.) */
+    if (!same || !self->mirror.slots || (Py_ssize_t)self->mirror.count >= self->max_chunks) {
         Py_XSETREF(self->mirrored, ids);
         return table_clear(&self->mirror);
     }
