@@ -209,6 +209,17 @@ def test_compiled_cells_read_negative_gutters_as_python_slices_do():
             assert cells_of_run(text, 0, len(text), gutters, compiled=True) == cells, (text, gutters)
 
 
+def test_compiled_cells_take_gutters_as_tuples_and_refuse_others_with_a_type_error():
+    """The entry point reads a copy of the gutter list (reading a bound may run Python code),
+    each gutter a (start, end) tuple: anything else is a TypeError, not a SystemError."""
+    from leaktrack.fingerprints.formats import _textshape
+
+    assert _textshape.fixed_width_cells("ab  cd\nef  gh", 0, 13, [(2, 4)]) == "ab\tcd\nef\tgh"
+    for gutter in ([2, 4], "24", 2, None):
+        with pytest.raises(TypeError):
+            _textshape.fixed_width_cells("ab  cd", 0, 6, [gutter])
+
+
 def test_short_lines_under_a_line_of_many_gutters_are_cut_as_python_cuts_them():
     """One long line of thousands of gutters over many short rows (a hostile report: every
     row was read against every gutter, seconds a megabyte): the short rows' cells end at their

@@ -878,20 +878,34 @@ static PyObject *fixed_width_cells(PyObject *self, PyObject *args) {
         if (end >= to) break;
         line = end + 1;
     }
-    Py_ssize_t count = PyList_GET_SIZE(gutters) + 1;
+    /* A copy of the list: reading a bound may run Python code (an int subclass's __index__),
+     * which must not shrink or free what is read. */
+    PyObject *pairs = PyList_AsTuple(gutters);
+    if (!pairs) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(pairs) + 1;
     Py_ssize_t *spans = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)count);
-    if (!spans) return PyErr_NoMemory();
+    if (!spans) {
+        Py_DECREF(pairs);
+        return PyErr_NoMemory();
+    }
     Py_ssize_t position = 0;
     for (Py_ssize_t g = 0; g < count - 1; g++) { /* tables._spans */
         Py_ssize_t start, end;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(gutters, g), "nn", &start, &end)) {
+        PyObject *pair = PyTuple_GET_ITEM(pairs, g);
+        if (!PyTuple_Check(pair)) {
+            PyErr_SetString(PyExc_TypeError, "a gutter is a (start, end) tuple");
+            pair = NULL;
+        }
+        if (!pair || !PyArg_ParseTuple(pair, "nn", &start, &end)) {
             PyMem_Free(spans);
+            Py_DECREF(pairs);
             return NULL;
         }
         spans[2 * g] = position;
         spans[2 * g + 1] = start;
         position = end;
     }
+    Py_DECREF(pairs);
     spans[2 * (count - 1)] = position;
     spans[2 * (count - 1) + 1] = width;
     int ordered = spans[0] >= 0; /* (common_gutters' gutters are) */
