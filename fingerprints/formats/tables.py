@@ -14,8 +14,6 @@ try:  # the fixed-width line tests compiled (_textshape.c); the Python below giv
 except ImportError:  # built without a C compiler
     _textshape = None
 
-COMPILED = _textshape is not None
-
 
 def delimited_to_lines(text: str, delimiter: str) -> str:
     if delimiter == "\t":
