@@ -13,10 +13,8 @@ leaves the state consistent (at worst a document is fetched again next time).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,7 +171,8 @@ class CrawlState:
         scanned again. A URL that was a leak keeps what recheck needs of it (where its content
         was read and how), its content hash and validators cleared, so it is scanned again too.
         """
-        with self._transaction():
+        self._db.execute("BEGIN IMMEDIATE")  # (the connection runs in autocommit)
+        with self._db:  # commits the transaction, or rolls it back on an error
             row = self._db.execute("SELECT value FROM state_facts WHERE name = 'dataset_id'").fetchone()
             if row is not None and row[0] == dataset_id:
                 return 0
@@ -189,17 +188,6 @@ class CrawlState:
                 (dataset_id,),
             )
             return forgotten
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One write transaction (the connection runs in autocommit): all of it or nothing."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def clean_content(self, content_key: str) -> CleanContent | None:
         """The remembered clean scan of a content (``content_key``), now seen again; else None."""
