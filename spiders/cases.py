@@ -11,6 +11,8 @@ while everything each case keeps stays in its own folder, as if it had swept alo
 - its crawl state: the URLs it saw, their content hash and whether they held its leak, so a
   document it already scanned unchanged is not scanned again for it (its copy is re-sighted),
   ``recheck`` and ``takedown monitor`` in that case find their targets, and ``purge`` ages it;
+  and the images and PDFs that scanned clean for it, by a keyed hash of their bytes, so the same
+  bytes at another URL are not read (OCR'd) again for it (``leaktrack/other_cases_known_clean``);
 - its evidence: the evidence report of each copy (and the WARC capture and kept bytes with
   ``--keep-evidence``), owner-only, in its evidence folder.
 
@@ -40,7 +42,7 @@ from .evidence import save_evidence
 from .items import FetchedDocument
 from .middlewares import record_error
 from .pipelines import adopt_fingerprints, seen_url_of, write_evidence
-from .scanning import DocumentScanner, load_fingerprints, shared_scanner
+from .scanning import DocumentScanner, load_fingerprints, recall_or_scan, shared_scanner
 from .state import CrawlState
 
 OTHER_CASES_SETTING = "LEAKTRACK_OTHER_CASES"
@@ -186,7 +188,16 @@ class OtherCasesPipeline:
 
     async def scan_for_case(self, item: FetchedDocument, lane: _OpenLane) -> bool:
         scanner = lane.scanner
-        scanned = await scanner.scan(item.body, item.url, item.content_type, True, self.keep_evidence)
+        scanned, recalled = await recall_or_scan(
+            scanner,
+            lane.state,
+            item.body,
+            item.url,
+            item.content_sha256,
+            lambda: scanner.scan(item.body, item.url, item.content_type, True, self.keep_evidence),
+        )
+        if recalled:
+            self.stats.inc_value("leaktrack/other_cases_known_clean")
         result = scanned.result
         if not result.is_leak:
             return False

@@ -29,13 +29,7 @@ from .base import crawl_secrets
 from .evidence import evidence_wanted
 from .items import FetchedDocument
 from .middlewares import record_error
-from .scanning import (
-    ScannedDocument,
-    clean_content_of,
-    load_fingerprints,
-    recalled_clean_scan,
-    shared_scanner,
-)
+from .scanning import ScannedDocument, load_fingerprints, recall_or_scan, shared_scanner
 from .state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
@@ -84,22 +78,13 @@ class ScanPipeline:
         return item
 
     async def scan_or_recall(self, item: FetchedDocument) -> ScannedDocument:
-        """The document's scan; for an image or PDF whose bytes scanned clean before (at any URL,
-        in this sweep or an earlier one: the crawl state's ``clean_contents``), that scan again,
-        without reading (OCR'ing) the bytes a second time."""
+        """The document's scan, or for an image or PDF remembered clean, that scan again
+        (``recall_or_scan``)."""
         assert self.scanner is not None  # scanning is on
-        key = None
-        if self.state is not None and item.content_sha256 is not None:
-            key = self.scanner.content_key(item.body, item.content_sha256)
-        known = self.state.clean_content(key) if self.state is not None and key else None
-        if known is not None:
-            self.stats.inc_value("leaktrack/known_clean")
-            return ScannedDocument(recalled_clean_scan(item.url, known))
-        scanned = await self.scan(item)
-        self.stats.inc_value("leaktrack/documents")
-        clean = clean_content_of(scanned.result)
-        if self.state is not None and key and clean is not None:
-            self.state.remember_clean(key, clean)
+        scanned, recalled = await recall_or_scan(
+            self.scanner, self.state, item.body, item.url, item.content_sha256, lambda: self.scan(item)
+        )
+        self.stats.inc_value("leaktrack/known_clean" if recalled else "leaktrack/documents")
         return scanned
 
     def is_unchanged(self, item: FetchedDocument) -> bool:

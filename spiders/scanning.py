@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..fingerprints.formats.sniff import IMAGE_KINDS, document_kind
 from ..fingerprints.results import ScanResult
-from .state import CleanContent
+from .state import CleanContent, CrawlState
 
 if TYPE_CHECKING:
     from ..fingerprints import FingerprintSet
@@ -126,6 +127,30 @@ def clean_content_of(result: ScanResult) -> CleanContent | None:
     clean = CleanContent(result.records_in_document, result.bytes_scanned)
     recalled = recalled_clean_scan(result.input, clean)
     return clean if dataclasses.replace(result, seconds=0.0) == recalled else None
+
+
+async def recall_or_scan(
+    scanner: DocumentScanner,
+    state: CrawlState | None,
+    body: bytes,
+    url: str,
+    content_sha256: str | None,
+    scan: Callable[[], Awaitable[ScannedDocument]],
+) -> tuple[ScannedDocument, bool]:
+    """The document's scan (``scan()``), and whether it was recalled rather than made: an image
+    or PDF whose bytes scanned clean before (at any URL, in this sweep or an earlier one:
+    ``state``'s ``clean_contents``, under ``scanner``'s content key) gets that scan again, without
+    its bytes being read (OCR'd) a second time; a scan made here that ``recalled_clean_scan``
+    can give back is remembered. Without a crawl state every document is scanned."""
+    key = scanner.content_key(body, content_sha256) if state is not None and content_sha256 else None
+    known = state.clean_content(key) if state is not None and key else None
+    if known is not None:
+        return ScannedDocument(recalled_clean_scan(url, known)), True
+    scanned = await scan()
+    clean = clean_content_of(scanned.result)
+    if state is not None and key and clean is not None:
+        state.remember_clean(key, clean)
+    return scanned, False
 
 
 def worker_start_method() -> str:

@@ -316,3 +316,55 @@ def test_a_304_re_sights_what_another_case_holds_and_is_counted_unscanned_where_
     with SQLiteStore(tmp_path / "b.db") as store:
         assert store.get(held.id).last_seen > held.last_seen  # re-sighted
         assert [m.url for m in store.list_matches(limit=None)] == [known]
+
+
+def test_another_case_reads_a_clean_pdf_once_however_many_urls_serve_its_bytes(
+    tmp_path, leak_fingerprints, small_leak
+):
+    import asyncio
+    import hashlib
+
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, OtherCasesPipeline, lanes_to_setting
+    from leaktrack.spiders.items import FetchedDocument
+    from leaktrack.synthetic_forms import render_pdf
+
+    clean = render_pdf(["fruit", "count"], [["apples", "3"], ["pears", "12"]])
+    leak = render_pdf(small_leak.columns, small_leak.rows[:20])
+    lane = CaseLane(
+        "b",
+        str(leak_fingerprints.path),
+        str(leak_fingerprints.key_file),
+        f"sqlite:///{tmp_path / 'b.db'}",
+        str(tmp_path / "b-state.db"),
+        str(tmp_path / "b-evidence"),
+    )
+    settings = {
+        OTHER_CASES_SETTING: lanes_to_setting([lane]),
+        "LEAKTRACK_SCAN": True,
+        "LEAKTRACK_SCAN_WORKERS": 0,
+    }
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = OtherCasesPipeline.from_crawler(crawler)
+    served = [("a/fruit.pdf", clean), ("b/fruit.pdf", clean), ("a/roster.pdf", leak), ("b/roster.pdf", leak)]
+    try:
+        for path, body in served:
+            item = FetchedDocument(
+                source="mirror",
+                url=f"https://mirror.example/{path}",
+                body=body,
+                content_type="application/pdf",
+                content_sha256=hashlib.sha256(body).hexdigest(),
+            )
+            asyncio.run(pipeline.process_item(item))
+    finally:
+        pipeline.close_spider()
+
+    # The second clean copy is known by its bytes; the leak is scanned (and stored) at both URLs.
+    assert crawler.stats.get_value("leaktrack/other_cases_known_clean") == 1
+    with SQLiteStore(tmp_path / "b.db") as store:
+        assert sorted(m.url for m in store.list_matches(limit=None)) == [
+            "https://mirror.example/a/roster.pdf",
+            "https://mirror.example/b/roster.pdf",
+        ]
