@@ -884,7 +884,7 @@ static inline int known_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t
 
 /* Per-document state of the pass. */
 typedef struct {
-    long long line_strength, doc_strength, strongest_line, strongest_numbered_line;
+    long long line_strength, doc_strength, strongest_line, strongest_numbered_line, strongest_dated_line;
     size_t doc_distinct;
     int line_flags, doc_flags; /* the INFO_ flags of the line's chunks, of the document's */
 } Tally;
@@ -1029,6 +1029,13 @@ in_python:
 
 /* A row of lines(): line, start, end (code points), strength, number flags (int64 each). */
 #define ROW_FIELDS 5
+/* Number flags (chunks.line_number_flags), and one of this pass (first_pass.py's
+ * LINE_NO_DATASET_DATE): the line's only numbers are dates, none of them spelled (no month
+ * name) and none of its digit dates a date the prefilter looks for, so no record holds one
+ * of its dates (every date of the dataset is a prefilter key) and DateWordTest drops it. */
+#define LINE_NUMBERED 1
+#define LINE_ONLY_DATES 2
+#define LINE_NO_DATASET_DATE 4
 
 static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_t end) {
     /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
@@ -1038,12 +1045,18 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
         /* what the matcher may read as an id number or a date, and whether only dates
          * (chunks.line_number_flags) */
         int spelled = (t->line_flags & (INFO_MONTH | INFO_YEAR)) == (INFO_MONTH | INFO_YEAR);
-        int numbered = (t->line_flags & INFO_NUMBER) || spelled;
-        if (numbered && !(t->line_flags & INFO_OTHER_NUMBER)) numbered |= 2;
+        int numbered = (t->line_flags & INFO_NUMBER) || spelled ? LINE_NUMBERED : 0;
+        if (numbered && !(t->line_flags & INFO_OTHER_NUMBER)) {
+            numbered |= LINE_ONLY_DATES;
+            if (!(t->line_flags & (INFO_DATE | INFO_MONTH))) numbered |= LINE_NO_DATASET_DATE;
+        }
         if (bytes_reserve(&fp->out, ROW_FIELDS * sizeof(int64_t)) < 0) return -1;
         int64_t row[ROW_FIELDS] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
         if (t->line_strength > t->strongest_line) t->strongest_line = t->line_strength;
-        if ((numbered & 1) && t->line_strength > t->strongest_numbered_line) t->strongest_numbered_line = t->line_strength;
+        if ((numbered & LINE_NUMBERED) && t->line_strength > t->strongest_numbered_line)
+            t->strongest_numbered_line = t->line_strength;
+        if ((numbered & LINE_NUMBERED) && !(numbered & LINE_NO_DATASET_DATE) && t->line_strength > t->strongest_dated_line)
+            t->strongest_dated_line = t->line_strength;
         memcpy(fp->out.data + fp->out.size, row, sizeof row);
         fp->out.size += sizeof row;
     }
@@ -1146,7 +1159,7 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     fp->out.size = fp->hit_arena.size = 0;
     hitset_clear(&fp->line_hits);
     hitset_clear(&fp->doc_hits);
-    Tally t = {0, 0, 0, 0, 0, 0, 0};
+    Tally t = {0};
     const void *text = PyUnicode_DATA(arg);
     size_t size = (size_t)PyUnicode_GET_LENGTH(arg);
     int kind = PyUnicode_KIND(arg), failed;
@@ -1158,10 +1171,10 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     fp->busy = 0;
     PyObject *result = NULL;
     if (!failed)
-        result = Py_BuildValue("nLNy#(LL)", (Py_ssize_t)t.doc_distinct, t.doc_strength,
+        result = Py_BuildValue("nLNy#(LLL)", (Py_ssize_t)t.doc_distinct, t.doc_strength,
                                PyBool_FromLong((t.doc_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD)),
                                fp->out.data ? (const char *)fp->out.data : "", (Py_ssize_t)fp->out.size,
-                               t.strongest_line, t.strongest_numbered_line);
+                               t.strongest_line, t.strongest_numbered_line, t.strongest_dated_line);
     /* what one huge document needed is not kept for the next */
     if (fp->out.capacity > (1 << 20)) bytes_free(&fp->out);
     if (fp->hit_arena.capacity > (1 << 20)) bytes_free(&fp->hit_arena);
@@ -1400,12 +1413,12 @@ static void FirstPass_dealloc(FirstPass *fp) {
 static PyMethodDef FirstPass_methods[] = {
     {"lines", (PyCFunction)FirstPass_lines, METH_O,
      "lines(text) -> (distinct hit chunks (capped), their summed strength, dated, rows, (the strongest\n"
-     "row's strength, the strongest row's with a number)): dated when\n"
-     "the text holds a date and a word of the dataset; rows are int64 (line, start, end, strength,\n"
-     "number flags) of every line with a hit (start and end in code points), strength summed over\n"
-     "its distinct chunks (id_hit at\n"
-     "least for a line with a date and a word of the dataset), number flags as\n"
-     "chunks.line_number_flags."},
+     "row's strength, the strongest row's with a number, the strongest row's with a number and\n"
+     "without LINE_NO_DATASET_DATE)): dated when the text holds a date and a word of the dataset;\n"
+     "rows are int64 (line, start, end, strength, number flags) of every line with a hit (start and\n"
+     "end in code points), strength summed over its distinct chunks (id_hit at least for a line with\n"
+     "a date and a word of the dataset), number flags as chunks.line_number_flags, and\n"
+     "LINE_NO_DATASET_DATE."},
     {"line_bytes", (PyCFunction)FirstPass_line_bytes, METH_VARARGS,
      "line_bytes(text, rows) -> ([(line, token_bytes(fold_text(text[start:end])) or None)], [index of each\n"
      "None]) for rows of lines() (int64 line, start, end, strength, flags): None where a character\n"
@@ -1640,7 +1653,10 @@ PyMODINIT_FUNC PyInit__firstpass(void) {
     if (PyModule_AddIntConstant(m, "INFO_DATE", INFO_DATE) < 0 || PyModule_AddIntConstant(m, "INFO_WORD", INFO_WORD) < 0 ||
         PyModule_AddIntConstant(m, "INFO_OTHER_NUMBER", INFO_OTHER_NUMBER) < 0 ||
         PyModule_AddIntConstant(m, "INFO_NUMBER", INFO_NUMBER) < 0 ||
-        PyModule_AddIntConstant(m, "INFO_MONTH", INFO_MONTH) < 0 || PyModule_AddIntConstant(m, "INFO_YEAR", INFO_YEAR) < 0) {
+        PyModule_AddIntConstant(m, "INFO_MONTH", INFO_MONTH) < 0 || PyModule_AddIntConstant(m, "INFO_YEAR", INFO_YEAR) < 0 ||
+        PyModule_AddIntConstant(m, "LINE_NUMBERED", LINE_NUMBERED) < 0 ||
+        PyModule_AddIntConstant(m, "LINE_ONLY_DATES", LINE_ONLY_DATES) < 0 ||
+        PyModule_AddIntConstant(m, "LINE_NO_DATASET_DATE", LINE_NO_DATASET_DATE) < 0) {
         Py_DECREF(m);
         return NULL;
     }

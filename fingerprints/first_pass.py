@@ -65,6 +65,12 @@ _RECORDS_AT_ONCE = 1 << 16
 # digits, anything else dropped); the C pass's TOKEN_ classes.
 TOKEN_LETTER, TOKEN_DIGIT, TOKEN_OTHER = 0, 1, 2
 _LETTER, _DIGIT = re.compile(r"[^\W\d_]"), re.compile(r"\d")
+# A number flag of the compiled pass's rows beside ``chunks.line_number_flags``' two: the
+# line's only numbers are dates (LINE_ONLY_DATES), none spelled (no month name) and none of
+# its digit dates a prefilter key. Every date of the dataset is one, however common, so no
+# record holds a date of the line, and ``DateWordTest.held`` holds it for none: the line is
+# dropped before the test (most lines of ordinary text that name a person beside a date).
+LINE_NO_DATASET_DATE = 4
 
 
 def fold_character(code_point: int) -> tuple[bytes | None, int]:
@@ -407,12 +413,18 @@ class CompiledFirstPass:
         """(line number, the line as ``token_bytes(fold_text(line))``) of the lines
         ``candidate_rows`` chooses (as ``scan._Scanner.candidate_lines``)."""
         with self._lock:
-            distinct, strength, dated, rows, strongest = self._pass.lines(text)
+            distinct, strength, dated, rows, (strongest, numbered, dated_numbered) = self._pass.lines(text)
         numbers_needed = self.date_words is not None
-        if (strength < ID_HIT and not dated) or none_chosen(strongest, distinct, numbers_needed):
+        # With the date-word test, a line of LINE_NO_DATASET_DATE is as good as none: the
+        # strongest line it may keep is the strongest numbered line without that flag.
+        strongest_kept = (strongest, dated_numbered if numbers_needed else numbered)
+        if (strength < ID_HIT and not dated) or none_chosen(strongest_kept, distinct, numbers_needed):
             return []
         found = np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
-        found = found[candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)]
+        chosen = candidate_rows(found[:, 0], found[:, 3], found[:, 4], distinct, numbers_needed)
+        if numbers_needed:
+            chosen &= (found[:, 4] & LINE_NO_DATASET_DATE) == 0
+        found = found[chosen]
         lines, unfolded = self._pass.line_bytes(text, found)
         for i in unfolded:  # a character that does not fold alone: the line is folded here
             line, start, end = found[i, :3].tolist()

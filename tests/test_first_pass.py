@@ -148,8 +148,10 @@ def test_both_passes_agree_on_unicode_heavy_text(scanners, small_leak):
 def _assert_same_line_strengths(scanners, text: str) -> int:
     """The compiled pass's rows (every line with a prefilter hit: its strength and number
     flags; start and end in code points) and its document totals are the pure-Python pass's,
-    before ``candidate_rows`` chooses: a stronger check than the candidate lines. Returns how
-    many lines have a hit."""
+    before ``candidate_rows`` chooses: a stronger check than the candidate lines. Its own
+    number flag, LINE_NO_DATASET_DATE, is set where the line's only numbers are dates and no
+    chunk of it holds a date of the prefilter or a month name. Returns how many lines have a
+    hit."""
     compiled, python = scanners
     distinct, strength, dated, rows, strongest = compiled.first_pass._pass.lines(text)
     x = token_bytes(fold_text(text))
@@ -166,11 +168,14 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     lines = np.flatnonzero(strengths)
     assert rows[:, 0].tolist() == lines.tolist()
     assert rows[:, 3].tolist() == strengths[lines].astype(np.int64).tolist()
+    flags = flags | _no_dataset_date_flags(python, x, flags)
     assert rows[:, 4].tolist() == flags[lines].tolist()
     numbered = lines[(flags[lines] & 1) > 0]
+    dated_numbered = numbered[(flags[numbered] & first_pass_module.LINE_NO_DATASET_DATE) == 0]
     assert strongest == (
         int(strengths.max()) if len(lines) else 0,
         int(strengths[numbered].max()) if len(numbered) else 0,
+        int(strengths[dated_numbered].max()) if len(dated_numbered) else 0,
     )
     by_line = x.split(b"\n")
     folded_in_c, unfolded = compiled.first_pass._pass.line_bytes(text, np.ascontiguousarray(rows))
@@ -181,6 +186,19 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     assert unfolded == [i for i, (_, folded) in enumerate(folded_in_c) if folded is None]
     assert len(unfolded) < len(rows) / 2
     return len(lines)
+
+
+def _no_dataset_date_flags(python: _Scanner, x: bytes, flags: np.ndarray) -> np.ndarray:
+    """Per line of ``x`` (``token_bytes``), LINE_NO_DATASET_DATE as the pure-Python chunk
+    table says it: only dates (LINE_ONLY_DATES), none of its chunks with a date of the
+    prefilter (``ChunkTable.dates_of``) or a month name (``with_month_name``)."""
+    out = np.zeros(len(flags), dtype=flags.dtype)
+    for i, line in enumerate(x.split(b"\n")):
+        ids = np.array([python.chunks.ids[c] for c in line.split()], dtype=np.int64)
+        dated = bool(python.chunks.dates_of(ids).any() or python.chunks.with_month_name(ids).any())
+        if flags[i] & 2 and not dated:
+            out[i] = first_pass_module.LINE_NO_DATASET_DATE
+    return out
 
 
 def _every_kind_of_character(rng: random.Random) -> list[str]:
@@ -506,8 +524,18 @@ def test_the_first_pass_cuts_lose_no_match_in_any_altered_copy(fingerprints, sma
 def test_the_compiled_chunk_flags_are_the_ones_of_chunks_py():
     from leaktrack.fingerprints import _firstpass, chunks
 
-    for flag in ("INFO_DATE", "INFO_WORD", "INFO_NUMBER", "INFO_MONTH", "INFO_YEAR"):
+    for flag in (
+        "INFO_DATE",
+        "INFO_WORD",
+        "INFO_NUMBER",
+        "INFO_MONTH",
+        "INFO_YEAR",
+        "LINE_NUMBERED",
+        "LINE_ONLY_DATES",
+    ):
         assert getattr(_firstpass, flag) == getattr(chunks, flag), flag
+    assert _firstpass.LINE_NO_DATASET_DATE == first_pass_module.LINE_NO_DATASET_DATE
+    assert not first_pass_module.LINE_NO_DATASET_DATE & (chunks.LINE_NUMBERED | chunks.LINE_ONLY_DATES)
 
 
 @compiled_only
@@ -594,3 +622,35 @@ def test_a_name_in_ocr_look_alikes_counts_as_words_but_not_as_a_number(scanners,
     found = {n for n, _ in _assert_same_candidate_lines(scanners, "\n".join(lines))}
     assert {n for n in range(0, len(lines), 3)} <= found
     assert not any(n % 3 for n in found)
+
+
+@compiled_only
+def test_a_name_beside_a_date_no_record_has_is_dropped_before_the_date_word_test(
+    scanners, small_leak, monkeypatch
+):
+    """A line whose only numbers are dates that no record has (LINE_NO_DATASET_DATE) is left
+    out by the compiled pass itself: ``DateWordTest.held`` would hold it for no record, and is
+    not asked. A line with a date some record has is still asked (and kept beside its name)."""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    births = {row[birth] for row in small_leak.rows}
+    rng = random.Random(31)
+    others = [
+        d
+        for d in (
+            f"19{rng.randrange(10, 99)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 10)}" for _ in range(200)
+        )
+        if d not in births
+    ]
+    rows = rng.sample([r for r in small_leak.rows if r[name].isascii()], 10)
+    lines = [f"{row[name]} was seen on {other}" for row, other in zip(rows, others)]
+    lines.append(f"{rows[0][name]} was seen on {rows[0][birth]}")
+    compiled = scanners[0]
+    asked: list[bytes] = []
+    held = compiled.date_words.held
+    monkeypatch.setattr(compiled.date_words, "held", lambda lines: (asked.extend(lines), held(lines))[1])
+    found = _assert_same_candidate_lines(scanners, "\n".join(lines))
+    assert [n for n, _ in found] == [len(lines) - 1]
+    assert asked == [token_bytes(fold_text(lines[-1]))]
+    asked.clear()
+    assert _assert_same_candidate_lines(scanners, "\n".join(lines[:-1])) == []
+    assert asked == []
