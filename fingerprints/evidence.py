@@ -116,12 +116,91 @@ def evidence_report(
 ) -> EvidenceReport:
     """What matched in ``text``: per matched (record, line), the fields and their spans.
     ``matches``: the scan's own (``scan.ScanDetail``), when the caller scanned ``text`` already."""
+    rows = _report_rows(text, fingerprints, matches)
+    if rows is None:
+        return EvidenceReport([])
+    names = rows.fields_of.names
+    records = [
+        RecordEvidence(
+            record_id=record_id,
+            line=line,
+            confidence=round(confidence, 3),
+            fields=rows.fields_of(rows.columns[i]),
+            marks=[FieldMark(s, e, names[c]) for s, e, c in rows.marked.marks_of(i)] if keep_lines else [],
+        )
+        for i, record_id, line, confidence in rows
+    ]
+    kept = {r.line: rows.lines[r.line] for r in records if r.line < len(rows.lines)} if keep_lines else {}
+    return EvidenceReport(records, kept)
+
+
+def evidence_report_json(
+    text: str, fingerprints: FingerprintSet, keep_lines: bool = False, matches: LineMatches | None = None
+) -> str:
+    """``evidence_report(...).to_json()``, the same text written directly: no object per matched
+    pair, and each record id, list of fields and confidence encoded once. A sweep writes every
+    leak's report as JSON, and a copy of the leak has a pair per row (the objects and their JSON
+    were most of the report's CPU; ``tests/test_evidence_json.py`` compares the two texts)."""
+    rows = _report_rows(text, fingerprints, matches)
+    if rows is None:
+        return EvidenceReport([]).to_json()
+    encode = json.encoder.encode_basestring  # json.dumps' for str, with ensure_ascii=False
+    names = [encode(name) for name in rows.fields_of.names]
+    ids: dict[str, str] = {}
+    fields: dict[int | frozenset[int], str] = {}
+    written = []
+    for i, record_id, line, confidence in rows:
+        record_json = ids.get(record_id)
+        if record_json is None:
+            record_json = ids[record_id] = encode(record_id)
+        fields_json = fields.get(rows.columns[i])
+        if fields_json is None:
+            fields_json = fields[rows.columns[i]] = json.dumps(
+                rows.fields_of(rows.columns[i]), ensure_ascii=False
+            )
+        marks = ""
+        if keep_lines:
+            marks = ", ".join(
+                f'{{"start": {s}, "end": {e}, "column": {names[c]}}}' for s, e, c in rows.marked.marks_of(i)
+            )
+        written.append(
+            f'{{"record_id": {record_json}, "line": {line}, "confidence": {round(confidence, 3)!r}, '
+            f'"fields": {fields_json}, "marks": [{marks}]}}'
+        )
+    kept = ""
+    if keep_lines:
+        shown = sorted(set(rows.line_numbers))
+        kept = ", ".join(f'"{n}": {encode(rows.lines[n])}' for n in shown if n < len(rows.lines))
+    return f'{{"records": [{", ".join(written)}], "lines": {{{kept}}}}}'
+
+
+@dataclass
+class _ReportRows:
+    """An evidence report's rows before they are written: per matched pair, in the report's order
+    (line, then record id), its index into ``columns`` and ``marked``, record id, line and
+    confidence (not rounded)."""
+
+    lines: list[str]  # the text's lines
+    pairs: list[int]
+    record_ids: list[str]
+    line_numbers: list[int]
+    confidences: list[float]
+    columns: list[int] | list[frozenset[int]]  # per pair: its marks' name ids (_PairMarks.columns_by_pair)
+    marked: _PairMarks
+    fields_of: _FieldLists
+
+    def __iter__(self):
+        return zip(self.pairs, self.record_ids, self.line_numbers, self.confidences)
+
+
+def _report_rows(text: str, fingerprints: FingerprintSet, matches: LineMatches | None) -> _ReportRows | None:
+    """The rows of ``text``'s evidence report (None: nothing matched)."""
     if fingerprints.key is None:
         raise ValueError("the fingerprint set was loaded without its key")
     if matches is None:
         matches = find_record_matches(text, fingerprints)
     if len(matches.lines) == 0:
-        return EvidenceReport([])
+        return None
     lines = text.split("\n")
     numbers, pair_lines = np.unique(matches.lines, return_inverse=True)
     marked = _pair_marks(
@@ -130,34 +209,23 @@ def evidence_report(
         pair_lines,
         matches.records,
     )
-    fields_of = _FieldLists(fingerprints)
-    names = fields_of.names
     records_named = np.unique(matches.records)
-    record_ids = dict(
-        zip(records_named.tolist(), map(str, record_ids_of(fingerprints.record_ids, records_named)))
-    )
+    named_ids = [str(record_id) for record_id in record_ids_of(fingerprints.record_ids, records_named)]
     # In the order of (line, record id), as a stable sort of them would put the pairs:
-    id_rank = {record_id: rank for rank, record_id in enumerate(sorted(set(record_ids.values())))}
-    ranks = np.array([id_rank[record_ids[r]] for r in matches.records.tolist()], dtype=np.int64)
-    order = np.lexsort((ranks, matches.lines)).tolist()
-    columns = marked.columns_by_pair()
-    records = [
-        RecordEvidence(
-            record_id=record_ids[record],
-            line=line,
-            confidence=round(confidence, 3),
-            fields=fields_of(columns[i]),
-            marks=[FieldMark(s, e, names[c]) for s, e, c in marked.marks_of(i)] if keep_lines else [],
-        )
-        for i, record, line, confidence in zip(
-            order,
-            matches.records[order].tolist(),
-            matches.lines[order].tolist(),
-            matches.confidences[order].tolist(),
-        )
-    ]
-    kept = {r.line: lines[r.line] for r in records if r.line < len(lines)} if keep_lines else {}
-    return EvidenceReport(records, kept)
+    id_rank = {record_id: rank for rank, record_id in enumerate(sorted(set(named_ids)))}
+    named_ranks = np.array([id_rank[record_id] for record_id in named_ids], dtype=np.int64)
+    named_at = np.searchsorted(records_named, matches.records)
+    order = np.lexsort((named_ranks[named_at], matches.lines))
+    return _ReportRows(
+        lines,
+        order.tolist(),
+        [named_ids[n] for n in named_at[order].tolist()],
+        matches.lines[order].tolist(),
+        matches.confidences[order].tolist(),
+        marked.columns_by_pair(),
+        marked,
+        _FieldLists(fingerprints),
+    )
 
 
 def marked_segments(text: str, record: RecordEvidence) -> list[tuple[str, str | None]]:

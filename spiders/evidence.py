@@ -27,7 +27,7 @@ from pathlib import Path
 
 from scrapy.exceptions import NotConfigured
 
-from ..fingerprints.evidence import EvidenceReport, evidence_report, load_report, save_report_json
+from ..fingerprints.evidence import EvidenceReport, evidence_report_json, load_report, save_report_json
 from ..index import match_id_for_url
 from .items import FetchedDocument
 
@@ -101,9 +101,9 @@ def save_evidence(
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     match_id = match_id_for_url(item.url)
     if report_json is None:
-        report_json = evidence_report(
+        report_json = evidence_report_json(
             EvidencePipeline.document_text(item), fingerprints, keep_lines=keep
-        ).to_json()
+        )
     save_report_json(report_json, evidence_path_for(directory, match_id))
     if keep:
         write_warc_capture(warc_path_for(directory, match_id), item)

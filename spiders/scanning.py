@@ -88,15 +88,17 @@ def scan_document(
     """``scan_bytes``, and with ``evidence`` the evidence report of a leak (with its lines when
     ``keep_lines``), made from the scan's own text and matches (``ScanDetail``): a leak is
     extracted and matched once, in the process that scanned it (a scan worker, not the crawl's)."""
-    from ..fingerprints.evidence import evidence_report
+    from ..fingerprints.evidence import evidence_report_json
     from ..fingerprints.scan import ScanDetail, scan_bytes
 
     detail = ScanDetail() if evidence else None
     result = scan_bytes(body, fingerprints, name=name, content_type=content_type, detail=detail)
     if detail is None or not result.is_leak:
         return ScannedDocument(result)
-    report = evidence_report(detail.text, fingerprints, keep_lines=keep_lines, matches=detail.matches)
-    return ScannedDocument(result, report.to_json())
+    report_json = evidence_report_json(
+        detail.text, fingerprints, keep_lines=keep_lines, matches=detail.matches
+    )
+    return ScannedDocument(result, report_json)
 
 
 def read_by_its_bytes_alone(body: bytes) -> bool:
