@@ -15,9 +15,11 @@ Imports only the fingerprint core (no Scrapy, no store).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,13 +124,15 @@ def evidence_report(
     names = rows.fields_of.names
     records = [
         RecordEvidence(
-            record_id=record_id,
+            record_id=rows.named_ids[named],
             line=line,
             confidence=round(confidence, 3),
             fields=rows.fields_of(rows.columns[i]),
             marks=[FieldMark(s, e, names[c]) for s, e, c in rows.marked.marks_of(i)] if keep_lines else [],
         )
-        for i, record_id, line, confidence in rows
+        for i, named, line, confidence in zip(
+            rows.pairs, rows.named, rows.line_numbers, rows.confidences.tolist()
+        )
     ]
     kept = {r.line: rows.lines[r.line] for r in records if r.line < len(rows.lines)} if keep_lines else {}
     return EvidenceReport(records, kept)
@@ -145,52 +149,52 @@ def evidence_report_json(
     if rows is None:
         return EvidenceReport([]).to_json()
     encode = json.encoder.encode_basestring  # json.dumps' for str, with ensure_ascii=False
-    names = [encode(name) for name in rows.fields_of.names]
-    ids: dict[str, str] = {}
-    fields: dict[int | frozenset[int], str] = {}
-    written = []
-    for i, record_id, line, confidence in rows:
-        record_json = ids.get(record_id)
-        if record_json is None:
-            record_json = ids[record_id] = encode(record_id)
-        fields_json = fields.get(rows.columns[i])
-        if fields_json is None:
-            fields_json = fields[rows.columns[i]] = json.dumps(
-                rows.fields_of(rows.columns[i]), ensure_ascii=False
-            )
-        marks = ""
-        if keep_lines:
-            marks = ", ".join(
+    ids = [encode(record_id) for record_id in rows.named_ids]
+    fields = {c: json.dumps(rows.fields_of(c), ensure_ascii=False) for c in set(rows.columns)}
+    # Each distinct confidence (by its bits: the same float, the same text) rounded and written once:
+    distinct, confidence_at = np.unique(rows.confidences.view(np.uint64), return_inverse=True)
+    confidences = [repr(round(c, 3)) for c in distinct.view(np.float64).tolist()]
+    columns = rows.columns
+    marks: Iterable[str] = itertools.repeat("")
+    if keep_lines:
+        names = [encode(name) for name in rows.fields_of.names]
+        marks = [
+            ", ".join(
                 f'{{"start": {s}, "end": {e}, "column": {names[c]}}}' for s, e, c in rows.marked.marks_of(i)
             )
-        written.append(
-            f'{{"record_id": {record_json}, "line": {line}, "confidence": {round(confidence, 3)!r}, '
-            f'"fields": {fields_json}, "marks": [{marks}]}}'
-        )
+            for i in rows.pairs
+        ]
+    written = ", ".join(
+        [
+            f'{{"record_id": {ids[named]}, "line": {line}, "confidence": {confidences[at]}, '
+            f'"fields": {fields[columns[i]]}, "marks": [{marked}]}}'
+            for i, named, line, at, marked in zip(
+                rows.pairs, rows.named, rows.line_numbers, confidence_at.tolist(), marks
+            )
+        ]
+    )
     kept = ""
     if keep_lines:
         shown = sorted(set(rows.line_numbers))
         kept = ", ".join(f'"{n}": {encode(rows.lines[n])}' for n in shown if n < len(rows.lines))
-    return f'{{"records": [{", ".join(written)}], "lines": {{{kept}}}}}'
+    return f'{{"records": [{written}], "lines": {{{kept}}}}}'
 
 
 @dataclass
 class _ReportRows:
     """An evidence report's rows before they are written: per matched pair, in the report's order
-    (line, then record id), its index into ``columns`` and ``marked``, record id, line and
-    confidence (not rounded)."""
+    (line, then record id), its index into ``columns`` and ``marked`` (``pairs``), its record id
+    (``named_ids[named]``), line and confidence (not rounded)."""
 
     lines: list[str]  # the text's lines
     pairs: list[int]
-    record_ids: list[str]
+    named: list[int]
+    named_ids: list[str]  # the record ids of the matched records
     line_numbers: list[int]
-    confidences: list[float]
-    columns: list[int] | list[frozenset[int]]  # per pair: its marks' name ids (_PairMarks.columns_by_pair)
+    confidences: np.ndarray  # float64
+    columns: Sequence[int | frozenset[int]]  # per pair: its marks' name ids (_PairMarks.columns_by_pair)
     marked: _PairMarks
     fields_of: _FieldLists
-
-    def __iter__(self):
-        return zip(self.pairs, self.record_ids, self.line_numbers, self.confidences)
 
 
 def _report_rows(text: str, fingerprints: FingerprintSet, matches: LineMatches | None) -> _ReportRows | None:
@@ -219,9 +223,10 @@ def _report_rows(text: str, fingerprints: FingerprintSet, matches: LineMatches |
     return _ReportRows(
         lines,
         order.tolist(),
-        [named_ids[n] for n in named_at[order].tolist()],
+        named_at[order].tolist(),
+        named_ids,
         matches.lines[order].tolist(),
-        matches.confidences[order].tolist(),
+        np.ascontiguousarray(matches.confidences[order], dtype=np.float64),
         marked.columns_by_pair(),
         marked,
         _FieldLists(fingerprints),
@@ -397,18 +402,21 @@ class _MarkedWords:
         self.lines = lines
         self.name_ids = name_ids
         joined = "\n".join(lines)
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if joined.isascii():  # (most text) a byte a code point: the same positions, a quarter of the bytes
+            points = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        else:
+            points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         self._cut_words(points)
         self._cut_chunks(joined, points)
         self._key_words()
         self._key_runs()
         # Characters a gap between two marks of one field may hold (``_merged``):
-        gap_ok = _GAP_TABLE[np.minimum(points, len(_GAP_TABLE) - 1)]
+        gap_ok = _looked_up(_GAP_TABLE, points)
         self.not_gap_before = offsets_of(~gap_ok)
 
     def _cut_words(self, points: np.ndarray) -> None:
         separator = _separator_table()
-        between = separator[np.minimum(points, len(separator) - 1)]
+        between = _looked_up(separator, points)
         inside = self.in_words = ~between
         edges = np.flatnonzero(np.diff(np.concatenate(([False], inside, [False])).astype(np.int8)))
         self.word_starts, self.word_ends = edges[0::2], edges[1::2]  # in the joined text
@@ -422,7 +430,7 @@ class _MarkedWords:
         n_words = len(self.word_starts)
         wide = np.flatnonzero((points >= 128) & self.in_words)  # (other whitespace is in no word)
         wide_words = np.unique(np.searchsorted(self.word_starts, wide, side="right") - 1)
-        kind = _CHUNK_KIND[np.minimum(points, 128)]
+        kind = _looked_up(_CHUNK_KIND, points)
         if len(wide_words):  # their characters are cut apart below
             starts, ends = self.word_starts[wide_words], self.word_ends[wide_words]
             kind[expand_ranges(starts, ends - starts)] = _APART
@@ -433,15 +441,19 @@ class _MarkedWords:
         with_letters = kept_before[run_ends] > kept_before[run_starts]  # runs of "-./'" only are no chunk
         narrow_chunk_words = np.searchsorted(self.word_starts, run_starts[with_letters], side="right") - 1
         narrow = np.where(in_chunk, points, _SPACE).astype(np.uint8).tobytes()
-        wide_chunks: list[bytes] = []
-        wide_chunk_words: list[int] = []
-        for word, start, end in zip(
-            wide_words.tolist(), self.word_starts[wide_words].tolist(), self.word_ends[wide_words].tolist()
-        ):
-            folded = _folded_chunks(joined[start:end])
-            wide_chunks += folded
-            wide_chunk_words += [word] * len(folded)
-        words = np.concatenate((narrow_chunk_words, np.array(wide_chunk_words, dtype=np.int64)))
+        folded = _folded_chunks_of(
+            [
+                joined[start:end]
+                for start, end in zip(
+                    self.word_starts[wide_words].tolist(), self.word_ends[wide_words].tolist()
+                )
+            ]
+        )
+        wide_chunks = list(itertools.chain.from_iterable(folded))
+        wide_chunk_words = np.repeat(
+            wide_words, np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
+        )
+        words = np.concatenate((narrow_chunk_words, wide_chunk_words))
         # In one call (the table may be dropped to make room: the ids of one call hold together):
         chunks = b" ".join([narrow.translate(_TOKEN_TABLE, _DELETED_BYTES), *wide_chunks])
         ids = self.scanner.line_keys.batch_chunks(chunks).ids
@@ -449,7 +461,7 @@ class _MarkedWords:
             raise AssertionError(
                 "evidence: the chunks of ASCII words were cut otherwise than split() cuts them"
             )
-        order = np.argsort(words, kind="stable") if wide_chunk_words else slice(None)
+        order = np.argsort(words, kind="stable") if len(wide_chunk_words) else slice(None)
         self.chunk_ids = ids[order]
         self.chunk_words = words[order]
         self.word_chunks = offsets_of(np.bincount(self.chunk_words, minlength=n_words))
@@ -702,6 +714,14 @@ _SPELLED_MEMO: dict[tuple[tuple[str, ...], ...], set[str]] = {}
 _SPELLED_MEMO_RUNS = 100_000
 
 
+def _looked_up(table: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Per code point, its entry in a table of code points whose last entry stands for every
+    code point past it; ASCII text's points (bytes) are all in the table."""
+    if points.dtype == np.uint8 and len(table) > 127:
+        return table[points]
+    return table[np.minimum(points, len(table) - 1)]
+
+
 @functools.cache
 def _separator_table() -> np.ndarray:
     """Per code point up to U+3000 (the last whitespace character), whether ``_WORD_RE`` cuts
@@ -711,14 +731,15 @@ def _separator_table() -> np.ndarray:
     return table
 
 
-def _folded_chunks(word: str) -> list[bytes]:
-    """The chunks of a word as ``value_tokens`` folds it alone."""
-    found = _FOLDED_MEMO.get(word)
-    if found is None:
-        if len(_FOLDED_MEMO) >= _FOLDED_MEMO_WORDS:
-            _FOLDED_MEMO.clear()
-        found = _FOLDED_MEMO[word] = token_bytes(fold_text(word)).split()
-    return found
+def _folded_chunks_of(words: list[str]) -> list[list[bytes]]:
+    """The chunks of each word as ``value_tokens`` folds it alone (remembered: a document's
+    words that are not ASCII are mostly a few names, again and again)."""
+    new = set(words).difference(_FOLDED_MEMO)
+    if len(_FOLDED_MEMO) + len(new) > _FOLDED_MEMO_WORDS:
+        _FOLDED_MEMO.clear()
+        new = set(words)
+    _FOLDED_MEMO.update((word, token_bytes(fold_text(word)).split()) for word in new)
+    return list(map(_FOLDED_MEMO.__getitem__, words))
 
 
 def _dates_of_words(words: tuple[tuple[str, ...], ...]) -> set[str]:
