@@ -18,6 +18,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 typedef struct {
     int kind;
@@ -103,8 +106,77 @@ TEXT_FN Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize
         const char *found = memchr((const char *)t->data + from, (int)c, (size_t)(to - from));
         return found ? found - (const char *)t->data : -1;
     }
-    for (Py_ssize_t i = from; i < to; i++)
+    Py_ssize_t i = from;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_2BYTE_KIND && c <= 0xffff) {
+        const Py_UCS2 *units = t->data;
+        const __m128i wanted = _mm_set1_epi16((short)c);
+        for (; i + 8 <= to; i += 8) {
+            int found = _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(units + i)), wanted));
+            if (found) return i + __builtin_ctz((unsigned)found) / 2;
+        }
+    }
+#endif
+    for (; i < to; i++)
         if (char_at(t, i) == c) return i;
+    return -1;
+}
+
+/* Quick searches of a str's code units, 16 bytes at a time where SSE2 is (every x86-64), for
+ * the passes' skips over text that holds nothing they look for. Each reads only the units of
+ * [from, to) and gives what its plain loop (the last one, which also ends each search) gives. */
+
+/* The first i in [from, to) with lo <= text[i] <= hi, or to. */
+TEXT_FN Py_ssize_t next_in_range(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_UCS4 lo, Py_UCS4 hi) {
+    Py_ssize_t i = from;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_1BYTE_KIND) { /* (unsigned x - lo <= hi - lo, saturating: 0 inside) */
+        const __m128i low = _mm_set1_epi8((char)lo), span = _mm_set1_epi8((char)(hi - lo)), zero = _mm_setzero_si128();
+        for (; i + 16 <= to; i += 16) {
+            __m128i shifted = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)((const Py_UCS1 *)t->data + i)), low);
+            int inside = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(shifted, span), zero));
+            if (inside) return i + __builtin_ctz((unsigned)inside);
+        }
+    } else if (t->kind == PyUnicode_2BYTE_KIND) {
+        const __m128i low = _mm_set1_epi16((short)lo), span = _mm_set1_epi16((short)(hi - lo)), zero = _mm_setzero_si128();
+        for (; i + 8 <= to; i += 8) {
+            __m128i shifted = _mm_sub_epi16(_mm_loadu_si128((const __m128i *)((const Py_UCS2 *)t->data + i)), low);
+            int inside = _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_subs_epu16(shifted, span), zero));
+            if (inside) return i + __builtin_ctz((unsigned)inside) / 2;
+        }
+    }
+#endif
+    for (; i < to; i++)
+        if (char_at(t, i) - lo <= hi - lo) return i;
+    return to;
+}
+
+/* The first i in [from, to - 1) where text[i] and text[i + 1] are spaces, or -1. */
+TEXT_FN Py_ssize_t next_double_space(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t i = from;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *units = t->data;
+        const __m128i space = _mm_set1_epi8(' ');
+        for (; i + 17 <= to; i += 16) {
+            __m128i here = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(units + i)), space);
+            __m128i next = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(units + i + 1)), space);
+            int both = _mm_movemask_epi8(_mm_and_si128(here, next));
+            if (both) return i + __builtin_ctz((unsigned)both);
+        }
+    } else if (t->kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *units = t->data;
+        const __m128i space = _mm_set1_epi16(' ');
+        for (; i + 9 <= to; i += 8) {
+            __m128i here = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(units + i)), space);
+            __m128i next = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(units + i + 1)), space);
+            int both = _mm_movemask_epi8(_mm_and_si128(here, next));
+            if (both) return i + __builtin_ctz((unsigned)both) / 2;
+        }
+    }
+#endif
+    for (; i + 1 < to; i++)
+        if (char_at(t, i) == ' ' && char_at(t, i + 1) == ' ') return i;
     return -1;
 }
 
@@ -451,6 +523,7 @@ TEXT_FN int two_field_lines_in(const Text *t, Py_ssize_t from, Py_ssize_t to) {
  * whole (a start inside it reaches no further). */
 TEXT_FN int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     for (Py_ssize_t i = from; i < to; i++) {
+        if ((i = next_in_range(t, i, to, '0', '@')) >= to) break; /* (the others are passed over) */
         Py_UCS4 c = char_at(t, i);
         if (c > '@' || c < '0') continue; /* (letters and most punctuation: one test) */
         if (c == '@') return 1;
@@ -617,11 +690,26 @@ TEXT_FN Py_ssize_t double_spaces(const Text *t, Py_ssize_t from, Py_ssize_t to) 
     return count + run / 2;
 }
 
+/* The start of the first line at or after `line` (a line's start) that holds a non-space
+ * followed by two spaces, the start of has_inner_gaps' pattern, or -1 when none does: the
+ * lines before it have no inner gaps. */
+TEXT_FN Py_ssize_t next_gapped_line(const Text *t, Py_ssize_t line) {
+    Py_ssize_t at = line + 1; /* (has_inner_gaps looks from a line's second character on) */
+    for (;;) {
+        if ((at = next_double_space(t, at, t->length)) < 0) return -1;
+        if (!is_space(char_at(t, at - 1))) break; /* (then text[at - 1] is on the line of `at`) */
+        while (at < t->length && char_at(t, at) == ' ') at++; /* indentation, or after a TAB */
+    }
+    while (at > line && char_at(t, at - 1) != '\n') at--;
+    return at;
+}
+
 TEXT_FN PyObject *fixed_width_runs_in(const Text *text, Py_ssize_t min_lines, Py_ssize_t gutters) {
     const Text t = *text;
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
     for (Py_ssize_t line = 0; line < t.length;) {
+        if ((line = next_gapped_line(&t, line)) < 0) break; /* (the lines before it have no inner gaps) */
         Py_ssize_t end = line_end(&t, line, t.length);
         if (!has_inner_gaps(&t, line, end, gutters)) {
             line = end + 1;
