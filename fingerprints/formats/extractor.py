@@ -63,6 +63,8 @@ class Extraction:
 
     def ocr_line_ranges(self) -> list[tuple[int, int]]:
         """(first, end) line numbers in ``text`` of the texts read by OCR."""
+        if not any(extracted.ocr for extracted in self.texts):
+            return []  # (most documents: their lines are not counted)
         ranges, line = [], 0
         for extracted in self.texts:
             lines = extracted.text.count("\n") + 1
@@ -151,7 +153,7 @@ class Reading:
     def add(self, name: str, kind: str, text: str, ocr: bool = False) -> None:
         if kind in _RECORD_BLOCK_KINDS:
             text = join_record_blocks(text)
-        if text.strip():
+        if text and not text.isspace():  # (text.strip(), without its copy of the text)
             self.extraction.texts.append(
                 ExtractedText(name=name, kind=kind, text=text, ocr=ocr or kind == "ocr")
             )

@@ -132,6 +132,8 @@ def looks_like_mail(text: str, name: str, content_type: str | None) -> bool:
     several mail headers at its start)."""
     if name.lower().endswith(_MAIL_SUFFIXES) or (content_type or "").lower().startswith(_MAIL_TYPES):
         return True
+    if not text.startswith("From ") and not _HEADER_LINE.match(text):
+        return False  # (the first line is no header: most text stops here, before the head is cut)
     head = text[:8192].split("\n\n", 1)[0]
     lines = head.split("\n")[:_MAIL_HEAD_LINES]
     if lines and lines[0].startswith("From ") and len(lines) > 1:

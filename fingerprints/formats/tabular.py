@@ -61,13 +61,16 @@ def _may_reach(sample: str, lines: list[str], delimiter: str, min_consistency: f
 def _first_lines(text: str) -> list[str]:
     """``text[:SNIFF_CHARS].splitlines()[:SNIFF_LINES]``, without copying the head or
     splitting the rest of it: the first lines end at or before its SNIFF_LINES-th newline
-    (splitlines also splits at other line ends, never at fewer)."""
-    limit, end = min(len(text), limits.SNIFF_CHARS), -1
-    for _ in range(limits.SNIFF_LINES):
-        end = text.find("\n", end + 1, limit)
-        if end < 0:
-            return text[:limit].splitlines()[: limits.SNIFF_LINES]
-    return text[: end + 1].splitlines()[: limits.SNIFF_LINES]
+    (splitlines also splits at other line ends, never at fewer), found by one match of
+    ``_SNIFF_LINES`` (a find a line cost more than the sniffing of most texts)."""
+    limit = min(len(text), limits.SNIFF_CHARS)
+    lines = _SNIFF_LINES.match(text, 0, limit)
+    if lines is None:  # fewer newlines in the head
+        return text[:limit].splitlines()[: limits.SNIFF_LINES]
+    return text[: lines.end()].splitlines()[: limits.SNIFF_LINES]
+
+
+_SNIFF_LINES = re.compile(rf"(?:[^\n]*+\n){{{limits.SNIFF_LINES}}}")
 
 
 def _shape_score(lines: list[str], delimiter: str) -> tuple[float, int]:

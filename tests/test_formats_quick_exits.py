@@ -1,0 +1,46 @@
+"""The quick exits of plain text's kind tests give what the whole tests give: the delimiter
+sniffer's first lines (one regex match in place of a find a line), and the mail test, which
+gives up at a first line that is no header before it cuts the head into lines."""
+
+from __future__ import annotations
+
+import random
+
+from leaktrack.fingerprints.formats import limits, tabular
+from leaktrack.fingerprints.formats.sniff import looks_like_mail
+
+_LINE_ENDS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\n\n", ""]
+
+
+def _texts() -> list[str]:
+    rng = random.Random(20261130)
+    texts = ["", "\n", "a", "a\n" * 49, "a\n" * 50, "a\n" * 51, "\n" * 200, "x" * (limits.SNIFF_CHARS + 10)]
+    texts.append("y" * (limits.SNIFF_CHARS - 1) + "\n" + "z\n" * 60)  # the 1st newline at the limit's edge
+    texts.append("y" * limits.SNIFF_CHARS + "\n" + "z\n" * 60)  # ... and just past it
+    texts.append("w\n" * 30 + "v" * limits.SNIFF_CHARS + "\n" * 30)  # fewer than SNIFF_LINES in the head
+    for _ in range(2000):
+        words = ["a,b,c", "x;y", "p|q", "1\t2", "", " ", "é", "日本", "Jane Example"]
+        texts.append(
+            "".join(rng.choice(words) + rng.choice(_LINE_ENDS) for _ in range(rng.randrange(1, 120)))
+        )
+    return texts
+
+
+def test_first_lines_are_the_head_s_first_lines_on_every_case():
+    for text in _texts():
+        expected = text[: limits.SNIFF_CHARS].splitlines()[: limits.SNIFF_LINES]
+        assert tabular._first_lines(text) == expected
+
+
+def test_a_text_whose_first_line_is_no_header_is_no_mail_whatever_follows():
+    headers = "From: a@example.org\nTo: b@example.org\nSubject: hi\nDate: Mon, 1 Jan 2024\n\nbody\n"
+    assert looks_like_mail(headers, "x.txt", None)
+    assert not looks_like_mail("Dear team,\n" + headers, "x.txt", None)
+    assert not looks_like_mail("\n" + headers, "x.txt", None)
+    assert not looks_like_mail(" From: a@example.org\n" + headers, "x.txt", None)
+
+
+def test_an_mbox_from_line_before_the_headers_is_mail():
+    headers = "From: a@example.org\nTo: b@example.org\nSubject: hi\n\nbody\n"
+    assert looks_like_mail("From a@example.org Mon Jan  1 00:00:00 2024\n" + headers, "x.txt", None)
+    assert not looks_like_mail("From the desk of the editor\nDear all,\n", "x.txt", None)
