@@ -224,8 +224,11 @@ fp = FingerprintSet.load(sys.argv[1], sys.argv[2])
 load = time.perf_counter() - started
 after = rss()
 names_text = Path(sys.argv[6]).read_text(encoding="utf-8")  # (not in the RSS after load)
-if sys.argv[7] == "entries":  # the date-word test as for a file without the (date, word) pairs
-    fp = dataclasses.replace(fp, date_word_keys=np.empty(0, np.uint64), date_word_bits=np.empty(0, np.uint8))
+# The date-word test as for a file built before the matcher's rules ("pairs": the (date, word)
+# pairs alone), or before the pairs too ("entries": it reads the date's records' entries).
+hidden = {"rules": (), "pairs": ("date_word_reach", "date_name_keys", "date_name_bits")}.get(
+    sys.argv[7], ("date_word_reach", "date_name_keys", "date_name_bits", "date_word_keys", "date_word_bits"))
+fp = dataclasses.replace(fp, **{name: np.empty(0, getattr(fp, name).dtype) for name in hidden})
 def scan(text=text):
     cpu = time.process_time()
     result = scan_text(text, fp)
@@ -250,7 +253,7 @@ print(json.dumps({"load": load, "rss_load": after - before, "rss_after_load": af
                   "setup": setup, "cold": cold, "warm": warm, "matched": first.matched_count,
                   "names_warm": names_warm, "names_matched": names_found.matched_count,
                   "names_bytes": len(names_text.encode("utf-8")), "date_words": sys.argv[7],
-                  "date_word_pairs": int(len(fp.date_word_keys)),
+                  "date_word_pairs": int(len(fp.date_word_keys)), "date_name_anchors": int(len(fp.date_name_keys)),
                   "cold_minor_faults": cold_faults[0], "cold_major_faults": cold_faults[1],
                   "name_dob_found": found, "name_dob_lines": len(name_dob),
                   "other_date_matched": false, "other_date_lines": len(other_date)}))
@@ -288,9 +291,10 @@ def lsh_only(fp: Path, key: Path, corpus: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def load_and_scan(fp: Path, key: Path, corpus: Path, date_words: str = "pairs") -> dict:
-    """Load and scan in a fresh process (``_LOAD_AND_SCAN``); ``date_words`` "entries" scans
-    as a file without the (date, word) pairs would (the date-word test reads entries)."""
+def load_and_scan(fp: Path, key: Path, corpus: Path, date_words: str = "rules") -> dict:
+    """Load and scan in a fresh process (``_LOAD_AND_SCAN``); ``date_words`` "pairs" scans as
+    a file without the matcher's rules would (the date-word test keeps every line with a
+    pair), "entries" as one without the (date, word) pairs too (it reads entries)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -404,14 +408,22 @@ def report(rows: list[dict], console: Console, args: argparse.Namespace) -> None
         )
 
 
-def rescan(kept: list[tuple[int, Path]], runs: int, console: Console, entries_too: bool = False) -> None:
+def rescan(
+    kept: list[tuple[int, Path]],
+    runs: int,
+    console: Console,
+    pairs_too: bool = False,
+    entries_too: bool = False,
+) -> None:
     """Scan speed of kept fingerprint files (``--keep``) side by side: each file loaded and
     scanned in a fresh process, the sizes alternated, ``runs`` times; medians of the CPU
     time. The ratio of the largest size's warm speed to the smallest's is the issue's
     "scan at 10M within 20% of 6,000" (same corpus generator, same machine, same minutes).
-    ``entries_too``: each file also scanned as a file without the (date, word) pairs (the
-    date-word test reading the date's records' entries), alternated with the pairs."""
-    modes = ("pairs", "entries") if entries_too else ("pairs",)
+    ``pairs_too``: each file also scanned as a file without the matcher's rules (the date-word
+    test keeping every line whose date and word some record holds); ``entries_too``: also as
+    one without the (date, word) pairs (the test reading the date's records' entries); all
+    alternated."""
+    modes = ("rules",) + (("pairs",) if pairs_too else ()) + (("entries",) if entries_too else ())
     results: dict[tuple[int, str], list[dict]] = {(size, mode): [] for size, _ in kept for mode in modes}
     for _ in range(runs):
         for size, folder in kept:
@@ -444,7 +456,10 @@ def rescan(kept: list[tuple[int, Path]], runs: int, console: Console, entries_to
         names[size, mode] = names_mb / median["names_warm"]
         table.add_row(
             f"{size:,}",
-            f"{mode} ({rows[0]['date_word_pairs']:,} pairs)" if mode == "pairs" else mode,
+            {
+                "rules": f"rules ({rows[0]['date_word_pairs']:,} pairs, {rows[0]['date_name_anchors']:,} anchors)",
+                "pairs": f"pairs alone ({rows[0]['date_word_pairs']:,})",
+            }.get(mode, mode),
             f"{median['load'] * 1000:.0f} ms",
             f"{median['rss_after_load'] / MIB:.0f} MiB",
             f"{median['setup'] * 1000:.0f} ms",
@@ -559,6 +574,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs of --rescan")
     parser.add_argument(
+        "--pairs-too",
+        action="store_true",
+        help="with --rescan: also scan each file as one without the matcher's rules beside the (date, word) "
+        "pairs (their reach and the (date, two words) anchors: the date-word test of a file built before "
+        "them), alternated",
+    )
+    parser.add_argument(
         "--entries-too",
         action="store_true",
         help="with --rescan: also scan each file as one without the (date, word) pairs (the date-word "
@@ -571,7 +593,7 @@ def main(argv: list[str] | None = None) -> None:
             (int(size), Path(folder))
             for size, folder in (item.split(":", 1) for item in args.rescan.split(","))
         ]
-        rescan(kept, args.runs, Console(width=200), args.entries_too)
+        rescan(kept, args.runs, Console(width=200), args.pairs_too, args.entries_too)
         return
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000_000] if args.full else [])
     console = Console(width=160)

@@ -94,6 +94,11 @@ class KeyBitset:
         self.mask = np.uint64(len(bits) * 8 - 1)
 
     @classmethod
+    def nothing(cls) -> KeyBitset:
+        """A bitset that holds no key."""
+        return cls(cls.empty_bits(0))
+
+    @classmethod
     def bits_of(cls, keys: np.ndarray) -> np.ndarray:
         bits = cls.empty_bits(len(keys))
         cls.set_bits(bits, keys)

@@ -46,7 +46,15 @@ from anyascii import anyascii
 
 from ..errors import DatasetError, FingerprintFileError
 from . import params
-from .arrays import BucketCounter, KeyBitset, expand_ranges, group_starts, offsets_of, sorted_unique
+from .arrays import (
+    BucketCounter,
+    KeyBitset,
+    expand_ranges,
+    group_starts,
+    offsets_of,
+    sorted_contains,
+    sorted_unique,
+)
 from .fingerprint_set import (
     FLAG_ABBREVIATED,
     FLAG_BAG,
@@ -71,6 +79,8 @@ from .keys import (
     combined_keys,
     date_word_keys,
     load_or_create_key,
+    repeated_token_keys,
+    word_pair_keys,
 )
 
 try:  # the scanner's compiled first pass also keys an id number's one-digit deletions
@@ -94,6 +104,7 @@ from .spill import ArrayFile, PartitionedSpill, default_workers, ordered_map
 
 log = logging.getLogger(__name__)
 _COLUMN_SALT = np.uint64(0x9E3779B97F4A7C15)
+_RECORD_SALT = np.uint64(0xD1B54A32D192ED03)  # odd: a key per (keyed value, record)
 _TOKEN_PREFILTER = FLAG_TOKEN | FLAG_PREFILTER
 _SORTED_IDENTITY_BYTES = 32  # a column's identity hashes of a record while sorted (8 x 3, rounded up)
 # progress(stage, done, total): records done of a pass (total None while unknown)
@@ -952,10 +963,21 @@ class _Build:
         prefilter = self.spill("prefilter", {"key": np.uint64}, total)
         known = self.spill("known", {"key": np.uint64}, total)
         # (date, word) pairs for the date-word test (``FingerprintSet.date_word_keys``): only a
-        # dataset of fewer than two text columns has that test.
-        date_words = self.spill("date_words", {"key": np.uint64}, total) if numbers_needed(profiles) else None
+        # dataset of fewer than two text columns has that test. Their reach and the (date, two
+        # words) anchors (``date_name_facts``) only with one date column: a record's two dates
+        # could match a line without a word of it.
+        date_words = (
+            self.spill("date_words", {"key": np.uint64, "reach": np.float32}, total)
+            if numbers_needed(profiles)
+            else None
+        )
         common = np.array([p.kind == KIND_COMMON for p in profiles], dtype=bool)
         date_column = np.array([p.kind == KIND_DATE for p in profiles], dtype=bool)
+        date_names = (
+            self.spill("date_names", {"key": np.uint64}, total)
+            if date_words is not None and date_column.sum() == 1
+            else None
+        )
         n = self.records
         for r0, r1 in _record_blocks(offsets, params.BUILD_BLOCK_ENTRIES):
             e0, e1 = int(offsets[r0]), int(offsets[r1])
@@ -963,13 +985,12 @@ class _Build:
             rec = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(offsets[r0 : r1 + 1]))
             d = entry_df.read_range(e0, e1).astype(np.float64)
             is_common = common[col]
-            weights.append(
-                np.where(
-                    is_common,
-                    params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / d),
-                    bases.read_range(e0, e1) * d**-params.RARITY_EXPONENT,
-                )
+            block_weights = np.where(
+                is_common,
+                params.COMMON_WEIGHT_PER_BIT * np.log2(max(n, 1) / d),
+                bases.read_range(e0, e1) * d**-params.RARITY_EXPONENT,
             )
+            weights.append(block_weights)
             # An initial letter is no rare value, however few records have it (a "q" in any
             # line), nor are the keys of name forms, which no line holds as such.
             evidence = ~is_common & ((flag & (FLAG_INITIAL | FLAG_BAG)) == 0)
@@ -986,9 +1007,12 @@ class _Build:
             paired.append(key[in_pairs], record=rec[in_pairs])
             if date_words is not None:
                 listed_dates = (proposes | in_pairs) & date_column[col]
-                date_words.append(
-                    sorted_unique(date_word_pairs(key, rec, listed_dates, word_entries(flag, is_common)))
+                facts = date_name_facts(
+                    key, col, flag, block_weights.astype(np.float32), rec, listed_dates, is_common
                 )
+                date_words.append(facts.pair_keys, reach=facts.pair_reach.astype(np.float32))
+                if date_names is not None:
+                    date_names.append(sorted_unique(facts.anchor_keys))
             # Id numbers and dates at any frequency, name tokens when rare (params).
             looked_for = ~is_common & ((flag & FLAG_PREFILTER) > 0)
             looked_for &= ((flag & FLAG_TOKEN) == 0) | (d <= params.PREFILTER_MAX_DF)
@@ -1008,10 +1032,31 @@ class _Build:
         out["known_bits"] = self._bits_of_file("known_bits", known_keys)
         out["known_buckets"] = _bucket_offsets_of_file(known_keys)
         if date_words is not None:
-            pairs = self._unique_parts_to_file("date_word_keys", date_words)
+            pairs, reach = self._highest_by_key_to_files("date_word", date_words, "reach")
             out["date_word_keys"] = pairs
             out["date_word_bits"] = self._bits_of_file("date_word_bits", pairs)
+            if date_names is not None:
+                out["date_word_reach"] = reach
+                anchors = self._unique_parts_to_file("date_name_keys", date_names)
+                out["date_name_keys"] = anchors
+                out["date_name_bits"] = self._bits_of_file("date_name_bits", anchors)
         return out
+
+    def _highest_by_key_to_files(
+        self, prefix: str, spill: PartitionedSpill, column: str
+    ) -> tuple[ArrayFile, ArrayFile]:
+        """The spill's distinct keys (sorted) and, aligned, the highest ``column`` of each."""
+        keys, highest = (
+            self.file(f"{prefix}_keys", np.uint64),
+            self.file(f"{prefix}_{column}", spill.dtypes[column]),
+        )
+        for part in spill.sorted_parts():
+            if len(part["key"]) == 0:
+                continue
+            starts = np.flatnonzero(group_starts(part["key"]))
+            keys.append(part["key"][starts])
+            highest.append(np.maximum.reduceat(part[column], starts))
+        return keys, highest
 
     def _bits_of_file(self, name: str, keys: ArrayFile) -> ArrayFile:
         """The keys' bitset (``arrays.KeyBitset``), set block by block, then written to a file
@@ -1112,16 +1157,161 @@ def word_entries(flags: np.ndarray, is_common: np.ndarray) -> np.ndarray:
     return ~is_common & ((flags & FLAG_TOKEN) > 0)
 
 
-def date_word_pairs(
-    keys: np.ndarray, records: np.ndarray, dates: np.ndarray, words: np.ndarray
-) -> np.ndarray:
-    """``keys.date_word_keys`` of each entry marked in ``dates`` with each entry marked in
-    ``words`` of the same record; the entries (``keys``, their ``records``) in record order."""
-    date_at, word_at = np.flatnonzero(dates), np.flatnonzero(words)
-    word_records = records[word_at]
-    first = np.searchsorted(word_records, records[date_at], side="left")
-    counts = np.searchsorted(word_records, records[date_at], side="right") - first
-    return date_word_keys(np.repeat(keys[date_at], counts), keys[word_at[expand_ranges(first, counts)]])
+@dataclass
+class DateNameFacts:
+    """What ``first_pass.DateWordTest`` asks of the records of a block beyond their (date,
+    word) pairs, so as to drop a line whose only numbers are dates when no rule of the matcher
+    could take it for a record born on one of them (see ``date_name_facts``)."""
+
+    pair_keys: np.ndarray  # uint64 ``date_word_keys`` of (listed date, word) of one record
+    pair_reach: np.ndarray  # float64, aligned: the most that word and that date bring it
+    anchor_keys: np.ndarray  # uint64 ``date_word_keys`` of (listed date, ``word_pair_keys``)
+
+
+def date_name_facts(
+    keys: np.ndarray,
+    columns: np.ndarray,
+    flags: np.ndarray,
+    weights: np.ndarray,
+    records: np.ndarray,
+    listed_dates: np.ndarray,
+    is_common: np.ndarray,
+) -> DateNameFacts:
+    """For entries in record order (``keys``, ``columns``, ``flags``, their float32
+    ``weights`` as the file holds them, their ``records``; ``listed_dates`` marks a date
+    the postings list, ``is_common`` an entry of a common column), per record R and listed
+    date d of R:
+
+    - each (d, word) pair, word a token of R in a distinctive field (``word_entries``), with
+      its *reach*: the sum of R's token entries of that key and d's weight, or infinity when
+      the word alone is one of R's whole values ("Maria", "Ly Ly"). A line whose only
+      numbers are dates brings R no other evidence than its whole values, its names' forms and
+      the summed tokens (and common fields): if R's name is found only in part, its score
+      needs ``params.MIN_PARTIAL_NAME_AND_DATE`` from the tokens and the date, which the
+      reaches of the line's words beside d add up to at least; a record born that day
+      sharing only a common given name with the line reaches ~0.02 at 10 million records.
+    - anchors (d, two words): a whole value or name form of R is found only when two of its
+      words are, so each pair of R's distinct tokens of one column; an abbreviated form
+      ("J. Garcia") only with one of its tokens and one of its initials, so each (token,
+      initial) pair of that column, when the forms of R could count: a form shared by at
+      most ``INITIALS_WITH_DATE_MAX_DF`` records (``params.MIN_INITIALS_WEIGHT``), or one
+      that with d reaches ``MIN_PARTIAL_NAME_AND_DATE``.
+
+    The records' entries are read as the file holds them, so a file built without these
+    arrays can be given them afterwards with the same result."""
+    record_column = (
+        records.astype(np.int64) * params.MAX_DATASET_COLUMNS + columns
+    )  # (record, column) in order
+    distinctive = ~is_common
+    # R's distinct words (summed when a key is a token twice, in two fields) and which are a
+    # whole value alone:
+    at = np.flatnonzero(word_entries(flags, is_common))
+    at = at[np.lexsort((keys[at], records[at]))]
+    starts = np.flatnonzero(group_starts(records[at], keys[at]))
+    word_keys, word_records = keys[at][starts], records[at][starts]
+    word_sums = np.add.reduceat(weights[at].astype(np.float64), starts) if len(at) else np.zeros(0)
+    whole = distinctive & ((flags & (FLAG_TOKEN | FLAG_BAG | FLAG_INITIAL)) == 0)
+    whole_salted = sorted_unique(keys[whole] ^ records[whole].astype(np.uint64) * _RECORD_SALT)
+    word_salt = word_records.astype(np.uint64) * _RECORD_SALT
+    alone = np.zeros(len(word_keys), dtype=bool)
+    for times in range(1, params.MAX_VALUE_TOKENS + 1):
+        alone |= sorted_contains(whole_salted, repeated_token_keys(word_keys, times) ^ word_salt)
+    reach = np.where(alone, np.inf, word_sums)
+    dates_at = np.flatnonzero(listed_dates)
+    pair_at, date_of_pair = _same_record(word_records, records[dates_at])
+    pair_keys = date_word_keys(keys[dates_at][date_of_pair], word_keys[pair_at])
+    pair_reach = reach[pair_at] + weights[dates_at][date_of_pair].astype(np.float64)
+    # Anchors: pairs of one column's distinct tokens, and (token, initial) pairs where forms count.
+    tokens = np.flatnonzero(word_entries(flags, is_common))
+    tokens = tokens[np.lexsort((keys[tokens], record_column[tokens]))]
+    tokens = tokens[group_starts(record_column[tokens], keys[tokens])]
+    first, second = _pairs_in_groups(record_column[tokens])
+    anchor_first, anchor_second = keys[tokens[first]], keys[tokens[second]]
+    anchor_records = records[tokens[first]]
+    abbreviated = distinctive & ((flags & (FLAG_BAG | FLAG_ABBREVIATED)) == (FLAG_BAG | FLAG_ABBREVIATED))
+    initials = np.flatnonzero(distinctive & ((flags & FLAG_INITIAL) > 0))
+    if len(initials) and abbreviated.any():
+        strongest = np.zeros(int(records[-1]) + 1 - int(records[0]))
+        np.maximum.at(strongest, records[abbreviated] - records[0], weights[abbreviated].astype(np.float64))
+        date_weight = np.zeros_like(strongest)
+        np.maximum.at(date_weight, records[dates_at] - records[0], weights[dates_at].astype(np.float64))
+        counts = (strongest >= params.MIN_INITIALS_WEIGHT) | (
+            strongest + date_weight >= params.MIN_PARTIAL_NAME_AND_DATE
+        )
+        initials = initials[counts[records[initials] - records[0]]]
+        initials = initials[np.argsort(record_column[initials], kind="stable")]
+        initial_at, token_at = _same_record(record_column[initials], record_column[tokens])
+        anchor_first = np.concatenate((anchor_first, keys[tokens[token_at]]))
+        anchor_second = np.concatenate((anchor_second, keys[initials[initial_at]]))
+        anchor_records = np.concatenate((anchor_records, records[tokens[token_at]]))
+    order = np.argsort(anchor_records, kind="stable")
+    anchors = word_pair_keys(anchor_first, anchor_second)[order]
+    anchor_at, date_of_anchor = _same_record(anchor_records[order], records[dates_at])
+    anchor_keys = date_word_keys(keys[dates_at][date_of_anchor], anchors[anchor_at])
+    return DateNameFacts(pair_keys, pair_reach, anchor_keys)
+
+
+def date_name_arrays(fingerprints: FingerprintSet) -> dict[str, np.ndarray]:
+    """``date_word_reach``, ``date_name_keys`` and ``date_name_bits`` of a file built before
+    them, from its entries and postings, record block by record block: what the build writes
+    (``date_name_facts``; a date's entry is listed when the postings list its key). None for
+    a file without the (date, word) pairs or with other than one date column. Memory: the
+    pairs and anchors, sorted (~25 million pairs and as many anchors at 10 million records)."""
+    fp = fingerprints
+    date_column = np.array([c.kind == KIND_DATE for c in fp.columns], dtype=bool)
+    if len(fp.date_word_keys) == 0 or date_column.sum() != 1:
+        return {}
+    common = fp.common_columns
+    pair_keys, pair_reach, anchors = [], [], []
+    for r0, r1 in _record_blocks(fp.entry_offsets, params.BUILD_BLOCK_ENTRIES):
+        e0, e1 = int(fp.entry_offsets[r0]), int(fp.entry_offsets[r1])
+        key, col = np.asarray(fp.entry_keys[e0:e1]), np.asarray(fp.entry_columns[e0:e1])
+        rec = np.repeat(np.arange(r0, r1, dtype=np.int32), np.diff(fp.entry_offsets[r0 : r1 + 1]))
+        listed = date_column[col]
+        listed[listed] = sorted_contains(fp.candidate_keys, key[listed]) | sorted_contains(
+            fp.paired_keys, key[listed]
+        )
+        facts = date_name_facts(
+            key,
+            col,
+            np.asarray(fp.entry_flags[e0:e1]),
+            np.asarray(fp.entry_weights[e0:e1]),
+            rec,
+            listed,
+            common[col],
+        )
+        pair_keys.append(facts.pair_keys)
+        pair_reach.append(facts.pair_reach.astype(np.float32))
+        anchors.append(sorted_unique(facts.anchor_keys))
+    keys, reach = np.concatenate(pair_keys), np.concatenate(pair_reach)
+    order = np.argsort(keys, kind="stable")
+    keys, reach = keys[order], reach[order]
+    starts = np.flatnonzero(group_starts(keys))
+    if not np.array_equal(keys[starts], fp.date_word_keys):
+        raise FingerprintFileError("fingerprint file's (date, word) pairs are not its records'")
+    anchor_keys = sorted_unique(np.concatenate(anchors))
+    return {
+        "date_word_reach": np.maximum.reduceat(reach, starts) if len(keys) else reach,
+        "date_name_keys": anchor_keys,
+        "date_name_bits": KeyBitset.bits_of(anchor_keys),
+    }
+
+
+def _same_record(sorted_owners: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j) with ``sorted_owners[i] == owners[j]`` (``sorted_owners`` sorted), as two
+    aligned index arrays, j non-decreasing."""
+    first = np.searchsorted(sorted_owners, owners, side="left")
+    counts = np.searchsorted(sorted_owners, owners, side="right") - first
+    return expand_ranges(first, counts), np.repeat(np.arange(len(owners)), counts)
+
+
+def _pairs_in_groups(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j), i < j, of positions in the same group (``sorted_groups`` sorted)."""
+    ends = np.searchsorted(sorted_groups, sorted_groups, side="right")
+    counts = ends - np.arange(len(sorted_groups)) - 1
+    return np.repeat(np.arange(len(sorted_groups)), counts), expand_ranges(
+        np.arange(len(sorted_groups)) + 1, counts
+    )
 
 
 def _salted(keys: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -89,6 +89,9 @@ _LATER_ARRAYS = {
     "candidate_buckets": np.int64,
     "date_word_keys": np.uint64,
     "date_word_bits": np.uint8,
+    "date_word_reach": np.float32,
+    "date_name_keys": np.uint64,
+    "date_name_bits": np.uint8,
 }
 
 
@@ -242,6 +245,16 @@ class FingerprintSet:
     # of a dataset with two text columns or more (no such test).
     date_word_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
     date_word_bits: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
+    # With one date column, what the test needs to know of the matcher's rules
+    # (``build.date_name_facts``): per (date, word) pair, aligned with date_word_keys, the
+    # most a record holding it can score from that word and date (infinite when the word is
+    # one of its whole values); and the keys of (date, two words) of one record that its
+    # whole values and name forms need (sorted unique), with their ``arrays.KeyBitset``. A
+    # line held only by pairs that reach too little and by no such anchor is dropped. Empty
+    # in an older file (the test then holds every line with a pair).
+    date_word_reach: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    date_name_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
+    date_name_bits: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
     minhash_seed: int = params.MINHASH_SEED
     dataset_id: str = field(default_factory=new_dataset_id)  # random, made at build
     key: bytes | None = field(default=None, repr=False)  # never saved

@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from . import params
-from .arrays import KeyBitset, expand_ranges, sorted_contains, sorted_unique
+from .arrays import KeyBitset, expand_ranges, group_starts, sorted_contains, sorted_unique
 from .chunks import (
     ID_HIT,
     LINE_NUMBERED,
@@ -38,7 +39,7 @@ from .chunks import (
     tokens_of_line,
 )
 from .fingerprint_set import FLAG_INITIAL, FingerprintSet
-from .keys import KeyedHasher, date_word_keys, token_run_keys
+from .keys import KeyedHasher, date_word_keys, token_run_keys, word_pair_keys
 from .line_keys import LINE_SALT as _LINE_SALT
 from .line_keys import KeySet
 from .normalize import (
@@ -165,7 +166,17 @@ class DateWordTest:
     A file built with the (date, word) pairs its records hold (``date_word_keys``) answers in
     a few lookups a line, whatever the records sharing its date; an older file is answered
     from the postings and the entries of the date's records (hundreds a date at 10 million
-    records), with the same verdicts."""
+    records), with the same verdicts.
+
+    A file that also knows what the matcher needs beyond a date and a word
+    (``date_word_reach``, ``date_name_keys``: ``build.date_name_facts``) drops more: a line
+    whose pairs are held only by records it could never match, a record born that day that
+    shares a common given name with the line (at 10 million records, ~450 people share a
+    birth date: most such lines of ordinary text). Kept: a line where one record's name
+    could be whole or abbreviated (two of its words, or a word that is a whole value of
+    it), or where the words' reaches beside the date add up to what a name found in part
+    and a date must bring (``params.MIN_PARTIAL_NAME_AND_DATE``). Not for lines read by OCR,
+    where one misread letter is still the name (``scan._Scanner._ocr_repaired_names``)."""
 
     def __init__(self, fingerprints: FingerprintSet, hasher: KeyedHasher):
         self.fp = fingerprints
@@ -173,23 +184,41 @@ class DateWordTest:
         self.common_columns = fingerprints.common_columns
         bits = fingerprints.date_word_bits
         self.date_word_bits: KeyBitset | None = KeyBitset(bits) if len(bits) else None
+        anchor_bits = fingerprints.date_name_bits
+        self.knows_rules = 0 < len(fingerprints.date_word_reach) == len(fingerprints.date_word_keys)
+        self.knows_rules &= len(anchor_bits) > 0
+        self.date_name_bits = KeyBitset(anchor_bits) if self.knows_rules else KeyBitset.nothing()
 
-    def keep(self, lines: list[tuple[int, bytes]], number_flags: np.ndarray) -> list[tuple[int, bytes]]:
+    def keep(
+        self,
+        lines: list[tuple[int, bytes]],
+        number_flags: np.ndarray,
+        ocr_line_ranges: Sequence[tuple[int, int]] = (),
+    ) -> list[tuple[int, bytes]]:
         """The (line number, token bytes) lines without those whose only numbers are dates
-        that no record holds beside one of the line's words (``number_flags`` per line)."""
+        that no record holds beside one of the line's words (``number_flags`` per line), nor,
+        when the file knows the matcher's rules, beside what the matcher needs of it (lines
+        of the text read by OCR aside: ``ocr_line_ranges``, (first, end) line numbers)."""
         only_dates = np.flatnonzero(number_flags & LINE_ONLY_DATES)
         if len(only_dates) == 0:
             return lines
-        held = self.held([lines[i][1] for i in only_dates.tolist()])
+        strict = None
+        if self.knows_rules:
+            numbers = np.array([lines[i][0] for i in only_dates.tolist()], dtype=np.int64)
+            strict = np.ones(len(numbers), dtype=bool)
+            for first, end in ocr_line_ranges:
+                strict &= (numbers < first) | (numbers >= end)
+        held = self.held([lines[i][1] for i in only_dates.tolist()], strict)
         dropped = set(only_dates[~held].tolist())
         return [line for i, line in enumerate(lines) if i not in dropped]
 
-    def held(self, lines: list[bytes]) -> np.ndarray:
+    def held(self, lines: list[bytes], strict: np.ndarray | None = None) -> np.ndarray:
         """Per line (token bytes): does some record hold one of its dates and one of its
         tokens in a distinctive field (not as an initial), or is one of its dates a date of the
         dataset too common to be listed? The dates first: most such lines (a changelog's
         dates, a name beside another person's date) hold no date any record has, and their
-        words are never looked at."""
+        words are never looked at. ``strict`` (per line, only when the file ``knows_rules``):
+        also, is it what the matcher could take for such a record (see the class)?"""
         tokens_of = [tokens_of_line(line) for line in lines]
         dates, date_lines = [], []
         for i, tokens in enumerate(tokens_of):
@@ -205,7 +234,9 @@ class DateWordTest:
         dates_array = self._keys("d", dates)
         date_lines_array = np.array(date_lines, dtype=np.int64)
         if self.date_word_bits is not None:
-            return self._held_by_pairs(self.date_word_bits, lines, tokens_of, dates_array, date_lines_array)
+            return self._held_by_pairs(
+                self.date_word_bits, lines, tokens_of, dates_array, date_lines_array, strict
+            )
         date_of, record = self._listed_records(dates_array)
         listed = np.bincount(date_of, minlength=len(dates_array)) > 0
         too_common = ~listed & sorted_contains(self.fp.prefilter_keys, dates_array)
@@ -230,10 +261,12 @@ class DateWordTest:
         tokens_of: list[list[str]],
         dates: np.ndarray,
         date_lines: np.ndarray,
+        strict: np.ndarray | None,
     ) -> np.ndarray:
         """``held`` from the file's (date, word) pairs: a line is held when one of its dates
-        beside one of its words is a pair of some record, or when one of its dates is a date
-        of the dataset that the postings do not list (too common)."""
+        beside one of its words is a pair of some record (a ``strict`` line: and what the
+        matcher needs, ``_matchable``), or when one of its dates is a date of the dataset
+        that the postings do not list (too common)."""
         held = np.zeros(len(lines), dtype=bool)
         # Every date of the dataset, however common, is a prefilter key: a date not among
         # them is no record's (most dates of ordinary text at small sizes).
@@ -244,16 +277,61 @@ class DateWordTest:
         words, word_lines = self._words_of(lines, tokens_of, np.unique(date_lines))
         first = np.searchsorted(word_lines, date_lines, side="left")
         counts = np.searchsorted(word_lines, date_lines, side="right") - first
-        pairs = date_word_keys(np.repeat(dates, counts), words[expand_ranges(first, counts)])
-        pair_lines = np.repeat(date_lines, counts)
-        maybe = pair_bits.may_contain(pairs)  # one byte read a pair rules out most
-        found = sorted_contains(self.fp.date_word_keys, pairs[maybe])
-        held[pair_lines[maybe][found]] = True
+        # Each pair: the index of its date (in ``dates``) and of its word (in ``words``).
+        pair_dates, pair_words = np.repeat(np.arange(len(dates)), counts), expand_ranges(first, counts)
+        pairs = date_word_keys(dates[pair_dates], words[pair_words])
+        maybe = np.flatnonzero(pair_bits.may_contain(pairs))  # one byte read a pair rules out most
+        listed = self.fp.date_word_keys
+        at = np.minimum(np.searchsorted(listed, pairs[maybe]), len(listed) - 1)
+        hit = listed[at] == pairs[maybe]
+        found, at = maybe[hit], at[hit]
+        if strict is None:
+            held[date_lines[pair_dates[found]]] = True
+        else:
+            loose = ~strict[date_lines[pair_dates[found]]]
+            held[date_lines[pair_dates[found[loose]]]] = True
+            matchable = self._matchable(
+                dates, words, first, counts, pair_dates[found[~loose]], pair_words[found[~loose]], at[~loose]
+            )
+            held[date_lines[matchable]] = True
         left = ~held[date_lines]
         if left.any():
             too_common = ~self._listed(dates[left])
             held[date_lines[left][too_common]] = True
         return held
+
+    def _matchable(
+        self,
+        dates: np.ndarray,
+        words: np.ndarray,
+        first: np.ndarray,
+        counts: np.ndarray,
+        pair_dates: np.ndarray,
+        pair_words: np.ndarray,
+        listed_at: np.ndarray,
+    ) -> np.ndarray:
+        """The dates (indexes into ``dates``; each date's line's words are ``words[first:
+        first + counts]``) where the (date, word) pairs some record holds (indexes
+        ``pair_dates``, ``pair_words``, at ``listed_at`` in ``date_word_keys``) could make a
+        match: their words' reaches add up (each distinct word once), or one of the words and
+        another word of the line are an anchor of a record born that day (a name whole or
+        abbreviated; a word that is a whole value reaches infinitely)."""
+        order = np.lexsort((words[pair_words], pair_dates))
+        once = order[group_starts(pair_dates[order], words[pair_words][order])]
+        reach = np.bincount(
+            pair_dates[once], weights=self.fp.date_word_reach[listed_at[once]], minlength=len(dates)
+        )
+        reaching = np.flatnonzero(reach >= params.MIN_PARTIAL_NAME_AND_DATE)
+        # Anchors: each word of a pair with every other word of its line, beside the date.
+        with_words, starts = counts[pair_dates[once]], first[pair_dates[once]]
+        mine = np.repeat(words[pair_words[once]], with_words)
+        other = words[expand_ranges(starts, with_words)]
+        apart = mine != other
+        anchor_dates = np.repeat(pair_dates[once], with_words)[apart]
+        anchors = date_word_keys(dates[anchor_dates], word_pair_keys(mine[apart], other[apart]))
+        maybe = self.date_name_bits.may_contain(anchors)
+        anchored = anchor_dates[maybe][sorted_contains(self.fp.date_name_keys, anchors[maybe])]
+        return np.union1d(reaching, anchored)
 
     def _listed(self, keys: np.ndarray) -> np.ndarray:
         """Per key: do the file's postings (``candidate_keys``, ``paired_keys``) list it?"""
@@ -409,9 +487,12 @@ class CompiledFirstPass:
             memo_chunks=memo_chunks,
         )
 
-    def candidate_lines(self, text: str) -> list[tuple[int, bytes]]:
+    def candidate_lines(
+        self, text: str, ocr_line_ranges: Sequence[tuple[int, int]] = ()
+    ) -> list[tuple[int, bytes]]:
         """(line number, the line as ``token_bytes(fold_text(line))``) of the lines
-        ``candidate_rows`` chooses (as ``scan._Scanner.candidate_lines``)."""
+        ``candidate_rows`` chooses (as ``scan._Scanner.candidate_lines``); ``ocr_line_ranges``
+        for ``DateWordTest.keep``."""
         with self._lock:
             distinct, strength, dated, rows, (strongest, numbered, dated_numbered) = self._pass.lines(text)
         numbers_needed = self.date_words is not None
@@ -429,7 +510,7 @@ class CompiledFirstPass:
         for i in unfolded:  # a character that does not fold alone: the line is folded here
             line, start, end = found[i, :3].tolist()
             lines[i] = (line, token_bytes(fold_text(text[start:end])))
-        return lines if self.date_words is None else self.date_words.keep(lines, found[:, 4])
+        return lines if self.date_words is None else self.date_words.keep(lines, found[:, 4], ocr_line_ranges)
 
     def memo_size(self) -> int:
         """Distinct chunks the memo holds."""

@@ -119,6 +119,22 @@ def date_word_keys(date_keys: np.ndarray, word_keys: np.ndarray) -> np.ndarray:
     )
 
 
+def repeated_token_keys(token_keys: np.ndarray, times: int) -> np.ndarray:
+    """``combine_keys`` of each token repeated ``times`` times: the key of a whole value whose
+    tokens are all that one token ("Maria" for ``times`` 1, "Ly Ly" for 2)."""
+    h = np.full(len(token_keys), _CHAIN_OFFSET, dtype=np.uint64)
+    for _ in range(times):
+        h = (h ^ token_keys) * np.uint64(_CHAIN_PRIME)
+    return h
+
+
+def word_pair_keys(first_keys: np.ndarray, second_keys: np.ndarray) -> np.ndarray:
+    """Order-free keys of two words (aligned arrays of their keys): ``bag_keys`` of the pair.
+    ``first_pass.DateWordTest`` looks them up beside a date (``date_word_keys``)."""
+    total = np.asarray(first_keys, dtype=np.uint64) + np.asarray(second_keys, dtype=np.uint64)
+    return bag_keys(total, np.full(len(total), 2, dtype=np.uint64))
+
+
 def bag_keys(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Order-free keys of multisets of token keys, from each multiset's sum of keys (modulo
     2**64) and size: a splitmix64 finalizer of ``sum + size * golden``."""

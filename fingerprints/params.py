@@ -117,6 +117,9 @@ WEIGHT_ABBREVIATED_NAME = 0.6
 # spread over ~70 years), and must then also share the common field.
 INITIALS_WITH_DATE_MAX_DF = 50
 INITIALS_WITH_DATE_MIN_COMMON_WEIGHT = 0.1
+# ...so the weight of an abbreviated name form shared by INITIALS_WITH_DATE_MAX_DF records,
+# the least that rule takes (less a rounding margin: the weights are float32, summed in float64):
+MIN_INITIALS_WEIGHT = WEIGHT_ABBREVIATED_NAME * INITIALS_WITH_DATE_MAX_DF**-RARITY_EXPONENT * (1 - 1e-6)
 # OCR misreads a letter of a name (Asuncién, Burg for Burç, Ababeil): in lines read by OCR,
 # a record whose name is found but for one token, with its whole date of birth or id number,
 # has the line's other words of at least OCR_REPAIR_MIN_LETTERS letters tried one letter
@@ -126,6 +129,13 @@ INITIALS_WITH_DATE_MIN_COMMON_WEIGHT = 0.1
 # OCR_REPAIR_MAX_PAIRS (line, record) pairs a document are tried (~400 keyed hashes a word).
 OCR_REPAIR_MIN_LETTERS = 4
 OCR_REPAIR_MAX_PAIRS = 200
+# The least evidence a name found only in part (its tokens) and a date of birth must bring
+# for any rule to take a line without an id number: the MinHash rescue's score with the
+# common fields at their cap (the score rule asks MIN_DISTINCTIVE_SCORE of them, more). Less
+# a margin for float32 weights summed in float64. ``first_pass.DateWordTest`` drops a line
+# whose only numbers are dates when no record born on one of them can reach it (nor hold its
+# name whole or abbreviated there): ordinary text naming people beside a date.
+MIN_PARTIAL_NAME_AND_DATE = min(MIN_DISTINCTIVE_SCORE, RESCUE_MIN_SCORE - COMMON_WEIGHT_CAP) - 1e-6
 # Confidence of a match: score / this, capped at 1 (a verbatim row scores ~2).
 CONFIDENT_SCORE = 2.0
 

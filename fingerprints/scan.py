@@ -133,9 +133,7 @@ class _Scanner:
         self.text_columns = np.array([c.kind == KIND_TEXT for c in fingerprints.columns], dtype=bool)
         # An abbreviated name form's weight, WEIGHT_ABBREVIATED_NAME * df ** -RARITY_EXPONENT,
         # when the form is shared by INITIALS_WITH_DATE_MAX_DF records:
-        self.min_initials_weight = (
-            params.WEIGHT_ABBREVIATED_NAME * params.INITIALS_WITH_DATE_MAX_DF**-params.RARITY_EXPONENT
-        ) * (1 - 1e-6)
+        self.min_initials_weight = params.MIN_INITIALS_WEIGHT
         self.known_keys = fingerprints.known_keys
         month_keys = self._month_keys()
         self.chunks = ChunkTable(
@@ -169,19 +167,24 @@ class _Scanner:
         return np.array([self.hasher.token(month) for month in PREFILTER_MONTHS], dtype=np.uint64)
 
     # -- 1. prefilter and candidate lines -------------------------------------------------
-    def candidate_lines_of(self, text: str) -> list[tuple[int, bytes]]:
+    def candidate_lines_of(
+        self, text: str, ocr_line_ranges: Sequence[tuple[int, int]] = ()
+    ) -> list[tuple[int, bytes]]:
         """``candidate_lines`` of a text, by the compiled first pass when there is one."""
         if self.first_pass is not None:
-            return self.first_pass.candidate_lines(text)
-        return self.candidate_lines(token_bytes(fold_text(text)))
+            return self.first_pass.candidate_lines(text, ocr_line_ranges)
+        return self.candidate_lines(token_bytes(fold_text(text)), ocr_line_ranges)
 
-    def candidate_lines(self, x: bytes) -> list[tuple[int, bytes]]:
+    def candidate_lines(
+        self, x: bytes, ocr_line_ranges: Sequence[tuple[int, int]] = ()
+    ) -> list[tuple[int, bytes]]:
         """Lines holding an id number of the dataset or two chunks of rare dataset values
         (one rare name token alone is too often an ordinary word: "page", "rose"), and lines
         holding a birth date of the dataset beside a word of the dataset, however common
         (``J. Sezer, 1986-11-15``: a surname shared by dozens of records is no rare value),
         with more lines and fewer as ``first_pass.candidate_rows`` says, from
-        ``token_bytes(fold_text(text))``: the pure-Python first pass."""
+        ``token_bytes(fold_text(text))``: the pure-Python first pass. ``ocr_line_ranges``: the
+        lines read by OCR (``first_pass.DateWordTest.keep``)."""
         distinct = set(x.split())
         self.chunks.learn(distinct)
         chunks = list(distinct)
@@ -200,7 +203,9 @@ class _Scanner:
         starts = np.concatenate(([0], newlines + 1))
         ends = np.concatenate((newlines, [len(x)]))
         found = [(i, x[starts[i] : ends[i]]) for i in chosen.tolist()]
-        return found if self.date_words is None else self.date_words.keep(found, number_flags[chosen])
+        if self.date_words is None:
+            return found
+        return self.date_words.keep(found, number_flags[chosen], ocr_line_ranges)
 
     def _line_strengths(
         self, x: bytes, data: np.ndarray, newlines: np.ndarray, dated: bool
@@ -761,7 +766,7 @@ def find_record_matches(
 ) -> LineMatches:
     """Every (record, line) match in ``text``, the building block of scan_text."""
     scanner = _scanner_for(fingerprints)
-    lines = scanner.candidate_lines_of(text)
+    lines = scanner.candidate_lines_of(text, ocr_line_ranges)
     return scanner.match_lines(lines, ocr_line_ranges) if lines else LineMatches.none()
 
 

@@ -310,6 +310,32 @@ def test_file_without_date_word_pairs_loads_and_finds_the_same(
         assert np.array_equal(a.scores, b.scores)
 
 
+def test_file_without_the_date_word_rules_loads_and_finds_the_same(
+    saved, tmp_path, monkeypatch, small_leak, small_leak_copies
+):
+    """The reach of each (date, word) pair and the (date, two words) anchors are stored since
+    the date-word test dropped only lines of dates no record holds beside a word; a file from
+    before loads without them, keeps those lines for the matcher, and finds the same records
+    on the same lines with the same scores."""
+    path, key_file = saved
+    stored = FingerprintSet.load(path, key_file)
+    rules = {"date_word_reach", "date_name_keys", "date_name_bits"}
+    assert len(stored.date_word_reach) == len(stored.date_word_keys) > 0 and len(stored.date_name_keys) > 0
+    old = _as_saved_without(stored, rules, tmp_path, monkeypatch, key_file)
+    assert all(len(getattr(old, name)) == 0 for name in rules) and len(old.date_word_keys) > 0
+    rng = random.Random(4)
+    people = [(row[1], row[3]) for row in rng.sample(small_leak.rows, 200)]
+    dates = [date for _, date in people]
+    lines = [f"{name}, born {date}" for name, date in people[:100]]
+    lines += [f"{name.split()[0]} was seen on {rng.choice(dates)}" for name, _ in people[100:]]
+    texts = [s.data.decode("utf-8", "replace") for s in small_leak_copies] + ["\n".join(lines)]
+    assert find_record_matches(texts[-1], stored).records.size >= 100
+    for text in texts:
+        a, b = find_record_matches(text, stored), find_record_matches(text, old)
+        assert np.array_equal(a.records, b.records) and np.array_equal(a.lines, b.lines)
+        assert np.array_equal(a.scores, b.scores)
+
+
 def test_stored_bucket_offsets_that_do_not_fit_the_keys_are_made_again():
     keys = np.sort(np.random.default_rng(1).integers(0, 2**63, 5_000, dtype=np.uint64))
     made = bucket_offsets(keys, bucket_bits_for(len(keys)))
