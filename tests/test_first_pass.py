@@ -647,7 +647,9 @@ def test_a_name_beside_a_date_no_record_has_is_dropped_before_the_date_word_test
     compiled = scanners[0]
     asked: list[bytes] = []
     held = compiled.date_words.held
-    monkeypatch.setattr(compiled.date_words, "held", lambda lines: (asked.extend(lines), held(lines))[1])
+    monkeypatch.setattr(
+        compiled.date_words, "held", lambda lines, *strict: (asked.extend(lines), held(lines, *strict))[1]
+    )
     found = _assert_same_candidate_lines(scanners, "\n".join(lines))
     assert [n for n, _ in found] == [len(lines) - 1]
     assert asked == [token_bytes(fold_text(lines[-1]))]
