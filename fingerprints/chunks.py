@@ -12,9 +12,11 @@ memo holds ten chunks or a million (it used to rebuild every array per document)
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 
@@ -250,8 +252,9 @@ class ChunkTable:
             if b"".join(chunks).isascii():  # the common case, in one C call
                 ascii_chunks, chunks = chunks, []
             else:
-                ascii_chunks = [c for c in chunks if c.isascii()]
-                chunks = [c for c in chunks if not c.isascii()]
+                is_ascii = list(map(bytes.isascii, chunks))
+                ascii_chunks = list(compress(chunks, is_ascii))
+                chunks = list(compress(chunks, map(operator.not_, is_ascii)))
             if ascii_chunks:
                 self._extend(ascii_chunks, self._learn_compiled(ascii_chunks))
         if chunks:
@@ -260,13 +263,17 @@ class ChunkTable:
     def _learn_in_python(self, chunks: list[bytes]) -> _Learnt:
         token_keys, token_counts, special_keys, special_counts, months, numbers = [], [], [], [], [], []
         id_counts, digits, readable, years, ocr_numbers = [], [], [], [], []
-        for chunk in chunks:
-            tokens = chunk_tokens(chunk)
+        tokens_of = [chunk_tokens(chunk) for chunk in chunks]
+        # The tokens not keyed before, keyed in one call (a fresh scanner meets a leak's names
+        # that are not ASCII here, thousands of them; one at a time they were most of its cost;
+        # a token the memo lost when it was full and cleared is keyed alone):
+        token_keys_of = self.hasher.prime("t", [t for tokens in tokens_of for t in tokens])
+        for tokens in tokens_of:
             readings = ocr_readings("".join(tokens)) if len(tokens) >= 2 else ((), ())
             readable.append(any(readings))
             ocr_numbers.append(bool(readings[1]))
             years.append(any(t.isdigit() and len(t) == 4 for t in tokens))
-            keys = [self.hasher.token(t) for t in tokens]
+            keys = [token_keys_of[t] if t in token_keys_of else self.hasher.token(t) for t in tokens]
             ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
             dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
             token_keys += keys
