@@ -465,6 +465,15 @@ static CharFold *char_pages[CHAR_PAGES];
 
 /* ---------------------------------------------------------------- the FirstPass object */
 
+/* A word that spelled dates are read around (normalize.MONTHS, its month's number) or that
+ * is skipped when reading them (normalize.DATE_FILLER_WORDS, number 0). */
+#define MAX_DATE_WORD 15
+#define MAX_DATE_WORDS 160
+typedef struct {
+    uint8_t length, number;
+    uint8_t bytes[MAX_DATE_WORD];
+} DateWord;
+
 typedef struct {
     PyObject_HEAD
     KeyState key;
@@ -479,13 +488,15 @@ typedef struct {
     PyObject *fold;      /* raw chunk (UTF-8) -> [(normalized chunk, INFO_ bits)] of those with any */
     PyObject *fold_char; /* code point -> (its normalized bytes or None, its TOKEN_ class) */
     int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
+    DateWord date_words[MAX_DATE_WORDS]; /* month names (normalize.MONTHS), then fillers */
+    int month_count, date_word_count;
     Memo memo;
     HotSlot *hot; /* HOT_SLOTS chunks (0, 0: empty) and their infos: see known_info */
     uint8_t *hot_info;
     HotSlot *token_keys; /* TOKEN_SLOTS tokens (0, 0: empty) and their TOKEN_ bits: cached_token_bits */
     uint8_t *token_bits;
     /* per document */
-    Bytes norm, hit_arena, out, raw, pieces;
+    Bytes norm, hit_arena, out, raw, pieces, line, tokens;
     HitSet line_hits, doc_hits;
 } FirstPass;
 
@@ -1030,14 +1041,17 @@ in_python:
 /* A row of lines(): line, start, end (code points), strength, number flags (int64 each). */
 #define ROW_FIELDS 5
 /* Number flags (chunks.line_number_flags), and one of this pass (first_pass.py's
- * LINE_NO_DATASET_DATE): the line's only numbers are dates, none of them spelled (no month
- * name) and none of its digit dates a date the prefilter looks for, so no record holds one
- * of its dates (every date of the dataset is a prefilter key) and DateWordTest drops it. */
+ * LINE_NO_DATASET_DATE): the line's only numbers are dates, and none of the dates
+ * DateWordTest reads in it (digit dates, spelled dates) is a date the prefilter looks for,
+ * so no record holds one of its dates (every date of the dataset is a prefilter key) and
+ * DateWordTest drops it. */
 #define LINE_NUMBERED 1
 #define LINE_ONLY_DATES 2
 #define LINE_NO_DATASET_DATE 4
 
-static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_t end) {
+static int spelled_date_of_dataset(FirstPass *fp, const void *text, int kind, size_t start, size_t end);
+
+static int end_line(FirstPass *fp, Tally *t, const void *text, int kind, long long line, size_t start, size_t end) {
     /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
         t->line_strength = fp->id_hit;
@@ -1048,7 +1062,12 @@ static int end_line(FirstPass *fp, Tally *t, long long line, size_t start, size_
         int numbered = (t->line_flags & INFO_NUMBER) || spelled ? LINE_NUMBERED : 0;
         if (numbered && !(t->line_flags & INFO_OTHER_NUMBER)) {
             numbered |= LINE_ONLY_DATES;
-            if (!(t->line_flags & (INFO_DATE | INFO_MONTH))) numbered |= LINE_NO_DATASET_DATE;
+            /* its digit dates (INFO_DATE: one is a prefilter key), then its spelled dates
+             * (only around a month name: read in the line, a few such lines a document) */
+            int of_dataset = (t->line_flags & INFO_DATE) != 0;
+            if (!of_dataset && (t->line_flags & INFO_MONTH)) of_dataset = spelled_date_of_dataset(fp, text, kind, start, end);
+            if (of_dataset < 0) return -1;
+            if (!of_dataset) numbered |= LINE_NO_DATASET_DATE;
         }
         if (bytes_reserve(&fp->out, ROW_FIELDS * sizeof(int64_t)) < 0) return -1;
         int64_t row[ROW_FIELDS] = {line, (int64_t)start, (int64_t)end, t->line_strength, numbered};
@@ -1099,7 +1118,7 @@ static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const
         while (i < size && (c = class_at(text, kind, i)) == C_SEP) i++;
         if (i == size) break;
         if (c == C_NEWLINE) {
-            if (end_line(fp, t, line, line_start, i) < 0) return -1;
+            if (end_line(fp, t, text, kind, line, line_start, i) < 0) return -1;
             line++;
             line_start = ++i;
             continue;
@@ -1127,7 +1146,7 @@ static inline __attribute__((always_inline)) int first_pass(FirstPass *fp, const
         fp->norm.size = n;
         if (end_chunk(fp, t, text, kind, start, i, high) < 0) return -1;
     }
-    return end_line(fp, t, line, line_start, size);
+    return end_line(fp, t, text, kind, line, line_start, size);
 }
 
 static int first_pass_ucs1(FirstPass *fp, const void *text, size_t size, Tally *t) {
@@ -1181,6 +1200,8 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     if (fp->norm.capacity > (1 << 16)) bytes_free(&fp->norm);
     if (fp->raw.capacity > (1 << 16)) bytes_free(&fp->raw);
     if (fp->pieces.capacity > (1 << 16)) bytes_free(&fp->pieces);
+    if (fp->line.capacity > (1 << 16)) bytes_free(&fp->line);
+    if (fp->tokens.capacity > (1 << 16)) bytes_free(&fp->tokens);
     if (fp->line_hits.capacity > 4096 || fp->doc_hits.capacity > 4096) {
         hitset_free(&fp->line_hits);
         hitset_free(&fp->doc_hits);
@@ -1215,6 +1236,113 @@ static int normalized_line(FirstPass *fp, Bytes *out, const void *text, int kind
         out->size += f->length;
     }
     return 1;
+}
+
+/* ---------------------------------------------------------------- spelled dates */
+
+/* normalize.textual_dates reads a month name's day and year among the DATE_WINDOW tokens on
+ * each side of it (fillers skipped): the nearest before it, the first two after it. */
+#define DATE_WINDOW 4
+
+typedef struct {
+    size_t offset, length;
+} Token;
+
+/* The tokens of a normalized ASCII line (a-z, 0-9, spaces): runs of letters, runs of digits
+ * (chunks.tokens_of_line). */
+static int line_tokens(Bytes *out, const uint8_t *c, size_t n) {
+    out->size = 0;
+    for (size_t i = 0; i < n;) {
+        if (c[i] == ' ') {
+            i++;
+            continue;
+        }
+        int digits = is_digit(c[i]);
+        size_t j = i + 1;
+        while (j < n && c[j] != ' ' && is_digit(c[j]) == digits) j++;
+        Token token = {i, j - i};
+        if (bytes_put(out, &token, sizeof token) < 0) return -1;
+        i = j;
+    }
+    return 0;
+}
+
+/* The DateWord of letters, or NULL: among the month names (months) or the fillers. */
+static const DateWord *date_word(const FirstPass *fp, const uint8_t *c, size_t n, int months) {
+    int from = months ? 0 : fp->month_count, to = months ? fp->month_count : fp->date_word_count;
+    for (int k = from; k < to; k++) {
+        const DateWord *w = &fp->date_words[k];
+        if (w->length == n && memcmp(w->bytes, c, n) == 0) return w;
+    }
+    return NULL;
+}
+
+/* The first two tokens on one side of the month name at index at (step -1: before it,
+ * nearest first), within DATE_WINDOW tokens, fillers skipped; -1 where there is none. */
+static void date_side(const FirstPass *fp, const uint8_t *c, const Token *tokens, size_t count, size_t at, int step,
+                      long side[2]) {
+    int found = 0;
+    side[0] = side[1] = -1;
+    for (long d = 1; d <= DATE_WINDOW && found < 2; d++) {
+        long k = (long)at + step * d;
+        if (k < 0 || k >= (long)count) break;
+        const Token *t = &tokens[k];
+        if (!is_digit(c[t->offset]) && date_word(fp, c + t->offset, t->length, 0)) continue;
+        side[found++] = k;
+    }
+}
+
+/* The date of a day and a year token (indexes, -1 none) in a month, as yyyymmdd, or 0: a
+ * day of one or two digits, a year of four, a valid date of a year in range. */
+static int spelled_date(const FirstPass *fp, const uint8_t *c, const Token *tokens, long day, long year, int month) {
+    if (day < 0 || year < 0) return 0;
+    const Token *d = &tokens[day], *y = &tokens[year];
+    if (!is_digit(c[d->offset]) || d->length > 2 || !is_digit(c[y->offset]) || y->length != 4) return 0;
+    int dd = number_of(c + d->offset, d->length), yy = number_of(c + y->offset, 4);
+    if (yy < fp->date_min_year || yy > fp->date_max_year || dd < 1 || dd > days_in_month(yy, month)) return 0;
+    return yy * 10000 + month * 100 + dd;
+}
+
+/* The dates normalize.textual_dates reads in a normalized ASCII line, as yyyymmdd ints (in
+ * its order), into dates; -1 on error. */
+static int spelled_dates(FirstPass *fp, const uint8_t *c, size_t n, Bytes *dates) {
+    dates->size = 0;
+    if (line_tokens(&fp->tokens, c, n) < 0) return -1;
+    const Token *tokens = (const Token *)fp->tokens.data;
+    size_t count = fp->tokens.size / sizeof(Token);
+    for (size_t i = 0; i < count; i++) {
+        if (is_digit(c[tokens[i].offset])) continue;
+        const DateWord *month = date_word(fp, c + tokens[i].offset, tokens[i].length, 1);
+        if (month == NULL) continue;
+        long before[2], after[2];
+        date_side(fp, c, tokens, count, i, -1, before);
+        date_side(fp, c, tokens, count, i, 1, after);
+        long pairs[3][2] = {{before[0], after[0]}, {after[0], after[1]}, {after[0], before[0]}};
+        for (int p = 0; p < 3; p++) {
+            int date = spelled_date(fp, c, tokens, pairs[p][0], pairs[p][1], month->number);
+            if (date && bytes_put(dates, &date, sizeof date) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Does a line of code points [start, end) hold a spelled date that is a prefilter key: 1, 0,
+ * -1 on error. A line that does not fold here to ASCII is said to (the date-word test reads
+ * it). */
+static int spelled_date_of_dataset(FirstPass *fp, const void *text, int kind, size_t start, size_t end) {
+    int folded = normalized_line(fp, &fp->line, text, kind, start, end);
+    if (folded <= 0) return folded < 0 ? -1 : 1;
+    for (size_t i = 0; i < fp->line.size; i++)
+        if (fp->line.data[i] >= 0x80) return 1;
+    Bytes dates = {0};
+    int found = spelled_dates(fp, fp->line.data, fp->line.size, &dates) < 0 ? -1 : 0;
+    for (size_t k = 0; found == 0 && k < dates.size / sizeof(int); k++) {
+        int date;
+        memcpy(&date, dates.data + k * sizeof date, sizeof date);
+        found = is_prefilter_key(fp, date_key(&fp->key, date));
+    }
+    bytes_free(&dates);
+    return found;
 }
 
 /* The rows' lines as (line number, token_bytes(fold_text(line))) tuples, made here: building them
@@ -1301,6 +1429,33 @@ static PyObject *FirstPass_is_known_key(FirstPass *fp, PyObject *arg) {
     return PyBool_FromLong(is_known_key(fp, (uint64_t)key));
 }
 
+static PyObject *FirstPass_spelled_dates(FirstPass *fp, PyObject *arg) {
+    Py_buffer line;
+    if (PyObject_GetBuffer(arg, &line, PyBUF_SIMPLE) < 0) return NULL;
+    const uint8_t *c = (const uint8_t *)line.buf;
+    int plain = 1;
+    for (Py_ssize_t i = 0; plain && i < line.len; i++) plain = c[i] == ' ' || (c[i] < 0x80 && BYTE_CLASS[c[i]] > C_HIGH);
+    PyObject *result = NULL;
+    Bytes dates = {0};
+    if (!plain) PyErr_SetString(PyExc_ValueError, "not a normalized ASCII line (a-z, 0-9, spaces)");
+    else if (spelled_dates(fp, c, (size_t)line.len, &dates) == 0 && (result = PyList_New(0)) != NULL) {
+        for (size_t k = 0; k < dates.size / sizeof(int); k++) {
+            int date;
+            memcpy(&date, dates.data + k * sizeof date, sizeof date);
+            PyObject *value = PyLong_FromLong(date);
+            if (!value || PyList_Append(result, value) < 0) {
+                Py_XDECREF(value);
+                Py_CLEAR(result);
+                break;
+            }
+            Py_DECREF(value);
+        }
+    }
+    bytes_free(&dates);
+    PyBuffer_Release(&line);
+    return result;
+}
+
 static PyObject *FirstPass_memo_size(FirstPass *fp, PyObject *Py_UNUSED(ignored)) {
     return PyLong_FromSize_t(fp->memo.count);
 }
@@ -1315,21 +1470,57 @@ static int get_u64_array(PyObject *obj, Py_buffer *view, const char *what) {
     return 0;
 }
 
+/* The words of a sequence of (bytes, month number) pairs (months) or of bytes (fillers) into
+ * fp->date_words: lowercase ASCII letters, as normalize folds them. */
+static int add_date_words(FirstPass *fp, PyObject *words, int months) {
+    PyObject *seq = PySequence_Fast(words, "month_names and date_fillers are sequences");
+    if (!seq) return -1;
+    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(seq); k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        const char *word;
+        Py_ssize_t length;
+        int number = 0;
+        if (months ? !PyArg_ParseTuple(item, "y#i", &word, &length, &number) : PyBytes_AsStringAndSize(item, (char **)&word, &length) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        int plain = length >= 1 && length <= MAX_DATE_WORD && fp->date_word_count < MAX_DATE_WORDS &&
+                    (months ? number >= 1 && number <= 12 : 1);
+        for (Py_ssize_t i = 0; plain && i < length; i++) plain = word[i] >= 'a' && word[i] <= 'z';
+        if (!plain) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "a month name or filler of a-z (at most 15), months 1 to 12");
+            return -1;
+        }
+        DateWord *w = &fp->date_words[fp->date_word_count++];
+        w->length = (uint8_t)length;
+        w->number = (uint8_t)number;
+        memcpy(w->bytes, word, (size_t)length);
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
 static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
-    static char *names[] = {"key",           "prefilter_keys", "extra_keys",    "month_keys",     "known_keys",
-                            "bits",          "fold",           "fold_char",     "id_hit",         "min_id_digits",
-                            "min_word_bytes", "date_min_year", "date_max_year", "memo_chunks",   NULL};
-    PyObject *prefilter, *extra, *months, *known, *bits, *fold, *fold_char;
+    static char *names[] = {"key",           "prefilter_keys", "extra_keys",    "month_keys",   "known_keys",
+                            "bits",          "fold",           "fold_char",     "id_hit",       "min_id_digits",
+                            "min_word_bytes", "date_min_year", "date_max_year", "month_names", "date_fillers",
+                            "memo_chunks",   NULL};
+    PyObject *prefilter, *extra, *months, *known, *bits, *fold, *fold_char, *month_names, *date_fillers;
     Py_ssize_t memo_chunks = 1 << 19;
     if (fp->have_buffers) {
         PyErr_SetString(PyExc_RuntimeError, "FirstPass is initialized once");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOOOiiiii|n", names, parse_key, &fp->key, &prefilter, &extra, &months, &known, &bits,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&OOOOOOOiiiiiOO|n", names, parse_key, &fp->key, &prefilter, &extra, &months, &known, &bits,
                                      &fold, &fold_char, &fp->id_hit, &fp->min_id_digits, &fp->min_word_bytes,
-                                     &fp->date_min_year, &fp->date_max_year,
+                                     &fp->date_min_year, &fp->date_max_year, &month_names, &date_fillers,
                                      &memo_chunks))
         return -1;
+    fp->date_word_count = 0;
+    if (add_date_words(fp, month_names, 1) < 0) return -1;
+    fp->month_count = fp->date_word_count;
+    if (add_date_words(fp, date_fillers, 0) < 0) return -1;
     if (!PyCallable_Check(fold) || !PyCallable_Check(fold_char)) {
         PyErr_SetString(PyExc_TypeError, "fold and fold_char must be callable");
         return -1;
@@ -1405,6 +1596,8 @@ static void FirstPass_dealloc(FirstPass *fp) {
     bytes_free(&fp->out);
     bytes_free(&fp->raw);
     bytes_free(&fp->pieces);
+    bytes_free(&fp->line);
+    bytes_free(&fp->tokens);
     hitset_free(&fp->line_hits);
     hitset_free(&fp->doc_hits);
     Py_TYPE(fp)->tp_free((PyObject *)fp);
@@ -1429,6 +1622,9 @@ static PyMethodDef FirstPass_methods[] = {
     {"is_prefilter_key", (PyCFunction)FirstPass_is_prefilter_key, METH_O,
      "Is the key one the prefilter looks for (the file's or an extra key)?"},
     {"memo_size", (PyCFunction)FirstPass_memo_size, METH_NOARGS, "Chunks in the memo."},
+    {"spelled_dates", (PyCFunction)FirstPass_spelled_dates, METH_O,
+     "spelled_dates(line) -> [yyyymmdd]: the dates normalize.textual_dates reads in a normalized ASCII\n"
+     "line (its tokens, chunks.tokens_of_line), in its order."},
     {NULL, NULL, 0, NULL},
 };
 

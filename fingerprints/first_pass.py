@@ -43,6 +43,7 @@ from .keys import KeyedHasher, date_word_keys, token_run_keys, word_pair_keys
 from .line_keys import LINE_SALT as _LINE_SALT
 from .line_keys import KeySet
 from .normalize import (
+    DATE_FILLER_WORDS,
     MONTHS,
     chunk_tokens,
     digit_date_readings,
@@ -67,10 +68,11 @@ _RECORDS_AT_ONCE = 1 << 16
 TOKEN_LETTER, TOKEN_DIGIT, TOKEN_OTHER = 0, 1, 2
 _LETTER, _DIGIT = re.compile(r"[^\W\d_]"), re.compile(r"\d")
 # A number flag of the compiled pass's rows beside ``chunks.line_number_flags``' two: the
-# line's only numbers are dates (LINE_ONLY_DATES), none spelled (no month name) and none of
-# its digit dates a prefilter key. Every date of the dataset is one, however common, so no
-# record holds a date of the line, and ``DateWordTest.held`` holds it for none: the line is
-# dropped before the test (most lines of ordinary text that name a person beside a date).
+# line's only numbers are dates (LINE_ONLY_DATES), and none of the dates ``DateWordTest``
+# reads in it (``digit_date_readings`` of its tokens, ``textual_dates``) is a prefilter key.
+# Every date of the dataset is one, however common, so no record holds a date of the line,
+# and ``DateWordTest.held`` holds it for none: the line is dropped before the test (most
+# lines of ordinary text that name a person beside a date, a changelog's signature lines).
 LINE_NO_DATASET_DATE = 4
 
 
@@ -484,6 +486,8 @@ class CompiledFirstPass:
             min_word_bytes=params.PREFILTER_MIN_TOKEN_BYTES,
             date_min_year=params.DATE_MIN_YEAR,
             date_max_year=params.DATE_MAX_YEAR,
+            month_names=[(name.encode(), number) for name, number in MONTHS.items()],
+            date_fillers=[word.encode() for word in sorted(DATE_FILLER_WORDS)],
             memo_chunks=memo_chunks,
         )
 

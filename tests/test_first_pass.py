@@ -16,9 +16,9 @@ import pytest
 
 from leaktrack.fingerprints import build_fingerprint_set, params, scan_bytes, scan_text
 from leaktrack.fingerprints import first_pass as first_pass_module
-from leaktrack.fingerprints.chunks import ChunkTable
+from leaktrack.fingerprints.chunks import ChunkTable, tokens_of_line
 from leaktrack.fingerprints.keys import KeyedHasher
-from leaktrack.fingerprints.normalize import fold_text, token_bytes
+from leaktrack.fingerprints.normalize import DATE_FILLER_WORDS, MONTHS, fold_text, textual_dates, token_bytes
 from leaktrack.fingerprints.scan import _Scanner
 from leaktrack.synthetic import negative_samples, unrelated_paste_text
 
@@ -149,9 +149,8 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     """The compiled pass's rows (every line with a prefilter hit: its strength and number
     flags; start and end in code points) and its document totals are the pure-Python pass's,
     before ``candidate_rows`` chooses: a stronger check than the candidate lines. Its own
-    number flag, LINE_NO_DATASET_DATE, is set where the line's only numbers are dates and no
-    chunk of it holds a date of the prefilter or a month name. Returns how many lines have a
-    hit."""
+    number flag, LINE_NO_DATASET_DATE, is set as ``_no_dataset_date_flags`` says. Returns how
+    many lines have a hit."""
     compiled, python = scanners
     distinct, strength, dated, rows, strongest = compiled.first_pass._pass.lines(text)
     x = token_bytes(fold_text(text))
@@ -168,7 +167,9 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     lines = np.flatnonzero(strengths)
     assert rows[:, 0].tolist() == lines.tolist()
     assert rows[:, 3].tolist() == strengths[lines].astype(np.int64).tolist()
-    flags = flags | _no_dataset_date_flags(python, x, flags)
+    folded_in_c, unfolded = compiled.first_pass._pass.line_bytes(text, np.ascontiguousarray(rows))
+    folded_here = {line for line, folded in folded_in_c if folded is not None and folded.isascii()}
+    flags = flags | _no_dataset_date_flags(scanners, x, flags, folded_here)
     assert rows[:, 4].tolist() == flags[lines].tolist()
     numbered = lines[(flags[lines] & 1) > 0]
     dated_numbered = numbered[(flags[numbered] & first_pass_module.LINE_NO_DATASET_DATE) == 0]
@@ -178,7 +179,6 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
         int(strengths[dated_numbered].max()) if len(dated_numbered) else 0,
     )
     by_line = x.split(b"\n")
-    folded_in_c, unfolded = compiled.first_pass._pass.line_bytes(text, np.ascontiguousarray(rows))
     assert [line for line, _ in folded_in_c] == rows[:, 0].tolist()
     for (line, start, end), (_, folded) in zip(rows[:, :3].tolist(), folded_in_c):
         assert token_bytes(fold_text(text[start:end])) == by_line[line]
@@ -188,14 +188,21 @@ def _assert_same_line_strengths(scanners, text: str) -> int:
     return len(lines)
 
 
-def _no_dataset_date_flags(python: _Scanner, x: bytes, flags: np.ndarray) -> np.ndarray:
-    """Per line of ``x`` (``token_bytes``), LINE_NO_DATASET_DATE as the pure-Python chunk
-    table says it: only dates (LINE_ONLY_DATES), none of its chunks with a date of the
-    prefilter (``ChunkTable.dates_of``) or a month name (``with_month_name``)."""
+def _no_dataset_date_flags(scanners, x: bytes, flags: np.ndarray, folded_here: set[int]) -> np.ndarray:
+    """Per line of ``x`` (``token_bytes``), LINE_NO_DATASET_DATE as the pure-Python side says
+    it: only dates (LINE_ONLY_DATES), none of its chunks with a digit date of the prefilter
+    (``ChunkTable.dates_of``), and none of its spelled dates (``textual_dates``) a prefilter
+    key; a line with a month name is read so only where the C pass folds it to ASCII
+    (``folded_here``), else the date-word test reads it."""
+    compiled, python = scanners
+    is_prefilter_key = compiled.first_pass._pass.is_prefilter_key
     out = np.zeros(len(flags), dtype=flags.dtype)
     for i, line in enumerate(x.split(b"\n")):
         ids = np.array([python.chunks.ids[c] for c in line.split()], dtype=np.int64)
-        dated = bool(python.chunks.dates_of(ids).any() or python.chunks.with_month_name(ids).any())
+        dated = bool(python.chunks.dates_of(ids).any())
+        if python.chunks.with_month_name(ids).any():
+            spelled = textual_dates(tokens_of_line(line))
+            dated |= i not in folded_here or any(is_prefilter_key(compiled.hasher.date(d)) for d in spelled)
         if flags[i] & 2 and not dated:
             out[i] = first_pass_module.LINE_NO_DATASET_DATE
     return out
@@ -656,3 +663,86 @@ def test_a_name_beside_a_date_no_record_has_is_dropped_before_the_date_word_test
     asked.clear()
     assert _assert_same_candidate_lines(scanners, "\n".join(lines[:-1])) == []
     assert asked == []
+
+
+@compiled_only
+def test_the_compiled_pass_reads_spelled_dates_as_textual_dates_does(scanners):
+    """``spelled_dates`` (C) reads the dates ``normalize.textual_dates`` reads in a line's
+    tokens, in its order: month names of every language around days, years, fillers, other
+    words and numbers, near the line's ends and far from the month."""
+    compiled = scanners[0].first_pass
+    rng = random.Random(41)
+    kinds = [
+        list(MONTHS),
+        sorted(DATE_FILLER_WORDS),
+        [
+            "1",
+            "7",
+            "07",
+            "29",
+            "30",
+            "31",
+            "0",
+            "00",
+            "123",
+            "1990",
+            "2004",
+            "1899",
+            "2100",
+            "0200",
+            "19900307",
+        ],
+        ["was", "seen", "on", "sun", "mon", "x"],
+    ]
+    lines = [
+        b"sun  25 dec 2022 17 11 31  0100",
+        b"7th of march 1990",
+        b"1990 mar 07",
+        b"le 1er mars 1990",
+        b"",
+    ]
+    lines += [b"7 of the de march of the de 1990", b"7 of the de el march 1990", b"1990 a o de mars de 07"]
+    for _ in range(5000):
+        tokens = [
+            rng.choice(rng.choices(kinds, weights=(2, 4, 4, 1))[0]) for _ in range(rng.randrange(1, 14))
+        ]
+        lines.append(" ".join(tokens).encode())
+    for line in lines:
+        want = [int(d.replace("-", "")) for d in textual_dates(tokens_of_line(line))]
+        assert compiled._pass.spelled_dates(line) == want, line
+    with pytest.raises(ValueError):
+        compiled._pass.spelled_dates("1 mars 1990 é".encode())
+
+
+@compiled_only
+def test_a_changelog_signature_is_dropped_before_the_date_word_test_unless_its_date_is_a_records(
+    scanners, small_leak, monkeypatch
+):
+    """A line whose only date is spelled ("Sun, 25 Dec 2022") reaches ``DateWordTest`` only
+    when that date is some record's: a changelog's signature line naming a person of the leak
+    does not; the same line with the person's own birth date does (and is kept)."""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    births = {row[birth] for row in small_leak.rows}
+    rows = random.Random(43).sample([r for r in small_leak.rows if r[name].isascii()], 8)
+    month_names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    lines = []
+    for k, row in enumerate(rows):
+        day = f"20{10 + k}-0{1 + k}-2{k}"
+        assert day not in births
+        year, month, dd = day.split("-")
+        lines.append(
+            f" -- {row[name]} <someone@example.org>  Sun, {dd} {month_names[int(month) - 1]} {year} 17:11:31 +0100"
+        )
+    year, month, dd = rows[0][birth].split("-")
+    lines.append(
+        f" -- {rows[0][name]} <x@example.org>  Sun, {dd} {month_names[int(month) - 1]} {year} 17:11:31 +0100"
+    )
+    compiled = scanners[0]
+    asked: list[bytes] = []
+    held = compiled.date_words.held
+    monkeypatch.setattr(
+        compiled.date_words, "held", lambda lines, *strict: (asked.extend(lines), held(lines, *strict))[1]
+    )
+    found = _assert_same_candidate_lines(scanners, "\n".join(lines))
+    assert asked == [token_bytes(fold_text(lines[-1]))]
+    assert [n for n, _ in found] == [len(lines) - 1]
