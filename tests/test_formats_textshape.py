@@ -3,7 +3,8 @@
 blocks that may hold fields, the runs of gapped lines, the gutters common to a run, its
 lines cut into cells (and the
 long stretches of base64 letters the base64 pass reads runs from, and csv.reader's field
-counts for the delimiter sniffer).
+counts for the delimiter sniffer; and the record parser's reading of a block's one-value
+lines, which leans on these tests, gives what its full reading of each line gives).
 
 Compared on hand-written cases, on texts generated from the characters and line shapes
 these passes look at (labels, separators, YAML items, rules, vCard frames, digits of other
@@ -304,6 +305,28 @@ def test_compiled_and_python_passes_agree_on_real_text():
         assert base64text._long_run_starts(text, compiled=True) == base64text._long_run_starts(
             text, compiled=False
         )
+
+
+def _parse_block_line_by_line(lines: list[str], labels: set[str]) -> list | None:
+    """``records._parse_block`` as its definition: ``_fields`` of every line."""
+    parsed = [records._fields(line, labels) for line in lines]
+    return None if len(lines) < 2 or any(fields is None for fields in parsed) else parsed
+
+
+def test_a_blocks_one_value_lines_are_read_as_the_full_parse_reads_them():
+    blocks = 0
+    for text in CASES + _real_texts(10):
+        pieces = field_block_pieces(text)
+        labels = records._recurring_labels(
+            label for _, _, found in pieces for _, _, block_labels in found for label in block_labels
+        )
+        for trusted in (labels, set()):
+            for _, _, found in pieces:
+                for first, last, _ in found:
+                    lines = text[first:last].split("\n")
+                    assert records._parse_block(lines, trusted) == _parse_block_line_by_line(lines, trusted)
+                    blocks += 1
+    assert blocks > 1000
 
 
 def test_extraction_is_the_same_without_the_extension(monkeypatch):

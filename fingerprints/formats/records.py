@@ -303,16 +303,31 @@ def _is_boundary(line: str) -> bool:
 
 
 def _parse_block(block: list[str], labels: set[str]) -> list | None:
-    """Each line's fields, or None as soon as one line is not field material."""
+    """Each line's fields (``_fields``), or None as soon as one line is not field material.
+
+    ``block`` is one of ``field_block_pieces``', so each of its lines passed
+    ``_may_be_fields``: a line without ":", "=" or TAB was read there as one piece that is one
+    value, and ``_fields`` would give it as one unlabeled field; it is given so here without
+    reading it again (``tests/test_formats_records.py`` compares the two on every case)."""
     if len(block) < 2:
         return None
     parsed = []
     for line in block:
-        fields = _fields(line, labels)
-        if fields is None:
-            return None
+        if ":" in line or "=" in line or "\t" in line:
+            fields = _fields(line, labels)
+            if fields is None:
+                return None
+        else:
+            fields = _one_value_field(line)
         parsed.append(fields)
     return parsed
+
+
+def _one_value_field(line: str) -> list[tuple[str | None, str, bool]]:
+    """``_fields(line, labels)`` of a line without ":", "=" or TAB that ``_may_be_fields``
+    passed (one piece, one value: whatever the labels)."""
+    item_start, pieces = _pieces(line)
+    return [(None, _clean_value(pieces[0]), item_start)]
 
 
 if _textshape is not None:  # the limits above are the compiled tests' too (one place)
