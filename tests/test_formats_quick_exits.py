@@ -1,13 +1,14 @@
 """The quick exits of plain text's kind tests give what the whole tests give: the delimiter
-sniffer's first lines (one regex match in place of a find a line), and the mail test, which
-gives up at a first line that is no header before it cuts the head into lines."""
+sniffer's first lines (one regex match in place of a find a line), the mail test, which gives
+up at a first line that is no header before it cuts the head into lines, and the magic-bytes
+tests, which look no further than a first byte that starts no magic."""
 
 from __future__ import annotations
 
 import random
 
-from leaktrack.fingerprints.formats import limits, tabular
-from leaktrack.fingerprints.formats.sniff import looks_like_mail
+from leaktrack.fingerprints.formats import limits, sniff, tabular
+from leaktrack.fingerprints.formats.sniff import binary_kind, document_kind, looks_like_mail
 
 _LINE_ENDS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\n\n", ""]
 
@@ -44,3 +45,21 @@ def test_an_mbox_from_line_before_the_headers_is_mail():
     headers = "From: a@example.org\nTo: b@example.org\nSubject: hi\n\nbody\n"
     assert looks_like_mail("From a@example.org Mon Jan  1 00:00:00 2024\n" + headers, "x.txt", None)
     assert not looks_like_mail("From the desk of the editor\nDear all,\n", "x.txt", None)
+
+
+def test_every_magic_is_recognized_past_the_first_byte_test():
+    """``document_kind`` and ``binary_kind`` look at no magic of bytes whose first byte starts
+    none: each magic they know still gives its kind."""
+    padding = b"\0" * 600
+    documents = [*sniff.ZIP_MAGIC, sniff.GZIP_MAGIC, sniff.XZ_MAGIC, sniff.SEVEN_ZIP_MAGIC, sniff.PDF_MAGIC]
+    for magic in [*documents, sniff.OLE2_MAGIC, sniff.BZIP2_MAGIC + b"91AY&SY"]:
+        assert document_kind(magic + padding) is not None, magic
+    for magic, kind in sniff._IMAGE_MAGIC:
+        assert document_kind(magic + padding) == kind
+    assert document_kind(b"BM" + padding) == "BMP"
+    assert document_kind(b"RIFF\0\0\0\0WEBP" + padding) == "WebP"
+    assert document_kind(b"x" * 257 + b"ustar" + padding) == "tar"
+    assert document_kind(b"plain text") is None and document_kind(b"") is None
+    for magic, kind in sniff._BINARY_MAGIC:
+        assert binary_kind(magic + padding) == kind
+    assert binary_kind(b"MZ and some text") is None and binary_kind(b"") is None

@@ -49,6 +49,26 @@ _BINARY_MAGIC = (
 # these kinds has NUL bytes near its start.
 _TEXT_LIKE_MAGIC = frozenset({b"MZ", b"ID3", b"RIFF", b"GIF8"})
 
+# The first byte of each magic above (a tar's is at offset 257): bytes that start with none of
+# them are no document or binary kind but a tar (most text: one set lookup, not a test of each
+# magic). image_kind's BMP and WebP start with "B" and "R".
+_DOCUMENT_FIRST_BYTES = frozenset(
+    magic[0]
+    for magic in (
+        *ZIP_MAGIC,
+        GZIP_MAGIC,
+        BZIP2_MAGIC,
+        XZ_MAGIC,
+        SEVEN_ZIP_MAGIC,
+        PDF_MAGIC,
+        OLE2_MAGIC,
+        *(magic for magic, _ in _IMAGE_MAGIC),
+        b"BM",
+        b"RIFF",
+    )
+)
+_BINARY_FIRST_BYTES = frozenset(magic[0] for magic, _ in _BINARY_MAGIC)
+
 _MAIL_SUFFIXES = (".eml", ".mbox", ".mbx")
 _MAIL_TYPES = ("message/rfc822", "application/mbox")
 _HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
@@ -102,6 +122,8 @@ def document_kind(data: bytes) -> str | None:
     """The kind of binary document ``data`` is by its magic bytes (whatever a server's
     Content-Type says): zip, compressed, 7z, tar, pdf, ole2 or an image kind; None for text
     and unknown bytes."""
+    if not data or data[0] not in _DOCUMENT_FIRST_BYTES:
+        return "tar" if is_tar(data) else None
     if data.startswith(ZIP_MAGIC):
         return "zip"
     if is_compressed_stream(data):
@@ -119,6 +141,8 @@ def document_kind(data: bytes) -> str | None:
 
 def binary_kind(data: bytes) -> str | None:
     """What a binary we do not read is (the skip reason), or None."""
+    if not data or data[0] not in _BINARY_FIRST_BYTES:
+        return None
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
             if magic in _TEXT_LIKE_MAGIC and b"\x00" not in data[:4096]:
