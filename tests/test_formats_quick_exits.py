@@ -1,13 +1,15 @@
 """The quick exits of plain text's kind tests give what the whole tests give: the delimiter
 sniffer's first lines (one regex match in place of a find a line), the mail test, which gives
-up at a first line that is no header before it cuts the head into lines, and the magic-bytes
-tests, which look no further than a first byte that starts no magic."""
+up at a first line that is no header before it cuts the head into lines, the magic-bytes
+tests, which look no further than a first byte that starts no magic, and the Markdown
+separator test, tried only at the lines that hold its dashes."""
 
 from __future__ import annotations
 
 import random
 
-from leaktrack.fingerprints.formats import limits, sniff, tabular
+from leaktrack.fingerprints.formats import limits, sniff, tables, tabular
+from leaktrack.fingerprints.formats import text as text_kinds
 from leaktrack.fingerprints.formats.sniff import binary_kind, document_kind, looks_like_mail
 
 _LINE_ENDS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\n\n", ""]
@@ -63,3 +65,16 @@ def test_every_magic_is_recognized_past_the_first_byte_test():
     for magic, kind in sniff._BINARY_MAGIC:
         assert binary_kind(magic + padding) == kind
     assert binary_kind(b"MZ and some text") is None and binary_kind(b"") is None
+
+
+def test_markdown_separator_lines_are_found_where_the_pattern_finds_them():
+    rng = random.Random(7)
+    pieces = ["---", "-----", "|", ":", " ", "\t", "a", "|---|", ":---:", "\n", "--", "- -", "\u2028"]
+    heads = ["", "---", "|---|---|", "x\n|---|", "---\n|", " |:---:| ---- |\n"]
+    heads += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40))) for _ in range(5000)]
+    found = 0
+    for head in heads:
+        expected = tables.MARKDOWN_SEPARATOR_LINE.search(head) is not None
+        assert text_kinds._holds_markdown_separator(head) == expected, head
+        found += expected
+    assert 500 < found < len(heads) - 500

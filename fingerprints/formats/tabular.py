@@ -30,7 +30,7 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     None when no candidate gives at least two columns on most lines, or when the best one's
     share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = [line for line in _first_lines(text) if line.strip()]
+    sample_lines = [line for line in _first_lines(text) if line and not line.isspace()]  # (not blank)
     if not sample_lines:
         return None
     sample = "\n".join(sample_lines)

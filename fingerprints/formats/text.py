@@ -50,7 +50,14 @@ def _looks_like_html(head: str) -> bool:
 
 
 def _holds_markdown_separator(head: str) -> bool:
-    """A Markdown table's separator line (``|---|---|``) in the head. Its ``-{3,}`` first,
-    at memory speed: the pattern, tried at every position of the head (``^`` of a multi-line
-    pattern), cost more than the delimiter sniffing after it."""
-    return "---" in head and MARKDOWN_SEPARATOR_LINE.search(head) is not None
+    """A Markdown table's separator line (``|---|---|``) in the head. The pattern is tried
+    only at the start of each line that holds its ``---`` (found at memory speed; a match
+    never leaves its line): searched, it is tried at every position of the head (``^`` of a
+    multi-line pattern), which cost more than the delimiter sniffing after it."""
+    at = head.find("---")
+    while at >= 0:
+        if MARKDOWN_SEPARATOR_LINE.match(head, head.rfind("\n", 0, at) + 1):
+            return True
+        line_end = head.find("\n", at)
+        at = -1 if line_end < 0 else head.find("---", line_end)
+    return False
