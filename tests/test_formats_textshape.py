@@ -3,7 +3,8 @@
 blocks that may hold fields, the runs of gapped lines, the gutters common to a run, its
 lines cut into cells (and the
 long stretches of base64 letters the base64 pass reads runs from, and csv.reader's field
-counts for the delimiter sniffer; and the record parser's reading of a block's one-value
+counts for the delimiter sniffer, and the control characters of a text's head for
+decoding; and the record parser's reading of a block's one-value
 lines, which leans on these tests, gives what its full reading of each line gives).
 
 Compared on hand-written cases, on texts generated from the characters and line shapes
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from leaktrack.fingerprints.formats import base64text, records, tables, tabular
+from leaktrack.fingerprints.formats import base64text, limits, records, tables, tabular, textcodec
 from leaktrack.fingerprints.formats.records import field_block_pieces, join_record_blocks
 from leaktrack.fingerprints.formats.tables import (
     cells_of_run,
@@ -283,6 +284,23 @@ def _generated_csv_lines(rng: random.Random) -> list[str]:
         delimiter = rng.choice([",", ";", "\t", "|", " "])
         lines.append(delimiter.join(rng.choice(cells) for _ in range(rng.randint(1, 6))))
     return lines
+
+
+def test_compiled_control_share_is_the_python_one_on_every_case():
+    rng = random.Random(5)
+    alphabet = [chr(c) for c in range(0, 0x100)] + ["\u2028", "日", "\ud800", "\U0001f600"]
+    texts = ["", "\x00", "\x7f" * 17, "a\n" * 40_000, "\x01" + "b" * (limits.ENCODING_SNIFF_BYTES + 5)]
+    for _ in range(3000):
+        length = rng.choice([rng.randrange(0, 40), rng.randrange(0, 400)])
+        texts.append(
+            "".join(rng.choice(alphabet[:128] if rng.random() < 0.5 else alphabet) for _ in range(length))
+        )
+    found = 0
+    for text in texts:
+        share = textcodec._control_share(text, compiled=True)
+        assert share == textcodec._control_share(text, compiled=False), repr(text)
+        found += share > 0
+    assert found > 1000
 
 
 def test_compiled_csv_row_widths_are_csv_readers_on_every_case():

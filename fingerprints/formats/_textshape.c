@@ -59,6 +59,7 @@ enum {
     BASE64 = 32,     /* base64text's letters: A-Z, a-z, 0-9, "+" and "/" */
 };
 static uint8_t ascii_class[128];
+static const char LABEL_MARKS[] = ":=\t"; /* (the LABEL_MARK class, also searched for 16 bytes at a time) */
 
 static void add_class(const char *members, int class) {
     for (const char *c = members; *c; c++) ascii_class[(unsigned char)*c] |= (uint8_t)class;
@@ -66,7 +67,7 @@ static void add_class(const char *members, int class) {
 
 static void init_classes(void) {
     add_class(" \t\n\v\f\r\x1c\x1d\x1e\x1f", SPACE);
-    add_class(":=\t", LABEL_MARK);
+    add_class(LABEL_MARKS, LABEL_MARK);
     add_class("-=_*~#+.", RULE);
     add_class("[]{}(),", BRACKET);
     add_class("-=_+*|", TABLE_RULE);
@@ -185,9 +186,34 @@ TEXT_FN Py_ssize_t line_end(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     return found < 0 ? to : found;
 }
 
-TEXT_FN int holds_any(const Text *t, Py_ssize_t from, Py_ssize_t to, int class) {
-    for (Py_ssize_t i = from; i < to; i++)
-        if (in_class(char_at(t, i), class)) return 1;
+/* Whether text[from:to] holds a LABEL_MARK (":", "=" or TAB), 16 bytes at a time where SSE2 is. */
+TEXT_FN int holds_label_mark(const Text *t, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t i = from;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *units = t->data;
+        const __m128i a = _mm_set1_epi8(LABEL_MARKS[0]), b = _mm_set1_epi8(LABEL_MARKS[1]),
+                      c = _mm_set1_epi8(LABEL_MARKS[2]);
+        for (; i + 16 <= to; i += 16) {
+            __m128i chunk = _mm_loadu_si128((const __m128i *)(units + i));
+            __m128i marks = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, a), _mm_cmpeq_epi8(chunk, b)),
+                                         _mm_cmpeq_epi8(chunk, c));
+            if (_mm_movemask_epi8(marks)) return 1;
+        }
+    } else if (t->kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *units = t->data;
+        const __m128i a = _mm_set1_epi16(LABEL_MARKS[0]), b = _mm_set1_epi16(LABEL_MARKS[1]),
+                      c = _mm_set1_epi16(LABEL_MARKS[2]);
+        for (; i + 8 <= to; i += 8) {
+            __m128i chunk = _mm_loadu_si128((const __m128i *)(units + i));
+            __m128i marks = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(chunk, a), _mm_cmpeq_epi16(chunk, b)),
+                                         _mm_cmpeq_epi16(chunk, c));
+            if (_mm_movemask_epi8(marks)) return 1;
+        }
+    }
+#endif
+    for (; i < to; i++)
+        if (in_class(char_at(t, i), LABEL_MARK)) return 1;
     return 0;
 }
 
@@ -220,7 +246,7 @@ static Py_ssize_t MAX_UNLABELED_BLOCK_LINES = 12;
  * (after a YAML "- ") with whitespace around it. */
 TEXT_FN int is_field_line(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     if (to - from > MAX_FIELD_LINE_CHARS) return 0;
-    if (holds_any(t, from, to, LABEL_MARK)) return 1;
+    if (holds_label_mark(t, from, to)) return 1;
     Py_ssize_t first = from, end = to;
     strip(t, &first, &end);
     if (first == end) return 0;
@@ -452,7 +478,7 @@ TEXT_FN int append_line_labels(const Text *t, PyObject *text, Py_ssize_t from, P
 /* The line's test in _may_be_fields: it holds labels (_line_labels), or is one value. */
 TEXT_FN int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t bounds[2][2];
-    int labels = holds_any(t, from, to, LABEL_MARK), labeled;
+    int labels = holds_label_mark(t, from, to), labeled;
     Py_ssize_t count = line_pieces(t, from, to, bounds, labels, &labeled);
     if (labeled) return 1;
     if (labels && count == 2 && find_char(t, '\t', from, to) >= 0 && is_tab_label(t, bounds[0][0], bounds[0][1]))
@@ -465,7 +491,7 @@ TEXT_FN int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     Py_ssize_t newlines = 0;
     for (Py_ssize_t i = from; (i = find_char(t, '\n', i, to)) >= 0; i++) newlines++;
     if (newlines == 0) return 0;
-    if (newlines >= MAX_UNLABELED_BLOCK_LINES && !holds_any(t, from, to, LABEL_MARK)) return 0;
+    if (newlines >= MAX_UNLABELED_BLOCK_LINES && !holds_label_mark(t, from, to)) return 0;
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(t, line, to);
         if (!is_field_line(t, line, end)) return 0;
@@ -488,7 +514,7 @@ TEXT_FN PyObject *field_block(const Text *t, PyObject *text, Py_ssize_t from, Py
     if (!labels) return NULL;
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(t, line, to);
-        if (holds_any(t, line, end, LABEL_MARK) && append_line_labels(t, text, line, end, labels) < 0) {
+        if (holds_label_mark(t, line, end) && append_line_labels(t, text, line, end, labels) < 0) {
             Py_DECREF(labels);
             return NULL;
         }
@@ -1107,6 +1133,71 @@ fail:
     return NULL;
 }
 
+/* ---------------------------------------------------------- textcodec.py's control characters */
+
+/* The characters of text[:end] that are one of `controls` (ASCII): textcodec._control_share's
+ * count of control bytes in the head's UTF-8 (a character below 128 is its one byte there, and
+ * no other character has a byte below 128). Latin-1 text is read 16 bytes at a time: only the
+ * bytes below 32 and DEL (a line's newline, mostly) are looked up. */
+TEXT_FN Py_ssize_t control_chars_in(const Text *t, Py_ssize_t end, const uint8_t *is_control) {
+    Py_ssize_t count = 0, i = 0;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *units = t->data;
+        const __m128i low = _mm_set1_epi8(31), del = _mm_set1_epi8(127), zero = _mm_setzero_si128();
+        for (; i + 16 <= end; i += 16) {
+            __m128i chunk = _mm_loadu_si128((const __m128i *)(units + i));
+            __m128i below = _mm_cmpeq_epi8(_mm_subs_epu8(chunk, low), zero); /* (<= 31) */
+            unsigned found = (unsigned)_mm_movemask_epi8(_mm_or_si128(below, _mm_cmpeq_epi8(chunk, del)));
+            for (; found; found &= found - 1) count += is_control[units[i + __builtin_ctz(found)]];
+        }
+    }
+#endif
+    for (; i < end; i++) {
+        Py_UCS4 c = char_at(t, i);
+        count += c < 128 && is_control[c];
+    }
+    return count;
+}
+
+static PyObject *control_chars(PyObject *self, PyObject *args) {
+    PyObject *object;
+    Py_ssize_t end;
+    const char *controls;
+    Py_ssize_t control_count;
+    Text t;
+    if (!PyArg_ParseTuple(args, "Uny#", &object, &end, &controls, &control_count) || text_of(object, &t) < 0)
+        return NULL;
+    uint8_t is_control[128] = {0};
+    for (Py_ssize_t i = 0; i < control_count; i++) {
+        if ((unsigned char)controls[i] >= 128) {
+            PyErr_SetString(PyExc_ValueError, "controls must be ASCII");
+            return NULL;
+        }
+        is_control[(unsigned char)controls[i]] = 1;
+    }
+    if (end < 0) end = 0;
+    if (end > t.length) end = t.length;
+    Py_ssize_t count;
+    switch (t.kind) {
+    case PyUnicode_1BYTE_KIND: {
+        const Text kind_text = {PyUnicode_1BYTE_KIND, t.data, t.length};
+        count = control_chars_in(&kind_text, end, is_control);
+        break;
+    }
+    case PyUnicode_2BYTE_KIND: {
+        const Text kind_text = {PyUnicode_2BYTE_KIND, t.data, t.length};
+        count = control_chars_in(&kind_text, end, is_control);
+        break;
+    }
+    default: {
+        const Text kind_text = {PyUnicode_4BYTE_KIND, t.data, t.length};
+        count = control_chars_in(&kind_text, end, is_control);
+    }
+    }
+    return PyLong_FromSsize_t(count);
+}
+
 /* ------------------------------------------------------------ base64text.py's long stretches */
 
 /* Each stretch is found from one letter in every min_chars (a stretch that long holds one):
@@ -1171,6 +1262,9 @@ static PyMethodDef module_methods[] = {
     {"csv_row_widths", csv_row_widths, METH_VARARGS,
      "csv_row_widths(lines, delimiter) -> [int]: the fields of each row csv.reader(lines,\n"
      "delimiter=delimiter) reads (tabular._shape_score), without making the rows."},
+    {"control_chars", control_chars, METH_VARARGS,
+     "control_chars(text, end, controls) -> int: the characters of text[:end] that are one of the\n"
+     "ASCII bytes controls (textcodec._control_share's count)."},
     {"base64_stretches", base64_stretches, METH_VARARGS,
      "base64_stretches(text, min_chars) -> [start]: where the stretches of at least min_chars\n"
      "base64 letters (A-Z, a-z, 0-9, +, /) begin (base64text._long_run_starts)."},

@@ -13,6 +13,11 @@ import logging
 
 from . import limits
 
+try:  # the control characters counted in C (_textshape.c); _control_share's Python gives the same
+    from . import _textshape
+except ImportError:  # built without a C compiler
+    _textshape = None
+
 log = logging.getLogger(__name__)
 
 # Control bytes that never appear in text (tab, newlines, form feed and escape excepted: the
@@ -133,11 +138,16 @@ def _control_byte_share(data: bytes) -> float:
     return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data)
 
 
-def _control_share(text: str) -> float:
+def _control_share(text: str, compiled: bool = True) -> float:
     """The share of control characters among the first characters of ``text``, counted in
     its UTF-8 bytes (a control character is one byte there, and no other character has a
     byte below 0x80 but its own): ``bytes.translate`` runs at memory speed, ``str.translate``
-    looks every character up in a dict."""
+    looks every character up in a dict. ``compiled``: counted in the str itself by
+    ``_textshape.control_chars`` when it is built (the head's copy, its UTF-8 and the
+    translation cost most of decoding a text), else as follows, which defines the result."""
+    if compiled and _textshape is not None:
+        length = min(len(text), limits.ENCODING_SNIFF_BYTES)
+        return _textshape.control_chars(text, length, _CONTROL_BYTES) / length if length else 0.0
     head = text[: limits.ENCODING_SNIFF_BYTES]
     if not head:
         return 0.0
