@@ -640,12 +640,20 @@ class _KeyRows:
         self.salted = self.keys ^ (self.lines.astype(np.uint64) * LINE_SALT)
         self.order = np.argsort(self.salted)
         self.sorted_salted = self.salted[self.order]
+        # Where the run of sorted rows equal to each one ends: ``find``'s right bounds, without a
+        # second binary search per query.
+        size = len(self.sorted_salted)
+        firsts = np.flatnonzero(np.concatenate(([True], self.sorted_salted[1:] != self.sorted_salted[:-1])))
+        self.run_end = np.repeat(np.append(firsts[1:], size), np.diff(np.append(firsts, size)))
 
     def find(self, lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query, row) of every row showing key ``keys[q]`` in line ``lines[q]``."""
         salted = keys ^ (lines.astype(np.uint64) * LINE_SALT)
+        if len(self.sorted_salted) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         lo = np.searchsorted(self.sorted_salted, salted, side="left")
-        hi = np.searchsorted(self.sorted_salted, salted, side="right")
+        at = np.minimum(lo, len(self.sorted_salted) - 1)
+        hi = np.where(self.sorted_salted[at] == salted, self.run_end[at], lo)  # (side="right")
         query = np.repeat(np.arange(len(keys)), hi - lo)
         row = self.order[expand_ranges(lo, hi - lo)]
         same = (self.keys[row] == keys[query]) & (self.lines[row] == lines[query])
