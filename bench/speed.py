@@ -13,7 +13,7 @@ Corpora (written as folders of files in a temporary folder, deleted at the end):
   of the leak, but holds no record);
 - *leak-heavy*: altered text copies of the 6,000-record synthetic leak (every line a
   candidate; the second pass alone is also timed with its per-token work compiled and in
-  numpy);
+  numpy, and the evidence reports a sweep writes for its documents);
 - *pastes*: 10,000 pastes of 5 kB (real text, one in ten with a 10-row leak excerpt),
   scanned one after the other in one process as a sweep does.
 
@@ -56,10 +56,11 @@ from rich.table import Table
 
 from leaktrack import synthetic
 from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, scan_bytes, scan_text
+from leaktrack.fingerprints.evidence import evidence_report_json
 from leaktrack.fingerprints.first_pass import AVAILABLE as FIRST_PASS_COMPILED
 from leaktrack.fingerprints.line_keys import AVAILABLE as LINE_KEYS_COMPILED
 from leaktrack.fingerprints.line_keys import LineKeys
-from leaktrack.fingerprints.scan import _Scanner
+from leaktrack.fingerprints.scan import ScanDetail, _Scanner
 
 HERE = Path(__file__).resolve().parent
 KEY = bytes(range(32))
@@ -360,6 +361,7 @@ def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figur
             figures += first_pass_figures(label, texts, fingerprints, size, grep_rate, grep_lines, args.runs)
         if label == "leak-heavy":  # every line is a candidate: the second pass is most of the cost
             figures += second_pass_figures(texts, fingerprints, args.runs)
+            figures += evidence_figures(texts, fingerprints, args.runs)
         for cold in (True, False):
             if not cold:
                 library_cpu(texts, fingerprints, cold=True)  # the memo of one full pass
@@ -511,6 +513,39 @@ def second_pass_figures(texts: list[bytes], fingerprints: FingerprintSet, runs: 
         )
     fingerprints._scanner = None
     return figures
+
+
+def evidence_figures(texts: list[bytes], fingerprints: FingerprintSet, runs: int) -> list[Figure]:
+    """The evidence reports a sweep writes for the leak-heavy corpus' documents
+    (``evidence_report_json`` from the scan's own matches, without their lines), warm: their CPU
+    per matched (record, line) pair, beside the scan that found the pairs."""
+    fingerprints._scanner = None
+    leaks = []
+    for data in texts:
+        detail = ScanDetail()
+        if scan_text(data.decode("utf-8", "replace"), fingerprints, detail=detail).is_leak:
+            leaks.append((detail.text, detail.matches))
+    pairs = sum(len(matches.lines) for _, matches in leaks)
+
+    def reports() -> tuple[float, int]:
+        started = cpu()
+        for text, matches in leaks:
+            evidence_report_json(text, fingerprints, matches=matches)
+        return cpu() - started, len(leaks)
+
+    reports()  # warm: the chunk memo and the memos of the words
+    seconds, _ = median_of(runs, reports)
+    size = sum(len(text.encode("utf-8")) for text, _ in leaks) / MB
+    fingerprints._scanner = None
+    return [
+        Figure(
+            "leak-heavy, evidence reports (evidence_report_json), warm",
+            f"{size / seconds:.1f} MB/s CPU, {seconds / pairs * 1e6:.1f} us a pair ({len(leaks)} reports, {pairs} pairs)",
+            "",
+            "",
+            "",
+        )
+    ]
 
 
 def _versus(what, size, seconds, found, grep_rate, grep_lines, label) -> Figure:
