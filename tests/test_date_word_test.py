@@ -10,7 +10,19 @@ date at 10 million records). Here birth dates are
 shared by dozens of records and first names and surnames by dozens too (so that tokens are not
 listed on their own, as at scale), and the lines mix every case: a person's name beside their
 own date, the name turned round, initials, another person's date, rare names beside a date of
-others, words of no record."""
+others, words of no record.
+
+The second half: the test knowing the matcher's rules (the file's ``date_word_reach`` and
+``date_name_keys``, made by ``build.date_name_facts``) drops the lines the matcher would take
+for no record, and changes no match. At 10 million records ~450 people share each birth date,
+so a line of ordinary text naming someone beside a date ("Maria Lopez was seen on 1988-04-02")
+nearly always holds the date and a word of some record (a Maria born that day): the pairs keep
+it, and the matcher rejects it. Its records have every kind of name the rules know of (one
+token, one token twice, three tokens, rare ones; a facility, for the MinHash rescue), and its
+lines every rule the matcher has for a line without an id number: a name whole beside its date
+(in order, turned round, split by other words), initials with a date and a common field, a
+typo'd name with its date and common fields, and a person's name beside another person's
+date."""
 
 from __future__ import annotations
 
@@ -21,10 +33,13 @@ import random
 import numpy as np
 import pytest
 
-from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, first_pass, params
+from leaktrack.fingerprints import FingerprintSet, build_fingerprint_set, first_pass, params, scan_text
+from leaktrack.fingerprints.build import date_name_arrays
+from leaktrack.fingerprints.evidence import evidence_report
 from leaktrack.fingerprints.first_pass import DateWordTest
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.normalize import fold_text, token_bytes
+from leaktrack.fingerprints.scan import _Scanner, find_record_matches
 
 KEY = bytes(range(32))
 GIVEN = [
@@ -178,3 +193,185 @@ def test_the_words_side_gives_what_every_entry_of_the_dates_records_gives(finger
     assert by_words.sum() > 300
     assert (held & ~by_words).sum() > 300
     assert (~held).sum() > 300
+
+
+# -- The matcher's rules ------------------------------------------------------------------
+
+RULES = ("date_word_reach", "date_name_keys", "date_name_bits")
+
+
+def _letters(number: int) -> str:
+    return "".join(chr(ord("a") + int(digit)) for digit in str(number))
+
+
+def _name(i: int, rng: random.Random) -> str:
+    if i % 20 == 0:  # a rare person: tokens no other record has
+        return f"{rng.choice(GIVEN)}{_letters(i)} {_letters(i)}son"
+    if i % 13 == 0:  # one token: the word is the whole name
+        return rng.choice(GIVEN)
+    if i % 17 == 0:  # one token twice
+        given = rng.choice(GIVEN)
+        return f"{given} {given}"
+    if i % 11 == 0:
+        return f"{rng.choice(GIVEN)} {rng.choice(GIVEN)} {rng.choice(FAMILY)}"
+    return f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}"
+
+
+@pytest.fixture(scope="module")
+def names_of_every_kind():
+    rng = random.Random(11)
+    first_day = dt.date(1960, 1, 1).toordinal()
+    rows = []
+    for i in range(12_000):
+        name = _name(i, rng)
+        if i % 7 == 0:
+            name = name.replace("a", "á", 1)  # written with an accent: the line without it folds the same
+        # A tenth of the people born on 25 days (~50 records a date), the others over 9,000 days.
+        day = first_day + (rng.randrange(25) * 400 if i % 10 == 0 else rng.randrange(9000))
+        rows.append(
+            [
+                name,
+                dt.date.fromordinal(day).isoformat(),
+                rng.choice(["Aruba", "Benin", "Chad"]),
+                rng.choice(["open", "closed", "appeal"]),
+                f"facility {rng.randrange(100)}",
+            ]
+        )
+    return ["full_name", "date_of_birth", "nationality", "case_status", "facility"], rows
+
+
+@pytest.fixture(scope="module")
+def rules_fingerprints(names_of_every_kind):
+    columns, rows = names_of_every_kind
+    return build_fingerprint_set(columns, rows, [str(i + 1) for i in range(len(rows))], KEY)
+
+
+def _without_rules(fingerprints: FingerprintSet) -> FingerprintSet:
+    """The fingerprints as a file built with the (date, word) pairs but before the rules."""
+    empty = {name: np.empty(0, getattr(fingerprints, name).dtype) for name in RULES}
+    return dataclasses.replace(fingerprints, _scanner=None, **empty)
+
+
+def _rule_lines(rows, count: int = 2500) -> list[str]:
+    rng = random.Random(5)
+    lines = []
+    for _ in range(count):
+        name, date, nationality, status, facility = rng.choice(rows)
+        other = rng.choice(rows)
+        words = name.split()
+        day = dt.date.fromisoformat(date)
+        lines += [
+            f"{name}, born {date}",
+            f"{' '.join(reversed(words))} {day:%d.%m.%Y}",
+            f"{words[-1]}, {words[0]} ({day.day} {day:%B} {day.year})",
+            f"{words[0][0]}. {words[-1]} {date} {nationality}",
+            f"{words[0]} {words[-1][0]}. {date} {nationality} {status}",
+            f"{name[:-1]}x {date} {nationality} {status}",  # a typo in the name
+            f"{words[0]} {words[-1][1:]} {date} {nationality} {status} {facility}",  # the MinHash rescues some
+            f"{name} was seen on {other[1]}",
+            f"{words[0]} met {other[0]} on {date}",
+            f"{words[-1]} {other[1]}",
+            f"a letter to {words[0]} of {date}, i think",
+        ]
+    return lines
+
+
+def _same_matches(a, b) -> bool:
+    return all(np.array_equal(getattr(a, part), getattr(b, part)) for part in ("records", "lines", "scores"))
+
+
+def test_the_rules_drop_lines_that_match_no_record_and_keep_every_match(
+    rules_fingerprints, names_of_every_kind
+):
+    text = "\n".join(_rule_lines(names_of_every_kind[1]))
+    before = _without_rules(rules_fingerprints)
+    assert DateWordTest(rules_fingerprints, KeyedHasher(KEY)).knows_rules
+    assert not DateWordTest(before, KeyedHasher(KEY)).knows_rules
+    kept = _Scanner(rules_fingerprints).candidate_lines_of(text)
+    kept_before = _Scanner(before).candidate_lines_of(text)
+    assert set(kept) < set(kept_before)
+    assert len(kept_before) - len(kept) > 1000  # the rules are taken
+    found, found_before = find_record_matches(text, rules_fingerprints), find_record_matches(text, before)
+    assert len(found.records) > 5000
+    assert _same_matches(found, found_before)
+
+
+def test_each_rule_keeps_its_lines(rules_fingerprints, names_of_every_kind):
+    """Each way of keeping a line is taken, and each is needed: without it, a line that
+    matches a record is lost."""
+    lines = [token_bytes(fold_text(line)) for line in _rule_lines(names_of_every_kind[1], 600)]
+    test = DateWordTest(rules_fingerprints, KeyedHasher(KEY))
+    strict = np.ones(len(lines), dtype=bool)
+    held = test.held(lines, strict)
+    matched = np.zeros(len(lines), dtype=bool)
+    matched[
+        np.unique(find_record_matches("\n".join(line.decode() for line in lines), rules_fingerprints).lines)
+    ] = True
+    assert (matched & ~held).sum() == 0
+    reach = rules_fingerprints.date_word_reach
+    for crippled in (
+        {"date_word_reach": np.where(np.isinf(reach), 0, reach).astype(np.float32)},  # no whole value alone
+        {"date_word_reach": np.where(np.isinf(reach), reach, 0).astype(np.float32)},  # no name in part
+        {"date_name_bits": np.zeros_like(rules_fingerprints.date_name_bits)},  # no name whole or abbreviated
+    ):
+        without = DateWordTest(dataclasses.replace(rules_fingerprints, **crippled), KeyedHasher(KEY))
+        assert (matched & ~without.held(lines, strict)).sum() > 0
+
+
+def test_scan_results_and_evidence_are_the_same_with_the_rules(rules_fingerprints, names_of_every_kind):
+    rng = random.Random(8)
+    lines = _rule_lines(names_of_every_kind[1], 400)
+    documents = ["\n".join(rng.sample(lines, 40)) for _ in range(30)]
+    before = _without_rules(rules_fingerprints)
+    leaks = 0
+    for document in documents:
+        result, result_before = scan_text(document, rules_fingerprints), scan_text(document, before)
+        result.seconds = result_before.seconds = 0.0
+        assert result == result_before
+        leaks += result.verdict == "leak"
+        assert (
+            evidence_report(document, rules_fingerprints).to_json()
+            == evidence_report(document, before).to_json()
+        )
+    assert leaks == len(documents)
+
+
+def test_lines_read_by_ocr_are_kept_as_the_pairs_keep_them(rules_fingerprints, names_of_every_kind):
+    """A name with one letter misread by OCR is still the name (``_ocr_repaired_names``): a
+    record born that day holding one of the line's words may be it."""
+    text = "\n".join(_rule_lines(names_of_every_kind[1], 600))
+    everything = [(0, text.count("\n") + 1)]
+    kept = _Scanner(rules_fingerprints).candidate_lines_of(text, everything)
+    assert kept == _Scanner(_without_rules(rules_fingerprints)).candidate_lines_of(text, everything)
+    assert len(kept) > len(_Scanner(rules_fingerprints).candidate_lines_of(text))
+
+
+def test_the_pure_python_first_pass_drops_the_same_lines(rules_fingerprints, names_of_every_kind):
+    text = "\n".join(_rule_lines(names_of_every_kind[1], 600))
+    python = _Scanner(rules_fingerprints, compiled=False).candidate_lines(token_bytes(fold_text(text)))
+    assert python == _Scanner(rules_fingerprints).candidate_lines_of(text)
+
+
+def test_a_file_built_before_the_rules_is_given_the_same_from_its_entries(rules_fingerprints):
+    made = date_name_arrays(_without_rules(rules_fingerprints))
+    assert set(made) == set(RULES)
+    for name in RULES:
+        assert np.array_equal(made[name], getattr(rules_fingerprints, name)), name
+    assert np.isinf(rules_fingerprints.date_word_reach).any() and len(rules_fingerprints.date_name_keys) > 0
+
+
+def test_a_dataset_with_two_date_columns_has_no_rules():
+    """A record's two dates could match a line without a word of it (two whole values)."""
+    rng = random.Random(2)
+
+    def day(first: dt.date) -> str:
+        return dt.date.fromordinal(first.toordinal() + rng.randrange(20_000)).isoformat()
+
+    rows = [[_name(i, rng), day(dt.date(1940, 1, 1)), day(dt.date(1990, 1, 1)), "x"] for i in range(3000)]
+    fingerprints = build_fingerprint_set(
+        ["name", "born", "arrived", "status"], rows, [str(i) for i in range(len(rows))], KEY
+    )
+    assert [c.kind for c in fingerprints.columns][:3] == ["text", "date", "date"]
+    assert len(fingerprints.date_word_keys) > 0
+    assert all(len(getattr(fingerprints, name)) == 0 for name in RULES)
+    assert not DateWordTest(fingerprints, KeyedHasher(KEY)).knows_rules

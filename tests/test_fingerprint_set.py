@@ -286,48 +286,34 @@ def test_file_without_stored_bucket_indexes_loads_and_scans_the_same(
         assert np.array_equal(a.scores, b.scores)
 
 
-def test_file_without_date_word_pairs_loads_and_finds_the_same(
-    saved, tmp_path, monkeypatch, small_leak, small_leak_copies
+@pytest.mark.parametrize(
+    "later_arrays",
+    [
+        {"date_word_keys", "date_word_bits"},
+        {"date_word_reach", "date_name_keys", "date_name_bits"},
+    ],
+    ids=["pairs", "rules"],
+)
+def test_file_without_the_date_word_pairs_or_rules_loads_and_finds_the_same(
+    later_arrays, saved, tmp_path, monkeypatch, small_leak, small_leak_copies
 ):
     """The (date, word) pairs of the records are stored since the date-word test read the
-    entries of hundreds of records a date at 10M; a file from before loads without them, its
-    test reads the entries, and finds the same records on the same lines with the same scores."""
+    entries of hundreds of records a date at 10M, and their reach and (date, two words)
+    anchors since it drops lines no such record could match; a file from before loads
+    without them, its test reads the entries (keeps every line with a pair), and finds the
+    same records on the same lines with the same scores."""
     path, key_file = saved
     stored = FingerprintSet.load(path, key_file)
-    old = _as_saved_without(stored, {"date_word_keys", "date_word_bits"}, tmp_path, monkeypatch, key_file)
-    assert len(old.date_word_keys) == 0 and len(old.date_word_bits) == 0
     assert stored.numbers_needed and len(stored.date_word_keys) > len(stored)
+    assert len(stored.date_word_reach) == len(stored.date_word_keys) and len(stored.date_name_keys) > 0
+    old = _as_saved_without(stored, later_arrays, tmp_path, monkeypatch, key_file)
+    assert all(len(getattr(old, name)) == 0 for name in later_arrays)
     rng = random.Random(3)
     people = [(row[1], row[3]) for row in rng.sample(small_leak.rows, 200)]
     dates = [date for _, date in people]
     lines = [f"{name}, born {date}" for name, date in people[:100]]
-    lines += [f"{name} was seen on {rng.choice(dates)}" for name, _ in people[100:]]
-    texts = [s.data.decode("utf-8", "replace") for s in small_leak_copies] + ["\n".join(lines)]
-    assert find_record_matches(texts[-1], stored).records.size >= 100
-    for text in texts:
-        a, b = find_record_matches(text, stored), find_record_matches(text, old)
-        assert np.array_equal(a.records, b.records) and np.array_equal(a.lines, b.lines)
-        assert np.array_equal(a.scores, b.scores)
-
-
-def test_file_without_the_date_word_rules_loads_and_finds_the_same(
-    saved, tmp_path, monkeypatch, small_leak, small_leak_copies
-):
-    """The reach of each (date, word) pair and the (date, two words) anchors are stored since
-    the date-word test dropped only lines of dates no record holds beside a word; a file from
-    before loads without them, keeps those lines for the matcher, and finds the same records
-    on the same lines with the same scores."""
-    path, key_file = saved
-    stored = FingerprintSet.load(path, key_file)
-    rules = {"date_word_reach", "date_name_keys", "date_name_bits"}
-    assert len(stored.date_word_reach) == len(stored.date_word_keys) > 0 and len(stored.date_name_keys) > 0
-    old = _as_saved_without(stored, rules, tmp_path, monkeypatch, key_file)
-    assert all(len(getattr(old, name)) == 0 for name in rules) and len(old.date_word_keys) > 0
-    rng = random.Random(4)
-    people = [(row[1], row[3]) for row in rng.sample(small_leak.rows, 200)]
-    dates = [date for _, date in people]
-    lines = [f"{name}, born {date}" for name, date in people[:100]]
-    lines += [f"{name.split()[0]} was seen on {rng.choice(dates)}" for name, _ in people[100:]]
+    lines += [f"{name} was seen on {rng.choice(dates)}" for name, _ in people[100:150]]
+    lines += [f"{name.split()[0]} was seen on {rng.choice(dates)}" for name, _ in people[150:]]
     texts = [s.data.decode("utf-8", "replace") for s in small_leak_copies] + ["\n".join(lines)]
     assert find_record_matches(texts[-1], stored).records.size >= 100
     for text in texts:
