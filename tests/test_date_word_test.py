@@ -115,11 +115,13 @@ def _without_pairs(fingerprints: FingerprintSet) -> FingerprintSet:
     )
 
 
-def _lines(rows) -> list[str]:
+def _lines(rows, count: int = 600) -> list[str]:
+    """Lines of every kind for ``count`` records of ``rows`` (name, date, common fields...)."""
     rng = random.Random(5)
     lines = []
-    for _ in range(600):
-        name, date = rng.choice(rows)[:2]
+    for _ in range(count):
+        row = rng.choice(rows)
+        name, date, common = row[0], row[1], row[2:]
         other = rng.choice(rows)
         words = name.split()
         day = dt.date.fromisoformat(date)
@@ -127,9 +129,16 @@ def _lines(rows) -> list[str]:
             f"{name}, born {date}",
             f"{' '.join(reversed(words))} {day:%d.%m.%Y}",
             f"{words[0][0]}. {words[-1]} ({day.day} {day:%B} {day.year})",
+            f"{words[-1]}, {words[0]} ({day.day} {day:%B} {day.year})",
+            f"{words[0][0]}. {words[-1]} {date} {common[0]}",
+            f"{words[0]} {words[-1][0]}. {date} {common[0]} {common[1]}",
+            f"{name[:-1]}x {date} {common[0]} {common[1]}",  # a typo in the name
+            f"{words[0]} {words[-1][1:]} {date} {' '.join(common)}",  # the MinHash rescues some
             f"{name} was seen on {other[1]}",
             f"meeting of the {rng.choice(['board', 'club', 'committee'])} on {date}",
+            f"{words[0]} met {other[0]} on {date}",
             f"{words[-1]} {other[1]}",
+            f"a letter to {words[0]} of {date}, i think",
         ]
     return lines
 
@@ -252,30 +261,6 @@ def _without_rules(fingerprints: FingerprintSet) -> FingerprintSet:
     return dataclasses.replace(fingerprints, _scanner=None, **empty)
 
 
-def _rule_lines(rows, count: int = 2500) -> list[str]:
-    rng = random.Random(5)
-    lines = []
-    for _ in range(count):
-        name, date, nationality, status, facility = rng.choice(rows)
-        other = rng.choice(rows)
-        words = name.split()
-        day = dt.date.fromisoformat(date)
-        lines += [
-            f"{name}, born {date}",
-            f"{' '.join(reversed(words))} {day:%d.%m.%Y}",
-            f"{words[-1]}, {words[0]} ({day.day} {day:%B} {day.year})",
-            f"{words[0][0]}. {words[-1]} {date} {nationality}",
-            f"{words[0]} {words[-1][0]}. {date} {nationality} {status}",
-            f"{name[:-1]}x {date} {nationality} {status}",  # a typo in the name
-            f"{words[0]} {words[-1][1:]} {date} {nationality} {status} {facility}",  # the MinHash rescues some
-            f"{name} was seen on {other[1]}",
-            f"{words[0]} met {other[0]} on {date}",
-            f"{words[-1]} {other[1]}",
-            f"a letter to {words[0]} of {date}, i think",
-        ]
-    return lines
-
-
 def _same_matches(a, b) -> bool:
     return all(np.array_equal(getattr(a, part), getattr(b, part)) for part in ("records", "lines", "scores"))
 
@@ -283,7 +268,7 @@ def _same_matches(a, b) -> bool:
 def test_the_rules_drop_lines_that_match_no_record_and_keep_every_match(
     rules_fingerprints, names_of_every_kind
 ):
-    text = "\n".join(_rule_lines(names_of_every_kind[1]))
+    text = "\n".join(_lines(names_of_every_kind[1], 2000))
     before = _without_rules(rules_fingerprints)
     assert DateWordTest(rules_fingerprints, KeyedHasher(KEY)).knows_rules
     assert not DateWordTest(before, KeyedHasher(KEY)).knows_rules
@@ -299,7 +284,7 @@ def test_the_rules_drop_lines_that_match_no_record_and_keep_every_match(
 def test_each_rule_keeps_its_lines(rules_fingerprints, names_of_every_kind):
     """Each way of keeping a line is taken, and each is needed: without it, a line that
     matches a record is lost."""
-    lines = [token_bytes(fold_text(line)) for line in _rule_lines(names_of_every_kind[1], 600)]
+    lines = [token_bytes(fold_text(line)) for line in _lines(names_of_every_kind[1])]
     test = DateWordTest(rules_fingerprints, KeyedHasher(KEY))
     strict = np.ones(len(lines), dtype=bool)
     held = test.held(lines, strict)
@@ -320,7 +305,7 @@ def test_each_rule_keeps_its_lines(rules_fingerprints, names_of_every_kind):
 
 def test_scan_results_and_evidence_are_the_same_with_the_rules(rules_fingerprints, names_of_every_kind):
     rng = random.Random(8)
-    lines = _rule_lines(names_of_every_kind[1], 400)
+    lines = _lines(names_of_every_kind[1], 300)
     documents = ["\n".join(rng.sample(lines, 40)) for _ in range(30)]
     before = _without_rules(rules_fingerprints)
     leaks = 0
@@ -339,7 +324,7 @@ def test_scan_results_and_evidence_are_the_same_with_the_rules(rules_fingerprint
 def test_lines_read_by_ocr_are_kept_as_the_pairs_keep_them(rules_fingerprints, names_of_every_kind):
     """A name with one letter misread by OCR is still the name (``_ocr_repaired_names``): a
     record born that day holding one of the line's words may be it."""
-    text = "\n".join(_rule_lines(names_of_every_kind[1], 600))
+    text = "\n".join(_lines(names_of_every_kind[1]))
     everything = [(0, text.count("\n") + 1)]
     kept = _Scanner(rules_fingerprints).candidate_lines_of(text, everything)
     assert kept == _Scanner(_without_rules(rules_fingerprints)).candidate_lines_of(text, everything)
@@ -347,7 +332,7 @@ def test_lines_read_by_ocr_are_kept_as_the_pairs_keep_them(rules_fingerprints, n
 
 
 def test_the_pure_python_first_pass_drops_the_same_lines(rules_fingerprints, names_of_every_kind):
-    text = "\n".join(_rule_lines(names_of_every_kind[1], 600))
+    text = "\n".join(_lines(names_of_every_kind[1]))
     python = _Scanner(rules_fingerprints, compiled=False).candidate_lines(token_bytes(fold_text(text)))
     assert python == _Scanner(rules_fingerprints).candidate_lines_of(text)
 
