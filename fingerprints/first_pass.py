@@ -60,6 +60,8 @@ except ImportError:  # not built (no C compiler at install): scan.py's pure-Pyth
 
 AVAILABLE = _firstpass is not None
 _FOLD_MEMO_LIMIT = 100_000  # folded non-ASCII chunks remembered (dropped whole when full)
+# Words and dates whose keys the date-word test remembers, of each kind (~100 bytes each, ~5 MB):
+_KEY_MEMO_LIMIT = 50_000
 # Records whose entries the date-word test reads at once (~17 entries a record at 10M records:
 # a few MB of temporaries, whatever the number of date lines in a document).
 _RECORDS_AT_ONCE = 1 << 16
@@ -186,6 +188,9 @@ class DateWordTest:
         self.common_columns = fingerprints.common_columns
         bits = fingerprints.date_word_bits
         self.date_word_bits: KeyBitset | None = KeyBitset(bits) if len(bits) else None
+        # Keys remembered across documents (``_remembered_keys``, ``_digit_date_keys``):
+        self._memos: dict[str, dict[str, int]] = {"t": {}, "d": {}}
+        self._digit_dates: dict[str, list[int]] = {}
         anchor_bits = fingerprints.date_name_bits
         self.knows_rules = 0 < len(fingerprints.date_word_reach) == len(fingerprints.date_word_keys)
         self.knows_rules &= len(anchor_bits) > 0
@@ -222,19 +227,25 @@ class DateWordTest:
         words are never looked at. ``strict`` (per line, only when the file ``knows_rules``):
         also, is it what the matcher could take for such a record (see the class)?"""
         tokens_of = [tokens_of_line(line) for line in lines]
-        dates, date_lines = [], []
+        dates: list[int] = []  # keys of the digit dates, then of the spelled ones
+        date_lines: list[int] = []
+        spelled: list[str] = []
+        spelled_lines: list[int] = []
         for i, tokens in enumerate(tokens_of):
             # (digit tokens of any script: "١٩٩٠٠٣٠٧" reads as a date too)
-            read = [iso for t in tokens if t.isdigit() and 6 <= len(t) <= 8 for iso in digit_date_readings(t)]
+            for t in tokens:
+                if t.isdigit() and 6 <= len(t) <= 8 and (read := self._digit_date_keys(t)):
+                    dates += read
+                    date_lines += [i] * len(read)
             if not MONTHS.keys().isdisjoint(tokens):
-                read += textual_dates(tokens)
-            dates += read
-            date_lines += [i] * len(read)
+                read_spelled = textual_dates(tokens)
+                spelled += read_spelled
+                spelled_lines += [i] * len(read_spelled)
         held = np.zeros(len(lines), dtype=bool)
-        if not dates:
+        if not dates and not spelled:
             return held
-        dates_array = self._keys("d", dates)
-        date_lines_array = np.array(date_lines, dtype=np.int64)
+        dates_array = np.concatenate((np.array(dates, dtype=np.uint64), self._remembered_keys("d", spelled)))
+        date_lines_array = np.array(date_lines + spelled_lines, dtype=np.int64)
         if self.date_word_bits is not None:
             return self._held_by_pairs(
                 self.date_word_bits, lines, tokens_of, dates_array, date_lines_array, strict
@@ -415,7 +426,7 @@ class DateWordTest:
             ]
             words += tokens
             word_lines += [i] * len(tokens)
-        keys = self._keys("t", words)
+        keys = self._remembered_keys("t", words)
         # A record's entry keys are known keys: a word the file's bitset rules out is no
         # record's.
         known = KeyBitset(self.fp.known_bits).may_contain(keys)
@@ -438,6 +449,33 @@ class DateWordTest:
         distinctive = ~self.common_columns[self.fp.entry_columns[entries]]
         distinctive &= (self.fp.entry_flags[entries] & FLAG_INITIAL) == 0
         return entry_lines[found[distinctive]]
+
+    def _digit_date_keys(self, token: str) -> list[int]:
+        """The keys of the dates a digit token reads as (``digit_date_readings``), remembered
+        (``_KEY_MEMO_LIMIT``): dates come from a calendar, and a token is keyed once."""
+        keys = self._digit_dates.get(token)
+        if keys is None:
+            if len(self._digit_dates) >= _KEY_MEMO_LIMIT:
+                self._digit_dates.clear()
+            readings = digit_date_readings(token)
+            keys = self._keys("d", list(readings)).tolist() if readings else []
+            self._digit_dates[token] = keys
+        return keys
+
+    def _remembered_keys(self, prefix: str, values: list[str]) -> np.ndarray:
+        """``_keys`` of the values, each value keyed once while it is remembered
+        (``_KEY_MEMO_LIMIT`` values of a kind: a line's everyday words, names and dates repeat
+        across the documents of a sweep)."""
+        memo = self._memos[prefix]  # (read with get only: another thread may clear it)
+        keys = [memo.get(v) for v in values]
+        missing = list({v for v, k in zip(values, keys) if k is None})
+        if missing:
+            made = dict(zip(missing, self._keys(prefix, missing).tolist()))
+            if len(memo) + len(made) > _KEY_MEMO_LIMIT:
+                memo.clear()
+            memo.update(made)
+            keys = [made[v] if k is None else k for v, k in zip(values, keys)]
+        return np.array(keys, dtype=np.uint64)
 
     def _keys(self, prefix: str, values: list[str]) -> np.ndarray:
         """uint64 keys of values of one kind (``KeyedHasher``'s prefixes), in one C call when

@@ -360,3 +360,21 @@ def test_a_dataset_with_two_date_columns_has_no_rules():
     assert len(fingerprints.date_word_keys) > 0
     assert all(len(getattr(fingerprints, name)) == 0 for name in RULES)
     assert not DateWordTest(fingerprints, KeyedHasher(KEY)).knows_rules
+
+
+def test_the_keys_remembered_across_documents_are_the_keys(
+    rules_fingerprints, names_of_every_kind, monkeypatch
+):
+    """The test keys each word and date once while it remembers it (a bounded memo, dropped
+    whole when full): lines asked again, or with the memo nearly empty, are held the same."""
+    lines = [token_bytes(fold_text(line)) for line in _lines(names_of_every_kind[1], 200)]
+    strict = np.ones(len(lines), dtype=bool)
+    first = DateWordTest(rules_fingerprints, KeyedHasher(KEY)).held(lines, strict)
+    monkeypatch.setattr(first_pass, "_KEY_MEMO_LIMIT", 5)
+    small = DateWordTest(rules_fingerprints, KeyedHasher(KEY))
+    assert np.array_equal(small.held(lines, strict), first)
+    assert np.array_equal(small.held(lines[::-1], strict)[::-1], first)
+    assert (
+        0 < len(small._memos["t"]) <= len(set(w for line in lines for w in line.split()))
+        and first.sum() > 100
+    )
