@@ -1,8 +1,9 @@
 """The quick exits of plain text's kind tests give what the whole tests give: the delimiter
 sniffer's first lines (one regex match in place of a find a line), the mail test, which gives
 up at a first line that is no header before it cuts the head into lines, the magic-bytes
-tests, which look no further than a first byte that starts no magic, and the Markdown
-separator test, tried only at the lines that hold its dashes."""
+tests, which look no further than a first byte that starts no magic, the Markdown
+separator test, tried only at the lines that hold its dashes, and a delimited row's line,
+joined whole when no cell needs ``one_line``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import random
 
 from leaktrack.fingerprints.formats import limits, sniff, tables, tabular
 from leaktrack.fingerprints.formats import text as text_kinds
+from leaktrack.fingerprints.formats.cells import one_line
 from leaktrack.fingerprints.formats.sniff import binary_kind, document_kind, looks_like_mail
 
 _LINE_ENDS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\n\n", ""]
@@ -78,3 +80,15 @@ def test_markdown_separator_lines_are_found_where_the_pattern_finds_them():
         assert text_kinds._holds_markdown_separator(head) == expected, head
         found += expected
     assert 500 < found < len(heads) - 500
+
+
+def test_a_delimited_row_is_the_one_line_text_of_each_of_its_cells():
+    rng = random.Random(11)
+    cells = ["", "a", "Jane Example", "x\ty", "line\nbreak", "cr\rhere", "\t", "\n", " \r\n ", "é"]
+    rows = [[], [""], ["\t"], ["a\tb"], ["a", "b\tc"], ["a\n"]]
+    rows += [[rng.choice(cells) for _ in range(rng.randrange(0, 6))] for _ in range(5000)]
+    for row in rows:
+        assert tables._row_line(row) == "\t".join(one_line(cell) for cell in row), row
+    text = 'name,note\n"Jane, Example","two\nlines"\n"tab\there",plain\n,\n'
+    expected = "\n".join("\t".join(one_line(c) for c in row) for row in tabular.parse_delimited(text, ","))
+    assert tables.delimited_to_lines(text, ",") == expected + "\n"
