@@ -631,6 +631,16 @@ def test_a_name_in_ocr_look_alikes_counts_as_words_but_not_as_a_number(scanners,
     assert not any(n % 3 for n in found)
 
 
+def _lines_asked_of_the_date_word_test(compiled: _Scanner, monkeypatch) -> list[bytes]:
+    """The lines ``DateWordTest.held`` is asked about from now on (in order; it still answers)."""
+    asked: list[bytes] = []
+    held = compiled.date_words.held
+    monkeypatch.setattr(
+        compiled.date_words, "held", lambda lines, *strict: (asked.extend(lines), held(lines, *strict))[1]
+    )
+    return asked
+
+
 @compiled_only
 def test_a_name_beside_a_date_no_record_has_is_dropped_before_the_date_word_test(
     scanners, small_leak, monkeypatch
@@ -651,12 +661,7 @@ def test_a_name_beside_a_date_no_record_has_is_dropped_before_the_date_word_test
     rows = rng.sample([r for r in small_leak.rows if r[name].isascii()], 10)
     lines = [f"{row[name]} was seen on {other}" for row, other in zip(rows, others)]
     lines.append(f"{rows[0][name]} was seen on {rows[0][birth]}")
-    compiled = scanners[0]
-    asked: list[bytes] = []
-    held = compiled.date_words.held
-    monkeypatch.setattr(
-        compiled.date_words, "held", lambda lines, *strict: (asked.extend(lines), held(lines, *strict))[1]
-    )
+    asked = _lines_asked_of_the_date_word_test(scanners[0], monkeypatch)
     found = _assert_same_candidate_lines(scanners, "\n".join(lines))
     assert [n for n, _ in found] == [len(lines) - 1]
     assert asked == [token_bytes(fold_text(lines[-1]))]
@@ -737,12 +742,7 @@ def test_a_changelog_signature_is_dropped_before_the_date_word_test_unless_its_d
     lines.append(
         f" -- {rows[0][name]} <x@example.org>  Sun, {dd} {month_names[int(month) - 1]} {year} 17:11:31 +0100"
     )
-    compiled = scanners[0]
-    asked: list[bytes] = []
-    held = compiled.date_words.held
-    monkeypatch.setattr(
-        compiled.date_words, "held", lambda lines, *strict: (asked.extend(lines), held(lines, *strict))[1]
-    )
+    asked = _lines_asked_of_the_date_word_test(scanners[0], monkeypatch)
     found = _assert_same_candidate_lines(scanners, "\n".join(lines))
     assert asked == [token_bytes(fold_text(lines[-1]))]
     assert [n for n, _ in found] == [len(lines) - 1]
