@@ -272,47 +272,66 @@ def test_other_case_lanes_are_every_case_with_fingerprints_but_the_sweeps_own(tm
     ]
 
 
-def test_a_304_re_sights_what_another_case_holds_and_is_counted_unscanned_where_it_holds_nothing(
-    tmp_path, leak_fingerprints
-):
-    import asyncio
+def _case_b_lane(tmp_path, fingerprints):
+    """Another case, "b", of the same fingerprints, its store, crawl state and evidence in
+    ``tmp_path``."""
+    from leaktrack.spiders.cases import CaseLane
 
-    from scrapy.utils.test import get_crawler
-
-    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, OtherCasesPipeline, lanes_to_setting
-    from leaktrack.spiders.items import FetchedDocument
-    from leaktrack.spiders.state import CrawlState, SeenUrl
-
-    known, unseen = "https://paste.example/known", "https://paste.example/unseen"
-    lane = CaseLane(
+    return CaseLane(
         "b",
-        str(leak_fingerprints.path),
-        str(leak_fingerprints.key_file),
+        str(fingerprints.path),
+        str(fingerprints.key_file),
         f"sqlite:///{tmp_path / 'b.db'}",
         str(tmp_path / "b-state.db"),
         str(tmp_path / "b-evidence"),
     )
+
+
+def _other_cases_pipeline_run(lane, scan_workers: int, items) -> dict:
+    """The items through an ``OtherCasesPipeline`` of the one other case ``lane`` (built as a
+    sweep's settings build it, closed after); the crawl's stats."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.spiders.cases import OTHER_CASES_SETTING, OtherCasesPipeline, lanes_to_setting
+
+    settings = {
+        OTHER_CASES_SETTING: lanes_to_setting([lane]),
+        "LEAKTRACK_SCAN": True,
+        "LEAKTRACK_SCAN_WORKERS": scan_workers,
+    }
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = OtherCasesPipeline.from_crawler(crawler)
+    try:
+        for item in items:
+            asyncio.run(pipeline.process_item(item))
+    finally:
+        pipeline.close_spider()
+    return crawler.stats.get_stats()
+
+
+def test_a_304_re_sights_what_another_case_holds_and_is_counted_unscanned_where_it_holds_nothing(
+    tmp_path, leak_fingerprints
+):
+    from leaktrack.spiders.items import FetchedDocument
+    from leaktrack.spiders.state import CrawlState, SeenUrl
+
+    known, unseen = "https://paste.example/known", "https://paste.example/unseen"
+    lane = _case_b_lane(tmp_path, leak_fingerprints)
     copy = found_copy(known, ["r1"])
     with SQLiteStore(tmp_path / "b.db") as store:
         (held,) = store.upsert_copies([copy])
     state = CrawlState(lane.crawl_state)
     state.remember(SeenUrl(known, "pastes", copy.content_sha256, None, None, True))
     state.close()
-    settings = {
-        OTHER_CASES_SETTING: lanes_to_setting([lane]),
-        "LEAKTRACK_SCAN": True,
-        "LEAKTRACK_SCAN_WORKERS": 1,
-    }
-    crawler = get_crawler(settings_dict=settings)
-    pipeline = OtherCasesPipeline.from_crawler(crawler)
-    try:
-        for url in (known, unseen):  # 304 answers: no body to scan
-            item = FetchedDocument(source="pastes", url=url, body=b"", not_modified=True)
-            asyncio.run(pipeline.process_item(item))
-    finally:
-        pipeline.close_spider()
+    # 304 answers: no body to scan
+    items = [
+        FetchedDocument(source="pastes", url=url, body=b"", not_modified=True) for url in (known, unseen)
+    ]
+    stats = _other_cases_pipeline_run(lane, 1, items)
 
-    assert crawler.stats.get_value("leaktrack/other_cases_not_scanned") == 1
+    assert stats.get("leaktrack/other_cases_not_scanned") == 1
     with SQLiteStore(tmp_path / "b.db") as store:
         assert store.get(held.id).last_seen > held.last_seen  # re-sighted
         assert [m.url for m in store.list_matches(limit=None)] == [known]
@@ -321,48 +340,28 @@ def test_a_304_re_sights_what_another_case_holds_and_is_counted_unscanned_where_
 def test_another_case_reads_a_clean_pdf_once_however_many_urls_serve_its_bytes(
     tmp_path, leak_fingerprints, small_leak
 ):
-    import asyncio
     import hashlib
 
-    from scrapy.utils.test import get_crawler
-
-    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, OtherCasesPipeline, lanes_to_setting
     from leaktrack.spiders.items import FetchedDocument
     from leaktrack.synthetic_forms import render_pdf
 
     clean = render_pdf(["fruit", "count"], [["apples", "3"], ["pears", "12"]])
     leak = render_pdf(small_leak.columns, small_leak.rows[:20])
-    lane = CaseLane(
-        "b",
-        str(leak_fingerprints.path),
-        str(leak_fingerprints.key_file),
-        f"sqlite:///{tmp_path / 'b.db'}",
-        str(tmp_path / "b-state.db"),
-        str(tmp_path / "b-evidence"),
-    )
-    settings = {
-        OTHER_CASES_SETTING: lanes_to_setting([lane]),
-        "LEAKTRACK_SCAN": True,
-        "LEAKTRACK_SCAN_WORKERS": 0,
-    }
-    crawler = get_crawler(settings_dict=settings)
-    pipeline = OtherCasesPipeline.from_crawler(crawler)
     served = [("a/fruit.pdf", clean), ("b/fruit.pdf", clean), ("a/roster.pdf", leak), ("b/roster.pdf", leak)]
-    try:
-        for path, body in served:
-            item = FetchedDocument(
-                source="mirror",
-                url=f"https://mirror.example/{path}",
-                body=body,
-                content_type="application/pdf",
-                content_sha256=hashlib.sha256(body).hexdigest(),
-            )
-            asyncio.run(pipeline.process_item(item))
-    finally:
-        pipeline.close_spider()
+    items = [
+        FetchedDocument(
+            source="mirror",
+            url=f"https://mirror.example/{path}",
+            body=body,
+            content_type="application/pdf",
+            content_sha256=hashlib.sha256(body).hexdigest(),
+        )
+        for path, body in served
+    ]
+    stats = _other_cases_pipeline_run(_case_b_lane(tmp_path, leak_fingerprints), 0, items)
 
     # The second clean copy is known by its bytes; the leak is scanned (and stored) at both URLs.
-    assert crawler.stats.get_value("leaktrack/other_cases_known_clean") == 1
+    assert stats.get("leaktrack/other_cases_known_clean") == 1
     with SQLiteStore(tmp_path / "b.db") as store:
         assert sorted(m.url for m in store.list_matches(limit=None)) == [
             "https://mirror.example/a/roster.pdf",
