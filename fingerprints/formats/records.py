@@ -308,7 +308,7 @@ def _parse_block(block: list[str], labels: set[str]) -> list | None:
     ``block`` is one of ``field_block_pieces``', so each of its lines passed
     ``_may_be_fields``: a line without ":", "=" or TAB was read there as one piece that is one
     value, and ``_fields`` would give it as one unlabeled field; it is given so here without
-    reading it again (``tests/test_formats_records.py`` compares the two on every case)."""
+    reading it again (``tests/test_formats_textshape.py`` compares the two on every case)."""
     if len(block) < 2:
         return None
     parsed = []
