@@ -226,8 +226,8 @@ after = rss()
 names_text = Path(sys.argv[6]).read_text(encoding="utf-8")  # (not in the RSS after load)
 # The date-word test as for a file built before the matcher's rules ("pairs": the (date, word)
 # pairs alone), or before the pairs too ("entries": it reads the date's records' entries).
-hidden = {"rules": (), "pairs": ("date_word_reach", "date_name_keys", "date_name_bits")}.get(
-    sys.argv[7], ("date_word_reach", "date_name_keys", "date_name_bits", "date_word_keys", "date_word_bits"))
+rules = ("date_word_reach", "date_name_keys", "date_name_bits")
+hidden = {"rules": (), "pairs": rules}.get(sys.argv[7], rules + ("date_word_keys", "date_word_bits"))
 fp = dataclasses.replace(fp, **{name: np.empty(0, getattr(fp, name).dtype) for name in hidden})
 def scan(text=text):
     cpu = time.process_time()
