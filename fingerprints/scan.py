@@ -131,9 +131,6 @@ class _Scanner:
         self.id_columns = np.array([c.kind == KIND_ID for c in fingerprints.columns], dtype=bool)
         self.date_columns = np.array([c.kind == KIND_DATE for c in fingerprints.columns], dtype=bool)
         self.text_columns = np.array([c.kind == KIND_TEXT for c in fingerprints.columns], dtype=bool)
-        # An abbreviated name form's weight, WEIGHT_ABBREVIATED_NAME * df ** -RARITY_EXPONENT,
-        # when the form is shared by INITIALS_WITH_DATE_MAX_DF records:
-        self.min_initials_weight = params.MIN_INITIALS_WEIGHT
         self.known_keys = fingerprints.known_keys
         month_keys = self._month_keys()
         self.chunks = ChunkTable(
@@ -478,7 +475,7 @@ class _Scanner:
         if not self.date_columns.any():
             return np.zeros(len(found.weights), dtype=bool)
         return (
-            (found.abbreviated.max(axis=1) >= self.min_initials_weight)
+            (found.abbreviated.max(axis=1) >= params.MIN_INITIALS_WEIGHT)
             & found.whole[:, self.date_columns].any(axis=1)
             & (common >= params.INITIALS_WITH_DATE_MIN_COMMON_WEIGHT)
         )
