@@ -265,15 +265,14 @@ class ChunkTable:
         id_counts, digits, readable, years, ocr_numbers = [], [], [], [], []
         tokens_of = [chunk_tokens(chunk) for chunk in chunks]
         # The tokens not keyed before, keyed in one call (a fresh scanner meets a leak's names
-        # that are not ASCII here, thousands of them; one at a time they were most of its cost;
-        # a token the memo lost when it was full and cleared is keyed alone):
+        # that are not ASCII here, thousands of them; one at a time they were most of its cost):
         token_keys_of = self.hasher.prime("t", [t for tokens in tokens_of for t in tokens])
         for tokens in tokens_of:
             readings = ocr_readings("".join(tokens)) if len(tokens) >= 2 else ((), ())
             readable.append(any(readings))
             ocr_numbers.append(bool(readings[1]))
             years.append(any(t.isdigit() and len(t) == 4 for t in tokens))
-            keys = [token_keys_of[t] if t in token_keys_of else self.hasher.token(t) for t in tokens]
+            keys = [token_keys_of[t] for t in tokens]
             ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
             dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
             token_keys += keys

@@ -197,12 +197,15 @@ class KeyedHasher:
     def prime(self, prefix: str, values: Iterable[str]) -> dict[str, int]:
         """Key the values not yet memoized in one call; returns the memo of that kind, which
         then holds every one of them (the build keys a chunk's tokens before its records and
-        looks them up in the memo)."""
+        looks them up in the memo). A memo that would grow past ``CHUNK_MEMO_LIMIT`` is
+        dropped first, and then every value is keyed, those it held too."""
         memo = self._memos[prefix]
-        missing = list({v for v in values if v not in memo})
+        wanted = set(values)
+        missing = list(wanted.difference(memo))
         if missing:
             if len(memo) + len(missing) > params.CHUNK_MEMO_LIMIT:
                 memo.clear()
+                missing = list(wanted)
             memo.update(zip(missing, self.many(prefix, missing).tolist()))
         return memo
 

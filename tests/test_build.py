@@ -10,7 +10,7 @@ import pytest
 
 from leaktrack import synthetic
 from leaktrack.errors import DatasetError
-from leaktrack.fingerprints import build, build_fingerprint_set, fingerprint_dataset_file
+from leaktrack.fingerprints import build, build_fingerprint_set, fingerprint_dataset_file, params
 from leaktrack.fingerprints.arrays import bucket_bits_for, bucket_offsets
 from leaktrack.fingerprints.spill import PartitionedSpill
 
@@ -87,6 +87,15 @@ def test_stored_bucket_indexes_are_the_ones_the_scanner_makes_from_the_keys(leak
     ):
         assert len(keys) > 3 * 5_000
         assert np.array_equal(stored, bucket_offsets(keys, bucket_bits_for(len(keys))))
+
+
+def test_a_build_whose_token_memo_fills_and_is_dropped_builds_the_same_file(leak, one_process, monkeypatch):
+    """The keys of tokens are remembered up to ``CHUNK_MEMO_LIMIT`` (``KeyedHasher.prime``),
+    then the memo is dropped: the tokens being keyed are still looked up there afterwards
+    (the memo of a real dataset's names at tens of millions of records fills)."""
+    monkeypatch.setattr(params, "CHUNK_MEMO_LIMIT", 50)
+    small_memo = build_fingerprint_set(leak.columns, leak.rows, leak.ids, KEY, workers=1)
+    assert _same_arrays(small_memo, one_process) == []
 
 
 def test_a_killed_worker_fails_the_build_with_a_one_line_error(leak, tmp_path, monkeypatch):
