@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -70,25 +71,35 @@ FAMILY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def dataset():
+def _people(
+    name_of: Callable[[int, random.Random], str], common_fields: Callable[[random.Random], list[str]]
+) -> list[list[str]]:
+    """12,000 records: the i-th person's name (``name_of``), date of birth, and common fields.
+    Every seventh name is written with an accent (the line without it must fold the same).
+    Most dates are shared by a few records (listed among the candidates), a tenth of the
+    people are born on 25 days (~50 records a date: listed among the paired values)."""
     rng = random.Random(11)
     first_day = dt.date(1960, 1, 1).toordinal()
     rows = []
     for i in range(12_000):
-        if i % 20 == 0:  # a rare person: tokens no other record has
-            name = f"{rng.choice(GIVEN)}x{i} q{i}son"
-        else:
-            name = f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}"
+        name = name_of(i, rng)
         if i % 7 == 0:
-            name = name.replace("a", "á", 1)  # written with an accent: the line without it must fold the same
-        # Most dates shared by a few records (listed among the candidates), a tenth of the
-        # people born on 25 days (~50 records a date: listed among the paired values).
-        clustered = i % 10 == 0
-        day = dt.date.fromordinal(first_day + (rng.randrange(25) * 400 if clustered else rng.randrange(9000)))
-        rows.append(
-            [name, day.isoformat(), rng.choice(["A", "B", "C"]), rng.choice(["open", "closed", "appeal"])]
-        )
+            name = name.replace("a", "á", 1)
+        day = first_day + (rng.randrange(25) * 400 if i % 10 == 0 else rng.randrange(9000))
+        rows.append([name, dt.date.fromordinal(day).isoformat(), *common_fields(rng)])
+    return rows
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    def name_of(i: int, rng: random.Random) -> str:
+        if i % 20 == 0:  # a rare person: tokens no other record has
+            return f"{rng.choice(GIVEN)}x{i} q{i}son"
+        return f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}"
+
+    rows = _people(
+        name_of, lambda rng: [rng.choice(["A", "B", "C"]), rng.choice(["open", "closed", "appeal"])]
+    )
     return ["full_name", "date_of_birth", "nationality", "case_status"], rows
 
 
@@ -228,24 +239,14 @@ def _name(i: int, rng: random.Random) -> str:
 
 @pytest.fixture(scope="module")
 def names_of_every_kind():
-    rng = random.Random(11)
-    first_day = dt.date(1960, 1, 1).toordinal()
-    rows = []
-    for i in range(12_000):
-        name = _name(i, rng)
-        if i % 7 == 0:
-            name = name.replace("a", "á", 1)  # written with an accent: the line without it folds the same
-        # A tenth of the people born on 25 days (~50 records a date), the others over 9,000 days.
-        day = first_day + (rng.randrange(25) * 400 if i % 10 == 0 else rng.randrange(9000))
-        rows.append(
-            [
-                name,
-                dt.date.fromordinal(day).isoformat(),
-                rng.choice(["Aruba", "Benin", "Chad"]),
-                rng.choice(["open", "closed", "appeal"]),
-                f"facility {rng.randrange(100)}",
-            ]
-        )
+    rows = _people(
+        _name,
+        lambda rng: [
+            rng.choice(["Aruba", "Benin", "Chad"]),
+            rng.choice(["open", "closed", "appeal"]),
+            f"facility {rng.randrange(100)}",
+        ],
+    )
     return ["full_name", "date_of_birth", "nationality", "case_status", "facility"], rows
 
 
