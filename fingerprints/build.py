@@ -1199,29 +1199,55 @@ def date_name_facts(
 
     The records' entries are read as the file holds them, so a file built without these
     arrays can be given them afterwards with the same result."""
-    record_column = (
-        records.astype(np.int64) * params.MAX_DATASET_COLUMNS + columns
-    )  # (record, column) in order
-    distinctive = ~is_common
-    # R's distinct words (summed when a key is a token twice, in two fields) and which are a
-    # whole value alone:
+    dates_at = np.flatnonzero(listed_dates)
+    word_keys, word_records, reach = _distinct_words_reach(keys, flags, weights, records, is_common)
+    pair_at, date_of_pair = _same_record(word_records, records[dates_at])
+    pair_keys = date_word_keys(keys[dates_at][date_of_pair], word_keys[pair_at])
+    pair_reach = reach[pair_at] + weights[dates_at][date_of_pair].astype(np.float64)
+    anchor_records, anchors = _name_anchors(keys, columns, flags, weights, records, dates_at, is_common)
+    anchor_at, date_of_anchor = _same_record(anchor_records, records[dates_at])
+    anchor_keys = date_word_keys(keys[dates_at][date_of_anchor], anchors[anchor_at])
+    return DateNameFacts(pair_keys, pair_reach, anchor_keys)
+
+
+def _distinct_words_reach(
+    keys: np.ndarray, flags: np.ndarray, weights: np.ndarray, records: np.ndarray, is_common: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each record's distinct words (``word_entries``; entries as ``date_name_facts`` takes
+    them): their keys, records (sorted) and reach without a date: the sum of the record's
+    token entries of that key (a token twice, in two fields), or infinity when the word
+    alone is one of its whole values."""
     at = np.flatnonzero(word_entries(flags, is_common))
     at = at[np.lexsort((keys[at], records[at]))]
     starts = np.flatnonzero(group_starts(records[at], keys[at]))
     word_keys, word_records = keys[at][starts], records[at][starts]
     word_sums = np.add.reduceat(weights[at].astype(np.float64), starts) if len(at) else np.zeros(0)
-    whole = distinctive & ((flags & (FLAG_TOKEN | FLAG_BAG | FLAG_INITIAL)) == 0)
+    whole = ~is_common & ((flags & (FLAG_TOKEN | FLAG_BAG | FLAG_INITIAL)) == 0)
     whole_salted = sorted_unique(keys[whole] ^ records[whole].astype(np.uint64) * _RECORD_SALT)
     word_salt = word_records.astype(np.uint64) * _RECORD_SALT
     alone = np.zeros(len(word_keys), dtype=bool)
     for times in range(1, params.MAX_VALUE_TOKENS + 1):
         alone |= sorted_contains(whole_salted, repeated_token_keys(word_keys, times) ^ word_salt)
-    reach = np.where(alone, np.inf, word_sums)
-    dates_at = np.flatnonzero(listed_dates)
-    pair_at, date_of_pair = _same_record(word_records, records[dates_at])
-    pair_keys = date_word_keys(keys[dates_at][date_of_pair], word_keys[pair_at])
-    pair_reach = reach[pair_at] + weights[dates_at][date_of_pair].astype(np.float64)
-    # Anchors: pairs of one column's distinct tokens, and (token, initial) pairs where forms count.
+    return word_keys, word_records, np.where(alone, np.inf, word_sums)
+
+
+def _name_anchors(
+    keys: np.ndarray,
+    columns: np.ndarray,
+    flags: np.ndarray,
+    weights: np.ndarray,
+    records: np.ndarray,
+    dates_at: np.ndarray,
+    is_common: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The records (sorted) and ``word_pair_keys`` of their anchors (entries as
+    ``date_name_facts`` takes them; ``dates_at``, the listed dates' entries): each pair of a
+    record's distinct tokens of one column, and each (token, initial) pair of a column where
+    the record's abbreviated forms could count."""
+    record_column = (
+        records.astype(np.int64) * params.MAX_DATASET_COLUMNS + columns
+    )  # (record, column) in order
+    distinctive = ~is_common
     tokens = np.flatnonzero(word_entries(flags, is_common))
     tokens = tokens[np.lexsort((keys[tokens], record_column[tokens]))]
     tokens = tokens[group_starts(record_column[tokens], keys[tokens])]
@@ -1245,10 +1271,7 @@ def date_name_facts(
         anchor_second = np.concatenate((anchor_second, keys[initials[initial_at]]))
         anchor_records = np.concatenate((anchor_records, records[tokens[token_at]]))
     order = np.argsort(anchor_records, kind="stable")
-    anchors = word_pair_keys(anchor_first, anchor_second)[order]
-    anchor_at, date_of_anchor = _same_record(anchor_records[order], records[dates_at])
-    anchor_keys = date_word_keys(keys[dates_at][date_of_anchor], anchors[anchor_at])
-    return DateNameFacts(pair_keys, pair_reach, anchor_keys)
+    return anchor_records[order], word_pair_keys(anchor_first, anchor_second)[order]
 
 
 def date_name_arrays(fingerprints: FingerprintSet) -> dict[str, np.ndarray]:
