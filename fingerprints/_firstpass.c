@@ -518,7 +518,7 @@ typedef struct {
     HotSlot *token_keys; /* TOKEN_SLOTS tokens (0, 0: empty) and their TOKEN_ bits: cached_token_bits */
     uint8_t *token_bits;
     /* per document */
-    Bytes norm, hit_arena, out, raw, pieces, line, tokens;
+    Bytes norm, hit_arena, out, raw, pieces;
     HitSet line_hits, doc_hits;
 } FirstPass;
 
@@ -1222,8 +1222,6 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     if (fp->norm.capacity > (1 << 16)) bytes_free(&fp->norm);
     if (fp->raw.capacity > (1 << 16)) bytes_free(&fp->raw);
     if (fp->pieces.capacity > (1 << 16)) bytes_free(&fp->pieces);
-    if (fp->line.capacity > (1 << 16)) bytes_free(&fp->line);
-    if (fp->tokens.capacity > (1 << 16)) bytes_free(&fp->tokens);
     if (fp->line_hits.capacity > 4096 || fp->doc_hits.capacity > 4096) {
         hitset_free(&fp->line_hits);
         hitset_free(&fp->doc_hits);
@@ -1263,108 +1261,151 @@ static int normalized_line(FirstPass *fp, Bytes *out, const void *text, int kind
 /* ---------------------------------------------------------------- spelled dates */
 
 /* normalize.textual_dates reads a month name's day and year among the DATE_WINDOW tokens on
- * each side of it (fillers skipped): the nearest before it, the first two after it. */
+ * each side of it (fillers skipped): the nearest before it, the first two after it. The
+ * tokens (chunks.tokens_of_line: runs of letters, runs of digits of the line's token_bytes)
+ * are read as the line goes, the last DATE_RING of them kept: memory does not grow with the
+ * line, however long. */
 #define DATE_WINDOW 4
+#define DATE_RING 16 /* more than the 2 * DATE_WINDOW + 1 tokens a month name is read among */
+
+/* A token: letters or digits, its length, and its first bytes (a longer one is no month
+ * name, filler, day or year). */
+typedef struct {
+    size_t length;
+    int digits;
+    uint8_t bytes[MAX_DATE_WORD];
+} DateToken;
 
 typedef struct {
-    size_t offset, length;
-} Token;
+    DateToken ring[DATE_RING];
+    size_t count; /* tokens read (the last DATE_RING of them in ring) */
+} DateTokens;
 
-/* The tokens of a normalized ASCII line (a-z, 0-9, spaces): runs of letters, runs of digits
- * (chunks.tokens_of_line). */
-static int line_tokens(Bytes *out, const uint8_t *c, size_t n) {
-    out->size = 0;
-    for (size_t i = 0; i < n;) {
-        if (c[i] == ' ') {
-            i++;
-            continue;
-        }
-        int digits = is_digit(c[i]);
-        size_t j = i + 1;
-        while (j < n && c[j] != ' ' && is_digit(c[j]) == digits) j++;
-        Token token = {i, j - i};
-        if (bytes_put(out, &token, sizeof token) < 0) return -1;
-        i = j;
-    }
-    return 0;
-}
+static inline const DateToken *date_token(const DateTokens *d, size_t k) { return &d->ring[k % DATE_RING]; }
 
-/* The DateWord of letters, or NULL: among the month names (months) or the fillers. */
-static const DateWord *date_word(const FirstPass *fp, const uint8_t *c, size_t n, int months) {
+/* The DateWord a token is, or NULL: among the month names (months) or the fillers. */
+static const DateWord *date_word(const FirstPass *fp, const DateToken *t, int months) {
+    if (t->digits || t->length > MAX_DATE_WORD) return NULL;
     int from = months ? 0 : fp->month_count, to = months ? fp->month_count : fp->date_word_count;
     for (int k = from; k < to; k++) {
         const DateWord *w = &fp->date_words[k];
-        if (w->length == n && memcmp(w->bytes, c, n) == 0) return w;
+        if (w->length == t->length && memcmp(w->bytes, t->bytes, t->length) == 0) return w;
     }
     return NULL;
 }
 
-/* The first two tokens on one side of the month name at index at (step -1: before it,
- * nearest first), within DATE_WINDOW tokens, fillers skipped; -1 where there is none. */
-static void date_side(const FirstPass *fp, const uint8_t *c, const Token *tokens, size_t count, size_t at, int step,
-                      long side[2]) {
-    int found = 0;
-    side[0] = side[1] = -1;
-    for (long d = 1; d <= DATE_WINDOW && found < 2; d++) {
-        long k = (long)at + step * d;
-        if (k < 0 || k >= (long)count) break;
-        const Token *t = &tokens[k];
-        if (!is_digit(c[t->offset]) && date_word(fp, c + t->offset, t->length, 0)) continue;
-        side[found++] = k;
-    }
-}
-
-/* The date of a day and a year token (indexes, -1 none) in a month, as yyyymmdd, or 0: a
- * day of one or two digits, a year of four, a valid date of a year in range. */
-static int spelled_date(const FirstPass *fp, const uint8_t *c, const Token *tokens, long day, long year, int month) {
-    if (day < 0 || year < 0) return 0;
-    const Token *d = &tokens[day], *y = &tokens[year];
-    if (!is_digit(c[d->offset]) || d->length > 2 || !is_digit(c[y->offset]) || y->length != 4) return 0;
-    int dd = number_of(c + d->offset, d->length), yy = number_of(c + y->offset, 4);
+/* The date (yyyymmdd) of a day and a year token (NULL: none) in a month, or 0: a day of one
+ * or two digits, a year of four, a valid date of a year in range. */
+static int spelled_date(const FirstPass *fp, const DateToken *day, const DateToken *year, int month) {
+    if (!day || !year || !day->digits || day->length > 2 || !year->digits || year->length != 4) return 0;
+    int dd = number_of(day->bytes, day->length), yy = number_of(year->bytes, 4);
     if (yy < fp->date_min_year || yy > fp->date_max_year || dd < 1 || dd > days_in_month(yy, month)) return 0;
     return yy * 10000 + month * 100 + dd;
 }
 
-/* The dates normalize.textual_dates reads in a normalized ASCII line, as yyyymmdd ints (in
- * its order), into dates; -1 on error. */
-static int spelled_dates(FirstPass *fp, const uint8_t *c, size_t n, Bytes *dates) {
-    dates->size = 0;
-    if (line_tokens(&fp->tokens, c, n) < 0) return -1;
-    const Token *tokens = (const Token *)fp->tokens.data;
-    size_t count = fp->tokens.size / sizeof(Token);
-    for (size_t i = 0; i < count; i++) {
-        if (is_digit(c[tokens[i].offset])) continue;
-        const DateWord *month = date_word(fp, c + tokens[i].offset, tokens[i].length, 1);
-        if (month == NULL) continue;
-        long before[2], after[2];
-        date_side(fp, c, tokens, count, i, -1, before);
-        date_side(fp, c, tokens, count, i, 1, after);
-        long pairs[3][2] = {{before[0], after[0]}, {after[0], after[1]}, {after[0], before[0]}};
-        for (int p = 0; p < 3; p++) {
-            int date = spelled_date(fp, c, tokens, pairs[p][0], pairs[p][1], month->number);
-            if (date && bytes_put(dates, &date, sizeof date) < 0) return -1;
-        }
+/* The dates around the token at index m when it is a month name, the tokens after it read
+ * up to index last (exclusive), each handed to found (in textual_dates' order): 1 as soon as
+ * found says so, else 0, -1 on error. */
+static int dates_around(const FirstPass *fp, const DateTokens *d, size_t m, size_t last,
+                        int (*found)(const FirstPass *, int, void *), void *state) {
+    const DateWord *month = date_word(fp, date_token(d, m), 1);
+    if (month == NULL) return 0;
+    const DateToken *before = NULL, *after[2] = {NULL, NULL};
+    for (size_t k = 1; k <= DATE_WINDOW && k <= m && before == NULL; k++)
+        if (!date_word(fp, date_token(d, m - k), 0)) before = date_token(d, m - k);
+    int n = 0;
+    for (size_t k = m + 1; k <= m + DATE_WINDOW && k < last && n < 2; k++)
+        if (!date_word(fp, date_token(d, k), 0)) after[n++] = date_token(d, k);
+    const DateToken *pairs[3][2] = {{before, after[0]}, {after[0], after[1]}, {after[0], before}};
+    for (int p = 0; p < 3; p++) {
+        int date = spelled_date(fp, pairs[p][0], pairs[p][1], month->number);
+        int stop = date ? found(fp, date, state) : 0;
+        if (stop) return stop;
     }
     return 0;
 }
 
-/* Does a line of code points [start, end) hold a spelled date that is a prefilter key: 1, 0,
- * -1 on error. A line that does not fold here to ASCII is said to (the date-word test reads
- * it). */
-static int spelled_date_of_dataset(FirstPass *fp, const void *text, int kind, size_t start, size_t end) {
-    int folded = normalized_line(fp, &fp->line, text, kind, start, end);
-    if (folded <= 0) return folded < 0 ? -1 : 1;
-    for (size_t i = 0; i < fp->line.size; i++)
-        if (fp->line.data[i] >= 0x80) return 1;
-    Bytes dates = {0};
-    int found = spelled_dates(fp, fp->line.data, fp->line.size, &dates) < 0 ? -1 : 0;
-    for (size_t k = 0; found == 0 && k < dates.size / sizeof(int); k++) {
-        int date;
-        memcpy(&date, dates.data + k * sizeof date, sizeof date);
-        found = is_prefilter_key(fp, date_key(&fp->key, date));
+/* The reading of a line's tokens: the last DATE_RING of them and the one being read. */
+typedef struct {
+    DateTokens d;
+    DateToken *t; /* the token being read, or NULL */
+    int (*found)(const FirstPass *, int, void *);
+    void *state;
+} DateReading;
+
+/* One byte of the line's token_bytes (a normalized letter or digit, or a separator class)
+ * into the reading: a token ended reads the dates around the month name DATE_WINDOW tokens
+ * before it. What found says (1 stop, -1 error), else 0. */
+static inline int read_date_byte(const FirstPass *fp, DateReading *r, uint8_t c) {
+    int digits = is_digit(c);
+    if (r->t != NULL && (c <= C_HIGH || r->t->digits != digits)) { /* the token ends */
+        r->t = NULL;
+        if (r->d.count > DATE_WINDOW) {
+            int stop = dates_around(fp, &r->d, r->d.count - 1 - DATE_WINDOW, r->d.count, r->found, r->state);
+            if (stop) return stop;
+        }
     }
-    bytes_free(&dates);
-    return found;
+    if (c <= C_HIGH) return 0; /* a separator */
+    if (r->t == NULL) {
+        r->t = &r->d.ring[r->d.count++ % DATE_RING];
+        r->t->length = 0;
+        r->t->digits = digits;
+    }
+    if (r->t->length < MAX_DATE_WORD) r->t->bytes[r->t->length] = c;
+    r->t->length++;
+    return 0;
+}
+
+/* Reads the spelled dates of code points [start, end) of a text (as its token_bytes, then
+ * tokens_of_line), in textual_dates' order, handing each to found: 1 as soon as found says so,
+ * else 0, -1 on error. A line with a character that does not fold here to ASCII (one that
+ * does not fold alone, or folds to a letter of another script) is not read: 1, as if a date
+ * were found (the date-word test reads it). */
+static int read_spelled_dates(FirstPass *fp, const void *text, int kind, size_t start, size_t end,
+                              int (*found)(const FirstPass *, int, void *), void *state) {
+    DateReading r;
+    r.d.count = 0;
+    r.t = NULL;
+    r.found = found;
+    r.state = state;
+    for (size_t i = start; i < end; i++) {
+        Py_UCS4 cp = PyUnicode_READ(kind, text, i);
+        int stop = 0;
+        if (cp < 0x80) {
+            uint8_t c = BYTE_CLASS[cp];
+            if (c != C_DELETED) stop = read_date_byte(fp, &r, c); /* "ma-rch" is march */
+        } else {
+            CharFold *f = char_fold(fp, cp);
+            if (f == NULL) return -1;
+            if (f->state != FOLD_SAFE) return 1;
+            for (int k = 0; k < f->length && !stop; k++) {
+                if (f->bytes[k] >= 0x80) return 1;
+                stop = read_date_byte(fp, &r, BYTE_CLASS[f->bytes[k]]);
+            }
+        }
+        if (stop) return stop;
+    }
+    int stop = read_date_byte(fp, &r, C_SEP); /* the last token ends */
+    for (size_t m = r.d.count > DATE_WINDOW ? r.d.count - DATE_WINDOW : 0; !stop && m < r.d.count; m++)
+        stop = dates_around(fp, &r.d, m, r.d.count, found, state);
+    return stop;
+}
+
+/* found() callbacks of read_spelled_dates: is the date a prefilter key (stop); keep it. */
+static int date_is_prefilter_key(const FirstPass *fp, int date, void *state) {
+    (void)state;
+    return is_prefilter_key(fp, date_key(&fp->key, date));
+}
+
+static int keep_date(const FirstPass *fp, int date, void *state) {
+    (void)fp;
+    return bytes_put((Bytes *)state, &date, sizeof date);
+}
+
+/* Does a line of code points [start, end) hold a spelled date that is a prefilter key (or
+ * one this pass does not read): 1, 0, -1 on error. */
+static int spelled_date_of_dataset(FirstPass *fp, const void *text, int kind, size_t start, size_t end) {
+    return read_spelled_dates(fp, text, kind, start, end, date_is_prefilter_key, NULL);
 }
 
 /* The rows' lines as (line number, token_bytes(fold_text(line))) tuples, made here: building them
@@ -1460,7 +1501,8 @@ static PyObject *FirstPass_spelled_dates(FirstPass *fp, PyObject *arg) {
     PyObject *result = NULL;
     Bytes dates = {0};
     if (!plain) PyErr_SetString(PyExc_ValueError, "not a normalized ASCII line (a-z, 0-9, spaces)");
-    else if (spelled_dates(fp, c, (size_t)line.len, &dates) == 0 && (result = PyList_New(0)) != NULL) {
+    else if (read_spelled_dates(fp, c, PyUnicode_1BYTE_KIND, 0, (size_t)line.len, keep_date, &dates) == 0 &&
+             (result = PyList_New(0)) != NULL) {
         for (size_t k = 0; k < dates.size / sizeof(int); k++) {
             int date;
             memcpy(&date, dates.data + k * sizeof date, sizeof date);
@@ -1618,8 +1660,6 @@ static void FirstPass_dealloc(FirstPass *fp) {
     bytes_free(&fp->out);
     bytes_free(&fp->raw);
     bytes_free(&fp->pieces);
-    bytes_free(&fp->line);
-    bytes_free(&fp->tokens);
     hitset_free(&fp->line_hits);
     hitset_free(&fp->doc_hits);
     Py_TYPE(fp)->tp_free((PyObject *)fp);

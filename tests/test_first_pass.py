@@ -746,3 +746,49 @@ def test_a_changelog_signature_is_dropped_before_the_date_word_test_unless_its_d
     found = _assert_same_candidate_lines(scanners, "\n".join(lines))
     assert asked == [token_bytes(fold_text(lines[-1]))]
     assert [n for n, _ in found] == [len(lines) - 1]
+
+
+@compiled_only
+def test_spelled_dates_in_raw_text_flag_lines_as_textual_dates_reads_them(scanners, small_leak):
+    """Through ``lines()``: lines of raw text with spelled dates (cases, "-./'" inside words,
+    punctuation, fillers, long words, birth dates of the leak and other dates) get
+    LINE_NO_DATASET_DATE exactly where ``textual_dates`` of their token bytes reads no
+    prefilter date (``_assert_same_line_strengths``)."""
+    birth = small_leak.columns.index("date_of_birth")
+    rng = random.Random(47)
+    months = ["March", "MARCH", "Ma-rch", "mar.", "Dec", "dez", "juil", "Sept", "o'ct", "Mayo"]
+    fillers = ["of", "the", "de", "le", "th", "a", "o"]
+    lines = []
+    for _ in range(400):
+        if rng.random() < 0.5:  # a birth date of the leak, its words cut by "-./'" or in capitals
+            year, month, day = rng.choice(small_leak.rows)[birth].split("-")
+            name = MONTH_NAMES[int(month) - 1]
+            cut = rng.randrange(1, len(name))
+            month_word = rng.choice(
+                [
+                    name,
+                    name.upper(),
+                    f"{name[:cut]}-{name[cut:]}",
+                    f"{name[:3]}.",
+                    f"{name[:cut]}'{name[cut:]}",
+                ]
+            )
+            year = rng.choice([year, f"{year[:2]}.{year[2:]}"])
+        else:
+            year, day, month_word = (
+                str(rng.randrange(1890, 2110)),
+                str(rng.randrange(0, 33)),
+                rng.choice(months),
+            )
+        words = [day + rng.choice(["", "th", "."]), *rng.sample(fillers, rng.randrange(0, 3)), month_word]
+        words += [*rng.sample(fillers, rng.randrange(0, 2)), year]
+        if rng.random() < 0.3:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(["x" * 20, "seen", "(", "--", "Sun,"]))
+        if rng.random() < 0.3:
+            words.reverse()
+        lines.append(rng.choice([" ", ", ", "/", " - "]).join(words))
+    text = "\n".join(lines)
+    assert _assert_same_line_strengths(scanners, text) > 150
+    flags = np.frombuffer(scanners[0].first_pass._pass.lines(text)[3], dtype=np.int64).reshape(-1, 5)[:, 4]
+    only_dates = flags[(flags & 2) > 0]
+    assert 20 < np.count_nonzero(only_dates & first_pass_module.LINE_NO_DATASET_DATE) < len(only_dates) - 20
