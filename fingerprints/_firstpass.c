@@ -1497,7 +1497,7 @@ static PyObject *FirstPass_spelled_dates(FirstPass *fp, PyObject *arg) {
     if (PyObject_GetBuffer(arg, &line, PyBUF_SIMPLE) < 0) return NULL;
     const uint8_t *c = (const uint8_t *)line.buf;
     int plain = 1;
-    for (Py_ssize_t i = 0; plain && i < line.len; i++) plain = c[i] == ' ' || (c[i] < 0x80 && BYTE_CLASS[c[i]] > C_HIGH);
+    for (Py_ssize_t i = 0; plain && i < line.len; i++) plain = c[i] == ' ' || is_digit(c[i]) || (c[i] >= 'a' && c[i] <= 'z');
     PyObject *result = NULL;
     Bytes dates = {0};
     if (!plain) PyErr_SetString(PyExc_ValueError, "not a normalized ASCII line (a-z, 0-9, spaces)");
