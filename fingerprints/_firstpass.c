@@ -1544,7 +1544,7 @@ static int add_date_words(FirstPass *fp, PyObject *words, int months) {
         const char *word;
         Py_ssize_t length;
         int number = 0;
-        if (months ? !PyArg_ParseTuple(item, "y#i", &word, &length, &number) : PyBytes_AsStringAndSize(item, (char **)&word, &length) < 0) {
+        if (months ? !PyArg_Parse(item, "(y#i)", &word, &length, &number) : PyBytes_AsStringAndSize(item, (char **)&word, &length) < 0) {
             Py_DECREF(seq);
             return -1;
         }

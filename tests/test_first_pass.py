@@ -427,6 +427,34 @@ def test_every_compiled_entry_point_refuses_a_key_blake2b_cannot_take(fingerprin
             call()
 
 
+@compiled_only
+def test_the_compiled_pass_refuses_month_names_and_fillers_it_cannot_read(fingerprints):
+    """The month names (``(name, number)`` pairs) and fillers the compiled pass reads spelled
+    dates with are lowercase ASCII words of at most 15 letters, months 1 to 12: anything else
+    is a ValueError or a TypeError (a pair that is no tuple was a SystemError)."""
+    from leaktrack.fingerprints import _firstpass
+
+    keys, bits = np.empty(0, dtype=np.uint64), np.zeros(8, np.uint8)
+    before = (KEY, keys, keys, keys, keys, bits, len, len, 2, 6, 3, 1900, 2099)
+
+    def first_pass(month_names, date_fillers):
+        return _firstpass.FirstPass(*before, month_names, date_fillers)
+
+    first_pass([(b"march", 3), [b"mars", 3]], [b"of"])  # a pair may be any sequence
+    for month_names, date_fillers in (
+        ([(b"March", 3)], []),
+        ([(b"march", 13)], []),
+        ([(b"", 1)], []),
+        ([], [b"x" * 16]),
+        ([], [b"Of"]),
+    ):
+        with pytest.raises(ValueError):
+            first_pass(month_names, date_fillers)
+    for month_names, date_fillers in (([b"march"], []), ([(b"march",)], []), ([], ["of"]), (3, [])):
+        with pytest.raises(TypeError):
+            first_pass(month_names, date_fillers)
+
+
 def _one_hit_tokens(scanner, leak, count: int) -> list[str]:
     """Name tokens that are one prefilter hit each (rare dataset values): the everyday words
     a big page may hold by chance."""
