@@ -533,6 +533,30 @@ def test_a_file_over_the_limit_is_refused_without_being_read(tmp_path):
         read_limited(big, MB)
 
 
+def test_an_unbuffered_read_that_comes_in_short_pieces_is_read_on_as_a_buffered_one_is():
+    """A raw read may give fewer bytes than asked (a pipe-backed or network file system):
+    read_limited's reads go on until they have them or the file ends. (A small stand-in for
+    such a file: a regular file here always gives all it is asked for.)"""
+    import io
+
+    from leaktrack.fingerprints.formats.reading import _read_up_to
+
+    class ThreeBytesARead(io.RawIOBase):
+        def __init__(self, data: bytes):
+            self.data = data
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            piece, self.data = self.data[: min(size, 3)], self.data[min(size, 3) :]
+            return piece
+
+    assert _read_up_to(ThreeBytesARead(b"abcdefghij"), 7) == b"abcdefg"
+    assert _read_up_to(ThreeBytesARead(b"abcdefghij"), 11) == b"abcdefghij"
+    assert _read_up_to(ThreeBytesARead(b""), 5) == b""
+
+
 def _stat_seeing_size(monkeypatch, size: int) -> None:
     """os.stat as read_limited calls it, saying the file holds ``size`` bytes (a file that
     grows between the stat and the read)."""
