@@ -1065,9 +1065,36 @@ def _files_below(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+            files.extend(path.joinpath(*parts) for parts in sorted(_file_parts_below(path)))
         elif path.exists():
             files.append(path)
         else:
             raise DocumentError(f"file not found: {path}")
     return files
+
+
+def _file_parts_below(folder: Path, parts: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The parts below ``folder`` of each file ``sorted(p for p in folder.rglob("*") if
+    p.is_file())`` lists (sorted, they sort as those paths do): symlinks to files count,
+    symlinked folders are not entered, an unreadable folder is passed over. From
+    ``os.scandir``'s entries, which know a file's type without a stat of it (rglob and
+    is_file made two Path objects and a stat a file)."""
+    try:
+        with os.scandir(folder.joinpath(*parts)) as found:
+            entries = list(found)
+    except PermissionError:
+        return
+    for entry in entries:
+        if not entry.is_symlink() and _is(entry, "is_dir"):
+            yield from _file_parts_below(folder, (*parts, entry.name))
+        elif _is(entry, "is_file"):
+            yield (*parts, entry.name)
+
+
+def _is(entry: os.DirEntry, test: str) -> bool:
+    """``Path.is_dir`` or ``Path.is_file`` (``test``) of the entry: a symlink's target that
+    is gone or loops is neither, where the entry's own test raises."""
+    try:
+        return bool(getattr(entry, test)())
+    except OSError:
+        return bool(getattr(Path(entry.path), test)())

@@ -10,7 +10,7 @@ import pytest
 
 from leaktrack.errors import DocumentError
 from leaktrack.fingerprints import scan
-from leaktrack.fingerprints.scan import scan_paths
+from leaktrack.fingerprints.scan import _files_below, scan_paths
 from leaktrack.synthetic import render_delimited, unrelated_paste_text
 
 
@@ -63,3 +63,25 @@ def test_a_file_that_cannot_be_scanned_is_listed_and_the_others_are_scanned_in_w
 def test_a_missing_path_is_reported_before_anything_is_scanned(folder_of_sizes, small_leak_fingerprints):
     with pytest.raises(DocumentError, match="file not found"):
         next(scan_paths([folder_of_sizes, folder_of_sizes / "nope.txt"], small_leak_fingerprints, workers=2))
+
+
+def test_the_files_below_a_folder_are_those_rglob_and_is_file_list_in_path_order(tmp_path):
+    """Hidden files, symlinks to files (not to folders, which are not entered), names whose
+    order as strings is not their order as paths ("b-c" and "b/x"), empty and deep folders;
+    a broken symlink and a symlink loop are no files."""
+    root = tmp_path / "root"
+    for name in ["a.txt", ".hidden", "b-c", "b/x", "b/y/z.txt", "B", "deep/1/2/3/4.txt", "é.txt"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x")
+    (root / "empty").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "o.txt").write_text("o")
+    (root / "link-to-file").symlink_to(root / "a.txt")
+    (root / "link-to-folder").symlink_to(outside)
+    (root / "broken").symlink_to(tmp_path / "gone")
+    (root / "loop").symlink_to(root / "loop")
+    expected = sorted(p for p in root.rglob("*") if p.is_file())
+    assert _files_below([root]) == expected
+    assert root / "link-to-file" in expected and root / "b-c" in expected
+    assert not any("outside" in str(p) or "link-to-folder" in str(p) for p in expected)
