@@ -147,7 +147,7 @@ def _two_part_splits(digits: str) -> list[tuple[int, int]]:
 
 def digit_date_readings(token: str) -> tuple[str, ...]:
     """ISO dates a 6-8 digit token can be: YYYYMMDD, DDMMYYYY or MMDDYYYY (all kept)."""
-    if not (token.isdigit() and 6 <= len(token) <= 8):
+    if not (token.isdecimal() and 6 <= len(token) <= 8):  # (isdigit takes "❶", which int() refuses)
         return ()
     readings: set[str | None] = set()
     for month, day in _two_part_splits(token[4:]):
@@ -178,7 +178,7 @@ def textual_dates(tokens: list[str]) -> list[str]:
             (after[0], after[1]),
             (after[0], before[0]),
         ):
-            if day.isdigit() and year.isdigit() and len(day) <= 2 and len(year) == 4:
+            if day.isdecimal() and year.isdecimal() and len(day) <= 2 and len(year) == 4:
                 iso = _iso_date(int(year), month, int(day))
                 if iso:
                     found.append(iso)

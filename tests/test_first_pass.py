@@ -18,7 +18,14 @@ from leaktrack.fingerprints import build_fingerprint_set, params, scan_bytes, sc
 from leaktrack.fingerprints import first_pass as first_pass_module
 from leaktrack.fingerprints.chunks import ChunkTable, tokens_of_line
 from leaktrack.fingerprints.keys import KeyedHasher
-from leaktrack.fingerprints.normalize import DATE_FILLER_WORDS, MONTHS, fold_text, textual_dates, token_bytes
+from leaktrack.fingerprints.normalize import (
+    DATE_FILLER_WORDS,
+    MONTHS,
+    digit_date_readings,
+    fold_text,
+    textual_dates,
+    token_bytes,
+)
 from leaktrack.fingerprints.scan import _Scanner
 from leaktrack.synthetic import negative_samples, unrelated_paste_text
 
@@ -453,6 +460,22 @@ def test_the_compiled_pass_refuses_month_names_and_fillers_it_cannot_read(finger
     for month_names, date_fillers in (([b"march"], []), ([(b"march",)], []), ([], ["of"]), (3, [])):
         with pytest.raises(TypeError):
             first_pass(month_names, date_fillers)
+
+
+def test_digits_int_cannot_read_beside_a_month_name_are_no_date_in_either_pass(scanners, small_leak):
+    """A token of characters str.isdigit takes but int() refuses (dingbat digits "❶", "➅",
+    which fold to themselves) beside a month name and a year, or six to eight of them, made
+    textual_dates and digit_date_readings raise ValueError: a scan of such a line beside a
+    leaked name crashed, in both passes. They read as no date, as the compiled pass reads them
+    (which reads days and years of ASCII digits only)."""
+    name, birth = small_leak.columns.index("full_name"), small_leak.columns.index("date_of_birth")
+    row = small_leak.rows[0]
+    year, month, _ = row[birth].split("-")
+    assert textual_dates(["➅", MONTH_NAMES[int(month) - 1].lower(), year]) == []
+    assert textual_dates(["7", "march", "１９９０"]) == ["1990-03-07"]  # (other decimal digits still read)
+    assert digit_date_readings("❶❷❸❹❺❻") == ()
+    lines = [f"{row[name]} ➅ {MONTH_NAMES[int(month) - 1]} {year}", f"{row[name]} ❶ may 1990"]
+    _assert_same_candidate_lines(scanners, "\n".join(lines))
 
 
 def _one_hit_tokens(scanner, leak, count: int) -> list[str]:
