@@ -109,6 +109,7 @@ static int text_of(PyObject *object, Text *t) {
 TEXT_FN Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize_t to) {
     if (from >= to) return -1;
     if (t->kind == PyUnicode_1BYTE_KIND) {
+        if (c > 0xff) return -1; /* (memchr would look for c's low byte) */
         const char *found = memchr((const char *)t->data + from, (int)c, (size_t)(to - from));
         return found ? found - (const char *)t->data : -1;
     }
@@ -132,18 +133,19 @@ TEXT_FN Py_ssize_t find_char(const Text *t, Py_UCS4 c, Py_ssize_t from, Py_ssize
  * the passes' skips over text that holds nothing they look for. Each reads only the units of
  * [from, to) and gives what its plain loop (the last one, which also ends each search) gives. */
 
-/* The first i in [from, to) with lo <= text[i] <= hi, or to. */
+/* The first i in [from, to) with lo <= text[i] <= hi, or to. The 16-byte steps hold lo and hi in
+ * a unit of the text's width, so they are taken only when hi fits in one (the passes' ranges do). */
 TEXT_FN Py_ssize_t next_in_range(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_UCS4 lo, Py_UCS4 hi) {
     Py_ssize_t i = from;
 #if defined(__SSE2__)
-    if (t->kind == PyUnicode_1BYTE_KIND) { /* (unsigned x - lo <= hi - lo, saturating: 0 inside) */
+    if (t->kind == PyUnicode_1BYTE_KIND && hi <= 0xff) { /* (unsigned x - lo <= hi - lo, saturating: 0 inside) */
         const __m128i low = _mm_set1_epi8((char)lo), span = _mm_set1_epi8((char)(hi - lo)), zero = _mm_setzero_si128();
         for (; i + 16 <= to; i += 16) {
             __m128i shifted = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)((const Py_UCS1 *)t->data + i)), low);
             int inside = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(shifted, span), zero));
             if (inside) return i + __builtin_ctz((unsigned)inside);
         }
-    } else if (t->kind == PyUnicode_2BYTE_KIND) {
+    } else if (t->kind == PyUnicode_2BYTE_KIND && hi <= 0xffff) {
         const __m128i low = _mm_set1_epi16((short)lo), span = _mm_set1_epi16((short)(hi - lo)), zero = _mm_setzero_si128();
         for (; i + 8 <= to; i += 8) {
             __m128i shifted = _mm_sub_epi16(_mm_loadu_si128((const __m128i *)((const Py_UCS2 *)t->data + i)), low);
@@ -556,7 +558,6 @@ TEXT_FN int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     for (Py_ssize_t i = from; i < to; i++) {
         if ((i = next_in_range(t, i, to, '0', '@')) >= to) break; /* (the others are passed over) */
         Py_UCS4 c = char_at(t, i);
-        if (c > '@' || c < '0') continue; /* (letters and most punctuation: one test) */
         if (c == '@') return 1;
         if (c > '9') continue;
         Py_ssize_t digits = 1, j = i + 1;
