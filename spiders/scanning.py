@@ -145,12 +145,14 @@ async def recall_or_scan(
     its bytes being read (OCR'd) a second time; a scan made here that ``recalled_clean_scan``
     can give back is remembered. Without a crawl state every document is scanned."""
     key = scanner.content_key(body, content_sha256) if state is not None and content_sha256 else None
-    known = state.clean_content(key) if state is not None and key else None
+    if state is None or key is None:
+        return await scan(), False
+    known = state.clean_content(key)
     if known is not None:
         return ScannedDocument(recalled_clean_scan(url, known)), True
     scanned = await scan()
     clean = clean_content_of(scanned.result)
-    if state is not None and key and clean is not None:
+    if clean is not None:
         state.remember_clean(key, clean)
     return scanned, False
 
