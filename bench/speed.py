@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/speed.py                  # ~100 MB of real text, 3 runs each
     .venv/bin/python bench/speed.py --real-mb 400 --runs 5
-    .venv/bin/python bench/speed.py --profile        # also the top hot spots of a warm scan
+    .venv/bin/python bench/speed.py --profile        # also the hot spots of warm scans (real, leak-heavy)
     .venv/bin/python bench/speed.py --cli-mb 320     # also the CLI over a folder of 320 MB
 
 Corpora (written as folders of files in a temporary folder, deleted at the end):
@@ -428,7 +428,8 @@ def measure(args: argparse.Namespace, console: Console, tmp: Path) -> list[Figur
         )
     )
     if args.profile:
-        profile(corpora["real"], fingerprints, console)
+        for label in ("real", "leak-heavy"):
+            profile(label, corpora[label], fingerprints, console)
     return figures
 
 
@@ -596,13 +597,13 @@ def pastes(real, leak, fingerprints, args) -> list[Figure]:
     ]
 
 
-def profile(texts: list[bytes], fingerprints: FingerprintSet, console: Console) -> None:
+def profile(label: str, texts: list[bytes], fingerprints: FingerprintSet, console: Console) -> None:
     library_cpu(texts, fingerprints, cold=False)
     profiler = cProfile.Profile()
     profiler.enable()
     library_cpu(texts, fingerprints, cold=False)
     profiler.disable()
-    console.rule("hot spots of a warm scan of the real text (tottime)")
+    console.rule(f"hot spots of a warm scan of the {label} text (tottime)")
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(15)
 
 
@@ -616,7 +617,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--wide-cells", type=int, default=1_000_000, help="cells of the one-line CSV (issue 8)"
     )
-    parser.add_argument("--profile", action="store_true", help="print the hot spots of a warm scan")
+    parser.add_argument("--profile", action="store_true", help="print the hot spots of warm scans")
     parser.add_argument(
         "--cli-mb", type=float, default=0, help="also time the CLI over a folder of this much real text (MB)"
     )
