@@ -560,6 +560,16 @@ class CompiledFirstPass:
         """Distinct chunks the memo holds."""
         return self._pass.memo_size()
 
+    def spelled_dates(self, line: bytes) -> list[str]:
+        """``normalize.textual_dates(tokens_of_line(line))`` of a line of ``token_bytes``, in
+        its order: read in C when the line is ASCII (then only a-z, 0-9 and spaces: what the C
+        reading takes, ``tests/test_first_pass.py`` compares the two), else in Python."""
+        if not line.isascii():
+            return textual_dates(tokens_of_line(line))
+        return [
+            f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" for d in self._pass.spelled_dates(line)
+        ]
+
     def _fold_chunk(self, raw: bytes) -> list[tuple[bytes, int]]:
         """The normalized chunks of a raw chunk with non-ASCII bytes that are something to
         the first pass: (chunk, its ``chunks.INFO_`` bits)."""

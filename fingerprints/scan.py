@@ -154,6 +154,13 @@ class _Scanner:
                 self.date_words,
             )
 
+    def spelled_dates(self, line: bytes) -> list[str]:
+        """``textual_dates(tokens_of_line(line))`` of a line of ``token_bytes``: in C when the
+        first pass is compiled (``CompiledFirstPass.spelled_dates``)."""
+        if self.first_pass is not None:
+            return self.first_pass.spelled_dates(line)
+        return textual_dates(tokens_of_line(line))
+
     def _month_keys(self) -> np.ndarray:
         """Month names count as prefilter hits: a spelled birth date ("7 March 1990") is three
         chunks of which none is rare, so ``GARCIA, Juan (born 7 March 1990)`` would otherwise
@@ -610,13 +617,12 @@ class _EncodedLines:
         self.table = table
         self.text = text
         self.line_numbers = line_numbers
+        self._spelled_dates = scanner.spelled_dates
         if chunks.line_count != len(line_numbers):
             raise ValueError("match_lines takes lines without newlines")
         self.read_by_ocr = np.zeros(len(line_numbers), dtype=bool)  # set by match_lines
         self.chunk_lines = chunks.lines
-        size = len(line_numbers)
-        self.has_id_number = np.zeros(size, dtype=bool)
-        self.has_id_number[self.chunk_lines[table.with_id_number(self.chunk_ids)]] = True
+        self.has_id_number = self._lines_with(table.with_id_number(self.chunk_ids))
         found = scanner.line_keys.known_line_keys(chunks)
         self.tokens_per_line = found.tokens_per_line
         rare = scanner.line_keys.known_only([self._textual_date_keys(), self._ocr_reading_keys()])
@@ -651,14 +657,22 @@ class _EncodedLines:
     def _textual_date_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Keys of dates written with month names ("7 March 1990"), which span chunks: in the
         lines holding a month name and a 4-digit year."""
-        keys, lines = [], []
-        with_month = np.unique(self.chunk_lines[self.table.with_month_name(self.chunk_ids)])
-        with_year = np.unique(self.chunk_lines[self.table.with_year(self.chunk_ids)])
-        for line in np.intersect1d(with_month, with_year, assume_unique=True).tolist():
-            for iso in textual_dates(tokens_of_line(self.line_bytes(line))):
+        keys: list[int] = []
+        lines: list[int] = []
+        dated = self._lines_with(self.table.with_month_name(self.chunk_ids))
+        if dated.any():
+            dated &= self._lines_with(self.table.with_year(self.chunk_ids))
+        for line in np.flatnonzero(dated).tolist():
+            for iso in self._spelled_dates(self.line_bytes(line)):
                 keys.append(self.table.hasher.date(iso))
                 lines.append(line)
         return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
+
+    def _lines_with(self, chunks: np.ndarray) -> np.ndarray:
+        """Per line of the batch, whether one of the chunks (a mask over its chunks) is in it."""
+        found = np.zeros(len(self.line_numbers), dtype=bool)
+        found[self.chunk_lines[chunks]] = True
+        return found
 
     def _ocr_reading_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Keys of what chunks mixing letters and digits read as under OCR's look-alikes
