@@ -316,6 +316,66 @@ def test_compiled_csv_row_widths_are_csv_readers_on_every_case():
     assert multi_line_rows > 500  # (quoted fields over lines were met)
 
 
+def _sniffer_texts() -> list[str]:
+    """Texts for the delimiter sniffer: the cases, generated CSV lines joined by every line
+    break str.splitlines knows (and "\r\n"), blank and whitespace-only lines among them,
+    heads cut at SNIFF_LINES newlines and at SNIFF_CHARS, and real text."""
+    rng = random.Random(7)
+    breaks = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+    texts = list(CASES[:1500])
+    for _ in range(3000):
+        lines = _generated_csv_lines(rng) + rng.choice([[], [""], ["  "], ["\u3000\t"], ["x"]])
+        rng.shuffle(lines)
+        text = ""
+        for line in lines:
+            text += line + rng.choice(breaks if rng.random() < 0.3 else ["\n"])
+        texts.append(text if rng.random() < 0.5 else text.rstrip("\n"))
+    texts += ["a,b\n" * limits.SNIFF_LINES + '"q",x\n', "a;b\n" * 49 + "\r\nc;d\n", "\n" * 60 + "a,b\n"]
+    texts += ["x" * (limits.SNIFF_CHARS - 2) + "\r\na,b\n", "a,b\n" + "é|" * limits.SNIFF_CHARS]
+    for lines in range(1, 11):  # every share of lines holding the delimiter (0.8 and 0.5 exactly among them)
+        for holding in range(lines + 1):
+            texts.append("".join("a;b\n" if n < holding else "title\n" for n in range(lines)))
+    return texts + _real_texts(20)
+
+
+def test_compiled_sniffer_sample_widths_are_the_python_ones_on_every_case():
+    """The sample's row widths under each delimiter (or None where ``_may_reach`` stops it),
+    read in the text by ``_textshape.sniff_widths``, are those of the head's lines cut as
+    str: at every share of lines holding a delimiter, with and without quotes, for every
+    consistency the sniffer is asked for; and the sniffers then agree."""
+    texts = _sniffer_texts() + ["a,b\x00c\nd,e\n", "\x00"]  # (a NUL: csv.reader reads it)
+    consistencies = (0.0, limits.TABLE_MIN_CONSISTENCY, 0.5)
+    outcomes = {"none": 0, "widths": 0, "tables": 0}
+    for text in texts:
+        for consistency in consistencies:
+            widths = tabular._sample_widths(text, consistency, compiled=False)
+            assert tabular._sample_widths(text, consistency, compiled=True) == widths, (
+                repr(text[:300]),
+                consistency,
+            )
+            outcomes["none"] += widths.count(None)
+            outcomes["widths"] += len(widths) - widths.count(None)
+            outcomes["tables"] += tabular.sniff_delimiter(text, consistency) is not None
+    assert min(outcomes.values()) > 1000, outcomes
+
+
+def test_compiled_markdown_hint_is_the_regex_on_every_case():
+    rng = random.Random(11)
+    alphabet = (
+        ["|"] * 4
+        + ["\n"] * 3
+        + [" ", "\t", "\r", "\r\n", "a", "-", "é", "名", "\U0001f600", "\u3000", "\x0b"]
+    )
+    texts = CASES[:1500] + _real_texts(20) + ["|", "|\n|", "| \t\r\n\t |", "|\r\r\n|", "|\n\n|", "a|\n |b"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30))) for _ in range(5000)]
+    found = 0
+    for text in texts:
+        expected = tables.holds_markdown_hint(text, compiled=False)
+        assert tables.holds_markdown_hint(text, compiled=True) == expected, repr(text[:300])
+        found += expected
+    assert found > 500
+
+
 def test_compiled_and_python_passes_agree_on_real_text():
     for text in _real_texts():
         assert field_block_pieces(text, compiled=True) == field_block_pieces(text, compiled=False)

@@ -277,9 +277,10 @@ static int is_letter_ignoring_case(Py_UCS4 c, char upper) {
 /* _VCARD_FRAME on a stripped line: BEGIN:, END: or VERSION: in any case. */
 TEXT_FN int is_vcard_frame(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     static const char *frames[] = {"BEGIN:", "END:", "VERSION:"};
+    static const Py_ssize_t lengths[] = {6, 4, 8}; /* (not strlen a line: every line of a piece is asked) */
     for (int f = 0; f < 3; f++) {
         const char *frame = frames[f];
-        Py_ssize_t n = (Py_ssize_t)strlen(frame), i;
+        Py_ssize_t n = lengths[f], i;
         if (to - from < n) continue;
         for (i = 0; i < n - 1; i++)
             if (!is_letter_ignoring_case(char_at(t, from + i), frame[i])) break;
@@ -296,8 +297,13 @@ TEXT_FN int all_in(const Text *t, Py_ssize_t from, Py_ssize_t to, int class) {
 
 /* _is_boundary: blank, a rule, brackets alone, a vCard frame. */
 TEXT_FN int is_boundary(const Text *t, Py_ssize_t from, Py_ssize_t to) {
-    strip(t, &from, &to);
+    while (from < to && is_space(char_at(t, from))) from++;
     if (from == to) return 1;
+    Py_UCS4 first = char_at(t, from); /* (a rule, brackets or a frame's B, E or V: most lines are none) */
+    if (!in_class(first, RULE | BRACKET) && !is_letter_ignoring_case(first, 'B') &&
+        !is_letter_ignoring_case(first, 'E') && !is_letter_ignoring_case(first, 'V'))
+        return 0;
+    strip(t, &from, &to);
     if (to - from > BOUNDARY_MAX_CHARS) return 0;
     if (to - from >= 3 && all_in(t, from, to, RULE)) return 1;
     if (all_in(t, from, to, BRACKET)) return 1;
@@ -495,19 +501,16 @@ TEXT_FN int is_field_material(const Text *t, Py_ssize_t from, Py_ssize_t to) {
 
 /* _may_be_fields(text, from, to) is not None. */
 TEXT_FN int may_be_fields(const Text *t, Py_ssize_t from, Py_ssize_t to) {
-    Py_ssize_t newlines = 0;
-    for (Py_ssize_t i = from; (i = find_char(t, '\n', i, to)) >= 0; i++) newlines++;
+    Py_ssize_t newlines = 0; /* (counted up to MAX_UNLABELED_BLOCK_LINES: all the tests ask) */
+    for (Py_ssize_t i = from; newlines < MAX_UNLABELED_BLOCK_LINES && (i = find_char(t, '\n', i, to)) >= 0; i++)
+        newlines++;
     if (newlines == 0) return 0;
     if (newlines >= MAX_UNLABELED_BLOCK_LINES && !holds_label_mark(t, from, to)) return 0;
+    /* Every line is a field line (_FIELD_LINES_ONLY) and field material: both asked of each
+     * line in turn, so that a block stops at its first line that is not both. */
     for (Py_ssize_t line = from;;) {
         Py_ssize_t end = line_end(t, line, to);
-        if (!is_field_line(t, line, end)) return 0;
-        if (end >= to) break;
-        line = end + 1;
-    }
-    for (Py_ssize_t line = from;;) {
-        Py_ssize_t end = line_end(t, line, to);
-        if (!is_field_material(t, line, end)) return 0;
+        if (!is_field_line(t, line, end) || !is_field_material(t, line, end)) return 0;
         if (end >= to) break;
         line = end + 1;
     }
@@ -577,27 +580,69 @@ TEXT_FN int holds_record_value(const Text *t, Py_ssize_t from, Py_ssize_t to) {
     return 0;
 }
 
+/* Where the line after the newline at text[at] ends, when it is blank (spaces and TABs only,
+ * then a newline): that newline's index; else -1. */
+TEXT_FN Py_ssize_t blank_line_after(const Text *t, Py_ssize_t at) {
+    Py_ssize_t j = at + 1;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_1BYTE_KIND) { /* (indentation, 16 bytes at a time: code's lines have much) */
+        const Py_UCS1 *units = t->data;
+        const __m128i space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+        for (; j + 16 <= t->length; j += 16) {
+            __m128i chunk = _mm_loadu_si128((const __m128i *)(units + j));
+            unsigned blank = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(chunk, space), _mm_cmpeq_epi8(chunk, tab)));
+            if (blank != 0xffff) {
+                j += __builtin_ctz(~blank);
+                return units[j] == '\n' ? j : -1;
+            }
+        }
+    }
+#endif
+    while (j < t->length && (char_at(t, j) == ' ' || char_at(t, j) == '\t')) j++;
+    return j < t->length && char_at(t, j) == '\n' ? j : -1;
+}
+
+/* The first newline at or after from that a blank line follows (blank_line_after), or -1. The
+ * newlines of 16 bytes are found at once where SSE2 is (a text's every line is asked: one
+ * search a line cost more than the rest of this pass on text without records). */
+TEXT_FN Py_ssize_t next_blank_line(const Text *t, Py_ssize_t from) {
+    Py_ssize_t i = from;
+#if defined(__SSE2__)
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *units = t->data;
+        const __m128i newline = _mm_set1_epi8('\n');
+        for (; i + 16 <= t->length; i += 16) {
+            unsigned found = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(units + i)), newline));
+            for (; found; found &= found - 1) {
+                Py_ssize_t at = i + __builtin_ctz(found);
+                if (blank_line_after(t, at) >= 0) return at;
+            }
+        }
+    } else if (t->kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *units = t->data;
+        const __m128i newline = _mm_set1_epi16('\n');
+        for (; i + 8 <= t->length; i += 8) {
+            unsigned found = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(units + i)), newline));
+            for (; found; found &= found - 1, found &= found - 1) { /* (two bits a unit, cleared together) */
+                Py_ssize_t at = i + __builtin_ctz(found) / 2;
+                if (blank_line_after(t, at) >= 0) return at;
+            }
+        }
+    }
+#endif
+    for (; i < t->length; i++)
+        if (char_at(t, i) == '\n' && blank_line_after(t, i) >= 0) return i;
+    return -1;
+}
+
 /* The next match of _BLANK_LINES (a newline, then blank lines of spaces and TABs each ending
  * in a newline) at or after from: its (start, end), or start -1. */
 TEXT_FN void next_blank_lines(const Text *t, Py_ssize_t from, Py_ssize_t *start, Py_ssize_t *end) {
-    Py_ssize_t i = from;
-    while ((i = find_char(t, '\n', i, t->length)) >= 0) {
-        Py_ssize_t j = i + 1;
-        while (j < t->length && (char_at(t, j) == ' ' || char_at(t, j) == '\t')) j++;
-        if (j < t->length && char_at(t, j) == '\n') {
-            *start = i;
-            *end = j + 1;
-            for (;;) {
-                Py_ssize_t k = *end;
-                while (k < t->length && (char_at(t, k) == ' ' || char_at(t, k) == '\t')) k++;
-                if (k >= t->length || char_at(t, k) != '\n') break;
-                *end = k + 1;
-            }
-            return;
-        }
-        i = j;
-    }
-    *start = *end = -1;
+    Py_ssize_t i = next_blank_line(t, from), blank_end;
+    *start = *end = i;
+    if (i < 0) return;
+    while ((blank_end = blank_line_after(t, *end)) >= 0) *end = blank_end;
+    (*end)++;
 }
 
 static int append_pair(PyObject *list, Py_ssize_t a, Py_ssize_t b) {
@@ -1060,6 +1105,87 @@ static PyObject *fixed_width_cells(PyObject *self, PyObject *args) {
  * lines is saved as it is. Lines hold no line breaks (tabular passes splitlines' lines). */
 enum { START_RECORD, START_FIELD, IN_FIELD, IN_QUOTED_FIELD, QUOTE_IN_QUOTED_FIELD };
 
+/* csv.reader's parser between lines: its state, and the fields of the row being read. */
+typedef struct {
+    int state;
+    Py_ssize_t fields;
+} CsvRows;
+
+/* Reads the line text[from:to] into the rows (csv.reader's states, the excel dialect: '"'
+ * quotes, doubled inside, no escape character, not strict; each field counted where the
+ * parser saves one), appending to `widths` the width of the row it ends (none when a quoted
+ * field goes on into the next line). -1 on an error, a ValueError when the line holds a line
+ * break or NUL (csv.reader's own reading then decides). */
+TEXT_FN int csv_read_line(const Text *t, Py_ssize_t from, Py_ssize_t to, Py_UCS4 delimiter, CsvRows *rows,
+                          PyObject *widths) {
+    int state = rows->state;
+    Py_ssize_t fields = rows->fields;
+    for (Py_ssize_t i = from; i <= to; i++) {
+        int end = i == to; /* the parser's end-of-line mark */
+        Py_UCS4 c = end ? 0 : char_at(t, i);
+        if (!end && (c == '\n' || c == '\r' || c == 0)) {
+            PyErr_SetString(PyExc_ValueError, "a line holds a line break or NUL");
+            return -1;
+        }
+        switch (state) {
+        case START_RECORD:
+            if (end) break; /* an empty line: a row of no fields */
+            state = START_FIELD;
+            /* fallthrough */
+        case START_FIELD:
+            if (end) {
+                fields++;
+                state = START_RECORD;
+            } else if (c == '"')
+                state = IN_QUOTED_FIELD;
+            else if (c == delimiter)
+                fields++;
+            else
+                state = IN_FIELD;
+            break;
+        case IN_FIELD:
+            if (end) {
+                fields++;
+                state = START_RECORD;
+            } else if (c == delimiter) {
+                fields++;
+                state = START_FIELD;
+            }
+            break;
+        case IN_QUOTED_FIELD:
+            if (!end && c == '"') state = QUOTE_IN_QUOTED_FIELD;
+            break;
+        default: /* QUOTE_IN_QUOTED_FIELD */
+            if (end) {
+                fields++;
+                state = START_RECORD;
+            } else if (c == '"')
+                state = IN_QUOTED_FIELD;
+            else if (c == delimiter) {
+                fields++;
+                state = START_FIELD;
+            } else
+                state = IN_FIELD;
+        }
+    }
+    if (state == START_RECORD) {
+        if (append_new(widths, PyLong_FromSsize_t(fields)) < 0) return -1;
+        fields = 0;
+    }
+    rows->state = state;
+    rows->fields = fields;
+    return 0;
+}
+
+/* The lines ended: a quoted field left open is saved as it is. */
+static int csv_end(const CsvRows *rows, PyObject *widths) {
+    return rows->state == IN_QUOTED_FIELD ? append_new(widths, PyLong_FromSsize_t(rows->fields + 1)) : 0;
+}
+
+/* The number of fields of each row csv.reader(lines, delimiter=delimiter) reads, without
+ * making the rows (csv_read_line). A quoted field left open at a line's end goes on in the
+ * next line (one row of several lines). Lines hold no line breaks (tabular passes splitlines'
+ * lines). */
 static PyObject *csv_row_widths(PyObject *self, PyObject *args) {
     PyObject *lines, *delimiter_object;
     if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &lines, &delimiter_object)) return NULL;
@@ -1070,73 +1196,158 @@ static PyObject *csv_row_widths(PyObject *self, PyObject *args) {
     Py_UCS4 delimiter = PyUnicode_READ_CHAR(delimiter_object, 0);
     PyObject *widths = PyList_New(0);
     if (!widths) return NULL;
-    int state = START_RECORD;
-    Py_ssize_t fields = 0;
+    CsvRows rows = {START_RECORD, 0};
     for (Py_ssize_t n = 0; n < PyList_GET_SIZE(lines); n++) {
         Text t;
         if (text_of(PyList_GET_ITEM(lines, n), &t) < 0) goto fail;
-        for (Py_ssize_t i = 0; i <= t.length; i++) {
-            int end = i == t.length; /* the parser's end-of-line mark */
-            Py_UCS4 c = end ? 0 : char_at(&t, i);
-            if (!end && (c == '\n' || c == '\r' || c == 0)) {
-                PyErr_SetString(PyExc_ValueError, "a line holds a line break or NUL");
-                goto fail;
-            }
-            switch (state) {
-            case START_RECORD:
-                if (end) break; /* an empty line: a row of no fields */
-                state = START_FIELD;
-                /* fallthrough */
-            case START_FIELD:
-                if (end) {
-                    fields++;
-                    state = START_RECORD;
-                } else if (c == '"')
-                    state = IN_QUOTED_FIELD;
-                else if (c == delimiter)
-                    fields++;
-                else
-                    state = IN_FIELD;
-                break;
-            case IN_FIELD:
-                if (end) {
-                    fields++;
-                    state = START_RECORD;
-                } else if (c == delimiter) {
-                    fields++;
-                    state = START_FIELD;
-                }
-                break;
-            case IN_QUOTED_FIELD:
-                if (!end && c == '"') state = QUOTE_IN_QUOTED_FIELD;
-                break;
-            default: /* QUOTE_IN_QUOTED_FIELD */
-                if (end) {
-                    fields++;
-                    state = START_RECORD;
-                } else if (c == '"')
-                    state = IN_QUOTED_FIELD;
-                else if (c == delimiter) {
-                    fields++;
-                    state = START_FIELD;
-                } else
-                    state = IN_FIELD;
-            }
+        int failed;
+        switch (t.kind) { /* (BY_KIND returns: the loop goes on) */
+        case PyUnicode_1BYTE_KIND: {
+            const Text kind_text = {PyUnicode_1BYTE_KIND, t.data, t.length};
+            failed = csv_read_line(&kind_text, 0, t.length, delimiter, &rows, widths);
+            break;
         }
-        if (state == START_RECORD) {
-            PyObject *width = PyLong_FromSsize_t(fields);
-            if (append_new(widths, width) < 0) goto fail;
-            fields = 0;
+        case PyUnicode_2BYTE_KIND: {
+            const Text kind_text = {PyUnicode_2BYTE_KIND, t.data, t.length};
+            failed = csv_read_line(&kind_text, 0, t.length, delimiter, &rows, widths);
+            break;
         }
+        default: {
+            const Text kind_text = {PyUnicode_4BYTE_KIND, t.data, t.length};
+            failed = csv_read_line(&kind_text, 0, t.length, delimiter, &rows, widths);
+        }
+        }
+        if (failed < 0) goto fail;
     }
-    if (state == IN_QUOTED_FIELD) { /* the lines ended inside a quoted field: saved as it is */
-        PyObject *width = PyLong_FromSsize_t(fields + 1);
-        if (append_new(widths, width) < 0) goto fail;
-    }
+    if (csv_end(&rows, widths) < 0) goto fail;
     return widths;
 fail:
     Py_DECREF(widths);
     return NULL;
+}
+
+/* What tabular.sniff_delimiter weighs, read in the text itself (no line made a str). The
+ * sample: tabular._first_lines' lines (the head up to its max_lines-th newline or max_chars
+ * characters, cut as str.splitlines cuts it: at any line break, "\r\n" as one; its first
+ * max_lines lines) but the empty and all-whitespace ones (str.isspace). For each of
+ * `delimiters`: None when tabular._may_reach stops it (no sample line holds it; or, no line
+ * holding '"', fewer than min_consistency of them do), else the sample's row widths
+ * (csv_read_line over its lines). Gives (sample lines, (widths or None, ...)), or None when a
+ * sample line holds a NUL (csv.reader's own reading decides then). */
+TEXT_FN PyObject *sniff_widths_in(const Text *text, Py_ssize_t max_chars, Py_ssize_t max_lines, const Text *delimiters,
+                                  double min_consistency) {
+    const Text t = *text;
+    Py_ssize_t limit = t.length < max_chars ? t.length : max_chars, end = limit, newlines = 0;
+    for (Py_ssize_t i = 0; newlines < max_lines && (i = find_char(&t, '\n', i, limit)) >= 0; i++)
+        if (++newlines == max_lines) end = i + 1;
+    Py_ssize_t(*spans)[2] = PyMem_Malloc(sizeof(*spans) * (size_t)(max_lines > 0 ? max_lines : 1));
+    if (!spans) return PyErr_NoMemory();
+    Py_ssize_t lines = 0, sample = 0;
+    int quoted = 0, nul = 0; /* (a blank line holds neither: whatever lines hold is the sample's) */
+    for (Py_ssize_t i = 0; i < end && lines < max_lines;) {
+        Py_ssize_t j = i;
+        int blank = 1;
+        for (; j < end; j++) {
+            Py_UCS4 c = char_at(&t, j);
+            if (c < 128 ? (c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e))
+                        : Py_UNICODE_ISLINEBREAK(c))
+                break;
+            quoted |= c == '"';
+            nul |= c == 0;
+            if (blank && !is_space(c)) blank = 0;
+        }
+        lines++;
+        if (!blank) {
+            spans[sample][0] = i;
+            spans[sample][1] = j;
+            sample++;
+        }
+        i = (j + 1 < end && char_at(&t, j) == '\r' && char_at(&t, j + 1) == '\n') ? j + 2 : j + 1;
+    }
+    PyObject *out = NULL, *all = NULL;
+    if (nul) {
+        out = Py_None;
+        Py_INCREF(out);
+        goto done;
+    }
+    all = PyTuple_New(delimiters->length);
+    if (!all) goto done;
+    for (Py_ssize_t d = 0; d < delimiters->length; d++) {
+        Py_UCS4 delimiter = char_at(delimiters, d);
+        Py_ssize_t holding = 0;
+        for (Py_ssize_t n = 0; n < sample; n++) holding += find_char(&t, delimiter, spans[n][0], spans[n][1]) >= 0;
+        if (!holding || (!quoted && (double)holding < min_consistency * (double)sample)) {
+            Py_INCREF(Py_None);
+            PyTuple_SET_ITEM(all, d, Py_None);
+            continue;
+        }
+        PyObject *widths = PyList_New(0);
+        if (!widths) goto done;
+        PyTuple_SET_ITEM(all, d, widths);
+        CsvRows rows = {START_RECORD, 0};
+        for (Py_ssize_t n = 0; n < sample; n++)
+            if (csv_read_line(&t, spans[n][0], spans[n][1], delimiter, &rows, widths) < 0) goto done;
+        if (csv_end(&rows, widths) < 0) goto done;
+    }
+    out = Py_BuildValue("(nO)", sample, all);
+done:
+    Py_XDECREF(all);
+    PyMem_Free(spans);
+    return out;
+}
+
+static PyObject *sniff_widths(PyObject *self, PyObject *args) {
+    PyObject *object, *delimiter_object;
+    Py_ssize_t max_chars, max_lines;
+    double min_consistency;
+    Text t, delimiters;
+    if (!PyArg_ParseTuple(args, "UnnUd", &object, &max_chars, &max_lines, &delimiter_object, &min_consistency) ||
+        text_of(object, &t) < 0 || text_of(delimiter_object, &delimiters) < 0)
+        return NULL;
+    BY_KIND(t, sniff_widths_in(&kind_text, max_chars, max_lines, &delimiters, min_consistency))
+}
+
+/* ------------------------------------------------------------ tables.py's Markdown hint */
+
+/* Whether text holds a match of tables._MARKDOWN_HINT: a pipe, spaces and TABs, an optional CR,
+ * a newline, spaces and TABs, a pipe (the regex engine searched the whole text for it; here
+ * each pipe is found by find_char, at memory speed in Latin-1 text, and most text has few). */
+TEXT_FN int holds_markdown_hint(const Text *t) {
+    for (Py_ssize_t at = 0; (at = find_char(t, '|', at, t->length)) >= 0;) {
+        Py_ssize_t i = at + 1;
+        while (i < t->length && (char_at(t, i) == ' ' || char_at(t, i) == '\t')) i++;
+        if (i < t->length && char_at(t, i) == '\r') i++;
+        if (i < t->length && char_at(t, i) == '\n') {
+            i++;
+            while (i < t->length && (char_at(t, i) == ' ' || char_at(t, i) == '\t')) i++;
+            if (i < t->length && char_at(t, i) == '|') return 1;
+        }
+        at++; /* (the pipe a try ended at, if any, is tried as a start of its own) */
+    }
+    return 0;
+}
+
+static PyObject *markdown_hint(PyObject *self, PyObject *arg) {
+    Text t;
+    if (text_of(arg, &t) < 0) return NULL;
+    int found;
+    switch (t.kind) {
+    case PyUnicode_1BYTE_KIND: {
+        const Text kind_text = {PyUnicode_1BYTE_KIND, t.data, t.length};
+        found = holds_markdown_hint(&kind_text);
+        break;
+    }
+    case PyUnicode_2BYTE_KIND: {
+        const Text kind_text = {PyUnicode_2BYTE_KIND, t.data, t.length};
+        found = holds_markdown_hint(&kind_text);
+        break;
+    }
+    default: {
+        const Text kind_text = {PyUnicode_4BYTE_KIND, t.data, t.length};
+        found = holds_markdown_hint(&kind_text);
+    }
+    }
+    return PyBool_FromLong(found);
 }
 
 /* ---------------------------------------------------------- textcodec.py's control characters */
@@ -1268,6 +1479,14 @@ static PyMethodDef module_methods[] = {
     {"csv_row_widths", csv_row_widths, METH_VARARGS,
      "csv_row_widths(lines, delimiter) -> [int]: the fields of each row csv.reader(lines,\n"
      "delimiter=delimiter) reads (tabular._shape_score), without making the rows."},
+    {"sniff_widths", sniff_widths, METH_VARARGS,
+     "sniff_widths(text, max_chars, max_lines, delimiters, min_consistency) -> (sample lines,\n"
+     "(row widths or None, ...)), or None: the delimiter sniffer's sample (tabular._first_lines but\n"
+     "the blank ones) and, for each delimiter _may_reach lets through, csv.reader's row widths of\n"
+     "it (tabular._sample_widths); None when a sample line holds a NUL."},
+    {"markdown_hint", markdown_hint, METH_O,
+     "markdown_hint(text) -> bool: whether text holds a match of tables._MARKDOWN_HINT (a pipe at\n"
+     "a line's end and another at the next line's start)."},
     {"control_chars", control_chars, METH_VARARGS,
      "control_chars(text, end, controls) -> int: the characters of text[:end] that are one of the\n"
      "ASCII bytes controls (textcodec._control_share's count)."},

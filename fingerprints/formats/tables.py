@@ -56,9 +56,17 @@ def convert_text_tables(text: str) -> str:
     Each starts with a whole-text search that most text fails at once (a pipe line followed
     by another; a line with inner gaps), so plain text costs two regex searches.
     """
-    if _MARKDOWN_HINT.search(text):
+    if holds_markdown_hint(text):
         text = _convert_markdown_tables(text)
     return _convert_reports(text)
+
+
+def holds_markdown_hint(text: str, compiled: bool = True) -> bool:
+    """Whether ``_MARKDOWN_HINT`` is in ``text``: by ``_textshape.markdown_hint`` when it is built
+    (from pipe to pipe, which most text has few of), else by the regex, which defines it."""
+    if compiled and _textshape is not None:
+        return _textshape.markdown_hint(text)
+    return _MARKDOWN_HINT.search(text) is not None
 
 
 def _convert_markdown_tables(text: str) -> str:

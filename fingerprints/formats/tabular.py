@@ -30,20 +30,38 @@ def sniff_delimiter(text: str, min_consistency: float = 0.0) -> str | None:
     None when no candidate gives at least two columns on most lines, or when the best one's
     share of lines with the usual column count is below ``min_consistency``.
     """
-    sample_lines = [line for line in _first_lines(text) if line and not line.isspace()]  # (not blank)
-    if not sample_lines:
-        return None
-    sample = "\n".join(sample_lines)
     best, best_score = None, (0.0, 0)
-    for delimiter in DELIMITERS:
-        if not _may_reach(sample, sample_lines, delimiter, min_consistency):
+    for delimiter, widths in zip(DELIMITERS, _sample_widths(text, min_consistency)):
+        if widths is None:
             continue
-        score = _shape_score(sample_lines, delimiter)
+        score = _shape_score(widths)
         if score > best_score:
             best, best_score = delimiter, score
     if best is None or best_score[0] < min_consistency:
         return None
     return best
+
+
+def _sample_widths(text: str, min_consistency: float, compiled: bool = True) -> list[list[int] | None]:
+    """For each of DELIMITERS, the row widths (``row_widths``) of the sample (``_first_lines``
+    but the empty and blank ones), or None when ``_may_reach`` says it cannot reach
+    ``min_consistency`` (or there is no sample). By ``_textshape.sniff_widths`` when it is
+    built (no line of the head made a str, no regex: this cost more than the sniffing of most
+    texts), else as follows, which defines the result."""
+    if compiled and _textshape is not None:
+        read = _textshape.sniff_widths(
+            text, limits.SNIFF_CHARS, limits.SNIFF_LINES, "".join(DELIMITERS), min_consistency
+        )
+        if read is not None:  # (None: a NUL in the sample, read by csv.reader below)
+            return list(read[1])
+    sample_lines = [line for line in _first_lines(text) if line and not line.isspace()]  # (not blank)
+    sample = "\n".join(sample_lines)
+    return [
+        row_widths(sample_lines, delimiter, compiled=compiled)
+        if _may_reach(sample, sample_lines, delimiter, min_consistency)
+        else None
+        for delimiter in DELIMITERS
+    ]
 
 
 def _may_reach(sample: str, lines: list[str], delimiter: str, min_consistency: float) -> bool:
@@ -73,13 +91,13 @@ def _first_lines(text: str) -> list[str]:
 _SNIFF_LINES = re.compile(rf"(?:[^\n]*+\n){{{limits.SNIFF_LINES}}}")
 
 
-def _shape_score(lines: list[str], delimiter: str) -> tuple[float, int]:
-    """(share of lines with the most common field count, that count); (0, 0) if not a table.
+def _shape_score(counts: list[int]) -> tuple[float, int]:
+    """(share of rows with the most common field count, that count) of the sample's row widths
+    under one delimiter; (0, 0) if not a table.
 
     Ties are broken by the wider split: commas inside a semicolon-separated file give fewer,
     less regular columns.
     """
-    counts = row_widths(lines, delimiter)
     widths = [c for c in counts if c >= 2]
     if len(widths) < 0.6 * len(counts):
         return (0.0, 0)
