@@ -54,6 +54,10 @@ HAND_WRITTEN = [
     "Straße: 1990-01-01\nSTRASSE: 1991\nİsim: 2000\nisim: 2001\nΣΊΣΥΦΟΣ: 1\nσίσυφος = 2\n",
     "Name\tDOB: 1990\nName\tJane 2000\nDOB\tName: x\n",
     "a" * 200 + ": 1990\n" + "b" * 61 + "\n- " + "c" * 60 + "\n-  " + "d" * 61 + "\n",
+    # one-value lines without a label, as many as and one more than MAX_UNLABELED_BLOCK_LINES
+    "\n".join(["Jane Example", "1990-03-07"] * 6) + "\n",
+    "\n".join(["Jane Example", "1990-03-07"] * 6 + ["x"]) + "\n",
+    "\n".join(["Jane Example", "1990-03-07"] * 6 + ["x: 1"]) + "\n",
 ]
 
 # Line shapes and characters the passes tell apart (ASCII and beyond).
