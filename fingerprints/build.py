@@ -154,7 +154,7 @@ def _analyse_word(word: str) -> _WordAnalysis:
     syllables = [parts for parts in (_CAMEL_RE.findall(w) for w in latin.split()) if parts]
     return _WordAnalysis(
         native,
-        not any(t.isdigit() or t in MONTHS for t in native),
+        not any(t.isdecimal() or t in MONTHS for t in native),
         folded.isascii(),
         latin != word,
         any(len(parts) > 1 for parts in syllables),
@@ -205,7 +205,7 @@ def _analysis_of(variants: list[list[str]]) -> ValueAnalysis:
     """A value's analysis from its token sequences (native first)."""
     native = variants[0]
     ids = [t for t in native if id_number(t)]
-    dates = {d for t in native if t.isdigit() for d in digit_date_readings(t)}
+    dates = {d for t in native if t.isdecimal() for d in digit_date_readings(t)}
     if any(t in MONTHS for t in native):
         dates.update(textual_dates(native))
     return ValueAnalysis(variants, ids, sorted(dates))
@@ -219,7 +219,7 @@ def value_facts(raw: str) -> tuple[str, bool, bool]:
     if not native:
         return "", False, False
     has_id = any(id_number(t) for t in native)
-    has_date = any(digit_date_readings(t) for t in native if t.isdigit())
+    has_date = any(digit_date_readings(t) for t in native if t.isdecimal())
     if not has_date and any(t in MONTHS for t in native):
         has_date = bool(textual_dates(native))
     return "\x1f".join(native), has_date, has_id
@@ -372,7 +372,7 @@ class EntryBuilder:
             return {self.hasher.id_number(d) for d in a.id_numbers}
         if kind == KIND_DATE and a.dates:
             return {self.hasher.date(d) for d in a.dates}
-        keys = {k for tokens in a.variants for k in self.token_keys([t for t in tokens if not t.isdigit()])}
+        keys = {k for tokens in a.variants for k in self.token_keys([t for t in tokens if not t.isdecimal()])}
         keys.update(self.hasher.id_number(d) for d in a.id_numbers)
         keys.update(self.hasher.date(d) for d in a.dates)
         return keys
@@ -670,7 +670,7 @@ class _TokenTable:
         self.keys = np.fromiter(map(memo.__getitem__, distinct), dtype=np.uint64, count=len(distinct))[index]
         initial_keys = np.fromiter((memo[t[0]] for t in distinct), dtype=np.uint64, count=len(distinct))
         self.initial_keys = initial_keys[index]
-        self.letters = np.fromiter((not t.isdigit() for t in distinct), dtype=bool, count=len(distinct))[
+        self.letters = np.fromiter((not t.isdecimal() for t in distinct), dtype=bool, count=len(distinct))[
             index
         ]
         self.looked_for = np.fromiter(

@@ -81,7 +81,7 @@ def number_traits(tokens: tuple[str, ...] | list[str]) -> int:
     number = ocr or any(map(id_number, tokens))
     other = ocr or any(id_number(t) and not digit_date_readings(t) for t in tokens)
     month = any(t in MONTHS for t in tokens)
-    year = any(t.isdigit() and len(t) == 4 for t in tokens)
+    year = any(t.isdecimal() and len(t) == 4 for t in tokens)
     return (
         (INFO_NUMBER if number else 0)
         | (INFO_OTHER_NUMBER if other else 0)
@@ -271,13 +271,13 @@ class ChunkTable:
             readings = ocr_readings("".join(tokens)) if len(tokens) >= 2 else ((), ())
             readable.append(any(readings))
             ocr_numbers.append(bool(readings[1]))
-            years.append(any(t.isdigit() and len(t) == 4 for t in tokens))
+            years.append(any(t.isdecimal() and len(t) == 4 for t in tokens))
             keys = [token_keys_of[t] for t in tokens]
             ids = [self.hasher.id_number(t) for t in tokens if id_number(t)]
             dates = [self.hasher.date(d) for t in tokens for d in digit_date_readings(t)]
             token_keys += keys
             token_counts.append(len(keys))
-            digits += [t.isdigit() for t in tokens]
+            digits += [t.isdecimal() for t in tokens]  # (a run of digits: see normalize.id_number)
             special_keys += ids + dates
             special_counts.append(len(ids) + len(dates))
             id_counts.append(len(ids))

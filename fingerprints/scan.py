@@ -733,7 +733,7 @@ class _EncodedLines:
         token_keys, _ = self.table.token_keys.gather(ids)
         tokens = [t for c in ids.tolist() for t in self.table.tokens_of(c)]
         special_keys, _ = self.table.special_keys.gather(ids)
-        letters = [k for t, k in zip(tokens, token_keys.tolist()) if not t.isdigit()]
+        letters = [k for t, k in zip(tokens, token_keys.tolist()) if not t.isdecimal()]
         return letters + special_keys.tolist()
 
 

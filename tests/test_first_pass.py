@@ -478,6 +478,34 @@ def test_digits_int_cannot_read_beside_a_month_name_are_no_date_in_either_pass(s
     _assert_same_candidate_lines(scanners, "\n".join(lines))
 
 
+def test_dingbat_digits_beside_a_leaked_name_are_letters_to_both_passes_and_the_build(scanners, small_leak):
+    """A run of characters str.isdigit takes but that are no decimal digits (dingbat and
+    circled digits "❶", "➀": NFKD leaves them, int() refuses them, ``chunk_tokens`` cuts them as
+    a run of letters) is no id number: the pure-Python pass read "<leaked name> ❶❷❸❹❺❻" as a
+    name beside a number (a candidate line, with one text column), the compiled pass, which
+    scans, as a name beside a word (none). Both read it as the tokenizer cuts it, as letters,
+    and so does the build: such a value is keyed as a word, not as an id number."""
+    from leaktrack.fingerprints.build import analyse_value
+    from leaktrack.fingerprints.chunks import number_traits
+    from leaktrack.fingerprints.normalize import folded_tokens, id_number
+
+    assert folded_tokens(fold_text("ref ❶❷❸❹❺❻ 123456")) == ["ref", "❶❷❸❹❺❻", "123456"]
+    assert id_number("❶❷❸❹❺❻") is None and id_number("123456") == "123456"
+    assert id_number("١٢٣٤٥٦") == "١٢٣٤٥٦"  # (Arabic-Indic digits are decimal digits: a number)
+    assert number_traits(("❶❷❸❹❺❻",)) == number_traits(("➀➁➂➃",)) == 0
+    assert analyse_value("❶❷❸❹❺❻❼").id_numbers == []
+    name = small_leak.columns.index("full_name")
+    rows = [r for r in small_leak.rows if r[name].isascii()][:20]
+    for row in rows:
+        dingbats = [f"{row[name]} ❶❷❸❹❺❻", f"{row[name]} ➀➁➂➃➄➅➆", f"{row[name]}, ref ❶❷❸❹❺❻❼❽ of ➍➎➏➐"]
+        text = "\n".join(dingbats)
+        assert _assert_same_line_strengths(scanners, text) == 3  # the name is a hit on each line
+        assert _assert_same_candidate_lines(scanners, text) == []
+        # the same lines with decimal digits hold a number: candidates in both passes
+        digits = text.translate(str.maketrans("❶❷❸❹❺❻❼❽➀➁➂➃➄➅➆➍➎➏➐", "1234567812345674567"))
+        assert len(_assert_same_candidate_lines(scanners, digits)) == 3
+
+
 def _one_hit_tokens(scanner, leak, count: int) -> list[str]:
     """Name tokens that are one prefilter hit each (rare dataset values): the everyday words
     a big page may hold by chance."""
