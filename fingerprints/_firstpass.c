@@ -6,7 +6,9 @@
  *
  * Keys are the same keyed BLAKE2b (64-bit digests) as keys.KeyedHasher's: BLAKE2b is
  * implemented here (RFC 7693), with the key block compressed once per scanner, so a token
- * costs one compression. Each distinct chunk's prefilter strength is kept in a bounded memo
+ * costs one compression; new words of letters (most new chunks of a cold pass) wait for their
+ * keys until four do, and are keyed at once, one message per lane of AVX2 registers, where the
+ * processor has AVX2 (asked at run time; the same keys one at a time elsewhere). Each distinct chunk's prefilter strength is kept in a bounded memo
  * (an open-addressing table, a chunk of up to 8 bytes its own key, longer ones in an arena;
  * dropped whole when full), so common words cost a table probe, and a million distinct
  * chunks cost bounded memory. In front of it, a small table of the chunks met last stays in
@@ -189,6 +191,126 @@ static uint64_t keyed_hash(const KeyState *ks, char prefix, const uint8_t *data,
     return h[0];
 }
 
+/* ------------------------------------------------ four short messages at once (AVX2) */
+
+#define SHORT_MESSAGE_DATA 14 /* data bytes of a one-block message of at most 16 bytes */
+#define HASH_LANES 4
+
+/* A message of up to 16 bytes (prefix ':' data, zero-padded) as BLAKE2b's first two message
+ * words, and its length. */
+typedef struct {
+    uint64_t m0, m1;
+    uint64_t length;
+} ShortMessage;
+
+static inline ShortMessage short_message(char prefix, const uint8_t *data, size_t len) {
+    uint8_t block[16] = {0};
+    block[0] = (uint8_t)prefix;
+    block[1] = ':';
+    memcpy(block + 2, data, len); /* len <= SHORT_MESSAGE_DATA */
+    return (ShortMessage){load64_le(block), load64_le(block + 8), len + 2};
+}
+
+/* Does the processor run the AVX2 path (asked once, when the module is loaded), and is it used
+ * (vector_hashing(False) turns it off: for tests and same-run A/Bs)? */
+static int have_avx2, vector_hashing;
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+
+/* keyed_hash of four short messages at once, one message per 64-bit lane of AVX2 registers:
+ * the same rounds as blake2b_rounds (all four start from the key's state; each has its own
+ * counter; the last block), so the same keys. Message words after the first two are zero, and
+ * the compiler leaves out their additions. Only the first output word is kept (8-byte digests). */
+__attribute__((target("avx2"))) static void keyed_hash_short_x4(const KeyState *ks, const ShortMessage msg[HASH_LANES],
+                                                                uint64_t out[HASH_LANES]) {
+    const __m256i rot24 = _mm256_setr_epi8(3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10, 3, 4, 5, 6, 7, 0, 1,
+                                           2, 11, 12, 13, 14, 15, 8, 9, 10);
+    const __m256i rot16 = _mm256_setr_epi8(2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9, 2, 3, 4, 5, 6, 7, 0,
+                                           1, 10, 11, 12, 13, 14, 15, 8, 9);
+    __m256i v[16], m[16];
+    for (int i = 0; i < 8; i++) {
+        v[i] = _mm256_set1_epi64x((long long)ks->h[i]);
+        v[i + 8] = _mm256_set1_epi64x((long long)BLAKE2B_IV[i]);
+    }
+    /* the counter: the key block and the message; the last block's flag */
+    v[12] = _mm256_xor_si256(v[12], _mm256_setr_epi64x((long long)(128 + msg[0].length), (long long)(128 + msg[1].length),
+                                                       (long long)(128 + msg[2].length), (long long)(128 + msg[3].length)));
+    v[14] = _mm256_xor_si256(v[14], _mm256_set1_epi64x(-1));
+    for (int i = 0; i < 16; i++) m[i] = _mm256_setzero_si256();
+    m[0] = _mm256_setr_epi64x((long long)msg[0].m0, (long long)msg[1].m0, (long long)msg[2].m0, (long long)msg[3].m0);
+    m[1] = _mm256_setr_epi64x((long long)msg[0].m1, (long long)msg[1].m1, (long long)msg[2].m1, (long long)msg[3].m1);
+#define X4_ROTR32(x) _mm256_shuffle_epi32((x), _MM_SHUFFLE(2, 3, 0, 1))
+#define X4_ROTR24(x) _mm256_shuffle_epi8((x), rot24)
+#define X4_ROTR16(x) _mm256_shuffle_epi8((x), rot16)
+#define X4_ROTR63(x) _mm256_or_si256(_mm256_srli_epi64((x), 63), _mm256_add_epi64((x), (x)))
+#define X4_G(a, b, c, d, x, y)                                                      \
+    do {                                                                            \
+        v[a] = _mm256_add_epi64(_mm256_add_epi64(v[a], v[b]), (x));                 \
+        v[d] = X4_ROTR32(_mm256_xor_si256(v[d], v[a]));                             \
+        v[c] = _mm256_add_epi64(v[c], v[d]);                                        \
+        v[b] = X4_ROTR24(_mm256_xor_si256(v[b], v[c]));                             \
+        v[a] = _mm256_add_epi64(_mm256_add_epi64(v[a], v[b]), (y));                 \
+        v[d] = X4_ROTR16(_mm256_xor_si256(v[d], v[a]));                             \
+        v[c] = _mm256_add_epi64(v[c], v[d]);                                        \
+        v[b] = X4_ROTR63(_mm256_xor_si256(v[b], v[c]));                             \
+    } while (0)
+#define X4_ROUND(r)                                                                 \
+    do {                                                                            \
+        X4_G(0, 4, 8, 12, m[BLAKE2B_SIGMA[r][0]], m[BLAKE2B_SIGMA[r][1]]);          \
+        X4_G(1, 5, 9, 13, m[BLAKE2B_SIGMA[r][2]], m[BLAKE2B_SIGMA[r][3]]);          \
+        X4_G(2, 6, 10, 14, m[BLAKE2B_SIGMA[r][4]], m[BLAKE2B_SIGMA[r][5]]);         \
+        X4_G(3, 7, 11, 15, m[BLAKE2B_SIGMA[r][6]], m[BLAKE2B_SIGMA[r][7]]);         \
+        X4_G(0, 5, 10, 15, m[BLAKE2B_SIGMA[r][8]], m[BLAKE2B_SIGMA[r][9]]);         \
+        X4_G(1, 6, 11, 12, m[BLAKE2B_SIGMA[r][10]], m[BLAKE2B_SIGMA[r][11]]);       \
+        X4_G(2, 7, 8, 13, m[BLAKE2B_SIGMA[r][12]], m[BLAKE2B_SIGMA[r][13]]);        \
+        X4_G(3, 4, 9, 14, m[BLAKE2B_SIGMA[r][14]], m[BLAKE2B_SIGMA[r][15]]);        \
+    } while (0)
+    X4_ROUND(0);
+    X4_ROUND(1);
+    X4_ROUND(2);
+    X4_ROUND(3);
+    X4_ROUND(4);
+    X4_ROUND(5);
+    X4_ROUND(6);
+    X4_ROUND(7);
+    X4_ROUND(8);
+    X4_ROUND(9);
+    X4_ROUND(10);
+    X4_ROUND(11);
+#undef X4_ROUND
+#undef X4_G
+#undef X4_ROTR63
+#undef X4_ROTR16
+#undef X4_ROTR24
+#undef X4_ROTR32
+    __m256i h0 = _mm256_xor_si256(_mm256_set1_epi64x((long long)ks->h[0]), _mm256_xor_si256(v[0], v[8]));
+    _mm256_storeu_si256((__m256i *)out, h0);
+}
+#endif
+
+/* The keys of count <= HASH_LANES short messages: in AVX2 lanes when there are two or more and
+ * vector_hashing is on, else one by one (the same keys). */
+static void keyed_hash_short_many(const KeyState *ks, const ShortMessage *msg, int count, uint64_t *out) {
+#ifdef HAVE_AVX2_PATH
+    if (vector_hashing && count >= 2) {
+        ShortMessage lanes[HASH_LANES];
+        uint64_t keys[HASH_LANES];
+        for (int k = 0; k < HASH_LANES; k++) lanes[k] = msg[k < count ? k : 0];
+        keyed_hash_short_x4(ks, lanes, keys);
+        memcpy(out, keys, (size_t)count * sizeof *out);
+        return;
+    }
+#endif
+    for (int k = 0; k < count; k++) {
+        uint64_t h[8];
+        memcpy(h, ks->h, sizeof h);
+        blake2b_compress_short(h, msg[k].m0, msg[k].m1, 128 + msg[k].length);
+        out[k] = h[0];
+    }
+}
+
 /* ---------------------------------------------------------------- byte classes */
 
 /* normalize.token_bytes on ASCII: letters lowercased, digits kept, "-./'" deleted, newline
@@ -210,6 +332,12 @@ static void init_byte_classes(void) {
 }
 
 static inline int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)(address))
+#endif
 
 /* FNV-1a over chunk bytes (a hash, not a key). */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
@@ -474,6 +602,13 @@ typedef struct {
     uint64_t low, high; /* short_key of a chunk's first 8 bytes, of the rest */
 } HotSlot;
 
+/* A chunk of letters met for the first time, waiting for its key. */
+typedef struct {
+    uint64_t hash; /* chunk_hash */
+    size_t length;
+    uint8_t bytes[SHORT_MESSAGE_DATA];
+} PendingChunk;
+
 typedef struct {
     uint8_t state, token_class, length;
     uint8_t bytes[FOLD_MAX_BYTES];
@@ -489,6 +624,8 @@ static CharFold *char_pages[CHAR_PAGES];
 
 /* A word that spelled dates are read around (normalize.MONTHS, its month's number) or that
  * is skipped when reading them (normalize.DATE_FILLER_WORDS, number 0). */
+#define FEW_KEYS_BITS 4096 /* (512 bytes: ~2% of keys pass it with ~90 month names and extra keys) */
+
 #define MAX_DATE_WORD 15
 #define MAX_DATE_WORDS 160
 typedef struct {
@@ -509,6 +646,9 @@ typedef struct {
     uint64_t bits_mask;
     PyObject *fold;      /* raw chunk (UTF-8) -> [(normalized chunk, INFO_ bits)] of those with any */
     PyObject *fold_char; /* code point -> (its normalized bytes or None, its TOKEN_ class) */
+    /* A filter of the few keys of months and extra (their bits at key % FEW_KEYS_BITS): most
+     * keys are neither, and are told so without a search of either array. */
+    uint64_t few_keys[FEW_KEYS_BITS / 64];
     int id_hit, min_id_digits, min_word_bytes, date_min_year, date_max_year;
     DateWord date_words[MAX_DATE_WORDS]; /* month names (normalize.MONTHS), then fillers */
     int month_count, date_word_count;
@@ -518,9 +658,16 @@ typedef struct {
     HotSlot *token_keys; /* TOKEN_SLOTS tokens (0, 0: empty) and their TOKEN_ bits: cached_token_bits */
     uint8_t *token_bits;
     /* per document */
+    PendingChunk pending[HASH_LANES]; /* new chunks of letters, keyed HASH_LANES at once: end_chunk */
+    int pending_count;
     Bytes norm, hit_arena, out, raw, pieces;
     HitSet line_hits, doc_hits;
 } FirstPass;
+
+static inline int maybe_few(const FirstPass *fp, uint64_t key) {
+    uint64_t bit = key & (FEW_KEYS_BITS - 1);
+    return fp->few_keys[bit >> 6] >> (bit & 63) & 1;
+}
 
 static inline int sorted_has(const Py_buffer *b, uint64_t key) {
     const uint64_t *a = (const uint64_t *)b->buf;
@@ -540,7 +687,11 @@ static inline int maybe_known(const FirstPass *fp, uint64_t key) {
 
 static inline int is_prefilter_key(const FirstPass *fp, uint64_t key) {
     if (maybe_known(fp, key) && sorted_has(&fp->prefilter, key)) return 1;
-    return fp->extra.len && sorted_has(&fp->extra, key);
+    return fp->extra.len && maybe_few(fp, key) && sorted_has(&fp->extra, key);
+}
+
+static inline int is_month_key(const FirstPass *fp, uint64_t key) {
+    return maybe_few(fp, key) && sorted_has(&fp->months, key);
 }
 
 static inline int is_known_key(const FirstPass *fp, uint64_t key) {
@@ -759,7 +910,7 @@ enum { TOKEN_IS_KEY = 1, TOKEN_IS_MONTH = 2, TOKEN_ID_IS_KEY = 4, TOKEN_DATE_IS_
 static int token_bits(FirstPass *fp, const uint8_t *c, size_t len, int digits, uint64_t *key) {
     *key = keyed_hash(&fp->key, 't', c, len);
     int bits = is_prefilter_key(fp, *key) ? TOKEN_IS_KEY : 0;
-    if (!digits) return bits | (sorted_has(&fp->months, *key) ? TOKEN_IS_MONTH : 0);
+    if (!digits) return bits | (is_month_key(fp, *key) ? TOKEN_IS_MONTH : 0);
     if ((int)len >= fp->min_id_digits && is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c, len))) bits |= TOKEN_ID_IS_KEY;
     if (len >= 6 && len <= 8 && date_hit(fp, c, len)) bits |= TOKEN_DATE_IS_KEY;
     return bits;
@@ -886,33 +1037,68 @@ static int memo_put(Memo *m, const uint8_t *c, size_t n, uint64_t hash, int raw,
     return 0;
 }
 
-/* chunk_info of a normalized chunk (hash: its chunk_hash), through the memo. */
-static int memo_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
-    if (n > MEMO_MAX_CHUNK) return chunk_info(fp, c, n);
+/* A chunk of up to 16 bytes is remembered in the hot table too: the chunks met last (most
+ * text is a few thousand words, met again and again), in a table small enough to stay in the
+ * processor's cache (the memo's table outgrows it), keyed by their bytes (two short keys). */
+static inline void remember_hot(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash, int info) {
+    if (n > 2 * SHORT_CHUNK) return;
+    size_t i = (size_t)hash & (HOT_SLOTS - 1);
+    fp->hot[i] = (HotSlot){short_key(c, n < SHORT_CHUNK ? n : SHORT_CHUNK),
+                           n > SHORT_CHUNK ? short_key(c + SHORT_CHUNK, n - SHORT_CHUNK) : 0};
+    fp->hot_info[i] = (uint8_t)info;
+}
+
+#define NOT_REMEMBERED (-3)
+
+/* The chunk_info of a normalized chunk (hash: its chunk_hash) that the hot table holds, else
+ * NOT_REMEMBERED. */
+static inline int hot_info(const FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
+    if (n > 2 * SHORT_CHUNK) return NOT_REMEMBERED;
+    uint64_t low = short_key(c, n < SHORT_CHUNK ? n : SHORT_CHUNK);
+    uint64_t high = n > SHORT_CHUNK ? short_key(c + SHORT_CHUNK, n - SHORT_CHUNK) : 0;
+    size_t i = (size_t)hash & (HOT_SLOTS - 1);
+    return fp->hot[i].low == low && fp->hot[i].high == high ? fp->hot_info[i] : NOT_REMEMBERED;
+}
+
+/* The chunk_info of a normalized chunk (hash: its chunk_hash) that the memo holds (the hot
+ * table learns it), else NOT_REMEMBERED. */
+static inline int memo_held_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
+    if (n > MEMO_MAX_CHUNK) return NOT_REMEMBERED;
     MemoSlot *slot = memo_find(&fp->memo, c, n, hash, 0);
-    if (slot->length != 0) return slot->info;
+    if (slot->length == 0) return NOT_REMEMBERED;
+    remember_hot(fp, c, n, hash, slot->info);
+    return slot->info;
+}
+
+/* chunk_info of a chunk not remembered, remembered (-1 on error, -2 as chunk_info). */
+static int learn_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
     int info = chunk_info(fp, c, n);
     if (info < 0) return info;
-    if (memo_put(&fp->memo, c, n, hash, 0, info) < 0) return -1;
+    if (n <= MEMO_MAX_CHUNK && memo_put(&fp->memo, c, n, hash, 0, info) < 0) return -1;
+    remember_hot(fp, c, n, hash, info);
     return info;
 }
 
-/* chunk_info of a normalized chunk, through the hot table first: the chunks of up to 16
- * bytes met last (most text is a few thousand words, met again and again), in a table small
- * enough to stay in the processor's cache (the memo's table outgrows it), keyed by their
- * bytes (two short keys). */
+/* chunk_info of a normalized chunk, through the hot table and the memo. */
 static inline int known_info(FirstPass *fp, const uint8_t *c, size_t n, uint64_t hash) {
-    if (n > 2 * SHORT_CHUNK) return memo_info(fp, c, n, hash);
-    uint64_t low = short_key(c, n < SHORT_CHUNK ? n : SHORT_CHUNK);
-    uint64_t high = n > SHORT_CHUNK ? short_key(c + SHORT_CHUNK, n - SHORT_CHUNK) : 0;
-    HotSlot *slot = &fp->hot[(size_t)hash & (HOT_SLOTS - 1)];
-    if (slot->low == low && slot->high == high) return fp->hot_info[slot - fp->hot];
-    int info = memo_info(fp, c, n, hash);
-    if (info >= 0) {
-        *slot = (HotSlot){low, high};
-        fp->hot_info[slot - fp->hot] = (uint8_t)info;
-    }
+    int info = hot_info(fp, c, n, hash);
+    if (info == NOT_REMEMBERED) info = memo_held_info(fp, c, n, hash);
+    return info != NOT_REMEMBERED ? info : learn_info(fp, c, n, hash);
+}
+
+/* chunk_info of a chunk of letters (one token) from its token key: a prefilter key, a month
+ * name, a word some record holds. */
+static inline int letters_info(const FirstPass *fp, uint64_t key, size_t n) {
+    int info = is_prefilter_key(fp, key) ? 1 : 0;
+    if (is_month_key(fp, key)) info |= INFO_MONTH;
+    if ((int)n >= fp->min_word_bytes && is_known_key(fp, key)) info |= INFO_WORD;
     return info;
+}
+
+static inline int all_letters(const uint8_t *c, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (c[i] < 'a') return 0; /* a digit: normalized ASCII chunks hold a-z and 0-9 */
+    return 1;
 }
 
 /* Per-document state of the pass. */
@@ -941,6 +1127,47 @@ static int count_hit(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64
         }
     }
     return 0;
+}
+
+/* The chunks waiting for their keys (queue_chunk), keyed at once, then remembered and counted
+ * in the order they came: before any later hit is counted (a document's distinct hits are
+ * counted up to DOC_DISTINCT_CAP, in order), before a line ends, before a chunk with non-ASCII
+ * characters. */
+static int flush_pending(FirstPass *fp, Tally *t) {
+    int count = fp->pending_count;
+    if (count == 0) return 0;
+    fp->pending_count = 0;
+    ShortMessage messages[HASH_LANES] = {{0}};
+    uint64_t keys[HASH_LANES];
+    for (int k = 0; k < count; k++) messages[k] = short_message('t', fp->pending[k].bytes, fp->pending[k].length);
+    keyed_hash_short_many(&fp->key, messages, count, keys);
+    /* each key's byte of the bitset of known keys (a cache miss each, most of this function's
+     * time), asked for at once */
+    for (int k = 0; k < count && fp->bits.len; k++) PREFETCH((const uint8_t *)fp->bits.buf + ((keys[k] & fp->bits_mask) >> 3));
+    for (int k = 0; k < count; k++) {
+        const PendingChunk *p = &fp->pending[k];
+        int info = letters_info(fp, keys[k], p->length);
+        if (memo_put(&fp->memo, p->bytes, p->length, p->hash, 0, info) < 0) return -1;
+        remember_hot(fp, p->bytes, p->length, p->hash, info);
+        if (info && count_hit(fp, t, p->bytes, p->length, p->hash, info) < 0) return -1;
+    }
+    return 0;
+}
+
+/* A new chunk of letters (not in the hot table nor the memo) of at most SHORT_MESSAGE_DATA
+ * bytes waits for its key until HASH_LANES of them do (most new chunks of a cold pass are such
+ * words); the same chunk met again meanwhile is counted once, where it was first met, as it
+ * would be once remembered. */
+static int queue_chunk(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64_t hash) {
+    for (int k = 0; k < fp->pending_count; k++) {
+        const PendingChunk *p = &fp->pending[k];
+        if (p->hash == hash && p->length == n && memcmp(p->bytes, c, n) == 0) return 0;
+    }
+    PendingChunk *p = &fp->pending[fp->pending_count++];
+    p->hash = hash;
+    p->length = n;
+    memcpy(p->bytes, c, n);
+    return fp->pending_count == HASH_LANES ? flush_pending(fp, t) : 0;
 }
 
 /* A raw chunk (UTF-8) with a character this pass does not fold: Python's fold tells what
@@ -1074,6 +1301,7 @@ in_python:
 static int spelled_date_of_dataset(FirstPass *fp, const void *text, int kind, size_t start, size_t end);
 
 static int end_line(FirstPass *fp, Tally *t, const void *text, int kind, long long line, size_t start, size_t end) {
+    if (flush_pending(fp, t) < 0) return -1;
     /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
         t->line_strength = fp->id_hit;
@@ -1114,16 +1342,38 @@ static inline __attribute__((always_inline)) uint8_t class_at(const void *text, 
     return cp < 0x80 ? BYTE_CLASS[cp] : C_HIGH;
 }
 
+/* The hit of a chunk, counted after the chunks waiting for their keys (the rare path). */
+static __attribute__((noinline)) int count_in_order(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64_t hash,
+                                                     int info) {
+    return flush_pending(fp, t) < 0 ? -1 : count_hit(fp, t, c, n, hash, info);
+}
+
+/* A chunk the hot table does not hold (out of the main loop: most chunks are in the hot table):
+ * found in the memo, or new: a new word of letters waits for its key (queue_chunk), any other
+ * chunk is learnt at once. */
+static __attribute__((noinline)) int end_chunk_not_hot(FirstPass *fp, Tally *t, const uint8_t *c, size_t n,
+                                                        uint64_t hash) {
+    int info = memo_held_info(fp, c, n, hash);
+    if (info == NOT_REMEMBERED) {
+        if (vector_hashing && n <= SHORT_MESSAGE_DATA && all_letters(c, n)) return queue_chunk(fp, t, c, n, hash);
+        info = learn_info(fp, c, n, hash);
+        if (info < 0) return -1; /* (an ASCII chunk has no non-ASCII digit) */
+    }
+    return info ? count_in_order(fp, t, c, n, hash, info) : 0;
+}
+
 /* A chunk ended: its normalized bytes are in fp->norm (high: it holds non-ASCII characters,
  * code points [start, end) of the text). */
-static inline int end_chunk(FirstPass *fp, Tally *t, const void *text, int kind, size_t start, size_t end, int high) {
-    if (high) return fold_high_chunk(fp, t, text, kind, start, end);
+static inline __attribute__((always_inline)) int end_chunk(FirstPass *fp, Tally *t, const void *text, int kind,
+                                                           size_t start, size_t end, int high) {
+    if (high) return flush_pending(fp, t) < 0 ? -1 : fold_high_chunk(fp, t, text, kind, start, end);
+    const uint8_t *c = fp->norm.data;
     size_t n = fp->norm.size;
     if (n == 0) return 0; /* only deleted bytes ("--") */
-    uint64_t hash = chunk_hash(fp->norm.data, n);
-    int info = known_info(fp, fp->norm.data, n, hash);
-    if (info < 0) return -1; /* (an ASCII chunk has no non-ASCII digit) */
-    return info ? count_hit(fp, t, fp->norm.data, n, hash, info) : 0;
+    uint64_t hash = chunk_hash(c, n);
+    int info = hot_info(fp, c, n, hash);
+    if (info == NOT_REMEMBERED) return end_chunk_not_hot(fp, t, c, n, hash);
+    return info ? count_in_order(fp, t, c, n, hash, info) : 0;
 }
 
 /* One pass over the code points of a str of one PyUnicode kind (inlined for each, so that
@@ -1197,6 +1447,7 @@ static PyObject *FirstPass_lines(FirstPass *fp, PyObject *arg) {
     }
     if (memo_full(&fp->memo) && memo_clear(&fp->memo) < 0) return NULL;
     fp->busy = 1;
+    fp->pending_count = 0;
     fp->out.size = fp->hit_arena.size = 0;
     hitset_clear(&fp->line_hits);
     hitset_clear(&fp->doc_hits);
@@ -1622,6 +1873,13 @@ static int FirstPass_init(FirstPass *fp, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     fp->bits_mask = fp->bits.len ? (uint64_t)fp->bits.len * 8 - 1 : 0;
+    const Py_buffer *few[2] = {&fp->months, &fp->extra};
+    for (int b = 0; b < 2; b++) {
+        for (Py_ssize_t k = 0; k < few[b]->len / 8; k++) {
+            uint64_t bit = ((const uint64_t *)few[b]->buf)[k] & (FEW_KEYS_BITS - 1);
+            fp->few_keys[bit >> 6] |= 1ULL << (bit & 63);
+        }
+    }
     Py_INCREF(fold);
     fp->fold = fold;
     Py_INCREF(fold_char);
@@ -1703,6 +1961,22 @@ static PyTypeObject FirstPassType = {
 
 /* ---------------------------------------------------------------- module functions */
 
+/* A key into a little-endian uint64 array. */
+static inline void put_key(uint64_t *keys, Py_ssize_t at, uint64_t key) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    key = __builtin_bswap64(key);
+#endif
+    memcpy(&keys[at], &key, 8);
+}
+
+/* The keys of count <= HASH_LANES short messages into keys[at[k]]. */
+static void put_short_keys(uint64_t *keys, const KeyState *ks, const ShortMessage *messages, const Py_ssize_t *at,
+                           int count) {
+    uint64_t made[HASH_LANES];
+    keyed_hash_short_many(ks, messages, count, made);
+    for (int k = 0; k < count; k++) put_key(keys, at[k], made[k]);
+}
+
 static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
     KeyState ks;
     const char *prefix;
@@ -1722,6 +1996,10 @@ static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
         return NULL;
     }
     uint64_t *keys = (uint64_t *)PyBytes_AS_STRING(out);
+    /* short items wait to be keyed HASH_LANES at once (their places in short_at) */
+    ShortMessage waiting[HASH_LANES];
+    Py_ssize_t short_at[HASH_LANES];
+    int count = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         char *data;
         Py_ssize_t len;
@@ -1730,12 +2008,18 @@ static PyObject *keyed_hashes(PyObject *self, PyObject *args) {
             Py_DECREF(out);
             return NULL;
         }
-        uint64_t k = keyed_hash(&ks, prefix[0], (const uint8_t *)data, (size_t)len);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        k = __builtin_bswap64(k);
-#endif
-        memcpy(&keys[i], &k, 8);
+        if (len <= SHORT_MESSAGE_DATA) {
+            waiting[count] = short_message(prefix[0], (const uint8_t *)data, (size_t)len);
+            short_at[count++] = i;
+            if (count == HASH_LANES) {
+                put_short_keys(keys, &ks, waiting, short_at, count);
+                count = 0;
+            }
+            continue;
+        }
+        put_key(keys, i, keyed_hash(&ks, prefix[0], (const uint8_t *)data, (size_t)len));
     }
+    if (count) put_short_keys(keys, &ks, waiting, short_at, count);
     Py_DECREF(seq);
     return out;
 }
@@ -1874,10 +2158,22 @@ done:
     return result;
 }
 
+static PyObject *set_vector_hashing(PyObject *self, PyObject *arg) {
+    (void)self;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+    int was = vector_hashing;
+    vector_hashing = on && have_avx2;
+    return PyBool_FromLong(was);
+}
+
 static PyMethodDef module_methods[] = {
     {"keyed_hashes", keyed_hashes, METH_VARARGS,
      "keyed_hashes(key, prefix, items) -> bytes: little-endian uint64 keyed BLAKE2b-64 of\n"
      "prefix + ':' + item for each item (as keys.KeyedHasher)."},
+    {"vector_hashing", set_vector_hashing, METH_O,
+     "vector_hashing(on) -> whether it was on: key short messages four at a time in AVX2 lanes (on\n"
+     "by default where the processor has AVX2; it stays off elsewhere). The keys are the same."},
     {"chunk_keys", chunk_keys, METH_VARARGS,
      "chunk_keys(key, chunks, min_id_digits, date_min_year, date_max_year) -> 8 byte strings:\n"
      "token keys (uint64), tokens per chunk (int64), token is digits (uint8), special keys (uint64:\n"
@@ -1898,6 +2194,11 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__firstpass(void) {
     init_byte_classes();
+#ifdef HAVE_AVX2_PATH
+    __builtin_cpu_init();
+    have_avx2 = __builtin_cpu_supports("avx2") != 0;
+#endif
+    vector_hashing = have_avx2;
     if (PyType_Ready(&FirstPassType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;

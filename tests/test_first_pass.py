@@ -16,7 +16,7 @@ import pytest
 
 from leaktrack.fingerprints import build_fingerprint_set, params, scan_bytes, scan_text
 from leaktrack.fingerprints import first_pass as first_pass_module
-from leaktrack.fingerprints.chunks import ChunkTable, tokens_of_line
+from leaktrack.fingerprints.chunks import ID_HIT, ChunkTable, tokens_of_line
 from leaktrack.fingerprints.keys import KeyedHasher
 from leaktrack.fingerprints.normalize import (
     DATE_FILLER_WORDS,
@@ -110,20 +110,129 @@ def _ids_and_dates_text(leak, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
+@pytest.fixture(params=["vector hashing", "one message at a time"])
+def hashing(request):
+    """The compiled module's two ways to key short messages: four at a time in AVX2 lanes
+    (where the processor has AVX2; elsewhere both params run the one-at-a-time path) and one
+    at a time. Restored after the test."""
+    from leaktrack.fingerprints import _firstpass
+
+    was = _firstpass.vector_hashing(request.param == "vector hashing")
+    yield request.param
+    _firstpass.vector_hashing(was)
+
+
 @compiled_only
-def test_compiled_keyed_hashes_are_keys_keyed_blake2b():
+def test_compiled_keyed_hashes_are_keys_keyed_blake2b(hashing):
     from leaktrack.fingerprints import _firstpass
 
     rng = random.Random(1)
-    for key_length in (16, 32, 64):
+    for key_length in (1, 16, 32, 64):
         key = rng.randbytes(key_length)
+        # every length, short ones (one block, keyed four at a time) among long ones in runs
+        # of every length, so that a batch of one to four short messages meets a long one
         items = [rng.randbytes(n) for n in [*range(0, 300), 1000, 4096]]
-        got = np.frombuffer(_firstpass.keyed_hashes(key, "t", items), dtype="<u8").tolist()
-        want = [
-            int.from_bytes(hashlib.blake2b(b"t:" + i, digest_size=8, key=key).digest(), "little")
-            for i in items
-        ]
-        assert got == want
+        items += [rng.randbytes(rng.choice([rng.randrange(15), rng.randrange(15, 40)])) for _ in range(2000)]
+        for prefix in ("t", "n", "d"):
+            got = np.frombuffer(_firstpass.keyed_hashes(key, prefix, items), dtype="<u8").tolist()
+            want = [
+                int.from_bytes(
+                    hashlib.blake2b(prefix.encode() + b":" + i, digest_size=8, key=key).digest(), "little"
+                )
+                for i in items
+            ]
+            assert got == want
+
+
+@compiled_only
+def test_both_passes_agree_whichever_way_new_words_are_keyed(
+    fingerprints, small_leak, small_leak_copies, hashing
+):
+    """A cold compiled pass keys new words four at a time, after the chunks before them and
+    before the hits after them are counted: its lines are the pure-Python pass's on the leak's
+    copies and on text of many new words (fresh scanners, an empty memo, and a memo of a few
+    chunks, cleared again and again)."""
+    compiled, python = _Scanner(fingerprints, compiled=True), _Scanner(fingerprints, compiled=False)
+    small = _Scanner(fingerprints, compiled=True)
+    small.first_pass = first_pass_module.CompiledFirstPass(
+        small.hasher,
+        fingerprints.prefilter_keys,
+        small._month_keys(),
+        fingerprints.known_keys,
+        fingerprints.known_bits,
+        small.date_words,
+        memo_chunks=7,
+    )
+    found = 0
+    for text in _texts_of_new_words(small_leak, small_leak_copies):
+        want = python.candidate_lines(token_bytes(fold_text(text)))
+        assert compiled.candidate_lines_of(text) == want
+        assert small.candidate_lines_of(text) == want
+        found += len(want)
+    assert found > 100
+
+
+@compiled_only
+def test_keying_new_words_four_at_a_time_counts_every_hit_in_the_text_order(
+    fingerprints, small_leak, small_leak_copies
+):
+    """Everything the compiled pass says of a document (distinct hits, counted in the text's
+    order up to a cap, their strength, every line's row) is the same whether its new words are
+    keyed four at a time or one at a time, cold."""
+    from leaktrack.fingerprints import _firstpass
+
+    capped = 0
+    for text in _texts_of_new_words(small_leak, small_leak_copies):
+        said = []
+        for vector in (True, False):
+            was = _firstpass.vector_hashing(vector)
+            try:
+                said.append(_Scanner(fingerprints, compiled=True).first_pass._pass.lines(text))
+            finally:
+                _firstpass.vector_hashing(was)
+        assert said[0] == said[1]
+        capped += said[0][0] == 1024  # (the cap of distinct hits: the order counts)
+    assert capped >= 4
+
+
+@compiled_only
+def test_a_new_word_waiting_for_its_key_is_counted_before_a_later_hit(fingerprints, small_leak, scanners):
+    """A document's distinct hits are counted in the text's order up to a cap (1,024): at the
+    cap, the new word of a line "<new word of the dataset> <id number>" is counted, not the id
+    number after it, though the word waits for its key while the id is keyed at once."""
+    from leaktrack.fingerprints import _firstpass
+
+    _, python = scanners
+    x = token_bytes(fold_text("\n".join(" ".join(row) for row in small_leak.rows)))
+    chunks = sorted(set(x.split()))
+    python.chunks.learn(set(chunks))
+    hits = [c for c in chunks if python.chunks.hit(c)]
+    word = next(c for c in hits if c.isalpha() and len(c) <= 14)
+    number = next(c for c in hits if python.chunks.hit(c) == ID_HIT)
+    others = [c.decode() for c in hits if c not in (word, number)]
+    assert len(others) > 1030
+    for before in (1022, 1023, 1024):
+        text = "\n".join([*others[:before], f"{word.decode()} {number.decode()}"])
+        said = []
+        for vector in (True, False):
+            was = _firstpass.vector_hashing(vector)
+            try:
+                said.append(_Scanner(fingerprints, compiled=True).first_pass._pass.lines(text)[:2])
+            finally:
+                _firstpass.vector_hashing(was)
+        strength = sum(python.chunks.hit(c.encode()) for c in others[:before])
+        last = {1022: 1 + ID_HIT, 1023: 1, 1024: 0}[before]  # what of the last line the cap leaves
+        assert said == [(min(before + 2, 1024), strength + last)] * 2
+
+
+def _texts_of_new_words(leak, copies) -> list[str]:
+    """The leak's text copies, paste filler and lines of the leak's words in random order."""
+    rng = random.Random(21)
+    texts = [s.data.decode("utf-8") for s in copies if _is_utf8(s.data)]
+    texts += [unrelated_paste_text(rng, lines=300) for _ in range(5)]
+    words = [w for row in leak.rows for value in row for w in value.split()]
+    texts += ["\n".join(" ".join(rng.choices(words, k=12)) for _ in range(500)) for _ in range(3)]
+    return texts
 
 
 def test_both_passes_find_the_same_lines_in_every_altered_copy(scanners, small_leak_copies):
