@@ -2,10 +2,13 @@
 document scanned for each leak.
 
 The sweep's own case goes through ``ScanPipeline`` and ``StorePipeline`` as always. This
-pipeline comes after them and scans each document again with the fingerprints of every
-*other* case (``LEAKTRACK_OTHER_CASES``: each case's fingerprints, key, store, crawl state and
-evidence folder), so the crawl (fetching, the guard, politeness) is done once for all cases
-while everything each case keeps stays in its own folder, as if it had swept alone:
+pipeline comes after them and stores each document's scan for every *other* case
+(``LEAKTRACK_OTHER_CASES``: each case's fingerprints, key, store, crawl state and evidence
+folder), so the crawl (fetching, the guard, politeness) is done once for all cases while
+everything each case keeps stays in its own folder, as if it had swept alone. The document is
+extracted (OCR'd) once for all cases: ``ScanPipeline`` scans it for every case at once
+(``scanning.scan_document_for_cases``), and where it did not (the sweep's own case had it
+unchanged, or known clean) this pipeline does, for the other cases at once. What each case keeps:
 
 - its matches, in its store, with its dataset id;
 - its crawl state: the URLs it saw, their content hash and whether they held its leak, so a
@@ -42,7 +45,14 @@ from .evidence import save_evidence
 from .items import FetchedDocument
 from .middlewares import record_error
 from .pipelines import adopt_fingerprints, seen_url_of, write_evidence
-from .scanning import DocumentScanner, load_fingerprints, recall_or_scan, shared_scanner
+from .scanning import (
+    CaseScan,
+    DocumentScanner,
+    ScannedDocument,
+    load_fingerprints,
+    recall_or_scan,
+    shared_scanner,
+)
 from .state import CrawlState
 
 OTHER_CASES_SETTING = "LEAKTRACK_OTHER_CASES"
@@ -99,6 +109,14 @@ def lanes_from_setting(text: str | None) -> list[CaseLane]:
     return [CaseLane(**lane) for lane in json.loads(text)] if text else []
 
 
+def other_case_scans(settings) -> list[CaseScan]:
+    """The scan each other case of the sweep (``LEAKTRACK_OTHER_CASES``) asks of a document: with
+    a leak's evidence report, its lines kept with ``LEAKTRACK_KEEP_EVIDENCE``."""
+    keep = settings.getbool("LEAKTRACK_KEEP_EVIDENCE")
+    lanes = lanes_from_setting(settings.get(OTHER_CASES_SETTING))
+    return [CaseScan(lane.fingerprints, lane.key_file, evidence=True, keep_lines=keep) for lane in lanes]
+
+
 def check_lanes(lanes: list[CaseLane], secrets: Mapping[str, str] | None = None) -> None:
     """Fail before crawling, with one line, when a case's fingerprints cannot be loaded or its
     store holds another dataset's matches (``secrets``: the stores' credentials)."""
@@ -116,6 +134,7 @@ class _OpenLane:
     """One other case during the crawl: its scanner, store and crawl state, opened once."""
 
     lane: CaseLane
+    case: CaseScan
     scanner: DocumentScanner
     store: MatchStore
     state: CrawlState
@@ -138,11 +157,12 @@ class OtherCasesPipeline:
         self.lanes = [
             _OpenLane(
                 lane,
+                case,
                 shared_scanner(lane.fingerprints, lane.key_file, workers),
                 open_store(lane.store_url, case=lane.case, secrets=crawl_secrets(crawler)),
                 CrawlState(lane.crawl_state),
             )
-            for lane in lanes
+            for lane, case in zip(lanes, other_case_scans(settings), strict=True)
         ]
         for open_lane in self.lanes:
             adopt_fingerprints(
@@ -194,7 +214,7 @@ class OtherCasesPipeline:
             item.body,
             item.url,
             item.content_sha256,
-            lambda: scanner.scan(item.body, item.url, item.content_type, True, self.keep_evidence),
+            lambda: self.scan_of(item, lane),
         )
         if recalled:
             self.stats.inc_value("leaktrack/other_cases_known_clean")
@@ -219,6 +239,22 @@ class OtherCasesPipeline:
         )
         self.stats.inc_value("leaktrack/matches_other_cases")
         return True
+
+    async def scan_of(self, item: FetchedDocument, lane: _OpenLane) -> ScannedDocument:
+        """The document's scan for the lane's case: made with the sweep's own (``ScanPipeline``),
+        else made now for this case and those after it (the cases before it are done), the
+        document extracted once for all (``DocumentScanner.scan_for_cases``)."""
+        if lane.case not in item.case_scans:
+            cases = [later.case for later in self.lanes[self.lanes.index(lane) :]]
+            try:
+                scans = await lane.scanner.scan_for_cases(item.body, item.url, item.content_type, cases)
+                item.case_scans.update(zip(cases, scans, strict=True))
+            except DocumentError as refused:  # refused for every case, as each scan would be
+                item.case_scans.update(dict.fromkeys(cases, refused))
+        scanned = item.case_scans[lane.case]
+        if isinstance(scanned, DocumentError):
+            raise scanned
+        return scanned
 
     def write_evidence(self, item: FetchedDocument, lane: _OpenLane, report_json: str | None) -> str | None:
         """The case's evidence report (the scan's, and capture and bytes when kept); the kept

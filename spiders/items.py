@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..fingerprints.results import ScanResult
+
+if TYPE_CHECKING:
+    from ..errors import DocumentError
+    from .scanning import CaseScan, ScannedDocument
 
 # How a spider took a document's text from an answer: the whole body as it came ("document"),
 # a paste page's text area ("paste_page", see paste.paste_page_document), or the payload of a
@@ -44,3 +49,6 @@ class FetchedDocument:
     scan: ScanResult | None = field(default=None, repr=False)
     # A leak's evidence report as JSON, made by the scan (spiders/evidence.py writes it)
     evidence_json: str | None = field(default=None, repr=False)
+    # An all-cases sweep's scans for the other cases, by their CaseScan, made with the sweep's
+    # own from one extraction (spiders/cases.py); a DocumentError where the document was refused
+    case_scans: dict[CaseScan, ScannedDocument | DocumentError] = field(default_factory=dict, repr=False)

@@ -29,7 +29,7 @@ from .base import crawl_secrets
 from .evidence import evidence_wanted
 from .items import FetchedDocument
 from .middlewares import record_error
-from .scanning import ScannedDocument, load_fingerprints, recall_or_scan, shared_scanner
+from .scanning import ScannedDocument, case_fingerprints, load_fingerprints, recall_or_scan, shared_scanner
 from .state import CrawlState, SeenUrl
 
 logger = logging.getLogger(__name__)
@@ -37,10 +37,17 @@ logger = logging.getLogger(__name__)
 
 class ScanPipeline:
     def __init__(self, crawler):
+        from .cases import other_case_scans  # (cases.py builds on this module)
+
         settings = crawler.settings
         self.stats = crawler.stats
         self.limit = settings.getint("LEAKTRACK_MAX_ERROR_MESSAGES")
         self.scanning = settings.getbool("LEAKTRACK_SCAN")
+        # An all-cases sweep's other cases: each document is scanned for them with the sweep's
+        # own case, extracted once (spiders/cases.py). Loaded before the scanner forks its workers.
+        self.other_cases = other_case_scans(settings) if self.scanning else []
+        for case in self.other_cases:
+            case_fingerprints(case.fingerprints_path, case.key_file)
         self.scanner = (
             shared_scanner(
                 settings.get("LEAKTRACK_FINGERPRINTS"),
@@ -99,9 +106,13 @@ class ScanPipeline:
         return seen.content_sha256 == item.content_sha256
 
     async def scan(self, item: FetchedDocument) -> ScannedDocument:
+        """The document's scan, and those for the other cases of an all-cases sweep, which the
+        item carries to ``OtherCasesPipeline`` (``case_scans``)."""
+        assert self.scanner is not None  # scanning is on
+        own = self.scanner.case(self.evidence, self.keep_evidence_lines)
         try:
-            scanned = await self.scanner.scan(
-                item.body, item.url, item.content_type, self.evidence, self.keep_evidence_lines
+            scanned, *others = await self.scanner.scan_for_cases(
+                item.body, item.url, item.content_type, [own, *self.other_cases]
             )
         except DocumentError as error:
             message = self.scanner.loggable(f"refused {item.url}: {error}")
@@ -110,6 +121,7 @@ class ScanPipeline:
         for reason in scanned.result.skipped:
             # A reason names the archive member or attachment (``<url>::<member>: why``).
             logger.info("skipped part of %s", self.scanner.loggable(reason))
+        item.case_scans.update(zip(self.other_cases, others, strict=True))
         return scanned
 
     def close_spider(self, spider=None) -> None:

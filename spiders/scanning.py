@@ -11,6 +11,10 @@ pipelines before it starts the reactor and its thread pool), so they start with 
 the mapped fingerprints already loaded: a spawned worker imports and compiles them again, about
 a sixth of a 181-document sweep's scanning CPU (``bench/crawl.py --mirror``). Once other threads
 run, forking is unsafe (a lock one of them holds stays held in the child), so workers are spawned.
+
+One pool serves every case of the process (an ``--all-cases`` sweep's): a pool starts a thread
+of its own when it forks its workers, so a second pool could only be spawned. A document
+scanned for several cases is extracted once (``scan_document_for_cases``), OCR included.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,8 +42,8 @@ from .state import CleanContent, CrawlState
 if TYPE_CHECKING:
     from ..fingerprints import FingerprintSet
     from ..fingerprints.evidence import EvidenceReport
+    from ..fingerprints.scan import ScanDetail
 
-_worker_fingerprints: FingerprintSet | None = None  # the FingerprintSet of a worker process
 WITHHELD_TITLE = "[title withheld: it quotes values of the leaked dataset]"
 
 
@@ -50,12 +55,40 @@ def load_fingerprints(path: str, key_file: str) -> FingerprintSet:
     return FingerprintSet.load(path, key_file)
 
 
-def _init_worker(path: str, key_file: str) -> None:
-    global _worker_fingerprints
+# Every case's fingerprints this process scans with, by (file, key file): its scanners', and in
+# a forked worker those its crawl process had loaded (``case_fingerprints``).
+_CASE_FINGERPRINTS: dict[tuple[str, str], FingerprintSet] = {}
+
+
+def case_fingerprints(path: str, key_file: str) -> FingerprintSet:
+    """A case's fingerprints, loaded once per process whatever the number of cases (unlike
+    ``load_fingerprints``' few): a scan worker finds here those of every case it scans for."""
+    if (path, key_file) not in _CASE_FINGERPRINTS:
+        _CASE_FINGERPRINTS[path, key_file] = load_fingerprints(path, key_file)
+    return _CASE_FINGERPRINTS[path, key_file]
+
+
+def _init_worker(cases: list[tuple[str, str]]) -> None:
     from .crawl import die_with_parent
 
     die_with_parent(None, signal.SIGKILL)  # a scan worker has nothing to finish once its crawl is gone
-    _worker_fingerprints = load_fingerprints(path, key_file)
+    for path, key_file in cases:  # (forked: loaded already)
+        case_fingerprints(path, key_file)
+
+
+@dataclass(frozen=True)
+class CaseScan:
+    """One case a document is scanned for: its fingerprints (file and key file), and whether a
+    leak comes with its evidence report (with its lines when ``keep_lines``)."""
+
+    fingerprints_path: str
+    key_file: str
+    evidence: bool = False
+    keep_lines: bool = False
+
+    @property
+    def fingerprints(self) -> FingerprintSet:
+        return case_fingerprints(self.fingerprints_path, self.key_file)
 
 
 @dataclass
@@ -88,17 +121,60 @@ def scan_document(
     """``scan_bytes``, and with ``evidence`` the evidence report of a leak (with its lines when
     ``keep_lines``), made from the scan's own text and matches (``ScanDetail``): a leak is
     extracted and matched once, in the process that scanned it (a scan worker, not the crawl's)."""
-    from ..fingerprints.evidence import evidence_report_json
     from ..fingerprints.scan import ScanDetail, scan_bytes
 
     detail = ScanDetail() if evidence else None
     result = scan_bytes(body, fingerprints, name=name, content_type=content_type, detail=detail)
+    return with_evidence(result, detail, fingerprints, keep_lines)
+
+
+def with_evidence(
+    result: ScanResult, detail: ScanDetail | None, fingerprints: FingerprintSet, keep_lines: bool
+) -> ScannedDocument:
+    """The scan, with the evidence report of a leak when its ``detail`` was asked for."""
+    from ..fingerprints.evidence import evidence_report_json
+
     if detail is None or not result.is_leak:
         return ScannedDocument(result)
     report_json = evidence_report_json(
         detail.text, fingerprints, keep_lines=keep_lines, matches=detail.matches
     )
     return ScannedDocument(result, report_json)
+
+
+def scan_document_for_cases(
+    body: bytes, name: str, content_type: str | None, cases: Sequence[CaseScan]
+) -> list[ScannedDocument]:
+    """``scan_document`` for each case, the document extracted (and OCR'd) once and its text
+    matched with each case's fingerprints: the scans ``scan_bytes`` makes for each alone
+    (``tests/test_cases.py`` compares them), but for ``seconds``, which counts the one
+    extraction in each. Raises ``DocumentError`` as ``scan_bytes`` does."""
+    from ..fingerprints.documents import extract_texts
+    from ..fingerprints.scan import ScanDetail, scan_text
+
+    if len(cases) == 1:
+        (case,) = cases
+        return [scan_document(body, case.fingerprints, name, content_type, case.evidence, case.keep_lines)]
+    started = time.perf_counter()
+    extraction = extract_texts(body, name=name, content_type=content_type)
+    text, ocr_line_ranges = extraction.take_text()
+    extracting = time.perf_counter() - started
+    scanned = []
+    for case in cases:
+        detail = ScanDetail() if case.evidence else None
+        result = scan_text(
+            text,
+            case.fingerprints,
+            name=name,
+            skipped=list(extraction.skipped),
+            bytes_scanned=len(body),
+            ocr_line_ranges=ocr_line_ranges,
+            detail=detail,
+        )
+        result.partly_read = extraction.partly_read
+        result.seconds += extracting
+        scanned.append(with_evidence(result, detail, case.fingerprints, case.keep_lines))
+    return scanned
 
 
 def read_by_its_bytes_alone(body: bytes) -> bool:
@@ -165,32 +241,47 @@ def worker_start_method() -> str:
     return "spawn"
 
 
-def _scan_in_worker(
-    body: bytes, name: str, content_type: str | None, evidence: bool, keep_lines: bool
-) -> ScannedDocument:
-    if _worker_fingerprints is None:
-        raise RuntimeError("a scan worker runs only after _init_worker loaded its fingerprints")
-    return scan_document(body, _worker_fingerprints, name, content_type, evidence, keep_lines)
+def _start_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
+    """Scan workers that can scan for every case loaded in this process so far (and load others
+    on their first document)."""
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(start_method),
+        initializer=_init_worker,
+        initargs=(list(_CASE_FINGERPRINTS),),
+    )
+    if start_method == "fork":
+        # Fork them now: a fork pool forks at its first task, when the reactor's threads run.
+        pool.submit(os.getpid).result()
+    return pool
 
 
 class DocumentScanner:
-    """``scan_document`` for the pipelines, in ``workers`` processes (0: inline)."""
+    """``scan_document`` for the pipelines, in ``workers`` processes (0: inline): the pool of
+    ``shares_pool_of`` when given (one pool for every case of the process, see the module's
+    docstring), else a pool of its own."""
 
-    def __init__(self, fingerprints_path: str, key_file: str, workers: int):
-        self.fingerprints = load_fingerprints(fingerprints_path, key_file)  # fails early, in this process
-        self.pool = None
-        self.start_method = worker_start_method() if workers > 0 else None
-        if self.start_method is not None:
-            pool = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context(self.start_method),
-                initializer=_init_worker,
-                initargs=(fingerprints_path, key_file),
-            )
-            if self.start_method == "fork":
-                # Fork them now: a fork pool forks at its first task, when the reactor's threads run.
-                pool.submit(os.getpid).result()
-            self.pool = pool
+    def __init__(
+        self,
+        fingerprints_path: str,
+        key_file: str,
+        workers: int,
+        shares_pool_of: DocumentScanner | None = None,
+    ):
+        self.fingerprints_path, self.key_file, self.workers = fingerprints_path, key_file, workers
+        self.fingerprints = case_fingerprints(fingerprints_path, key_file)  # fails early, in this process
+        self.owns_pool = shares_pool_of is None
+        self.pool: ProcessPoolExecutor | None = None
+        self.start_method: str | None = None
+        if shares_pool_of is not None:
+            self.pool, self.start_method = shares_pool_of.pool, shares_pool_of.start_method
+        elif workers > 0:
+            self.start_method = worker_start_method()
+            self.pool = _start_pool(workers, self.start_method)
+
+    def case(self, evidence: bool = False, keep_lines: bool = False) -> CaseScan:
+        """This scanner's case, to scan a document for (``scan_for_cases``)."""
+        return CaseScan(self.fingerprints_path, self.key_file, evidence, keep_lines)
 
     async def scan(
         self,
@@ -203,7 +294,17 @@ class DocumentScanner:
         """The document's scan, and with ``evidence`` a leak's evidence report (``scan_document``)."""
         if self.pool is None:
             return scan_document(body, self.fingerprints, name, content_type, evidence, keep_lines)
-        scanned = self.pool.submit(_scan_in_worker, body, name, content_type, evidence, keep_lines)
+        (scanned,) = await self.scan_for_cases(body, name, content_type, [self.case(evidence, keep_lines)])
+        return scanned
+
+    async def scan_for_cases(
+        self, body: bytes, name: str, content_type: str | None, cases: Sequence[CaseScan]
+    ) -> list[ScannedDocument]:
+        """The document's scan for each case (``scan_document_for_cases``: extracted once), in
+        a worker of this scanner's pool (any case: its fingerprints need not be this scanner's)."""
+        if self.pool is None:
+            return scan_document_for_cases(body, name, content_type, cases)
+        scanned = self.pool.submit(scan_document_for_cases, body, name, content_type, list(cases))
         return await asyncio.wrap_future(scanned)
 
     def content_key(self, body: bytes, content_sha256: str) -> str | None:
@@ -238,23 +339,28 @@ class DocumentScanner:
         return withhold_dataset_values(text, self.fingerprints)
 
     def close(self) -> None:
-        if self.pool is not None:
+        if self.pool is not None and self.owns_pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self.pool = None
+        _CASE_FINGERPRINTS.pop((self.fingerprints_path, self.key_file), None)
 
 
 _SCANNERS: dict[tuple, DocumentScanner] = {}
 
 
 def shared_scanner(fingerprints_path: str, key_file: str, workers: int) -> DocumentScanner:
-    """One scanner (and one worker pool) per process, whatever the number of sources."""
+    """One scanner per fingerprints per process, whatever the number of sources, and one worker
+    pool for all of them (every case of an ``--all-cases`` sweep): the first scanner's. Load the
+    other cases' fingerprints (``case_fingerprints``) before the first scanner is made, and its
+    forked workers have them too."""
     key = (fingerprints_path, key_file, workers)
     if key not in _SCANNERS:
-        _SCANNERS[key] = DocumentScanner(fingerprints_path, key_file, workers)
+        first = next((s for s in _SCANNERS.values() if s.owns_pool and s.workers == workers), None)
+        _SCANNERS[key] = DocumentScanner(fingerprints_path, key_file, workers, shares_pool_of=first)
     return _SCANNERS[key]
 
 
 def close_shared_scanners() -> None:
     """Stop the worker processes (the crawl is over)."""
-    while _SCANNERS:
+    while _SCANNERS:  # (the pool's owner, made first, closes last)
         _SCANNERS.popitem()[1].close()

@@ -295,6 +295,7 @@ def _other_cases_pipeline_run(lane, scan_workers: int, items) -> dict:
     from scrapy.utils.test import get_crawler
 
     from leaktrack.spiders.cases import OTHER_CASES_SETTING, OtherCasesPipeline, lanes_to_setting
+    from leaktrack.spiders.scanning import close_shared_scanners
 
     settings = {
         OTHER_CASES_SETTING: lanes_to_setting([lane]),
@@ -308,6 +309,7 @@ def _other_cases_pipeline_run(lane, scan_workers: int, items) -> dict:
             asyncio.run(pipeline.process_item(item))
     finally:
         pipeline.close_spider()
+        close_shared_scanners()
     return crawler.stats.get_stats()
 
 
@@ -367,3 +369,247 @@ def test_another_case_reads_a_clean_pdf_once_however_many_urls_serve_its_bytes(
             "https://mirror.example/a/roster.pdf",
             "https://mirror.example/b/roster.pdf",
         ]
+
+
+@pytest.fixture(scope="module")
+def second_leak_fingerprints(tmp_path_factory):
+    """Another leak than the session's (other people, another key), fingerprinted to a file."""
+    from leaktrack.fingerprints import fingerprint_dataset_file
+    from leaktrack.synthetic import generate_leak
+
+    leak = generate_leak(300, seed=13, n_facilities=20)
+    folder = tmp_path_factory.mktemp("second-leak")
+    _, path = fingerprint_dataset_file(
+        leak.write(folder / "leak.csv"), folder / "leak.ltfp", folder / "leak.key"
+    )
+    return leak, path, folder / "leak.key"
+
+
+def documents_for_two_cases(small_leak, small_leak_copies, small_leak_negatives, second_leak) -> dict:
+    """Documents (name -> bytes) holding one leak, the other, both, neither; text, office, PDF,
+    archives with a skipped part, and (with tesseract) scanned pages and screenshots."""
+    import io
+    import zipfile
+
+    from leaktrack.fingerprints.formats import images
+    from leaktrack.synthetic import transformed_copies
+    from leaktrack.synthetic_forms import drawable, render_pdf, render_scanned_pdf, render_table_image
+
+    both_rows = small_leak.rows[:15] + second_leak.rows[:15]
+    documents = {f"first-{sample.filename}": sample.data for sample in small_leak_copies}
+    documents |= {f"second-{s.filename}": s.data for s in transformed_copies(second_leak, seed=13)[:12]}
+    documents |= {f"none-{sample.filename}": sample.data for sample in small_leak_negatives}
+    documents["both.csv"] = "\n".join(",".join(row) for row in both_rows).encode()
+    documents["both.pdf"] = render_pdf(small_leak.columns, both_rows)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as members:
+        members.writestr("both.csv", documents["both.csv"])
+        members.writestr("bomb.png", _png_of_pixels(100_000, 100_000))  # skipped: a pixel bomb
+    documents["both-and-a-bomb.zip"] = archive.getvalue()
+    if images.ocr_available():
+        drawn = [row for row in both_rows if all(drawable(value) and value.isascii() for value in row)]
+        documents["both-scanned.pdf"] = render_scanned_pdf(small_leak.columns, drawn[:12])
+        documents["both.png"] = render_table_image(small_leak.columns, drawn[:8])
+        # Names misread by one letter beside whole birth dates: found only in lines read by OCR.
+        misread = [[one_letter_off(row[1]), row[3]] for row in drawn[:6] + drawn[-6:]]
+        documents["misread.png"] = render_table_image(["name", "born"], misread)
+    return documents
+
+
+def one_letter_off(name: str) -> str:
+    """``name`` with the next-to-last letter of its last word replaced (an OCR misreading)."""
+    *first, last = name.split()
+    return " ".join([*first, last[:-2] + ("z" if last[-2] == "x" else "x") + last[-1]])
+
+
+def _png_of_pixels(width: int, height: int) -> bytes:
+    """A PNG header claiming ``width`` x ``height`` pixels (refused unread as an image bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_document_read_once_for_every_case_gets_each_case_the_scan_it_gets_alone(
+    leak_fingerprints, small_leak, small_leak_copies, small_leak_negatives, second_leak_fingerprints
+):
+    import dataclasses
+
+    from leaktrack.spiders.scanning import CaseScan, case_fingerprints, scan_document, scan_document_for_cases
+
+    second_leak, second_path, second_key = second_leak_fingerprints
+    cases = [
+        CaseScan(
+            str(leak_fingerprints.path), str(leak_fingerprints.key_file), evidence=True, keep_lines=True
+        ),
+        CaseScan(str(second_path), str(second_key), evidence=True),
+        CaseScan(str(leak_fingerprints.path), str(leak_fingerprints.key_file)),  # no evidence asked
+    ]
+    documents = documents_for_two_cases(small_leak, small_leak_copies, small_leak_negatives, second_leak)
+
+    def findings(scanned) -> tuple:  # what a scan found, not what it took
+        return dataclasses.replace(scanned.result, seconds=0.0), scanned.evidence_json
+
+    leaks = []
+    for name, body in documents.items():
+        together = scan_document_for_cases(body, name, None, cases)
+        alone = [
+            scan_document(
+                body, case_fingerprints(c.fingerprints_path, c.key_file), name, None, c.evidence, c.keep_lines
+            )
+            for c in cases
+        ]
+        assert [findings(s) for s in together] == [findings(s) for s in alone], name
+        leaks.append(tuple(scanned.result.is_leak for scanned in together))
+    # Both leaks found, in documents of their own and together; some documents hold neither.
+    assert (True, False, True) in leaks and (False, True, False) in leaks
+    assert (True, True, True) in leaks and (False, False, False) in leaks
+    archive = scan_document_for_cases(documents["both-and-a-bomb.zip"], "both.zip", None, cases)
+    assert all(scanned.result.skipped for scanned in archive)
+    if "misread.png" in documents:  # found by the OCR repair alone (lines not read by OCR: none)
+        misread = scan_document_for_cases(documents["misread.png"], "misread.png", None, cases)
+        assert all(scanned.result.matched_count > 0 for scanned in misread)
+
+
+def test_a_document_refused_for_one_case_is_refused_for_every_case(
+    leak_fingerprints, second_leak_fingerprints
+):
+    import gzip
+
+    from leaktrack.errors import DocumentError
+    from leaktrack.spiders.scanning import CaseScan, scan_document_for_cases
+
+    _, second_path, second_key = second_leak_fingerprints
+    cases = [
+        CaseScan(str(leak_fingerprints.path), str(leak_fingerprints.key_file)),
+        CaseScan(str(second_path), str(second_key)),
+    ]
+    bomb = gzip.compress(b"\0" * (64 << 20))
+
+    with pytest.raises(DocumentError, match="zip bomb refused"):
+        scan_document_for_cases(bomb, "bomb.gz", None, cases)
+
+
+def test_an_all_cases_sweep_reads_each_document_once_for_every_case(
+    tmp_path, leak_fingerprints, small_leak, second_leak_fingerprints, monkeypatch
+):
+    import asyncio
+    import hashlib
+
+    from scrapy.utils.test import get_crawler
+
+    from leaktrack.fingerprints import documents
+    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, OtherCasesPipeline, lanes_to_setting
+    from leaktrack.spiders.items import FetchedDocument
+    from leaktrack.spiders.pipelines import ScanPipeline
+    from leaktrack.spiders.scanning import close_shared_scanners
+    from leaktrack.synthetic_forms import render_pdf
+
+    second_leak, second_path, second_key = second_leak_fingerprints
+    lane = CaseLane(
+        "second", str(second_path), str(second_key), f"sqlite:///{tmp_path / 'second.db'}",
+        str(tmp_path / "second-state.db"), str(tmp_path / "second-evidence"),
+    )  # fmt: skip
+    crawler = get_crawler(
+        settings_dict={
+            "LEAKTRACK_FINGERPRINTS": str(leak_fingerprints.path),
+            "LEAKTRACK_KEY_FILE": str(leak_fingerprints.key_file),
+            "LEAKTRACK_SCAN": True,
+            "LEAKTRACK_SCAN_WORKERS": 0,
+            OTHER_CASES_SETTING: lanes_to_setting([lane]),
+        }
+    )
+    read = []
+    extract_texts = documents.extract_texts
+    monkeypatch.setattr(
+        documents, "extract_texts", lambda data, **how: read.append(data) or extract_texts(data, **how)
+    )
+    served = {
+        "first.csv": small_leak.to_csv_bytes(),
+        "both.pdf": render_pdf(small_leak.columns, small_leak.rows[:10] + second_leak.rows[:10]),
+        "second.csv": second_leak.to_csv_bytes(),
+    }
+    scanning, other_cases = ScanPipeline.from_crawler(crawler), OtherCasesPipeline.from_crawler(crawler)
+    own = {}
+    try:
+        for name, body in served.items():
+            item = FetchedDocument(source="mirror", url=f"https://mirror.example/{name}", body=body)
+            asyncio.run(scanning.process_item(item))
+            asyncio.run(other_cases.process_item(item))
+            own[name] = item.scan.is_leak
+    finally:
+        other_cases.close_spider()
+        scanning.close_spider()
+        close_shared_scanners()
+
+    names = {body: name for name, body in served.items()}
+    assert [names[data] for data in read] == list(served)  # each document read once, for both cases
+    assert own == {"first.csv": True, "both.pdf": True, "second.csv": False}
+    with SQLiteStore(tmp_path / "second.db") as store:
+        stored = {m.url.rsplit("/", 1)[1]: m.content_sha256 for m in store.list_matches(limit=None)}
+    assert stored == {name: hashlib.sha256(served[name]).hexdigest() for name in ("both.pdf", "second.csv")}
+
+
+ALL_CASES_CRAWL_PIPELINES = """
+    import asyncio, json, os, sys
+    from scrapy.utils.test import get_crawler
+    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, OtherCasesPipeline, lanes_to_setting
+    from leaktrack.spiders.items import FetchedDocument
+    from leaktrack.spiders.pipelines import ScanPipeline
+    from leaktrack.spiders.scanning import close_shared_scanners
+
+    first, first_key, second, second_key, folder, document = sys.argv[1:]
+    lane = CaseLane("second", second, second_key, f"sqlite:///{folder}/second.db", f"{folder}/state.db", folder)
+    crawler = get_crawler(settings_dict={
+        "LEAKTRACK_FINGERPRINTS": first, "LEAKTRACK_KEY_FILE": first_key, "LEAKTRACK_SCAN": True,
+        "LEAKTRACK_SCAN_WORKERS": 1, OTHER_CASES_SETTING: lanes_to_setting([lane]),
+    })
+    scanning, other_cases = ScanPipeline.from_crawler(crawler), OtherCasesPipeline.from_crawler(crawler)
+    scanners = [scanning.scanner, other_cases.lanes[0].scanner]
+    item = FetchedDocument(source="s", url="https://mirror.example/both.csv", body=open(document, "rb").read())
+    asyncio.run(scanning.process_item(item))
+    asyncio.run(other_cases.process_item(item))
+    found = {
+        "start_methods": [scanner.start_method for scanner in scanners],
+        "pools": len({id(scanner.pool) for scanner in scanners}),
+        "worker_pids": {scanners[0].pool.submit(os.getpid).result() for _ in range(4)},
+        "own_pid": os.getpid(),
+        "leak_for": [item.scan.is_leak, crawler.stats.get_value("leaktrack/matches_other_cases")],
+    }
+    other_cases.close_spider()
+    close_shared_scanners()
+    print(json.dumps(found, default=list))
+"""
+
+
+def test_an_all_cases_crawl_scans_every_case_in_one_pool_of_forked_workers(
+    tmp_path, leak_fingerprints, small_leak, second_leak_fingerprints
+):
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    second_leak, second_path, second_key = second_leak_fingerprints
+    document = tmp_path / "both.csv"
+    document.write_text("\n".join(",".join(row) for row in small_leak.rows[:10] + second_leak.rows[:10]))
+
+    # A fresh interpreter: one thread, as a crawl process when Scrapy builds its pipelines.
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(ALL_CASES_CRAWL_PIPELINES), str(leak_fingerprints.path),
+         str(leak_fingerprints.key_file), str(second_path), str(second_key), str(tmp_path), str(document)],
+        capture_output=True, text=True, timeout=600, cwd=Path(__file__).parent,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    # The other case's scanner shares the pool forked for the sweep's own (a second pool would be
+    # spawned: the first runs a thread), and the document is a leak of both cases.
+    assert found["start_methods"] == ["fork", "fork"] and found["pools"] == 1
+    assert found["own_pid"] not in found["worker_pids"]
+    assert found["leak_for"] == [True, 1]
