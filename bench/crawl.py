@@ -105,6 +105,16 @@ def parse_args() -> argparse.Namespace:
         "files, screenshots: no OCR), as bench/quality.py --no-forms",
     )
     parser.add_argument(
+        "--baseline-python",
+        default=None,
+        metavar="PYTHON",
+        help="with --mirror: in each round, also the scanning sweep made by this interpreter's "
+        "leaktrack (another tree's venv, e.g. a worktree of the commit to compare with: "
+        "git worktree add --detach DIR COMMIT; python3 -m venv DIR/.venv; DIR/.venv/bin/pip install "
+        "-e DIR), right after this tree's, on the same site: a same-run A/B",
+    )
+    parser.add_argument("--one-mirror-sweep", default=None, help=argparse.SUPPRESS)  # (--baseline-python's)
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -121,6 +131,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(options: argparse.Namespace, workdir: Path) -> int:
+    if options.one_mirror_sweep:
+        return one_mirror_sweep(options.one_mirror_sweep)
     if options.mirror:
         return run_mirror(options, workdir)
     from leaktrack.spiders.demo import fingerprint_dataset
@@ -541,12 +553,73 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
                 print(
                     f"  round {run_number + 1}: {label + ':':<22}{totals['pages']} pages, {totals['documents']} scanned, "
                     f"{totals['unchanged']} unchanged, {totals['known_clean']} known clean, {totals['matches']} matches, "
-                    f"{summary.seconds:.1f} s, sweep CPU {sweeps[label]['cpu']:.1f} s, site CPU "
+                    f"{summary.seconds:.1f} s, sweep CPU {sweeps[label]['cpu']:.2f} s, site CPU "
                     f"{sweeps[label]['site_cpu']:.1f} s, load {load_text()}",
                     flush=True,
                 )
+                if options.baseline_python and label == "scanning on":
+                    sweeps[BASELINE] = baseline_mirror_sweep(
+                        options.baseline_python, served, workdir / f"mirror{run_number}-baseline",
+                        fingerprints, {**LOCAL_SITE_SETTINGS, **settings},
+                    )  # fmt: skip
+                    print(
+                        f"  round {run_number + 1}: {'baseline, scanning on:':<22}{sweeps[BASELINE]['documents']} "
+                        f"scanned, {sweeps[BASELINE]['matches']} matches, sweep CPU {sweeps[BASELINE]['cpu']:.2f} s "
+                        f"(commit {sweeps[BASELINE]['commit']}), load {load_text()}",
+                        flush=True,
+                    )
             runs.append(sweeps)
     return report_mirror(runs)
+
+
+BASELINE = "baseline, scanning on"
+
+
+def baseline_mirror_sweep(python: str, site, home: Path, fingerprints: Path, settings: dict) -> dict:
+    """The scanning sweep of the mirror made by ``python``'s leaktrack (``--one-mirror-sweep`` in a
+    process of that interpreter): its CPU (its crawl and scan workers), totals and commit."""
+    import json
+    import subprocess
+
+    job = {
+        "base_url": site.url(""),
+        "home": str(home),
+        "fingerprints": str(fingerprints),
+        "settings": settings,
+    }
+    done = subprocess.run(
+        [python, __file__, "--one-mirror-sweep", json.dumps(job)], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"the baseline sweep failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+class _SiteAt:
+    """A served site known by its base URL (in a ``--one-mirror-sweep`` process)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def cpu_seconds(self) -> float:
+        return 0.0  # (the site's CPU is measured by the process that serves it)
+
+
+def one_mirror_sweep(job_json: str) -> int:
+    """One scanning sweep of a mirror served elsewhere, by this interpreter's leaktrack; prints
+    ``mirror_sweep``'s figures and the commit as one JSON line."""
+    import json
+
+    job = json.loads(job_json)
+    _, measured = mirror_sweep(
+        _SiteAt(job["base_url"]), Path(job["home"]), Path(job["fingerprints"]),
+        {**job["settings"], "LEAKTRACK_SCAN": True}, "/mirror/",
+    )  # fmt: skip
+    print(json.dumps({**measured, "commit": commit()}))
+    return 0
 
 
 MIRROR_COPY = "/copy/"
@@ -589,12 +662,17 @@ def report_mirror(runs: list[dict]) -> int:
     scan_cpu = median(lambda sweeps: sweeps["scanning on"]["cpu"] - sweeps["scanning off"]["cpu"])
     documents = median(lambda sweeps: sweeps["scanning on"]["documents"])
     print(f"\nsweep CPU, median of {len(runs)} round(s):")
-    for label, *_ in MIRROR_SWEEPS:
-        shown = "" if label == "scanning off" else f", scanning {share(label):.0%} of it"
-        print(f"  {label:<22}{cpu(label):5.1f} s{shown}")
+    for label in [label for label, *_ in MIRROR_SWEEPS] + ([BASELINE] if BASELINE in runs[0] else []):
+        shown = "" if label == "scanning off" else f", scanning {share(label):.1%} of it"
+        print(f"  {label:<22}{cpu(label):6.2f} s{shown}")
+    if BASELINE in runs[0]:
+        print(
+            f"  this tree's scanning sweep against the baseline's (commit {runs[0][BASELINE]['commit']}), "
+            f"median of the rounds' ratios: {median(lambda s: s['scanning on']['cpu'] / s[BASELINE]['cpu']):.3f}"
+        )
     verdict = "PASS" if first < TARGET_SCAN_SHARE else "MISS"
     print(
-        f"scanning is {first:.0%} of a first sweep's CPU ({cpu('scanning off'):.1f} s off; target < {TARGET_SCAN_SHARE:.0%}): "
+        f"scanning is {first:.1%} of a first sweep's CPU ({cpu('scanning off'):.2f} s off; target < {TARGET_SCAN_SHARE:.0%}): "
         f"{verdict}; {scan_cpu / documents * 1000:.0f} ms of CPU a scanned document  "
         f"[{date.today().isoformat()}, commit {commit()}, {os.cpu_count()} cores, load {load_text()}]"
     )
