@@ -113,6 +113,14 @@ def parse_args() -> argparse.Namespace:
         "git worktree add --detach DIR COMMIT; python3 -m venv DIR/.venv; DIR/.venv/bin/pip install "
         "-e DIR), right after this tree's, on the same site: a same-run A/B",
     )
+    parser.add_argument(
+        "--other-cases",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --mirror: the scanning sweeps are all-cases sweeps (sweep --all-cases) with N "
+        "other cases, each of a leak of its own (default 0: the sweep's own case alone)",
+    )
     parser.add_argument("--one-mirror-sweep", default=None, help=argparse.SUPPRESS)  # (--baseline-python's)
     parser.add_argument(
         "--set",
@@ -530,11 +538,18 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
     if not options.no_forms:
         samples += [*form_copies(leak, seed=0), *form_negative_samples(leak, seed=0, count=52)]
     files = {f"{n:04d}-{sample.filename}": sample.data for n, sample in enumerate(samples)}
+    other_cases = []
+    for case in range(options.other_cases):  # each another leak, fingerprinted once
+        other = generate_leak(options.records, seed=100 + case)
+        other_cases.append(workdir / f"case{case}.ltfp")
+        fingerprint_dataset(
+            other.write(workdir / f"case{case}.csv"), other_cases[-1], workdir / f"case{case}.key"
+        )
     print(
         f"mirror: {len(files)} documents ({sum(map(len, files.values())) / 1e6:.1f} MB), bench/quality.py's mix"
         f"{' without its forms (--no-forms)' if options.no_forms else ''}; "
-        f"leak: {options.records} records; scan workers: {scan_workers(options)}; site: {options.site}; "
-        f"{os.cpu_count()} cores, load {load_text()}"
+        f"leak: {options.records} records; other cases: {len(other_cases)}; scan workers: {scan_workers(options)}; "
+        f"site: {options.site}; {os.cpu_count()} cores, load {load_text()}"
     )
     site = LocalSite()
     add_mirror(site, files)
@@ -545,9 +560,11 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
         for run_number in range(options.repeat):
             sweeps = {}
             for label, home, scanning, root in MIRROR_SWEEPS:
+                folder = workdir / f"mirror{run_number}-{home}"
                 summary, sweeps[label] = mirror_sweep(
-                    served, workdir / f"mirror{run_number}-{home}", fingerprints,
-                    {**LOCAL_SITE_SETTINGS, **settings, "LEAKTRACK_SCAN": scanning}, root,
+                    served, folder, fingerprints,
+                    {**LOCAL_SITE_SETTINGS, **settings, **all_cases(folder, other_cases), "LEAKTRACK_SCAN": scanning},
+                    root,
                 )  # fmt: skip
                 totals = summary.totals()
                 print(
@@ -558,9 +575,10 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
                     flush=True,
                 )
                 if options.baseline_python and label == "scanning on":
+                    folder = workdir / f"mirror{run_number}-baseline"
                     sweeps[BASELINE] = baseline_mirror_sweep(
-                        options.baseline_python, served, workdir / f"mirror{run_number}-baseline",
-                        fingerprints, {**LOCAL_SITE_SETTINGS, **settings},
+                        options.baseline_python, served, folder, fingerprints,
+                        {**LOCAL_SITE_SETTINGS, **settings, **all_cases(folder, other_cases)},
                     )  # fmt: skip
                     print(
                         f"  round {run_number + 1}: {'baseline, scanning on:':<22}{sweeps[BASELINE]['documents']} "
@@ -573,6 +591,30 @@ def run_mirror(options: argparse.Namespace, workdir: Path) -> int:
 
 
 BASELINE = "baseline, scanning on"
+
+
+def all_cases(home: Path, other_cases: list[Path]) -> dict:
+    """The settings of an all-cases sweep in ``home`` with these other cases' fingerprints (as
+    ``sweep --all-cases`` makes them: each case's store, crawl state and evidence in its folder)."""
+    from leaktrack.spiders.cases import OTHER_CASES_SETTING, CaseLane, lanes_to_setting
+
+    if not other_cases:
+        return {}
+    lanes = []
+    for number, fingerprints in enumerate(other_cases):
+        folder = home / "cases" / f"case{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lanes.append(
+            CaseLane(
+                f"case{number}",
+                str(fingerprints),
+                str(fingerprints.with_suffix(".key")),
+                f"sqlite:///{folder / 'matches.db'}",
+                str(folder / "crawl-state.db"),
+                str(folder / "evidence"),
+            )  # fmt: skip
+        )
+    return {OTHER_CASES_SETTING: lanes_to_setting(lanes)}
 
 
 def baseline_mirror_sweep(python: str, site, home: Path, fingerprints: Path, settings: dict) -> dict:
