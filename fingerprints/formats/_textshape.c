@@ -1240,26 +1240,41 @@ TEXT_FN PyObject *sniff_widths_in(const Text *text, Py_ssize_t max_chars, Py_ssi
     Py_ssize_t limit = t.length < max_chars ? t.length : max_chars, end = limit, newlines = 0;
     for (Py_ssize_t i = 0; newlines < max_lines && (i = find_char(&t, '\n', i, limit)) >= 0; i++)
         if (++newlines == max_lines) end = i + 1;
+    /* Each line's ASCII delimiters as bits, set as its characters are read (bit d: delimiter d). */
+    uint8_t delimiter_bits[128] = {0};
+    for (Py_ssize_t d = 0; d < delimiters->length; d++)
+        if (char_at(delimiters, d) < 128) delimiter_bits[char_at(delimiters, d)] |= (uint8_t)(1u << d);
     Py_ssize_t(*spans)[2] = PyMem_Malloc(sizeof(*spans) * (size_t)(max_lines > 0 ? max_lines : 1));
-    if (!spans) return PyErr_NoMemory();
+    uint8_t *holds = PyMem_Malloc((size_t)(max_lines > 0 ? max_lines : 1));
+    if (!spans || !holds) {
+        PyMem_Free(spans);
+        PyMem_Free(holds);
+        return PyErr_NoMemory();
+    }
     Py_ssize_t lines = 0, sample = 0;
     int quoted = 0, nul = 0; /* (a blank line holds neither: whatever lines hold is the sample's) */
     for (Py_ssize_t i = 0; i < end && lines < max_lines;) {
         Py_ssize_t j = i;
         int blank = 1;
+        uint8_t held = 0;
         for (; j < end; j++) {
             Py_UCS4 c = char_at(&t, j);
-            if (c < 128 ? (c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e))
-                        : Py_UNICODE_ISLINEBREAK(c))
-                break;
-            quoted |= c == '"';
-            nul |= c == 0;
-            if (blank && !is_space(c)) blank = 0;
+            if (c < 128) {
+                if (c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e)) break;
+                held |= delimiter_bits[c];
+                quoted |= c == '"';
+                nul |= c == 0;
+                if (blank && !(ascii_class[c] & SPACE)) blank = 0;
+            } else {
+                if (Py_UNICODE_ISLINEBREAK(c)) break;
+                if (blank && !Py_UNICODE_ISSPACE(c)) blank = 0;
+            }
         }
         lines++;
         if (!blank) {
             spans[sample][0] = i;
             spans[sample][1] = j;
+            holds[sample] = held;
             sample++;
         }
         i = (j + 1 < end && char_at(&t, j) == '\r' && char_at(&t, j + 1) == '\n') ? j + 2 : j + 1;
@@ -1275,7 +1290,8 @@ TEXT_FN PyObject *sniff_widths_in(const Text *text, Py_ssize_t max_chars, Py_ssi
     for (Py_ssize_t d = 0; d < delimiters->length; d++) {
         Py_UCS4 delimiter = char_at(delimiters, d);
         Py_ssize_t holding = 0;
-        for (Py_ssize_t n = 0; n < sample; n++) holding += find_char(&t, delimiter, spans[n][0], spans[n][1]) >= 0;
+        for (Py_ssize_t n = 0; n < sample; n++)
+            holding += delimiter < 128 ? (holds[n] >> d) & 1 : find_char(&t, delimiter, spans[n][0], spans[n][1]) >= 0;
         if (!holding || (!quoted && (double)holding < min_consistency * (double)sample)) {
             Py_INCREF(Py_None);
             PyTuple_SET_ITEM(all, d, Py_None);
@@ -1293,6 +1309,7 @@ TEXT_FN PyObject *sniff_widths_in(const Text *text, Py_ssize_t max_chars, Py_ssi
 done:
     Py_XDECREF(all);
     PyMem_Free(spans);
+    PyMem_Free(holds);
     return out;
 }
 
@@ -1304,6 +1321,10 @@ static PyObject *sniff_widths(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "UnnUd", &object, &max_chars, &max_lines, &delimiter_object, &min_consistency) ||
         text_of(object, &t) < 0 || text_of(delimiter_object, &delimiters) < 0)
         return NULL;
+    if (delimiters.length > 8) {
+        PyErr_SetString(PyExc_ValueError, "at most 8 delimiters");
+        return NULL;
+    }
     BY_KIND(t, sniff_widths_in(&kind_text, max_chars, max_lines, &delimiters, min_consistency))
 }
 
