@@ -182,3 +182,15 @@ def test_ctrl_c_during_start_up_is_one_line_and_exit_130(monkeypatch, capsys):
         entry.main()
     assert stopped.value.code == ExitCode.INTERRUPTED
     assert capsys.readouterr().err == "Interrupted.\n"
+
+
+def test_json_lines_come_whole_and_in_order_however_many_writes_they_take(capsys):
+    from leaktrack.cli.common import JSON_LINES_A_WRITE, print_json_lines
+
+    documents = [
+        {"input": f"file {n}.txt", "verdict": "clean", "n": n} for n in range(2 * JSON_LINES_A_WRITE + 3)
+    ]
+    print_json_lines(iter(documents))
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == documents
+    print_json_lines([])
+    assert capsys.readouterr().out == ""
