@@ -925,12 +925,17 @@ def scan_file(
 ) -> ScanResult:
     """Scan one local file of any supported format. Its size limit is enforced while reading;
     pipes, devices and sockets are refused unless ``allow_special_files``."""
+    return _scan_named_file(str(Path(path)), fingerprints, allow_special_files)
+
+
+def _scan_named_file(path: str, fingerprints: FingerprintSet, allow_special_files: bool) -> ScanResult:
+    """``scan_file`` of a path written as ``str(Path(path))`` writes it (``_files_below``
+    gives such): no Path object a file (their making cost as much as the scan of a small one)."""
     from .formats import DocumentRefused, ExtractionLimits
     from .formats.reading import read_limited
 
-    path = Path(path)
     try:
-        data = read_limited(path, ExtractionLimits().max_input_bytes, allow_special=allow_special_files)
+        data = read_limited(path, ExtractionLimits.max_input_bytes, allow_special=allow_special_files)
     except DocumentRefused as refusal:
         raise DocumentError(str(refusal)) from None
     except FileNotFoundError:
@@ -939,7 +944,7 @@ def scan_file(
         raise DocumentError(f"is a folder, not a file: {path}") from None
     except OSError as error:
         raise DocumentError(f"cannot read {path}: {error.strerror}") from None
-    return scan_bytes(data, fingerprints, name=str(path))
+    return scan_bytes(data, fingerprints, name=path)
 
 
 def scan_paths(
@@ -958,7 +963,7 @@ def scan_paths(
     which share the mapped fingerprint file's pages and the scanner built here; results come
     in the order of the files."""
     global _forked_fingerprints
-    jobs = [(str(path), allow_special_files) for path in _files_below(paths)]
+    jobs = [(path, allow_special_files) for path in _files_below(paths)]
     _scanner_for(fingerprints)  # built once, before the fork: the workers inherit it
     _forked_fingerprints = fingerprints  # inherited by the forked workers, never pickled
     try:
@@ -1070,18 +1075,24 @@ def _scan_in_worker(job: tuple[str, bool]) -> ScanResult | str:
     assert _forked_fingerprints is not None
     path, allow_special_files = job
     try:
-        return scan_file(path, _forked_fingerprints, allow_special_files=allow_special_files)
+        return _scan_named_file(path, _forked_fingerprints, allow_special_files)
     except DocumentError as error:
         return str(error)
 
 
-def _files_below(paths: Iterable[str | Path]) -> list[Path]:
-    files: list[Path] = []
+def _files_below(paths: Iterable[str | Path]) -> list[str]:
+    """The files, and the files below the folders (sorted as paths), each as ``str`` of its
+    Path would write it (``str(folder.joinpath(*parts))``), without making the Path."""
+    files: list[str] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(path.joinpath(*parts) for parts in sorted(_file_parts_below(path)))
+            folder = str(path)
+            if folder == ".":  # (Path(".").joinpath("a") is "a")
+                files.extend(os.path.join(*parts) for parts in sorted(_file_parts_below(path)))
+            else:
+                files.extend(os.path.join(folder, *parts) for parts in sorted(_file_parts_below(path)))
         elif path.exists():
-            files.append(path)
+            files.append(str(path))
         else:
             raise DocumentError(f"file not found: {path}")
     return files

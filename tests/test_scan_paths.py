@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import random
+from pathlib import Path
 
 import pytest
 
@@ -82,6 +83,20 @@ def test_the_files_below_a_folder_are_those_rglob_and_is_file_list_in_path_order
     (root / "broken").symlink_to(tmp_path / "gone")
     (root / "loop").symlink_to(root / "loop")
     expected = sorted(p for p in root.rglob("*") if p.is_file())
-    assert _files_below([root]) == expected
+    assert _files_below([root]) == [str(p) for p in expected]
     assert root / "link-to-file" in expected and root / "b-c" in expected
     assert not any("outside" in str(p) or "link-to-folder" in str(p) for p in expected)
+
+
+def test_the_files_below_are_named_as_their_paths_write_them(tmp_path, monkeypatch):
+    """The names results carry are ``str`` of each file's Path, from any way of naming the
+    folder: the current folder, a trailing slash, "./", a doubled slash, a file itself."""
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    for name in ["a.txt", "sub/b.txt"]:
+        (root / name).write_text("x")
+    monkeypatch.chdir(root)
+    for given in [".", "", "./", "./sub/..", "sub/", "./sub", f"{root}//sub", str(root) + "/", "sub//b.txt"]:
+        path = Path(given)
+        paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        assert _files_below([given]) == [str(p) for p in paths], given

@@ -33,7 +33,6 @@ def read_limited(
 ) -> bytes:
     """The bytes of ``path``, refused (``DocumentRefused``) past ``max_bytes`` without reading
     further. Non-regular files are refused unless ``allow_special``. OSErrors propagate."""
-    path = path if isinstance(path, Path) else Path(path)  # (scan_file gives one: not parsed again)
     status = os.stat(path)  # stat never blocks, even on a named pipe
     mode = status.st_mode
     if stat.S_ISDIR(mode):
@@ -71,7 +70,7 @@ def _read_up_to(handle: BinaryIO, count: int) -> bytes:
     return data
 
 
-def _read_stream(path: Path, max_bytes: int, idle_seconds: float = PIPE_IDLE_SECONDS) -> bytes:
+def _read_stream(path: str | Path, max_bytes: int, idle_seconds: float = PIPE_IDLE_SECONDS) -> bytes:
     """A pipe or device, read chunk by chunk. Opened with O_NONBLOCK so that opening a pipe
     with no writer returns at once; each read first waits (select) at most ``idle_seconds``
     for data: Linux reports a pipe that never had a writer as not ready, so a writer that
