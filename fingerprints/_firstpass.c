@@ -710,8 +710,6 @@ static int number_of(const uint8_t *p, size_t n) {
     return v;
 }
 
-/* Is one of the date readings of a 6-8 digit token a prefilter key (normalize.
- * digit_date_readings: YYYYMMDD, DDMMYYYY and MMDDYYYY, each part of 1-2 digits)? */
 /* The valid dates a 6-8 digit token reads as (normalize.digit_date_readings: YYYYMMDD,
  * DDMMYYYY and MMDDYYYY, each part of 1-2 digits, years in range), sorted and unique, as
  * year * 10000 + month * 100 + day (the order of their ISO strings). */
@@ -792,30 +790,26 @@ static int ocr_readable(const uint8_t *c, size_t n, int min_id_digits) {
     return 0;
 }
 
-/* keyed hash of a date's ISO string, "d:YYYY-MM-DD" */
-static uint64_t date_key(const KeyState *ks, int date) {
-    char iso[10];
+/* A date (yyyymmdd) as its ISO string, YYYY-MM-DD. */
+static void iso_of_date(int date, uint8_t iso[10]) {
     int y = date / 10000, m = date / 100 % 100, day = date % 100;
-    iso[0] = (char)('0' + y / 1000);
-    iso[1] = (char)('0' + y / 100 % 10);
-    iso[2] = (char)('0' + y / 10 % 10);
-    iso[3] = (char)('0' + y % 10);
+    iso[0] = (uint8_t)('0' + y / 1000);
+    iso[1] = (uint8_t)('0' + y / 100 % 10);
+    iso[2] = (uint8_t)('0' + y / 10 % 10);
+    iso[3] = (uint8_t)('0' + y % 10);
     iso[4] = '-';
-    iso[5] = (char)('0' + m / 10);
-    iso[6] = (char)('0' + m % 10);
+    iso[5] = (uint8_t)('0' + m / 10);
+    iso[6] = (uint8_t)('0' + m % 10);
     iso[7] = '-';
-    iso[8] = (char)('0' + day / 10);
-    iso[9] = (char)('0' + day % 10);
-    return keyed_hash(ks, 'd', (const uint8_t *)iso, 10);
+    iso[8] = (uint8_t)('0' + day / 10);
+    iso[9] = (uint8_t)('0' + day % 10);
 }
 
-/* Is one of the date readings of a digit token a prefilter key? */
-static int date_hit(const FirstPass *fp, const uint8_t *d, size_t n) {
-    int dates[6];
-    int count = date_readings(d, n, fp->date_min_year, fp->date_max_year, dates);
-    for (int r = 0; r < count; r++)
-        if (is_prefilter_key(fp, date_key(&fp->key, dates[r]))) return 1;
-    return 0;
+/* keyed hash of a date's ISO string, "d:YYYY-MM-DD" */
+static uint64_t date_key(const KeyState *ks, int date) {
+    uint8_t iso[10];
+    iso_of_date(date, iso);
+    return keyed_hash(ks, 'd', iso, 10);
 }
 
 /* ------------------------------------------------ normalized chunks holding non-ASCII letters */
@@ -907,12 +901,42 @@ static inline int char_class(FirstPass *fp, const uint8_t *c, size_t i, size_t *
  * key goes to *key. */
 enum { TOKEN_IS_KEY = 1, TOKEN_IS_MONTH = 2, TOKEN_ID_IS_KEY = 4, TOKEN_DATE_IS_KEY = 8 };
 
+/* token_bits of a token of at most SHORT_MESSAGE_DATA digits: the messages of its key, its id
+ * number and its date readings (at most eight, all short) keyed HASH_LANES at once. */
+static int digit_token_bits(FirstPass *fp, const uint8_t *c, size_t len, uint64_t *key) {
+    ShortMessage messages[2 + 6];
+    uint64_t keys[2 + 6];
+    int count = 0, dates[6];
+    messages[count++] = short_message('t', c, len);
+    int id = (int)len >= fp->min_id_digits;
+    if (id) messages[count++] = short_message('n', c, len);
+    int readings = len >= 6 && len <= 8 ? date_readings(c, len, fp->date_min_year, fp->date_max_year, dates) : 0;
+    for (int r = 0; r < readings; r++) {
+        uint8_t iso[10];
+        iso_of_date(dates[r], iso);
+        messages[count++] = short_message('d', iso, 10);
+    }
+    for (int k = 0; k < count; k += HASH_LANES)
+        keyed_hash_short_many(&fp->key, messages + k, count - k < HASH_LANES ? count - k : HASH_LANES, keys + k);
+    *key = keys[0];
+    int bits = is_prefilter_key(fp, keys[0]) ? TOKEN_IS_KEY : 0;
+    if (id && is_prefilter_key(fp, keys[1])) bits |= TOKEN_ID_IS_KEY;
+    for (int r = 1 + id; r < count; r++) {
+        if (is_prefilter_key(fp, keys[r])) {
+            bits |= TOKEN_DATE_IS_KEY;
+            break;
+        }
+    }
+    return bits;
+}
+
 static int token_bits(FirstPass *fp, const uint8_t *c, size_t len, int digits, uint64_t *key) {
+    if (digits && len <= SHORT_MESSAGE_DATA) return digit_token_bits(fp, c, len, key);
     *key = keyed_hash(&fp->key, 't', c, len);
     int bits = is_prefilter_key(fp, *key) ? TOKEN_IS_KEY : 0;
     if (!digits) return bits | (is_month_key(fp, *key) ? TOKEN_IS_MONTH : 0);
+    /* (a token of more than SHORT_MESSAGE_DATA digits reads as no date) */
     if ((int)len >= fp->min_id_digits && is_prefilter_key(fp, keyed_hash(&fp->key, 'n', c, len))) bits |= TOKEN_ID_IS_KEY;
-    if (len >= 6 && len <= 8 && date_hit(fp, c, len)) bits |= TOKEN_DATE_IS_KEY;
     return bits;
 }
 
