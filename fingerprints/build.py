@@ -819,11 +819,15 @@ class _Build:
         return ArrayFile(self.folder / name, dtype, width)
 
     def spill(self, name: str, dtypes: dict, entries: int) -> PartitionedSpill:
-        """A spill whose parts each fit a share of the memory budget once sorted: one part
-        per worker is sorted in a thread while the build works on another."""
+        """A spill whose parts each fit a share of the memory budget once sorted (one part
+        per worker is sorted in a thread while the build works on another), and are at most
+        ``params.BUILD_MAX_PART_BYTES``: the budget bounds the build's memory, it is no target."""
         row_bytes = sum(np.dtype(d).itemsize for d in dtypes.values())
         in_memory = self.workers + 1
-        parts = -(-entries * row_bytes * params.BUILD_SORT_OVERHEAD * in_memory // self.memory)
+        parts = max(
+            -(-entries * row_bytes * params.BUILD_SORT_OVERHEAD * in_memory // self.memory),
+            -(-entries * row_bytes // params.BUILD_MAX_PART_BYTES),
+        )
         return PartitionedSpill(
             self.folder,
             name,

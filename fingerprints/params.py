@@ -210,6 +210,11 @@ BUILD_MIN_MEMORY_BYTES = 64 * 2**20
 # (open files) per spill.
 BUILD_SORT_OVERHEAD = 4
 BUILD_MAX_PARTS = 256
+# Nor is a part bigger than this, however big the budget: a part of 128 MiB sorts as fast per
+# row as a bigger one, and a budget of a quarter of RAM (23 GiB here) made parts of ~300 MiB
+# whose sorts (three parts in memory at once) took a 10M build to 4.6 GiB of RSS, where parts
+# of this size keep it under ~2 GiB. (A budget smaller than this still makes smaller parts.)
+BUILD_MAX_PART_BYTES = 128 * 2**20
 # Entries handled at a time when the entries are read back (weights, tables): ~30 MB of arrays.
 BUILD_BLOCK_ENTRIES = 1_000_000
 # Distinct values of a column whose analysis is remembered between chunks (facilities and

@@ -127,6 +127,18 @@ def test_spill_parts_come_back_sorted_as_one_array(tmp_path):
     assert np.array_equal(keys[np.concatenate([p["record"] for p in parts])], merged)
 
 
+def test_a_generous_budget_does_not_make_spill_parts_bigger_than_the_part_cap(leak, tmp_path):
+    # 10 parts' worth of 16-byte rows: a 1 TiB budget alone would put them in one part (and
+    # sort it whole in memory); a 64 MiB budget makes smaller parts than the cap does.
+    source = build.RowsSource(leak.columns, leak.rows, leak.ids, None)
+    entries = 10 * params.BUILD_MAX_PART_BYTES // 16
+    dtypes = {"key": np.uint64, "entry": np.int64}
+    generous = build._Build(source, KEY, tmp_path, 2**40, workers=2, progress=None)
+    assert generous.spill("generous", dtypes, entries).parts == 16
+    small = build._Build(source, KEY, tmp_path, params.BUILD_MIN_MEMORY_BYTES, workers=2, progress=None)
+    assert small.spill("small", dtypes, entries).parts == params.BUILD_MAX_PARTS
+
+
 def test_values_analysed_word_by_word_equal_their_analysis_as_a_whole(leak):
     """The build analyses many-word values from memoized word analyses (names recombine a
     few thousand words); folding, tokens and transliteration must come out as for the whole."""
