@@ -469,8 +469,8 @@ class DateWordTest:
         (``_KEY_MEMO_LIMIT`` values of a kind: a line's everyday words, names and dates repeat
         across the documents of a sweep)."""
         memo = self._memos[prefix]  # (read with get only: another thread may clear it)
-        keys = [memo.get(v) for v in values]
-        missing = list({v for v, k in zip(values, keys) if k is None})
+        keys = list(map(memo.get, values))
+        missing = list({v for v, k in zip(values, keys) if k is None}) if None in keys else []
         if missing:
             made = dict(zip(missing, self._keys(prefix, missing).tolist()))
             if len(memo) + len(made) > _KEY_MEMO_LIMIT:

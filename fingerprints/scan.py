@@ -657,16 +657,17 @@ class _EncodedLines:
     def _textual_date_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """Keys of dates written with month names ("7 March 1990"), which span chunks: in the
         lines holding a month name and a 4-digit year."""
-        keys: list[int] = []
+        isos: list[str] = []
         lines: list[int] = []
         dated = self._lines_with(self.table.with_month_name(self.chunk_ids))
         if dated.any():
             dated &= self._lines_with(self.table.with_year(self.chunk_ids))
         for line in np.flatnonzero(dated).tolist():
-            for iso in self._spelled_dates(self.line_bytes(line)):
-                keys.append(self.table.hasher.date(iso))
-                lines.append(line)
-        return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
+            found = self._spelled_dates(self.line_bytes(line))
+            isos += found
+            lines += [line] * len(found)
+        keyed = self.table.hasher.prime("d", isos)  # (the dates not keyed before, in one call)
+        return np.array([keyed[iso] for iso in isos], dtype=np.uint64), np.array(lines, dtype=np.int64)
 
     def _lines_with(self, chunks: np.ndarray) -> np.ndarray:
         """Per line of the batch, whether one of the chunks (a mask over its chunks) is in it."""
