@@ -666,8 +666,11 @@ class _EncodedLines:
             found = self._spelled_dates(self.line_bytes(line))
             isos += found
             lines += [line] * len(found)
-        keyed = self.table.hasher.prime("d", isos)  # (the dates not keyed before, in one call)
-        return np.array([keyed[iso] for iso in isos], dtype=np.uint64), np.array(lines, dtype=np.int64)
+        hasher = self.table.hasher
+        keyed = hasher.prime("d", isos)  # (the dates not keyed before, in one call)
+        # (read with get: another thread's scan may clear the memo meanwhile)
+        keys = [key if (key := keyed.get(iso)) is not None else hasher.date(iso) for iso in isos]
+        return np.array(keys, dtype=np.uint64), np.array(lines, dtype=np.int64)
 
     def _lines_with(self, chunks: np.ndarray) -> np.ndarray:
         """Per line of the batch, whether one of the chunks (a mask over its chunks) is in it."""
