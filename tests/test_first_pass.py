@@ -153,16 +153,7 @@ def test_both_passes_agree_whichever_way_new_words_are_keyed(
     copies and on text of many new words (fresh scanners, an empty memo, and a memo of a few
     chunks, cleared again and again)."""
     compiled, python = _Scanner(fingerprints, compiled=True), _Scanner(fingerprints, compiled=False)
-    small = _Scanner(fingerprints, compiled=True)
-    small.first_pass = first_pass_module.CompiledFirstPass(
-        small.hasher,
-        fingerprints.prefilter_keys,
-        small._month_keys(),
-        fingerprints.known_keys,
-        fingerprints.known_bits,
-        small.date_words,
-        memo_chunks=7,
-    )
+    small = _scanner_with_memo_of(fingerprints, 7)
     found = 0
     for text in _texts_of_new_words(small_leak, small_leak_copies):
         want = python.candidate_lines(token_bytes(fold_text(text)))
@@ -223,6 +214,22 @@ def test_a_new_word_waiting_for_its_key_is_counted_before_a_later_hit(fingerprin
         strength = sum(python.chunks.hit(c.encode()) for c in others[:before])
         last = {1022: 1 + ID_HIT, 1023: 1, 1024: 0}[before]  # what of the last line the cap leaves
         assert said == [(min(before + 2, 1024), strength + last)] * 2
+
+
+def _scanner_with_memo_of(fingerprints, memo_chunks: int) -> _Scanner:
+    """A scanner whose compiled pass remembers at most ``memo_chunks`` chunks (dropped whole
+    when full, before the next document)."""
+    scanner = _Scanner(fingerprints, compiled=True)
+    scanner.first_pass = first_pass_module.CompiledFirstPass(
+        scanner.hasher,
+        fingerprints.prefilter_keys,
+        scanner._month_keys(),
+        fingerprints.known_keys,
+        fingerprints.known_bits,
+        scanner.date_words,
+        memo_chunks=memo_chunks,
+    )
+    return scanner
 
 
 def _texts_of_new_words(leak, copies) -> list[str]:
@@ -463,17 +470,8 @@ def test_compiled_and_python_chunk_tables_learn_the_same_arrays(fingerprints, sm
 
 @compiled_only
 def test_the_compiled_memo_is_bounded_and_results_stay_the_same(fingerprints, small_leak):
-    scanner = _Scanner(fingerprints, compiled=True)
+    scanner = _scanner_with_memo_of(fingerprints, 500)
     python = _Scanner(fingerprints, compiled=False)
-    scanner.first_pass = first_pass_module.CompiledFirstPass(
-        scanner.hasher,
-        fingerprints.prefilter_keys,
-        scanner._month_keys(),
-        fingerprints.known_keys,
-        fingerprints.known_bits,
-        scanner.date_words,
-        memo_chunks=500,
-    )
     rng = random.Random(7)
     leaked = "\n".join(",".join(r) for r in small_leak.rows[:20])
     for _ in range(4):
