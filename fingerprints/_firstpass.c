@@ -1157,7 +1157,7 @@ static int count_hit(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64
  * in the order they came: before any later hit is counted (a document's distinct hits are
  * counted up to DOC_DISTINCT_CAP, in order), before a line ends, before a chunk with non-ASCII
  * characters. */
-static int flush_pending(FirstPass *fp, Tally *t) {
+static __attribute__((noinline)) int flush_pending(FirstPass *fp, Tally *t) {
     int count = fp->pending_count;
     if (count == 0) return 0;
     fp->pending_count = 0;
@@ -1177,6 +1177,9 @@ static int flush_pending(FirstPass *fp, Tally *t) {
     }
     return 0;
 }
+
+/* flush_pending when some chunk waits (most of the time none does: a call saved a line). */
+static inline int flushed(FirstPass *fp, Tally *t) { return fp->pending_count ? flush_pending(fp, t) : 0; }
 
 /* A new chunk of letters (not in the hot table nor the memo) of at most SHORT_MESSAGE_DATA
  * bytes waits for its key until HASH_LANES of them do (most new chunks of a cold pass are such
@@ -1325,7 +1328,7 @@ in_python:
 static int spelled_date_of_dataset(FirstPass *fp, const void *text, int kind, size_t start, size_t end);
 
 static int end_line(FirstPass *fp, Tally *t, const void *text, int kind, long long line, size_t start, size_t end) {
-    if (flush_pending(fp, t) < 0) return -1;
+    if (flushed(fp, t) < 0) return -1;
     /* a date of the dataset beside a word of the dataset, however common (J. Sezer, 1986-11-15) */
     if ((t->line_flags & (INFO_DATE | INFO_WORD)) == (INFO_DATE | INFO_WORD) && t->line_strength < fp->id_hit)
         t->line_strength = fp->id_hit;
@@ -1369,7 +1372,7 @@ static inline __attribute__((always_inline)) uint8_t class_at(const void *text, 
 /* The hit of a chunk, counted after the chunks waiting for their keys (the rare path). */
 static __attribute__((noinline)) int count_in_order(FirstPass *fp, Tally *t, const uint8_t *c, size_t n, uint64_t hash,
                                                      int info) {
-    return flush_pending(fp, t) < 0 ? -1 : count_hit(fp, t, c, n, hash, info);
+    return flushed(fp, t) < 0 ? -1 : count_hit(fp, t, c, n, hash, info);
 }
 
 /* A chunk the hot table does not hold (out of the main loop: most chunks are in the hot table):
@@ -1390,7 +1393,7 @@ static __attribute__((noinline)) int end_chunk_not_hot(FirstPass *fp, Tally *t, 
  * code points [start, end) of the text). */
 static inline __attribute__((always_inline)) int end_chunk(FirstPass *fp, Tally *t, const void *text, int kind,
                                                            size_t start, size_t end, int high) {
-    if (high) return flush_pending(fp, t) < 0 ? -1 : fold_high_chunk(fp, t, text, kind, start, end);
+    if (high) return flushed(fp, t) < 0 ? -1 : fold_high_chunk(fp, t, text, kind, start, end);
     const uint8_t *c = fp->norm.data;
     size_t n = fp->norm.size;
     if (n == 0) return 0; /* only deleted bytes ("--") */
