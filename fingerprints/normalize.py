@@ -122,8 +122,8 @@ def folded_tokens(folded: str) -> list[str]:
 def id_number(token: str) -> str | None:
     """The token itself when it is an id-like digit run: decimal digits (``str.isdecimal``,
     what ``chunk_tokens`` cuts as a run of digits and int() reads), not ``str.isdigit``'s
-    wider set, whose dingbat and circled digits ("❶", "➅": they fold to themselves) are a run
-    of letters to ``chunk_tokens`` and to the compiled first pass."""
+    wider set, whose dingbat digits ("❶", "➅": NFKD leaves them, where it turns "①" into
+    "1") are a run of letters to ``chunk_tokens`` and to the compiled first pass."""
     return token if token.isdecimal() and len(token) >= params.MIN_ID_DIGITS else None
 
 
