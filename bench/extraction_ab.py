@@ -14,7 +14,8 @@ editable install); each measurement runs in a fresh process with that folder fir
 weighs on each alike. Every process scans the same files (``bench/speed.py``'s real text and
 its names corpus, written to a temporary folder) with the same fingerprint file, and gives CPU
 seconds (user + system) of: ``scan_bytes`` over every file cold (a fresh scanner) and warm,
-``extract_texts`` alone (warm), and ``scan_text`` of the extracted texts (the engine). Printed:
+``extract_texts`` alone (warm), and ``scan_text`` of the extracted texts (the engine); with
+``--cli``, also ``leaktrack scan`` over the real folder with 1 and 2 workers. Printed:
 the median over the rounds of each process' median of ``--runs``, MB/s and the share of
 ``grep -F -f names`` measured in the same run, with date, commit and load.
 """
@@ -22,9 +23,12 @@ the median over the rounds of each process' median of ``--runs``, MB/s and the s
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
+import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +43,14 @@ from leaktrack import synthetic
 from leaktrack.fingerprints import build_fingerprint_set
 
 HERE = Path(__file__).resolve().parent
+
+
+def compile_package_bytecode(tree: Path) -> None:
+    """The tree's bytecode, as ``bench/speed.py`` writes this checkout's (PYTHONDONTWRITEBYTECODE
+    would have every CLI run compile the package)."""
+    package = tree / "leaktrack" if (tree / "leaktrack" / "__init__.py").exists() else tree
+    compileall.compile_dir(package, quiet=1, rx=re.compile(r"[/\\](\.venv|build)"))
+
 
 # Run in the tree's process: argv = fingerprint file, key file, runs, folders...
 _MEASURE = r"""
@@ -107,6 +119,26 @@ def measure_tree(tree: Path, fp: Path, key: Path, runs: int, folders: list[Path]
     return json.loads(done.stdout)
 
 
+def cli_cpu(tree: Path, fp: Path, key: Path, folder: Path, workers: int) -> float:
+    """CPU seconds (its children's) of ``leaktrack scan FOLDER --json --workers N`` of the tree."""
+    environment = dict(os.environ)
+    if tree.resolve() != HERE.parent.resolve():
+        environment["PYTHONPATH"] = str(tree.resolve())
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-m", "leaktrack.cli.app", "scan", str(folder), "--json", "--workers", str(workers)]
+        + ["--fingerprints", str(fp), "--key-file", str(key)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tempfile.gettempdir(),
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{tree}: scan failed: {done.stderr[-800:]}")
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -115,6 +147,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="processes per tree, taking turns")
     parser.add_argument("--runs", type=int, default=3, help="runs of each figure in a process (median)")
     parser.add_argument("--real-mb", type=float, default=20)
+    parser.add_argument(
+        "--cli", action="store_true", help="also leaktrack scan over the real folder, 1 and 2 workers"
+    )
     args = parser.parse_args()
     console = Console(width=170)
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -140,6 +175,12 @@ def main() -> None:
         for round_ in range(args.rounds):
             for n, tree in enumerate(args.tree):
                 results[n].append(measure_tree(tree, fp, key, args.runs, folders))
+                if args.cli:  # (its package's bytecode written first, as an install does)
+                    compile_package_bytecode(tree)
+                    for workers in (1, 2):
+                        results[n][-1]["real"][f"cli_workers_{workers}"] = cli_cpu(
+                            tree, fp, key, folders[0], workers
+                        )
                 console.log(f"round {round_ + 1}, {tree}: {json.dumps(results[n][-1])}")
             for folder in folders:
                 grep[folder.name].append(grep_cpu(names_file, folder)[0])
@@ -154,7 +195,10 @@ def main() -> None:
     for corpus, size in sizes.items():
         grep_rate = size / statistics.median(grep[corpus])
         table.add_row(f"{corpus} ({size:.1f} MB): grep -F", *([f"{grep_rate:.0f} MB/s"] * len(args.tree)))
-        for measure in ("library_cold", "library_warm", "extraction", "engine_warm"):
+        measures = ["library_cold", "library_warm", "extraction", "engine_warm"]
+        if args.cli and corpus == "real":
+            measures += ["cli_workers_1", "cli_workers_2"]
+        for measure in measures:
             cells = []
             for n in range(len(args.tree)):
                 seconds = statistics.median(r[corpus][measure] for r in results[n])
