@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -68,6 +69,9 @@ from .normalize import (
     token_bytes,
 )
 from .results import ScanResult
+
+if TYPE_CHECKING:
+    from .formats.extractor import Extraction
 
 log = logging.getLogger(__name__)
 _NEWLINE, _SPACE = 10, 32
@@ -910,17 +914,36 @@ def scan_bytes(
     started = time.perf_counter()
     extraction = extract_texts(data, name=name, content_type=content_type)
     text, ocr_line_ranges = extraction.take_text()  # (the parts let go: one copy scanned)
+    result = scan_extraction(
+        text, ocr_line_ranges, extraction, fingerprints, name or "<bytes>", len(data), detail
+    )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def scan_extraction(
+    text: str,
+    ocr_line_ranges: Sequence[tuple[int, int]],
+    extraction: Extraction,
+    fingerprints: FingerprintSet,
+    name: str,
+    bytes_scanned: int,
+    detail: ScanDetail | None = None,
+) -> ScanResult:
+    """``scan_text`` of an extraction's text and OCR line ranges (``Extraction.take_text``),
+    with what the extraction skipped and whether a limit stopped it: ``scan_bytes``' result
+    but for ``seconds`` (which counts the scan only). A document scanned for several cases is
+    extracted once and scanned so with each case's fingerprints."""
     result = scan_text(
         text,
         fingerprints,
-        name=name or "<bytes>",
+        name=name,
         skipped=list(extraction.skipped),
-        bytes_scanned=len(data),
+        bytes_scanned=bytes_scanned,
         ocr_line_ranges=ocr_line_ranges,
         detail=detail,
     )
     result.partly_read = extraction.partly_read
-    result.seconds = time.perf_counter() - started
     return result
 
 

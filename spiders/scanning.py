@@ -151,7 +151,7 @@ def scan_document_for_cases(
     (``tests/test_cases.py`` compares them), but for ``seconds``, which counts the one
     extraction in each. Raises ``DocumentError`` as ``scan_bytes`` does."""
     from ..fingerprints.documents import extract_texts
-    from ..fingerprints.scan import ScanDetail, scan_text
+    from ..fingerprints.scan import ScanDetail, scan_extraction
 
     if len(cases) == 1:
         (case,) = cases
@@ -163,16 +163,9 @@ def scan_document_for_cases(
     scanned = []
     for case in cases:
         detail = ScanDetail() if case.evidence else None
-        result = scan_text(
-            text,
-            case.fingerprints,
-            name=name,
-            skipped=list(extraction.skipped),
-            bytes_scanned=len(body),
-            ocr_line_ranges=ocr_line_ranges,
-            detail=detail,
+        result = scan_extraction(
+            text, ocr_line_ranges, extraction, case.fingerprints, name, len(body), detail
         )
-        result.partly_read = extraction.partly_read
         result.seconds += extracting
         scanned.append(with_evidence(result, detail, case.fingerprints, case.keep_lines))
     return scanned
