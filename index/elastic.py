@@ -713,6 +713,10 @@ class ElasticsearchStore(ElasticDeskRecords, ElasticTakedownRecords, MatchStore)
             self.client.index(
                 index=self.names.sweeps_index, id=sweep.id, document=sweep_to_doc(sweep), refresh=self.refresh
             )
+            # A sweep's record is its last write: once it is recorded, the sweep's matches and
+            # the record itself are searchable (`queue list` right after a sweep shows them),
+            # not up to a refresh interval later (the crawl's own writes do not refresh).
+            self.client.indices.refresh(index=[self.names.matches_alias, self.names.sweeps_index])
 
     def close(self) -> None:
         client = getattr(self, "client", None)

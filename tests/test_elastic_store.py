@@ -20,7 +20,7 @@ from leaktrack.cli.app import app
 from leaktrack.credentials import Secrets
 from leaktrack.errors import ConcurrentUpdateError, StoreError
 from leaktrack.index import match_id_for_url, open_store, settings
-from leaktrack.index.base import time_text
+from leaktrack.index.base import SweepRecord, time_text
 from leaktrack.index.elastic import ElasticsearchStore
 from leaktrack.index.takedown_records import TakedownTrack
 
@@ -224,6 +224,17 @@ def test_a_store_without_refresh_still_finds_a_match_it_just_wrote(standin):
     with ElasticsearchStore(standin.url, index_prefix="lt", refresh=False) as store:
         (match,) = store.upsert_copies([found_copy(URL_A, ["r1"])])
         assert store.change_status(match.id, "confirmed", by="ana").status == "confirmed"
+
+
+def test_a_recorded_sweep_and_its_matches_are_searchable_at_once(standin):
+    # The crawl writes without refreshing; the sweep's record, its last write, refreshes, so
+    # the queue read right after a sweep (another process) shows what it found.
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=False) as crawl:
+        crawl.upsert_copies([found_copy(URL_A, ["r1"])])
+        crawl.record_sweep(SweepRecord("sweep-1", T0, T0, {"pastes": {"matches": 1}}))
+    with ElasticsearchStore(standin.url, index_prefix="lt", refresh=False) as queue:
+        assert [m.url for m in queue.list_matches()] == [URL_A]
+        assert [s.id for s in queue.list_sweeps()] == ["sweep-1"]
 
 
 # -- connection, credentials, errors -------------------------------------------------------
